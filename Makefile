@@ -1,0 +1,60 @@
+# Huifang: `make run` starts everything, `make test` proves it. Both set themselves up.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: setup system-deps run run-scheduler run-complaints run-reporting test test-sqlite test-postgres \
+        token bench rebuild-reporting lock clean
+
+setup: $(STAMP) system-deps
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || { echo "huifang: creating virtualenv in $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "huifang: installing pinned dependencies (requirements.lock)"
+	@$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	@$(BIN)/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@rm -f $(VENV)/.installed-*; touch $@
+
+system-deps: $(STAMP)
+	@$(PY) -m shared.devtools system-deps
+
+run: setup
+	@$(PY) -m shared.devtools run
+
+run-scheduler: setup
+	@$(PY) -m shared.devtools run scheduler
+
+run-complaints: setup
+	@$(PY) -m shared.devtools run complaints
+
+run-reporting: setup
+	@$(PY) -m shared.devtools run reporting
+
+# The suite on SQLite, then once more on PostgreSQL (a throwaway server unless
+# HUIFANG_TEST_POSTGRES_URL answers).
+test: setup test-sqlite test-postgres
+
+test-sqlite: setup
+	@echo "huifang: test suite on SQLite"
+	@HUIFANG_TEST_DB=sqlite $(PY) -m pytest -q tests
+
+test-postgres: setup
+	@echo "huifang: test suite on PostgreSQL"
+	@HUIFANG_TEST_DB=postgres $(PY) -m shared.devtools with-postgres -- $(PY) -m pytest -q -m "not sqlite_only" tests
+
+token: $(STAMP)
+	@$(PY) -m shared.devtools token --login "$(LOGIN)" --role "$(ROLE)" --org "$(ORG)"
+
+bench: setup
+	@$(PY) bench/mesh.py
+
+rebuild-reporting: setup
+	@$(PY) -m services.reporting.rebuild
+
+lock:
+	@$(BIN)/pip freeze --exclude-editable | grep -v '^huifang' > requirements.lock
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,11 @@
+{
+    "name": "complaints",
+    "summary": "Complaints, escalation chains and the 2-1-1 deadlines",
+    "version": "1.0.0",
+    "depends": ["shared"],
+    "subscribes": ["complaint.raised", "callback.completed", "customer.updated"],
+    "publishes": [
+        "complaint.escalated", "complaint.resolved", "complaint.closed", "complaint.reopened", "customer.flagged",
+    ],
+    "data": ["data/chains/default.yaml", "data/policies/default.yaml"],
+}

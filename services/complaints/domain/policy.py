@@ -1,0 +1,158 @@
+"""Complaint policies: the 2-1-1 deadlines and friends, as data (``data/policies/*.yaml``).
+
+Every number of RULES 2 is a field here; an organisation changes them without code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Mapping
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from shared.calendar import ServiceHours, add_service_days, add_service_hours
+
+from .chain import _first_field
+from .errors import InvalidData
+
+
+@dataclass(frozen=True)
+class ServiceTime:
+    """A span of service time: either `hours` inside service hours, or whole service days.
+
+    One service day lands at the same clock time on the next working day (RULES 2).
+    """
+
+    hours: float | None = None
+    days: int | None = None
+
+    def after(self, start: datetime, *, calendar, service_hours: ServiceHours) -> datetime:
+        """The aware datetime this span of service time after `start`."""
+        if self.days is not None:
+            return add_service_days(start, self.days, calendar=calendar, service_hours=service_hours)
+        return add_service_hours(start, self.hours, calendar=calendar, service_hours=service_hours)
+
+    def __str__(self) -> str:
+        if self.days is not None:
+            return f"{self.days} service day{'s' if self.days != 1 else ''}"
+        hours = int(self.hours) if float(self.hours).is_integer() else self.hours
+        return f"{hours} service hour{'s' if hours != 1 else ''}"
+
+
+@dataclass(frozen=True)
+class ComplaintPolicy:
+    """Deadlines and windows of complaint handling (RULES 2, the 2-1-1 rule).
+
+    - first_reply: the customer's first reply, from `raised_at` (2 service hours);
+    - answer: the handler's answer to the customer, from `raised_at` (1 service day);
+    - investigate: a superior's investigation after an escalation (2 service hours);
+    - verify: the verification callback after resolution (1 service day; 3 in the
+      property and seed 000 policies);
+    - flag_delay: after resolution, when the customer is flagged as a key customer;
+    - service_hours: the service time of a working day (08:30-18:00);
+    - repeat_window: a complaint about the same order within this many calendar days
+      of an earlier one is a repeat (30 days);
+    - notify_before: wall-clock time before a deadline when its reminder is due (1 hour).
+    """
+
+    name: str
+    label: str
+    first_reply: ServiceTime
+    answer: ServiceTime
+    investigate: ServiceTime
+    verify: ServiceTime
+    flag_delay: ServiceTime
+    service_hours: ServiceHours
+    repeat_window: timedelta
+    notify_before: timedelta
+
+    @property
+    def repeat_window_days(self) -> int:
+        return self.repeat_window.days
+
+
+class _ServiceTimeSchema(Schema):
+    hours = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
+    days = fields.Integer(validate=validate.Range(min=1))
+
+    @validates_schema
+    def _one_unit(self, data, **kwargs):
+        if ("hours" in data) == ("days" in data):
+            raise ValidationError("give exactly one of `hours` or `days`, e.g. {hours: 2}.")
+
+
+class _WallTimeSchema(Schema):
+    hours = fields.Float(load_default=0, validate=validate.Range(min=0))
+    minutes = fields.Float(load_default=0, validate=validate.Range(min=0))
+
+
+class _ServiceHoursSchema(Schema):
+    start = fields.Time(required=True, format="%H:%M")
+    end = fields.Time(required=True, format="%H:%M")
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if "start" in data and "end" in data and data["start"] >= data["end"]:
+            raise ValidationError("`end` must be later than `start`, e.g. 08:30-18:00.", "end")
+
+
+class _PolicySchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1))
+    label = fields.String(required=True, validate=validate.Length(min=1))
+    first_reply = fields.Nested(_ServiceTimeSchema, required=True)
+    answer = fields.Nested(_ServiceTimeSchema, required=True)
+    investigate = fields.Nested(_ServiceTimeSchema, required=True)
+    verify = fields.Nested(_ServiceTimeSchema, required=True)
+    flag_delay = fields.Nested(_ServiceTimeSchema, required=True)
+    service_hours = fields.Nested(_ServiceHoursSchema, required=True)
+    repeat_window_days = fields.Integer(required=True, validate=validate.Range(min=0))
+    notify_before = fields.Nested(_WallTimeSchema, required=True)
+
+
+def _normalise(data: Mapping) -> dict:
+    """The mapping with service hours as "HH:MM" strings, whatever YAML made of them."""
+    data = dict(data or {})
+    hours = data.get("service_hours")
+    if isinstance(hours, Mapping):
+        hours = dict(hours)
+        for key in ("start", "end"):
+            value = hours.get(key)
+            if isinstance(value, time):
+                hours[key] = value.strftime("%H:%M")
+            elif isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+                # YAML 1.1 reads an unquoted 08:30 as the base-60 integer 510.
+                hours[key] = f"{value // 60:02d}:{value % 60:02d}"
+        data["service_hours"] = hours
+    return data
+
+
+def load_policy(data: Mapping) -> ComplaintPolicy:
+    """A ComplaintPolicy from a mapping (a parsed ``data/policies/*.yaml``).
+
+    Raises:
+      InvalidData: naming the first bad field (``first_reply``) and its problem.
+    """
+    try:
+        loaded = _PolicySchema().load(_normalise(data))
+    except ValidationError as exc:
+        field, message = _first_field(exc.messages)
+        raise InvalidData(
+            f"invalid complaint policy: {message}", field=field, errors=exc.messages
+        ) from None
+
+    def span(key: str) -> ServiceTime:
+        return ServiceTime(hours=loaded[key].get("hours"), days=loaded[key].get("days"))
+
+    notify = loaded["notify_before"]
+    return ComplaintPolicy(
+        name=loaded["name"],
+        label=loaded["label"],
+        first_reply=span("first_reply"),
+        answer=span("answer"),
+        investigate=span("investigate"),
+        verify=span("verify"),
+        flag_delay=span("flag_delay"),
+        service_hours=ServiceHours(loaded["service_hours"]["start"], loaded["service_hours"]["end"]),
+        repeat_window=timedelta(days=loaded["repeat_window_days"]),
+        notify_before=timedelta(hours=notify["hours"], minutes=notify["minutes"]),
+    )

@@ -1,0 +1,7 @@
+"""Tables of this service."""
+import peewee
+
+database = peewee.DatabaseProxy()
+
+MODELS: list = []
+MIGRATIONS: dict = {}

@@ -1,0 +1,13 @@
+{
+    "name": "reporting",
+    "summary": "The monthly Customer Satisfaction Measurement Report (顾客满意度测量报告) and its delivery",
+    "version": "1.0.0",
+    "depends": ["shared"],
+    "subscribes": [
+        "callback.scheduled", "callback.completed", "callback.unreachable", "service_order.completed",
+        "delivery.shipped", "equipment.commissioned", "complaint.raised", "complaint.escalated",
+        "complaint.resolved", "complaint.closed", "complaint.reopened", "customer.flagged", "customer.updated",
+    ],
+    "publishes": ["report.generated", "report.sent"],
+    "data": ["data/schedule.yaml"],
+}

@@ -1,0 +1,3 @@
+"""HTTP routes of this service."""
+
+BLUEPRINTS: list = []

@@ -1,0 +1,10 @@
+"""Flask app factory of the reporting service: `gunicorn 'services.reporting.app:create_app()'`."""
+from shared.web import create_service_app
+
+from . import api
+from .service import SERVICE
+
+
+def create_app(test_config=None):
+    """Gives the reporting web app."""
+    return create_service_app(SERVICE, api.BLUEPRINTS, test_config=test_config)

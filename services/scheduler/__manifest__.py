@@ -1,0 +1,12 @@
+{
+    "name": "scheduler",
+    "summary": "Callback policies, callback tasks, the ledger (台帐) and callback outcomes",
+    "version": "1.0.0",
+    "depends": ["shared"],
+    "subscribes": [
+        "delivery.shipped", "equipment.installed", "equipment.commissioned", "delivery.cancelled",
+        "service_order.completed", "customer.updated", "complaint.resolved", "customer.flagged",
+    ],
+    "publishes": ["callback.scheduled", "callback.completed", "callback.unreachable", "complaint.raised"],
+    "data": ["data/policies/default.yaml"],
+}

@@ -1,0 +1,428 @@
+"""Callback policy (回访策略): every offset, rate and tier of RULES 1 as data.
+
+The defaults live in ``services/scheduler/data/policies/default.yaml``; an organisation
+changes them without code. :func:`load_policy` validates a policy dict and gives back
+frozen dataclasses; nothing here holds a rule's number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Mapping
+
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
+
+from services.scheduler.domain.errors import PolicyError
+
+__all__ = [
+    "ANCHOR_COMMISSIONING",
+    "ANCHOR_WARRANTY_END",
+    "UNITS",
+    "BatchPolicy",
+    "BusinessLinePolicy",
+    "CallWindow",
+    "CallbackRule",
+    "EquipmentMilestone",
+    "EquipmentPolicy",
+    "KeyCustomerPolicy",
+    "OrderKindPolicy",
+    "Policy",
+    "RetryPolicy",
+    "Tier",
+    "TierSet",
+    "load_policy",
+    "load_policy_file",
+]
+
+#: Equipment milestones count from the commissioning date (送电) ...
+ANCHOR_COMMISSIONING = "commissioning"
+#: ... or from the warranty end date.
+ANCHOR_WARRANTY_END = "warranty_end"
+
+#: Units a callback offset may be given in.
+UNITS = ("days", "working_days", "months")
+
+
+@dataclass(frozen=True)
+class KeyCustomerPolicy:
+    """Who is a key customer (重点客户), called back every time."""
+
+    segments: frozenset[str]
+    order_kinds: frozenset[str]
+    sample_rate: float
+
+
+@dataclass(frozen=True)
+class EquipmentMilestone:
+    """A callback that waits for commissioning: ``months`` after its ``anchor``."""
+
+    kind: str
+    anchor: str
+    months: int
+
+
+@dataclass(frozen=True)
+class EquipmentPolicy:
+    """RULES 1.1: equipment deliveries."""
+
+    installation_days_after_shipment: int
+    warranty_months_after_commissioning: int
+    warranty_months_after_shipment: int
+    overdue_months_after_due: int
+    onsite_threshold_cny: Decimal
+    milestones: tuple[EquipmentMilestone, ...]
+
+
+@dataclass(frozen=True)
+class CallbackRule:
+    """One callback after a service: due ``offset`` ``unit`` after completion.
+
+    ``overdue_after`` (same unit, from completion) is the last day it is on time;
+    None means it is overdue after its due date.
+    """
+
+    kind: str
+    offset: int
+    unit: str
+    overdue_after: int | None
+
+
+@dataclass(frozen=True)
+class OrderKindPolicy:
+    """How one kind of order is called back; None fields fall back to the business line."""
+
+    callbacks: tuple[CallbackRule, ...] | None
+    sample_rate: float | None
+    batched: bool
+
+
+@dataclass(frozen=True)
+class BusinessLinePolicy:
+    """RULES 1.2-1.4: callbacks and sampling of one business line."""
+
+    ordinary_sample_rate: float
+    callbacks: tuple[CallbackRule, ...]
+    order_kinds: Mapping[str, OrderKindPolicy]
+
+
+@dataclass(frozen=True)
+class Tier:
+    """Up to ``up_to`` orders (None: any number), sample ``rate`` or a fixed ``count``."""
+
+    up_to: int | None
+    rate: float | None
+    count: int | None
+
+
+@dataclass(frozen=True)
+class TierSet:
+    """Volume tiers of a monthly batch, and the share of callbacks to make on site."""
+
+    tiers: tuple[Tier, ...]
+    onsite_share: float | None
+
+
+@dataclass(frozen=True)
+class BatchPolicy:
+    """RULES 1.3: monthly batches due on ``day_of_month``, sampled by ``tier_set``."""
+
+    day_of_month: int
+    tier_set: str
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Unreachable customers: at most ``max_attempts`` calls, one per working day."""
+
+    max_attempts: int
+
+
+@dataclass(frozen=True)
+class CallWindow:
+    """A span of the day when customers may be called (not their rest time)."""
+
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A whole callback policy, as loaded from a data file."""
+
+    name: str
+    version: int
+    key_customers: KeyCustomerPolicy
+    equipment: EquipmentPolicy
+    business_lines: Mapping[str, BusinessLinePolicy]
+    batch: BatchPolicy
+    tier_sets: Mapping[str, TierSet]
+    retry: RetryPolicy
+    call_windows: tuple[CallWindow, ...]
+
+    @property
+    def sampling_key(self) -> str:
+        """Return the policy's part of a sample hash: changes only with name or version."""
+        return f"{self.name}@{self.version}"
+
+    @property
+    def batch_tiers(self) -> TierSet:
+        """Return the tier set the batch policy picks."""
+        return self.tier_sets[self.batch.tier_set]
+
+
+def load_policy(data: Mapping) -> Policy:
+    """Return a validated :class:`Policy` from a dict (a parsed YAML or JSON file).
+
+    Raises:
+      PolicyError: with ``field`` the dotted path of the first bad value.
+    """
+    try:
+        return _PolicySchema().load(data)
+    except ValidationError as exc:
+        field, message = _first_message(exc.messages)
+        raise PolicyError(f"policy field {field!r}: {message}", field=field) from exc
+
+
+def load_policy_file(path: str | Path) -> Policy:
+    """Return the validated policy of a YAML file.
+
+    Raises:
+      PolicyError: when the file is not a mapping or a field is bad.
+    """
+    import yaml
+
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, Mapping):
+        raise PolicyError(f"{path}: a policy file must hold a mapping", field="")
+    return load_policy(data)
+
+
+def _first_message(messages, path: str = "") -> tuple[str, str]:
+    if isinstance(messages, dict):
+        key = sorted(messages, key=str)[0]
+        # "_schema" is a whole-object error; "value" is how a Dict field nests its values.
+        if path and key in ("_schema", "value"):
+            sub = path
+        else:
+            sub = f"{path}.{key}" if path else str(key)
+        return _first_message(messages[key], sub)
+    if isinstance(messages, list) and messages:
+        return _first_message(messages[0], path)
+    return path, str(messages)
+
+
+_RATE = validate.Range(min=0, max=1)
+_NON_NEGATIVE = validate.Range(min=0)
+_NAME = validate.Length(min=1)
+
+
+class _KeyCustomerSchema(Schema):
+    segments = fields.List(fields.String(validate=_NAME), required=True)
+    order_kinds = fields.List(fields.String(validate=_NAME), required=True)
+    sample_rate = fields.Float(required=True, validate=_RATE)
+
+    @post_load
+    def make(self, data, **kwargs):
+        return KeyCustomerPolicy(
+            segments=frozenset(data["segments"]),
+            order_kinds=frozenset(data["order_kinds"]),
+            sample_rate=data["sample_rate"],
+        )
+
+
+class _MilestoneSchema(Schema):
+    kind = fields.String(required=True, validate=_NAME)
+    anchor = fields.String(
+        required=True, validate=validate.OneOf([ANCHOR_COMMISSIONING, ANCHOR_WARRANTY_END])
+    )
+    months = fields.Integer(required=True, strict=True, validate=_NON_NEGATIVE)
+
+    @post_load
+    def make(self, data, **kwargs):
+        return EquipmentMilestone(**data)
+
+
+class _EquipmentSchema(Schema):
+    installation_days_after_shipment = fields.Integer(
+        required=True, strict=True, validate=_NON_NEGATIVE
+    )
+    warranty_months_after_commissioning = fields.Integer(
+        required=True, strict=True, validate=_NON_NEGATIVE
+    )
+    warranty_months_after_shipment = fields.Integer(
+        required=True, strict=True, validate=_NON_NEGATIVE
+    )
+    overdue_months_after_due = fields.Integer(required=True, strict=True, validate=_NON_NEGATIVE)
+    onsite_threshold_cny = fields.Decimal(required=True, validate=_NON_NEGATIVE)
+    milestones = fields.List(fields.Nested(_MilestoneSchema), required=True)
+
+    @validates_schema
+    def kinds_are_unique(self, data, **kwargs):
+        kinds = [m.kind for m in data.get("milestones", [])]
+        if len(kinds) != len(set(kinds)):
+            raise ValidationError("milestone kinds must be unique", field_name="milestones")
+
+    @post_load
+    def make(self, data, **kwargs):
+        return EquipmentPolicy(**{**data, "milestones": tuple(data["milestones"])})
+
+
+class _CallbackRuleSchema(Schema):
+    kind = fields.String(required=True, validate=_NAME)
+    offset = fields.Integer(required=True, strict=True, validate=_NON_NEGATIVE)
+    unit = fields.String(required=True, validate=validate.OneOf(UNITS))
+    overdue_after = fields.Integer(load_default=None, allow_none=True, strict=True)
+
+    @validates_schema
+    def overdue_not_before_due(self, data, **kwargs):
+        overdue = data.get("overdue_after")
+        if overdue is not None and overdue < data.get("offset", 0):
+            raise ValidationError("must not be less than offset", field_name="overdue_after")
+
+    @post_load
+    def make(self, data, **kwargs):
+        return CallbackRule(**data)
+
+
+class _OrderKindSchema(Schema):
+    callbacks = fields.List(fields.Nested(_CallbackRuleSchema), load_default=None)
+    sample_rate = fields.Float(load_default=None, allow_none=True, validate=_RATE)
+    batched = fields.Boolean(load_default=False)
+
+    @post_load
+    def make(self, data, **kwargs):
+        callbacks = data["callbacks"]
+        return OrderKindPolicy(
+            callbacks=None if callbacks is None else tuple(callbacks),
+            sample_rate=data["sample_rate"],
+            batched=data["batched"],
+        )
+
+
+class _BusinessLineSchema(Schema):
+    ordinary_sample_rate = fields.Float(required=True, validate=_RATE)
+    callbacks = fields.List(fields.Nested(_CallbackRuleSchema), load_default=list)
+    order_kinds = fields.Dict(
+        keys=fields.String(validate=_NAME), values=fields.Nested(_OrderKindSchema),
+        load_default=dict,
+    )
+
+    @post_load
+    def make(self, data, **kwargs):
+        return BusinessLinePolicy(
+            ordinary_sample_rate=data["ordinary_sample_rate"],
+            callbacks=tuple(data["callbacks"]),
+            order_kinds=dict(data["order_kinds"]),
+        )
+
+
+class _TierSchema(Schema):
+    up_to = fields.Integer(required=True, allow_none=True, strict=True, validate=_NON_NEGATIVE)
+    rate = fields.Float(load_default=None, allow_none=True, validate=_RATE)
+    count = fields.Integer(load_default=None, allow_none=True, strict=True, validate=_NON_NEGATIVE)
+
+    @validates_schema
+    def rate_or_count(self, data, **kwargs):
+        if (data.get("rate") is None) == (data.get("count") is None):
+            raise ValidationError("give exactly one of rate or count", field_name="rate")
+
+    @post_load
+    def make(self, data, **kwargs):
+        return Tier(**data)
+
+
+class _TierSetSchema(Schema):
+    tiers = fields.List(fields.Nested(_TierSchema), required=True, validate=validate.Length(min=1))
+    onsite_share = fields.Float(load_default=None, allow_none=True, validate=_RATE)
+
+    @validates_schema
+    def tiers_ascend_to_open_end(self, data, **kwargs):
+        tiers = data.get("tiers") or []
+        bounds = [t.up_to for t in tiers]
+        if not bounds or bounds[-1] is not None or None in bounds[:-1]:
+            raise ValidationError(
+                "the last tier, and only it, must have up_to: null", field_name="tiers"
+            )
+        if bounds[:-1] != sorted(set(bounds[:-1])):
+            raise ValidationError("up_to must strictly increase", field_name="tiers")
+
+    @post_load
+    def make(self, data, **kwargs):
+        return TierSet(tiers=tuple(data["tiers"]), onsite_share=data["onsite_share"])
+
+
+class _BatchSchema(Schema):
+    day_of_month = fields.Integer(required=True, strict=True, validate=validate.Range(1, 31))
+    tier_set = fields.String(required=True, validate=_NAME)
+
+    @post_load
+    def make(self, data, **kwargs):
+        return BatchPolicy(**data)
+
+
+class _RetrySchema(Schema):
+    max_attempts = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+    @post_load
+    def make(self, data, **kwargs):
+        return RetryPolicy(**data)
+
+
+class _CallWindowSchema(Schema):
+    start = fields.Time(required=True)
+    end = fields.Time(required=True)
+
+    @validates_schema
+    def starts_before_end(self, data, **kwargs):
+        if "start" in data and "end" in data and not data["start"] < data["end"]:
+            raise ValidationError("must be after start", field_name="end")
+
+    @post_load
+    def make(self, data, **kwargs):
+        return CallWindow(**data)
+
+
+class _PolicySchema(Schema):
+    name = fields.String(required=True, validate=_NAME)
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    key_customers = fields.Nested(_KeyCustomerSchema, required=True)
+    equipment = fields.Nested(_EquipmentSchema, required=True)
+    business_lines = fields.Dict(
+        keys=fields.String(validate=_NAME), values=fields.Nested(_BusinessLineSchema),
+        required=True,
+    )
+    batch = fields.Nested(_BatchSchema, required=True)
+    tier_sets = fields.Dict(
+        keys=fields.String(validate=_NAME), values=fields.Nested(_TierSetSchema), required=True
+    )
+    retry = fields.Nested(_RetrySchema, required=True)
+    call_windows = fields.List(fields.Nested(_CallWindowSchema), required=True)
+
+    @validates_schema
+    def batch_names_a_tier_set(self, data, **kwargs):
+        batch, tier_sets = data.get("batch"), data.get("tier_sets")
+        if batch is not None and tier_sets is not None and batch.tier_set not in tier_sets:
+            raise ValidationError(
+                {"tier_set": [f"unknown tier set {batch.tier_set!r}"]}, field_name="batch"
+            )
+
+    @post_load
+    def make(self, data, **kwargs):
+        return Policy(
+            **{
+                **data,
+                "business_lines": dict(data["business_lines"]),
+                "tier_sets": dict(data["tier_sets"]),
+                "call_windows": tuple(data["call_windows"]),
+            }
+        )

@@ -1,0 +1,3 @@
+"""One function per event type: load, decide (domain), store, emit."""
+
+HANDLERS: dict = {}

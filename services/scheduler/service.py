@@ -1,0 +1,7 @@
+"""The scheduler service as the mesh sees it: database, tables, handlers."""
+from shared.service import Service
+
+from . import handlers, models
+
+SERVICE = Service(name="scheduler", database=models.database, models=models.MODELS, handlers=handlers.HANDLERS,
+                  migrations=models.MIGRATIONS)

@@ -1,0 +1,176 @@
+"""The Dramatiq broker from a URL, with our middleware, in one place.
+
+Redis by default (durability: the Redis `make run` starts has appendonly on; a dead worker's
+messages are requeued after `heartbeat_timeout_ms`), RabbitMQ by `amqp://` URL (publisher
+confirms on). `setup_worker(service)` declares, on that broker, the router actor `publish` on
+the `events` queue and the service's own `<name>_handle_event` actor on the `<name>` queue.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+import dramatiq
+from dramatiq import Message
+from dramatiq.middleware import (AgeLimit, Callbacks, Middleware, Pipelines, Retries, ShutdownNotifications,
+                                 TimeLimit)
+
+from .errors import InvalidEvent
+from .events import validate_envelope
+from .manifest import load_manifests, subscribers
+from .outbox import EVENTS_QUEUE, PUBLISH_ACTOR, Relay
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: Retry backoff bounds (ms): a broken database gets a breather, a blip is retried fast.
+MIN_BACKOFF_MS = 500
+MAX_BACKOFF_MS = 60_000
+#: A handler running longer than this (ms) is interrupted and retried.
+TIME_LIMIT_MS = 120_000
+#: Dead-lettered messages are kept this long (ms) for inspection.
+DEAD_MESSAGE_TTL_MS = 14 * 86_400_000
+
+
+def service_queue(service_name: str) -> str:
+    return service_name
+
+
+def service_actor(service_name: str) -> str:
+    return f"{service_name}_handle_event"
+
+
+class DeadLetterReason(Middleware):
+    """Writes why a message was dead-lettered next to it (Redis) and in the log."""
+
+    def after_nack(self, broker, message):
+        reason = message.options.get("dead_letter_reason") or "retries exhausted"
+        log.error("message %s on %s dead-lettered: %s", message.message_id, message.queue_name, reason)
+        client = getattr(broker, "client", None)
+        redis_id = message.options.get("redis_message_id")
+        if client is None or redis_id is None:
+            return
+        body = json.loads(message.encode())
+        body.setdefault("options", {})["dead_letter_reason"] = reason
+        queue = message.queue_name
+        client.hset(f"{broker.namespace}:{queue}.XQ.msgs", redis_id, json.dumps(body, ensure_ascii=False))
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        if exception is not None and isinstance(exception, InvalidEvent):
+            message.options["dead_letter_reason"] = f"{exception.title}: {json.dumps(exception.errors, ensure_ascii=False)}"
+        elif exception is not None:
+            message.options["dead_letter_reason"] = f"{type(exception).__name__}: {exception}"
+
+
+def _redis_broker_class():
+    from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
+
+    class ContractConsumer(_RedisConsumer):
+        """Accepts messages enqueued by non-Dramatiq producers as CONTRACT.md spells them out:
+        they are stored under their `message_id` and carry no `redis_message_id` option."""
+
+        def __next__(self):
+            proxy = super().__next__()
+            if proxy is not None and "redis_message_id" not in proxy.options:
+                proxy.options["redis_message_id"] = proxy.message_id
+            return proxy
+
+    class ContractRedisBroker(RedisBroker):
+        @property
+        def consumer_class(self):
+            return ContractConsumer
+
+    return ContractRedisBroker
+
+
+def make_broker(settings: Settings, *, extra_middleware=()) -> dramatiq.Broker:
+    """Gives a broker for `settings.broker_url`; nothing connects until it is used."""
+    middleware = [
+        AgeLimit(),
+        TimeLimit(time_limit=TIME_LIMIT_MS),
+        ShutdownNotifications(),
+        Callbacks(),
+        Pipelines(),
+        Retries(max_retries=settings.max_retries, min_backoff=MIN_BACKOFF_MS, max_backoff=MAX_BACKOFF_MS),
+        DeadLetterReason(),
+        *extra_middleware,
+    ]
+    url = settings.broker_url
+    if url.startswith(("amqp://", "amqps://")):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        return RabbitmqBroker(url=url, confirm_delivery=True, middleware=middleware)
+    return _redis_broker_class()(url=url, middleware=middleware, heartbeat_timeout=settings.heartbeat_timeout_ms,
+                       maintenance_chance=settings.maintenance_chance, dead_message_ttl=DEAD_MESSAGE_TTL_MS)
+
+
+def route(envelope, broker, manifests=None) -> list[str]:
+    """Gives the services an envelope was fanned out to (one message each).
+
+    Raises:
+      InvalidEvent: unknown type or bad data; the router dead-letters it.
+    """
+    envelope = validate_envelope(envelope)
+    targets = subscribers(envelope["type"], manifests)
+    for name in targets:
+        broker.enqueue(Message(queue_name=service_queue(name), actor_name=service_actor(name),
+                               args=(envelope,), kwargs={}, options={}))
+    log.info("event %s (%s) routed to %s", envelope["id"], envelope["type"], targets or "no service")
+    return targets
+
+
+def declare_router(broker) -> dramatiq.Actor:
+    """Declares the `publish` actor on the `events` queue (CONTRACT.md)."""
+
+    def publish(envelope):
+        route(envelope, broker)
+
+    return dramatiq.actor(publish, actor_name=PUBLISH_ACTOR, queue_name=EVENTS_QUEUE, broker=broker,
+                          throws=(InvalidEvent,))
+
+
+class ServiceWorker(Middleware):
+    """Binds the service's database in each worker process, opens a connection per message,
+    and relays the outbox from a background thread."""
+
+    def __init__(self, service, settings: Settings):
+        self.service = service
+        self.settings = settings
+        self.relay: Relay | None = None
+
+    def after_process_boot(self, broker):
+        self.service.bind(self.settings)
+
+    def after_worker_boot(self, broker, worker):
+        self.relay = Relay(Outbox=self.service.Outbox, broker=broker, connect=self.service.connection).start()
+        self.service.on_commit.append(self.relay.nudge)
+
+    def before_worker_shutdown(self, broker, worker):
+        if self.relay:
+            self.relay.stop()
+
+    def before_process_message(self, broker, message):
+        self.service.database.connect(reuse_if_open=True)
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        if not self.service.database.is_closed():
+            self.service.database.close()
+
+    after_skip_message = after_process_message
+
+
+def setup_worker(service, settings: Settings, *, broker=None) -> dramatiq.Broker:
+    """Gives the broker of a service's worker, with the router and the service actor declared."""
+    broker = broker or make_broker(settings)
+    broker.add_middleware(ServiceWorker(service, settings))
+    dramatiq.set_broker(broker)
+    declare_router(broker)
+    load_manifests()  # read once here, not per message
+
+    def handle_event(envelope):
+        with service.connection():
+            service.handle(envelope)
+
+    dramatiq.actor(handle_event, actor_name=service_actor(service.name), queue_name=service_queue(service.name),
+                   broker=broker, throws=(InvalidEvent,))
+    return broker

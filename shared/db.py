@@ -1,0 +1,89 @@
+"""The database of one service: a peewee DatabaseProxy bound from a URL, and migrations.
+
+SQLite (WAL) under var/ by default, PostgreSQL by URL. Each service owns its database; the
+framework (request or message) owns the transaction: handlers never commit themselves.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlparse
+
+import peewee
+from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate as run_migrations
+from playhouse.pool import PooledPostgresqlDatabase
+
+log = logging.getLogger(__name__)
+
+#: SQLite pragmas: WAL lets the web process read while the worker writes.
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": "normal",
+    "foreign_keys": 1,
+    "busy_timeout": 30000,
+    "cache_size": -16000,
+}
+
+
+def database_from_url(url: str) -> peewee.Database:
+    """Gives an unconnected peewee database for a sqlite:/// or postgresql:// URL."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else parsed.path
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # lock_type IMMEDIATE: a transaction takes the write lock up front, so two writers
+        # queue on busy_timeout instead of failing with "database is locked" on upgrade.
+        return peewee.SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE",
+                                     check_same_thread=False)
+    if parsed.scheme in ("postgresql", "postgres"):
+        return PooledPostgresqlDatabase(
+            parsed.path.lstrip("/"),
+            user=parsed.username, password=parsed.password,
+            host=parsed.hostname or "127.0.0.1", port=parsed.port or 5432,
+            max_connections=32, stale_timeout=300, timeout=30,
+        )
+    raise ValueError(f"unsupported database URL scheme {parsed.scheme!r}")
+
+
+def is_postgres(database) -> bool:
+    db = getattr(database, "obj", database)
+    return isinstance(db, peewee.PostgresqlDatabase)
+
+
+class SchemaVersion(peewee.Model):
+    """One row per applied migration of this database."""
+
+    version = peewee.IntegerField(primary_key=True)
+    applied_at = peewee.DateTimeField()
+
+    class Meta:
+        table_name = "schema_version"
+
+
+def ensure_schema(database, models, *, migrations: dict | None = None) -> int:
+    """Gives the schema version after creating missing tables and applying migrations.
+
+    `migrations` maps a version number to a function `(migrator, database)`: the OCA way,
+    one step per version bump, applied in order, each in its own transaction.
+    """
+    migrations = migrations or {}
+    with database.bind_ctx([SchemaVersion]):
+        database.create_tables([SchemaVersion], safe=True)
+        fresh = not any(database.table_exists(m._meta.table_name) for m in models)
+        database.create_tables(models, safe=True)
+        done = {row.version for row in SchemaVersion.select()}
+        if fresh:
+            # A new database is created at the latest shape: mark every step as done.
+            for version in migrations:
+                if version not in done:
+                    SchemaVersion.create(version=version, applied_at=datetime.now(timezone.utc))
+            done |= set(migrations)
+        migrator = PostgresqlMigrator(database) if is_postgres(database) else SqliteMigrator(database)
+        for version in sorted(set(migrations) - done):
+            with database.atomic():
+                log.info("applying migration %s", version)
+                migrations[version](migrator, database, run_migrations)
+                SchemaVersion.create(version=version, applied_at=datetime.now(timezone.utc))
+        return max(done | set(migrations), default=0)

@@ -1,0 +1,253 @@
+"""The CloudEvents 1.0 envelope (CONTRACT.md) and one marshmallow schema per event type.
+
+`validate_envelope(raw)` checks a raw envelope (as it came off HTTP or the queue) and gives
+the normalised raw dict back (still JSON: that is what the outbox stores and the broker
+carries). `load_event(raw)` gives an `Event` with typed data for a handler.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from marshmallow import EXCLUDE, INCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from .errors import InvalidEvent
+
+SEGMENTS = ("vip", "group", "government", "fleet", "police", "ordinary")
+BUSINESS_LINES_SERVICE = ("vehicle", "property", "retail")
+SERVICE_KINDS = (
+    "maintenance", "repair", "major_repair", "accident", "emergency_repair", "contractor_repair",
+    "special_service", "help_request", "first_aid", "community_event", "purchase",
+)
+COMPLAINT_SOURCES = ("callback", "hotline", "manufacturer", "walk_in", "web")
+COMPLAINT_CATEGORIES = ("product_quality", "service_quality", "attitude", "price", "waiting_time", "other")
+SATISFACTION = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
+#: Organisation ids: short slugs, so they are safe in file names and queue keys.
+ORG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+
+
+class _Data(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+
+class CustomerSchema(_Data):
+    id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    segment = fields.String(load_default="ordinary", validate=validate.OneOf(SEGMENTS))
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    contact_person = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    site_contact = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    site_phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+
+
+_id = lambda: fields.String(required=True, validate=validate.Length(min=1, max=128))  # noqa: E731
+_opt_id = lambda: fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))  # noqa: E731
+
+
+class DeliveryShipped(_Data):
+    delivery_id = _id()
+    customer = fields.Nested(CustomerSchema, required=True)
+    shipped_on = fields.Date(required=True)
+    project = fields.String(load_default=None, allow_none=True)
+    product_model = fields.String(load_default=None, allow_none=True)
+    quantity = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    contract_amount = fields.Decimal(load_default=None, allow_none=True, places=2, validate=validate.Range(min=0))
+    business_line = fields.String(load_default="equipment")
+
+
+class EquipmentInstalled(_Data):
+    delivery_id = _id()
+    installed_on = fields.Date(required=True)
+
+
+class EquipmentCommissioned(_Data):
+    delivery_id = _id()
+    commissioned_on = fields.Date(required=True)
+
+
+class DeliveryCancelled(_Data):
+    delivery_id = _id()
+
+
+class ServiceOrderCompleted(_Data):
+    order_id = _id()
+    customer = fields.Nested(CustomerSchema, required=True)
+    completed_at = fields.AwareDateTime(required=True, default_timezone=None)
+    business_line = fields.String(required=True, validate=validate.OneOf(BUSINESS_LINES_SERVICE))
+    kind = fields.String(load_default="maintenance", validate=validate.OneOf(SERVICE_KINDS))
+    advisor_id = _opt_id()
+
+
+class CustomerUpdated(_Data):
+    customer = fields.Nested(CustomerSchema, required=True)
+
+
+class ComplaintRaised(_Data):
+    complaint_id = _id()
+    customer = fields.Nested(CustomerSchema, required=True)
+    description = fields.String(required=True, validate=validate.Length(min=1, max=10000))
+    category = fields.String(load_default="other", validate=validate.OneOf(COMPLAINT_CATEGORIES))
+    source = fields.String(load_default="hotline", validate=validate.OneOf(COMPLAINT_SOURCES))
+    raised_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    order_id = _opt_id()
+    delivery_id = _opt_id()
+    callback_id = _opt_id()
+
+
+class _Produced(_Data):
+    """Events this project emits: the fields other services rely on are checked."""
+
+
+class CallbackScheduled(_Produced):
+    callback_id = _id()
+    kind = fields.String(required=True)
+    due_on = fields.Date(required=True)
+    customer_id = _id()
+
+
+class CallbackCompleted(_Produced):
+    callback_id = _id()
+    kind = fields.String(required=True)
+    due_on = fields.Date(required=True)
+    customer = fields.Nested(CustomerSchema, required=True)
+    key_customer = fields.Boolean(load_default=False)
+    reached = fields.Boolean(required=True)
+    product_satisfaction = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(SATISFACTION))
+    service_satisfaction = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(SATISFACTION))
+    complaint_id = _opt_id()
+
+
+class CallbackUnreachable(_Produced):
+    callback_id = _id()
+    customer_id = _id()
+
+
+class ComplaintEvent(_Produced):
+    complaint_id = _id()
+
+
+class CustomerFlagged(_Produced):
+    customer_id = _id()
+
+
+class ReportEvent(_Produced):
+    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}$"))
+
+
+#: Every event type this installation knows, with the schema of its data.
+REGISTRY: dict[str, type[Schema]] = {
+    "delivery.shipped": DeliveryShipped,
+    "equipment.installed": EquipmentInstalled,
+    "equipment.commissioned": EquipmentCommissioned,
+    "delivery.cancelled": DeliveryCancelled,
+    "service_order.completed": ServiceOrderCompleted,
+    "customer.updated": CustomerUpdated,
+    "complaint.raised": ComplaintRaised,
+    "callback.scheduled": CallbackScheduled,
+    "callback.completed": CallbackCompleted,
+    "callback.unreachable": CallbackUnreachable,
+    "complaint.escalated": ComplaintEvent,
+    "complaint.resolved": ComplaintEvent,
+    "complaint.closed": ComplaintEvent,
+    "complaint.reopened": ComplaintEvent,
+    "customer.flagged": CustomerFlagged,
+    "report.generated": ReportEvent,
+    "report.sent": ReportEvent,
+}
+
+_SCHEMAS = {name: cls() for name, cls in REGISTRY.items()}
+
+
+class EnvelopeSchema(Schema):
+    class Meta:
+        unknown = INCLUDE  # CloudEvents extension attributes are kept
+
+    specversion = fields.String(required=True, validate=validate.Equal("1.0"))
+    id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    type = fields.String(required=True, validate=validate.OneOf(sorted(REGISTRY)))
+    source = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    time = fields.AwareDateTime(load_default=None, allow_none=True)
+    organization = fields.String(load_default="default", validate=validate.Regexp(
+        ORG_PATTERN, error="must be a lower-case slug (letters, digits, '-', '_', '.')"))
+    data = fields.Dict(required=True)
+
+    @validates_schema
+    def _data_matches_type(self, values, **kwargs):
+        schema = _SCHEMAS.get(values.get("type"))
+        if schema is None:
+            return
+        errors = schema.validate(values.get("data") or {})
+        if errors:
+            raise ValidationError(_flatten(errors, "data"))
+
+
+_ENVELOPE = EnvelopeSchema()
+
+
+def _flatten(errors, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in errors.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name))
+        else:
+            flat[name] = value
+    return flat
+
+
+def validate_envelope(raw) -> dict:
+    """Gives the envelope as a JSON dict with defaults filled in.
+
+    Raises:
+      InvalidEvent: naming each bad field (`data.customer.id`, `type`, ...).
+    """
+    if not isinstance(raw, dict):
+        raise InvalidEvent({"_envelope": ["must be a JSON object"]}, "Malformed envelope")
+    try:
+        loaded = _ENVELOPE.load(raw)
+    except ValidationError as exc:
+        errors = _flatten(exc.messages) if isinstance(exc.messages, dict) else {"_envelope": exc.messages}
+        title = "Unknown event type" if "type" in errors and raw.get("type") not in REGISTRY else "Invalid event"
+        raise InvalidEvent(errors, title) from None
+    envelope = dict(raw)
+    envelope["organization"] = loaded["organization"]
+    return envelope
+
+
+@dataclass(frozen=True)
+class Event:
+    """A validated event with typed data, as handlers see it."""
+
+    id: str
+    type: str
+    source: str
+    organization: str
+    time: datetime | None
+    data: dict
+    raw: dict = field(repr=False, compare=False)
+
+
+def load_event(raw) -> Event:
+    """Gives a typed `Event`; raises InvalidEvent like `validate_envelope`."""
+    envelope = validate_envelope(raw)
+    loaded = _ENVELOPE.load(envelope)
+    data = _SCHEMAS[envelope["type"]].load(envelope["data"])
+    return Event(id=envelope["id"], type=envelope["type"], source=envelope["source"],
+                 organization=envelope["organization"], time=loaded.get("time"), data=data, raw=envelope)
+
+
+def make_envelope(*, type: str, data: dict, organization: str, source: str, id: str | None = None,
+                  time: datetime | None = None) -> dict:
+    """Gives a new envelope for an event this project emits (data must be JSON-ready)."""
+    return {
+        "specversion": "1.0",
+        "id": id or str(uuid.uuid4()),
+        "type": type,
+        "source": source,
+        "time": (time or datetime.now(timezone.utc)).isoformat(),
+        "organization": organization,
+        "data": data,
+    }

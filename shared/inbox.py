@@ -1,0 +1,41 @@
+"""Inbox: exactly-once effect for at-least-once delivery.
+
+Each service records the (source, id) of every event it handled in the same transaction as
+the handler's writes; a redelivered event finds its row and has no second effect.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import peewee
+
+
+def inbox_model(database) -> type[peewee.Model]:
+    """Gives the inbox table bound to one service's database."""
+
+    class Inbox(peewee.Model):
+        source = peewee.CharField(max_length=500)
+        event_id = peewee.CharField(max_length=200)
+        type = peewee.CharField(max_length=100)
+        organization = peewee.CharField(max_length=64)
+        handled_at = peewee.DateTimeField()
+
+        class Meta:
+            table_name = "inbox"
+            indexes = ((("source", "event_id"), True),)
+
+    Inbox._meta.set_database(database)
+    return Inbox
+
+
+def claim(Inbox, event) -> bool:
+    """Gives True when this event is new here (and records it), False for a redelivery.
+
+    Must run inside the handler's transaction: if the handler fails, the claim rolls back.
+    """
+    query = Inbox.insert(
+        source=event.source, event_id=event.id, type=event.type,
+        organization=event.organization, handled_at=datetime.now(timezone.utc),
+    ).on_conflict_ignore()
+    cursor = Inbox._meta.database.execute(query)
+    return cursor.rowcount == 1

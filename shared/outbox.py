@@ -1,0 +1,137 @@
+"""Outbox: events a service emits are stored with its state change and relayed later.
+
+`Outbox.add(...)` runs inside the caller's transaction. `relay_once` moves unsent rows to the
+broker's `events` queue and marks them sent; a broker outage leaves them for the next try.
+Two relays running at once may both send a row; consumers are idempotent (inbox), so the
+effect is still once.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import datetime, timezone
+
+import peewee
+
+from .db import is_postgres
+
+log = logging.getLogger(__name__)
+
+#: Queue and actor of the router (CONTRACT.md): the one way into the mesh.
+EVENTS_QUEUE = "events"
+PUBLISH_ACTOR = "publish"
+
+
+def outbox_model(database) -> type[peewee.Model]:
+    """Gives the outbox table bound to one service's database."""
+
+    class Outbox(peewee.Model):
+        event_id = peewee.CharField(max_length=200)
+        type = peewee.CharField(max_length=100)
+        organization = peewee.CharField(max_length=64)
+        envelope = peewee.TextField()
+        created_at = peewee.DateTimeField()
+        sent_at = peewee.DateTimeField(null=True, index=True)
+        attempts = peewee.IntegerField(default=0)
+        last_error = peewee.TextField(null=True)
+
+        class Meta:
+            table_name = "outbox"
+
+    Outbox._meta.set_database(database)
+    return Outbox
+
+
+def add(Outbox, envelopes: list[dict]) -> None:
+    """Stores envelopes for relaying, in the caller's transaction (one bulk insert)."""
+    if not envelopes:
+        return
+    now = datetime.now(timezone.utc)
+    rows = [
+        {"event_id": e["id"], "type": e["type"], "organization": e.get("organization", "default"),
+         "envelope": json.dumps(e, ensure_ascii=False, default=str), "created_at": now}
+        for e in envelopes
+    ]
+    Outbox.insert_many(rows).execute()
+
+
+def relay_once(Outbox, broker, *, limit: int = 500) -> int:
+    """Gives how many outbox rows were sent to the broker in this pass.
+
+    Raises nothing for a broker outage: the rows stay unsent and the error is logged.
+    """
+    from dramatiq import Message  # here, not at import: shared/ stays importable without a broker
+
+    database = Outbox._meta.database
+    sent_ids = []
+    with database.atomic():
+        query = Outbox.select(Outbox.id, Outbox.envelope, Outbox.event_id).where(
+            Outbox.sent_at.is_null()).order_by(Outbox.id).limit(limit)
+        if is_postgres(database):
+            query = query.for_update("FOR UPDATE SKIP LOCKED")
+        rows = list(query.tuples())
+        error = None
+        for row_id, envelope, event_id in rows:
+            try:
+                broker.enqueue(Message(queue_name=EVENTS_QUEUE, actor_name=PUBLISH_ACTOR,
+                                       args=(json.loads(envelope),), kwargs={}, options={}))
+            except Exception as exc:  # the broker is down: keep the rest for later
+                error = exc
+                log.warning("outbox relay stopped at event %s: broker unavailable (%s)", event_id,
+                            type(exc).__name__)
+                break
+            sent_ids.append(row_id)
+        now = datetime.now(timezone.utc)
+        if sent_ids:
+            Outbox.update(sent_at=now, attempts=Outbox.attempts + 1).where(Outbox.id.in_(sent_ids)).execute()
+        if error is not None and len(sent_ids) < len(rows):
+            failed = rows[len(sent_ids)][0]
+            Outbox.update(attempts=Outbox.attempts + 1, last_error=str(error)[:500]).where(
+                Outbox.id == failed).execute()
+    return len(sent_ids)
+
+
+def pending_count(Outbox) -> int:
+    return Outbox.select().where(Outbox.sent_at.is_null()).count()
+
+
+class Relay:
+    """A background thread that relays one service's outbox; `nudge()` wakes it at once."""
+
+    def __init__(self, *, Outbox, broker, connect, idle_seconds: float = 1.0):
+        self.Outbox = Outbox
+        self.broker = broker
+        self.connect = connect
+        self.idle_seconds = idle_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def nudge(self):
+        self._wake.set()
+
+    def stop(self):
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=5)
+
+    def _run(self):
+        backoff = self.idle_seconds
+        while not self._stop.is_set():
+            sent = 0
+            try:
+                with self.connect():
+                    sent = relay_once(self.Outbox, self.broker)
+                backoff = self.idle_seconds
+            except Exception:
+                log.exception("outbox relay pass failed")
+                backoff = min(backoff * 2, 30)
+            if sent:
+                continue  # more may be waiting
+            self._wake.wait(backoff)
+            self._wake.clear()

@@ -1,0 +1,148 @@
+"""Environment -> validated settings (names from CONTRACT.md).
+
+Settings are read when asked for, never at import time. A bad value stops start-up with a
+message naming the variable.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+from .errors import ConfigurationError
+
+#: The services of one installation and their default HTTP ports (CONTRACT.md).
+SERVICES = {"scheduler": 8101, "complaints": 8102, "reporting": 8103}
+
+#: Project root: the folder holding shared/ and services/.
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    broker_url: str
+    database_urls: dict
+    ports: dict
+    api_token: str | None
+    timezone: str
+    secret_key: str
+    smtp_url: str | None
+    mail_from: str
+    var_dir: Path
+    data_dir: Path
+    #: Redis broker: a worker silent this long (ms) is dead and its messages are requeued.
+    heartbeat_timeout_ms: int = 15000
+    #: Redis broker: chance per million commands of running queue maintenance.
+    maintenance_chance: int = 100000
+    max_retries: int = 10
+    worker_threads: int = 4
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def database_url(self, service: str) -> str:
+        return self.database_urls[service]
+
+    def port(self, service: str) -> int:
+        return self.ports[service]
+
+
+def _env(environ: dict | None) -> dict:
+    values = {}
+    dotenv = ROOT / ".env"
+    if dotenv.exists():
+        values.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    return values
+
+
+def _int(env: dict, name: str, default: int, *, minimum: int = 0, maximum: int = 10**9) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(name, f"must be a whole number, got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise ConfigurationError(name, f"must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def _check_url(name: str, url: str, schemes: tuple[str, ...]) -> str:
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in schemes:
+        raise ConfigurationError(
+            name, f"must start with one of {', '.join(s + '://' for s in schemes)}; got {url.split('://')[0]!r}"
+        )
+    return url
+
+
+def secret_key_file(var_dir: Path) -> Path:
+    return var_dir / "secret_key"
+
+
+def _dev_secret(var_dir: Path) -> str:
+    """Gives the development secret under var/, creating it once."""
+    path = secret_key_file(var_dir)
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
+
+
+def load_settings(environ: dict | None = None) -> Settings:
+    """Gives the validated settings of this installation.
+
+    Raises:
+      ConfigurationError: naming the variable whose value is wrong.
+    """
+    env = _env(environ)
+    var_dir = Path(env.get("HUIFANG_VAR_DIR") or ROOT / "var").resolve()
+    broker_url = _check_url(
+        "HUIFANG_BROKER_URL", env.get("HUIFANG_BROKER_URL") or "redis://127.0.0.1:6379/0",
+        ("redis", "rediss", "amqp", "amqps"),
+    )
+    database_urls, ports = {}, {}
+    for service, default_port in SERVICES.items():
+        key = f"HUIFANG_{service.upper()}_DATABASE_URL"
+        url = env.get(key) or f"sqlite:///{var_dir / (service + '.db')}"
+        database_urls[service] = _check_url(key, url, ("sqlite", "postgresql", "postgres"))
+        ports[service] = _int(env, f"HUIFANG_{service.upper()}_PORT", default_port, minimum=1, maximum=65535)
+    timezone = env.get("HUIFANG_TIMEZONE") or "Asia/Shanghai"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError("HUIFANG_TIMEZONE", f"unknown time zone {timezone!r} (try Asia/Shanghai)") from None
+    smtp_url = env.get("HUIFANG_SMTP_URL") or None
+    if smtp_url:
+        _check_url("HUIFANG_SMTP_URL", smtp_url, ("smtp", "smtp+starttls", "smtps"))
+    secret = env.get("HUIFANG_SECRET_KEY") or _dev_secret(var_dir)
+    if len(secret) < 16:
+        raise ConfigurationError("HUIFANG_SECRET_KEY", "must be at least 16 characters")
+    return Settings(
+        broker_url=broker_url,
+        database_urls=database_urls,
+        ports=ports,
+        api_token=env.get("HUIFANG_API_TOKEN") or None,
+        timezone=timezone,
+        secret_key=secret,
+        smtp_url=smtp_url,
+        mail_from=env.get("HUIFANG_MAIL_FROM") or "huifang@localhost",
+        var_dir=var_dir,
+        data_dir=Path(env.get("HUIFANG_DATA_DIR") or var_dir / "data").resolve(),
+        heartbeat_timeout_ms=_int(env, "HUIFANG_HEARTBEAT_TIMEOUT_MS", 15000, minimum=1000),
+        maintenance_chance=_int(env, "HUIFANG_MAINTENANCE_CHANCE", 100000, minimum=0, maximum=1000000),
+        max_retries=_int(env, "HUIFANG_MAX_RETRIES", 10, minimum=0, maximum=100),
+        worker_threads=_int(env, "HUIFANG_WORKER_THREADS", 4, minimum=1, maximum=64),
+    )

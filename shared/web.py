@@ -1,0 +1,247 @@
+"""App factory pieces every service uses: auth, problem+json, health, OpenAPI, events route.
+
+A service's `create_app` calls `create_service_app(service, blueprints, test_config)`; it owns
+nothing but its blueprints.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import time
+
+from flask import Flask, current_app, g, jsonify, request
+from flask.views import MethodView
+from flask_smorest import Api, Blueprint, abort
+from marshmallow import Schema, fields
+from werkzeug.exceptions import HTTPException
+
+from .auth import AuthError, Principal, verify_token
+from .errors import InvalidEvent
+from .events import validate_envelope
+from .logs import configure_logging
+from .service import current_event_id
+
+log = logging.getLogger(__name__)
+
+PUBLIC_PATHS = {"/healthz", "/readyz", "/api/v1/openapi.json", "/api/v1/docs"}
+PROBLEM = "application/problem+json"
+
+
+def roles_required(*roles: str):
+    """Marks a view (function or MethodView method) as needing one of `roles`."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            principal: Principal = g.principal
+            if principal.role not in roles:
+                abort(403, message=f"Role '{principal.role}' may not do this; it needs one of: {', '.join(roles)}.")
+            return view(*args, **kwargs)
+
+        wrapper._huifang_roles = roles
+        return wrapper
+
+    return decorator
+
+
+def principal() -> Principal:
+    return g.principal
+
+
+def organization_of_request(requested: str | None = None) -> str:
+    """Gives the organisation a request acts for: the token's, or for integration the one asked for."""
+    p = principal()
+    if p.organization == "*":
+        return requested or request.args.get("organization") or "default"
+    if requested and requested != p.organization:
+        abort(403, message=f"Your token belongs to organisation '{p.organization}', not '{requested}'.")
+    return p.organization
+
+
+def problem(status: int, title: str, detail: str = "", errors: dict | None = None):
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM
+    return response
+
+
+def _flatten_webargs(messages) -> dict:
+    if not isinstance(messages, dict):
+        return {"_body": messages}
+    flat = {}
+    for location, errs in messages.items():  # webargs nests by location (json, query, ...)
+        if isinstance(errs, dict):
+            for field, msgs in errs.items():
+                flat[str(field)] = msgs
+        else:
+            flat[location] = errs
+    return flat
+
+
+class AcceptedSchema(Schema):
+    id = fields.String()
+    status = fields.String()
+
+
+def events_blueprint(service) -> Blueprint:
+    blp = Blueprint("events", __name__, url_prefix="/api/v1/events",
+                    description="Post an event envelope (CONTRACT.md); it is kept and relayed to every subscriber.")
+
+    @blp.route("")
+    class Events(MethodView):
+        @blp.doc(requestBody={"content": {"application/json": {"schema": {"type": "object"}}}})
+        @blp.response(202, AcceptedSchema)
+        @roles_required("integration", "admin")
+        def post(self):
+            """Accept a CloudEvents envelope: 202 even while the broker is down."""
+            raw = request.get_data(cache=False)
+            try:
+                body = json.loads(raw or b"")
+            except (ValueError, UnicodeDecodeError) as exc:
+                return problem(400, "Invalid JSON", f"The body is not valid JSON: {exc}", {"_body": [str(exc)]})
+            try:
+                envelope = validate_envelope(body)
+            except InvalidEvent as exc:
+                return problem(422, exc.title, "Fix the fields named in errors and post again.", exc.errors)
+            organization_of_request(envelope["organization"])
+            service.accept([envelope])
+            return {"id": envelope["id"], "status": "accepted"}
+
+    return blp
+
+
+def create_service_app(service, blueprints, *, test_config: dict | None = None, broker=None) -> Flask:
+    """Gives the Flask app of `service` with its blueprints, auth, errors, health and OpenAPI."""
+    from .settings import load_settings
+
+    app = Flask(f"huifang.{service.name}")
+    app.config.update(
+        API_TITLE=f"Huifang {service.name}", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        JSON_SORT_KEYS=False,
+        API_SPEC_OPTIONS={"components": {"securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]},
+    )
+    if test_config:
+        app.config.update(test_config)
+    settings = app.config.get("HUIFANG_SETTINGS") or load_settings()
+    app.config["HUIFANG_SETTINGS"] = settings
+    configure_logging()
+    if service.settings is None:
+        service.bind(settings)
+    app.extensions["huifang_service"] = service
+
+    if broker is None:
+        from .broker import make_broker
+
+        broker = make_broker(settings)
+    app.extensions["huifang_broker"] = broker
+
+    def relay_now():
+        # A fast path so an event does not wait for the worker's relay; failure is fine:
+        # the row stays in the outbox and the worker's relay sends it later.
+        from .outbox import relay_once
+
+        try:
+            relay_once(service.Outbox, broker, limit=50)
+        except Exception:
+            log.warning("immediate relay failed; the worker's relay will retry", exc_info=False)
+
+    relay_now._web_relay = True
+    service.on_commit[:] = [h for h in service.on_commit if not getattr(h, "_web_relay", False)] + [relay_now]
+
+    api = Api(app)
+    api.register_blueprint(events_blueprint(service))
+    for blp in blueprints:
+        api.register_blueprint(blp)
+
+    @app.before_request
+    def _authenticate():
+        g.started = time.perf_counter()
+        current_event_id.set(request.headers.get("X-Request-Id", "-"))
+        service.database.connect(reuse_if_open=True)
+        if request.path in PUBLIC_PATHS or not request.path.startswith("/api/"):
+            return None
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        try:
+            g.principal = verify_token(token, secret_key=settings.secret_key, api_token=settings.api_token)
+        except AuthError as exc:
+            response = problem(exc.status, "Unauthorized", exc.detail)
+            response.headers["WWW-Authenticate"] = 'Bearer realm="huifang"'
+            return response
+        return None
+
+    @app.teardown_request
+    def _close(exc):
+        if not service.database.is_closed() and not service.database.in_transaction():
+            service.database.close()
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        data = getattr(exc, "data", None) or {}
+        errors = _flatten_webargs(data["messages"]) if "messages" in data else None
+        detail = data.get("message") or exc.description or ""
+        if errors:
+            detail = "Fix the fields named in errors and try again."
+        status = exc.code or 500
+        if status == 400 and errors:
+            status = 422
+        return problem(status, exc.name, detail, errors)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem(500, "Internal Server Error", "Something went wrong on our side; it has been logged.")
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok", service=service.name)
+
+    @app.get("/readyz")
+    def readyz():
+        checks = {}
+        try:
+            service.database.execute_sql("SELECT 1")
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        checks["broker"] = broker_ping(broker)
+        ok = all(v == "ok" for v in checks.values())
+        response = jsonify(status="ready" if ok else "not ready", checks=checks)
+        response.status_code = 200 if ok else 503
+        return response
+
+    _check_every_route_has_roles(app)
+    return app
+
+
+def broker_ping(broker) -> str:
+    try:
+        client = getattr(broker, "client", None)
+        if client is not None:
+            client.ping()
+        else:
+            broker.connection  # RabbitMQ: opens (or reuses) a connection
+        return "ok"
+    except Exception as exc:
+        return f"unavailable: {type(exc).__name__}"
+
+
+def _check_every_route_has_roles(app: Flask) -> None:
+    """Refuses to start when an /api/ route forgot its roles: deny by default, loudly."""
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/") or rule.rule in PUBLIC_PATHS or "openapi" in rule.rule:
+            continue
+        view = app.view_functions[rule.endpoint]
+        view_class = getattr(view, "view_class", None)
+        methods = [m.lower() for m in (rule.methods or ()) if m not in ("HEAD", "OPTIONS")]
+        targets = [getattr(view_class, m, None) for m in methods] if view_class else [view]
+        for target in targets:
+            if target is not None and not getattr(target, "_huifang_roles", None):
+                raise RuntimeError(f"route {rule.rule} has a method without @roles_required")

@@ -1,0 +1,69 @@
+"""The callback policy is data (RULES preamble): defaults in YAML, validated on load."""
+
+import copy
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+
+from services.scheduler.domain.errors import PolicyError
+from services.scheduler.domain.policy import load_policy, load_policy_file
+
+DEFAULT_FILE = Path(__file__).resolve().parents[3] / "services/scheduler/data/policies/default.yaml"
+
+
+def default_data():
+    return yaml.safe_load(DEFAULT_FILE.read_text(encoding="utf-8"))
+
+
+def test_rules_default_policy_file_loads_with_the_rules_defaults():
+    policy = load_policy_file(DEFAULT_FILE)
+
+    assert policy.sampling_key == "default@1"
+    assert policy.equipment.onsite_threshold_cny == Decimal(3_000_000)
+    assert policy.business_lines["vehicle"].ordinary_sample_rate == 0.3
+    assert policy.batch.day_of_month == 26
+    assert policy.batch_tiers is policy.tier_sets["standard"]
+    assert policy.retry.max_attempts == 3
+    assert [(w.start.isoformat("minutes"), w.end.isoformat("minutes")) for w in policy.call_windows] == [
+        ("09:00", "12:00"), ("14:00", "18:00"),
+    ]
+
+
+def set_path(data, path, value):
+    *parents, last = path
+    for key in parents:
+        data = data[key]
+    if value is KeyError:
+        del data[last]
+    else:
+        data[last] = value
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        (("business_lines", "vehicle", "ordinary_sample_rate"), 1.5,
+         "business_lines.vehicle.ordinary_sample_rate"),
+        (("equipment",), KeyError, "equipment"),
+        (("equipment", "milestones", 0, "months"), "one", "equipment.milestones.0.months"),
+        (("equipment", "milestones", 0, "anchor"), "shipment", "equipment.milestones.0.anchor"),
+        (("tier_sets", "standard", "tiers", 0, "count"), 3, "tier_sets.standard.tiers.0.rate"),
+        (("tier_sets", "standard", "tiers", 2, "up_to"), 900, "tier_sets.standard.tiers"),
+        (("call_windows", 1, "start"), 840, "call_windows.1.start"),  # unquoted 14:00
+        (("batch", "tier_set"), "nope", "batch.tier_set"),
+        (("business_lines", "vehicle", "callbacks", 0, "unit"), "weeks",
+         "business_lines.vehicle.callbacks.0.unit"),
+        (("colour",), "red", "colour"),
+    ],
+)
+def test_rules_bad_policy_data_names_the_field(path, value, field):
+    data = copy.deepcopy(default_data())
+    set_path(data, path, value)
+
+    with pytest.raises(PolicyError) as caught:
+        load_policy(data)
+
+    assert caught.value.field == field
+    assert field in str(caught.value)
