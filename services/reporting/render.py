@@ -306,7 +306,7 @@ def trend_chart(report: ReportData, language: str) -> Markup:
         y = top + plot_h - plot_h * tick / 100
         body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#ddd"/>')
         body.append(_text(left - 6, y + 4, f"{tick}%", size=10, anchor="end", fill="#666"))
-    step = plot_w / (len(months) - 1)
+    step = plot_w / max(len(months) - 1, 1)
     for i, month in enumerate(months):
         body.append(_text(left + i * step, top + plot_h + 18, month, size=10, anchor="middle"))
     for index, (label, values) in enumerate(series):

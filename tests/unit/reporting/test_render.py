@@ -13,6 +13,8 @@ from pypdf import PdfReader
 from services.reporting.domain.kpi import (
     CallbackListing,
     MonthCounts,
+    ReportData,
+    build_figures,
     Remark,
     build_report,
     complaint_summary,
@@ -186,3 +188,14 @@ def test_ten_page_report_is_small_and_quick(chinese_pdf):
     render_report_pdf(sample_report(), "zh-CN")
     # 1.5 s is the goal on a developer machine; the bound leaves room for a busy CI runner.
     assert time.perf_counter() - started < 5
+
+
+def test_empty_month_renders_with_dashes_and_none():
+    # given a month with nothing in it and no trend at all
+    report = ReportData(organization="acme", month="2026-10", language="zh-CN",
+                        figures=build_figures(MonthCounts()))
+    # when rendered
+    html = render_report_html(report, "zh-CN")
+    # then every figure shows a dash and every list says none
+    assert "0/0" in html and "—" in html
+    assert html.count(">无<") >= 4

@@ -1,0 +1,57 @@
+"""Rules as data: a service's packaged defaults, overridden per organisation.
+
+`services/<service>/data/<path>` holds the defaults (listed in the manifest's `data`);
+`<HUIFANG_DATA_DIR>/<organization>/<service>/<path>` (default var/data/...) is an
+organisation's own copy and wins when present. Files are YAML or JSON, read when first asked
+for and again when they change; each service validates what it reads with its own schema.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import yaml
+
+from .errors import ConfigurationError
+from .settings import ROOT
+
+_cache: dict[Path, tuple[float, object]] = {}
+_lock = threading.Lock()
+
+
+def packaged_path(service: str, relative: str) -> Path:
+    return ROOT / "services" / service / "data" / relative
+
+
+def org_path(settings, organization: str, service: str, relative: str) -> Path:
+    return Path(settings.data_dir) / organization / service / relative
+
+
+def read_data_file(path: Path):
+    """Gives the parsed content of a YAML or JSON file (cached until it changes)."""
+    mtime = path.stat().st_mtime
+    with _lock:
+        hit = _cache.get(path)
+        if hit and hit[0] == mtime:
+            return hit[1]
+    try:
+        text = path.read_text(encoding="utf-8")
+        value = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ConfigurationError(str(path), f"cannot be parsed: {exc}") from None
+    with _lock:
+        _cache[path] = (mtime, value)
+    return value
+
+
+def load_org_data(settings, *, service: str, relative: str, organization: str):
+    """Gives the organisation's data file if it has one, else the packaged default."""
+    if settings is not None:
+        own = org_path(settings, organization, service, relative)
+        if own.exists():
+            return read_data_file(own)
+    default = packaged_path(service, relative)
+    if not default.exists():
+        raise ConfigurationError(relative, f"no data file for {service} (looked in {default})")
+    return read_data_file(default)
