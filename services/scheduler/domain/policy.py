@@ -168,6 +168,8 @@ class Policy:
     tier_sets: Mapping[str, TierSet]
     retry: RetryPolicy
     call_windows: tuple[CallWindow, ...]
+    #: The callback confirming a resolved complaint (RULES 2, 2-1-1), from resolution.
+    verification: CallbackRule
 
     @property
     def sampling_key(self) -> str:
@@ -407,6 +409,7 @@ class _PolicySchema(Schema):
     )
     retry = fields.Nested(_RetrySchema, required=True)
     call_windows = fields.List(fields.Nested(_CallWindowSchema), required=True)
+    verification = fields.Nested(_CallbackRuleSchema, required=True)
 
     @validates_schema
     def batch_names_a_tier_set(self, data, **kwargs):

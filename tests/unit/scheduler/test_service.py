@@ -46,12 +46,12 @@ def test_rule_1_2_second_callback_moves_to_monday():
     ("segment", "kind", "flagged", "key"),
     [
         ("vip", "maintenance", False, True),
-        ("government_fleet", "maintenance", False, True),
-        ("judicial_police", "maintenance", False, True),
-        ("private", "accident_repair", False, True),
-        ("private", "major_repair", False, True),
-        ("private", "maintenance", True, True),  # flagged after a complaint
-        ("private", "maintenance", False, False),
+        ("government", "maintenance", False, True),
+        ("police", "maintenance", False, True),
+        ("ordinary", "accident", False, True),
+        ("ordinary", "major_repair", False, True),
+        ("ordinary", "maintenance", True, True),  # flagged after a complaint
+        ("ordinary", "maintenance", False, False),
         (None, None, False, False),
     ],
 )
@@ -70,8 +70,6 @@ def test_rule_1_2_key_customers_all_called_ordinary_30_percent():
         ("emergency_repair", date(2026, 11, 2), date(2026, 11, 2)),  # same day
         ("emergency_repair", date(2026, 11, 1), date(2026, 11, 2)),  # Sunday: next working day
         ("contractor_repair", date(2026, 11, 2), date(2026, 11, 5)),
-        ("water_emergency", date(2026, 11, 2), date(2026, 11, 5)),
-        ("complaint", date(2026, 11, 2), date(2026, 11, 5)),
         ("first_aid", date(2026, 11, 2), date(2026, 11, 9)),
         ("community_event", date(2026, 11, 2), date(2026, 11, 9)),  # +5 is Saturday
     ],
@@ -88,7 +86,7 @@ def test_rule_1_3_community_events_call_30_percent_of_participants():
     assert sample_rate_for(business_line="property", kind="emergency_repair", key=False, policy=POLICY) == 1.0
 
 
-@pytest.mark.parametrize("kind", ["routine_repair", "special_service", "help_request"])
+@pytest.mark.parametrize("kind", ["repair", "maintenance", "special_service", "help_request"])
 def test_rule_1_3_routine_orders_wait_for_the_monthly_batch(kind):
     assert is_batched(business_line="property", kind=kind, policy=POLICY)
     (callback,) = plan("property", kind, date(2026, 11, 26))
@@ -104,7 +102,7 @@ def test_rule_1_3_orders_after_the_26th_fall_into_next_months_batch():
 
 
 def test_rule_1_3_batch_due_on_a_saturday_moves_to_monday():
-    (callback,) = plan("property", "routine_repair", date(2026, 11, 30))
+    (callback,) = plan("property", "repair", date(2026, 11, 30))
     assert callback.nominal_on == date(2026, 12, 26)
     assert callback.due_on == date(2026, 12, 28)
     assert property_batch_for(date(2026, 11, 30), POLICY, calendar=CALENDAR) == ("2026-12", date(2026, 12, 28))
@@ -130,8 +128,7 @@ def test_rules_unknown_business_line_or_kind_is_refused():
 
 KINDS = [
     ("vehicle", "maintenance"), ("vehicle", "major_repair"), ("retail", "purchase"),
-    ("property", "emergency_repair"), ("property", "contractor_repair"), ("property", "complaint"),
-    ("property", "first_aid"), ("property", "community_event"), ("property", "routine_repair"),
+    ("property", "emergency_repair"), ("property", "contractor_repair"),     ("property", "first_aid"), ("property", "community_event"), ("property", "repair"),
 ]
 
 
