@@ -153,8 +153,7 @@ class ServiceWorker(Middleware):
         self.service.database.connect(reuse_if_open=True)
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
-        if not self.service.database.is_closed():
-            self.service.database.close()
+        self.service.release()
 
     after_skip_message = after_process_message
 

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from marshmallow import EXCLUDE, INCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
 from .errors import InvalidEvent
 
@@ -174,15 +174,6 @@ class EnvelopeSchema(Schema):
         ORG_PATTERN, error="must be a lower-case slug (letters, digits, '-', '_', '.')"))
     data = fields.Dict(required=True)
 
-    @validates_schema
-    def _data_matches_type(self, values, **kwargs):
-        schema = _SCHEMAS.get(values.get("type"))
-        if schema is None:
-            return
-        errors = schema.validate(values.get("data") or {})
-        if errors:
-            raise ValidationError(_flatten(errors, "data"))
-
 
 _ENVELOPE = EnvelopeSchema()
 
@@ -198,23 +189,39 @@ def _flatten(errors, prefix: str = "") -> dict:
     return flat
 
 
+def _load(raw) -> tuple[dict, dict, dict]:
+    """Gives (normalised raw envelope, loaded envelope, loaded data) in one validation pass."""
+    if not isinstance(raw, dict):
+        raise InvalidEvent({"_envelope": ["must be a JSON object"]}, "Malformed envelope")
+    errors: dict = {}
+    loaded: dict = {}
+    try:
+        loaded = _ENVELOPE.load(raw)
+    except ValidationError as exc:
+        errors.update(_flatten(exc.messages) if isinstance(exc.messages, dict) else {"_envelope": exc.messages})
+        loaded = exc.valid_data if isinstance(exc.valid_data, dict) else {}
+    data = {}
+    schema = _SCHEMAS.get(raw.get("type"))
+    if schema is not None and isinstance(raw.get("data"), dict):
+        try:
+            data = schema.load(raw["data"])
+        except ValidationError as exc:
+            errors.update(_flatten(exc.messages, "data"))
+    if errors:
+        title = "Unknown event type" if "type" in errors and raw.get("type") not in REGISTRY else "Invalid event"
+        raise InvalidEvent(errors, title)
+    envelope = dict(raw)
+    envelope["organization"] = loaded["organization"]
+    return envelope, loaded, data
+
+
 def validate_envelope(raw) -> dict:
     """Gives the envelope as a JSON dict with defaults filled in.
 
     Raises:
       InvalidEvent: naming each bad field (`data.customer.id`, `type`, ...).
     """
-    if not isinstance(raw, dict):
-        raise InvalidEvent({"_envelope": ["must be a JSON object"]}, "Malformed envelope")
-    try:
-        loaded = _ENVELOPE.load(raw)
-    except ValidationError as exc:
-        errors = _flatten(exc.messages) if isinstance(exc.messages, dict) else {"_envelope": exc.messages}
-        title = "Unknown event type" if "type" in errors and raw.get("type") not in REGISTRY else "Invalid event"
-        raise InvalidEvent(errors, title) from None
-    envelope = dict(raw)
-    envelope["organization"] = loaded["organization"]
-    return envelope
+    return _load(raw)[0]
 
 
 @dataclass(frozen=True)
@@ -232,9 +239,7 @@ class Event:
 
 def load_event(raw) -> Event:
     """Gives a typed `Event`; raises InvalidEvent like `validate_envelope`."""
-    envelope = validate_envelope(raw)
-    loaded = _ENVELOPE.load(envelope)
-    data = _SCHEMAS[envelope["type"]].load(envelope["data"])
+    envelope, loaded, data = _load(raw)
     return Event(id=envelope["id"], type=envelope["type"], source=envelope["source"],
                  organization=envelope["organization"], time=loaded.get("time"), data=data, raw=envelope)
 

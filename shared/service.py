@@ -75,13 +75,25 @@ class Service:
 
     @contextlib.contextmanager
     def connection(self):
-        """One connection for one request or message, returned to the pool afterwards."""
+        """A connection for one request or message, released afterwards (see `release`)."""
         opened = self.database.connect(reuse_if_open=True)
         try:
             yield self.database
         finally:
-            if opened and not self.database.in_transaction():
-                self.database.close()
+            if opened:
+                self.release()
+
+    def release(self) -> None:
+        """Returns the thread's connection to the PostgreSQL pool.
+
+        SQLite connections stay open per thread: opening one costs pragmas and closing the
+        last one checkpoints the WAL, together ~1 ms, more than a whole message's work.
+        """
+        db = self.database.obj
+        if db is None or self.database.is_closed() or self.database.in_transaction():
+            return
+        if not isinstance(db, peewee.SqliteDatabase):
+            self.database.close()
 
     @contextlib.contextmanager
     def unit_of_work(self):

@@ -179,8 +179,7 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
 
     @app.teardown_request
     def _close(exc):
-        if not service.database.is_closed() and not service.database.in_transaction():
-            service.database.close()
+        service.release()
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
