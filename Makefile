@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
+# The project runs from its folder: no install step, so an edit is live at once.
+export PYTHONPATH := $(CURDIR)
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: setup system-deps run run-scheduler run-complaints run-reporting test test-sqlite test-postgres \
@@ -13,8 +15,8 @@ setup: $(STAMP) system-deps
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || { echo "huifang: creating virtualenv in $(VENV)"; $(PYTHON) -m venv $(VENV); }
 	@echo "huifang: installing pinned dependencies (requirements.lock)"
-	@$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
-	@$(BIN)/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock 2> $(VENV)/pip.log \
+	  || { grep -v '^WARNING: Location' $(VENV)/pip.log; exit 1; }
 	@rm -f $(VENV)/.installed-*; touch $@
 
 system-deps: $(STAMP)
