@@ -104,8 +104,12 @@ def make_broker(settings: Settings, *, extra_middleware=()) -> dramatiq.Broker:
                        maintenance_chance=settings.maintenance_chance, dead_message_ttl=DEAD_MESSAGE_TTL_MS)
 
 
-def route(envelope, broker, manifests=None) -> list[str]:
+def route(envelope, broker, manifests=None, *, local=None) -> list[str]:
     """Gives the services an envelope was fanned out to (one message each).
+
+    `local` is the service whose worker runs the router: its own copy is handled right here,
+    which saves one broker round trip per event. A failure there retries the whole routing;
+    the other services' inboxes absorb the repeated copies.
 
     Raises:
       InvalidEvent: unknown type or bad data; the router dead-letters it.
@@ -113,17 +117,22 @@ def route(envelope, broker, manifests=None) -> list[str]:
     envelope = validate_envelope(envelope)
     targets = subscribers(envelope["type"], manifests)
     for name in targets:
+        if local is not None and name == local.name:
+            continue
         broker.enqueue(Message(queue_name=service_queue(name), actor_name=service_actor(name),
                                args=(envelope,), kwargs={}, options={}))
     log.info("event %s (%s) routed to %s", envelope["id"], envelope["type"], targets or "no service")
+    if local is not None and local.name in targets:
+        with local.connection():
+            local.handle(envelope)
     return targets
 
 
-def declare_router(broker) -> dramatiq.Actor:
+def declare_router(broker, *, local=None) -> dramatiq.Actor:
     """Declares the `publish` actor on the `events` queue (CONTRACT.md)."""
 
     def publish(envelope):
-        route(envelope, broker)
+        route(envelope, broker, local=local)
 
     return dramatiq.actor(publish, actor_name=PUBLISH_ACTOR, queue_name=EVENTS_QUEUE, broker=broker,
                           throws=(InvalidEvent,))
@@ -160,10 +169,13 @@ class ServiceWorker(Middleware):
 
 def setup_worker(service, settings: Settings, *, broker=None) -> dramatiq.Broker:
     """Gives the broker of a service's worker, with the router and the service actor declared."""
+    from .logs import configure_logging
+
+    configure_logging()
     broker = broker or make_broker(settings)
     broker.add_middleware(ServiceWorker(service, settings))
     dramatiq.set_broker(broker)
-    declare_router(broker)
+    declare_router(broker, local=service)
     load_manifests()  # read once here, not per message
 
     def handle_event(envelope):

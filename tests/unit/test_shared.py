@@ -1,0 +1,91 @@
+"""The shared library's pure pieces: settings, tokens, the event registry, manifests."""
+import pytest
+
+from shared.auth import AuthError, issue_token, verify_token
+from shared.errors import ConfigurationError, InvalidEvent
+from shared.events import REGISTRY, load_event, validate_envelope
+from shared.logs import JsonFormatter
+from shared.manifest import load_manifests, subscribers
+from shared.settings import load_settings
+
+SECRET = "s" * 32
+
+
+def test_settings_defaults_follow_the_contract(tmp_path):
+    settings = load_settings({"HUIFANG_VAR_DIR": str(tmp_path), "HUIFANG_SECRET_KEY": SECRET})
+    assert settings.broker_url == "redis://127.0.0.1:6379/0"
+    assert settings.ports == {"scheduler": 8101, "complaints": 8102, "reporting": 8103}
+    assert settings.database_url("scheduler").startswith("sqlite:///")
+    assert settings.timezone == "Asia/Shanghai"
+
+
+@pytest.mark.parametrize("name, value", [
+    ("HUIFANG_BROKER_URL", "kafka://x"),
+    ("HUIFANG_SCHEDULER_DATABASE_URL", "mysql://x"),
+    ("HUIFANG_COMPLAINTS_PORT", "eighty"),
+    ("HUIFANG_REPORTING_PORT", "70000"),
+    ("HUIFANG_TIMEZONE", "Mars/Olympus"),
+    ("HUIFANG_SMTP_URL", "http://mail"),
+])
+def test_a_bad_setting_names_the_variable(tmp_path, name, value):
+    with pytest.raises(ConfigurationError) as err:
+        load_settings({"HUIFANG_VAR_DIR": str(tmp_path), "HUIFANG_SECRET_KEY": SECRET, name: value})
+    assert name in str(err.value)
+
+
+def test_dev_secret_is_generated_once_and_reused(tmp_path):
+    first = load_settings({"HUIFANG_VAR_DIR": str(tmp_path)}).secret_key
+    assert load_settings({"HUIFANG_VAR_DIR": str(tmp_path)}).secret_key == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_token_round_trip_and_forgery():
+    token = issue_token(SECRET, login="li", role="advisor", organization="acme-electric")
+    who = verify_token(token, secret_key=SECRET, api_token="api")
+    assert (who.login, who.role, who.organization) == ("li", "advisor", "acme-electric")
+    with pytest.raises(AuthError):
+        verify_token(token, secret_key="t" * 32, api_token="api")
+    with pytest.raises(AuthError):
+        verify_token("", secret_key=SECRET, api_token="api")
+    assert verify_token("api", secret_key=SECRET, api_token="api").role == "integration"
+    with pytest.raises(ValueError):
+        issue_token(SECRET, login="li", role="integration", organization="acme-electric")
+    with pytest.raises(ValueError):
+        issue_token(SECRET, login="li", role="agent", organization="Acme Electric")
+
+
+def test_every_contract_type_has_a_schema_and_every_manifest_names_known_types():
+    for type_ in ("delivery.shipped", "equipment.installed", "equipment.commissioned", "delivery.cancelled",
+                  "service_order.completed", "customer.updated", "complaint.raised", "callback.scheduled",
+                  "callback.completed", "callback.unreachable", "complaint.escalated", "complaint.resolved",
+                  "complaint.closed", "complaint.reopened", "customer.flagged", "report.generated", "report.sent"):
+        assert type_ in REGISTRY
+    manifests = load_manifests()
+    assert set(manifests) == {"scheduler", "complaints", "reporting"}
+    assert sorted(subscribers("delivery.shipped")) == ["reporting", "scheduler"]
+    assert "complaints" in subscribers("complaint.raised")
+
+
+def test_envelope_errors_name_nested_fields():
+    raw = {"specversion": "1.0", "id": "1", "type": "service_order.completed", "source": "erp://x",
+           "data": {"order_id": "O1", "customer": {"id": "C1"}, "completed_at": "2026-10-30T10:00:00",
+                    "business_line": "boats"}}
+    with pytest.raises(InvalidEvent) as err:
+        validate_envelope(raw)
+    assert set(err.value.errors) >= {"data.customer.name", "data.business_line", "data.completed_at"}
+
+
+def test_envelope_defaults_organization_and_types_data():
+    event = load_event({"specversion": "1.0", "id": "1", "type": "equipment.commissioned", "source": "erp://x",
+                        "data": {"delivery_id": "D1", "commissioned_on": "2026-03-15"}})
+    assert event.organization == "default"
+    assert event.data["commissioned_on"].isoformat() == "2026-03-15"
+
+
+def test_tokens_never_appear_in_logs():
+    import logging
+
+    record = logging.LogRecord("shared.web", logging.INFO, __file__, 1,
+                               "got header Authorization: Bearer %s", ("abc.def.ghi",), None)
+    line = JsonFormatter().format(record)
+    assert "abc.def.ghi" not in line and "[redacted]" in line
