@@ -89,3 +89,23 @@ def test_tokens_never_appear_in_logs():
                                "got header Authorization: Bearer %s", ("abc.def.ghi",), None)
     line = JsonFormatter().format(record)
     assert "abc.def.ghi" not in line and "[redacted]" in line
+
+
+def test_amqp_url_selects_rabbitmq_with_publisher_confirms(tmp_path):
+    from shared.broker import make_broker
+
+    settings = load_settings({"HUIFANG_VAR_DIR": str(tmp_path), "HUIFANG_SECRET_KEY": SECRET,
+                              "HUIFANG_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672/"})
+    broker = make_broker(settings)
+    assert type(broker).__name__ == "RabbitmqBroker"
+    assert broker.confirm_delivery is True
+
+
+def test_redis_broker_requeues_a_dead_workers_messages_quickly(tmp_path):
+    from shared.broker import make_broker
+
+    settings = load_settings({"HUIFANG_VAR_DIR": str(tmp_path), "HUIFANG_SECRET_KEY": SECRET})
+    broker = make_broker(settings)
+    # Dramatiq's defaults (60 s heartbeat, 0.1% maintenance chance) can strand messages for minutes.
+    assert broker.heartbeat_timeout <= 20_000
+    assert broker.maintenance_chance >= 50_000
