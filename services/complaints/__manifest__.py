@@ -5,7 +5,8 @@
     "depends": ["shared"],
     "subscribes": ["complaint.raised", "callback.completed", "customer.updated"],
     "publishes": [
+        "complaint.raised",
         "complaint.escalated", "complaint.resolved", "complaint.closed", "complaint.reopened", "customer.flagged",
     ],
-    "data": ["data/chains/default.yaml", "data/policies/default.yaml"],
+    "data": ["data/chains/default.yaml", "data/policies/default.yaml", "data/calendar.yaml", "data/users.yaml"],
 }

@@ -1,3 +1,170 @@
-"""HTTP routes of this service."""
+"""HTTP routes of the complaints service (CONTRACT "complaints"): read, raise, reply, escalate, resolve.
 
-BLUEPRINTS: list = []
+Routes only translate: a body becomes a command of `handlers`, a domain refusal becomes
+problem+json (403 with the reason, 404, 409, 422 naming the field).
+"""
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from shared.web import organization_of_request, principal, roles_required
+
+from . import handlers
+from .domain.errors import ComplaintError, Forbidden, InvalidData, InvalidInput, InvalidTransition
+from .models import Complaint
+from .schemas import ComplaintQuerySchema, ComplaintSchema, EscalateSchema, NewComplaintSchema, ReplySchema, ResolveSchema
+from .service import SERVICE
+
+#: Everyone may read and try; the domain decides who may act at which level (403 with why).
+READERS = ("agent", "advisor", "supervisor", "manager", "admin", "integration")
+ACTORS = READERS
+
+blp = Blueprint("complaints", __name__, url_prefix="/api/v1/complaints",
+                description="Complaints (客户投诉), their escalation and the 2-1-1 deadlines.")
+
+
+@contextlib.contextmanager
+def domain_errors():
+    """Turns a domain refusal into problem+json."""
+    try:
+        yield
+    except handlers.NotFound as exc:
+        abort(404, message=exc.message)
+    except Forbidden as exc:
+        abort(403, message=f"You may not act on this complaint: {exc.message}")
+    except InvalidTransition as exc:
+        abort(409, message=exc.message)
+    except InvalidInput as exc:
+        field = exc.field or "_body"
+        abort(422, message=exc.message, messages={"json": {field: [exc.message]}})
+    except InvalidData as exc:
+        abort(500, message=f"The organisation's complaint rules are invalid ({exc.field}): {exc.message}")
+    except ComplaintError as exc:
+        abort(400, message=exc.message)
+
+
+def present(row: Complaint, history: list, settings) -> dict:
+    """Gives the API view of a complaint row and its history rows, in the installation's time zone."""
+    tz = settings.tz
+    rules = handlers.rules_for(settings, organization=row.organization, chain_name=row.chain_name,
+                               policy_name=row.policy_name)
+    level = rules.chain.level(row.level)
+
+    def local(value):
+        return value.astimezone(tz) if value is not None else None
+
+    out = {name: getattr(row, name) for name in (
+        "organization", "state", "level", "customer_class", "description", "category", "source", "order_id",
+        "delivery_id", "repeat", "resolved_by", "resolved_level", "root_cause", "corrective_action", "churn_reason")}
+    for name in ("raised_at", "first_reply_due_at", "answer_due_at", "first_reply_at", "answered_at",
+                 "investigate_due_at", "investigated_at", "resolved_at", "verify_due_at", "customer_flagged_at",
+                 "closed_at"):
+        out[name] = local(getattr(row, name))
+    out.update(id=row.complaint_id, level_role=level.role, level_label=level.label, chain=rules.chain.name,
+               customer=handlers.customer_of(row),
+               history=[{"at": local(h.at), "actor": h.actor, "action": h.action, "from_level": h.from_level,
+                         "to_level": h.to_level, "reason": h.reason} for h in history])
+    return out
+
+
+def _settings():
+    return current_app.config["HUIFANG_SETTINGS"]
+
+
+def _present_one(row: Complaint) -> dict:
+    return present(row, handlers.history_of([row])[row.id], _settings())
+
+
+@blp.route("")
+class Complaints(MethodView):
+    @blp.arguments(ComplaintQuerySchema, location="query")
+    @blp.response(200, ComplaintSchema(many=True))
+    @roles_required(*READERS)
+    def get(self, args):
+        """List the organisation's complaints, newest first (filter by customer and state)."""
+        organization = organization_of_request()
+        query = Complaint.select().where(Complaint.organization == organization)
+        if args.get("customer_id"):
+            query = query.where(Complaint.customer_id == args["customer_id"])
+        if args.get("state"):
+            query = query.where(Complaint.state == args["state"])
+        rows = list(query.order_by(Complaint.raised_at.desc(), Complaint.id.desc())
+                    .limit(args["limit"]).offset(args["offset"]))
+        history = handlers.history_of(rows)
+        with domain_errors():
+            return [present(row, history[row.id], _settings()) for row in rows]
+
+    @blp.arguments(NewComplaintSchema)
+    @blp.response(201, ComplaintSchema)
+    @roles_required(*ACTORS)
+    def post(self, data):
+        """Raise a complaint (the fields of complaint.raised); complaint.raised is published."""
+        organization = organization_of_request()
+        data.setdefault("complaint_id", f"CMP-{uuid.uuid4().hex[:12].upper()}")
+        with domain_errors(), SERVICE.unit_of_work() as uow:
+            row, created = handlers.raise_complaint(uow=uow, organization=organization, data=data,
+                                                    actor=principal().login, announce=True)
+            if not created:
+                raise handlers.Duplicate(f"complaint {data['complaint_id']!r} already exists; "
+                                         f"GET /api/v1/complaints/{data['complaint_id']} shows it.")
+            return _present_one(row)
+
+
+@blp.route("/<complaint_id>")
+class ComplaintById(MethodView):
+    @blp.response(200, ComplaintSchema)
+    @roles_required(*READERS)
+    def get(self, complaint_id):
+        """One complaint with its whole history."""
+        organization = organization_of_request()
+        with domain_errors():
+            row = handlers.get_by_id_or_raise(organization=organization, complaint_id=complaint_id)
+            return _present_one(row)
+
+
+def _act(command, complaint_id: str, **fields) -> dict:
+    organization = organization_of_request()
+    who = principal()
+    with domain_errors(), SERVICE.unit_of_work() as uow:
+        row = command(uow=uow, organization=organization, complaint_id=complaint_id, actor=who.login, role=who.role,
+                      **fields)
+        return _present_one(row)
+
+
+@blp.route("/<complaint_id>/reply")
+class Reply(MethodView):
+    @blp.arguments(ReplySchema)
+    @blp.response(200, ComplaintSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, complaint_id):
+        """Record a reply to the customer: the first reply, then the handler's answer."""
+        return _act(handlers.reply, complaint_id, message=body["message"], answer=body.get("answer"))
+
+
+@blp.route("/<complaint_id>/escalate")
+class Escalate(MethodView):
+    @blp.arguments(EscalateSchema)
+    @blp.response(200, ComplaintSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, complaint_id):
+        """Move the complaint one level up: it is beyond this level's authority."""
+        return _act(handlers.escalate, complaint_id, reason=body["reason"])
+
+
+@blp.route("/<complaint_id>/resolve")
+class Resolve(MethodView):
+    @blp.arguments(ResolveSchema)
+    @blp.response(200, ComplaintSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, complaint_id):
+        """Resolve the complaint at its level; the verification callback closes or reopens it."""
+        return _act(handlers.resolve, complaint_id, root_cause=body["root_cause"],
+                    corrective_action=body["corrective_action"])
+
+
+BLUEPRINTS: list = [blp]

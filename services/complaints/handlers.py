@@ -1,3 +1,577 @@
-"""One function per event type: load, decide (domain), store, emit."""
+"""Handlers and commands of the complaints service: load, decide (domain), store, emit.
 
-HANDLERS: dict = {}
+Event handlers (`HANDLERS`) and HTTP commands (`raise_complaint`, `reply`, `escalate`,
+`resolve`) and the periodic jobs (`sweep_due_complaints`, `send_notifications`) all run
+inside a unit of work the caller opened (`SERVICE.unit_of_work()` or `Service.handle`):
+none of them commits. Every write of a complaint is a compare-and-set on its `version`, so
+two workers (or a worker and a request) never apply two transitions on the same state.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import peewee
+from marshmallow import Schema, ValidationError, fields
+
+from shared.calendar import WorkingCalendar
+from shared.db import is_postgres
+from shared.events import Event
+from shared.orgdata import load_org_data
+from shared.service import UnitOfWork
+
+from . import domain
+from .domain.chain import Chain, load_chain
+from .domain.complaint import (DEADLINE_LABELS, FLAG_CUSTOMER, NOTIFY_MANAGERS, REOPENED, RESOLVED, SYSTEM, VERIFY,
+                               Complaint as DomainComplaint, HistoryEntry, Outcome, breach_key, pending_deadlines)
+from .domain.errors import ComplaintError, InvalidData, InvalidTransition
+from .domain.policy import ComplaintPolicy, load_policy
+from .models import GROUP_SEGMENTS, Complaint, ComplaintHistory, Notification, domain_changes
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = "complaints"
+#: Verification answers that record the customer as satisfied (CONTRACT satisfaction scale);
+#: any other answer (neutral included) is not "satisfied", so the complaint reopens.
+SATISFIED_ANSWERS = frozenset({"very_satisfied", "satisfied"})
+#: How many due complaints one sweep transaction takes.
+SWEEP_BATCH = 200
+#: A notification that failed this many times is left for a person to look at.
+MAX_MAIL_ATTEMPTS = 5
+
+
+class NotFound(ComplaintError):
+    """No complaint with this id in the caller's organisation (HTTP 404)."""
+
+
+class ConcurrentUpdate(InvalidTransition):
+    """The complaint changed between reading and writing it (HTTP 409: read it again)."""
+
+
+class Duplicate(InvalidTransition):
+    """A complaint with this id already exists in the organisation (HTTP 409)."""
+
+
+# -- rules as data ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rules:
+    """The chain, policy and calendar a complaint of one organisation is handled by."""
+
+    chain: Chain
+    policy: ComplaintPolicy
+    calendar: WorkingCalendar
+
+
+_parsed: dict[tuple[str, int], tuple[object, object]] = {}
+_parsed_lock = threading.Lock()
+
+
+def _parse_once(kind: str, raw, parse):
+    """Gives parse(raw), parsing a data file's content once (orgdata caches the raw object)."""
+    with _parsed_lock:
+        hit = _parsed.get((kind, id(raw)))
+        if hit is not None and hit[0] is raw:
+            return hit[1]
+    value = parse(raw)
+    with _parsed_lock:
+        _parsed[(kind, id(raw))] = (raw, value)
+    return value
+
+
+def _org_file(settings, organization: str, relative: str):
+    return load_org_data(settings, service=SERVICE_NAME, relative=relative, organization=organization)
+
+
+def rules_for(settings, *, organization: str, chain_name: str | None = None,
+              policy_name: str | None = None) -> Rules:
+    """Gives the organisation's rules; a complaint keeps the chain and policy it started with
+    (`chain_name`, `policy_name`) when the organisation has switched its default since.
+
+    Raises:
+      InvalidData: a data file is invalid (naming the field).
+    """
+
+    def pick(kind: str, wanted: str | None, parse):
+        value = _parse_once(kind, _org_file(settings, organization, f"{kind}/default.yaml"), parse)
+        if wanted and value.name != wanted:
+            try:
+                value = _parse_once(kind, _org_file(settings, organization, f"{kind}/{wanted}.yaml"), parse)
+            except Exception:
+                log.warning("%s %r of organisation %s is gone; using its default %r", kind, wanted,
+                            organization, value.name)
+        return value
+
+    chain = pick("chains", chain_name, load_chain)
+    policy = pick("policies", policy_name, load_policy)
+    calendar = _parse_once("calendar", _org_file(settings, organization, "calendar.yaml"),
+                           lambda raw: WorkingCalendar.from_data(raw or {}))
+    return Rules(chain=chain, policy=policy, calendar=calendar)
+
+
+class _UserSchema(Schema):
+    login = fields.String(required=True)
+    role = fields.String(required=True)
+    email = fields.Email(required=True)
+
+
+class _UsersSchema(Schema):
+    users = fields.List(fields.Nested(_UserSchema), load_default=list)
+
+
+def recipients_for(settings, *, organization: str, role: str) -> list[str]:
+    """Gives the e-mail addresses of the organisation's users holding `role` (data/users.yaml).
+
+    Raises:
+      InvalidData: the users file is invalid.
+    """
+
+    def parse(raw):
+        try:
+            return _UsersSchema().load(raw or {})["users"]
+        except ValidationError as exc:
+            raise InvalidData(f"invalid users file: {exc.messages}", field="users", errors=exc.messages) from None
+
+    users = _parse_once("users", _org_file(settings, organization, "users.yaml"), parse)
+    return [user["email"] for user in users if user["role"] == role]
+
+
+# -- reading ---------------------------------------------------------------------------
+
+def get_by_id_or_raise(*, organization: str, complaint_id: str, for_update: bool = False) -> Complaint:
+    """Gives the complaint row of one organisation.
+
+    Raises:
+      NotFound: no such complaint in this organisation (other organisations' are invisible).
+    """
+    query = Complaint.select().where(Complaint.organization == organization, Complaint.complaint_id == complaint_id)
+    if for_update and is_postgres(Complaint._meta.database):
+        query = query.for_update()
+    row = query.first()
+    if row is None:
+        raise NotFound(f"no complaint {complaint_id!r} in organisation {organization!r}.", field="id")
+    return row
+
+
+def history_of(rows: list[Complaint]) -> dict[int, list[ComplaintHistory]]:
+    """Gives each complaint's history rows, oldest first, in one query."""
+    out: dict[int, list[ComplaintHistory]] = {row.id: [] for row in rows}
+    if not rows:
+        return out
+    query = ComplaintHistory.select().where(ComplaintHistory.complaint.in_(list(out))).order_by(ComplaintHistory.id)
+    for entry in query:
+        out[entry.complaint_id].append(entry)
+    return out
+
+
+# -- writing ---------------------------------------------------------------------------
+
+def _customer_columns(customer: dict) -> dict:
+    segment = customer.get("segment") or "ordinary"
+    return {
+        "customer_id": customer["id"],
+        "customer_name": customer["name"],
+        "customer_segment": segment,
+        "customer_class": "group" if segment in GROUP_SEGMENTS else "private",
+        "customer_phone": customer.get("phone"),
+        "contact_person": customer.get("contact_person"),
+        "site_contact": customer.get("site_contact"),
+        "site_phone": customer.get("site_phone"),
+    }
+
+
+def customer_of(row: Complaint) -> dict:
+    """Gives the CONTRACT customer object of a complaint row."""
+    return {"id": row.customer_id, "name": row.customer_name, "segment": row.customer_segment,
+            "phone": row.customer_phone, "contact_person": row.contact_person,
+            "site_contact": row.site_contact, "site_phone": row.site_phone}
+
+
+def _reminder_key(complaint_id: str, name: str, due: datetime) -> str:
+    # the same key as domain.reminders.Reminder.key
+    return f"complaint-reminder:{complaint_id}:{breach_key(name, due)}"
+
+
+def wake_at(complaint: DomainComplaint, *, reminders_sent, policy: ComplaintPolicy, now: datetime) -> datetime | None:
+    """Gives when the sweep must look at this complaint next: a deadline to act upon, the
+    customer flag, or a reminder not sent yet whose deadline has not passed."""
+    moments = []
+    due = domain.next_sweep_at(complaint)
+    if due is not None:
+        moments.append(due)
+    for name, deadline in pending_deadlines(complaint):
+        if deadline > now and _reminder_key(complaint.id, name, deadline) not in reminders_sent:
+            moments.append(deadline - policy.notify_before)
+    return min(moments) if moments else None
+
+
+def _notify(uow: UnitOfWork, *, organization: str, key: str, complaint_id: str, kind: str, role: str,
+            subject: str, body: str) -> None:
+    """Queues a mail to the holders of `role`; sent by the worker after commit, once per key."""
+    Notification.insert(organization=organization, key=f"{organization}:{key}"[:300], complaint_id=complaint_id,
+                        kind=kind, role=role, subject=subject[:300], body=body, created_at=uow.now,
+                        ).on_conflict_ignore().execute()
+
+
+def _local(value: datetime | None, tz) -> str:
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def _notify_level_reached(uow, row: Complaint, complaint: DomainComplaint, entry: HistoryEntry, rules: Rules) -> None:
+    tz = uow.settings.tz
+    level = rules.chain.level(complaint.level)
+    deadlines = "\n".join(f"  {name}: {_local(due, tz)}" for name, due in pending_deadlines(complaint))
+    _notify(uow, organization=row.organization, complaint_id=row.complaint_id, kind="assigned", role=level.role,
+            key=f"assigned:{row.complaint_id}:{complaint.level}:{entry.at.isoformat()}",
+            subject=f"[投诉 {row.complaint_id}] 转到您的层级 / now at your level: {level.label}",
+            body=(f"Complaint {row.complaint_id} of {row.customer_name} is now at level {complaint.level} "
+                  f"({level.role}, {level.label}).\n\nWhy: {entry.reason}\n\nWhat the customer said:\n"
+                  f"{row.description}\n\nDeadlines:\n{deadlines or '  -'}\n"))
+
+
+def _notify_changes(uow, row: Complaint, before: DomainComplaint, outcome: Outcome, new_entries, rules: Rules) -> None:
+    after = outcome.complaint
+    for entry in new_entries:
+        if entry.to_level is not None and (entry.from_level is None or entry.to_level != entry.from_level
+                                           or entry.action == REOPENED):
+            _notify_level_reached(uow, row, after, entry, rules)
+    top_role = rules.chain.role_at(rules.chain.top)
+    for action in outcome.actions:
+        if action.kind == NOTIFY_MANAGERS:
+            _notify(uow, organization=row.organization, complaint_id=row.complaint_id, kind="deadline_missed",
+                    role=top_role, key=f"missed:{row.complaint_id}:{breach_key(action.deadline, action.due_at)}",
+                    subject=f"[投诉 {row.complaint_id}] 期限已过 / deadline missed at the top level",
+                    body=f"Complaint {row.complaint_id} of {row.customer_name}: {action.reason}.\n")
+        elif action.kind == FLAG_CUSTOMER:
+            log.info("customer %s of %s flagged as a key customer after complaint %s", row.customer_id,
+                     row.organization, row.complaint_id)
+
+
+def _event_data(row: Complaint, data: dict) -> dict:
+    """The domain's event data plus what subscribers need without asking back (customer, order)."""
+    return {**data, "customer": customer_of(row), "order_id": row.order_id, "delivery_id": row.delivery_id,
+            "category": row.category}
+
+
+def store_outcome(uow: UnitOfWork, row: Complaint, before: DomainComplaint, outcome: Outcome, rules: Rules, *,
+                  reminders_sent=None) -> Complaint:
+    """Writes a transition: the row (compare-and-set on `version`), its new history entries,
+    its events (outbox) and its mail; gives the updated row.
+
+    Raises:
+      ConcurrentUpdate: someone else changed the complaint since `row` was read.
+    """
+    after = outcome.complaint
+    sent = tuple(reminders_sent if reminders_sent is not None else row.reminders_sent)
+    changes = domain_changes(after)
+    changes.update(reminders_sent=sent, version=row.version + 1, updated_at=uow.now,
+                   next_sweep_at=wake_at(after, reminders_sent=sent, policy=rules.policy, now=uow.now))
+    updated = Complaint.update(**changes).where(Complaint.id == row.id, Complaint.version == row.version).execute()
+    if updated != 1:
+        raise ConcurrentUpdate(f"complaint {row.complaint_id} was changed by someone else meanwhile; "
+                               "read it again and retry.")
+    new_entries = after.history[len(before.history):]
+    if new_entries:
+        ComplaintHistory.insert_many(ComplaintHistory.rows_for(row.id, new_entries)).execute()
+    for type_, data in outcome.events:
+        uow.emit(type_, _event_data(row, data), organization=row.organization)
+    for name, value in changes.items():
+        setattr(row, name, value)
+    _notify_changes(uow, row, before, outcome, new_entries, rules)
+    return row
+
+
+# -- commands --------------------------------------------------------------------------
+
+def raise_complaint(*, uow: UnitOfWork, organization: str, data: dict, actor: str = SYSTEM,
+                    announce: bool = False) -> tuple[Complaint, bool]:
+    """Gives (the complaint row, created?) for complaint.raised data (loaded by its schema).
+
+    Idempotent by complaint id: a complaint already known is given back unchanged. A
+    complaint about an order complained about within the policy's repeat window is marked
+    repeat. `announce` emits complaint.raised (a complaint created over HTTP: the other
+    services learn of it the same way as of any other).
+    """
+    complaint_id = data["complaint_id"]
+    # a narrow existence check first: building a select of every column costs more than running it
+    known = Complaint.select(Complaint.id).where(Complaint.organization == organization,
+                                                 Complaint.complaint_id == complaint_id).scalar()
+    if known is not None:
+        log.info("complaint %s of %s already known; nothing to do", complaint_id, organization)
+        return Complaint.get_by_id(known), False
+    tz = uow.settings.tz
+    rules = rules_for(uow.settings, organization=organization)
+    raised_at = (data.get("raised_at") or uow.now).astimezone(tz)
+    order_id = data.get("order_id")
+    earlier = []
+    if order_id:
+        earlier = list(Complaint.select(Complaint.order_id, Complaint.raised_at).where(
+            Complaint.organization == organization, Complaint.order_id == order_id,
+            Complaint.raised_at >= raised_at - rules.policy.repeat_window, Complaint.raised_at <= raised_at))
+    outcome = domain.raise_complaint(
+        complaint_id=complaint_id, customer_id=data["customer"]["id"], raised_at=raised_at,
+        source=data.get("source") or "hotline", actor=actor, order_id=order_id, earlier=tuple(earlier),
+        policy=rules.policy, chain=rules.chain, calendar=rules.calendar)
+    complaint = outcome.complaint
+    row = Complaint.create(
+        organization=organization, complaint_id=complaint_id, **_customer_columns(data["customer"]),
+        description=data["description"], category=data.get("category") or "other", source=complaint.source,
+        order_id=order_id, delivery_id=data.get("delivery_id"), callback_id=data.get("callback_id"),
+        chain_name=rules.chain.name, policy_name=rules.policy.name, raised_at=complaint.raised_at,
+        first_reply_due_at=complaint.first_reply_due_at, answer_due_at=complaint.answer_due_at,
+        **{k: v for k, v in domain_changes(complaint).items() if k not in ("raised_at",)},
+        reminders_sent=(), next_sweep_at=wake_at(complaint, reminders_sent=(), policy=rules.policy, now=uow.now),
+        version=1, created_at=uow.now, updated_at=uow.now)
+    ComplaintHistory.insert_many(ComplaintHistory.rows_for(row.id, complaint.history)).execute()
+    _notify_level_reached(uow, row, complaint, complaint.history[-1], rules)
+    if announce:
+        uow.emit("complaint.raised", raised_event_data(row), organization=organization)
+    log.info("complaint %s of %s raised via %s at level %s%s", complaint_id, organization, complaint.source,
+             complaint.level, " (repeat)" if complaint.repeat else "")
+    return row, True
+
+
+def raised_event_data(row: Complaint) -> dict:
+    """Gives complaint.raised data (CONTRACT) for a stored complaint."""
+    return {"complaint_id": row.complaint_id, "customer": customer_of(row), "description": row.description,
+            "category": row.category, "source": row.source, "raised_at": row.raised_at.isoformat(),
+            "order_id": row.order_id, "delivery_id": row.delivery_id, "callback_id": row.callback_id,
+            "repeat": row.repeat}
+
+
+def _transition(uow: UnitOfWork, *, organization: str, complaint_id: str, decide) -> Complaint:
+    row = get_by_id_or_raise(organization=organization, complaint_id=complaint_id, for_update=True)
+    rules = rules_for(uow.settings, organization=organization, chain_name=row.chain_name, policy_name=row.policy_name)
+    before = row.to_domain(uow.settings.tz)
+    outcome = decide(before, rules, uow.now.astimezone(uow.settings.tz))
+    return store_outcome(uow, row, before, outcome, rules)
+
+
+def reply(*, uow: UnitOfWork, organization: str, complaint_id: str, actor: str, role: str, message: str,
+          answer: bool | None = None) -> Complaint:
+    """Gives the complaint after a reply to the customer (first reply, then the answer).
+
+    Raises:
+      NotFound, Forbidden, InvalidTransition, InvalidInput (see the domain).
+    """
+    return _transition(uow, organization=organization, complaint_id=complaint_id, decide=lambda c, r, now: (
+        domain.record_reply(c, actor=actor, role=role, message=message, at=now, chain=r.chain, answer=answer)))
+
+
+def escalate(*, uow: UnitOfWork, organization: str, complaint_id: str, actor: str, role: str,
+             reason: str) -> Complaint:
+    """Gives the complaint one level up (beyond this level's authority); emits complaint.escalated."""
+    return _transition(uow, organization=organization, complaint_id=complaint_id, decide=lambda c, r, now: (
+        domain.escalate(c, actor=actor, role=role, reason=reason, at=now, policy=r.policy, chain=r.chain,
+                        calendar=r.calendar)))
+
+
+def resolve(*, uow: UnitOfWork, organization: str, complaint_id: str, actor: str, role: str, root_cause: str,
+            corrective_action: str) -> Complaint:
+    """Gives the resolved complaint, waiting for its verification callback; emits complaint.resolved."""
+    return _transition(uow, organization=organization, complaint_id=complaint_id, decide=lambda c, r, now: (
+        domain.resolve(c, actor=actor, role=role, root_cause=root_cause, corrective_action=corrective_action,
+                       at=now, policy=r.policy, chain=r.chain, calendar=r.calendar)))
+
+
+def update_customer(*, organization: str, customer: dict) -> int:
+    """Gives how many complaints now carry the customer's current name and contact data."""
+    columns = _customer_columns(customer)
+    columns.pop("customer_id")
+    return Complaint.update(**columns).where(Complaint.organization == organization,
+                                             Complaint.customer_id == customer["id"]).execute()
+
+
+# -- the sweep -------------------------------------------------------------------------
+
+@dataclass
+class SweepResult:
+    """What one sweep did."""
+
+    examined: int = 0
+    changed: int = 0
+    escalated: int = 0
+    reminders: int = 0
+    skipped: int = 0
+
+
+def due_query(now: datetime, limit: int) -> peewee.ModelSelect:
+    """Gives the query of complaints whose `next_sweep_at` has come, earliest first (by index)."""
+    query = (Complaint.select().where(Complaint.next_sweep_at <= now)
+             .order_by(Complaint.next_sweep_at).limit(limit))
+    if is_postgres(Complaint._meta.database):
+        # Two workers sweeping at once take disjoint rows; the version check is the backstop.
+        query = query.for_update("FOR UPDATE SKIP LOCKED")
+    return query
+
+
+def _due_rows(now: datetime, limit: int) -> list[Complaint]:
+    return list(due_query(now, limit))
+
+
+def sweep_one(uow: UnitOfWork, row: Complaint, now: datetime) -> tuple[bool, int, int]:
+    """Applies the domain sweep and due reminders to one complaint; gives
+    (changed, escalations, reminders queued)."""
+    tz = uow.settings.tz
+    now = now.astimezone(tz)
+    rules = rules_for(uow.settings, organization=row.organization, chain_name=row.chain_name,
+                      policy_name=row.policy_name)
+    before = row.to_domain(tz)
+    outcome = domain.sweep(before, now, rules.policy, rules.chain, rules.calendar)
+    sent = list(row.reminders_sent)
+    reminders = [r for r in domain.reminders_due(outcome.complaint, now, rules.policy) if r.key not in sent]
+    store_outcome(uow, row, before, outcome, rules, reminders_sent=sent + [r.key for r in reminders])
+    for reminder in reminders:
+        role = rules.chain.verifier_role if reminder.deadline == VERIFY else rules.chain.role_at(reminder.level)
+        label = DEADLINE_LABELS[reminder.deadline]
+        _notify(uow, organization=row.organization, complaint_id=row.complaint_id, kind="reminder", role=role,
+                key=reminder.key,
+                subject=f"[投诉 {row.complaint_id}] 即将到期 / due {_local(reminder.due_at, tz)}: {label}",
+                body=(f"Complaint {row.complaint_id} of {row.customer_name}: the {label} is due at "
+                      f"{_local(reminder.due_at, tz)}.\n\nWhat the customer said:\n{row.description}\n"))
+    escalations = sum(1 for type_, _ in outcome.events if type_ == "complaint.escalated")
+    return outcome.complaint is not before, escalations, len(reminders)
+
+
+def sweep_due_complaints(*, service, now: datetime | None = None, batch: int = SWEEP_BATCH,
+                         max_batches: int = 50) -> SweepResult:
+    """Gives what a sweep did to the complaints whose `next_sweep_at` has come (by index):
+    missed deadlines escalate one level, key customers are flagged, reminders are queued.
+
+    One transaction per batch; safe with several workers sweeping at once (PostgreSQL:
+    `FOR UPDATE SKIP LOCKED`; SQLite: one writer at a time; both: compare-and-set).
+    """
+    result = SweepResult()
+    for _ in range(max_batches):
+        with service.unit_of_work() as uow:
+            moment = now or uow.now
+            rows = _due_rows(moment, batch)
+            for row in rows:
+                result.examined += 1
+                emitted = len(uow.emitted)
+                try:
+                    with service.database.atomic():
+                        changed, escalated, reminders = sweep_one(uow, row, moment)
+                except ConcurrentUpdate:
+                    del uow.emitted[emitted:]
+                    result.skipped += 1
+                    log.info("complaint %s changed meanwhile; the next sweep looks again", row.complaint_id)
+                    continue
+                except ComplaintError as exc:
+                    del uow.emitted[emitted:]
+                    # bad rules data for one organisation must not stop the others' sweep
+                    result.skipped += 1
+                    log.error("complaint %s of %s not swept: %s", row.complaint_id, row.organization, exc)
+                    continue
+                result.changed += changed
+                result.escalated += escalated
+                result.reminders += reminders
+        if len(rows) < batch:
+            break
+    if result.examined:
+        log.info("sweep: %s", result)
+    return result
+
+
+# -- mail ------------------------------------------------------------------------------
+
+def send_notifications(*, service, limit: int = 100) -> int:
+    """Gives how many queued mails went out (or to .eml files), each claimed before sending
+    so two workers never send the same one. Runs outside any transaction of a complaint."""
+    from shared.mail import MailError, build_message, send_message
+
+    settings = service.settings
+    sent = 0
+    with service.connection():
+        pending = list(Notification.select().where(Notification.sent_at.is_null(),
+                                                   Notification.attempts < MAX_MAIL_ATTEMPTS)
+                       .order_by(Notification.id).limit(limit))
+        for note in pending:
+            now = service.clock()
+            claimed = Notification.update(sent_at=now, attempts=Notification.attempts + 1).where(
+                Notification.id == note.id, Notification.sent_at.is_null()).execute()
+            if claimed != 1:
+                continue
+            try:
+                to = recipients_for(settings, organization=note.organization, role=note.role)
+                if not to:
+                    log.warning("no %s in users.yaml of %s: mail %s about complaint %s not sent", note.role,
+                                note.organization, note.key, note.complaint_id)
+                    Notification.update(last_error=f"no user with role {note.role}").where(
+                        Notification.id == note.id).execute()
+                    continue
+                message = build_message(sender=settings.mail_from, to=to, subject=note.subject, body_text=note.body)
+                where = send_message(message, smtp_url=settings.smtp_url, outbox_dir=Path(settings.var_dir) / "outbox")
+                Notification.update(recipients=", ".join(to)).where(Notification.id == note.id).execute()
+                sent += 1
+                log.info("mail %s about complaint %s to %s: %s", note.kind, note.complaint_id, to, where)
+            except (MailError, ComplaintError, OSError) as exc:
+                log.warning("mail %s about complaint %s failed: %s", note.key, note.complaint_id, exc)
+                Notification.update(sent_at=None, last_error=str(exc)[:500]).where(
+                    Notification.id == note.id).execute()
+    return sent
+
+
+# -- event handlers --------------------------------------------------------------------
+
+def on_complaint_raised(event: Event, uow: UnitOfWork) -> None:
+    """complaint.raised (a dissatisfied callback, the hotline, the manufacturer...): a new complaint."""
+    data = dict(event.data)
+    if data.get("raised_at") is None and event.time is not None:
+        data["raised_at"] = event.time
+    raise_complaint(uow=uow, organization=event.organization, data=data, actor=SYSTEM)
+
+
+def on_callback_completed(event: Event, uow: UnitOfWork) -> None:
+    """callback.completed of a verification callback: satisfied closes, otherwise reopens."""
+    data = event.data
+    complaint_id = data.get("complaint_id")
+    if data.get("customer"):
+        update_customer(organization=event.organization, customer=data["customer"])
+    if not complaint_id:
+        return
+    row = Complaint.get_or_none(Complaint.organization == event.organization, Complaint.complaint_id == complaint_id)
+    if row is None:
+        log.warning("event %s: callback %s verifies complaint %s unknown in %s; ignored", event.id,
+                    data.get("callback_id"), complaint_id, event.organization)
+        return
+    if not data.get("reached"):
+        log.info("event %s: verification callback of %s not reached; complaint stays %s", event.id, complaint_id,
+                 row.state)
+        return
+    answers = [a for a in (data.get("product_satisfaction"), data.get("service_satisfaction")) if a]
+    if not answers:
+        log.info("event %s: verification callback of %s carries no answer; nothing decided", event.id, complaint_id)
+        return
+    if row.state != RESOLVED:
+        log.info("event %s: complaint %s is %s, not waiting for a verification; ignored", event.id, complaint_id,
+                 row.state)
+        return
+    satisfied = all(answer in SATISFIED_ANSWERS for answer in answers)
+    reason = f"verification callback {data.get('callback_id')}: {', '.join(answers)}"
+    if data.get("dissatisfied_reason"):
+        reason += f"; {data['dissatisfied_reason']}"
+    rules = rules_for(uow.settings, organization=event.organization, chain_name=row.chain_name,
+                      policy_name=row.policy_name)
+    tz = uow.settings.tz
+    before = row.to_domain(tz)
+    at = (event.time or uow.now).astimezone(tz)
+    outcome = domain.verification_result(before, satisfied=satisfied, at=at, actor=f"callback:{data.get('callback_id')}",
+                                         reason=reason, policy=rules.policy, chain=rules.chain,
+                                         calendar=rules.calendar)
+    store_outcome(uow, row, before, outcome, rules)
+
+
+def on_customer_updated(event: Event, uow: UnitOfWork) -> None:
+    """customer.updated: complaints keep the customer's current name and contact data."""
+    update_customer(organization=event.organization, customer=event.data["customer"])
+
+
+HANDLERS: dict = {
+    "complaint.raised": on_complaint_raised,
+    "callback.completed": on_callback_completed,
+    "customer.updated": on_customer_updated,
+}

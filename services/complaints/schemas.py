@@ -1,0 +1,99 @@
+"""Marshmallow schemas of the complaints API (the OpenAPI document is generated from them)."""
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from shared.events import COMPLAINT_CATEGORIES, COMPLAINT_SOURCES, CustomerSchema
+
+from .domain.complaint import STATES
+
+#: Most complaints one page of the list gives.
+MAX_PAGE = 500
+
+
+class _Input(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class ComplaintQuerySchema(_Input):
+    customer_id = fields.String(validate=validate.Length(min=1, max=128))
+    state = fields.String(validate=validate.OneOf(STATES))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_PAGE))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class NewComplaintSchema(_Input):
+    """The fields of complaint.raised data (CONTRACT); `complaint_id` is made up when absent."""
+
+    complaint_id = fields.String(validate=validate.Length(min=1, max=128))
+    customer = fields.Nested(CustomerSchema, required=True)
+    description = fields.String(required=True, validate=validate.Length(min=1, max=10000))
+    category = fields.String(load_default="other", validate=validate.OneOf(COMPLAINT_CATEGORIES))
+    source = fields.String(load_default="walk_in", validate=validate.OneOf(COMPLAINT_SOURCES))
+    raised_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    order_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
+    delivery_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
+
+
+class ReplySchema(_Input):
+    message = fields.String(required=True, validate=validate.Length(min=1, max=5000),
+                            metadata={"description": "what the customer was told"})
+    answer = fields.Boolean(load_default=None, allow_none=True,
+                            metadata={"description": "true: this reply is the handler's answer (处理答复)"})
+
+
+class EscalateSchema(_Input):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=5000),
+                           metadata={"description": "why this level cannot handle the complaint"})
+
+
+class ResolveSchema(_Input):
+    root_cause = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    corrective_action = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class HistoryEntrySchema(Schema):
+    at = fields.DateTime()
+    actor = fields.String()
+    action = fields.String()
+    from_level = fields.Integer(allow_none=True)
+    to_level = fields.Integer(allow_none=True)
+    reason = fields.String()
+
+
+class ComplaintSchema(Schema):
+    """A complaint (客户投诉处理追踪表). Datetimes are ISO 8601 with the installation's offset."""
+
+    id = fields.String()
+    organization = fields.String()
+    state = fields.String(metadata={"enum": list(STATES)})
+    level = fields.Integer(metadata={"description": "0 = agent"})
+    level_role = fields.String()
+    level_label = fields.String()
+    chain = fields.String()
+    customer = fields.Nested(CustomerSchema)
+    customer_class = fields.String(metadata={"enum": ["group", "private"]})
+    description = fields.String()
+    category = fields.String()
+    source = fields.String()
+    order_id = fields.String(allow_none=True)
+    delivery_id = fields.String(allow_none=True)
+    repeat = fields.Boolean()
+    raised_at = fields.DateTime()
+    first_reply_due_at = fields.DateTime()
+    answer_due_at = fields.DateTime()
+    first_reply_at = fields.DateTime(allow_none=True)
+    answered_at = fields.DateTime(allow_none=True)
+    investigate_due_at = fields.DateTime(allow_none=True)
+    investigated_at = fields.DateTime(allow_none=True)
+    resolved_at = fields.DateTime(allow_none=True)
+    resolved_by = fields.String(allow_none=True)
+    resolved_level = fields.Integer(allow_none=True)
+    root_cause = fields.String(allow_none=True)
+    corrective_action = fields.String(allow_none=True)
+    verify_due_at = fields.DateTime(allow_none=True)
+    customer_flagged_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    churn_reason = fields.String(allow_none=True)
+    history = fields.List(fields.Nested(HistoryEntrySchema))

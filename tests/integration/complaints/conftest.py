@@ -1,0 +1,105 @@
+"""Fixtures of the complaints integration tests: the service on a fresh database, a frozen clock."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import yaml
+
+from services.complaints import models
+from services.complaints.service import SERVICE
+from shared.settings import load_settings
+from tests.conftest import bearer, new_database_url, service_env, user_token
+
+CST = timezone(timedelta(hours=8))
+ORG = "acme-electric"
+USERS = [
+    {"login": "wang", "role": "agent", "email": "wang@acme.example"},
+    {"login": "li", "role": "advisor", "email": "li@acme.example"},
+    {"login": "zhao", "role": "manager", "email": "zhao@acme.example"},
+]
+
+
+def at(*args) -> datetime:
+    return datetime(*args, tzinfo=CST)
+
+
+class Clock:
+    """A clock the test moves by hand (SERVICE.clock)."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, *args) -> None:
+        self.now = at(*args)
+
+
+class ComplaintsApp:
+    def __init__(self, settings, clock: Clock):
+        from services.complaints.app import create_app
+
+        self.settings = settings
+        self.clock = clock
+        self.app = create_app({"TESTING": True, "HUIFANG_SETTINGS": settings})
+        self.client = self.app.test_client()
+
+    def headers(self, role: str, org: str = ORG, login: str | None = None) -> dict:
+        return bearer(user_token(role, org=org, login=login or f"{role}-1"))
+
+    def raise_(self, role: str = "agent", org: str = ORG, **fields):
+        body = {"complaint_id": "K-1", "customer": {"id": "C-1", "name": "华东电力", "phone": "021-1234"},
+                "description": "空调不制冷", "category": "product_quality", "source": "hotline",
+                "raised_at": "2026-11-20T17:00:00+08:00", **fields}
+        return self.client.post("/api/v1/complaints", json=body, headers=self.headers(role, org))
+
+    def post(self, complaint_id: str, step: str, body: dict, role: str, org: str = ORG):
+        return self.client.post(f"/api/v1/complaints/{complaint_id}/{step}", json=body,
+                                headers=self.headers(role, org))
+
+    def get(self, complaint_id: str, role: str = "agent", org: str = ORG):
+        return self.client.get(f"/api/v1/complaints/{complaint_id}", headers=self.headers(role, org))
+
+    def events(self, type_: str | None = None) -> list[dict]:
+        with SERVICE.connection():
+            rows = [json.loads(r.envelope) for r in SERVICE.Outbox.select().order_by(SERVICE.Outbox.id)]
+        return [e for e in rows if type_ is None or e["type"] == type_]
+
+    def history(self, complaint_id: str, action: str | None = None) -> list:
+        with SERVICE.connection():
+            query = (models.ComplaintHistory.select().join(models.Complaint)
+                     .where(models.Complaint.complaint_id == complaint_id).order_by(models.ComplaintHistory.id))
+            return [h for h in query if action is None or h.action == action]
+
+    def count(self, model=models.Complaint) -> int:
+        with SERVICE.connection():
+            return model.select().count()
+
+
+@pytest.fixture
+def settings(tmp_path, redis_server):
+    url = new_database_url("complaints", tmp_path)
+    env = service_env(broker_url=redis_server.url, db_urls={"complaints": url}, var_dir=tmp_path / "var")
+    settings = load_settings(env)
+    users = settings.data_dir / ORG / "complaints" / "users.yaml"
+    users.parent.mkdir(parents=True, exist_ok=True)
+    users.write_text(yaml.safe_dump({"users": USERS}), encoding="utf-8")
+    SERVICE.bind(settings, url=url)
+    return settings
+
+
+@pytest.fixture
+def clock():
+    saved = SERVICE.clock
+    clock = Clock(at(2026, 11, 20, 17, 0))
+    SERVICE.clock = clock
+    yield clock
+    SERVICE.clock = saved
+
+
+@pytest.fixture
+def api(settings, clock) -> ComplaintsApp:
+    return ComplaintsApp(settings, clock)
