@@ -44,7 +44,7 @@ def outbox_model(database) -> type[peewee.Model]:
 
 
 def add(Outbox, envelopes: list[dict]) -> None:
-    """Stores envelopes for relaying, in the caller's transaction (one bulk insert)."""
+    """Stores envelopes for relaying, in the caller's transaction (bulk inserts of ADD_CHUNK rows)."""
     if not envelopes:
         return
     now = datetime.now(timezone.utc)
@@ -53,7 +53,13 @@ def add(Outbox, envelopes: list[dict]) -> None:
          "envelope": json.dumps(e, ensure_ascii=False, default=str), "created_at": now}
         for e in envelopes
     ]
-    Outbox.insert_many(rows).execute()
+    # SQLite allows 32,766 bound variables per statement: a big import emits more than that.
+    for start in range(0, len(rows), ADD_CHUNK):
+        Outbox.insert_many(rows[start:start + ADD_CHUNK]).execute()
+
+
+#: Outbox rows per insert statement (5 variables a row).
+ADD_CHUNK = 1000
 
 
 def relay_once(Outbox, broker, *, limit: int = 500) -> int:

@@ -8,5 +8,5 @@
         "service_order.completed", "customer.updated", "complaint.resolved", "customer.flagged",
     ],
     "publishes": ["callback.scheduled", "callback.completed", "callback.unreachable", "complaint.raised"],
-    "data": ["data/policies/default.yaml"],
+    "data": ["data/policies/default.yaml", "data/calendar.yaml", "data/agents.yaml"],
 }

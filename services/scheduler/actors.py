@@ -3,9 +3,27 @@
 Declaring actors needs the broker, so this module builds it on import: it is only imported by
 the worker process, never by the web app or the domain.
 """
+import logging
+
 from shared.broker import setup_worker
+from shared.periodic import periodic
 from shared.settings import load_settings
 
+from . import handlers
 from .service import SERVICE
 
+log = logging.getLogger(__name__)
+
+#: How often (seconds) the monthly property batches are looked at; a batch closes on its cut-off day.
+BATCH_SWEEP_SECONDS = 300
+
 broker = setup_worker(SERVICE, load_settings())
+
+
+@periodic(broker, SERVICE, every_seconds=BATCH_SWEEP_SECONDS)
+def close_callback_batches():
+    """Closes the monthly batches (RULES 1.3) whose cut-off day has come: tops each up to its tier."""
+    with SERVICE.unit_of_work() as uow:
+        closed = handlers.close_due_batches(uow=uow)
+    if closed:
+        log.info("closed %d callback batches: %s", len(closed), closed)

@@ -1,3 +1,810 @@
-"""One function per event type: load, decide (domain), store, emit."""
+"""One function per event type or command: load, decide (domain), store, emit.
 
-HANDLERS: dict = {}
+Event handlers (`on_<event>`) get an `Event` and the `UnitOfWork` of its transaction;
+commands (`record_outcome`, `import_ledger`, `close_due_batches`) get keyword arguments and
+the unit of work of their request or job. Nothing here commits: the caller's unit of work
+does, with the outbox rows of the events emitted.
+
+Planning is a reconciliation: the domain says which callbacks a delivery or an order
+needs now, and `_sync_tasks` creates the missing ones and moves those still open. So the
+same event twice, events out of order and corrected dates all end in the same tasks.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Iterable
+
+import peewee
+from marshmallow import Schema, fields, validate
+
+from shared.calendar import WorkingCalendar
+from shared.db import is_postgres
+from shared.events import Event
+from shared.orgdata import load_org_data
+from shared.service import UnitOfWork
+
+from .domain.calls import DISSATISFIED, next_attempt_on
+from .domain.equipment import CHANNEL_ONSITE, CHANNEL_PHONE, channel_for, plan_equipment_callbacks, warranty_end_on
+from .domain.errors import SchedulerDomainError
+from .domain.planned import PlannedCallback
+from .domain.policy import Policy, load_policy
+from .domain.sampling import decide_sample, onsite_count, sample_score, sampling_period, target_count, top_up
+from .domain.service import (
+    batch_cutoff_on, is_batched, is_key_customer, plan_rule, plan_service_callbacks, property_batch_for,
+    sample_rate_for,
+)
+from .models import (
+    CANCELLED, DONE, OPEN, UNREACHABLE, Batch, CallbackTask, Customer, Delivery, SamplingDecision, ServiceOrder,
+)
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = "scheduler"
+#: Business line of equipment deliveries (CONTRACT.md default of delivery.shipped).
+EQUIPMENT = "equipment"
+#: Business line of verification callbacks whose complaint names no other.
+COMPLAINTS_LINE = "complaints"
+#: Ids of callback tasks are derived from what they are for, so a replay gives the same id.
+_TASK_NAMESPACE = uuid.UUID("6f1c2a8e-3b0d-4e57-9a43-5c1f0d7e2b19")
+#: Rows per bulk statement (SQLite allows 32,766 variables; a task row has about 25).
+CHUNK = 500
+
+
+class CallbackNotFound(SchedulerDomainError):
+    """No callback task with that id in the caller's organisation."""
+
+
+class CallbackClosed(SchedulerDomainError):
+    """The callback task is no longer open; its outcome cannot be recorded again."""
+
+
+# --- per-organisation rules (policy, calendar, agents) --------------------------------------
+
+
+class _AgentSchema(Schema):
+    login = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    business_lines = fields.List(fields.String(), load_default=list)
+
+
+class _RosterSchema(Schema):
+    agents = fields.List(fields.Nested(_AgentSchema), load_default=list)
+
+
+@dataclass(frozen=True)
+class OrgRules:
+    """What an organisation's data files say: its policy, working calendar and agents."""
+
+    policy: Policy
+    calendar: WorkingCalendar
+    agents: tuple[tuple[str, frozenset[str]], ...]
+
+    def agents_for(self, business_line: str) -> list[str]:
+        """Gives the logins of the agents covering `business_line` (an empty set covers all)."""
+        return [login for login, lines in self.agents if not lines or business_line in lines]
+
+
+_rules_cache: dict[str, tuple[tuple, OrgRules]] = {}
+
+
+def rules_for(settings, organization: str) -> OrgRules:
+    """Gives the organisation's rules, validated once per version of its data files.
+
+    Raises:
+      PolicyError / CalendarError: naming the bad field of the organisation's file.
+    """
+    raw = [load_org_data(settings, service=SERVICE_NAME, relative=relative, organization=organization)
+           for relative in ("policies/default.yaml", "calendar.yaml", "agents.yaml")]
+    hit = _rules_cache.get(organization)
+    # load_org_data gives the very same objects until a file changes
+    if hit and all(a is b for a, b in zip(hit[0], raw)):
+        return hit[1]
+    roster = _RosterSchema().load(raw[2] or {})
+    rules = OrgRules(
+        policy=load_policy(raw[0]),
+        calendar=WorkingCalendar.from_data(raw[1] or {}),
+        agents=tuple((a["login"], frozenset(a["business_lines"])) for a in roster["agents"]),
+    )
+    _rules_cache[organization] = (tuple(raw), rules)
+    return rules
+
+
+def local_date(moment: datetime, settings) -> date:
+    """Gives the calendar date of `moment` in the installation's time zone."""
+    return moment.astimezone(settings.tz).date()
+
+
+def today(uow: UnitOfWork) -> date:
+    return local_date(uow.now, uow.settings)
+
+
+# --- customers ------------------------------------------------------------------------------
+
+_CUSTOMER_FIELDS = ("name", "segment", "phone", "contact_person", "site_contact", "site_phone")
+
+
+def upsert_customers(*, organization: str, customers: Iterable[dict], now: datetime,
+                     keep_segment: bool = False) -> None:
+    """Stores customers as their latest event describes them (one bulk upsert per chunk).
+
+    `keep_segment`: a known customer keeps its segment (the source does not say one).
+    """
+    latest = {c["id"]: c for c in customers}
+    rows = [{"organization": organization, "customer_id": cid, "name": c.get("name") or cid,
+             "segment": c.get("segment") or "ordinary",
+             **{f: c.get(f) for f in _CUSTOMER_FIELDS[2:]}}
+            for cid, c in latest.items()]
+    bulk_insert(Customer, rows, conflict_target=("organization", "customer_id"),
+                preserve=tuple(f for f in _CUSTOMER_FIELDS if not (keep_segment and f == "segment")))
+
+
+def _customers(organization: str, ids: Iterable[str]) -> dict[str, Customer]:
+    found = {}
+    for chunk in _chunks(sorted(set(ids))):
+        for row in Customer.select().where(Customer.organization == organization, Customer.customer_id.in_(chunk)):
+            found[row.customer_id] = row
+    return found
+
+
+def customer_payload(customer: Customer | None, customer_id: str) -> dict:
+    """Gives the `customer` object of CONTRACT.md for an event."""
+    if customer is None:
+        return {"id": customer_id, "name": customer_id, "segment": "ordinary"}
+    return {"id": customer.customer_id, "name": customer.name or customer.customer_id, "segment": customer.segment,
+            "phone": customer.phone, "contact_person": customer.contact_person,
+            "site_contact": customer.site_contact, "site_phone": customer.site_phone}
+
+
+# --- callback tasks -------------------------------------------------------------------------
+
+
+@dataclass
+class Wanted:
+    """A callback a rule wants now, with what the task row needs besides its dates."""
+
+    plan_key: str
+    planned: PlannedCallback
+    customer_id: str
+    business_line: str
+    channel: str
+    key_customer: bool
+    delivery_id: str | None = None
+    order_id: str | None = None
+    complaint_id: str | None = None
+
+
+def task_id(organization: str, plan_key: str) -> str:
+    """Gives the id of the task for `plan_key`: the same on every replay."""
+    return str(uuid.uuid5(_TASK_NAMESPACE, f"{organization}\x1f{plan_key}"))
+
+
+def _sync_tasks(*, organization: str, wanted: list[Wanted], uow: UnitOfWork, rules: OrgRules) -> None:
+    """Creates the wanted tasks that are missing and moves open ones whose dates changed.
+
+    Done, unreachable and cancelled tasks are never touched. Emits `callback.scheduled`
+    for each new or moved task.
+    """
+    if not wanted:
+        return
+    existing: dict[str, CallbackTask] = {}
+    for chunk in _chunks([w.plan_key for w in wanted]):
+        for task in CallbackTask.select().where(CallbackTask.organization == organization,
+                                                CallbackTask.plan_key.in_(chunk)):
+            existing[task.plan_key] = task
+    new_rows, moved = [], []
+    for w in wanted:
+        task = existing.get(w.plan_key)
+        p = w.planned
+        if task is None:
+            new_rows.append(_task_row(organization, w, uow.now))
+        elif task.status == OPEN and (task.due_on, task.nominal_on, task.overdue_on) != (p.due_on, p.nominal_on,
+                                                                                         p.overdue_on):
+            task.due_on, task.nominal_on, task.overdue_on = p.due_on, p.nominal_on, p.overdue_on
+            task.provisional, task.updated_at = p.provisional, uow.now
+            moved.append(task)
+    _assign(organization=organization, rows=new_rows, rules=rules)
+    bulk_insert(CallbackTask, new_rows, ignore_conflicts=True)
+    bulk_update(CallbackTask, set_fields=("due_on", "nominal_on", "overdue_on", "provisional", "updated_at"),
+                rows=[(t.due_on, t.nominal_on, t.overdue_on, t.provisional, t.updated_at, t.id) for t in moved])
+    for row in new_rows:
+        _emit_scheduled(uow, row, rescheduled=False)
+    for task in moved:
+        _emit_scheduled(uow, task.__data__, rescheduled=True)
+
+
+def _task_row(organization: str, w: Wanted, now: datetime) -> dict:
+    p = w.planned
+    return {
+        "id": task_id(organization, w.plan_key), "organization": organization, "plan_key": w.plan_key,
+        "kind": p.kind, "business_line": w.business_line, "nominal_on": p.nominal_on, "due_on": p.due_on,
+        "overdue_on": p.overdue_on, "provisional": p.provisional, "status": OPEN, "channel": w.channel,
+        "customer_id": w.customer_id, "key_customer": w.key_customer, "delivery_id": w.delivery_id,
+        "order_id": w.order_id, "complaint_id": w.complaint_id, "assigned_to": None, "attempts": 0,
+        "created_at": now, "updated_at": now,
+    }
+
+
+def _emit_scheduled(uow: UnitOfWork, row: dict, *, rescheduled: bool, status: str | None = None) -> None:
+    uow.emit("callback.scheduled", {
+        "callback_id": row["id"], "kind": row["kind"], "due_on": _iso(row["due_on"]),
+        "overdue_on": _iso(row["overdue_on"]), "nominal_on": _iso(row["nominal_on"]),
+        "provisional": bool(row["provisional"]), "status": status or row["status"], "rescheduled": rescheduled,
+        "channel": row["channel"], "business_line": row["business_line"], "customer_id": row["customer_id"],
+        "key_customer": bool(row["key_customer"]), "delivery_id": row["delivery_id"], "order_id": row["order_id"],
+        "complaint_id": row["complaint_id"], "assigned_to": row["assigned_to"],
+        "organization": row["organization"],
+    }, organization=row["organization"])
+
+
+def _assign(*, organization: str, rows: list[dict], rules: OrgRules) -> None:
+    """Gives each new task to the agent of its line with the fewest open tasks (counted in SQL)."""
+    if not rules.agents or not rows:
+        return
+    logins = [login for login, _ in rules.agents]
+    load = Counter({login: 0 for login in logins})
+    query = (CallbackTask.select(CallbackTask.assigned_to, peewee.fn.COUNT(CallbackTask.id).alias("n"))
+             .where(CallbackTask.organization == organization, CallbackTask.status == OPEN,
+                    CallbackTask.assigned_to.in_(logins))
+             .group_by(CallbackTask.assigned_to))
+    for login, n in query.tuples():
+        load[login] = n
+    for row in rows:
+        candidates = rules.agents_for(row["business_line"])
+        if candidates:
+            chosen = min(candidates, key=lambda login: (load[login], login))
+            row["assigned_to"] = chosen
+            load[chosen] += 1
+
+
+def _cancel_open(*, organization: str, where, uow: UnitOfWork) -> int:
+    tasks = list(CallbackTask.select().where(CallbackTask.organization == organization,
+                                             CallbackTask.status == OPEN, where))
+    if not tasks:
+        return 0
+    ids = [t.id for t in tasks]
+    for chunk in _chunks(ids):
+        CallbackTask.update(status=CANCELLED, updated_at=uow.now).where(CallbackTask.id.in_(chunk)).execute()
+    for task in tasks:
+        _emit_scheduled(uow, task.__data__, rescheduled=True, status=CANCELLED)
+    return len(tasks)
+
+
+# --- equipment deliveries (RULES 1.1) --------------------------------------------------------
+
+
+def _lock_delivery(organization: str, delivery_id: str, now: datetime, **values) -> Delivery:
+    """Gives the delivery row after writing `values`, creating it if needed; the row stays locked
+    (PostgreSQL) until the transaction ends, so events of one delivery apply one after the other."""
+    insert = {"organization": organization, "delivery_id": delivery_id, "updated_at": now, **values}
+    update = {getattr(Delivery, k): v for k, v in insert.items() if k not in ("organization", "delivery_id")}
+    (Delivery.insert(insert)
+     .on_conflict(conflict_target=[Delivery.organization, Delivery.delivery_id], update=update)
+     .execute())
+    query = Delivery.select().where(Delivery.organization == organization, Delivery.delivery_id == delivery_id)
+    if is_postgres(Delivery._meta.database):
+        query = query.for_update()
+    return query.get()
+
+
+def plan_deliveries(*, organization: str, deliveries: list[Delivery], uow: UnitOfWork, rules: OrgRules) -> None:
+    """Brings the callback tasks of `deliveries` in line with their dates (RULES 1.1)."""
+    policy, calendar = rules.policy, rules.calendar
+    customers = _customers(organization, [d.customer_id for d in deliveries if d.customer_id])
+    wanted, warranty_updates = [], []
+    for delivery in deliveries:
+        if delivery.cancelled or delivery.shipped_on is None:
+            continue
+        try:
+            planned = plan_equipment_callbacks(shipped_on=delivery.shipped_on, installed_on=delivery.installed_on,
+                                               commissioned_on=delivery.commissioned_on, policy=policy,
+                                               calendar=calendar)
+        except SchedulerDomainError as exc:
+            log.warning("delivery %s of %s not planned: %s", delivery.delivery_id, organization, exc)
+            continue
+        warranty_end = warranty_end_on(shipped_on=delivery.shipped_on, commissioned_on=delivery.commissioned_on,
+                                       policy=policy)
+        if delivery.warranty_end_on != warranty_end:
+            warranty_updates.append((warranty_end, delivery.id))
+        customer = customers.get(delivery.customer_id)
+        total = customer.total_contract_amount if customer else (delivery.contract_amount or 0)
+        key = is_key_customer(customer.segment if customer else None, None,
+                              bool(customer and customer.flagged_key), policy)
+        for p in planned:
+            wanted.append(Wanted(plan_key=f"delivery:{delivery.delivery_id}:{p.kind}", planned=p,
+                                 customer_id=delivery.customer_id, business_line=delivery.business_line,
+                                 channel=channel_for(total, policy), key_customer=key,
+                                 delivery_id=delivery.delivery_id))
+    bulk_update(Delivery, set_fields=("warranty_end_on",), rows=warranty_updates)
+    _sync_tasks(organization=organization, wanted=wanted, uow=uow, rules=rules)
+
+
+def recompute_contract_totals(*, organization: str, customer_ids: Iterable[str]) -> None:
+    """Sets each customer's contract total to the sum of their deliveries not cancelled (in SQL)."""
+    total = (Delivery.select(peewee.fn.COALESCE(peewee.fn.SUM(Delivery.contract_amount), 0))
+             .where(Delivery.organization == Customer.organization, Delivery.customer_id == Customer.customer_id,
+                    Delivery.cancelled == False))  # noqa: E712
+    for chunk in _chunks(sorted(set(customer_ids))):
+        Customer.update(total_contract_amount=total).where(Customer.organization == organization,
+                                                           Customer.customer_id.in_(chunk)).execute()
+
+
+def _update_contract_total(*, organization: str, customer_id: str, uow: UnitOfWork, rules: OrgRules) -> None:
+    """Recomputes the customer's contract total; reaching the on-site threshold turns their open
+    equipment callbacks into visits, dropping below it back into calls (RULES 1.1)."""
+    recompute_contract_totals(organization=organization, customer_ids=[customer_id])
+    total = Customer.select(Customer.total_contract_amount).where(
+        Customer.organization == organization, Customer.customer_id == customer_id).scalar() or 0
+    channel = channel_for(total, rules.policy)
+    CallbackTask.update(channel=channel, updated_at=uow.now).where(
+        CallbackTask.organization == organization, CallbackTask.customer_id == customer_id,
+        CallbackTask.delivery_id.is_null(False), CallbackTask.status == OPEN,
+        CallbackTask.channel != channel).execute()
+
+
+def on_delivery_shipped(event: Event, uow: UnitOfWork) -> None:
+    data, org = event.data, event.organization
+    rules = rules_for(uow.settings, org)
+    customer = data["customer"]
+    upsert_customers(organization=org, customers=[customer], now=uow.now)
+    delivery = _lock_delivery(
+        org, data["delivery_id"], uow.now, customer_id=customer["id"], shipped_on=data["shipped_on"],
+        business_line=data.get("business_line") or EQUIPMENT, project=data.get("project"),
+        product_model=data.get("product_model"), quantity=data.get("quantity"),
+        contract_amount=data.get("contract_amount"), contact_person=customer.get("contact_person"),
+        phone=customer.get("phone"), site_contact=customer.get("site_contact"), site_phone=customer.get("site_phone"))
+    _update_contract_total(organization=org, customer_id=customer["id"], uow=uow, rules=rules)
+    plan_deliveries(organization=org, deliveries=[delivery], uow=uow, rules=rules)
+
+
+def on_equipment_installed(event: Event, uow: UnitOfWork) -> None:
+    org = event.organization
+    delivery = _lock_delivery(org, event.data["delivery_id"], uow.now, installed_on=event.data["installed_on"])
+    plan_deliveries(organization=org, deliveries=[delivery], uow=uow, rules=rules_for(uow.settings, org))
+
+
+def on_equipment_commissioned(event: Event, uow: UnitOfWork) -> None:
+    """Plans callbacks 2-5; a corrected date moves every callback not yet done."""
+    org = event.organization
+    delivery = _lock_delivery(org, event.data["delivery_id"], uow.now,
+                              commissioned_on=event.data["commissioned_on"])
+    plan_deliveries(organization=org, deliveries=[delivery], uow=uow, rules=rules_for(uow.settings, org))
+
+
+def on_delivery_cancelled(event: Event, uow: UnitOfWork) -> None:
+    org = event.organization
+    delivery = _lock_delivery(org, event.data["delivery_id"], uow.now, cancelled=True)
+    n = _cancel_open(organization=org, where=CallbackTask.delivery_id == delivery.delivery_id, uow=uow)
+    if delivery.customer_id:
+        _update_contract_total(organization=org, customer_id=delivery.customer_id, uow=uow,
+                               rules=rules_for(uow.settings, org))
+    log.info("delivery %s cancelled: %d open callbacks cancelled", delivery.delivery_id, n)
+
+
+# --- service orders (RULES 1.2-1.5) ----------------------------------------------------------
+
+
+def _pool(business_line: str, kind: str, policy: Policy, *, batched: bool) -> str:
+    """Gives what an order is sampled with: its line's batch, its kind (own rate), or its line."""
+    if batched:
+        return f"{business_line}:batch"
+    override = policy.business_lines[business_line].order_kinds.get(kind)
+    if override is not None and override.sample_rate is not None:
+        return f"{business_line}:{kind}"
+    return business_line
+
+
+def on_service_order_completed(event: Event, uow: UnitOfWork) -> None:
+    """Key customers: 100%; ordinary: sampled reproducibly; batched kinds: batch candidates."""
+    data, org = event.data, event.organization
+    rules = rules_for(uow.settings, org)
+    policy, calendar = rules.policy, rules.calendar
+    customer_data = data["customer"]
+    upsert_customers(organization=org, customers=[customer_data], now=uow.now)
+    if ServiceOrder.select().where(ServiceOrder.organization == org,
+                                   ServiceOrder.order_id == data["order_id"]).exists():
+        log.info("order %s already planned; event %s changes nothing", data["order_id"], event.id)
+        return
+    customer = _customers(org, [customer_data["id"]])[customer_data["id"]]
+    line, kind = data["business_line"], data["kind"]
+    completed_on = local_date(data["completed_at"], uow.settings)
+    key = is_key_customer(customer.segment, kind, customer.flagged_key, policy)
+    try:
+        batched = is_batched(business_line=line, kind=kind, policy=policy)
+        planned = plan_service_callbacks(business_line=line, kind=kind, completed_on=completed_on, key=key,
+                                         policy=policy, calendar=calendar)
+    except SchedulerDomainError as exc:
+        log.warning("order %s (%s/%s) has no callback rule in policy %s: %s", data["order_id"], line, kind,
+                    policy.sampling_key, exc)
+        planned, batched = [], False
+    period = planned[0].batch_period if batched else sampling_period(completed_on)
+    ServiceOrder.insert(organization=org, order_id=data["order_id"], customer_id=customer.customer_id,
+                        business_line=line, kind=kind, completed_at=data["completed_at"], completed_on=completed_on,
+                        advisor_id=data.get("advisor_id"), key_customer=key,
+                        batch_period=period if batched else None).execute()
+    if not planned:
+        return
+    pool = _pool(line, kind, policy, batched=batched)
+    score = sample_score(policy.sampling_key, data["order_id"], period)
+    scope = (SamplingDecision.organization == org) & (SamplingDecision.policy_key == policy.sampling_key) & (
+        SamplingDecision.pool == pool) & (SamplingDecision.period == period)
+    if key:
+        selected, reason = True, "key"
+    elif batched:
+        selected, reason = False, "candidate"
+    else:
+        rate = sample_rate_for(business_line=line, kind=kind, key=False, policy=policy)
+        selected_so_far = total_so_far = 0
+        if score >= rate:  # only then does the period's share matter (aggregated in SQL)
+            total_so_far, selected_so_far = (
+                SamplingDecision.select(peewee.fn.COUNT(SamplingDecision.id),
+                                        peewee.fn.COALESCE(peewee.fn.SUM(peewee.Case(
+                                            None, [(SamplingDecision.selected == True, 1)], 0)), 0))  # noqa: E712
+                .where(scope, SamplingDecision.key_customer == False).tuples().get())  # noqa: E712
+        selected = decide_sample(score=score, rate=rate, selected_so_far=int(selected_so_far),
+                                 total_so_far=int(total_so_far))
+        reason = "rate" if score < rate else "floor"
+    SamplingDecision.insert(organization=org, policy_key=policy.sampling_key, pool=pool, period=period,
+                            order_id=data["order_id"], score=score, key_customer=key, selected=selected,
+                            reason=reason, decided_at=uow.now).on_conflict_ignore().execute()
+    if selected:
+        _sync_tasks(organization=org, wanted=[
+            Wanted(plan_key=f"order:{data['order_id']}:{p.kind}", planned=p, customer_id=customer.customer_id,
+                   business_line=line, channel=CHANNEL_PHONE, key_customer=key, order_id=data["order_id"])
+            for p in planned], uow=uow, rules=rules)
+    if batched and Batch.select().where(Batch.organization == org, Batch.policy_key == policy.sampling_key,
+                                        Batch.pool == pool, Batch.period == period).exists():
+        top_up_batch(organization=org, pool=pool, period=period, uow=uow, rules=rules)
+
+
+def top_up_batch(*, organization: str, pool: str, period: str, uow: UnitOfWork, rules: OrgRules) -> int:
+    """Gives how many orders were added so that a monthly batch meets its volume tier (RULES 1.3)."""
+    policy, calendar = rules.policy, rules.calendar
+    tiers = policy.batch_tiers
+    decisions = list(SamplingDecision.select(SamplingDecision.order_id, SamplingDecision.score,
+                                             SamplingDecision.selected)
+                     .where(SamplingDecision.organization == organization,
+                            SamplingDecision.policy_key == policy.sampling_key,
+                            SamplingDecision.pool == pool, SamplingDecision.period == period).tuples())
+    target = target_count(len(decisions), tiers)
+    added = top_up(decisions, target)
+    if not added:
+        return 0
+    for chunk in _chunks(added):
+        SamplingDecision.update(selected=True, reason="top_up", decided_at=uow.now).where(
+            SamplingDecision.organization == organization, SamplingDecision.policy_key == policy.sampling_key,
+            SamplingDecision.pool == pool, SamplingDecision.period == period,
+            SamplingDecision.order_id.in_(chunk)).execute()
+    selected_total = sum(1 for _, _, s in decisions if s) + len(added)
+    onsite_now = (CallbackTask.select().where(
+        CallbackTask.organization == organization, CallbackTask.order_id.in_(
+            SamplingDecision.select(SamplingDecision.order_id).where(
+                SamplingDecision.organization == organization, SamplingDecision.pool == pool,
+                SamplingDecision.period == period)),
+        CallbackTask.channel == CHANNEL_ONSITE).count() if tiers.onsite_share else 0)
+    onsite_missing = onsite_count(selected_total, tiers) - onsite_now
+    orders = {o.order_id: o for chunk in _chunks(added) for o in ServiceOrder.select().where(
+        ServiceOrder.organization == organization, ServiceOrder.order_id.in_(chunk))}
+    wanted = []
+    for order_id in added:
+        order = orders[order_id]
+        for p in plan_service_callbacks(business_line=order.business_line, kind=order.kind,
+                                        completed_on=order.completed_on, key=False, policy=policy, calendar=calendar):
+            channel = CHANNEL_ONSITE if onsite_missing > 0 else CHANNEL_PHONE
+            onsite_missing -= 1
+            wanted.append(Wanted(plan_key=f"order:{order_id}:{p.kind}", planned=p, customer_id=order.customer_id,
+                                 business_line=order.business_line, channel=channel, key_customer=False,
+                                 order_id=order_id))
+    _sync_tasks(organization=organization, wanted=wanted, uow=uow, rules=rules)
+    log.info("batch %s %s of %s topped up with %d orders (target %d)", pool, period, organization, len(added), target)
+    return len(added)
+
+
+def close_due_batches(*, uow: UnitOfWork) -> list[tuple[str, str, str]]:
+    """Gives the (organization, pool, period) batches closed now: their cut-off day has come.
+
+    Each is topped up to its volume tier; orders arriving later top it up again.
+    """
+    closed = Batch.select(Batch.id).where(Batch.organization == SamplingDecision.organization,
+                                          Batch.policy_key == SamplingDecision.policy_key,
+                                          Batch.pool == SamplingDecision.pool, Batch.period == SamplingDecision.period)
+    open_batches = (SamplingDecision.select(SamplingDecision.organization, SamplingDecision.policy_key,
+                                            SamplingDecision.pool, SamplingDecision.period)
+                    .where(SamplingDecision.pool.endswith(":batch"), ~peewee.fn.EXISTS(closed))
+                    .distinct().tuples())
+    done = []
+    for organization, policy_key, pool, period in list(open_batches):
+        rules = rules_for(uow.settings, organization)
+        if rules.policy.sampling_key != policy_key:
+            continue  # decided under an earlier policy version; left as it was
+        cutoff = batch_cutoff_on(period, rules.policy)
+        if today(uow) < cutoff:
+            continue
+        top_up_batch(organization=organization, pool=pool, period=period, uow=uow, rules=rules)
+        Batch.insert(organization=organization, policy_key=policy_key, pool=pool, period=period,
+                     due_on=rules.calendar.roll_forward(cutoff), closed_at=uow.now).on_conflict_ignore().execute()
+        done.append((organization, pool, period))
+    return done
+
+
+# --- customers and complaints ----------------------------------------------------------------
+
+
+def on_customer_updated(event: Event, uow: UnitOfWork) -> None:
+    upsert_customers(organization=event.organization, customers=[event.data["customer"]], now=uow.now)
+
+
+def on_customer_flagged(event: Event, uow: UnitOfWork) -> None:
+    """A key customer from then on (RULES 2): their future orders are all called back."""
+    org, data = event.organization, event.data
+    customer = data.get("customer") if isinstance(data.get("customer"), dict) else {"id": data["customer_id"]}
+    if not Customer.select().where(Customer.organization == org, Customer.customer_id == data["customer_id"]).exists():
+        upsert_customers(organization=org, customers=[{**customer, "id": data["customer_id"]}], now=uow.now)
+    Customer.update(flagged_key=True, flagged_at=uow.now).where(
+        Customer.organization == org, Customer.customer_id == data["customer_id"]).execute()
+
+
+def _parse_datetime(value) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def on_complaint_resolved(event: Event, uow: UnitOfWork) -> None:
+    """Plans the verification callback (RULES 2): `verify_due_at` if sent, else the policy's offset."""
+    org, data = event.organization, event.data
+    rules = rules_for(uow.settings, org)
+    complaint_id = data["complaint_id"]
+    raised_by = (CallbackTask.select().where(CallbackTask.organization == org,
+                                             (CallbackTask.raised_complaint_id == complaint_id)
+                                             | (CallbackTask.complaint_id == complaint_id))
+                 .order_by(CallbackTask.created_at).first())
+    customer = data.get("customer") if isinstance(data.get("customer"), dict) else None
+    customer_id = (customer or {}).get("id") or data.get("customer_id") or (raised_by and raised_by.customer_id)
+    if not customer_id:
+        log.warning("complaint %s resolved without a known customer; no verification callback", complaint_id)
+        return
+    if customer and customer.get("name"):
+        upsert_customers(organization=org, customers=[customer], now=uow.now)
+    verify_due_at = _parse_datetime(data.get("verify_due_at"))
+    if verify_due_at is not None:
+        due = rules.calendar.roll_forward(local_date(verify_due_at, uow.settings))
+        planned = PlannedCallback(kind=rules.policy.verification.kind, nominal_on=due, due_on=due, overdue_on=due,
+                                  provisional=rules.calendar.is_provisional(due))
+    else:
+        resolved_at = _parse_datetime(data.get("resolved_at")) or event.time or uow.now
+        planned = plan_rule(rules.policy.verification, local_date(resolved_at, uow.settings), calendar=rules.calendar)
+    stored = _customers(org, [customer_id]).get(customer_id)
+    earlier = CallbackTask.select().where(CallbackTask.organization == org, CallbackTask.complaint_id == complaint_id,
+                                          CallbackTask.kind == planned.kind).count()
+    still_open = (CallbackTask.select().where(CallbackTask.organization == org,
+                                              CallbackTask.complaint_id == complaint_id,
+                                              CallbackTask.kind == planned.kind, CallbackTask.status == OPEN).first())
+    # A complaint resolved again after a reopening gets a new verification; an open one moves.
+    round_no = earlier if still_open else earlier + 1
+    plan_key = still_open.plan_key if still_open else f"complaint:{complaint_id}:{planned.kind}:{round_no}"
+    _sync_tasks(organization=org, wanted=[Wanted(
+        plan_key=plan_key, planned=planned, customer_id=customer_id,
+        business_line=(raised_by.business_line if raised_by else data.get("business_line") or COMPLAINTS_LINE),
+        channel=CHANNEL_PHONE, key_customer=bool(stored and stored.flagged_key) or (
+            stored is not None and is_key_customer(stored.segment, None, stored.flagged_key, rules.policy)),
+        complaint_id=complaint_id, order_id=data.get("order_id") or (raised_by and raised_by.order_id),
+        delivery_id=data.get("delivery_id") or (raised_by and raised_by.delivery_id))], uow=uow, rules=rules)
+
+
+# --- commands: callback outcomes -------------------------------------------------------------
+
+
+def get_callback_or_raise(*, organization: str, callback_id: str, lock: bool = False) -> CallbackTask:
+    """Gives the organisation's callback task.
+
+    Raises:
+      CallbackNotFound: no such task in this organisation.
+    """
+    query = CallbackTask.select().where(CallbackTask.organization == organization, CallbackTask.id == callback_id)
+    if lock and is_postgres(CallbackTask._meta.database):
+        query = query.for_update()
+    task = query.first()
+    if task is None:
+        raise CallbackNotFound(f"No callback {callback_id} in organisation {organization}.", field="id")
+    return task
+
+
+def _next_record_no(organization: str, on: date) -> tuple[str, int, str]:
+    month = f"{on.year:04d}{on.month:02d}"
+    last = CallbackTask.select(peewee.fn.MAX(CallbackTask.record_seq)).where(
+        CallbackTask.organization == organization, CallbackTask.record_month == month).scalar() or 0
+    return month, last + 1, f"{month}-{last + 1:04d}"
+
+
+def record_outcome(*, organization: str, callback_id: str, outcome: dict, uow: UnitOfWork) -> CallbackTask:
+    """Gives the task after recording one call's outcome (RULES 1.1, 1.2).
+
+    Not reached: tried again the next working day, up to the policy's attempts, then
+    `unreachable`. Reached: `done` with its record number; a dissatisfied answer also
+    raises a complaint the same day (except on a verification, which the complaints
+    service closes or reopens from `callback.completed`).
+
+    Raises:
+      CallbackNotFound, CallbackClosed.
+    """
+    rules = rules_for(uow.settings, organization)
+    task = get_callback_or_raise(organization=organization, callback_id=callback_id, lock=True)
+    if task.status != OPEN:
+        raise CallbackClosed(f"Callback {callback_id} is {task.status}; its outcome is already recorded.",
+                             field="status")
+    on = today(uow)
+    task.attempts += 1
+    task.updated_at = uow.now
+    task.duration_s = outcome.get("duration_s", task.duration_s)
+    customer = _customers(organization, [task.customer_id]).get(task.customer_id)
+    if not outcome["reached"]:
+        task.reached = False
+        task.next_attempt_on = next_attempt_on(on, task.attempts, rules.policy, rules.calendar)
+        if task.next_attempt_on is None:
+            task.status, task.completed_at = UNREACHABLE, uow.now
+            uow.emit("callback.unreachable", {
+                "callback_id": task.id, "customer_id": task.customer_id, "kind": task.kind,
+                "due_on": _iso(task.due_on), "attempts": task.attempts, "key_customer": task.key_customer,
+                "business_line": task.business_line, "delivery_id": task.delivery_id, "order_id": task.order_id,
+                "complaint_id": task.complaint_id, "customer": customer_payload(customer, task.customer_id),
+            }, organization=organization)
+        task.save()
+        return task
+    for name in ("product_satisfaction", "service_satisfaction", "dissatisfied_reason", "suggestions", "answers"):
+        setattr(task, name, outcome.get(name))
+    task.reached, task.status, task.completed_at, task.next_attempt_on = True, DONE, uow.now, None
+    task.record_month, task.record_seq, task.record_no = _next_record_no(organization, on)
+    dissatisfied = {task.product_satisfaction, task.service_satisfaction} & DISSATISFIED
+    if dissatisfied and task.complaint_id is None:
+        task.raised_complaint_id = f"callback-{task.id}"
+    task.save()
+    payload = customer_payload(customer, task.customer_id)
+    uow.emit("callback.completed", {
+        "callback_id": task.id, "kind": task.kind, "due_on": _iso(task.due_on), "customer": payload,
+        "key_customer": task.key_customer, "reached": True, "product_satisfaction": task.product_satisfaction,
+        "service_satisfaction": task.service_satisfaction, "complaint_id": task.complaint_id,
+        "raised_complaint_id": task.raised_complaint_id, "suggestions": task.suggestions,
+        "dissatisfied_reason": task.dissatisfied_reason, "duration_s": task.duration_s, "answers": task.answers,
+        "record_no": task.record_no, "attempts": task.attempts, "channel": task.channel,
+        "business_line": task.business_line, "delivery_id": task.delivery_id, "order_id": task.order_id,
+        "completed_at": uow.now.isoformat(),
+    }, organization=organization)
+    if task.raised_complaint_id:
+        category = "product_quality" if task.product_satisfaction in DISSATISFIED else "service_quality"
+        uow.emit("complaint.raised", {
+            "complaint_id": task.raised_complaint_id, "customer": payload, "description": task.dissatisfied_reason,
+            "category": category, "source": "callback", "raised_at": uow.now.isoformat(),
+            "order_id": task.order_id, "delivery_id": task.delivery_id, "callback_id": task.id,
+        }, organization=organization, id=f"{task.raised_complaint_id}:raised")
+    return task
+
+
+# --- commands: the ledger import ---------------------------------------------------------------
+
+
+def import_ledger(*, organization: str, rows: list[dict], uow: UnitOfWork) -> dict:
+    """Gives counts after storing validated ledger rows and planning their callbacks, in bulk.
+
+    `rows` are dicts of the ledger columns (see schemas.LEDGER_COLUMNS), already
+    validated. Existing deliveries are updated; contract totals count each delivery once.
+    """
+    rules = rules_for(uow.settings, organization)
+    ids = [r["delivery_id"] for r in rows]
+    known: set[str] = set()
+    for chunk in _chunks(ids):
+        known.update(d for (d,) in Delivery.select(Delivery.delivery_id).where(
+            Delivery.organization == organization, Delivery.delivery_id.in_(chunk)).tuples())
+    # A ledger row names a customer's class only when the file has the column: without
+    # it, a known customer keeps the segment it has.
+    customers: dict[str, dict] = {}
+    for r in rows:
+        entry = customers.setdefault(r["customer_id"], {"id": r["customer_id"]})
+        entry.update({k: v for k, v in (("name", r["customer_name"]), ("segment", r.get("segment")),
+                                        ("phone", r.get("phone")), ("contact_person", r.get("contact_person")),
+                                        ("site_contact", r.get("site_contact")), ("site_phone", r.get("site_phone")))
+                      if v not in (None, "")})
+    with_segment = [c for c in customers.values() if "segment" in c]
+    upsert_customers(organization=organization, customers=with_segment, now=uow.now)
+    upsert_customers(organization=organization, customers=[c for c in customers.values() if "segment" not in c],
+                     now=uow.now, keep_segment=True)
+    fields_ = ("customer_id", "project", "product_model", "quantity", "contract_amount", "shipped_on",
+               "commissioned_on", "contact_person", "phone", "site_contact", "site_phone")
+    delivery_rows = [{"organization": organization, "delivery_id": r["delivery_id"], "business_line": EQUIPMENT,
+                      "updated_at": uow.now, **{f: r.get(f) for f in fields_}} for r in rows]
+    bulk_insert(Delivery, delivery_rows, conflict_target=("organization", "delivery_id"),
+                preserve=(*fields_, "updated_at"))
+    recompute_contract_totals(organization=organization, customer_ids=customers)
+    deliveries = [d for chunk in _chunks(ids) for d in Delivery.select().where(
+        Delivery.organization == organization, Delivery.delivery_id.in_(chunk))]
+    for chunk in _chunks(deliveries, size=CHUNK * 4):
+        plan_deliveries(organization=organization, deliveries=chunk, uow=uow, rules=rules)
+    return {"rows": len(rows), "created": len(set(ids) - known), "updated": len(known)}
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+_SQL_CACHE: dict[tuple, tuple[str, tuple]] = {}
+
+
+def bulk_insert(model, rows: list[dict], *, ignore_conflicts: bool = False, conflict_target: tuple = (),
+                preserve: tuple = ()) -> None:
+    """Inserts rows (dicts with the same keys) with one prepared statement and executemany.
+
+    `conflict_target` + `preserve`: an upsert, the row's values of `preserve` win.
+
+    peewee's insert_many builds the SQL of every value, which costs more than the insert
+    itself at ledger sizes; the statement is built once here from a one-row query.
+    """
+    if not rows:
+        return
+    names = list(rows[0])
+    fields_ = [model._meta.fields[name] for name in names]
+    database = model._meta.database
+    key = (model, tuple(names), ignore_conflicts, tuple(conflict_target), tuple(preserve), database.param)
+    prepared = _SQL_CACHE.get(key)
+    if prepared is None:
+        query = model.insert_many([tuple(None for _ in fields_)], fields=fields_)
+        if ignore_conflicts:
+            query = query.on_conflict_ignore()
+        elif conflict_target:
+            query = query.on_conflict(conflict_target=[model._meta.fields[n] for n in conflict_target],
+                                      preserve=[model._meta.fields[n] for n in preserve])
+        sql, template = database.get_sql_context().sql(query).query()
+        # peewee appends the model's (constant) defaults for the columns not given
+        prepared = _SQL_CACHE[key] = (sql, tuple(template[len(fields_):]))
+    sql, defaults = prepared
+    params = [tuple(f.db_value(row[n]) for f, n in zip(fields_, names)) + defaults for row in rows]
+    _executemany(database, sql, params)
+
+
+def bulk_update(model, *, set_fields: tuple[str, ...], rows: list[tuple]) -> None:
+    """Runs `UPDATE model SET <set_fields> WHERE id = ?` once per row tuple (values..., id)."""
+    if not rows:
+        return
+    database = model._meta.database
+    fields_ = [model._meta.fields[name] for name in set_fields]
+    table = model._meta.table_name
+    assignments = ", ".join(f"{f.column_name} = {database.param}" for f in fields_)
+    sql = f'UPDATE "{table}" SET {assignments} WHERE "id" = {database.param}'
+    _executemany(database, sql, [tuple(f.db_value(v) for f, v in zip(fields_, row[:-1])) + (row[-1],)
+                                 for row in rows])
+
+
+def _executemany(database, sql: str, params: list[tuple]) -> None:
+    cursor = database.cursor()
+    if is_postgres(database):
+        from psycopg2.extras import execute_batch
+
+        execute_batch(cursor, sql, params, page_size=CHUNK)
+    else:
+        cursor.executemany(sql, params)
+
+
+def _chunks(items, size: int = CHUNK):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+HANDLERS = {
+    "delivery.shipped": on_delivery_shipped,
+    "equipment.installed": on_equipment_installed,
+    "equipment.commissioned": on_equipment_commissioned,
+    "delivery.cancelled": on_delivery_cancelled,
+    "service_order.completed": on_service_order_completed,
+    "customer.updated": on_customer_updated,
+    "customer.flagged": on_customer_flagged,
+    "complaint.resolved": on_complaint_resolved,
+}

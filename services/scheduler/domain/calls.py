@@ -8,7 +8,10 @@ from typing import Iterable
 from services.scheduler.domain.policy import CallWindow, Policy
 from shared.calendar import WorkingCalendar
 
-__all__ = ["in_call_window", "next_attempt_on"]
+__all__ = ["DISSATISFIED", "in_call_window", "next_attempt_on"]
+
+#: Answers that need their reason and raise a complaint the same day (RULES 1.2).
+DISSATISFIED = frozenset({"dissatisfied", "very_dissatisfied"})
 
 
 def next_attempt_on(

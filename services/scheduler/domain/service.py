@@ -17,9 +17,11 @@ from services.scheduler.domain.sampling import sampling_period
 from shared.calendar import WorkingCalendar, add_months
 
 __all__ = [
+    "batch_cutoff_on",
     "callback_rules_for",
     "is_batched",
     "is_key_customer",
+    "plan_rule",
     "plan_service_callbacks",
     "property_batch_for",
     "sample_rate_for",
@@ -93,21 +95,23 @@ def plan_service_callbacks(
             f"business line {business_line!r} has no callback rule for order kind {kind!r}",
             field="kind",
         )
-    planned = []
-    for rule in rules:
-        if rule.unit == "working_days":
-            nominal_on = calendar.add_working_days(completed_on, rule.offset)
-        else:
-            nominal_on = _offset(completed_on, rule.offset, rule.unit)
-        overdue_on = None
-        if rule.overdue_after is not None:
-            overdue_on = (
-                calendar.add_working_days(completed_on, rule.overdue_after)
-                if rule.unit == "working_days"
-                else _offset(completed_on, rule.overdue_after, rule.unit)
-            )
-        planned.append(plan_on(rule.kind, nominal_on, calendar=calendar, overdue_on=overdue_on))
-    return planned
+    return [plan_rule(rule, completed_on, calendar=calendar) for rule in rules]
+
+
+def plan_rule(rule: CallbackRule, start_on: date, *, calendar: WorkingCalendar) -> PlannedCallback:
+    """Return the callback one rule asks for, counting from ``start_on`` (a completion or resolution)."""
+    if rule.unit == "working_days":
+        nominal_on = calendar.add_working_days(start_on, rule.offset)
+    else:
+        nominal_on = _offset(start_on, rule.offset, rule.unit)
+    overdue_on = None
+    if rule.overdue_after is not None:
+        overdue_on = (
+            calendar.add_working_days(start_on, rule.overdue_after)
+            if rule.unit == "working_days"
+            else _offset(start_on, rule.overdue_after, rule.unit)
+        )
+    return plan_on(rule.kind, nominal_on, calendar=calendar, overdue_on=overdue_on)
 
 
 def property_batch_for(
@@ -152,3 +156,9 @@ def _offset(day: date, amount: int, unit: str) -> date:
 
 def _clamped_day(year: int, month: int, day: int) -> date:
     return date(year, month, min(day, _stdlib_calendar.monthrange(year, month)[1]))
+
+
+def batch_cutoff_on(period: str, policy: Policy) -> date:
+    """Return the last completion day of the monthly batch ``period`` ("YYYY-MM"), its nominal due day."""
+    year, month = (int(part) for part in period.split("-"))
+    return _clamped_day(year, month, policy.batch.day_of_month)

@@ -67,3 +67,16 @@ def test_rules_bad_policy_data_names_the_field(path, value, field):
 
     assert caught.value.field == field
     assert field in str(caught.value)
+
+
+def test_contract_default_policy_names_only_contract_segments_and_service_kinds():
+    from shared.events import BUSINESS_LINES_SERVICE, SEGMENTS, SERVICE_KINDS
+
+    policy = load_policy_file(DEFAULT_FILE)
+    assert policy.key_customers.segments <= set(SEGMENTS) - {"ordinary"}
+    assert policy.key_customers.order_kinds <= set(SERVICE_KINDS)
+    for line in BUSINESS_LINES_SERVICE:
+        assert set(policy.business_lines[line].order_kinds) <= set(SERVICE_KINDS), line
+    # property routine repairs (日常维修) are the contract's repair and maintenance, sampled monthly
+    property_kinds = policy.business_lines["property"].order_kinds
+    assert property_kinds["repair"].batched and property_kinds["maintenance"].batched
