@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 import peewee
 
-from .db import is_postgres
+from .db import bulk_insert, is_postgres
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +53,7 @@ def add(Outbox, envelopes: list[dict]) -> None:
          "envelope": json.dumps(e, ensure_ascii=False, default=str), "created_at": now}
         for e in envelopes
     ]
-    # SQLite allows 32,766 bound variables per statement: a big import emits more than that.
-    for start in range(0, len(rows), ADD_CHUNK):
-        Outbox.insert_many(rows[start:start + ADD_CHUNK]).execute()
-
-
-#: Outbox rows per insert statement (5 variables a row).
-ADD_CHUNK = 1000
+    bulk_insert(Outbox, rows)
 
 
 def relay_once(Outbox, broker, *, limit: int = 500) -> int:

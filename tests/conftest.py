@@ -6,7 +6,6 @@ HUIFANG_TEST_DB=sqlite (default) or postgres (then HUIFANG_TEST_POSTGRES_URL mus
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys

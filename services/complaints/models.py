@@ -7,9 +7,10 @@ arithmetic, because service hours are read on the local wall clock.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
 import peewee
+
+from shared.fields import UTCDateTimeField
 
 from .domain.complaint import Complaint as DomainComplaint
 from .domain.complaint import HistoryEntry
@@ -19,23 +20,6 @@ database = peewee.DatabaseProxy()
 #: Customer segments (CONTRACT `customer.segment`) recorded as a group customer (团体客户);
 #: the others are private customers (私人客户) on the complaint record.
 GROUP_SEGMENTS = frozenset({"group", "government", "fleet", "police"})
-
-
-class UTCDateTimeField(peewee.DateTimeField):
-    """An aware datetime stored as naive UTC; read back aware (UTC)."""
-
-    def db_value(self, value):
-        if isinstance(value, datetime):
-            if value.tzinfo is None:
-                raise ValueError(f"{self.name}: refusing a naive datetime {value.isoformat()}")
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
-        return super().db_value(value)
-
-    def python_value(self, value):
-        value = super().python_value(value)
-        if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value
 
 
 class JSONListField(peewee.TextField):

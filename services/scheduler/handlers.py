@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Iterable
 
 import peewee
 from marshmallow import Schema, fields, validate
 
 from shared.calendar import WorkingCalendar
-from shared.db import is_postgres
+from shared.db import bulk_insert, bulk_update, is_postgres
 from shared.events import Event
 from shared.orgdata import load_org_data
 from shared.service import UnitOfWork
@@ -35,7 +34,7 @@ from .domain.planned import PlannedCallback
 from .domain.policy import Policy, load_policy
 from .domain.sampling import decide_sample, onsite_count, sample_score, sampling_period, target_count, top_up
 from .domain.service import (
-    batch_cutoff_on, is_batched, is_key_customer, plan_rule, plan_service_callbacks, property_batch_for,
+    batch_cutoff_on, is_batched, is_key_customer, plan_rule, plan_service_callbacks,
     sample_rate_for,
 )
 from .models import (
@@ -730,63 +729,6 @@ def import_ledger(*, organization: str, rows: list[dict], uow: UnitOfWork) -> di
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-_SQL_CACHE: dict[tuple, tuple[str, tuple]] = {}
-
-
-def bulk_insert(model, rows: list[dict], *, ignore_conflicts: bool = False, conflict_target: tuple = (),
-                preserve: tuple = ()) -> None:
-    """Inserts rows (dicts with the same keys) with one prepared statement and executemany.
-
-    `conflict_target` + `preserve`: an upsert, the row's values of `preserve` win.
-
-    peewee's insert_many builds the SQL of every value, which costs more than the insert
-    itself at ledger sizes; the statement is built once here from a one-row query.
-    """
-    if not rows:
-        return
-    names = list(rows[0])
-    fields_ = [model._meta.fields[name] for name in names]
-    database = model._meta.database
-    key = (model, tuple(names), ignore_conflicts, tuple(conflict_target), tuple(preserve), database.param)
-    prepared = _SQL_CACHE.get(key)
-    if prepared is None:
-        query = model.insert_many([tuple(None for _ in fields_)], fields=fields_)
-        if ignore_conflicts:
-            query = query.on_conflict_ignore()
-        elif conflict_target:
-            query = query.on_conflict(conflict_target=[model._meta.fields[n] for n in conflict_target],
-                                      preserve=[model._meta.fields[n] for n in preserve])
-        sql, template = database.get_sql_context().sql(query).query()
-        # peewee appends the model's (constant) defaults for the columns not given
-        prepared = _SQL_CACHE[key] = (sql, tuple(template[len(fields_):]))
-    sql, defaults = prepared
-    params = [tuple(f.db_value(row[n]) for f, n in zip(fields_, names)) + defaults for row in rows]
-    _executemany(database, sql, params)
-
-
-def bulk_update(model, *, set_fields: tuple[str, ...], rows: list[tuple]) -> None:
-    """Runs `UPDATE model SET <set_fields> WHERE id = ?` once per row tuple (values..., id)."""
-    if not rows:
-        return
-    database = model._meta.database
-    fields_ = [model._meta.fields[name] for name in set_fields]
-    table = model._meta.table_name
-    assignments = ", ".join(f"{f.column_name} = {database.param}" for f in fields_)
-    sql = f'UPDATE "{table}" SET {assignments} WHERE "id" = {database.param}'
-    _executemany(database, sql, [tuple(f.db_value(v) for f, v in zip(fields_, row[:-1])) + (row[-1],)
-                                 for row in rows])
-
-
-def _executemany(database, sql: str, params: list[tuple]) -> None:
-    cursor = database.cursor()
-    if is_postgres(database):
-        from psycopg2.extras import execute_batch
-
-        execute_batch(cursor, sql, params, page_size=CHUNK)
-    else:
-        cursor.executemany(sql, params)
-
 
 def _chunks(items, size: int = CHUNK):
     items = list(items)

@@ -4,9 +4,10 @@ Every row carries its `organization`; every index the service queries by starts 
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 import peewee
+
+from shared.fields import ID, ORG, JSONField, UTCDateTimeField
 
 database = peewee.DatabaseProxy()
 
@@ -14,37 +15,8 @@ database = peewee.DatabaseProxy()
 OPEN, DONE, UNREACHABLE, CANCELLED = "open", "done", "unreachable", "cancelled"
 STATUSES = (OPEN, DONE, UNREACHABLE, CANCELLED)
 
-_ORG = dict(max_length=64)
-_ID = dict(max_length=128)
-
-
-class JSONField(peewee.TextField):
-    """A JSON document in a text column (the same on SQLite and PostgreSQL)."""
-
-    def db_value(self, value):
-        import json
-
-        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-    def python_value(self, value):
-        import json
-
-        return None if value is None else json.loads(value)
-
-
-class UTCDateTimeField(peewee.DateTimeField):
-    """A moment, stored as naive UTC (the same on SQLite and PostgreSQL), read back aware."""
-
-    def db_value(self, value):
-        if isinstance(value, datetime) and value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
-        return super().db_value(value)
-
-    def python_value(self, value):
-        value = super().python_value(value)
-        if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value
+_ORG = ORG
+_ID = ID
 
 
 class BaseModel(peewee.Model):
