@@ -5,9 +5,9 @@
     "depends": ["shared"],
     "subscribes": [
         "callback.scheduled", "callback.completed", "callback.unreachable", "service_order.completed",
-        "delivery.shipped", "equipment.commissioned", "complaint.raised", "complaint.escalated",
+        "delivery.shipped", "equipment.commissioned", "delivery.cancelled", "complaint.raised", "complaint.escalated",
         "complaint.resolved", "complaint.closed", "complaint.reopened", "customer.flagged", "customer.updated",
     ],
     "publishes": ["report.generated", "report.sent"],
-    "data": ["data/schedule.yaml"],
+    "data": ["data/schedule.yaml", "data/report.yaml", "data/recipients.yaml"],
 }

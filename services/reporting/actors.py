@@ -3,9 +3,44 @@
 Declaring actors needs the broker, so this module builds it on import: it is only imported by
 the worker process, never by the web app or the domain.
 """
+import logging
+
+import dramatiq
+
 from shared.broker import setup_worker
+from shared.periodic import periodic
 from shared.settings import load_settings
 
+from . import handlers
 from .service import SERVICE
 
+log = logging.getLogger(__name__)
+
+#: How often (seconds) a worker looks whether an organisation's report is due. Not a rule:
+#: the schedule itself (day, time, month) is data (data/schedule.yaml).
+SCHEDULE_CHECK_SECONDS = 60
+#: Mail retries: a mail server that is down for a while still gets the report.
+SEND_MAX_RETRIES = 8
+#: A send still queued after this long (seconds) was lost on the way to the broker: queue it again.
+REQUEUE_SEND_AFTER_SECONDS = 900
+
 broker = setup_worker(SERVICE, load_settings())
+
+
+@dramatiq.actor(actor_name=handlers.SEND_ACTOR, queue_name=SERVICE.name, broker=broker,
+                max_retries=SEND_MAX_RETRIES, min_backoff=2_000, max_backoff=600_000)
+def send_report(organization: str, month: str, request: str):
+    """Mails the month's report for one send request (POST .../send or the schedule)."""
+    handlers.send_report(SERVICE, organization, month, request)
+
+
+@periodic(broker, SERVICE, every_seconds=SCHEDULE_CHECK_SECONDS, name="reporting_schedule")
+def reporting_schedule():
+    """Makes and mails each organisation's monthly report once, on its schedule."""
+    for organization, month, request in handlers.run_schedule(SERVICE):
+        log.info("scheduled report %s of %s made; mailing it", month, organization)
+        send_report.send(organization, month, request)
+    for organization, month, request in handlers.stale_sends(SERVICE, older_than_seconds=REQUEUE_SEND_AFTER_SECONDS):
+        log.warning("send %s of report %s of %s was never carried out; queueing it again", request, month,
+                    organization)
+        send_report.send(organization, month, request)

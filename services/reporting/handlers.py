@@ -1,3 +1,526 @@
-"""One function per event type: load, decide (domain), store, emit."""
+"""One function per event type or command: load, decide (domain), store, emit.
 
-HANDLERS: dict = {}
+Event handlers keep the read model the report is computed from. Each first appends the
+envelope to `event_log` (so `rebuild` can replay it), then applies it with `apply_<type>`,
+an upsert by natural key: the same event applied twice, or events arriving out of order
+(a completion before its scheduling, a commissioning before its shipment), leave the
+same rows. Data is read leniently: fields other services add later are ignored, optional
+ones are used when present.
+
+Commands (`store_report`, `request_send`, `record_sent`, `record_send_failure`,
+`claim_scheduled_month`) run inside the caller's unit of work and never commit.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from datetime import date, datetime, timezone
+from functools import lru_cache
+
+from shared.calendar import WorkingCalendar, service_hours_between
+from shared.events import Event, SATISFACTION
+from shared.orgdata import load_org_data
+from shared.service import UnitOfWork
+
+from .domain.kpi import ReportData
+from .domain.policy import ReportPolicy, Schedule, recipients_from_data
+from .models import (CANCELLED, DONE, OPEN, SEND_FAILED, SEND_QUEUED, SEND_SENT, SERVED_COMMISSIONED,
+                     SERVED_ORDER, SERVED_SHIPPED, UNREACHABLE, Callback, Complaint, Customer, Delivery,
+                     EventLog, Report, ScheduledReport, ServedDay)
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = "reporting"
+#: The actor that mails a report (declared in actors.py; the web enqueues it by name).
+SEND_ACTOR = "reporting_send_report"
+
+
+# --------------------------------------------------------------------------- policies
+
+
+def report_policy(settings, organization: str) -> ReportPolicy:
+    """Gives the organisation's report policy (data/report.yaml or its own copy)."""
+    return ReportPolicy.from_data(load_org_data(settings, service=SERVICE_NAME, relative="report.yaml",
+                                                organization=organization))
+
+
+def schedule_of(settings, organization: str) -> Schedule:
+    """Gives the organisation's report schedule (data/schedule.yaml or its own copy)."""
+    return Schedule.from_data(load_org_data(settings, service=SERVICE_NAME, relative="schedule.yaml",
+                                            organization=organization))
+
+
+def managers_of(settings, organization: str) -> list[str]:
+    """Gives the addresses the report goes to by default (data/recipients.yaml)."""
+    return recipients_from_data(load_org_data(settings, service=SERVICE_NAME, relative="recipients.yaml",
+                                              organization=organization))
+
+
+@lru_cache(maxsize=1)
+def _working_calendar() -> WorkingCalendar:
+    return WorkingCalendar()
+
+
+# --------------------------------------------------------------------------- reading data
+
+
+def _utc(value, tz) -> datetime | None:
+    """Gives a naive UTC datetime from an aware datetime or ISO text (naive: local time)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            log.warning("ignored a datetime that is not ISO 8601: %r", value)
+            return None
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _local_date(value, tz) -> date | None:
+    moment = _utc(value, tz)
+    return moment.replace(tzinfo=timezone.utc).astimezone(tz).date() if moment else None
+
+
+def _date(value) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _answer(value) -> str | None:
+    return value if value in SATISFACTION else None
+
+
+def _row(model, **key):
+    """Gives the row with this natural key, or a new unsaved one carrying the key."""
+    row = model.get_or_none(*[getattr(model, name) == value for name, value in key.items()])
+    return row if row is not None else model(**key)
+
+
+def _save_customer(organization: str, customer: dict | None) -> None:
+    if not customer or not customer.get("id"):
+        return
+    row = _row(Customer, organization=organization, customer_id=customer["id"])
+    for name in ("name", "phone", "segment"):
+        if customer.get(name):
+            setattr(row, name, customer[name])
+    row.save()
+
+
+def _serve(organization: str, kind: str, source_id: str, customer_id: str | None, served_on: date | None) -> None:
+    if not customer_id or served_on is None:
+        return
+    row = _row(ServedDay, organization=organization, source_kind=kind, source_id=source_id)
+    row.customer_id, row.served_on = customer_id, served_on
+    row.save()
+
+
+def log_event(event: Event, uow: UnitOfWork) -> None:
+    """Appends the envelope to the event log (once per source and id)."""
+    EventLog.insert(source=event.source, event_id=event.id, type=event.type, organization=event.organization,
+                    envelope=json.dumps(event.raw, ensure_ascii=False, default=str),
+                    received_at=uow.now.astimezone(timezone.utc).replace(tzinfo=None)).on_conflict_ignore().execute()
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+def apply_callback_scheduled(event: Event, uow: UnitOfWork) -> None:
+    data, org = event.data, event.organization
+    row = _row(Callback, organization=org, callback_id=data["callback_id"])
+    row.kind, row.due_on, row.customer_id = data["kind"], data["due_on"], data["customer_id"]
+    for name in ("delivery_id", "order_id", "complaint_id"):
+        if data.get(name):
+            setattr(row, name, data[name])
+    if data.get("overdue_on"):
+        row.overdue_on = _date(data["overdue_on"])
+    if isinstance(data.get("key_customer"), bool):
+        row.key_customer = data["key_customer"]
+    wanted = data.get("status")
+    if wanted == CANCELLED and row.status in (None, OPEN):
+        row.status = CANCELLED
+    elif row.status is None:
+        row.status = OPEN
+    _save_customer(org, data.get("customer"))
+    row.save()
+
+
+def apply_callback_completed(event: Event, uow: UnitOfWork) -> None:
+    data, org = event.data, event.organization
+    customer = data["customer"]
+    _save_customer(org, customer)
+    row = _row(Callback, organization=org, callback_id=data["callback_id"])
+    row.kind, row.due_on, row.customer_id = data["kind"], data["due_on"], customer["id"]
+    row.key_customer = bool(data.get("key_customer"))
+    row.reached = bool(data["reached"])
+    row.product_satisfaction = _answer(data.get("product_satisfaction"))
+    row.service_satisfaction = _answer(data.get("service_satisfaction"))
+    row.suggestions = (data.get("suggestions") or "").strip() or None
+    row.dissatisfied_reason = (data.get("dissatisfied_reason") or "").strip() or None
+    row.complaint_id = data.get("complaint_id") or row.complaint_id
+    tz = uow.settings.tz
+    row.recorded_at = _utc(data.get("recorded_at") or event.time or uow.now, tz)
+    if row.status != CANCELLED:
+        # An attempt that did not reach the customer leaves the task open for the next try.
+        row.status = DONE if row.reached else (row.status or OPEN)
+    row.save()
+
+
+def apply_callback_unreachable(event: Event, uow: UnitOfWork) -> None:
+    data, org = event.data, event.organization
+    row = _row(Callback, organization=org, callback_id=data["callback_id"])
+    row.customer_id = data["customer_id"]
+    if data.get("kind"):
+        row.kind = data["kind"]
+    if data.get("due_on"):
+        row.due_on = _date(data["due_on"])
+    row.reached = False
+    if row.status != CANCELLED:
+        row.status = UNREACHABLE
+    row.save()
+
+
+def apply_delivery_cancelled(event: Event, uow: UnitOfWork) -> None:
+    """Open callbacks of a cancelled delivery count nowhere (RULES 3)."""
+    (Callback.update(status=CANCELLED)
+     .where(Callback.organization == event.organization, Callback.delivery_id == event.data["delivery_id"],
+            Callback.status == OPEN).execute())
+
+
+# --------------------------------------------------------------------------- served
+
+
+def apply_service_order_completed(event: Event, uow: UnitOfWork) -> None:
+    data, org = event.data, event.organization
+    _save_customer(org, data["customer"])
+    _serve(org, SERVED_ORDER, data["order_id"], data["customer"]["id"], _local_date(data["completed_at"], uow.settings.tz))
+
+
+def apply_delivery_shipped(event: Event, uow: UnitOfWork) -> None:
+    data, org = event.data, event.organization
+    _save_customer(org, data["customer"])
+    delivery = _row(Delivery, organization=org, delivery_id=data["delivery_id"])
+    delivery.customer_id, delivery.shipped_on = data["customer"]["id"], data["shipped_on"]
+    delivery.save()
+    _serve(org, SERVED_SHIPPED, delivery.delivery_id, delivery.customer_id, delivery.shipped_on)
+    _serve(org, SERVED_COMMISSIONED, delivery.delivery_id, delivery.customer_id, delivery.commissioned_on)
+
+
+def apply_equipment_commissioned(event: Event, uow: UnitOfWork) -> None:
+    data, org = event.data, event.organization
+    delivery = _row(Delivery, organization=org, delivery_id=data["delivery_id"])
+    delivery.commissioned_on = data["commissioned_on"]
+    delivery.save()
+    _serve(org, SERVED_COMMISSIONED, delivery.delivery_id, delivery.customer_id, delivery.commissioned_on)
+
+
+# --------------------------------------------------------------------------- customers
+
+
+def apply_customer_updated(event: Event, uow: UnitOfWork) -> None:
+    _save_customer(event.organization, event.data["customer"])
+
+
+def apply_customer_flagged(event: Event, uow: UnitOfWork) -> None:
+    row = _row(Customer, organization=event.organization, customer_id=event.data["customer_id"])
+    row.flagged = True
+    row.save()
+
+
+# --------------------------------------------------------------------------- complaints
+
+#: Optional deadline fields any complaint event may carry (the 2-1-1 deadlines and when met).
+_DEADLINE_FIELDS = ("first_reply_due_at", "first_reply_at", "answer_due_at", "answered_at", "verify_due_at")
+
+
+def _complaint(event: Event, uow: UnitOfWork) -> Complaint:
+    data = event.data
+    row = _row(Complaint, organization=event.organization, complaint_id=data["complaint_id"])
+    tz = uow.settings.tz
+    if data.get("customer_id") and not row.customer_id:
+        row.customer_id = data["customer_id"]
+    if data.get("raised_at") and row.raised_at is None:
+        row.raised_at = _utc(data["raised_at"], tz)
+        row.raised_on = _local_date(data["raised_at"], tz)
+    for name in _DEADLINE_FIELDS:
+        if data.get(name):
+            setattr(row, name, _utc(data[name], tz))
+    if data.get("churn_reason"):
+        row.churn_reason = str(data["churn_reason"]).strip() or row.churn_reason
+    if isinstance(data.get("level"), int):
+        row.level = data["level"]
+    return row
+
+
+def apply_complaint_raised(event: Event, uow: UnitOfWork) -> None:
+    data, org = event.data, event.organization
+    _save_customer(org, data["customer"])
+    row = _complaint(event, uow)
+    row.customer_id = data["customer"]["id"]
+    row.category = data.get("category")
+    row.customer_class = data["customer"].get("segment")
+    if row.raised_at is None:
+        raised_at = data.get("raised_at") or event.time or uow.now
+        row.raised_at = _utc(raised_at, uow.settings.tz)
+        row.raised_on = _local_date(raised_at, uow.settings.tz)
+    if row.level is None:
+        row.level = 0
+    row.save()
+
+
+def apply_complaint_escalated(event: Event, uow: UnitOfWork) -> None:
+    row = _complaint(event, uow)
+    if isinstance(event.data.get("to_level"), int):
+        row.level = event.data["to_level"]
+    row.save()
+
+
+def apply_complaint_resolved(event: Event, uow: UnitOfWork) -> None:
+    data, tz = event.data, uow.settings.tz
+    row = _complaint(event, uow)
+    row.state = "resolved"
+    row.resolved_level = data.get("level", row.level)
+    row.resolved_level_role = data.get("level_role")
+    row.resolved_at = _utc(data.get("resolved_at") or event.time or uow.now, tz)
+    hours = data.get("service_hours_to_resolve")
+    if isinstance(hours, (int, float)):
+        row.service_hours_to_resolve = float(hours)
+    elif row.raised_at is not None and row.resolved_at is not None:
+        policy = report_policy(uow.settings, event.organization)
+        row.service_hours_to_resolve = round(service_hours_between(
+            row.raised_at.replace(tzinfo=timezone.utc).astimezone(tz),
+            row.resolved_at.replace(tzinfo=timezone.utc).astimezone(tz),
+            calendar=_working_calendar(), service_hours=policy.service_hours), 2)
+    row.save()
+
+
+def apply_complaint_closed(event: Event, uow: UnitOfWork) -> None:
+    row = _complaint(event, uow)
+    row.state = "closed"
+    row.closed_at = _utc(event.data.get("closed_at") or event.time or uow.now, uow.settings.tz)
+    row.save()
+
+
+def apply_complaint_reopened(event: Event, uow: UnitOfWork) -> None:
+    row = _complaint(event, uow)
+    row.state = "open"
+    row.reopened_count = (row.reopened_count or 0) + 1
+    row.save()
+
+
+#: What each event type does to the read model (rebuild replays these).
+APPLY = {
+    "callback.scheduled": apply_callback_scheduled,
+    "callback.completed": apply_callback_completed,
+    "callback.unreachable": apply_callback_unreachable,
+    "delivery.cancelled": apply_delivery_cancelled,
+    "service_order.completed": apply_service_order_completed,
+    "delivery.shipped": apply_delivery_shipped,
+    "equipment.commissioned": apply_equipment_commissioned,
+    "customer.updated": apply_customer_updated,
+    "customer.flagged": apply_customer_flagged,
+    "complaint.raised": apply_complaint_raised,
+    "complaint.escalated": apply_complaint_escalated,
+    "complaint.resolved": apply_complaint_resolved,
+    "complaint.closed": apply_complaint_closed,
+    "complaint.reopened": apply_complaint_reopened,
+}
+
+
+def _logged(apply):
+    def handle(event: Event, uow: UnitOfWork) -> None:
+        log_event(event, uow)
+        apply(event, uow)
+
+    handle.__name__ = apply.__name__.replace("apply_", "on_")
+    return handle
+
+
+HANDLERS = {event_type: _logged(apply) for event_type, apply in APPLY.items()}
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _headline(report: ReportData) -> dict:
+    return {name: figure.as_dict() for name, figure in report.figures.items()}
+
+
+def store_report(uow: UnitOfWork, report: ReportData, pdf: bytes) -> Report:
+    """Gives the month's report row, created or replaced; emits `report.generated`.
+
+    Replacing keeps the delivery record: a month re-run is not sent again unless asked.
+    """
+    row = _row(Report, organization=report.organization, month=report.month)
+    row.language, row.figures, row.pdf = report.language, report.as_dict(), pdf
+    row.generated_at = _naive_utc(uow.now)
+    row.save()
+    uow.emit("report.generated", {"month": report.month, "language": report.language,
+                                  "generated_at": report.generated_at, "figures": _headline(report)},
+             organization=report.organization)
+    return row
+
+
+def request_send(uow: UnitOfWork, row: Report, to: list[str]) -> str:
+    """Gives the id of a new send request of the report to `to`; the send actor carries it out."""
+    request = uuid.uuid4().hex
+    row.send_status, row.send_request, row.send_to, row.send_error = SEND_QUEUED, request, list(to), None
+    row.send_requested_at = _naive_utc(uow.now)
+    row.save()
+    return request
+
+
+def record_sent(uow: UnitOfWork, row: Report, request: str, where: str) -> None:
+    """Marks the request sent and emits `report.sent`."""
+    row.send_status, row.sent_request, row.send_error = SEND_SENT, request, None
+    row.sent_at = _naive_utc(uow.now)
+    row.send_attempts = (row.send_attempts or 0) + 1
+    row.save()
+    uow.emit("report.sent", {"month": row.month, "language": row.language, "to": row.send_to,
+                             "message": where, "sent_at": uow.now.isoformat()}, organization=row.organization)
+
+
+def record_send_failure(uow: UnitOfWork, row: Report, error: str) -> None:
+    row.send_status, row.send_error = SEND_FAILED, error[:1000]
+    row.send_attempts = (row.send_attempts or 0) + 1
+    row.save()
+
+
+def claim_scheduled_month(uow: UnitOfWork, organization: str, month: str) -> bool:
+    """Gives True to exactly one caller per (organisation, month): the schedule fires once."""
+    query = ScheduledReport.insert(organization=organization, month=month,
+                                   claimed_at=_naive_utc(uow.now)).on_conflict_ignore()
+    return ScheduledReport._meta.database.execute(query).rowcount == 1
+
+
+# --------------------------------------------------------------------------- report runs
+# These open their own units of work: the figures and the PDF are made before the
+# transaction starts, so no write lock is held while WeasyPrint lays out pages.
+
+
+def compute_report(service, organization: str, month: str, language: str) -> ReportData:
+    """Gives the month's report as the read model stands now (nothing stored)."""
+    from .figures import build_report_data
+
+    settings = service.settings
+    with service.connection():
+        return build_report_data(organization, month, language=language,
+                                 policy=report_policy(settings, organization), now=service.clock(), tz=settings.tz)
+
+
+def generate_report(service, organization: str, month: str, language: str, *, send_to: list[str] | None = None,
+                    only_once: bool = False) -> tuple[Report | None, str | None]:
+    """Gives (report row, send request id or None) after making and storing the month's report.
+
+    Parameters:
+      send_to: also queue a send to these addresses in the same transaction.
+      only_once: the schedule's run: store nothing unless this call claims (organisation, month).
+    """
+    from .render import render_report_pdf
+
+    report = compute_report(service, organization, month, language)
+    pdf = render_report_pdf(report, language)
+    with service.connection(), service.unit_of_work() as uow:
+        if only_once and not claim_scheduled_month(uow, organization, month):
+            return None, None
+        row = store_report(uow, report, pdf)
+        request = request_send(uow, row, send_to) if send_to is not None else None
+    log.info("report %s %s of %s generated (%d bytes)", month, language, organization, len(pdf))
+    return row, request
+
+
+class SendFailed(Exception):
+    """The mail server refused or could not be reached; the send actor retries."""
+
+
+def send_report(service, organization: str, month: str, request: str) -> str:
+    """Gives "sent", "skipped" or "failed" after mailing the month's PDF for one send request.
+
+    Raises:
+      SendFailed: the mail could not be sent this time (the actor retries it).
+    """
+    from shared.mail import MailError, build_message, send_message
+
+    from .domain.policy import report_filename
+    from .render import LABELS
+
+    settings = service.settings
+    with service.connection():
+        row = Report.get_or_none(Report.organization == organization, Report.month == month)
+        if row is None or row.send_request != request or row.sent_request == request:
+            log.info("send %s of report %s %s: nothing to do", request, month, organization)
+            return "skipped"
+        if not row.send_to:
+            with service.unit_of_work() as uow:
+                record_send_failure(uow, row, "no recipients: list the managers in reporting/recipients.yaml "
+                                              "or post {\"to\": [...]}")
+            return "failed"
+        title = LABELS.get(row.language, LABELS["zh-CN"])["title"]
+        message = build_message(
+            sender=settings.mail_from, to=row.send_to, subject=f"{title} {month}",
+            body_text=f"{title} {month}: {organization}\n",
+            attachments=[(report_filename(month, row.language), bytes(row.pdf), "application/pdf")])
+        try:
+            where = send_message(message, smtp_url=settings.smtp_url, outbox_dir=settings.var_dir / "outbox")
+        except MailError as exc:
+            with service.unit_of_work() as uow:
+                record_send_failure(uow, row, str(exc))
+            raise SendFailed(str(exc)) from None
+        with service.unit_of_work() as uow:
+            record_sent(uow, row, request, where)
+    log.info("report %s of %s sent to %s (%s)", month, organization, row.send_to, where)
+    return "sent"
+
+
+def organizations(service) -> list[str]:
+    """Gives the organisations this service has heard of."""
+    with service.connection():
+        return [org for (org,) in EventLog.select(EventLog.organization).distinct().tuples()]
+
+
+def run_schedule(service) -> list[tuple[str, str, str]]:
+    """Gives (organisation, month, send request) for each report the schedule made just now.
+
+    Each organisation's report is made once per month however many workers run this.
+    """
+    settings = service.settings
+    made = []
+    for organization in organizations(service):
+        schedule = schedule_of(settings, organization)
+        month = schedule.month_due(service.clock().astimezone(settings.tz).replace(tzinfo=None))
+        if month is None:
+            continue
+        with service.connection():
+            if ScheduledReport.get_or_none(ScheduledReport.organization == organization,
+                                           ScheduledReport.month == month):
+                continue
+        row, request = generate_report(service, organization, month, schedule.language,
+                                       send_to=managers_of(settings, organization), only_once=True)
+        if row is not None:
+            made.append((organization, month, request))
+    return made
+
+
+def stale_sends(service, *, older_than_seconds: float) -> list[tuple[str, str, str]]:
+    """Gives (organisation, month, request) of sends queued long ago and never carried out
+    (the broker was down when they were asked for): the schedule queues them again."""
+    from datetime import timedelta
+
+    before = _naive_utc(service.clock()) - timedelta(seconds=older_than_seconds)
+    with service.connection():
+        rows = (Report.select(Report.organization, Report.month, Report.send_request)
+                .where((Report.send_status == SEND_QUEUED) & (Report.send_requested_at < before)).tuples())
+        return list(rows)

@@ -1,7 +1,216 @@
-"""Tables of this service."""
+"""Tables of the reporting service: a read model built only from events, and the reports.
+
+Every row carries its `organization`; every index the service queries by starts with it.
+The read model (customer, callback, delivery, service_served, complaint) can be thrown away
+and rebuilt from `event_log` (`python -m services.reporting.rebuild`); `report` and
+`scheduled_report` are this service's own state and survive a rebuild.
+
+Datetimes are stored as naive UTC so that SQL compares them the same on SQLite and
+PostgreSQL; dates (`due_on`, `served_on`, `raised_on`) are calendar dates in the
+organisation's time zone, which is what month membership (RULES 3) is decided on.
+"""
+from __future__ import annotations
+
+import json
+
 import peewee
 
 database = peewee.DatabaseProxy()
 
-MODELS: list = []
+#: Callback task states (CONTRACT.md).
+OPEN, DONE, UNREACHABLE, CANCELLED = "open", "done", "unreachable", "cancelled"
+CALLBACK_STATUSES = (OPEN, DONE, UNREACHABLE, CANCELLED)
+
+#: Where a served day comes from (RULES 3: order completed, delivery shipped or commissioned).
+SERVED_ORDER, SERVED_SHIPPED, SERVED_COMMISSIONED = "order", "shipped", "commissioned"
+
+#: Sending states of a report.
+SEND_NONE, SEND_QUEUED, SEND_SENT, SEND_FAILED = "not_sent", "queued", "sent", "failed"
+
+_ORG = dict(max_length=64)
+_ID = dict(max_length=128)
+
+
+class JSONField(peewee.TextField):
+    """A JSON document in a text column (the same on SQLite and PostgreSQL)."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database
+
+
+class EventLog(BaseModel):
+    """Every envelope this service received, raw, in arrival order: the source of rebuilds."""
+
+    source = peewee.CharField(max_length=500)
+    event_id = peewee.CharField(max_length=200)
+    type = peewee.CharField(max_length=100)
+    organization = peewee.CharField(**_ORG)
+    envelope = peewee.TextField()
+    received_at = peewee.DateTimeField()
+
+    class Meta:
+        table_name = "event_log"
+        indexes = ((("source", "event_id"), True), (("organization",), False))
+
+
+class Customer(BaseModel):
+    """A customer (顾客) as the events describe them."""
+
+    organization = peewee.CharField(**_ORG)
+    customer_id = peewee.CharField(**_ID)
+    name = peewee.CharField(max_length=200, null=True)
+    phone = peewee.CharField(max_length=40, null=True)
+    #: Customer class (客户类别): the segment of CONTRACT.md (vip, group, ..., ordinary).
+    segment = peewee.CharField(max_length=32, null=True)
+    #: Flagged after a complaint (特殊标记): a key customer from then on.
+    flagged = peewee.BooleanField(default=False)
+
+    class Meta:
+        table_name = "customer"
+        indexes = ((("organization", "customer_id"), True),)
+
+
+class Callback(BaseModel):
+    """One callback task (回访) and, once recorded, its outcome."""
+
+    organization = peewee.CharField(**_ORG)
+    callback_id = peewee.CharField(**_ID)
+    kind = peewee.CharField(max_length=64, null=True)
+    due_on = peewee.DateField(null=True)
+    #: The day after which the callback is overdue, when the scheduler says so.
+    overdue_on = peewee.DateField(null=True)
+    status = peewee.CharField(max_length=16, default=OPEN)
+    customer_id = peewee.CharField(**_ID, null=True)
+    delivery_id = peewee.CharField(**_ID, null=True)
+    order_id = peewee.CharField(**_ID, null=True)
+    key_customer = peewee.BooleanField(null=True)
+    reached = peewee.BooleanField(null=True)
+    product_satisfaction = peewee.CharField(max_length=32, null=True)
+    service_satisfaction = peewee.CharField(max_length=32, null=True)
+    suggestions = peewee.TextField(null=True)
+    dissatisfied_reason = peewee.TextField(null=True)
+    complaint_id = peewee.CharField(**_ID, null=True)
+    recorded_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "callback"
+        indexes = (
+            (("organization", "callback_id"), True),
+            (("organization", "due_on"), False),
+            (("organization", "customer_id", "due_on"), False),
+            (("organization", "delivery_id"), False),
+        )
+
+
+class Delivery(BaseModel):
+    """A delivery, so that `equipment.commissioned` (no customer in it) finds its customer."""
+
+    organization = peewee.CharField(**_ORG)
+    delivery_id = peewee.CharField(**_ID)
+    customer_id = peewee.CharField(**_ID, null=True)
+    shipped_on = peewee.DateField(null=True)
+    commissioned_on = peewee.DateField(null=True)
+
+    class Meta:
+        table_name = "delivery"
+        indexes = ((("organization", "delivery_id"), True),)
+
+
+class ServedDay(BaseModel):
+    """A day a customer was served (RULES 3): one row per order or delivery milestone."""
+
+    organization = peewee.CharField(**_ORG)
+    source_kind = peewee.CharField(max_length=16)
+    source_id = peewee.CharField(**_ID)
+    customer_id = peewee.CharField(**_ID)
+    served_on = peewee.DateField()
+
+    class Meta:
+        table_name = "served_day"
+        indexes = (
+            (("organization", "source_kind", "source_id"), True),
+            (("organization", "served_on", "customer_id"), False),
+            (("organization", "customer_id", "served_on"), False),
+        )
+
+
+class Complaint(BaseModel):
+    """A complaint (客户投诉处理追踪表), as far as the report needs it."""
+
+    organization = peewee.CharField(**_ORG)
+    complaint_id = peewee.CharField(**_ID)
+    customer_id = peewee.CharField(**_ID, null=True)
+    category = peewee.CharField(max_length=32, null=True)
+    #: The customer's segment when the complaint was raised (客户类别).
+    customer_class = peewee.CharField(max_length=32, null=True)
+    raised_at = peewee.DateTimeField(null=True)
+    raised_on = peewee.DateField(null=True)
+    state = peewee.CharField(max_length=16, default="open")
+    level = peewee.IntegerField(null=True)
+    resolved_level = peewee.IntegerField(null=True)
+    resolved_level_role = peewee.CharField(max_length=32, null=True)
+    resolved_at = peewee.DateTimeField(null=True)
+    service_hours_to_resolve = peewee.FloatField(null=True)
+    first_reply_due_at = peewee.DateTimeField(null=True)
+    first_reply_at = peewee.DateTimeField(null=True)
+    answer_due_at = peewee.DateTimeField(null=True)
+    answered_at = peewee.DateTimeField(null=True)
+    verify_due_at = peewee.DateTimeField(null=True)
+    closed_at = peewee.DateTimeField(null=True)
+    reopened_count = peewee.IntegerField(default=0)
+    churn_reason = peewee.TextField(null=True)
+
+    class Meta:
+        table_name = "complaint"
+        indexes = ((("organization", "complaint_id"), True), (("organization", "raised_on"), False))
+
+
+class Report(BaseModel):
+    """The month's report of one organisation: its figures, its PDF and its delivery."""
+
+    organization = peewee.CharField(**_ORG)
+    month = peewee.CharField(max_length=7)
+    language = peewee.CharField(max_length=8)
+    #: `ReportData.as_dict()` as it was when generated.
+    figures = JSONField()
+    generated_at = peewee.DateTimeField()
+    pdf = peewee.BlobField(null=True)
+    send_status = peewee.CharField(max_length=16, default=SEND_NONE)
+    #: The send asked for last; a retried delivery of an older request does nothing.
+    send_request = peewee.CharField(max_length=64, null=True)
+    send_requested_at = peewee.DateTimeField(null=True)
+    send_to = JSONField(null=True)
+    send_attempts = peewee.IntegerField(default=0)
+    send_error = peewee.TextField(null=True)
+    sent_at = peewee.DateTimeField(null=True)
+    sent_request = peewee.CharField(max_length=64, null=True)
+
+    class Meta:
+        table_name = "report"
+        indexes = ((("organization", "month"), True),)
+
+
+class ScheduledReport(BaseModel):
+    """One row per (organisation, month) the schedule fired for: the once-only claim."""
+
+    organization = peewee.CharField(**_ORG)
+    month = peewee.CharField(max_length=7)
+    claimed_at = peewee.DateTimeField()
+
+    class Meta:
+        table_name = "scheduled_report"
+        indexes = ((("organization", "month"), True),)
+
+
+#: The tables a rebuild empties and refills from the event log.
+READ_MODEL = [Customer, Callback, Delivery, ServedDay, Complaint]
+MODELS: list = [EventLog, *READ_MODEL, Report, ScheduledReport]
 MIGRATIONS: dict = {}

@@ -1,0 +1,118 @@
+"""The reporting policies an organisation keeps as data (data/*.yaml), validated, and the
+schedule arithmetic of the monthly report (RULES 3). Pure: no database, no Flask."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from shared.calendar import ServiceHours
+
+from .kpi import FIGURE_NAMES, month_of, previous_months
+
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+#: Which month a scheduled run reports on.
+PREVIOUS, CURRENT = "previous", "current"
+
+
+class PolicyError(ValueError):
+    """A reporting data file is wrong; `field` names the bad entry."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+def _load(schema: Schema, data, what: str) -> dict:
+    try:
+        return schema.load(data or {})
+    except ValidationError as exc:
+        field, messages = next(iter(exc.normalized_messages().items()))
+        raise PolicyError(f"{what}.{field}", str(messages)) from None
+
+
+class _ScheduleSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    enabled = fields.Boolean(load_default=True)
+    day = fields.Integer(required=True, validate=validate.Range(min=1, max=28))
+    month = fields.String(load_default=PREVIOUS, validate=validate.OneOf((PREVIOUS, CURRENT)))
+    at = fields.String(load_default="00:00", validate=validate.Regexp(_TIME))
+    language = fields.String(load_default="zh-CN", validate=validate.OneOf(("zh-CN", "en")))
+
+
+class _ReportPolicySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    targets = fields.Dict(keys=fields.String(validate=validate.OneOf(FIGURE_NAMES)),
+                          values=fields.Float(validate=validate.Range(min=0, max=1)), load_default=dict)
+    key_segments = fields.List(fields.String(), load_default=list)
+    service_hours = fields.Dict(required=True)
+    listing_limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=100_000))
+
+
+class _RecipientsSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    managers = fields.List(fields.Email(), load_default=list)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When the month's report is made: on `day` at `at` for the previous or current month."""
+
+    day: int
+    month: str
+    at: time
+    language: str
+    enabled: bool = True
+
+    @classmethod
+    def from_data(cls, data) -> "Schedule":
+        loaded = _load(_ScheduleSchema(), data, "schedule")
+        hour, minute = map(int, loaded["at"].split(":"))
+        return cls(day=loaded["day"], month=loaded["month"], at=time(hour, minute), language=loaded["language"],
+                   enabled=loaded["enabled"])
+
+    def month_due(self, now: datetime) -> str | None:
+        """Gives the month whose report is due at local time `now`, or None before this month's run.
+
+        Only the latest due month is given: a schedule never backfills older months.
+        """
+        if not self.enabled or (now.day, now.time()) < (self.day, self.at):
+            return None
+        this_month = month_of(now.date())
+        return this_month if self.month == CURRENT else previous_months(this_month, 1)[0]
+
+
+@dataclass(frozen=True)
+class ReportPolicy:
+    """Targets, key segments, service hours and listing size of one organisation's report."""
+
+    targets: dict
+    key_segments: tuple[str, ...]
+    service_hours: ServiceHours
+    listing_limit: int
+
+    @classmethod
+    def from_data(cls, data) -> "ReportPolicy":
+        loaded = _load(_ReportPolicySchema(), data, "report")
+        return cls(targets=dict(loaded["targets"]), key_segments=tuple(loaded["key_segments"]),
+                   service_hours=ServiceHours.from_data(loaded["service_hours"]),
+                   listing_limit=loaded["listing_limit"])
+
+
+def recipients_from_data(data) -> list[str]:
+    """Gives the managers' addresses of a recipients file."""
+    return list(_load(_RecipientsSchema(), data, "recipients")["managers"])
+
+
+def report_filename(month: str, language: str) -> str:
+    """Gives the attachment name: 顾客满意度测量报告-2026-10.pdf (English: the English title)."""
+    title = "顾客满意度测量报告" if language == "zh-CN" else "customer-satisfaction-report"
+    return f"{title}-{month}.pdf"

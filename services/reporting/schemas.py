@@ -1,0 +1,62 @@
+"""Marshmallow schemas of the reporting API."""
+from marshmallow import Schema, fields, validate
+
+from .render import LANGUAGES
+
+MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="must be a month such as 2026-10")
+
+
+class GenerateReportSchema(Schema):
+    month = fields.String(required=True, validate=MONTH)
+    language = fields.String(load_default="zh-CN", validate=validate.OneOf(LANGUAGES))
+
+
+class SendReportSchema(Schema):
+    to = fields.List(fields.Email(), load_default=None, validate=validate.Length(min=1, max=100))
+
+
+class LanguageQuerySchema(Schema):
+    language = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
+
+
+class FigureSchema(Schema):
+    numerator = fields.Integer()
+    denominator = fields.Integer()
+    value = fields.Float(allow_none=True)
+
+
+class AcceptedReportSchema(Schema):
+    organization = fields.String()
+    month = fields.String()
+    language = fields.String()
+    status = fields.String()
+    generated_at = fields.String(allow_none=True)
+
+
+class DeliverySchema(Schema):
+    status = fields.String()
+    to = fields.List(fields.String(), allow_none=True)
+    sent_at = fields.String(allow_none=True)
+    attempts = fields.Integer()
+    error = fields.String(allow_none=True)
+
+
+class ReportSchema(Schema):
+    """The month's report (CONTRACT.md): `figures` and `trend` hold {numerator, denominator, value}."""
+
+    organization = fields.String()
+    month = fields.String()
+    language = fields.String()
+    generated_at = fields.String(allow_none=True)
+    stored = fields.Boolean(metadata={"description": "false: computed now, no report was generated yet"})
+    figures = fields.Dict(keys=fields.String(), values=fields.Nested(FigureSchema))
+    trend = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(),
+                                                                 values=fields.Nested(FigureSchema)))
+    targets = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True))
+    complaints = fields.Dict()
+    satisfaction_answers = fields.Dict()
+    suggestions = fields.List(fields.Dict())
+    churn_reasons = fields.List(fields.Dict())
+    overdue = fields.List(fields.Dict())
+    unreachable = fields.List(fields.Dict())
+    delivery = fields.Nested(DeliverySchema, allow_none=True)

@@ -1,0 +1,150 @@
+"""The reporting routes (CONTRACT.md "reporting"): JSON figures, the PDF, roles, organisations."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from tests.conftest import API_TOKEN, bearer, user_token
+
+from . import fixtures
+from .conftest import ORG, customer, order_completed
+
+KEY_FIGURES = ("callback_completion_rate", "product_satisfaction_rate", "service_satisfaction_rate", "touched_rate",
+               "return_rate")
+
+
+@pytest.fixture
+def client(reporting):
+    from services.reporting.app import create_app
+
+    fixtures.october(reporting)
+    app = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings})
+    return app.test_client()
+
+
+def manager(org=ORG):
+    return bearer(user_token("manager", org))
+
+
+def pdf_text(pdf: bytes) -> str:
+    assert shutil.which("pdftotext"), "pdftotext (poppler-utils) reads the PDF back"
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+
+
+def test_rule_3_post_report_is_202_and_emits_report_generated(client, reporting):
+    response = client.post("/api/v1/reports", json={"month": "2026-10", "language": "zh-CN"}, headers=manager())
+    assert response.status_code == 202, response.get_json()
+    body = response.get_json()
+    assert (body["organization"], body["month"], body["status"]) == (ORG, "2026-10", "generated")
+    with reporting.service.connection():
+        events = [json.loads(row.envelope) for row in reporting.service.Outbox.select()]
+    generated = [e for e in events if e["type"] == "report.generated"]
+    assert len(generated) == 1 and generated[0]["organization"] == ORG
+    assert generated[0]["data"]["figures"]["callback_completion_rate"] == {"numerator": 5, "denominator": 8,
+                                                                           "value": 0.625}
+
+
+def test_rule_3_month_json_has_each_figure_with_counts_and_the_trend(client):
+    client.post("/api/v1/reports", json={"month": "2026-10"}, headers=manager())
+    response = client.get("/api/v1/reports/2026-10", headers=manager())
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["stored"] is True and body["month"] == "2026-10"
+    for name in KEY_FIGURES:
+        assert set(body["figures"][name]) == {"numerator", "denominator", "value"}
+    assert body["figures"]["callback_completion_rate"] == {"numerator": 5, "denominator": 8, "value": 0.625}
+    assert body["figures"]["product_satisfaction_rate"] == {"numerator": 3, "denominator": 5, "value": 0.6}
+    assert body["figures"]["service_satisfaction_rate"] == {"numerator": 4, "denominator": 4, "value": 1.0}
+    assert body["figures"]["touched_rate"] == {"numerator": 2, "denominator": 5, "value": 0.4}
+    assert body["figures"]["return_rate"] == {"numerator": 3, "denominator": 5, "value": 0.6}
+    assert sorted(body["trend"]) == ["2026-08", "2026-09"]
+    for month in body["trend"].values():
+        for name in KEY_FIGURES:
+            assert set(month[name]) == {"numerator", "denominator", "value"}
+    assert body["trend"]["2026-09"]["return_rate"] == {"numerator": 0, "denominator": 1, "value": 0.0}
+    # phones leave the service masked (RULES 1.4)
+    assert body["unreachable"][0]["phone"] == "137****3333"
+    assert body["delivery"]["status"] == "not_sent"
+
+
+def test_month_not_generated_yet_is_computed_on_the_fly(client):
+    body = client.get("/api/v1/reports/2026-10", headers=manager()).get_json()
+    assert body["stored"] is False
+    assert body["figures"]["return_rate"]["numerator"] == 3
+
+
+def test_rerunning_a_month_replaces_its_report(client, reporting):
+    client.post("/api/v1/reports", json={"month": "2026-10"}, headers=manager())
+    reporting.feed("service_order.completed", order_completed("O-new", customer("N"), "2026-10-28T10:00:00+08:00"))
+    client.post("/api/v1/reports", json={"month": "2026-10"}, headers=manager())
+    body = client.get("/api/v1/reports/2026-10", headers=manager()).get_json()
+    assert body["figures"]["return_rate"] == {"numerator": 3, "denominator": 6, "value": 0.5}
+    from services.reporting.models import Report
+
+    with reporting.service.connection():
+        assert Report.select().count() == 1
+
+
+@pytest.mark.parametrize("role, status", [("manager", 200), ("admin", 200), ("supervisor", 200), ("agent", 403),
+                                          ("advisor", 403)])
+def test_reports_are_read_by_managers_admins_and_supervisors(client, role, status):
+    assert client.get("/api/v1/reports/2026-10", headers=bearer(user_token(role))).status_code == status
+
+
+def test_integration_token_reads_the_organisation_it_names(client):
+    response = client.get(f"/api/v1/reports/2026-10?organization={ORG}", headers=bearer(API_TOKEN))
+    assert response.status_code == 200
+    assert response.get_json()["figures"]["return_rate"]["numerator"] == 3
+
+
+def test_without_token_401_and_bad_month_422_naming_the_field(client):
+    assert client.get("/api/v1/reports/2026-10").status_code == 401
+    response = client.post("/api/v1/reports", json={"month": "2026-13"}, headers=manager())
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert "month" in response.get_json()["errors"]
+    response = client.get("/api/v1/reports/october", headers=manager())
+    assert response.status_code == 422 and "month" in response.get_json()["errors"]
+
+
+def test_reports_belong_to_the_organisation_of_the_token(client, reporting):
+    # given acme's report made, and another organisation with one customer served in October
+    client.post("/api/v1/reports", json={"month": "2026-10"}, headers=manager())
+    reporting.feed("service_order.completed", order_completed("X-1", customer("X"), "2026-10-05T10:00:00+08:00"),
+                   org="other-org")
+    # when the other organisation's manager reads October
+    body = client.get("/api/v1/reports/2026-10", headers=manager("other-org")).get_json()
+    # then it sees its own figures, not acme's report
+    assert body["organization"] == "other-org" and body["stored"] is False
+    assert body["figures"]["return_rate"] == {"numerator": 0, "denominator": 1, "value": 0.0}
+    assert body["suggestions"] == [] and body["complaints"]["total"] == 0
+    text = pdf_text(client.get("/api/v1/reports/2026-10.pdf", headers=manager("other-org")).data)
+    assert "王先生" not in text and "other-org" in text
+
+
+def test_rule_3_pdf_is_the_chinese_report_with_the_month_figures(client):
+    client.post("/api/v1/reports", json={"month": "2026-10"}, headers=manager())
+    response = client.get("/api/v1/reports/2026-10.pdf", headers=manager())
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert "filename*=UTF-8''%E9%A1%BE%E5%AE%A2" in response.headers["Content-Disposition"]
+    text = pdf_text(response.data)
+    for expected in ("顾客满意度测量报告", "2026-10", "回访完成率", "62.5%", "5/8", "60%", "3/5", "100%", "4/4",
+                     "40%", "2/5", "希望延长保修", "价格偏高"):
+        assert expected in text, expected
+
+
+def test_pdf_english_edition_on_request(client):
+    client.post("/api/v1/reports", json={"month": "2026-10"}, headers=manager())
+    response = client.get("/api/v1/reports/2026-10.pdf?language=en", headers=manager())
+    text = pdf_text(response.data)
+    assert "Customer Satisfaction Measurement Report" in text and "5/8" in text
+
+
+def test_a_suggestion_naming_a_local_file_shows_as_text_and_reads_no_file(client):
+    # cb1's suggestion is '<img src="file:///etc/passwd"> 希望延长保修'
+    response = client.get("/api/v1/reports/2026-10.pdf", headers=manager())
+    text = pdf_text(response.data)
+    assert "root:" not in text and "/bin/" not in text
+    assert "file:///etc/passwd" in text.replace("\n", "")
