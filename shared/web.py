@@ -10,7 +10,7 @@ import json
 import logging
 import time
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, after_this_request, g, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint, abort
 from marshmallow import Schema, fields
@@ -57,6 +57,15 @@ def organization_of_request(requested: str | None = None) -> str:
     if requested and requested != p.organization:
         abort(403, message=f"Your token belongs to organisation '{p.organization}', not '{requested}'.")
     return p.organization
+
+
+def total_count(total: int) -> None:
+    """Puts the size of an unpaged list in `X-Total-Count`; list routes answer a plain list."""
+
+    @after_this_request
+    def _header(response):
+        response.headers["X-Total-Count"] = str(total)
+        return response
 
 
 def problem(status: int, title: str, detail: str = "", errors: dict | None = None):

@@ -12,7 +12,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from shared.web import organization_of_request, principal, roles_required
+from shared.web import organization_of_request, principal, roles_required, total_count
 
 from . import handlers
 from .domain.errors import ComplaintError, Forbidden, InvalidData, InvalidInput, InvalidTransition
@@ -93,6 +93,7 @@ class Complaints(MethodView):
             query = query.where(Complaint.customer_id == args["customer_id"])
         if args.get("state"):
             query = query.where(Complaint.state == args["state"])
+        total_count(query.count())
         rows = list(query.order_by(Complaint.raised_at.desc(), Complaint.id.desc())
                     .limit(args["limit"]).offset(args["offset"]))
         history = handlers.history_of(rows)

@@ -11,9 +11,10 @@ organisation's time zone, which is what month membership (RULES 3) is decided on
 """
 from __future__ import annotations
 
-import json
 
 import peewee
+
+from shared.fields import ID, ORG, JSONField
 
 database = peewee.DatabaseProxy()
 
@@ -27,18 +28,8 @@ SERVED_ORDER, SERVED_SHIPPED, SERVED_COMMISSIONED = "order", "shipped", "commiss
 #: Sending states of a report.
 SEND_NONE, SEND_QUEUED, SEND_SENT, SEND_FAILED = "not_sent", "queued", "sent", "failed"
 
-_ORG = dict(max_length=64)
-_ID = dict(max_length=128)
-
-
-class JSONField(peewee.TextField):
-    """A JSON document in a text column (the same on SQLite and PostgreSQL)."""
-
-    def db_value(self, value):
-        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-    def python_value(self, value):
-        return None if value is None else json.loads(value)
+_ORG = ORG
+_ID = ID
 
 
 class BaseModel(peewee.Model):

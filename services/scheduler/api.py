@@ -15,7 +15,7 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from shared.web import organization_of_request, principal, roles_required
+from shared.web import organization_of_request, principal, roles_required, total_count
 
 from . import handlers
 from .domain.equipment import channel_for, plan_equipment_callbacks, warranty_end_on
@@ -23,8 +23,8 @@ from .domain.errors import SchedulerDomainError
 from .domain.service import is_batched, is_key_customer, plan_service_callbacks, sample_rate_for
 from .models import OPEN, CallbackTask, Customer, Delivery
 from .schemas import (
-    LEDGER_COLUMNS, AgentCallbackQuery, CallbackListSchema, CallbackQuery, CallbackSchema, ExportQuery,
-    ImportQuery, ImportResultSchema, LedgerListSchema, LedgerQuery, OutcomeSchema, PreviewQuery, PreviewSchema,
+    LEDGER_COLUMNS, AgentCallbackQuery, CallbackQuery, CallbackSchema, ExportQuery,
+    ImportQuery, ImportResultSchema, LedgerEntrySchema, LedgerQuery, OutcomeSchema, PreviewQuery, PreviewSchema,
     load_ledger_rows,
 )
 
@@ -91,7 +91,7 @@ callbacks_blp = Blueprint("callbacks", __name__, url_prefix="/api/v1/callbacks",
 @callbacks_blp.route("")
 class Callbacks(MethodView):
     @callbacks_blp.arguments(CallbackQuery, location="query")
-    @callbacks_blp.response(200, CallbackListSchema)
+    @callbacks_blp.response(200, CallbackSchema(many=True))
     @roles_required(*READERS)
     def get(self, args):
         """List callback tasks, by due date."""
@@ -106,7 +106,8 @@ class Callbacks(MethodView):
             query = query.where(CallbackTask.due_on <= args["due_to"])
         total = query.count()
         tasks = list(query.order_by(CallbackTask.due_on, CallbackTask.id).limit(args["limit"]).offset(args["offset"]))
-        return {"items": _with_customers(org, tasks), "total": total}
+        total_count(total)
+        return _with_customers(org, tasks)
 
 
 @callbacks_blp.route("/<callback_id>")
@@ -152,7 +153,7 @@ agents_blp = Blueprint("agents", __name__, url_prefix="/api/v1/agents", descript
 @agents_blp.route("/<login>/callbacks")
 class AgentCallbacks(MethodView):
     @agents_blp.arguments(AgentCallbackQuery, location="query")
-    @agents_blp.response(200, CallbackListSchema)
+    @agents_blp.response(200, CallbackSchema(many=True))
     @roles_required("agent", *TEAM_LEADS)
     def get(self, args, login):
         """An agent's open tasks, the next call first (a retry counts from its next attempt)."""
@@ -167,7 +168,8 @@ class AgentCallbacks(MethodView):
             query = query.where(when <= args["due_to"])
         total = query.count()
         tasks = list(query.order_by(when, CallbackTask.id).limit(args["limit"]).offset(args["offset"]))
-        return {"items": _with_customers(org, tasks), "total": total}
+        total_count(total)
+        return _with_customers(org, tasks)
 
 
 # --- policy preview -------------------------------------------------------------------------
@@ -258,7 +260,7 @@ def _ledger_entries(org: str, deliveries: list) -> list[dict]:
 @ledger_blp.route("/ledger")
 class Ledger(MethodView):
     @ledger_blp.arguments(LedgerQuery, location="query")
-    @ledger_blp.response(200, LedgerListSchema)
+    @ledger_blp.response(200, LedgerEntrySchema(many=True))
     @roles_required(*READERS)
     def get(self, args):
         """Deliveries with their callbacks, by ship date."""
@@ -266,7 +268,8 @@ class Ledger(MethodView):
         query = _ledger_query(org, args)
         total = query.count()
         deliveries = list(query.limit(args["limit"]).offset(args["offset"]))
-        return {"items": _ledger_entries(org, deliveries), "total": total}
+        total_count(total)
+        return _ledger_entries(org, deliveries)
 
 
 def _export_rows(args: dict):

@@ -99,11 +99,6 @@ class CallbackSchema(Schema):
     customer = fields.Nested(ContactSchema, allow_none=True)
 
 
-class CallbackListSchema(Schema):
-    items = fields.List(fields.Nested(CallbackSchema))
-    total = fields.Integer()
-
-
 class OutcomeSchema(Schema):
     """One call's outcome (CONTRACT.md); a dissatisfied answer needs its reason."""
 
@@ -216,11 +211,6 @@ class LedgerEntrySchema(Schema):
     site_phone = fields.String(allow_none=True)
     cancelled = fields.Boolean()
     callbacks = fields.List(fields.Nested(LedgerCallbackSchema))
-
-
-class LedgerListSchema(Schema):
-    items = fields.List(fields.Nested(LedgerEntrySchema))
-    total = fields.Integer()
 
 
 class ImportQuery(_Query):

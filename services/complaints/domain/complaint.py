@@ -468,6 +468,12 @@ def resolve(
             "verify_due_at": verify_due_at.isoformat(),
             "verifier_role": chain.verifier_role,
             "flag_due_at": _iso(flag_due_at),
+            # The 2-1-1 record, so the monthly report can say which deadlines were met.
+            "raised_at": _iso(new.raised_at),
+            "first_reply_due_at": _iso(new.first_reply_due_at),
+            "first_reply_at": _iso(new.first_reply_at),
+            "answer_due_at": _iso(new.answer_due_at),
+            "answered_at": _iso(new.answered_at),
         },
     )
     return Outcome(new, (event,))

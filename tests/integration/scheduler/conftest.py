@@ -48,7 +48,7 @@ class Scheduler:
         response = self.client.get("/api/v1/callbacks", query_string={**query, "organization": ORG},
                                    headers=bearer(API_TOKEN))
         assert response.status_code == 200, response.get_json()
-        return response.get_json()["items"]
+        return response.get_json()
 
     def outbox(self, type_: str) -> list[dict]:
         import json

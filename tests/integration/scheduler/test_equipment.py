@@ -38,7 +38,7 @@ def test_rule_1_1_warranty_end_by_shipment_moves_only_the_due_date(scheduler):
     scheduler.handle("equipment.commissioned", {"delivery_id": "D-1", "commissioned_on": "2026-12-20"})
     (warranty_end,) = scheduler.callbacks(delivery_id="D-1", kind="warranty_end")
     assert warranty_end["due_on"] == "2027-08-02"
-    (entry,) = scheduler.get("/api/v1/ledger").get_json()["items"]
+    (entry,) = scheduler.get("/api/v1/ledger").get_json()
     assert entry["warranty_end_on"] == "2027-07-31"
 
 

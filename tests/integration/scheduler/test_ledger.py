@@ -94,7 +94,7 @@ def test_rule_1_1_ledger_export_has_the_ledger_columns_with_record_numbers(sched
     xrows = list(workbook.worksheets[0].iter_rows(values_only=True))
     assert list(xrows[0]) == HEADERS and len(xrows) == 3
 
-    listing = scheduler.get("/api/v1/ledger", role="advisor").get_json()["items"]
+    listing = scheduler.get("/api/v1/ledger", role="advisor").get_json()
     assert listing[0]["phone"] == "138****5678" and len(listing[0]["callbacks"]) == 6
     assert listing[0]["record_nos"] == ["202611-0001"]
 
