@@ -106,7 +106,7 @@ def _month_complaints(organization: str, month: str):
 
 
 def month_complaints(organization: str, month: str, now: datetime) -> ComplaintSummary:
-    """Gives the complaint analysis of the complaints raised in the month (抱怨分析).
+    """Gives the complaint analysis of the complaints raised in the month (投诉分析).
 
     A deadline counts once it is met or has passed; it is met when done by its due time.
     """

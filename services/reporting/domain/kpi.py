@@ -253,7 +253,7 @@ def previous_months(month: str, count: int) -> list[str]:
 
 @dataclass(frozen=True)
 class ComplaintSummary:
-    """The month's complaint analysis (抱怨分析)."""
+    """The month's complaint analysis (投诉分析)."""
 
     total: int = 0
     by_category: dict[str, int] = field(default_factory=dict)

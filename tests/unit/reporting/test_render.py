@@ -95,7 +95,7 @@ def test_rule_3_chinese_report_has_headings_and_worked_example_figures(chinese_p
     text = pdf_text(chinese_pdf)
     for heading in ("顾客满意度测量报告", "长春市某某汽车服务有限公司", "2026-10", "关键指标摘要",
                     "回访完成率", "产品质量满意率", "服务质量满意率", "感动率", "回头率",
-                    "建议和需求", "流失原因", "抱怨分析", "逾期未回访", "未能联系的客户"):
+                    "建议和需求", "流失原因", "投诉分析", "逾期未回访", "未能联系的客户"):
         assert heading in text, heading
     for figure in ("37.5%", "3/8", "66.7%", "2/3", "25%", "1/4"):
         assert figure in text, figure
@@ -111,7 +111,7 @@ def test_rule_3_report_masks_phones(chinese_pdf):
 def test_rule_3_report_carries_svg_charts():
     html = render_report_html(sample_report(rows=1), "zh-CN")
     assert html.count("<svg") == 4  # trend, satisfaction, complaints by category and level
-    assert "近三个月趋势" in html and "抱怨按类别" in html and "抱怨按处理层级" in html
+    assert "近三个月趋势" in html and "投诉按类别" in html and "投诉按处理层级" in html
 
 
 def test_rule_3_english_edition():
