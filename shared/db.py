@@ -6,6 +6,7 @@ framework (request or message) owns the transaction: handlers never commit thems
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlparse
@@ -26,6 +27,49 @@ SQLITE_PRAGMAS = {
 }
 
 
+class SerializedSqliteDatabase(peewee.SqliteDatabase):
+    """SQLite whose write transactions queue on a lock inside the process.
+
+    SQLite allows one writer at a time. Threads of one worker that wait in SQLite's busy
+    handler sleep in growing steps (up to 100 ms) even when the lock frees at once; waiting on
+    a Python lock instead wakes them the moment it frees. Other processes (the web process)
+    still wait in the busy handler.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._write_lock = threading.Lock()
+        self._holder = threading.local()
+
+    def begin(self, lock_type=None):
+        self._write_lock.acquire()
+        self._holder.held = True
+        try:
+            super().begin(lock_type)
+        except BaseException:
+            self._release()
+            raise
+
+    def commit(self):
+        try:
+            super().commit()
+        except BaseException:
+            raise  # the transaction rolls back next, which releases the lock
+        else:
+            self._release()
+
+    def rollback(self):
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def _release(self):
+        if getattr(self._holder, "held", False):
+            self._holder.held = False
+            self._write_lock.release()
+
+
 def database_from_url(url: str) -> peewee.Database:
     """Gives an unconnected peewee database for a sqlite:/// or postgresql:// URL."""
     parsed = urlparse(url)
@@ -35,7 +79,7 @@ def database_from_url(url: str) -> peewee.Database:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # lock_type IMMEDIATE: a transaction takes the write lock up front, so two writers
         # queue on busy_timeout instead of failing with "database is locked" on upgrade.
-        return peewee.SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE",
+        return SerializedSqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE",
                                      check_same_thread=False)
     if parsed.scheme in ("postgresql", "postgres"):
         return PooledPostgresqlDatabase(
