@@ -160,6 +160,14 @@ REGISTRY: dict[str, type[Schema]] = {
 
 _SCHEMAS = {name: cls() for name, cls in REGISTRY.items()}
 
+#: The types other systems send in (CONTRACT.md "Types consumed"); the rest only Huifang emits.
+CONSUMED_TYPES = frozenset({
+    "delivery.shipped", "equipment.installed", "equipment.commissioned", "delivery.cancelled",
+    "service_order.completed", "customer.updated", "complaint.raised",
+})
+#: Sources of the events the services emit themselves.
+OWN_SOURCE_PREFIX = "huifang://"
+
 
 class EnvelopeSchema(Schema):
     class Meta:

@@ -22,7 +22,8 @@ def inbox_model(database) -> type[peewee.Model]:
 
         class Meta:
             table_name = "inbox"
-            indexes = ((("source", "event_id"), True),)
+            # Per organisation: one organisation's events can never shadow another's.
+            indexes = ((("organization", "source", "event_id"), True),)
 
     Inbox._meta.set_database(database)
     return Inbox

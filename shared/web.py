@@ -18,13 +18,15 @@ from werkzeug.exceptions import HTTPException
 
 from .auth import AuthError, Principal, verify_token
 from .errors import InvalidEvent
-from .events import validate_envelope
+from .events import CONSUMED_TYPES, ORG_PATTERN, OWN_SOURCE_PREFIX, validate_envelope
 from .logs import configure_logging
 from .service import current_event_id
 
 log = logging.getLogger(__name__)
 
-PUBLIC_PATHS = {"/healthz", "/readyz", "/api/v1/openapi.json", "/api/v1/docs"}
+PUBLIC_PATHS = {"/healthz", "/readyz", "/api/v1/openapi.json"}
+#: The largest request body accepted (a ledger import of 100,000 rows is ~6 MB).
+MAX_BODY_BYTES = 32 * 1024 * 1024
 PROBLEM = "application/problem+json"
 
 
@@ -53,7 +55,10 @@ def organization_of_request(requested: str | None = None) -> str:
     """Gives the organisation a request acts for: the token's, or for integration the one asked for."""
     p = principal()
     if p.organization == "*":
-        return requested or request.args.get("organization") or "default"
+        organization = requested or request.args.get("organization") or "default"
+        if not ORG_PATTERN.match(organization):
+            abort(422, message="organization must be a lower-case slug like acme-electric.")
+        return organization
     if requested and requested != p.organization:
         abort(403, message=f"Your token belongs to organisation '{p.organization}', not '{requested}'.")
     return p.organization
@@ -117,6 +122,13 @@ def events_blueprint(service) -> Blueprint:
             except InvalidEvent as exc:
                 return problem(422, exc.title, "Fix the fields named in errors and post again.", exc.errors)
             organization_of_request(envelope["organization"])
+            if principal().role != "integration":
+                # Only the integration token may speak for Huifang's own services or send the
+                # events they produce; a user could otherwise close complaints or skew reports.
+                if envelope["type"] not in CONSUMED_TYPES:
+                    abort(403, message=f"Only the integration token may post {envelope['type']} events.")
+                if str(envelope["source"]).startswith(OWN_SOURCE_PREFIX):
+                    abort(403, message=f"The source prefix {OWN_SOURCE_PREFIX} is reserved for Huifang's services.")
             service.accept([envelope])
             return {"id": envelope["id"], "status": "accepted"}
 
@@ -131,8 +143,7 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
     app.config.update(
         API_TITLE=f"Huifang {service.name}", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
-        JSON_SORT_KEYS=False,
+        JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         API_SPEC_OPTIONS={"components": {"securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]},
     )
@@ -184,6 +195,12 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
             response = problem(exc.status, "Unauthorized", exc.detail)
             response.headers["WWW-Authenticate"] = 'Bearer realm="huifang"'
             return response
+        # The role is checked before the body is validated: a caller who may not act learns
+        # nothing about the fields.
+        roles = _roles_of(app, request.endpoint, request.method)
+        if roles is not None and g.principal.role not in roles:
+            return problem(403, "Forbidden",
+                           f"Role '{g.principal.role}' may not do this; it needs one of: {', '.join(roles)}.")
         return None
 
     @app.teardown_request
@@ -239,6 +256,15 @@ def broker_ping(broker) -> str:
         return "ok"
     except Exception as exc:
         return f"unavailable: {type(exc).__name__}"
+
+
+def _roles_of(app: Flask, endpoint: str | None, method: str):
+    view = app.view_functions.get(endpoint) if endpoint else None
+    if view is None:
+        return None
+    view_class = getattr(view, "view_class", None)
+    target = getattr(view_class, method.lower(), None) if view_class else view
+    return getattr(target, "_huifang_roles", None)
 
 
 def _check_every_route_has_roles(app: Flask) -> None:

@@ -186,3 +186,30 @@ def test_request_without_token_is_401_and_with_wrong_role_is_403(mesh_factory):
     assert client.post("/api/v1/events", json=other, headers=bearer(user_token("admin"))).status_code == 403
     assert client.get("/healthz").status_code == 200
     assert client.get("/api/v1/openapi.json").status_code == 200
+
+
+def test_users_may_post_only_consumed_types_and_never_as_huifang(mesh_factory):
+    mesh = mesh_factory(start=False)
+    client = mesh.client("scheduler")
+    admin = bearer(user_token("admin"))
+    forged = envelope("callback.completed", {"callback_id": "x", "kind": "first", "due_on": "2026-10-01",
+                                             "customer": {"id": "C-1", "name": "n"}, "reached": True})
+    assert client.post("/api/v1/events", json=forged, headers=admin).status_code == 403
+    spoofed = envelope("delivery.shipped", SHIPPED, source="huifang://scheduler")
+    assert client.post("/api/v1/events", json=spoofed, headers=admin).status_code == 403
+    assert client.post("/api/v1/events", json=envelope("delivery.shipped", SHIPPED), headers=admin).status_code == 202
+    # the role is checked before the body: an agent learns nothing about the fields
+    response = client.post("/api/v1/events", data=b"{bad", headers={**bearer(user_token("agent")),
+                                                                      "Content-Type": "application/json"})
+    assert response.status_code == 403
+
+
+def test_one_organisations_event_ids_never_shadow_anothers(mesh):
+    a = envelope("customer.updated", {"customer": {"id": "C-1", "name": "甲"}}, id_="erp-1", org="org-a",
+                 source="erp://shared")
+    b = {**a, "organization": "org-b"}
+    client = mesh.client("scheduler")
+    assert client.post("/api/v1/events", json=a, headers=bearer(API_TOKEN)).status_code == 202
+    assert client.post("/api/v1/events", json=b, headers=bearer(API_TOKEN)).status_code == 202
+    eventually(lambda: mesh.count("scheduler", where=lambda m: m.event_id == "erp-1") == 2,
+               message="both organisations' erp-1 handled")

@@ -109,3 +109,12 @@ def test_redis_broker_requeues_a_dead_workers_messages_quickly(tmp_path):
     # Dramatiq's defaults (60 s heartbeat, 0.1% maintenance chance) can strand messages for minutes.
     assert broker.heartbeat_timeout <= 20_000
     assert broker.maintenance_chance >= 50_000
+
+
+def test_phones_are_masked_for_roles_that_need_not_see_them():
+    from shared.privacy import mask_phone, phone_for
+
+    assert mask_phone("13812345678") == "138****5678"
+    assert phone_for("advisor", "13812345678") == "138****5678"
+    assert phone_for("agent", "13812345678") == "13812345678"
+    assert mask_phone(None) is None and mask_phone("123") == "***"
