@@ -4,7 +4,8 @@
 
 1. 100,000 open complaints, 1,000 of them past a deadline: the time of one sweep (which
    escalates the 1,000) and of the next one (nothing due), and the query plan of the sweep's
-   selection (it must use the `next_sweep_at` index, not scan the table).
+   selection (it must use the `next_sweep_at` index, not scan the table); then the relay of
+   the 1,000 wake-ups the sweep wrote (delayed messages, to a broker that only counts them).
 2. Complaints raised through the queue: `complaint.raised` envelopes enqueued raw on `events`
    (CONTRACT.md) -> router -> the complaints worker -> one complaint each; complaints per second.
 
@@ -101,6 +102,16 @@ def time_sweeps(service) -> tuple[float, float, int]:
     return first, second, result.escalated
 
 
+def time_relay(service) -> tuple[float, int]:
+    from services.complaints import handlers
+
+    sent = []
+    started = time.perf_counter()
+    while handlers.relay_wakeups(service=service, send=lambda **kw: sent.append(kw), now=NOW):
+        pass
+    return time.perf_counter() - started, len(sent)
+
+
 def raise_rate(service, env: dict, n: int, folder: Path) -> float:
     from services.complaints import models
 
@@ -151,6 +162,8 @@ def run(label: str, url: str, args, folder: Path) -> None:
     print(f"  one sweep: {first * 1000:.0f} ms, {escalated:,} complaints escalated "
           f"({first / max(escalated, 1) * 1000:.2f} ms each)")
     print(f"  the next sweep (nothing due): {second * 1000:.1f} ms")
+    relayed, wakeups = time_relay(SERVICE)
+    print(f"  relay of the wake-ups it wrote: {wakeups:,} delayed messages in {relayed * 1000:.0f} ms")
     SERVICE.clock = lambda: datetime.now(timezone.utc)
     if args.raise_n:
         rate = raise_rate(SERVICE, env, args.raise_n, folder)

@@ -1,4 +1,5 @@
-"""HTTP routes of the complaints service (CONTRACT "complaints"): read, raise, reply, escalate, resolve.
+"""HTTP routes of the complaints service (CONTRACT "complaints"): read, raise, reply, escalate, resolve;
+and, beyond the contract, hand a hotline ticket to an engineer and record the churn reason.
 
 Routes only translate: a body becomes a command of `handlers`, a domain refusal becomes
 problem+json (403 with the reason, 404, 409, 422 naming the field).
@@ -17,7 +18,8 @@ from shared.web import organization_of_request, principal, roles_required, total
 from . import handlers
 from .domain.errors import ComplaintError, Forbidden, InvalidData, InvalidInput, InvalidTransition
 from .models import Complaint
-from .schemas import ComplaintQuerySchema, ComplaintSchema, EscalateSchema, NewComplaintSchema, ReplySchema, ResolveSchema
+from .schemas import (ChurnSchema, ComplaintQuerySchema, ComplaintSchema, EscalateSchema, HandoverSchema,
+                      NewComplaintSchema, ReplySchema, ResolveSchema)
 from .service import SERVICE
 
 #: Everyone may read and try; the domain decides who may act at which level (403 with why).
@@ -60,10 +62,11 @@ def present(row: Complaint, history: list, settings) -> dict:
 
     out = {name: getattr(row, name) for name in (
         "organization", "state", "level", "customer_class", "description", "category", "source", "order_id",
-        "delivery_id", "repeat", "resolved_by", "resolved_level", "root_cause", "corrective_action", "churn_reason")}
+        "delivery_id", "repeat", "resolved_by", "resolved_level", "root_cause", "corrective_action", "churn_reason",
+        "handed_over_to")}
     for name in ("raised_at", "first_reply_due_at", "answer_due_at", "first_reply_at", "answered_at",
                  "investigate_due_at", "investigated_at", "resolved_at", "verify_due_at", "customer_flagged_at",
-                 "closed_at"):
+                 "closed_at", "handover_due_at", "handed_over_at"):
         out[name] = local(getattr(row, name))
     out.update(id=row.complaint_id, level_role=level.role, level_label=level.label, chain=rules.chain.name,
                customer=handlers.customer_of(row),
@@ -166,6 +169,26 @@ class Resolve(MethodView):
         """Resolve the complaint at its level; the verification callback closes or reopens it."""
         return _act(handlers.resolve, complaint_id, root_cause=body["root_cause"],
                     corrective_action=body["corrective_action"])
+
+
+@blp.route("/<complaint_id>/handover")
+class Handover(MethodView):
+    @blp.arguments(HandoverSchema)
+    @blp.response(200, ComplaintSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, complaint_id):
+        """Record that the ticket went to an engineer (转交工程师): meets a hotline ticket's `handover_due_at`."""
+        return _act(handlers.hand_over, complaint_id, engineer=body["engineer"])
+
+
+@blp.route("/<complaint_id>/churn")
+class Churn(MethodView):
+    @blp.arguments(ChurnSchema)
+    @blp.response(200, ComplaintSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, complaint_id):
+        """Record why the customer left (客户流失原因), in any state; complaint.resolved and complaint.closed carry it."""
+        return _act(handlers.record_churn, complaint_id, reason=body["reason"])
 
 
 BLUEPRINTS: list = [blp]

@@ -1,24 +1,27 @@
 """Handlers and commands of the complaints service: load, decide (domain), store, emit.
 
 Event handlers (`HANDLERS`) and HTTP commands (`raise_complaint`, `reply`, `escalate`,
-`resolve`) and the periodic jobs (`sweep_due_complaints`, `send_notifications`) all run
+`resolve`, `hand_over`, `record_churn`) and the periodic jobs (`sweep_due_complaints`,
+`send_notifications`, `relay_wakeups`) and the deadline wake-up (`sweep_complaint`) all run
 inside a unit of work the caller opened (`SERVICE.unit_of_work()` or `Service.handle`):
 none of them commits. Every write of a complaint is a compare-and-set on its `version`, so
 two workers (or a worker and a request) never apply two transitions on the same state.
+A transition's rows (history, mail, wake-ups) are collected and written in bulk, so a
+sweep of a thousand complaints costs a handful of statements, not thousands.
 """
 from __future__ import annotations
 
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import peewee
 from marshmallow import Schema, ValidationError, fields
 
 from shared.calendar import WorkingCalendar
-from shared.db import is_postgres
+from shared.db import bulk_insert, is_postgres
 from shared.events import Event
 from shared.orgdata import load_org_data
 from shared.service import UnitOfWork
@@ -29,7 +32,8 @@ from .domain.complaint import (DEADLINE_LABELS, FLAG_CUSTOMER, NOTIFY_MANAGERS, 
                                Complaint as DomainComplaint, HistoryEntry, Outcome, breach_key, pending_deadlines)
 from .domain.errors import ComplaintError, InvalidData, InvalidTransition
 from .domain.policy import ComplaintPolicy, load_policy
-from .models import GROUP_SEGMENTS, Complaint, ComplaintHistory, Notification, domain_changes
+from .domain.reminders import Reminder
+from .models import GROUP_SEGMENTS, Complaint, ComplaintHistory, ComplaintWakeup, Notification, domain_changes
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,9 @@ SATISFIED_ANSWERS = frozenset({"very_satisfied", "satisfied"})
 SWEEP_BATCH = 200
 #: A notification that failed this many times is left for a person to look at.
 MAX_MAIL_ATTEMPTS = 5
+#: The longest delay of a delayed message (the broker's limit); a wake-up further away waits
+#: in its table until it comes within reach.
+MAX_WAKEUP_DELAY = timedelta(days=7)
 
 
 class NotFound(ComplaintError):
@@ -208,23 +215,46 @@ def wake_at(complaint: DomainComplaint, *, reminders_sent, policy: ComplaintPoli
     return min(moments) if moments else None
 
 
-def _notify(uow: UnitOfWork, *, organization: str, key: str, complaint_id: str, kind: str, role: str,
+class _Writes:
+    """The rows a batch of transitions adds (history, mail, wake-ups), written in bulk by `flush`."""
+
+    def __init__(self, uow: UnitOfWork):
+        self.uow = uow
+        self.history: list[dict] = []
+        self.notes: list[dict] = []
+        self.wakeups: list[dict] = []
+
+    def wake(self, row: Complaint, wake_at: datetime | None) -> None:
+        """Asks for a delayed message at `wake_at` (sent after commit by `relay_wakeups`)."""
+        if wake_at is not None:
+            self.wakeups.append({"organization": row.organization, "complaint_id": row.complaint_id,
+                                 "wake_at": wake_at, "created_at": self.uow.now, "sent_at": None})
+
+    def flush(self) -> None:
+        bulk_insert(ComplaintHistory, self.history)
+        bulk_insert(Notification, self.notes, ignore_conflicts=True)
+        bulk_insert(ComplaintWakeup, self.wakeups, ignore_conflicts=True)
+        self.history, self.notes, self.wakeups = [], [], []
+
+
+def _notify(writes: _Writes, *, organization: str, key: str, complaint_id: str, kind: str, role: str,
             subject: str, body: str) -> None:
     """Queues a mail to the holders of `role`; sent by the worker after commit, once per key."""
-    Notification.insert(organization=organization, key=f"{organization}:{key}"[:300], complaint_id=complaint_id,
-                        kind=kind, role=role, subject=subject[:300], body=body, created_at=uow.now,
-                        ).on_conflict_ignore().execute()
+    writes.notes.append({"organization": organization, "key": f"{organization}:{key}"[:300],
+                         "complaint_id": complaint_id, "kind": kind, "role": role, "subject": subject[:300],
+                         "body": body, "created_at": writes.uow.now})
 
 
 def _local(value: datetime | None, tz) -> str:
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
-def _notify_level_reached(uow, row: Complaint, complaint: DomainComplaint, entry: HistoryEntry, rules: Rules) -> None:
-    tz = uow.settings.tz
+def _notify_level_reached(writes: _Writes, row: Complaint, complaint: DomainComplaint, entry: HistoryEntry,
+                          rules: Rules) -> None:
+    tz = writes.uow.settings.tz
     level = rules.chain.level(complaint.level)
     deadlines = "\n".join(f"  {name}: {_local(due, tz)}" for name, due in pending_deadlines(complaint))
-    _notify(uow, organization=row.organization, complaint_id=row.complaint_id, kind="assigned", role=level.role,
+    _notify(writes, organization=row.organization, complaint_id=row.complaint_id, kind="assigned", role=level.role,
             key=f"assigned:{row.complaint_id}:{complaint.level}:{entry.at.isoformat()}",
             subject=f"[投诉 {row.complaint_id}] 转到您的层级 / now at your level: {level.label}",
             body=(f"Complaint {row.complaint_id} of {row.customer_name} is now at level {complaint.level} "
@@ -232,16 +262,16 @@ def _notify_level_reached(uow, row: Complaint, complaint: DomainComplaint, entry
                   f"{row.description}\n\nDeadlines:\n{deadlines or '  -'}\n"))
 
 
-def _notify_changes(uow, row: Complaint, before: DomainComplaint, outcome: Outcome, new_entries, rules: Rules) -> None:
+def _notify_changes(writes: _Writes, row: Complaint, outcome: Outcome, new_entries, rules: Rules) -> None:
     after = outcome.complaint
     for entry in new_entries:
         if entry.to_level is not None and (entry.from_level is None or entry.to_level != entry.from_level
                                            or entry.action == REOPENED):
-            _notify_level_reached(uow, row, after, entry, rules)
+            _notify_level_reached(writes, row, after, entry, rules)
     top_role = rules.chain.role_at(rules.chain.top)
     for action in outcome.actions:
         if action.kind == NOTIFY_MANAGERS:
-            _notify(uow, organization=row.organization, complaint_id=row.complaint_id, kind="deadline_missed",
+            _notify(writes, organization=row.organization, complaint_id=row.complaint_id, kind="deadline_missed",
                     role=top_role, key=f"missed:{row.complaint_id}:{breach_key(action.deadline, action.due_at)}",
                     subject=f"[投诉 {row.complaint_id}] 期限已过 / deadline missed at the top level",
                     body=f"Complaint {row.complaint_id} of {row.customer_name}: {action.reason}.\n")
@@ -256,31 +286,81 @@ def _event_data(row: Complaint, data: dict) -> dict:
             "category": row.category}
 
 
+@dataclass
+class _Change:
+    """One decided transition waiting to be written: the row as read, the domain state
+    before, the outcome, the rules, the reminders to queue and the reminder keys sent."""
+
+    row: Complaint
+    before: DomainComplaint
+    outcome: Outcome
+    rules: Rules
+    reminders: tuple[Reminder, ...] = ()
+    reminders_sent: tuple[str, ...] | None = None
+    values: dict | None = None
+
+
+def _store_changes(uow: UnitOfWork, changes: list[_Change]) -> list[_Change]:
+    """Writes decided transitions: every row in one compare-and-set on `version`, then their
+    history entries, mail and wake-ups in bulk and their events (outbox); gives the changes
+    written. A row changed by someone else since it was read is left out, with nothing of
+    its transition written (its caller decides: a sweep looks again later, a command says 409).
+    """
+    if not changes:
+        return []
+    for change in changes:
+        after = change.outcome.complaint
+        sent = tuple(change.reminders_sent if change.reminders_sent is not None else change.row.reminders_sent)
+        values = domain_changes(after)
+        values.update(reminders_sent=sent, version=change.row.version + 1, updated_at=uow.now,
+                      next_sweep_at=wake_at(after, reminders_sent=sent, policy=change.rules.policy, now=uow.now))
+        change.values = values
+    won = Complaint.compare_and_set_many(
+        [{"id": c.row.id, "expected_version": c.row.version, **c.values} for c in changes])
+    writes = _Writes(uow)
+    stored = []
+    tz = uow.settings.tz
+    for change in changes:
+        row = change.row
+        if row.id not in won:
+            continue
+        previous_wake = row.next_sweep_at
+        new_entries = change.outcome.complaint.history[len(change.before.history):]
+        writes.history.extend(ComplaintHistory.rows_for(row.id, new_entries))
+        for type_, data in change.outcome.events:
+            uow.emit(type_, _event_data(row, data), organization=row.organization)
+        for name, value in change.values.items():
+            setattr(row, name, value)
+        _notify_changes(writes, row, change.outcome, new_entries, change.rules)
+        for reminder in change.reminders:
+            chain = change.rules.chain
+            role = chain.verifier_role if reminder.deadline == VERIFY else chain.role_at(reminder.level)
+            label = DEADLINE_LABELS[reminder.deadline]
+            _notify(writes, organization=row.organization, complaint_id=row.complaint_id, kind="reminder",
+                    role=role, key=reminder.key,
+                    subject=f"[投诉 {row.complaint_id}] 即将到期 / due {_local(reminder.due_at, tz)}: {label}",
+                    body=(f"Complaint {row.complaint_id} of {row.customer_name}: the {label} is due at "
+                          f"{_local(reminder.due_at, tz)}.\n\nWhat the customer said:\n{row.description}\n"))
+        if row.next_sweep_at != previous_wake:
+            writes.wake(row, row.next_sweep_at)
+        stored.append(change)
+    writes.flush()
+    return stored
+
+
 def store_outcome(uow: UnitOfWork, row: Complaint, before: DomainComplaint, outcome: Outcome, rules: Rules, *,
-                  reminders_sent=None) -> Complaint:
+                  reminders_sent=None, reminders=()) -> Complaint:
     """Writes a transition: the row (compare-and-set on `version`), its new history entries,
-    its events (outbox) and its mail; gives the updated row.
+    its events (outbox), its mail and its next wake-up; gives the updated row.
 
     Raises:
       ConcurrentUpdate: someone else changed the complaint since `row` was read.
     """
-    after = outcome.complaint
-    sent = tuple(reminders_sent if reminders_sent is not None else row.reminders_sent)
-    changes = domain_changes(after)
-    changes.update(reminders_sent=sent, version=row.version + 1, updated_at=uow.now,
-                   next_sweep_at=wake_at(after, reminders_sent=sent, policy=rules.policy, now=uow.now))
-    updated = Complaint.update(**changes).where(Complaint.id == row.id, Complaint.version == row.version).execute()
-    if updated != 1:
+    change = _Change(row=row, before=before, outcome=outcome, rules=rules, reminders=tuple(reminders),
+                     reminders_sent=reminders_sent)
+    if not _store_changes(uow, [change]):
         raise ConcurrentUpdate(f"complaint {row.complaint_id} was changed by someone else meanwhile; "
                                "read it again and retry.")
-    new_entries = after.history[len(before.history):]
-    if new_entries:
-        ComplaintHistory.insert_many(ComplaintHistory.rows_for(row.id, new_entries)).execute()
-    for type_, data in outcome.events:
-        uow.emit(type_, _event_data(row, data), organization=row.organization)
-    for name, value in changes.items():
-        setattr(row, name, value)
-    _notify_changes(uow, row, before, outcome, new_entries, rules)
     return row
 
 
@@ -325,8 +405,11 @@ def raise_complaint(*, uow: UnitOfWork, organization: str, data: dict, actor: st
         **{k: v for k, v in domain_changes(complaint).items() if k not in ("raised_at",)},
         reminders_sent=(), next_sweep_at=wake_at(complaint, reminders_sent=(), policy=rules.policy, now=uow.now),
         version=1, created_at=uow.now, updated_at=uow.now)
-    ComplaintHistory.insert_many(ComplaintHistory.rows_for(row.id, complaint.history)).execute()
-    _notify_level_reached(uow, row, complaint, complaint.history[-1], rules)
+    writes = _Writes(uow)
+    writes.history.extend(ComplaintHistory.rows_for(row.id, complaint.history))
+    _notify_level_reached(writes, row, complaint, complaint.history[-1], rules)
+    writes.wake(row, row.next_sweep_at)
+    writes.flush()
     if announce:
         uow.emit("complaint.raised", raised_event_data(row), organization=organization)
     log.info("complaint %s of %s raised via %s at level %s%s", complaint_id, organization, complaint.source,
@@ -377,6 +460,21 @@ def resolve(*, uow: UnitOfWork, organization: str, complaint_id: str, actor: str
                        at=now, policy=r.policy, chain=r.chain, calendar=r.calendar)))
 
 
+def hand_over(*, uow: UnitOfWork, organization: str, complaint_id: str, actor: str, role: str,
+              engineer: str) -> Complaint:
+    """Gives the complaint after its ticket went to an engineer (meets a hotline ticket's handover deadline)."""
+    return _transition(uow, organization=organization, complaint_id=complaint_id, decide=lambda c, r, now: (
+        domain.record_handover(c, actor=actor, role=role, engineer=engineer, at=now, chain=r.chain)))
+
+
+def record_churn(*, uow: UnitOfWork, organization: str, complaint_id: str, actor: str, role: str,
+                 reason: str) -> Complaint:
+    """Gives the complaint with the reason the customer left (客户流失原因), recorded in its history;
+    complaint.resolved and complaint.closed carry it from then on."""
+    return _transition(uow, organization=organization, complaint_id=complaint_id, decide=lambda c, r, now: (
+        domain.record_churn(c, actor=actor, reason=reason, at=now)))
+
+
 def update_customer(*, organization: str, customer: dict) -> int:
     """Gives how many complaints now carry the customer's current name and contact data."""
     columns = _customer_columns(customer)
@@ -408,32 +506,63 @@ def due_query(now: datetime, limit: int) -> peewee.ModelSelect:
     return query
 
 
-def _due_rows(now: datetime, limit: int) -> list[Complaint]:
-    return list(due_query(now, limit))
+def _decide_sweep(uow: UnitOfWork, row: Complaint, now: datetime, rules: Rules) -> _Change:
+    """Gives the sweep's decision for one complaint at `now` (domain sweep and due reminders)."""
+    before = row.to_domain(uow.settings.tz)
+    outcome = domain.sweep(before, now, rules.policy, rules.chain, rules.calendar)
+    sent = tuple(row.reminders_sent)
+    reminders = tuple(r for r in domain.reminders_due(outcome.complaint, now, rules.policy) if r.key not in sent)
+    return _Change(row=row, before=before, outcome=outcome, rules=rules, reminders=reminders,
+                   reminders_sent=sent + tuple(r.key for r in reminders))
+
+
+def _count(result: SweepResult, change: _Change) -> None:
+    result.changed += change.outcome.complaint is not change.before
+    result.escalated += sum(1 for type_, _ in change.outcome.events if type_ == "complaint.escalated")
+    result.reminders += len(change.reminders)
+
+
+def _sweep_rows(uow: UnitOfWork, rows: list[Complaint], now: datetime, result: SweepResult) -> None:
+    """Decides every row (pure), then writes them all at once (`_store_changes`)."""
+    now = now.astimezone(uow.settings.tz)
+    rules_of: dict[tuple[str, str, str], Rules] = {}
+    changes = []
+    for row in rows:
+        result.examined += 1
+        try:
+            key = (row.organization, row.chain_name, row.policy_name)
+            rules = rules_of.get(key)
+            if rules is None:
+                rules = rules_of[key] = rules_for(uow.settings, organization=row.organization,
+                                                  chain_name=row.chain_name, policy_name=row.policy_name)
+            changes.append(_decide_sweep(uow, row, now, rules))
+        except ComplaintError as exc:
+            # bad rules data for one organisation must not stop the others' sweep
+            result.skipped += 1
+            log.error("complaint %s of %s not swept: %s", row.complaint_id, row.organization, exc)
+    stored = _store_changes(uow, changes)
+    result.skipped += len(changes) - len(stored)
+    if len(stored) < len(changes):
+        log.info("%s complaints changed meanwhile; the next sweep looks again", len(changes) - len(stored))
+    for change in stored:
+        _count(result, change)
 
 
 def sweep_one(uow: UnitOfWork, row: Complaint, now: datetime) -> tuple[bool, int, int]:
     """Applies the domain sweep and due reminders to one complaint; gives
-    (changed, escalations, reminders queued)."""
-    tz = uow.settings.tz
-    now = now.astimezone(tz)
+    (changed, escalations, reminders queued).
+
+    Raises:
+      ConcurrentUpdate: the complaint changed since `row` was read.
+    """
     rules = rules_for(uow.settings, organization=row.organization, chain_name=row.chain_name,
                       policy_name=row.policy_name)
-    before = row.to_domain(tz)
-    outcome = domain.sweep(before, now, rules.policy, rules.chain, rules.calendar)
-    sent = list(row.reminders_sent)
-    reminders = [r for r in domain.reminders_due(outcome.complaint, now, rules.policy) if r.key not in sent]
-    store_outcome(uow, row, before, outcome, rules, reminders_sent=sent + [r.key for r in reminders])
-    for reminder in reminders:
-        role = rules.chain.verifier_role if reminder.deadline == VERIFY else rules.chain.role_at(reminder.level)
-        label = DEADLINE_LABELS[reminder.deadline]
-        _notify(uow, organization=row.organization, complaint_id=row.complaint_id, kind="reminder", role=role,
-                key=reminder.key,
-                subject=f"[投诉 {row.complaint_id}] 即将到期 / due {_local(reminder.due_at, tz)}: {label}",
-                body=(f"Complaint {row.complaint_id} of {row.customer_name}: the {label} is due at "
-                      f"{_local(reminder.due_at, tz)}.\n\nWhat the customer said:\n{row.description}\n"))
-    escalations = sum(1 for type_, _ in outcome.events if type_ == "complaint.escalated")
-    return outcome.complaint is not before, escalations, len(reminders)
+    change = _decide_sweep(uow, row, now.astimezone(uow.settings.tz), rules)
+    if not _store_changes(uow, [change]):
+        raise ConcurrentUpdate(f"complaint {row.complaint_id} was changed by someone else meanwhile.")
+    result = SweepResult()
+    _count(result, change)
+    return bool(result.changed), result.escalated, result.reminders
 
 
 def sweep_due_complaints(*, service, now: datetime | None = None, batch: int = SWEEP_BATCH,
@@ -441,39 +570,70 @@ def sweep_due_complaints(*, service, now: datetime | None = None, batch: int = S
     """Gives what a sweep did to the complaints whose `next_sweep_at` has come (by index):
     missed deadlines escalate one level, key customers are flagged, reminders are queued.
 
-    One transaction per batch; safe with several workers sweeping at once (PostgreSQL:
-    `FOR UPDATE SKIP LOCKED`; SQLite: one writer at a time; both: compare-and-set).
+    One transaction per batch: one query reads the due rows, one statement writes them
+    (compare-and-set on `version`), one bulk insert each for history, mail, wake-ups and
+    the outbox. Safe with several workers sweeping at once (PostgreSQL: `FOR UPDATE SKIP
+    LOCKED`; SQLite: one writer at a time; both: compare-and-set).
     """
     result = SweepResult()
     for _ in range(max_batches):
         with service.unit_of_work() as uow:
             moment = now or uow.now
-            rows = _due_rows(moment, batch)
-            for row in rows:
-                result.examined += 1
-                emitted = len(uow.emitted)
-                try:
-                    with service.database.atomic():
-                        changed, escalated, reminders = sweep_one(uow, row, moment)
-                except ConcurrentUpdate:
-                    del uow.emitted[emitted:]
-                    result.skipped += 1
-                    log.info("complaint %s changed meanwhile; the next sweep looks again", row.complaint_id)
-                    continue
-                except ComplaintError as exc:
-                    del uow.emitted[emitted:]
-                    # bad rules data for one organisation must not stop the others' sweep
-                    result.skipped += 1
-                    log.error("complaint %s of %s not swept: %s", row.complaint_id, row.organization, exc)
-                    continue
-                result.changed += changed
-                result.escalated += escalated
-                result.reminders += reminders
+            rows = list(due_query(moment, batch))
+            _sweep_rows(uow, rows, moment, result)
         if len(rows) < batch:
             break
     if result.examined:
         log.info("sweep: %s", result)
     return result
+
+
+def sweep_complaint(*, service, organization: str, complaint_id: str, now: datetime | None = None) -> SweepResult:
+    """Gives what the wake-up of one complaint did (its delayed message `complaint_deadline`
+    arrived): the same sweep as the periodic one, for this complaint only, if its moment has
+    come. A late, early or repeated wake-up is harmless: nothing due, nothing done; a deadline
+    already acted upon is in `handled_breaches`, and the write is a compare-and-set."""
+    result = SweepResult()
+    with service.unit_of_work() as uow:
+        moment = now or uow.now
+        query = Complaint.select().where(Complaint.organization == organization,
+                                         Complaint.complaint_id == complaint_id, Complaint.next_sweep_at <= moment)
+        if is_postgres(Complaint._meta.database):
+            query = query.for_update()
+        _sweep_rows(uow, list(query), moment, result)
+    if result.examined:
+        log.info("wake-up of complaint %s of %s: %s", complaint_id, organization, result)
+    return result
+
+
+def relay_wakeups(*, service, send, now: datetime | None = None, limit: int = 500) -> int:
+    """Gives how many wake-ups went to the broker as delayed messages, after the commit that
+    wrote them. `send(organization=, complaint_id=, delay_ms=)` enqueues one (the worker's
+    `complaint_deadline` actor); a broker outage stops the pass and keeps the rest for the
+    next. A wake-up further away than MAX_WAKEUP_DELAY stays until it comes within reach.
+    A message sent twice (a crash before the mark) is harmless: see `sweep_complaint`."""
+    sent: list[int] = []
+    with service.connection(), service.database.atomic():
+        moment = now or service.clock()
+        query = (ComplaintWakeup.select().where(ComplaintWakeup.sent_at.is_null(),
+                                                ComplaintWakeup.wake_at <= moment + MAX_WAKEUP_DELAY)
+                 .order_by(ComplaintWakeup.wake_at).limit(limit))
+        if is_postgres(ComplaintWakeup._meta.database):
+            query = query.for_update("FOR UPDATE SKIP LOCKED")
+        for wakeup in query:
+            delay_ms = max(0, int((wakeup.wake_at - moment).total_seconds() * 1000))
+            try:
+                send(organization=wakeup.organization, complaint_id=wakeup.complaint_id, delay_ms=delay_ms)
+            except Exception as exc:  # the broker is down: keep the rest for later
+                log.warning("wake-up relay stopped at complaint %s: broker unavailable (%s)", wakeup.complaint_id,
+                            type(exc).__name__)
+                break
+            sent.append(wakeup.id)
+        if sent:
+            ComplaintWakeup.update(sent_at=moment).where(ComplaintWakeup.id.in_(sent)).execute()
+        # sent wake-ups are kept a while to look at, then dropped
+        ComplaintWakeup.delete().where(ComplaintWakeup.sent_at < moment - MAX_WAKEUP_DELAY).execute()
+    return len(sent)
 
 
 # -- mail ------------------------------------------------------------------------------

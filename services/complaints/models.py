@@ -1,4 +1,5 @@
-"""Tables of the complaints service: complaints (客户投诉处理追踪表), their history, mail to send.
+"""Tables of the complaints service: complaints (客户投诉处理追踪表), their history, mail to send,
+and the wake-ups (delayed messages) to send for their deadlines.
 
 Datetimes are stored as naive UTC (`UTCDateTimeField`) and come back aware in UTC; callers
 turn them into the installation's time zone (`settings.tz`) before any service-time
@@ -10,6 +11,7 @@ import json
 
 import peewee
 
+from shared.db import is_postgres
 from shared.fields import UTCDateTimeField
 
 from .domain.complaint import Complaint as DomainComplaint
@@ -78,6 +80,10 @@ class Complaint(BaseModel):
     customer_flagged_at = UTCDateTimeField(null=True)
     closed_at = UTCDateTimeField(null=True)
     churn_reason = peewee.TextField(null=True)
+    #: Hotline tickets (seed 001): handed to an engineer by this moment; when; to whom.
+    handover_due_at = UTCDateTimeField(null=True)
+    handed_over_at = UTCDateTimeField(null=True)
+    handed_over_to = peewee.CharField(max_length=200, null=True)
     handled_breaches = JSONListField(default=tuple)
     #: Reminder keys already queued, so each deadline's reminder goes out once.
     reminders_sent = JSONListField(default=tuple)
@@ -114,15 +120,58 @@ class Complaint(BaseModel):
             root_cause=self.root_cause, corrective_action=self.corrective_action,
             verify_due_at=local(self.verify_due_at), flag_due_at=local(self.flag_due_at),
             customer_flagged_at=local(self.customer_flagged_at), closed_at=local(self.closed_at),
+            handover_due_at=local(self.handover_due_at), handed_over_at=local(self.handed_over_at),
+            handed_over_to=self.handed_over_to, churn_reason=self.churn_reason,
             handled_breaches=tuple(self.handled_breaches),
         )
 
+    @classmethod
+    def compare_and_set_many(cls, rows: list[dict]) -> set[int]:
+        """Gives the ids of the complaints updated, each only if its `version` is still the one
+        read (compare-and-set); `rows` are dicts of `id`, `expected_version` and the same
+        columns to set. One statement per CAS_PAGE rows (UPDATE ... FROM (VALUES ...)
+        RETURNING id, on SQLite >= 3.35 and PostgreSQL alike): a per-row count without a
+        round trip per row.
+        """
+        if not rows:
+            return set()
+        database = cls._meta.database
+        names = [name for name in rows[0] if name not in ("id", "expected_version")]
+        fields_ = [cls._meta.fields[name] for name in names]
+        postgres = is_postgres(database)
+        param = database.param
+        if postgres:
+            types = database.obj._field_types
+            casts = ["::" + types[f.field_type] for f in fields_]
+            row_sql = "(" + ", ".join([f"{param}::integer", f"{param}::integer"]
+                                      + [param + cast for cast in casts]) + ")"
+        else:
+            row_sql = "(" + ", ".join([param] * (len(fields_) + 2)) + ")"
+        assignments = ", ".join(f'"{f.column_name}" = v.column{i + 3}' for i, f in enumerate(fields_))
+        table = cls._meta.table_name
+        updated: set[int] = set()
+        for start in range(0, len(rows), CAS_PAGE):
+            page = rows[start:start + CAS_PAGE]
+            params: list = []
+            for row in page:
+                params.append(row["id"])
+                params.append(row["expected_version"])
+                params.extend(f.db_value(row[name]) for f, name in zip(fields_, names))
+            sql = (f'UPDATE "{table}" SET {assignments} FROM (VALUES {", ".join([row_sql] * len(page))}) AS v '
+                   f'WHERE "{table}"."id" = v.column1 AND "{table}"."version" = v.column2 RETURNING "{table}"."id"')
+            updated.update(row[0] for row in database.execute_sql(sql, params).fetchall())
+        return updated
+
+
+#: Rows per statement of `Complaint.compare_and_set_many` (SQLite allows 32766 parameters).
+CAS_PAGE = 500
 
 #: Complaint columns a domain transition may change (copied back by `domain_changes`).
 DOMAIN_COLUMNS = (
     "state", "level", "repeat", "first_reply_at", "answered_at", "investigate_due_at", "investigated_at",
     "resolved_at", "resolved_by", "resolved_level", "root_cause", "corrective_action", "verify_due_at",
-    "flag_due_at", "customer_flagged_at", "closed_at", "handled_breaches",
+    "flag_due_at", "customer_flagged_at", "closed_at", "handover_due_at", "handed_over_at", "handed_over_to",
+    "churn_reason", "handled_breaches",
 )
 
 
@@ -177,5 +226,36 @@ class Notification(BaseModel):
         table_name = "complaint_notification"
 
 
-MODELS: list = [Complaint, ComplaintHistory, Notification]
-MIGRATIONS: dict = {}
+class ComplaintWakeup(BaseModel):
+    """A delayed message to send for a complaint's next moment (`next_sweep_at`), written in
+    the transaction that set it and sent after commit by the worker's relay, so a message
+    never announces a state that was rolled back. Moments beyond the broker's longest delay
+    wait here until they come within it; the periodic sweep stays the safety net."""
+
+    organization = peewee.CharField(max_length=64)
+    complaint_id = peewee.CharField(max_length=128)
+    wake_at = UTCDateTimeField()
+    created_at = UTCDateTimeField()
+    sent_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "complaint_wakeup"
+        indexes = (
+            (("organization", "complaint_id", "wake_at"), True),
+            (("sent_at", "wake_at"), False),
+        )
+
+
+def _migrate_2(migrator, database, migrate) -> None:
+    """2.0.0: hotline handover deadline (seed 001) columns; the wake-up table is created by
+    `ensure_schema` (a new table)."""
+    columns = {c.name for c in database.get_columns(Complaint._meta.table_name)}
+    steps = [migrator.add_column(Complaint._meta.table_name, name, field) for name, field in (
+        ("handover_due_at", UTCDateTimeField(null=True)), ("handed_over_at", UTCDateTimeField(null=True)),
+        ("handed_over_to", peewee.CharField(max_length=200, null=True))) if name not in columns]
+    if steps:
+        migrate(*steps)
+
+
+MODELS: list = [Complaint, ComplaintHistory, Notification, ComplaintWakeup]
+MIGRATIONS: dict = {2: _migrate_2}

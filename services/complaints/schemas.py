@@ -53,6 +53,16 @@ class ResolveSchema(_Input):
     corrective_action = fields.String(required=True, validate=validate.Length(min=1, max=5000))
 
 
+class HandoverSchema(_Input):
+    engineer = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                             metadata={"description": "the engineer the ticket goes to (转交工程师)"})
+
+
+class ChurnSchema(_Input):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=5000),
+                           metadata={"description": "why the customer left (客户流失原因)"})
+
+
 class HistoryEntrySchema(Schema):
     at = fields.DateTime()
     actor = fields.String()
@@ -95,5 +105,9 @@ class ComplaintSchema(Schema):
     verify_due_at = fields.DateTime(allow_none=True)
     customer_flagged_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
-    churn_reason = fields.String(allow_none=True)
+    churn_reason = fields.String(allow_none=True, metadata={"description": "客户流失原因"})
+    handover_due_at = fields.DateTime(allow_none=True, metadata={
+        "description": "hotline tickets under a handover policy (seed 001): to an engineer by then"})
+    handed_over_at = fields.DateTime(allow_none=True)
+    handed_over_to = fields.String(allow_none=True)
     history = fields.List(fields.Nested(HistoryEntrySchema))

@@ -10,7 +10,8 @@
 from .chain import Chain, Level, can_act, level_for_role, load_chain
 from .complaint import (
     Action, Complaint, HistoryEntry, Outcome, escalate, missed_deadlines, next_sweep_at,
-    pending_deadlines, raise_complaint, record_first_reply, record_investigation,
+    pending_deadlines, raise_complaint, record_churn, record_first_reply, record_handover,
+    record_investigation,
     record_reply, resolve, sweep, verification_result,
 )
 from .errors import ComplaintError, Forbidden, InvalidData, InvalidInput, InvalidTransition
@@ -23,6 +24,6 @@ __all__ = [
     "HistoryEntry", "InvalidData", "InvalidInput", "InvalidTransition", "Level", "Outcome",
     "Reminder", "ServiceTime", "can_act", "escalate", "is_repeat", "level_for_role",
     "load_chain", "load_policy", "missed_deadlines", "next_sweep_at", "pending_deadlines",
-    "raise_complaint", "record_first_reply", "record_investigation", "record_reply",
+    "raise_complaint", "record_churn", "record_first_reply", "record_handover", "record_investigation", "record_reply",
     "reminders_due", "resolve", "sweep", "verification_result",
 ]

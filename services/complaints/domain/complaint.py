@@ -31,7 +31,9 @@ SYSTEM = "system"
 
 #: Deadline names, as used in reminders, breaches and history reasons.
 FIRST_REPLY, ANSWER, INVESTIGATE, VERIFY = "first_reply", "answer", "investigate", "verify"
+HANDOVER = "handover"
 DEADLINE_LABELS = {
+    HANDOVER: "handover to an engineer (转交工程师)",
     FIRST_REPLY: "first reply (首次回复)",
     ANSWER: "handler's answer (处理答复)",
     INVESTIGATE: "investigation (上级调查)",
@@ -48,6 +50,8 @@ RESOLVED_ACTION = "resolved"
 CLOSED_ACTION = "closed"
 REOPENED = "reopened"
 CUSTOMER_FLAGGED = "customer_flagged"
+HANDED_OVER = "handed_over"
+CHURN_RECORDED = "churn_recorded"
 
 #: Actions a sweep asks the caller to carry out (besides emitting its events).
 NOTIFY_MANAGERS = "notify_managers"
@@ -83,7 +87,9 @@ class Complaint:
 
     `first_reply_due_at` and `answer_due_at` are computed from `raised_at` once and never
     moved. `investigate_due_at` is set by an escalation (or a reopening) and met by
-    `investigated_at`. `handled_breaches` holds the keys of missed deadlines already
+    `investigated_at`. `handover_due_at` (a hotline ticket under a policy with a handover
+    rule) is computed from `raised_at` too and met by `handed_over_at`. `churn_reason`
+    (客户流失原因) says why the customer left, when they did. `handled_breaches` holds the keys of missed deadlines already
     acted upon, so each missed deadline escalates (or notifies) once.
     """
 
@@ -110,6 +116,10 @@ class Complaint:
     flag_due_at: datetime | None = None
     customer_flagged_at: datetime | None = None
     closed_at: datetime | None = None
+    handover_due_at: datetime | None = None
+    handed_over_at: datetime | None = None
+    handed_over_to: str | None = None
+    churn_reason: str | None = None
     handled_breaches: tuple[str, ...] = ()
     history: tuple[HistoryEntry, ...] = ()
 
@@ -256,6 +266,9 @@ def raise_complaint(
     first_reply_due_at = policy.first_reply.after(raised_at, calendar=calendar, service_hours=hours)
     answer_due_at = policy.answer.after(raised_at, calendar=calendar, service_hours=hours)
     repeat = is_repeat(order_id, raised_at, earlier, policy.repeat_window)
+    handover_due_at = None
+    if policy.handover is not None and source in policy.handover.sources:
+        handover_due_at = policy.handover.within.after(raised_at, calendar=calendar, service_hours=hours)
     reason = f"raised via {source}"
     if level:
         reason = f"forwarded by the manufacturer: starts at the top level ({chain.level(level).label})"
@@ -273,6 +286,7 @@ def raise_complaint(
         answer_due_at=answer_due_at,
         order_id=order_id,
         repeat=repeat,
+        handover_due_at=handover_due_at,
         history=(entry,),
     )
     return Outcome(complaint)
@@ -321,6 +335,48 @@ def record_reply(
     reason = f"{' + '.join(kinds) or 'reply'}: {text}"
     entry = HistoryEntry(at=at, actor=actor, action=REPLIED, from_level=complaint.level, to_level=complaint.level, reason=reason)
     return Outcome(_with_entry(complaint, entry, **changes))
+
+
+def record_handover(
+    complaint: Complaint, *, actor: str, role: str, engineer: str, at: datetime, chain: Chain
+) -> Outcome:
+    """The complaint after its ticket was handed to an engineer (转交工程师; meets the
+    handover deadline of a hotline ticket, RULES 2 seed 001).
+
+    Raises:
+      InvalidTransition: not open, or already handed over.
+      Forbidden: `role` does not hold the complaint's level or a higher one.
+      InvalidInput: no engineer named, or naive `at`.
+    """
+    _check_state(complaint, OPEN, "hand over")
+    _check_role(chain, role, complaint)
+    name = _require_text(engineer, "engineer", "name the engineer the ticket goes to")
+    _require_aware(at, "at")
+    if complaint.handed_over_at is not None:
+        raise InvalidTransition(
+            f"complaint {complaint.id} was handed to {complaint.handed_over_to} already at "
+            f"{complaint.handed_over_at.isoformat()}."
+        )
+    reason = f"handed to engineer {name}"
+    if complaint.handover_due_at is not None:
+        reason += f" (due {complaint.handover_due_at.isoformat()})"
+    entry = HistoryEntry(at=at, actor=actor, action=HANDED_OVER, from_level=complaint.level,
+                         to_level=complaint.level, reason=reason)
+    return Outcome(_with_entry(complaint, entry, handed_over_at=at, handed_over_to=name))
+
+
+def record_churn(complaint: Complaint, *, actor: str, reason: str, at: datetime) -> Outcome:
+    """The complaint with the reason the customer left (客户流失原因), in any state; a later
+    record replaces the reason, and each one is in the history.
+
+    Raises:
+      InvalidInput: empty reason or naive `at`.
+    """
+    text = _require_text(reason, "reason", "say why the customer left")
+    _require_aware(at, "at")
+    entry = HistoryEntry(at=at, actor=actor, action=CHURN_RECORDED, from_level=complaint.level,
+                         to_level=complaint.level, reason=text)
+    return Outcome(_with_entry(complaint, entry, churn_reason=text))
 
 
 def record_first_reply(complaint: Complaint, **kwargs) -> Outcome:
@@ -452,6 +508,8 @@ def resolve(
         answered_at=complaint.answered_at or at,
         first_reply_at=complaint.first_reply_at or at,
         investigated_at=at if _investigation_pending(complaint) else complaint.investigated_at,
+        # a resolved ticket needs no engineer any more (nor after a reopening)
+        handed_over_at=(complaint.handed_over_at or at) if complaint.handover_due_at else complaint.handed_over_at,
     )
     event = (
         "complaint.resolved",
@@ -474,6 +532,7 @@ def resolve(
             "first_reply_at": _iso(new.first_reply_at),
             "answer_due_at": _iso(new.answer_due_at),
             "answered_at": _iso(new.answered_at),
+            "churn_reason": new.churn_reason,
         },
     )
     return Outcome(new, (event,))
@@ -516,6 +575,7 @@ def verification_result(
                 "closed_at": at.isoformat(),
                 "raised_at": new.raised_at.isoformat(),
                 "resolved_at": _iso(new.resolved_at),
+                "churn_reason": new.churn_reason,
             },
         )
         return Outcome(new, (event,))
@@ -560,6 +620,8 @@ def pending_deadlines(complaint: Complaint) -> list[tuple[str, datetime]]:
     answer and investigation while open; the verification callback while resolved."""
     out = []
     if complaint.state == OPEN:
+        if complaint.handover_due_at is not None and complaint.handed_over_at is None:
+            out.append((HANDOVER, complaint.handover_due_at))
         if complaint.first_reply_at is None:
             out.append((FIRST_REPLY, complaint.first_reply_due_at))
         if complaint.answered_at is None:
@@ -589,7 +651,7 @@ def missed_deadlines(complaint: Complaint, now: datetime) -> list[tuple[str, dat
 def sweep(complaint: Complaint, now: datetime, policy: ComplaintPolicy, chain: Chain, calendar) -> Outcome:
     """What the periodic tick decides for one complaint at `now`.
 
-    - Missed deadlines (first reply, answer, investigation) not yet acted upon escalate
+    - Missed deadlines (handover, first reply, answer, investigation) not yet acted upon escalate
       the complaint ONE level, however many were missed at once (a complaint arriving
       already late escalates once, then runs on the new level's clock); the reason names
       them; the investigation clock restarts at the new level from `now`.

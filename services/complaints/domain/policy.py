@@ -18,25 +18,39 @@ from .errors import InvalidData
 
 @dataclass(frozen=True)
 class ServiceTime:
-    """A span of service time: either `hours` inside service hours, or whole service days.
+    """A span of service time: `hours` or `minutes` inside service hours, or whole service days.
 
     One service day lands at the same clock time on the next working day (RULES 2).
     """
 
     hours: float | None = None
     days: int | None = None
+    minutes: float | None = None
 
     def after(self, start: datetime, *, calendar, service_hours: ServiceHours) -> datetime:
         """The aware datetime this span of service time after `start`."""
         if self.days is not None:
             return add_service_days(start, self.days, calendar=calendar, service_hours=service_hours)
-        return add_service_hours(start, self.hours, calendar=calendar, service_hours=service_hours)
+        hours = self.hours if self.minutes is None else self.minutes / 60
+        return add_service_hours(start, hours, calendar=calendar, service_hours=service_hours)
 
     def __str__(self) -> str:
         if self.days is not None:
             return f"{self.days} service day{'s' if self.days != 1 else ''}"
+        if self.minutes is not None:
+            minutes = int(self.minutes) if float(self.minutes).is_integer() else self.minutes
+            return f"{minutes} service minute{'s' if minutes != 1 else ''}"
         hours = int(self.hours) if float(self.hours).is_integer() else self.hours
         return f"{hours} service hour{'s' if hours != 1 else ''}"
+
+
+@dataclass(frozen=True)
+class HandoverRule:
+    """Tickets from `sources` are handed to an engineer within `within` of service time
+    (seed 001: 热线工单15分钟内转交工程师)."""
+
+    sources: tuple[str, ...]
+    within: ServiceTime
 
 
 @dataclass(frozen=True)
@@ -52,7 +66,9 @@ class ComplaintPolicy:
     - service_hours: the service time of a working day (08:30-18:00);
     - repeat_window: a complaint about the same order within this many calendar days
       of an earlier one is a repeat (30 days);
-    - notify_before: wall-clock time before a deadline when its reminder is due (1 hour).
+    - notify_before: wall-clock time before a deadline when its reminder is due (1 hour);
+    - handover: optional; complaints from some sources (the hotline) are handed to an
+      engineer within a span of service time (seed 001: 15 minutes), else None.
     """
 
     name: str
@@ -65,6 +81,7 @@ class ComplaintPolicy:
     service_hours: ServiceHours
     repeat_window: timedelta
     notify_before: timedelta
+    handover: HandoverRule | None = None
 
     @property
     def repeat_window_days(self) -> int:
@@ -73,12 +90,19 @@ class ComplaintPolicy:
 
 class _ServiceTimeSchema(Schema):
     hours = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
+    minutes = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
     days = fields.Integer(validate=validate.Range(min=1))
 
     @validates_schema
     def _one_unit(self, data, **kwargs):
-        if ("hours" in data) == ("days" in data):
-            raise ValidationError("give exactly one of `hours` or `days`, e.g. {hours: 2}.")
+        if sum(unit in data for unit in ("hours", "minutes", "days")) != 1:
+            raise ValidationError("give exactly one of `hours`, `minutes` or `days`, e.g. {hours: 2}.")
+
+
+class _HandoverSchema(Schema):
+    sources = fields.List(fields.String(validate=validate.Length(min=1)), required=True,
+                          validate=validate.Length(min=1))
+    within = fields.Nested(_ServiceTimeSchema, required=True)
 
 
 class _WallTimeSchema(Schema):
@@ -107,6 +131,7 @@ class _PolicySchema(Schema):
     service_hours = fields.Nested(_ServiceHoursSchema, required=True)
     repeat_window_days = fields.Integer(required=True, validate=validate.Range(min=0))
     notify_before = fields.Nested(_WallTimeSchema, required=True)
+    handover = fields.Nested(_HandoverSchema, load_default=None, allow_none=True)
 
 
 def _normalise(data: Mapping) -> dict:
@@ -140,19 +165,24 @@ def load_policy(data: Mapping) -> ComplaintPolicy:
             f"invalid complaint policy: {message}", field=field, errors=exc.messages
         ) from None
 
-    def span(key: str) -> ServiceTime:
-        return ServiceTime(hours=loaded[key].get("hours"), days=loaded[key].get("days"))
+    def span(raw: Mapping) -> ServiceTime:
+        return ServiceTime(hours=raw.get("hours"), days=raw.get("days"), minutes=raw.get("minutes"))
+
+    handover = None
+    if loaded.get("handover"):
+        handover = HandoverRule(sources=tuple(loaded["handover"]["sources"]), within=span(loaded["handover"]["within"]))
 
     notify = loaded["notify_before"]
     return ComplaintPolicy(
         name=loaded["name"],
         label=loaded["label"],
-        first_reply=span("first_reply"),
-        answer=span("answer"),
-        investigate=span("investigate"),
-        verify=span("verify"),
-        flag_delay=span("flag_delay"),
+        first_reply=span(loaded["first_reply"]),
+        answer=span(loaded["answer"]),
+        investigate=span(loaded["investigate"]),
+        verify=span(loaded["verify"]),
+        flag_delay=span(loaded["flag_delay"]),
         service_hours=ServiceHours(loaded["service_hours"]["start"], loaded["service_hours"]["end"]),
         repeat_window=timedelta(days=loaded["repeat_window_days"]),
         notify_before=timedelta(hours=notify["hours"], minutes=notify["minutes"]),
+        handover=handover,
     )
