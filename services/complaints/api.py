@@ -50,8 +50,9 @@ def domain_errors():
         abort(400, message=exc.message)
 
 
-def present(row: Complaint, history: list, settings) -> dict:
-    """Gives the API view of a complaint row and its history rows, in the installation's time zone."""
+def present(row: Complaint, history: list, settings, *, role: str) -> dict:
+    """Gives the API view of a complaint row and its history rows, in the installation's time zone,
+    as a user of `role` may see it (phone numbers masked for roles outside `SEES_PHONES`)."""
     tz = settings.tz
     rules = handlers.rules_for(settings, organization=row.organization, chain_name=row.chain_name,
                                policy_name=row.policy_name)
@@ -69,7 +70,7 @@ def present(row: Complaint, history: list, settings) -> dict:
                  "closed_at", "handover_due_at", "handed_over_at"):
         out[name] = local(getattr(row, name))
     out.update(id=row.complaint_id, level_role=level.role, level_label=level.label, chain=rules.chain.name,
-               customer=handlers.customer_of(row),
+               customer=handlers.customer_of(row, role=role),
                history=[{"at": local(h.at), "actor": h.actor, "action": h.action, "from_level": h.from_level,
                          "to_level": h.to_level, "reason": h.reason} for h in history])
     return out
@@ -80,7 +81,7 @@ def _settings():
 
 
 def _present_one(row: Complaint) -> dict:
-    return present(row, handlers.history_of([row])[row.id], _settings())
+    return present(row, handlers.history_of([row])[row.id], _settings(), role=principal().role)
 
 
 @blp.route("")
@@ -101,7 +102,8 @@ class Complaints(MethodView):
                     .limit(args["limit"]).offset(args["offset"]))
         history = handlers.history_of(rows)
         with domain_errors():
-            return [present(row, history[row.id], _settings()) for row in rows]
+            role = principal().role
+            return [present(row, history[row.id], _settings(), role=role) for row in rows]
 
     @blp.arguments(NewComplaintSchema)
     @blp.response(201, ComplaintSchema)

@@ -24,6 +24,7 @@ from shared.calendar import WorkingCalendar
 from shared.db import bulk_insert, is_postgres
 from shared.events import Event
 from shared.orgdata import load_org_data
+from shared.privacy import phone_for
 from shared.service import UnitOfWork
 
 from . import domain
@@ -45,6 +46,9 @@ SATISFIED_ANSWERS = frozenset({"very_satisfied", "satisfied"})
 SWEEP_BATCH = 200
 #: A notification that failed this many times is left for a person to look at.
 MAX_MAIL_ATTEMPTS = 5
+#: How long a worker holds a mail it claimed (far above the SMTP timeout); a claim older
+#: than this was left by a worker that died before marking the mail sent: it is sent again.
+MAIL_LEASE = timedelta(minutes=5)
 #: The longest delay of a delayed message (the broker's limit); a wake-up further away waits
 #: in its table until it comes within reach.
 MAX_WAKEUP_DELAY = timedelta(days=7)
@@ -190,11 +194,16 @@ def _customer_columns(customer: dict) -> dict:
     }
 
 
-def customer_of(row: Complaint) -> dict:
-    """Gives the CONTRACT customer object of a complaint row."""
+def customer_of(row: Complaint, *, role: str | None = None) -> dict:
+    """Gives the CONTRACT customer object of a complaint row: for a user of `role`, with the
+    phone numbers as that role may see them (RULES 1.4, `shared.privacy`); without a role,
+    whole, for the events between services."""
+    phone, site_phone = row.customer_phone, row.site_phone
+    if role is not None:
+        phone, site_phone = phone_for(role, phone), phone_for(role, site_phone)
     return {"id": row.customer_id, "name": row.customer_name, "segment": row.customer_segment,
-            "phone": row.customer_phone, "contact_person": row.contact_person,
-            "site_contact": row.site_contact, "site_phone": row.site_phone}
+            "phone": phone, "contact_person": row.contact_person,
+            "site_contact": row.site_contact, "site_phone": site_phone}
 
 
 def _reminder_key(complaint_id: str, name: str, due: datetime) -> str:
@@ -472,7 +481,7 @@ def record_churn(*, uow: UnitOfWork, organization: str, complaint_id: str, actor
     """Gives the complaint with the reason the customer left (客户流失原因), recorded in its history;
     complaint.resolved and complaint.closed carry it from then on."""
     return _transition(uow, organization=organization, complaint_id=complaint_id, decide=lambda c, r, now: (
-        domain.record_churn(c, actor=actor, reason=reason, at=now)))
+        domain.record_churn(c, actor=actor, role=role, reason=reason, at=now, chain=r.chain)))
 
 
 def update_customer(*, organization: str, customer: dict) -> int:
@@ -638,40 +647,54 @@ def relay_wakeups(*, service, send, now: datetime | None = None, limit: int = 50
 
 # -- mail ------------------------------------------------------------------------------
 
+def _sendable(now: datetime) -> peewee.Expression:
+    """Mail not sent yet, not given up on, and held by nobody (never claimed, or its lease expired)."""
+    return (Notification.sent_at.is_null() & (Notification.attempts < MAX_MAIL_ATTEMPTS)
+            & (Notification.claimed_at.is_null() | (Notification.claimed_at <= now - MAIL_LEASE)))
+
+
 def send_notifications(*, service, limit: int = 100) -> int:
-    """Gives how many queued mails went out (or to .eml files), each claimed before sending
-    so two workers never send the same one. Runs outside any transaction of a complaint."""
+    """Gives how many queued mails went out (or to .eml files). Runs outside any transaction
+    of a complaint.
+
+    Each mail is leased (`claimed_at`, committed) before sending, so two workers never send
+    it at once, and marked `sent_at` only after the send succeeded. A failed send gives the
+    lease back (retried next pass, up to MAX_MAIL_ATTEMPTS); a worker that dies between the
+    claim and the mark leaves a lease that expires after MAIL_LEASE, and the mail is sent
+    again then: at least once, never lost (a duplicate mail beats a missed deadline notice).
+    """
     from shared.mail import MailError, build_message, send_message
 
     settings = service.settings
     sent = 0
     with service.connection():
-        pending = list(Notification.select().where(Notification.sent_at.is_null(),
-                                                   Notification.attempts < MAX_MAIL_ATTEMPTS)
-                       .order_by(Notification.id).limit(limit))
+        pending = list(Notification.select().where(_sendable(service.clock())).order_by(Notification.id).limit(limit))
         for note in pending:
             now = service.clock()
-            claimed = Notification.update(sent_at=now, attempts=Notification.attempts + 1).where(
-                Notification.id == note.id, Notification.sent_at.is_null()).execute()
+            claimed = Notification.update(claimed_at=now, attempts=Notification.attempts + 1).where(
+                Notification.id == note.id, _sendable(now)).execute()
             if claimed != 1:
                 continue
+            ours = (Notification.id == note.id) & (Notification.claimed_at == now) & Notification.sent_at.is_null()
             try:
                 to = recipients_for(settings, organization=note.organization, role=note.role)
                 if not to:
-                    log.warning("no %s in users.yaml of %s: mail %s about complaint %s not sent", note.role,
-                                note.organization, note.key, note.complaint_id)
-                    Notification.update(last_error=f"no user with role {note.role}").where(
-                        Notification.id == note.id).execute()
+                    log.warning("no %s in users.yaml of %s: mail %s about complaint %s not sent; left for a person",
+                                note.role, note.organization, note.key, note.complaint_id)
+                    Notification.update(claimed_at=None, attempts=MAX_MAIL_ATTEMPTS,
+                                        last_error=f"no user with role {note.role}").where(ours).execute()
                     continue
                 message = build_message(sender=settings.mail_from, to=to, subject=note.subject, body_text=note.body)
                 where = send_message(message, smtp_url=settings.smtp_url, outbox_dir=Path(settings.var_dir) / "outbox")
-                Notification.update(recipients=", ".join(to)).where(Notification.id == note.id).execute()
-                sent += 1
-                log.info("mail %s about complaint %s to %s: %s", note.kind, note.complaint_id, to, where)
             except (MailError, ComplaintError, OSError) as exc:
                 log.warning("mail %s about complaint %s failed: %s", note.key, note.complaint_id, exc)
-                Notification.update(sent_at=None, last_error=str(exc)[:500]).where(
-                    Notification.id == note.id).execute()
+                Notification.update(claimed_at=None, last_error=str(exc)[:500]).where(ours).execute()
+                continue
+            # sent: marked even if the lease ran out meanwhile (another worker may send it again)
+            Notification.update(sent_at=service.clock(), recipients=", ".join(to), last_error=None).where(
+                Notification.id == note.id, Notification.sent_at.is_null()).execute()
+            sent += 1
+            log.info("mail %s about complaint %s to %s: %s", note.kind, note.complaint_id, to, where)
     return sent
 
 

@@ -207,7 +207,11 @@ class ComplaintHistory(BaseModel):
 
 class Notification(BaseModel):
     """A mail to the holders of a role, written with the state change that calls for it and
-    sent by the worker after commit (never inside the transaction). `key` makes it once."""
+    sent by the worker after commit (never inside the transaction). `key` makes it once.
+
+    A worker leases a mail (`claimed_at`) before sending it and marks it `sent_at` only after
+    the send succeeded; a lease that expires without that mark (the worker died between the
+    claim and the send) is taken again: at least once, never lost."""
 
     organization = peewee.CharField(max_length=64)
     key = peewee.CharField(max_length=300, unique=True)
@@ -218,6 +222,8 @@ class Notification(BaseModel):
     body = peewee.TextField()
     created_at = UTCDateTimeField()
     sent_at = UTCDateTimeField(null=True, index=True)
+    #: When a worker took the mail to send it (its lease); NULL: nobody holds it.
+    claimed_at = UTCDateTimeField(null=True)
     recipients = peewee.TextField(null=True)
     attempts = peewee.IntegerField(default=0)
     last_error = peewee.TextField(null=True)
@@ -257,5 +263,13 @@ def _migrate_2(migrator, database, migrate) -> None:
         migrate(*steps)
 
 
+def _migrate_3(migrator, database, migrate) -> None:
+    """2.1.0: the mail lease (`claimed_at`). A mail claimed by the version before (its `sent_at`
+    set before the send) counts as sent: whether it went out is not known any more."""
+    table = Notification._meta.table_name
+    if "claimed_at" not in {c.name for c in database.get_columns(table)}:
+        migrate(migrator.add_column(table, "claimed_at", UTCDateTimeField(null=True)))
+
+
 MODELS: list = [Complaint, ComplaintHistory, Notification, ComplaintWakeup]
-MIGRATIONS: dict = {2: _migrate_2}
+MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3}

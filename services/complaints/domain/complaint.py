@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from shared.calendar import service_hours_between
+
 from .chain import Chain, can_act
 from .errors import Forbidden, InvalidInput, InvalidTransition
 from .policy import ComplaintPolicy
@@ -365,13 +367,15 @@ def record_handover(
     return Outcome(_with_entry(complaint, entry, handed_over_at=at, handed_over_to=name))
 
 
-def record_churn(complaint: Complaint, *, actor: str, reason: str, at: datetime) -> Outcome:
+def record_churn(complaint: Complaint, *, actor: str, role: str, reason: str, at: datetime, chain: Chain) -> Outcome:
     """The complaint with the reason the customer left (客户流失原因), in any state; a later
     record replaces the reason, and each one is in the history.
 
     Raises:
+      Forbidden: `role` does not hold the complaint's level or a higher one (as for every action).
       InvalidInput: empty reason or naive `at`.
     """
+    _check_role(chain, role, complaint)
     text = _require_text(reason, "reason", "say why the customer left")
     _require_aware(at, "at")
     entry = HistoryEntry(at=at, actor=actor, action=CHURN_RECORDED, from_level=complaint.level,
@@ -533,6 +537,10 @@ def resolve(
             "answer_due_at": _iso(new.answer_due_at),
             "answered_at": _iso(new.answered_at),
             "churn_reason": new.churn_reason,
+            # Service hours from raised to resolved on the organisation's own calendar and
+            # service hours, so the report need not recompute them with a default calendar.
+            "service_hours_to_resolve": round(service_hours_between(
+                new.raised_at, at, calendar=calendar, service_hours=hours), 2),
         },
     )
     return Outcome(new, (event,))

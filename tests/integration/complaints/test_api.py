@@ -152,3 +152,25 @@ def test_list_filters_by_customer_and_state(api, clock):
     response = api.client.get("/api/v1/complaints?state=lost", headers=headers)
     assert response.status_code == 422 and "state" in response.get_json()["errors"]
     assert api.client.get("/api/v1/complaints").status_code == 401
+
+
+def test_rule_2_resolved_event_carries_service_hours_to_resolve_on_the_organisations_calendar(api, clock, settings):
+    import yaml
+
+    from services.complaints.domain.data import DATA_DIR
+
+    # given an organisation with its own holiday (Monday 2026-11-23) and service hours (09:00-17:00)
+    own = settings.data_dir / ORG / "complaints"
+    (own / "policies").mkdir(parents=True, exist_ok=True)
+    (own / "calendar.yaml").write_text(yaml.safe_dump({"use_official": True, "holidays": ["2026-11-23"]}),
+                                       encoding="utf-8")
+    policy = yaml.safe_load((DATA_DIR / "policies" / "default.yaml").read_text(encoding="utf-8"))
+    policy["service_hours"] = {"start": "09:00", "end": "17:00"}
+    (own / "policies" / "default.yaml").write_text(yaml.safe_dump(policy, allow_unicode=True), encoding="utf-8")
+    # when a complaint raised Friday 17:00 is resolved Tuesday 10:30
+    api.raise_()
+    clock.set(2026, 11, 24, 10, 30)
+    assert api.post("K-1", "resolve", {"root_cause": "x", "corrective_action": "y"}, role="agent").status_code == 200
+    # then the event says 1.5 service hours (Tuesday 09:00-10:30): not the default calendar's 12.5
+    (resolved,) = api.events("complaint.resolved")
+    assert resolved["data"]["service_hours_to_resolve"] == 1.5

@@ -8,6 +8,7 @@ import pytest
 from services.complaints import handlers
 from services.complaints.domain.data import DATA_DIR
 from services.complaints.service import SERVICE
+from tests.conftest import API_TOKEN, bearer
 from tests.integration.complaints.conftest import ORG
 
 
@@ -81,7 +82,26 @@ def test_migration_2_adds_the_handover_columns_to_a_version_1_database(api):
         with db.bind_ctx([SchemaVersion]):
             SchemaVersion.delete().where(SchemaVersion.version == 2).execute()
         # when the service starts
-        assert ensure_schema(db, SERVICE.all_models, migrations=SERVICE.migrations) == 2
+        assert ensure_schema(db, SERVICE.all_models, migrations=SERVICE.migrations) == max(SERVICE.migrations)
         columns = {c.name for c in db.get_columns("complaint")}
     assert {"handover_due_at", "handed_over_at", "handed_over_to"} <= columns
     assert api.raise_().status_code == 201
+
+
+def test_rule_2_churn_on_a_level_2_complaint_is_403_for_an_agent_and_the_integration_token(api):
+    # given a manufacturer's complaint: at the top level (the manager's) from the start
+    api.raise_(source="manufacturer")
+    assert api.get("K-1").get_json()["level"] == 2
+    # an agent and an advisor are refused, with the reason, as for every other action
+    for role in ("agent", "advisor"):
+        response = api.post("K-1", "churn", {"reason": "转投竞品"}, role=role)
+        assert response.status_code == 403, (role, response.get_json())
+        assert response.mimetype == "application/problem+json" and "level 2" in response.get_json()["detail"]
+    # so is the integration token
+    response = api.client.post("/api/v1/complaints/K-1/churn?organization=acme-electric",
+                               json={"reason": "转投竞品"}, headers=bearer(API_TOKEN))
+    assert response.status_code == 403 and "integration" in response.get_json()["detail"]
+    assert api.history("K-1", "churn_recorded") == [] and api.get("K-1").get_json()["churn_reason"] is None
+    # the manager may
+    response = api.post("K-1", "churn", {"reason": "转投竞品"}, role="manager")
+    assert response.status_code == 200 and response.get_json()["churn_reason"] == "转投竞品"

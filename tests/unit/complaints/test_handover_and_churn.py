@@ -84,7 +84,8 @@ def _raw(name):
 
 def test_churn_reason_recorded_in_history_and_carried_by_resolved_and_closed(raise_at, policy, chain, calendar):
     c = raise_at(RAISED)
-    c = record_churn(c, actor="wang", reason="转投竞品", at=at(2026, 11, 23, 9)).complaint
+    c = record_churn(c, actor="wang", role="agent", reason="转投竞品", at=at(2026, 11, 23, 9),
+                     chain=chain).complaint
     assert c.churn_reason == "转投竞品"
     entry = c.history[-1]
     assert (entry.action, entry.actor, entry.reason) == ("churn_recorded", "wang", "转投竞品")
@@ -96,10 +97,24 @@ def test_churn_reason_recorded_in_history_and_carried_by_resolved_and_closed(rai
     assert closed.events[0] == ("complaint.closed", closed.events[0][1])
     assert closed.events[0][1]["churn_reason"] == "转投竞品"
     with pytest.raises(InvalidInput):
-        record_churn(c, actor="wang", reason="", at=at(2026, 11, 23, 9))
+        record_churn(c, actor="wang", role="agent", reason="", at=at(2026, 11, 23, 9), chain=chain)
 
 
 def test_a_reply_does_not_meet_the_handover(raise_at, seed001, chain, calendar):
     c = raise_at(RAISED, source="hotline", policy=seed001)
     c = record_reply(c, actor="wang", role="agent", message="收到", at=at(2026, 11, 20, 17, 5), chain=chain).complaint
     assert sweep(c, at(2026, 11, 20, 17, 15), seed001, chain, calendar).complaint.level == 1
+
+
+def test_rule_2_churn_reason_needs_a_role_holding_the_complaints_level(raise_at, chain):
+    from services.complaints.domain.errors import Forbidden
+
+    # given a complaint at the top level (a manufacturer's complaint: the manager's)
+    c = raise_at(RAISED, source="manufacturer")
+    assert c.level == 2
+    # an agent, and the integration token, may not record why the customer left; the manager may
+    for role in ("agent", "advisor", "integration"):
+        with pytest.raises(Forbidden):
+            record_churn(c, actor="x", role=role, reason="转投竞品", at=at(2026, 11, 23, 9), chain=chain)
+    out = record_churn(c, actor="zhao", role="manager", reason="转投竞品", at=at(2026, 11, 23, 9), chain=chain)
+    assert out.complaint.churn_reason == "转投竞品"

@@ -222,3 +222,28 @@ def test_rule_2_every_step_is_recorded(complaint, policy, chain, calendar):
 
 def test_every_refusal_is_a_complaint_error():
     assert issubclass(Forbidden, ComplaintError) and issubclass(InvalidTransition, ComplaintError)
+
+
+def test_rule_2_resolved_event_carries_service_hours_to_resolve_on_the_given_calendar(raise_at, policy, chain):
+    from dataclasses import replace as replace_
+    from datetime import date
+
+    from shared.calendar import ServiceHours, WorkingCalendar
+
+    # raised Friday 17:00, resolved Tuesday 10:00
+    friday, tuesday = at(2026, 11, 20, 17, 0), at(2026, 11, 24, 10, 0)
+    official = WorkingCalendar()
+
+    def hours(calendar, policy_):
+        c = raise_at(friday, policy=policy_, calendar=calendar)
+        out = resolve(c, actor="wang", role="agent", root_cause="x", corrective_action="y", at=tuesday,
+                      policy=policy_, chain=chain, calendar=calendar)
+        return out.events[0][1]["service_hours_to_resolve"]
+
+    # 08:30-18:00: Fri 1 h + Mon 9.5 h + Tue 1.5 h
+    assert hours(official, policy) == 12.0
+    # the organisation's own holiday (Monday) and service hours (09:00-17:00) count, not a default
+    own_calendar = WorkingCalendar(extra_holidays=[date(2026, 11, 23)])
+    own_hours = replace_(policy, service_hours=ServiceHours.from_data({"start": "09:00", "end": "17:00"}))
+    assert hours(own_calendar, policy) == 2.5
+    assert hours(own_calendar, own_hours) == 1.0
