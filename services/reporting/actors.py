@@ -24,6 +24,11 @@ SEND_MAX_RETRIES = 8
 #: A send still queued after this long (seconds) was lost on the way to the broker: queue it again.
 REQUEUE_SEND_AFTER_SECONDS = 900
 
+#: A report that fails to render is tried a few times (a database blip), then left failed.
+GENERATE_MAX_RETRIES = 3
+#: A POSTed report still pending after this long (seconds) was lost on the way: queue it again.
+REQUEUE_GENERATE_AFTER_SECONDS = 600
+
 broker = setup_worker(SERVICE, load_settings())
 
 
@@ -32,6 +37,13 @@ broker = setup_worker(SERVICE, load_settings())
 def send_report(organization: str, month: str, request: str):
     """Mails the month's report for one send request (POST .../send or the schedule)."""
     handlers.send_report(SERVICE, organization, month, request)
+
+
+@dramatiq.actor(actor_name=handlers.GENERATE_ACTOR, queue_name=SERVICE.name, broker=broker,
+                max_retries=GENERATE_MAX_RETRIES, min_backoff=5_000, max_backoff=300_000)
+def generate_report(organization: str, month: str, request: str):
+    """Makes and stores the month's report for one POST /api/v1/reports (pending -> ready)."""
+    handlers.run_generation(SERVICE, organization, month, request)
 
 
 @periodic(broker, SERVICE, every_seconds=SCHEDULE_CHECK_SECONDS, name="reporting_schedule")
@@ -44,3 +56,7 @@ def reporting_schedule():
         log.warning("send %s of report %s of %s was never carried out; queueing it again", request, month,
                     organization)
         send_report.send(organization, month, request)
+    for organization, month, request in handlers.stale_generations(SERVICE,
+                                                                   older_than_seconds=REQUEUE_GENERATE_AFTER_SECONDS):
+        log.warning("report run %s of %s of %s still pending; queueing it again", request, month, organization)
+        generate_report.send(organization, month, request)

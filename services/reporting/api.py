@@ -14,8 +14,7 @@ from shared.web import organization_of_request, roles_required
 from . import handlers
 from .domain.kpi import KpiError, ReportData, mask_phone, parse_month
 from .domain.policy import report_filename
-from .models import SEND_NONE, Report
-from .render import render_report_pdf
+from .models import RUN_READY, SEND_NONE, Report, ReportRun
 from .schemas import AcceptedReportSchema, GenerateReportSchema, LanguageQuerySchema, ReportSchema, SendReportSchema
 from .service import SERVICE
 
@@ -56,12 +55,37 @@ class Reports(MethodView):
     @blp.response(202, AcceptedReportSchema)
     @roles_required(*READERS)
     def post(self, body):
-        """Make (or remake) the month's report; it replaces the earlier one and is not mailed."""
+        """Ask for the month's report to be made (or remade): `202` at once, `status` `pending`.
+
+        The worker makes it; `GET /api/v1/reports/<month>` shows `status` `ready` when it is
+        stored. It replaces the earlier report and is not mailed.
+        """
         organization = organization_of_request()
         month = _month(body["month"])
-        row, _ = handlers.generate_report(SERVICE, organization, month, body["language"])
-        return {"organization": organization, "month": month, "language": row.language, "status": "generated",
-                "generated_at": _iso(row.generated_at)}
+        with SERVICE.connection(), SERVICE.unit_of_work() as uow:
+            run = handlers.request_generation(uow, organization, month, body["language"])
+        if current_app.config.get("REPORTING_GENERATE_INLINE"):
+            # Tests and single-process installs: make it here, before answering.
+            handlers.run_generation(SERVICE, organization, month, run.request)
+        else:
+            _enqueue(handlers.GENERATE_ACTOR, (organization, month, run.request))
+        with SERVICE.connection():
+            run = ReportRun.get(ReportRun.id == run.id)
+        row = _stored(organization, month)
+        return {"organization": organization, "month": month, "language": run.language, "status": run.status,
+                "generated_at": _iso(row.generated_at) if row is not None and run.status == RUN_READY else None}
+
+
+def _run(organization: str, month: str) -> ReportRun | None:
+    with SERVICE.connection():
+        return ReportRun.get_or_none(ReportRun.organization == organization, ReportRun.month == month)
+
+
+def _status(run: ReportRun | None, row: Report | None) -> tuple[str, str | None]:
+    """Gives (status, error) of the month's report: pending, ready, failed or not_generated."""
+    if run is not None:
+        return run.status, run.error
+    return (RUN_READY if row is not None else "not_generated"), None
 
 
 @blp.route("/<month>")
@@ -72,6 +96,8 @@ class MonthReport(MethodView):
         """The month's figures, with the two months before as `trend` (computed now if not generated yet)."""
         organization = organization_of_request()
         _month(month)
+        # The run first: a run read as ready was committed with its report, so the report is seen.
+        run = _run(organization, month)
         row = _stored(organization, month)
         if row is not None:
             data = dict(row.figures)
@@ -81,7 +107,8 @@ class MonthReport(MethodView):
             data = handlers.compute_report(SERVICE, organization, month, "zh-CN").as_dict()
             delivery = {"status": SEND_NONE, "to": None, "sent_at": None, "attempts": 0, "error": None}
         data["overdue"], data["unreachable"] = _masked(data["overdue"]), _masked(data["unreachable"])
-        return {**data, "stored": row is not None, "delivery": delivery}
+        status, error = _status(run, row)
+        return {**data, "stored": row is not None, "status": status, "error": error, "delivery": delivery}
 
 
 @blp.route("/<month>.pdf")
@@ -99,9 +126,10 @@ class MonthReportPdf(MethodView):
         if row is not None and row.language == language and row.pdf:
             pdf = bytes(row.pdf)
         elif row is not None:
-            pdf = render_report_pdf(ReportData.from_dict({**row.figures, "language": language}), language)
+            pdf = handlers.render_pdf(SERVICE, ReportData.from_dict({**row.figures, "language": language}), language)
         else:
-            pdf = render_report_pdf(handlers.compute_report(SERVICE, organization, month, language), language)
+            pdf = handlers.render_pdf(SERVICE, handlers.compute_report(SERVICE, organization, month, language),
+                                      language)
         filename = report_filename(month, language)
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f"inline; filename=\"report-{month}.pdf\"; filename*=UTF-8''{quote(filename)}"})
@@ -127,18 +155,17 @@ class SendMonthReport(MethodView):
         else:
             with SERVICE.connection(), SERVICE.unit_of_work() as uow:
                 request = handlers.request_send(uow, row, to)
-        _enqueue_send(organization, month, request)
+        _enqueue(handlers.SEND_ACTOR, (organization, month, request))
         return {"organization": organization, "month": month, "language": row.language, "status": "queued",
                 "generated_at": _iso(row.generated_at)}
 
 
-def _enqueue_send(organization: str, month: str, request: str) -> None:
+def _enqueue(actor_name: str, args: tuple) -> None:
     broker = current_app.extensions["huifang_broker"]
     try:
-        broker.enqueue(Message(queue_name=SERVICE.name, actor_name=handlers.SEND_ACTOR,
-                               args=(organization, month, request), kwargs={}, options={}))
-    except Exception as exc:  # the row says "queued"; the schedule's sweep picks it up
-        log.warning("could not queue the send of report %s of %s: %s", month, organization, type(exc).__name__)
+        broker.enqueue(Message(queue_name=SERVICE.name, actor_name=actor_name, args=args, kwargs={}, options={}))
+    except Exception as exc:  # the row says queued or pending; the schedule's sweep picks it up
+        log.warning("could not queue %s for %s: %s", actor_name, args[:2], type(exc).__name__)
 
 
 BLUEPRINTS: list = [blp]

@@ -4,7 +4,8 @@ What belongs to a month: a callback by its `due_on`, a complaint by the day it w
 a customer is served on the days an order of theirs was completed or a delivery of theirs
 shipped or commissioned. Cancelled callbacks count nowhere. Every count is one GROUP BY /
 COUNT(DISTINCT) / CASE query per month: nothing loads a month's rows into Python, except
-the listings, which are capped by the policy's `listing_limit`.
+the listings, which are capped by the policy's `listing_limit` (their full counts are
+counted in SQL: `listing_totals`).
 """
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from peewee import JOIN, SQL, Case, NodeList, fn
 
 from .domain.kpi import (ANSWERS, DEADLINES, SATISFIED_ANSWERS, CallbackListing, ComplaintSummary, MonthCounts,
                          Remark, ReportData, build_report, complaint_summary, month_bounds, previous_months)
+from shared.db import is_postgres
+
 from .domain.policy import ReportPolicy
 from .models import CANCELLED, OPEN, UNREACHABLE, Callback, Complaint, Customer, ServedDay
 
@@ -40,13 +43,12 @@ def _customer_join(query):
         (Customer.organization == Callback.organization) & (Customer.customer_id == Callback.customer_id)))
 
 
-def month_counts(organization: str, month: str, policy: ReportPolicy) -> MonthCounts:
-    """Gives the counts of one month of one organisation, in two queries."""
+def _callback_counts(organization: str, month: str, policy: ReportPolicy):
     reached = Callback.reached == True  # noqa: E712 (SQL, not Python truth)
     key = ((Callback.key_customer == True) | (Customer.flagged == True)  # noqa: E712
            | Customer.segment.in_(list(policy.key_segments)))
     ordinary = ~fn.COALESCE(key, False)
-    callbacks = _customer_join(Callback.select(
+    return _customer_join(Callback.select(
         fn.COUNT(Callback.id),
         _sum_when(reached),
         _sum_when(key),
@@ -57,8 +59,10 @@ def month_counts(organization: str, month: str, policy: ReportPolicy) -> MonthCo
         _sum_when(Callback.product_satisfaction.in_(sorted(SATISFIED_ANSWERS))),
         fn.COUNT(Callback.service_satisfaction),
         _sum_when(Callback.service_satisfaction.in_(sorted(SATISFIED_ANSWERS))),
-    )).where(_month_callbacks(organization, month)).tuples().get()
+    )).where(_month_callbacks(organization, month)).tuples()
 
+
+def _served_counts(organization: str, month: str):
     first, last = month_bounds(month)
     earlier = ServedDay.alias("earlier")
     returning = fn.EXISTS(earlier.select(SQL("1")).where(
@@ -73,13 +77,41 @@ def month_counts(organization: str, month: str, policy: ReportPolicy) -> MonthCo
         & (fn.COALESCE(touch.product_satisfaction, "very_satisfied") == "very_satisfied")
         & (fn.COALESCE(touch.service_satisfaction, "very_satisfied") == "very_satisfied")
         & (touch.product_satisfaction.is_null(False) | touch.service_satisfaction.is_null(False))))
-    served = ServedDay.select(
+    return ServedDay.select(
         _count_distinct(ServedDay.customer_id),
         _count_distinct(Case(None, [(touched, ServedDay.customer_id)], None)),
         _count_distinct(Case(None, [(returning, ServedDay.customer_id)], None)),
     ).where((ServedDay.organization == organization) & (ServedDay.served_on >= first)
-            & (ServedDay.served_on <= last)).tuples().get()
+            & (ServedDay.served_on <= last)).tuples()
 
+
+def _answer_counts(organization: str, month: str, column):
+    return (Callback.select(column, fn.COUNT(Callback.id))
+            .where(_month_callbacks(organization, month) & column.in_(list(ANSWERS)))
+            .group_by(column).tuples())
+
+
+def month_queries(organization: str, month: str, policy: ReportPolicy) -> dict:
+    """Gives the month's aggregation queries by name (for EXPLAIN: bench/reporting.py)."""
+    return {"callbacks": _callback_counts(organization, month, policy),
+            "served": _served_counts(organization, month),
+            "product_answers": _answer_counts(organization, month, Callback.product_satisfaction),
+            "service_answers": _answer_counts(organization, month, Callback.service_satisfaction)}
+
+
+def explain(query) -> list[str]:
+    """Gives the database's plan of a query, one line per step (SQLite or PostgreSQL)."""
+    database = query.model._meta.database
+    sql, params = query.sql()
+    if is_postgres(database):
+        return [row[0] for row in database.execute_sql("EXPLAIN " + sql, params)]
+    return [row[-1] for row in database.execute_sql("EXPLAIN QUERY PLAN " + sql, params)]
+
+
+def month_counts(organization: str, month: str, policy: ReportPolicy) -> MonthCounts:
+    """Gives the counts of one month of one organisation, in two queries."""
+    callbacks = _callback_counts(organization, month, policy).get()
+    served = _served_counts(organization, month).get()
     n = [int(v or 0) for v in (*callbacks, *served)]
     return MonthCounts(
         callbacks=n[0], callbacks_reached=n[1], key_callbacks=n[2], key_callbacks_reached=n[3],
@@ -92,10 +124,7 @@ def satisfaction_answers(organization: str, month: str) -> dict[str, dict[str, i
     """Gives, for product and service quality, the month's count per five-point answer."""
     out = {}
     for name, column in (("product", Callback.product_satisfaction), ("service", Callback.service_satisfaction)):
-        rows = (Callback.select(column, fn.COUNT(Callback.id))
-                .where(_month_callbacks(organization, month) & column.in_(list(ANSWERS)))
-                .group_by(column).tuples())
-        counts = dict(rows)
+        counts = dict(_answer_counts(organization, month, column))
         out[name] = {answer: int(counts[answer]) for answer in ANSWERS if answer in counts}
     return out
 
@@ -151,23 +180,30 @@ def _name(customer_name, customer_id) -> str:
     return customer_name or customer_id or "—"
 
 
-def _listing(organization: str, month: str, condition, limit: int) -> list[CallbackListing]:
+def _listing(where, limit: int) -> list[CallbackListing]:
     rows = (_customer_join(Callback.select(Customer.name, Callback.customer_id, Customer.phone, Callback.kind,
                                            Callback.due_on))
-            .where(_month_callbacks(organization, month) & condition)
-            .order_by(Callback.due_on, Callback.callback_id).limit(limit).tuples())
+            .where(where).order_by(Callback.due_on, Callback.callback_id).limit(limit).tuples())
     return [CallbackListing(_name(name, cid), phone, kind or "", due) for name, cid, phone, kind, due in rows]
 
 
 def listings(organization: str, month: str, policy: ReportPolicy, *, today, tz) -> dict:
-    """Gives suggestions, churn reasons, overdue callbacks and unreachable customers of the month."""
+    """Gives suggestions, churn reasons, overdue callbacks and unreachable customers of the month,
+    each at most `policy.listing_limit` rows, and `listing_totals`: the full count of each."""
     limit = policy.listing_limit
+    overdue_from = fn.COALESCE(Callback.overdue_on, Callback.due_on)
+    month_callbacks = _month_callbacks(organization, month)
+    where = {
+        "suggestions": month_callbacks & Callback.suggestions.is_null(False),
+        "churn_reasons": _month_complaints(organization, month) & Complaint.churn_reason.is_null(False),
+        "overdue": month_callbacks & (Callback.status == OPEN) & (overdue_from < today),
+        "unreachable": month_callbacks & (Callback.status == UNREACHABLE),
+    }
     suggestions = []
     for name, cid, text, recorded_at in (
             _customer_join(Callback.select(Customer.name, Callback.customer_id, Callback.suggestions,
                                            Callback.recorded_at))
-            .where(_month_callbacks(organization, month) & Callback.suggestions.is_null(False))
-            .order_by(Callback.recorded_at, Callback.callback_id).limit(limit).tuples()):
+            .where(where["suggestions"]).order_by(Callback.recorded_at, Callback.callback_id).limit(limit).tuples()):
         recorded_on = recorded_at.replace(tzinfo=timezone.utc).astimezone(tz).date() if recorded_at else None
         suggestions.append(Remark(_name(name, cid), text, recorded_on))
     churn = []
@@ -176,15 +212,23 @@ def listings(organization: str, month: str, policy: ReportPolicy, *, today, tz) 
                              Complaint.raised_on)
             .join(Customer, JOIN.LEFT_OUTER, on=((Customer.organization == Complaint.organization)
                                                  & (Customer.customer_id == Complaint.customer_id)))
-            .where(_month_complaints(organization, month) & Complaint.churn_reason.is_null(False))
-            .order_by(Complaint.raised_on, Complaint.complaint_id).limit(limit).tuples()):
+            .where(where["churn_reasons"]).order_by(Complaint.raised_on, Complaint.complaint_id).limit(limit)
+            .tuples()):
         churn.append(Remark(_name(name, cid), text, raised_on, category))
-    overdue_from = fn.COALESCE(Callback.overdue_on, Callback.due_on)
+    # One pass over the month's callbacks counts the three callback lists in full.
+    suggested, overdue, unreachable = Callback.select(
+        _sum_when(Callback.suggestions.is_null(False)),
+        _sum_when((Callback.status == OPEN) & (overdue_from < today)),
+        _sum_when(Callback.status == UNREACHABLE),
+    ).where(month_callbacks).tuples().get()
+    churned = Complaint.select(fn.COUNT(Complaint.id)).where(where["churn_reasons"]).scalar()
     return {
         "suggestions": suggestions,
         "churn_reasons": churn,
-        "overdue": _listing(organization, month, (Callback.status == OPEN) & (overdue_from < today), limit),
-        "unreachable": _listing(organization, month, Callback.status == UNREACHABLE, limit),
+        "overdue": _listing(where["overdue"], limit),
+        "unreachable": _listing(where["unreachable"], limit),
+        "listing_totals": {"suggestions": int(suggested or 0), "churn_reasons": int(churned or 0),
+                           "overdue": int(overdue or 0), "unreachable": int(unreachable or 0)},
     }
 
 

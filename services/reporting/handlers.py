@@ -7,8 +7,9 @@ an upsert by natural key: the same event applied twice, or events arriving out o
 same rows. Data is read leniently: fields other services add later are ignored, optional
 ones are used when present.
 
-Commands (`store_report`, `request_send`, `record_sent`, `record_send_failure`,
-`claim_scheduled_month`) run inside the caller's unit of work and never commit.
+Commands (`store_report`, `request_generation`, `finish_generation`, `request_send`,
+`record_sent`, `record_send_failure`, `claim_scheduled_month`) run inside the caller's
+unit of work and never commit.
 """
 from __future__ import annotations
 
@@ -25,15 +26,17 @@ from shared.service import UnitOfWork
 
 from .domain.kpi import ReportData
 from .domain.policy import ReportPolicy, Schedule, recipients_from_data
-from .models import (CANCELLED, DONE, OPEN, SEND_FAILED, SEND_QUEUED, SEND_SENT, SERVED_COMMISSIONED,
-                     SERVED_ORDER, SERVED_SHIPPED, UNREACHABLE, Callback, Complaint, Customer, Delivery,
-                     EventLog, Report, ScheduledReport, ServedDay)
+from .models import (CANCELLED, DONE, OPEN, RUN_FAILED, RUN_PENDING, RUN_READY, SEND_FAILED, SEND_QUEUED,
+                     SEND_SENT, SERVED_COMMISSIONED, SERVED_ORDER, SERVED_SHIPPED, UNREACHABLE, Callback, Complaint,
+                     Customer, Delivery, EventLog, Report, ReportRun, ScheduledReport, ServedDay)
 
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = "reporting"
 #: The actor that mails a report (declared in actors.py; the web enqueues it by name).
 SEND_ACTOR = "reporting_send_report"
+#: The actor that makes a report asked for by POST /api/v1/reports (declared in actors.py).
+GENERATE_ACTOR = "reporting_generate_report"
 
 
 # --------------------------------------------------------------------------- policies
@@ -374,6 +377,24 @@ def store_report(uow: UnitOfWork, report: ReportData, pdf: bytes) -> Report:
     return row
 
 
+def request_generation(uow: UnitOfWork, organization: str, month: str, language: str) -> ReportRun:
+    """Gives the month's run, pending under a new request id (an older pending request is superseded)."""
+    run = _row(ReportRun, organization=organization, month=month)
+    run.language, run.request, run.status = language, uuid.uuid4().hex, RUN_PENDING
+    run.requested_at, run.finished_at, run.error = _naive_utc(uow.now), None, None
+    run.save()
+    return run
+
+
+def finish_generation(uow: UnitOfWork, organization: str, month: str, request: str, *,
+                      error: str | None = None) -> None:
+    """Marks the run of `request` ready (or failed with `error`); a superseded request changes nothing."""
+    (ReportRun.update(status=RUN_FAILED if error else RUN_READY, finished_at=_naive_utc(uow.now),
+                      error=error[:1000] if error else None)
+     .where((ReportRun.organization == organization) & (ReportRun.month == month) & (ReportRun.request == request))
+     .execute())
+
+
 def request_send(uow: UnitOfWork, row: Report, to: list[str]) -> str:
     """Gives the id of a new send request of the report to `to`; the send actor carries it out."""
     request = uuid.uuid4().hex
@@ -421,25 +442,65 @@ def compute_report(service, organization: str, month: str, language: str) -> Rep
                                  policy=report_policy(settings, organization), now=service.clock(), tz=settings.tz)
 
 
+def render_pdf(service, report: ReportData, language: str) -> bytes:
+    """Gives the report's PDF, each list cut to the organisation's `pdf_listing_limit`."""
+    from .render import render_report_pdf
+
+    policy = report_policy(service.settings, report.organization)
+    return render_report_pdf(report, language, listing_limit=policy.pdf_listing_limit)
+
+
 def generate_report(service, organization: str, month: str, language: str, *, send_to: list[str] | None = None,
-                    only_once: bool = False) -> tuple[Report | None, str | None]:
+                    only_once: bool = False, run_request: str | None = None) -> tuple[Report | None, str | None]:
     """Gives (report row, send request id or None) after making and storing the month's report.
 
     Parameters:
       send_to: also queue a send to these addresses in the same transaction.
       only_once: the schedule's run: store nothing unless this call claims (organisation, month).
+      run_request: the POST's run this call carries out: marked ready in the same transaction.
     """
-    from .render import render_report_pdf
-
     report = compute_report(service, organization, month, language)
-    pdf = render_report_pdf(report, language)
+    pdf = render_pdf(service, report, language)
     with service.connection(), service.unit_of_work() as uow:
         if only_once and not claim_scheduled_month(uow, organization, month):
             return None, None
         row = store_report(uow, report, pdf)
         request = request_send(uow, row, send_to) if send_to is not None else None
+        if run_request is not None:
+            finish_generation(uow, organization, month, run_request)
     log.info("report %s %s of %s generated (%d bytes)", month, language, organization, len(pdf))
     return row, request
+
+
+def run_generation(service, organization: str, month: str, request: str) -> str:
+    """Gives "ready" or "skipped" after carrying out one POST /api/v1/reports run.
+
+    A run already ready, or superseded by a newer POST, is skipped. An error marks the run
+    failed and is raised again (the actor retries; a retry that succeeds marks it ready).
+    """
+    with service.connection():
+        run = ReportRun.get_or_none(ReportRun.organization == organization, ReportRun.month == month)
+    if run is None or run.request != request or run.status == RUN_READY:
+        log.info("report run %s of %s %s: nothing to do", request, month, organization)
+        return "skipped"
+    try:
+        generate_report(service, organization, month, run.language, run_request=request)
+    except Exception as exc:
+        with service.connection(), service.unit_of_work() as uow:
+            finish_generation(uow, organization, month, request, error=f"{type(exc).__name__}: {exc}")
+        raise
+    return "ready"
+
+
+def stale_generations(service, *, older_than_seconds: float) -> list[tuple[str, str, str]]:
+    """Gives (organisation, month, request) of runs pending long after they were asked for
+    (the broker was down when POSTed, or the worker died): the schedule queues them again."""
+    from datetime import timedelta
+
+    before = _naive_utc(service.clock()) - timedelta(seconds=older_than_seconds)
+    with service.connection():
+        return list(ReportRun.select(ReportRun.organization, ReportRun.month, ReportRun.request)
+                    .where((ReportRun.status == RUN_PENDING) & (ReportRun.requested_at < before)).tuples())
 
 
 class SendFailed(Exception):

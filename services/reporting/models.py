@@ -25,6 +25,9 @@ CALLBACK_STATUSES = (OPEN, DONE, UNREACHABLE, CANCELLED)
 #: Where a served day comes from (RULES 3: order completed, delivery shipped or commissioned).
 SERVED_ORDER, SERVED_SHIPPED, SERVED_COMMISSIONED = "order", "shipped", "commissioned"
 
+#: States of a report run asked for by POST /api/v1/reports (made by the worker).
+RUN_PENDING, RUN_READY, RUN_FAILED = "pending", "ready", "failed"
+
 #: Sending states of a report.
 SEND_NONE, SEND_QUEUED, SEND_SENT, SEND_FAILED = "not_sent", "queued", "sent", "failed"
 
@@ -201,7 +204,33 @@ class ScheduledReport(BaseModel):
         indexes = ((("organization", "month"), True),)
 
 
+class ReportRun(BaseModel):
+    """The latest request to make a month's report (POST /api/v1/reports): pending until the
+    worker has made and stored it. A newer request replaces the older one's `request` id, so a
+    late delivery of the older message does nothing."""
+
+    organization = peewee.CharField(**_ORG)
+    month = peewee.CharField(max_length=7)
+    language = peewee.CharField(max_length=8)
+    request = peewee.CharField(max_length=64)
+    status = peewee.CharField(max_length=16, default=RUN_PENDING)
+    requested_at = peewee.DateTimeField()
+    finished_at = peewee.DateTimeField(null=True)
+    error = peewee.TextField(null=True)
+
+    class Meta:
+        table_name = "report_run"
+        indexes = ((("organization", "month"), True),)
+
+
 #: The tables a rebuild empties and refills from the event log.
 READ_MODEL = [Customer, Callback, Delivery, ServedDay, Complaint]
-MODELS: list = [EventLog, *READ_MODEL, Report, ScheduledReport]
-MIGRATIONS: dict = {}
+MODELS: list = [EventLog, *READ_MODEL, Report, ScheduledReport, ReportRun]
+
+
+def _add_report_run(migrator, database, run_migrations) -> None:
+    # 1.1.0: POST /api/v1/reports answers 202 at once; the worker makes the report.
+    database.create_tables([ReportRun], safe=True)
+
+
+MIGRATIONS: dict = {2: _add_report_run}

@@ -24,6 +24,7 @@ from services.reporting.domain.kpi import (
     DEADLINES,
     FIGURE_NAMES,
     KEY_FIGURES,
+    LISTINGS,
     Figure,
     ReportData,
     mask_phone,
@@ -91,6 +92,8 @@ LABELS: dict[str, dict[str, str]] = {
         "service": "服务质量",
         "hours": "小时",
         "no_data": "本月无数据",
+        "more": "…… 另有 {} 条未列出(完整清单见 JSON 接口 / 回访台账)",
+        "shown_of": "共 {total} 条,列出前 {shown} 条",
     },
     "en": {
         "title": "Customer Satisfaction Measurement Report",
@@ -136,6 +139,8 @@ LABELS: dict[str, dict[str, str]] = {
         "service": "Service quality",
         "hours": "h",
         "no_data": "No data this month",
+        "more": "… and {} more (full list in the JSON / ledger)",
+        "shown_of": "{total} in all, the first {shown} shown",
     },
 }
 
@@ -171,6 +176,8 @@ CODE_LABELS = {
         "warranty_end": "质保期满", "post_warranty_24m": "质保期外24个月",
         "post_warranty_36m": "质保期外36个月", "first": "首次回访", "second": "二次回访",
         "verification": "投诉验证回访",
+        "product_quality": "产品质量", "service_quality": "服务质量", "attitude": "服务态度",
+        "price": "价格", "waiting_time": "等待时间", "other": "其他",
         "vip": "VIP客户", "group": "集团用户", "government": "政府车队", "fleet": "单位车队",
         "police": "司法警务", "ordinary": "一般用户",
         "0": "回访员", "1": "服务顾问", "2": "接待主管", "3": "服务经理",
@@ -185,6 +192,8 @@ CODE_LABELS = {
         "warranty_end": "Warranty end", "post_warranty_24m": "Post-warranty 24 months",
         "post_warranty_36m": "Post-warranty 36 months", "first": "First", "second": "Second",
         "verification": "Complaint verification",
+        "product_quality": "Product quality", "service_quality": "Service quality", "attitude": "Attitude",
+        "price": "Price", "waiting_time": "Waiting time", "other": "Other",
         "vip": "VIP", "group": "Group", "government": "Government", "fleet": "Fleet",
         "police": "Police", "ordinary": "Ordinary",
         "0": "Agent", "1": "Advisor", "2": "Supervisor", "3": "Manager",
@@ -351,7 +360,8 @@ def satisfaction_chart(report: ReportData, language: str) -> Markup:
     dimensions = (("product", "product_satisfaction_rate"), ("service", "service_satisfaction_rate"))
     labels = LABELS[language]
     label_w, bar_w, row_h = 110, 400, 34
-    width, height = label_w + bar_w + 80, row_h * len(dimensions) + 40
+    # room on the right for "79.8% (31889/39961)" at bench scale
+    width, height = label_w + bar_w + 130, row_h * len(dimensions) + 40
     body = []
     for i, (dimension, figure_name) in enumerate(dimensions):
         y = 6 + i * row_h
@@ -409,8 +419,20 @@ def _check_language(language: str) -> str:
     return language
 
 
-def render_report_html(report: ReportData, language: str = "zh-CN") -> str:
+def _listing(report: ReportData, name: str, limit: int | None) -> dict:
+    rows = getattr(report, name)
+    shown = rows if limit is None else rows[:limit]
+    total = report.listing_total(name)
+    return {"rows": shown, "total": total, "more": total - len(shown)}
+
+
+def render_report_html(report: ReportData, language: str = "zh-CN", *, listing_limit: int | None = None) -> str:
     """Give the report as an HTML page (stylesheet ``report.css`` relative to TEMPLATES_DIR).
+
+    Parameters:
+        listing_limit: print at most this many rows of each list (the policy's
+            ``pdf_listing_limit``); the rest is one line "… and N more", N counted from
+            ``report.listing_totals``. None prints every row the report holds.
 
     Raises:
         RenderError: the language is not one of LANGUAGES.
@@ -436,7 +458,7 @@ def render_report_html(report: ReportData, language: str = "zh-CN") -> str:
             "trend": [report.trend[m].get(name) for m in trend_months],
         })
     complaints = report.complaints
-    category_chart = hbar_chart([(k, v, str(v)) for k, v in complaints.by_category.items()])
+    category_chart = hbar_chart([(_code(language, k), v, str(v)) for k, v in complaints.by_category.items()])
     level_chart = hbar_chart([(_code(language, k), v, str(v)) for k, v in complaints.by_level.items()])
     deadlines = [
         (_code(language, name), complaints.deadlines[name])
@@ -457,16 +479,20 @@ def render_report_html(report: ReportData, language: str = "zh-CN") -> str:
         level_chart=level_chart,
         by_class=[(_code(language, k), v) for k, v in complaints.by_customer_class.items()],
         deadlines=deadlines,
+        lists={name: _listing(report, name, listing_limit) for name in LISTINGS},
     )
 
 
-def render_report_pdf(report: ReportData, language: str = "zh-CN") -> bytes:
+def render_report_pdf(report: ReportData, language: str = "zh-CN", *, listing_limit: int | None = None) -> bytes:
     """Give the report as PDF bytes, fonts subset, nothing read outside TEMPLATES_DIR.
+
+    Parameters:
+        listing_limit: as for :func:`render_report_html`.
 
     Raises:
         RenderError: the language is not one of LANGUAGES.
     """
-    html = render_report_html(report, language)
+    html = render_report_html(report, language, listing_limit=listing_limit)
     weasyprint, _, _ = _weasyprint()
     document = weasyprint.HTML(
         string=html,

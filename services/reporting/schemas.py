@@ -29,7 +29,8 @@ class AcceptedReportSchema(Schema):
     organization = fields.String()
     month = fields.String()
     language = fields.String()
-    status = fields.String()
+    status = fields.String(metadata={"description": "reports: pending (or ready when made in-process); "
+                                                    "send: queued"})
     generated_at = fields.String(allow_none=True)
 
 
@@ -49,6 +50,11 @@ class ReportSchema(Schema):
     language = fields.String()
     generated_at = fields.String(allow_none=True)
     stored = fields.Boolean(metadata={"description": "false: computed now, no report was generated yet"})
+    status = fields.String(metadata={"description": "pending (asked for, the worker is making it), ready, failed "
+                                                    "or not_generated"})
+    error = fields.String(allow_none=True, metadata={"description": "why the last run failed"})
+    listing_totals = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                                 metadata={"description": "the full count of each list (the lists are capped)"})
     figures = fields.Dict(keys=fields.String(), values=fields.Nested(FigureSchema))
     trend = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(),
                                                                  values=fields.Nested(FigureSchema)))

@@ -24,6 +24,8 @@ The shape of :class:`ReportData` (``ReportData.to_dict()`` gives the JSON form):
     churn_reasons: [Remark(...)]                                         流失原因
     overdue: [CallbackListing(customer_name, phone, kind, due_on)]
     unreachable: [CallbackListing(...)]
+    listing_totals: {name: int}           per name in LISTINGS, the month's full count
+                                          (the lists above may be capped; these never are)
 
 Each ``Figure`` serialises as ``{"numerator", "denominator", "value"}``.
 """
@@ -64,6 +66,9 @@ KEY_FIGURES = (
     "touched_rate",
     "return_rate",
 )
+
+#: The report's lists, in the order they are shown.
+LISTINGS = ("suggestions", "churn_reasons", "overdue", "unreachable")
 
 #: The 2-1-1 deadlines whose met share the report shows.
 DEADLINES = ("first_reply", "answer", "verify")
@@ -436,6 +441,13 @@ class ReportData:
     overdue: list[CallbackListing] = field(default_factory=list)
     unreachable: list[CallbackListing] = field(default_factory=list)
     generated_at: str | None = None
+    #: Per name in LISTINGS, how many rows the month has in all (the lists may hold fewer).
+    listing_totals: dict[str, int] = field(default_factory=dict)
+
+    def listing_total(self, name: str) -> int:
+        """Give the month's full count of a list (at least the rows held here)."""
+        held = len(getattr(self, name))
+        return max(int(self.listing_totals.get(name, held)), held)
 
     def as_dict(self) -> dict[str, Any]:
         """Give the JSON form (phones unmasked: mask them before showing to a user)."""
@@ -453,6 +465,7 @@ class ReportData:
             "churn_reasons": [r.as_dict() for r in self.churn_reasons],
             "overdue": [c.as_dict() for c in self.overdue],
             "unreachable": [c.as_dict() for c in self.unreachable],
+            "listing_totals": {name: self.listing_total(name) for name in LISTINGS},
         }
 
     to_dict = as_dict
@@ -475,6 +488,7 @@ class ReportData:
             churn_reasons=[Remark.from_dict(r) for r in data.get("churn_reasons", [])],
             overdue=[CallbackListing.from_dict(c) for c in data.get("overdue", [])],
             unreachable=[CallbackListing.from_dict(c) for c in data.get("unreachable", [])],
+            listing_totals={k: int(v) for k, v in data.get("listing_totals", {}).items() if k in LISTINGS},
         )
 
 
@@ -493,6 +507,7 @@ def build_report(
     overdue: Iterable[CallbackListing] = (),
     unreachable: Iterable[CallbackListing] = (),
     generated_at: str | None = None,
+    listing_totals: Mapping[str, int] | None = None,
 ) -> ReportData:
     """Give the report of ``month`` from the counts of it and of the two months before.
 
@@ -502,6 +517,8 @@ def build_report(
         targets: per figure name, the policy's target (0..1) or None. Key customers
             have 100% and ordinary customers the policy's sampled share: the caller
             reads both from the policy, this module holds no rule numbers.
+        listing_totals: per name in LISTINGS, the month's full count when the lists
+            given are capped (a name missing counts the rows given).
 
     Raises:
         KpiError: a month is malformed, a target is outside 0..1 or names no figure.
@@ -513,6 +530,9 @@ def build_report(
         if target is not None and not 0 <= target <= 1:
             raise KpiError("targets", f"{name} target {target} is not between 0 and 1")
     trend = {m: build_figures(trend_counts.get(m, MonthCounts())) for m in previous_months(month, 2)}
+    lists = {"suggestions": list(suggestions), "churn_reasons": list(churn_reasons), "overdue": list(overdue),
+             "unreachable": list(unreachable)}
+    totals = dict(listing_totals or {})
     return ReportData(
         organization=organization,
         month=month,
@@ -523,8 +543,6 @@ def build_report(
         targets={name: targets.get(name) for name in FIGURE_NAMES},
         complaints=complaints or ComplaintSummary(),
         satisfaction_answers={k: dict(v) for k, v in (satisfaction_answers or {}).items()},
-        suggestions=list(suggestions),
-        churn_reasons=list(churn_reasons),
-        overdue=list(overdue),
-        unreachable=list(unreachable),
+        **lists,
+        listing_totals={name: max(int(totals.get(name, len(rows))), len(rows)) for name, rows in lists.items()},
     )

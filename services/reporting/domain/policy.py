@@ -53,6 +53,7 @@ class _ReportPolicySchema(Schema):
     key_segments = fields.List(fields.String(), load_default=list)
     service_hours = fields.Dict(required=True)
     listing_limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=100_000))
+    pdf_listing_limit = fields.Integer(load_default=60, validate=validate.Range(min=1, max=100_000))
 
 
 class _RecipientsSchema(Schema):
@@ -92,19 +93,24 @@ class Schedule:
 
 @dataclass(frozen=True)
 class ReportPolicy:
-    """Targets, key segments, service hours and listing size of one organisation's report."""
+    """Targets, key segments, service hours and listing sizes of one organisation's report.
+
+    `listing_limit` caps each list the JSON carries; `pdf_listing_limit` the rows of each list
+    the PDF prints (a management document: the rest is counted, "… and N more").
+    """
 
     targets: dict
     key_segments: tuple[str, ...]
     service_hours: ServiceHours
     listing_limit: int
+    pdf_listing_limit: int = 60
 
     @classmethod
     def from_data(cls, data) -> "ReportPolicy":
         loaded = _load(_ReportPolicySchema(), data, "report")
         return cls(targets=dict(loaded["targets"]), key_segments=tuple(loaded["key_segments"]),
                    service_hours=ServiceHours.from_data(loaded["service_hours"]),
-                   listing_limit=loaded["listing_limit"])
+                   listing_limit=loaded["listing_limit"], pdf_listing_limit=loaded["pdf_listing_limit"])
 
 
 def recipients_from_data(data) -> list[str]:

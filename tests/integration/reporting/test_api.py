@@ -21,6 +21,18 @@ def client(reporting):
     from services.reporting.app import create_app
 
     fixtures.october(reporting)
+    # in-process path: POST makes the report before answering (the worker's path: test_mail.py)
+    app = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings, "REPORTING_GENERATE_INLINE": True})
+    return app.test_client()
+
+
+@pytest.fixture
+def queued_client(reporting):
+    """An app that queues the making of a report; its broker is unreachable, so the test
+    carries the run out itself, as the worker would."""
+    from services.reporting.app import create_app
+
+    fixtures.october(reporting)
     app = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings})
     return app.test_client()
 
@@ -38,7 +50,7 @@ def test_rule_3_post_report_is_202_and_emits_report_generated(client, reporting)
     response = client.post("/api/v1/reports", json={"month": "2026-10", "language": "zh-CN"}, headers=manager())
     assert response.status_code == 202, response.get_json()
     body = response.get_json()
-    assert (body["organization"], body["month"], body["status"]) == (ORG, "2026-10", "generated")
+    assert (body["organization"], body["month"], body["status"]) == (ORG, "2026-10", "ready")
     with reporting.service.connection():
         events = [json.loads(row.envelope) for row in reporting.service.Outbox.select()]
     generated = [e for e in events if e["type"] == "report.generated"]
@@ -47,12 +59,50 @@ def test_rule_3_post_report_is_202_and_emits_report_generated(client, reporting)
                                                                            "value": 0.625}
 
 
+def test_post_report_answers_202_pending_and_the_worker_makes_it_ready(queued_client, reporting):
+    from services.reporting import handlers
+    from services.reporting.models import ReportRun
+
+    # when a manager asks for October's report
+    response = queued_client.post("/api/v1/reports", json={"month": "2026-10"}, headers=manager())
+    # then it is accepted at once, pending, and nothing is stored yet
+    assert response.status_code == 202 and response.get_json()["status"] == "pending"
+    body = queued_client.get("/api/v1/reports/2026-10", headers=manager()).get_json()
+    assert (body["status"], body["stored"]) == ("pending", False)
+    # when the worker carries the run out (here in-process, as the actor does)
+    with reporting.service.connection():
+        run = ReportRun.get()
+    assert handlers.run_generation(reporting.service, ORG, "2026-10", run.request) == "ready"
+    # then the month's report is ready and stored, and a late duplicate message does nothing
+    body = queued_client.get("/api/v1/reports/2026-10", headers=manager()).get_json()
+    assert (body["status"], body["stored"]) == ("ready", True)
+    assert body["figures"]["callback_completion_rate"] == {"numerator": 5, "denominator": 8, "value": 0.625}
+    assert handlers.run_generation(reporting.service, ORG, "2026-10", run.request) == "skipped"
+
+
+def test_a_newer_post_supersedes_the_pending_one(queued_client, reporting):
+    from services.reporting import handlers
+    from services.reporting.models import ReportRun
+
+    queued_client.post("/api/v1/reports", json={"month": "2026-10"}, headers=manager())
+    with reporting.service.connection():
+        first = ReportRun.get().request
+    queued_client.post("/api/v1/reports", json={"month": "2026-10", "language": "en"}, headers=manager())
+    assert handlers.run_generation(reporting.service, ORG, "2026-10", first) == "skipped"
+    with reporting.service.connection():
+        second = ReportRun.get()
+    assert second.request != first and second.status == "pending"
+    assert handlers.run_generation(reporting.service, ORG, "2026-10", second.request) == "ready"
+    assert queued_client.get("/api/v1/reports/2026-10", headers=manager()).get_json()["language"] == "en"
+
+
 def test_rule_3_month_json_has_each_figure_with_counts_and_the_trend(client):
     client.post("/api/v1/reports", json={"month": "2026-10"}, headers=manager())
     response = client.get("/api/v1/reports/2026-10", headers=manager())
     assert response.status_code == 200
     body = response.get_json()
-    assert body["stored"] is True and body["month"] == "2026-10"
+    assert body["stored"] is True and body["month"] == "2026-10" and body["status"] == "ready"
+    assert body["listing_totals"] == {"suggestions": 1, "churn_reasons": 1, "overdue": 2, "unreachable": 1}
     for name in KEY_FIGURES:
         assert set(body["figures"][name]) == {"numerator", "denominator", "value"}
     assert body["figures"]["callback_completion_rate"] == {"numerator": 5, "denominator": 8, "value": 0.625}

@@ -121,6 +121,28 @@ def test_rule_3_send_mails_the_pdf_to_the_managers_with_its_chinese_name(mesh_fa
     assert inbox.count() == 2
 
 
+def test_post_report_is_made_by_the_worker_pending_then_ready(mesh_factory):
+    # given October's events and a reporting worker
+    mesh = mesh_factory(start=False)
+    write_org_file(mesh.settings, "schedule.yaml", {"enabled": False, "day": 3})
+    feed_october(mesh)
+    mesh.start_worker("reporting")
+    client = mesh.client("reporting")
+    headers = bearer(user_token("manager"))
+    # when a manager asks for October's report
+    started = time.monotonic()
+    response = client.post("/api/v1/reports", json={"month": "2026-10"}, headers=headers)
+    # then the answer comes at once, pending (the PDF is not made in the request)
+    assert response.status_code == 202 and response.get_json()["status"] in ("pending", "ready")
+    assert time.monotonic() - started < 5
+    # and the worker makes it: GET shows it ready with the month's figures
+    body = eventually(lambda: (lambda b: b if b["status"] == "ready" else None)(
+        client.get("/api/v1/reports/2026-10", headers=headers).get_json()), timeout=60, message="report ready")
+    assert body["stored"] is True
+    assert body["figures"]["callback_completion_rate"] == {"numerator": 5, "denominator": 8, "value": 0.625}
+    assert "5/8" in pdf_text(client.get("/api/v1/reports/2026-10.pdf", headers=headers).data)
+
+
 def test_send_is_retried_until_the_mail_server_answers(mesh_factory):
     port = free_port()
     mesh = mesh_factory(start=False, extra_env={"HUIFANG_SMTP_URL": f"smtp://127.0.0.1:{port}"})
