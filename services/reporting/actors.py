@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 SCHEDULE_CHECK_SECONDS = 60
 #: Mail retries: a mail server that is down for a while still gets the report.
 SEND_MAX_RETRIES = 8
-#: A send still queued after this long (seconds) was lost on the way to the broker: queue it again.
+#: A send still queued after this long (seconds) was lost on the way to the broker: queue it again
+#: (a send claimed by a worker that died is queued again once its lease, handlers.SEND_LEASE, expires).
 REQUEUE_SEND_AFTER_SECONDS = 900
 
 #: A report that fails to render is tried a few times (a database blip), then left failed.
@@ -30,6 +31,16 @@ GENERATE_MAX_RETRIES = 3
 REQUEUE_GENERATE_AFTER_SECONDS = 600
 
 broker = setup_worker(SERVICE, load_settings())
+
+
+#: How often (seconds) the worker relays the jobs the web could not hand to the broker
+#: right after its commit (the broker was down): a delay, never a loss.
+RELAY_JOBS_SECONDS = 5
+
+
+def relay_jobs() -> int:
+    """Sends the `report_job` rows committed and not sent yet to the broker."""
+    return handlers.relay_jobs(SERVICE, handlers.broker_sender(broker))
 
 
 @dramatiq.actor(actor_name=handlers.SEND_ACTOR, queue_name=SERVICE.name, broker=broker,
@@ -42,16 +53,25 @@ def send_report(organization: str, month: str, request: str):
 @dramatiq.actor(actor_name=handlers.GENERATE_ACTOR, queue_name=SERVICE.name, broker=broker,
                 max_retries=GENERATE_MAX_RETRIES, min_backoff=5_000, max_backoff=300_000)
 def generate_report(organization: str, month: str, request: str):
-    """Makes and stores the month's report for one POST /api/v1/reports (pending -> ready)."""
+    """Makes and stores the month's report for one POST /api/v1/reports (pending -> ready), and
+    queues the send asked for with it (POST .../send of a month not made yet)."""
     handlers.run_generation(SERVICE, organization, month, request)
+    relay_jobs()
+
+
+@periodic(broker, SERVICE, every_seconds=RELAY_JOBS_SECONDS, name="reporting_relay_jobs")
+def reporting_relay_jobs():
+    """Hands committed jobs to the broker (the web's fast path failed or was not taken)."""
+    relay_jobs()
 
 
 @periodic(broker, SERVICE, every_seconds=SCHEDULE_CHECK_SECONDS, name="reporting_schedule")
 def reporting_schedule():
     """Makes and mails each organisation's monthly report once, on its schedule."""
     for organization, month, request in handlers.run_schedule(SERVICE):
-        log.info("scheduled report %s of %s made; mailing it", month, organization)
-        send_report.send(organization, month, request)
+        log.info("scheduled report %s of %s made; mailing it (send %s)", month, organization, request)
+    relay_jobs()
+    # The safety net: sends and runs whose message was lost (or whose worker died) go again.
     for organization, month, request in handlers.stale_sends(SERVICE, older_than_seconds=REQUEUE_SEND_AFTER_SECONDS):
         log.warning("send %s of report %s of %s was never carried out; queueing it again", request, month,
                     organization)

@@ -4,15 +4,15 @@ from __future__ import annotations
 import logging
 from urllib.parse import quote
 
-from dramatiq import Message
 from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from shared.web import organization_of_request, roles_required
+from shared.privacy import mask_phone
+from shared.web import organization_of_request, principal, roles_required
 
 from . import handlers
-from .domain.kpi import KpiError, ReportData, mask_phone, parse_month
+from .domain.kpi import KpiError, ReportData, parse_month
 from .domain.policy import report_filename
 from .models import RUN_READY, SEND_NONE, Report, ReportRun
 from .schemas import AcceptedReportSchema, GenerateReportSchema, LanguageQuerySchema, ReportSchema, SendReportSchema
@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 #: Who may read and make reports.
 READERS = ("manager", "admin", "supervisor", "integration")
+#: Who may mail the report to addresses of their choosing (`to`; within recipients.yaml).
+ADDRESSERS = ("manager", "admin")
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
                 description="The monthly Customer Satisfaction Measurement Report (顾客满意度测量报告).")
@@ -45,8 +47,9 @@ def _iso(moment) -> str | None:
 
 
 def _masked(listing: list[dict]) -> list[dict]:
-    # Customer data is confidential (RULES 1.4): phones leave the service masked.
-    return [{**row, "phone": mask_phone(row.get("phone"))} for row in listing]
+    # Customer data is confidential (RULES 1.4): the report is a management document, read and
+    # mailed on; its phones leave the service masked whoever reads it.
+    return [{**row, "phone": mask_phone(row.get("phone")) or ""} for row in listing]
 
 
 @blp.route("")
@@ -64,11 +67,7 @@ class Reports(MethodView):
         month = _month(body["month"])
         with SERVICE.connection(), SERVICE.unit_of_work() as uow:
             run = handlers.request_generation(uow, organization, month, body["language"])
-        if current_app.config.get("REPORTING_GENERATE_INLINE"):
-            # Tests and single-process installs: make it here, before answering.
-            handlers.run_generation(SERVICE, organization, month, run.request)
-        else:
-            _enqueue(handlers.GENERATE_ACTOR, (organization, month, run.request))
+        _carry_out(organization, month, run.request)
         with SERVICE.connection():
             run = ReportRun.get(ReportRun.id == run.id)
         row = _stored(organization, month)
@@ -141,31 +140,62 @@ class SendMonthReport(MethodView):
     @blp.response(202, AcceptedReportSchema)
     @roles_required(*READERS)
     def post(self, body, month):
-        """Mail the month's PDF to `to` (default: the organisation's managers); made first if needed."""
+        """Mail the month's PDF to the organisation's managers (reporting/recipients.yaml); made first if needed.
+
+        A manager or admin may name the addresses (`to`): each must be listed in
+        recipients.yaml (`managers`, `others`) or be at one of its `allowed_domains` (422
+        naming `to` otherwise). The report holds customer names and remarks.
+        """
         organization = organization_of_request()
         _month(month)
-        settings = SERVICE.settings
-        to = body.get("to") or handlers.managers_of(settings, organization)
-        if not to:
-            abort(422, message="No recipients: send {\"to\": [...]} or list the managers in "
-                               "reporting/recipients.yaml.", messages={"to": ["no recipients"]})
-        row = _stored(organization, month)
-        if row is None:
-            row, request = handlers.generate_report(SERVICE, organization, month, "zh-CN", send_to=to)
+        recipients = handlers.recipients_of(SERVICE.settings, organization)
+        if body.get("to") is not None:
+            if principal().role not in ADDRESSERS:
+                abort(403, message=f"Only {' or '.join(ADDRESSERS)} may choose whom the report is mailed to; "
+                                   "send {} to mail it to the managers.")
+            refused = recipients.refused(body["to"])
+            if refused:
+                message = (f"Not an allowed recipient of the report: {', '.join(refused)}. List them in "
+                           "reporting/recipients.yaml (others or allowed_domains).")
+                abort(422, message=message, messages={"to": [message]})
+            to = list(body["to"])
         else:
-            with SERVICE.connection(), SERVICE.unit_of_work() as uow:
-                request = handlers.request_send(uow, row, to)
-        _enqueue(handlers.SEND_ACTOR, (organization, month, request))
-        return {"organization": organization, "month": month, "language": row.language, "status": "queued",
-                "generated_at": _iso(row.generated_at)}
+            to = list(recipients.managers)
+        if not to:
+            abort(422, message="No recipients: list the managers in reporting/recipients.yaml.",
+                  messages={"to": ["no recipients"]})
+        with SERVICE.connection(), SERVICE.unit_of_work() as uow:
+            row = Report.get_or_none(Report.organization == organization, Report.month == month)
+            if row is None:
+                # made by the worker, which then queues the send (nothing heavy in the request)
+                run = handlers.request_generation(uow, organization, month, "zh-CN", send_to=to)
+                language, generated_at, generate = run.language, None, run.request
+            else:
+                handlers.request_send(uow, row, to)
+                language, generated_at, generate = row.language, _iso(row.generated_at), None
+        if generate is not None:
+            _carry_out(organization, month, generate)
+        else:
+            _relay()
+        return {"organization": organization, "month": month, "language": language, "status": "queued",
+                "generated_at": generated_at}
 
 
-def _enqueue(actor_name: str, args: tuple) -> None:
-    broker = current_app.extensions["huifang_broker"]
+def _carry_out(organization: str, month: str, run_request: str) -> None:
+    """After the commit of a run: make it here (REPORTING_GENERATE_INLINE: tests, single-process
+    installs), or hand its job to the broker."""
+    if current_app.config.get("REPORTING_GENERATE_INLINE"):
+        handlers.run_generation(SERVICE, organization, month, run_request)
+    _relay()
+
+
+def _relay() -> None:
+    """Hands the jobs just committed to the broker; if it is down they wait in `report_job`
+    for the worker's relay (and the stale sweeps stay the safety net)."""
     try:
-        broker.enqueue(Message(queue_name=SERVICE.name, actor_name=actor_name, args=args, kwargs={}, options={}))
-    except Exception as exc:  # the row says queued or pending; the schedule's sweep picks it up
-        log.warning("could not queue %s for %s: %s", actor_name, args[:2], type(exc).__name__)
+        handlers.relay_jobs(SERVICE, handlers.broker_sender(current_app.extensions["huifang_broker"]), limit=20)
+    except Exception as exc:
+        log.warning("could not relay report jobs now (%s); the worker's relay will", type(exc).__name__)
 
 
 BLUEPRINTS: list = [blp]

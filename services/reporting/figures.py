@@ -13,15 +13,13 @@ from datetime import datetime, timezone
 
 from peewee import JOIN, SQL, Case, NodeList, fn
 
-from .domain.kpi import (ANSWERS, DEADLINES, SATISFIED_ANSWERS, CallbackListing, ComplaintSummary, MonthCounts,
-                         Remark, ReportData, build_report, complaint_summary, month_bounds, previous_months)
+from .domain.kpi import (ANSWERS, DEADLINES, SATISFIED_ANSWERS, TREND_MONTHS, CallbackListing, ComplaintSummary,
+                         MonthCounts, Remark, ReportData, build_report, complaint_summary, month_bounds,
+                         previous_months)
 from shared.db import is_postgres
 
 from .domain.policy import ReportPolicy
 from .models import CANCELLED, OPEN, UNREACHABLE, Callback, Complaint, Customer, ServedDay
-
-#: Months of trend shown before the report's month (RULES 3: "the two months before it").
-TREND_MONTHS = 2
 
 
 def _count_distinct(expression):
@@ -239,7 +237,8 @@ def build_report_data(organization: str, month: str, *, language: str, policy: R
     trend = {m: month_counts(organization, m, policy) for m in previous_months(month, TREND_MONTHS)}
     return build_report(
         organization=organization, month=month, language=language,
-        counts=month_counts(organization, month, policy), trend_counts=trend, targets=policy.targets,
+        counts=month_counts(organization, month, policy), trend_counts=trend, trend_months=TREND_MONTHS,
+        targets=policy.targets,
         complaints=month_complaints(organization, month, now),
         satisfaction_answers=satisfaction_answers(organization, month),
         generated_at=local_now.isoformat(timespec="seconds"),

@@ -9,26 +9,29 @@ ones are used when present.
 
 Commands (`store_report`, `request_generation`, `finish_generation`, `request_send`,
 `record_sent`, `record_send_failure`, `claim_scheduled_month`) run inside the caller's
-unit of work and never commit.
+unit of work and never commit. A command that needs the worker writes a `report_job` row in
+that unit of work; `relay_jobs` sends it to the broker after the commit (never before).
 """
 from __future__ import annotations
 
 import json
 import logging
 import uuid
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
 from shared.calendar import WorkingCalendar, service_hours_between
+from shared.db import is_postgres
 from shared.events import Event, SATISFACTION
 from shared.orgdata import load_org_data
 from shared.service import UnitOfWork
 
 from .domain.kpi import ReportData
-from .domain.policy import ReportPolicy, Schedule, recipients_from_data
-from .models import (CANCELLED, DONE, OPEN, RUN_FAILED, RUN_PENDING, RUN_READY, SEND_FAILED, SEND_QUEUED,
-                     SEND_SENT, SERVED_COMMISSIONED, SERVED_ORDER, SERVED_SHIPPED, UNREACHABLE, Callback, Complaint,
-                     Customer, Delivery, EventLog, Report, ReportRun, ScheduledReport, ServedDay)
+from .domain.policy import Recipients, ReportPolicy, Schedule
+from .models import (CANCELLED, DONE, JOB_GENERATE, JOB_SEND, OPEN, RUN_FAILED, RUN_PENDING, RUN_READY, SEND_FAILED,
+                     SEND_QUEUED, SEND_SENDING, SEND_SENT, SERVED_COMMISSIONED, SERVED_ORDER, SERVED_SHIPPED,
+                     UNREACHABLE, Callback, Complaint, Customer, Delivery, EventLog, Report, ReportJob, ReportRun,
+                     ScheduledReport, ServedDay)
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,14 @@ SERVICE_NAME = "reporting"
 SEND_ACTOR = "reporting_send_report"
 #: The actor that makes a report asked for by POST /api/v1/reports (declared in actors.py).
 GENERATE_ACTOR = "reporting_generate_report"
+#: The actor of each kind of `report_job`.
+JOB_ACTORS = {JOB_SEND: SEND_ACTOR, JOB_GENERATE: GENERATE_ACTOR}
+#: How long a claimed send (`sending`) is held by its worker: longer than any SMTP exchange
+#: (connect and command timeouts included). A claim older than this was lost with its worker
+#: (a crash mid-send): the stale-send sweep queues the send again and a worker may re-claim it.
+SEND_LEASE = timedelta(minutes=15)
+#: Sent `report_job` rows are kept this long to look at, then dropped.
+KEEP_SENT_JOBS = timedelta(days=2)
 
 
 # --------------------------------------------------------------------------- policies
@@ -54,10 +65,15 @@ def schedule_of(settings, organization: str) -> Schedule:
                                             organization=organization))
 
 
+def recipients_of(settings, organization: str) -> Recipients:
+    """Gives who the organisation's report goes to and may go to (data/recipients.yaml)."""
+    return Recipients.from_data(load_org_data(settings, service=SERVICE_NAME, relative="recipients.yaml",
+                                              organization=organization))
+
+
 def managers_of(settings, organization: str) -> list[str]:
     """Gives the addresses the report goes to by default (data/recipients.yaml)."""
-    return recipients_from_data(load_org_data(settings, service=SERVICE_NAME, relative="recipients.yaml",
-                                              organization=organization))
+    return list(recipients_of(settings, organization).managers)
 
 
 @lru_cache(maxsize=1)
@@ -377,12 +393,29 @@ def store_report(uow: UnitOfWork, report: ReportData, pdf: bytes) -> Report:
     return row
 
 
-def request_generation(uow: UnitOfWork, organization: str, month: str, language: str) -> ReportRun:
-    """Gives the month's run, pending under a new request id (an older pending request is superseded)."""
+def add_job(uow: UnitOfWork, kind: str, organization: str, month: str, request: str) -> None:
+    """Writes a command for the worker in the caller's unit of work (`relay_jobs` sends it after commit)."""
+    ReportJob.insert(organization=organization, month=month, kind=kind, request=request,
+                     created_at=_naive_utc(uow.now)).on_conflict_ignore().execute()
+
+
+def request_generation(uow: UnitOfWork, organization: str, month: str, language: str, *,
+                       send_to: list[str] | None = None) -> ReportRun:
+    """Gives the month's run, pending under a new request id (an older pending request is superseded),
+    with its `report_job`.
+
+    `send_to`: mail the report to these addresses once made (POST .../send for a month with no
+    report). A send still waiting in a superseded pending run is carried over to the new one.
+    """
     run = _row(ReportRun, organization=organization, month=month)
+    if send_to is not None:
+        run.send_request, run.send_to = uuid.uuid4().hex, list(send_to)
+    elif run.status != RUN_PENDING:
+        run.send_request, run.send_to = None, None
     run.language, run.request, run.status = language, uuid.uuid4().hex, RUN_PENDING
     run.requested_at, run.finished_at, run.error = _naive_utc(uow.now), None, None
     run.save()
+    add_job(uow, JOB_GENERATE, organization, month, run.request)
     return run
 
 
@@ -395,29 +428,59 @@ def finish_generation(uow: UnitOfWork, organization: str, month: str, request: s
      .execute())
 
 
-def request_send(uow: UnitOfWork, row: Report, to: list[str]) -> str:
-    """Gives the id of a new send request of the report to `to`; the send actor carries it out."""
-    request = uuid.uuid4().hex
+def request_send(uow: UnitOfWork, row: Report, to: list[str], *, request: str | None = None) -> str:
+    """Gives the id of a new send request of the report to `to` (or `request`, given by the run
+    that asked for it), with its `report_job`; the send actor carries it out."""
+    request = request or uuid.uuid4().hex
     row.send_status, row.send_request, row.send_to, row.send_error = SEND_QUEUED, request, list(to), None
-    row.send_requested_at = _naive_utc(uow.now)
-    row.save()
+    row.send_requested_at, row.claimed_at = _naive_utc(uow.now), None
+    # only these columns: the row may be older than a worker's write of the previous send
+    row.save(only=[Report.send_status, Report.send_request, Report.send_to, Report.send_error,
+                   Report.send_requested_at, Report.claimed_at])
+    add_job(uow, JOB_SEND, row.organization, row.month, request)
     return request
 
 
+def _claimable(now: datetime):
+    """A send nobody holds: queued, failed (a retry), or `sending` whose lease expired."""
+    return (Report.send_status.in_([SEND_QUEUED, SEND_FAILED])
+            | ((Report.send_status == SEND_SENDING) & (Report.claimed_at < _naive_utc(now) - SEND_LEASE)))
+
+
+def claim_send(uow: UnitOfWork, row: Report, request: str) -> bool:
+    """Gives True to exactly one caller per attempt at `request`: a compare-and-set from a
+    claimable state to `sending`, to be committed before the mail server is spoken to."""
+    claimed_at = _naive_utc(uow.now)
+    updated = (Report.update(send_status=SEND_SENDING, claimed_at=claimed_at)
+               .where((Report.id == row.id) & (Report.send_request == request) & _claimable(uow.now))
+               .execute())
+    if updated == 1:
+        row.send_status, row.claimed_at = SEND_SENDING, claimed_at
+    return updated == 1
+
+
+def _held(row: Report, request: str):
+    return (Report.id == row.id) & (Report.send_request == request) & (Report.send_status == SEND_SENDING)
+
+
 def record_sent(uow: UnitOfWork, row: Report, request: str, where: str) -> None:
-    """Marks the request sent and emits `report.sent`."""
-    row.send_status, row.sent_request, row.send_error = SEND_SENT, request, None
-    row.sent_at = _naive_utc(uow.now)
-    row.send_attempts = (row.send_attempts or 0) + 1
-    row.save()
+    """Marks the claimed request sent and emits `report.sent` (the mail went out, so the event
+    goes out even if a newer request replaced this one meanwhile: that one stays queued)."""
+    sent_at = _naive_utc(uow.now)
+    updated = (Report.update(send_status=SEND_SENT, sent_request=request, send_error=None, sent_at=sent_at,
+                             claimed_at=None, send_attempts=Report.send_attempts + 1)
+               .where(_held(row, request)).execute())
+    if not updated:
+        Report.update(sent_request=request, sent_at=sent_at).where(Report.id == row.id).execute()
     uow.emit("report.sent", {"month": row.month, "language": row.language, "to": row.send_to,
                              "message": where, "sent_at": uow.now.isoformat()}, organization=row.organization)
 
 
-def record_send_failure(uow: UnitOfWork, row: Report, error: str) -> None:
-    row.send_status, row.send_error = SEND_FAILED, error[:1000]
-    row.send_attempts = (row.send_attempts or 0) + 1
-    row.save()
+def record_send_failure(uow: UnitOfWork, row: Report, error: str, *, request: str | None = None) -> None:
+    """Marks the request failed (claimable again by the actor's retry)."""
+    where = _held(row, request) if request else (Report.id == row.id)
+    (Report.update(send_status=SEND_FAILED, send_error=error[:1000], claimed_at=None,
+                   send_attempts=Report.send_attempts + 1).where(where).execute())
 
 
 def claim_scheduled_month(uow: UnitOfWork, organization: str, month: str) -> bool:
@@ -451,11 +514,13 @@ def render_pdf(service, report: ReportData, language: str) -> bytes:
 
 
 def generate_report(service, organization: str, month: str, language: str, *, send_to: list[str] | None = None,
-                    only_once: bool = False, run_request: str | None = None) -> tuple[Report | None, str | None]:
+                    send_request: str | None = None, only_once: bool = False,
+                    run_request: str | None = None) -> tuple[Report | None, str | None]:
     """Gives (report row, send request id or None) after making and storing the month's report.
 
     Parameters:
-      send_to: also queue a send to these addresses in the same transaction.
+      send_to: also queue a send to these addresses in the same transaction (its `report_job`).
+      send_request: the id of that send, when asked for earlier (POST .../send with no report).
       only_once: the schedule's run: store nothing unless this call claims (organisation, month).
       run_request: the POST's run this call carries out: marked ready in the same transaction.
     """
@@ -465,7 +530,7 @@ def generate_report(service, organization: str, month: str, language: str, *, se
         if only_once and not claim_scheduled_month(uow, organization, month):
             return None, None
         row = store_report(uow, report, pdf)
-        request = request_send(uow, row, send_to) if send_to is not None else None
+        request = request_send(uow, row, send_to, request=send_request) if send_to is not None else None
         if run_request is not None:
             finish_generation(uow, organization, month, run_request)
     log.info("report %s %s of %s generated (%d bytes)", month, language, organization, len(pdf))
@@ -484,7 +549,8 @@ def run_generation(service, organization: str, month: str, request: str) -> str:
         log.info("report run %s of %s %s: nothing to do", request, month, organization)
         return "skipped"
     try:
-        generate_report(service, organization, month, run.language, run_request=request)
+        generate_report(service, organization, month, run.language, run_request=request,
+                        send_to=run.send_to if run.send_request else None, send_request=run.send_request)
     except Exception as exc:
         with service.connection(), service.unit_of_work() as uow:
             finish_generation(uow, organization, month, request, error=f"{type(exc).__name__}: {exc}")
@@ -495,8 +561,6 @@ def run_generation(service, organization: str, month: str, request: str) -> str:
 def stale_generations(service, *, older_than_seconds: float) -> list[tuple[str, str, str]]:
     """Gives (organisation, month, request) of runs pending long after they were asked for
     (the broker was down when POSTed, or the worker died): the schedule queues them again."""
-    from datetime import timedelta
-
     before = _naive_utc(service.clock()) - timedelta(seconds=older_than_seconds)
     with service.connection():
         return list(ReportRun.select(ReportRun.organization, ReportRun.month, ReportRun.request)
@@ -507,8 +571,18 @@ class SendFailed(Exception):
     """The mail server refused or could not be reached; the send actor retries."""
 
 
+def report_message_id(request: str, sender: str) -> str:
+    """Gives the Message-ID of the mail of one send request: the same for every attempt at it,
+    so a mail sent again after a crash (sent, but not recorded) is recognisable as the same."""
+    domain = sender.rpartition("@")[2].strip(" >") or "huifang.invalid"
+    return f"<report-{request}@{domain}>"
+
+
 def send_report(service, organization: str, month: str, request: str) -> str:
     """Gives "sent", "skipped" or "failed" after mailing the month's PDF for one send request.
+
+    The send is claimed (`sending`, committed) before the mail server is spoken to: of two
+    messages for the same request (a retry, the stale-send sweep), one sends, the other skips.
 
     Raises:
       SendFailed: the mail could not be sent this time (the actor retries it).
@@ -524,26 +598,70 @@ def send_report(service, organization: str, month: str, request: str) -> str:
         if row is None or row.send_request != request or row.sent_request == request:
             log.info("send %s of report %s %s: nothing to do", request, month, organization)
             return "skipped"
+        with service.unit_of_work() as uow:
+            claimed = claim_send(uow, row, request)
+        if not claimed:
+            log.info("send %s of report %s %s is held by another worker or done; skipped", request, month,
+                     organization)
+            return "skipped"
         if not row.send_to:
             with service.unit_of_work() as uow:
                 record_send_failure(uow, row, "no recipients: list the managers in reporting/recipients.yaml "
-                                              "or post {\"to\": [...]}")
+                                              "or post {\"to\": [...]}", request=request)
             return "failed"
         title = LABELS.get(row.language, LABELS["zh-CN"])["title"]
         message = build_message(
             sender=settings.mail_from, to=row.send_to, subject=f"{title} {month}",
             body_text=f"{title} {month}: {organization}\n",
             attachments=[(report_filename(month, row.language), bytes(row.pdf), "application/pdf")])
+        del message["Message-ID"]
+        message["Message-ID"] = report_message_id(request, settings.mail_from)
         try:
             where = send_message(message, smtp_url=settings.smtp_url, outbox_dir=settings.var_dir / "outbox")
         except MailError as exc:
             with service.unit_of_work() as uow:
-                record_send_failure(uow, row, str(exc))
+                record_send_failure(uow, row, str(exc), request=request)
             raise SendFailed(str(exc)) from None
         with service.unit_of_work() as uow:
             record_sent(uow, row, request, where)
     log.info("report %s of %s sent to %s (%s)", month, organization, row.send_to, where)
     return "sent"
+
+
+def relay_jobs(service, send, *, limit: int = 200) -> int:
+    """Gives how many `report_job` rows went to the broker in this pass, after the commit that
+    wrote them. `send(actor_name, (organization, month, request))` enqueues one; a broker outage
+    stops the pass and keeps the rest for the next (the periodic job's). A job sent twice (two
+    relays, a crash before the mark) is harmless: the actors skip what is done or held."""
+    sent: list[int] = []
+    with service.connection(), service.database.atomic():
+        now = _naive_utc(service.clock())
+        query = ReportJob.select().where(ReportJob.sent_at.is_null()).order_by(ReportJob.id).limit(limit)
+        if is_postgres(ReportJob._meta.database):
+            query = query.for_update("FOR UPDATE SKIP LOCKED")
+        for job in list(query):
+            try:
+                send(JOB_ACTORS[job.kind], (job.organization, job.month, job.request))
+            except Exception as exc:  # the broker is down: keep the rest for later
+                log.warning("report job relay stopped at %s %s: broker unavailable (%s)", job.kind, job.request,
+                            type(exc).__name__)
+                break
+            sent.append(job.id)
+        if sent:
+            ReportJob.update(sent_at=now).where(ReportJob.id.in_(sent)).execute()
+        ReportJob.delete().where(ReportJob.sent_at < now - KEEP_SENT_JOBS).execute()
+    return len(sent)
+
+
+def broker_sender(broker):
+    """Gives the `send` of `relay_jobs` that enqueues on `broker` (the web's or the worker's)."""
+    from dramatiq import Message
+
+    def send(actor_name: str, args: tuple) -> None:
+        broker.enqueue(Message(queue_name=SERVICE_NAME, actor_name=actor_name, args=tuple(args), kwargs={},
+                               options={}))
+
+    return send
 
 
 def organizations(service) -> list[str]:
@@ -576,12 +694,15 @@ def run_schedule(service) -> list[tuple[str, str, str]]:
 
 
 def stale_sends(service, *, older_than_seconds: float) -> list[tuple[str, str, str]]:
-    """Gives (organisation, month, request) of sends queued long ago and never carried out
-    (the broker was down when they were asked for): the schedule queues them again."""
-    from datetime import timedelta
-
-    before = _naive_utc(service.clock()) - timedelta(seconds=older_than_seconds)
+    """Gives (organisation, month, request) of sends never carried out: still `queued` long
+    after they were asked for (the job was lost on the way), or `sending` whose claim's lease
+    expired (the worker died mid-send): the schedule queues them again. A send held by a live
+    worker, or failed (the actor retries it), is left alone."""
+    now = service.clock()
+    before = _naive_utc(now) - timedelta(seconds=older_than_seconds)
     with service.connection():
         rows = (Report.select(Report.organization, Report.month, Report.send_request)
-                .where((Report.send_status == SEND_QUEUED) & (Report.send_requested_at < before)).tuples())
+                .where(((Report.send_status == SEND_QUEUED) & (Report.send_requested_at < before))
+                       | ((Report.send_status == SEND_SENDING) & (Report.claimed_at < _naive_utc(now) - SEND_LEASE)))
+                .tuples())
         return list(rows)

@@ -28,8 +28,12 @@ SERVED_ORDER, SERVED_SHIPPED, SERVED_COMMISSIONED = "order", "shipped", "commiss
 #: States of a report run asked for by POST /api/v1/reports (made by the worker).
 RUN_PENDING, RUN_READY, RUN_FAILED = "pending", "ready", "failed"
 
-#: Sending states of a report.
-SEND_NONE, SEND_QUEUED, SEND_SENT, SEND_FAILED = "not_sent", "queued", "sent", "failed"
+#: Sending states of a report. `sending`: a worker claimed the send (`claimed_at`) and is
+#: talking to the mail server; nobody else sends it until the claim's lease expires.
+SEND_NONE, SEND_QUEUED, SEND_SENDING, SEND_SENT, SEND_FAILED = "not_sent", "queued", "sending", "sent", "failed"
+
+#: Kinds of job a command row asks the worker for (see ReportJob).
+JOB_SEND, JOB_GENERATE = "send", "generate"
 
 _ORG = ORG
 _ID = ID
@@ -186,6 +190,8 @@ class Report(BaseModel):
     send_error = peewee.TextField(null=True)
     sent_at = peewee.DateTimeField(null=True)
     sent_request = peewee.CharField(max_length=64, null=True)
+    #: When a worker claimed `send_request` (status `sending`): its lease starts here.
+    claimed_at = peewee.DateTimeField(null=True)
 
     class Meta:
         table_name = "report"
@@ -217,15 +223,37 @@ class ReportRun(BaseModel):
     requested_at = peewee.DateTimeField()
     finished_at = peewee.DateTimeField(null=True)
     error = peewee.TextField(null=True)
+    #: POST .../send for a month with no report: mail the report, once made, to `send_to`
+    #: under this send request id (the worker makes it, then queues the send).
+    send_request = peewee.CharField(max_length=64, null=True)
+    send_to = JSONField(null=True)
 
     class Meta:
         table_name = "report_run"
         indexes = ((("organization", "month"), True),)
 
 
+class ReportJob(BaseModel):
+    """A command for the worker (make a report, mail a report), written in the transaction
+    that asked for it and sent to the broker after commit by `handlers.relay_jobs` (the web
+    right after its commit, the worker's periodic job otherwise): a broker outage delays the
+    job, it never loses it, and a job never announces a request that was rolled back."""
+
+    organization = peewee.CharField(**_ORG)
+    month = peewee.CharField(max_length=7)
+    kind = peewee.CharField(max_length=16)
+    request = peewee.CharField(max_length=64)
+    created_at = peewee.DateTimeField()
+    sent_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "report_job"
+        indexes = ((("kind", "request"), True), (("sent_at", "id"), False))
+
+
 #: The tables a rebuild empties and refills from the event log.
 READ_MODEL = [Customer, Callback, Delivery, ServedDay, Complaint]
-MODELS: list = [EventLog, *READ_MODEL, Report, ScheduledReport, ReportRun]
+MODELS: list = [EventLog, *READ_MODEL, Report, ScheduledReport, ReportRun, ReportJob]
 
 
 def _add_report_run(migrator, database, run_migrations) -> None:
@@ -233,4 +261,19 @@ def _add_report_run(migrator, database, run_migrations) -> None:
     database.create_tables([ReportRun], safe=True)
 
 
-MIGRATIONS: dict = {2: _add_report_run}
+def _add_send_claim(migrator, database, migrate) -> None:
+    # 1.2.0: the send claim (`report.claimed_at`), a send asked for before the report exists
+    # (`report_run.send_request`, `send_to`); `report_job` is a new table (ensure_schema).
+    wanted = {Report: {"claimed_at": peewee.DateTimeField(null=True)},
+              ReportRun: {"send_request": peewee.CharField(max_length=64, null=True),
+                          "send_to": JSONField(null=True)}}
+    steps = []
+    for model, fields in wanted.items():
+        table = model._meta.table_name
+        columns = {c.name for c in database.get_columns(table)}
+        steps += [migrator.add_column(table, name, field) for name, field in fields.items() if name not in columns]
+    if steps:
+        migrate(*steps)
+
+
+MIGRATIONS: dict = {2: _add_report_run, 3: _add_send_claim}

@@ -27,8 +27,8 @@ from services.reporting.domain.kpi import (
     LISTINGS,
     Figure,
     ReportData,
-    mask_phone,
 )
+from shared.privacy import mask_phone
 
 logger = logging.getLogger(__name__)
 
@@ -409,7 +409,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["percent"] = percent
-    env.filters["mask_phone"] = mask_phone
+    env.filters["mask_phone"] = lambda phone: mask_phone(phone) or ""
     return env
 
 

@@ -12,7 +12,7 @@ The shape of :class:`ReportData` (``ReportData.to_dict()`` gives the JSON form):
     language: str                         "zh-CN" or "en"
     generated_at: str | None              ISO 8601, shown on the cover
     figures: {name: Figure}               names in FIGURE_NAMES
-    trend: {"2026-08": {name: Figure}, "2026-09": {name: Figure}}   oldest first
+    trend: {"2026-08": {name: Figure}, "2026-09": {name: Figure}}   TREND_MONTHS, oldest first
     targets: {name: float | None}         0..1, None when the policy sets none
     satisfaction_answers: {"product"|"service": {answer: count}}    optional
     complaints: ComplaintSummary
@@ -37,6 +37,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable, Mapping
+
+# Masking is the mesh's one rule (shared/privacy.py, RULES 1.4); re-exported for callers here.
+from shared.privacy import mask_phone  # noqa: F401
+
+#: Months of trend shown before the report's month (RULES 3: "the two months before it").
+#: The one place this number lives: figures.py aggregates, and build_report keeps, these months.
+TREND_MONTHS = 2
 
 #: Decimal places kept in :attr:`Figure.value` (a ratio between 0 and 1).
 VALUE_DIGITS = 4
@@ -382,7 +389,7 @@ class CallbackListing:
 
     @property
     def masked_phone(self) -> str:
-        return mask_phone(self.phone)
+        return mask_phone(self.phone) or ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -406,19 +413,6 @@ def _date_or_none(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(value)
-
-
-def mask_phone(phone: str | None) -> str:
-    """Give the phone with its middle hidden: ``13812345678`` -> ``138****5678``.
-
-    Short numbers keep only their last two characters; None gives "".
-    """
-    text = (phone or "").strip()
-    if not text:
-        return ""
-    if len(text) >= 8:
-        return text[:3] + "*" * (len(text) - 7) + text[-4:]
-    return "*" * max(len(text) - 2, 0) + text[-2:]
 
 
 # --------------------------------------------------------------------------- report
@@ -508,12 +502,13 @@ def build_report(
     unreachable: Iterable[CallbackListing] = (),
     generated_at: str | None = None,
     listing_totals: Mapping[str, int] | None = None,
+    trend_months: int = TREND_MONTHS,
 ) -> ReportData:
-    """Give the report of ``month`` from the counts of it and of the two months before.
+    """Give the report of ``month`` from the counts of it and of the months before.
 
     Parameters:
-        trend_counts: counts keyed by month; only the two months before ``month`` are
-            kept, and a month missing from it shows as empty figures.
+        trend_counts: counts keyed by month; only the ``trend_months`` months before
+            ``month`` are kept, and a month missing from it shows as empty figures.
         targets: per figure name, the policy's target (0..1) or None. Key customers
             have 100% and ordinary customers the policy's sampled share: the caller
             reads both from the policy, this module holds no rule numbers.
@@ -524,12 +519,14 @@ def build_report(
         KpiError: a month is malformed, a target is outside 0..1 or names no figure.
     """
     parse_month(month)
+    if trend_months < 0:
+        raise KpiError("trend_months", f"cannot be negative ({trend_months})")
     for name, target in targets.items():
         if name not in FIGURE_NAMES:
             raise KpiError("targets", f"{name!r} is not a figure; use one of {FIGURE_NAMES}")
         if target is not None and not 0 <= target <= 1:
             raise KpiError("targets", f"{name} target {target} is not between 0 and 1")
-    trend = {m: build_figures(trend_counts.get(m, MonthCounts())) for m in previous_months(month, 2)}
+    trend = {m: build_figures(trend_counts.get(m, MonthCounts())) for m in previous_months(month, trend_months)}
     lists = {"suggestions": list(suggestions), "churn_reasons": list(churn_reasons), "overdue": list(overdue),
              "unreachable": list(unreachable)}
     totals = dict(listing_totals or {})

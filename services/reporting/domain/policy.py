@@ -61,6 +61,10 @@ class _RecipientsSchema(Schema):
         unknown = EXCLUDE
 
     managers = fields.List(fields.Email(), load_default=list)
+    others = fields.List(fields.Email(), load_default=list)
+    allowed_domains = fields.List(fields.String(validate=validate.Regexp(
+        r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$",
+        error="must be a mail domain such as acme.example")), load_default=list)
 
 
 @dataclass(frozen=True)
@@ -113,9 +117,41 @@ class ReportPolicy:
                    listing_limit=loaded["listing_limit"], pdf_listing_limit=loaded["pdf_listing_limit"])
 
 
+@dataclass(frozen=True)
+class Recipients:
+    """Who the organisation's report may be mailed to (data/recipients.yaml).
+
+    `managers` get it by default; `others` and any address at one of `allowed_domains` may be
+    named in a send's `to`. The report holds customer names and remarks: nobody else gets it.
+    """
+
+    managers: tuple[str, ...] = ()
+    others: tuple[str, ...] = ()
+    allowed_domains: tuple[str, ...] = ()
+
+    @classmethod
+    def from_data(cls, data) -> "Recipients":
+        loaded = _load(_RecipientsSchema(), data, "recipients")
+        return cls(managers=tuple(loaded["managers"]), others=tuple(loaded["others"]),
+                   allowed_domains=tuple(d.lower() for d in loaded["allowed_domains"]))
+
+    def allows(self, address: str) -> bool:
+        """Gives whether the report may go to `address` (compared without regard to case)."""
+        address = address.strip().lower()
+        local, at, domain = address.rpartition("@")
+        if not at or not local or not domain:
+            return False
+        listed = {a.strip().lower() for a in (*self.managers, *self.others)}
+        return address in listed or domain in self.allowed_domains
+
+    def refused(self, addresses) -> list[str]:
+        """Gives the addresses of `addresses` the report may not go to, in their order."""
+        return [a for a in addresses if not self.allows(a)]
+
+
 def recipients_from_data(data) -> list[str]:
     """Gives the managers' addresses of a recipients file."""
-    return list(_load(_RecipientsSchema(), data, "recipients")["managers"])
+    return list(Recipients.from_data(data).managers)
 
 
 def report_filename(month: str, language: str) -> str:

@@ -53,3 +53,19 @@ def test_recipients_and_attachment_name():
     with pytest.raises(PolicyError):
         recipients_from_data({"managers": ["not an address"]})
     assert report_filename("2026-10", "zh-CN") == "顾客满意度测量报告-2026-10.pdf"
+
+
+def test_report_may_go_only_to_listed_addresses_or_allowed_domains():
+    from services.reporting.domain.policy import Recipients
+
+    recipients = Recipients.from_data({"managers": ["boss@acme.example"], "others": ["Auditor@Audit.example"],
+                                       "allowed_domains": ["acme.example"]})
+    assert recipients.allows("boss@acme.example") and recipients.allows("auditor@audit.example")
+    assert recipients.allows("Zhang@ACME.example")
+    assert recipients.refused(["x@evil.example", "boss@acme.example", "y@acme.example.evil.example",
+                               "other@audit.example"]) == ["x@evil.example", "y@acme.example.evil.example",
+                                                           "other@audit.example"]
+    # the packaged file allows nobody beyond the (empty) managers
+    assert Recipients.from_data(packaged("recipients.yaml")).refused(["boss@acme.example"]) == ["boss@acme.example"]
+    with pytest.raises(PolicyError, match="allowed_domains"):
+        Recipients.from_data({"allowed_domains": ["@acme.example"]})

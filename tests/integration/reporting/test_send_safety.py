@@ -1,0 +1,284 @@
+"""Mailing the report safely: only to allowed recipients, once per send request, and asked for
+through the service's own job table (written with the request, sent to the broker after commit)."""
+from __future__ import annotations
+
+import email
+import email.policy
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from services.reporting import handlers
+from services.reporting.models import Report, ReportJob, ReportRun
+from tests.conftest import API_TOKEN, bearer, user_token
+
+from . import fixtures
+from .conftest import ORG
+
+SEND = "/api/v1/reports/2026-10/send"
+
+
+def write_recipients(settings, content, org=ORG):
+    path = Path(settings.data_dir) / org / "reporting" / "recipients.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(content), encoding="utf-8")
+
+
+@pytest.fixture
+def app_client(reporting):
+    """The web app with an unreachable broker: jobs stay in `report_job` for the test to carry out."""
+    from services.reporting.app import create_app
+
+    fixtures.october(reporting)
+    write_recipients(reporting.settings, {"managers": ["boss@acme.example"], "others": ["auditor@audit.example"],
+                                          "allowed_domains": ["acme.example"]})
+    app = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings})
+    return app.test_client()
+
+
+def role(name, org=ORG):
+    return bearer(user_token(name, org))
+
+
+def jobs(reporting, *, unsent_only=True):
+    with reporting.service.connection():
+        query = ReportJob.select().order_by(ReportJob.id)
+        if unsent_only:
+            query = query.where(ReportJob.sent_at.is_null())
+        return [(j.kind, j.organization, j.month, j.request) for j in query]
+
+
+def carry_out_jobs(reporting) -> list[str]:
+    """Does what the worker does with the relayed jobs; gives the actors' answers."""
+    sent = []
+    handlers.relay_jobs(reporting.service, lambda actor, args: sent.append((actor, args)))
+    results = []
+    for actor, args in sent:
+        if actor == handlers.GENERATE_ACTOR:
+            results.append(handlers.run_generation(reporting.service, *args))
+            results += carry_out_jobs(reporting)  # the actor relays the send it queued
+        else:
+            results.append(handlers.send_report(reporting.service, *args))
+    return results
+
+
+def mails(reporting) -> list[email.message.EmailMessage]:
+    folder = Path(reporting.settings.var_dir) / "outbox"
+    return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+            for p in sorted(folder.glob("*.eml"))] if folder.exists() else []
+
+
+def make_report(reporting):
+    handlers.generate_report(reporting.service, ORG, "2026-10", "zh-CN")
+
+
+def report_row(reporting):
+    with reporting.service.connection():
+        return Report.get(Report.organization == ORG, Report.month == "2026-10")
+
+
+# ------------------------------------------------------------ finding 1: who it may go to
+
+
+@pytest.mark.parametrize("token", [user_token("supervisor"), API_TOKEN])
+def test_only_managers_and_admins_may_choose_the_recipients(app_client, reporting, token):
+    query = f"?organization={ORG}" if token == API_TOKEN else ""
+    response = app_client.post(SEND + query, json={"to": ["boss@acme.example"]}, headers=bearer(token))
+    assert response.status_code == 403
+    assert jobs(reporting) == []
+    # without `to` they may still have it mailed to the managers
+    response = app_client.post(SEND + query, json={}, headers=bearer(token))
+    assert response.status_code == 202
+    with reporting.service.connection():
+        assert ReportRun.get().send_to == ["boss@acme.example"]
+
+
+def test_report_is_not_mailed_outside_the_recipients_file_422_naming_to(app_client, reporting):
+    make_report(reporting)
+    for outsider in (["thief@evil.example"], ["boss@acme.example", "x@acme.example.evil.example"]):
+        response = app_client.post(SEND, json={"to": outsider}, headers=role("manager"))
+        assert response.status_code == 422, outsider
+        body = response.get_json()
+        assert outsider[-1] in " ".join(body["errors"]["to"])
+    assert report_row(reporting).send_status == "not_sent" and jobs(reporting) == []
+
+
+@pytest.mark.parametrize("to", [["auditor@audit.example"], ["Zhang@ACME.example", "boss@acme.example"]])
+def test_manager_may_mail_to_listed_addresses_and_allowed_domains(app_client, reporting, to):
+    make_report(reporting)
+    assert app_client.post(SEND, json={"to": to}, headers=role("admin")).status_code == 202
+    assert carry_out_jobs(reporting) == ["sent"]
+    (message,) = mails(reporting)
+    assert sorted(a.strip() for a in message["To"].split(",")) == sorted(to)
+
+
+# ------------------------------------------------------------ finding 3: jobs after commit
+
+
+def test_send_writes_its_job_with_the_request_and_survives_a_broker_outage(app_client, reporting):
+    make_report(reporting)
+    # when the send is asked for while the broker is down
+    assert app_client.post(SEND, json={}, headers=role("manager")).status_code == 202
+    row = report_row(reporting)
+    # then the request and its job are committed together, the job waiting to be relayed
+    assert row.send_status == "queued"
+    assert jobs(reporting) == [("send", ORG, "2026-10", row.send_request)]
+
+    # when the broker is back, the relay hands it over once
+    def broken(actor, args):
+        raise ConnectionError("broker down")
+
+    assert handlers.relay_jobs(reporting.service, broken) == 0 and len(jobs(reporting)) == 1
+    assert carry_out_jobs(reporting) == ["sent"]
+    assert jobs(reporting) == [] and carry_out_jobs(reporting) == []
+    assert report_row(reporting).send_status == "sent" and len(mails(reporting)) == 1
+
+
+def test_send_of_a_month_not_made_yet_is_made_by_the_worker_not_the_request(app_client, reporting):
+    # when a send is asked for a month that has no report yet
+    response = app_client.post(SEND, json={"to": ["auditor@audit.example"]}, headers=role("manager"))
+    assert response.status_code == 202 and response.get_json()["status"] == "queued"
+    # then the request made nothing: a pending run carries the send, its job waits for the worker
+    with reporting.service.connection():
+        assert Report.select().count() == 0
+        run = ReportRun.get()
+    assert (run.status, run.send_to) == ("pending", ["auditor@audit.example"])
+    assert jobs(reporting) == [("generate", ORG, "2026-10", run.request)]
+    # when the worker makes it, it queues the send, which mails it once
+    assert carry_out_jobs(reporting) == ["ready", "sent"]
+    row = report_row(reporting)
+    assert (row.send_status, row.send_to, row.sent_request) == ("sent", ["auditor@audit.example"], run.send_request)
+    assert len(mails(reporting)) == 1
+
+
+def test_a_report_post_keeps_the_send_waiting_in_the_pending_run(app_client, reporting):
+    app_client.post(SEND, json={}, headers=role("manager"))
+    app_client.post("/api/v1/reports", json={"month": "2026-10", "language": "en"}, headers=role("manager"))
+    assert carry_out_jobs(reporting).count("sent") == 1
+    assert report_row(reporting).language == "en" and len(mails(reporting)) == 1
+
+
+# ------------------------------------------------------------ finding 2: once per request
+
+
+def queued_send(reporting, to=("boss@acme.example",)) -> str:
+    make_report(reporting)
+    with reporting.service.connection(), reporting.service.unit_of_work() as uow:
+        return handlers.request_send(uow, report_row(reporting), list(to))
+
+
+def test_a_send_held_by_another_worker_is_not_sent_again(reporting):
+    fixtures.october(reporting)
+    request = queued_send(reporting)
+    # given another worker has claimed the send and is talking to the mail server
+    with reporting.service.connection(), reporting.service.unit_of_work() as uow:
+        assert handlers.claim_send(uow, report_row(reporting), request)
+    # then a second message for it (a retry, the sweep) sends nothing
+    assert handlers.send_report(reporting.service, ORG, "2026-10", request) == "skipped"
+    assert mails(reporting) == []
+    # and the sweep leaves it alone while the lease runs, even past the "queued" limit
+    reporting.at(2026, 11, 3, 8, 14)
+    assert handlers.stale_sends(reporting.service, older_than_seconds=60) == []
+
+
+def test_the_sweep_requeues_a_send_whose_worker_died_and_it_goes_once(reporting):
+    fixtures.october(reporting)
+    request = queued_send(reporting)
+    with reporting.service.connection(), reporting.service.unit_of_work() as uow:
+        handlers.claim_send(uow, report_row(reporting), request)
+    # when the claim's lease has expired (its worker died mid-send)
+    later = reporting.service.clock() + handlers.SEND_LEASE + timedelta(seconds=1)
+    reporting.service.clock = lambda: later
+    # then the sweep queues it again, and one of two messages for it sends it
+    assert handlers.stale_sends(reporting.service, older_than_seconds=900) == [(ORG, "2026-10", request)]
+    assert handlers.send_report(reporting.service, ORG, "2026-10", request) == "sent"
+    assert handlers.send_report(reporting.service, ORG, "2026-10", request) == "skipped"
+    assert handlers.stale_sends(reporting.service, older_than_seconds=900) == []
+    assert len(mails(reporting)) == 1
+
+
+def test_the_sweep_requeues_only_long_queued_sends(reporting):
+    fixtures.october(reporting)
+    request = queued_send(reporting)
+    reporting.at(2026, 11, 3, 8, 10)
+    assert handlers.stale_sends(reporting.service, older_than_seconds=900) == []
+    reporting.at(2026, 11, 3, 8, 16)
+    assert handlers.stale_sends(reporting.service, older_than_seconds=900) == [(ORG, "2026-10", request)]
+
+
+def test_two_workers_sending_the_same_request_at_once_mail_it_once(reporting):
+    fixtures.october(reporting)
+    request = queued_send(reporting)
+    results, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(handlers.send_report(reporting.service, ORG, "2026-10", request))
+        except Exception as exc:  # pragma: no cover - shown by the assertion below
+            errors.append(exc)
+        finally:
+            if not reporting.service.database.is_closed():
+                reporting.service.database.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == [] and sorted(results) == ["sent", "skipped"]
+    assert len(mails(reporting)) == 1
+    with reporting.service.connection():
+        outbox = reporting.service.Outbox
+        assert outbox.select().where(outbox.type == "report.sent").count() == 1
+
+
+def test_message_id_is_derived_from_the_send_request(reporting):
+    fixtures.october(reporting)
+    request = queued_send(reporting)
+    # given a first attempt that failed after the claim (the actor retries from `failed`)
+    with reporting.service.connection(), reporting.service.unit_of_work() as uow:
+        row = report_row(reporting)
+        assert handlers.claim_send(uow, row, request)
+        handlers.record_send_failure(uow, row, "server hung up", request=request)
+    assert handlers.send_report(reporting.service, ORG, "2026-10", request) == "sent"
+    (message,) = mails(reporting)
+    expected = handlers.report_message_id(request, reporting.settings.mail_from)
+    assert message["Message-ID"] == expected and request in expected
+    # a newer request gets its own Message-ID
+    newer = queued_send(reporting)
+    assert handlers.send_report(reporting.service, ORG, "2026-10", newer) == "sent"
+    assert [m["Message-ID"] for m in mails(reporting)].count(expected) == 1
+    assert report_row(reporting).send_attempts == 3  # the failure, then each success
+
+
+def test_migration_3_adds_the_claim_to_a_1_1_database(reporting):
+    from shared.db import SchemaVersion, ensure_schema
+
+    db = reporting.service.database
+    with reporting.service.connection():
+        columns = {c.name for c in db.get_columns("report")}
+        run_columns = {c.name for c in db.get_columns("report_run")}
+        assert "claimed_at" in columns and {"send_request", "send_to"} <= run_columns
+        assert db.table_exists("report_job")
+        # given a database at 1.1.0's shape (no claim, no job table, migration 3 not applied)
+        with db.bind_ctx([SchemaVersion]):
+            SchemaVersion.delete().where(SchemaVersion.version == 3).execute()
+        db.execute_sql("DROP TABLE report_job")
+        from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+
+        from shared.db import is_postgres
+
+        migrator = PostgresqlMigrator(db) if is_postgres(db) else SqliteMigrator(db)
+        migrate(migrator.drop_column("report", "claimed_at"), migrator.drop_column("report_run", "send_request"),
+                migrator.drop_column("report_run", "send_to"))
+        # when the 1.2.0 service starts on it
+        assert ensure_schema(db, reporting.service.all_models, migrations=reporting.service.migrations) == 3
+        # then the columns and the table are there
+        assert "claimed_at" in {c.name for c in db.get_columns("report")}
+        assert {"send_request", "send_to"} <= {c.name for c in db.get_columns("report_run")}
+        assert db.table_exists("report_job")
