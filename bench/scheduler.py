@@ -22,7 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PrivateRedis, enqueue_raw, raw_messages, start_worker, stop_worker, wait_until  # noqa: E402
+from bench.common import (  # noqa: E402
+    PrivateRedis, enqueue_raw, peak_rss_kb, raw_messages, start_worker, stop_worker, wait_until,
+)
 from shared.settings import load_settings  # noqa: E402
 
 ORG = "bench"
@@ -67,7 +69,7 @@ def run_floor(redis_, env, envelopes, threads, folder) -> float:
         stop_worker(worker)
 
 
-def run_events(redis_, env, envelopes, threads, folder) -> tuple[float, int]:
+def run_events(redis_, env, envelopes, threads, folder) -> tuple[float, int, int]:
     from services.scheduler.models import CallbackTask
     from services.scheduler.service import SERVICE
 
@@ -89,9 +91,10 @@ def run_events(redis_, env, envelopes, threads, folder) -> tuple[float, int]:
         enqueue_raw(redis_.client, "events", messages)
         wait_until(lambda: handled() >= len(envelopes) + 1, timeout=7200, interval=0.25, what="scheduler drain")
         elapsed = time.perf_counter() - started
+        rss_kb = peak_rss_kb(worker.pid)
         with SERVICE.connection():
             tasks = CallbackTask.select().count()
-        return len(envelopes) / elapsed, tasks
+        return len(envelopes) / elapsed, tasks, rss_kb
     finally:
         stop_worker(worker)
 
@@ -195,8 +198,9 @@ def main() -> None:
                   f"orders), 1 worker process x {args.threads} threads, {kind}", flush=True)
             floor = run_floor(redis_, env, envelopes, args.threads, folder)
             print(f"  raw Dramatiq no-op actor: {floor:,.0f} messages/s", flush=True)
-            rate, tasks = run_events(redis_, env, envelopes, args.threads, folder)
+            rate, tasks, rss_kb = run_events(redis_, env, envelopes, args.threads, folder)
             print(f"  scheduler (router, inbox, plan, {tasks:,} callback tasks, outbox): {rate:,.0f} events/s")
+            print(f"  scheduler worker peak RSS (VmHWM, dramatiq parent + worker process): {rss_kb / 1024:,.0f} MiB")
             print(f"  ratio scheduler/raw: {rate / floor:.2f}", flush=True)
         finally:
             redis_.close()
@@ -211,6 +215,10 @@ def main() -> None:
         print(f"  import (validate, upsert, plan 6 callbacks a row, outbox): {import_s:.2f} s "
               f"({rows / import_s:,.0f} rows/s)")
         print(f"  ratio import/floor time: {import_s / floor_s:.1f}x")
+        import resource
+
+        print(f"  bench process peak RSS (import in-process): "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -8,5 +8,9 @@
         "service_order.completed", "customer.updated", "complaint.resolved", "customer.flagged",
     ],
     "publishes": ["callback.scheduled", "callback.completed", "callback.unreachable", "complaint.raised"],
-    "data": ["data/policies/default.yaml", "data/calendar.yaml", "data/agents.yaml"],
+    "data": ["data/policies/default.yaml", "data/calendar.yaml", "data/agents.yaml",
+             "data/questionnaires/vip.yaml", "data/questionnaires/enterprise.yaml",
+             "data/questionnaires/major_repair.yaml", "data/questionnaires/ordinary.yaml",
+             "data/questionnaires/equipment.yaml", "data/questionnaires/equipment_post_warranty.yaml",
+             "data/questionnaires/verification.yaml"],
 }

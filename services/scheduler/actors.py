@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 
 #: How often (seconds) the monthly property batches are looked at; a batch closes on its cut-off day.
 BATCH_SWEEP_SECONDS = 300
+#: How often (seconds) existing customers are looked at for their periodic callbacks (RULES 1.4).
+PERIODIC_SWEEP_SECONDS = 3600
 
 broker = setup_worker(SERVICE, load_settings())
 
@@ -27,3 +29,12 @@ def close_callback_batches():
         closed = handlers.close_due_batches(uow=uow)
     if closed:
         log.info("closed %d callback batches: %s", len(closed), closed)
+
+
+@periodic(broker, SERVICE, every_seconds=PERIODIC_SWEEP_SECONDS)
+def plan_existing_customer_callbacks():
+    """Plans the periodic callbacks of existing customers (RULES 1.4: retail quarterly, key customers monthly)."""
+    with SERVICE.unit_of_work() as uow:
+        planned = handlers.plan_existing_customer_callbacks(uow=uow)
+    if planned:
+        log.info("periodic callbacks planned: %s", planned)

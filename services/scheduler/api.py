@@ -18,12 +18,14 @@ from flask_smorest import Blueprint, abort
 from shared.web import organization_of_request, principal, roles_required, total_count
 
 from . import handlers
+from .domain.calls import in_call_window, next_call_at
 from .domain.equipment import channel_for, plan_equipment_callbacks, warranty_end_on
 from .domain.errors import SchedulerDomainError
 from .domain.service import is_batched, is_key_customer, plan_service_callbacks, sample_rate_for
 from .models import OPEN, CallbackTask, Customer, Delivery
 from .schemas import (
-    LEDGER_COLUMNS, AgentCallbackQuery, CallbackQuery, CallbackSchema, ExportQuery,
+    LEDGER_COLUMNS, AgentCallbackQuery, AgentCallbackSchema, CallbackDetailSchema, CallbackQuery, CallbackSchema,
+    ExportQuery, QuestionnaireSchema,
     ImportQuery, ImportResultSchema, LedgerEntrySchema, LedgerQuery, OutcomeSchema, PreviewQuery, PreviewSchema,
     load_ledger_rows,
 )
@@ -110,18 +112,34 @@ class Callbacks(MethodView):
         return _with_customers(org, tasks)
 
 
+def _task_and_questionnaire(callback_id: str):
+    org = organization_of_request()
+    try:
+        task = handlers.get_callback_or_raise(organization=org, callback_id=callback_id)
+    except handlers.CallbackNotFound as exc:
+        abort(404, message=str(exc))
+    rules = handlers.rules_for(_settings(), org)
+    questionnaire = handlers.questionnaire_of(organization=org, task=task, settings=_settings(), rules=rules)
+    return org, task, questionnaire
+
+
 @callbacks_blp.route("/<callback_id>")
 class CallbackItem(MethodView):
-    @callbacks_blp.response(200, CallbackSchema)
+    @callbacks_blp.response(200, CallbackDetailSchema)
     @roles_required(*READERS)
     def get(self, callback_id):
-        """One callback task."""
-        org = organization_of_request()
-        try:
-            task = handlers.get_callback_or_raise(organization=org, callback_id=callback_id)
-        except handlers.CallbackNotFound as exc:
-            abort(404, message=str(exc))
-        return _with_customers(org, [task])[0]
+        """One callback task, with the questionnaire (回访模板) to ask, questions in order."""
+        org, task, questionnaire = _task_and_questionnaire(callback_id)
+        return {**_with_customers(org, [task])[0], "questionnaire": questionnaire}
+
+
+@callbacks_blp.route("/<callback_id>/questionnaire")
+class CallbackQuestionnaire(MethodView):
+    @callbacks_blp.response(200, QuestionnaireSchema)
+    @roles_required(*READERS)
+    def get(self, callback_id):
+        """The questionnaire a callback follows (RULES 1.2: by customer type and order kind), questions in order."""
+        return _task_and_questionnaire(callback_id)[2]
 
 
 @callbacks_blp.route("/<callback_id>/outcome")
@@ -130,6 +148,7 @@ class CallbackOutcome(MethodView):
     @callbacks_blp.response(200, CallbackSchema)
     @callbacks_blp.alt_response(404, description="No such callback in your organisation")
     @callbacks_blp.alt_response(409, description="The callback is no longer open")
+    @callbacks_blp.alt_response(422, description="An answer does not fit the callback's questionnaire")
     @roles_required(*CALLERS)
     def post(self, outcome, callback_id):
         """Record one call: reached or not, the answers, the reason for a dissatisfied answer."""
@@ -142,6 +161,8 @@ class CallbackOutcome(MethodView):
             abort(404, message=str(exc))
         except handlers.CallbackClosed as exc:
             abort(409, message=str(exc))
+        except handlers.OutcomeInvalid as exc:
+            abort(422, message=str(exc), messages={"json": exc.errors})
         return _with_customers(org, [task])[0]
 
 
@@ -153,23 +174,40 @@ agents_blp = Blueprint("agents", __name__, url_prefix="/api/v1/agents", descript
 @agents_blp.route("/<login>/callbacks")
 class AgentCallbacks(MethodView):
     @agents_blp.arguments(AgentCallbackQuery, location="query")
-    @agents_blp.response(200, CallbackSchema(many=True))
+    @agents_blp.response(200, AgentCallbackSchema(many=True))
     @roles_required("agent", *TEAM_LEADS)
     def get(self, args, login):
-        """An agent's open tasks, the next call first (a retry counts from its next attempt)."""
+        """An agent's open tasks by due date (a retry counts from its next attempt), each with when to call.
+
+        `next_call_at` is the next moment inside a call window on a working day (RULES 1.2),
+        not before the task is due; `?callable_now=1` keeps the tasks due today or earlier,
+        and gives none while now is outside the call windows.
+        """
         me = principal()
         if me.role == "agent" and me.login != login:
             abort(403, message=f"You are {me.login}: an agent sees only their own list.")
         org = organization_of_request()
+        settings = _settings()
+        rules = handlers.rules_for(settings, org)
+        now = _service().clock().astimezone(settings.tz)
         when = peewee.fn.COALESCE(CallbackTask.next_attempt_on, CallbackTask.due_on)
         query = CallbackTask.select().where(CallbackTask.organization == org, CallbackTask.status == OPEN,
                                             CallbackTask.assigned_to == login)
         if args.get("due_to"):
             query = query.where(when <= args["due_to"])
+        if args["callable_now"]:
+            if not in_call_window(now, rules.policy.call_windows, rules.calendar):
+                total_count(0)
+                return []
+            query = query.where(when <= now.date())
         total = query.count()
         tasks = list(query.order_by(when, CallbackTask.id).limit(args["limit"]).offset(args["offset"]))
         total_count(total)
-        return _with_customers(org, tasks)
+        listed = _with_customers(org, tasks)
+        for row, task in zip(listed, tasks):
+            row["next_call_at"] = next_call_at(now, rules.policy.call_windows, rules.calendar,
+                                               not_before=task.next_attempt_on or task.due_on, tz=settings.tz)
+        return listed
 
 
 # --- policy preview -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ same event twice, events out of order and corrected dates all end in the same ta
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections import Counter
@@ -32,10 +33,14 @@ from .domain.equipment import CHANNEL_ONSITE, CHANNEL_PHONE, channel_for, plan_e
 from .domain.errors import SchedulerDomainError
 from .domain.planned import PlannedCallback
 from .domain.policy import Policy, load_policy
+from .domain.questionnaire import (
+    CONTRACT_ANSWERS, SATISFACTION_SCALE, Questionnaire, QuestionnaireError, answer_errors, load_questionnaire,
+    questionnaire_for,
+)
 from .domain.sampling import decide_sample, onsite_count, sample_score, sampling_period, target_count, top_up
 from .domain.service import (
-    batch_cutoff_on, is_batched, is_key_customer, plan_rule, plan_service_callbacks,
-    sample_rate_for,
+    ExistingCustomer, batch_cutoff_on, is_batched, is_key_customer, plan_periodic_callbacks, plan_rule,
+    plan_service_callbacks, sample_rate_for,
 )
 from .models import (
     CANCELLED, DONE, OPEN, UNREACHABLE, Batch, CallbackTask, Customer, Delivery, SamplingDecision, ServiceOrder,
@@ -60,6 +65,14 @@ class CallbackNotFound(SchedulerDomainError):
 
 class CallbackClosed(SchedulerDomainError):
     """The callback task is no longer open; its outcome cannot be recorded again."""
+
+
+class OutcomeInvalid(SchedulerDomainError):
+    """The answers do not fit the callback's questionnaire; ``errors`` names each bad field."""
+
+    def __init__(self, message: str, *, errors: dict[str, list[str]]):
+        super().__init__(message, field=next(iter(errors), None))
+        self.errors = errors
 
 
 # --- per-organisation rules (policy, calendar, agents) --------------------------------------
@@ -110,6 +123,80 @@ def rules_for(settings, organization: str) -> OrgRules:
     )
     _rules_cache[organization] = (tuple(raw), rules)
     return rules
+
+
+_questionnaire_cache: dict[tuple[str, str], tuple[object, Questionnaire]] = {}
+
+
+def questionnaire_named(settings, organization: str, name: str) -> Questionnaire:
+    """Gives the organisation's questionnaire `name` (its own file, else the packaged one), validated once
+    per version of the file.
+
+    Raises:
+      QuestionnaireError: naming the file and its bad field.
+      ConfigurationError: no such questionnaire file.
+    """
+    relative = f"questionnaires/{name}.yaml"
+    raw = load_org_data(settings, service=SERVICE_NAME, relative=relative, organization=organization)
+    hit = _questionnaire_cache.get((organization, name))
+    if hit and hit[0] is raw:
+        return hit[1]
+    questionnaire = load_questionnaire(raw, source=relative)
+    if questionnaire.name != name:
+        raise QuestionnaireError(f"{relative}: field 'name': is {questionnaire.name!r}, the file is named {name!r}",
+                                 field="name")
+    _questionnaire_cache[(organization, name)] = (raw, questionnaire)
+    return questionnaire
+
+
+def questionnaire_of(*, organization: str, task: CallbackTask, settings, rules: "OrgRules") -> Questionnaire:
+    """Gives the questionnaire a callback task follows (RULES 1.2: the customer's type, the order's kind)."""
+    order_kind = None
+    if task.order_id:
+        order_kind = ServiceOrder.select(ServiceOrder.kind).where(
+            ServiceOrder.organization == organization, ServiceOrder.order_id == task.order_id).scalar()
+    segment = Customer.select(Customer.segment).where(
+        Customer.organization == organization, Customer.customer_id == task.customer_id).scalar()
+    name = questionnaire_for(callback_kind=task.kind, business_line=task.business_line, order_kind=order_kind,
+                             segment=segment, selection=rules.policy.questionnaires)
+    return questionnaire_named(settings, organization, name)
+
+
+def check_answers(questionnaire: Questionnaire, outcome: dict) -> dict:
+    """Gives the outcome with its answers merged: the CONTRACT.md fields and `answers` are one set.
+
+    An answer given only inside `answers` (e.g. `answers.product_satisfaction`) also fills the
+    CONTRACT.md field, so complaints and reports see it.
+
+    Raises:
+      OutcomeInvalid: an unknown question, a wrong answer type, a required question left
+        unanswered, two different answers to one question, or a dissatisfied answer without its reason.
+    """
+    answers = dict(outcome.get("answers") or {})
+    errors: dict[str, list[str]] = {}
+    merged = dict(outcome)
+    for name in CONTRACT_ANSWERS:
+        top, inner = outcome.get(name), answers.get(name)
+        if top is not None and inner is not None and top != inner:
+            errors[f"answers.{name}"] = [f"Differs from {name} ({top!r}); give one answer."]
+        if top is not None:
+            answers[name] = top
+        elif inner is not None:
+            merged[name] = inner
+    errors.update(answer_errors(questionnaire, answers))
+    dissatisfied = [q.id for q in questionnaire.questions
+                    if q.answer_type == SATISFACTION_SCALE and answers.get(q.id) in DISSATISFIED]
+    if dissatisfied and not (outcome.get("dissatisfied_reason") or "").strip():
+        errors["dissatisfied_reason"] = [f"Say why the customer is dissatisfied ({', '.join(dissatisfied)}): "
+                                         "a dissatisfied answer needs its reason."]
+    if errors:
+        raise OutcomeInvalid(f"The answers do not fit questionnaire {questionnaire.name!r}.", errors=errors)
+    # stored in the questionnaire's order, then anything the CONTRACT.md fields added
+    order = [q.id for q in questionnaire.questions]
+    merged["answers"] = {k: answers[k] for k in sorted(answers, key=lambda k: (order.index(k) if k in order
+                                                                                 else len(order), k))}
+    merged["dissatisfied_answers"] = dissatisfied
+    return merged
 
 
 def local_date(moment: datetime, settings) -> date:
@@ -396,6 +483,22 @@ def _pool(business_line: str, kind: str, policy: Policy, *, batched: bool) -> st
     return business_line
 
 
+def _lock_sampling_period(organization: str, policy_key: str, pool: str, period: str) -> None:
+    """Serialises the sampling decisions of one (organisation, policy, pool, period) until the transaction ends.
+
+    On PostgreSQL two orders of a period handled at once would each count the period without
+    the other, and both could be left out below the rate (RULES 1.5): a transaction-level
+    advisory lock makes the second count after the first commits (READ COMMITTED: its
+    count statement sees the committed row). SQLite already serialises writers (IMMEDIATE).
+    """
+    database = SamplingDecision._meta.database
+    if not is_postgres(database):
+        return
+    text = "\x1f".join(("scheduler.sampling", organization, policy_key, pool, period))
+    key = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big", signed=True)
+    database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
+
+
 def on_service_order_completed(event: Event, uow: UnitOfWork) -> None:
     """Key customers: 100%; ordinary: sampled reproducibly; batched kinds: batch candidates."""
     data, org = event.data, event.organization
@@ -438,6 +541,9 @@ def on_service_order_completed(event: Event, uow: UnitOfWork) -> None:
         rate = sample_rate_for(business_line=line, kind=kind, key=False, policy=policy)
         selected_so_far = total_so_far = 0
         if score >= rate:  # only then does the period's share matter (aggregated in SQL)
+            # Only decisions that may leave an order out take the lock: one picked by its score
+            # and unseen by a concurrent count can only make that count pick more, never fewer.
+            _lock_sampling_period(org, policy.sampling_key, pool, period)
             total_so_far, selected_so_far = (
                 SamplingDecision.select(peewee.fn.COUNT(SamplingDecision.id),
                                         peewee.fn.COALESCE(peewee.fn.SUM(peewee.Case(
@@ -527,6 +633,58 @@ def close_due_batches(*, uow: UnitOfWork) -> list[tuple[str, str, str]]:
                      due_on=rules.calendar.roll_forward(cutoff), closed_at=uow.now).on_conflict_ignore().execute()
         done.append((organization, pool, period))
     return done
+
+
+# --- existing customers (RULES 1.4) ---------------------------------------------------------
+
+
+def plan_existing_customer_callbacks(*, uow: UnitOfWork) -> dict[str, int]:
+    """Gives, per organisation, how many periodic callbacks were planned now (RULES 1.4).
+
+    For every business line whose policy has `existing_customers` (retail: once a quarter,
+    key customers monthly): a customer whose last callback of the line (or last order, if
+    never called) is a period old gets a `periodic` callback due today. Planned once a day at
+    most: the new task is their last callback from then on.
+    """
+    planned: dict[str, int] = {}
+    organizations = [org for (org,) in ServiceOrder.select(ServiceOrder.organization).distinct().tuples()]
+    for organization in organizations:
+        rules = rules_for(uow.settings, organization)
+        on = today(uow)
+        for line, line_policy in rules.policy.business_lines.items():
+            rule = line_policy.existing_customers
+            if rule is None:
+                continue
+            last: dict[str, date] = dict(
+                ServiceOrder.select(ServiceOrder.customer_id, peewee.fn.MAX(ServiceOrder.completed_on))
+                .where(ServiceOrder.organization == organization, ServiceOrder.business_line == line)
+                .group_by(ServiceOrder.customer_id).tuples())
+            called = (CallbackTask.select(CallbackTask.customer_id, peewee.fn.MAX(CallbackTask.due_on))
+                      .where(CallbackTask.organization == organization, CallbackTask.business_line == line,
+                             CallbackTask.status != CANCELLED)
+                      .group_by(CallbackTask.customer_id).tuples())
+            for customer_id, due_on in called:
+                if customer_id in last:
+                    last[customer_id] = max(last[customer_id], _as_date(due_on))
+            customers = _customers(organization, last)
+            candidates = [ExistingCustomer(customer_id=cid, last_contact_on=_as_date(last_on), key=bool(
+                cid in customers and is_key_customer(customers[cid].segment, None, customers[cid].flagged_key,
+                                                     rules.policy)))
+                          for cid, last_on in last.items()]
+            key_of = {c.customer_id: c.key for c in candidates}
+            due = plan_periodic_callbacks(candidates, today=on, rule=rule, calendar=rules.calendar)
+            _sync_tasks(organization=organization, uow=uow, rules=rules, wanted=[
+                Wanted(plan_key=f"customer:{cid}:{line}:{p.kind}:{p.due_on.isoformat()}", planned=p, customer_id=cid,
+                       business_line=line, channel=CHANNEL_PHONE, key_customer=key_of[cid]) for cid, p in due])
+            if due:
+                planned[organization] = planned.get(organization, 0) + len(due)
+                log.info("%d periodic %s callbacks planned for %s", len(due), line, organization)
+    return planned
+
+
+def _as_date(value) -> date:
+    # SQLite gives MAX() of a date column back as text
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 # --- customers and complaints ----------------------------------------------------------------
@@ -639,6 +797,10 @@ def record_outcome(*, organization: str, callback_id: str, outcome: dict, uow: U
     if task.status != OPEN:
         raise CallbackClosed(f"Callback {callback_id} is {task.status}; its outcome is already recorded.",
                              field="status")
+    questionnaire = None
+    if outcome["reached"]:
+        questionnaire = questionnaire_of(organization=organization, task=task, settings=uow.settings, rules=rules)
+        outcome = check_answers(questionnaire, outcome)
     on = today(uow)
     task.attempts += 1
     task.updated_at = uow.now
@@ -662,7 +824,7 @@ def record_outcome(*, organization: str, callback_id: str, outcome: dict, uow: U
     task.reached, task.status, task.completed_at, task.next_attempt_on = True, DONE, uow.now, None
     task.record_month, task.record_seq, task.record_no = _next_record_no(organization, on)
     dissatisfied = {task.product_satisfaction, task.service_satisfaction} & DISSATISFIED
-    if dissatisfied and task.complaint_id is None:
+    if (dissatisfied or outcome["dissatisfied_answers"]) and task.complaint_id is None:
         task.raised_complaint_id = f"callback-{task.id}"
     task.save()
     payload = customer_payload(customer, task.customer_id)
@@ -673,6 +835,7 @@ def record_outcome(*, organization: str, callback_id: str, outcome: dict, uow: U
         "raised_complaint_id": task.raised_complaint_id, "suggestions": task.suggestions,
         "dissatisfied_reason": task.dissatisfied_reason, "duration_s": task.duration_s, "answers": task.answers,
         "record_no": task.record_no, "attempts": task.attempts, "channel": task.channel,
+        "questionnaire": questionnaire.name, "dissatisfied_answers": outcome["dissatisfied_answers"],
         "business_line": task.business_line, "delivery_id": task.delivery_id, "order_id": task.order_id,
         "completed_at": uow.now.isoformat(),
     }, organization=organization)

@@ -56,6 +56,8 @@ class CallbackQuery(PageArgs):
 
 class AgentCallbackQuery(PageArgs):
     due_to = fields.Date(metadata={"description": "only tasks due (or to retry) on or before this day"})
+    callable_now = fields.Boolean(load_default=False, metadata={
+        "description": "only tasks due today or earlier, and none when now is outside the call windows"})
 
 
 class ContactSchema(Schema):
@@ -99,6 +101,31 @@ class CallbackSchema(Schema):
     customer = fields.Nested(ContactSchema, allow_none=True)
 
 
+class QuestionSchema(Schema):
+    id = fields.String()
+    label_zh = fields.String()
+    label_en = fields.String()
+    answer_type = fields.String(metadata={"description": "satisfaction, text or yes_no"})
+    required = fields.Boolean()
+
+
+class QuestionnaireSchema(Schema):
+    name = fields.String()
+    title_zh = fields.String()
+    title_en = fields.String()
+    version = fields.Integer()
+    questions = fields.List(fields.Nested(QuestionSchema), metadata={"description": "in the order they are asked"})
+
+
+class CallbackDetailSchema(CallbackSchema):
+    questionnaire = fields.Nested(QuestionnaireSchema, metadata={"description": "the questions to ask, in order"})
+
+
+class AgentCallbackSchema(CallbackSchema):
+    next_call_at = fields.DateTime(allow_none=True, metadata={
+        "description": "the next moment in a call window on a working day, not before the task is due"})
+
+
 class OutcomeSchema(Schema):
     """One call's outcome (CONTRACT.md); a dissatisfied answer needs its reason."""
 
@@ -111,8 +138,9 @@ class OutcomeSchema(Schema):
     dissatisfied_reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10000))
     suggestions = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10000))
     duration_s = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
-    answers = fields.Dict(load_default=None, allow_none=True,
-                          metadata={"description": "the questionnaire's answers, by question"})
+    answers = fields.Dict(keys=fields.String(), load_default=None, allow_none=True,
+                          metadata={"description": "the questionnaire's answers, by question id "
+                                                   "(GET /api/v1/callbacks/<id>/questionnaire)"})
 
     @validates_schema
     def reason_when_dissatisfied(self, data, **kwargs):

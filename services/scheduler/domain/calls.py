@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Iterable
 
+from services.scheduler.domain.errors import SchedulerDomainError
 from services.scheduler.domain.policy import CallWindow, Policy
 from shared.calendar import WorkingCalendar
 
-__all__ = ["DISSATISFIED", "in_call_window", "next_attempt_on"]
+__all__ = ["DISSATISFIED", "in_call_window", "next_attempt_on", "next_call_at"]
+
+#: How far ahead :func:`next_call_at` looks for a working day before it gives up (a calendar
+#: with no working day for a year is a data error, not a long holiday).
+MAX_DAYS_AHEAD = 366
 
 #: Answers that need their reason and raise a complaint the same day (RULES 1.2).
 DISSATISFIED = frozenset({"dissatisfied", "very_dissatisfied"})
@@ -36,3 +41,41 @@ def in_call_window(dt: datetime, windows: Iterable[CallWindow], calendar: Workin
         return False
     clock = dt.time()
     return any(window.start <= clock < window.end for window in windows)
+
+
+def next_call_at(
+    now: datetime,
+    windows: Iterable[CallWindow],
+    calendar: WorkingCalendar,
+    *,
+    not_before: date | None = None,
+    tz: tzinfo | None = None,
+) -> datetime:
+    """Return the first moment at or after ``now`` inside a call window on a working day.
+
+    Clock times are read on the wall clock of ``tz`` (default: ``now``'s own zone), and the
+    result is given in that zone. With ``not_before`` (a task's due or retry day), moments
+    before that day are skipped. A window includes its start and excludes its end.
+
+    Raises:
+      SchedulerDomainError: with no window, or no working day within a year.
+    """
+    spans = sorted(windows, key=lambda w: (w.start, w.end))
+    if not spans:
+        raise SchedulerDomainError("the policy has no call window", field="call_windows")
+    zone = tz or now.tzinfo
+    local = now.astimezone(zone) if zone is not None else now
+    day, earliest = local.date(), local.replace(tzinfo=None)
+    if not_before is not None and not_before > day:
+        day, earliest = not_before, datetime.combine(not_before, time.min)
+    for _ in range(MAX_DAYS_AHEAD):
+        if calendar.is_working_day(day):
+            for window in spans:
+                # wall-clock arithmetic, then the zone: right across DST changes too
+                if earliest < datetime.combine(day, window.end):
+                    moment = max(earliest, datetime.combine(day, window.start))
+                    return moment.replace(tzinfo=zone) if zone is not None else moment
+        day += timedelta(days=1)
+        earliest = datetime.combine(day, time.min)
+    raise SchedulerDomainError(f"no working day within {MAX_DAYS_AHEAD} days of {local.date().isoformat()}",
+                               field="calendar")

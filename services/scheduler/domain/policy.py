@@ -36,11 +36,14 @@ __all__ = [
     "EquipmentPolicy",
     "KeyCustomerPolicy",
     "OrderKindPolicy",
+    "PeriodicRule",
     "Policy",
+    "QuestionnaireSelection",
     "RetryPolicy",
     "Tier",
     "TierSet",
     "load_policy",
+    "first_message",
     "load_policy_file",
 ]
 
@@ -107,12 +110,26 @@ class OrderKindPolicy:
 
 
 @dataclass(frozen=True)
+class PeriodicRule:
+    """RULES 1.4: existing customers are called every ``every_months``, key ones every ``key_every_months``.
+
+    Counted from the customer's last callback of the line (or last order, if never called).
+    """
+
+    kind: str
+    every_months: int
+    key_every_months: int
+
+
+@dataclass(frozen=True)
 class BusinessLinePolicy:
     """RULES 1.2-1.4: callbacks and sampling of one business line."""
 
     ordinary_sample_rate: float
     callbacks: tuple[CallbackRule, ...]
     order_kinds: Mapping[str, OrderKindPolicy]
+    #: Periodic callbacks of existing customers (RULES 1.4), or None.
+    existing_customers: PeriodicRule | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +173,31 @@ class CallWindow:
 
 
 @dataclass(frozen=True)
+class QuestionnaireSelection:
+    """Which questionnaire (回访模板) a callback follows: the first table that names it wins.
+
+    Tables are looked up in this order: callback kind, business line, order kind,
+    customer segment; none matching gives ``default``.
+    """
+
+    by_callback_kind: Mapping[str, str]
+    by_business_line: Mapping[str, str]
+    by_order_kind: Mapping[str, str]
+    by_segment: Mapping[str, str]
+    default: str
+
+    @property
+    def names(self) -> frozenset[str]:
+        """Return every questionnaire name the selection can give."""
+        tables = (self.by_callback_kind, self.by_business_line, self.by_order_kind, self.by_segment)
+        return frozenset(name for table in tables for name in table.values()) | {self.default}
+
+
+#: With no ``questionnaires`` section a policy asks every callback the ordinary questionnaire.
+DEFAULT_SELECTION = QuestionnaireSelection({}, {}, {}, {}, "ordinary")
+
+
+@dataclass(frozen=True)
 class Policy:
     """A whole callback policy, as loaded from a data file."""
 
@@ -170,6 +212,8 @@ class Policy:
     call_windows: tuple[CallWindow, ...]
     #: The callback confirming a resolved complaint (RULES 2, 2-1-1), from resolution.
     verification: CallbackRule
+    #: Which questionnaire each callback follows (RULES 1.2).
+    questionnaires: QuestionnaireSelection = DEFAULT_SELECTION
 
     @property
     def sampling_key(self) -> str:
@@ -191,7 +235,7 @@ def load_policy(data: Mapping) -> Policy:
     try:
         return _PolicySchema().load(data)
     except ValidationError as exc:
-        field, message = _first_message(exc.messages)
+        field, message = first_message(exc.messages)
         raise PolicyError(f"policy field {field!r}: {message}", field=field) from exc
 
 
@@ -209,7 +253,8 @@ def load_policy_file(path: str | Path) -> Policy:
     return load_policy(data)
 
 
-def _first_message(messages, path: str = "") -> tuple[str, str]:
+def first_message(messages, path: str = "") -> tuple[str, str]:
+    """Return ``(dotted path, message)`` of the first error in marshmallow's nested messages."""
     if isinstance(messages, dict):
         key = sorted(messages, key=str)[0]
         # "_schema" is a whole-object error; "value" is how a Dict field nests its values.
@@ -217,9 +262,9 @@ def _first_message(messages, path: str = "") -> tuple[str, str]:
             sub = path
         else:
             sub = f"{path}.{key}" if path else str(key)
-        return _first_message(messages[key], sub)
+        return first_message(messages[key], sub)
     if isinstance(messages, list) and messages:
-        return _first_message(messages[0], path)
+        return first_message(messages[0], path)
     return path, str(messages)
 
 
@@ -311,6 +356,16 @@ class _OrderKindSchema(Schema):
         )
 
 
+class _PeriodicRuleSchema(Schema):
+    kind = fields.String(required=True, validate=_NAME)
+    every_months = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    key_every_months = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+    @post_load
+    def make(self, data, **kwargs):
+        return PeriodicRule(**data)
+
+
 class _BusinessLineSchema(Schema):
     ordinary_sample_rate = fields.Float(required=True, validate=_RATE)
     callbacks = fields.List(fields.Nested(_CallbackRuleSchema), load_default=list)
@@ -318,6 +373,7 @@ class _BusinessLineSchema(Schema):
         keys=fields.String(validate=_NAME), values=fields.Nested(_OrderKindSchema),
         load_default=dict,
     )
+    existing_customers = fields.Nested(_PeriodicRuleSchema, load_default=None, allow_none=True)
 
     @post_load
     def make(self, data, **kwargs):
@@ -325,7 +381,24 @@ class _BusinessLineSchema(Schema):
             ordinary_sample_rate=data["ordinary_sample_rate"],
             callbacks=tuple(data["callbacks"]),
             order_kinds=dict(data["order_kinds"]),
+            existing_customers=data["existing_customers"],
         )
+
+
+def _name_table():
+    return fields.Dict(keys=fields.String(validate=_NAME), values=fields.String(validate=_NAME), load_default=dict)
+
+
+class _QuestionnaireSelectionSchema(Schema):
+    by_callback_kind = _name_table()
+    by_business_line = _name_table()
+    by_order_kind = _name_table()
+    by_segment = _name_table()
+    default = fields.String(required=True, validate=_NAME)
+
+    @post_load
+    def make(self, data, **kwargs):
+        return QuestionnaireSelection(**{k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()})
 
 
 class _TierSchema(Schema):
@@ -408,8 +481,10 @@ class _PolicySchema(Schema):
         keys=fields.String(validate=_NAME), values=fields.Nested(_TierSetSchema), required=True
     )
     retry = fields.Nested(_RetrySchema, required=True)
-    call_windows = fields.List(fields.Nested(_CallWindowSchema), required=True)
+    call_windows = fields.List(fields.Nested(_CallWindowSchema), required=True,
+                               validate=validate.Length(min=1, error="give at least one call window"))
     verification = fields.Nested(_CallbackRuleSchema, required=True)
+    questionnaires = fields.Nested(_QuestionnaireSelectionSchema, load_default=lambda: DEFAULT_SELECTION)
 
     @validates_schema
     def batch_names_a_tier_set(self, data, **kwargs):

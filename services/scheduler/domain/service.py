@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import calendar as _stdlib_calendar
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Iterable
 
 from services.scheduler.domain.errors import SchedulerDomainError
 from services.scheduler.domain.planned import PlannedCallback, plan_on
@@ -11,16 +13,19 @@ from services.scheduler.domain.policy import (
     BusinessLinePolicy,
     CallbackRule,
     OrderKindPolicy,
+    PeriodicRule,
     Policy,
 )
 from services.scheduler.domain.sampling import sampling_period
 from shared.calendar import WorkingCalendar, add_months
 
 __all__ = [
+    "ExistingCustomer",
     "batch_cutoff_on",
     "callback_rules_for",
     "is_batched",
     "is_key_customer",
+    "plan_periodic_callbacks",
     "plan_rule",
     "plan_service_callbacks",
     "property_batch_for",
@@ -162,3 +167,32 @@ def batch_cutoff_on(period: str, policy: Policy) -> date:
     """Return the last completion day of the monthly batch ``period`` ("YYYY-MM"), its nominal due day."""
     year, month = (int(part) for part in period.split("-"))
     return _clamped_day(year, month, policy.batch.day_of_month)
+
+
+@dataclass(frozen=True)
+class ExistingCustomer:
+    """A customer of a business line, as the periodic callbacks (RULES 1.4) see them.
+
+    ``last_contact_on``: the due date of their last callback of the line (done or planned),
+    else the day of their last order.
+    """
+
+    customer_id: str
+    key: bool
+    last_contact_on: date
+
+
+def plan_periodic_callbacks(
+    customers: Iterable[ExistingCustomer], *, today: date, rule: PeriodicRule, calendar: WorkingCalendar
+) -> list[tuple[str, PlannedCallback]]:
+    """Return ``(customer_id, callback)`` for each existing customer whose last contact is a period old.
+
+    RULES 1.4: once every ``rule.every_months`` (key customers every ``rule.key_every_months``);
+    the callback is due ``today`` (moved to a working day).
+    """
+    due = []
+    for customer in customers:
+        months = rule.key_every_months if customer.key else rule.every_months
+        if add_months(customer.last_contact_on, months) <= today:
+            due.append((customer.customer_id, plan_on(rule.kind, today, calendar=calendar)))
+    return due

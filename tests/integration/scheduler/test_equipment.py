@@ -96,7 +96,7 @@ def test_rule_1_1_cancelled_delivery_cancels_open_callbacks(scheduler):
     scheduler.handle("delivery.shipped", SHIPPED)
     scheduler.handle("equipment.commissioned", {"delivery_id": "D-1", "commissioned_on": "2026-03-15"})
     (installation,) = scheduler.callbacks(delivery_id="D-1", kind="installation")
-    scheduler.post(f"/api/v1/callbacks/{installation['id']}/outcome", json={"reached": True})
+    scheduler.post(f"/api/v1/callbacks/{installation['id']}/outcome", json={"reached": True, "product_satisfaction": "satisfied", "service_satisfaction": "satisfied"})
 
     scheduler.handle("delivery.cancelled", {"delivery_id": "D-1"})
 

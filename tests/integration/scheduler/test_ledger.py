@@ -80,7 +80,7 @@ def test_rule_1_1_ledger_import_plans_the_callbacks(scheduler):
 def test_rule_1_1_ledger_export_has_the_ledger_columns_with_record_numbers(scheduler):
     upload(scheduler, csv_file(GOOD), "ledger.csv")
     (installation,) = scheduler.callbacks(delivery_id="D-1", kind="installation")
-    scheduler.post(f"/api/v1/callbacks/{installation['id']}/outcome", json={"reached": True})
+    scheduler.post(f"/api/v1/callbacks/{installation['id']}/outcome", json={"reached": True, "product_satisfaction": "satisfied", "service_satisfaction": "satisfied"})
 
     response = scheduler.get("/api/v1/ledger.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"

@@ -31,7 +31,7 @@ def test_rule_1_2_dissatisfied_answer_raises_a_complaint_the_same_day(scheduler)
     response = scheduler.post(f"/api/v1/callbacks/{callback['id']}/outcome", json={
         "reached": True, "product_satisfaction": "satisfied", "service_satisfaction": "very_dissatisfied",
         "dissatisfied_reason": "等了两个小时", "suggestions": "多开一个工位", "duration_s": 240,
-        "answers": {"q1": "yes"}})
+        "answers": {"advisor_followed_up": True}})
     assert response.status_code == 200, response.get_json()
     done = response.get_json()
     assert done["status"] == "done" and done["record_no"] == "202611-0001"
@@ -89,7 +89,8 @@ def test_rule_1_4_advisors_see_masked_phones_agents_see_them(scheduler):
 def test_rule_2_resolved_complaint_gets_a_verification_callback_one_service_day_later(scheduler):
     callback = first_callback(scheduler)
     scheduler.post(f"/api/v1/callbacks/{callback['id']}/outcome", json={
-        "reached": True, "service_satisfaction": "dissatisfied", "dissatisfied_reason": "态度差"})
+        "reached": True, "product_satisfaction": "satisfied", "service_satisfaction": "dissatisfied",
+        "dissatisfied_reason": "态度差"})
     complaint_id = f"callback-{callback['id']}"
 
     scheduler.handle("complaint.resolved", {"complaint_id": complaint_id, "resolved_at": "2026-11-06T16:00:00+08:00"})

@@ -46,3 +46,68 @@ def test_rule_1_2_unreachable_retried_next_working_day_up_to_3_attempts(today, a
 )
 def test_rule_1_2_no_calls_in_rest_time(moment, allowed):
     assert in_call_window(moment, POLICY.call_windows, CALENDAR) is allowed
+
+
+# --- next_call_at: when an agent may call a task next -------------------------------------------
+
+from datetime import time  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from services.scheduler.domain.calls import next_call_at  # noqa: E402
+from services.scheduler.domain.policy import CallWindow  # noqa: E402
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.mark.parametrize(
+    ("moment", "not_before", "expected"),
+    [
+        (datetime(2026, 11, 23, 10, 30, tzinfo=CST), None, datetime(2026, 11, 23, 10, 30, tzinfo=CST)),  # inside
+        (datetime(2026, 11, 23, 8, 0, tzinfo=CST), None, datetime(2026, 11, 23, 9, 0, tzinfo=CST)),
+        (datetime(2026, 11, 23, 12, 0, tzinfo=CST), None, datetime(2026, 11, 23, 14, 0, tzinfo=CST)),  # lunch
+        (datetime(2026, 11, 20, 18, 0, tzinfo=CST), None, datetime(2026, 11, 23, 9, 0, tzinfo=CST)),  # Fri eve
+        (datetime(2026, 9, 30, 19, 0, tzinfo=CST), None, datetime(2026, 10, 8, 9, 0, tzinfo=CST)),  # National Day
+        (datetime(2026, 10, 9, 18, 30, tzinfo=CST), None, datetime(2026, 10, 10, 9, 0, tzinfo=CST)),  # make-up Sat
+        (datetime(2026, 11, 23, 10, 0, tzinfo=CST), date(2026, 11, 25), datetime(2026, 11, 25, 9, 0, tzinfo=CST)),
+        (datetime(2026, 11, 23, 10, 0, tzinfo=CST), date(2026, 11, 2), datetime(2026, 11, 23, 10, 0, tzinfo=CST)),
+        # 03:00 UTC on Monday is 11:00 in Shanghai: the wall clock of the organisation counts
+        (datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc), None, datetime(2026, 11, 23, 11, 0, tzinfo=CST)),
+    ],
+)
+def test_rule_1_2_next_call_is_inside_a_call_window_on_a_working_day(moment, not_before, expected):
+    assert next_call_at(moment, POLICY.call_windows, CALENDAR, not_before=not_before, tz=SHANGHAI) == expected
+
+
+@st.composite
+def call_windows(draw):
+    """One to three disjoint windows, on minute boundaries."""
+    bounds = sorted(draw(st.sets(st.integers(min_value=0, max_value=24 * 60 - 1), min_size=2, max_size=6)))
+    pairs = [(bounds[i], bounds[i + 1]) for i in range(0, len(bounds) - 1, 2)]
+    return tuple(CallWindow(time(a // 60, a % 60), time(b // 60, b % 60)) for a, b in pairs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    moment=st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2026, 12, 31),
+                        timezones=st.sampled_from([SHANGHAI, timezone.utc, timezone(timedelta(hours=-5))])),
+    windows=st.one_of(st.just(POLICY.call_windows), call_windows()),
+    not_before=st.one_of(st.none(), st.dates(min_value=date(2025, 1, 1), max_value=date(2026, 12, 31))),
+)
+def test_rule_1_2_next_call_is_never_before_now_and_always_callable(moment, windows, not_before):
+    result = next_call_at(moment, windows, CALENDAR, not_before=not_before, tz=SHANGHAI)
+
+    assert result >= moment
+    assert result.tzinfo is SHANGHAI
+    assert CALENDAR.is_working_day(result.date())
+    assert in_call_window(result, windows, CALENDAR)
+    if not_before is not None:
+        assert result.date() >= not_before
+    # nothing callable was skipped: either it is now (or the first moment of not_before's day),
+    # or the moment just before it is outside every window
+    local = moment.astimezone(SHANGHAI)
+    floor = local if not_before is None or not_before <= local.date() else datetime.combine(
+        not_before, time.min, tzinfo=SHANGHAI)
+    assert result == floor or not in_call_window(result - timedelta(microseconds=1), windows, CALENDAR)

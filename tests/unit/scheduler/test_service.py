@@ -146,3 +146,20 @@ def test_rule_1_6_every_service_due_date_is_a_working_day_on_or_after_nominal(li
         assert callback.overdue_on >= callback.due_on
         if completed_on.year >= 2028:
             assert callback.provisional
+
+
+# --- RULES 1.4: existing customers ----------------------------------------------------------------
+
+from services.scheduler.domain.service import ExistingCustomer, plan_periodic_callbacks  # noqa: E402
+
+
+def test_rule_1_4_existing_customer_is_called_a_quarter_after_the_last_callback_key_monthly():
+    default = Path(__file__).resolve().parents[3] / "services/scheduler/data/policies/default.yaml"
+    rule = load_policy(yaml.safe_load(default.read_text(encoding="utf-8"))).business_lines["retail"].existing_customers
+    customers = [ExistingCustomer("ord-old", False, date(2026, 8, 21)), ExistingCustomer("ord-new", False,
+                                                                                         date(2026, 9, 1)),
+                 ExistingCustomer("key-old", True, date(2026, 10, 21)), ExistingCustomer("key-new", True,
+                                                                                        date(2026, 11, 1))]
+    planned = plan_periodic_callbacks(customers, today=date(2026, 11, 21), rule=rule, calendar=WorkingCalendar())
+    assert [(cid, p.kind, p.due_on) for cid, p in planned] == [
+        ("ord-old", "periodic", date(2026, 11, 23)), ("key-old", "periodic", date(2026, 11, 23))]  # Sat -> Mon

@@ -1,0 +1,181 @@
+"""RULES 1.1 and 1.2: questionnaires (回访模板) as data, which one a callback follows, its answers.
+
+A questionnaire is an ordered list of questions, each with an id, a Chinese and an English
+label, an answer type and whether it must be answered. The packaged ones live in
+``services/scheduler/data/questionnaires/*.yaml``; which one a callback follows is the
+policy's ``questionnaires`` selection (see :func:`questionnaire_for`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from services.scheduler.domain.errors import SchedulerDomainError
+from services.scheduler.domain.policy import QuestionnaireSelection, first_message
+from shared.events import SATISFACTION
+
+__all__ = [
+    "ANSWER_TYPES",
+    "CONTRACT_ANSWERS",
+    "Question",
+    "Questionnaire",
+    "QuestionnaireError",
+    "answer_errors",
+    "load_questionnaire",
+    "questionnaire_for",
+]
+
+#: Answer types: the five-step satisfaction scale of CONTRACT.md, free text, yes or no.
+SATISFACTION_SCALE, TEXT, YES_NO = "satisfaction", "text", "yes_no"
+ANSWER_TYPES = (SATISFACTION_SCALE, TEXT, YES_NO)
+#: Questions an outcome may answer as its own CONTRACT.md fields instead of inside ``answers``.
+CONTRACT_ANSWERS = ("product_satisfaction", "service_satisfaction", "suggestions")
+
+
+class QuestionnaireError(SchedulerDomainError):
+    """A questionnaire file is malformed; ``field`` is the dotted path of the bad value."""
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a questionnaire, as the agent reads it out."""
+
+    id: str
+    label_zh: str
+    label_en: str
+    answer_type: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    """A callback template (回访模板): its questions in the order they are asked."""
+
+    name: str
+    title_zh: str
+    title_en: str
+    version: int
+    questions: tuple[Question, ...]
+
+    def question(self, question_id: str) -> Question | None:
+        """Return the question with that id, or None."""
+        return next((q for q in self.questions if q.id == question_id), None)
+
+
+def load_questionnaire(data: Mapping, *, source: str = "questionnaire") -> Questionnaire:
+    """Return a validated :class:`Questionnaire` from a parsed YAML or JSON mapping.
+
+    Raises:
+      QuestionnaireError: naming ``source`` and the dotted path of the first bad field.
+    """
+    if not isinstance(data, Mapping):
+        raise QuestionnaireError(f"{source}: a questionnaire file must hold a mapping", field="")
+    try:
+        return _QuestionnaireSchema().load(data)
+    except ValidationError as exc:
+        field, message = first_message(exc.messages)
+        raise QuestionnaireError(f"{source}: field {field!r}: {message}", field=field) from exc
+
+
+def questionnaire_for(
+    *,
+    callback_kind: str,
+    business_line: str,
+    order_kind: str | None,
+    segment: str | None,
+    selection: QuestionnaireSelection,
+) -> str:
+    """Return the name of the questionnaire a callback follows.
+
+    The first that matches wins: the callback's kind (a verification, an after-warranty
+    call), its business line (equipment), the order's kind (a major repair), the
+    customer's segment (VIP, enterprise), else the selection's default (ordinary).
+    """
+    for table, key in ((selection.by_callback_kind, callback_kind), (selection.by_business_line, business_line),
+                       (selection.by_order_kind, order_kind), (selection.by_segment, segment)):
+        if key is not None and key in table:
+            return table[key]
+    return selection.default
+
+
+def answer_errors(questionnaire: Questionnaire, answers: Mapping[str, object]) -> dict[str, list[str]]:
+    """Return the problems of a reached call's answers, by ``answers.<question id>`` (empty: fine).
+
+    ``answers`` holds every answer given, the CONTRACT.md fields included. An unknown
+    question, an answer of the wrong type and a required question left unanswered are
+    each named.
+    """
+    errors: dict[str, list[str]] = {}
+    for question_id, value in answers.items():
+        question = questionnaire.question(question_id)
+        if question is None:
+            if question_id in CONTRACT_ANSWERS:
+                continue  # the CONTRACT.md fields are always accepted, asked or not
+            known = ", ".join(q.id for q in questionnaire.questions)
+            errors[f"answers.{question_id}"] = [
+                f"Questionnaire {questionnaire.name!r} has no question {question_id!r}; its questions are: {known}."]
+            continue
+        problem = _type_problem(question, value)
+        if problem:
+            errors[f"answers.{question_id}"] = [problem]
+    for question in questionnaire.questions:
+        if question.required and _blank(answers.get(question.id)):
+            errors.setdefault(f"answers.{question.id}", []).append(
+                f"Question {question.id!r} ({question.label_zh}) must be answered.")
+    return errors
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _type_problem(question: Question, value) -> str | None:
+    if value is None:
+        return None
+    if question.answer_type == SATISFACTION_SCALE and value not in SATISFACTION:
+        return f"Answer one of {', '.join(SATISFACTION)}."
+    if question.answer_type == YES_NO and not isinstance(value, bool):
+        return "Answer true or false."
+    if question.answer_type == TEXT and not isinstance(value, str):
+        return "Answer with text."
+    return None
+
+
+_NAME = validate.Length(min=1)
+_ID = validate.Regexp(r"^[a-z][a-z0-9_]*$", error="must be a lower-case identifier (a-z, 0-9, _)")
+
+
+class _QuestionSchema(Schema):
+    id = fields.String(required=True, validate=[_NAME, _ID])
+    label_zh = fields.String(required=True, validate=_NAME)
+    label_en = fields.String(required=True, validate=_NAME)
+    answer_type = fields.String(required=True, validate=validate.OneOf(ANSWER_TYPES))
+    required = fields.Boolean(load_default=False)
+
+    @post_load
+    def make(self, data, **kwargs):
+        return Question(**data)
+
+
+class _QuestionnaireSchema(Schema):
+    name = fields.String(required=True, validate=[_NAME, _ID])
+    title_zh = fields.String(required=True, validate=_NAME)
+    title_en = fields.String(required=True, validate=_NAME)
+    version = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1))
+    questions = fields.List(fields.Nested(_QuestionSchema), required=True, validate=validate.Length(min=1))
+
+    @validates_schema
+    def unique_ids(self, data, **kwargs):
+        seen: set[str] = set()
+        for index, question in enumerate(data.get("questions") or []):
+            if question.id in seen:
+                raise ValidationError({str(index): {"id": [f"question {question.id!r} is asked twice"]}},
+                                      field_name="questions")
+            seen.add(question.id)
+
+    @post_load
+    def make(self, data, **kwargs):
+        return Questionnaire(**{**data, "questions": tuple(data["questions"])})
