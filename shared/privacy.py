@@ -12,7 +12,8 @@ def mask_phone(phone: str | None) -> str | None:
     digits = str(phone)
     if len(digits) <= 4:
         return "*" * len(digits)
-    keep_head = 3 if len(digits) >= 7 else 1
+    # Long numbers keep their prefix (the carrier), short ones only their last four digits.
+    keep_head = 3 if len(digits) >= 8 else 0
     return digits[:keep_head] + "*" * (len(digits) - keep_head - 4) + digits[-4:]
 
 

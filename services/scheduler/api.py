@@ -15,6 +15,7 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
+from shared.privacy import SEES_PHONES, mask_phone
 from shared.web import organization_of_request, principal, roles_required, total_count
 
 from . import handlers
@@ -36,8 +37,6 @@ READERS = ("agent", "advisor", "supervisor", "manager", "admin", "integration")
 CALLERS = ("agent", "supervisor", "manager", "admin")
 #: Who keeps the ledger (seed 000 5.1.1: the service centre's agents build it).
 LEDGER_KEEPERS = ("agent", "supervisor", "manager", "admin", "integration")
-#: Who may see customers' phone numbers (RULES 1.4: only the people who need them; agents call).
-SEES_PHONES = frozenset({"agent", "supervisor", "manager", "admin", "integration"})
 #: Who may read another agent's task list.
 TEAM_LEADS = ("supervisor", "manager", "admin")
 #: Largest ledger file accepted (bytes).
@@ -50,16 +49,6 @@ def _service():
 
 def _settings():
     return current_app.config["HUIFANG_SETTINGS"]
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """Gives a phone number with its middle hidden (138****5678)."""
-    if not phone:
-        return phone
-    if len(phone) <= 4:
-        return "*" * len(phone)
-    keep = 3 if len(phone) >= 8 else 1
-    return phone[:keep] + "*" * (len(phone) - keep - 4) + phone[-4:]
 
 
 def _contacts(organization: str, customer_ids) -> dict[str, dict]:
@@ -310,6 +299,15 @@ class Ledger(MethodView):
         return _ledger_entries(org, deliveries)
 
 
+#: What a spreadsheet reads as the start of a formula (CSV/formula injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(text: str) -> str:
+    """Gives user text a spreadsheet shows as text, never runs as a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def _export_rows(args: dict):
     """Gives the header and then each row of the ledger export, streamed in pages."""
     org = organization_of_request()
@@ -331,6 +329,8 @@ def _export_rows(args: dict):
                     value = value.isoformat()
                 elif value is not None and name == "contract_amount":
                     value = f"{value:.2f}"
+                elif isinstance(value, str):
+                    value = _inert(value)
                 cells.append(value)
             yield cells
         offset += page

@@ -11,7 +11,6 @@ same event twice, events out of order and corrected dates all end in the same ta
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from collections import Counter
@@ -23,7 +22,7 @@ import peewee
 from marshmallow import Schema, fields, validate
 
 from shared.calendar import WorkingCalendar
-from shared.db import bulk_insert, bulk_update, is_postgres
+from shared.db import advisory_lock, bulk_insert, bulk_update, is_postgres
 from shared.events import Event
 from shared.orgdata import load_org_data
 from shared.service import UnitOfWork
@@ -487,16 +486,10 @@ def _lock_sampling_period(organization: str, policy_key: str, pool: str, period:
     """Serialises the sampling decisions of one (organisation, policy, pool, period) until the transaction ends.
 
     On PostgreSQL two orders of a period handled at once would each count the period without
-    the other, and both could be left out below the rate (RULES 1.5): a transaction-level
-    advisory lock makes the second count after the first commits (READ COMMITTED: its
-    count statement sees the committed row). SQLite already serialises writers (IMMEDIATE).
+    the other, and both could be left out below the rate (RULES 1.5); the second now counts
+    after the first commits (READ COMMITTED: its count sees the committed row).
     """
-    database = SamplingDecision._meta.database
-    if not is_postgres(database):
-        return
-    text = "\x1f".join(("scheduler.sampling", organization, policy_key, pool, period))
-    key = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big", signed=True)
-    database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
+    advisory_lock(SamplingDecision._meta.database, "scheduler.sampling", organization, policy_key, pool, period)
 
 
 def on_service_order_completed(event: Event, uow: UnitOfWork) -> None:
@@ -776,6 +769,8 @@ def get_callback_or_raise(*, organization: str, callback_id: str, lock: bool = F
 
 def _next_record_no(organization: str, on: date) -> tuple[str, int, str]:
     month = f"{on.year:04d}{on.month:02d}"
+    # Two outcomes recorded at once would both take MAX+1 and collide on the unique index.
+    advisory_lock(CallbackTask._meta.database, "scheduler.record_no", organization, month)
     last = CallbackTask.select(peewee.fn.MAX(CallbackTask.record_seq)).where(
         CallbackTask.organization == organization, CallbackTask.record_month == month).scalar() or 0
     return month, last + 1, f"{month}-{last + 1:04d}"

@@ -120,3 +120,15 @@ def test_policy_preview_plans_without_storing(scheduler):
     assert order["sample_rate"] == 0.3 and [c["due_on"] for c in order["callbacks"]] == ["2026-11-02", "2026-11-09"]
     assert scheduler.get("/api/v1/policies/preview").status_code == 422
     assert stored_deliveries(scheduler) == 0
+
+
+def test_exported_ledger_never_turns_customer_text_into_a_formula(scheduler):
+    evil = [["D-9", "C-9", '=HYPERLINK("http://evil.example","点击")', "ordinary", "+cmd|' /C calc'!A0", "KYN", "1",
+             "1000", "2026-01-31", "", "", "", "@SUM(1)", "", "", ""]]
+    assert upload(scheduler, csv_file(evil), "ledger.csv").status_code == 200
+    rows = list(csv.reader(io.StringIO(scheduler.get("/api/v1/ledger.csv").data.decode("utf-8-sig"))))
+    row = dict(zip(rows[0], rows[1]))
+    assert row["顾客名称"].startswith("'=") and row["工程名称"].startswith("'+")
+    workbook = load_workbook(io.BytesIO(scheduler.get("/api/v1/ledger.xlsx").data))
+    cells = [c for row in workbook.worksheets[0].iter_rows(min_row=2) for c in row]
+    assert all(c.data_type != "f" for c in cells)
