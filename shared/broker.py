@@ -151,7 +151,8 @@ class ServiceWorker(Middleware):
         self.service.bind(self.settings)
 
     def after_worker_boot(self, broker, worker):
-        self.relay = Relay(Outbox=self.service.Outbox, broker=broker, connect=self.service.connection).start()
+        self.relay = Relay(Outbox=self.service.Outbox, OutboxMessage=self.service.OutboxMessage, broker=broker,
+                           connect=self.service.connection).start()
         self.service.on_commit.append(self.relay.nudge)
 
     def before_worker_shutdown(self, broker, worker):

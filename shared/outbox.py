@@ -1,16 +1,21 @@
-"""Outbox: events a service emits are stored with its state change and relayed later.
+"""Outbox: what a service sends is stored with its state change and relayed after commit.
 
-`Outbox.add(...)` runs inside the caller's transaction. `relay_once` moves unsent rows to the
-broker's `events` queue and marks them sent; a broker outage leaves them for the next try.
-Two relays running at once may both send a row; consumers are idempotent (inbox), so the
-effect is still once.
+Two kinds of rows, one mechanism:
+- events (`outbox`): envelopes for the `events` queue, fanned out by the router;
+- messages (`outbox_message`): a service's own Dramatiq messages (a job, a wake-up at a
+  deadline), optionally at a given moment: a wake-up months away waits here as a row and is
+  handed to the broker once it is within the broker's delay limit.
+
+`add`/`add_messages` run inside the caller's transaction. `relay_once` moves unsent rows to
+the broker and marks them sent; a broker outage leaves them for the next try. Two relays
+running at once may both send a row; consumers are idempotent, so the effect is still once.
 """
 from __future__ import annotations
 
 import json
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import peewee
 
@@ -56,6 +61,78 @@ def add(Outbox, envelopes: list[dict]) -> None:
     bulk_insert(Outbox, rows)
 
 
+#: The longest delay handed to the broker (ms); Dramatiq refuses 7 days or more.
+MAX_BROKER_DELAY_MS = 6 * 86_400_000
+
+
+def message_model(database) -> type[peewee.Model]:
+    """Gives the table of a service's own outgoing Dramatiq messages."""
+    from .fields import UTCDateTimeField
+
+    class OutboxMessage(peewee.Model):
+        queue_name = peewee.CharField(max_length=100)
+        actor_name = peewee.CharField(max_length=100)
+        args = peewee.TextField()
+        #: Not before this moment (None: at once).
+        eta = UTCDateTimeField(null=True)
+        created_at = UTCDateTimeField()
+        sent_at = UTCDateTimeField(null=True, index=True)
+        attempts = peewee.IntegerField(default=0)
+        last_error = peewee.TextField(null=True)
+
+        class Meta:
+            table_name = "outbox_message"
+
+    OutboxMessage._meta.set_database(database)
+    return OutboxMessage
+
+
+def add_messages(OutboxMessage, messages: list[dict]) -> None:
+    """Stores messages (queue_name, actor_name, args, eta) for relaying, in the caller's transaction."""
+    if not messages:
+        return
+    now = datetime.now(timezone.utc)
+    bulk_insert(OutboxMessage, [
+        {"queue_name": m["queue_name"], "actor_name": m["actor_name"],
+         "args": json.dumps(list(m["args"]), ensure_ascii=False, default=str), "eta": m.get("eta"),
+         "created_at": now}
+        for m in messages
+    ])
+
+
+def relay_messages_once(OutboxMessage, broker, *, limit: int = 500, now: datetime | None = None) -> int:
+    """Gives how many messages were handed to the broker in this pass (delayed ones with their delay)."""
+    from dramatiq import Message
+
+    database = OutboxMessage._meta.database
+    now = now or datetime.now(timezone.utc)
+    horizon = now + timedelta(milliseconds=MAX_BROKER_DELAY_MS)
+    sent_ids = []
+    with database.atomic():
+        query = (OutboxMessage.select()
+                 .where(OutboxMessage.sent_at.is_null(), OutboxMessage.eta.is_null() | (OutboxMessage.eta <= horizon))
+                 .order_by(OutboxMessage.id).limit(limit))
+        if is_postgres(database):
+            query = query.for_update("FOR UPDATE SKIP LOCKED")
+        for row in list(query):
+            delay = int((row.eta - now).total_seconds() * 1000) if row.eta is not None else 0
+            try:
+                broker.enqueue(Message(queue_name=row.queue_name, actor_name=row.actor_name,
+                                       args=tuple(json.loads(row.args)), kwargs={}, options={}),
+                               delay=delay if delay > 0 else None)
+            except Exception as exc:  # the broker is down: keep the rest for later
+                log.warning("outbox relay stopped at message %s (%s): broker unavailable (%s)", row.id,
+                            row.actor_name, type(exc).__name__)
+                OutboxMessage.update(attempts=OutboxMessage.attempts + 1, last_error=str(exc)[:500]).where(
+                    OutboxMessage.id == row.id).execute()
+                break
+            sent_ids.append(row.id)
+        if sent_ids:
+            OutboxMessage.update(sent_at=now, attempts=OutboxMessage.attempts + 1).where(
+                OutboxMessage.id.in_(sent_ids)).execute()
+    return len(sent_ids)
+
+
 def relay_once(Outbox, broker, *, limit: int = 500) -> int:
     """Gives how many outbox rows were sent to the broker in this pass.
 
@@ -99,8 +176,9 @@ def pending_count(Outbox) -> int:
 class Relay:
     """A background thread that relays one service's outbox; `nudge()` wakes it at once."""
 
-    def __init__(self, *, Outbox, broker, connect, idle_seconds: float = 1.0):
+    def __init__(self, *, Outbox, broker, connect, OutboxMessage=None, idle_seconds: float = 1.0):
         self.Outbox = Outbox
+        self.OutboxMessage = OutboxMessage
         self.broker = broker
         self.connect = connect
         self.idle_seconds = idle_seconds
@@ -127,6 +205,8 @@ class Relay:
             try:
                 with self.connect():
                     sent = relay_once(self.Outbox, self.broker)
+                    if self.OutboxMessage is not None:
+                        sent += relay_messages_once(self.OutboxMessage, self.broker)
                 backoff = self.idle_seconds
             except Exception:
                 log.exception("outbox relay pass failed")

@@ -35,6 +35,7 @@ class UnitOfWork:
     settings: Settings
     now: datetime
     emitted: list = field(default_factory=list)
+    messages: list = field(default_factory=list)
 
     def emit(self, type: str, data: dict, *, organization: str, id: str | None = None) -> dict:
         """Gives the envelope queued for publishing when this unit of work commits."""
@@ -42,6 +43,15 @@ class UnitOfWork:
                                  source=f"huifang://{self.service.name}", id=id, time=self.now)
         self.emitted.append(envelope)
         return envelope
+
+    def send(self, actor_name: str, *args, queue_name: str | None = None, at: datetime | None = None) -> None:
+        """Queues a Dramatiq message of this service, sent after commit (at `at`, if given).
+
+        The message is stored in the same transaction as the state it follows from, so a
+        rollback sends nothing and a broker outage loses nothing.
+        """
+        self.messages.append({"queue_name": queue_name or self.service.name, "actor_name": actor_name,
+                              "args": args, "eta": at})
 
 
 @dataclass
@@ -58,11 +68,12 @@ class Service:
     def __post_init__(self):
         self.Inbox = inbox.inbox_model(self.database)
         self.Outbox = outbox.outbox_model(self.database)
+        self.OutboxMessage = outbox.message_model(self.database)
         self.PeriodicRun = periodic_run_model(self.database)
 
     @property
     def all_models(self) -> list:
-        return [self.Inbox, self.Outbox, self.PeriodicRun, *self.models]
+        return [self.Inbox, self.Outbox, self.OutboxMessage, self.PeriodicRun, *self.models]
 
     def bind(self, settings: Settings, *, url: str | None = None, create: bool = True) -> "Service":
         """Binds the database from settings (or `url`) and brings its schema up to date."""
@@ -102,7 +113,8 @@ class Service:
         with self.database.atomic():
             yield uow
             outbox.add(self.Outbox, uow.emitted)
-        if uow.emitted:
+            outbox.add_messages(self.OutboxMessage, uow.messages)
+        if uow.emitted or uow.messages:
             for hook in self.on_commit:
                 hook()
 

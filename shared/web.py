@@ -165,10 +165,11 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
     def relay_now():
         # A fast path so an event does not wait for the worker's relay; failure is fine:
         # the row stays in the outbox and the worker's relay sends it later.
-        from .outbox import relay_once
+        from .outbox import relay_messages_once, relay_once
 
         try:
             relay_once(service.Outbox, broker, limit=50)
+            relay_messages_once(service.OutboxMessage, broker, limit=50)
         except Exception:
             log.warning("immediate relay failed; the worker's relay will retry", exc_info=False)
 

@@ -1,0 +1,52 @@
+"""A service's own messages go out through the outbox: after commit, at their moment, never on rollback."""
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from shared.broker import make_broker
+from shared.outbox import relay_messages_once
+from shared.settings import load_settings
+from tests.conftest import SECRET, new_database_url
+
+
+@pytest.fixture
+def bound(tmp_path, redis_server):
+    from services.scheduler.service import SERVICE
+
+    redis_server.client().flushall()
+    settings = load_settings({"HUIFANG_VAR_DIR": str(tmp_path), "HUIFANG_SECRET_KEY": SECRET,
+                              "HUIFANG_BROKER_URL": redis_server.url})
+    SERVICE.bind(settings, url=new_database_url("scheduler", tmp_path))
+    hooks = list(SERVICE.on_commit)
+    SERVICE.on_commit.clear()
+    yield SERVICE, make_broker(settings), redis_server.client()
+    SERVICE.on_commit[:] = hooks
+
+
+def test_a_rolled_back_unit_of_work_sends_nothing(bound):
+    service, broker, _ = bound
+    with service.connection():
+        with pytest.raises(RuntimeError):
+            with service.unit_of_work() as uow:
+                uow.send("job", "x")
+                raise RuntimeError("the handler failed")
+        assert relay_messages_once(service.OutboxMessage, broker) == 0
+
+
+def test_messages_are_relayed_after_commit_with_their_delay_and_far_ones_wait(bound):
+    service, broker, redis = bound
+    now = datetime.now(timezone.utc)
+    with service.connection():
+        with service.unit_of_work() as uow:
+            uow.send("job", "now")
+            uow.send("job", "in an hour", at=now + timedelta(hours=1))
+            uow.send("job", "in a month", at=now + timedelta(days=30))
+        assert relay_messages_once(service.OutboxMessage, broker, now=now) == 2
+        assert redis.llen("dramatiq:scheduler") == 1
+        delayed = [json.loads(m) for m in redis.hgetall("dramatiq:scheduler.DQ.msgs").values()]
+        assert [m["args"] for m in delayed] == [["in an hour"]]
+        assert abs(delayed[0]["options"]["eta"] / 1000 - (now + timedelta(hours=1)).timestamp()) < 5
+        # a month later the far one is within the broker's limit and goes out
+        assert relay_messages_once(service.OutboxMessage, broker, now=now + timedelta(days=29)) == 1
+        assert relay_messages_once(service.OutboxMessage, broker, now=now + timedelta(days=29)) == 0
