@@ -5,7 +5,7 @@
 1. 100,000 open complaints, 1,000 of them past a deadline: the time of one sweep (which
    escalates the 1,000) and of the next one (nothing due), and the query plan of the sweep's
    selection (it must use the `next_sweep_at` index, not scan the table); then the relay of
-   the 1,000 wake-ups the sweep wrote (delayed messages, to a broker that only counts them).
+   the 1,000 wake-ups the sweep wrote (outbox messages, to a broker that only counts them).
 2. Complaints raised through the queue: `complaint.raised` envelopes enqueued raw on `events`
    (CONTRACT.md) -> router -> the complaints worker -> one complaint each; complaints per second.
 
@@ -103,13 +103,20 @@ def time_sweeps(service) -> tuple[float, float, int]:
 
 
 def time_relay(service) -> tuple[float, int]:
-    from services.complaints import handlers
+    """The outbox relay of the wake-ups (`outbox_message` rows) to a broker that only counts them."""
+    from shared.outbox import relay_messages_once
 
-    sent = []
+    class CountingBroker(list):
+        def enqueue(self, message, *, delay=None):
+            self.append(message.actor_name)
+            return message
+
+    sent = CountingBroker()
     started = time.perf_counter()
-    while handlers.relay_wakeups(service=service, send=lambda **kw: sent.append(kw), now=NOW):
-        pass
-    return time.perf_counter() - started, len(sent)
+    with service.connection():
+        while relay_messages_once(service.OutboxMessage, sent, now=NOW):
+            pass
+    return time.perf_counter() - started, sent.count("complaint_deadline")
 
 
 def raise_rate(service, env: dict, n: int, folder: Path) -> float:

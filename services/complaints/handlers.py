@@ -2,12 +2,14 @@
 
 Event handlers (`HANDLERS`) and HTTP commands (`raise_complaint`, `reply`, `escalate`,
 `resolve`, `hand_over`, `record_churn`) and the periodic jobs (`sweep_due_complaints`,
-`send_notifications`, `relay_wakeups`) and the deadline wake-up (`sweep_complaint`) all run
+`send_notifications`) and the deadline wake-up (`sweep_complaint`) all run
 inside a unit of work the caller opened (`SERVICE.unit_of_work()` or `Service.handle`):
 none of them commits. Every write of a complaint is a compare-and-set on its `version`, so
 two workers (or a worker and a request) never apply two transitions on the same state.
 A transition's rows (history, mail, wake-ups) are collected and written in bulk, so a
-sweep of a thousand complaints costs a handful of statements, not thousands.
+sweep of a thousand complaints costs a handful of statements, not thousands. A wake-up is a
+delayed `complaint_deadline` message sent through the outbox (`uow.send(..., at=)`): stored
+with the state it follows from, handed to the broker after commit.
 """
 from __future__ import annotations
 
@@ -34,7 +36,8 @@ from .domain.complaint import (DEADLINE_LABELS, FLAG_CUSTOMER, NOTIFY_MANAGERS, 
 from .domain.errors import ComplaintError, InvalidData, InvalidTransition
 from .domain.policy import ComplaintPolicy, load_policy
 from .domain.reminders import Reminder
-from .models import GROUP_SEGMENTS, Complaint, ComplaintHistory, ComplaintWakeup, Notification, domain_changes
+from .models import (GROUP_SEGMENTS, WAKEUP_ACTOR, WAKEUP_QUEUE, Complaint, ComplaintHistory, Notification,
+                     domain_changes)
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +52,6 @@ MAX_MAIL_ATTEMPTS = 5
 #: How long a worker holds a mail it claimed (far above the SMTP timeout); a claim older
 #: than this was left by a worker that died before marking the mail sent: it is sent again.
 MAIL_LEASE = timedelta(minutes=5)
-#: The longest delay of a delayed message (the broker's limit); a wake-up further away waits
-#: in its table until it comes within reach.
-MAX_WAKEUP_DELAY = timedelta(days=7)
 
 
 class NotFound(ComplaintError):
@@ -231,19 +231,17 @@ class _Writes:
         self.uow = uow
         self.history: list[dict] = []
         self.notes: list[dict] = []
-        self.wakeups: list[dict] = []
 
     def wake(self, row: Complaint, wake_at: datetime | None) -> None:
-        """Asks for a delayed message at `wake_at` (sent after commit by `relay_wakeups`)."""
+        """Asks for a delayed `complaint_deadline` message at `wake_at`, through the outbox
+        (stored with this unit of work, sent after its commit; one bulk insert per batch)."""
         if wake_at is not None:
-            self.wakeups.append({"organization": row.organization, "complaint_id": row.complaint_id,
-                                 "wake_at": wake_at, "created_at": self.uow.now, "sent_at": None})
+            self.uow.send(WAKEUP_ACTOR, row.organization, row.complaint_id, queue_name=WAKEUP_QUEUE, at=wake_at)
 
     def flush(self) -> None:
         bulk_insert(ComplaintHistory, self.history)
         bulk_insert(Notification, self.notes, ignore_conflicts=True)
-        bulk_insert(ComplaintWakeup, self.wakeups, ignore_conflicts=True)
-        self.history, self.notes, self.wakeups = [], [], []
+        self.history, self.notes = [], []
 
 
 def _notify(writes: _Writes, *, organization: str, key: str, complaint_id: str, kind: str, role: str,
@@ -613,36 +611,6 @@ def sweep_complaint(*, service, organization: str, complaint_id: str, now: datet
     if result.examined:
         log.info("wake-up of complaint %s of %s: %s", complaint_id, organization, result)
     return result
-
-
-def relay_wakeups(*, service, send, now: datetime | None = None, limit: int = 500) -> int:
-    """Gives how many wake-ups went to the broker as delayed messages, after the commit that
-    wrote them. `send(organization=, complaint_id=, delay_ms=)` enqueues one (the worker's
-    `complaint_deadline` actor); a broker outage stops the pass and keeps the rest for the
-    next. A wake-up further away than MAX_WAKEUP_DELAY stays until it comes within reach.
-    A message sent twice (a crash before the mark) is harmless: see `sweep_complaint`."""
-    sent: list[int] = []
-    with service.connection(), service.database.atomic():
-        moment = now or service.clock()
-        query = (ComplaintWakeup.select().where(ComplaintWakeup.sent_at.is_null(),
-                                                ComplaintWakeup.wake_at <= moment + MAX_WAKEUP_DELAY)
-                 .order_by(ComplaintWakeup.wake_at).limit(limit))
-        if is_postgres(ComplaintWakeup._meta.database):
-            query = query.for_update("FOR UPDATE SKIP LOCKED")
-        for wakeup in query:
-            delay_ms = max(0, int((wakeup.wake_at - moment).total_seconds() * 1000))
-            try:
-                send(organization=wakeup.organization, complaint_id=wakeup.complaint_id, delay_ms=delay_ms)
-            except Exception as exc:  # the broker is down: keep the rest for later
-                log.warning("wake-up relay stopped at complaint %s: broker unavailable (%s)", wakeup.complaint_id,
-                            type(exc).__name__)
-                break
-            sent.append(wakeup.id)
-        if sent:
-            ComplaintWakeup.update(sent_at=moment).where(ComplaintWakeup.id.in_(sent)).execute()
-        # sent wake-ups are kept a while to look at, then dropped
-        ComplaintWakeup.delete().where(ComplaintWakeup.sent_at < moment - MAX_WAKEUP_DELAY).execute()
-    return len(sent)
 
 
 # -- mail ------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Tables of the complaints service: complaints (客户投诉处理追踪表), their history, mail to send,
-and the wake-ups (delayed messages) to send for their deadlines.
+"""Tables of the complaints service: complaints (客户投诉处理追踪表), their history, mail to send.
+The wake-ups (delayed messages) for their deadlines go through the service's outbox
+(`uow.send`, table `outbox_message`).
 
 Datetimes are stored as naive UTC (`UTCDateTimeField`) and come back aware in UTC; callers
 turn them into the installation's time zone (`settings.tz`) before any service-time
@@ -232,29 +233,9 @@ class Notification(BaseModel):
         table_name = "complaint_notification"
 
 
-class ComplaintWakeup(BaseModel):
-    """A delayed message to send for a complaint's next moment (`next_sweep_at`), written in
-    the transaction that set it and sent after commit by the worker's relay, so a message
-    never announces a state that was rolled back. Moments beyond the broker's longest delay
-    wait here until they come within it; the periodic sweep stays the safety net."""
-
-    organization = peewee.CharField(max_length=64)
-    complaint_id = peewee.CharField(max_length=128)
-    wake_at = UTCDateTimeField()
-    created_at = UTCDateTimeField()
-    sent_at = UTCDateTimeField(null=True)
-
-    class Meta:
-        table_name = "complaint_wakeup"
-        indexes = (
-            (("organization", "complaint_id", "wake_at"), True),
-            (("sent_at", "wake_at"), False),
-        )
-
-
 def _migrate_2(migrator, database, migrate) -> None:
-    """2.0.0: hotline handover deadline (seed 001) columns; the wake-up table is created by
-    `ensure_schema` (a new table)."""
+    """2.0.0: hotline handover deadline (seed 001) columns (2.0.0's wake-up table, created by
+    `ensure_schema` then, is dropped by migration 4)."""
     columns = {c.name for c in database.get_columns(Complaint._meta.table_name)}
     steps = [migrator.add_column(Complaint._meta.table_name, name, field) for name, field in (
         ("handover_due_at", UTCDateTimeField(null=True)), ("handed_over_at", UTCDateTimeField(null=True)),
@@ -271,5 +252,35 @@ def _migrate_3(migrator, database, migrate) -> None:
         migrate(migrator.add_column(table, "claimed_at", UTCDateTimeField(null=True)))
 
 
-MODELS: list = [Complaint, ComplaintHistory, Notification, ComplaintWakeup]
-MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3}
+#: The table of wake-ups 2.0.0 and 2.1.0 relayed themselves (now the outbox's `outbox_message`).
+_OLD_WAKEUP_TABLE = "complaint_wakeup"
+#: Queue and actor of a complaint's wake-up (actors.py `complaint_deadline`).
+WAKEUP_QUEUE, WAKEUP_ACTOR = "complaints", "complaint_deadline"
+
+
+def _migrate_4(migrator, database, migrate) -> None:
+    """2.2.0: wake-ups go through the outbox (`outbox_message`, created by `ensure_schema`):
+    the wake-ups not sent yet move there, then `complaint_wakeup` is dropped."""
+    if not database.table_exists(_OLD_WAKEUP_TABLE):
+        return
+    from shared.outbox import add_messages, message_model
+
+    class OldWakeup(peewee.Model):
+        organization = peewee.CharField(max_length=64)
+        complaint_id = peewee.CharField(max_length=128)
+        wake_at = UTCDateTimeField()
+        sent_at = UTCDateTimeField(null=True)
+
+        class Meta:
+            table_name = _OLD_WAKEUP_TABLE
+
+    OldWakeup._meta.set_database(database)
+    pending = OldWakeup.select().where(OldWakeup.sent_at.is_null()).order_by(OldWakeup.wake_at)
+    add_messages(message_model(database), [
+        {"queue_name": WAKEUP_QUEUE, "actor_name": WAKEUP_ACTOR, "args": (w.organization, w.complaint_id),
+         "eta": w.wake_at} for w in pending])
+    database.drop_tables([OldWakeup])
+
+
+MODELS: list = [Complaint, ComplaintHistory, Notification]
+MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4}

@@ -30,39 +30,24 @@ GENERATE_MAX_RETRIES = 3
 #: A POSTed report still pending after this long (seconds) was lost on the way: queue it again.
 REQUEUE_GENERATE_AFTER_SECONDS = 600
 
+#: Jobs (make a report, mail it) go to these actors through the outbox (`uow.send`): the web
+#: hands them to the broker right after its commit, the worker's relay thread otherwise.
 broker = setup_worker(SERVICE, load_settings())
 
 
-#: How often (seconds) the worker relays the jobs the web could not hand to the broker
-#: right after its commit (the broker was down): a delay, never a loss.
-RELAY_JOBS_SECONDS = 5
-
-
-def relay_jobs() -> int:
-    """Sends the `report_job` rows committed and not sent yet to the broker."""
-    return handlers.relay_jobs(SERVICE, handlers.broker_sender(broker))
-
-
-@dramatiq.actor(actor_name=handlers.SEND_ACTOR, queue_name=SERVICE.name, broker=broker,
+@dramatiq.actor(actor_name=handlers.SEND_ACTOR, queue_name=handlers.JOBS_QUEUE, broker=broker,
                 max_retries=SEND_MAX_RETRIES, min_backoff=2_000, max_backoff=600_000)
 def send_report(organization: str, month: str, request: str):
     """Mails the month's report for one send request (POST .../send or the schedule)."""
     handlers.send_report(SERVICE, organization, month, request)
 
 
-@dramatiq.actor(actor_name=handlers.GENERATE_ACTOR, queue_name=SERVICE.name, broker=broker,
+@dramatiq.actor(actor_name=handlers.GENERATE_ACTOR, queue_name=handlers.JOBS_QUEUE, broker=broker,
                 max_retries=GENERATE_MAX_RETRIES, min_backoff=5_000, max_backoff=300_000)
 def generate_report(organization: str, month: str, request: str):
     """Makes and stores the month's report for one POST /api/v1/reports (pending -> ready), and
     queues the send asked for with it (POST .../send of a month not made yet)."""
     handlers.run_generation(SERVICE, organization, month, request)
-    relay_jobs()
-
-
-@periodic(broker, SERVICE, every_seconds=RELAY_JOBS_SECONDS, name="reporting_relay_jobs")
-def reporting_relay_jobs():
-    """Hands committed jobs to the broker (the web's fast path failed or was not taken)."""
-    relay_jobs()
 
 
 @periodic(broker, SERVICE, every_seconds=SCHEDULE_CHECK_SECONDS, name="reporting_schedule")
@@ -70,13 +55,11 @@ def reporting_schedule():
     """Makes and mails each organisation's monthly report once, on its schedule."""
     for organization, month, request in handlers.run_schedule(SERVICE):
         log.info("scheduled report %s of %s made; mailing it (send %s)", month, organization, request)
-    relay_jobs()
-    # The safety net: sends and runs whose message was lost (or whose worker died) go again.
-    for organization, month, request in handlers.stale_sends(SERVICE, older_than_seconds=REQUEUE_SEND_AFTER_SECONDS):
-        log.warning("send %s of report %s of %s was never carried out; queueing it again", request, month,
-                    organization)
-        send_report.send(organization, month, request)
-    for organization, month, request in handlers.stale_generations(SERVICE,
-                                                                   older_than_seconds=REQUEUE_GENERATE_AFTER_SECONDS):
-        log.warning("report run %s of %s of %s still pending; queueing it again", request, month, organization)
-        generate_report.send(organization, month, request)
+    # The safety net: sends and runs whose message was lost (or whose worker died) go again
+    # (through the outbox, like every job).
+    sends, runs = handlers.requeue_stale(SERVICE, send_after_seconds=REQUEUE_SEND_AFTER_SECONDS,
+                                         generate_after_seconds=REQUEUE_GENERATE_AFTER_SECONDS)
+    for organization, month, request in sends:
+        log.warning("send %s of report %s of %s was never carried out; queued again", request, month, organization)
+    for organization, month, request in runs:
+        log.warning("report run %s of %s of %s still pending; queued again", request, month, organization)

@@ -175,27 +175,16 @@ class SendMonthReport(MethodView):
                 language, generated_at, generate = row.language, _iso(row.generated_at), None
         if generate is not None:
             _carry_out(organization, month, generate)
-        else:
-            _relay()
         return {"organization": organization, "month": month, "language": language, "status": "queued",
                 "generated_at": generated_at}
 
 
 def _carry_out(organization: str, month: str, run_request: str) -> None:
-    """After the commit of a run: make it here (REPORTING_GENERATE_INLINE: tests, single-process
-    installs), or hand its job to the broker."""
+    """After the commit of a run: make it here too (REPORTING_GENERATE_INLINE: tests,
+    single-process installs). Its job went to the broker with the commit (the app's outbox
+    hook); if the broker is down it waits in the outbox for the worker's relay."""
     if current_app.config.get("REPORTING_GENERATE_INLINE"):
         handlers.run_generation(SERVICE, organization, month, run_request)
-    _relay()
-
-
-def _relay() -> None:
-    """Hands the jobs just committed to the broker; if it is down they wait in `report_job`
-    for the worker's relay (and the stale sweeps stay the safety net)."""
-    try:
-        handlers.relay_jobs(SERVICE, handlers.broker_sender(current_app.extensions["huifang_broker"]), limit=20)
-    except Exception as exc:
-        log.warning("could not relay report jobs now (%s); the worker's relay will", type(exc).__name__)
 
 
 BLUEPRINTS: list = [blp]

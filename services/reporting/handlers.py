@@ -9,8 +9,9 @@ ones are used when present.
 
 Commands (`store_report`, `request_generation`, `finish_generation`, `request_send`,
 `record_sent`, `record_send_failure`, `claim_scheduled_month`) run inside the caller's
-unit of work and never commit. A command that needs the worker writes a `report_job` row in
-that unit of work; `relay_jobs` sends it to the broker after the commit (never before).
+unit of work and never commit. A command that needs the worker sends it its job with
+`uow.send` in that unit of work: the message is stored in the outbox with the request and
+handed to the broker after the commit (never before; a broker outage delays it, never loses it).
 """
 from __future__ import annotations
 
@@ -21,33 +22,27 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
 from shared.calendar import WorkingCalendar, service_hours_between
-from shared.db import is_postgres
 from shared.events import Event, SATISFACTION
 from shared.orgdata import load_org_data
 from shared.service import UnitOfWork
 
 from .domain.kpi import ReportData
 from .domain.policy import Recipients, ReportPolicy, Schedule
-from .models import (CANCELLED, DONE, JOB_GENERATE, JOB_SEND, OPEN, RUN_FAILED, RUN_PENDING, RUN_READY, SEND_FAILED,
-                     SEND_QUEUED, SEND_SENDING, SEND_SENT, SERVED_COMMISSIONED, SERVED_ORDER, SERVED_SHIPPED,
-                     UNREACHABLE, Callback, Complaint, Customer, Delivery, EventLog, Report, ReportJob, ReportRun,
+from .models import (CANCELLED, DONE, GENERATE_ACTOR, OPEN, RUN_FAILED, RUN_PENDING, RUN_READY, SEND_ACTOR,
+                     SEND_FAILED, SEND_QUEUED, SEND_SENDING, SEND_SENT, SERVED_COMMISSIONED, SERVED_ORDER,
+                     SERVED_SHIPPED, UNREACHABLE, Callback, Complaint, Customer, Delivery, EventLog, Report, ReportRun,
                      ScheduledReport, ServedDay)
 
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = "reporting"
-#: The actor that mails a report (declared in actors.py; the web enqueues it by name).
-SEND_ACTOR = "reporting_send_report"
-#: The actor that makes a report asked for by POST /api/v1/reports (declared in actors.py).
-GENERATE_ACTOR = "reporting_generate_report"
-#: The actor of each kind of `report_job`.
-JOB_ACTORS = {JOB_SEND: SEND_ACTOR, JOB_GENERATE: GENERATE_ACTOR}
+#: The queue of the worker's jobs (SEND_ACTOR mails a report, GENERATE_ACTOR makes one; both
+#: declared in actors.py, sent by name through the outbox).
+JOBS_QUEUE = SERVICE_NAME
 #: How long a claimed send (`sending`) is held by its worker: longer than any SMTP exchange
 #: (connect and command timeouts included). A claim older than this was lost with its worker
 #: (a crash mid-send): the stale-send sweep queues the send again and a worker may re-claim it.
 SEND_LEASE = timedelta(minutes=15)
-#: Sent `report_job` rows are kept this long to look at, then dropped.
-KEEP_SENT_JOBS = timedelta(days=2)
 
 
 # --------------------------------------------------------------------------- policies
@@ -393,16 +388,16 @@ def store_report(uow: UnitOfWork, report: ReportData, pdf: bytes) -> Report:
     return row
 
 
-def add_job(uow: UnitOfWork, kind: str, organization: str, month: str, request: str) -> None:
-    """Writes a command for the worker in the caller's unit of work (`relay_jobs` sends it after commit)."""
-    ReportJob.insert(organization=organization, month=month, kind=kind, request=request,
-                     created_at=_naive_utc(uow.now)).on_conflict_ignore().execute()
+def add_job(uow: UnitOfWork, actor_name: str, organization: str, month: str, request: str) -> None:
+    """Sends the worker a job (SEND_ACTOR or GENERATE_ACTOR) with the caller's unit of work:
+    stored in its outbox, handed to the broker after its commit."""
+    uow.send(actor_name, organization, month, request, queue_name=JOBS_QUEUE)
 
 
 def request_generation(uow: UnitOfWork, organization: str, month: str, language: str, *,
                        send_to: list[str] | None = None) -> ReportRun:
     """Gives the month's run, pending under a new request id (an older pending request is superseded),
-    with its `report_job`.
+    with its job for the worker.
 
     `send_to`: mail the report to these addresses once made (POST .../send for a month with no
     report). A send still waiting in a superseded pending run is carried over to the new one.
@@ -415,7 +410,7 @@ def request_generation(uow: UnitOfWork, organization: str, month: str, language:
     run.language, run.request, run.status = language, uuid.uuid4().hex, RUN_PENDING
     run.requested_at, run.finished_at, run.error = _naive_utc(uow.now), None, None
     run.save()
-    add_job(uow, JOB_GENERATE, organization, month, run.request)
+    add_job(uow, GENERATE_ACTOR, organization, month, run.request)
     return run
 
 
@@ -430,14 +425,14 @@ def finish_generation(uow: UnitOfWork, organization: str, month: str, request: s
 
 def request_send(uow: UnitOfWork, row: Report, to: list[str], *, request: str | None = None) -> str:
     """Gives the id of a new send request of the report to `to` (or `request`, given by the run
-    that asked for it), with its `report_job`; the send actor carries it out."""
+    that asked for it), with its job; the send actor carries it out."""
     request = request or uuid.uuid4().hex
     row.send_status, row.send_request, row.send_to, row.send_error = SEND_QUEUED, request, list(to), None
     row.send_requested_at, row.claimed_at = _naive_utc(uow.now), None
     # only these columns: the row may be older than a worker's write of the previous send
     row.save(only=[Report.send_status, Report.send_request, Report.send_to, Report.send_error,
                    Report.send_requested_at, Report.claimed_at])
-    add_job(uow, JOB_SEND, row.organization, row.month, request)
+    add_job(uow, SEND_ACTOR, row.organization, row.month, request)
     return request
 
 
@@ -519,7 +514,7 @@ def generate_report(service, organization: str, month: str, language: str, *, se
     """Gives (report row, send request id or None) after making and storing the month's report.
 
     Parameters:
-      send_to: also queue a send to these addresses in the same transaction (its `report_job`).
+      send_to: also queue a send to these addresses in the same transaction (with its job).
       send_request: the id of that send, when asked for earlier (POST .../send with no report).
       only_once: the schedule's run: store nothing unless this call claims (organisation, month).
       run_request: the POST's run this call carries out: marked ready in the same transaction.
@@ -628,42 +623,6 @@ def send_report(service, organization: str, month: str, request: str) -> str:
     return "sent"
 
 
-def relay_jobs(service, send, *, limit: int = 200) -> int:
-    """Gives how many `report_job` rows went to the broker in this pass, after the commit that
-    wrote them. `send(actor_name, (organization, month, request))` enqueues one; a broker outage
-    stops the pass and keeps the rest for the next (the periodic job's). A job sent twice (two
-    relays, a crash before the mark) is harmless: the actors skip what is done or held."""
-    sent: list[int] = []
-    with service.connection(), service.database.atomic():
-        now = _naive_utc(service.clock())
-        query = ReportJob.select().where(ReportJob.sent_at.is_null()).order_by(ReportJob.id).limit(limit)
-        if is_postgres(ReportJob._meta.database):
-            query = query.for_update("FOR UPDATE SKIP LOCKED")
-        for job in list(query):
-            try:
-                send(JOB_ACTORS[job.kind], (job.organization, job.month, job.request))
-            except Exception as exc:  # the broker is down: keep the rest for later
-                log.warning("report job relay stopped at %s %s: broker unavailable (%s)", job.kind, job.request,
-                            type(exc).__name__)
-                break
-            sent.append(job.id)
-        if sent:
-            ReportJob.update(sent_at=now).where(ReportJob.id.in_(sent)).execute()
-        ReportJob.delete().where(ReportJob.sent_at < now - KEEP_SENT_JOBS).execute()
-    return len(sent)
-
-
-def broker_sender(broker):
-    """Gives the `send` of `relay_jobs` that enqueues on `broker` (the web's or the worker's)."""
-    from dramatiq import Message
-
-    def send(actor_name: str, args: tuple) -> None:
-        broker.enqueue(Message(queue_name=SERVICE_NAME, actor_name=actor_name, args=tuple(args), kwargs={},
-                               options={}))
-
-    return send
-
-
 def organizations(service) -> list[str]:
     """Gives the organisations this service has heard of."""
     with service.connection():
@@ -691,6 +650,29 @@ def run_schedule(service) -> list[tuple[str, str, str]]:
         if row is not None:
             made.append((organization, month, request))
     return made
+
+
+def requeue_stale(service, *, send_after_seconds: float,
+                  generate_after_seconds: float) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """Gives (sends, runs) queued again: the safety net for a job lost on the way or a worker
+    that died (`stale_sends`, `stale_generations`). Their jobs go through the outbox in one
+    unit of work; one still waiting there unsent (the broker is down) is not queued twice."""
+    sends = stale_sends(service, older_than_seconds=send_after_seconds)
+    runs = stale_generations(service, older_than_seconds=generate_after_seconds)
+    if not sends and not runs:
+        return [], []
+    Message = service.OutboxMessage
+    with service.connection(), service.unit_of_work() as uow:
+        waiting = {(actor, tuple(json.loads(args))) for actor, args in
+                   Message.select(Message.actor_name, Message.args)
+                   .where(Message.sent_at.is_null(), Message.actor_name.in_([SEND_ACTOR, GENERATE_ACTOR])).tuples()}
+        sends = [job for job in sends if (SEND_ACTOR, job) not in waiting]
+        runs = [job for job in runs if (GENERATE_ACTOR, job) not in waiting]
+        for job in sends:
+            add_job(uow, SEND_ACTOR, *job)
+        for job in runs:
+            add_job(uow, GENERATE_ACTOR, *job)
+    return sends, runs
 
 
 def stale_sends(service, *, older_than_seconds: float) -> list[tuple[str, str, str]]:

@@ -32,8 +32,10 @@ RUN_PENDING, RUN_READY, RUN_FAILED = "pending", "ready", "failed"
 #: talking to the mail server; nobody else sends it until the claim's lease expires.
 SEND_NONE, SEND_QUEUED, SEND_SENDING, SEND_SENT, SEND_FAILED = "not_sent", "queued", "sending", "sent", "failed"
 
-#: Kinds of job a command row asks the worker for (see ReportJob).
-JOB_SEND, JOB_GENERATE = "send", "generate"
+#: The worker's jobs, sent through the outbox (`uow.send`): mail a report (POST .../send or
+#: the schedule), make a report (POST /api/v1/reports). Declared in actors.py.
+SEND_ACTOR = "reporting_send_report"
+GENERATE_ACTOR = "reporting_generate_report"
 
 _ORG = ORG
 _ID = ID
@@ -233,27 +235,9 @@ class ReportRun(BaseModel):
         indexes = ((("organization", "month"), True),)
 
 
-class ReportJob(BaseModel):
-    """A command for the worker (make a report, mail a report), written in the transaction
-    that asked for it and sent to the broker after commit by `handlers.relay_jobs` (the web
-    right after its commit, the worker's periodic job otherwise): a broker outage delays the
-    job, it never loses it, and a job never announces a request that was rolled back."""
-
-    organization = peewee.CharField(**_ORG)
-    month = peewee.CharField(max_length=7)
-    kind = peewee.CharField(max_length=16)
-    request = peewee.CharField(max_length=64)
-    created_at = peewee.DateTimeField()
-    sent_at = peewee.DateTimeField(null=True)
-
-    class Meta:
-        table_name = "report_job"
-        indexes = ((("kind", "request"), True), (("sent_at", "id"), False))
-
-
 #: The tables a rebuild empties and refills from the event log.
 READ_MODEL = [Customer, Callback, Delivery, ServedDay, Complaint]
-MODELS: list = [EventLog, *READ_MODEL, Report, ScheduledReport, ReportRun, ReportJob]
+MODELS: list = [EventLog, *READ_MODEL, Report, ScheduledReport, ReportRun]
 
 
 def _add_report_run(migrator, database, run_migrations) -> None:
@@ -263,7 +247,8 @@ def _add_report_run(migrator, database, run_migrations) -> None:
 
 def _add_send_claim(migrator, database, migrate) -> None:
     # 1.2.0: the send claim (`report.claimed_at`), a send asked for before the report exists
-    # (`report_run.send_request`, `send_to`); `report_job` is a new table (ensure_schema).
+    # (`report_run.send_request`, `send_to`); 1.2.0's `report_job` table, created by
+    # ensure_schema then, is dropped by migration 4.
     wanted = {Report: {"claimed_at": peewee.DateTimeField(null=True)},
               ReportRun: {"send_request": peewee.CharField(max_length=64, null=True),
                           "send_to": JSONField(null=True)}}
@@ -276,4 +261,34 @@ def _add_send_claim(migrator, database, migrate) -> None:
         migrate(*steps)
 
 
-MIGRATIONS: dict = {2: _add_report_run, 3: _add_send_claim}
+#: The job table 1.2.0 relayed itself (now the outbox's `outbox_message`), and its kinds' actors.
+_OLD_JOB_TABLE = "report_job"
+_OLD_JOB_ACTORS = {"send": SEND_ACTOR, "generate": GENERATE_ACTOR}
+
+
+def _jobs_through_outbox(migrator, database, migrate) -> None:
+    # 1.3.0: the worker's jobs go through the outbox (`outbox_message`, created by ensure_schema):
+    # the jobs not sent yet move there, then `report_job` is dropped.
+    if not database.table_exists(_OLD_JOB_TABLE):
+        return
+    from shared.outbox import add_messages, message_model
+
+    class OldJob(peewee.Model):
+        organization = peewee.CharField(**_ORG)
+        month = peewee.CharField(max_length=7)
+        kind = peewee.CharField(max_length=16)
+        request = peewee.CharField(max_length=64)
+        sent_at = peewee.DateTimeField(null=True)
+
+        class Meta:
+            table_name = _OLD_JOB_TABLE
+
+    OldJob._meta.set_database(database)
+    pending = OldJob.select().where(OldJob.sent_at.is_null()).order_by(OldJob.id)
+    add_messages(message_model(database), [
+        {"queue_name": "reporting", "actor_name": _OLD_JOB_ACTORS[job.kind],
+         "args": (job.organization, job.month, job.request)} for job in pending if job.kind in _OLD_JOB_ACTORS])
+    database.drop_tables([OldJob])
+
+
+MIGRATIONS: dict = {2: _add_report_run, 3: _add_send_claim, 4: _jobs_through_outbox}

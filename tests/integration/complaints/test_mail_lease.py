@@ -106,7 +106,7 @@ def test_migration_3_adds_the_mail_lease_column_to_a_version_2_database(api):
         with db.bind_ctx([SchemaVersion]):
             SchemaVersion.delete().where(SchemaVersion.version == 3).execute()
         # when the service starts
-        assert ensure_schema(db, SERVICE.all_models, migrations=SERVICE.migrations) == 3
+        assert ensure_schema(db, SERVICE.all_models, migrations=SERVICE.migrations) == max(SERVICE.migrations)
         assert "claimed_at" in {c.name for c in db.get_columns("complaint_notification")}
     # then mail is queued and sent as before
     assert api.raise_().status_code == 201

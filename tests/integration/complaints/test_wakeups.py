@@ -1,8 +1,10 @@
-"""Delayed messages per deadline (issue 5): a complaint's next moment is written as a wake-up in
-the same transaction, sent after commit as a delayed `complaint_deadline` message, and a late,
-early or repeated wake-up never escalates twice. The periodic sweep stays the safety net."""
+"""Delayed messages per deadline (issue 5): a complaint's next moment is written as a wake-up
+(`uow.send("complaint_deadline", ..., at=)`, an `outbox_message` row) in the same transaction,
+sent after commit as a delayed `complaint_deadline` message, and a late, early or repeated
+wake-up never escalates twice. The periodic sweep stays the safety net."""
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 
@@ -10,92 +12,154 @@ import pytest
 
 from services.complaints import handlers, models
 from services.complaints.service import SERVICE
+from shared.db import SchemaVersion, ensure_schema
+from shared.outbox import MAX_BROKER_DELAY_MS, relay_messages_once
 from tests.integration.complaints.conftest import ORG, at
 
+#: The broker's longest delay (the outbox keeps a wake-up further away until it is within it).
+MAX_DELAY = timedelta(milliseconds=MAX_BROKER_DELAY_MS)
 
-class Sent(list):
-    """A fake broker side of the relay: records each delayed message."""
 
-    def __call__(self, *, organization, complaint_id, delay_ms):
-        self.append((organization, complaint_id, delay_ms))
+class Broker(list):
+    """A fake broker for the outbox relay: records (actor, args, delay in ms) of each message."""
+
+    def __init__(self, *, down: bool = False):
+        super().__init__()
+        self.down = down
+
+    def enqueue(self, message, *, delay=None):
+        if self.down:
+            raise ConnectionError("broker down")
+        self.append((message.actor_name, list(message.args), delay))
+        return message
+
+
+@pytest.fixture
+def quiet(api):
+    """The app without its after-commit relay: the test relays the outbox itself, at the test clock."""
+    hooks = list(SERVICE.on_commit)
+    SERVICE.on_commit.clear()
+    yield api
+    SERVICE.on_commit[:] = hooks
 
 
 def wakeups(sent: bool | None = None) -> list:
+    """Gives (organisation, complaint id, wake at) of the `complaint_deadline` messages in the outbox."""
+    Message = SERVICE.OutboxMessage
     with SERVICE.connection():
-        query = models.ComplaintWakeup.select().order_by(models.ComplaintWakeup.id)
+        query = Message.select().where(Message.actor_name == "complaint_deadline").order_by(Message.id)
         if sent is not None:
-            query = query.where(models.ComplaintWakeup.sent_at.is_null(not sent))
-        return list(query)
+            query = query.where(Message.sent_at.is_null(not sent))
+        rows = list(query)
+    assert all(row.queue_name == "complaints" for row in rows)
+    return [(*json.loads(row.args), row.eta) for row in rows]
 
 
-def relay(now=None, send=None):
-    send = send if send is not None else Sent()
-    count = handlers.relay_wakeups(service=SERVICE, send=send, now=now)
-    return count, send
+def relay(now, broker=None):
+    broker = broker if broker is not None else Broker()
+    with SERVICE.connection():
+        count = relay_messages_once(SERVICE.OutboxMessage, broker, now=now)
+    return count, broker
 
 
 def wake(complaint_id="K-1"):
     return handlers.sweep_complaint(service=SERVICE, organization=ORG, complaint_id=complaint_id)
 
 
-def test_issue_5_a_new_complaint_sends_a_delayed_message_for_its_next_moment_after_commit(api, clock):
+def ms(delta: timedelta) -> int:
+    return int(delta.total_seconds() * 1000)
+
+
+def test_issue_5_a_new_complaint_sends_a_delayed_message_for_its_next_moment_after_commit(quiet, clock):
     # given a complaint raised Friday 17:00: its first moment is the reminder an hour before
     # the first reply (Monday 09:30)
-    api.raise_()
-    (wakeup,) = wakeups()
-    assert wakeup.complaint_id == "K-1" and wakeup.wake_at == at(2026, 11, 23, 8, 30)
-    assert wakeup.sent_at is None  # written with the complaint, not sent inside its transaction
+    quiet.raise_()
+    # written with the complaint, not sent inside its transaction
+    assert wakeups() == [(ORG, "K-1", at(2026, 11, 23, 8, 30))]
+    assert wakeups(sent=True) == []
     # when the relay runs, one delayed message goes out, delayed until that moment
-    count, sent = relay()
+    count, sent = relay(clock.now)
     assert count == 1
-    assert sent == [(ORG, "K-1", int((at(2026, 11, 23, 8, 30) - clock.now).total_seconds() * 1000))]
+    assert sent == [("complaint_deadline", [ORG, "K-1"], ms(at(2026, 11, 23, 8, 30) - clock.now))]
     # and once only
-    assert relay() == (0, [])
+    assert relay(clock.now) == (0, [])
     assert wakeups(sent=False) == []
 
 
-def test_issue_5_a_rolled_back_transaction_sends_no_wakeup(api, clock):
+def test_issue_5_a_rolled_back_transaction_sends_no_wakeup(quiet, clock):
     with pytest.raises(RuntimeError):
         with SERVICE.connection(), SERVICE.unit_of_work() as uow:
             handlers.raise_complaint(uow=uow, organization=ORG, data={
                 "complaint_id": "K-9", "customer": {"id": "C-9", "name": "x"}, "description": "x",
                 "source": "hotline"})
+            assert uow.messages  # the wake-up was asked for ...
             raise RuntimeError("the request failed after the write")
-    assert wakeups() == [] and relay() == (0, [])
+    # ... and went with the rollback
+    assert wakeups() == [] and relay(clock.now + MAX_DELAY) == (0, [])
 
 
-def test_issue_5_each_new_deadline_gets_its_wakeup(api, clock):
-    api.raise_()
-    relay()
+def test_issue_5_each_new_deadline_gets_its_wakeup(quiet, clock):
+    quiet.raise_()
+    relay(clock.now)
     # when the sweep escalates at 09:31, the investigation (due 11:31) is the next moment:
     # its reminder at 10:31
     clock.set(2026, 11, 23, 9, 31)
     assert handlers.sweep_due_complaints(service=SERVICE).escalated == 1
-    pending = wakeups(sent=False)
-    assert [w.wake_at for w in pending] == [at(2026, 11, 23, 10, 31)]
-    count, sent = relay()
-    assert sent == [(ORG, "K-1", 60 * 60 * 1000)]
+    assert [w[2] for w in wakeups(sent=False)] == [at(2026, 11, 23, 10, 31)]
+    count, sent = relay(clock.now)
+    assert sent == [("complaint_deadline", [ORG, "K-1"], 60 * 60 * 1000)]
 
 
-def test_issue_5_a_wakeup_beyond_the_broker_limit_waits_until_it_comes_within_reach(api, clock):
-    far = clock.now + handlers.MAX_WAKEUP_DELAY + timedelta(days=3)
-    with SERVICE.connection():
-        models.ComplaintWakeup.create(organization=ORG, complaint_id="K-far", wake_at=far, created_at=clock.now)
-    assert relay() == (0, [])
-    count, sent = relay(now=clock.now + timedelta(days=4))
-    assert count == 1
-    assert sent[0][2] == int((handlers.MAX_WAKEUP_DELAY - timedelta(days=1)).total_seconds() * 1000)
+def test_issue_5_a_sweep_batch_writes_one_wakeup_per_complaint_it_moved(quiet, clock):
+    for i in range(5):
+        quiet.raise_(complaint_id=f"K-{i}")
+    relay(clock.now)
+    clock.set(2026, 11, 23, 9, 31)
+    assert handlers.sweep_due_complaints(service=SERVICE, batch=2).escalated == 5
+    assert sorted(w[1] for w in wakeups(sent=False)) == [f"K-{i}" for i in range(5)]
+    assert relay(clock.now)[0] == 5
 
 
-def test_issue_5_a_broker_outage_keeps_the_wakeups_for_the_next_pass(api, clock):
-    api.raise_()
-
-    def down(**kw):
-        raise ConnectionError("broker down")
-
-    assert relay(send=down)[0] == 0
+def test_issue_5_a_wakeup_beyond_the_broker_limit_waits_until_it_comes_within_reach(quiet, clock):
+    # given a wake-up ten days away
+    quiet.raise_()
+    ((_, _, wake_at),) = wakeups()
+    # then it stays in the outbox while it is beyond the broker's longest delay
+    assert relay(wake_at - MAX_DELAY - timedelta(days=4)) == (0, [])
     assert len(wakeups(sent=False)) == 1
-    assert relay()[0] == 1
+    # and goes out, delayed by the rest, once within it
+    count, sent = relay(wake_at - MAX_DELAY + timedelta(days=1))
+    assert count == 1
+    assert sent == [("complaint_deadline", [ORG, "K-1"], ms(MAX_DELAY - timedelta(days=1)))]
+
+
+def test_issue_5_a_broker_outage_keeps_the_wakeups_for_the_next_pass(quiet, clock):
+    quiet.raise_()
+    assert relay(clock.now, Broker(down=True))[0] == 0
+    assert len(wakeups(sent=False)) == 1
+    assert relay(clock.now)[0] == 1
+    assert wakeups(sent=False) == []
+
+
+def test_migration_4_moves_the_pending_wakeups_into_the_outbox_and_drops_their_table(quiet, clock):
+    db = SERVICE.database
+    with SERVICE.connection():
+        # given a database of version 2.1.0: its own wake-up table, one wake-up sent, one not
+        db.execute_sql('CREATE TABLE "complaint_wakeup" ("id" INTEGER PRIMARY KEY, "organization" VARCHAR(64), '
+                       '"complaint_id" VARCHAR(128), "wake_at" TIMESTAMP, "created_at" TIMESTAMP, '
+                       '"sent_at" TIMESTAMP)')
+        db.execute_sql('INSERT INTO "complaint_wakeup" VALUES (1, %s, %s, %s, %s, %s), (2, %s, %s, %s, %s, NULL)'
+                       .replace("%s", db.param),
+                       [ORG, "K-old", "2026-11-21 01:00:00", "2026-11-20 09:00:00", "2026-11-20 09:00:00",
+                        ORG, "K-due", "2026-11-23 01:30:00", "2026-11-20 09:00:00"])
+        with db.bind_ctx([SchemaVersion]):
+            SchemaVersion.delete().where(SchemaVersion.version == 4).execute()
+        # when the 2.2.0 service starts on it
+        assert ensure_schema(db, SERVICE.all_models, migrations=SERVICE.migrations) == 4
+        # then the table is gone and the wake-up not sent yet waits in the outbox
+        assert not db.table_exists("complaint_wakeup")
+    assert wakeups() == [(ORG, "K-due", at(2026, 11, 23, 9, 30))]
+    assert relay(clock.now)[1] == [("complaint_deadline", [ORG, "K-due"], ms(at(2026, 11, 23, 9, 30) - clock.now))]
 
 
 def test_rule_2_a_late_early_or_repeated_wakeup_escalates_once(api, clock):
@@ -164,8 +228,8 @@ def test_a_stale_batch_write_skips_only_the_complaint_changed_meanwhile(api, clo
     assert [e["data"]["complaint_id"] for e in api.events("complaint.escalated")] == ["K-1", "K-2"]
 
 
-def test_issue_5_the_worker_relays_a_wakeup_as_a_delayed_complaint_deadline_message(mesh_factory, redis_server):
-    import json
+def test_issue_5_a_wakeup_goes_to_the_broker_after_commit_as_a_delayed_complaint_deadline_message(
+        mesh_factory, redis_server):
     import time
 
     from tests.conftest import bearer, eventually, user_token
@@ -181,16 +245,19 @@ def test_issue_5_the_worker_relays_a_wakeup_as_a_delayed_complaint_deadline_mess
     assert response.status_code == 201, response.get_json()
     with service.connection():
         wake_at = models.Complaint.get(models.Complaint.complaint_id == "K-WAKE").next_sweep_at
-    if (wake_at.timestamp() - time.time()) > handlers.MAX_WAKEUP_DELAY.total_seconds():
+    if (wake_at.timestamp() - time.time()) > MAX_DELAY.total_seconds():
         pytest.skip("the next moment is beyond the broker's longest delay")  # pragma: no cover
 
     def sent():
+        Message = service.OutboxMessage
         with service.connection():
-            return models.ComplaintWakeup.select().where(models.ComplaintWakeup.complaint_id == "K-WAKE",
-                                                         models.ComplaintWakeup.sent_at.is_null(False)).count()
+            return Message.select().where(Message.actor_name == "complaint_deadline",
+                                          Message.args == json.dumps([ORG, "K-WAKE"]),
+                                          Message.sent_at.is_null(False)).count()
 
-    # then the worker's relay sends it, after commit, as a delayed message due at that moment
-    eventually(sent, timeout=30, message="wake-up of K-WAKE sent by the worker")
+    # then the outbox relay (the web's after commit, or the worker's) sends it as a delayed
+    # message due at that moment
+    eventually(sent, timeout=30, message="wake-up of K-WAKE sent after commit")
     client = redis_server.client()
     messages = [json.loads(raw) for raw in client.hvals("dramatiq:complaints.DQ.msgs")]
     (message,) = [m for m in messages if m["actor_name"] == "complaint_deadline"]

@@ -1,9 +1,11 @@
 """Mailing the report safely: only to allowed recipients, once per send request, and asked for
-through the service's own job table (written with the request, sent to the broker after commit)."""
+through the service's outbox (`uow.send`: the job is written with the request, sent to the
+broker after commit)."""
 from __future__ import annotations
 
 import email
 import email.policy
+import json
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +14,8 @@ import pytest
 import yaml
 
 from services.reporting import handlers
-from services.reporting.models import Report, ReportJob, ReportRun
+from services.reporting.models import Report, ReportRun
+from shared.outbox import relay_messages_once
 from tests.conftest import API_TOKEN, bearer, user_token
 
 from . import fixtures
@@ -29,7 +32,7 @@ def write_recipients(settings, content, org=ORG):
 
 @pytest.fixture
 def app_client(reporting):
-    """The web app with an unreachable broker: jobs stay in `report_job` for the test to carry out."""
+    """The web app with an unreachable broker: jobs stay in the outbox for the test to carry out."""
     from services.reporting.app import create_app
 
     fixtures.october(reporting)
@@ -43,18 +46,43 @@ def role(name, org=ORG):
     return bearer(user_token(name, org))
 
 
+KINDS = {handlers.SEND_ACTOR: "send", handlers.GENERATE_ACTOR: "generate"}
+
+
+class Broker(list):
+    """A fake broker for the outbox relay: records (actor, args) of each message, or is down."""
+
+    def __init__(self, *, down: bool = False):
+        super().__init__()
+        self.down = down
+
+    def enqueue(self, message, *, delay=None):
+        if self.down:
+            raise ConnectionError("broker down")
+        assert message.queue_name == "reporting" and delay is None
+        self.append((message.actor_name, tuple(message.args)))
+        return message
+
+
 def jobs(reporting, *, unsent_only=True):
+    """Gives (kind, organisation, month, request) of the jobs in the outbox (unsent ones only)."""
+    Message = reporting.service.OutboxMessage
     with reporting.service.connection():
-        query = ReportJob.select().order_by(ReportJob.id)
+        query = Message.select().order_by(Message.id)
         if unsent_only:
-            query = query.where(ReportJob.sent_at.is_null())
-        return [(j.kind, j.organization, j.month, j.request) for j in query]
+            query = query.where(Message.sent_at.is_null())
+        return [(KINDS[m.actor_name], *json.loads(m.args)) for m in query]
+
+
+def relay(reporting, broker) -> int:
+    with reporting.service.connection():
+        return relay_messages_once(reporting.service.OutboxMessage, broker)
 
 
 def carry_out_jobs(reporting) -> list[str]:
     """Does what the worker does with the relayed jobs; gives the actors' answers."""
-    sent = []
-    handlers.relay_jobs(reporting.service, lambda actor, args: sent.append((actor, args)))
+    sent = Broker()
+    relay(reporting, sent)
     results = []
     for actor, args in sent:
         if actor == handlers.GENERATE_ACTOR:
@@ -128,10 +156,7 @@ def test_send_writes_its_job_with_the_request_and_survives_a_broker_outage(app_c
     assert jobs(reporting) == [("send", ORG, "2026-10", row.send_request)]
 
     # when the broker is back, the relay hands it over once
-    def broken(actor, args):
-        raise ConnectionError("broker down")
-
-    assert handlers.relay_jobs(reporting.service, broken) == 0 and len(jobs(reporting)) == 1
+    assert relay(reporting, Broker(down=True)) == 0 and len(jobs(reporting)) == 1
     assert carry_out_jobs(reporting) == ["sent"]
     assert jobs(reporting) == [] and carry_out_jobs(reporting) == []
     assert report_row(reporting).send_status == "sent" and len(mails(reporting)) == 1
@@ -256,6 +281,38 @@ def test_message_id_is_derived_from_the_send_request(reporting):
     assert report_row(reporting).send_attempts == 3  # the failure, then each success
 
 
+def test_a_rolled_back_send_request_queues_no_job(reporting):
+    fixtures.october(reporting)
+    make_report(reporting)
+    with pytest.raises(RuntimeError):
+        with reporting.service.connection(), reporting.service.unit_of_work() as uow:
+            handlers.request_send(uow, report_row(reporting), ["boss@acme.example"])
+            raise RuntimeError("the request failed after the write")
+    assert jobs(reporting, unsent_only=False) == [] and carry_out_jobs(reporting) == []
+    assert report_row(reporting).send_status == "not_sent"
+
+
+def test_the_stale_sweep_queues_lost_jobs_again_through_the_outbox_once(reporting):
+    fixtures.october(reporting)
+    request = queued_send(reporting)
+    with reporting.service.connection(), reporting.service.unit_of_work() as uow:
+        run = handlers.request_generation(uow, ORG, "2026-09", "zh-CN")
+    # given both jobs were lost on the way (relayed, never carried out)
+    assert relay(reporting, Broker()) == 2
+    reporting.at(2026, 11, 3, 8, 16)
+    # when the sweep runs twice while the broker is down
+    expected = ([(ORG, "2026-10", request)], [(ORG, "2026-09", run.request)])
+    assert handlers.requeue_stale(reporting.service, send_after_seconds=900, generate_after_seconds=600) == expected
+    assert handlers.requeue_stale(reporting.service, send_after_seconds=900,
+                                  generate_after_seconds=600) == ([], [])
+    # then each job waits in the outbox once, and is carried out once the broker is back
+    assert jobs(reporting) == [("send", ORG, "2026-10", request), ("generate", ORG, "2026-09", run.request)]
+    assert sorted(carry_out_jobs(reporting)) == ["ready", "sent"]
+    assert handlers.requeue_stale(reporting.service, send_after_seconds=900,
+                                  generate_after_seconds=600) == ([], [])
+    assert len(mails(reporting)) == 1
+
+
 def test_migration_3_adds_the_claim_to_a_1_1_database(reporting):
     from shared.db import SchemaVersion, ensure_schema
 
@@ -264,11 +321,9 @@ def test_migration_3_adds_the_claim_to_a_1_1_database(reporting):
         columns = {c.name for c in db.get_columns("report")}
         run_columns = {c.name for c in db.get_columns("report_run")}
         assert "claimed_at" in columns and {"send_request", "send_to"} <= run_columns
-        assert db.table_exists("report_job")
-        # given a database at 1.1.0's shape (no claim, no job table, migration 3 not applied)
+        # given a database at 1.1.0's shape (no claim, migration 3 not applied)
         with db.bind_ctx([SchemaVersion]):
             SchemaVersion.delete().where(SchemaVersion.version == 3).execute()
-        db.execute_sql("DROP TABLE report_job")
         from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
         from shared.db import is_postgres
@@ -276,9 +331,33 @@ def test_migration_3_adds_the_claim_to_a_1_1_database(reporting):
         migrator = PostgresqlMigrator(db) if is_postgres(db) else SqliteMigrator(db)
         migrate(migrator.drop_column("report", "claimed_at"), migrator.drop_column("report_run", "send_request"),
                 migrator.drop_column("report_run", "send_to"))
-        # when the 1.2.0 service starts on it
-        assert ensure_schema(db, reporting.service.all_models, migrations=reporting.service.migrations) == 3
-        # then the columns and the table are there
+        # when the service starts on it
+        assert ensure_schema(db, reporting.service.all_models,
+                             migrations=reporting.service.migrations) == max(reporting.service.migrations)
+        # then the columns are there
         assert "claimed_at" in {c.name for c in db.get_columns("report")}
         assert {"send_request", "send_to"} <= {c.name for c in db.get_columns("report_run")}
-        assert db.table_exists("report_job")
+
+
+def test_migration_4_moves_the_pending_jobs_into_the_outbox_and_drops_their_table(reporting):
+    from shared.db import SchemaVersion, ensure_schema
+
+    db = reporting.service.database
+    with reporting.service.connection():
+        assert not db.table_exists("report_job")
+        # given a database of 1.2.0: its own job table, one job sent, two not
+        db.execute_sql('CREATE TABLE "report_job" ("id" INTEGER PRIMARY KEY, "organization" VARCHAR(64), '
+                       '"month" VARCHAR(7), "kind" VARCHAR(16), "request" VARCHAR(64), "created_at" TIMESTAMP, '
+                       '"sent_at" TIMESTAMP)')
+        row = "(" + ", ".join([db.param] * 7) + ")"
+        db.execute_sql(f'INSERT INTO "report_job" VALUES {row}, {row}, {row}', [
+            1, ORG, "2026-09", "send", "r-old", "2026-11-01 00:00:00", "2026-11-01 00:00:01",
+            2, ORG, "2026-10", "generate", "r-gen", "2026-11-03 00:00:00", None,
+            3, ORG, "2026-10", "send", "r-send", "2026-11-03 00:00:00", None])
+        with db.bind_ctx([SchemaVersion]):
+            SchemaVersion.delete().where(SchemaVersion.version == 4).execute()
+        # when the 1.3.0 service starts on it
+        assert ensure_schema(db, reporting.service.all_models, migrations=reporting.service.migrations) == 4
+        # then the table is gone and the jobs not sent yet wait in the outbox
+        assert not db.table_exists("report_job")
+    assert jobs(reporting) == [("generate", ORG, "2026-10", "r-gen"), ("send", ORG, "2026-10", "r-send")]
