@@ -30,14 +30,15 @@ PUBLISH_ACTOR = "publish"
 
 def outbox_model(database) -> type[peewee.Model]:
     """Gives the outbox table bound to one service's database."""
+    from .fields import UTCDateTimeField
 
     class Outbox(peewee.Model):
         event_id = peewee.CharField(max_length=200)
         type = peewee.CharField(max_length=100)
         organization = peewee.CharField(max_length=64)
         envelope = peewee.TextField()
-        created_at = peewee.DateTimeField()
-        sent_at = peewee.DateTimeField(null=True, index=True)
+        created_at = UTCDateTimeField()
+        sent_at = UTCDateTimeField(null=True, index=True)
         attempts = peewee.IntegerField(default=0)
         last_error = peewee.TextField(null=True)
 
@@ -169,6 +170,16 @@ def relay_once(Outbox, broker, *, limit: int = 500) -> int:
     return len(sent_ids)
 
 
+#: Sent rows are kept this long to look at, then pruned.
+KEEP_SENT = timedelta(days=7)
+
+
+def prune_sent(*models, older_than: timedelta = KEEP_SENT, now: datetime | None = None) -> int:
+    """Gives how many sent rows older than `older_than` were deleted from the outbox tables."""
+    cutoff = (now or datetime.now(timezone.utc)) - older_than
+    return sum(model.delete().where(model.sent_at < cutoff).execute() for model in models)
+
+
 def pending_count(Outbox) -> int:
     return Outbox.select().where(Outbox.sent_at.is_null()).count()
 
@@ -198,8 +209,14 @@ class Relay:
         self._wake.set()
         self._thread.join(timeout=5)
 
+    #: How often (s) the relay prunes sent rows.
+    PRUNE_EVERY_S = 600
+
     def _run(self):
+        import time
+
         backoff = self.idle_seconds
+        next_prune = time.monotonic()
         while not self._stop.is_set():
             sent = 0
             try:
@@ -207,6 +224,11 @@ class Relay:
                     sent = relay_once(self.Outbox, self.broker)
                     if self.OutboxMessage is not None:
                         sent += relay_messages_once(self.OutboxMessage, self.broker)
+                    if time.monotonic() >= next_prune:
+                        next_prune = time.monotonic() + self.PRUNE_EVERY_S
+                        models = [m for m in (self.Outbox, self.OutboxMessage) if m is not None]
+                        with self.Outbox._meta.database.atomic():
+                            prune_sent(*models)
                 backoff = self.idle_seconds
             except Exception:
                 log.exception("outbox relay pass failed")

@@ -50,3 +50,21 @@ def test_messages_are_relayed_after_commit_with_their_delay_and_far_ones_wait(bo
         # a month later the far one is within the broker's limit and goes out
         assert relay_messages_once(service.OutboxMessage, broker, now=now + timedelta(days=29)) == 1
         assert relay_messages_once(service.OutboxMessage, broker, now=now + timedelta(days=29)) == 0
+
+
+def test_sent_rows_are_pruned_after_a_week_and_unsent_ones_never(bound):
+    from shared.outbox import prune_sent, relay_once
+
+    service, broker, _ = bound
+    now = datetime.now(timezone.utc)
+    with service.connection():
+        with service.unit_of_work() as uow:
+            uow.send("job", "old")
+            uow.emit("customer.flagged", {"customer_id": "C-1"}, organization="acme-electric")
+        relay_messages_once(service.OutboxMessage, broker)
+        relay_once(service.Outbox, broker)
+        with service.unit_of_work() as uow:
+            uow.send("job", "waiting", at=now + timedelta(days=30))
+        assert prune_sent(service.Outbox, service.OutboxMessage, now=now + timedelta(days=1)) == 0
+        assert prune_sent(service.Outbox, service.OutboxMessage, now=now + timedelta(days=8)) == 2
+        assert service.OutboxMessage.select().count() == 1
