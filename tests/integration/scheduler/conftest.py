@@ -7,7 +7,7 @@ import pytest
 
 from services.scheduler.service import SERVICE
 from shared.settings import load_settings
-from tests.conftest import API_TOKEN, SECRET, bearer, envelope, new_database_url, service_env, user_token
+from tests.conftest import API_TOKEN, bearer, envelope, new_database_url, service_env, user_token
 
 ORG = "acme-electric"
 
