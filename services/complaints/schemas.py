@@ -3,12 +3,10 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from shared.schemas import PageArgs
 from shared.events import COMPLAINT_CATEGORIES, COMPLAINT_SOURCES, CustomerSchema
 
 from .domain.complaint import STATES
-
-#: Most complaints one page of the list gives.
-MAX_PAGE = 500
 
 
 class _Input(Schema):
@@ -16,11 +14,9 @@ class _Input(Schema):
         unknown = EXCLUDE
 
 
-class ComplaintQuerySchema(_Input):
+class ComplaintQuerySchema(PageArgs):
     customer_id = fields.String(validate=validate.Length(min=1, max=128))
     state = fields.String(validate=validate.OneOf(STATES))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_PAGE))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
 class NewComplaintSchema(_Input):

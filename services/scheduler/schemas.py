@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from shared.schemas import PageArgs, QueryArgs
 from shared.events import BUSINESS_LINES_SERVICE, SATISFACTION, SEGMENTS, SERVICE_KINDS
 
 from .domain.calls import DISSATISFIED
@@ -33,14 +34,7 @@ LEDGER_COLUMNS: tuple[tuple[str, str, str, bool], ...] = (
 )
 
 
-class _Query(Schema):
-    class Meta:
-        unknown = EXCLUDE  # ?organization= (integration) and cache-busters are not ours
-
-
-class PageArgs(_Query):
-    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=5000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+_Query = QueryArgs
 
 
 class CallbackQuery(PageArgs):
