@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from itertools import repeat
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -181,8 +182,27 @@ def bulk_insert(model, rows: list[dict], *, ignore_conflicts: bool = False, conf
         # peewee appends the model's (constant) defaults for the columns not given
         prepared = _SQL_CACHE[key] = (sql, tuple(template[len(fields_):]))
     sql, defaults = prepared
-    params = [tuple(f.db_value(row[n]) for f, n in zip(fields_, names)) + defaults for row in rows]
-    executemany(database, sql, params)
+    columns = [_db_column(f, [row[n] for row in rows]) for f, n in zip(fields_, names)]
+    columns += [repeat(d, len(rows)) for d in defaults]
+    executemany(database, sql, list(zip(*columns)))
+
+
+#: Field classes whose db_value leaves a value of these exact types as it is.
+_PASS_THROUGH = {peewee.CharField: (str,), peewee.TextField: (str,), peewee.IntegerField: (int,),
+                 peewee.BigIntegerField: (int,), peewee.BooleanField: (bool,), peewee.DateField: (date,)}
+_NONE = type(None)
+
+
+def _db_column(field, values: list) -> list:
+    """Gives `field.db_value` of each value, converting a column of one repeated object once and
+    leaving values alone where db_value would (a string of a CharField)."""
+    if len(set(map(id, values))) == 1:
+        return [field.db_value(values[0])] * len(values)
+    kinds = _PASS_THROUGH.get(type(field))
+    if kinds is not None and type(field).db_value is peewee.Field.db_value \
+            and set(map(type, values)) <= {*kinds, _NONE}:
+        return values
+    return list(map(field.db_value, values))
 
 
 def bulk_update(model, *, set_fields: tuple[str, ...], rows: list[tuple]) -> None:

@@ -54,12 +54,17 @@ def add(Outbox, envelopes: list[dict]) -> None:
     if not envelopes:
         return
     now = datetime.now(timezone.utc)
+    encode = _ENCODER.encode  # json.dumps with options builds an encoder per call
     rows = [
         {"event_id": e["id"], "type": e["type"], "organization": e.get("organization", "default"),
-         "envelope": json.dumps(e, ensure_ascii=False, default=str), "created_at": now}
+         "envelope": encode(e), "created_at": now}
         for e in envelopes
     ]
     bulk_insert(Outbox, rows)
+
+
+#: json.dumps(e, ensure_ascii=False, default=str), built once.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
 #: The longest delay handed to the broker (ms); Dramatiq refuses 7 days or more.

@@ -11,9 +11,10 @@ same event twice, events out of order and corrected dates all end in the same ta
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
-from collections import Counter
+from collections import Counter, namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable
@@ -235,6 +236,17 @@ def _customers(organization: str, ids: Iterable[str]) -> dict[str, Customer]:
     return found
 
 
+def _customer_facts(organization: str, ids: Iterable[str]) -> dict:
+    """Gives (customer_id, segment, flagged_key, total_contract_amount) namedtuples by id: what planning reads."""
+    found = {}
+    for chunk in _chunks(sorted(set(ids))):
+        for row in (Customer.select(Customer.customer_id, Customer.segment, Customer.flagged_key,
+                                    Customer.total_contract_amount)
+                    .where(Customer.organization == organization, Customer.customer_id.in_(chunk)).namedtuples()):
+            found[row.customer_id] = row
+    return found
+
+
 def customer_payload(customer: Customer | None, customer_id: str) -> dict:
     """Gives the `customer` object of CONTRACT.md for an event."""
     if customer is None:
@@ -262,9 +274,19 @@ class Wanted:
     complaint_id: str | None = None
 
 
+_TASK_NAMESPACE_BYTES = _TASK_NAMESPACE.bytes
+
+
 def task_id(organization: str, plan_key: str) -> str:
-    """Gives the id of the task for `plan_key`: the same on every replay."""
-    return str(uuid.uuid5(_TASK_NAMESPACE, f"{organization}\x1f{plan_key}"))
+    """Gives the id of the task for `plan_key`: the same on every replay.
+
+    str(uuid.uuid5(_TASK_NAMESPACE, ...)) spelled out: the same text without two objects a task.
+    """
+    digest = bytearray(hashlib.sha1(_TASK_NAMESPACE_BYTES + f"{organization}\x1f{plan_key}".encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _sync_tasks(*, organization: str, wanted: list[Wanted], uow: UnitOfWork, rules: OrgRules) -> None:
@@ -275,30 +297,30 @@ def _sync_tasks(*, organization: str, wanted: list[Wanted], uow: UnitOfWork, rul
     """
     if not wanted:
         return
-    existing: dict[str, CallbackTask] = {}
-    for chunk in _chunks([w.plan_key for w in wanted]):
-        for task in CallbackTask.select().where(CallbackTask.organization == organization,
-                                                CallbackTask.plan_key.in_(chunk)):
-            existing[task.plan_key] = task
+    # rows as dicts: a model object per existing task costs more than the lookup
+    existing = {task["plan_key"]: task for task in _rows_in(
+        CallbackTask, CallbackTask._meta.sorted_fields, organization=organization, key=CallbackTask.plan_key,
+        values=[w.plan_key for w in wanted])}
     new_rows, moved = [], []
     for w in wanted:
         task = existing.get(w.plan_key)
         p = w.planned
         if task is None:
             new_rows.append(_task_row(organization, w, uow.now))
-        elif task.status == OPEN and (task.due_on, task.nominal_on, task.overdue_on) != (p.due_on, p.nominal_on,
-                                                                                         p.overdue_on):
-            task.due_on, task.nominal_on, task.overdue_on = p.due_on, p.nominal_on, p.overdue_on
-            task.provisional, task.updated_at = p.provisional, uow.now
+        elif task["status"] == OPEN and (task["due_on"], task["nominal_on"], task["overdue_on"]) != (
+                p.due_on, p.nominal_on, p.overdue_on):
+            task.update(due_on=p.due_on, nominal_on=p.nominal_on, overdue_on=p.overdue_on,
+                        provisional=p.provisional, updated_at=uow.now)
             moved.append(task)
     _assign(organization=organization, rows=new_rows, rules=rules)
     bulk_insert(CallbackTask, new_rows, ignore_conflicts=True)
     bulk_update(CallbackTask, set_fields=("due_on", "nominal_on", "overdue_on", "provisional", "updated_at"),
-                rows=[(t.due_on, t.nominal_on, t.overdue_on, t.provisional, t.updated_at, t.id) for t in moved])
+                rows=[(t["due_on"], t["nominal_on"], t["overdue_on"], t["provisional"], t["updated_at"], t["id"])
+                      for t in moved])
     for row in new_rows:
         _emit_scheduled(uow, row, rescheduled=False)
     for task in moved:
-        _emit_scheduled(uow, task.__data__, rescheduled=True)
+        _emit_scheduled(uow, task, rescheduled=True)
 
 
 def _task_row(organization: str, w: Wanted, now: datetime) -> dict:
@@ -378,7 +400,7 @@ def _lock_delivery(organization: str, delivery_id: str, now: datetime, **values)
 def plan_deliveries(*, organization: str, deliveries: list[Delivery], uow: UnitOfWork, rules: OrgRules) -> None:
     """Brings the callback tasks of `deliveries` in line with their dates (RULES 1.1)."""
     policy, calendar = rules.policy, rules.calendar
-    customers = _customers(organization, [d.customer_id for d in deliveries if d.customer_id])
+    customers = _customer_facts(organization, [d.customer_id for d in deliveries if d.customer_id])
     wanted, warranty_updates = [], []
     for delivery in deliveries:
         if delivery.cancelled or delivery.shipped_on is None:
@@ -847,6 +869,10 @@ def record_outcome(*, organization: str, callback_id: str, outcome: dict, uow: U
 # --- commands: the ledger import ---------------------------------------------------------------
 
 
+_DeliveryFacts = namedtuple("_DeliveryFacts", "id delivery_id customer_id business_line contract_amount shipped_on "
+                                            "installed_on commissioned_on warranty_end_on cancelled")
+
+
 def import_ledger(*, organization: str, rows: list[dict], uow: UnitOfWork) -> dict:
     """Gives counts after storing validated ledger rows and planning their callbacks, in bulk.
 
@@ -855,10 +881,8 @@ def import_ledger(*, organization: str, rows: list[dict], uow: UnitOfWork) -> di
     """
     rules = rules_for(uow.settings, organization)
     ids = [r["delivery_id"] for r in rows]
-    known: set[str] = set()
-    for chunk in _chunks(ids):
-        known.update(d for (d,) in Delivery.select(Delivery.delivery_id).where(
-            Delivery.organization == organization, Delivery.delivery_id.in_(chunk)).tuples())
+    known = {d["delivery_id"] for d in _rows_in(Delivery, [Delivery.delivery_id], organization=organization,
+                                                 key=Delivery.delivery_id, values=ids)}
     # A ledger row names a customer's class only when the file has the column: without
     # it, a known customer keeps the segment it has.
     customers: dict[str, dict] = {}
@@ -879,14 +903,40 @@ def import_ledger(*, organization: str, rows: list[dict], uow: UnitOfWork) -> di
     bulk_insert(Delivery, delivery_rows, conflict_target=("organization", "delivery_id"),
                 preserve=(*fields_, "updated_at"))
     recompute_contract_totals(organization=organization, customer_ids=customers)
-    deliveries = [d for chunk in _chunks(ids) for d in Delivery.select().where(
-        Delivery.organization == organization, Delivery.delivery_id.in_(chunk))]
+    # what planning reads, as namedtuples: no model object per row
+    columns = (Delivery.id, Delivery.delivery_id, Delivery.customer_id, Delivery.business_line,
+               Delivery.contract_amount, Delivery.shipped_on, Delivery.installed_on, Delivery.commissioned_on,
+               Delivery.warranty_end_on, Delivery.cancelled)
+    deliveries = [_DeliveryFacts(**d) for d in _rows_in(Delivery, columns, organization=organization,
+                                                        key=Delivery.delivery_id, values=ids)]
     for chunk in _chunks(deliveries, size=CHUNK * 4):
         plan_deliveries(organization=organization, deliveries=chunk, uow=uow, rules=rules)
     return {"rows": len(rows), "created": len(set(ids) - known), "updated": len(known)}
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+#: Keys per lookup statement (SQLite allows 32,766 variables).
+LOOKUP_CHUNK = 5000
+
+
+def _rows_in(model, fields_, *, organization: str, key, values):
+    """Gives, as dicts of `fields_`, the organisation's rows whose `key` is one of `values`.
+
+    The SQL is written here: peewee builds a node per value of an IN list, which costs more
+    than the lookup itself at ledger sizes.
+    """
+    database, param = model._meta.database, model._meta.database.param
+    columns = ", ".join(f'"{f.column_name}"' for f in fields_)
+    names = [f.name for f in fields_]
+    converters = [f.python_value for f in fields_]
+    head = (f'SELECT {columns} FROM "{model._meta.table_name}" WHERE "organization" = {param} '
+            f'AND "{key.column_name}" IN (')
+    for chunk in _chunks(values, LOOKUP_CHUNK):
+        cursor = database.execute_sql(head + ", ".join([param] * len(chunk)) + ")", [organization, *chunk])
+        for row in cursor.fetchall():
+            yield {n: c(v) for n, c, v in zip(names, converters, row)}
+
 
 def _chunks(items, size: int = CHUNK):
     items = list(items)
