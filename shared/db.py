@@ -97,6 +97,14 @@ def is_postgres(database) -> bool:
     return isinstance(db, peewee.PostgresqlDatabase)
 
 
+def first(query, *, lock: bool = False):
+    """Gives the query's first row or None; `lock` holds it (FOR UPDATE) until the transaction
+    ends on PostgreSQL. SQLite needs no row lock: its writers already run one at a time."""
+    if lock and is_postgres(query.model._meta.database):
+        query = query.for_update()
+    return query.first()
+
+
 def advisory_lock(database, *parts: str) -> None:
     """Serialises, until the transaction ends, every transaction that names the same `parts`.
 

@@ -238,3 +238,34 @@ def envelope(type_: str, data: dict, *, id_: str | None = None, org: str = "acme
              source: str = "erp://acme-electric") -> dict:
     return {"specversion": "1.0", "id": id_ or f"erp-{uuid.uuid4().hex[:12]}", "type": type_,
             "source": source, "time": "2026-01-31T10:00:00+08:00", "organization": org, "data": data}
+
+
+def run_at_once(count: int, work, *, timeout: float = 120.0, service=None) -> list:
+    """Runs `work()` in `count` threads released together; gives their results.
+
+    Re-raises the first error a thread hit. With `service`, each thread gives its database
+    connection back when done (thread-local connections would otherwise stay open).
+    """
+    import threading
+
+    barrier = threading.Barrier(count)
+    results, errors = [], []
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(work())
+        except Exception as exc:  # shown by the raise below
+            errors.append(exc)
+        finally:
+            if service is not None and not service.database.is_closed():
+                service.database.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    if errors:
+        raise errors[0]
+    return results

@@ -23,7 +23,7 @@ import peewee
 from marshmallow import Schema, ValidationError, fields
 
 from shared.calendar import WorkingCalendar
-from shared.db import bulk_insert, is_postgres
+from shared.db import bulk_insert, first, is_postgres
 from shared.events import Event
 from shared.orgdata import load_org_data
 from shared.privacy import phone_for
@@ -158,10 +158,8 @@ def get_by_id_or_raise(*, organization: str, complaint_id: str, for_update: bool
     Raises:
       NotFound: no such complaint in this organisation (other organisations' are invisible).
     """
-    query = Complaint.select().where(Complaint.organization == organization, Complaint.complaint_id == complaint_id)
-    if for_update and is_postgres(Complaint._meta.database):
-        query = query.for_update()
-    row = query.first()
+    row = first(Complaint.select().where(Complaint.organization == organization,
+                                         Complaint.complaint_id == complaint_id), lock=for_update)
     if row is None:
         raise NotFound(f"no complaint {complaint_id!r} in organisation {organization!r}.", field="id")
     return row

@@ -23,7 +23,7 @@ import peewee
 from marshmallow import Schema, fields, validate
 
 from shared.calendar import WorkingCalendar
-from shared.db import advisory_lock, bulk_insert, bulk_update, is_postgres
+from shared.db import advisory_lock, bulk_insert, bulk_update, first, is_postgres
 from shared.events import Event
 from shared.orgdata import load_org_data
 from shared.service import UnitOfWork
@@ -780,10 +780,8 @@ def get_callback_or_raise(*, organization: str, callback_id: str, lock: bool = F
     Raises:
       CallbackNotFound: no such task in this organisation.
     """
-    query = CallbackTask.select().where(CallbackTask.organization == organization, CallbackTask.id == callback_id)
-    if lock and is_postgres(CallbackTask._meta.database):
-        query = query.for_update()
-    task = query.first()
+    task = first(CallbackTask.select().where(CallbackTask.organization == organization,
+                                             CallbackTask.id == callback_id), lock=lock)
     if task is None:
         raise CallbackNotFound(f"No callback {callback_id} in organisation {organization}.", field="id")
     return task

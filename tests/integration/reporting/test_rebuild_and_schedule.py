@@ -1,7 +1,6 @@
 """The read model rebuilt from the event log, and the monthly schedule firing once."""
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import yaml
@@ -9,6 +8,7 @@ import yaml
 from services.reporting import handlers
 from services.reporting.models import Callback, EventLog, Report, ScheduledReport
 from services.reporting.rebuild import rebuild
+from tests.conftest import run_at_once
 
 from . import fixtures
 from .conftest import ORG
@@ -76,26 +76,9 @@ def test_rule_3_schedule_fires_once_under_two_workers_at_the_same_moment(reporti
     # given two workers whose schedule job runs at the same moment on the same database
     fixtures.october(reporting)
     reporting.at(2026, 11, 3, 9, 0)
-    results, errors = [], []
-    barrier = threading.Barrier(2)
-
-    def worker():
-        try:
-            barrier.wait()
-            results.extend(handlers.run_schedule(reporting.service))
-        except Exception as exc:  # pragma: no cover - shown by the assertion below
-            errors.append(exc)
-        finally:
-            if not reporting.service.database.is_closed():
-                reporting.service.database.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    runs = run_at_once(2, lambda: handlers.run_schedule(reporting.service), service=reporting.service)
+    results = [run for fired in runs for run in fired]
     # then the report is made once, claimed once and one report.generated goes out
-    assert errors == []
     assert [(o, m) for o, m, _ in results] == [(ORG, "2026-10")]
     with reporting.service.connection():
         assert ScheduledReport.select().count() == 1

@@ -6,7 +6,6 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import yaml
 from services.reporting import handlers
 from services.reporting.models import Report, ReportRun
 from shared.outbox import relay_messages_once
-from tests.conftest import API_TOKEN, bearer, user_token
+from tests.conftest import API_TOKEN, bearer, run_at_once, user_token
 
 from . import fixtures
 from .conftest import ORG
@@ -237,25 +236,9 @@ def test_the_sweep_requeues_only_long_queued_sends(reporting):
 def test_two_workers_sending_the_same_request_at_once_mail_it_once(reporting):
     fixtures.october(reporting)
     request = queued_send(reporting)
-    results, errors = [], []
-    barrier = threading.Barrier(2)
-
-    def worker():
-        try:
-            barrier.wait()
-            results.append(handlers.send_report(reporting.service, ORG, "2026-10", request))
-        except Exception as exc:  # pragma: no cover - shown by the assertion below
-            errors.append(exc)
-        finally:
-            if not reporting.service.database.is_closed():
-                reporting.service.database.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == [] and sorted(results) == ["sent", "skipped"]
+    results = run_at_once(2, lambda: handlers.send_report(reporting.service, ORG, "2026-10", request),
+                          timeout=60, service=reporting.service)
+    assert sorted(results) == ["sent", "skipped"]
     assert len(mails(reporting)) == 1
     with reporting.service.connection():
         outbox = reporting.service.Outbox
