@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from .errors import HuifangError
 from .events import ORG_PATTERN
 
 ROLES = ("agent", "advisor", "supervisor", "manager", "admin", "integration")
@@ -23,11 +24,15 @@ _SALT = "huifang-user-token"
 ALL_ORGANIZATIONS = "*"
 
 
-class AuthError(Exception):
+class AuthError(HuifangError):
+    """A request without valid credentials (401) or with a role that may not act (403)."""
+
+    title = "Unauthorized"
+
     def __init__(self, status: int, detail: str):
+        super().__init__(detail)
         self.status = status
         self.detail = detail
-        super().__init__(detail)
 
 
 @dataclass(frozen=True)

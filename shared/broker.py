@@ -18,7 +18,7 @@ from dramatiq.middleware import (AgeLimit, Callbacks, Middleware, Pipelines, Ret
 from .errors import InvalidEvent
 from .events import validate_envelope
 from .manifest import load_manifests, subscribers
-from .outbox import EVENTS_QUEUE, PUBLISH_ACTOR, Relay
+from .outbox import EVENTS_QUEUE, PUBLISH_ACTOR, Relay, service_actor, service_queue
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,14 +30,6 @@ MAX_BACKOFF_MS = 60_000
 TIME_LIMIT_MS = 120_000
 #: Dead-lettered messages are kept this long (ms) for inspection.
 DEAD_MESSAGE_TTL_MS = 14 * 86_400_000
-
-
-def service_queue(service_name: str) -> str:
-    return service_name
-
-
-def service_actor(service_name: str) -> str:
-    return f"{service_name}_handle_event"
 
 
 class DeadLetterReason(Middleware):
@@ -96,6 +88,11 @@ def make_broker(settings: Settings, *, extra_middleware=()) -> dramatiq.Broker:
         *extra_middleware,
     ]
     url = settings.broker_url
+    if url.startswith("stub://"):
+        # Tests of one actor (tests/doubles.py); never the proof that the mesh works.
+        from dramatiq.brokers.stub import StubBroker
+
+        return StubBroker(middleware=middleware)
     if url.startswith(("amqp://", "amqps://")):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
@@ -124,7 +121,7 @@ def route(envelope, broker, manifests=None, *, local=None) -> list[str]:
     log.info("event %s (%s) routed to %s", envelope["id"], envelope["type"], targets or "no service")
     if local is not None and local.name in targets:
         with local.connection():
-            local.handle(envelope)
+            local.handle(envelope, trusted=True)
     return targets
 
 
@@ -152,7 +149,7 @@ class ServiceWorker(Middleware):
 
     def after_worker_boot(self, broker, worker):
         self.relay = Relay(Outbox=self.service.Outbox, OutboxMessage=self.service.OutboxMessage, broker=broker,
-                           connect=self.service.connection).start()
+                           connect=self.service.connection, subscribers=subscribers).start()
         self.service.on_commit.append(self.relay.nudge)
 
     def before_worker_shutdown(self, broker, worker):
@@ -180,8 +177,10 @@ def setup_worker(service, settings: Settings, *, broker=None) -> dramatiq.Broker
     load_manifests()  # read once here, not per message
 
     def handle_event(envelope):
+        # Copies on a service's queue come from the router or an outbox relay, validated
+        # where they entered the mesh.
         with service.connection():
-            service.handle(envelope)
+            service.handle(envelope, trusted=True)
 
     dramatiq.actor(handle_event, actor_name=service_actor(service.name), queue_name=service_queue(service.name),
                    broker=broker, throws=(InvalidEvent,))

@@ -22,6 +22,8 @@ from typing import Iterable
 
 from marshmallow import Schema, ValidationError, fields
 
+from .errors import InvalidInput
+
 __all__ = [
     "CalendarError",
     "ServiceHours",
@@ -43,12 +45,8 @@ _WEEKEND = frozenset({5, 6})
 _ONE_DAY = timedelta(days=1)
 
 
-class CalendarError(ValueError):
+class CalendarError(InvalidInput, ValueError):
     """Bad calendar or service-hours data; ``field`` names the offending field."""
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def add_months(day: date, months: int) -> date:
@@ -91,7 +89,7 @@ class ServiceHours:
         try:
             return cls(start=loaded["start"], end=loaded["end"])
         except CalendarError as exc:
-            raise CalendarError(str(exc), field=f"{field}.{exc.field}") from exc
+            raise CalendarError(exc.message, field=f"{field}.{exc.field}") from exc
 
     @property
     def length(self) -> timedelta:

@@ -244,6 +244,19 @@ class Event:
     data: dict
     raw: dict = field(repr=False, compare=False)
 
+    @classmethod
+    def from_envelope(cls, envelope: dict) -> "Event":
+        """Gives the typed event of an envelope Huifang validated where it entered the mesh.
+
+        The envelope is not checked again; its data is only converted to Python types
+        (dates, decimals) by the type's schema.
+        """
+        moment = envelope.get("time")
+        return cls(id=envelope["id"], type=envelope["type"], source=envelope["source"],
+                   organization=envelope["organization"],
+                   time=datetime.fromisoformat(moment) if isinstance(moment, str) else moment,
+                   data=_SCHEMAS[envelope["type"]].load(envelope["data"]), raw=envelope)
+
 
 def load_event(raw) -> Event:
     """Gives a typed `Event`; raises InvalidEvent like `validate_envelope`."""

@@ -25,6 +25,8 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from .errors import HuifangError
+
 logger = logging.getLogger(__name__)
 
 #: The setting the SMTP URL comes from, named in every error about it.
@@ -49,8 +51,10 @@ _CONTENT_POLICY = email.policy.SMTP
 MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
-class MailError(Exception):
+class MailError(HuifangError):
     """Mail could not be built or sent (root of this module's errors)."""
+
+    status, title = 503, "Mail unavailable"
 
 
 class InvalidSmtpUrl(MailError, ValueError):
@@ -211,3 +215,31 @@ def _write_eml(message: EmailMessage, outbox_dir: Path) -> Path:
     temporary.replace(path)
     logger.info("mail %s written to %s", message.get("Message-ID", ""), path)
     return path
+
+
+@dataclass
+class Mailer:
+    """Sends mail the way the settings say (SMTP, or .eml files when no URL is set).
+
+    Every service has one (`Service.mailer`); tests put a fake with the same `send` in its
+    place (tests/doubles.py), rather than patching this module.
+    """
+
+    smtp_url: str | None
+    outbox_dir: Path
+    sender: str = "huifang@localhost"
+    #: Built from settings by `Service.bind` (a test's own mailer is left in place).
+    from_settings: bool = False
+
+    @classmethod
+    def from_settings(cls, settings) -> "Mailer":
+        return cls(smtp_url=settings.smtp_url, outbox_dir=Path(settings.var_dir) / "outbox",
+                   sender=settings.mail_from, from_settings=True)
+
+    def send(self, message: EmailMessage) -> str:
+        """Gives where the message went (see `send_message`).
+
+        Raises:
+          MailError: it could not be sent this time.
+        """
+        return send_message(message, smtp_url=self.smtp_url, outbox_dir=self.outbox_dir)

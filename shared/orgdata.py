@@ -55,3 +55,41 @@ def load_org_data(settings, *, service: str, relative: str, organization: str):
     if not default.exists():
         raise ConfigurationError(relative, f"no data file for {service} (looked in {default})")
     return read_data_file(default)
+
+
+_parsed: dict[tuple, tuple[object, object]] = {}
+
+
+def load_org_rules(settings, *, service: str, relative: str, organization: str, parse):
+    """Gives `parse(content)` of the organisation's data file (or the packaged default),
+    parsed and validated once per version of the file: the one rule cache of every service.
+
+    `parse` turns the raw YAML/JSON content into the service's rule object and raises the
+    service's error (naming the bad field) when the content is invalid.
+
+    Raises:
+      ConfigurationError: the file is missing or cannot be parsed.
+    """
+    raw = load_org_data(settings, service=service, relative=relative, organization=organization)
+    key = (service, organization, relative, parse)
+    with _lock:
+        hit = _parsed.get(key)
+        if hit is not None and hit[0] is raw:
+            return hit[1]
+    value = parse(raw)
+    with _lock:
+        _parsed[key] = (raw, value)
+    return value
+
+
+def working_calendar(settings, *, service: str, organization: str):
+    """Gives the organisation's working calendar (`calendar.yaml` of the service: holidays,
+    make-up working days, service hours), parsed once per version of the file."""
+    return load_org_rules(settings, service=service, relative="calendar.yaml", organization=organization,
+                          parse=_calendar_from_data)
+
+
+def _calendar_from_data(raw):
+    from .calendar import WorkingCalendar
+
+    return WorkingCalendar.from_data(raw or {})

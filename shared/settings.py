@@ -111,7 +111,7 @@ def load_settings(environ: dict | None = None) -> Settings:
     var_dir = Path(env.get("HUIFANG_VAR_DIR") or ROOT / "var").resolve()
     broker_url = _check_url(
         "HUIFANG_BROKER_URL", env.get("HUIFANG_BROKER_URL") or "redis://127.0.0.1:6379/0",
-        ("redis", "rediss", "amqp", "amqps"),
+        ("redis", "rediss", "amqp", "amqps", "stub"),
     )
     database_urls, ports = {}, {}
     for service, default_port in SERVICES.items():

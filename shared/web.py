@@ -17,7 +17,8 @@ from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from .auth import AuthError, Principal, verify_token
-from .errors import InvalidEvent
+from .errors import HuifangError, InvalidEvent, Unavailable
+from .mail import MailError
 from .events import CONSUMED_TYPES, ORG_PATTERN, OWN_SOURCE_PREFIX, validate_envelope
 from .logs import configure_logging
 from .service import current_event_id
@@ -165,10 +166,11 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
     def relay_now():
         # A fast path so an event does not wait for the worker's relay; failure is fine:
         # the row stays in the outbox and the worker's relay sends it later.
+        from .manifest import subscribers
         from .outbox import relay_messages_once, relay_once
 
         try:
-            relay_once(service.Outbox, broker, limit=50)
+            relay_once(service.Outbox, broker, limit=50, subscribers=subscribers)
             relay_messages_once(service.OutboxMessage, broker, limit=50)
         except Exception:
             log.warning("immediate relay failed; the worker's relay will retry", exc_info=False)
@@ -219,6 +221,14 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
         if status == 400 and errors:
             status = 422
         return problem(status, exc.name, detail, errors)
+
+    @app.errorhandler(HuifangError)
+    def _huifang_error(exc: HuifangError):
+        # The one mapping from the project's errors to problem+json (their class says the status).
+        if exc.status >= 500 and not isinstance(exc, (MailError, Unavailable)):
+            log.exception("error on %s %s", request.method, request.path)
+            return problem(500, "Internal Server Error", "Something went wrong on our side; it has been logged.")
+        return problem(exc.status, exc.title, exc.message or str(exc), exc.problem_errors())
 
     @app.errorhandler(Exception)
     def _unexpected(exc):
