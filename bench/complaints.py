@@ -50,8 +50,9 @@ def new_postgres_database(admin_url: str) -> str:
 def seed(service, n_open: int, n_late: int) -> None:
     """Stores n_open open complaints, n_late of them past their first-reply deadline at NOW."""
     from services.complaints import domain, handlers, models
+    from services.complaints.rules import rules_for
 
-    rules = handlers.rules_for(service.settings, organization=ORG)
+    rules = rules_for(service.settings, organization=ORG)
     templates = {}
     for late, raised_at in ((False, datetime(2026, 11, 23, 11, 30, tzinfo=CST)),
                             (True, datetime(2026, 11, 20, 10, 0, tzinfo=CST))):
@@ -79,25 +80,25 @@ def seed(service, n_open: int, n_late: int) -> None:
 
 
 def explain(service) -> str:
-    from services.complaints import handlers
+    from services.complaints import jobs
 
     with service.connection():
         with service.database.atomic():
-            sql, params = handlers.due_query(NOW, handlers.SWEEP_BATCH).sql()
+            sql, params = jobs.due_query(NOW, jobs.SWEEP_BATCH).sql()
             prefix = "EXPLAIN" if is_postgres(service.database) else "EXPLAIN QUERY PLAN"
             rows = service.database.execute_sql(f"{prefix} {sql}", params).fetchall()
     return "\n".join("    " + " ".join(str(col) for col in row) for row in rows)
 
 
 def time_sweeps(service) -> tuple[float, float, int]:
-    from services.complaints import handlers
+    from services.complaints import jobs
 
     service.clock = lambda: NOW
     started = time.perf_counter()
-    result = handlers.sweep_due_complaints(service=service, now=NOW)
+    result = jobs.sweep_due_complaints(service, now=NOW)
     first = time.perf_counter() - started
     started = time.perf_counter()
-    handlers.sweep_due_complaints(service=service, now=NOW)
+    jobs.sweep_due_complaints(service, now=NOW)
     second = time.perf_counter() - started
     return first, second, result.escalated
 

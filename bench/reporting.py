@@ -152,10 +152,11 @@ def main(argv=None) -> int:
     parser.add_argument("--database-url", default=None, help="default: a new SQLite file in a temp folder")
     args = parser.parse_args(argv)
 
-    from services.reporting import handlers, models
-    from services.reporting.domain.kpi import LISTINGS
+    from services.reporting import jobs, models
+    from services.reporting.domain.report import LISTINGS
     from services.reporting.figures import explain, month_queries
     from services.reporting.render import TEMPLATES_DIR, render_report_html, render_report_pdf, template_only_fetcher
+    from services.reporting.rules import report_policy
     from services.reporting.service import SERVICE
 
     folder = Path(tempfile.mkdtemp(prefix="huifang-bench-reporting-"))
@@ -168,12 +169,12 @@ def main(argv=None) -> int:
         _, fill_s = timed(fill, models, callbacks=args.callbacks, complaints=args.complaints, rng=rng)
     rate = ingest_sample(SERVICE, args.ingest) if args.ingest else 0.0
 
-    handlers.compute_report(SERVICE, ORG, MONTH, "zh-CN")  # warm caches, as a running service has them
-    report, figures_s = timed(handlers.compute_report, SERVICE, ORG, MONTH, "zh-CN")
-    policy = handlers.report_policy(settings, ORG)
+    jobs.compute_report(SERVICE, ORG, MONTH, "zh-CN")  # warm caches, as a running service has them
+    report, figures_s = timed(jobs.compute_report, SERVICE, ORG, MONTH, "zh-CN")
+    policy = report_policy(settings, ORG)
     limit = policy.pdf_listing_limit
     render_report_pdf(report, "zh-CN", listing_limit=limit)  # warm fonts, as a running worker has them
-    pdf, pdf_s = timed(handlers.render_pdf, SERVICE, report, "zh-CN")
+    pdf, pdf_s = timed(jobs.render_pdf, SERVICE, report, "zh-CN")
     import weasyprint
 
     def weasyprint_alone(html):

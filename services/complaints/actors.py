@@ -10,7 +10,7 @@ from shared.broker import setup_worker
 from shared.periodic import periodic
 from shared.settings import load_settings
 
-from . import handlers
+from . import jobs, notify
 from .models import WAKEUP_ACTOR, WAKEUP_QUEUE
 from .service import SERVICE
 
@@ -26,19 +26,18 @@ broker = setup_worker(SERVICE, load_settings())
 
 @dramatiq.actor(broker=broker, queue_name=WAKEUP_QUEUE, actor_name=WAKEUP_ACTOR, max_retries=3)
 def complaint_deadline(organization, complaint_id):
-    """A complaint's moment has come (delayed message): sweeps just that complaint."""
-    with SERVICE.connection():
-        handlers.sweep_complaint(service=SERVICE, organization=organization, complaint_id=complaint_id)
+    """Sweeps just the complaint whose moment has come (its delayed message)."""
+    SERVICE.run(jobs.sweep_complaint, organization=organization, complaint_id=complaint_id)
 
 
 @periodic(broker, SERVICE, every_seconds=SWEEP_EVERY_SECONDS)
 def sweep_complaints():
     """Escalates complaints past a deadline, flags key customers, queues reminders; then mails."""
-    handlers.sweep_due_complaints(service=SERVICE)
-    handlers.send_notifications(service=SERVICE)
+    jobs.sweep_due_complaints(SERVICE)
+    notify.send_notifications(SERVICE)
 
 
 @periodic(broker, SERVICE, every_seconds=MAIL_EVERY_SECONDS)
 def send_complaint_mail():
     """Sends the mail queued by handlers and requests (after their commit)."""
-    handlers.send_notifications(service=SERVICE)
+    notify.send_notifications(SERVICE)

@@ -1,23 +1,24 @@
 """HTTP routes of the complaints service (CONTRACT "complaints"): read, raise, reply, escalate, resolve;
 and, beyond the contract, hand a hotline ticket to an engineer and record the churn reason.
 
-Routes only translate: a body becomes a command of `handlers`, a domain refusal becomes
-problem+json (403 with the reason, 404, 409, 422 naming the field).
+Routes only translate: a body becomes a command of `handlers`, run in one unit of work
+(`SERVICE.run`); a refusal (errors.py: 403 with the reason, 404, 409, 422 naming the field)
+becomes problem+json in shared/web.py.
 """
 from __future__ import annotations
 
-import contextlib
 import uuid
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from shared.web import organization_of_request, principal, roles_required, total_count
 
 from . import handlers
-from .domain.errors import ComplaintError, Forbidden, InvalidData, InvalidInput, InvalidTransition
+from .errors import Duplicate
 from .models import Complaint
+from .rules import rules_for
 from .schemas import (ChurnSchema, ComplaintQuerySchema, ComplaintSchema, EscalateSchema, HandoverSchema,
                       NewComplaintSchema, ReplySchema, ResolveSchema)
 from .service import SERVICE
@@ -30,32 +31,11 @@ blp = Blueprint("complaints", __name__, url_prefix="/api/v1/complaints",
                 description="Complaints (客户投诉), their escalation and the 2-1-1 deadlines.")
 
 
-@contextlib.contextmanager
-def domain_errors():
-    """Turns a domain refusal into problem+json."""
-    try:
-        yield
-    except handlers.NotFound as exc:
-        abort(404, message=exc.message)
-    except Forbidden as exc:
-        abort(403, message=f"You may not act on this complaint: {exc.message}")
-    except InvalidTransition as exc:
-        abort(409, message=exc.message)
-    except InvalidInput as exc:
-        field = exc.field or "_body"
-        abort(422, message=exc.message, messages={"json": {field: [exc.message]}})
-    except InvalidData as exc:
-        abort(500, message=f"The organisation's complaint rules are invalid ({exc.field}): {exc.message}")
-    except ComplaintError as exc:
-        abort(400, message=exc.message)
-
-
 def present(row: Complaint, history: list, settings, *, role: str) -> dict:
     """Gives the API view of a complaint row and its history rows, in the installation's time zone,
     as a user of `role` may see it (phone numbers masked for roles outside `SEES_PHONES`)."""
     tz = settings.tz
-    rules = handlers.rules_for(settings, organization=row.organization, chain_name=row.chain_name,
-                               policy_name=row.policy_name)
+    rules = rules_for(settings, organization=row.organization, chain_name=row.chain_name, policy_name=row.policy_name)
     level = rules.chain.level(row.level)
 
     def local(value):
@@ -101,9 +81,8 @@ class Complaints(MethodView):
         rows = list(query.order_by(Complaint.raised_at.desc(), Complaint.id.desc())
                     .limit(args["limit"]).offset(args["offset"]))
         history = handlers.history_of(rows)
-        with domain_errors():
-            role = principal().role
-            return [present(row, history[row.id], _settings(), role=role) for row in rows]
+        role = principal().role
+        return [present(row, history[row.id], _settings(), role=role) for row in rows]
 
     @blp.arguments(NewComplaintSchema)
     @blp.response(201, ComplaintSchema)
@@ -112,13 +91,12 @@ class Complaints(MethodView):
         """Raise a complaint (the fields of complaint.raised); complaint.raised is published."""
         organization = organization_of_request()
         data.setdefault("complaint_id", f"CMP-{uuid.uuid4().hex[:12].upper()}")
-        with domain_errors(), SERVICE.unit_of_work() as uow:
-            row, created = handlers.raise_complaint(uow=uow, organization=organization, data=data,
-                                                    actor=principal().login, announce=True)
-            if not created:
-                raise handlers.Duplicate(f"complaint {data['complaint_id']!r} already exists; "
-                                         f"GET /api/v1/complaints/{data['complaint_id']} shows it.")
-            return _present_one(row)
+        row, created = SERVICE.run(handlers.raise_complaint, organization=organization, data=data,
+                                   actor=principal().login, announce=True)
+        if not created:
+            raise Duplicate(f"complaint {data['complaint_id']!r} already exists; "
+                            f"GET /api/v1/complaints/{data['complaint_id']} shows it.")
+        return _present_one(row)
 
 
 @blp.route("/<complaint_id>")
@@ -128,18 +106,15 @@ class ComplaintById(MethodView):
     def get(self, complaint_id):
         """One complaint with its whole history."""
         organization = organization_of_request()
-        with domain_errors():
-            row = handlers.get_by_id_or_raise(organization=organization, complaint_id=complaint_id)
-            return _present_one(row)
+        return _present_one(handlers.get_by_id_or_raise(organization=organization, complaint_id=complaint_id))
 
 
 def _act(command, complaint_id: str, **fields) -> dict:
-    organization = organization_of_request()
+    """Gives the API view of the complaint after `command` of the caller, run in one unit of work."""
     who = principal()
-    with domain_errors(), SERVICE.unit_of_work() as uow:
-        row = command(uow=uow, organization=organization, complaint_id=complaint_id, actor=who.login, role=who.role,
-                      **fields)
-        return _present_one(row)
+    row = SERVICE.run(command, organization=organization_of_request(), complaint_id=complaint_id, actor=who.login,
+                      role=who.role, **fields)
+    return _present_one(row)
 
 
 @blp.route("/<complaint_id>/reply")

@@ -16,7 +16,6 @@ from shared.db import is_postgres
 from shared.fields import UTCDateTimeField
 
 from .domain.complaint import Complaint as DomainComplaint
-from .domain.complaint import HistoryEntry
 
 database = peewee.DatabaseProxy()
 
@@ -198,12 +197,9 @@ class ComplaintHistory(BaseModel):
 
     @classmethod
     def rows_for(cls, complaint_pk: int, entries) -> list[dict]:
+        """Gives the rows of a complaint's history entries (domain `HistoryEntry`), for a bulk insert."""
         return [{"complaint": complaint_pk, "at": e.at, "actor": e.actor, "action": e.action,
                  "from_level": e.from_level, "to_level": e.to_level, "reason": e.reason} for e in entries]
-
-    def to_entry(self, tz) -> HistoryEntry:
-        return HistoryEntry(at=self.at.astimezone(tz), actor=self.actor, action=self.action,
-                            from_level=self.from_level, to_level=self.to_level, reason=self.reason)
 
 
 class Notification(BaseModel):
@@ -234,7 +230,7 @@ class Notification(BaseModel):
 
 
 def _migrate_2(migrator, database, migrate) -> None:
-    """2.0.0: hotline handover deadline (seed 001) columns (2.0.0's wake-up table, created by
+    """Adds the hotline handover deadline (seed 001) columns (2.0.0; its wake-up table, created by
     `ensure_schema` then, is dropped by migration 4)."""
     columns = {c.name for c in database.get_columns(Complaint._meta.table_name)}
     steps = [migrator.add_column(Complaint._meta.table_name, name, field) for name, field in (
@@ -245,8 +241,8 @@ def _migrate_2(migrator, database, migrate) -> None:
 
 
 def _migrate_3(migrator, database, migrate) -> None:
-    """2.1.0: the mail lease (`claimed_at`). A mail claimed by the version before (its `sent_at`
-    set before the send) counts as sent: whether it went out is not known any more."""
+    """Adds the mail lease (`claimed_at`, 2.1.0). A mail claimed by the version before (its
+    `sent_at` set before the send) counts as sent: whether it went out is not known any more."""
     table = Notification._meta.table_name
     if "claimed_at" not in {c.name for c in database.get_columns(table)}:
         migrate(migrator.add_column(table, "claimed_at", UTCDateTimeField(null=True)))
@@ -259,8 +255,8 @@ WAKEUP_QUEUE, WAKEUP_ACTOR = "complaints", "complaint_deadline"
 
 
 def _migrate_4(migrator, database, migrate) -> None:
-    """2.2.0: wake-ups go through the outbox (`outbox_message`, created by `ensure_schema`):
-    the wake-ups not sent yet move there, then `complaint_wakeup` is dropped."""
+    """Moves the wake-ups not sent yet into the outbox (`outbox_message`, created by
+    `ensure_schema`), then drops `complaint_wakeup` (2.2.0: wake-ups go through the outbox)."""
     if not database.table_exists(_OLD_WAKEUP_TABLE):
         return
     from shared.outbox import add_messages, message_model

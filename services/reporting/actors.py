@@ -11,7 +11,8 @@ from shared.broker import setup_worker
 from shared.periodic import periodic
 from shared.settings import load_settings
 
-from . import handlers
+from . import jobs, notify
+from .models import GENERATE_ACTOR, SEND_ACTOR
 from .service import SERVICE
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ SCHEDULE_CHECK_SECONDS = 60
 #: Mail retries: a mail server that is down for a while still gets the report.
 SEND_MAX_RETRIES = 8
 #: A send still queued after this long (seconds) was lost on the way to the broker: queue it again
-#: (a send claimed by a worker that died is queued again once its lease, handlers.SEND_LEASE, expires).
+#: (a send claimed by a worker that died is queued again once its lease, notify.SEND_LEASE, expires).
 REQUEUE_SEND_AFTER_SECONDS = 900
 
 #: A report that fails to render is tried a few times (a database blip), then left failed.
@@ -35,30 +36,30 @@ REQUEUE_GENERATE_AFTER_SECONDS = 600
 broker = setup_worker(SERVICE, load_settings())
 
 
-@dramatiq.actor(actor_name=handlers.SEND_ACTOR, queue_name=handlers.JOBS_QUEUE, broker=broker,
+@dramatiq.actor(actor_name=SEND_ACTOR, queue_name=SERVICE.name, broker=broker,
                 max_retries=SEND_MAX_RETRIES, min_backoff=2_000, max_backoff=600_000)
 def send_report(organization: str, month: str, request: str):
     """Mails the month's report for one send request (POST .../send or the schedule)."""
-    handlers.send_report(SERVICE, organization, month, request)
+    notify.send_report(SERVICE, organization, month, request)
 
 
-@dramatiq.actor(actor_name=handlers.GENERATE_ACTOR, queue_name=handlers.JOBS_QUEUE, broker=broker,
+@dramatiq.actor(actor_name=GENERATE_ACTOR, queue_name=SERVICE.name, broker=broker,
                 max_retries=GENERATE_MAX_RETRIES, min_backoff=5_000, max_backoff=300_000)
 def generate_report(organization: str, month: str, request: str):
     """Makes and stores the month's report for one POST /api/v1/reports (pending -> ready), and
     queues the send asked for with it (POST .../send of a month not made yet)."""
-    handlers.run_generation(SERVICE, organization, month, request)
+    jobs.run_generation(SERVICE, organization, month, request)
 
 
 @periodic(broker, SERVICE, every_seconds=SCHEDULE_CHECK_SECONDS, name="reporting_schedule")
 def reporting_schedule():
     """Makes and mails each organisation's monthly report once, on its schedule."""
-    for organization, month, request in handlers.run_schedule(SERVICE):
+    for organization, month, request in jobs.run_schedule(SERVICE):
         log.info("scheduled report %s of %s made; mailing it (send %s)", month, organization, request)
     # The safety net: sends and runs whose message was lost (or whose worker died) go again
     # (through the outbox, like every job).
-    sends, runs = handlers.requeue_stale(SERVICE, send_after_seconds=REQUEUE_SEND_AFTER_SECONDS,
-                                         generate_after_seconds=REQUEUE_GENERATE_AFTER_SECONDS)
+    sends, runs = SERVICE.run(jobs.requeue_stale, send_after_seconds=REQUEUE_SEND_AFTER_SECONDS,
+                              generate_after_seconds=REQUEUE_GENERATE_AFTER_SECONDS)
     for organization, month, request in sends:
         log.warning("send %s of report %s of %s was never carried out; queued again", request, month, organization)
     for organization, month, request in runs:

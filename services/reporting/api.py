@@ -1,24 +1,24 @@
 """HTTP routes of the reporting service (CONTRACT.md "reporting"): reports of the caller's organisation."""
 from __future__ import annotations
 
-import logging
 from urllib.parse import quote
 
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
+from shared.errors import Forbidden, InvalidInput
 from shared.privacy import mask_phone
 from shared.web import organization_of_request, principal, roles_required
 
-from . import handlers
-from .domain.kpi import KpiError, ReportData, parse_month
+from . import handlers, jobs
+from .domain.kpi import parse_month
 from .domain.policy import report_filename
+from .domain.report import ReportData
 from .models import RUN_READY, SEND_NONE, Report, ReportRun
+from .rules import recipients_of
 from .schemas import AcceptedReportSchema, GenerateReportSchema, LanguageQuerySchema, ReportSchema, SendReportSchema
 from .service import SERVICE
-
-log = logging.getLogger(__name__)
 
 #: Who may read and make reports.
 READERS = ("manager", "admin", "supervisor", "integration")
@@ -27,14 +27,6 @@ ADDRESSERS = ("manager", "admin")
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
                 description="The monthly Customer Satisfaction Measurement Report (顾客满意度测量报告).")
-
-
-def _month(month: str) -> str:
-    try:
-        parse_month(month)
-    except KpiError as exc:
-        abort(422, message=str(exc), messages={"month": [str(exc)]})
-    return month
 
 
 def _stored(organization: str, month: str) -> Report | None:
@@ -64,9 +56,9 @@ class Reports(MethodView):
         stored. It replaces the earlier report and is not mailed.
         """
         organization = organization_of_request()
-        month = _month(body["month"])
-        with SERVICE.connection(), SERVICE.unit_of_work() as uow:
-            run = handlers.request_generation(uow, organization, month, body["language"])
+        month = body["month"]
+        run = SERVICE.run(handlers.request_generation, organization=organization, month=month,
+                          language=body["language"])
         _carry_out(organization, month, run.request)
         with SERVICE.connection():
             run = ReportRun.get(ReportRun.id == run.id)
@@ -94,7 +86,7 @@ class MonthReport(MethodView):
     def get(self, month):
         """The month's figures, with the two months before as `trend` (computed now if not generated yet)."""
         organization = organization_of_request()
-        _month(month)
+        parse_month(month)
         # The run first: a run read as ready was committed with its report, so the report is seen.
         run = _run(organization, month)
         row = _stored(organization, month)
@@ -103,7 +95,7 @@ class MonthReport(MethodView):
             delivery = {"status": row.send_status, "to": row.send_to, "sent_at": _iso(row.sent_at),
                         "attempts": row.send_attempts, "error": row.send_error}
         else:
-            data = handlers.compute_report(SERVICE, organization, month, "zh-CN").as_dict()
+            data = jobs.compute_report(SERVICE, organization, month, "zh-CN").as_dict()
             delivery = {"status": SEND_NONE, "to": None, "sent_at": None, "attempts": 0, "error": None}
         data["overdue"], data["unreachable"] = _masked(data["overdue"]), _masked(data["unreachable"])
         status, error = _status(run, row)
@@ -119,16 +111,15 @@ class MonthReportPdf(MethodView):
     def get(self, query, month):
         """The month's report as PDF (`?language=en` for the English edition)."""
         organization = organization_of_request()
-        _month(month)
+        parse_month(month)
         row = _stored(organization, month)
         language = query["language"] or (row.language if row else "zh-CN")
         if row is not None and row.language == language and row.pdf:
             pdf = bytes(row.pdf)
         elif row is not None:
-            pdf = handlers.render_pdf(SERVICE, ReportData.from_dict({**row.figures, "language": language}), language)
+            pdf = jobs.render_pdf(SERVICE, ReportData.from_dict({**row.figures, "language": language}), language)
         else:
-            pdf = handlers.render_pdf(SERVICE, handlers.compute_report(SERVICE, organization, month, language),
-                                      language)
+            pdf = jobs.render_pdf(SERVICE, jobs.compute_report(SERVICE, organization, month, language), language)
         filename = report_filename(month, language)
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f"inline; filename=\"report-{month}.pdf\"; filename*=UTF-8''{quote(filename)}"})
@@ -147,44 +138,37 @@ class SendMonthReport(MethodView):
         naming `to` otherwise). The report holds customer names and remarks.
         """
         organization = organization_of_request()
-        _month(month)
-        recipients = handlers.recipients_of(SERVICE.settings, organization)
+        parse_month(month)
+        recipients = recipients_of(SERVICE.settings, organization)
         if body.get("to") is not None:
             if principal().role not in ADDRESSERS:
-                abort(403, message=f"Only {' or '.join(ADDRESSERS)} may choose whom the report is mailed to; "
-                                   "send {} to mail it to the managers.")
+                raise Forbidden(f"Only {' or '.join(ADDRESSERS)} may choose whom the report is mailed to; "
+                                "send {} to mail it to the managers.")
             refused = recipients.refused(body["to"])
             if refused:
-                message = (f"Not an allowed recipient of the report: {', '.join(refused)}. List them in "
-                           "reporting/recipients.yaml (others or allowed_domains).")
-                abort(422, message=message, messages={"to": [message]})
+                raise InvalidInput(f"Not an allowed recipient of the report: {', '.join(refused)}. List them in "
+                                   "reporting/recipients.yaml (others or allowed_domains).", field="to")
             to = list(body["to"])
         else:
             to = list(recipients.managers)
         if not to:
-            abort(422, message="No recipients: list the managers in reporting/recipients.yaml.",
-                  messages={"to": ["no recipients"]})
-        with SERVICE.connection(), SERVICE.unit_of_work() as uow:
-            row = Report.get_or_none(Report.organization == organization, Report.month == month)
-            if row is None:
-                # made by the worker, which then queues the send (nothing heavy in the request)
-                run = handlers.request_generation(uow, organization, month, "zh-CN", send_to=to)
-                language, generated_at, generate = run.language, None, run.request
-            else:
-                handlers.request_send(uow, row, to)
-                language, generated_at, generate = row.language, _iso(row.generated_at), None
-        if generate is not None:
-            _carry_out(organization, month, generate)
-        return {"organization": organization, "month": month, "language": language, "status": "queued",
-                "generated_at": generated_at}
+            raise InvalidInput("No recipients: list the managers in reporting/recipients.yaml.",
+                               errors={"to": ["no recipients"]})
+        row, run = SERVICE.run(handlers.mail_report, organization=organization, month=month, to=to)
+        if run is not None:
+            _carry_out(organization, month, run.request)
+            return {"organization": organization, "month": month, "language": run.language, "status": "queued",
+                    "generated_at": None}
+        return {"organization": organization, "month": month, "language": row.language, "status": "queued",
+                "generated_at": _iso(row.generated_at)}
 
 
 def _carry_out(organization: str, month: str, run_request: str) -> None:
-    """After the commit of a run: make it here too (REPORTING_GENERATE_INLINE: tests,
+    """Makes the run here too, after its commit (REPORTING_GENERATE_INLINE: tests,
     single-process installs). Its job went to the broker with the commit (the app's outbox
     hook); if the broker is down it waits in the outbox for the worker's relay."""
     if current_app.config.get("REPORTING_GENERATE_INLINE"):
-        handlers.run_generation(SERVICE, organization, month, run_request)
+        jobs.run_generation(SERVICE, organization, month, run_request)
 
 
 BLUEPRINTS: list = [blp]

@@ -13,12 +13,13 @@ from datetime import datetime, timezone
 
 from peewee import JOIN, SQL, Case, NodeList, fn
 
-from .domain.kpi import (ANSWERS, DEADLINES, SATISFIED_ANSWERS, TREND_MONTHS, CallbackListing, ComplaintSummary,
-                         MonthCounts, Remark, ReportData, build_report, complaint_summary, month_bounds,
-                         previous_months)
+from shared.answers import SATISFIED_ANSWERS
 from shared.db import is_postgres
 
+from .domain.kpi import ANSWERS, TREND_MONTHS, MonthCounts, month_bounds, previous_months
 from .domain.policy import ReportPolicy
+from .domain.report import (DEADLINES, CallbackListing, ComplaintSummary, Remark, ReportData, build_report,
+                            complaint_summary)
 from .models import CANCELLED, OPEN, UNREACHABLE, Callback, Complaint, Customer, ServedDay
 
 

@@ -11,7 +11,6 @@ organisation's time zone, which is what month membership (RULES 3) is decided on
 """
 from __future__ import annotations
 
-
 import peewee
 
 from shared.fields import ID, ORG, JSONField
@@ -20,7 +19,6 @@ database = peewee.DatabaseProxy()
 
 #: Callback task states (CONTRACT.md).
 OPEN, DONE, UNREACHABLE, CANCELLED = "open", "done", "unreachable", "cancelled"
-CALLBACK_STATUSES = (OPEN, DONE, UNREACHABLE, CANCELLED)
 
 #: Where a served day comes from (RULES 3: order completed, delivery shipped or commissioned).
 SERVED_ORDER, SERVED_SHIPPED, SERVED_COMMISSIONED = "order", "shipped", "commissioned"
@@ -32,13 +30,10 @@ RUN_PENDING, RUN_READY, RUN_FAILED = "pending", "ready", "failed"
 #: talking to the mail server; nobody else sends it until the claim's lease expires.
 SEND_NONE, SEND_QUEUED, SEND_SENDING, SEND_SENT, SEND_FAILED = "not_sent", "queued", "sending", "sent", "failed"
 
-#: The worker's jobs, sent through the outbox (`uow.send`): mail a report (POST .../send or
-#: the schedule), make a report (POST /api/v1/reports). Declared in actors.py.
+#: The worker's jobs, sent through the outbox (`uow.send`, on the service's own queue): mail a
+#: report (POST .../send or the schedule), make a report (POST /api/v1/reports). Declared in actors.py.
 SEND_ACTOR = "reporting_send_report"
 GENERATE_ACTOR = "reporting_generate_report"
-
-_ORG = ORG
-_ID = ID
 
 
 class BaseModel(peewee.Model):
@@ -52,7 +47,7 @@ class EventLog(BaseModel):
     source = peewee.CharField(max_length=500)
     event_id = peewee.CharField(max_length=200)
     type = peewee.CharField(max_length=100)
-    organization = peewee.CharField(**_ORG)
+    organization = peewee.CharField(**ORG)
     envelope = peewee.TextField()
     received_at = peewee.DateTimeField()
 
@@ -64,8 +59,8 @@ class EventLog(BaseModel):
 class Customer(BaseModel):
     """A customer (顾客) as the events describe them."""
 
-    organization = peewee.CharField(**_ORG)
-    customer_id = peewee.CharField(**_ID)
+    organization = peewee.CharField(**ORG)
+    customer_id = peewee.CharField(**ID)
     name = peewee.CharField(max_length=200, null=True)
     phone = peewee.CharField(max_length=40, null=True)
     #: Customer class (客户类别): the segment of CONTRACT.md (vip, group, ..., ordinary).
@@ -81,23 +76,23 @@ class Customer(BaseModel):
 class Callback(BaseModel):
     """One callback task (回访) and, once recorded, its outcome."""
 
-    organization = peewee.CharField(**_ORG)
-    callback_id = peewee.CharField(**_ID)
+    organization = peewee.CharField(**ORG)
+    callback_id = peewee.CharField(**ID)
     kind = peewee.CharField(max_length=64, null=True)
     due_on = peewee.DateField(null=True)
     #: The day after which the callback is overdue, when the scheduler says so.
     overdue_on = peewee.DateField(null=True)
     status = peewee.CharField(max_length=16, default=OPEN)
-    customer_id = peewee.CharField(**_ID, null=True)
-    delivery_id = peewee.CharField(**_ID, null=True)
-    order_id = peewee.CharField(**_ID, null=True)
+    customer_id = peewee.CharField(**ID, null=True)
+    delivery_id = peewee.CharField(**ID, null=True)
+    order_id = peewee.CharField(**ID, null=True)
     key_customer = peewee.BooleanField(null=True)
     reached = peewee.BooleanField(null=True)
     product_satisfaction = peewee.CharField(max_length=32, null=True)
     service_satisfaction = peewee.CharField(max_length=32, null=True)
     suggestions = peewee.TextField(null=True)
     dissatisfied_reason = peewee.TextField(null=True)
-    complaint_id = peewee.CharField(**_ID, null=True)
+    complaint_id = peewee.CharField(**ID, null=True)
     recorded_at = peewee.DateTimeField(null=True)
 
     class Meta:
@@ -113,9 +108,9 @@ class Callback(BaseModel):
 class Delivery(BaseModel):
     """A delivery, so that `equipment.commissioned` (no customer in it) finds its customer."""
 
-    organization = peewee.CharField(**_ORG)
-    delivery_id = peewee.CharField(**_ID)
-    customer_id = peewee.CharField(**_ID, null=True)
+    organization = peewee.CharField(**ORG)
+    delivery_id = peewee.CharField(**ID)
+    customer_id = peewee.CharField(**ID, null=True)
     shipped_on = peewee.DateField(null=True)
     commissioned_on = peewee.DateField(null=True)
 
@@ -127,10 +122,10 @@ class Delivery(BaseModel):
 class ServedDay(BaseModel):
     """A day a customer was served (RULES 3): one row per order or delivery milestone."""
 
-    organization = peewee.CharField(**_ORG)
+    organization = peewee.CharField(**ORG)
     source_kind = peewee.CharField(max_length=16)
-    source_id = peewee.CharField(**_ID)
-    customer_id = peewee.CharField(**_ID)
+    source_id = peewee.CharField(**ID)
+    customer_id = peewee.CharField(**ID)
     served_on = peewee.DateField()
 
     class Meta:
@@ -145,9 +140,9 @@ class ServedDay(BaseModel):
 class Complaint(BaseModel):
     """A complaint (客户投诉处理追踪表), as far as the report needs it."""
 
-    organization = peewee.CharField(**_ORG)
-    complaint_id = peewee.CharField(**_ID)
-    customer_id = peewee.CharField(**_ID, null=True)
+    organization = peewee.CharField(**ORG)
+    complaint_id = peewee.CharField(**ID)
+    customer_id = peewee.CharField(**ID, null=True)
     category = peewee.CharField(max_length=32, null=True)
     #: The customer's segment when the complaint was raised (客户类别).
     customer_class = peewee.CharField(max_length=32, null=True)
@@ -176,7 +171,7 @@ class Complaint(BaseModel):
 class Report(BaseModel):
     """The month's report of one organisation: its figures, its PDF and its delivery."""
 
-    organization = peewee.CharField(**_ORG)
+    organization = peewee.CharField(**ORG)
     month = peewee.CharField(max_length=7)
     language = peewee.CharField(max_length=8)
     #: `ReportData.as_dict()` as it was when generated.
@@ -203,7 +198,7 @@ class Report(BaseModel):
 class ScheduledReport(BaseModel):
     """One row per (organisation, month) the schedule fired for: the once-only claim."""
 
-    organization = peewee.CharField(**_ORG)
+    organization = peewee.CharField(**ORG)
     month = peewee.CharField(max_length=7)
     claimed_at = peewee.DateTimeField()
 
@@ -217,7 +212,7 @@ class ReportRun(BaseModel):
     worker has made and stored it. A newer request replaces the older one's `request` id, so a
     late delivery of the older message does nothing."""
 
-    organization = peewee.CharField(**_ORG)
+    organization = peewee.CharField(**ORG)
     month = peewee.CharField(max_length=7)
     language = peewee.CharField(max_length=8)
     request = peewee.CharField(max_length=64)
@@ -274,7 +269,7 @@ def _jobs_through_outbox(migrator, database, migrate) -> None:
     from shared.outbox import add_messages, message_model
 
     class OldJob(peewee.Model):
-        organization = peewee.CharField(**_ORG)
+        organization = peewee.CharField(**ORG)
         month = peewee.CharField(max_length=7)
         kind = peewee.CharField(max_length=16)
         request = peewee.CharField(max_length=64)

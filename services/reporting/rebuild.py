@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 import time
 from datetime import timezone
@@ -18,8 +17,6 @@ from shared.events import load_event
 
 from . import handlers
 from .models import READ_MODEL, EventLog
-
-log = logging.getLogger(__name__)
 
 #: Log rows read from the database at a time.
 BATCH = 2000
@@ -41,7 +38,7 @@ def rebuild(service) -> int:
                 event = load_event(json.loads(raw))
                 # The clock of the first handling, so fallbacks to "now" give the same rows.
                 uow.now = received_at.replace(tzinfo=timezone.utc)
-                handlers.APPLY[event.type](event, uow)
+                handlers.APPLY[event.type](uow=uow, event=event)
                 last_id = row_id
                 replayed += 1
         if uow.emitted:

@@ -1,7 +1,7 @@
 """Marshmallow schemas of the reporting API."""
 from marshmallow import Schema, fields, validate
 
-from .render import LANGUAGES
+from .labels import LANGUAGES
 
 MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="must be a month such as 2026-10")
 

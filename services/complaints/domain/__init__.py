@@ -2,28 +2,27 @@
 
 - chain: escalation chains (投诉处理的职能层次) and who may act at which level;
 - policy: the 2-1-1 deadlines as data;
-- complaint: the Complaint state and its transitions (raise, reply, escalate, resolve,
-  verification result, sweep), each returning an Outcome (new state, events, actions);
+- complaint: the Complaint state and its history; transitions: raise, reply, escalate,
+  resolve, verification result...; deadlines: pending deadlines and the sweep; each
+  transition returns an Outcome (new state, events, actions);
 - reminders: notices before a deadline; repeat: repeat complaints;
 - data: the packaged chains and policies under ``services/complaints/data/``.
 """
 from .chain import Chain, Level, can_act, level_for_role, load_chain
-from .complaint import (
-    Action, Complaint, HistoryEntry, Outcome, escalate, missed_deadlines, next_sweep_at,
-    pending_deadlines, raise_complaint, record_churn, record_first_reply, record_handover,
-    record_investigation,
-    record_reply, resolve, sweep, verification_result,
-)
+from .complaint import Action, Complaint, HistoryEntry, Outcome
+from .deadlines import missed_deadlines, next_sweep_at, pending_deadlines, sweep
 from .errors import ComplaintError, Forbidden, InvalidData, InvalidInput, InvalidTransition
 from .policy import ComplaintPolicy, ServiceTime, load_policy
 from .reminders import Reminder, reminders_due
 from .repeat import is_repeat
+from .transitions import (escalate, raise_complaint, record_churn, record_handover, record_investigation, record_reply,
+                          resolve, verification_result)
 
 __all__ = [
     "Action", "Chain", "Complaint", "ComplaintError", "ComplaintPolicy", "Forbidden",
     "HistoryEntry", "InvalidData", "InvalidInput", "InvalidTransition", "Level", "Outcome",
     "Reminder", "ServiceTime", "can_act", "escalate", "is_repeat", "level_for_role",
     "load_chain", "load_policy", "missed_deadlines", "next_sweep_at", "pending_deadlines",
-    "raise_complaint", "record_churn", "record_first_reply", "record_handover", "record_investigation", "record_reply",
+    "raise_complaint", "record_churn", "record_handover", "record_investigation", "record_reply",
     "reminders_due", "resolve", "sweep", "verification_result",
 ]

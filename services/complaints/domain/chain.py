@@ -20,21 +20,15 @@ from typing import Mapping
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from shared.events import COMPLAINT_SOURCES
+
 from .errors import InvalidData
 
 #: Roles that can hold a level of a chain (CONTRACT.md "Users and roles").
 HANDLER_ROLES = ("agent", "advisor", "supervisor", "manager")
-#: Every role of CONTRACT.md.
-ROLES = HANDLER_ROLES + ("admin", "integration")
-#: Chinese labels of the roles, from the seeds.
-ROLE_LABELS = {
-    "agent": "回访员",
-    "advisor": "服务顾问",
-    "supervisor": "接待主管",
-    "manager": "服务经理",
-    "admin": "管理员",
-    "integration": "系统集成",
-}
+#: Where a complaint starts at the top level when the chain does not say: forwarded by the
+#: manufacturer (seed 004: 由长安汽车转来的客户投诉必须由经销商总经理安排进行处理).
+STRAIGHT_TO_TOP_SOURCES = ("manufacturer",)
 #: Roles that act at any level.
 ROLES_ACTING_AT_ANY_LEVEL = frozenset({"admin"})
 
@@ -51,20 +45,22 @@ class Level:
 
 @dataclass(frozen=True)
 class Chain:
-    """An escalation chain, lowest level first; `verifier_role` makes the verification call."""
+    """An escalation chain, lowest level first; `verifier_role` makes the verification call;
+    complaints from `straight_to_top_sources` start at the top level."""
 
     name: str
     label: str
     levels: tuple[Level, ...]
     verifier_role: str = "agent"
+    straight_to_top_sources: tuple[str, ...] = STRAIGHT_TO_TOP_SOURCES
 
     @property
     def top(self) -> int:
-        """Index of the top level (where manufacturer complaints start)."""
+        """Gives the index of the top level."""
         return len(self.levels) - 1
 
     def level(self, index: int) -> Level:
-        """The level at `index`; IndexError when the chain has no such level."""
+        """Gives the level at `index`; IndexError when the chain has no such level."""
         if not 0 <= index < len(self.levels):
             raise IndexError(f"chain {self.name!r} has no level {index}")
         return self.levels[index]
@@ -86,6 +82,8 @@ class _ChainSchema(Schema):
     levels = fields.List(
         fields.Nested(_LevelSchema), required=True, validate=validate.Length(min=1)
     )
+    straight_to_top_sources = fields.List(fields.String(validate=validate.OneOf(COMPLAINT_SOURCES)),
+                                          load_default=list(STRAIGHT_TO_TOP_SOURCES))
 
     @validates_schema
     def _roles_unique(self, data, **kwargs):
@@ -100,7 +98,7 @@ class _ChainSchema(Schema):
 
 
 def _first_field(errors: dict, prefix: str = "") -> tuple[str, str]:
-    """The first bad field of a marshmallow error dict, dotted, and its first message."""
+    """Gives the first bad field of a marshmallow error dict, dotted, and its first message."""
     for key, value in errors.items():
         name = f"{prefix}{key}" if key != "_schema" else prefix.rstrip(".") or "_schema"
         if isinstance(value, dict):
@@ -112,7 +110,7 @@ def _first_field(errors: dict, prefix: str = "") -> tuple[str, str]:
 
 
 def load_chain(data: Mapping) -> Chain:
-    """A Chain from a mapping (a parsed ``data/chains/*.yaml``).
+    """Gives a Chain from a mapping (a parsed ``data/chains/*.yaml``).
 
     Raises:
       InvalidData: naming the first bad field (``levels.1.role``) and its problem; every
@@ -134,11 +132,12 @@ def load_chain(data: Mapping) -> Chain:
         label=loaded["label"],
         levels=levels,
         verifier_role=loaded["verifier_role"],
+        straight_to_top_sources=tuple(loaded["straight_to_top_sources"]),
     )
 
 
 def level_for_role(chain: Chain, role: str) -> int | None:
-    """The index of the level `role` holds in `chain`, or None if it holds none."""
+    """Gives the index of the level `role` holds in `chain`, or None if it holds none."""
     for level in chain.levels:
         if level.role == role:
             return level.index
@@ -146,7 +145,7 @@ def level_for_role(chain: Chain, role: str) -> int | None:
 
 
 def can_act(chain: Chain, role: str, level: int) -> tuple[bool, str]:
-    """(allowed, reason): may `role` act on a complaint at `level` of `chain`?
+    """Gives (allowed, reason): may `role` act on a complaint at `level` of `chain`?
 
     The reason is a sentence for the user (shown in the 403 problem+json when refused).
     """

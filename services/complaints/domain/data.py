@@ -26,15 +26,15 @@ def _read(kind: str, name: str) -> dict:
 
 
 def packaged_chain(name: str = "default") -> Chain:
-    """The packaged chain `name` (``default``, ``seed004``, ``seed000``)."""
+    """Gives the packaged chain `name` (``default``, ``seed004``, ``seed000``)."""
     return load_chain(_read("chains", name))
 
 
 def packaged_policy(name: str = "default") -> ComplaintPolicy:
-    """The packaged policy `name` (``default``, ``seed000``, ``property``)."""
+    """Gives the packaged policy `name` (``default``, ``seed000``, ``property``)."""
     return load_policy(_read("policies", name))
 
 
 def packaged_names(kind: str) -> list[str]:
-    """Names of the packaged ``chains`` or ``policies``."""
+    """Gives the names of the packaged ``chains`` or ``policies``."""
     return sorted(p.stem for p in (DATA_DIR / kind).glob("*.yaml"))

@@ -28,7 +28,7 @@ class ServiceTime:
     minutes: float | None = None
 
     def after(self, start: datetime, *, calendar, service_hours: ServiceHours) -> datetime:
-        """The aware datetime this span of service time after `start`."""
+        """Gives the aware datetime this span of service time after `start`."""
         if self.days is not None:
             return add_service_days(start, self.days, calendar=calendar, service_hours=service_hours)
         hours = self.hours if self.minutes is None else self.minutes / 60
@@ -135,7 +135,7 @@ class _PolicySchema(Schema):
 
 
 def _normalise(data: Mapping) -> dict:
-    """The mapping with service hours as "HH:MM" strings, whatever YAML made of them."""
+    """Gives the mapping with service hours as "HH:MM" strings, whatever YAML made of them."""
     data = dict(data or {})
     hours = data.get("service_hours")
     if isinstance(hours, Mapping):
@@ -152,7 +152,7 @@ def _normalise(data: Mapping) -> dict:
 
 
 def load_policy(data: Mapping) -> ComplaintPolicy:
-    """A ComplaintPolicy from a mapping (a parsed ``data/policies/*.yaml``).
+    """Gives a ComplaintPolicy from a mapping (a parsed ``data/policies/*.yaml``).
 
     Raises:
       InvalidData: naming the first bad field (``first_reply``) and its problem.

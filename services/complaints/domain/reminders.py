@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from .complaint import Complaint, breach_key, pending_deadlines
+from .complaint import Complaint
+from .deadlines import breach_key, pending_deadlines
 from .policy import ComplaintPolicy
 
 
@@ -24,8 +25,13 @@ class Reminder:
     key: str
 
 
+def reminder_key(complaint_id: str, deadline: str, due_at: datetime) -> str:
+    """Gives the stable key of the reminder of one deadline of a complaint."""
+    return f"complaint-reminder:{complaint_id}:{breach_key(deadline, due_at)}"
+
+
 def reminders_due(complaint: Complaint, now: datetime, policy: ComplaintPolicy) -> list[Reminder]:
-    """Reminders whose time has come at `now`: deadlines pending, due within
+    """Gives the reminders whose time has come at `now`: deadlines pending, due within
     `policy.notify_before` and not passed yet (a passed deadline is the sweep's)."""
     out = []
     for name, due in pending_deadlines(complaint):
@@ -37,6 +43,6 @@ def reminders_due(complaint: Complaint, now: datetime, policy: ComplaintPolicy) 
                 due_at=due,
                 remind_at=remind_at,
                 level=complaint.level,
-                key=f"complaint-reminder:{complaint.id}:{breach_key(name, due)}",
+                key=reminder_key(complaint.id, name, due),
             ))
     return out

@@ -6,7 +6,7 @@ from typing import Iterable
 
 
 def is_repeat(order_id: str | None, raised_at: datetime, earlier: Iterable, window_days: int | timedelta) -> bool:
-    """True when an earlier complaint about `order_id` was raised within `window_days`
+    """Gives True when an earlier complaint about `order_id` was raised within `window_days`
     calendar days before `raised_at` (RULES 1.3: a repeat gets a special callback and
     rework within 24 hours).
 

@@ -9,6 +9,7 @@ from datetime import datetime, time
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from shared.calendar import ServiceHours
+from shared.errors import InvalidInput
 
 from .kpi import FIGURE_NAMES, month_of, previous_months
 
@@ -17,12 +18,11 @@ _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 PREVIOUS, CURRENT = "previous", "current"
 
 
-class PolicyError(ValueError):
+class PolicyError(InvalidInput):
     """A reporting data file is wrong; `field` names the bad entry."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
+        super().__init__(message, field=field)
 
 
 def _load(schema: Schema, data, what: str) -> dict:
@@ -147,11 +147,6 @@ class Recipients:
     def refused(self, addresses) -> list[str]:
         """Gives the addresses of `addresses` the report may not go to, in their order."""
         return [a for a in addresses if not self.allows(a)]
-
-
-def recipients_from_data(data) -> list[str]:
-    """Gives the managers' addresses of a recipients file."""
-    return list(Recipients.from_data(data).managers)
 
 
 def report_filename(month: str, language: str) -> str:

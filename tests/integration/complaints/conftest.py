@@ -11,6 +11,7 @@ from services.complaints import models
 from services.complaints.service import SERVICE
 from shared.settings import load_settings
 from tests.conftest import bearer, new_database_url, service_env, user_token
+from tests.doubles import FakeClock, FakeMailer
 
 CST = timezone(timedelta(hours=8))
 ORG = "acme-electric"
@@ -25,21 +26,8 @@ def at(*args) -> datetime:
     return datetime(*args, tzinfo=CST)
 
 
-class Clock:
-    """A clock the test moves by hand (SERVICE.clock)."""
-
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, *args) -> None:
-        self.now = at(*args)
-
-
 class ComplaintsApp:
-    def __init__(self, settings, clock: Clock):
+    def __init__(self, settings, clock: FakeClock):
         from services.complaints.app import create_app
 
         self.settings = settings
@@ -93,11 +81,21 @@ def settings(tmp_path, redis_server):
 
 @pytest.fixture
 def clock():
+    """The service's clock, standing still at Friday 2026-11-20 17:00 until the test moves it."""
     saved = SERVICE.clock
-    clock = Clock(at(2026, 11, 20, 17, 0))
+    clock = FakeClock(at(2026, 11, 20, 17, 0))
     SERVICE.clock = clock
     yield clock
     SERVICE.clock = saved
+
+
+@pytest.fixture
+def mailer(settings):
+    """The service's mailer replaced by a FakeMailer for the test (the real one put back after)."""
+    saved = SERVICE.mailer
+    SERVICE.mailer = FakeMailer()
+    yield SERVICE.mailer
+    SERVICE.mailer = saved
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tests.conftest import API_TOKEN, bearer
-from tests.integration.complaints.conftest import ORG
+from tests.integration.complaints.conftest import ORG, at
 
 
 def test_rule_2_worked_example_friday_1700_first_reply_monday_0930_answer_monday_1700(api):
@@ -43,12 +43,12 @@ def test_raising_with_a_bad_field_is_422_naming_it(api):
 
 def test_reply_records_first_reply_then_answer(api, clock):
     api.raise_()
-    clock.set(2026, 11, 23, 9, 0)
+    clock.set(at(2026, 11, 23, 9, 0))
     first = api.post("K-1", "reply", {"message": "已安排工程师"}, role="agent")
     assert first.status_code == 200, first.get_json()
     assert first.get_json()["first_reply_at"] == "2026-11-23T09:00:00+08:00"
     assert first.get_json()["answered_at"] is None
-    clock.set(2026, 11, 23, 15, 0)
+    clock.set(at(2026, 11, 23, 15, 0))
     second = api.post("K-1", "reply", {"message": "更换压缩机"}, role="advisor").get_json()
     assert second["answered_at"] == "2026-11-23T15:00:00+08:00"
     assert [h["action"] for h in second["history"]] == ["raised", "replied", "replied"]
@@ -57,7 +57,7 @@ def test_reply_records_first_reply_then_answer(api, clock):
 
 def test_rule_2_escalate_moves_one_level_and_starts_the_2_hour_investigation(api, clock):
     api.raise_()
-    clock.set(2026, 11, 23, 10, 0)
+    clock.set(at(2026, 11, 23, 10, 0))
     response = api.post("K-1", "escalate", {"reason": "超出回访员权限"}, role="agent")
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
@@ -101,7 +101,7 @@ def test_escalating_past_the_top_level_is_409(api):
 
 def test_resolve_sets_verify_due_and_emits_resolved_then_a_second_resolve_is_409(api, clock):
     api.raise_()
-    clock.set(2026, 11, 23, 10, 0)
+    clock.set(at(2026, 11, 23, 10, 0))
     response = api.post("K-1", "resolve", {"root_cause": "压缩机故障", "corrective_action": "更换压缩机"},
                         role="agent")
     assert response.status_code == 200, response.get_json()
@@ -169,7 +169,7 @@ def test_rule_2_resolved_event_carries_service_hours_to_resolve_on_the_organisat
     (own / "policies" / "default.yaml").write_text(yaml.safe_dump(policy, allow_unicode=True), encoding="utf-8")
     # when a complaint raised Friday 17:00 is resolved Tuesday 10:30
     api.raise_()
-    clock.set(2026, 11, 24, 10, 30)
+    clock.set(at(2026, 11, 24, 10, 30))
     assert api.post("K-1", "resolve", {"root_cause": "x", "corrective_action": "y"}, role="agent").status_code == 200
     # then the event says 1.5 service hours (Tuesday 09:00-10:30): not the default calendar's 12.5
     (resolved,) = api.events("complaint.resolved")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from services.complaints import models
 from services.complaints.service import SERVICE
 from tests.conftest import envelope
-from tests.integration.complaints.conftest import ORG
+from tests.integration.complaints.conftest import ORG, at
 
 CUSTOMER = {"id": "C-1", "name": "华东电力", "segment": "government", "phone": "021-1234"}
 
@@ -60,7 +60,7 @@ def test_rule_1_3_same_order_within_30_days_is_a_repeat_complaint(api):
 
 def resolved(api, clock):
     handle(raised())
-    clock.set(2026, 11, 23, 10, 0)
+    clock.set(at(2026, 11, 23, 10, 0))
     assert api.post("K-1", "escalate", {"reason": "需服务顾问处理"}, role="agent").status_code == 200
     response = api.post("K-1", "resolve", {"root_cause": "态度", "corrective_action": "培训"}, role="advisor")
     assert response.status_code == 200, response.get_json()

@@ -5,11 +5,11 @@ import shutil
 
 import pytest
 
-from services.complaints import handlers
+from services.complaints import jobs
 from services.complaints.domain.data import DATA_DIR
 from services.complaints.service import SERVICE
 from tests.conftest import API_TOKEN, bearer
-from tests.integration.complaints.conftest import ORG
+from tests.integration.complaints.conftest import ORG, at
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def seed001(settings):
 
 def test_churn_reason_recorded_shown_in_history_and_sent_with_resolved_and_closed(api, clock):
     api.raise_()
-    clock.set(2026, 11, 23, 9, 0)
+    clock.set(at(2026, 11, 23, 9, 0))
     response = api.post("K-1", "churn", {"reason": "客户已转投其他品牌"}, role="agent")
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
@@ -48,22 +48,22 @@ def test_rule_2_seed001_hotline_ticket_handover_due_in_15_minutes_and_escalated_
     body = api.raise_().get_json()
     assert body["handover_due_at"] == "2026-11-20T17:15:00+08:00" and body["handed_over_at"] is None
     # when nobody hands it to an engineer by 17:15, the sweep escalates it
-    clock.set(2026, 11, 20, 17, 16)
-    assert handlers.sweep_due_complaints(service=SERVICE).escalated == 1
+    clock.set(at(2026, 11, 20, 17, 16))
+    assert jobs.sweep_due_complaints(SERVICE).escalated == 1
     body = api.get("K-1").get_json()
     assert body["level"] == 1 and "handover to an engineer" in body["history"][-1]["reason"]
 
 
 def test_rule_2_seed001_handover_in_time_keeps_the_ticket_at_its_level(api, clock, seed001):
     api.raise_()
-    clock.set(2026, 11, 20, 17, 10)
+    clock.set(at(2026, 11, 20, 17, 10))
     response = api.post("K-1", "handover", {"engineer": "陈工"}, role="agent")
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["handed_over_at"] == "2026-11-20T17:10:00+08:00" and body["handed_over_to"] == "陈工"
     assert body["history"][-1]["action"] == "handed_over"
-    clock.set(2026, 11, 20, 17, 16)
-    assert handlers.sweep_due_complaints(service=SERVICE).escalated == 0
+    clock.set(at(2026, 11, 20, 17, 16))
+    assert jobs.sweep_due_complaints(SERVICE).escalated == 0
     assert api.post("K-1", "handover", {"engineer": "李工"}, role="agent").status_code == 409
 
 

@@ -5,24 +5,22 @@ import email
 import threading
 from email import policy as email_policy
 
-import pytest
-
-from services.complaints import handlers, models
+from services.complaints import jobs, models, notify
 from services.complaints.service import SERVICE
 from tests.integration.complaints.conftest import at
 
 
 def sweep(**kw):
-    return handlers.sweep_due_complaints(service=SERVICE, **kw)
+    return jobs.sweep_due_complaints(SERVICE, **kw)
 
 
 def test_rule_2_missed_first_reply_escalates_one_level_and_restarts_the_investigation_clock(api, clock):
     # given the worked example complaint (first reply due Monday 09:30), nobody replied
     api.raise_()
-    clock.set(2026, 11, 23, 9, 29)
+    clock.set(at(2026, 11, 23, 9, 29))
     assert sweep().escalated == 0
     # when the sweep runs just after the deadline
-    clock.set(2026, 11, 23, 9, 31)
+    clock.set(at(2026, 11, 23, 9, 31))
     result = sweep()
     # then the complaint is one level up, with a 2-service-hour investigation from now
     assert result.escalated == 1
@@ -37,11 +35,11 @@ def test_rule_2_missed_first_reply_escalates_one_level_and_restarts_the_investig
     # and sweeping again at the same moment does nothing more
     assert sweep().escalated == 0
     # the investigation missed too: one more level, never skipping
-    clock.set(2026, 11, 23, 11, 32)
+    clock.set(at(2026, 11, 23, 11, 32))
     assert sweep().escalated == 1
     assert api.get("K-1").get_json()["level"] == 2
     # at the top level a missed deadline notifies the managers instead
-    clock.set(2026, 11, 23, 17, 1)
+    clock.set(at(2026, 11, 23, 17, 1))
     assert sweep().escalated == 0
     assert api.get("K-1").get_json()["level"] == 2
     assert [h.action for h in api.history("K-1")][-1] == "managers_notified"
@@ -53,18 +51,18 @@ def test_sweep_selects_due_complaints_by_next_sweep_at(api, clock):
         row = models.Complaint.get()
     # the first moment to look: the reminder one hour before the first reply (09:30)
     assert row.next_sweep_at == at(2026, 11, 23, 8, 30)
-    clock.set(2026, 11, 23, 8, 0)
+    clock.set(at(2026, 11, 23, 8, 0))
     assert sweep().examined == 0
 
 
 def test_rule_2_customer_flagged_the_day_after_resolution(api, clock):
     api.raise_()
-    clock.set(2026, 11, 23, 10, 0)
+    clock.set(at(2026, 11, 23, 10, 0))
     api.post("K-1", "resolve", {"root_cause": "x", "corrective_action": "y"}, role="agent")
-    clock.set(2026, 11, 24, 9, 59)
+    clock.set(at(2026, 11, 24, 9, 59))
     sweep()
     assert api.events("customer.flagged") == []
-    clock.set(2026, 11, 24, 10, 0)
+    clock.set(at(2026, 11, 24, 10, 0))
     sweep()
     sweep()
     (flagged,) = api.events("customer.flagged")
@@ -82,34 +80,33 @@ def test_mail_to_the_assignee_when_a_complaint_reaches_their_level_and_an_hour_b
     # given a complaint raised: the agents are told, after commit, by the worker's job
     api.raise_()
     assert mails(settings) == []  # nothing is sent inside the transaction
-    assert handlers.send_notifications(service=SERVICE) == 1
+    assert notify.send_notifications(SERVICE) == 1
     (assigned,) = mails(settings)
     assert assigned["To"] == "wang@acme.example" and "K-1" in assigned["Subject"]
     # when the first-reply deadline (09:30) is an hour away, the agent gets a reminder, once
-    clock.set(2026, 11, 23, 8, 40)
+    clock.set(at(2026, 11, 23, 8, 40))
     assert sweep().reminders == 1
     assert sweep().reminders == 0
-    handlers.send_notifications(service=SERVICE)
+    notify.send_notifications(SERVICE)
     reminder = mails(settings)[-1]
     assert reminder["To"] == "wang@acme.example" and "09:30" in reminder["Subject"]
     # when it escalates, the advisor is told
-    clock.set(2026, 11, 23, 9, 31)
+    clock.set(at(2026, 11, 23, 9, 31))
     sweep()
-    handlers.send_notifications(service=SERVICE)
+    notify.send_notifications(SERVICE)
     assert mails(settings)[-1]["To"] == "li@acme.example"
-    assert handlers.send_notifications(service=SERVICE) == 0
+    assert notify.send_notifications(SERVICE) == 0
     assert len(mails(settings)) == 3
 
 
 def test_a_stale_write_loses_the_compare_and_set(api, clock):
     api.raise_()
-    clock.set(2026, 11, 23, 9, 31)
+    clock.set(at(2026, 11, 23, 9, 31))
     with SERVICE.connection():
         stale = models.Complaint.get()
         sweep()  # another worker escalates first
-        with pytest.raises(handlers.ConcurrentUpdate):
-            with SERVICE.unit_of_work() as uow:
-                handlers.sweep_one(uow, stale, clock.now)
+        result = SERVICE.run(jobs.sweep_rows, rows=[stale], now=clock())
+    assert (result.examined, result.escalated, result.skipped) == (1, 0, 1)
     assert len(api.history("K-1", "escalated")) == 1
 
 
@@ -117,7 +114,7 @@ def test_two_sweeps_at_once_escalate_each_complaint_once(api, clock):
     # given 40 complaints past their first-reply deadline
     for i in range(40):
         assert api.raise_(complaint_id=f"K-{i}").status_code == 201
-    clock.set(2026, 11, 23, 9, 31)
+    clock.set(at(2026, 11, 23, 9, 31))
     # when two workers sweep at the same moment
     start = threading.Barrier(2)
     results, errors = [], []

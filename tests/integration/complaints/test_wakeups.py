@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from services.complaints import handlers, models
+from services.complaints import handlers, jobs, models
 from services.complaints.service import SERVICE
 from shared.db import SchemaVersion, ensure_schema
 from shared.outbox import MAX_BROKER_DELAY_MS, relay_messages_once
@@ -63,7 +63,7 @@ def relay(now, broker=None):
 
 
 def wake(complaint_id="K-1"):
-    return handlers.sweep_complaint(service=SERVICE, organization=ORG, complaint_id=complaint_id)
+    return SERVICE.run(jobs.sweep_complaint, organization=ORG, complaint_id=complaint_id)
 
 
 def ms(delta: timedelta) -> int:
@@ -103,8 +103,8 @@ def test_issue_5_each_new_deadline_gets_its_wakeup(quiet, clock):
     relay(clock.now)
     # when the sweep escalates at 09:31, the investigation (due 11:31) is the next moment:
     # its reminder at 10:31
-    clock.set(2026, 11, 23, 9, 31)
-    assert handlers.sweep_due_complaints(service=SERVICE).escalated == 1
+    clock.set(at(2026, 11, 23, 9, 31))
+    assert jobs.sweep_due_complaints(SERVICE).escalated == 1
     assert [w[2] for w in wakeups(sent=False)] == [at(2026, 11, 23, 10, 31)]
     count, sent = relay(clock.now)
     assert sent == [("complaint_deadline", [ORG, "K-1"], 60 * 60 * 1000)]
@@ -114,8 +114,8 @@ def test_issue_5_a_sweep_batch_writes_one_wakeup_per_complaint_it_moved(quiet, c
     for i in range(5):
         quiet.raise_(complaint_id=f"K-{i}")
     relay(clock.now)
-    clock.set(2026, 11, 23, 9, 31)
-    assert handlers.sweep_due_complaints(service=SERVICE, batch=2).escalated == 5
+    clock.set(at(2026, 11, 23, 9, 31))
+    assert jobs.sweep_due_complaints(SERVICE, batch=2).escalated == 5
     assert sorted(w[1] for w in wakeups(sent=False)) == [f"K-{i}" for i in range(5)]
     assert relay(clock.now)[0] == 5
 
@@ -166,13 +166,13 @@ def test_rule_2_a_late_early_or_repeated_wakeup_escalates_once(api, clock):
     # given the worked example complaint, first reply due Monday 09:30, nobody replied
     api.raise_()
     # an early wake-up (its moment has not come) does nothing
-    clock.set(2026, 11, 23, 8, 0)
+    clock.set(at(2026, 11, 23, 8, 0))
     assert wake().examined == 0
     # when the wake-up comes late, twice, and the periodic sweep runs too
-    clock.set(2026, 11, 23, 9, 45)
+    clock.set(at(2026, 11, 23, 9, 45))
     assert wake().escalated == 1
     assert wake().escalated == 0
-    assert handlers.sweep_due_complaints(service=SERVICE).escalated == 0
+    assert jobs.sweep_due_complaints(SERVICE).escalated == 0
     # then the complaint went up one level, once
     assert api.get("K-1").get_json()["level"] == 1
     assert len(api.history("K-1", "escalated")) == 1
@@ -182,7 +182,7 @@ def test_rule_2_a_late_early_or_repeated_wakeup_escalates_once(api, clock):
 def test_rule_2_wakeups_and_the_periodic_sweep_at_once_escalate_once(api, clock):
     for i in range(10):
         api.raise_(complaint_id=f"K-{i}")
-    clock.set(2026, 11, 23, 9, 31)
+    clock.set(at(2026, 11, 23, 9, 31))
     start = threading.Barrier(3)
     errors = []
 
@@ -194,10 +194,10 @@ def test_rule_2_wakeups_and_the_periodic_sweep_at_once_escalate_once(api, clock)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    jobs = [lambda: [wake(f"K-{i}") for i in range(10)],
+    work = [lambda: [wake(f"K-{i}") for i in range(10)],
             lambda: [wake(f"K-{i}") for i in reversed(range(10))],
-            lambda: handlers.sweep_due_complaints(service=SERVICE, batch=3)]
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+            lambda: jobs.sweep_due_complaints(SERVICE, batch=3)]
+    threads = [threading.Thread(target=run, args=(job,)) for job in work]
     for t in threads:
         t.start()
     for t in threads:
@@ -213,14 +213,12 @@ def test_a_stale_batch_write_skips_only_the_complaint_changed_meanwhile(api, clo
     # given two complaints past their first reply, read by a sweep
     api.raise_(complaint_id="K-1")
     api.raise_(complaint_id="K-2")
-    clock.set(2026, 11, 23, 9, 31)
+    clock.set(at(2026, 11, 23, 9, 31))
     with SERVICE.connection():
         stale = list(models.Complaint.select().order_by(models.Complaint.id))
     # when someone escalates K-1 by hand before the sweep writes
     assert api.post("K-1", "escalate", {"reason": "需服务顾问处理"}, role="agent").status_code == 200
-    result = handlers.SweepResult()
-    with SERVICE.connection(), SERVICE.unit_of_work() as uow:
-        handlers._sweep_rows(uow, stale, clock.now, result)
+    result = SERVICE.run(jobs.sweep_rows, rows=stale, now=clock())
     # then the sweep's write of K-1 loses the compare-and-set (nothing of it written), K-2 goes up
     assert (result.examined, result.escalated, result.skipped) == (2, 1, 1)
     assert [h.actor for h in api.history("K-1", "escalated")] == ["agent-1"]

@@ -10,6 +10,7 @@ import pytest
 
 from shared.settings import load_settings
 from tests.conftest import envelope, new_database_url, service_env
+from tests.doubles import FakeClock, FakeMailer
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ORG = "acme-electric"
@@ -23,19 +24,24 @@ class Reporting:
         self.settings = settings
 
     def at(self, *args) -> "Reporting":
-        """Sets the service clock to a local (Asia/Shanghai) time."""
-        moment = datetime(*args, tzinfo=SHANGHAI)
-        self.service.clock = lambda: moment
+        """Sets the service clock (a FakeClock) to a local (Asia/Shanghai) time."""
+        if not isinstance(self.service.clock, FakeClock):
+            self.service.clock = FakeClock()
+        self.service.clock.set(datetime(*args, tzinfo=SHANGHAI))
         return self
+
+    @property
+    def mailer(self) -> FakeMailer:
+        return self.service.mailer
 
     def feed(self, type_: str, data: dict, *, org: str = ORG, id_: str | None = None) -> str:
         with self.service.connection():
             return self.service.handle(envelope(type_, data, org=org, id_=id_ or f"t-{uuid.uuid4().hex}"))
 
     def report(self, month: str, *, org: str = ORG, language: str = "zh-CN"):
-        from services.reporting import handlers
+        from services.reporting import jobs
 
-        return handlers.compute_report(self.service, org, month, language)
+        return jobs.compute_report(self.service, org, month, language)
 
     def figures(self, month: str, *, org: str = ORG) -> dict:
         """Gives {name: (numerator, denominator)} of the month's figures."""
@@ -51,10 +57,11 @@ def reporting(tmp_path):
     from services.reporting.service import SERVICE
 
     settings = reporting_settings(tmp_path)
-    clock = SERVICE.clock
+    clock, mailer = SERVICE.clock, SERVICE.mailer
+    SERVICE.clock, SERVICE.mailer = FakeClock(), FakeMailer()
     SERVICE.bind(settings, url=new_database_url("reporting", tmp_path))
     yield Reporting(SERVICE, settings).at(2026, 11, 3, 8, 0)
-    SERVICE.clock = clock
+    SERVICE.clock, SERVICE.mailer = clock, mailer
     if not SERVICE.database.is_closed():
         SERVICE.database.close()
 

@@ -60,7 +60,7 @@ def test_rule_3_post_report_is_202_and_emits_report_generated(client, reporting)
 
 
 def test_post_report_answers_202_pending_and_the_worker_makes_it_ready(queued_client, reporting):
-    from services.reporting import handlers
+    from services.reporting import jobs
     from services.reporting.models import ReportRun
 
     # when a manager asks for October's report
@@ -72,27 +72,27 @@ def test_post_report_answers_202_pending_and_the_worker_makes_it_ready(queued_cl
     # when the worker carries the run out (here in-process, as the actor does)
     with reporting.service.connection():
         run = ReportRun.get()
-    assert handlers.run_generation(reporting.service, ORG, "2026-10", run.request) == "ready"
+    assert jobs.run_generation(reporting.service, ORG, "2026-10", run.request) == "ready"
     # then the month's report is ready and stored, and a late duplicate message does nothing
     body = queued_client.get("/api/v1/reports/2026-10", headers=manager()).get_json()
     assert (body["status"], body["stored"]) == ("ready", True)
     assert body["figures"]["callback_completion_rate"] == {"numerator": 5, "denominator": 8, "value": 0.625}
-    assert handlers.run_generation(reporting.service, ORG, "2026-10", run.request) == "skipped"
+    assert jobs.run_generation(reporting.service, ORG, "2026-10", run.request) == "skipped"
 
 
 def test_a_newer_post_supersedes_the_pending_one(queued_client, reporting):
-    from services.reporting import handlers
+    from services.reporting import jobs
     from services.reporting.models import ReportRun
 
     queued_client.post("/api/v1/reports", json={"month": "2026-10"}, headers=manager())
     with reporting.service.connection():
         first = ReportRun.get().request
     queued_client.post("/api/v1/reports", json={"month": "2026-10", "language": "en"}, headers=manager())
-    assert handlers.run_generation(reporting.service, ORG, "2026-10", first) == "skipped"
+    assert jobs.run_generation(reporting.service, ORG, "2026-10", first) == "skipped"
     with reporting.service.connection():
         second = ReportRun.get()
     assert second.request != first and second.status == "pending"
-    assert handlers.run_generation(reporting.service, ORG, "2026-10", second.request) == "ready"
+    assert jobs.run_generation(reporting.service, ORG, "2026-10", second.request) == "ready"
     assert queued_client.get("/api/v1/reports/2026-10", headers=manager()).get_json()["language"] == "en"
 
 

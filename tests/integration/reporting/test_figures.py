@@ -1,6 +1,8 @@
 """RULES 3: every figure of the monthly report, through the real handlers, counted in SQL."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from . import fixtures
@@ -137,3 +139,17 @@ def test_organisations_see_only_their_own_figures(october):
     assert figures["return_rate"] == (0, 1)
     assert figures["callback_completion_rate"] == (0, 0)
     assert october.figures("2026-10")["return_rate"] == (3, 5)
+
+
+def test_rule_2_time_to_resolve_counts_on_the_organisations_own_working_calendar(reporting):
+    # given an organisation whose own calendar makes Friday 2026-10-09 a day off
+    path = Path(reporting.settings.data_dir) / "acme-electric" / "reporting" / "calendar.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("holidays: [2026-10-09]\n", encoding="utf-8")
+    # when October's complaints are resolved
+    fixtures.october(reporting)
+    # then P1 (raised and resolved that Friday) took no service hours, P2 four: the mean is 2
+    assert reporting.report("2026-10").complaints.mean_hours_to_resolve == 2.0
+    # and another organisation keeps the packaged calendar
+    fixtures.october(reporting, org="other-org")
+    assert reporting.report("2026-10", org="other-org").complaints.mean_hours_to_resolve == 5.0

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from services.reporting import handlers
+from services.reporting import jobs
 from services.reporting.models import Callback, EventLog, Report, ScheduledReport
 from services.reporting.rebuild import rebuild
 from tests.conftest import run_at_once
@@ -51,32 +51,32 @@ def test_rule_3_schedule_default_is_the_3rd_for_the_previous_month(reporting):
     _write_org_file(reporting.settings, ORG, "recipients.yaml", {"managers": ["boss@acme.example"]})
     # before 08:00 on the 3rd nothing is due; on the 2nd neither
     reporting.at(2026, 11, 2, 12, 0)
-    assert handlers.run_schedule(reporting.service) == []
+    assert jobs.run_schedule(reporting.service) == []
     reporting.at(2026, 11, 3, 8, 0)
-    made = handlers.run_schedule(reporting.service)
+    made = jobs.run_schedule(reporting.service)
     assert [(org, month) for org, month, _ in made] == [(ORG, "2026-10")]
     with reporting.service.connection():
         row = Report.get(Report.organization == ORG, Report.month == "2026-10")
         assert row.send_status == "queued" and row.send_to == ["boss@acme.example"]
     # later that month it does not fire again
     reporting.at(2026, 11, 20, 9, 0)
-    assert handlers.run_schedule(reporting.service) == []
+    assert jobs.run_schedule(reporting.service) == []
 
 
 def test_rule_3_schedule_variant_on_the_25th_for_the_month_itself(reporting):
     fixtures.october(reporting)
     _write_org_file(reporting.settings, ORG, "schedule.yaml", {"day": 25, "month": "current", "at": "09:00"})
     reporting.at(2026, 10, 25, 8, 59)
-    assert handlers.run_schedule(reporting.service) == []
+    assert jobs.run_schedule(reporting.service) == []
     reporting.at(2026, 10, 25, 9, 0)
-    assert [(o, m) for o, m, _ in handlers.run_schedule(reporting.service)] == [(ORG, "2026-10")]
+    assert [(o, m) for o, m, _ in jobs.run_schedule(reporting.service)] == [(ORG, "2026-10")]
 
 
 def test_rule_3_schedule_fires_once_under_two_workers_at_the_same_moment(reporting):
     # given two workers whose schedule job runs at the same moment on the same database
     fixtures.october(reporting)
     reporting.at(2026, 11, 3, 9, 0)
-    runs = run_at_once(2, lambda: handlers.run_schedule(reporting.service), service=reporting.service)
+    runs = run_at_once(2, lambda: jobs.run_schedule(reporting.service), service=reporting.service)
     results = [run for fired in runs for run in fired]
     # then the report is made once, claimed once and one report.generated goes out
     assert [(o, m) for o, m, _ in results] == [(ORG, "2026-10")]

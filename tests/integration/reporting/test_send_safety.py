@@ -3,17 +3,16 @@ through the service's outbox (`uow.send`: the job is written with the request, s
 broker after commit)."""
 from __future__ import annotations
 
-import email
-import email.policy
 import json
-from datetime import timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 import yaml
 
-from services.reporting import handlers
-from services.reporting.models import Report, ReportRun
+from services.reporting import handlers, jobs, notify
+from services.reporting.errors import SendFailed
+from services.reporting.models import GENERATE_ACTOR, SEND_ACTOR, Report, ReportRun
 from shared.outbox import relay_messages_once
 from tests.conftest import API_TOKEN, bearer, run_at_once, user_token
 
@@ -45,7 +44,7 @@ def role(name, org=ORG):
     return bearer(user_token(name, org))
 
 
-KINDS = {handlers.SEND_ACTOR: "send", handlers.GENERATE_ACTOR: "generate"}
+KINDS = {SEND_ACTOR: "send", GENERATE_ACTOR: "generate"}
 
 
 class Broker(list):
@@ -63,7 +62,7 @@ class Broker(list):
         return message
 
 
-def jobs(reporting, *, unsent_only=True):
+def queued_jobs(reporting, *, unsent_only=True):
     """Gives (kind, organisation, month, request) of the jobs in the outbox (unsent ones only)."""
     Message = reporting.service.OutboxMessage
     with reporting.service.connection():
@@ -84,22 +83,21 @@ def carry_out_jobs(reporting) -> list[str]:
     relay(reporting, sent)
     results = []
     for actor, args in sent:
-        if actor == handlers.GENERATE_ACTOR:
-            results.append(handlers.run_generation(reporting.service, *args))
+        if actor == GENERATE_ACTOR:
+            results.append(jobs.run_generation(reporting.service, *args))
             results += carry_out_jobs(reporting)  # the actor relays the send it queued
         else:
-            results.append(handlers.send_report(reporting.service, *args))
+            results.append(notify.send_report(reporting.service, *args))
     return results
 
 
-def mails(reporting) -> list[email.message.EmailMessage]:
-    folder = Path(reporting.settings.var_dir) / "outbox"
-    return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
-            for p in sorted(folder.glob("*.eml"))] if folder.exists() else []
+def mails(reporting) -> list[EmailMessage]:
+    """Gives the mails the service's mailer (a FakeMailer) sent, in order."""
+    return list(reporting.mailer.sent)
 
 
 def make_report(reporting):
-    handlers.generate_report(reporting.service, ORG, "2026-10", "zh-CN")
+    jobs.generate_report(reporting.service, ORG, "2026-10", "zh-CN")
 
 
 def report_row(reporting):
@@ -115,7 +113,7 @@ def test_only_managers_and_admins_may_choose_the_recipients(app_client, reportin
     query = f"?organization={ORG}" if token == API_TOKEN else ""
     response = app_client.post(SEND + query, json={"to": ["boss@acme.example"]}, headers=bearer(token))
     assert response.status_code == 403
-    assert jobs(reporting) == []
+    assert queued_jobs(reporting) == []
     # without `to` they may still have it mailed to the managers
     response = app_client.post(SEND + query, json={}, headers=bearer(token))
     assert response.status_code == 202
@@ -130,7 +128,7 @@ def test_report_is_not_mailed_outside_the_recipients_file_422_naming_to(app_clie
         assert response.status_code == 422, outsider
         body = response.get_json()
         assert outsider[-1] in " ".join(body["errors"]["to"])
-    assert report_row(reporting).send_status == "not_sent" and jobs(reporting) == []
+    assert report_row(reporting).send_status == "not_sent" and queued_jobs(reporting) == []
 
 
 @pytest.mark.parametrize("to", [["auditor@audit.example"], ["Zhang@ACME.example", "boss@acme.example"]])
@@ -138,8 +136,8 @@ def test_manager_may_mail_to_listed_addresses_and_allowed_domains(app_client, re
     make_report(reporting)
     assert app_client.post(SEND, json={"to": to}, headers=role("admin")).status_code == 202
     assert carry_out_jobs(reporting) == ["sent"]
-    (message,) = mails(reporting)
-    assert sorted(a.strip() for a in message["To"].split(",")) == sorted(to)
+    (recipients,) = reporting.mailer.to()
+    assert sorted(recipients) == sorted(to)
 
 
 # ------------------------------------------------------------ finding 3: jobs after commit
@@ -152,12 +150,12 @@ def test_send_writes_its_job_with_the_request_and_survives_a_broker_outage(app_c
     row = report_row(reporting)
     # then the request and its job are committed together, the job waiting to be relayed
     assert row.send_status == "queued"
-    assert jobs(reporting) == [("send", ORG, "2026-10", row.send_request)]
+    assert queued_jobs(reporting) == [("send", ORG, "2026-10", row.send_request)]
 
     # when the broker is back, the relay hands it over once
-    assert relay(reporting, Broker(down=True)) == 0 and len(jobs(reporting)) == 1
+    assert relay(reporting, Broker(down=True)) == 0 and len(queued_jobs(reporting)) == 1
     assert carry_out_jobs(reporting) == ["sent"]
-    assert jobs(reporting) == [] and carry_out_jobs(reporting) == []
+    assert queued_jobs(reporting) == [] and carry_out_jobs(reporting) == []
     assert report_row(reporting).send_status == "sent" and len(mails(reporting)) == 1
 
 
@@ -170,7 +168,7 @@ def test_send_of_a_month_not_made_yet_is_made_by_the_worker_not_the_request(app_
         assert Report.select().count() == 0
         run = ReportRun.get()
     assert (run.status, run.send_to) == ("pending", ["auditor@audit.example"])
-    assert jobs(reporting) == [("generate", ORG, "2026-10", run.request)]
+    assert queued_jobs(reporting) == [("generate", ORG, "2026-10", run.request)]
     # when the worker makes it, it queues the send, which mails it once
     assert carry_out_jobs(reporting) == ["ready", "sent"]
     row = report_row(reporting)
@@ -190,37 +188,46 @@ def test_a_report_post_keeps_the_send_waiting_in_the_pending_run(app_client, rep
 
 def queued_send(reporting, to=("boss@acme.example",)) -> str:
     make_report(reporting)
-    with reporting.service.connection(), reporting.service.unit_of_work() as uow:
-        return handlers.request_send(uow, report_row(reporting), list(to))
+    return reporting.service.run(handlers.request_send, row=report_row(reporting), to=list(to))
+
+
+def claim(reporting, request):
+    """Claims the send as a worker does before it speaks to the mail server (committed)."""
+    return reporting.service.run(notify.claim_send, organization=ORG, month="2026-10", request=request)
+
+
+def stale_sends(reporting, *, older_than_seconds):
+    return reporting.service.run(jobs.stale_sends, older_than_seconds=older_than_seconds)
+
+
+def requeue_stale(reporting):
+    return reporting.service.run(jobs.requeue_stale, send_after_seconds=900, generate_after_seconds=600)
 
 
 def test_a_send_held_by_another_worker_is_not_sent_again(reporting):
     fixtures.october(reporting)
     request = queued_send(reporting)
     # given another worker has claimed the send and is talking to the mail server
-    with reporting.service.connection(), reporting.service.unit_of_work() as uow:
-        assert handlers.claim_send(uow, report_row(reporting), request)
+    assert claim(reporting, request)
     # then a second message for it (a retry, the sweep) sends nothing
-    assert handlers.send_report(reporting.service, ORG, "2026-10", request) == "skipped"
+    assert notify.send_report(reporting.service, ORG, "2026-10", request) == "skipped"
     assert mails(reporting) == []
     # and the sweep leaves it alone while the lease runs, even past the "queued" limit
     reporting.at(2026, 11, 3, 8, 14)
-    assert handlers.stale_sends(reporting.service, older_than_seconds=60) == []
+    assert stale_sends(reporting, older_than_seconds=60) == []
 
 
 def test_the_sweep_requeues_a_send_whose_worker_died_and_it_goes_once(reporting):
     fixtures.october(reporting)
     request = queued_send(reporting)
-    with reporting.service.connection(), reporting.service.unit_of_work() as uow:
-        handlers.claim_send(uow, report_row(reporting), request)
+    assert claim(reporting, request)
     # when the claim's lease has expired (its worker died mid-send)
-    later = reporting.service.clock() + handlers.SEND_LEASE + timedelta(seconds=1)
-    reporting.service.clock = lambda: later
+    reporting.service.clock.advance(seconds=notify.SEND_LEASE.duration.total_seconds() + 1)
     # then the sweep queues it again, and one of two messages for it sends it
-    assert handlers.stale_sends(reporting.service, older_than_seconds=900) == [(ORG, "2026-10", request)]
-    assert handlers.send_report(reporting.service, ORG, "2026-10", request) == "sent"
-    assert handlers.send_report(reporting.service, ORG, "2026-10", request) == "skipped"
-    assert handlers.stale_sends(reporting.service, older_than_seconds=900) == []
+    assert stale_sends(reporting, older_than_seconds=900) == [(ORG, "2026-10", request)]
+    assert notify.send_report(reporting.service, ORG, "2026-10", request) == "sent"
+    assert notify.send_report(reporting.service, ORG, "2026-10", request) == "skipped"
+    assert stale_sends(reporting, older_than_seconds=900) == []
     assert len(mails(reporting)) == 1
 
 
@@ -228,15 +235,15 @@ def test_the_sweep_requeues_only_long_queued_sends(reporting):
     fixtures.october(reporting)
     request = queued_send(reporting)
     reporting.at(2026, 11, 3, 8, 10)
-    assert handlers.stale_sends(reporting.service, older_than_seconds=900) == []
+    assert stale_sends(reporting, older_than_seconds=900) == []
     reporting.at(2026, 11, 3, 8, 16)
-    assert handlers.stale_sends(reporting.service, older_than_seconds=900) == [(ORG, "2026-10", request)]
+    assert stale_sends(reporting, older_than_seconds=900) == [(ORG, "2026-10", request)]
 
 
 def test_two_workers_sending_the_same_request_at_once_mail_it_once(reporting):
     fixtures.october(reporting)
     request = queued_send(reporting)
-    results = run_at_once(2, lambda: handlers.send_report(reporting.service, ORG, "2026-10", request),
+    results = run_at_once(2, lambda: notify.send_report(reporting.service, ORG, "2026-10", request),
                           timeout=60, service=reporting.service)
     assert sorted(results) == ["sent", "skipped"]
     assert len(mails(reporting)) == 1
@@ -249,17 +256,18 @@ def test_message_id_is_derived_from_the_send_request(reporting):
     fixtures.october(reporting)
     request = queued_send(reporting)
     # given a first attempt that failed after the claim (the actor retries from `failed`)
-    with reporting.service.connection(), reporting.service.unit_of_work() as uow:
-        row = report_row(reporting)
-        assert handlers.claim_send(uow, row, request)
-        handlers.record_send_failure(uow, row, "server hung up", request=request)
-    assert handlers.send_report(reporting.service, ORG, "2026-10", request) == "sent"
+    reporting.mailer.fail_with = "server hung up"
+    with pytest.raises(SendFailed, match="server hung up"):
+        notify.send_report(reporting.service, ORG, "2026-10", request)
+    assert report_row(reporting).send_status == "failed"
+    reporting.mailer.fail_with = None
+    assert notify.send_report(reporting.service, ORG, "2026-10", request) == "sent"
     (message,) = mails(reporting)
-    expected = handlers.report_message_id(request, reporting.settings.mail_from)
+    expected = notify.report_message_id(request, reporting.settings.mail_from)
     assert message["Message-ID"] == expected and request in expected
     # a newer request gets its own Message-ID
     newer = queued_send(reporting)
-    assert handlers.send_report(reporting.service, ORG, "2026-10", newer) == "sent"
+    assert notify.send_report(reporting.service, ORG, "2026-10", newer) == "sent"
     assert [m["Message-ID"] for m in mails(reporting)].count(expected) == 1
     assert report_row(reporting).send_attempts == 3  # the failure, then each success
 
@@ -267,32 +275,31 @@ def test_message_id_is_derived_from_the_send_request(reporting):
 def test_a_rolled_back_send_request_queues_no_job(reporting):
     fixtures.october(reporting)
     make_report(reporting)
+    def request_then_fail(*, uow):
+        handlers.request_send(uow=uow, row=report_row(reporting), to=["boss@acme.example"])
+        raise RuntimeError("the request failed after the write")
+
     with pytest.raises(RuntimeError):
-        with reporting.service.connection(), reporting.service.unit_of_work() as uow:
-            handlers.request_send(uow, report_row(reporting), ["boss@acme.example"])
-            raise RuntimeError("the request failed after the write")
-    assert jobs(reporting, unsent_only=False) == [] and carry_out_jobs(reporting) == []
+        reporting.service.run(request_then_fail)
+    assert queued_jobs(reporting, unsent_only=False) == [] and carry_out_jobs(reporting) == []
     assert report_row(reporting).send_status == "not_sent"
 
 
 def test_the_stale_sweep_queues_lost_jobs_again_through_the_outbox_once(reporting):
     fixtures.october(reporting)
     request = queued_send(reporting)
-    with reporting.service.connection(), reporting.service.unit_of_work() as uow:
-        run = handlers.request_generation(uow, ORG, "2026-09", "zh-CN")
+    run = reporting.service.run(handlers.request_generation, organization=ORG, month="2026-09", language="zh-CN")
     # given both jobs were lost on the way (relayed, never carried out)
     assert relay(reporting, Broker()) == 2
     reporting.at(2026, 11, 3, 8, 16)
     # when the sweep runs twice while the broker is down
     expected = ([(ORG, "2026-10", request)], [(ORG, "2026-09", run.request)])
-    assert handlers.requeue_stale(reporting.service, send_after_seconds=900, generate_after_seconds=600) == expected
-    assert handlers.requeue_stale(reporting.service, send_after_seconds=900,
-                                  generate_after_seconds=600) == ([], [])
+    assert requeue_stale(reporting) == expected
+    assert requeue_stale(reporting) == ([], [])
     # then each job waits in the outbox once, and is carried out once the broker is back
-    assert jobs(reporting) == [("send", ORG, "2026-10", request), ("generate", ORG, "2026-09", run.request)]
+    assert queued_jobs(reporting) == [("send", ORG, "2026-10", request), ("generate", ORG, "2026-09", run.request)]
     assert sorted(carry_out_jobs(reporting)) == ["ready", "sent"]
-    assert handlers.requeue_stale(reporting.service, send_after_seconds=900,
-                                  generate_after_seconds=600) == ([], [])
+    assert requeue_stale(reporting) == ([], [])
     assert len(mails(reporting)) == 1
 
 
@@ -343,4 +350,4 @@ def test_migration_4_moves_the_pending_jobs_into_the_outbox_and_drops_their_tabl
         assert ensure_schema(db, reporting.service.all_models, migrations=reporting.service.migrations) == 4
         # then the table is gone and the jobs not sent yet wait in the outbox
         assert not db.table_exists("report_job")
-    assert jobs(reporting) == [("generate", ORG, "2026-10", "r-gen"), ("send", ORG, "2026-10", "r-send")]
+    assert queued_jobs(reporting) == [("generate", ORG, "2026-10", "r-gen"), ("send", ORG, "2026-10", "r-send")]

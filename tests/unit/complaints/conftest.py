@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.complaints.domain.complaint import raise_complaint
+from services.complaints.domain.transitions import raise_complaint
 from services.complaints.domain.data import packaged_chain, packaged_policy
 from shared.calendar import WorkingCalendar
 

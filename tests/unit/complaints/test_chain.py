@@ -42,6 +42,8 @@ def test_every_packaged_chain_loads():
         ({"name": "x", "label": "x", "levels": [{"role": "agent"}]}, "levels.0.label"),
         ({"name": "x", "label": "x", "levels": [{"role": "agent", "label": "a"}, {"role": "agent", "label": "b"}]}, "levels.1.role"),
         ({"name": "x", "label": "x", "levels": [{"role": "admin", "label": "a"}]}, "levels.0.role"),
+        ({"name": "x", "label": "x", "levels": [{"role": "agent", "label": "a"}], "straight_to_top_sources": ["fax"]},
+         "straight_to_top_sources.0"),
     ],
 )
 def test_invalid_chain_names_the_bad_field(data, field):
@@ -79,3 +81,12 @@ def test_admin_acts_at_any_level_integration_at_none():
     assert can_act(chain, "admin", chain.top)[0]
     allowed, reason = can_act(chain, "integration", 0)
     assert not allowed and "integration" in reason
+
+
+def test_rule_2_the_sources_that_start_at_the_top_level_are_chain_data():
+    # the packaged chains send the manufacturer's complaints to the top; a chain without the key too
+    assert all(packaged_chain(name).straight_to_top_sources == ("manufacturer",) for name in packaged_names("chains"))
+    minimal = {"name": "x", "label": "x", "levels": [{"role": "agent", "label": "a"}, {"role": "manager", "label": "b"}]}
+    assert load_chain(minimal).straight_to_top_sources == ("manufacturer",)
+    # an organisation may send its hotline tickets there instead
+    assert load_chain({**minimal, "straight_to_top_sources": ["hotline"]}).straight_to_top_sources == ("hotline",)

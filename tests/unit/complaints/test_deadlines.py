@@ -62,7 +62,7 @@ def test_rule_1_6_after_the_make_up_saturday_sunday_is_off(raise_at):
 
 
 def test_rule_2_deadlines_are_computed_from_raised_at_and_never_moved(raise_at, policy, chain, calendar):
-    from services.complaints.domain.complaint import sweep
+    from services.complaints.domain.deadlines import sweep
     c = raise_at(at(2026, 11, 20, 17, 0))
     later = sweep(c, at(2026, 11, 25, 12, 0), policy, chain, calendar).complaint
     later = sweep(later, at(2026, 11, 26, 12, 0), policy, chain, calendar).complaint

@@ -2,8 +2,9 @@
 reason (客户流失原因) on the complaint record and in the events the report reads."""
 import pytest
 
-from services.complaints.domain.complaint import (
-    record_churn, record_handover, record_reply, resolve, sweep, verification_result,
+from services.complaints.domain.deadlines import sweep
+from services.complaints.domain.transitions import (
+    record_churn, record_handover, record_reply, resolve, verification_result,
 )
 from services.complaints.domain.data import packaged_policy
 from services.complaints.domain.errors import InvalidData, InvalidInput, InvalidTransition

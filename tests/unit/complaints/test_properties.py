@@ -3,7 +3,8 @@ from datetime import timedelta
 
 from hypothesis import given, settings, strategies as st
 
-from services.complaints.domain.complaint import raise_complaint, record_reply, sweep
+from services.complaints.domain.deadlines import sweep
+from services.complaints.domain.transitions import raise_complaint, record_reply
 from services.complaints.domain.data import packaged_chain, packaged_policy
 from shared.calendar import WorkingCalendar
 

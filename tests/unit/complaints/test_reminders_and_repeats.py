@@ -1,7 +1,8 @@
 """RULES 2 reminders one hour before a deadline; RULES 1.3 repeat complaints."""
 from types import SimpleNamespace
 
-from services.complaints.domain.complaint import next_sweep_at, record_reply, resolve, sweep
+from services.complaints.domain.deadlines import next_sweep_at, sweep
+from services.complaints.domain.transitions import record_reply, resolve
 from services.complaints.domain.reminders import reminders_due
 from services.complaints.domain.repeat import is_repeat
 

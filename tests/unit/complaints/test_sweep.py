@@ -1,8 +1,7 @@
 """RULES 2: a missed deadline escalates one level and restarts the 2-hour investigation."""
-from services.complaints.domain.complaint import (
-    FLAG_CUSTOMER, NOTIFY_MANAGERS, record_investigation, record_reply, resolve, sweep,
-    verification_result,
-)
+from services.complaints.domain.complaint import FLAG_CUSTOMER, NOTIFY_MANAGERS
+from services.complaints.domain.deadlines import sweep
+from services.complaints.domain.transitions import record_investigation, record_reply, resolve, verification_result
 
 from .conftest import at
 

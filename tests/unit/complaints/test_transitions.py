@@ -3,9 +3,9 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from services.complaints.domain.complaint import (
-    CLOSED, OPEN, RESOLVED, escalate, raise_complaint, record_investigation, record_reply,
-    resolve, verification_result,
+from services.complaints.domain.complaint import CLOSED, OPEN, RESOLVED
+from services.complaints.domain.transitions import (
+    escalate, raise_complaint, record_investigation, record_reply, resolve, verification_result,
 )
 from services.complaints.domain.errors import (
     ComplaintError, Forbidden, InvalidInput, InvalidTransition,
@@ -247,3 +247,11 @@ def test_rule_2_resolved_event_carries_service_hours_to_resolve_on_the_given_cal
     own_hours = replace_(policy, service_hours=ServiceHours.from_data({"start": "09:00", "end": "17:00"}))
     assert hours(own_calendar, policy) == 2.5
     assert hours(own_calendar, own_hours) == 1.0
+
+
+def test_rule_2_a_chain_decides_which_sources_start_at_the_top_level(raise_at, chain):
+    from dataclasses import replace as replace_
+
+    hotline_to_top = replace_(chain, straight_to_top_sources=("hotline",))
+    assert raise_at(RAISED, source="hotline", chain=hotline_to_top).level == chain.top
+    assert raise_at(RAISED, source="manufacturer", chain=hotline_to_top).level == 0

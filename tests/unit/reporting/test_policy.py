@@ -4,7 +4,7 @@ from datetime import datetime
 import pytest
 import yaml
 
-from services.reporting.domain.policy import PolicyError, ReportPolicy, Schedule, recipients_from_data, report_filename
+from services.reporting.domain.policy import PolicyError, Recipients, ReportPolicy, Schedule, report_filename
 from shared.orgdata import packaged_path
 
 
@@ -48,16 +48,14 @@ def test_report_policy_targets_come_from_data():
 
 
 def test_recipients_and_attachment_name():
-    assert recipients_from_data(packaged("recipients.yaml")) == []
-    assert recipients_from_data({"managers": ["boss@acme.example"]}) == ["boss@acme.example"]
+    assert Recipients.from_data(packaged("recipients.yaml")).managers == ()
+    assert Recipients.from_data({"managers": ["boss@acme.example"]}).managers == ("boss@acme.example",)
     with pytest.raises(PolicyError):
-        recipients_from_data({"managers": ["not an address"]})
+        Recipients.from_data({"managers": ["not an address"]})
     assert report_filename("2026-10", "zh-CN") == "顾客满意度测量报告-2026-10.pdf"
 
 
 def test_report_may_go_only_to_listed_addresses_or_allowed_domains():
-    from services.reporting.domain.policy import Recipients
-
     recipients = Recipients.from_data({"managers": ["boss@acme.example"], "others": ["Auditor@Audit.example"],
                                        "allowed_domains": ["acme.example"]})
     assert recipients.allows("boss@acme.example") and recipients.allows("auditor@audit.example")

@@ -10,23 +10,11 @@ from datetime import date, timedelta
 import pytest
 from pypdf import PdfReader
 
-from services.reporting.domain.kpi import (
-    CallbackListing,
-    MonthCounts,
-    ReportData,
-    build_figures,
-    Remark,
-    build_report,
-    complaint_summary,
-)
-from services.reporting.render import (
-    TEMPLATES_DIR,
-    RenderError,
-    URLRefused,
-    render_report_html,
-    render_report_pdf,
-    template_only_fetcher,
-)
+from services.reporting.domain.kpi import MonthCounts, build_figures
+from services.reporting.domain.report import CallbackListing, Remark, ReportData, build_report, complaint_summary
+from services.reporting.errors import RenderError, URLRefused
+from services.reporting.render import TEMPLATES_DIR, render_report_html, render_report_pdf, template_only_fetcher
+from shared import privacy
 
 INJECTION = '<img src="file:///etc/passwd">'
 
@@ -111,6 +99,22 @@ def test_rule_3_report_masks_phones(chinese_pdf):
     text = pdf_text(chinese_pdf)
     assert "138****5678" in text
     assert "13812345678" not in text
+
+
+@pytest.mark.parametrize("phone", ["13812345678", "0431-88730001"])
+def test_rule_1_4_report_masks_phones_with_the_shared_rule(phone):
+    # the report masks as the rest of the mesh does (shared/privacy.py), not by a rule of its own
+    report = build_report(organization="o", month="2026-10", counts=MonthCounts(), trend_counts={}, targets={},
+                          unreachable=[CallbackListing("丁公司", phone, "second", date(2026, 10, 20))])
+    html = render_report_html(report, "zh-CN")
+    assert privacy.mask_phone(phone) in html and phone not in html
+
+
+def test_a_listing_without_a_phone_shows_an_empty_masked_phone():
+    report = build_report(organization="o", month="2026-10", counts=MonthCounts(), trend_counts={}, targets={},
+                          unreachable=[CallbackListing("丁公司", None, "second", date(2026, 10, 20))])
+    html = render_report_html(report, "zh-CN")
+    assert '<td class="num"></td>' in html and "None" not in html
 
 
 def test_rule_3_report_carries_svg_charts():

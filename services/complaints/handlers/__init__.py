@@ -1,0 +1,24 @@
+"""Handlers and commands of the complaints service: load, decide (domain), store, emit.
+
+Each is a plain function `(*, uow, ...)` run inside the unit of work its entry point opened
+(`Service.handle`, a route's `SERVICE.run` / `SERVICE.unit_of_work()`, an actor); none
+commits. One module per family: raising (a new complaint), transitions (a person's steps),
+verification (the verification callback), customers (customer data); store and reading are
+the writes and reads they share. The sweep and the wake-up are in `jobs.py`, mail in `notify.py`.
+"""
+from .customers import customer_of, on_customer_updated
+from .raising import on_complaint_raised, raise_complaint
+from .reading import get_by_id_or_raise, history_of
+from .store import wake_at
+from .transitions import escalate, hand_over, record_churn, reply, resolve
+from .verification import on_callback_completed
+
+__all__ = ["HANDLERS", "customer_of", "escalate", "get_by_id_or_raise", "hand_over", "history_of",
+           "raise_complaint", "record_churn", "reply", "resolve", "wake_at"]
+
+#: Event type -> handler `(*, uow, event)`.
+HANDLERS: dict = {
+    "complaint.raised": on_complaint_raised,
+    "callback.completed": on_callback_completed,
+    "customer.updated": on_customer_updated,
+}

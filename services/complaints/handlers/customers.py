@@ -1,0 +1,48 @@
+"""The customer on a complaint: its columns, its CONTRACT object, and customer.updated."""
+from __future__ import annotations
+
+from shared.events import Event
+from shared.privacy import phone_for
+from shared.service import UnitOfWork
+
+from ..models import GROUP_SEGMENTS, Complaint
+
+
+def customer_columns(customer: dict) -> dict:
+    """Gives the complaint columns of a CONTRACT customer object."""
+    segment = customer.get("segment") or "ordinary"
+    return {
+        "customer_id": customer["id"],
+        "customer_name": customer["name"],
+        "customer_segment": segment,
+        "customer_class": "group" if segment in GROUP_SEGMENTS else "private",
+        "customer_phone": customer.get("phone"),
+        "contact_person": customer.get("contact_person"),
+        "site_contact": customer.get("site_contact"),
+        "site_phone": customer.get("site_phone"),
+    }
+
+
+def customer_of(row: Complaint, *, role: str | None = None) -> dict:
+    """Gives the CONTRACT customer object of a complaint row: for a user of `role`, with the
+    phone numbers as that role may see them (RULES 1.4, `shared.privacy`); without a role,
+    whole, for the events between services."""
+    phone, site_phone = row.customer_phone, row.site_phone
+    if role is not None:
+        phone, site_phone = phone_for(role, phone), phone_for(role, site_phone)
+    return {"id": row.customer_id, "name": row.customer_name, "segment": row.customer_segment,
+            "phone": phone, "contact_person": row.contact_person,
+            "site_contact": row.site_contact, "site_phone": site_phone}
+
+
+def update_customer(*, uow: UnitOfWork, organization: str, customer: dict) -> int:
+    """Gives how many complaints now carry the customer's current name and contact data."""
+    columns = customer_columns(customer)
+    columns.pop("customer_id")
+    return Complaint.update(**columns).where(Complaint.organization == organization,
+                                             Complaint.customer_id == customer["id"]).execute()
+
+
+def on_customer_updated(*, uow: UnitOfWork, event: Event) -> None:
+    """Keeps the customer's current name and contact data on its complaints (customer.updated)."""
+    update_customer(uow=uow, organization=event.organization, customer=event.data["customer"])

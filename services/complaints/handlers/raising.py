@@ -1,0 +1,84 @@
+"""A new complaint: raised over HTTP (`raise_complaint`) or by complaint.raised (a
+dissatisfied callback, the hotline, the manufacturer...)."""
+from __future__ import annotations
+
+import logging
+
+from shared.events import Event
+from shared.service import UnitOfWork
+
+from .. import domain, notify
+from ..domain.complaint import SYSTEM
+from ..models import Complaint, ComplaintHistory, domain_changes
+from ..rules import rules_for
+from .customers import customer_columns, customer_of
+from .store import Writes, wake_at
+
+log = logging.getLogger(__name__)
+
+
+def raise_complaint(*, uow: UnitOfWork, organization: str, data: dict, actor: str = SYSTEM,
+                    announce: bool = False) -> tuple[Complaint, bool]:
+    """Gives (the complaint row, created?) for complaint.raised data (loaded by its schema).
+
+    Idempotent by complaint id: a complaint already known is given back unchanged. A
+    complaint about an order complained about within the policy's repeat window is marked
+    repeat. `announce` emits complaint.raised (a complaint created over HTTP: the other
+    services learn of it the same way as of any other).
+    """
+    complaint_id = data["complaint_id"]
+    # a narrow existence check first: building a select of every column costs more than running it
+    known = Complaint.select(Complaint.id).where(Complaint.organization == organization,
+                                                 Complaint.complaint_id == complaint_id).scalar()
+    if known is not None:
+        log.info("complaint %s of %s already known; nothing to do", complaint_id, organization)
+        return Complaint.get_by_id(known), False
+    tz = uow.settings.tz
+    rules = rules_for(uow.settings, organization=organization)
+    raised_at = (data.get("raised_at") or uow.now).astimezone(tz)
+    order_id = data.get("order_id")
+    earlier = []
+    if order_id:
+        earlier = list(Complaint.select(Complaint.order_id, Complaint.raised_at).where(
+            Complaint.organization == organization, Complaint.order_id == order_id,
+            Complaint.raised_at >= raised_at - rules.policy.repeat_window, Complaint.raised_at <= raised_at))
+    outcome = domain.raise_complaint(
+        complaint_id=complaint_id, customer_id=data["customer"]["id"], raised_at=raised_at,
+        source=data.get("source") or "hotline", actor=actor, order_id=order_id, earlier=tuple(earlier),
+        policy=rules.policy, chain=rules.chain, calendar=rules.calendar)
+    complaint = outcome.complaint
+    row = Complaint.create(
+        organization=organization, complaint_id=complaint_id, **customer_columns(data["customer"]),
+        description=data["description"], category=data.get("category") or "other", source=complaint.source,
+        order_id=order_id, delivery_id=data.get("delivery_id"), callback_id=data.get("callback_id"),
+        chain_name=rules.chain.name, policy_name=rules.policy.name, raised_at=complaint.raised_at,
+        first_reply_due_at=complaint.first_reply_due_at, answer_due_at=complaint.answer_due_at,
+        **{k: v for k, v in domain_changes(complaint).items() if k not in ("raised_at",)},
+        reminders_sent=(), next_sweep_at=wake_at(complaint, reminders_sent=(), policy=rules.policy, now=uow.now),
+        version=1, created_at=uow.now, updated_at=uow.now)
+    writes = Writes(uow)
+    writes.history.extend(ComplaintHistory.rows_for(row.id, complaint.history))
+    writes.notes.append(notify.level_reached(uow, row, complaint, complaint.history[-1], rules))
+    writes.wake(row, row.next_sweep_at)
+    writes.flush()
+    if announce:
+        uow.emit("complaint.raised", raised_event_data(row), organization=organization)
+    log.info("complaint %s of %s raised via %s at level %s%s", complaint_id, organization, complaint.source,
+             complaint.level, " (repeat)" if complaint.repeat else "")
+    return row, True
+
+
+def raised_event_data(row: Complaint) -> dict:
+    """Gives complaint.raised data (CONTRACT) for a stored complaint."""
+    return {"complaint_id": row.complaint_id, "customer": customer_of(row), "description": row.description,
+            "category": row.category, "source": row.source, "raised_at": row.raised_at.isoformat(),
+            "order_id": row.order_id, "delivery_id": row.delivery_id, "callback_id": row.callback_id,
+            "repeat": row.repeat}
+
+
+def on_complaint_raised(*, uow: UnitOfWork, event: Event) -> None:
+    """Raises the complaint of complaint.raised (its time the event's when the data has none)."""
+    data = dict(event.data)
+    if data.get("raised_at") is None and event.time is not None:
+        data["raised_at"] = event.time
+    raise_complaint(uow=uow, organization=event.organization, data=data, actor=SYSTEM)

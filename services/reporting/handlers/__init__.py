@@ -1,0 +1,42 @@
+"""The reporting service's handlers: one module per event family, and the report's commands.
+
+Event handlers keep the read model the report is computed from. Each first appends the
+envelope to `event_log` (so `rebuild` can replay it), then applies it: an upsert by natural
+key, so the same event applied twice, or events arriving out of order (a completion before
+its scheduling, a commissioning before its shipment), leave the same rows.
+
+Every handler takes the caller's unit of work (`handler(*, uow, ...)`) and never commits.
+"""
+from __future__ import annotations
+
+from .callbacks import on_callback_completed, on_callback_scheduled, on_callback_unreachable
+from .complaints import (on_complaint_closed, on_complaint_escalated, on_complaint_raised, on_complaint_reopened,
+                         on_complaint_resolved)
+from .customers import on_customer_flagged, on_customer_updated
+from .deliveries import on_delivery_cancelled, on_delivery_shipped, on_equipment_commissioned, on_service_order_completed
+from .log import logged
+from .reports import finish_generation, mail_report, request_generation, request_send, run_to_make, store_report
+
+#: What each event type does to the read model (rebuild replays these).
+APPLY = {
+    "callback.scheduled": on_callback_scheduled,
+    "callback.completed": on_callback_completed,
+    "callback.unreachable": on_callback_unreachable,
+    "delivery.cancelled": on_delivery_cancelled,
+    "service_order.completed": on_service_order_completed,
+    "delivery.shipped": on_delivery_shipped,
+    "equipment.commissioned": on_equipment_commissioned,
+    "customer.updated": on_customer_updated,
+    "customer.flagged": on_customer_flagged,
+    "complaint.raised": on_complaint_raised,
+    "complaint.escalated": on_complaint_escalated,
+    "complaint.resolved": on_complaint_resolved,
+    "complaint.closed": on_complaint_closed,
+    "complaint.reopened": on_complaint_reopened,
+}
+
+#: The service's event handlers: each logs the event, then applies it.
+HANDLERS = {event_type: logged(apply) for event_type, apply in APPLY.items()}
+
+__all__ = ["APPLY", "HANDLERS", "finish_generation", "mail_report", "request_generation", "request_send",
+           "run_to_make", "store_report"]

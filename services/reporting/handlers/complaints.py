@@ -1,0 +1,95 @@
+"""complaint.raised, .escalated, .resolved, .closed, .reopened: the month's complaint analysis.
+
+Any complaint event may carry the 2-1-1 deadlines and when they were met; each is kept when
+present, whatever the order the events arrive in.
+"""
+from __future__ import annotations
+
+from datetime import timezone
+
+from shared.calendar import service_hours_between
+from shared.events import Event
+from shared.service import UnitOfWork
+
+from ..models import Complaint
+from ..rules import calendar_of, report_policy
+from .customers import save_customer
+from .rows import by_key, local_date, utc
+
+#: Optional deadline fields any complaint event may carry (the 2-1-1 deadlines and when met).
+_DEADLINE_FIELDS = ("first_reply_due_at", "first_reply_at", "answer_due_at", "answered_at", "verify_due_at")
+
+
+def _complaint(uow: UnitOfWork, event: Event) -> Complaint:
+    data, tz = event.data, uow.settings.tz
+    complaint = by_key(Complaint, organization=event.organization, complaint_id=data["complaint_id"])
+    if data.get("customer_id") and not complaint.customer_id:
+        complaint.customer_id = data["customer_id"]
+    if data.get("raised_at") and complaint.raised_at is None:
+        complaint.raised_at = utc(data["raised_at"], tz)
+        complaint.raised_on = local_date(data["raised_at"], tz)
+    for name in _DEADLINE_FIELDS:
+        if data.get(name):
+            setattr(complaint, name, utc(data[name], tz))
+    if data.get("churn_reason"):
+        complaint.churn_reason = str(data["churn_reason"]).strip() or complaint.churn_reason
+    if isinstance(data.get("level"), int):
+        complaint.level = data["level"]
+    return complaint
+
+
+def on_complaint_raised(*, uow: UnitOfWork, event: Event) -> None:
+    data, org = event.data, event.organization
+    save_customer(org, data["customer"])
+    complaint = _complaint(uow, event)
+    complaint.customer_id = data["customer"]["id"]
+    complaint.category = data.get("category")
+    complaint.customer_class = data["customer"].get("segment")
+    if complaint.raised_at is None:
+        raised_at = data.get("raised_at") or event.time or uow.now
+        complaint.raised_at = utc(raised_at, uow.settings.tz)
+        complaint.raised_on = local_date(raised_at, uow.settings.tz)
+    if complaint.level is None:
+        complaint.level = 0
+    complaint.save()
+
+
+def on_complaint_escalated(*, uow: UnitOfWork, event: Event) -> None:
+    complaint = _complaint(uow, event)
+    if isinstance(event.data.get("to_level"), int):
+        complaint.level = event.data["to_level"]
+    complaint.save()
+
+
+def on_complaint_resolved(*, uow: UnitOfWork, event: Event) -> None:
+    """Keeps the resolving level and the service hours to resolve: as the event gives them, or
+    counted on the organisation's working calendar and service hours."""
+    data, settings, org = event.data, uow.settings, event.organization
+    complaint = _complaint(uow, event)
+    complaint.state = "resolved"
+    complaint.resolved_level = data.get("level", complaint.level)
+    complaint.resolved_level_role = data.get("level_role")
+    complaint.resolved_at = utc(data.get("resolved_at") or event.time or uow.now, settings.tz)
+    hours = data.get("service_hours_to_resolve")
+    if isinstance(hours, (int, float)):
+        complaint.service_hours_to_resolve = float(hours)
+    elif complaint.raised_at is not None and complaint.resolved_at is not None:
+        complaint.service_hours_to_resolve = round(service_hours_between(
+            complaint.raised_at.replace(tzinfo=timezone.utc).astimezone(settings.tz),
+            complaint.resolved_at.replace(tzinfo=timezone.utc).astimezone(settings.tz),
+            calendar=calendar_of(settings, org), service_hours=report_policy(settings, org).service_hours), 2)
+    complaint.save()
+
+
+def on_complaint_closed(*, uow: UnitOfWork, event: Event) -> None:
+    complaint = _complaint(uow, event)
+    complaint.state = "closed"
+    complaint.closed_at = utc(event.data.get("closed_at") or event.time or uow.now, uow.settings.tz)
+    complaint.save()
+
+
+def on_complaint_reopened(*, uow: UnitOfWork, event: Event) -> None:
+    complaint = _complaint(uow, event)
+    complaint.state = "open"
+    complaint.reopened_count = (complaint.reopened_count or 0) + 1
+    complaint.save()

@@ -1,0 +1,30 @@
+"""customer.updated and customer.flagged: the customers the report names and counts as key."""
+from __future__ import annotations
+
+from shared.events import Event
+from shared.service import UnitOfWork
+
+from ..models import Customer
+from .rows import by_key
+
+
+def save_customer(organization: str, customer: dict | None) -> None:
+    """Stores what an event says of a customer (name, phone, segment), keeping what it leaves out."""
+    if not customer or not customer.get("id"):
+        return
+    found = by_key(Customer, organization=organization, customer_id=customer["id"])
+    for name in ("name", "phone", "segment"):
+        if customer.get(name):
+            setattr(found, name, customer[name])
+    found.save()
+
+
+def on_customer_updated(*, uow: UnitOfWork, event: Event) -> None:
+    save_customer(event.organization, event.data["customer"])
+
+
+def on_customer_flagged(*, uow: UnitOfWork, event: Event) -> None:
+    """Marks the customer flagged after a complaint (特殊标记): a key customer from then on."""
+    found = by_key(Customer, organization=event.organization, customer_id=event.data["customer_id"])
+    found.flagged = True
+    found.save()

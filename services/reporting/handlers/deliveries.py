@@ -1,0 +1,57 @@
+"""service_order.completed, delivery.shipped, equipment.commissioned, delivery.cancelled.
+
+A customer is served (RULES 3) on the day an order of theirs was completed or a delivery of
+theirs shipped or commissioned: one `ServedDay` row per order or delivery milestone. A
+commissioning may arrive before its shipment; the delivery row keeps both dates.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from shared.events import Event
+from shared.service import UnitOfWork
+
+from ..models import (CANCELLED, OPEN, SERVED_COMMISSIONED, SERVED_ORDER, SERVED_SHIPPED, Callback, Delivery,
+                      ServedDay)
+from .customers import save_customer
+from .rows import by_key, local_date
+
+
+def _serve(organization: str, kind: str, source_id: str, customer_id: str | None, served_on: date | None) -> None:
+    if not customer_id or served_on is None:
+        return
+    served = by_key(ServedDay, organization=organization, source_kind=kind, source_id=source_id)
+    served.customer_id, served.served_on = customer_id, served_on
+    served.save()
+
+
+def on_service_order_completed(*, uow: UnitOfWork, event: Event) -> None:
+    data, org = event.data, event.organization
+    save_customer(org, data["customer"])
+    _serve(org, SERVED_ORDER, data["order_id"], data["customer"]["id"],
+           local_date(data["completed_at"], uow.settings.tz))
+
+
+def on_delivery_shipped(*, uow: UnitOfWork, event: Event) -> None:
+    data, org = event.data, event.organization
+    save_customer(org, data["customer"])
+    delivery = by_key(Delivery, organization=org, delivery_id=data["delivery_id"])
+    delivery.customer_id, delivery.shipped_on = data["customer"]["id"], data["shipped_on"]
+    delivery.save()
+    _serve(org, SERVED_SHIPPED, delivery.delivery_id, delivery.customer_id, delivery.shipped_on)
+    _serve(org, SERVED_COMMISSIONED, delivery.delivery_id, delivery.customer_id, delivery.commissioned_on)
+
+
+def on_equipment_commissioned(*, uow: UnitOfWork, event: Event) -> None:
+    data, org = event.data, event.organization
+    delivery = by_key(Delivery, organization=org, delivery_id=data["delivery_id"])
+    delivery.commissioned_on = data["commissioned_on"]
+    delivery.save()
+    _serve(org, SERVED_COMMISSIONED, delivery.delivery_id, delivery.customer_id, delivery.commissioned_on)
+
+
+def on_delivery_cancelled(*, uow: UnitOfWork, event: Event) -> None:
+    """Cancels the open callbacks of a cancelled delivery: they count nowhere (RULES 3)."""
+    (Callback.update(status=CANCELLED)
+     .where(Callback.organization == event.organization, Callback.delivery_id == event.data["delivery_id"],
+            Callback.status == OPEN).execute())

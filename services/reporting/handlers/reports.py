@@ -1,0 +1,121 @@
+"""The report's commands: ask for a month's report, store it when made, ask for it to be mailed.
+
+A command that needs the worker sends it its job with `uow.send` in the caller's unit of work:
+the message is stored in the outbox with the request and handed to the broker after the commit
+(never before; a broker outage delays it, never loses it). Making the report (figures, PDF)
+and mailing it happen outside any unit of work: jobs.py and notify.py sequence them.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+
+from shared.service import UnitOfWork
+
+from ..domain.report import ReportData
+from ..models import (GENERATE_ACTOR, RUN_FAILED, RUN_PENDING, RUN_READY, SEND_ACTOR, SEND_QUEUED, Report, ReportRun,
+                      ScheduledReport)
+from .rows import by_key, naive_utc
+
+log = logging.getLogger(__name__)
+
+
+def request_generation(*, uow: UnitOfWork, organization: str, month: str, language: str,
+                       send_to: list[str] | None = None) -> ReportRun:
+    """Gives the month's run, pending under a new request id (an older pending request is superseded),
+    with its job for the worker.
+
+    `send_to`: mail the report to these addresses once made (POST .../send for a month with no
+    report). A send still waiting in a superseded pending run is carried over to the new one.
+    """
+    run = by_key(ReportRun, organization=organization, month=month)
+    if send_to is not None:
+        run.send_request, run.send_to = uuid.uuid4().hex, list(send_to)
+    elif run.status != RUN_PENDING:
+        run.send_request, run.send_to = None, None
+    run.language, run.request, run.status = language, uuid.uuid4().hex, RUN_PENDING
+    run.requested_at, run.finished_at, run.error = naive_utc(uow.now), None, None
+    run.save()
+    uow.send(GENERATE_ACTOR, organization, month, run.request)
+    return run
+
+
+def run_to_make(*, uow: UnitOfWork, organization: str, month: str, request: str) -> ReportRun | None:
+    """Gives the run of `request` when it is still to be made; None when it is ready already or
+    was superseded by a newer POST (a late or repeated message)."""
+    run = ReportRun.get_or_none(ReportRun.organization == organization, ReportRun.month == month)
+    if run is None or run.request != request or run.status == RUN_READY:
+        log.info("report run %s of %s %s: nothing to do", request, month, organization)
+        return None
+    return run
+
+
+def finish_generation(*, uow: UnitOfWork, organization: str, month: str, request: str,
+                      error: str | None = None) -> None:
+    """Marks the run of `request` ready (or failed with `error`); a superseded request changes nothing."""
+    (ReportRun.update(status=RUN_FAILED if error else RUN_READY, finished_at=naive_utc(uow.now),
+                      error=error[:1000] if error else None)
+     .where((ReportRun.organization == organization) & (ReportRun.month == month) & (ReportRun.request == request))
+     .execute())
+
+
+def _claim_scheduled_month(uow: UnitOfWork, organization: str, month: str) -> bool:
+    # True for exactly one caller per (organisation, month): the schedule fires once.
+    query = ScheduledReport.insert(organization=organization, month=month,
+                                   claimed_at=naive_utc(uow.now)).on_conflict_ignore()
+    return ScheduledReport._meta.database.execute(query).rowcount == 1
+
+
+def store_report(*, uow: UnitOfWork, report: ReportData, pdf: bytes, send_to: list[str] | None = None,
+                 send_request: str | None = None, only_once: bool = False,
+                 run_request: str | None = None) -> tuple[Report | None, str | None]:
+    """Gives (report row, send request id or None) after storing the month's report, created or
+    replaced, and emitting `report.generated`.
+
+    Replacing keeps the delivery record: a month made again is not mailed again unless asked.
+
+    Parameters:
+      send_to: also queue a send to these addresses (with its job).
+      send_request: the id of that send, when asked for earlier (POST .../send with no report).
+      only_once: the schedule's run: store nothing unless this call claims (organisation, month).
+      run_request: the POST's run this report carries out: marked ready with it.
+    """
+    organization, month = report.organization, report.month
+    if only_once and not _claim_scheduled_month(uow, organization, month):
+        return None, None
+    stored = by_key(Report, organization=organization, month=month)
+    stored.language, stored.figures, stored.pdf = report.language, report.as_dict(), pdf
+    stored.generated_at = naive_utc(uow.now)
+    stored.save()
+    uow.emit("report.generated", {"month": month, "language": report.language, "generated_at": report.generated_at,
+                                  "figures": {name: figure.as_dict() for name, figure in report.figures.items()}},
+             organization=organization)
+    request = request_send(uow=uow, row=stored, to=send_to, request=send_request) if send_to is not None else None
+    if run_request is not None:
+        finish_generation(uow=uow, organization=organization, month=month, request=run_request)
+    return stored, request
+
+
+def request_send(*, uow: UnitOfWork, row: Report, to: list[str], request: str | None = None) -> str:
+    """Gives the id of a new send request of the report to `to` (or `request`, given by the run
+    that asked for it), with its job; the send actor carries it out (notify.py)."""
+    request = request or uuid.uuid4().hex
+    row.send_status, row.send_request, row.send_to, row.send_error = SEND_QUEUED, request, list(to), None
+    row.send_requested_at, row.claimed_at = naive_utc(uow.now), None
+    # only these columns: the row may be older than a worker's write of the previous send
+    row.save(only=[Report.send_status, Report.send_request, Report.send_to, Report.send_error,
+                   Report.send_requested_at, Report.claimed_at])
+    uow.send(SEND_ACTOR, row.organization, row.month, request)
+    return request
+
+
+def mail_report(*, uow: UnitOfWork, organization: str, month: str,
+                to: list[str]) -> tuple[Report | None, ReportRun | None]:
+    """Gives (report, None) with a send of the month's report to `to` queued, or (None, run) when
+    the month has no report yet: the worker makes it, then queues the send (nothing heavy here)."""
+    stored = Report.get_or_none(Report.organization == organization, Report.month == month)
+    if stored is None:
+        return None, request_generation(uow=uow, organization=organization, month=month, language="zh-CN",
+                                        send_to=to)
+    request_send(uow=uow, row=stored, to=to)
+    return stored, None

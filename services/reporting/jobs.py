@@ -1,0 +1,152 @@
+"""The worker's background and periodic work: making reports, the monthly schedule, the safety net.
+
+Making a report takes two steps around the slow work: the figures are aggregated (a read, no
+transaction) and the PDF laid out before a unit of work opens, then `store_report` stores it
+in one (so no write lock is held while WeasyPrint lays out pages). The entry points here
+(`generate_report`, `run_generation`, `run_schedule`, taking the service) sequence those steps;
+the rest are handlers of the usual form, run by actors.py with `SERVICE.run`.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+from shared.service import UnitOfWork
+
+from .domain.report import ReportData
+from .figures import build_report_data
+from .handlers import finish_generation, run_to_make, store_report
+from .handlers.rows import naive_utc
+from .models import (GENERATE_ACTOR, RUN_PENDING, SEND_ACTOR, SEND_QUEUED, SEND_SENDING, EventLog, Report, ReportRun,
+                     ScheduledReport)
+from .notify import SEND_LEASE
+from .render import render_report_pdf
+from .rules import recipients_of, report_policy, schedule_of
+
+log = logging.getLogger(__name__)
+
+# --------------------------------------------------------------------------- making a report
+
+
+def compute_report(service, organization: str, month: str, language: str) -> ReportData:
+    """Gives the month's report as the read model stands now (nothing stored)."""
+    settings = service.settings
+    with service.connection():
+        return build_report_data(organization, month, language=language,
+                                 policy=report_policy(settings, organization), now=service.clock(), tz=settings.tz)
+
+
+def render_pdf(service, report: ReportData, language: str) -> bytes:
+    """Gives the report's PDF, each list cut to the organisation's `pdf_listing_limit`."""
+    policy = report_policy(service.settings, report.organization)
+    return render_report_pdf(report, language, listing_limit=policy.pdf_listing_limit)
+
+
+def generate_report(service, organization: str, month: str, language: str, *, send_to: list[str] | None = None,
+                    send_request: str | None = None, only_once: bool = False,
+                    run_request: str | None = None) -> tuple[Report | None, str | None]:
+    """Gives (report row, send request id or None) after making and storing the month's report
+    (the parameters are those of `handlers.store_report`)."""
+    report = compute_report(service, organization, month, language)
+    pdf = render_pdf(service, report, language)
+    row, request = service.run(store_report, report=report, pdf=pdf, send_to=send_to, send_request=send_request,
+                               only_once=only_once, run_request=run_request)
+    if row is not None:
+        log.info("report %s %s of %s generated (%d bytes)", month, language, organization, len(pdf))
+    return row, request
+
+
+def run_generation(service, organization: str, month: str, request: str) -> str:
+    """Gives "ready" or "skipped" after carrying out one POST /api/v1/reports run.
+
+    A run already ready, or superseded by a newer POST, is skipped. An error marks the run
+    failed and is raised again (the actor retries; a retry that succeeds marks it ready).
+    """
+    run = service.run(run_to_make, organization=organization, month=month, request=request)
+    if run is None:
+        return "skipped"
+    try:
+        generate_report(service, organization, month, run.language, run_request=request,
+                        send_to=run.send_to if run.send_request else None, send_request=run.send_request)
+    except Exception as exc:
+        service.run(finish_generation, organization=organization, month=month, request=request,
+                    error=f"{type(exc).__name__}: {exc}")
+        raise
+    return "ready"
+
+
+# --------------------------------------------------------------------------- the schedule
+
+
+def due_reports(*, uow: UnitOfWork) -> list[tuple[str, str, str, list[str]]]:
+    """Gives (organisation, month, language, managers) of each report the organisations'
+    schedules say is due now and that was not made for them yet."""
+    settings = uow.settings
+    due = []
+    for (organization,) in EventLog.select(EventLog.organization).distinct().tuples():
+        schedule = schedule_of(settings, organization)
+        month = schedule.month_due(uow.now.astimezone(settings.tz).replace(tzinfo=None))
+        if month is None or ScheduledReport.get_or_none(ScheduledReport.organization == organization,
+                                                        ScheduledReport.month == month):
+            continue
+        due.append((organization, month, schedule.language, list(recipients_of(settings, organization).managers)))
+    return due
+
+
+def run_schedule(service) -> list[tuple[str, str, str]]:
+    """Gives (organisation, month, send request) for each report the schedule made just now.
+
+    Each organisation's report is made once per month however many workers run this.
+    """
+    made = []
+    for organization, month, language, managers in service.run(due_reports):
+        row, request = generate_report(service, organization, month, language, send_to=managers, only_once=True)
+        if row is not None:
+            made.append((organization, month, request))
+    return made
+
+
+# --------------------------------------------------------------------------- the safety net
+
+
+def stale_sends(*, uow: UnitOfWork, older_than_seconds: float) -> list[tuple[str, str, str]]:
+    """Gives (organisation, month, request) of sends never carried out: still `queued` long
+    after they were asked for (the job was lost on the way), or `sending` whose claim's lease
+    expired (the worker died mid-send). A send held by a live worker, or failed (the actor
+    retries it), is left alone."""
+    before = naive_utc(uow.now) - timedelta(seconds=older_than_seconds)
+    return list(Report.select(Report.organization, Report.month, Report.send_request)
+                .where(((Report.send_status == SEND_QUEUED) & (Report.send_requested_at < before))
+                       | ((Report.send_status == SEND_SENDING) & SEND_LEASE.free(uow.now)))
+                .tuples())
+
+
+def stale_generations(*, uow: UnitOfWork, older_than_seconds: float) -> list[tuple[str, str, str]]:
+    """Gives (organisation, month, request) of runs pending long after they were asked for
+    (the broker was down when POSTed, or the worker died)."""
+    before = naive_utc(uow.now) - timedelta(seconds=older_than_seconds)
+    return list(ReportRun.select(ReportRun.organization, ReportRun.month, ReportRun.request)
+                .where((ReportRun.status == RUN_PENDING) & (ReportRun.requested_at < before)).tuples())
+
+
+def requeue_stale(*, uow: UnitOfWork, send_after_seconds: float,
+                  generate_after_seconds: float) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """Gives (sends, runs) queued again: the safety net for a job lost on the way or a worker
+    that died (`stale_sends`, `stale_generations`). A job still waiting unsent in the outbox
+    (the broker is down) is not queued twice."""
+    sends = stale_sends(uow=uow, older_than_seconds=send_after_seconds)
+    runs = stale_generations(uow=uow, older_than_seconds=generate_after_seconds)
+    if not sends and not runs:
+        return [], []
+    Message = uow.service.OutboxMessage
+    waiting = {(actor, tuple(json.loads(args))) for actor, args in
+               Message.select(Message.actor_name, Message.args)
+               .where(Message.sent_at.is_null(), Message.actor_name.in_([SEND_ACTOR, GENERATE_ACTOR])).tuples()}
+    sends = [job for job in sends if (SEND_ACTOR, job) not in waiting]
+    runs = [job for job in runs if (GENERATE_ACTOR, job) not in waiting]
+    for job in sends:
+        uow.send(SEND_ACTOR, *job)
+    for job in runs:
+        uow.send(GENERATE_ACTOR, *job)
+    return sends, runs

@@ -1,0 +1,37 @@
+"""The organisation's rules for the report: its policy, schedule, recipients and working calendar.
+
+Each is the organisation's own file (`<HUIFANG_DATA_DIR>/<organization>/reporting/...`) or
+the packaged default under data/, read through shared.orgdata and validated once per version
+of the file.
+"""
+from __future__ import annotations
+
+from shared.calendar import WorkingCalendar
+from shared.orgdata import load_org_rules, working_calendar
+
+from .domain.policy import Recipients, ReportPolicy, Schedule
+
+SERVICE_NAME = "reporting"
+
+
+def report_policy(settings, organization: str) -> ReportPolicy:
+    """Gives the organisation's report policy (data/report.yaml or its own copy)."""
+    return load_org_rules(settings, service=SERVICE_NAME, relative="report.yaml", organization=organization,
+                          parse=ReportPolicy.from_data)
+
+
+def schedule_of(settings, organization: str) -> Schedule:
+    """Gives the organisation's report schedule (data/schedule.yaml or its own copy)."""
+    return load_org_rules(settings, service=SERVICE_NAME, relative="schedule.yaml", organization=organization,
+                          parse=Schedule.from_data)
+
+
+def recipients_of(settings, organization: str) -> Recipients:
+    """Gives who the organisation's report goes to and may go to (data/recipients.yaml)."""
+    return load_org_rules(settings, service=SERVICE_NAME, relative="recipients.yaml", organization=organization,
+                          parse=Recipients.from_data)
+
+
+def calendar_of(settings, organization: str) -> WorkingCalendar:
+    """Gives the organisation's working calendar (data/calendar.yaml or its own copy)."""
+    return working_calendar(settings, service=SERVICE_NAME, organization=organization)
