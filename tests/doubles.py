@@ -28,6 +28,28 @@ def stub_broker(settings=None):
     return make_broker(replace(settings, broker_url=STUB_BROKER_URL))
 
 
+def recording_broker(*, down: bool = False):
+    """Gives a StubBroker that also keeps (actor, args, delay in ms) of every message enqueued,
+    in `.sent`; with `down=True` every enqueue fails as a broker outage does."""
+    from dramatiq.brokers.stub import StubBroker
+
+    class RecordingBroker(StubBroker):
+        def __init__(self):
+            super().__init__(middleware=[])
+            self.sent: list[tuple[str, list, int | None]] = []
+            self.down = down
+
+        def enqueue(self, message, *, delay=None):
+            if self.down:
+                raise ConnectionError("broker down")
+            if message.queue_name not in self.queues:
+                self.declare_queue(message.queue_name)
+            self.sent.append((message.actor_name, list(message.args), delay))
+            return super().enqueue(message, delay=delay)
+
+    return RecordingBroker()
+
+
 class FakeClock:
     """A clock that stands still until moved: `service.clock = FakeClock(start)`."""
 

@@ -14,24 +14,11 @@ from services.complaints import handlers, jobs, models
 from services.complaints.service import SERVICE
 from shared.db import SchemaVersion, ensure_schema
 from shared.outbox import MAX_BROKER_DELAY_MS, relay_messages_once
+from tests.doubles import recording_broker
 from tests.integration.complaints.conftest import ORG, at
 
 #: The broker's longest delay (the outbox keeps a wake-up further away until it is within it).
 MAX_DELAY = timedelta(milliseconds=MAX_BROKER_DELAY_MS)
-
-
-class Broker(list):
-    """A fake broker for the outbox relay: records (actor, args, delay in ms) of each message."""
-
-    def __init__(self, *, down: bool = False):
-        super().__init__()
-        self.down = down
-
-    def enqueue(self, message, *, delay=None):
-        if self.down:
-            raise ConnectionError("broker down")
-        self.append((message.actor_name, list(message.args), delay))
-        return message
 
 
 @pytest.fixture
@@ -56,10 +43,10 @@ def wakeups(sent: bool | None = None) -> list:
 
 
 def relay(now, broker=None):
-    broker = broker if broker is not None else Broker()
+    broker = broker if broker is not None else recording_broker()
     with SERVICE.connection():
         count = relay_messages_once(SERVICE.OutboxMessage, broker, now=now)
-    return count, broker
+    return count, broker.sent
 
 
 def wake(complaint_id="K-1"):
@@ -135,7 +122,7 @@ def test_issue_5_a_wakeup_beyond_the_broker_limit_waits_until_it_comes_within_re
 
 def test_issue_5_a_broker_outage_keeps_the_wakeups_for_the_next_pass(quiet, clock):
     quiet.raise_()
-    assert relay(clock.now, Broker(down=True))[0] == 0
+    assert relay(clock.now, recording_broker(down=True))[0] == 0
     assert len(wakeups(sent=False)) == 1
     assert relay(clock.now)[0] == 1
     assert wakeups(sent=False) == []

@@ -14,6 +14,7 @@ from services.reporting import handlers, jobs, notify
 from services.reporting.errors import SendFailed
 from services.reporting.models import GENERATE_ACTOR, SEND_ACTOR, Report, ReportRun
 from shared.outbox import relay_messages_once
+from tests.doubles import recording_broker
 from tests.conftest import API_TOKEN, bearer, run_at_once, user_token
 
 from . import fixtures
@@ -47,21 +48,6 @@ def role(name, org=ORG):
 KINDS = {SEND_ACTOR: "send", GENERATE_ACTOR: "generate"}
 
 
-class Broker(list):
-    """A fake broker for the outbox relay: records (actor, args) of each message, or is down."""
-
-    def __init__(self, *, down: bool = False):
-        super().__init__()
-        self.down = down
-
-    def enqueue(self, message, *, delay=None):
-        if self.down:
-            raise ConnectionError("broker down")
-        assert message.queue_name == "reporting" and delay is None
-        self.append((message.actor_name, tuple(message.args)))
-        return message
-
-
 def queued_jobs(reporting, *, unsent_only=True):
     """Gives (kind, organisation, month, request) of the jobs in the outbox (unsent ones only)."""
     Message = reporting.service.OutboxMessage
@@ -79,10 +65,11 @@ def relay(reporting, broker) -> int:
 
 def carry_out_jobs(reporting) -> list[str]:
     """Does what the worker does with the relayed jobs; gives the actors' answers."""
-    sent = Broker()
-    relay(reporting, sent)
+    broker = recording_broker()
+    relay(reporting, broker)
     results = []
-    for actor, args in sent:
+    for actor, args, delay in broker.sent:
+        assert delay is None
         if actor == GENERATE_ACTOR:
             results.append(jobs.run_generation(reporting.service, *args))
             results += carry_out_jobs(reporting)  # the actor relays the send it queued
@@ -153,7 +140,7 @@ def test_send_writes_its_job_with_the_request_and_survives_a_broker_outage(app_c
     assert queued_jobs(reporting) == [("send", ORG, "2026-10", row.send_request)]
 
     # when the broker is back, the relay hands it over once
-    assert relay(reporting, Broker(down=True)) == 0 and len(queued_jobs(reporting)) == 1
+    assert relay(reporting, recording_broker(down=True)) == 0 and len(queued_jobs(reporting)) == 1
     assert carry_out_jobs(reporting) == ["sent"]
     assert queued_jobs(reporting) == [] and carry_out_jobs(reporting) == []
     assert report_row(reporting).send_status == "sent" and len(mails(reporting)) == 1
@@ -290,7 +277,7 @@ def test_the_stale_sweep_queues_lost_jobs_again_through_the_outbox_once(reportin
     request = queued_send(reporting)
     run = reporting.service.run(handlers.request_generation, organization=ORG, month="2026-09", language="zh-CN")
     # given both jobs were lost on the way (relayed, never carried out)
-    assert relay(reporting, Broker()) == 2
+    assert relay(reporting, recording_broker()) == 2
     reporting.at(2026, 11, 3, 8, 16)
     # when the sweep runs twice while the broker is down
     expected = ([(ORG, "2026-10", request)], [(ORG, "2026-09", run.request)])
