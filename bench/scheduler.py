@@ -102,7 +102,7 @@ def run_events(redis_, env, envelopes, threads, folder) -> tuple[float, int, int
 def ledger_xlsx(n: int) -> bytes:
     from openpyxl import Workbook
 
-    from services.scheduler.schemas import LEDGER_COLUMNS
+    from services.scheduler.ledger_file import LEDGER_COLUMNS
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("台帐")
@@ -119,17 +119,13 @@ def ledger_xlsx(n: int) -> bytes:
 
 def run_import(env, content: bytes) -> tuple[float, int]:
     from services.scheduler import handlers
-    from services.scheduler.api import read_table
-    from services.scheduler.schemas import load_ledger_rows
+    from services.scheduler.ledger_file import load_ledger_file
     from services.scheduler.service import SERVICE
 
     SERVICE.bind(load_settings(env))
     started = time.perf_counter()
-    header, rows = read_table("ledger.xlsx", content)
-    loaded, errors = load_ledger_rows(header, rows)
-    assert not errors, list(errors.items())[:3]
-    with SERVICE.connection(), SERVICE.unit_of_work() as uow:
-        result = handlers.import_ledger(organization=ORG, rows=loaded, uow=uow)
+    loaded = load_ledger_file("ledger.xlsx", content)
+    result = SERVICE.run(handlers.import_ledger, organization=ORG, rows=loaded)
     return time.perf_counter() - started, result["rows"]
 
 

@@ -9,7 +9,7 @@ from shared.broker import setup_worker
 from shared.periodic import periodic
 from shared.settings import load_settings
 
-from . import handlers
+from . import jobs
 from .service import SERVICE
 
 log = logging.getLogger(__name__)
@@ -25,8 +25,7 @@ broker = setup_worker(SERVICE, load_settings())
 @periodic(broker, SERVICE, every_seconds=BATCH_SWEEP_SECONDS)
 def close_callback_batches():
     """Closes the monthly batches (RULES 1.3) whose cut-off day has come: tops each up to its tier."""
-    with SERVICE.unit_of_work() as uow:
-        closed = handlers.close_due_batches(uow=uow)
+    closed = SERVICE.run(jobs.close_due_batches)
     if closed:
         log.info("closed %d callback batches: %s", len(closed), closed)
 
@@ -34,7 +33,6 @@ def close_callback_batches():
 @periodic(broker, SERVICE, every_seconds=PERIODIC_SWEEP_SECONDS)
 def plan_existing_customer_callbacks():
     """Plans the periodic callbacks of existing customers (RULES 1.4: retail quarterly, key customers monthly)."""
-    with SERVICE.unit_of_work() as uow:
-        planned = handlers.plan_existing_customer_callbacks(uow=uow)
+    planned = SERVICE.run(jobs.plan_existing_customer_callbacks)
     if planned:
         log.info("periodic callbacks planned: %s", planned)

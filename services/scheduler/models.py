@@ -4,7 +4,6 @@ Every row carries its `organization`; every index the service queries by starts 
 """
 from __future__ import annotations
 
-
 import peewee
 
 from shared.fields import ID, ORG, JSONField, UTCDateTimeField
@@ -15,9 +14,6 @@ database = peewee.DatabaseProxy()
 OPEN, DONE, UNREACHABLE, CANCELLED = "open", "done", "unreachable", "cancelled"
 STATUSES = (OPEN, DONE, UNREACHABLE, CANCELLED)
 
-_ORG = ORG
-_ID = ID
-
 
 class BaseModel(peewee.Model):
     class Meta:
@@ -27,8 +23,8 @@ class BaseModel(peewee.Model):
 class Customer(BaseModel):
     """A customer (顾客) as the ERP and the complaints service describe it."""
 
-    organization = peewee.CharField(**_ORG)
-    customer_id = peewee.CharField(**_ID)
+    organization = peewee.CharField(**ORG)
+    customer_id = peewee.CharField(**ID)
     name = peewee.CharField(max_length=200)
     segment = peewee.CharField(max_length=32, default="ordinary")
     phone = peewee.CharField(max_length=40, null=True)
@@ -53,9 +49,9 @@ class Delivery(BaseModel):
     `delivery.shipped`): `shipped_on` is then null and nothing is planned yet.
     """
 
-    organization = peewee.CharField(**_ORG)
-    delivery_id = peewee.CharField(**_ID)
-    customer_id = peewee.CharField(**_ID, null=True)
+    organization = peewee.CharField(**ORG)
+    delivery_id = peewee.CharField(**ID)
+    customer_id = peewee.CharField(**ID, null=True)
     business_line = peewee.CharField(max_length=32, default="equipment")
     project = peewee.CharField(max_length=300, null=True)
     product_model = peewee.CharField(max_length=200, null=True)
@@ -85,14 +81,14 @@ class Delivery(BaseModel):
 class ServiceOrder(BaseModel):
     """A completed service order (维修/保养工单) that made its customer a callback candidate."""
 
-    organization = peewee.CharField(**_ORG)
-    order_id = peewee.CharField(**_ID)
-    customer_id = peewee.CharField(**_ID)
+    organization = peewee.CharField(**ORG)
+    order_id = peewee.CharField(**ID)
+    customer_id = peewee.CharField(**ID)
     business_line = peewee.CharField(max_length=32)
     kind = peewee.CharField(max_length=32)
     completed_at = UTCDateTimeField()
     completed_on = peewee.DateField()
-    advisor_id = peewee.CharField(**_ID, null=True)
+    advisor_id = peewee.CharField(**ID, null=True)
     key_customer = peewee.BooleanField(default=False)
     #: "YYYY-MM" of the monthly batch the order waits in (RULES 1.3), else null.
     batch_period = peewee.CharField(max_length=7, null=True)
@@ -113,11 +109,11 @@ class SamplingDecision(BaseModel):
     (`key_customer`) but never count towards the ordinary share.
     """
 
-    organization = peewee.CharField(**_ORG)
+    organization = peewee.CharField(**ORG)
     policy_key = peewee.CharField(max_length=100)
     pool = peewee.CharField(max_length=100)
     period = peewee.CharField(max_length=7)
-    order_id = peewee.CharField(**_ID)
+    order_id = peewee.CharField(**ID)
     score = peewee.DoubleField()
     key_customer = peewee.BooleanField(default=False)
     selected = peewee.BooleanField()
@@ -136,7 +132,7 @@ class SamplingDecision(BaseModel):
 class Batch(BaseModel):
     """A monthly batch (RULES 1.3) that has been closed: later orders top it up."""
 
-    organization = peewee.CharField(**_ORG)
+    organization = peewee.CharField(**ORG)
     policy_key = peewee.CharField(max_length=100)
     pool = peewee.CharField(max_length=100)
     period = peewee.CharField(max_length=7)
@@ -152,7 +148,7 @@ class CallbackTask(BaseModel):
     """One planned callback (回访任务) with its due date and, once made, its outcome."""
 
     id = peewee.CharField(max_length=36, primary_key=True)
-    organization = peewee.CharField(**_ORG)
+    organization = peewee.CharField(**ORG)
     #: What the task is for, unique per organisation: "delivery:D-1:installation", ...
     plan_key = peewee.CharField(max_length=400)
     kind = peewee.CharField(max_length=40)
@@ -163,11 +159,11 @@ class CallbackTask(BaseModel):
     provisional = peewee.BooleanField(default=False)
     status = peewee.CharField(max_length=16, default=OPEN)
     channel = peewee.CharField(max_length=16)
-    customer_id = peewee.CharField(**_ID)
+    customer_id = peewee.CharField(**ID)
     key_customer = peewee.BooleanField(default=False)
-    delivery_id = peewee.CharField(**_ID, null=True)
-    order_id = peewee.CharField(**_ID, null=True)
-    complaint_id = peewee.CharField(**_ID, null=True)
+    delivery_id = peewee.CharField(**ID, null=True)
+    order_id = peewee.CharField(**ID, null=True)
+    complaint_id = peewee.CharField(**ID, null=True)
     assigned_to = peewee.CharField(max_length=128, null=True)
     attempts = peewee.IntegerField(default=0)
     next_attempt_on = peewee.DateField(null=True)
@@ -183,7 +179,7 @@ class CallbackTask(BaseModel):
     duration_s = peewee.IntegerField(null=True)
     answers = JSONField(null=True)
     #: The complaint a dissatisfied answer raised (its id is derived from this task's id).
-    raised_complaint_id = peewee.CharField(**_ID, null=True)
+    raised_complaint_id = peewee.CharField(**ID, null=True)
     completed_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()

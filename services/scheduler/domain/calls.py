@@ -9,20 +9,17 @@ from services.scheduler.domain.errors import SchedulerDomainError
 from services.scheduler.domain.policy import CallWindow, Policy
 from shared.calendar import WorkingCalendar
 
-__all__ = ["DISSATISFIED", "in_call_window", "next_attempt_on", "next_call_at"]
+__all__ = ["in_call_window", "next_attempt_on", "next_call_at"]
 
 #: How far ahead :func:`next_call_at` looks for a working day before it gives up (a calendar
 #: with no working day for a year is a data error, not a long holiday).
 MAX_DAYS_AHEAD = 366
 
-#: Answers that need their reason and raise a complaint the same day (RULES 1.2).
-DISSATISFIED = frozenset({"dissatisfied", "very_dissatisfied"})
-
 
 def next_attempt_on(
     today: date, attempts_so_far: int, policy: Policy, calendar: WorkingCalendar
 ) -> date | None:
-    """Return the day of the next call to an unreachable customer, or None to give up.
+    """Gives the day of the next call to an unreachable customer, or None to give up.
 
     ``attempts_so_far`` counts the calls already made, including today's; after the
     policy's last attempt the task ends as ``unreachable``.
@@ -33,7 +30,7 @@ def next_attempt_on(
 
 
 def in_call_window(dt: datetime, windows: Iterable[CallWindow], calendar: WorkingCalendar) -> bool:
-    """Return True when ``dt`` (on its own wall clock) is inside a call window on a working day.
+    """Gives True when ``dt`` (on its own wall clock) is inside a call window on a working day.
 
     A window includes its start and excludes its end (12:00 is outside 09:00-12:00).
     """
@@ -51,7 +48,7 @@ def next_call_at(
     not_before: date | None = None,
     tz: tzinfo | None = None,
 ) -> datetime:
-    """Return the first moment at or after ``now`` inside a call window on a working day.
+    """Gives the first moment at or after ``now`` inside a call window on a working day.
 
     Clock times are read on the wall clock of ``tz`` (default: ``now``'s own zone), and the
     result is given in that zone. With ``not_before`` (a task's due or retry day), moments

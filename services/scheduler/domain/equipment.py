@@ -27,7 +27,7 @@ CHANNEL_ONSITE = "onsite"
 
 
 def warranty_end_on(*, shipped_on: date, commissioned_on: date | None = None, policy: Policy) -> date:
-    """Return the warranty end (质保期满): the earlier of commissioning + N or shipment + M months.
+    """Gives the warranty end (质保期满): the earlier of commissioning + N or shipment + M months.
 
     Not yet commissioned: shipment + M months.
     """
@@ -46,7 +46,7 @@ def plan_equipment_callbacks(
     policy: Policy,
     calendar: WorkingCalendar,
 ) -> list[PlannedCallback]:
-    """Return the callbacks of one delivery, in the policy's order.
+    """Gives the callbacks of one delivery, in the policy's order.
 
     The installation callback is due on ``installed_on`` if known, else shipment + N
     days. The milestones (trial run ... 36 months) wait for ``commissioned_on``; call
@@ -89,6 +89,6 @@ def plan_equipment_callbacks(
 
 
 def channel_for(total_contract_amount: Decimal | int | float, policy: Policy) -> str:
-    """Return ``"onsite"`` when the customer's contracts reach the policy's threshold, else ``"phone"``."""
+    """Gives ``"onsite"`` when the customer's contracts reach the policy's threshold, else ``"phone"``."""
     amount = Decimal(str(total_contract_amount))
     return CHANNEL_ONSITE if amount >= policy.equipment.onsite_threshold_cny else CHANNEL_PHONE

@@ -1,13 +1,20 @@
-"""The scheduler domain's exception root."""
+"""The scheduler domain's exception root, under the project's one root (shared.errors)."""
+from shared.errors import ConfigurationError, InvalidInput
 
 
-class SchedulerDomainError(ValueError):
-    """A scheduling rule cannot be applied; ``field`` names the input at fault, if any."""
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class SchedulerDomainError(InvalidInput):
+    """A scheduling rule cannot be applied to the input (HTTP 422); ``field`` names the input at fault, if any."""
 
 
-class PolicyError(SchedulerDomainError):
+class RuleFileError(SchedulerDomainError):
+    """An organisation's rule file is malformed; ``field`` is the dotted path of the bad value.
+
+    A fault of the organisation's data, not of the request: HTTP 500 (logged), like a
+    `shared.errors.ConfigurationError`.
+    """
+
+    status, title = ConfigurationError.status, ConfigurationError.title
+
+
+class PolicyError(RuleFileError):
     """A callback policy (回访策略) is malformed; ``field`` is its dotted path."""

@@ -31,7 +31,7 @@ class PlannedCallback:
 
     @property
     def batched(self) -> bool:
-        """Return True when the callback waits for its monthly batch to be sampled."""
+        """Gives True when the callback waits for its monthly batch to be sampled."""
         return self.batch_period is not None
 
 
@@ -44,7 +44,7 @@ def plan_on(
     due_on: date | None = None,
     batch_period: str | None = None,
 ) -> PlannedCallback:
-    """Return a planned callback due on ``nominal_on`` rolled forward to a working day.
+    """Gives a planned callback due on ``nominal_on`` rolled forward to a working day.
 
     ``overdue_on`` defaults to the due date and is never before it.
     """

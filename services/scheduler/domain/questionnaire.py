@@ -13,8 +13,9 @@ from typing import Mapping
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from services.scheduler.domain.errors import SchedulerDomainError
-from services.scheduler.domain.policy import QuestionnaireSelection, first_message
+from services.scheduler.domain.errors import RuleFileError
+from services.scheduler.domain.policy import QuestionnaireSelection
+from services.scheduler.domain.policy_schema import first_message
 from shared.events import SATISFACTION
 
 __all__ = [
@@ -35,7 +36,7 @@ ANSWER_TYPES = (SATISFACTION_SCALE, TEXT, YES_NO)
 CONTRACT_ANSWERS = ("product_satisfaction", "service_satisfaction", "suggestions")
 
 
-class QuestionnaireError(SchedulerDomainError):
+class QuestionnaireError(RuleFileError):
     """A questionnaire file is malformed; ``field`` is the dotted path of the bad value."""
 
 
@@ -61,23 +62,24 @@ class Questionnaire:
     questions: tuple[Question, ...]
 
     def question(self, question_id: str) -> Question | None:
-        """Return the question with that id, or None."""
+        """Gives the question with that id, or None."""
         return next((q for q in self.questions if q.id == question_id), None)
 
 
-def load_questionnaire(data: Mapping, *, source: str = "questionnaire") -> Questionnaire:
-    """Return a validated :class:`Questionnaire` from a parsed YAML or JSON mapping.
+def load_questionnaire(data: Mapping, *, source: str | None = None) -> Questionnaire:
+    """Gives a validated :class:`Questionnaire` from a parsed YAML or JSON mapping.
 
     Raises:
-      QuestionnaireError: naming ``source`` and the dotted path of the first bad field.
+      QuestionnaireError: naming ``source`` (if given) and the dotted path of the first bad field.
     """
+    where = f"{source}: " if source else ""
     if not isinstance(data, Mapping):
-        raise QuestionnaireError(f"{source}: a questionnaire file must hold a mapping", field="")
+        raise QuestionnaireError(f"{where}a questionnaire file must hold a mapping", field="")
     try:
         return _QuestionnaireSchema().load(data)
     except ValidationError as exc:
         field, message = first_message(exc.messages)
-        raise QuestionnaireError(f"{source}: field {field!r}: {message}", field=field) from exc
+        raise QuestionnaireError(f"{where}field {field!r}: {message}", field=field) from exc
 
 
 def questionnaire_for(
@@ -88,7 +90,7 @@ def questionnaire_for(
     segment: str | None,
     selection: QuestionnaireSelection,
 ) -> str:
-    """Return the name of the questionnaire a callback follows.
+    """Gives the name of the questionnaire a callback follows.
 
     The first that matches wins: the callback's kind (a verification, an after-warranty
     call), its business line (equipment), the order's kind (a major repair), the
@@ -102,7 +104,7 @@ def questionnaire_for(
 
 
 def answer_errors(questionnaire: Questionnaire, answers: Mapping[str, object]) -> dict[str, list[str]]:
-    """Return the problems of a reached call's answers, by ``answers.<question id>`` (empty: fine).
+    """Gives the problems of a reached call's answers, by ``answers.<question id>`` (empty: fine).
 
     ``answers`` holds every answer given, the CONTRACT.md fields included. An unknown
     question, an answer of the wrong type and a required question left unanswered are

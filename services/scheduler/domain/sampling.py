@@ -31,12 +31,12 @@ _SCORE_BITS = 53
 
 
 def sampling_period(day: date) -> str:
-    """Return the sampling period (calendar month) of ``day`` as ``"YYYY-MM"``."""
+    """Gives the sampling period (calendar month) of ``day`` as ``"YYYY-MM"``."""
     return f"{day.year:04d}-{day.month:02d}"
 
 
 def sample_score(policy_key: str, order_id: str | int, period: str) -> float:
-    """Return the order's sampling score in [0, 1), the same on every run and machine.
+    """Gives the order's sampling score in [0, 1), the same on every run and machine.
 
     Lower scores are picked first; an order is in a rate-``r`` sample when its score < r.
     """
@@ -46,13 +46,13 @@ def sample_score(policy_key: str, order_id: str | int, period: str) -> float:
 
 
 def required_count(rate: float, total: int) -> int:
-    """Return the fewest picks out of ``total`` that keep the share at ``rate`` or above."""
+    """Gives the fewest picks out of ``total`` that keep the share at ``rate`` or above."""
     # Fraction(str(...)) so that 0.1 * 10 is exactly 1, not 1.0000000000000000555.
     return math.ceil(Fraction(str(rate)) * total)
 
 
 def decide_sample(*, score: float, rate: float, selected_so_far: int, total_so_far: int) -> bool:
-    """Return True when an order arriving now is sampled.
+    """Gives True when an order arriving now is sampled.
 
     Picked when its ``score`` is under ``rate``, or when leaving it out would drop the
     period's share (counting this order) below ``rate``. Feed the decisions back in
@@ -72,7 +72,7 @@ def decide_sample(*, score: float, rate: float, selected_so_far: int, total_so_f
 
 
 def target_count(n: int, tiers: TierSet | Sequence[Tier]) -> int:
-    """Return how many of a batch of ``n`` orders to call back, by the volume tiers.
+    """Gives how many of a batch of ``n`` orders to call back, by the volume tiers.
 
     The first tier whose ``up_to`` holds ``n`` applies; a rate is rounded up, a fixed
     count is capped at ``n``.
@@ -88,7 +88,7 @@ def target_count(n: int, tiers: TierSet | Sequence[Tier]) -> int:
 
 
 def onsite_count(selected: int, tier_set: TierSet) -> int:
-    """Return how many of ``selected`` callbacks must be on site (0 when the set asks none)."""
+    """Gives how many of ``selected`` callbacks must be on site (0 when the set asks none)."""
     if tier_set.onsite_share is None:
         return 0
     return required_count(tier_set.onsite_share, selected)
@@ -97,7 +97,7 @@ def onsite_count(selected: int, tier_set: TierSet) -> int:
 def top_up(
     candidates: Iterable[tuple[Hashable, float, bool]], target_count: int
 ) -> list[Hashable]:
-    """Return the order ids to add so that ``target_count`` are selected, best first.
+    """Gives the order ids to add so that ``target_count`` are selected, best first.
 
     ``candidates`` are ``(order_id, score, selected)``; the lowest scores are added
     first (ties by order id). Already selected orders stay selected: nothing is removed,

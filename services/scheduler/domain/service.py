@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 def is_key_customer(segment: str | None, kind: str | None, flagged: bool, policy: Policy) -> bool:
-    """Return True for a key customer (重点客户): key segment, key order kind, or flagged.
+    """Gives True for a key customer (重点客户): key segment, key order kind, or flagged.
 
     ``flagged`` is the special mark a customer gets the day after a complaint is resolved.
     """
@@ -42,13 +42,13 @@ def is_key_customer(segment: str | None, kind: str | None, flagged: bool, policy
 
 
 def is_batched(*, business_line: str, kind: str, policy: Policy) -> bool:
-    """Return True when orders of ``kind`` wait for the monthly batch sample."""
+    """Gives True when orders of ``kind`` wait for the monthly batch sample."""
     override = _order_kind(_line(business_line, policy), kind)
     return override is not None and override.batched
 
 
 def sample_rate_for(*, business_line: str, kind: str, key: bool, policy: Policy) -> float:
-    """Return the share of such orders to call back: the key-customer rate for key ones.
+    """Gives the share of such orders to call back: the key-customer rate for key ones.
 
     Batched kinds are sampled by volume tiers instead (see ``sampling.target_count``).
     """
@@ -62,7 +62,7 @@ def sample_rate_for(*, business_line: str, kind: str, key: bool, policy: Policy)
 
 
 def callback_rules_for(*, business_line: str, kind: str, policy: Policy) -> tuple[CallbackRule, ...]:
-    """Return the callback rules an order kind follows (its own, else its line's)."""
+    """Gives the callback rules an order kind follows (its own, else its line's)."""
     line = _line(business_line, policy)
     override = _order_kind(line, kind)
     if override is not None and override.callbacks is not None:
@@ -79,7 +79,7 @@ def plan_service_callbacks(
     policy: Policy,
     calendar: WorkingCalendar,
 ) -> list[PlannedCallback]:
-    """Return the callbacks for one completed order, or its batch placeholder.
+    """Gives the callbacks for one completed order, or its batch placeholder.
 
     Whether an ordinary customer's order is called at all is a sampling decision
     (``sample_rate_for`` and ``sampling.decide_sample``); this gives the dates. A batched
@@ -104,7 +104,7 @@ def plan_service_callbacks(
 
 
 def plan_rule(rule: CallbackRule, start_on: date, *, calendar: WorkingCalendar) -> PlannedCallback:
-    """Return the callback one rule asks for, counting from ``start_on`` (a completion or resolution)."""
+    """Gives the callback one rule asks for, counting from ``start_on`` (a completion or resolution)."""
     if rule.unit == "working_days":
         nominal_on = calendar.add_working_days(start_on, rule.offset)
     else:
@@ -122,7 +122,7 @@ def plan_rule(rule: CallbackRule, start_on: date, *, calendar: WorkingCalendar) 
 def property_batch_for(
     completed_on: date, policy: Policy, *, calendar: WorkingCalendar | None = None
 ) -> tuple[str, date]:
-    """Return ``(period "YYYY-MM", due_on)`` of the monthly batch an order falls into.
+    """Gives ``(period "YYYY-MM", due_on)`` of the monthly batch an order falls into.
 
     Orders completed on or before the batch day fall into that month's batch, due that
     day; later ones into next month's. A batch day past a month's end means its last
@@ -164,7 +164,7 @@ def _clamped_day(year: int, month: int, day: int) -> date:
 
 
 def batch_cutoff_on(period: str, policy: Policy) -> date:
-    """Return the last completion day of the monthly batch ``period`` ("YYYY-MM"), its nominal due day."""
+    """Gives the last completion day of the monthly batch ``period`` ("YYYY-MM"), its nominal due day."""
     year, month = (int(part) for part in period.split("-"))
     return _clamped_day(year, month, policy.batch.day_of_month)
 
@@ -185,7 +185,7 @@ class ExistingCustomer:
 def plan_periodic_callbacks(
     customers: Iterable[ExistingCustomer], *, today: date, rule: PeriodicRule, calendar: WorkingCalendar
 ) -> list[tuple[str, PlannedCallback]]:
-    """Return ``(customer_id, callback)`` for each existing customer whose last contact is a period old.
+    """Gives ``(customer_id, callback)`` for each existing customer whose last contact is a period old.
 
     RULES 1.4: once every ``rule.every_months`` (key customers every ``rule.key_every_months``);
     the callback is due ``today`` (moved to a working day).

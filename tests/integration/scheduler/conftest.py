@@ -8,17 +8,26 @@ import pytest
 from services.scheduler.service import SERVICE
 from shared.settings import load_settings
 from tests.conftest import API_TOKEN, bearer, envelope, new_database_url, service_env, user_token
+from tests.doubles import FakeClock
 
 ORG = "acme-electric"
 
 
 class Scheduler:
-    """The scheduler service bound to a fresh database, with a clock the test sets."""
+    """The scheduler service bound to a fresh database, with a clock the test sets (`scheduler.now = ...`)."""
 
     def __init__(self, settings, now: datetime):
         self.settings = settings
-        self.now = now
+        self.clock = FakeClock(now)
         self._app = None
+
+    @property
+    def now(self) -> datetime:
+        return self.clock()
+
+    @now.setter
+    def now(self, moment: datetime) -> None:
+        self.clock.set(moment)
 
     def handle(self, type_: str, data: dict, **kwargs) -> dict:
         event = envelope(type_, data, **kwargs)
@@ -68,7 +77,7 @@ def scheduler(redis_server, tmp_path):
     settings = load_settings(env)
     state = Scheduler(settings, datetime(2026, 11, 2, 2, 0, tzinfo=timezone.utc))  # Monday 10:00 in Shanghai
     previous_clock = SERVICE.clock
-    SERVICE.clock = lambda: state.now
+    SERVICE.clock = state.clock
     SERVICE.bind(settings, url=settings.database_url("scheduler"))
     yield state
     SERVICE.clock = previous_clock

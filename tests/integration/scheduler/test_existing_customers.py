@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from services.scheduler import handlers
+from services.scheduler import jobs
 from services.scheduler.service import SERVICE
 
 
@@ -14,8 +14,7 @@ def purchase(order_id: str, customer: str, segment: str = "ordinary") -> dict:
 
 def sweep(scheduler, now: datetime) -> dict:
     scheduler.now = now
-    with SERVICE.connection(), SERVICE.unit_of_work() as uow:
-        return handlers.plan_existing_customer_callbacks(uow=uow)
+    return SERVICE.run(jobs.plan_existing_customer_callbacks)
 
 
 def periodic(scheduler) -> dict[str, list[str]]:

@@ -6,7 +6,7 @@ import io
 
 from openpyxl import Workbook, load_workbook
 
-from services.scheduler.schemas import LEDGER_COLUMNS
+from services.scheduler.ledger_file import LEDGER_COLUMNS
 from services.scheduler.service import SERVICE
 
 HEADERS = ["发货单号", "顾客编号", "顾客名称", "顾客类别", "工程名称", "产品型号", "产品数量", "合同额", "发货时间",

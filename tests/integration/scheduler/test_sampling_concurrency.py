@@ -56,8 +56,8 @@ def test_rule_1_5_two_orders_of_a_period_at_once_keep_the_share_at_the_rate(sche
     def handle(order_id: str, decided: threading.Event, wait_for: threading.Event | None):
         try:
             with SERVICE.connection(), SERVICE.unit_of_work() as uow:
-                handlers.on_service_order_completed(load_event(envelope("service_order.completed", order(order_id))),
-                                                    uow)
+                handlers.on_service_order_completed(
+                    uow=uow, event=load_event(envelope("service_order.completed", order(order_id))))
                 decided.set()
                 if wait_for is not None:
                     assert wait_for.wait(30), "never released"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 
-from services.scheduler import handlers
+from services.scheduler import jobs
 from services.scheduler.service import SERVICE
 
 
@@ -79,12 +79,10 @@ def test_rule_1_3_routine_repairs_wait_for_the_batch_closed_on_the_26th(schedule
         scheduler.handle("service_order.completed", order(f"R-{i}", customer=f"H-{i}", line="property",
                                                           kind="repair", completed_at="2026-11-10T10:00:00+08:00"))
     assert scheduler.callbacks() == []
-    with SERVICE.connection(), SERVICE.unit_of_work() as uow:
-        assert handlers.close_due_batches(uow=uow) == []  # Nov 2: not yet the 26th
+    assert SERVICE.run(jobs.close_due_batches) == []  # Nov 2: not yet the 26th
 
     scheduler.now = datetime(2026, 11, 26, 1, 0, tzinfo=timezone.utc)
-    with SERVICE.connection(), SERVICE.unit_of_work() as uow:
-        closed = handlers.close_due_batches(uow=uow)
+    closed = SERVICE.run(jobs.close_due_batches)
     assert closed == [("acme-electric", "property:batch", "2026-11")]
     callbacks = scheduler.callbacks()
     assert len(callbacks) == 5  # up to 100 orders: 100%
@@ -94,8 +92,7 @@ def test_rule_1_3_routine_repairs_wait_for_the_batch_closed_on_the_26th(schedule
     scheduler.handle("service_order.completed", order("R-late", customer="H-9", line="property", kind="repair",
                                                       completed_at="2026-11-26T17:00:00+08:00"))
     assert len(scheduler.callbacks()) == 6
-    with SERVICE.connection(), SERVICE.unit_of_work() as uow:
-        assert handlers.close_due_batches(uow=uow) == []  # closed once
+    assert SERVICE.run(jobs.close_due_batches) == []  # closed once
 
 
 def test_rules_order_kind_without_a_rule_is_recorded_and_not_called(scheduler):

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from services.scheduler.domain.calls import in_call_window, next_attempt_on
-from services.scheduler.domain.policy import load_policy
+from services.scheduler.domain.policy_schema import load_policy
 from shared.calendar import WorkingCalendar
 
 DEFAULT_FILE = Path(__file__).resolve().parents[3] / "services/scheduler/data/policies/default.yaml"

@@ -16,7 +16,7 @@ from services.scheduler.domain.equipment import (
     warranty_end_on,
 )
 from services.scheduler.domain.errors import SchedulerDomainError
-from services.scheduler.domain.policy import load_policy
+from services.scheduler.domain.policy_schema import load_policy
 from shared.calendar import WorkingCalendar, add_months
 
 DEFAULT_FILE = Path(__file__).resolve().parents[3] / "services/scheduler/data/policies/default.yaml"

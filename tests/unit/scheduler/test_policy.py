@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from services.scheduler.domain.errors import PolicyError
-from services.scheduler.domain.policy import load_policy, load_policy_file
+from services.scheduler.domain.policy_schema import load_policy, load_policy_file
 
 DEFAULT_FILE = Path(__file__).resolve().parents[3] / "services/scheduler/data/policies/default.yaml"
 
@@ -56,6 +56,9 @@ def set_path(data, path, value):
         (("business_lines", "vehicle", "callbacks", 0, "unit"), "weeks",
          "business_lines.vehicle.callbacks.0.unit"),
         (("colour",), "red", "colour"),
+        (("raised_complaints",), KeyError, "raised_complaints"),
+        (("raised_complaints", "default_category"), "rudeness", "raised_complaints.default_category"),
+        (("raised_complaints", "categories", 0, "category"), "noise", "raised_complaints.categories.0.category"),
     ],
 )
 def test_rules_bad_policy_data_names_the_field(path, value, field):
@@ -80,3 +83,15 @@ def test_contract_default_policy_names_only_contract_segments_and_service_kinds(
     # property routine repairs (日常维修) are the contract's repair and maintenance, sampled monthly
     property_kinds = policy.business_lines["property"].order_kinds
     assert property_kinds["repair"].batched and property_kinds["maintenance"].batched
+
+
+def test_rule_1_2_a_dissatisfied_callback_raises_a_complaint_of_the_policys_category():
+    complaints = load_policy_file(DEFAULT_FILE).raised_complaints
+
+    assert complaints.category_for({"product_satisfaction": "dissatisfied",
+                                    "service_satisfaction": "very_dissatisfied"}) == "product_quality"
+    assert complaints.category_for({"product_satisfaction": "satisfied",
+                                    "service_satisfaction": "very_dissatisfied"}) == "service_quality"
+    # a dissatisfied answer to a questionnaire's own question
+    assert complaints.category_for({"product_satisfaction": "neutral", "advisor_polite": "dissatisfied"}) == (
+        "service_quality")

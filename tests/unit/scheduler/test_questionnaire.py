@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from services.scheduler.domain.policy import load_policy_file
+from services.scheduler.domain.policy_schema import load_policy_file
 from services.scheduler.domain.questionnaire import (
     QuestionnaireError, answer_errors, load_questionnaire, questionnaire_for,
 )

@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.scheduler.domain.policy import load_policy
+from services.scheduler.domain.policy_schema import load_policy
 from services.scheduler.domain.sampling import (
     decide_sample,
     onsite_count,

@@ -1,0 +1,11 @@
+"""HTTP routes of the scheduler: callbacks, outcomes, agents' lists, policy preview, the ledger.
+
+Views only translate: query or body -> a handler command (in one unit of work, `SERVICE.run`)
+or a query scoped to the caller's organisation -> a schema. Errors are not caught here:
+shared/web.py turns every HuifangError into problem+json.
+"""
+from .callbacks import agents_blp, callbacks_blp
+from .ledger import ledger_blp
+from .policies import policies_blp
+
+BLUEPRINTS = [callbacks_blp, agents_blp, policies_blp, ledger_blp]

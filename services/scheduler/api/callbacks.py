@@ -1,0 +1,127 @@
+"""Routes of callback tasks (回访任务), their questionnaires and outcomes, and agents' task lists."""
+from __future__ import annotations
+
+import peewee
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from shared.web import organization_of_request, principal, roles_required, total_count
+
+from .. import handlers
+from ..domain.calls import in_call_window, next_call_at
+from ..models import OPEN, CallbackTask
+from ..rules import rules_for
+from ..schemas import (
+    AgentCallbackQuery, AgentCallbackSchema, CallbackDetailSchema, CallbackQuery, CallbackSchema, OutcomeSchema,
+    QuestionnaireSchema,
+)
+from .common import CALLERS, READERS, TEAM_LEADS, service, settings, with_customers
+
+callbacks_blp = Blueprint("callbacks", __name__, url_prefix="/api/v1/callbacks",
+                          description="Callback tasks (回访任务) and their outcomes.")
+
+
+@callbacks_blp.route("")
+class Callbacks(MethodView):
+    @callbacks_blp.arguments(CallbackQuery, location="query")
+    @callbacks_blp.response(200, CallbackSchema(many=True))
+    @roles_required(*READERS)
+    def get(self, args):
+        """List callback tasks, by due date."""
+        org = organization_of_request()
+        query = CallbackTask.select().where(CallbackTask.organization == org)
+        for name in ("customer_id", "delivery_id", "order_id", "complaint_id", "status", "kind"):
+            if args.get(name) is not None:
+                query = query.where(getattr(CallbackTask, name) == args[name])
+        if args.get("due_from"):
+            query = query.where(CallbackTask.due_on >= args["due_from"])
+        if args.get("due_to"):
+            query = query.where(CallbackTask.due_on <= args["due_to"])
+        total = query.count()
+        tasks = list(query.order_by(CallbackTask.due_on, CallbackTask.id).limit(args["limit"]).offset(args["offset"]))
+        total_count(total)
+        return with_customers(org, tasks)
+
+
+def _task_and_questionnaire(callback_id: str):
+    org = organization_of_request()
+    task = handlers.get_callback_or_raise(organization=org, callback_id=callback_id)
+    questionnaire = handlers.questionnaire_of(organization=org, task=task, settings=settings(),
+                                              rules=rules_for(settings(), org))
+    return org, task, questionnaire
+
+
+@callbacks_blp.route("/<callback_id>")
+class CallbackItem(MethodView):
+    @callbacks_blp.response(200, CallbackDetailSchema)
+    @roles_required(*READERS)
+    def get(self, callback_id):
+        """One callback task, with the questionnaire (回访模板) to ask, questions in order."""
+        org, task, questionnaire = _task_and_questionnaire(callback_id)
+        return {**with_customers(org, [task])[0], "questionnaire": questionnaire}
+
+
+@callbacks_blp.route("/<callback_id>/questionnaire")
+class CallbackQuestionnaire(MethodView):
+    @callbacks_blp.response(200, QuestionnaireSchema)
+    @roles_required(*READERS)
+    def get(self, callback_id):
+        """The questionnaire a callback follows (RULES 1.2: by customer type and order kind), questions in order."""
+        return _task_and_questionnaire(callback_id)[2]
+
+
+@callbacks_blp.route("/<callback_id>/outcome")
+class CallbackOutcome(MethodView):
+    @callbacks_blp.arguments(OutcomeSchema)
+    @callbacks_blp.response(200, CallbackSchema)
+    @callbacks_blp.alt_response(404, description="No such callback in your organisation")
+    @callbacks_blp.alt_response(409, description="The callback is no longer open")
+    @callbacks_blp.alt_response(422, description="An answer does not fit the callback's questionnaire")
+    @roles_required(*CALLERS)
+    def post(self, outcome, callback_id):
+        """Record one call: reached or not, the answers, the reason for a dissatisfied answer."""
+        org = organization_of_request()
+        task = service().run(handlers.record_outcome, organization=org, callback_id=callback_id, outcome=outcome)
+        return with_customers(org, [task])[0]
+
+
+agents_blp = Blueprint("agents", __name__, url_prefix="/api/v1/agents", description="Agents' (回访员) task lists.")
+
+
+@agents_blp.route("/<login>/callbacks")
+class AgentCallbacks(MethodView):
+    @agents_blp.arguments(AgentCallbackQuery, location="query")
+    @agents_blp.response(200, AgentCallbackSchema(many=True))
+    @roles_required("agent", *TEAM_LEADS)
+    def get(self, args, login):
+        """An agent's open tasks by due date (a retry counts from its next attempt), each with when to call.
+
+        `next_call_at` is the next moment inside a call window on a working day (RULES 1.2),
+        not before the task is due; `?callable_now=1` keeps the tasks due today or earlier,
+        and gives none while now is outside the call windows.
+        """
+        me = principal()
+        if me.role == "agent" and me.login != login:
+            abort(403, message=f"You are {me.login}: an agent sees only their own list.")
+        org = organization_of_request()
+        tz = settings().tz
+        rules = rules_for(settings(), org)
+        now = service().clock().astimezone(tz)
+        when = peewee.fn.COALESCE(CallbackTask.next_attempt_on, CallbackTask.due_on)
+        query = CallbackTask.select().where(CallbackTask.organization == org, CallbackTask.status == OPEN,
+                                            CallbackTask.assigned_to == login)
+        if args.get("due_to"):
+            query = query.where(when <= args["due_to"])
+        if args["callable_now"]:
+            if not in_call_window(now, rules.policy.call_windows, rules.calendar):
+                total_count(0)
+                return []
+            query = query.where(when <= now.date())
+        total = query.count()
+        tasks = list(query.order_by(when, CallbackTask.id).limit(args["limit"]).offset(args["offset"]))
+        total_count(total)
+        listed = with_customers(org, tasks)
+        for row, task in zip(listed, tasks):
+            row["next_call_at"] = next_call_at(now, rules.policy.call_windows, rules.calendar,
+                                               not_before=task.next_attempt_on or task.due_on, tz=tz)
+        return listed

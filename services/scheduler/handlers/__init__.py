@@ -1,0 +1,31 @@
+"""The scheduler's handlers: one module per event or command family; each loads, decides (domain), stores, emits.
+
+Event handlers are `on_<event>(*, uow, event)`; commands (`record_outcome`, `import_ledger`)
+are `command(*, uow, ...)`. Entry points (actors, routes, periodic jobs) open the unit of
+work; nothing here commits, connects or touches the broker.
+"""
+from .complaints import on_complaint_resolved
+from .customers import on_customer_flagged, on_customer_updated
+from .deliveries import on_delivery_cancelled, on_delivery_shipped, on_equipment_commissioned, on_equipment_installed
+from .ledger import import_ledger, known_deliveries
+from .outcomes import get_callback_or_raise, questionnaire_of, record_outcome
+from .service_orders import on_service_order_completed
+from .tasks import task_id
+
+__all__ = [
+    "HANDLERS", "get_callback_or_raise", "import_ledger", "known_deliveries", "on_complaint_resolved",
+    "on_customer_flagged", "on_customer_updated", "on_delivery_cancelled", "on_delivery_shipped",
+    "on_equipment_commissioned", "on_equipment_installed", "on_service_order_completed", "questionnaire_of",
+    "record_outcome", "task_id",
+]
+
+HANDLERS = {
+    "delivery.shipped": on_delivery_shipped,
+    "equipment.installed": on_equipment_installed,
+    "equipment.commissioned": on_equipment_commissioned,
+    "delivery.cancelled": on_delivery_cancelled,
+    "service_order.completed": on_service_order_completed,
+    "customer.updated": on_customer_updated,
+    "customer.flagged": on_customer_flagged,
+    "complaint.resolved": on_complaint_resolved,
+}

@@ -1,0 +1,264 @@
+"""The ledger as a file (顾客回访台帐): its columns, reading an uploaded .csv/.xlsx, cells for an export."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from shared.events import SEGMENTS
+
+from .errors import LedgerFileInvalid
+
+#: The ledger's columns (seed 000, 6.2.1): field, Chinese header, English header, read on import.
+LEDGER_COLUMNS: tuple[tuple[str, str, str, bool], ...] = (
+    ("delivery_id", "发货单号", "Delivery", True),
+    ("customer_id", "顾客编号", "Customer ID", True),
+    ("customer_name", "顾客名称", "Customer", True),
+    ("segment", "顾客类别", "Segment", True),
+    ("project", "工程名称", "Project", True),
+    ("product_model", "产品型号", "Product model", True),
+    ("quantity", "产品数量", "Quantity", True),
+    ("contract_amount", "合同额", "Contract amount (CNY)", True),
+    ("shipped_on", "发货时间", "Ship date", True),
+    ("commissioned_on", "送电时间", "Commissioning date", True),
+    ("warranty_end_on", "质保期满", "Warranty end", False),
+    ("record_nos", "回访记录编号", "Callback record numbers", False),
+    ("contact_person", "顾客用电管理负责人", "Customer's responsible person", True),
+    ("phone", "负责人电话", "Responsible person's phone", True),
+    ("site_contact", "变电站联系人", "Site contact", True),
+    ("site_phone", "联系人电话", "Site contact's phone", True),
+)
+
+
+class LedgerRowSchema(Schema):
+    """One row of an imported ledger; cells are already plain strings, numbers or dates."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    delivery_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    customer_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    customer_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    segment = fields.String(load_default=None, validate=validate.OneOf(SEGMENTS))
+    project = fields.String(load_default=None, validate=validate.Length(max=300))
+    product_model = fields.String(load_default=None, validate=validate.Length(max=200))
+    quantity = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    contract_amount = fields.Decimal(load_default=None, places=2, validate=validate.Range(min=0))
+    shipped_on = fields.Date(required=True)
+    commissioned_on = fields.Date(load_default=None)
+    contact_person = fields.String(load_default=None, validate=validate.Length(max=200))
+    phone = fields.String(load_default=None, validate=validate.Length(max=40))
+    site_contact = fields.String(load_default=None, validate=validate.Length(max=200))
+    site_phone = fields.String(load_default=None, validate=validate.Length(max=40))
+
+    @validates_schema
+    def commissioned_after_shipment(self, data, **kwargs):
+        shipped, commissioned = data.get("shipped_on"), data.get("commissioned_on")
+        if shipped and commissioned and commissioned < shipped:
+            raise ValidationError("The commissioning date is before the ship date.", field_name="commissioned_on")
+
+
+_ROW = LedgerRowSchema()
+_HEADERS = {h.strip().lower(): name for name, zh, en, importable in LEDGER_COLUMNS if importable
+            for h in (name, zh, en)}
+
+
+def column_of_header(header) -> str | None:
+    """Gives the field a header names (Chinese, English or the field name), None if unknown."""
+    return _HEADERS.get(str(header or "").strip().lower())
+
+
+def _cell(value):
+    """Gives a cell as the schema reads it: dates as ISO, whole floats as integers, blanks dropped."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else repr(value)
+    text = str(value).strip()
+    return text or None
+
+
+_STRINGS = tuple((name, field.validators[0].min or 0, field.validators[0].max)
+                 for name, field in _ROW.fields.items()
+                 if type(field) is fields.String and name != "segment")
+_REQUIRED = tuple(name for name, field in _ROW.fields.items() if field.required)
+_SEGMENTS = frozenset(SEGMENTS)
+_DIGITS = re.compile(r"[0-9]+\Z")
+_AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]+)?\Z")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_CENTS = Decimal("0.01")
+
+
+def _fast_row(raw: dict) -> dict | None:
+    """Gives the row exactly as `_ROW.load(raw)` would for a plainly valid row, else None.
+
+    Only the common shapes are taken (strings within their lengths, digit strings, ISO dates);
+    anything else, and every invalid row, goes to the schema, which also words the errors.
+    """
+    for name in _REQUIRED:
+        if name not in raw:
+            return None
+    for name, low, high in _STRINGS:
+        value = raw.get(name)
+        if value is not None and (type(value) is not str or not low <= len(value) <= high):
+            return None
+    segment = raw.get("segment")
+    if segment is not None and (type(segment) is not str or segment not in _SEGMENTS):
+        return None
+    quantity = raw.get("quantity")
+    if quantity is not None:
+        if type(quantity) is int:
+            if quantity < 0:
+                return None
+        elif type(quantity) is str and _DIGITS.match(quantity):
+            quantity = int(quantity)
+        else:
+            return None
+    amount = raw.get("contract_amount")
+    if amount is not None:
+        if type(amount) is int:
+            amount = str(amount)
+        if type(amount) is not str or not _AMOUNT.match(amount):
+            return None
+        try:
+            amount = Decimal(amount).quantize(_CENTS)
+        except InvalidOperation:
+            return None
+    dates = []
+    for name in ("shipped_on", "commissioned_on"):
+        value = raw.get(name)
+        if value is not None:
+            if type(value) is not str or not _ISO_DATE.match(value):
+                return None
+            try:
+                value = date.fromisoformat(value)
+            except ValueError:
+                return None
+        dates.append(value)
+    shipped, commissioned = dates
+    if commissioned is not None and commissioned < shipped:
+        return None
+    get = raw.get
+    return {"delivery_id": raw["delivery_id"], "customer_id": raw["customer_id"],
+            "customer_name": raw["customer_name"], "segment": segment, "project": get("project"),
+            "product_model": get("product_model"), "quantity": quantity, "contract_amount": amount,
+            "shipped_on": shipped, "commissioned_on": commissioned, "contact_person": get("contact_person"),
+            "phone": get("phone"), "site_contact": get("site_contact"), "site_phone": get("site_phone")}
+
+
+def load_ledger_rows(header: list, rows, *, first_row: int = 2) -> tuple[list[dict], dict]:
+    """Gives (valid rows, errors) for a table; errors name `rows.<n>.<field>` with the file's row numbers.
+
+    `first_row` is the file row number of the first data row (the header is row 1).
+    """
+    columns = [column_of_header(h) for h in header]
+    errors: dict[str, list[str]] = {}
+    missing = [name for name in ("delivery_id", "customer_id", "customer_name", "shipped_on") if name not in columns]
+    if missing:
+        headers = {name: zh for name, zh, _, _ in LEDGER_COLUMNS}
+        for name in missing:
+            errors[f"header.{name}"] = [f"The file has no column {headers[name]} ({name})."]
+        return [], errors
+    loaded, seen = [], {}
+    for number, cells in enumerate(rows, start=first_row):
+        raw = {}
+        for name, value in zip(columns, cells):
+            value = _cell(value)
+            if name is not None and value is not None:
+                raw[name] = value
+        if not raw:
+            continue  # a blank line
+        row = _fast_row(raw)
+        if row is None:
+            try:
+                row = _ROW.load(raw)
+            except ValidationError as exc:
+                for name, messages in exc.normalized_messages().items():
+                    errors[f"rows.{number}.{name}"] = messages if isinstance(messages, list) else [str(messages)]
+                continue
+            except (InvalidOperation, ValueError) as exc:  # pragma: no cover - marshmallow wraps these
+                errors[f"rows.{number}"] = [str(exc)]
+                continue
+        if row["delivery_id"] in seen:
+            errors[f"rows.{number}.delivery_id"] = [f"Delivery {row['delivery_id']} is already on row "
+                                                    f"{seen[row['delivery_id']]}."]
+            continue
+        seen[row["delivery_id"]] = number
+        loaded.append(row)
+    return loaded, errors
+
+
+def read_table(filename: str, content: bytes) -> tuple[list, object]:
+    """Gives (header, rows) of an uploaded .csv or .xlsx file.
+
+    Raises:
+      LedgerFileInvalid: the file is neither, or cannot be read; the message says why.
+    """
+    name = filename.lower()
+    if name.endswith(".csv"):
+        text = content.decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(text)))
+        return (rows[0] if rows else []), rows[1:]
+    if name.endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a broken file
+            raise LedgerFileInvalid(f"cannot read the workbook: {exc}", field="file") from None
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        header = list(next(rows, ()) or ())
+        return header, rows
+    raise LedgerFileInvalid("upload a .csv or .xlsx file", field="file")
+
+
+
+def load_ledger_file(filename: str, content: bytes) -> list[dict]:
+    """Gives the valid rows of an uploaded ledger file (.csv or .xlsx): all of them, or an error.
+
+    Raises:
+      LedgerFileInvalid: the file cannot be read, or rows are bad (`errors` names each row and column).
+    """
+    header, rows = read_table(filename, content)
+    loaded, errors = load_ledger_rows(header, rows)
+    if errors:
+        raise LedgerFileInvalid(f"{len(errors)} problems in the file; nothing was imported.", errors=errors)
+    return loaded
+
+def export_header(english: bool) -> list[str]:
+    """Gives the header row of an exported ledger (Chinese, or English)."""
+    return [en if english else zh for _, zh, en, _ in LEDGER_COLUMNS]
+
+
+def export_cells(entry: dict) -> list:
+    """Gives the cells of one ledger entry in column order: ISO dates, amounts to the cent, inert text."""
+    cells = []
+    for name, *_ in LEDGER_COLUMNS:
+        value = entry.get(name)
+        if name == "record_nos":
+            value = "; ".join(value)
+        elif isinstance(value, date):
+            value = value.isoformat()
+        elif value is not None and name == "contract_amount":
+            value = f"{value:.2f}"
+        elif isinstance(value, str):
+            value = _inert(value)
+        cells.append(value)
+    return cells
+
+
+#: What a spreadsheet reads as the start of a formula (CSV/formula injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(text: str) -> str:
+    """Gives user text a spreadsheet shows as text, never runs as a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text

@@ -1,0 +1,89 @@
+"""The organisation's rules for the scheduler: its callback policy, working calendar, agents, questionnaires.
+
+Each is the organisation's own file (or the packaged default under data/), read through
+shared.orgdata and validated once per version of the file.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from shared.calendar import WorkingCalendar
+from shared.errors import ConfigurationError
+from shared.orgdata import load_org_rules, working_calendar
+
+from .domain.policy import Policy
+from .domain.policy_schema import first_message, load_policy
+from .domain.questionnaire import Questionnaire, QuestionnaireError, load_questionnaire
+
+SERVICE_NAME = "scheduler"
+POLICY_FILE = "policies/default.yaml"
+AGENTS_FILE = "agents.yaml"
+
+
+@dataclass(frozen=True)
+class OrgRules:
+    """What an organisation's data files say: its policy, working calendar and agents."""
+
+    policy: Policy
+    calendar: WorkingCalendar
+    agents: tuple[tuple[str, frozenset[str]], ...]
+
+    def agents_for(self, business_line: str) -> list[str]:
+        """Gives the logins of the agents covering `business_line` (an empty set covers all)."""
+        return [login for login, lines in self.agents if not lines or business_line in lines]
+
+
+def rules_for(settings, organization: str) -> OrgRules:
+    """Gives the organisation's rules, each validated once per version of its data file.
+
+    Raises:
+      PolicyError / ConfigurationError: naming the bad field of the organisation's file.
+    """
+    def load(relative, parse):
+        return load_org_rules(settings, service=SERVICE_NAME, relative=relative, organization=organization,
+                              parse=parse)
+
+    return OrgRules(policy=load(POLICY_FILE, load_policy),
+                    calendar=working_calendar(settings, service=SERVICE_NAME, organization=organization),
+                    agents=load(AGENTS_FILE, _agents))
+
+
+class _AgentSchema(Schema):
+    login = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    business_lines = fields.List(fields.String(), load_default=list)
+
+
+class _RosterSchema(Schema):
+    agents = fields.List(fields.Nested(_AgentSchema), load_default=list)
+
+
+def _agents(raw) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Gives (login, business lines) of each agent of a roster file."""
+    try:
+        roster = _RosterSchema().load(raw or {})
+    except ValidationError as exc:
+        field, message = first_message(exc.messages)
+        raise ConfigurationError(f"{AGENTS_FILE}: {field}", message) from None
+    return tuple((a["login"], frozenset(a["business_lines"])) for a in roster["agents"])
+
+
+def questionnaire_named(settings, organization: str, name: str) -> Questionnaire:
+    """Gives the organisation's questionnaire `name` (its own file, else the packaged one), validated once
+    per version of the file.
+
+    Raises:
+      QuestionnaireError: naming the file and its bad field.
+      ConfigurationError: no such questionnaire file.
+    """
+    relative = f"questionnaires/{name}.yaml"
+    try:
+        questionnaire = load_org_rules(settings, service=SERVICE_NAME, relative=relative, organization=organization,
+                                       parse=load_questionnaire)
+    except QuestionnaireError as exc:
+        raise QuestionnaireError(f"{relative}: {exc.message}", field=exc.field) from None
+    if questionnaire.name != name:
+        raise QuestionnaireError(f"{relative}: field 'name': is {questionnaire.name!r}, the file is named {name!r}",
+                                 field="name")
+    return questionnaire
