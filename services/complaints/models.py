@@ -19,10 +19,6 @@ from .domain.complaint import Complaint as DomainComplaint
 
 database = peewee.DatabaseProxy()
 
-#: Customer segments (CONTRACT `customer.segment`) recorded as a group customer (团体客户);
-#: the others are private customers (私人客户) on the complaint record.
-GROUP_SEGMENTS = frozenset({"group", "government", "fleet", "police"})
-
 
 class JSONListField(peewee.TextField):
     """A list of strings kept as JSON text (portable across SQLite and PostgreSQL)."""

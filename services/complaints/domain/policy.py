@@ -67,6 +67,7 @@ class ComplaintPolicy:
     - repeat_window: a complaint about the same order within this many calendar days
       of an earlier one is a repeat (30 days);
     - notify_before: wall-clock time before a deadline when its reminder is due (1 hour);
+    - group_segments: the customer segments whose complaints are of the group class;
     - handover: optional; complaints from some sources (the hotline) are handed to an
       engineer within a span of service time (seed 001: 15 minutes), else None.
     """
@@ -82,6 +83,12 @@ class ComplaintPolicy:
     repeat_window: timedelta
     notify_before: timedelta
     handover: HandoverRule | None = None
+    #: Customer segments whose complaints are of the group class (集团客户); others are private.
+    group_segments: frozenset = frozenset({"group", "government", "fleet", "police"})
+
+    def customer_class(self, segment: str | None) -> str:
+        """Gives "group" or "private": the class of a customer of `segment` (seed 004's record)."""
+        return "group" if segment in self.group_segments else "private"
 
     @property
     def repeat_window_days(self) -> int:
@@ -132,6 +139,8 @@ class _PolicySchema(Schema):
     repeat_window_days = fields.Integer(required=True, validate=validate.Range(min=0))
     notify_before = fields.Nested(_WallTimeSchema, required=True)
     handover = fields.Nested(_HandoverSchema, load_default=None, allow_none=True)
+    group_segments = fields.List(fields.String(validate=validate.Length(min=1)),
+                                 load_default=["group", "government", "fleet", "police"])
 
 
 def _normalise(data: Mapping) -> dict:
@@ -185,4 +194,5 @@ def load_policy(data: Mapping) -> ComplaintPolicy:
         repeat_window=timedelta(days=loaded["repeat_window_days"]),
         notify_before=timedelta(hours=notify["hours"], minutes=notify["minutes"]),
         handover=handover,
+        group_segments=frozenset(loaded["group_segments"]),
     )

@@ -5,17 +5,18 @@ from shared.events import Event
 from shared.privacy import phone_for
 from shared.service import UnitOfWork
 
-from ..models import GROUP_SEGMENTS, Complaint
+from ..models import Complaint
+from ..rules import rules_for
 
 
-def customer_columns(customer: dict) -> dict:
-    """Gives the complaint columns of a CONTRACT customer object."""
+def customer_columns(customer: dict, *, policy) -> dict:
+    """Gives the complaint columns of a CONTRACT customer object (its class by the policy)."""
     segment = customer.get("segment") or "ordinary"
     return {
         "customer_id": customer["id"],
         "customer_name": customer["name"],
         "customer_segment": segment,
-        "customer_class": "group" if segment in GROUP_SEGMENTS else "private",
+        "customer_class": policy.customer_class(segment),
         "customer_phone": customer.get("phone"),
         "contact_person": customer.get("contact_person"),
         "site_contact": customer.get("site_contact"),
@@ -37,7 +38,7 @@ def customer_of(row: Complaint, *, role: str | None = None) -> dict:
 
 def update_customer(*, uow: UnitOfWork, organization: str, customer: dict) -> int:
     """Gives how many complaints now carry the customer's current name and contact data."""
-    columns = customer_columns(customer)
+    columns = customer_columns(customer, policy=rules_for(uow.settings, organization=organization).policy)
     columns.pop("customer_id")
     return Complaint.update(**columns).where(Complaint.organization == organization,
                                              Complaint.customer_id == customer["id"]).execute()

@@ -48,7 +48,7 @@ def raise_complaint(*, uow: UnitOfWork, organization: str, data: dict, actor: st
         policy=rules.policy, chain=rules.chain, calendar=rules.calendar)
     complaint = outcome.complaint
     row = Complaint.create(
-        organization=organization, complaint_id=complaint_id, **customer_columns(data["customer"]),
+        organization=organization, complaint_id=complaint_id, **customer_columns(data["customer"], policy=rules.policy),
         description=data["description"], category=data.get("category") or "other", source=complaint.source,
         order_id=order_id, delivery_id=data.get("delivery_id"), callback_id=data.get("callback_id"),
         chain_name=rules.chain.name, policy_name=rules.policy.name, raised_at=complaint.raised_at,
