@@ -93,9 +93,13 @@ def _serve(app):
     """Gives (url, server) of a real HTTP server for `app` in a thread."""
     import threading
 
+    import logging
+
     from werkzeug.serving import make_server
 
     from shared.devtools import free_port
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
 
     port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)

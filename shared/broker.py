@@ -18,7 +18,7 @@ from dramatiq.middleware import (AgeLimit, Callbacks, Middleware, Pipelines, Ret
 from .errors import InvalidEvent
 from .events import validate_envelope
 from .manifest import load_manifests, subscribers
-from .outbox import EVENTS_QUEUE, PUBLISH_ACTOR, Relay, service_actor, service_queue
+from .outbox import EVENTS_QUEUE, PUBLISH_ACTOR, Relay, enqueue_all, service_actor, service_queue
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ class DeadLetterReason(Middleware):
 
 
 def _redis_broker_class():
+    import redis
     from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 
     class ContractConsumer(_RedisConsumer):
@@ -74,6 +75,37 @@ def _redis_broker_class():
         @property
         def consumer_class(self):
             return ContractConsumer
+
+        def enqueue_all(self, messages) -> None:
+            """Enqueues messages (without delay) in one round trip to Redis.
+
+            The router's copies of one event, or an outbox relay's batch, go in one pipeline
+            of the same script `enqueue` runs, instead of one round trip each. When Redis does
+            not know the script yet (it restarted), they are enqueued one by one, which loads it.
+            """
+            from uuid import uuid4
+
+            from dramatiq.common import current_millis
+
+            messages = [m.copy(options={"redis_message_id": str(uuid4())}) for m in messages]
+            if not messages:
+                return
+            dispatch = self.scripts["dispatch"]
+            pipe = self.client.pipeline(transaction=False)
+            for message in messages:
+                self.emit_before("enqueue", message, None)
+                pipe.execute_command(
+                    "EVALSHA", dispatch.sha, 1, self.namespace, "enqueue", current_millis(), message.queue_name,
+                    self.broker_id, self.heartbeat_timeout, self.dead_message_ttl,
+                    self._should_do_maintenance("enqueue"), self._max_unpack_size(),
+                    message.options["redis_message_id"], message.encode())
+            try:
+                pipe.execute()
+            except redis.exceptions.NoScriptError:
+                for message in messages:
+                    self.do_enqueue(message.queue_name, message.options["redis_message_id"], message.encode())
+            for message in messages:
+                self.emit_after("enqueue", message, None)
 
         def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000):
             # An idle consumer polls Redis with a backoff that grows up to `timeout`; capped
@@ -121,12 +153,10 @@ def route(envelope, broker, manifests=None, *, local=None) -> list[str]:
     """
     envelope = validate_envelope(envelope)
     targets = subscribers(envelope["type"], manifests)
-    for name in targets:
-        if local is not None and name == local.name:
-            continue
-        broker.enqueue(Message(queue_name=service_queue(name), actor_name=service_actor(name),
-                               args=(envelope,), kwargs={}, options={}))
-    log.info("event %s (%s) routed to %s", envelope["id"], envelope["type"], targets or "no service")
+    enqueue_all(broker, [Message(queue_name=service_queue(name), actor_name=service_actor(name),
+                                 args=(envelope,), kwargs={}, options={})
+                         for name in targets if local is None or name != local.name])
+    log.debug("event %s (%s) routed to %s", envelope["id"], envelope["type"], targets or "no service")
     if local is not None and local.name in targets:
         with local.connection():
             local.handle(envelope, trusted=True)

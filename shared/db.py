@@ -226,7 +226,30 @@ def bulk_update(model, *, set_fields: tuple[str, ...], rows: list[tuple]) -> Non
                                  for row in rows])
 
 
+def update_where(model, *, values: dict, where: dict) -> int:
+    """Gives how many rows `UPDATE model SET <values> WHERE <column = value, ...>` changed.
+
+    The statement is built once per shape (model, columns set, columns matched): on a hot path
+    (a handler run per message) peewee's query builder costs more than the update itself.
+    """
+    database = model._meta.database
+    set_fields = [model._meta.fields[name] for name in values]
+    where_fields = [model._meta.fields[name] for name in where]
+    key = ("update", model, tuple(values), tuple(where), database.param)
+    sql = _SQL_CACHE.get(key)
+    if sql is None:
+        assignments = ", ".join(f'"{f.column_name}" = {database.param}' for f in set_fields)
+        match = " AND ".join(f'"{f.column_name}" = {database.param}' for f in where_fields)
+        sql = _SQL_CACHE[key] = f'UPDATE "{model._meta.table_name}" SET {assignments} WHERE {match}'
+    params = [f.db_value(v) for f, v in zip(set_fields, values.values())]
+    params += [f.db_value(v) for f, v in zip(where_fields, where.values())]
+    return database.execute_sql(sql, params).rowcount
+
+
 def executemany(database, sql: str, params: list[tuple]) -> None:
+    if len(params) == 1:  # one row (a handler's upsert): no batching machinery
+        database.execute_sql(sql, params[0])
+        return
     cursor = database.cursor()
     if is_postgres(database):
         from psycopg2.extras import execute_batch

@@ -139,6 +139,10 @@ def relay_messages_once(OutboxMessage, broker, *, limit: int = 500, now: datetim
     return len(sent_ids)
 
 
+#: Outbox rows whose messages go to the broker in one round trip.
+RELAY_CHUNK = 100
+
+
 def relay_once(Outbox, broker, *, limit: int = 500, subscribers=None) -> int:
     """Gives how many outbox rows were sent to the broker in this pass.
 
@@ -159,22 +163,25 @@ def relay_once(Outbox, broker, *, limit: int = 500, subscribers=None) -> int:
             query = query.for_update("FOR UPDATE SKIP LOCKED")
         rows = list(query.tuples())
         error = None
-        for row_id, envelope, event_id, type_ in rows:
+        for first in range(0, len(rows), RELAY_CHUNK):
+            chunk = rows[first:first + RELAY_CHUNK]
             try:
-                body = (json.loads(envelope),)
-                if subscribers is None:
-                    broker.enqueue(Message(queue_name=EVENTS_QUEUE, actor_name=PUBLISH_ACTOR,
-                                           args=body, kwargs={}, options={}))
-                else:
-                    for name in subscribers(type_):
-                        broker.enqueue(Message(queue_name=service_queue(name), actor_name=service_actor(name),
-                                               args=body, kwargs={}, options={}))
-            except Exception as exc:  # the broker is down: keep the rest for later
+                messages = []
+                for _row_id, envelope, _event_id, type_ in chunk:
+                    body = (json.loads(envelope),)
+                    if subscribers is None:
+                        messages.append(Message(queue_name=EVENTS_QUEUE, actor_name=PUBLISH_ACTOR,
+                                                args=body, kwargs={}, options={}))
+                    else:
+                        messages += [Message(queue_name=service_queue(name), actor_name=service_actor(name),
+                                             args=body, kwargs={}, options={}) for name in subscribers(type_)]
+                enqueue_all(broker, messages)
+            except Exception as exc:  # the broker is down: keep this chunk and the rest for later
                 error = exc
-                log.warning("outbox relay stopped at event %s: broker unavailable (%s)", event_id,
+                log.warning("outbox relay stopped at event %s: broker unavailable (%s)", chunk[0][2],
                             type(exc).__name__)
                 break
-            sent_ids.append(row_id)
+            sent_ids += [row[0] for row in chunk]
         now = datetime.now(timezone.utc)
         if sent_ids:
             Outbox.update(sent_at=now, attempts=Outbox.attempts + 1).where(Outbox.id.in_(sent_ids)).execute()
@@ -183,6 +190,22 @@ def relay_once(Outbox, broker, *, limit: int = 500, subscribers=None) -> int:
             Outbox.update(attempts=Outbox.attempts + 1, last_error=str(error)[:500]).where(
                 Outbox.id == failed).execute()
     return len(sent_ids)
+
+
+def enqueue_all(broker, messages: list) -> None:
+    """Enqueues messages without delay: in one round trip where the broker can (Redis,
+    shared/broker.py), else one by one.
+
+    Raises:
+      whatever the broker raises when it is down (none, some or all may have been enqueued;
+      the consumers' inboxes absorb a message enqueued twice).
+    """
+    many = getattr(broker, "enqueue_all", None)
+    if many is not None:
+        many(messages)
+        return
+    for message in messages:
+        broker.enqueue(message)
 
 
 def service_queue(service_name: str) -> str:

@@ -1,6 +1,7 @@
 """The customer on a complaint: its columns, its CONTRACT object, and customer.updated."""
 from __future__ import annotations
 
+from shared.db import update_where
 from shared.events import Event
 from shared.privacy import phone_for
 from shared.service import UnitOfWork
@@ -40,8 +41,8 @@ def update_customer(*, uow: UnitOfWork, organization: str, customer: dict) -> in
     """Gives how many complaints now carry the customer's current name and contact data."""
     columns = customer_columns(customer, policy=rules_for(uow.settings, organization=organization).policy)
     columns.pop("customer_id")
-    return Complaint.update(**columns).where(Complaint.organization == organization,
-                                             Complaint.customer_id == customer["id"]).execute()
+    return update_where(Complaint, values=columns, where={"organization": organization,
+                                                          "customer_id": customer["id"]})
 
 
 def on_customer_updated(*, uow: UnitOfWork, event: Event) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from shared.events import Event
 from shared.service import UnitOfWork
 
+from shared.db import bulk_insert
+
 from ..models import Customer
 from .rows import by_key
 
@@ -12,11 +14,13 @@ def save_customer(organization: str, customer: dict | None) -> None:
     """Stores what an event says of a customer (name, phone, segment), keeping what it leaves out."""
     if not customer or not customer.get("id"):
         return
-    found = by_key(Customer, organization=organization, customer_id=customer["id"])
-    for name in ("name", "phone", "segment"):
-        if customer.get(name):
-            setattr(found, name, customer[name])
-    found.save()
+    said = {name: customer[name] for name in ("name", "phone", "segment") if customer.get(name)}
+    # one statement: insert the customer, or update only what the event says of it
+    row = {"organization": organization, "customer_id": customer["id"], **said}
+    if said:
+        bulk_insert(Customer, [row], conflict_target=("organization", "customer_id"), preserve=tuple(said))
+    else:
+        bulk_insert(Customer, [row], ignore_conflicts=True)
 
 
 def on_customer_updated(*, uow: UnitOfWork, event: Event) -> None:

@@ -7,15 +7,18 @@ import json
 from shared.events import Event
 from shared.service import UnitOfWork
 
+from shared.db import bulk_insert
+
 from ..models import EventLog
 from .rows import naive_utc
 
 
 def log_event(*, uow: UnitOfWork, event: Event) -> None:
     """Appends the envelope to the event log (once per source and id)."""
-    EventLog.insert(source=event.source, event_id=event.id, type=event.type, organization=event.organization,
-                    envelope=json.dumps(event.raw, ensure_ascii=False, default=str),
-                    received_at=naive_utc(uow.now)).on_conflict_ignore().execute()
+    bulk_insert(EventLog, [{"source": event.source, "event_id": event.id, "type": event.type,
+                            "organization": event.organization,
+                            "envelope": json.dumps(event.raw, ensure_ascii=False, default=str),
+                            "received_at": naive_utc(uow.now)}], ignore_conflicts=True)
 
 
 def logged(apply):
