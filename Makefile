@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: setup system-deps run run-scheduler run-complaints run-reporting test test-sqlite test-postgres \
-        token bench rebuild-reporting lock clean
+        token user import-users translations bench rebuild-reporting lock clean
 
 setup: $(STAMP) system-deps
 
@@ -44,11 +44,27 @@ test-sqlite: setup
 
 test-postgres: setup
 	@echo "huifang: test suite on PostgreSQL"
-	@HUIFANG_TEST_DB=postgres $(PY) -m shared.devtools with-postgres -- $(PY) -m pytest -q -m "not sqlite_only" tests; \
+	@HUIFANG_TEST_DB=postgres $(PY) -m shared.devtools with-postgres -- $(PY) -m pytest -q tests; \
 	  rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
 
 token: $(STAMP)
 	@$(PY) -m shared.devtools token --login "$(LOGIN)" --role "$(ROLE)" --org "$(ORG)"
+
+# A person who signs in to the pages; asks for the password (or takes PASSWORD=, which make puts in
+# the environment, so it never shows in a command line). SERVICE= picks the database that takes it.
+user: $(STAMP)
+	@$(PY) -m shared.devtools user --login "$(LOGIN)" --role "$(ROLE)" --org "$(ORG)" \
+	  --name "$(NAME)" --email "$(EMAIL)" --phone "$(PHONE)" $(if $(LINES),--lines "$(LINES)") \
+	  $(if $(SERVICE),--service "$(SERVICE)")
+
+# The people of the old data files (complaints users.yaml, scheduler agents.yaml, reporting
+# recipients.yaml, and each organisation's copies) into the user directory, without passwords.
+import-users: $(STAMP)
+	@$(PY) -m shared.devtools import-users $(if $(SERVICE),--service "$(SERVICE)")
+
+# Extract the pages' strings, update shared/translations/*/messages.po, compile the .mo files.
+translations: $(STAMP)
+	@$(PY) -m shared.devtools translations
 
 bench: setup
 	@$(PY) bench/mesh.py

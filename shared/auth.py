@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from .errors import HuifangError
-from .events import ORG_PATTERN
+from .events import ORG_PATTERN, USER_ROLES
 
-ROLES = ("agent", "advisor", "supervisor", "manager", "admin", "integration")
+ROLES = (*USER_ROLES, "integration")
 #: Chinese labels from the seeds.
 ROLE_LABELS = {"agent": "回访员", "advisor": "服务顾问", "supervisor": "接待主管", "manager": "服务经理",
                "admin": "管理员", "integration": "系统集成"}

@@ -16,7 +16,7 @@ from dramatiq.middleware import (AgeLimit, Callbacks, Middleware, Pipelines, Ret
                                  TimeLimit)
 
 from .errors import InvalidEvent
-from .events import validate_envelope
+from .events import load_event
 from .manifest import load_manifests, subscribers
 from .outbox import EVENTS_QUEUE, PUBLISH_ACTOR, Relay, enqueue_all, service_actor, service_queue
 from .settings import Settings
@@ -151,7 +151,8 @@ def route(envelope, broker, manifests=None, *, local=None) -> list[str]:
     Raises:
       InvalidEvent: unknown type or bad data; the router dead-letters it.
     """
-    envelope = validate_envelope(envelope)
+    event = load_event(envelope)
+    envelope = event.raw
     targets = subscribers(envelope["type"], manifests)
     enqueue_all(broker, [Message(queue_name=service_queue(name), actor_name=service_actor(name),
                                  args=(envelope,), kwargs={}, options={})
@@ -159,7 +160,7 @@ def route(envelope, broker, manifests=None, *, local=None) -> list[str]:
     log.debug("event %s (%s) routed to %s", envelope["id"], envelope["type"], targets or "no service")
     if local is not None and local.name in targets:
         with local.connection():
-            local.handle(envelope, trusted=True)
+            local.handle(envelope, event=event)
     return targets
 
 

@@ -1,6 +1,9 @@
 """Development commands behind the Makefile: token, run, infrastructure for tests.
 
     python -m shared.devtools token --login li --role advisor --org acme-electric
+    python -m shared.devtools user --login li --role agent --org acme-electric [--name ... --email ...]
+    python -m shared.devtools import-users
+    python -m shared.devtools translations
     python -m shared.devtools run [scheduler complaints reporting]
     python -m shared.devtools with-postgres -- <command ...>
     python -m shared.devtools ensure-redis-binary
@@ -143,6 +146,150 @@ def cmd_token(args) -> int:
     return 0
 
 
+def _bind_service(name: str):
+    import importlib
+
+    from .settings import load_settings
+
+    service = importlib.import_module(f"services.{name}.service").SERVICE
+    return service.bind(load_settings())
+
+
+def _relay_now(service) -> None:
+    """Hands the service's outbox to the broker now; when it is down, the service's worker
+    sends the rows once it runs (they are committed either way)."""
+    from .broker import make_broker
+    from .manifest import subscribers
+    from .outbox import pending_count, relay_once
+
+    try:
+        broker = make_broker(service.settings)
+        with service.connection():
+            relay_once(service.Outbox, broker, limit=1000, subscribers=subscribers)
+            left = pending_count(service.Outbox)
+    except Exception as exc:  # the broker is down or unreachable
+        say(f"broker unavailable ({type(exc).__name__}): the other services get the change when "
+            f"{service.name}'s worker runs")
+        return
+    if left:
+        say(f"{left} event(s) wait in {service.name}'s outbox until the broker answers and its worker runs")
+    else:
+        say("sent to the other services (user.updated)")
+
+
+def _ask_password(login: str, known: bool) -> str | None:
+    """Gives the password typed twice at the terminal; None to keep the current one (or none)."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return None
+    keep = "keep the current one" if known else f"none: {login} cannot sign in yet"
+    while True:
+        first = getpass.getpass(f"Password for {login} (empty: {keep}): ")
+        if not first:
+            return None
+        if getpass.getpass("Again: ") == first:
+            return first
+        say("the two passwords differ; try again")
+
+
+def cmd_user(args) -> int:
+    from .errors import HuifangError
+    from .users import check_person, save_person
+
+    try:
+        check_person(login=args.login, role=args.role, organization=args.org)
+    except HuifangError as exc:
+        raise SystemExit(f"huifang: {exc}") from None
+    service = _bind_service(args.service)
+    with service.connection():
+        known = service.users.get(args.org, args.login)
+    password = os.environ.get("PASSWORD") or None
+    if password is None:
+        password = _ask_password(args.login, known is not None and known.has_password)
+    lines = None if args.lines is None else [part for part in args.lines.split(",") if part.strip()]
+    try:
+        record = service.run(save_person, organization=args.org, login=args.login, role=args.role,
+                             name=args.name or None, email=args.email or None, phone=args.phone or None,
+                             business_lines=lines, password=password)
+    except HuifangError as exc:
+        raise SystemExit(f"huifang: {exc}") from None
+    from datetime import timezone
+
+    unchanged = known is not None and record["updated_at"] == known.updated_at.astimezone(timezone.utc).isoformat()
+    state = "created" if known is None else ("unchanged" if unchanged else "updated")
+    say(f"{args.login} of {args.org} {state} in {args.service}'s directory: role {record['role']}, "
+        f"{'can sign in' if record['password_hash'] else 'no password yet (cannot sign in)'}")
+    if not unchanged:
+        _relay_now(service)
+    return 0
+
+
+def cmd_import_users(args) -> int:
+    from .users import LEGACY_FILES, import_people, people_from_data_files
+
+    service = _bind_service(args.service)
+    people, notes = people_from_data_files(service.settings)
+    for note in notes:
+        say(note)
+    if not people:
+        say(f"no one listed in {', '.join(f'{s}/{f}' for s, f in LEGACY_FILES.items())}; nothing to import")
+        return 0
+    for organization, found in people.items():
+        changed = service.run(import_people, organization=organization, people=found)
+        say(f"{organization}: {len(found)} listed, {len(changed)} created or completed"
+            + (f" ({', '.join(changed)})" if changed else ""))
+    say("imported people have no password: set one with make user LOGIN=... ROLE=... ORG=...")
+    _relay_now(service)
+    return 0
+
+
+def cmd_translations(args) -> int:
+    """Extracts the pages' strings, updates the Chinese catalog, compiles it; names what is untranslated."""
+    from babel.messages.frontend import CommandLineInterface
+    from babel.messages.pofile import read_po
+
+    def messages(path: Path) -> list:
+        with path.open("rb") as f:
+            return sorted((m.id, m.string, tuple(sorted(m.flags))) for m in read_po(f) if m.id)
+
+    folder = ROOT / "shared" / "translations"
+    run = CommandLineInterface().run
+    with tempfile.TemporaryDirectory() as scratch:
+        pot = Path(scratch) / "messages.pot"
+        run(["pybabel", "-q", "extract", "-F", str(folder / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext",
+             "--no-location", "--sort-output", "--omit-header", "--project=Huifang", "-o", str(pot), str(ROOT)])
+        for locale in TRANSLATED_LOCALES:
+            po = folder / locale / "LC_MESSAGES" / "messages.po"
+            before = po.read_bytes() if po.exists() else None
+            if before is None:
+                run(["pybabel", "-q", "init", "-i", str(pot), "-d", str(folder), "-l", locale, "-w", "100"])
+            else:
+                run(["pybabel", "-q", "update", "-i", str(pot), "-d", str(folder), "-l", locale, "-w", "100",
+                     "--no-fuzzy-matching", "--ignore-obsolete"])
+                after = po.read_bytes()
+                if after != before and messages(po) == _messages_of(before, read_po):
+                    po.write_bytes(before)  # only the header's date moved: keep the file as it was
+            run(["pybabel", "-q", "compile", "-d", str(folder), "-l", locale])
+            missing = [m for m, string, _ in messages(po) if not string]
+            if missing:
+                say(f"{locale}: {len(missing)} untranslated in {po.relative_to(ROOT)}: {missing}; "
+                    "fill in msgstr and run make translations again")
+            else:
+                say(f"{locale}: every string translated and compiled")
+    return 0
+
+
+def _messages_of(content: bytes, read_po) -> list:
+    import io
+
+    return sorted((m.id, m.string, tuple(sorted(m.flags))) for m in read_po(io.BytesIO(content)) if m.id)
+
+
+#: Catalogs kept in shared/translations (English is the msgids themselves).
+TRANSLATED_LOCALES = ("zh_Hans_CN",)
+
+
 def dev_api_token(var_dir: Path) -> str:
     path = var_dir / "api_token"
     if path.exists():
@@ -190,10 +337,11 @@ def cmd_run(args) -> int:
     procfile.write_text("\n".join(lines) + "\n")
     print("\nHuifang is starting:", flush=True)
     for name in services:
-        print(f"  {name:<11} http://127.0.0.1:{settings.port(name)}/   (API docs: /api/v1/openapi.json)")
+        print(f"  {name:<11} {settings.public_url(name)}/   (API docs: /api/v1/openapi.json)")
     if not settings.api_token:
         print(f"  dev API token (integration role): {env['HUIFANG_API_TOKEN']}")
     print("  a user token: make token LOGIN=li ROLE=advisor ORG=acme-electric")
+    print("  a person who signs in to the pages: make user LOGIN=li ROLE=agent ORG=acme-electric")
     print("  Ctrl-C stops everything started here.\n", flush=True)
     os.chdir(ROOT)
     os.execvpe(python, [python, "-m", "honcho", "-f", str(procfile), "-d", str(ROOT), "start"], env)
@@ -229,6 +377,8 @@ SYSTEM_PACKAGES = {
     "libharfbuzz-subset0": lambda: _has_library("libharfbuzz-subset.so"),
     "poppler-utils": lambda: shutil.which("pdftotext") is not None,
     "libpango-1.0-0": lambda: _has_library("libpango-1.0.so"),
+    # The browser of the page tests (tests/pages, Playwright); Playwright cannot download its own.
+    "chromium": lambda: shutil.which("chromium") is not None,
 }
 
 
@@ -238,7 +388,8 @@ def cmd_system_deps(args) -> int:
         return 0
     say(f"missing system packages: {', '.join(missing)}")
     if not apt_install(*missing):
-        say("continuing without them; Redis, the PDF report's CJK font or fast font subsetting may not work")
+        say("continuing without them; Redis, the PDF report's CJK font, fast font subsetting or the page "
+            "tests' browser may not work")
     return 0
 
 
@@ -255,6 +406,22 @@ def main(argv=None) -> int:
     p.add_argument("--role", required=True)
     p.add_argument("--org", required=True)
     p.set_defaults(func=cmd_token)
+    p = sub.add_parser("user", help="create or update a person of the user directory")
+    p.add_argument("--login", required=True)
+    p.add_argument("--role", required=True)
+    p.add_argument("--org", required=True)
+    p.add_argument("--name", default="")
+    p.add_argument("--email", default="")
+    p.add_argument("--phone", default="")
+    p.add_argument("--lines", default=None, help="business lines, comma-separated (empty: every line)")
+    p.add_argument("--service", default="scheduler", choices=list(SERVICES),
+                   help="the service whose database takes the change and relays it (default scheduler)")
+    p.set_defaults(func=cmd_user)
+    p = sub.add_parser("import-users", help="convert the old users/agents/recipients files into the directory")
+    p.add_argument("--service", default="scheduler", choices=list(SERVICES))
+    p.set_defaults(func=cmd_import_users)
+    p = sub.add_parser("translations", help="extract, update and compile the pages' message catalogs")
+    p.set_defaults(func=cmd_translations)
     p = sub.add_parser("run")
     p.add_argument("services", nargs="*", help="scheduler, complaints, reporting (default: all)")
     p.set_defaults(func=cmd_run)

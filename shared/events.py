@@ -26,6 +26,10 @@ COMPLAINT_CATEGORIES = ("product_quality", "service_quality", "attitude", "price
 SATISFACTION = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
 #: Organisation ids: short slugs, so they are safe in file names and queue keys.
 ORG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+#: Sign-in names of people (the user directory, shared/users.py).
+LOGIN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+#: The roles a person of the directory can hold (CONTRACT.md "Users and roles").
+USER_ROLES = ("agent", "advisor", "supervisor", "manager", "admin")
 
 
 class _Data(Schema):
@@ -137,6 +141,21 @@ class ReportEvent(_Produced):
     month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}$"))
 
 
+class UserUpdated(_Produced):
+    """One person of the user directory, whole (shared/users.py): the latest `updated_at` wins."""
+
+    login = fields.String(required=True, validate=validate.Regexp(LOGIN_PATTERN))
+    role = fields.String(required=True, validate=validate.OneOf(USER_ROLES))
+    name = fields.String(load_default="", validate=validate.Length(max=200))
+    email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    business_lines = fields.List(fields.String(validate=validate.Length(min=1, max=40)), load_default=list)
+    #: shared.users.hash_password's string (scrypt$n$r$p$salt$hash); None: cannot sign in.
+    password_hash = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
+    active = fields.Boolean(load_default=True)
+    updated_at = fields.AwareDateTime(required=True)
+
+
 #: Every event type this installation knows, with the schema of its data.
 REGISTRY: dict[str, type[Schema]] = {
     "delivery.shipped": DeliveryShipped,
@@ -156,6 +175,7 @@ REGISTRY: dict[str, type[Schema]] = {
     "customer.flagged": CustomerFlagged,
     "report.generated": ReportEvent,
     "report.sent": ReportEvent,
+    "user.updated": UserUpdated,
 }
 
 _SCHEMAS = {name: cls() for name, cls in REGISTRY.items()}
@@ -167,6 +187,10 @@ CONSUMED_TYPES = frozenset({
 })
 #: Sources of the events the services emit themselves.
 OWN_SOURCE_PREFIX = "huifang://"
+#: Types that stay between Huifang's own services: never posted from outside (not even with
+#: the integration token), never delivered to an organisation's webhooks (they carry
+#: password hashes).
+INTERNAL_TYPES = frozenset({"user.updated"})
 
 
 class EnvelopeSchema(Schema):

@@ -15,7 +15,7 @@ from typing import Callable
 
 import peewee
 
-from . import inbox, outbox
+from . import inbox, outbox, users
 from .db import database_from_url, ensure_schema
 from .periodic import periodic_run_model
 from .events import Event, load_event, make_envelope
@@ -50,6 +50,11 @@ class UnitOfWork:
         return envelope
 
     @property
+    def users(self) -> "users.Directory":
+        """The user directory (shared/users.py): `uow.users.of_role(org, "manager")`."""
+        return self.service.users
+
+    @property
     def mailer(self):
         """The service's mailer (shared.mail.Mailer, or a test double with its interface)."""
         return self.service.mailer
@@ -82,10 +87,12 @@ class Service:
         self.Outbox = outbox.outbox_model(self.database)
         self.OutboxMessage = outbox.message_model(self.database)
         self.PeriodicRun = periodic_run_model(self.database)
+        #: The user directory every service keeps a copy of (shared/users.py).
+        self.users = users.Directory(self.database)
 
     @property
     def all_models(self) -> list:
-        return [self.Inbox, self.Outbox, self.OutboxMessage, self.PeriodicRun, *self.models]
+        return [self.Inbox, self.Outbox, self.OutboxMessage, self.PeriodicRun, *self.users.models, *self.models]
 
     def bind(self, settings: Settings, *, url: str | None = None, create: bool = True) -> "Service":
         """Binds the database from settings (or `url`) and brings its schema up to date."""
@@ -142,19 +149,21 @@ class Service:
         with self.connection(), self.unit_of_work() as uow:
             return handler(uow=uow, **kwargs)
 
-    def handle(self, raw_envelope, *, trusted: bool = False) -> str:
+    def handle(self, raw_envelope, *, trusted: bool = False, event: Event | None = None) -> str:
         """Gives "handled", "duplicate" or "ignored" for one delivered envelope.
 
         `trusted`: the envelope was validated where it entered the mesh (the HTTP route or
-        the router) and forwarded by Huifang itself; it is not validated again.
+        the router) and forwarded by Huifang itself; it is not validated again. `event`: the
+        envelope already loaded where it entered (the router's own copy), used as it is.
 
         Raises:
           InvalidEvent: the envelope or its data is wrong (the worker dead-letters it).
         """
-        event: Event = _trusted_event(raw_envelope) if trusted else load_event(raw_envelope)
+        if event is None:
+            event = _trusted_event(raw_envelope) if trusted else load_event(raw_envelope)
         token = current_event_id.set(event.id)
         try:
-            handler = self.handlers.get(event.type)
+            handler = self.handlers.get(event.type) or users.SHARED_HANDLERS.get(event.type)
             with self.unit_of_work() as uow:
                 if not inbox.claim(self.Inbox, event):
                     log.info("event %s from %s already handled; skipped", event.id, event.source)

@@ -40,6 +40,9 @@ class Settings:
     maintenance_chance: int = 100000
     max_retries: int = 10
     worker_threads: int = 4
+    #: The address people open each service at (HUIFANG_<SERVICE>_URL): the pages' top bar
+    #: links the three services with these.
+    public_urls: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -51,6 +54,10 @@ class Settings:
 
     def port(self, service: str) -> int:
         return self.ports[service]
+
+    def public_url(self, service: str) -> str:
+        """Gives the address of a service's pages, without a trailing slash."""
+        return self.public_urls.get(service) or f"http://127.0.0.1:{self.ports[service]}"
 
 
 def _env(environ: dict | None) -> dict:
@@ -113,12 +120,15 @@ def load_settings(environ: dict | None = None) -> Settings:
         "HUIFANG_BROKER_URL", env.get("HUIFANG_BROKER_URL") or "redis://127.0.0.1:6379/0",
         ("redis", "rediss", "amqp", "amqps", "stub"),
     )
-    database_urls, ports = {}, {}
+    database_urls, ports, public_urls = {}, {}, {}
     for service, default_port in SERVICES.items():
         key = f"HUIFANG_{service.upper()}_DATABASE_URL"
         url = env.get(key) or f"sqlite:///{var_dir / (service + '.db')}"
         database_urls[service] = _check_url(key, url, ("sqlite", "postgresql", "postgres"))
         ports[service] = _int(env, f"HUIFANG_{service.upper()}_PORT", default_port, minimum=1, maximum=65535)
+        key = f"HUIFANG_{service.upper()}_URL"
+        public_urls[service] = _check_url(
+            key, env.get(key) or f"http://127.0.0.1:{ports[service]}", ("http", "https")).rstrip("/")
     timezone = env.get("HUIFANG_TIMEZONE") or "Asia/Shanghai"
     try:
         ZoneInfo(timezone)
@@ -145,4 +155,5 @@ def load_settings(environ: dict | None = None) -> Settings:
         maintenance_chance=_int(env, "HUIFANG_MAINTENANCE_CHANCE", 100000, minimum=0, maximum=1000000),
         max_retries=_int(env, "HUIFANG_MAX_RETRIES", 10, minimum=0, maximum=100),
         worker_threads=_int(env, "HUIFANG_WORKER_THREADS", 4, minimum=1, maximum=64),
+        public_urls=public_urls,
     )

@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from .auth import AuthError, Principal, verify_token
 from .errors import HuifangError, InvalidEvent, Unavailable
 from .mail import MailError
-from .events import CONSUMED_TYPES, ORG_PATTERN, OWN_SOURCE_PREFIX, validate_envelope
+from .events import CONSUMED_TYPES, INTERNAL_TYPES, ORG_PATTERN, OWN_SOURCE_PREFIX, validate_envelope
 from .logs import configure_logging
 from .service import current_event_id
 
@@ -122,6 +122,8 @@ def events_blueprint(service) -> Blueprint:
                 envelope = validate_envelope(body)
             except InvalidEvent as exc:
                 return problem(422, exc.title, "Fix the fields named in errors and post again.", exc.errors)
+            if envelope["type"] in INTERNAL_TYPES:
+                abort(403, message=f"{envelope['type']} events come only from Huifang's own services.")
             organization_of_request(envelope["organization"])
             if principal().role != "integration":
                 # Only the integration token may speak for Huifang's own services or send the
@@ -136,8 +138,12 @@ def events_blueprint(service) -> Blueprint:
     return blp
 
 
-def create_service_app(service, blueprints, *, test_config: dict | None = None, broker=None) -> Flask:
-    """Gives the Flask app of `service` with its blueprints, auth, errors, health and OpenAPI."""
+def create_service_app(service, blueprints, *, test_config: dict | None = None, broker=None, pages=()) -> Flask:
+    """Gives the Flask app of `service` with its blueprints, auth, errors, health and OpenAPI.
+
+    `pages`: the service's page blueprints (shared/pages.py adds sign-in, session, CSRF,
+    languages and the shell around them; /api/ stays bearer-token only).
+    """
     from .settings import load_settings
 
     app = Flask(f"huifang.{service.name}")
@@ -252,6 +258,12 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
         response = jsonify(status="ready" if ok else "not ready", checks=checks)
         response.status_code = 200 if ok else 503
         return response
+
+    # Pages: sign-in, session cookie, CSRF, languages, the shell (after the hooks above, so
+    # the database is connected before a page request reads the user directory).
+    from . import pages as pages_
+
+    pages_.init_app(app, service, pages)
 
     _check_every_route_has_roles(app)
     return app

@@ -7,7 +7,8 @@
         "callback.scheduled", "callback.completed", "callback.unreachable", "service_order.completed",
         "delivery.shipped", "equipment.commissioned", "delivery.cancelled", "complaint.raised", "complaint.escalated",
         "complaint.resolved", "complaint.closed", "complaint.reopened", "customer.flagged", "customer.updated",
+        "user.updated",
     ],
     "publishes": ["report.generated", "report.sent"],
-    "data": ["data/schedule.yaml", "data/report.yaml", "data/recipients.yaml"],
+    "data": ["data/schedule.yaml", "data/report.yaml", "data/recipients.yaml", "data/calendar.yaml"],
 }

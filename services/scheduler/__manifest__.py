@@ -1,11 +1,11 @@
 {
     "name": "scheduler",
     "summary": "Callback policies, callback tasks, the ledger (台帐) and callback outcomes",
-    "version": "1.0.0",
+    "version": "1.1.0",
     "depends": ["shared"],
     "subscribes": [
         "delivery.shipped", "equipment.installed", "equipment.commissioned", "delivery.cancelled",
-        "service_order.completed", "customer.updated", "complaint.resolved", "customer.flagged",
+        "service_order.completed", "customer.updated", "complaint.resolved", "customer.flagged", "user.updated",
     ],
     "publishes": ["callback.scheduled", "callback.completed", "callback.unreachable", "complaint.raised"],
     "data": ["data/policies/default.yaml", "data/calendar.yaml", "data/agents.yaml",
