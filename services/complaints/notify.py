@@ -135,9 +135,9 @@ def claim_notification(*, uow: UnitOfWork, note_id: int) -> Claim | None:
     note = Notification.get_by_id(note_id)
     ours = LEASE.held(_unsent(note_id), since=uow.now)
     try:
-        to = recipients_for(uow.settings, organization=note.organization, role=note.role)
+        to = recipients_for(uow.settings, organization=note.organization, role=note.role, users=uow.users)
         if not to:
-            log.warning("no %s in users.yaml of %s: mail %s about complaint %s not sent; left for a person",
+            log.warning("no %s with an e-mail in the user directory of %s (make user): mail %s about complaint %s not sent; left for a person",
                         note.role, note.organization, note.key, note.complaint_id)
             LEASE.give_back(ours, attempts=MAX_MAIL_ATTEMPTS, last_error=f"no user with role {note.role}")
             return None

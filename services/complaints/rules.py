@@ -80,12 +80,14 @@ def _load_users(raw) -> list[dict]:
         raise InvalidData(f"invalid users file: {exc.messages}", field="users", errors=exc.messages) from None
 
 
-def recipients_for(settings, *, organization: str, role: str) -> list[str]:
-    """Gives the e-mail addresses of the organisation's users holding `role` (data/users.yaml):
-    the one place that reads who gets complaint mail.
+def recipients_for(settings, *, organization: str, role: str, users) -> list[str]:
+    """Gives the e-mail addresses of the organisation's people holding `role`: the user
+    directory (`users`, shared/users.py: a person is entered once), with those an organisation
+    still lists in data/users.yaml added. The one place that says who gets complaint mail.
 
     Raises:
       InvalidData: the users file is invalid.
     """
-    users = _rules_file(settings, organization, "users.yaml", _load_users)
-    return [user["email"] for user in users if user["role"] == role]
+    listed = _rules_file(settings, organization, "users.yaml", _load_users)
+    emails = [*users.emails_of_role(organization, role), *(u["email"] for u in listed if u["role"] == role)]
+    return list(dict.fromkeys(emails))

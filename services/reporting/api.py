@@ -139,7 +139,7 @@ class SendMonthReport(MethodView):
         """
         organization = organization_of_request()
         parse_month(month)
-        recipients = recipients_of(SERVICE.settings, organization)
+        recipients = recipients_of(SERVICE.settings, organization, users=SERVICE.users)
         if body.get("to") is not None:
             if principal().role not in ADDRESSERS:
                 raise Forbidden(f"Only {' or '.join(ADDRESSERS)} may choose whom the report is mailed to; "

@@ -90,7 +90,7 @@ def due_reports(*, uow: UnitOfWork) -> list[tuple[str, str, str, list[str]]]:
         if month is None or ScheduledReport.get_or_none(ScheduledReport.organization == organization,
                                                         ScheduledReport.month == month):
             continue
-        due.append((organization, month, schedule.language, list(recipients_of(settings, organization).managers)))
+        due.append((organization, month, schedule.language, list(recipients_of(settings, organization, users=uow.users).managers)))
     return due
 
 

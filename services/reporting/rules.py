@@ -6,6 +6,8 @@ of the file.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from shared.calendar import WorkingCalendar
 from shared.orgdata import load_org_rules, working_calendar
 
@@ -26,10 +28,14 @@ def schedule_of(settings, organization: str) -> Schedule:
                           parse=Schedule.from_data)
 
 
-def recipients_of(settings, organization: str) -> Recipients:
-    """Gives who the organisation's report goes to and may go to (data/recipients.yaml)."""
-    return load_org_rules(settings, service=SERVICE_NAME, relative="recipients.yaml", organization=organization,
-                          parse=Recipients.from_data)
+def recipients_of(settings, organization: str, *, users) -> Recipients:
+    """Gives who the organisation's report goes to and may go to: the managers of the user
+    directory (`users`, shared/users.py: a person is entered once), with the addresses an
+    organisation still lists in data/recipients.yaml (its own copy) added."""
+    listed = load_org_rules(settings, service=SERVICE_NAME, relative="recipients.yaml", organization=organization,
+                            parse=Recipients.from_data)
+    managers = [*users.emails_of_role(organization, "manager"), *listed.managers]
+    return replace(listed, managers=tuple(dict.fromkeys(managers)))
 
 
 def calendar_of(settings, organization: str) -> WorkingCalendar:

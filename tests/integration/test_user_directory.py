@@ -51,3 +51,20 @@ def test_import_users_converts_the_old_files_and_reaches_every_service(mesh):
     with complaints.connection():
         assert [p.login for p in complaints.users.agents_for(ORG, "vehicle")] == ["li"]
         assert [p.login for p in complaints.users.of_role(ORG, "agent")] == ["li", "wang"]
+
+
+def test_a_manager_entered_once_gets_complaint_mail_and_the_report(mesh):
+    """The complaint mail list and the report recipients come from the directory (Pages I item 1)."""
+    from services.complaints.rules import recipients_for
+    from services.reporting.rules import recipients_of
+
+    complaints, reporting = mesh.services["complaints"], mesh.services["reporting"]
+    complaints.run(save_person, organization=ORG, login="gm", role="manager", name="王经理",
+                   email="gm@acme.example")
+    eventually(lambda: _person(reporting, "gm"), message="gm on reporting")
+
+    with complaints.connection():
+        assert "gm@acme.example" in recipients_for(complaints.settings, organization=ORG, role="manager",
+                                                   users=complaints.users)
+    with reporting.connection():
+        assert "gm@acme.example" in recipients_of(reporting.settings, ORG, users=reporting.users).managers
