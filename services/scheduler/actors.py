@@ -5,11 +5,14 @@ the worker process, never by the web app or the domain.
 """
 import logging
 
+import dramatiq
+
 from shared.broker import setup_worker
 from shared.periodic import periodic
-from shared.settings import load_settings
+from shared.settings import load_settings_or_exit
 
 from . import jobs
+from .models import IMPORT_ACTOR, IMPORT_QUEUE
 from .service import SERVICE
 
 log = logging.getLogger(__name__)
@@ -18,8 +21,22 @@ log = logging.getLogger(__name__)
 BATCH_SWEEP_SECONDS = 300
 #: How often (seconds) existing customers are looked at for their periodic callbacks (RULES 1.4).
 PERIODIC_SWEEP_SECONDS = 3600
+#: How often (seconds) open callbacks on provisional days are checked against the published calendar (daily).
+PROVISIONAL_SWEEP_SECONDS = 24 * 3600
+#: A ledger import that failed (a database blip) is tried again a few times; it is idempotent.
+IMPORT_MAX_RETRIES = 3
+#: The longest a ledger import may run (ms): 100,000 rows take well under a minute.
+IMPORT_TIME_LIMIT_MS = 30 * 60 * 1000
 
-broker = setup_worker(SERVICE, load_settings())
+broker = setup_worker(SERVICE, load_settings_or_exit())  # a bad setting: one line, exit 2
+
+
+@dramatiq.actor(actor_name=IMPORT_ACTOR, queue_name=IMPORT_QUEUE, broker=broker, max_retries=IMPORT_MAX_RETRIES,
+                min_backoff=5_000, max_backoff=60_000, time_limit=IMPORT_TIME_LIMIT_MS)
+def ledger_import(import_id: str):
+    """Checks, and unless it is a dry run imports, a ledger file uploaded on the ledger page."""
+    state = jobs.run_ledger_import(SERVICE, import_id)
+    log.info("ledger import %s: %s", import_id, state or "nothing to do")
 
 
 @periodic(broker, SERVICE, every_seconds=BATCH_SWEEP_SECONDS)
@@ -36,3 +53,12 @@ def plan_existing_customer_callbacks():
     planned = SERVICE.run(jobs.plan_existing_customer_callbacks)
     if planned:
         log.info("periodic callbacks planned: %s", planned)
+
+
+@periodic(broker, SERVICE, every_seconds=PROVISIONAL_SWEEP_SECONDS)
+def replan_provisional_callbacks():
+    """Re-plans the open callbacks planned on provisional days of a year the official calendar has
+    published since (RULES 1.6); each move is logged."""
+    moved = SERVICE.run(jobs.replan_provisional_callbacks)
+    if moved:
+        log.info("%d open callbacks moved to the published calendar", len(moved))

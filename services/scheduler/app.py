@@ -1,10 +1,10 @@
 """Flask app factory of the scheduler service: `gunicorn 'services.scheduler.app:create_app()'`."""
 from shared.web import create_service_app
 
-from . import api
+from . import api, pages
 from .service import SERVICE
 
 
 def create_app(test_config=None):
     """Gives the scheduler web app."""
-    return create_service_app(SERVICE, api.BLUEPRINTS, test_config=test_config)
+    return create_service_app(SERVICE, api.BLUEPRINTS, pages=pages.PAGES, test_config=test_config)

@@ -1,7 +1,7 @@
 """The scheduler's errors, each under a shared.errors class (its HTTP status); see also domain/errors.py."""
 from __future__ import annotations
 
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
 class CallbackNotFound(NotFound):
@@ -18,3 +18,27 @@ class OutcomeInvalid(InvalidInput):
 
 class LedgerFileInvalid(InvalidInput):
     """An uploaded ledger cannot be imported; ``errors`` names each bad row and column (or the file)."""
+
+
+class UnknownPolicy(InvalidInput):
+    """No callback policy of that name for the organisation (field `policy`)."""
+
+
+class PhonesNotShown(Forbidden):
+    """The caller's role may not see customers' phone numbers (RULES 1.4)."""
+
+
+class ImportNotFound(NotFound):
+    """No ledger import with that id in the caller's organisation."""
+
+
+class ImportNotReady(Conflict):
+    """The ledger import is not a finished, clean dry run: it cannot be run for real now."""
+
+
+class CustomerNotFound(NotFound):
+    """No customer with that id in the caller's organisation."""
+
+
+class FlagNotSet(Conflict):
+    """The customer carries no special mark (特殊标记) to lift."""

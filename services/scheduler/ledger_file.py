@@ -233,6 +233,40 @@ def load_ledger_file(filename: str, content: bytes) -> list[dict]:
         raise LedgerFileInvalid(f"{len(errors)} problems in the file; nothing was imported.", errors=errors)
     return loaded
 
+#: The media type of an .xlsx workbook.
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export_table(entries, *, english: bool):
+    """Gives the header row, then the cells of each ledger entry (RULES 1.1 columns)."""
+    yield export_header(english=english)
+    for entry in entries:
+        yield export_cells(entry)
+
+
+def write_csv(table) -> bytes:
+    """Gives the rows of `table` as CSV (UTF-8 with a BOM, which Excel needs to read Chinese)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    for row in table:
+        writer.writerow(["" if v is None else v for v in row])
+    return out.getvalue().encode("utf-8")
+
+
+def write_xlsx(table) -> bytes:
+    """Gives the rows of `table` as an .xlsx workbook of one sheet (顾客回访台帐)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("顾客回访台帐")
+    for row in table:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
 def export_header(english: bool) -> list[str]:
     """Gives the header row of an exported ledger (Chinese, or English)."""
     return [en if english else zh for _, zh, en, _ in LEDGER_COLUMNS]

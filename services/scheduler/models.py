@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import peewee
 
+from shared.db import add_missing_columns
 from shared.fields import ID, ORG, JSONField, UTCDateTimeField
 
 database = peewee.DatabaseProxy()
@@ -31,9 +32,13 @@ class Customer(BaseModel):
     contact_person = peewee.CharField(max_length=200, null=True)
     site_contact = peewee.CharField(max_length=200, null=True)
     site_phone = peewee.CharField(max_length=40, null=True)
-    #: Flagged after a complaint (特殊标记): a key customer from then on.
+    #: Flagged after a complaint (特殊标记): a key customer from then on, until a manager lifts it.
     flagged_key = peewee.BooleanField(default=False)
     flagged_at = UTCDateTimeField(null=True)
+    #: The special remark of the flag (特别备注, seed 000), who set it, and the complaint it came from.
+    flag_remark = peewee.TextField(null=True)
+    flagged_by = peewee.CharField(max_length=128, null=True)
+    flag_complaint_id = peewee.CharField(**ID, null=True)
     #: Sum of the contract amounts of the customer's deliveries (CNY), for the on-site rule.
     total_contract_amount = peewee.DecimalField(max_digits=16, decimal_places=2, default=0)
 
@@ -75,6 +80,8 @@ class Delivery(BaseModel):
             (("organization", "delivery_id"), True),
             (("organization", "customer_id"), False),
             (("organization", "shipped_on"), False),
+            # the ledger's count (shipped, not cancelled) from the index alone
+            (("organization", "cancelled", "shipped_on"), False),
         )
 
 
@@ -157,6 +164,8 @@ class CallbackTask(BaseModel):
     due_on = peewee.DateField()
     overdue_on = peewee.DateField()
     provisional = peewee.BooleanField(default=False)
+    #: Which calendar sources decided the days from nominal_on to due_on (shared.calendar.SOURCES).
+    calendar_source = peewee.CharField(max_length=64, null=True)
     status = peewee.CharField(max_length=16, default=OPEN)
     channel = peewee.CharField(max_length=16)
     customer_id = peewee.CharField(**ID)
@@ -181,6 +190,12 @@ class CallbackTask(BaseModel):
     #: The complaint a dissatisfied answer raised (its id is derived from this task's id).
     raised_complaint_id = peewee.CharField(**ID, null=True)
     completed_at = UTCDateTimeField(null=True)
+    #: Who recorded the last outcome (a login; null: before 1.1.0, or through the integration token).
+    completed_by = peewee.CharField(max_length=128, null=True)
+    #: RULES 1.2: the call took longer than the policy's guide and raised no complaint.
+    over_time_limit = peewee.BooleanField(default=False)
+    #: The last outcome was recorded outside the organisation's call windows (accepted, flagged).
+    outside_call_window = peewee.BooleanField(default=False)
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
 
@@ -193,11 +208,133 @@ class CallbackTask(BaseModel):
             (("organization", "order_id"), False),
             (("organization", "complaint_id"), False),
             (("organization", "status", "due_on"), False),
-            (("organization", "assigned_to", "status"), False),
             (("organization", "record_month", "record_seq"), True),
+            # the workbench's "done today"
+            (("organization", "completed_at"), False),
         )
 
 
-MODELS = [Customer, Delivery, ServiceOrder, SamplingDecision, Batch, CallbackTask]
-#: Version -> migration step (shared.db.ensure_schema); none yet: 1.0.0 is the first shape.
-MIGRATIONS: dict = {}
+def call_on():
+    """Gives the SQL of the day a task is to be called: its retry day, else its due day.
+
+    The workbench and GET /api/v1/agents/<login>/callbacks sort and filter by it; the
+    indexes below are on this very expression, so it must be written this way only.
+    """
+    return peewee.fn.COALESCE(CallbackTask.next_attempt_on, CallbackTask.due_on)
+
+
+# An open task list by call day (a team's, and one agent's), key customers first on a day. The
+# columns after the id make them covering for the workbench's counts (SQLite and PostgreSQL read
+# an expression's own columns, not the expression, to answer from the index alone).
+_COVERING = (CallbackTask.next_attempt_on, CallbackTask.due_on, CallbackTask.overdue_on)
+CallbackTask.add_index(CallbackTask.index(
+    CallbackTask.organization, CallbackTask.status, call_on(), CallbackTask.key_customer.desc(), CallbackTask.id,
+    *_COVERING, name="callback_task_org_status_call_on"))
+CallbackTask.add_index(CallbackTask.index(
+    CallbackTask.organization, CallbackTask.assigned_to, CallbackTask.status, call_on(),
+    CallbackTask.key_customer.desc(), CallbackTask.id, *_COVERING, name="callback_task_org_agent_call_on"))
+
+
+class PhoneReveal(BaseModel):
+    """One look at a customer's full phone numbers on a callback's page (RULES 1.4: customer
+    data is confidential; who saw which numbers, when, is kept)."""
+
+    organization = peewee.CharField(**ORG)
+    callback_id = peewee.CharField(max_length=36)
+    customer_id = peewee.CharField(**ID)
+    login = peewee.CharField(max_length=128)
+    role = peewee.CharField(max_length=32)
+    revealed_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "phone_reveal"
+        indexes = (
+            (("organization", "callback_id"), False),
+            (("organization", "customer_id", "revealed_at"), False),
+            (("organization", "login", "revealed_at"), False),
+        )
+
+
+#: Ledger import states: queued -> checking -> refused (bad rows) | checked (a dry run) |
+#: importing -> done; failed when the worker gave up.
+IMPORT_QUEUED, IMPORT_CHECKING, IMPORT_REFUSED, IMPORT_CHECKED = "queued", "checking", "refused", "checked"
+IMPORT_IMPORTING, IMPORT_DONE, IMPORT_FAILED = "importing", "done", "failed"
+IMPORT_FINISHED = (IMPORT_REFUSED, IMPORT_CHECKED, IMPORT_DONE, IMPORT_FAILED)
+#: Queue and actor of a ledger import run in the background (actors.py `ledger_import`).
+IMPORT_QUEUE, IMPORT_ACTOR = "scheduler", "ledger_import"
+
+
+class LedgerImport(BaseModel):
+    """A ledger file (台帐) uploaded on the ledger page: checked (a dry run) or imported by the
+    worker, its progress and what it refused, by row and column."""
+
+    id = peewee.CharField(max_length=36, primary_key=True)
+    organization = peewee.CharField(**ORG)
+    login = peewee.CharField(max_length=128)
+    filename = peewee.CharField(max_length=255)
+    #: The uploaded file until the import has finished with it.
+    content = peewee.BlobField(null=True)
+    dry_run = peewee.BooleanField()
+    state = peewee.CharField(max_length=16, default=IMPORT_QUEUED)
+    rows = peewee.IntegerField(null=True)
+    processed = peewee.IntegerField(default=0)
+    created = peewee.IntegerField(null=True)
+    updated = peewee.IntegerField(null=True)
+    #: What was refused: {"rows.<n>.<field>": [messages], "header.<field>": [...], "file": [...]}.
+    errors = JSONField(null=True)
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+    finished_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "ledger_import"
+        indexes = ((("organization", "created_at"), False),)
+
+
+def _migrate_2(migrator, database, migrate) -> None:
+    """Adds who recorded a callback's outcome (`completed_by`, 1.1.0: the workbench counts an
+    agent's calls of the day); the new tables and indexes are created by `ensure_schema`."""
+    table = CallbackTask._meta.table_name
+    if "completed_by" not in {c.name for c in database.get_columns(table)}:
+        migrate(migrator.add_column(table, "completed_by", peewee.CharField(max_length=128, null=True)))
+    # (organization, assigned_to, status) is the head of callback_task_org_agent_call_on now
+    database.execute_sql('DROP INDEX IF EXISTS "callbacktask_organization_assigned_to_status"')
+
+
+#: What happened to a customer's special mark (特殊标记).
+FLAG_SET, FLAG_LIFTED = "set", "lifted"
+
+
+class CustomerFlag(BaseModel):
+    """One step of a customer's special mark: set after a resolved complaint (with its remark, by
+    whom, when) or lifted by a manager (with the reason): the mark's history."""
+
+    organization = peewee.CharField(**ORG)
+    customer_id = peewee.CharField(**ID)
+    action = peewee.CharField(max_length=16)
+    remark = peewee.TextField(null=True)
+    actor = peewee.CharField(max_length=128, null=True)
+    complaint_id = peewee.CharField(**ID, null=True)
+    at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "customer_flag"
+        indexes = ((("organization", "customer_id", "at"), False),)
+
+
+def _migrate_3(migrator, database, migrate) -> None:
+    """Adds (1.2.0) the calendar source of a task's dates, the call-length and call-window flags of
+    an outcome, and the special remark of a customer's mark; `customer_flag` is created by
+    `ensure_schema`. A customer flagged before keeps its mark, without a remark."""
+    add_missing_columns(migrator, database, migrate, {
+        CallbackTask: {"calendar_source": peewee.CharField(max_length=64, null=True),
+                       "over_time_limit": peewee.BooleanField(default=False),
+                       "outside_call_window": peewee.BooleanField(default=False)},
+        Customer: {"flag_remark": peewee.TextField(null=True), "flagged_by": peewee.CharField(max_length=128, null=True),
+                   "flag_complaint_id": peewee.CharField(**ID, null=True)}})
+
+
+MODELS = [Customer, Delivery, ServiceOrder, SamplingDecision, Batch, CallbackTask, PhoneReveal, LedgerImport,
+          CustomerFlag]
+#: Version -> migration step (shared.db.ensure_schema), applied in order.
+MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3}

@@ -5,21 +5,28 @@ shared.orgdata and validated once per version of the file.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import re
+from dataclasses import dataclass, replace
 
 from marshmallow import Schema, ValidationError, fields, validate
 
 from shared.calendar import WorkingCalendar
 from shared.errors import ConfigurationError
-from shared.orgdata import load_org_rules, working_calendar
+from shared.orgdata import load_org_rules, org_path, packaged_path, working_calendar
 
 from .domain.policy import Policy
 from .domain.policy_schema import first_message, load_policy
 from .domain.questionnaire import Questionnaire, QuestionnaireError, load_questionnaire
+from .errors import UnknownPolicy
 
 SERVICE_NAME = "scheduler"
 POLICY_FILE = "policies/default.yaml"
+POLICY_FOLDER = "policies"
+#: The policy an organisation's callbacks are planned with (its own copy, else the packaged one).
+DEFAULT_POLICY = "default"
 AGENTS_FILE = "agents.yaml"
+_POLICY_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}\Z")
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,38 @@ def rules_for(settings, organization: str) -> OrgRules:
     return OrgRules(policy=load(POLICY_FILE, load_policy),
                     calendar=working_calendar(settings, service=SERVICE_NAME, organization=organization),
                     agents=load(AGENTS_FILE, _agents))
+
+
+def policy_names(settings, organization: str) -> list[str]:
+    """Gives the names of the policies an organisation may look at: the packaged ones and its own
+    files under policies/ (the one in force, "default", first)."""
+    names = set()
+    for folder in (packaged_path(SERVICE_NAME, POLICY_FOLDER), org_path(settings, organization, SERVICE_NAME,
+                                                                        POLICY_FOLDER)):
+        try:
+            listed = os.listdir(folder)
+        except FileNotFoundError:
+            continue
+        names |= {n.rsplit(".", 1)[0] for n in listed if n.endswith((".yaml", ".yml", ".json"))
+                  and _POLICY_NAME.match(n.rsplit(".", 1)[0])}
+    return sorted(names, key=lambda n: (n != DEFAULT_POLICY, n))
+
+
+def rules_with_policy(settings, organization: str, policy_name: str) -> OrgRules:
+    """Gives the organisation's rules with policy `policy_name` in place of the one in force.
+
+    Raises:
+      UnknownPolicy: no such policy (field `policy`); PolicyError naming a bad field of it.
+    """
+    rules = rules_for(settings, organization)
+    if policy_name == DEFAULT_POLICY:
+        return rules
+    if policy_name not in policy_names(settings, organization):
+        raise UnknownPolicy(f"No policy {policy_name!r}; choose one of "
+                            f"{', '.join(policy_names(settings, organization))}.", field="policy")
+    policy = load_org_rules(settings, service=SERVICE_NAME, relative=f"{POLICY_FOLDER}/{policy_name}.yaml",
+                            organization=organization, parse=load_policy)
+    return replace(rules, policy=policy)
 
 
 class _AgentSchema(Schema):

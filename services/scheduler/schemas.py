@@ -7,7 +7,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from shared.answers import DISSATISFIED_ANSWERS
 from shared.events import BUSINESS_LINES_SERVICE, SATISFACTION, SEGMENTS, SERVICE_KINDS
-from shared.schemas import PageArgs, QueryArgs
+from shared.schemas import PageArgs, QueryArgs, Timestamp
 
 from .models import STATUSES
 
@@ -48,6 +48,12 @@ class CallbackSchema(Schema):
     overdue_on = fields.Date()
     nominal_on = fields.Date()
     provisional = fields.Boolean()
+    calendar_source = fields.String(allow_none=True, metadata={
+        "description": "which calendar sources decided the dates: organization, correction, official, "
+                       "holidays (computed, provisional), fallback"})
+    over_time_limit = fields.Boolean(metadata={"description": "longer than the policy's call length guide, "
+                                                              "no complaint raised (RULES 1.2)"})
+    outside_call_window = fields.Boolean(metadata={"description": "outcome recorded outside the call windows"})
     business_line = fields.String()
     customer_id = fields.String()
     key_customer = fields.Boolean()
@@ -66,7 +72,7 @@ class CallbackSchema(Schema):
     duration_s = fields.Integer(allow_none=True)
     answers = fields.Dict(allow_none=True)
     raised_complaint_id = fields.String(allow_none=True)
-    completed_at = fields.DateTime(allow_none=True)
+    completed_at = Timestamp(allow_none=True)
     customer = fields.Nested(ContactSchema, allow_none=True)
 
 
@@ -91,7 +97,7 @@ class CallbackDetailSchema(CallbackSchema):
 
 
 class AgentCallbackSchema(CallbackSchema):
-    next_call_at = fields.DateTime(allow_none=True, metadata={
+    next_call_at = Timestamp(allow_none=True, metadata={
         "description": "the next moment in a call window on a working day, not before the task is due"})
 
 
@@ -123,6 +129,8 @@ class OutcomeSchema(Schema):
 
 
 class PreviewQuery(QueryArgs):
+    policy = fields.String(load_default="default", validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$"),
+                           metadata={"description": "the policy to plan with (default: the one in force)"})
     shipped_on = fields.Date(metadata={"description": "an equipment delivery: its ship date"})
     installed_on = fields.Date()
     commissioned_on = fields.Date()
@@ -219,3 +227,31 @@ class ImportResultSchema(Schema):
     rows = fields.Integer()
     created = fields.Integer()
     updated = fields.Integer()
+
+
+class CustomerFlagStepSchema(Schema):
+    action = fields.String(metadata={"enum": ["set", "lifted"]})
+    remark = fields.String(allow_none=True, metadata={"description": "the special remark, or why it was lifted"})
+    actor = fields.String(allow_none=True)
+    complaint_id = fields.String(allow_none=True)
+    at = Timestamp()
+
+
+class CustomerFlagSchema(Schema):
+    """A customer's special mark (特殊标记) after a resolved complaint (RULES 2)."""
+
+    customer_id = fields.String()
+    flagged = fields.Boolean()
+    flagged_at = Timestamp(allow_none=True)
+    remark = fields.String(allow_none=True, metadata={"description": "特别备注"})
+    flagged_by = fields.String(allow_none=True)
+    complaint_id = fields.String(allow_none=True)
+    history = fields.List(fields.Nested(CustomerFlagStepSchema))
+
+
+class LiftFlagSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                           metadata={"description": "why the customer need not be watched any more"})

@@ -5,7 +5,8 @@ or a query scoped to the caller's organisation -> a schema. Errors are not caugh
 shared/web.py turns every HuifangError into problem+json.
 """
 from .callbacks import agents_blp, callbacks_blp
+from .customers import customers_blp
 from .ledger import ledger_blp
 from .policies import policies_blp
 
-BLUEPRINTS = [callbacks_blp, agents_blp, policies_blp, ledger_blp]
+BLUEPRINTS = [callbacks_blp, agents_blp, policies_blp, ledger_blp, customers_blp]

@@ -1,21 +1,19 @@
 """Routes of callback tasks (回访任务), their questionnaires and outcomes, and agents' task lists."""
 from __future__ import annotations
 
-import peewee
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from shared.web import organization_of_request, principal, roles_required, total_count
 
 from .. import handlers
-from ..domain.calls import in_call_window, next_call_at
-from ..models import OPEN, CallbackTask
+from ..models import CallbackTask
 from ..rules import rules_for
 from ..schemas import (
     AgentCallbackQuery, AgentCallbackSchema, CallbackDetailSchema, CallbackQuery, CallbackSchema, OutcomeSchema,
     QuestionnaireSchema,
 )
-from .common import CALLERS, READERS, TEAM_LEADS, service, settings, with_customers
+from .common import AGENT_LOGIN, CALLBACK_ID, CALLERS, READERS, TEAM_LEADS, service, settings, with_customers
 
 callbacks_blp = Blueprint("callbacks", __name__, url_prefix="/api/v1/callbacks",
                           description="Callback tasks (回访任务) and their outcomes.")
@@ -51,7 +49,7 @@ def _task_and_questionnaire(callback_id: str):
     return org, task, questionnaire
 
 
-@callbacks_blp.route("/<callback_id>")
+@callbacks_blp.route("/<callback_id>", parameters=[CALLBACK_ID])
 class CallbackItem(MethodView):
     @callbacks_blp.response(200, CallbackDetailSchema)
     @roles_required(*READERS)
@@ -61,7 +59,7 @@ class CallbackItem(MethodView):
         return {**with_customers(org, [task])[0], "questionnaire": questionnaire}
 
 
-@callbacks_blp.route("/<callback_id>/questionnaire")
+@callbacks_blp.route("/<callback_id>/questionnaire", parameters=[CALLBACK_ID])
 class CallbackQuestionnaire(MethodView):
     @callbacks_blp.response(200, QuestionnaireSchema)
     @roles_required(*READERS)
@@ -70,9 +68,16 @@ class CallbackQuestionnaire(MethodView):
         return _task_and_questionnaire(callback_id)[2]
 
 
-@callbacks_blp.route("/<callback_id>/outcome")
+@callbacks_blp.route("/<callback_id>/outcome", parameters=[CALLBACK_ID])
 class CallbackOutcome(MethodView):
-    @callbacks_blp.arguments(OutcomeSchema)
+    @callbacks_blp.arguments(OutcomeSchema, examples={
+        "satisfied": {"summary": "reached, satisfied", "value": {
+            "reached": True, "product_satisfaction": "satisfied", "service_satisfaction": "very_satisfied",
+            "suggestions": "希望保养时提醒更换空调滤芯。", "duration_s": 180}},
+        "dissatisfied": {"summary": "reached, dissatisfied: a reason is required (a complaint is raised)", "value": {
+            "reached": True, "product_satisfaction": "satisfied", "service_satisfaction": "dissatisfied",
+            "dissatisfied_reason": "等待时间太长，维修后未清洗车辆。", "duration_s": 240}},
+        "unreached": {"summary": "not reached: tried again by the policy", "value": {"reached": False}}})
     @callbacks_blp.response(200, CallbackSchema)
     @callbacks_blp.alt_response(404, description="No such callback in your organisation")
     @callbacks_blp.alt_response(409, description="The callback is no longer open")
@@ -81,14 +86,15 @@ class CallbackOutcome(MethodView):
     def post(self, outcome, callback_id):
         """Record one call: reached or not, the answers, the reason for a dissatisfied answer."""
         org = organization_of_request()
-        task = service().run(handlers.record_outcome, organization=org, callback_id=callback_id, outcome=outcome)
+        task = service().run(handlers.record_outcome, organization=org, callback_id=callback_id, outcome=outcome,
+                             recorded_by=principal().login)
         return with_customers(org, [task])[0]
 
 
 agents_blp = Blueprint("agents", __name__, url_prefix="/api/v1/agents", description="Agents' (回访员) task lists.")
 
 
-@agents_blp.route("/<login>/callbacks")
+@agents_blp.route("/<login>/callbacks", parameters=[AGENT_LOGIN])
 class AgentCallbacks(MethodView):
     @agents_blp.arguments(AgentCallbackQuery, location="query")
     @agents_blp.response(200, AgentCallbackSchema(many=True))
@@ -103,25 +109,9 @@ class AgentCallbacks(MethodView):
         me = principal()
         if me.role == "agent" and me.login != login:
             abort(403, message=f"You are {me.login}: an agent sees only their own list.")
-        org = organization_of_request()
-        tz = settings().tz
-        rules = rules_for(settings(), org)
-        now = service().clock().astimezone(tz)
-        when = peewee.fn.COALESCE(CallbackTask.next_attempt_on, CallbackTask.due_on)
-        query = CallbackTask.select().where(CallbackTask.organization == org, CallbackTask.status == OPEN,
-                                            CallbackTask.assigned_to == login)
-        if args.get("due_to"):
-            query = query.where(when <= args["due_to"])
-        if args["callable_now"]:
-            if not in_call_window(now, rules.policy.call_windows, rules.calendar):
-                total_count(0)
-                return []
-            query = query.where(when <= now.date())
-        total = query.count()
-        tasks = list(query.order_by(when, CallbackTask.id).limit(args["limit"]).offset(args["offset"]))
-        total_count(total)
-        listed = with_customers(org, tasks)
-        for row, task in zip(listed, tasks):
-            row["next_call_at"] = next_call_at(now, rules.policy.call_windows, rules.calendar,
-                                               not_before=task.next_attempt_on or task.due_on, tz=tz)
-        return listed
+        listed = handlers.agent_worklist(
+            settings=settings(), organization=organization_of_request(), now=service().clock(), role=me.role,
+            scope=handlers.Scope(logins=(login,)), due_to=args.get("due_to"), callable_now=args["callable_now"],
+            limit=args["limit"], offset=args["offset"])
+        total_count(listed.total)
+        return listed.rows

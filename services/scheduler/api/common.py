@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask import current_app
 
-from shared.privacy import SEES_PHONES, mask_phone
+from shared.apidocs import path_parameter
+from shared.privacy import SEES_PHONES
 from shared.web import principal
 
-from ..handlers.common import chunks
-from ..models import CallbackTask, Customer
+from ..handlers.common import contacts_of
+from ..models import CallbackTask
 
 #: Everyone who works with callbacks may read them.
 READERS = ("agent", "advisor", "supervisor", "manager", "admin", "integration")
@@ -17,6 +18,12 @@ CALLERS = ("agent", "supervisor", "manager", "admin")
 LEDGER_KEEPERS = ("agent", "supervisor", "manager", "admin", "integration")
 #: Who may read another agent's task list.
 TEAM_LEADS = ("supervisor", "manager", "admin")
+
+#: Path parameters of the routes, documented with an example.
+CALLBACK_ID = path_parameter("callback_id", "3f6c2a9e-8b1d-5c4e-9a7f-2d1e0b6c4a18",
+                             "the callback task's id (GET /api/v1/callbacks lists them)")
+AGENT_LOGIN = path_parameter("login", "li", "the agent's login (the user directory)")
+CUSTOMER_ID = path_parameter("customer_id", "C-2002", "the customer's id, as the ERP sends it")
 
 
 def service():
@@ -36,19 +43,5 @@ def shows_phones() -> bool:
 
 def with_customers(organization: str, tasks: list[CallbackTask]) -> list[dict]:
     """Gives the tasks as dicts, each with its customer's contact details (phones masked for roles that need not see them)."""
-    contacts = _contacts(organization, [t.customer_id for t in tasks])
+    contacts = contacts_of(organization, [t.customer_id for t in tasks], role=principal().role)
     return [{**t.__data__, "customer": contacts.get(t.customer_id)} for t in tasks]
-
-
-def _contacts(organization: str, customer_ids) -> dict[str, dict]:
-    shows = shows_phones()
-    found = {}
-    for chunk in chunks(sorted({c for c in customer_ids if c})):
-        for c in Customer.select().where(Customer.organization == organization, Customer.customer_id.in_(chunk)):
-            found[c.customer_id] = {
-                "name": c.name, "segment": c.segment, "flagged_key": c.flagged_key,
-                "phone": c.phone if shows else mask_phone(c.phone), "contact_person": c.contact_person,
-                "site_contact": c.site_contact,
-                "site_phone": c.site_phone if shows else mask_phone(c.site_phone),
-            }
-    return found

@@ -9,7 +9,7 @@ from services.scheduler.domain.errors import SchedulerDomainError
 from services.scheduler.domain.policy import CallWindow, Policy
 from shared.calendar import WorkingCalendar
 
-__all__ = ["in_call_window", "next_attempt_on", "next_call_at"]
+__all__ = ["in_call_window", "next_attempt_on", "next_call_at", "over_time_limit"]
 
 #: How far ahead :func:`next_call_at` looks for a working day before it gives up (a calendar
 #: with no working day for a year is a data error, not a long holiday).
@@ -27,6 +27,14 @@ def next_attempt_on(
     if attempts_so_far >= policy.retry.max_attempts:
         return None
     return calendar.next_working_day(today)
+
+
+def over_time_limit(duration_s: int | None, limit_s: int | None, *, raised_complaint: bool) -> bool:
+    """Gives True when a call took longer than the policy's guide (RULES 1.2: 3 minutes) and is
+    flagged: not when it raised a complaint (如有投诉情况除外), nor without a duration or a guide."""
+    if raised_complaint or duration_s is None or limit_s is None:
+        return False
+    return duration_s > limit_s
 
 
 def in_call_window(dt: datetime, windows: Iterable[CallWindow], calendar: WorkingCalendar) -> bool:

@@ -17,7 +17,10 @@ class PlannedCallback:
       nominal_on: the rule's own date (e.g. the warranty end itself), for the ledger.
       due_on: ``nominal_on`` moved to a working day (RULES 1.6), or the batch's due day.
       overdue_on: the last day the callback is on time; overdue from the day after.
-      provisional: a date involved was computed with the fallback calendar.
+      provisional: a date involved was estimated (computed holidays or the fallback), not
+        published: checked again when the official calendar publishes its year (RULES 1.6).
+      calendar_source: which calendar sources decided the days from ``nominal_on`` to
+        ``due_on``, strongest first, comma-separated (``shared.calendar.SOURCES``).
       batch_period: ``"YYYY-MM"`` when the callback waits for a monthly batch sample
         (RULES 1.3); None when it is planned outright.
     """
@@ -28,6 +31,7 @@ class PlannedCallback:
     overdue_on: date
     provisional: bool
     batch_period: str | None = None
+    calendar_source: str = ""
 
     @property
     def batched(self) -> bool:
@@ -51,6 +55,7 @@ def plan_on(
     due = calendar.roll_forward(nominal_on) if due_on is None else due_on
     overdue = due if overdue_on is None else max(overdue_on, due)
     provisional = calendar.is_provisional(nominal_on) or calendar.is_provisional(due)
+    first, last = min(nominal_on, due), max(nominal_on, due)
     return PlannedCallback(
         kind=kind,
         nominal_on=nominal_on,
@@ -58,4 +63,5 @@ def plan_on(
         overdue_on=overdue,
         provisional=provisional,
         batch_period=batch_period,
+        calendar_source=",".join(calendar.sources(first, last)),
     )

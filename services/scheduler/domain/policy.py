@@ -31,6 +31,7 @@ __all__ = [
     "Policy",
     "QuestionnaireSelection",
     "RaisedComplaintPolicy",
+    "RepeatComplaintPolicy",
     "RetryPolicy",
     "Tier",
     "TierSet",
@@ -202,6 +203,17 @@ class RaisedComplaintPolicy:
         return self.default_category
 
 
+@dataclass(frozen=True)
+class RepeatComplaintPolicy:
+    """RULES 1.3: a repeat complaint about the same repair gets a special callback (特殊回访) of
+    ``kind``, due the day of the complaint's rework deadline (within 24 hours, wall clock)."""
+
+    kind: str
+
+
+#: With no ``repeat_complaint`` section the special callback is called ``repeat_special``.
+DEFAULT_REPEAT_COMPLAINT = RepeatComplaintPolicy("repeat_special")
+
 #: With no ``questionnaires`` section a policy asks every callback the ordinary questionnaire.
 DEFAULT_SELECTION = QuestionnaireSelection({}, {}, {}, {}, "ordinary")
 
@@ -225,6 +237,11 @@ class Policy:
     raised_complaints: RaisedComplaintPolicy
     #: Which questionnaire each callback follows (RULES 1.2).
     questionnaires: QuestionnaireSelection = DEFAULT_SELECTION
+    #: The special callback of a repeat complaint (RULES 1.3).
+    repeat_complaint: RepeatComplaintPolicy = DEFAULT_REPEAT_COMPLAINT
+    #: How long a call should take at most, in seconds, unless the customer complains (RULES 1.2:
+    #: 3 minutes); the callback page's timer warns past it. None: no guide.
+    call_length_guide_s: int | None = None
 
     @property
     def sampling_key(self) -> str:

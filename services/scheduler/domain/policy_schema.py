@@ -22,6 +22,7 @@ from services.scheduler.domain.errors import PolicyError
 from services.scheduler.domain.policy import (
     ANCHOR_COMMISSIONING,
     ANCHOR_WARRANTY_END,
+    DEFAULT_REPEAT_COMPLAINT,
     DEFAULT_SELECTION,
     UNITS,
     BatchPolicy,
@@ -36,6 +37,7 @@ from services.scheduler.domain.policy import (
     Policy,
     QuestionnaireSelection,
     RaisedComplaintPolicy,
+    RepeatComplaintPolicy,
     RetryPolicy,
     Tier,
     TierSet,
@@ -301,6 +303,14 @@ class _RaisedComplaintSchema(Schema):
                                      default_category=data["default_category"])
 
 
+class _RepeatComplaintSchema(Schema):
+    kind = fields.String(required=True, validate=_NAME)
+
+    @post_load
+    def make(self, data, **kwargs):
+        return RepeatComplaintPolicy(**data)
+
+
 class _PolicySchema(Schema):
     name = fields.String(required=True, validate=_NAME)
     version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
@@ -320,6 +330,9 @@ class _PolicySchema(Schema):
     verification = fields.Nested(_CallbackRuleSchema, required=True)
     raised_complaints = fields.Nested(_RaisedComplaintSchema, required=True)
     questionnaires = fields.Nested(_QuestionnaireSelectionSchema, load_default=lambda: DEFAULT_SELECTION)
+    repeat_complaint = fields.Nested(_RepeatComplaintSchema, load_default=lambda: DEFAULT_REPEAT_COMPLAINT)
+    call_length_guide_s = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                         validate=validate.Range(min=10, max=3600))
 
     @validates_schema
     def batch_names_a_tier_set(self, data, **kwargs):

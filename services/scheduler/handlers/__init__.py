@@ -4,19 +4,29 @@ Event handlers are `on_<event>(*, uow, event)`; commands (`record_outcome`, `imp
 are `command(*, uow, ...)`. Entry points (actors, routes, periodic jobs) open the unit of
 work; nothing here commits, connects or touches the broker.
 """
-from .complaints import on_complaint_resolved
-from .customers import on_customer_flagged, on_customer_updated
+from .callbacks import callback_subject, customer_history, reveal_phones
+from .complaints import on_complaint_deadlines_moved, on_complaint_repeated, on_complaint_resolved
+from .customers import flag_history, lift_flag, on_customer_flagged, on_customer_updated
 from .deliveries import on_delivery_cancelled, on_delivery_shipped, on_equipment_commissioned, on_equipment_installed
-from .ledger import import_ledger, known_deliveries
+from .imports import get_import_or_raise, queue_ledger_import, run_checked_import
+from .ledger import (
+    LEDGER_SORTS, LedgerFilter, import_ledger, known_deliveries, ledger_entries, ledger_export_rows, ledger_page,
+    month_bounds,
+)
 from .outcomes import get_callback_or_raise, questionnaire_of, record_outcome
+from .policies import preview_policy
 from .service_orders import on_service_order_completed
 from .tasks import task_id
+from .worklist import Scope, Worklist, agent_worklist, worklist_counts
 
 __all__ = [
     "HANDLERS", "get_callback_or_raise", "import_ledger", "known_deliveries", "on_complaint_resolved",
     "on_customer_flagged", "on_customer_updated", "on_delivery_cancelled", "on_delivery_shipped",
     "on_equipment_commissioned", "on_equipment_installed", "on_service_order_completed", "questionnaire_of",
-    "record_outcome", "task_id",
+    "record_outcome", "task_id", "Scope", "Worklist", "agent_worklist", "worklist_counts", "LEDGER_SORTS",
+    "LedgerFilter", "ledger_entries", "ledger_export_rows", "ledger_page", "month_bounds", "preview_policy",
+    "callback_subject", "customer_history", "reveal_phones", "get_import_or_raise", "queue_ledger_import",
+    "run_checked_import", "flag_history", "lift_flag",
 ]
 
 HANDLERS = {
@@ -28,4 +38,6 @@ HANDLERS = {
     "customer.updated": on_customer_updated,
     "customer.flagged": on_customer_flagged,
     "complaint.resolved": on_complaint_resolved,
+    "complaint.repeated": on_complaint_repeated,
+    "complaint.deadlines_moved": on_complaint_deadlines_moved,
 }

@@ -1,4 +1,6 @@
-"""RULES 2: the verification callback after a complaint is resolved (complaint.resolved)."""
+"""RULES 2: the verification callback after a complaint is resolved (complaint.resolved), moved
+with its deadline (complaint.deadlines_moved); RULES 1.3: the special callback of a repeat
+complaint (complaint.repeated)."""
 from __future__ import annotations
 
 import logging
@@ -7,7 +9,7 @@ from shared.events import Event
 from shared.service import UnitOfWork
 
 from ..domain.equipment import CHANNEL_PHONE
-from ..domain.planned import PlannedCallback
+from ..domain.planned import PlannedCallback, plan_on
 from ..domain.service import is_key_customer, plan_rule
 from ..models import OPEN, CallbackTask
 from ..rules import rules_for
@@ -38,9 +40,7 @@ def on_complaint_resolved(*, uow: UnitOfWork, event: Event) -> None:
         upsert_customers(organization=org, customers=[customer])
     verify_due_at = parse_datetime(data.get("verify_due_at"))
     if verify_due_at is not None:
-        due = rules.calendar.roll_forward(local_date(verify_due_at, uow.settings))
-        planned = PlannedCallback(kind=rules.policy.verification.kind, nominal_on=due, due_on=due, overdue_on=due,
-                                  provisional=rules.calendar.is_provisional(due))
+        planned = _verification_by(verify_due_at, uow=uow, rules=rules)
     else:
         resolved_at = parse_datetime(data.get("resolved_at")) or event.time or uow.now
         planned = plan_rule(rules.policy.verification, local_date(resolved_at, uow.settings), calendar=rules.calendar)
@@ -60,3 +60,55 @@ def on_complaint_resolved(*, uow: UnitOfWork, event: Event) -> None:
         key_customer=stored is not None and is_key_customer(stored.segment, None, stored.flagged_key, rules.policy),
         complaint_id=complaint_id, order_id=data.get("order_id") or (raised_by and raised_by.order_id),
         delivery_id=data.get("delivery_id") or (raised_by and raised_by.delivery_id))])
+
+
+def _verification_by(verify_due_at, *, uow: UnitOfWork, rules) -> PlannedCallback:
+    """Gives the verification callback due the day of the complaint's `verify_due_at` (rolled to a working day)."""
+    return plan_on(rules.policy.verification.kind, local_date(verify_due_at, uow.settings), calendar=rules.calendar)
+
+
+def on_complaint_deadlines_moved(*, uow: UnitOfWork, event: Event) -> None:
+    """Moves the open verification callback of a complaint whose `verify_due_at` was re-planned
+    (a provisional year of the calendar was published: RULES 1.6)."""
+    org, data = event.organization, event.data
+    verify_due_at = parse_datetime(data.get("verify_due_at"))
+    if verify_due_at is None:
+        return
+    rules = rules_for(uow.settings, org)
+    planned = _verification_by(verify_due_at, uow=uow, rules=rules)
+    task = (CallbackTask.select().where(CallbackTask.organization == org,
+                                        CallbackTask.complaint_id == data["complaint_id"],
+                                        CallbackTask.kind == planned.kind, CallbackTask.status == OPEN).first())
+    if task is None:
+        return
+    moved = sync_tasks(uow=uow, organization=org, rules=rules, wanted=[Wanted(
+        plan_key=task.plan_key, planned=planned, customer_id=task.customer_id, business_line=task.business_line,
+        channel=task.channel, key_customer=task.key_customer, complaint_id=task.complaint_id)])
+    for m in moved:
+        log.info("event %s: verification callback %s of complaint %s moved from %s to %s", event.id,
+                 m.callback_id, data["complaint_id"], m.was_due_on, m.due_on)
+
+
+def on_complaint_repeated(*, uow: UnitOfWork, event: Event) -> None:
+    """Plans the special callback (特殊回访) of a repeat complaint about the same repair (RULES 1.3):
+    due the day of its rework deadline, 24 hours after it was raised, not moved to a working day."""
+    org, data = event.organization, event.data
+    rules = rules_for(uow.settings, org)
+    customer = data["customer"]
+    upsert_customers(organization=org, customers=[customer])
+    due_at = parse_datetime(data.get("rework_due_at")) or parse_datetime(data.get("raised_at")) or uow.now
+    due_on = local_date(due_at, uow.settings)
+    kind = rules.policy.repeat_complaint.kind
+    stored = customers_by_id(org, [customer["id"]]).get(customer["id"])
+    origin = (CallbackTask.select().where(CallbackTask.organization == org,
+                                          CallbackTask.order_id == data.get("order_id"))
+              .order_by(CallbackTask.created_at).first()) if data.get("order_id") else None
+    sync_tasks(uow=uow, organization=org, rules=rules, wanted=[Wanted(
+        plan_key=f"complaint:{data['complaint_id']}:{kind}",
+        planned=plan_on(kind, due_on, calendar=rules.calendar, due_on=due_on),
+        customer_id=customer["id"], business_line=origin.business_line if origin else COMPLAINTS_LINE,
+        channel=CHANNEL_PHONE,
+        key_customer=stored is not None and is_key_customer(stored.segment, None, stored.flagged_key, rules.policy),
+        complaint_id=data["complaint_id"], order_id=data.get("order_id"), delivery_id=data.get("delivery_id"))])
+    log.info("event %s: repeat complaint %s of %s: special callback due %s", event.id, data["complaint_id"], org,
+             due_on)

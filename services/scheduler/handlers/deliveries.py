@@ -17,7 +17,7 @@ from ..domain.service import is_key_customer
 from ..models import OPEN, CallbackTask, Customer, Delivery
 from ..rules import OrgRules, rules_for
 from .common import chunks, customer_facts, upsert_customers
-from .tasks import Wanted, cancel_open, sync_tasks
+from .tasks import Moved, Wanted, cancel_open, sync_tasks
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,9 @@ def on_delivery_cancelled(*, uow: UnitOfWork, event: Event) -> None:
     log.info("delivery %s cancelled: %d open callbacks cancelled", delivery.delivery_id, n)
 
 
-def plan_deliveries(*, uow: UnitOfWork, organization: str, deliveries: list, rules: OrgRules) -> None:
-    """Brings the callback tasks of `deliveries` (rows or namedtuples of them) in line with their dates."""
+def plan_deliveries(*, uow: UnitOfWork, organization: str, deliveries: list, rules: OrgRules) -> list[Moved]:
+    """Gives the open tasks moved after bringing the callback tasks of `deliveries` (rows or
+    namedtuples of them) in line with their dates."""
     policy, calendar = rules.policy, rules.calendar
     customers = customer_facts(organization, [d.customer_id for d in deliveries if d.customer_id])
     wanted, warranty_updates = [], []
@@ -96,7 +97,7 @@ def plan_deliveries(*, uow: UnitOfWork, organization: str, deliveries: list, rul
                                  channel=channel_for(total, policy), key_customer=key,
                                  delivery_id=delivery.delivery_id))
     bulk_update(Delivery, set_fields=("warranty_end_on",), rows=warranty_updates)
-    sync_tasks(uow=uow, organization=organization, wanted=wanted, rules=rules)
+    return sync_tasks(uow=uow, organization=organization, wanted=wanted, rules=rules)
 
 
 def recompute_contract_totals(*, organization: str, customer_ids: Iterable[str]) -> None:

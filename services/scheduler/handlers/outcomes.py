@@ -9,7 +9,7 @@ from shared.answers import DISSATISFIED_ANSWERS
 from shared.db import advisory_lock, first
 from shared.service import UnitOfWork
 
-from ..domain.calls import next_attempt_on
+from ..domain.calls import in_call_window, next_attempt_on, over_time_limit
 from ..domain.questionnaire import CONTRACT_ANSWERS, SATISFACTION_SCALE, Questionnaire, answer_errors, questionnaire_for
 from ..errors import CallbackClosed, CallbackNotFound, OutcomeInvalid
 from ..models import DONE, OPEN, UNREACHABLE, CallbackTask, Customer, ServiceOrder
@@ -80,13 +80,17 @@ def check_answers(questionnaire: Questionnaire, outcome: dict) -> dict:
     return merged
 
 
-def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outcome: dict) -> CallbackTask:
-    """Gives the task after recording one call's outcome (RULES 1.1, 1.2).
+def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outcome: dict,
+                   recorded_by: str | None = None) -> CallbackTask:
+    """Gives the task after recording one call's outcome (RULES 1.1, 1.2), by `recorded_by` (a login).
 
     Not reached: tried again the next working day, up to the policy's attempts, then
     `unreachable`. Reached: `done` with its record number; a dissatisfied answer also
     raises a complaint the same day, of the policy's category (except on a verification,
     which the complaints service closes or reopens from `callback.completed`).
+    An outcome recorded outside the call windows is accepted and flagged
+    (`outside_call_window`: an agent may ring back a customer who asked); a call longer than
+    the policy's `call_length_guide_s` that raised no complaint is flagged `over_time_limit`.
 
     Raises:
       CallbackNotFound, CallbackClosed, OutcomeInvalid.
@@ -102,7 +106,10 @@ def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outc
     on = today(uow)
     task.attempts += 1
     task.updated_at = uow.now
+    task.completed_by = recorded_by
     task.duration_s = outcome.get("duration_s", task.duration_s)
+    task.outside_call_window = not in_call_window(uow.now.astimezone(uow.settings.tz), rules.policy.call_windows,
+                                                  rules.calendar)
     customer = customers_by_id(organization, [task.customer_id]).get(task.customer_id)
     if not outcome["reached"]:
         task.reached = False
@@ -114,6 +121,7 @@ def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outc
                 "due_on": iso(task.due_on), "attempts": task.attempts, "key_customer": task.key_customer,
                 "business_line": task.business_line, "delivery_id": task.delivery_id, "order_id": task.order_id,
                 "complaint_id": task.complaint_id, "customer": customer_payload(customer, task.customer_id),
+                "outside_call_window": task.outside_call_window,
             }, organization=organization)
         task.save()
         return task
@@ -124,6 +132,8 @@ def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outc
     dissatisfied = {task.product_satisfaction, task.service_satisfaction} & DISSATISFIED_ANSWERS
     if (dissatisfied or outcome["dissatisfied_answers"]) and task.complaint_id is None:
         task.raised_complaint_id = f"callback-{task.id}"
+    task.over_time_limit = over_time_limit(task.duration_s, rules.policy.call_length_guide_s,
+                                           raised_complaint=task.raised_complaint_id is not None)
     task.save()
     payload = customer_payload(customer, task.customer_id)
     uow.emit("callback.completed", {
@@ -135,7 +145,9 @@ def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outc
         "record_no": task.record_no, "attempts": task.attempts, "channel": task.channel,
         "questionnaire": questionnaire.name, "dissatisfied_answers": outcome["dissatisfied_answers"],
         "business_line": task.business_line, "delivery_id": task.delivery_id, "order_id": task.order_id,
-        "completed_at": uow.now.isoformat(),
+        "completed_at": uow.now.isoformat(), "verification": task.kind == rules.policy.verification.kind,
+        "over_time_limit": task.over_time_limit, "duration_limit_s": rules.policy.call_length_guide_s,
+        "outside_call_window": task.outside_call_window,
     }, organization=organization)
     if task.raised_complaint_id:
         uow.emit("complaint.raised", {

@@ -14,10 +14,10 @@ from ..domain.errors import SchedulerDomainError
 from ..domain.policy import Policy
 from ..domain.sampling import decide_sample, onsite_count, sample_score, sampling_period, target_count, top_up
 from ..domain.service import is_batched, is_key_customer, plan_service_callbacks, sample_rate_for
-from ..models import Batch, CallbackTask, SamplingDecision, ServiceOrder
+from ..models import CANCELLED, OPEN, Batch, CallbackTask, SamplingDecision, ServiceOrder
 from ..rules import OrgRules, rules_for
 from .common import chunks, customers_by_id, local_date, upsert_customers
-from .tasks import Wanted, sync_tasks
+from .tasks import Wanted, emit_scheduled, sync_tasks
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,8 @@ def on_service_order_completed(*, uow: UnitOfWork, event: Event) -> None:
 
 
 def top_up_batch(*, uow: UnitOfWork, organization: str, pool: str, period: str, rules: OrgRules) -> int:
-    """Gives how many orders were added so that a monthly batch meets its volume tier (RULES 1.3)."""
+    """Gives how many orders were added so that a monthly batch meets its volume tier (RULES 1.3),
+    then keeps the tier set's on-site share over the whole batch."""
     policy, calendar = rules.policy, rules.calendar
     tiers = policy.batch_tiers
     decisions = list(SamplingDecision.select(SamplingDecision.order_id, SamplingDecision.score,
@@ -100,21 +101,11 @@ def top_up_batch(*, uow: UnitOfWork, organization: str, pool: str, period: str, 
                             SamplingDecision.pool == pool, SamplingDecision.period == period).tuples())
     target = target_count(len(decisions), tiers)
     added = top_up(decisions, target)
-    if not added:
-        return 0
     for chunk in chunks(added):
         SamplingDecision.update(selected=True, reason="top_up", decided_at=uow.now).where(
             SamplingDecision.organization == organization, SamplingDecision.policy_key == policy.sampling_key,
             SamplingDecision.pool == pool, SamplingDecision.period == period,
             SamplingDecision.order_id.in_(chunk)).execute()
-    selected_total = sum(1 for _, _, s in decisions if s) + len(added)
-    onsite_now = (CallbackTask.select().where(
-        CallbackTask.organization == organization, CallbackTask.order_id.in_(
-            SamplingDecision.select(SamplingDecision.order_id).where(
-                SamplingDecision.organization == organization, SamplingDecision.pool == pool,
-                SamplingDecision.period == period)),
-        CallbackTask.channel == CHANNEL_ONSITE).count() if tiers.onsite_share else 0)
-    onsite_missing = onsite_count(selected_total, tiers) - onsite_now
     orders = {o.order_id: o for chunk in chunks(added) for o in ServiceOrder.select().where(
         ServiceOrder.organization == organization, ServiceOrder.order_id.in_(chunk))}
     wanted = []
@@ -122,14 +113,40 @@ def top_up_batch(*, uow: UnitOfWork, organization: str, pool: str, period: str, 
         order = orders[order_id]
         for p in plan_service_callbacks(business_line=order.business_line, kind=order.kind,
                                         completed_on=order.completed_on, key=False, policy=policy, calendar=calendar):
-            channel = CHANNEL_ONSITE if onsite_missing > 0 else CHANNEL_PHONE
-            onsite_missing -= 1
             wanted.append(Wanted(plan_key=f"order:{order_id}:{p.kind}", planned=p, customer_id=order.customer_id,
-                                 business_line=order.business_line, channel=channel, key_customer=False,
+                                 business_line=order.business_line, channel=CHANNEL_PHONE, key_customer=False,
                                  order_id=order_id))
     sync_tasks(uow=uow, organization=organization, wanted=wanted, rules=rules)
-    log.info("batch %s %s of %s topped up with %d orders (target %d)", pool, period, organization, len(added), target)
+    if tiers.onsite_share:
+        _keep_onsite_share(uow=uow, organization=organization, pool=pool, period=period, rules=rules)
+    if added:
+        log.info("batch %s %s of %s topped up with %d orders (target %d)", pool, period, organization, len(added),
+                 target)
     return len(added)
+
+
+def _keep_onsite_share(*, uow: UnitOfWork, organization: str, pool: str, period: str, rules: OrgRules) -> int:
+    """Gives how many open phone callbacks of the batch became on-site visits so that the tier set's
+    share of the whole batch's callbacks is on site (house repairs: at least half), counting the
+    key customers' orders planned by phone before the batch closed. Key customers are visited first."""
+    policy = rules.policy
+    selected = SamplingDecision.select(SamplingDecision.order_id).where(
+        SamplingDecision.organization == organization, SamplingDecision.policy_key == policy.sampling_key,
+        SamplingDecision.pool == pool, SamplingDecision.period == period,
+        SamplingDecision.selected == True)  # noqa: E712
+    tasks = list(CallbackTask.select().where(CallbackTask.organization == organization,
+                                             CallbackTask.order_id.in_(selected), CallbackTask.status != CANCELLED)
+                 .order_by(CallbackTask.key_customer.desc(), CallbackTask.due_on, CallbackTask.id))
+    missing = onsite_count(len(tasks), policy.batch_tiers) - sum(t.channel == CHANNEL_ONSITE for t in tasks)
+    switched = [t for t in tasks if t.status == OPEN and t.channel == CHANNEL_PHONE][:max(missing, 0)]
+    for chunk in chunks([t.id for t in switched]):
+        CallbackTask.update(channel=CHANNEL_ONSITE, updated_at=uow.now).where(CallbackTask.id.in_(chunk)).execute()
+    for task in switched:
+        emit_scheduled(uow, {**task.__data__, "channel": CHANNEL_ONSITE}, rescheduled=True)
+    if missing > len(switched):
+        log.warning("batch %s %s of %s: %d callbacks short of the on-site share (the rest were made by phone)",
+                    pool, period, organization, missing - len(switched))
+    return len(switched)
 
 
 def _pool(business_line: str, kind: str, policy: Policy, *, batched: bool) -> str:

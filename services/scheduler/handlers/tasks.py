@@ -26,6 +26,20 @@ from .common import chunks, iso, rows_in
 _TASK_NAMESPACE_BYTES = uuid.UUID("6f1c2a8e-3b0d-4e57-9a43-5c1f0d7e2b19").bytes
 
 
+#: The columns a re-planned open task may change.
+_MOVED_FIELDS = ("due_on", "nominal_on", "overdue_on", "provisional", "calendar_source", "updated_at")
+
+
+@dataclass(frozen=True)
+class Moved:
+    """An open task whose due date a re-planning changed."""
+
+    callback_id: str
+    kind: str
+    was_due_on: object
+    due_on: object
+
+
 @dataclass
 class Wanted:
     """A callback a rule wants now, with what the task row needs besides its dates."""
@@ -53,38 +67,47 @@ def task_id(organization: str, plan_key: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def sync_tasks(*, uow: UnitOfWork, organization: str, wanted: list[Wanted], rules: OrgRules) -> None:
-    """Creates the wanted tasks that are missing and moves open ones whose dates changed.
+def sync_tasks(*, uow: UnitOfWork, organization: str, wanted: list[Wanted], rules: OrgRules) -> list[Moved]:
+    """Gives the open tasks moved, after creating the wanted tasks that are missing and moving
+    open ones whose dates changed.
 
     Done, unreachable and cancelled tasks are never touched. Emits `callback.scheduled`
-    for each new or moved task.
+    for each new or moved task. An open task whose dates stay but whose calendar changed
+    (a provisional year published) only has its `provisional` and `calendar_source` updated.
     """
     if not wanted:
-        return
+        return []
     # rows as dicts: a model object per existing task costs more than the lookup
     existing = {task["plan_key"]: task for task in rows_in(
         CallbackTask, CallbackTask._meta.sorted_fields, organization=organization, key=CallbackTask.plan_key,
         values=[w.plan_key for w in wanted])}
-    new_rows, moved = [], []
+    new_rows, moved, relabelled = [], [], []
     for w in wanted:
         task = existing.get(w.plan_key)
         p = w.planned
         if task is None:
             new_rows.append(_task_row(organization, w, uow.now))
-        elif task["status"] == OPEN and (task["due_on"], task["nominal_on"], task["overdue_on"]) != (
-                p.due_on, p.nominal_on, p.overdue_on):
+        elif task["status"] != OPEN:
+            continue
+        elif (task["due_on"], task["nominal_on"], task["overdue_on"]) != (p.due_on, p.nominal_on, p.overdue_on):
+            moved.append(Moved(task["id"], task["kind"], task["due_on"], p.due_on))
             task.update(due_on=p.due_on, nominal_on=p.nominal_on, overdue_on=p.overdue_on,
-                        provisional=p.provisional, updated_at=uow.now)
-            moved.append(task)
+                        provisional=p.provisional, calendar_source=p.calendar_source, updated_at=uow.now)
+            relabelled.append(task)
+        elif (bool(task["provisional"]), task["calendar_source"]) != (p.provisional, p.calendar_source):
+            task.update(provisional=p.provisional, calendar_source=p.calendar_source, updated_at=uow.now)
+            relabelled.append(task)
     _assign(organization=organization, rows=new_rows, rules=rules)
     bulk_insert(CallbackTask, new_rows, ignore_conflicts=True)
-    bulk_update(CallbackTask, set_fields=("due_on", "nominal_on", "overdue_on", "provisional", "updated_at"),
-                rows=[(t["due_on"], t["nominal_on"], t["overdue_on"], t["provisional"], t["updated_at"], t["id"])
-                      for t in moved])
+    bulk_update(CallbackTask, set_fields=_MOVED_FIELDS, rows=[(*(t[f] for f in _MOVED_FIELDS), t["id"])
+                                                              for t in relabelled])
     for row in new_rows:
-        _emit_scheduled(uow, row, rescheduled=False)
-    for task in moved:
-        _emit_scheduled(uow, task, rescheduled=True)
+        emit_scheduled(uow, row, rescheduled=False)
+    moved_ids = {m.callback_id for m in moved}
+    for task in relabelled:
+        if task["id"] in moved_ids:
+            emit_scheduled(uow, task, rescheduled=True)
+    return moved
 
 
 def cancel_open(*, uow: UnitOfWork, organization: str, where) -> int:
@@ -94,7 +117,7 @@ def cancel_open(*, uow: UnitOfWork, organization: str, where) -> int:
     for chunk in chunks([t.id for t in tasks]):
         CallbackTask.update(status=CANCELLED, updated_at=uow.now).where(CallbackTask.id.in_(chunk)).execute()
     for task in tasks:
-        _emit_scheduled(uow, task.__data__, rescheduled=True, status=CANCELLED)
+        emit_scheduled(uow, task.__data__, rescheduled=True, status=CANCELLED)
     return len(tasks)
 
 
@@ -103,18 +126,21 @@ def _task_row(organization: str, w: Wanted, now: datetime) -> dict:
     return {
         "id": task_id(organization, w.plan_key), "organization": organization, "plan_key": w.plan_key,
         "kind": p.kind, "business_line": w.business_line, "nominal_on": p.nominal_on, "due_on": p.due_on,
-        "overdue_on": p.overdue_on, "provisional": p.provisional, "status": OPEN, "channel": w.channel,
+        "overdue_on": p.overdue_on, "provisional": p.provisional, "calendar_source": p.calendar_source,
+        "status": OPEN, "channel": w.channel,
         "customer_id": w.customer_id, "key_customer": w.key_customer, "delivery_id": w.delivery_id,
         "order_id": w.order_id, "complaint_id": w.complaint_id, "assigned_to": None, "attempts": 0,
         "created_at": now, "updated_at": now,
     }
 
 
-def _emit_scheduled(uow: UnitOfWork, row: dict, *, rescheduled: bool, status: str | None = None) -> None:
+def emit_scheduled(uow: UnitOfWork, row: dict, *, rescheduled: bool, status: str | None = None) -> None:
+    """Emits `callback.scheduled` for a task row (a dict of its columns), new or changed."""
     uow.emit("callback.scheduled", {
         "callback_id": row["id"], "kind": row["kind"], "due_on": iso(row["due_on"]),
         "overdue_on": iso(row["overdue_on"]), "nominal_on": iso(row["nominal_on"]),
-        "provisional": bool(row["provisional"]), "status": status or row["status"], "rescheduled": rescheduled,
+        "provisional": bool(row["provisional"]), "calendar_source": row.get("calendar_source"),
+        "status": status or row["status"], "rescheduled": rescheduled,
         "channel": row["channel"], "business_line": row["business_line"], "customer_id": row["customer_id"],
         "key_customer": bool(row["key_customer"]), "delivery_id": row["delivery_id"], "order_id": row["order_id"],
         "complaint_id": row["complaint_id"], "assigned_to": row["assigned_to"],

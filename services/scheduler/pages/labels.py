@@ -1,0 +1,142 @@
+"""Names people read for the scheduler's codes (callback kinds, states, lines, answers ...), per language.
+
+Codes stay codes in the database and the API; pages show these names (gettext: Chinese from
+the catalog, English the msgids). A code with no name here is shown as it is.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+#: Callback kinds (RULES 1.1-1.4), the seeds' words.
+KINDS = {
+    "installation": _l("Installation"),
+    "trial_run": _l("Trial run"),
+    "warranty_6m": _l("Warranty, 6 months"),
+    "warranty_end": _l("Warranty end"),
+    "post_warranty_24m": _l("Post-warranty, 24 months"),
+    "post_warranty_36m": _l("Post-warranty, 36 months"),
+    "first": _l("First callback"),
+    "second": _l("Second callback"),
+    "verification": _l("Complaint verification"),
+    "periodic": _l("Periodic callback"),
+    "maintenance": _l("Maintenance"),
+    "repair": _l("Routine repair"),
+    "major_repair": _l("Major repair"),
+    "accident": _l("Accident repair"),
+    "emergency_repair": _l("Emergency repair"),
+    "contractor_repair": _l("Contractor repair"),
+    "special_service": _l("Special service"),
+    "help_request": _l("Help request"),
+    "first_aid": _l("First aid"),
+    "community_event": _l("Community event"),
+    "purchase": _l("Purchase"),
+}
+#: Service order kinds (CONTRACT.md), for the preview's order form.
+ORDER_KINDS = ("maintenance", "repair", "major_repair", "accident", "emergency_repair", "contractor_repair",
+               "special_service", "help_request", "first_aid", "community_event", "purchase")
+LINES = {
+    "equipment": _l("Equipment"),
+    "vehicle": _l("Vehicle service"),
+    "property": _l("Property"),
+    "retail": _l("Retail"),
+}
+STATUSES = {
+    "open": _l("Open"),
+    "done": _l("Done"),
+    "unreachable": _l("Unreachable"),
+    "cancelled": _l("Cancelled"),
+}
+CHANNELS = {"phone": _l("Phone"), "onsite": _l("On site")}
+SEGMENTS = {
+    "vip": _l("VIP"),
+    "group": _l("Group company"),
+    "government": _l("Government fleet"),
+    "fleet": _l("Company fleet"),
+    "police": _l("Judicial and police"),
+    "ordinary": _l("Ordinary"),
+}
+#: The five-point scale (RULES 3), best first.
+ANSWERS = {
+    "very_satisfied": _l("Very satisfied"),
+    "satisfied": _l("Satisfied"),
+    "neutral": _l("Neutral"),
+    "dissatisfied": _l("Dissatisfied"),
+    "very_dissatisfied": _l("Very dissatisfied"),
+}
+IMPORT_STATES = {
+    "queued": _l("Waiting for the worker"),
+    "checking": _l("Checking the rows"),
+    "refused": _l("Refused: nothing was stored"),
+    "checked": _l("Checked: nothing stored yet"),
+    "importing": _l("Importing"),
+    "done": _l("Imported"),
+    "failed": _l("Failed"),
+}
+#: Columns of the ledger as a file (ledger_file.LEDGER_COLUMNS), named for an import's errors.
+LEDGER_FIELDS = {
+    "delivery_id": _l("Delivery"),
+    "customer_id": _l("Customer ID"),
+    "customer_name": _l("Customer"),
+    "segment": _l("Segment"),
+    "project": _l("Project"),
+    "product_model": _l("Product model"),
+    "quantity": _l("Quantity"),
+    "contract_amount": _l("Contract amount (CNY)"),
+    "shipped_on": _l("Ship date"),
+    "commissioned_on": _l("Commissioning date"),
+    "contact_person": _l("Customer's responsible person"),
+    "phone": _l("Responsible person's phone"),
+    "site_contact": _l("Site contact"),
+    "site_phone": _l("Site contact's phone"),
+    "business_line": _l("Business line"),
+    "kind": _l("Order kind"),
+    "completed_on": _l("Completion date"),
+    "installed_on": _l("Installation date"),
+    "flagged": _l("Flagged after a complaint"),
+    "order_id": _l("Order"),
+    "file": _l("File"),
+    "policy": _l("Policy"),
+}
+#: What the checks of a row say (marshmallow's words and the ledger's own), in people's words.
+MESSAGES = {
+    "Missing data for required field.": _l("Required: the cell is empty."),
+    "Not a valid date.": _l("Not a date (write it as 2026-01-31)."),
+    "Not a valid integer.": _l("Not a whole number."),
+    "Not a valid number.": _l("Not a number."),
+    "Not a valid decimal.": _l("Not a number."),
+    "Not a valid string.": _l("Not text."),
+    "Not a valid boolean.": _l("Not yes or no."),
+    "Must be greater than or equal to 0.": _l("Must not be negative."),
+    "The commissioning date is before the ship date.": _l("The commissioning date is before the ship date."),
+    "Give either shipped_on (a delivery) or business_line and completed_on (an order).":
+        _l("Give a ship date (a delivery), or a business line and a completion date (an order)."),
+}
+#: Messages that start like this, with their name.
+MESSAGE_STARTS = {
+    "Must be one of": _l("Not one of the allowed values."),
+    "Longer than maximum length": _l("Too long."),
+    "Shorter than minimum length": _l("Empty."),
+    "Delivery ": _l("This delivery is on an earlier row of the file too."),
+    "The file has no column": _l("The file has no such column."),
+    "cannot read the workbook": _l("The workbook cannot be read."),
+    "upload a .csv or .xlsx file": _l("Upload a .csv or .xlsx file."),
+    "Upload a .csv or .xlsx file": _l("Upload a .csv or .xlsx file."),
+    "The file is empty": _l("The file is empty."),
+}
+
+
+def name_of(table: dict, code) -> str:
+    """Gives the name of `code` in `table` in the page's language, else the code itself."""
+    if code is None:
+        return ""
+    return str(table.get(code, code))
+
+
+def message_of(text: str) -> str:
+    """Gives a check's message in the page's language (the message itself when it is not known)."""
+    if text in MESSAGES:
+        return str(MESSAGES[text])
+    for start, name in MESSAGE_STARTS.items():
+        if text.startswith(start):
+            return str(name)
+    return text
