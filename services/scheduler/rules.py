@@ -41,6 +41,13 @@ class OrgRules:
         """Gives the logins of the agents covering `business_line` (an empty set covers all)."""
         return [login for login, lines in self.agents if not lines or business_line in lines]
 
+    def with_directory(self, users, organization: str) -> "OrgRules":
+        """Gives these rules with the agents (回访员) of the user directory (shared/users.py: a
+        person is entered once) in front of those agents.yaml still lists."""
+        people = tuple((p.login, frozenset(p.business_lines)) for p in users.of_role(organization, "agent"))
+        known = {login for login, _ in people}
+        return replace(self, agents=people + tuple(a for a in self.agents if a[0] not in known))
+
 
 def rules_for(settings, organization: str) -> OrgRules:
     """Gives the organisation's rules, each validated once per version of its data file.

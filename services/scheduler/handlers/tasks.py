@@ -97,7 +97,7 @@ def sync_tasks(*, uow: UnitOfWork, organization: str, wanted: list[Wanted], rule
         elif (bool(task["provisional"]), task["calendar_source"]) != (p.provisional, p.calendar_source):
             task.update(provisional=p.provisional, calendar_source=p.calendar_source, updated_at=uow.now)
             relabelled.append(task)
-    _assign(organization=organization, rows=new_rows, rules=rules)
+    _assign(organization=organization, rows=new_rows, rules=rules.with_directory(uow.users, organization))
     bulk_insert(CallbackTask, new_rows, ignore_conflicts=True)
     bulk_update(CallbackTask, set_fields=_MOVED_FIELDS, rows=[(*(t[f] for f in _MOVED_FIELDS), t["id"])
                                                               for t in relabelled])

@@ -183,3 +183,16 @@ def test_the_preview_plans_with_another_policy_of_the_organisation_and_refuses_a
         handlers.preview_policy(settings=scheduler.settings, organization=ORG, sample=sample, policy_name="nope")
     with SERVICE.connection():
         assert CallbackTask.select().count() == 0  # nothing stored
+
+
+def test_an_agent_entered_once_in_the_user_directory_is_assigned_callbacks(scheduler):
+    """The agents' assignment list comes from the user directory (Pages I item 1); agents.yaml
+    is no longer needed."""
+    from shared.users import save_person
+
+    roster(scheduler, [])
+    SERVICE.run(save_person, organization=ORG, login="zhao", role="agent", name="赵敏", business_lines=["vehicle"])
+    scheduler.handle("service_order.completed", order("O-9", {"id": "C-V", "name": "王先生", "segment": "vip"},
+                                                      "2026-10-30T15:00:00+08:00"))
+    with SERVICE.connection():
+        assert {t.assigned_to for t in CallbackTask.select().where(CallbackTask.order_id == "O-9")} == {"zhao"}
