@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: setup system-deps run run-scheduler run-complaints run-reporting test test-sqlite test-postgres \
-        token user import-users translations bench rebuild-reporting lock clean
+        token user import-users translations bench rebuild-reporting replan-provisional lock clean org demo docs tour-screenshots
 
 setup: $(STAMP) system-deps
 
@@ -47,8 +47,27 @@ test-postgres: setup
 	@HUIFANG_TEST_DB=postgres $(PY) -m shared.devtools with-postgres -- $(PY) -m pytest -q tests; \
 	  rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
 
+# A user's bearer token; ROLE=integration prints the installation's integration token.
 token: $(STAMP)
 	@$(PY) -m shared.devtools token --login "$(LOGIN)" --role "$(ROLE)" --org "$(ORG)"
+
+# A first organisation: its data folder (var/data/<ORG>/...) with commented copies of the default
+# rules, and its first admin (asked for; or ADMIN=, EMAIL=, PASSWORD=). Prints what to fill in next.
+org: $(STAMP)
+	@$(PY) -m shared.devtools org --org "$(ORG)" --name "$(NAME)" $(if $(ADMIN),--admin "$(ADMIN)") \
+	  $(if $(ADMIN_NAME),--admin-name "$(ADMIN_NAME)") $(if $(EMAIL),--email "$(EMAIL)")
+
+# The demo organisation `demo`: one person of each role (passwords printed) and sample data.
+demo: $(STAMP)
+	@$(PY) -m shared.devtools demo
+
+# docs/EVENTS.md from the event schemas (tests/unit/test_docs.py fails while it is out of date).
+docs: $(STAMP)
+	@$(PY) -m shared.devtools event-catalogue
+
+# The README's tour pictures (docs/tour/*.png), taken by the browser tests of tests/pages/test_tour.py.
+tour-screenshots: setup
+	@HUIFANG_TOUR_SCREENSHOTS=1 $(PY) -m pytest -q tests/pages/test_tour.py
 
 # A person who signs in to the pages; asks for the password (or takes PASSWORD=, which make puts in
 # the environment, so it never shows in a command line). SERVICE= picks the database that takes it.
@@ -72,8 +91,16 @@ bench: setup
 rebuild-reporting: setup
 	@$(PY) -m services.reporting.rebuild
 
+# Re-plan open callbacks and complaint deadlines planned on provisional days of a year the official
+# calendar has published since (the daily jobs do the same); EVERY_YEAR=1: every provisional callback.
+replan-provisional: setup
+	@$(PY) -m services.scheduler.replan_provisional $(if $(EVERY_YEAR),--every-year)
+	@$(PY) -m services.complaints.replan_provisional
+
 lock:
 	@$(BIN)/pip freeze --exclude-editable | grep -v '^huifang' > requirements.lock
 
-clean:
-	rm -rf var .pytest_cache
+# Deletes the databases, Redis data, outbox mail and caches under var/; keeps the secret key, the
+# integration token and the organisations' rule files unless ALL=1. Says what it deletes.
+clean: $(STAMP)
+	@$(PY) -m shared.devtools clean $(if $(filter 1 yes true,$(ALL)),--all)

@@ -63,7 +63,9 @@ def verify_token(token: str, *, secret_key: str, api_token: str | None) -> Princ
       AuthError: 401 for a missing, bad or expired token.
     """
     if not token:
-        raise AuthError(401, "Send 'Authorization: Bearer <token>'; get a token with `make token`.")
+        raise AuthError(401, "Send 'Authorization: Bearer <token>': a user's token from `make token LOGIN=... "
+                             "ROLE=... ORG=...`, or the installation's integration token (HUIFANG_API_TOKEN; "
+                             "`make token ROLE=integration` prints it).")
     if api_token and hmac.compare_digest(token.encode(), api_token.encode()):
         return Principal(login="integration", role="integration", organization=ALL_ORGANIZATIONS)
     try:

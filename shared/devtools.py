@@ -3,8 +3,13 @@
     python -m shared.devtools token --login li --role advisor --org acme-electric
     python -m shared.devtools user --login li --role agent --org acme-electric [--name ... --email ...]
     python -m shared.devtools import-users
-    python -m shared.devtools translations
+    python -m shared.devtools translations [shared complaints ...]
     python -m shared.devtools run [scheduler complaints reporting]
+    python -m shared.devtools org --org acme-electric --name "Acme Electric"   (make org)
+    python -m shared.devtools demo                                             (make demo)
+    python -m shared.devtools event-catalogue [--check]                        (make docs)
+    python -m shared.devtools clean [--all]                                    (make clean)
+    python -m shared.devtools check-settings
     python -m shared.devtools with-postgres -- <command ...>
     python -m shared.devtools ensure-redis-binary
 
@@ -16,6 +21,7 @@ import argparse
 import contextlib
 import os
 import secrets
+import shlex
 import shutil
 import socket
 import subprocess
@@ -125,6 +131,10 @@ def cmd_with_postgres(args) -> int:
     command = args.command[1:] if args.command and args.command[0] == "--" else args.command
     url = os.environ.get("HUIFANG_TEST_POSTGRES_URL")
     if url:
+        from .errors import ConfigurationError
+
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ConfigurationError("HUIFANG_TEST_POSTGRES_URL", f"must start with postgresql://, got {url!r}")
         parsed = urlparse(url)
         if port_open(parsed.hostname or "127.0.0.1", parsed.port or 5432):
             say(f"using PostgreSQL at HUIFANG_TEST_POSTGRES_URL ({parsed.hostname}:{parsed.port or 5432})")
@@ -139,6 +149,11 @@ def cmd_token(args) -> int:
     from .settings import load_settings
 
     settings = load_settings()
+    if args.role == "integration":
+        # Not a signed user token: the installation's own (HUIFANG_API_TOKEN, else the one
+        # `make run` keeps in var/api_token), which reads every organisation.
+        print(settings.api_token or dev_api_token(settings.var_dir))
+        return 0
     try:
         print(issue_token(settings.secret_key, login=args.login, role=args.role, organization=args.org))
     except ValueError as exc:
@@ -155,7 +170,7 @@ def _bind_service(name: str):
     return service.bind(load_settings())
 
 
-def _relay_now(service) -> None:
+def _relay_now(service, what: str = "user.updated") -> None:
     """Hands the service's outbox to the broker now; when it is down, the service's worker
     sends the rows once it runs (they are committed either way)."""
     from .broker import make_broker
@@ -174,7 +189,7 @@ def _relay_now(service) -> None:
     if left:
         say(f"{left} event(s) wait in {service.name}'s outbox until the broker answers and its worker runs")
     else:
-        say("sent to the other services (user.updated)")
+        say(f"sent to the other services ({what})")
 
 
 def _ask_password(login: str, known: bool) -> str | None:
@@ -194,35 +209,45 @@ def _ask_password(login: str, known: bool) -> str | None:
 
 
 def cmd_user(args) -> int:
+    lines = None if args.lines is None else [part for part in args.lines.split(",") if part.strip()]
+    service, changed = enter_person(args.service, organization=args.org, login=args.login, role=args.role,
+                                    name=args.name, email=args.email, phone=args.phone, lines=lines,
+                                    password=os.environ.get("PASSWORD") or None)
+    if changed:
+        _relay_now(service)
+    return 0
+
+
+def enter_person(service_name: str, *, organization: str, login: str, role: str, name: str = "", email: str = "",
+                 phone: str = "", lines: list[str] | None = None, password: str | None = None, ask: bool = True):
+    """Gives (service, changed) after creating or updating one person of the user directory in
+    `service_name`'s database (what `make user` does); asks for the password at a terminal
+    when none is given and `ask`. The caller relays the `user.updated` event."""
+    from datetime import timezone
+
     from .errors import HuifangError
     from .users import check_person, save_person
 
     try:
-        check_person(login=args.login, role=args.role, organization=args.org)
+        check_person(login=login, role=role, organization=organization)
     except HuifangError as exc:
         raise SystemExit(f"huifang: {exc}") from None
-    service = _bind_service(args.service)
+    service = _bind_service(service_name)
     with service.connection():
-        known = service.users.get(args.org, args.login)
-    password = os.environ.get("PASSWORD") or None
-    if password is None:
-        password = _ask_password(args.login, known is not None and known.has_password)
-    lines = None if args.lines is None else [part for part in args.lines.split(",") if part.strip()]
+        known = service.users.get(organization, login)
+    if password is None and ask:
+        password = _ask_password(login, known is not None and known.has_password)
     try:
-        record = service.run(save_person, organization=args.org, login=args.login, role=args.role,
-                             name=args.name or None, email=args.email or None, phone=args.phone or None,
+        record = service.run(save_person, organization=organization, login=login, role=role,
+                             name=name or None, email=email or None, phone=phone or None,
                              business_lines=lines, password=password)
     except HuifangError as exc:
         raise SystemExit(f"huifang: {exc}") from None
-    from datetime import timezone
-
     unchanged = known is not None and record["updated_at"] == known.updated_at.astimezone(timezone.utc).isoformat()
     state = "created" if known is None else ("unchanged" if unchanged else "updated")
-    say(f"{args.login} of {args.org} {state} in {args.service}'s directory: role {record['role']}, "
+    say(f"{login} of {organization} {state} in {service_name}'s directory: role {record['role']}, "
         f"{'can sign in' if record['password_hash'] else 'no password yet (cannot sign in)'}")
-    if not unchanged:
-        _relay_now(service)
-    return 0
+    return service, not unchanged
 
 
 def cmd_import_users(args) -> int:
@@ -244,50 +269,124 @@ def cmd_import_users(args) -> int:
     return 0
 
 
-def cmd_translations(args) -> int:
-    """Extracts the pages' strings, updates the Chinese catalog, compiles it; names what is untranslated."""
+#: Catalogs kept for each catalog folder (English is the msgids themselves).
+TRANSLATED_LOCALES = ("zh_Hans_CN",)
+#: The shared catalog: the shell, sign-in, error pages (and the pages of every service that
+#: keeps no catalog of its own).
+SHARED_CATALOG = ROOT / "shared" / "translations"
+
+
+def own_catalog(service: str) -> Path:
+    """Gives the folder of a service's own catalog (used when it exists: create it to start one)."""
+    return ROOT / "services" / service / "translations"
+
+
+def service_sources(service: str) -> list[str]:
+    """Gives the babel mapping lines of a service's pages: its views and its templates."""
+    return [f"[python: services/{service}/pages.py]", f"[python: services/{service}/pages/**.py]",
+            f"[jinja2: services/{service}/templates/{service}/**.html]"]
+
+
+def catalogs() -> dict[Path, str]:
+    """Gives each message catalog's folder and its babel mapping (what `make translations` extracts).
+
+    Every app loads shared/translations and then its service's own folder, when there is one
+    (shared.pages.init_app), the later winning. A service with services/<name>/translations
+    keeps its pages' strings there; the others' stay in the shared catalog.
+    """
+    shared = ["[python: shared/**.py]", "[jinja2: shared/templates/**.html]"]
+    out = {}
+    for service in SERVICES:
+        if own_catalog(service).is_dir():
+            out[own_catalog(service)] = "\n".join(service_sources(service)) + "\n"
+        else:
+            shared += service_sources(service)
+    return {SHARED_CATALOG: "\n".join(shared) + "\n", **out}
+
+
+def extract_messages(mapping: str, pot: Path) -> None:
+    """Writes the strings `mapping` (babel's mapping file format) finds under ROOT to `pot`."""
     from babel.messages.frontend import CommandLineInterface
-    from babel.messages.pofile import read_po
+
+    config = pot.with_suffix(".cfg")
+    config.write_text(mapping, encoding="utf-8")
+    CommandLineInterface().run(["pybabel", "-q", "extract", "-F", str(config), "-k", "_l", "-k", "lazy_gettext",
+                                "--no-location", "--sort-output", "--omit-header", "--project=Huifang",
+                                "-o", str(pot), str(ROOT)])
+
+
+def cmd_translations(args) -> int:
+    """Extracts the pages' strings, updates each catalog (shared, and each service's own), compiles
+    them; a string another catalog already translates is filled in from there, marked fuzzy to be
+    checked (so strings moving to a service's own catalog keep their translation); names what is
+    untranslated or fuzzy."""
+    from babel.messages.frontend import CommandLineInterface
+    from babel.messages.pofile import read_po, write_po
 
     def messages(path: Path) -> list:
         with path.open("rb") as f:
-            return sorted((m.id, m.string, tuple(sorted(m.flags))) for m in read_po(f) if m.id)
+            return _messages_of(f.read(), read_po, locale)
 
-    folder = ROOT / "shared" / "translations"
     run = CommandLineInterface().run
-    with tempfile.TemporaryDirectory() as scratch:
-        pot = Path(scratch) / "messages.pot"
-        run(["pybabel", "-q", "extract", "-F", str(folder / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext",
-             "--no-location", "--sort-output", "--omit-header", "--project=Huifang", "-o", str(pot), str(ROOT)])
-        for locale in TRANSLATED_LOCALES:
+    wanted = catalogs()
+    if args.only:
+        # a catalog is named by the folder it serves: shared, or the service's name
+        wanted = {folder: mapping for folder, mapping in wanted.items() if folder.parent.name in args.only}
+    for locale in TRANSLATED_LOCALES:
+        known: dict = {}
+        for folder in catalogs():
             po = folder / locale / "LC_MESSAGES" / "messages.po"
-            before = po.read_bytes() if po.exists() else None
-            if before is None:
-                run(["pybabel", "-q", "init", "-i", str(pot), "-d", str(folder), "-l", locale, "-w", "100"])
-            else:
-                run(["pybabel", "-q", "update", "-i", str(pot), "-d", str(folder), "-l", locale, "-w", "100",
-                     "--no-fuzzy-matching", "--ignore-obsolete"])
-                after = po.read_bytes()
-                if after != before and messages(po) == _messages_of(before, read_po):
+            if po.exists():
+                known.update({i: s for i, s, flags in messages(po) if translated(s) and "fuzzy" not in flags})
+        with tempfile.TemporaryDirectory() as scratch:
+            for folder, mapping in wanted.items():
+                pot = Path(scratch) / f"{folder.parent.name}.pot"
+                extract_messages(mapping, pot)
+                po = folder / locale / "LC_MESSAGES" / "messages.po"
+                before = po.read_bytes() if po.exists() else None
+                if before is None:
+                    run(["pybabel", "-q", "init", "-i", str(pot), "-d", str(folder), "-l", locale, "-w", "100"])
+                else:
+                    run(["pybabel", "-q", "update", "-i", str(pot), "-d", str(folder), "-l", locale, "-w", "100",
+                         "--no-fuzzy-matching", "--ignore-obsolete"])
+                with po.open("rb") as f:
+                    catalog = read_po(f, locale=locale)
+                filled = 0
+                for message in catalog:
+                    if message.id and not translated(message.string) and message.id in known:
+                        message.string = known[message.id]
+                        message.flags.add("fuzzy")  # the same words may mean something else here
+                        filled += 1
+                if filled:
+                    with po.open("wb") as f:
+                        write_po(f, catalog, width=100, ignore_obsolete=True)
+                    say(f"{locale}: {filled} string(s) of {po.relative_to(ROOT)} filled in from another catalog, "
+                        "marked fuzzy: check each and remove its fuzzy flag")
+                if before is not None and po.read_bytes() != before and messages(po) == _messages_of(before, read_po,
+                                                                                                     locale):
                     po.write_bytes(before)  # only the header's date moved: keep the file as it was
-            run(["pybabel", "-q", "compile", "-d", str(folder), "-l", locale])
-            missing = [m for m, string, _ in messages(po) if not string]
-            if missing:
-                say(f"{locale}: {len(missing)} untranslated in {po.relative_to(ROOT)}: {missing}; "
-                    "fill in msgstr and run make translations again")
-            else:
-                say(f"{locale}: every string translated and compiled")
+                run(["pybabel", "-q", "compile", "-d", str(folder), "-l", locale])
+                missing = [m for m, string, flags in messages(po) if not translated(string) or "fuzzy" in flags]
+                if missing:
+                    say(f"{locale}: {len(missing)} untranslated in {po.relative_to(ROOT)}: {missing}; "
+                        "fill in msgstr and run make translations again")
+                else:
+                    say(f"{locale}: every string of {po.relative_to(ROOT)} translated and compiled")
     return 0
 
 
-def _messages_of(content: bytes, read_po) -> list:
+def _messages_of(content: bytes, read_po, locale: str | None = None) -> list:
     import io
 
-    return sorted((m.id, m.string, tuple(sorted(m.flags))) for m in read_po(io.BytesIO(content)) if m.id)
+    return sorted(((m.id, m.string, tuple(sorted(m.flags))) for m in read_po(io.BytesIO(content), locale=locale)
+                   if m.id), key=repr)
 
 
-#: Catalogs kept in shared/translations (English is the msgids themselves).
-TRANSLATED_LOCALES = ("zh_Hans_CN",)
+def translated(string) -> bool:
+    """Gives whether a catalog's msgstr is filled in (every form of a plural one)."""
+    if isinstance(string, (tuple, list)):
+        return bool(string) and all(string)
+    return bool(string)
 
 
 def dev_api_token(var_dir: Path) -> str:
@@ -309,42 +408,354 @@ def cmd_run(args) -> int:
     if unknown:
         raise SystemExit(f"huifang: unknown service {unknown}; choose from {list(SERVICES)}")
     settings = load_settings()
+    refuse_taken_ports(settings, services)
     env = dict(os.environ)
     if not settings.api_token:
         env["HUIFANG_API_TOKEN"] = dev_api_token(settings.var_dir)
     lines = []
-    broker = urlparse(settings.broker_url)
-    if broker.scheme.startswith("redis"):
-        host, port = broker.hostname or "127.0.0.1", broker.port or 6379
-        if port_open(host, port):
-            say(f"Redis answers at {host}:{port}; using it")
-        elif host in ("127.0.0.1", "localhost", "::1"):
-            command = redis_command(port, settings.var_dir / "redis")
-            say(f"no Redis at {host}:{port}: starting a local redis-server (appendonly, data in var/redis)")
-            lines.append("redis: " + " ".join(command))
-        else:
-            raise SystemExit(f"huifang: no Redis answers at {host}:{port} (HUIFANG_BROKER_URL); start it and retry")
+    redis_line = plan_broker(settings, explicit=bool(_setting_given("HUIFANG_BROKER_URL")))
+    if redis_line:
+        lines.append(redis_line)
     python = sys.executable
+    sockets = settings.var_dir / "run"
+    sockets.mkdir(parents=True, exist_ok=True)
     for name in services:
         port = settings.port(name)
         # Create or migrate the database once here, not racing in every process.
-        subprocess.run([python, "-m", "shared.devtools", "initdb", name], check=True, env=env)
+        done = subprocess.run([python, "-m", "shared.devtools", "initdb", name], env=env)
+        if done.returncode:
+            raise SystemExit(done.returncode)  # it said why
         lines.append(f"{name}-web: {python} -m gunicorn --bind 127.0.0.1:{port} --workers 2 --threads 4 "
+                     f"{control_socket_option(sockets / f'{name}-web.ctl')} "
                      f"--access-logfile - 'services.{name}.app:create_app()'")
         lines.append(f"{name}-worker: {python} -m dramatiq services.{name}.actors --processes 1 "
                      f"--threads {settings.worker_threads} --queues events {name}")
+    if "scheduler" in services and not has_organizations(settings):
+        offer_demo(settings)
     procfile = settings.var_dir / "Procfile"
     procfile.write_text("\n".join(lines) + "\n")
     print("\nHuifang is starting:", flush=True)
     for name in services:
-        print(f"  {name:<11} {settings.public_url(name)}/   (API docs: /api/v1/openapi.json)")
+        print(f"  {name:<11} {settings.public_url(name)}/   (API reference: {settings.public_url(name)}/api/v1/docs)")
     if not settings.api_token:
-        print(f"  dev API token (integration role): {env['HUIFANG_API_TOKEN']}")
+        print(f"  the integration token (every organisation): export HUIFANG_API_TOKEN=$(cat "
+              f"{_shown(settings.var_dir / 'api_token')})")
     print("  a user token: make token LOGIN=li ROLE=advisor ORG=acme-electric")
     print("  a person who signs in to the pages: make user LOGIN=li ROLE=agent ORG=acme-electric")
     print("  Ctrl-C stops everything started here.\n", flush=True)
     os.chdir(ROOT)
     os.execvpe(python, [python, "-m", "honcho", "-f", str(procfile), "-d", str(ROOT), "start"], env)
+
+
+def _shown(path: Path) -> str:
+    """Gives `path` relative to the project folder when it is inside it (shorter to read and type)."""
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _setting_given(name: str) -> str | None:
+    """Gives the value of a setting someone set (the environment or .env), None when it is the default."""
+    from .settings import _env
+
+    return _env(None).get(name) or None
+
+
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Gives whether a server could listen on `host:port` now (as gunicorn would: SO_REUSEADDR)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def refuse_taken_ports(settings, services) -> None:
+    """Stops `make run` before it starts anything when a service's HTTP port is taken."""
+    taken = [(name, settings.port(name)) for name in services if not port_free(settings.port(name))]
+    if not taken:
+        return
+    for name, port in taken:
+        say(f"port {port} ({name}) is taken: another program listens there (another `make run`, "
+            "perhaps of another checkout)")
+    others = " ".join(f"HUIFANG_{name.upper()}_PORT={port + 100}" for name, port in taken)
+    raise SystemExit(f"huifang: not starting. Stop that program, or choose other ports: {others} make run")
+
+
+def control_socket_option(path: Path) -> str:
+    """Gives gunicorn's option for its own control socket at `path` (every gunicorn of every
+    checkout would share ~/.gunicorn/gunicorn.ctl otherwise); none when the path is too long
+    for a Unix socket."""
+    return f"--control-socket {shlex.quote(str(path))}" if len(str(path)) < 100 else "--no-control-socket"
+
+
+def _redis_client(url: str):
+    import redis
+
+    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2, decode_responses=True)
+
+
+def redis_answers(url: str) -> bool:
+    """Gives whether a Redis answers at `url` (one that asks for a password counts)."""
+    import redis
+
+    try:
+        _redis_client(url).ping()
+    except redis.exceptions.AuthenticationError:
+        return True
+    except redis.exceptions.ResponseError as exc:
+        return "NOAUTH" in str(exc)
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
+        return False
+    return True
+
+
+#: Key suffixes of one Dramatiq queue on Redis (its messages, delay and dead-letter queues).
+_QUEUE_SUFFIXES = (".DQ.msgs", ".XQ.msgs", ".msgs", ".DQ", ".XQ")
+
+
+def broker_users(url: str, namespace: str = "dramatiq") -> dict:
+    """Gives what uses the Redis at `url`: Dramatiq queues with their messages, live workers,
+    and how many other keys its database holds."""
+    client = _redis_client(url)
+    queues: dict[str, int] = {}
+    dramatiq_keys = 0
+    for key in client.scan_iter(match=f"{namespace}:*", count=1000):
+        dramatiq_keys += 1
+        rest = key[len(namespace) + 1:]
+        if rest.startswith("__"):
+            continue
+        for suffix in _QUEUE_SUFFIXES:
+            if rest.endswith(suffix):
+                rest = rest[: -len(suffix)]
+                break
+        queues.setdefault(rest, 0)
+    for queue in queues:
+        queues[queue] = client.hlen(f"{namespace}:{queue}.msgs")
+    workers = client.zcard(f"{namespace}:__heartbeats__")
+    return {"queues": dict(sorted(queues.items())), "workers": workers, "other_keys": client.dbsize() - dramatiq_keys}
+
+
+def plan_broker(settings, *, explicit: bool) -> str | None:
+    """Gives the Procfile line of a local Redis to start, or None when the broker answers already;
+    says loudly when it will share a Redis it did not start and nobody chose it on purpose."""
+    broker = urlparse(settings.broker_url)
+    if not broker.scheme.startswith("redis"):
+        say(f"broker: {broker.scheme}://{broker.hostname}:{broker.port or ''} (HUIFANG_BROKER_URL)")
+        return None
+    host, port = broker.hostname or "127.0.0.1", broker.port or 6379
+    if redis_answers(settings.broker_url):
+        if explicit:
+            say(f"using the Redis at {host}:{port} (HUIFANG_BROKER_URL)")
+        else:
+            warn_shared_broker(settings.broker_url, host, port)
+        return None
+    if port_open(host, port):
+        raise SystemExit(f"huifang: something that is not Redis listens on {host}:{port} (HUIFANG_BROKER_URL); "
+                         "stop it or point HUIFANG_BROKER_URL at another port")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit(f"huifang: no Redis answers at {host}:{port} (HUIFANG_BROKER_URL); start it and retry")
+    say(f"no Redis at {host}:{port}: starting a local redis-server on port {port} "
+        f"(appendonly, data in {_shown(settings.var_dir / 'redis')})")
+    return "redis: " + " ".join(redis_command(port, settings.var_dir / "redis"))
+
+
+def warn_shared_broker(url: str, host: str, port: int) -> None:
+    """Says, loudly, that this installation will share a Redis it did not start, and with whom."""
+    try:
+        found = broker_users(url)
+    except Exception as exc:  # a Redis that refuses SCAN: say what we can
+        found = {"queues": {}, "workers": 0, "other_keys": 0, "error": type(exc).__name__}
+    queues = ", ".join(f"{q} ({n} message{'s' if n != 1 else ''})" for q, n in found["queues"].items()) or \
+        "none holding messages now"
+    spare = next((p for p in range(port + 1, port + 50) if port_free(p)), port + 1)
+    bar = "=" * 78
+    for line in (
+        bar,
+        f"WARNING: a Redis that this command did not start answers at {host}:{port},",
+        "and HUIFANG_BROKER_URL is not set: this installation will SHARE that broker.",
+        f"  Dramatiq queues there: {queues}; Dramatiq workers connected: {found['workers']}; "
+        f"keys of other programs: {found['other_keys']}.",
+        "  Another checkout (or program) using it takes this installation's events, and this one theirs.",
+        f"  To keep apart:     HUIFANG_BROKER_URL=redis://127.0.0.1:{spare}/0 make run   (starts its own Redis)",
+        f"  To share on purpose: set HUIFANG_BROKER_URL={url} (environment or .env): no more warning.",
+        bar,
+    ):
+        say(line)
+
+
+def has_organizations(settings) -> bool:
+    """Gives whether this installation has an organisation: a data folder, or people in the directory."""
+    from .onboarding import known_organizations
+
+    if known_organizations(settings):
+        return True
+    service = _bind_service("scheduler")
+    with service.connection():
+        return service.users.User.select().exists()
+
+
+def offer_demo(settings) -> None:
+    """Offers the demo organisation to an installation without any (asks at a terminal)."""
+    say("no organisation yet. `make demo` makes one to look around in (people of every role with their "
+        "passwords, sample deliveries, service orders and complaints); `make org ORG=acme-electric NAME=...` "
+        "makes your own.")
+    if not sys.stdin.isatty():
+        return
+    answer = input("Create the demo organisation now? [Y/n] ").strip().lower()
+    if answer in ("", "y", "yes"):
+        create_demo(settings, relay=False)
+
+
+def cmd_org(args) -> int:
+    """Creates an organisation's data folder from the defaults and its first admin; says what is next."""
+    from .onboarding import check_organization, create_organization
+    from .settings import load_settings
+
+    try:
+        check_organization(args.org)
+    except ValueError as exc:
+        raise SystemExit(f"huifang: {exc}") from None
+    settings = load_settings()
+    files = create_organization(settings, args.org, args.name or args.org)
+    say(f"{args.org}: rule files in {_shown(Path(settings.data_dir) / args.org)} "
+        "(Huifang reads these instead of the defaults):")
+    for f in files:
+        state = "written" if f.created else "kept (already there)"
+        say(f"  {f.service + '/' + f.relative:<34} {state}: {f.summary}")
+    interactive = sys.stdin.isatty()
+    login = args.admin or (_ask("Login of the first admin", "admin") if interactive else "admin")
+    email = args.email or (_ask(f"E-mail of {login} (optional)", "") if interactive else "")
+    service, changed = enter_person("scheduler", organization=args.org, login=login, role="admin",
+                                    name=args.admin_name, email=email, password=os.environ.get("PASSWORD") or None,
+                                    ask=interactive)
+    if changed:
+        _relay_now(service)
+    from .onboarding import next_steps
+
+    print(f"\nNext, for {args.org}:", flush=True)
+    for line in next_steps(settings, args.org, admin=login):
+        print("  " + line)
+    return 0
+
+
+def _ask(question: str, default: str) -> str:
+    answer = input(f"{question}{f' [{default}]' if default else ''}: ").strip()
+    return answer or default
+
+
+def create_demo(settings, *, relay: bool) -> None:
+    """Makes the demo organisation: its rule files, one person of each role with a new password
+    (printed), and its sample events posted through the scheduler's outbox."""
+    from datetime import datetime
+
+    from .events import validate_envelope
+    from .onboarding import DEMO_NAME, DEMO_ORG, DEMO_PEOPLE, create_organization, new_password, sample_events
+
+    files = create_organization(settings, DEMO_ORG, DEMO_NAME)
+    say(f"{DEMO_ORG}: {sum(f.created for f in files)} rule files written in "
+        f"{_shown(Path(settings.data_dir) / DEMO_ORG)}")
+    passwords = {}
+    service = None
+    for login, (role, name, email) in DEMO_PEOPLE.items():
+        passwords[login] = new_password()
+        service, _ = enter_person("scheduler", organization=DEMO_ORG, login=login, role=role, name=name,
+                                  email=email, password=passwords[login], ask=False)
+    envelopes = [validate_envelope(e) for e in sample_events(DEMO_ORG, now=datetime.now(settings.tz))]
+    with service.connection():
+        service.accept(envelopes)
+    say(f"{DEMO_ORG}: {len(envelopes)} sample events posted (deliveries, service orders, complaints)")
+    if relay:
+        _relay_now(service, "the people and the sample events")
+    else:
+        say("they reach every service when the workers start")
+    login_url = settings.public_url("scheduler") + "/login"
+    print(f"\nThe demo organisation: sign in at {login_url} (organisation {DEMO_ORG}) as", flush=True)
+    for login, (role, name, _) in DEMO_PEOPLE.items():
+        print(f"  {login:<7} {role:<11} password {passwords[login]}   ({name})")
+    print("New passwords each time `make demo` runs; the sample data is posted once.\n", flush=True)
+
+
+def cmd_demo(args) -> int:
+    from .settings import load_settings
+
+    create_demo(load_settings(), relay=True)
+    return 0
+
+
+def cmd_event_catalogue(args) -> int:
+    """Writes docs/EVENTS.md from the event schemas (--check: exit 1 when it is out of date)."""
+    from . import catalogue
+
+    if args.check:
+        current = catalogue.CATALOGUE_PATH.read_text(encoding="utf-8") if catalogue.CATALOGUE_PATH.exists() else ""
+        if current != catalogue.render():
+            say(f"{_shown(catalogue.CATALOGUE_PATH)} is out of date: run make docs")
+            return 1
+        return 0
+    changed = catalogue.write()
+    say(f"{_shown(catalogue.CATALOGUE_PATH)} {'written' if changed else 'already up to date'}")
+    return 0
+
+
+#: What `make clean` keeps unless ALL=1, by name under var/, and why.
+KEPT_BY_CLEAN = {"secret_key": "signs every token and session", "api_token": "the integration token"}
+
+
+def cmd_clean(args) -> int:
+    """Deletes what `make run` and the tests leave behind; keeps the secret key, the integration
+    token and the organisations' data folders unless --all. Says what it deletes."""
+    from .settings import _env
+
+    env = _env(None)
+    var_dir = Path(env.get("HUIFANG_VAR_DIR") or ROOT / "var").resolve()
+    data_dir = Path(env.get("HUIFANG_DATA_DIR") or var_dir / "data").resolve()
+    running = [p for p in (var_dir / "run").glob("*.ctl") if _socket_answers(p)] if (var_dir / "run").is_dir() else []
+    if running:
+        raise SystemExit(f"huifang: not cleaning: `make run` is running here ({', '.join(p.name for p in running)} "
+                         "answer); stop it first")
+    keep: dict[Path, str] = {}
+    if not args.all:
+        keep = {var_dir / name: why for name, why in KEPT_BY_CLEAN.items()}
+        if data_dir.is_relative_to(var_dir) and data_dir != var_dir:
+            keep[var_dir / data_dir.relative_to(var_dir).parts[0]] = "the organisations' rule files"
+    doomed = sorted(p for p in var_dir.iterdir() if p not in keep) if var_dir.is_dir() else []
+    cache = ROOT / ".pytest_cache"
+    if cache.exists() and var_dir == (ROOT / "var").resolve():  # this checkout's own var/: its caches too
+        doomed.append(cache)
+    for path in doomed:
+        say(f"deleting {_shown(path)}{'/' if path.is_dir() else ''}")
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    if not doomed:
+        say("nothing to delete")
+    for path, why in keep.items():
+        if path.exists():
+            say(f"keeping {_shown(path)}{'/' if path.is_dir() else ''} ({why}); make clean ALL=1 deletes it too")
+    if args.all and not data_dir.is_relative_to(var_dir):
+        say(f"HUIFANG_DATA_DIR {data_dir} is outside {_shown(var_dir)}: not touched")
+    return 0
+
+
+def _socket_answers(path: Path) -> bool:
+    with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(0.5)
+        s.connect(str(path))
+        return True
+    return False
+
+
+def cmd_check_settings(args) -> int:
+    """Exits 2 with one line naming the variable when a setting is wrong (deploy/Procfile runs it first)."""
+    from .settings import load_settings
+
+    load_settings()
+    return 0
 
 
 def cmd_initdb(args) -> int:
@@ -401,11 +812,28 @@ def cmd_redis_server(args) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.devtools")
     sub = parser.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("token")
+    p = sub.add_parser("token", help="a user's bearer token; --role integration: the installation's own")
     p.add_argument("--login", required=True)
     p.add_argument("--role", required=True)
     p.add_argument("--org", required=True)
     p.set_defaults(func=cmd_token)
+    p = sub.add_parser("org", help="an organisation's data folder from the defaults, and its first admin")
+    p.add_argument("--org", required=True)
+    p.add_argument("--name", default="", help="the organisation's name, as people read it")
+    p.add_argument("--admin", default="", help="login of the first admin (asked at a terminal; default admin)")
+    p.add_argument("--admin-name", default="", help="display name of the first admin")
+    p.add_argument("--email", default="", help="e-mail of the first admin")
+    p.set_defaults(func=cmd_org)
+    p = sub.add_parser("demo", help="the demo organisation: people of every role, sample data")
+    p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("event-catalogue", help="write docs/EVENTS.md from the event schemas")
+    p.add_argument("--check", action="store_true", help="exit 1 when docs/EVENTS.md is out of date")
+    p.set_defaults(func=cmd_event_catalogue)
+    p = sub.add_parser("clean", help="delete databases, Redis data, outbox mail; keep the key and organisations")
+    p.add_argument("--all", action="store_true", help="delete var/ whole: the secret key and organisations too")
+    p.set_defaults(func=cmd_clean)
+    p = sub.add_parser("check-settings", help="exit 2 with one line when a setting is wrong")
+    p.set_defaults(func=cmd_check_settings)
     p = sub.add_parser("user", help="create or update a person of the user directory")
     p.add_argument("--login", required=True)
     p.add_argument("--role", required=True)
@@ -421,6 +849,7 @@ def main(argv=None) -> int:
     p.add_argument("--service", default="scheduler", choices=list(SERVICES))
     p.set_defaults(func=cmd_import_users)
     p = sub.add_parser("translations", help="extract, update and compile the pages' message catalogs")
+    p.add_argument("only", nargs="*", help="only these catalogs: shared and/or service names (default: all)")
     p.set_defaults(func=cmd_translations)
     p = sub.add_parser("run")
     p.add_argument("services", nargs="*", help="scheduler, complaints, reporting (default: all)")
@@ -438,7 +867,14 @@ def main(argv=None) -> int:
     p.add_argument("--dir", default=str(ROOT / "var" / "redis"))
     p.set_defaults(func=cmd_redis_server)
     args = parser.parse_args(argv)
-    return args.func(args) or 0
+    from .errors import ConfigurationError
+
+    try:
+        return args.func(args) or 0
+    except ConfigurationError as exc:
+        # A bad setting: one line naming it, no traceback (exit 2, like a usage error).
+        print(f"huifang: {exc}", file=sys.stderr, flush=True)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-"""Request schemas every service's API uses."""
+"""Request schemas every service's API uses, and the field of every timestamp it gives."""
+from datetime import datetime, timezone
+
+from flask import current_app, has_app_context
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 #: The longest page a list route gives.
@@ -15,3 +18,23 @@ class PageArgs(QueryArgs):
 
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=MAX_PAGE))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class Timestamp(fields.DateTime):
+    """A moment an API gives: ISO 8601 with the offset of the installation's time zone
+    (HUIFANG_TIMEZONE, +08:00 for Asia/Shanghai), the one rule of every timestamp of
+    Huifang's APIs (README "The API at a glance"). A naive value is UTC, as the databases keep
+    moments."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if not isinstance(value, datetime):
+            return value  # None, or a moment already written out
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value.astimezone(_installation_tz()), attr, obj, **kwargs)
+
+
+def _installation_tz():
+    if has_app_context() and current_app.config.get("HUIFANG_SETTINGS") is not None:
+        return current_app.config["HUIFANG_SETTINGS"].tz
+    return timezone.utc  # outside a service's app there is no installation to speak for

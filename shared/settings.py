@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -157,3 +158,13 @@ def load_settings(environ: dict | None = None) -> Settings:
         worker_threads=_int(env, "HUIFANG_WORKER_THREADS", 4, minimum=1, maximum=64),
         public_urls=public_urls,
     )
+
+
+def load_settings_or_exit(environ: dict | None = None) -> Settings:
+    """Gives `load_settings()`; for entry points (a worker, a command): a bad setting prints one
+    line naming the variable and exits with status 2, not a traceback."""
+    try:
+        return load_settings(environ)
+    except ConfigurationError as exc:
+        print(f"huifang: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None

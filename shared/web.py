@@ -16,6 +16,7 @@ from flask_smorest import Api, Blueprint, abort
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
+from . import apidocs
 from .auth import AuthError, Principal, verify_token
 from .errors import HuifangError, InvalidEvent, Unavailable
 from .mail import MailError
@@ -25,7 +26,8 @@ from .service import current_event_id
 
 log = logging.getLogger(__name__)
 
-PUBLIC_PATHS = {"/healthz", "/readyz", "/api/v1/openapi.json"}
+#: Answered without a token: health, the OpenAPI document and its browsable reference.
+PUBLIC_PATHS = {"/healthz", "/readyz", "/api/v1/openapi.json", apidocs.DOCS_PATH}
 #: The largest request body accepted (a ledger import of 100,000 rows is ~6 MB).
 MAX_BODY_BYTES = 32 * 1024 * 1024
 PROBLEM = "application/problem+json"
@@ -104,15 +106,24 @@ class AcceptedSchema(Schema):
 
 def events_blueprint(service) -> Blueprint:
     blp = Blueprint("events", __name__, url_prefix="/api/v1/events",
-                    description="Post an event envelope (CONTRACT.md); it is kept and relayed to every subscriber.")
+                    description="Post an event envelope (docs/EVENTS.md); it is kept and relayed to every "
+                                "subscriber.")
 
     @blp.route("")
     class Events(MethodView):
-        @blp.doc(requestBody={"content": {"application/json": {"schema": {"type": "object"}}}})
+        # Documented as the union of the types' envelopes (shared/apidocs.py); validated below by
+        # shared.events, the one place envelopes are checked.
+        @blp.doc(requestBody=apidocs.event_request_body())
         @blp.response(202, AcceptedSchema)
         @roles_required("integration", "admin")
         def post(self):
-            """Accept a CloudEvents envelope: 202 even while the broker is down."""
+            """Accept a CloudEvents envelope: 202 even while the broker is down.
+
+            Any type of docs/EVENTS.md but the internal `user.updated`. The integration token
+            may post every one of them, for any organisation; an admin only the types other
+            systems send, for their own organisation. `400`: the body is not JSON; `422`: it is
+            invalid, `errors` names each bad field; nothing is stored then.
+            """
             raw = request.get_data(cache=False)
             try:
                 body = json.loads(raw or b"")
@@ -151,8 +162,7 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
         API_TITLE=f"Huifang {service.name}", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
         JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
-        API_SPEC_OPTIONS={"components": {"securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]},
+        **apidocs.app_config(service.name),  # Swagger UI at /api/v1/docs, vendored; bearer auth
     )
     if test_config:
         app.config.update(test_config)
@@ -185,6 +195,7 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
     service.on_commit[:] = [h for h in service.on_commit if not getattr(h, "_web_relay", False)] + [relay_now]
 
     api = Api(app)
+    apidocs.register_event_schemas(api)
     api.register_blueprint(events_blueprint(service))
     for blp in blueprints:
         api.register_blueprint(blp)

@@ -8,7 +8,7 @@ import dramatiq
 
 from shared.broker import setup_worker
 from shared.periodic import periodic
-from shared.settings import load_settings
+from shared.settings import load_settings_or_exit
 
 from . import jobs, notify
 from .models import WAKEUP_ACTOR, WAKEUP_QUEUE
@@ -20,8 +20,10 @@ SWEEP_EVERY_SECONDS = 30
 #: How often (seconds) queued complaint mail is sent (deadline wake-ups go out through the
 #: outbox: the worker's relay thread sends them after commit, delayed to their moment).
 MAIL_EVERY_SECONDS = 5
+#: How often (seconds) deadlines counted over provisional days are checked against the published calendar.
+PROVISIONAL_EVERY_SECONDS = 24 * 3600
 
-broker = setup_worker(SERVICE, load_settings())
+broker = setup_worker(SERVICE, load_settings_or_exit())  # a bad setting: one line, exit 2
 
 
 @dramatiq.actor(broker=broker, queue_name=WAKEUP_QUEUE, actor_name=WAKEUP_ACTOR, max_retries=3)
@@ -41,3 +43,9 @@ def sweep_complaints():
 def send_complaint_mail():
     """Sends the mail queued by handlers and requests (after their commit)."""
     notify.send_notifications(SERVICE)
+
+
+@periodic(broker, SERVICE, every_seconds=PROVISIONAL_EVERY_SECONDS)
+def replan_provisional_deadlines():
+    """Re-plans deadlines counted over provisional days once their year is published (RULES 1.6)."""
+    SERVICE.run(jobs.replan_provisional_deadlines)

@@ -13,6 +13,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from shared.apidocs import path_parameter
 from shared.web import organization_of_request, principal, roles_required, total_count
 
 from . import handlers
@@ -20,7 +21,7 @@ from .errors import Duplicate
 from .models import Complaint
 from .rules import rules_for
 from .schemas import (ChurnSchema, ComplaintQuerySchema, ComplaintSchema, EscalateSchema, HandoverSchema,
-                      NewComplaintSchema, ReplySchema, ResolveSchema)
+                      NewComplaintSchema, ReplySchema, ResolveSchema, ReworkSchema)
 from .service import SERVICE
 
 #: Everyone may read and try; the domain decides who may act at which level (403 with why).
@@ -29,6 +30,9 @@ ACTORS = READERS
 
 blp = Blueprint("complaints", __name__, url_prefix="/api/v1/complaints",
                 description="Complaints (客户投诉), their escalation and the 2-1-1 deadlines.")
+
+#: The path parameter of one complaint's routes, documented with an example.
+COMPLAINT_ID = path_parameter("complaint_id", "CMP-2026-0007", "the complaint's id (its complaint_id)")
 
 
 def present(row: Complaint, history: list, settings, *, role: str) -> dict:
@@ -44,11 +48,13 @@ def present(row: Complaint, history: list, settings, *, role: str) -> dict:
     out = {name: getattr(row, name) for name in (
         "organization", "state", "level", "customer_class", "description", "category", "source", "order_id",
         "delivery_id", "repeat", "resolved_by", "resolved_level", "root_cause", "corrective_action", "churn_reason",
-        "handed_over_to")}
+        "handed_over_to", "special_remark")}
     for name in ("raised_at", "first_reply_due_at", "answer_due_at", "first_reply_at", "answered_at",
                  "investigate_due_at", "investigated_at", "resolved_at", "verify_due_at", "customer_flagged_at",
-                 "closed_at", "handover_due_at", "handed_over_at"):
+                 "closed_at", "handover_due_at", "handed_over_at", "rework_due_at", "reworked_at"):
         out[name] = local(getattr(row, name))
+    # RULES 1.6: deadlines counted over a day of a year the official calendar has not published
+    out.update(provisional=bool(row.provisional_deadlines), provisional_deadlines=list(row.provisional_deadlines))
     out.update(id=row.complaint_id, level_role=level.role, level_label=level.label, chain=rules.chain.name,
                customer=handlers.customer_of(row, role=role),
                history=[{"at": local(h.at), "actor": h.actor, "action": h.action, "from_level": h.from_level,
@@ -84,7 +90,10 @@ class Complaints(MethodView):
         role = principal().role
         return [present(row, history[row.id], _settings(), role=role) for row in rows]
 
-    @blp.arguments(NewComplaintSchema)
+    @blp.arguments(NewComplaintSchema, example={
+        "customer": {"id": "C-2002", "name": "王先生", "segment": "ordinary", "phone": "13700000003"},
+        "description": "维修后空调仍不制冷，客户要求再次检查。", "category": "service_quality", "source": "hotline",
+        "order_id": "SO-2026-0042"})
     @blp.response(201, ComplaintSchema)
     @roles_required(*ACTORS)
     def post(self, data):
@@ -99,7 +108,7 @@ class Complaints(MethodView):
         return _present_one(row)
 
 
-@blp.route("/<complaint_id>")
+@blp.route("/<complaint_id>", parameters=[COMPLAINT_ID])
 class ComplaintById(MethodView):
     @blp.response(200, ComplaintSchema)
     @roles_required(*READERS)
@@ -117,9 +126,9 @@ def _act(command, complaint_id: str, **fields) -> dict:
     return _present_one(row)
 
 
-@blp.route("/<complaint_id>/reply")
+@blp.route("/<complaint_id>/reply", parameters=[COMPLAINT_ID])
 class Reply(MethodView):
-    @blp.arguments(ReplySchema)
+    @blp.arguments(ReplySchema, example={"message": "已致电客户，明天上午安排技师上门复查。", "answer": False})
     @blp.response(200, ComplaintSchema)
     @roles_required(*ACTORS)
     def post(self, body, complaint_id):
@@ -127,9 +136,9 @@ class Reply(MethodView):
         return _act(handlers.reply, complaint_id, message=body["message"], answer=body.get("answer"))
 
 
-@blp.route("/<complaint_id>/escalate")
+@blp.route("/<complaint_id>/escalate", parameters=[COMPLAINT_ID])
 class Escalate(MethodView):
-    @blp.arguments(EscalateSchema)
+    @blp.arguments(EscalateSchema, example={"reason": "客户要求赔偿，超出回访员权限。"})
     @blp.response(200, ComplaintSchema)
     @roles_required(*ACTORS)
     def post(self, body, complaint_id):
@@ -137,20 +146,31 @@ class Escalate(MethodView):
         return _act(handlers.escalate, complaint_id, reason=body["reason"])
 
 
-@blp.route("/<complaint_id>/resolve")
+@blp.route("/<complaint_id>/resolve", parameters=[COMPLAINT_ID])
 class Resolve(MethodView):
-    @blp.arguments(ResolveSchema)
+    @blp.arguments(ResolveSchema, example={"root_cause": "冷凝器接头漏氟。",
+                                           "corrective_action": "更换接头并加注冷媒，免收工时费。"})
     @blp.response(200, ComplaintSchema)
     @roles_required(*ACTORS)
     def post(self, body, complaint_id):
         """Resolve the complaint at its level; the verification callback closes or reopens it."""
         return _act(handlers.resolve, complaint_id, root_cause=body["root_cause"],
-                    corrective_action=body["corrective_action"])
+                    corrective_action=body["corrective_action"], special_remark=body.get("special_remark"))
 
 
-@blp.route("/<complaint_id>/handover")
+@blp.route("/<complaint_id>/rework", parameters=[COMPLAINT_ID])
+class Rework(MethodView):
+    @blp.arguments(ReworkSchema, example={"note": "更换排水管并复查，业主确认不再渗漏。"})
+    @blp.response(200, ComplaintSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, complaint_id):
+        """Record the rework (返修) of a repeat complaint: meets its `rework_due_at` (RULES 1.3)."""
+        return _act(handlers.rework, complaint_id, note=body["note"])
+
+
+@blp.route("/<complaint_id>/handover", parameters=[COMPLAINT_ID])
 class Handover(MethodView):
-    @blp.arguments(HandoverSchema)
+    @blp.arguments(HandoverSchema, example={"engineer": "孙工"})
     @blp.response(200, ComplaintSchema)
     @roles_required(*ACTORS)
     def post(self, body, complaint_id):
@@ -158,9 +178,9 @@ class Handover(MethodView):
         return _act(handlers.hand_over, complaint_id, engineer=body["engineer"])
 
 
-@blp.route("/<complaint_id>/churn")
+@blp.route("/<complaint_id>/churn", parameters=[COMPLAINT_ID])
 class Churn(MethodView):
-    @blp.arguments(ChurnSchema)
+    @blp.arguments(ChurnSchema, example={"reason": "客户已转到其他维修站。"})
     @blp.response(200, ComplaintSchema)
     @roles_required(*ACTORS)
     def post(self, body, complaint_id):

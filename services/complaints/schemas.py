@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from shared.schemas import PageArgs
+from shared.schemas import PageArgs, Timestamp
 from shared.events import COMPLAINT_CATEGORIES, COMPLAINT_SOURCES, CustomerSchema
 
 from .domain.complaint import STATES
@@ -47,6 +47,14 @@ class EscalateSchema(_Input):
 class ResolveSchema(_Input):
     root_cause = fields.String(required=True, validate=validate.Length(min=1, max=5000))
     corrective_action = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    special_remark = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000),
+                                   metadata={"description": "特别备注: the text the customer's special mark carries "
+                                                            "from the next day (default: the root cause)"})
+
+
+class ReworkSchema(_Input):
+    note = fields.String(required=True, validate=validate.Length(min=1, max=5000),
+                         metadata={"description": "what was repaired again (返修)"})
 
 
 class HandoverSchema(_Input):
@@ -60,7 +68,7 @@ class ChurnSchema(_Input):
 
 
 class HistoryEntrySchema(Schema):
-    at = fields.DateTime()
+    at = Timestamp()
     actor = fields.String()
     action = fields.String()
     from_level = fields.Integer(allow_none=True)
@@ -86,24 +94,31 @@ class ComplaintSchema(Schema):
     order_id = fields.String(allow_none=True)
     delivery_id = fields.String(allow_none=True)
     repeat = fields.Boolean()
-    raised_at = fields.DateTime()
-    first_reply_due_at = fields.DateTime()
-    answer_due_at = fields.DateTime()
-    first_reply_at = fields.DateTime(allow_none=True)
-    answered_at = fields.DateTime(allow_none=True)
-    investigate_due_at = fields.DateTime(allow_none=True)
-    investigated_at = fields.DateTime(allow_none=True)
-    resolved_at = fields.DateTime(allow_none=True)
+    raised_at = Timestamp()
+    first_reply_due_at = Timestamp()
+    answer_due_at = Timestamp()
+    first_reply_at = Timestamp(allow_none=True)
+    answered_at = Timestamp(allow_none=True)
+    investigate_due_at = Timestamp(allow_none=True)
+    investigated_at = Timestamp(allow_none=True)
+    resolved_at = Timestamp(allow_none=True)
     resolved_by = fields.String(allow_none=True)
     resolved_level = fields.Integer(allow_none=True)
     root_cause = fields.String(allow_none=True)
     corrective_action = fields.String(allow_none=True)
-    verify_due_at = fields.DateTime(allow_none=True)
-    customer_flagged_at = fields.DateTime(allow_none=True)
-    closed_at = fields.DateTime(allow_none=True)
+    verify_due_at = Timestamp(allow_none=True)
+    customer_flagged_at = Timestamp(allow_none=True)
+    closed_at = Timestamp(allow_none=True)
     churn_reason = fields.String(allow_none=True, metadata={"description": "客户流失原因"})
-    handover_due_at = fields.DateTime(allow_none=True, metadata={
+    handover_due_at = Timestamp(allow_none=True, metadata={
         "description": "hotline tickets under a handover policy (seed 001): to an engineer by then"})
-    handed_over_at = fields.DateTime(allow_none=True)
+    handed_over_at = Timestamp(allow_none=True)
     handed_over_to = fields.String(allow_none=True)
+    rework_due_at = Timestamp(allow_none=True, metadata={
+        "description": "a repeat complaint (RULES 1.3): special callback and rework within 24 hours"})
+    reworked_at = Timestamp(allow_none=True)
+    special_remark = fields.String(allow_none=True, metadata={"description": "特别备注 of the customer's mark"})
+    provisional = fields.Boolean(metadata={
+        "description": "a deadline was counted over a day of a year the official calendar has not published"})
+    provisional_deadlines = fields.List(fields.String(), metadata={"description": "which deadlines are provisional"})
     history = fields.List(fields.Nested(HistoryEntrySchema))

@@ -9,7 +9,7 @@ import dramatiq
 
 from shared.broker import setup_worker
 from shared.periodic import periodic
-from shared.settings import load_settings
+from shared.settings import load_settings_or_exit
 
 from . import jobs, notify
 from .models import GENERATE_ACTOR, SEND_ACTOR
@@ -33,7 +33,7 @@ REQUEUE_GENERATE_AFTER_SECONDS = 600
 
 #: Jobs (make a report, mail it) go to these actors through the outbox (`uow.send`): the web
 #: hands them to the broker right after its commit, the worker's relay thread otherwise.
-broker = setup_worker(SERVICE, load_settings())
+broker = setup_worker(SERVICE, load_settings_or_exit())  # a bad setting: one line, exit 2
 
 
 @dramatiq.actor(actor_name=SEND_ACTOR, queue_name=SERVICE.name, broker=broker,

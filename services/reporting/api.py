@@ -1,12 +1,14 @@
 """HTTP routes of the reporting service (CONTRACT.md "reporting"): reports of the caller's organisation."""
 from __future__ import annotations
 
+from datetime import timezone
 from urllib.parse import quote
 
 from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from shared.apidocs import path_parameter
 from shared.errors import Forbidden, InvalidInput
 from shared.privacy import mask_phone
 from shared.web import organization_of_request, principal, roles_required
@@ -28,6 +30,9 @@ ADDRESSERS = ("manager", "admin")
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
                 description="The monthly Customer Satisfaction Measurement Report (顾客满意度测量报告).")
 
+#: The path parameter of a month's routes, documented with an example.
+MONTH = path_parameter("month", "2026-01", "the report's month, YYYY-MM")
+
 
 def _stored(organization: str, month: str) -> Report | None:
     with SERVICE.connection():
@@ -35,7 +40,11 @@ def _stored(organization: str, month: str) -> Report | None:
 
 
 def _iso(moment) -> str | None:
-    return moment.isoformat() + "Z" if moment else None
+    """Gives a stored moment (naive UTC) as ISO 8601 with the installation's offset, like every
+    timestamp of the API."""
+    if not moment:
+        return None
+    return moment.replace(tzinfo=timezone.utc).astimezone(SERVICE.settings.tz).isoformat()
 
 
 def _masked(listing: list[dict]) -> list[dict]:
@@ -46,7 +55,7 @@ def _masked(listing: list[dict]) -> list[dict]:
 
 @blp.route("")
 class Reports(MethodView):
-    @blp.arguments(GenerateReportSchema)
+    @blp.arguments(GenerateReportSchema, example={"month": "2026-01", "language": "zh-CN"})
     @blp.response(202, AcceptedReportSchema)
     @roles_required(*READERS)
     def post(self, body):
@@ -79,7 +88,7 @@ def _status(run: ReportRun | None, row: Report | None) -> tuple[str, str | None]
     return (RUN_READY if row is not None else "not_generated"), None
 
 
-@blp.route("/<month>")
+@blp.route("/<month>", parameters=[MONTH])
 class MonthReport(MethodView):
     @blp.response(200, ReportSchema)
     @roles_required(*READERS)
@@ -102,7 +111,7 @@ class MonthReport(MethodView):
         return {**data, "stored": row is not None, "status": status, "error": error, "delivery": delivery}
 
 
-@blp.route("/<month>.pdf")
+@blp.route("/<month>.pdf", parameters=[MONTH])
 class MonthReportPdf(MethodView):
     @blp.arguments(LanguageQuerySchema, location="query")
     @blp.doc(responses={"200": {"description": "The report as PDF",
@@ -125,9 +134,12 @@ class MonthReportPdf(MethodView):
             "Content-Disposition": f"inline; filename=\"report-{month}.pdf\"; filename*=UTF-8''{quote(filename)}"})
 
 
-@blp.route("/<month>/send")
+@blp.route("/<month>/send", parameters=[MONTH])
 class SendMonthReport(MethodView):
-    @blp.arguments(SendReportSchema)
+    @blp.arguments(SendReportSchema, examples={
+        "the managers": {"summary": "to the organisation's managers (the default)", "value": {}},
+        "chosen addresses": {"summary": "to addresses a manager or admin names", "value": {
+            "to": ["zhang@acme.example"]}}})
     @blp.response(202, AcceptedReportSchema)
     @roles_required(*READERS)
     def post(self, body, month):
@@ -152,7 +164,8 @@ class SendMonthReport(MethodView):
         else:
             to = list(recipients.managers)
         if not to:
-            raise InvalidInput("No recipients: list the managers in reporting/recipients.yaml.",
+            raise InvalidInput("No recipients: give the organisation's managers an e-mail (make user "
+                               "ROLE=manager EMAIL=...) or list them in reporting/recipients.yaml.",
                                errors={"to": ["no recipients"]})
         row, run = SERVICE.run(handlers.mail_report, organization=organization, month=month, to=to)
         if run is not None:

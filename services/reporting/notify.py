@@ -103,7 +103,8 @@ def send_report(service, organization: str, month: str, request: str) -> str:
         return "skipped"
     if not row.send_to:
         service.run(record_send_failure, row=row, request=request,
-                    error="no recipients: list the managers in reporting/recipients.yaml or post {\"to\": [...]}")
+                    error="no recipients: give the organisation's managers an e-mail (make user ROLE=manager "
+                          "EMAIL=...), or list them in reporting/recipients.yaml, or post {\"to\": [...]}")
         return "failed"
     try:
         where = service.mailer.send(report_mail(service.settings, row, request))

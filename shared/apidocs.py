@@ -1,0 +1,110 @@
+"""The API reference of every service: typed events in the OpenAPI document, and a browsable page.
+
+- `/api/v1/openapi.json` (flask-smorest, generated from the blueprints and their schemas) and
+  `/api/v1/docs`, Swagger UI reading it: both open without a token (shared/web.py
+  PUBLIC_PATHS). Swagger UI is vendored under shared/static/vendor/swagger-ui/ (swagger-ui-dist
+  from npm, with its LICENSE): nothing is fetched from another site, not even the spec
+  validator badge.
+- `register_event_schemas(api)`: one component per event type's data (the marshmallow schemas
+  of shared/events.py), one envelope per type, and `EventEnvelope`, their union discriminated
+  by `type`: the body of `POST /api/v1/events`, with one example per type
+  (shared/catalogue.py, the examples of docs/EVENTS.md).
+- `path_parameter(...)`: the documentation, with an example, of a route's path parameter
+  (`@blp.route("/<complaint_id>", parameters=[COMPLAINT_ID])`). Request bodies get theirs
+  next to the route: `@blp.arguments(Schema, example={...})`.
+"""
+from __future__ import annotations
+
+import re
+
+from marshmallow import fields
+
+from .catalogue import example_envelope, postable_types
+from .events import REGISTRY, EnvelopeSchema
+
+#: The browsable reference, next to the OpenAPI document.
+DOCS_PATH = "/api/v1/docs"
+#: Where the app's /static/ route serves the vendored Swagger UI from.
+SWAGGER_UI_STATIC = "vendor/swagger-ui/"
+#: The union of the envelopes `POST /api/v1/events` accepts.
+EVENT_UNION = "EventEnvelope"
+
+
+def app_config(service_name: str) -> dict:
+    """Gives the flask-smorest settings of a service's OpenAPI document and its Swagger UI page."""
+    return {
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/static/" + SWAGGER_UI_STATIC,
+        # validatorUrl None: Swagger UI would otherwise send the document to validator.swagger.io.
+        "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None, "deepLinking": True, "docExpansion": "list",
+                                      "defaultModelsExpandDepth": 0, "displayRequestDuration": True},
+        "API_SPEC_OPTIONS": {
+            "info": {"description": _description(service_name)},
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearer": []}],
+        },
+    }
+
+
+def _description(service_name: str) -> str:
+    return (
+        f"The HTTP API of Huifang's {service_name} service.\n\n"
+        "Every route under `/api/` needs `Authorization: Bearer <token>` (press *Authorize*): a user's "
+        "token from `make token LOGIN=li ROLE=advisor ORG=acme-electric`, or the installation's "
+        "integration token (`HUIFANG_API_TOKEN`; `make run` keeps a generated one in `var/api_token`), "
+        "which names the organisation it acts for with `?organization=<slug>`.\n\n"
+        "Errors are `application/problem+json` with `title`, `status`, `detail` and, for bad input, "
+        "`errors` naming each field. Every timestamp the API gives is ISO 8601 with the offset of the "
+        "installation's time zone (`HUIFANG_TIMEZONE`, `+08:00` for Asia/Shanghai); dates are `YYYY-MM-DD`.\n\n"
+        "The event types and their fields: docs/EVENTS.md in the repository."
+    )
+
+
+def path_parameter(name: str, example, description: str) -> dict:
+    """Gives the documentation of the path parameter `name` of a route, with an example."""
+    return {"in": "path", "name": name, "required": True, "description": description, "example": example}
+
+
+def event_component(event_type: str) -> str:
+    """Gives the OpenAPI component name of the envelope of `event_type` (`delivery.shipped` ->
+    `DeliveryShippedEvent`)."""
+    return "".join(part.capitalize() for part in re.split(r"[._]", event_type)) + "Event"
+
+
+def _ref(name: str) -> str:
+    return f"#/components/schemas/{name}"
+
+
+def register_event_schemas(api) -> None:
+    """Registers the event components of the OpenAPI document of `api` (a flask-smorest Api)."""
+    # Decimal fields carry strings (contract_amount "3200000.00"), not floats.
+    api.register_field(fields.Decimal, "string", "decimal")
+    spec = api.spec
+    envelope = api.ma_plugin.converter.schema2jsonschema(EnvelopeSchema)
+    data_components: dict[type, str] = {}
+    mapping = {}
+    for event_type in postable_types():
+        data_schema = REGISTRY[event_type]
+        if data_schema not in data_components:
+            data_components[data_schema] = f"{data_schema.__name__}Data"
+            spec.components.schema(data_components[data_schema], schema=data_schema)
+        properties = dict(envelope["properties"])
+        properties["type"] = {"type": "string", "enum": [event_type]}
+        properties["data"] = {"$ref": _ref(data_components[data_schema])}
+        name = event_component(event_type)
+        spec.components.schema(name, component={
+            "type": "object", "required": list(envelope.get("required", [])), "properties": properties,
+            "example": example_envelope(event_type)})
+        mapping[event_type] = _ref(name)
+    spec.components.schema(EVENT_UNION, component={
+        "description": "A CloudEvents 1.0 envelope of one of the event types (docs/EVENTS.md), selected by `type`.",
+        "oneOf": [{"$ref": ref} for ref in mapping.values()],
+        "discriminator": {"propertyName": "type", "mapping": mapping}})
+
+
+def event_request_body() -> dict:
+    """Gives the OpenAPI requestBody of `POST /api/v1/events`: the union, one example per type."""
+    return {"required": True, "content": {"application/json": {
+        "schema": {"$ref": _ref(EVENT_UNION)},
+        "examples": {event_type: {"summary": event_type, "value": example_envelope(event_type)}
+                     for event_type in postable_types()}}}}
