@@ -1,9 +1,19 @@
 """Working days and service-time arithmetic (工作日与服务时间), pure.
 
 RULES 1.6: due dates on a non-working day move to the next working day, using the
-official Chinese calendar with its make-up working days (调休). Years the official
-calendar has not published yet fall back to weekends plus fixed-date holidays and are
-marked *provisional*. An organisation's own holidays and workdays win over both.
+official Chinese calendar with its make-up working days (调休). Each day is decided by one
+source, recorded with it (:meth:`WorkingCalendar.source`), first match wins:
+
+1. ``organization``: the organisation's own holidays and workdays (its calendar.yaml);
+2. ``correction``: the project's documented corrections over the libraries' data
+   (``shared/data/calendar_corrections.yaml``, e.g. 2005-12-31 a working day);
+3. ``official``: the published official calendar (the ``chinesecalendar`` package);
+4. ``holidays``: for a year the official calendar has not published yet, the statutory
+   holidays computed from the lunar calendar by the ``holidays`` package (Spring Festival,
+   Qingming, Dragon Boat, Mid-Autumn, 1-2 May, National Day ...), *provisional*: make-up
+   working days are not known before the State Council publishes them;
+5. ``fallback``: weekends plus fixed-date holidays, for years neither library covers
+   (provisional) or a calendar with ``use_official: false`` (not provisional).
 
 RULES 2: deadlines count service time only (service hours on working days). "N hours"
 is N hours of service time; "1 day" is one service day, landing at the same clock time
@@ -16,16 +26,21 @@ carries the same tzinfo.
 from __future__ import annotations
 
 import calendar as _stdlib_calendar
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Iterable
+from pathlib import Path
+from typing import Iterable, Mapping
 
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate
 
 from .errors import InvalidInput
 
 __all__ = [
+    "CORRECTIONS_FILE",
     "CalendarError",
+    "Correction",
+    "SOURCES",
     "ServiceHours",
     "WorkingCalendar",
     "add_months",
@@ -38,6 +53,14 @@ __all__ = [
 #: data for. Moveable feasts (Spring Festival, Qingming, Dragon Boat, Mid-Autumn) and
 #: make-up working days cannot be known in advance, hence "provisional".
 FALLBACK_HOLIDAYS: tuple[tuple[int, int], ...] = ((1, 1), (5, 1), (10, 1), (10, 2), (10, 3))
+
+#: Where a day's classification comes from, strongest first (module docstring).
+SOURCE_ORGANIZATION, SOURCE_CORRECTION, SOURCE_OFFICIAL = "organization", "correction", "official"
+SOURCE_COMPUTED, SOURCE_FALLBACK = "holidays", "fallback"
+SOURCES = (SOURCE_ORGANIZATION, SOURCE_CORRECTION, SOURCE_OFFICIAL, SOURCE_COMPUTED, SOURCE_FALLBACK)
+
+#: The project's corrections over the libraries' data (documented in the file itself).
+CORRECTIONS_FILE = Path(__file__).resolve().parent / "data" / "calendar_corrections.yaml"
 
 #: Saturday and Sunday, as ``date.weekday()`` numbers.
 _WEEKEND = frozenset({5, 6})
@@ -97,14 +120,61 @@ class ServiceHours:
         return datetime.combine(date.min, self.end) - datetime.combine(date.min, self.start)
 
 
+@dataclass(frozen=True)
+class Correction:
+    """A day the libraries get wrong: ``working`` or not, by ``document`` (a State Council notice)."""
+
+    day: date
+    working: bool
+    document: str
+    note: str = ""
+
+
+@functools.cache
+def official_corrections() -> Mapping[date, Correction]:
+    """Gives the project's corrections table (:data:`CORRECTIONS_FILE`), validated once.
+
+    Raises:
+      CalendarError: naming the bad field of the file.
+    """
+    import yaml
+
+    raw = yaml.safe_load(CORRECTIONS_FILE.read_text(encoding="utf-8")) or {}
+    try:
+        loaded = _CorrectionsSchema().load(raw)
+    except ValidationError as exc:
+        raise _calendar_error(exc, prefix="corrections") from exc
+    table = {}
+    for row in loaded["corrections"]:
+        if row["date"] in table:
+            raise CalendarError(f"{row['date'].isoformat()} is corrected twice", field="corrections.date")
+        table[row["date"]] = Correction(row["date"], row["working"], row["document"], row["note"])
+    return table
+
+
+@functools.cache
+def _computed_year(year: int) -> tuple[frozenset[date], frozenset[date]] | None:
+    """Gives (holidays, make-up working days) the ``holidays`` package computes for China in
+    ``year``, or None for a year it does not cover."""
+    import holidays
+
+    china = holidays.country_holidays("CN", years=year)
+    if not china.start_year <= year <= china.end_year:
+        return None
+    workdays = getattr(china, "weekend_workdays", ()) or ()
+    return frozenset(china), frozenset(d for d in workdays if d.year == year)
+
+
 class WorkingCalendar:
-    """Working days (工作日): official Chinese calendar, fallback, organisation overrides.
+    """Working days (工作日): organisation, corrections, official calendar, computed holidays, fallback.
 
     Parameters:
       extra_holidays: dates the organisation does not work, whatever else says.
       extra_workdays: dates the organisation works, whatever else says.
-      use_official: consult the ``chinese_calendar`` package; when False, or for years
-        it has no data for, use weekends plus :data:`FALLBACK_HOLIDAYS`.
+      use_official: consult the libraries (``chinese_calendar`` for published years,
+        ``holidays`` for the others, provisional); when False, weekends plus
+        :data:`FALLBACK_HOLIDAYS` only (and no corrections: they correct the libraries).
+      corrections: the corrections applied over the libraries (default: the project's table).
     """
 
     def __init__(
@@ -113,6 +183,7 @@ class WorkingCalendar:
         extra_holidays: Iterable[date] = (),
         extra_workdays: Iterable[date] = (),
         use_official: bool = True,
+        corrections: Mapping[date, Correction] | None = None,
     ):
         self._extra_holidays = frozenset(extra_holidays)
         self._extra_workdays = frozenset(extra_workdays)
@@ -123,14 +194,15 @@ class WorkingCalendar:
                 f"{first} is listed both as a holiday and as a workday", field="workdays"
             )
         self._use_official = use_official
-        # day -> (working, provisional); bench code calls this ~1M times.
-        self._days: dict[date, tuple[bool, bool]] = {}
+        self._corrections = corrections
+        # day -> (working, provisional, source); bench code calls this ~1M times.
+        self._days: dict[date, tuple[bool, bool, str]] = {}
         # year -> whether the official package has data for it.
         self._official_years: dict[int, bool] = {}
 
     @classmethod
     def from_data(cls, data: dict) -> "WorkingCalendar":
-        """Return a calendar from ``{"use_official": true, "holidays": [...], "workdays": [...]}``.
+        """Gives a calendar from ``{"use_official": true, "holidays": [...], "workdays": [...]}``.
 
         Dates are ISO strings (or ``date`` objects, as YAML gives them).
 
@@ -147,22 +219,40 @@ class WorkingCalendar:
             use_official=loaded["use_official"],
         )
 
+    def _day(self, day: date) -> tuple[bool, bool, str]:
+        known = self._days.get(day)
+        if known is None:
+            known = self._days[day] = self._classify(day)
+        return known
+
     def is_working_day(self, day: date) -> bool:
-        """Return True when ``day`` is a working day."""
+        """Gives True when ``day`` is a working day."""
         known = self._days.get(day)
         if known is None:
             known = self._days[day] = self._classify(day)
         return known[0]
 
     def is_provisional(self, day: date) -> bool:
-        """Return True when ``day`` was classified by the fallback, not by published data.
+        """Gives True when ``day`` was classified by an estimate (computed holidays or the
+        fallback), not by published data. A day the organisation listed itself, or the
+        corrections table, is never provisional."""
+        return self._day(day)[1]
 
-        A day the organisation listed itself is never provisional.
-        """
-        known = self._days.get(day)
-        if known is None:
-            known = self._days[day] = self._classify(day)
-        return known[1]
+    def source(self, day: date) -> str:
+        """Gives which source decided ``day`` (one of :data:`SOURCES`)."""
+        return self._day(day)[2]
+
+    def sources(self, first: date, last: date) -> tuple[str, ...]:
+        """Gives the sources that decided the days ``first``..``last`` (inclusive), strongest first:
+        what decided a date rolled forward over them."""
+        if first == last:  # most dates: a working day that needs no moving
+            return (self._day(first)[2],)
+        found = {self._day(first + timedelta(days=n))[2] for n in range((last - first).days + 1)}
+        return tuple(source for source in SOURCES if source in found)
+
+    def any_provisional(self, first: date, last: date) -> bool:
+        """Gives True when a day of ``first``..``last`` (inclusive) is provisional."""
+        return any(self._day(first + timedelta(days=n))[1] for n in range((last - first).days + 1))
 
     def roll_forward(self, day: date) -> date:
         """Return ``day`` if it is a working day, else the next working day."""
@@ -188,31 +278,44 @@ class WorkingCalendar:
             day = self.next_working_day(day)
         return day
 
-    def _classify(self, day: date) -> tuple[bool, bool]:
+    def _classify(self, day: date) -> tuple[bool, bool, str]:
         if day in self._extra_holidays:
-            return False, False
+            return False, False, SOURCE_ORGANIZATION
         if day in self._extra_workdays:
-            return True, False
-        if self._use_official and self._official_has(day.year):
-            import chinese_calendar
+            return True, False, SOURCE_ORGANIZATION
+        weekday = day.weekday() not in _WEEKEND
+        if self._use_official:
+            corrections = official_corrections() if self._corrections is None else self._corrections
+            correction = corrections.get(day)
+            if correction is not None:
+                return correction.working, False, SOURCE_CORRECTION
+            if self._official_has(day.year):
+                import chinese_calendar
 
-            return chinese_calendar.is_workday(day), False
-        fallback = day.weekday() not in _WEEKEND and (day.month, day.day) not in FALLBACK_HOLIDAYS
-        return fallback, self._use_official
+                return chinese_calendar.is_workday(day), False, SOURCE_OFFICIAL
+            computed = _computed_year(day.year)
+            if computed is not None:
+                holidays, workdays = computed
+                return (day in workdays or (weekday and day not in holidays)), True, SOURCE_COMPUTED
+        fallback = weekday and (day.month, day.day) not in FALLBACK_HOLIDAYS
+        return fallback, self._use_official, SOURCE_FALLBACK
 
     def _official_has(self, year: int) -> bool:
         known = self._official_years.get(year)
         if known is None:
-            import chinese_calendar
-
-            try:
-                chinese_calendar.is_workday(date(year, 6, 15))
-            except NotImplementedError:
-                known = False
-            else:
-                known = True
-            self._official_years[year] = known
+            known = self._official_years[year] = official_year_published(year)
         return known
+
+
+def official_year_published(year: int) -> bool:
+    """Gives True when the official calendar package (chinesecalendar) has published ``year``."""
+    import chinese_calendar
+
+    try:
+        chinese_calendar.is_workday(date(year, 6, 15))
+    except NotImplementedError:
+        return False
+    return True
 
 
 def add_service_hours(
@@ -345,6 +448,17 @@ def _first_message(messages, path: str = "") -> tuple[str, str]:
     if isinstance(messages, list) and messages:
         return _first_message(messages[0], path)
     return path, str(messages)
+
+
+class _CorrectionSchema(Schema):
+    date = fields.Date(required=True)
+    working = fields.Boolean(required=True)
+    document = fields.String(required=True, validate=validate.Length(min=1))
+    note = fields.String(load_default="")
+
+
+class _CorrectionsSchema(Schema):
+    corrections = fields.List(fields.Nested(_CorrectionSchema), required=True)
 
 
 class _CalendarSchema(Schema):

@@ -157,6 +157,18 @@ def ensure_schema(database, models, *, migrations: dict | None = None) -> int:
         return max(done | set(migrations), default=0)
 
 
+def add_missing_columns(migrator, database, migrate, wanted: dict) -> None:
+    """Adds, in one migration step, each column of `wanted` ({model: {column name: field}}) that
+    its table does not have yet (a migration may run on a database that has some already)."""
+    steps = []
+    for model, fields_ in wanted.items():
+        table = model._meta.table_name
+        columns = {c.name for c in database.get_columns(table)}
+        steps += [migrator.add_column(table, name, field) for name, field in fields_.items() if name not in columns]
+    if steps:
+        migrate(*steps)
+
+
 #: Rows per round trip of a PostgreSQL batch.
 BULK_PAGE = 500
 

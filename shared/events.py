@@ -137,6 +137,21 @@ class CustomerFlagged(_Produced):
     customer_id = _id()
 
 
+class ComplaintRepeated(_Produced):
+    """A repeat complaint about the same repair (RULES 1.3): special callback and rework within 24 hours."""
+
+    complaint_id = _id()
+    customer = fields.Nested(CustomerSchema, required=True)
+    rework_due_at = fields.AwareDateTime(required=True)
+
+
+class ComplaintDeadlinesMoved(_Produced):
+    """A complaint's deadlines re-planned on the published calendar (RULES 1.6): the new ones."""
+
+    complaint_id = _id()
+    moved = fields.List(fields.String(), required=True)
+
+
 class ReportEvent(_Produced):
     month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}$"))
 
@@ -173,6 +188,9 @@ REGISTRY: dict[str, type[Schema]] = {
     "complaint.closed": ComplaintEvent,
     "complaint.reopened": ComplaintEvent,
     "customer.flagged": CustomerFlagged,
+    "customer.unflagged": CustomerFlagged,
+    "complaint.repeated": ComplaintRepeated,
+    "complaint.deadlines_moved": ComplaintDeadlinesMoved,
     "report.generated": ReportEvent,
     "report.sent": ReportEvent,
     "user.updated": UserUpdated,

@@ -1,12 +1,13 @@
 {
     "name": "complaints",
     "summary": "Complaints, escalation chains and the 2-1-1 deadlines",
-    "version": "2.2.0",
+    "version": "2.3.0",
     "depends": ["shared"],
     "subscribes": ["complaint.raised", "callback.completed", "customer.updated", "user.updated"],
     "publishes": [
         "complaint.raised",
         "complaint.escalated", "complaint.resolved", "complaint.closed", "complaint.reopened", "customer.flagged",
+        "complaint.repeated", "complaint.deadlines_moved",
     ],
     "data": ["data/chains/default.yaml", "data/policies/default.yaml", "data/calendar.yaml", "data/users.yaml"],
 }

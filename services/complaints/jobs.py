@@ -22,7 +22,8 @@ from shared.service import Service, UnitOfWork
 from . import domain
 from .errors import ComplaintError
 from .handlers.store import Change, store_changes
-from .models import Complaint
+from .domain.complaint import CLOSED, ESCALATED, REOPENED
+from .models import Complaint, ComplaintHistory
 from .rules import Rules, rules_for
 
 log = logging.getLogger(__name__)
@@ -139,3 +140,41 @@ def sweep_due_complaints(service: Service, /, *, now: datetime | None = None, ba
     if result.examined:
         log.info("sweep: %s", result)
     return result
+
+
+def replan_provisional_deadlines(*, uow: UnitOfWork) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Gives (organization, complaint id, deadlines moved) of each complaint not closed whose
+    pending deadlines were counted over provisional days and fall differently on the calendar now
+    (its year published since, RULES 1.6): they are computed again from their starts, recorded in
+    the history and announced (`complaint.deadlines_moved`, which moves the verification callback).
+    A complaint whose deadlines stay only loses its provisional mark when they are not provisional any more.
+    """
+    now = uow.now.astimezone(uow.settings.tz)
+    # the JSON text of a list with a name in it is longer than "[]"
+    rows = list(Complaint.select().where(Complaint.state != CLOSED,
+                                         peewee.fn.LENGTH(Complaint.provisional_deadlines) > 2))
+    starts = {}
+    for entry in (ComplaintHistory.select(ComplaintHistory.complaint, ComplaintHistory.at)
+                  .where(ComplaintHistory.complaint.in_([r.id for r in rows]),
+                         ComplaintHistory.action.in_([ESCALATED, REOPENED]))
+                  .order_by(ComplaintHistory.id)):
+        starts[entry.complaint_id] = entry.at.astimezone(uow.settings.tz)  # the latest one wins
+    changes, rules_of = [], {}
+    for row in rows:
+        key = (row.organization, row.chain_name, row.policy_name)
+        rules = rules_of.get(key) or rules_of.setdefault(key, rules_for(
+            uow.settings, organization=row.organization, chain_name=row.chain_name, policy_name=row.policy_name))
+        before = row.to_domain(uow.settings.tz)
+        outcome = domain.replan_deadlines(before, at=now, investigate_from=starts.get(row.id), policy=rules.policy,
+                                          calendar=rules.calendar)
+        if outcome.complaint is before and domain.provisional_deadlines(before, rules.calendar) == tuple(
+                row.provisional_deadlines):
+            continue
+        changes.append(Change(row=row, before=before, outcome=outcome, rules=rules))
+    moved = []
+    for change in store_changes(uow=uow, changes=changes):
+        for type_, data in change.outcome.events:
+            moved.append((change.row.organization, change.row.complaint_id, tuple(data["moved"])))
+            log.info("complaint %s of %s: deadlines %s re-planned on the published calendar",
+                     change.row.complaint_id, change.row.organization, ", ".join(data["moved"]))
+    return moved

@@ -12,7 +12,7 @@ import json
 
 import peewee
 
-from shared.db import is_postgres
+from shared.db import add_missing_columns, is_postgres
 from shared.fields import UTCDateTimeField
 
 from .domain.complaint import Complaint as DomainComplaint
@@ -81,6 +81,13 @@ class Complaint(BaseModel):
     handed_over_at = UTCDateTimeField(null=True)
     handed_over_to = peewee.CharField(max_length=200, null=True)
     handled_breaches = JSONListField(default=tuple)
+    #: A repeat complaint (RULES 1.3): special callback and rework by `rework_due_at` (wall clock).
+    rework_due_at = UTCDateTimeField(null=True)
+    reworked_at = UTCDateTimeField(null=True)
+    #: The special remark (特别备注) the customer's mark carries after the resolution (seed 000).
+    special_remark = peewee.TextField(null=True)
+    #: Names of the pending deadlines computed over a provisional day (RULES 1.6), re-planned once published.
+    provisional_deadlines = JSONListField(default=tuple)
     #: Reminder keys already queued, so each deadline's reminder goes out once.
     reminders_sent = JSONListField(default=tuple)
     #: When the sweep must look at this complaint next (deadline, reminder or flag); NULL: never.
@@ -98,6 +105,8 @@ class Complaint(BaseModel):
             (("organization", "state", "next_sweep_at"), False),
             (("organization", "customer_id"), False),
             (("organization", "order_id", "raised_at"), False),
+            # the complaint board: each level's open and resolved complaints, and their counts
+            (("organization", "state", "level"), False),
         )
 
     def to_domain(self, tz) -> DomainComplaint:
@@ -118,7 +127,9 @@ class Complaint(BaseModel):
             customer_flagged_at=local(self.customer_flagged_at), closed_at=local(self.closed_at),
             handover_due_at=local(self.handover_due_at), handed_over_at=local(self.handed_over_at),
             handed_over_to=self.handed_over_to, churn_reason=self.churn_reason,
-            handled_breaches=tuple(self.handled_breaches),
+            handled_breaches=tuple(self.handled_breaches), rework_due_at=local(self.rework_due_at),
+            reworked_at=local(self.reworked_at), special_remark=self.special_remark,
+            provisional_deadlines=tuple(self.provisional_deadlines),
         )
 
     @classmethod
@@ -167,7 +178,9 @@ DOMAIN_COLUMNS = (
     "state", "level", "repeat", "first_reply_at", "answered_at", "investigate_due_at", "investigated_at",
     "resolved_at", "resolved_by", "resolved_level", "root_cause", "corrective_action", "verify_due_at",
     "flag_due_at", "customer_flagged_at", "closed_at", "handover_due_at", "handed_over_at", "handed_over_to",
-    "churn_reason", "handled_breaches",
+    "churn_reason", "handled_breaches", "rework_due_at", "reworked_at", "special_remark",
+    # computed from raised_at once; moved only by a re-planning on the published calendar (RULES 1.6)
+    "first_reply_due_at", "answer_due_at",
 )
 
 
@@ -274,5 +287,13 @@ def _migrate_4(migrator, database, migrate) -> None:
     database.drop_tables([OldWakeup])
 
 
+def _migrate_5(migrator, database, migrate) -> None:
+    """Adds (2.3.0) the rework deadline of a repeat complaint, the special remark of the
+    customer's mark, and the names of deadlines computed over provisional days."""
+    add_missing_columns(migrator, database, migrate, {Complaint: {
+        "rework_due_at": UTCDateTimeField(null=True), "reworked_at": UTCDateTimeField(null=True),
+        "special_remark": peewee.TextField(null=True), "provisional_deadlines": JSONListField(default=tuple)}})
+
+
 MODELS: list = [Complaint, ComplaintHistory, Notification]
-MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4}
+MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5}

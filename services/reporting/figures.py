@@ -20,7 +20,7 @@ from .domain.kpi import ANSWERS, TREND_MONTHS, MonthCounts, month_bounds, previo
 from .domain.policy import ReportPolicy
 from .domain.report import (DEADLINES, CallbackListing, ComplaintSummary, Remark, ReportData, build_report,
                             complaint_summary)
-from .models import CANCELLED, OPEN, UNREACHABLE, Callback, Complaint, Customer, ServedDay
+from .models import CANCELLED, OPEN, SERVED_ORDER, UNREACHABLE, Callback, Complaint, Customer, ServedDay
 
 
 def _count_distinct(expression):
@@ -29,6 +29,11 @@ def _count_distinct(expression):
 
 def _sum_when(condition):
     return fn.COALESCE(fn.SUM(Case(None, [(condition, 1)], 0)), 0)
+
+
+def month_callbacks(organization: str, month: str):
+    """Gives the SQL condition of the callbacks of `month` (by due date; cancelled ones count nowhere)."""
+    return _month_callbacks(organization, month)
 
 
 def _month_callbacks(organization: str, month: str):
@@ -42,11 +47,24 @@ def _customer_join(query):
         (Customer.organization == Callback.organization) & (Customer.customer_id == Callback.customer_id)))
 
 
+def key_callback(policy: ReportPolicy):
+    """Gives the SQL condition of a key customer's callback (重点客户) on Callback joined with
+    Customer (`_customer_join`): the class the callback had when it was planned (handlers/callbacks.py
+    keeps it; a customer flagged later never changes a past month), or for a callback stored
+    before 1.4.0 without one, a key segment."""
+    return fn.COALESCE(Callback.key_customer, Customer.segment.in_(list(policy.key_segments)),
+                       False) == True  # noqa: E712 (SQL, not Python truth)
+
+
+def ordinary_callback(policy: ReportPolicy):
+    """Gives the SQL condition of an ordinary customer's callback (every callback not a key one)."""
+    return ~key_callback(policy)
+
+
 def _callback_counts(organization: str, month: str, policy: ReportPolicy):
     reached = Callback.reached == True  # noqa: E712 (SQL, not Python truth)
-    key = ((Callback.key_customer == True) | (Customer.flagged == True)  # noqa: E712
-           | Customer.segment.in_(list(policy.key_segments)))
-    ordinary = ~fn.COALESCE(key, False)
+    key = key_callback(policy)
+    ordinary = ordinary_callback(policy)
     return _customer_join(Callback.select(
         fn.COUNT(Callback.id),
         _sum_when(reached),
@@ -58,17 +76,42 @@ def _callback_counts(organization: str, month: str, policy: ReportPolicy):
         _sum_when(Callback.product_satisfaction.in_(sorted(SATISFIED_ANSWERS))),
         fn.COUNT(Callback.service_satisfaction),
         _sum_when(Callback.service_satisfaction.in_(sorted(SATISFIED_ANSWERS))),
+        _sum_when(reached & Callback.over_time_limit.is_null(False)),
+        _sum_when(reached & (Callback.over_time_limit == True)),  # noqa: E712
+        _sum_when(Callback.outside_call_window.is_null(False)),
+        _sum_when(Callback.outside_call_window == True),  # noqa: E712
     )).where(_month_callbacks(organization, month)).tuples()
 
 
-def _served_counts(organization: str, month: str):
+def _order_counts(organization: str, month: str):
+    """Ordinary customers' service orders completed in the month, and those with a callback that
+    reached the customer (RULES 3), as the order's class was at its completion."""
     first, last = month_bounds(month)
+    called = Callback.alias("called")
+    reached = fn.EXISTS(called.select(SQL("1")).where(
+        (called.organization == ServedDay.organization) & (called.order_id == ServedDay.source_id)
+        & (called.reached == True) & (called.status != CANCELLED)))  # noqa: E712
+    return ServedDay.select(fn.COUNT(ServedDay.id), _sum_when(reached)).where(
+        (ServedDay.organization == organization) & (ServedDay.source_kind == SERVED_ORDER)
+        & (ServedDay.served_on >= first) & (ServedDay.served_on <= last)
+        & (fn.COALESCE(ServedDay.key_customer, False) == False)).tuples()  # noqa: E712
+
+
+def returning_customer(month: str):
+    """Gives the SQL condition of a ServedDay row whose customer was also served before `month` (回头)."""
+    first, _ = month_bounds(month)
     earlier = ServedDay.alias("earlier")
-    returning = fn.EXISTS(earlier.select(SQL("1")).where(
+    return fn.EXISTS(earlier.select(SQL("1")).where(
         (earlier.organization == ServedDay.organization) & (earlier.customer_id == ServedDay.customer_id)
         & (earlier.served_on < first)))
+
+
+def touched_customer(month: str):
+    """Gives the SQL condition of a ServedDay row whose customer has a reached callback of `month`
+    with every answer given very satisfied (感动)."""
+    first, last = month_bounds(month)
     touch = Callback.alias("touch")
-    touched = fn.EXISTS(touch.select(SQL("1")).where(
+    return fn.EXISTS(touch.select(SQL("1")).where(
         (touch.organization == ServedDay.organization) & (touch.customer_id == ServedDay.customer_id)
         & (touch.due_on >= first) & (touch.due_on <= last) & (touch.status != CANCELLED)
         & (touch.reached == True)  # noqa: E712
@@ -76,12 +119,22 @@ def _served_counts(organization: str, month: str):
         & (fn.COALESCE(touch.product_satisfaction, "very_satisfied") == "very_satisfied")
         & (fn.COALESCE(touch.service_satisfaction, "very_satisfied") == "very_satisfied")
         & (touch.product_satisfaction.is_null(False) | touch.service_satisfaction.is_null(False))))
+
+
+def served_in_month(organization: str, month: str):
+    """Gives the SQL condition of the ServedDay rows of `month` (the customers served in it)."""
+    first, last = month_bounds(month)
+    return (ServedDay.organization == organization) & (ServedDay.served_on >= first) & (ServedDay.served_on <= last)
+
+
+def _served_counts(organization: str, month: str):
+    returning = returning_customer(month)
+    touched = touched_customer(month)
     return ServedDay.select(
         _count_distinct(ServedDay.customer_id),
         _count_distinct(Case(None, [(touched, ServedDay.customer_id)], None)),
         _count_distinct(Case(None, [(returning, ServedDay.customer_id)], None)),
-    ).where((ServedDay.organization == organization) & (ServedDay.served_on >= first)
-            & (ServedDay.served_on <= last)).tuples()
+    ).where(served_in_month(organization, month)).tuples()
 
 
 def _answer_counts(organization: str, month: str, column):
@@ -94,6 +147,7 @@ def month_queries(organization: str, month: str, policy: ReportPolicy) -> dict:
     """Gives the month's aggregation queries by name (for EXPLAIN: bench/reporting.py)."""
     return {"callbacks": _callback_counts(organization, month, policy),
             "served": _served_counts(organization, month),
+            "orders": _order_counts(organization, month),
             "product_answers": _answer_counts(organization, month, Callback.product_satisfaction),
             "service_answers": _answer_counts(organization, month, Callback.service_satisfaction)}
 
@@ -108,15 +162,17 @@ def explain(query) -> list[str]:
 
 
 def month_counts(organization: str, month: str, policy: ReportPolicy) -> MonthCounts:
-    """Gives the counts of one month of one organisation, in two queries."""
+    """Gives the counts of one month of one organisation, in three queries."""
     callbacks = _callback_counts(organization, month, policy).get()
     served = _served_counts(organization, month).get()
-    n = [int(v or 0) for v in (*callbacks, *served)]
+    orders = _order_counts(organization, month).get()
+    n = [int(v or 0) for v in (*callbacks, *served, *orders)]
     return MonthCounts(
         callbacks=n[0], callbacks_reached=n[1], key_callbacks=n[2], key_callbacks_reached=n[3],
         ordinary_callbacks=n[4], ordinary_callbacks_reached=n[5], product_answered=n[6], product_satisfied=n[7],
-        service_answered=n[8], service_satisfied=n[9], customers_served=n[10], customers_touched=n[11],
-        customers_returning=n[12])
+        service_answered=n[8], service_satisfied=n[9], calls_timed=n[10], calls_over_time_limit=n[11],
+        calls_windowed=n[12], calls_outside_window=n[13], customers_served=n[14], customers_touched=n[15],
+        customers_returning=n[16], ordinary_orders=n[17], ordinary_orders_reached=n[18])
 
 
 def satisfaction_answers(organization: str, month: str) -> dict[str, dict[str, int]]:
@@ -128,15 +184,45 @@ def satisfaction_answers(organization: str, month: str) -> dict[str, dict[str, i
     return out
 
 
+#: Each 2-1-1 deadline of a complaint: (its due column, the column that meets it).
+DEADLINE_COLUMNS = {"first_reply": (Complaint.first_reply_due_at, Complaint.first_reply_at),
+                    "answer": (Complaint.answer_due_at, Complaint.answered_at),
+                    # the verification ("1" of 2-1-1) is met by reaching the customer in time, whatever
+                    # the answer; a complaint it closed was reached then too
+                    "verify": (Complaint.verify_due_at, fn.COALESCE(Complaint.verified_at, Complaint.closed_at)),
+                    # a repeat complaint's rework (RULES 1.3)
+                    "rework": (Complaint.rework_due_at, Complaint.reworked_at)}
+
+
+def deadline_met(name: str):
+    """Gives the SQL condition of a complaint that met deadline `name` (done by its due time)."""
+    due, done = DEADLINE_COLUMNS[name]
+    return due.is_null(False) & done.is_null(False) & (done <= due)
+
+
+def deadline_counted(name: str, at):
+    """Gives the SQL condition of a complaint whose deadline `name` counts at `at` (naive UTC): met,
+    or passed."""
+    due, done = DEADLINE_COLUMNS[name]
+    return due.is_null(False) & (done.is_null(False) | (due < at))
+
+
+def month_complaints_where(organization: str, month: str):
+    """Gives the SQL condition of the complaints raised in `month`."""
+    return _month_complaints(organization, month)
+
+
 def _month_complaints(organization: str, month: str):
     first, last = month_bounds(month)
     return (Complaint.organization == organization) & (Complaint.raised_on >= first) & (Complaint.raised_on <= last)
 
 
-def month_complaints(organization: str, month: str, now: datetime) -> ComplaintSummary:
+def month_complaints(organization: str, month: str, now: datetime, policy: ReportPolicy) -> ComplaintSummary:
     """Gives the complaint analysis of the complaints raised in the month (投诉分析).
 
-    A deadline counts once it is met or has passed; it is met when done by its due time.
+    A deadline counts once it is met or has passed; it is met when done by its due time. The
+    verification ("1" of 2-1-1) is done when its callback reached the customer, whatever the
+    answer (a complaint closed by it was reached then too); a repeat's rework when recorded.
     """
     where = _month_complaints(organization, month)
     by_category = dict(Complaint.select(fn.COALESCE(Complaint.category, "other"), fn.COUNT(Complaint.id))
@@ -151,20 +237,20 @@ def month_complaints(organization: str, month: str, now: datetime) -> ComplaintS
         label = role or str(level)
         by_level[label] = by_level.get(label, 0) + int(count)
     at = now.astimezone(timezone.utc).replace(tzinfo=None)
-    pairs = {"first_reply": (Complaint.first_reply_due_at, Complaint.first_reply_at),
-             "answer": (Complaint.answer_due_at, Complaint.answered_at),
-             "verify": (Complaint.verify_due_at, Complaint.closed_at)}
     columns = []
     for name in DEADLINES:
-        due, done = pairs[name]
-        columns.append(_sum_when(due.is_null(False) & done.is_null(False) & (done <= due)))
-        columns.append(_sum_when(due.is_null(False) & (done.is_null(False) | (due < at))))
+        columns.append(_sum_when(deadline_met(name)))
+        columns.append(_sum_when(deadline_counted(name, at)))
     row = Complaint.select(
         *columns,
         fn.COALESCE(fn.SUM(Complaint.service_hours_to_resolve), 0),
         fn.COUNT(Complaint.service_hours_to_resolve),
         _sum_when(Complaint.reopened_count > 0),
+        _sum_when(Complaint.repeat == True),  # noqa: E712
     ).where(where).tuples().get()
+    special = Callback.select(fn.COUNT(Callback.id), _sum_when(Callback.reached == True)).where(  # noqa: E712
+        _month_callbacks(organization, month) & Callback.kind.in_(list(policy.special_callback_kinds) or [""])
+    ).tuples().get()
     deadlines = {name: (int(row[2 * i] or 0), int(row[2 * i + 1] or 0)) for i, name in enumerate(DEADLINES)}
     deadlines = {name: counts for name, counts in deadlines.items() if counts[1]}
     tail = row[2 * len(DEADLINES):]
@@ -172,7 +258,8 @@ def month_complaints(organization: str, month: str, now: datetime) -> ComplaintS
         by_category={k: int(v) for k, v in by_category.items()},
         by_customer_class={k: int(v) for k, v in by_class.items()},
         by_level=by_level, deadlines_met=deadlines, resolve_service_hours=float(tail[0] or 0),
-        resolved=int(tail[1] or 0), reopened=int(tail[2] or 0))
+        resolved=int(tail[1] or 0), reopened=int(tail[2] or 0), repeat=int(tail[3] or 0),
+        special_callbacks=(int(special[1] or 0), int(special[0] or 0)))
 
 
 def _name(customer_name, customer_id) -> str:
@@ -240,7 +327,8 @@ def build_report_data(organization: str, month: str, *, language: str, policy: R
         organization=organization, month=month, language=language,
         counts=month_counts(organization, month, policy), trend_counts=trend, trend_months=TREND_MONTHS,
         targets=policy.targets,
-        complaints=month_complaints(organization, month, now),
+        complaints=month_complaints(organization, month, now, policy),
         satisfaction_answers=satisfaction_answers(organization, month),
+        satisfaction_points=policy.satisfaction_points,
         generated_at=local_now.isoformat(timespec="seconds"),
         **listings(organization, month, policy, today=local_now.date(), tz=tz))

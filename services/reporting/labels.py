@@ -56,6 +56,12 @@ LABELS: dict[str, dict[str, str]] = {
         "no_data": "本月无数据",
         "more": "…… 另有 {} 条未列出(完整清单见 JSON 接口 / 回访台账)",
         "shown_of": "共 {total} 条,列出前 {shown} 条",
+        "retail_kpis": "回访考核指标",
+        "satisfaction_score": "客户满意度得分(满分5分)",
+        "quality_pass_rate": "回访质量合格率",
+        "not_reviewed": "未评审",
+        "repeat_complaints": "重复投诉",
+        "special_callbacks": "特殊回访(已联系/应回访)",
     },
     "en": {
         "title": "Customer Satisfaction Measurement Report",
@@ -103,6 +109,12 @@ LABELS: dict[str, dict[str, str]] = {
         "no_data": "No data this month",
         "more": "… and {} more (full list in the JSON / ledger)",
         "shown_of": "{total} in all, the first {shown} shown",
+        "retail_kpis": "Callback KPIs",
+        "satisfaction_score": "Satisfaction score (out of 5)",
+        "quality_pass_rate": "Callback quality pass rate",
+        "not_reviewed": "not reviewed",
+        "repeat_complaints": "Repeat complaints",
+        "special_callbacks": "Special callbacks (reached/due)",
     },
 }
 
@@ -115,6 +127,9 @@ FIGURE_LABELS = {
         "service_satisfaction_rate": "服务质量满意率",
         "touched_rate": "感动率",
         "return_rate": "回头率",
+        "ordinary_order_coverage_rate": "一般客户工单回访率",
+        "over_time_limit_rate": "通话超时比例",
+        "outside_call_window_rate": "非回访时段记录比例",
     },
     "en": {
         "callback_completion_rate": "Callback completion rate",
@@ -124,6 +139,9 @@ FIGURE_LABELS = {
         "service_satisfaction_rate": "Service satisfaction rate",
         "touched_rate": "Touched rate",
         "return_rate": "Return rate",
+        "ordinary_order_coverage_rate": "Orders called back, ordinary",
+        "over_time_limit_rate": "Calls over the time guide",
+        "outside_call_window_rate": "Recorded outside call windows",
     },
 }
 
@@ -133,7 +151,8 @@ CODE_LABELS = {
     "zh-CN": {
         "very_satisfied": "非常满意", "satisfied": "满意", "neutral": "一般",
         "dissatisfied": "不满意", "very_dissatisfied": "非常不满意",
-        "first_reply": "首次答复", "answer": "答复处理", "verify": "回访验证",
+        "first_reply": "首次答复", "answer": "答复处理", "verify": "回访验证", "rework": "返修",
+        "repeat_special": "特殊回访", "periodic": "定期回访",
         "installation": "安装调试", "trial_run": "试运行期", "warranty_6m": "质保期半年",
         "warranty_end": "质保期满", "post_warranty_24m": "质保期外24个月",
         "post_warranty_36m": "质保期外36个月", "first": "首次回访", "second": "二次回访",
@@ -149,7 +168,8 @@ CODE_LABELS = {
     "en": {
         "very_satisfied": "Very satisfied", "satisfied": "Satisfied", "neutral": "Neutral",
         "dissatisfied": "Dissatisfied", "very_dissatisfied": "Very dissatisfied",
-        "first_reply": "First reply", "answer": "Answer", "verify": "Verification",
+        "first_reply": "First reply", "answer": "Answer", "verify": "Verification", "rework": "Rework",
+        "repeat_special": "Special callback", "periodic": "Periodic",
         "installation": "Installation", "trial_run": "Trial run", "warranty_6m": "Warranty 6 months",
         "warranty_end": "Warranty end", "post_warranty_24m": "Post-warranty 24 months",
         "post_warranty_36m": "Post-warranty 36 months", "first": "First", "second": "Second",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import peewee
 
+from shared.db import add_missing_columns
 from shared.fields import ID, ORG, JSONField
 
 database = peewee.DatabaseProxy()
@@ -94,6 +95,10 @@ class Callback(BaseModel):
     dissatisfied_reason = peewee.TextField(null=True)
     complaint_id = peewee.CharField(**ID, null=True)
     recorded_at = peewee.DateTimeField(null=True)
+    #: RULES 1.2: the call took longer than the policy's guide and raised no complaint (null: not said).
+    over_time_limit = peewee.BooleanField(null=True)
+    #: The outcome was recorded outside the call windows (null: not said).
+    outside_call_window = peewee.BooleanField(null=True)
 
     class Meta:
         table_name = "callback"
@@ -102,6 +107,8 @@ class Callback(BaseModel):
             (("organization", "due_on"), False),
             (("organization", "customer_id", "due_on"), False),
             (("organization", "delivery_id"), False),
+            # an order's callbacks (RULES 3: ordinary customers' orders called back)
+            (("organization", "order_id"), False),
         )
 
 
@@ -127,6 +134,8 @@ class ServedDay(BaseModel):
     source_id = peewee.CharField(**ID)
     customer_id = peewee.CharField(**ID)
     served_on = peewee.DateField()
+    #: An order's customer was key when the order was completed (RULES 1.2; null for deliveries).
+    key_customer = peewee.BooleanField(null=True)
 
     class Meta:
         table_name = "served_day"
@@ -162,6 +171,12 @@ class Complaint(BaseModel):
     closed_at = peewee.DateTimeField(null=True)
     reopened_count = peewee.IntegerField(default=0)
     churn_reason = peewee.TextField(null=True)
+    #: When the verification callback first reached the customer (the last "1" of 2-1-1).
+    verified_at = peewee.DateTimeField(null=True)
+    #: A repeat complaint (RULES 1.3) and its rework deadline.
+    repeat = peewee.BooleanField(default=False)
+    rework_due_at = peewee.DateTimeField(null=True)
+    reworked_at = peewee.DateTimeField(null=True)
 
     class Meta:
         table_name = "complaint"
@@ -244,16 +259,9 @@ def _add_send_claim(migrator, database, migrate) -> None:
     # 1.2.0: the send claim (`report.claimed_at`), a send asked for before the report exists
     # (`report_run.send_request`, `send_to`); 1.2.0's `report_job` table, created by
     # ensure_schema then, is dropped by migration 4.
-    wanted = {Report: {"claimed_at": peewee.DateTimeField(null=True)},
-              ReportRun: {"send_request": peewee.CharField(max_length=64, null=True),
-                          "send_to": JSONField(null=True)}}
-    steps = []
-    for model, fields in wanted.items():
-        table = model._meta.table_name
-        columns = {c.name for c in database.get_columns(table)}
-        steps += [migrator.add_column(table, name, field) for name, field in fields.items() if name not in columns]
-    if steps:
-        migrate(*steps)
+    add_missing_columns(migrator, database, migrate, {
+        Report: {"claimed_at": peewee.DateTimeField(null=True)},
+        ReportRun: {"send_request": peewee.CharField(max_length=64, null=True), "send_to": JSONField(null=True)}})
 
 
 #: The job table 1.2.0 relayed itself (now the outbox's `outbox_message`), and its kinds' actors.
@@ -286,4 +294,16 @@ def _jobs_through_outbox(migrator, database, migrate) -> None:
     database.drop_tables([OldJob])
 
 
-MIGRATIONS: dict = {2: _add_report_run, 3: _add_send_claim, 4: _jobs_through_outbox}
+def _rules_fidelity_columns(migrator, database, migrate) -> None:
+    # 1.4.0: a callback's call-length and call-window flags, an order's key class as it was, a
+    # complaint's verification time, repeat and rework deadline. Callbacks kept from before keep
+    # the class they were stored with; `make rebuild-reporting` freezes each as it was planned.
+    add_missing_columns(migrator, database, migrate, {
+        Callback: {"over_time_limit": peewee.BooleanField(null=True),
+                   "outside_call_window": peewee.BooleanField(null=True)},
+        ServedDay: {"key_customer": peewee.BooleanField(null=True)},
+        Complaint: {"verified_at": peewee.DateTimeField(null=True), "repeat": peewee.BooleanField(default=False),
+                    "rework_due_at": peewee.DateTimeField(null=True), "reworked_at": peewee.DateTimeField(null=True)}})
+
+
+MIGRATIONS: dict = {2: _add_report_run, 3: _add_send_claim, 4: _jobs_through_outbox, 5: _rules_fidelity_columns}

@@ -22,7 +22,7 @@ from shared.privacy import mask_phone
 
 from .charts import FONT_FAMILY, hbar_chart, satisfaction_chart, trend_chart
 from .domain.kpi import FIGURE_NAMES, KEY_FIGURES
-from .domain.report import DEADLINES, LISTINGS, ReportData
+from .domain.report import DEADLINES, LISTINGS, QUALITY_NOT_REVIEWED, ReportData
 from .errors import RenderError, URLRefused
 from .labels import FIGURE_LABELS, LABELS, LANGUAGES, code_label, percent
 
@@ -107,6 +107,19 @@ def _listing(report: ReportData, name: str, limit: int | None) -> dict:
     return {"rows": shown, "total": total, "more": total - len(shown)}
 
 
+def report_charts(report: ReportData, language: str) -> dict:
+    """Gives the report's charts as inline SVG, by name (trend_chart, satisfaction_chart,
+    category_chart, level_chart): the PDF's, and the report room's preview of it."""
+    language = _check_language(language)
+    complaints = report.complaints
+    return {
+        "trend_chart": trend_chart(report, language),
+        "satisfaction_chart": satisfaction_chart(report, language),
+        "category_chart": hbar_chart([(code_label(language, k), v, str(v)) for k, v in complaints.by_category.items()]),
+        "level_chart": hbar_chart([(code_label(language, k), v, str(v)) for k, v in complaints.by_level.items()]),
+    }
+
+
 def render_report_html(report: ReportData, language: str = "zh-CN", *, listing_limit: int | None = None) -> str:
     """Gives the report as an HTML page (stylesheet ``report.css`` relative to TEMPLATES_DIR).
 
@@ -139,8 +152,7 @@ def render_report_html(report: ReportData, language: str = "zh-CN", *, listing_l
             "trend": [report.trend[m].get(name) for m in trend_months],
         })
     complaints = report.complaints
-    category_chart = hbar_chart([(code_label(language, k), v, str(v)) for k, v in complaints.by_category.items()])
-    level_chart = hbar_chart([(code_label(language, k), v, str(v)) for k, v in complaints.by_level.items()])
+    charts = report_charts(report, language)
     deadlines = [
         (code_label(language, name), complaints.deadlines[name])
         for name in DEADLINES
@@ -154,14 +166,25 @@ def render_report_html(report: ReportData, language: str = "zh-CN", *, listing_l
         code=functools.partial(code_label, language),
         summary_rows=summary_rows,
         trend_months=trend_months,
-        trend_chart=trend_chart(report, language),
-        satisfaction_chart=satisfaction_chart(report, language),
-        category_chart=category_chart,
-        level_chart=level_chart,
+        **charts,
         by_class=[(code_label(language, k), v) for k, v in complaints.by_customer_class.items()],
         deadlines=deadlines,
         lists={name: _listing(report, name, listing_limit) for name in LISTINGS},
+        scores={name: _score(report.satisfaction_scores.get(name)) for name in ("product", "service")},
+        quality=_quality(report, labels),
     )
+
+
+def _score(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _quality(report: ReportData, labels: dict) -> str:
+    """Gives the callback quality pass rate as shown: "not reviewed" until reviews exist, never 100%."""
+    quality = report.callback_quality
+    if quality.get("status") == QUALITY_NOT_REVIEWED or quality.get("pass_rate") is None:
+        return labels["not_reviewed"]
+    return percent(quality["pass_rate"])
 
 
 def render_report_pdf(report: ReportData, language: str = "zh-CN", *, listing_limit: int | None = None) -> bytes:

@@ -61,6 +61,10 @@ class ReportSchema(Schema):
     targets = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True))
     complaints = fields.Dict()
     satisfaction_answers = fields.Dict()
+    satisfaction_scores = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True), metadata={
+        "description": "客户满意度得分 per dimension: the mean points of the five-point answers (RULES 1.4)"})
+    callback_quality = fields.Dict(metadata={
+        "description": "回访质量合格率: {status: not_reviewed, pass_rate: null} until callback records are reviewed"})
     suggestions = fields.List(fields.Dict())
     churn_reasons = fields.List(fields.Dict())
     overdue = fields.List(fields.Dict())

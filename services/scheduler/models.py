@@ -78,7 +78,9 @@ class Delivery(BaseModel):
         table_name = "delivery"
         indexes = (
             (("organization", "delivery_id"), True),
-            (("organization", "customer_id"), False),
+            # a customer's deliveries not cancelled (the contract total): with `cancelled` in it,
+            # SQLite never prefers the ledger's index below for that sum
+            (("organization", "customer_id", "cancelled"), False),
             (("organization", "shipped_on"), False),
             # the ledger's count (shipped, not cancelled) from the index alone
             (("organization", "cancelled", "shipped_on"), False),
@@ -337,4 +339,10 @@ def _migrate_3(migrator, database, migrate) -> None:
 MODELS = [Customer, Delivery, ServiceOrder, SamplingDecision, Batch, CallbackTask, PhoneReveal, LedgerImport,
           CustomerFlag]
 #: Version -> migration step (shared.db.ensure_schema), applied in order.
-MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3}
+def _migrate_4(migrator, database, migrate) -> None:
+    """Replaces (1.3.0) the delivery index by customer with one that also holds `cancelled`
+    (created by `ensure_schema`): the contract total's sum read the ledger's index instead."""
+    database.execute_sql('DROP INDEX IF EXISTS "delivery_organization_customer_id"')
+
+
+MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4}

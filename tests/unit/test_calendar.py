@@ -76,12 +76,44 @@ def test_rule_1_6_make_up_saturday_2026_10_10_is_a_working_day():
 
 def test_rule_1_6_a_2028_due_date_is_provisional():
     # given a year the official package has no data for
-    # then weekends and fixed-date holidays are used, and the day is provisional
+    # then its statutory holidays are computed (holidays package), and the day is provisional
     assert OFFICIAL.is_provisional(date(2028, 3, 15))
-    assert OFFICIAL.roll_forward(date(2028, 1, 1)) == date(2028, 1, 3)  # Sat, holiday
-    assert OFFICIAL.roll_forward(date(2028, 10, 1)) == date(2028, 10, 4)  # Sun, then Oct 2-3
+    assert OFFICIAL.source(date(2028, 3, 15)) == "holidays"
+    assert OFFICIAL.roll_forward(date(2028, 1, 1)) == date(2028, 1, 4)  # Sat, then Jan 3 observed
+    assert OFFICIAL.roll_forward(date(2028, 10, 1)) == date(2028, 10, 5)  # Sun, then Oct 2-4
     assert OFFICIAL.is_working_day(date(2028, 3, 15))
     assert not OFFICIAL.is_provisional(date(2026, 3, 16))
+    assert OFFICIAL.source(date(2026, 3, 16)) == "official"
+
+
+def test_rule_1_6_future_years_take_the_statutory_holidays_computed_from_the_lunar_calendar():
+    # given 2027, which the official calendar has not published
+    # then the Spring Festival is 2027-02-05..10 (除夕 and the first days of the lunar year)
+    assert [OFFICIAL.is_working_day(date(2027, 2, d)) for d in range(4, 12)] == [True] + [False] * 6 + [True]
+    # and Qingming, 1-2 May (since the 2024 revision), Dragon Boat, Mid-Autumn and the days after 1 October
+    for day in (date(2027, 4, 5), date(2027, 5, 3), date(2027, 5, 4), date(2027, 6, 9), date(2027, 9, 15),
+                date(2027, 10, 4), date(2027, 10, 5)):
+        assert not OFFICIAL.is_working_day(day), day
+    assert OFFICIAL.roll_forward(date(2027, 2, 5)) == date(2027, 2, 11)
+    # still provisional, and the source that decided each date is recorded
+    assert OFFICIAL.is_provisional(date(2027, 2, 8)) and OFFICIAL.source(date(2027, 2, 8)) == "holidays"
+    assert OFFICIAL.sources(date(2026, 12, 31), date(2027, 1, 4)) == ("official", "holidays")
+
+
+def test_rule_1_6_2005_12_31_was_a_working_day_by_the_corrections_table():
+    # given the corrections table over the libraries' data (国办发明电〔2005〕35号)
+    from shared.calendar import official_corrections
+
+    correction = official_corrections()[date(2005, 12, 31)]
+    assert correction.working and "35号" in correction.document
+    # then Saturday 2005-12-31 is a working day, decided by the correction, not provisional
+    assert date(2005, 12, 31).weekday() == 5
+    assert OFFICIAL.is_working_day(date(2005, 12, 31))
+    assert OFFICIAL.source(date(2005, 12, 31)) == "correction"
+    assert not OFFICIAL.is_provisional(date(2005, 12, 31))
+    assert OFFICIAL.next_working_day(date(2005, 12, 30)) == date(2005, 12, 31)
+    # and the organisation's own calendar still wins over it
+    assert not WorkingCalendar(extra_holidays=[date(2005, 12, 31)]).is_working_day(date(2005, 12, 31))
 
 
 def test_rule_1_6_organisation_overrides_win():

@@ -10,13 +10,14 @@
 """
 from .chain import Chain, Level, can_act, level_for_role, load_chain
 from .complaint import Action, Complaint, HistoryEntry, Outcome
-from .deadlines import missed_deadlines, next_sweep_at, pending_deadlines, sweep
+from .deadlines import (missed_deadlines, next_sweep_at, pending_deadlines, provisional_deadlines, replan_deadlines,
+                        sweep)
 from .errors import ComplaintError, Forbidden, InvalidData, InvalidInput, InvalidTransition
 from .policy import ComplaintPolicy, ServiceTime, load_policy
 from .reminders import Reminder, reminders_due
 from .repeat import is_repeat
 from .transitions import (escalate, raise_complaint, record_churn, record_handover, record_investigation, record_reply,
-                          resolve, verification_result)
+                          record_rework, resolve, verification_result)
 
 __all__ = [
     "Action", "Chain", "Complaint", "ComplaintError", "ComplaintPolicy", "Forbidden",
@@ -24,5 +25,6 @@ __all__ = [
     "Reminder", "ServiceTime", "can_act", "escalate", "is_repeat", "level_for_role",
     "load_chain", "load_policy", "missed_deadlines", "next_sweep_at", "pending_deadlines",
     "raise_complaint", "record_churn", "record_handover", "record_investigation", "record_reply",
-    "reminders_due", "resolve", "sweep", "verification_result",
+    "reminders_due", "resolve", "sweep", "verification_result", "provisional_deadlines", "replan_deadlines",
+    "record_rework",
 ]

@@ -30,8 +30,11 @@ SYSTEM = "system"
 #: Deadline names, as used in reminders, breaches and history reasons.
 FIRST_REPLY, ANSWER, INVESTIGATE, VERIFY = "first_reply", "answer", "investigate", "verify"
 HANDOVER = "handover"
+#: A repeat complaint about the same repair: rework within 24 hours (RULES 1.3, 返修).
+REWORK = "rework"
 DEADLINE_LABELS = {
     HANDOVER: "handover to an engineer (转交工程师)",
+    REWORK: "rework of a repeat complaint (返修)",
     FIRST_REPLY: "first reply (首次回复)",
     ANSWER: "handler's answer (处理答复)",
     INVESTIGATE: "investigation (上级调查)",
@@ -50,6 +53,8 @@ REOPENED = "reopened"
 CUSTOMER_FLAGGED = "customer_flagged"
 HANDED_OVER = "handed_over"
 CHURN_RECORDED = "churn_recorded"
+REWORKED = "reworked"
+DEADLINES_REPLANNED = "deadlines_replanned"
 
 #: Actions a sweep asks the caller to carry out (besides emitting its events).
 NOTIFY_MANAGERS = "notify_managers"
@@ -86,7 +91,9 @@ class Complaint:
     `first_reply_due_at` and `answer_due_at` are computed from `raised_at` once and never
     moved. `investigate_due_at` is set by an escalation (or a reopening) and met by
     `investigated_at`. `handover_due_at` (a hotline ticket under a policy with a handover
-    rule) is computed from `raised_at` too and met by `handed_over_at`. `churn_reason`
+    rule) is computed from `raised_at` too and met by `handed_over_at`; `rework_due_at` (a
+    repeat complaint, RULES 1.3) likewise, met by `reworked_at`. `special_remark` (特别备注) is
+    the text the customer's special mark carries after the resolution. `churn_reason`
     (客户流失原因) says why the customer left, when they did. `handled_breaches` holds the keys of missed deadlines already
     acted upon, so each missed deadline escalates (or notifies) once.
     """
@@ -119,6 +126,11 @@ class Complaint:
     handed_over_to: str | None = None
     churn_reason: str | None = None
     handled_breaches: tuple[str, ...] = ()
+    rework_due_at: datetime | None = None
+    reworked_at: datetime | None = None
+    special_remark: str | None = None
+    #: Deadlines computed over a provisional day of the calendar (RULES 1.6), by name.
+    provisional_deadlines: tuple[str, ...] = ()
     history: tuple[HistoryEntry, ...] = ()
 
     def to_dict(self, chain: Chain | None = None) -> dict:
@@ -130,7 +142,7 @@ class Complaint:
                 value = value.isoformat()
             elif name == "history":
                 value = [entry.to_dict() for entry in value]
-            elif name == "handled_breaches":
+            elif name in ("handled_breaches", "provisional_deadlines"):
                 value = list(value)
             out[name] = value
         if chain is not None:

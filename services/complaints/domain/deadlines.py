@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from .chain import Chain
-from .complaint import (ANSWER, CUSTOMER_FLAGGED, DEADLINE_LABELS, ESCALATED, FIRST_REPLY, FLAG_CUSTOMER, HANDOVER,
-                        INVESTIGATE, MANAGERS_NOTIFIED, NOTIFY_MANAGERS, OPEN, RESOLVED, SYSTEM, VERIFY, Action,
-                        Complaint, HistoryEntry, Outcome, investigation_pending, iso, require_aware, with_entry)
+from .complaint import (ANSWER, CUSTOMER_FLAGGED, DEADLINE_LABELS, DEADLINES_REPLANNED, ESCALATED, FIRST_REPLY,
+                        FLAG_CUSTOMER, HANDOVER, INVESTIGATE, MANAGERS_NOTIFIED, NOTIFY_MANAGERS, OPEN, RESOLVED,
+                        REWORK, SYSTEM, VERIFY, Action, Complaint, HistoryEntry, Outcome, investigation_pending, iso,
+                        require_aware, with_entry)
 from .policy import ComplaintPolicy
 
 
@@ -61,12 +62,14 @@ def breach_key(name: str, due_at: datetime) -> str:
 
 
 def pending_deadlines(complaint: Complaint) -> list[tuple[str, datetime]]:
-    """Gives (name, due_at) of the deadlines still to be met, earliest first: first reply,
-    answer and investigation while open; the verification callback while resolved."""
+    """Gives (name, due_at) of the deadlines still to be met, earliest first: handover, rework,
+    first reply, answer and investigation while open; the verification callback while resolved."""
     out = []
     if complaint.state == OPEN:
         if complaint.handover_due_at is not None and complaint.handed_over_at is None:
             out.append((HANDOVER, complaint.handover_due_at))
+        if complaint.rework_due_at is not None and complaint.reworked_at is None:
+            out.append((REWORK, complaint.rework_due_at))
         if complaint.first_reply_at is None:
             out.append((FIRST_REPLY, complaint.first_reply_due_at))
         if complaint.answered_at is None:
@@ -142,6 +145,9 @@ def sweep(complaint: Complaint, now: datetime, policy: ComplaintPolicy, chain: C
                 "complaint_id": current.id,
                 "flagged_at": now.isoformat(),
                 "reason": "complaint_resolved",
+                # the special remark (特别备注, seed 000) and who entered it: the resolver
+                "remark": current.special_remark,
+                "flagged_by": current.resolved_by,
             },
         ))
     return Outcome(current, tuple(events), tuple(actions))
@@ -154,3 +160,70 @@ def next_sweep_at(complaint: Complaint) -> datetime | None:
     if complaint.flag_due_at is not None and complaint.customer_flagged_at is None:
         moments.append(complaint.flag_due_at)
     return min(moments) if moments else None
+
+
+def deadline_starts(complaint: Complaint) -> dict[str, datetime]:
+    """Gives the moment each pending deadline counts from: the raising (handover, rework, first
+    reply, answer) or the resolution (verification); an investigation counts from the step that
+    started it, which only the history knows (`replan_deadlines` takes it)."""
+    starts = {}
+    for name, _ in pending_deadlines(complaint):
+        if name == VERIFY:
+            starts[name] = complaint.resolved_at
+        elif name != INVESTIGATE:
+            starts[name] = complaint.raised_at
+    return starts
+
+
+def provisional_deadlines(complaint: Complaint, calendar) -> tuple[str, ...]:
+    """Gives the names of the pending deadlines counted over a provisional day of the calendar
+    (RULES 1.6: a year the official calendar has not published): any day from the deadline's
+    start to its due day."""
+    starts = deadline_starts(complaint)
+    names = []
+    for name, due in pending_deadlines(complaint):
+        start = starts.get(name) or due
+        if calendar.any_provisional(start.date(), due.date()):
+            names.append(name)
+    return tuple(names)
+
+
+def replan_deadlines(complaint: Complaint, *, at: datetime, investigate_from: datetime | None, policy: ComplaintPolicy,
+                     calendar) -> Outcome:
+    """Gives the complaint with its pending deadlines computed again on `calendar` from their starts
+    (a provisional year was published since: RULES 1.6). Changed deadlines are recorded in the
+    history and announced (``complaint.deadlines_moved`` with every current deadline);
+    nothing changed: the very same complaint.
+
+    `investigate_from`: when the pending investigation started (its escalation or reopening).
+    """
+    require_aware(at, "at")
+    hours = policy.service_hours
+    spans = {FIRST_REPLY: policy.first_reply, ANSWER: policy.answer, VERIFY: policy.verify,
+             INVESTIGATE: policy.investigate}
+    if policy.handover is not None:
+        spans[HANDOVER] = policy.handover.within
+    starts = deadline_starts(complaint)
+    if investigate_from is not None:
+        starts[INVESTIGATE] = investigate_from
+    fields_ = {HANDOVER: "handover_due_at", FIRST_REPLY: "first_reply_due_at", ANSWER: "answer_due_at",
+               INVESTIGATE: "investigate_due_at", VERIFY: "verify_due_at"}
+    changes, moved = {}, []
+    for name, due in pending_deadlines(complaint):
+        if name not in spans or name not in starts:
+            continue  # the rework deadline is wall-clock time: no calendar in it
+        new_due = spans[name].after(starts[name], calendar=calendar, service_hours=hours)
+        if new_due != due:
+            changes[fields_[name]] = new_due
+            moved.append(f"{DEADLINE_LABELS[name]} {due.isoformat()} -> {new_due.isoformat()}")
+    if not changes:
+        return Outcome(complaint)
+    entry = HistoryEntry(at=at, actor=SYSTEM, action=DEADLINES_REPLANNED, from_level=complaint.level,
+                         to_level=complaint.level, reason="re-planned on the published calendar: " + "; ".join(moved))
+    new = with_entry(complaint, entry, **changes)
+    event = ("complaint.deadlines_moved", {
+        "complaint_id": new.id, "customer_id": new.customer_id,
+        "moved": [name for name, field in fields_.items() if field in changes],
+        **{field: iso(getattr(new, field)) for field in fields_.values()},
+    })
+    return Outcome(new, (event,))

@@ -69,7 +69,9 @@ class ComplaintPolicy:
     - notify_before: wall-clock time before a deadline when its reminder is due (1 hour);
     - group_segments: the customer segments whose complaints are of the group class;
     - handover: optional; complaints from some sources (the hotline) are handed to an
-      engineer within a span of service time (seed 001: 15 minutes), else None.
+      engineer within a span of service time (seed 001: 15 minutes), else None;
+    - repeat_followup: optional; a repeat complaint gets its special callback and rework
+      within this wall-clock time of being raised (RULES 1.3, seed 002: 24 hours), else None.
     """
 
     name: str
@@ -85,6 +87,8 @@ class ComplaintPolicy:
     handover: HandoverRule | None = None
     #: Customer segments whose complaints are of the group class (集团客户); others are private.
     group_segments: frozenset = frozenset({"group", "government", "fleet", "police"})
+    #: Wall-clock time within which a repeat complaint is called back and reworked (RULES 1.3).
+    repeat_followup: timedelta | None = None
 
     def customer_class(self, segment: str | None) -> str:
         """Gives "group" or "private": the class of a customer of `segment` (seed 004's record)."""
@@ -141,6 +145,7 @@ class _PolicySchema(Schema):
     handover = fields.Nested(_HandoverSchema, load_default=None, allow_none=True)
     group_segments = fields.List(fields.String(validate=validate.Length(min=1)),
                                  load_default=["group", "government", "fleet", "police"])
+    repeat_followup = fields.Nested(_WallTimeSchema, load_default=None, allow_none=True)
 
 
 def _normalise(data: Mapping) -> dict:
@@ -182,6 +187,7 @@ def load_policy(data: Mapping) -> ComplaintPolicy:
         handover = HandoverRule(sources=tuple(loaded["handover"]["sources"]), within=span(loaded["handover"]["within"]))
 
     notify = loaded["notify_before"]
+    followup = loaded.get("repeat_followup")
     return ComplaintPolicy(
         name=loaded["name"],
         label=loaded["label"],
@@ -195,4 +201,5 @@ def load_policy(data: Mapping) -> ComplaintPolicy:
         notify_before=timedelta(hours=notify["hours"], minutes=notify["minutes"]),
         handover=handover,
         group_segments=frozenset(loaded["group_segments"]),
+        repeat_followup=timedelta(hours=followup["hours"], minutes=followup["minutes"]) if followup else None,
     )

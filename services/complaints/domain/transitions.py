@@ -13,7 +13,7 @@ from shared.calendar import service_hours_between
 
 from .chain import Chain
 from .complaint import (CHURN_RECORDED, CLOSED, CLOSED_ACTION, HANDED_OVER, INVESTIGATED, OPEN, RAISED, REOPENED,
-                        REPLIED, RESOLVED, RESOLVED_ACTION, SOURCES, SYSTEM, Complaint, HistoryEntry, Outcome,
+                        REPLIED, RESOLVED, RESOLVED_ACTION, REWORKED, SOURCES, SYSTEM, Complaint, HistoryEntry, Outcome,
                         check_role, check_state, investigation_pending, iso, require_aware, require_text,
                         with_entry)
 from .deadlines import escalated_event, step_up, to_investigate
@@ -40,8 +40,10 @@ def raise_complaint(
 
     The 2-1-1 deadlines are computed here from `raised_at` and never moved: first reply
     `policy.first_reply` and the handler's answer `policy.answer` after `raised_at`, in
-    service time. `earlier` (complaints of the same customer or order) decides `repeat`.
-    No event: the complaint.raised that brought it in is the event.
+    service time. `earlier` (complaints of the same customer or order) decides `repeat`; a
+    repeat under a policy with `repeat_followup` gets a rework deadline (`rework_due_at`, wall
+    clock) and emits ``complaint.repeated`` (the scheduler plans the special callback, RULES 1.3).
+    Otherwise no event: the complaint.raised that brought it in is the event.
 
     Raises:
       InvalidInput: a missing id or customer, an unknown source, a naive `raised_at`.
@@ -62,8 +64,12 @@ def raise_complaint(
     reason = f"raised via {source}"
     if level:
         reason = f"forwarded by the {source}: starts at the top level ({chain.level(level).label})"
+    rework_due_at = None
     if repeat:
         reason += f"; repeat complaint about order {order_id}"
+        if policy.repeat_followup is not None:
+            rework_due_at = raised_at + policy.repeat_followup
+            reason += f": special callback and rework by {rework_due_at.isoformat()}"
     entry = HistoryEntry(at=raised_at, actor=actor, action=RAISED, from_level=None, to_level=level, reason=reason)
     complaint = Complaint(
         id=complaint_id,
@@ -77,9 +83,15 @@ def raise_complaint(
         order_id=order_id,
         repeat=repeat,
         handover_due_at=handover_due_at,
+        rework_due_at=rework_due_at,
         history=(entry,),
     )
-    return Outcome(complaint)
+    if rework_due_at is None:
+        return Outcome(complaint)
+    return Outcome(complaint, (("complaint.repeated", {
+        "complaint_id": complaint_id, "customer_id": customer_id, "order_id": order_id,
+        "raised_at": raised_at.isoformat(), "rework_due_at": rework_due_at.isoformat(), "level": level,
+    }),))
 
 
 def record_reply(
@@ -153,6 +165,30 @@ def record_handover(
     entry = HistoryEntry(at=at, actor=actor, action=HANDED_OVER, from_level=complaint.level,
                          to_level=complaint.level, reason=reason)
     return Outcome(with_entry(complaint, entry, handed_over_at=at, handed_over_to=name))
+
+
+def record_rework(complaint: Complaint, *, actor: str, role: str, note: str, at: datetime, chain: Chain) -> Outcome:
+    """Gives the complaint after the repair was done again (返修) for a repeat complaint: meets its
+    rework deadline (RULES 1.3).
+
+    Raises:
+      InvalidTransition: not open, no rework deadline, or reworked already.
+      Forbidden: `role` does not hold the complaint's level or a higher one.
+      InvalidInput: an empty note or naive `at`.
+    """
+    check_state(complaint, OPEN, "record the rework of")
+    check_role(chain, role, complaint)
+    text = require_text(note, "note", "say what was repaired again")
+    require_aware(at, "at")
+    if complaint.rework_due_at is None:
+        raise InvalidTransition(f"complaint {complaint.id} is not a repeat complaint: it has no rework to record.")
+    if complaint.reworked_at is not None:
+        raise InvalidTransition(f"the rework of complaint {complaint.id} was recorded at "
+                                f"{complaint.reworked_at.isoformat()} already.")
+    late = "" if at <= complaint.rework_due_at else f" (late: due {complaint.rework_due_at.isoformat()})"
+    entry = HistoryEntry(at=at, actor=actor, action=REWORKED, from_level=complaint.level, to_level=complaint.level,
+                         reason=f"rework: {text}{late}")
+    return Outcome(with_entry(complaint, entry, reworked_at=at))
 
 
 def record_churn(complaint: Complaint, *, actor: str, role: str, reason: str, at: datetime, chain: Chain) -> Outcome:
@@ -240,12 +276,15 @@ def resolve(
     policy: ComplaintPolicy,
     chain: Chain,
     calendar,
+    special_remark: str | None = None,
 ) -> Outcome:
     """Gives the complaint resolved at its current level, waiting for the verification callback.
 
     Sets `verify_due_at` (`policy.verify` after `at`) and `flag_due_at` (`policy.flag_delay`
     after `at`: the day after, the customer becomes a key customer). A resolution is also
-    the handler's answer and ends a pending investigation.
+    the handler's answer and ends a pending investigation, and does the rework of a repeat
+    complaint when it was not recorded before. `special_remark` (特别备注, seed 000) is the text
+    the customer's special mark will carry (default: the root cause).
     Emits ``complaint.resolved``.
 
     Raises:
@@ -279,6 +318,8 @@ def resolve(
         investigated_at=at if investigation_pending(complaint) else complaint.investigated_at,
         # a resolved ticket needs no engineer any more (nor after a reopening)
         handed_over_at=(complaint.handed_over_at or at) if complaint.handover_due_at else complaint.handed_over_at,
+        reworked_at=(complaint.reworked_at or at) if complaint.rework_due_at else complaint.reworked_at,
+        special_remark=(special_remark or "").strip() or cause,
     )
     event = (
         "complaint.resolved",
@@ -302,6 +343,10 @@ def resolve(
             "answer_due_at": iso(new.answer_due_at),
             "answered_at": iso(new.answered_at),
             "churn_reason": new.churn_reason,
+            "repeat": new.repeat,
+            "rework_due_at": iso(new.rework_due_at),
+            "reworked_at": iso(new.reworked_at),
+            "special_remark": new.special_remark,
             # Service hours from raised to resolved on the organisation's own calendar and
             # service hours, so the report need not recompute them with a default calendar.
             "service_hours_to_resolve": round(service_hours_between(
@@ -324,8 +369,10 @@ def verification_result(
 ) -> Outcome:
     """Gives the complaint after the verification callback (处理结果回访).
 
-    Satisfied: closed (the only way a complaint closes); emits ``complaint.closed``.
-    Dissatisfied: reopened at the level that resolved it, with a new investigation clock
+    `satisfied`: the customer raised no objection (seed 002: 满意或没有提出异议的,可认为投诉处理
+    已闭合; a neutral answer is no objection). Then closed (the only way a complaint closes);
+    emits ``complaint.closed``, with the answers in `reason`.
+    Otherwise (dissatisfied): reopened at the level that resolved it, with a new investigation clock
     (`policy.investigate` after `at`) so it cannot sit unseen; emits ``complaint.reopened``.
     No role check: the result comes from the callback outcome (scheduler).
 
@@ -336,7 +383,7 @@ def verification_result(
     require_aware(at, "at")
     level = complaint.resolved_level
     if satisfied:
-        entry = HistoryEntry(at=at, actor=actor, action=CLOSED_ACTION, from_level=complaint.level, to_level=complaint.level, reason=reason.strip() or "customer satisfied at the verification callback")
+        entry = HistoryEntry(at=at, actor=actor, action=CLOSED_ACTION, from_level=complaint.level, to_level=complaint.level, reason=reason.strip() or "no objection at the verification callback")
         new = with_entry(complaint, entry, state=CLOSED, closed_at=at)
         event = (
             "complaint.closed",
@@ -349,6 +396,7 @@ def verification_result(
                 "raised_at": new.raised_at.isoformat(),
                 "resolved_at": iso(new.resolved_at),
                 "churn_reason": new.churn_reason,
+                "verification": entry.reason,
             },
         )
         return Outcome(new, (event,))

@@ -10,11 +10,11 @@ from .customers import customer_of, on_customer_updated
 from .raising import on_complaint_raised, raise_complaint
 from .reading import get_by_id_or_raise, history_of
 from .store import wake_at
-from .transitions import escalate, hand_over, record_churn, reply, resolve
+from .transitions import escalate, hand_over, record_churn, reply, resolve, rework
 from .verification import on_callback_completed
 
 __all__ = ["HANDLERS", "customer_of", "escalate", "get_by_id_or_raise", "hand_over", "history_of",
-           "raise_complaint", "record_churn", "reply", "resolve", "wake_at"]
+           "raise_complaint", "record_churn", "reply", "resolve", "rework", "wake_at"]
 
 #: Event type -> handler `(*, uow, event)`.
 HANDLERS: dict = {

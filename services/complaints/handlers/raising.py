@@ -12,7 +12,7 @@ from ..domain.complaint import SYSTEM
 from ..models import Complaint, ComplaintHistory, domain_changes
 from ..rules import rules_for
 from .customers import customer_columns, customer_of
-from .store import Writes, wake_at
+from .store import Writes, event_data, wake_at
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,9 @@ def raise_complaint(*, uow: UnitOfWork, organization: str, data: dict, actor: st
         order_id=order_id, delivery_id=data.get("delivery_id"), callback_id=data.get("callback_id"),
         chain_name=rules.chain.name, policy_name=rules.policy.name, raised_at=complaint.raised_at,
         first_reply_due_at=complaint.first_reply_due_at, answer_due_at=complaint.answer_due_at,
-        **{k: v for k, v in domain_changes(complaint).items() if k not in ("raised_at",)},
+        **{k: v for k, v in domain_changes(complaint).items() if k not in ("first_reply_due_at", "answer_due_at")},
         reminders_sent=(), next_sweep_at=wake_at(complaint, reminders_sent=(), policy=rules.policy, now=uow.now),
+        provisional_deadlines=domain.provisional_deadlines(complaint, rules.calendar),
         version=1, created_at=uow.now, updated_at=uow.now)
     writes = Writes(uow)
     writes.history.extend(ComplaintHistory.rows_for(row.id, complaint.history))
@@ -63,6 +64,8 @@ def raise_complaint(*, uow: UnitOfWork, organization: str, data: dict, actor: st
     writes.flush()
     if announce:
         uow.emit("complaint.raised", raised_event_data(row), organization=organization)
+    for type_, event in outcome.events:  # a repeat: complaint.repeated (RULES 1.3)
+        uow.emit(type_, event_data(row, event), organization=organization)
     log.info("complaint %s of %s raised via %s at level %s%s", complaint_id, organization, complaint.source,
              complaint.level, " (repeat)" if complaint.repeat else "")
     return row, True

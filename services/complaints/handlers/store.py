@@ -16,7 +16,7 @@ from shared.db import bulk_insert
 from shared.service import UnitOfWork
 
 from .. import notify
-from ..domain import next_sweep_at, pending_deadlines
+from ..domain import next_sweep_at, pending_deadlines, provisional_deadlines
 from ..domain.complaint import Complaint as DomainComplaint
 from ..domain.complaint import Outcome
 from ..domain.policy import ComplaintPolicy
@@ -61,7 +61,7 @@ class Writes:
         self.history, self.notes = [], []
 
 
-def _event_data(row: Complaint, data: dict) -> dict:
+def event_data(row: Complaint, data: dict) -> dict:
     """Gives the domain's event data plus what subscribers need without asking back (customer, order)."""
     return {**data, "customer": customer_of(row), "order_id": row.order_id, "delivery_id": row.delivery_id,
             "category": row.category}
@@ -94,7 +94,8 @@ def store_changes(*, uow: UnitOfWork, changes: list[Change]) -> list[Change]:
         sent = tuple(change.reminders_sent if change.reminders_sent is not None else change.row.reminders_sent)
         values = domain_changes(after)
         values.update(reminders_sent=sent, version=change.row.version + 1, updated_at=uow.now,
-                      next_sweep_at=wake_at(after, reminders_sent=sent, policy=change.rules.policy, now=uow.now))
+                      next_sweep_at=wake_at(after, reminders_sent=sent, policy=change.rules.policy, now=uow.now),
+                      provisional_deadlines=provisional_deadlines(after, change.rules.calendar))
         change.values = values
     won = Complaint.compare_and_set_many(
         [{"id": c.row.id, "expected_version": c.row.version, **c.values} for c in changes])
@@ -108,7 +109,7 @@ def store_changes(*, uow: UnitOfWork, changes: list[Change]) -> list[Change]:
         new_entries = change.outcome.complaint.history[len(change.before.history):]
         writes.history.extend(ComplaintHistory.rows_for(row.id, new_entries))
         for type_, data in change.outcome.events:
-            uow.emit(type_, _event_data(row, data), organization=row.organization)
+            uow.emit(type_, event_data(row, data), organization=row.organization)
         for name, value in change.values.items():
             setattr(row, name, value)
         writes.notes.extend(notify.change_notes(uow, row, change.outcome, new_entries, change.rules))

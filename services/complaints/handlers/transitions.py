@@ -40,11 +40,18 @@ def escalate(*, uow: UnitOfWork, organization: str, complaint_id: str, actor: st
 
 
 def resolve(*, uow: UnitOfWork, organization: str, complaint_id: str, actor: str, role: str, root_cause: str,
-            corrective_action: str) -> Complaint:
-    """Gives the resolved complaint, waiting for its verification callback; emits complaint.resolved."""
+            corrective_action: str, special_remark: str | None = None) -> Complaint:
+    """Gives the resolved complaint, waiting for its verification callback; emits complaint.resolved.
+    `special_remark`: the text of the customer's special mark (特别备注; default the root cause)."""
     return _transition(uow, organization=organization, complaint_id=complaint_id, decide=lambda c, r, now: (
         domain.resolve(c, actor=actor, role=role, root_cause=root_cause, corrective_action=corrective_action,
-                       at=now, policy=r.policy, chain=r.chain, calendar=r.calendar)))
+                       at=now, policy=r.policy, chain=r.chain, calendar=r.calendar, special_remark=special_remark)))
+
+
+def rework(*, uow: UnitOfWork, organization: str, complaint_id: str, actor: str, role: str, note: str) -> Complaint:
+    """Gives the repeat complaint after its repair was done again (返修; meets the rework deadline, RULES 1.3)."""
+    return _transition(uow, organization=organization, complaint_id=complaint_id, decide=lambda c, r, now: (
+        domain.record_rework(c, actor=actor, role=role, note=note, at=now, chain=r.chain)))
 
 
 def hand_over(*, uow: UnitOfWork, organization: str, complaint_id: str, actor: str, role: str,

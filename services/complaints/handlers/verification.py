@@ -1,10 +1,11 @@
-"""The verification callback of a resolved complaint (callback.completed): satisfied closes
-it, otherwise it reopens at the level that resolved it."""
+"""The verification callback of a resolved complaint (callback.completed): no objection closes it
+(satisfied or neutral: seed 002 满意或没有提出异议的,可认为投诉处理已闭合); a dissatisfied answer
+(or a dissatisfied reason) reopens it at the level that resolved it (RULES 2)."""
 from __future__ import annotations
 
 import logging
 
-from shared.answers import SATISFIED_ANSWERS
+from shared.answers import DISSATISFIED_ANSWERS
 from shared.events import Event
 from shared.service import UnitOfWork
 
@@ -19,13 +20,16 @@ log = logging.getLogger(__name__)
 
 
 def on_callback_completed(*, uow: UnitOfWork, event: Event) -> None:
-    """Closes or reopens the complaint a verification callback (callback.completed) verified;
-    any answer but a satisfied one (neutral included) reopens it."""
+    """Closes or reopens the complaint a verification callback (callback.completed) verified: a
+    dissatisfied or very dissatisfied answer (or a dissatisfied reason) reopens it, any other
+    answer (neutral included) closes it, the answers recorded in its history. A callback of the
+    complaint that is not its verification (`verification: false`, e.g. a repeat's special
+    callback) decides nothing."""
     data = event.data
     complaint_id = data.get("complaint_id")
     if data.get("customer"):
         update_customer(uow=uow, organization=event.organization, customer=data["customer"])
-    if not complaint_id:
+    if not complaint_id or data.get("verification") is False:
         return
     row = Complaint.get_or_none(Complaint.organization == event.organization, Complaint.complaint_id == complaint_id)
     if row is None:
@@ -44,7 +48,8 @@ def on_callback_completed(*, uow: UnitOfWork, event: Event) -> None:
         log.info("event %s: complaint %s is %s, not waiting for a verification; ignored", event.id, complaint_id,
                  row.state)
         return
-    satisfied = all(answer in SATISFIED_ANSWERS for answer in answers)
+    objection = (any(answer in DISSATISFIED_ANSWERS for answer in answers) or bool(data.get("dissatisfied_answers"))
+                 or bool((data.get("dissatisfied_reason") or "").strip()))
     reason = f"verification callback {data.get('callback_id')}: {', '.join(answers)}"
     if data.get("dissatisfied_reason"):
         reason += f"; {data['dissatisfied_reason']}"
@@ -53,7 +58,7 @@ def on_callback_completed(*, uow: UnitOfWork, event: Event) -> None:
     tz = uow.settings.tz
     before = row.to_domain(tz)
     at = (event.time or uow.now).astimezone(tz)
-    outcome = domain.verification_result(before, satisfied=satisfied, at=at,
+    outcome = domain.verification_result(before, satisfied=not objection, at=at,
                                          actor=f"callback:{data.get('callback_id')}", reason=reason,
                                          policy=rules.policy, chain=rules.chain, calendar=rules.calendar)
     store_outcome(uow=uow, row=row, before=before, outcome=outcome, rules=rules)

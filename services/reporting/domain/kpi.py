@@ -38,6 +38,9 @@ FIGURE_NAMES = (
     "service_satisfaction_rate",  # 服务质量满意率
     "touched_rate",  # 感动率
     "return_rate",  # 回头率
+    "ordinary_order_coverage_rate",  # 一般客户工单回访覆盖率 (RULES 3: at least the sampled share of their orders)
+    "over_time_limit_rate",  # 超时通话比例 (RULES 1.2: calls over the 3-minute guide, no complaint)
+    "outside_call_window_rate",  # 非回访时段记录比例 (outcomes recorded outside the call windows)
 )
 
 #: The five headline figures of the summary page and the trend chart.
@@ -152,6 +155,15 @@ class MonthCounts:
     customers_served: int = 0
     customers_touched: int = 0
     customers_returning: int = 0
+    #: Ordinary customers' service orders completed in the month, and those with a callback that reached them.
+    ordinary_orders: int = 0
+    ordinary_orders_reached: int = 0
+    #: Reached calls whose length was judged against the guide, and those over it (no complaint raised).
+    calls_timed: int = 0
+    calls_over_time_limit: int = 0
+    #: Callbacks whose outcome says whether it was recorded in a call window, and those outside.
+    calls_windowed: int = 0
+    calls_outside_window: int = 0
 
 
 def build_figures(counts: MonthCounts) -> dict[str, Figure]:
@@ -178,7 +190,36 @@ def build_figures(counts: MonthCounts) -> dict[str, Figure]:
         "return_rate": return_rate(
             returning=counts.customers_returning, served=counts.customers_served
         ),
+        "ordinary_order_coverage_rate": ordinary_order_coverage_rate(
+            reached=counts.ordinary_orders_reached, orders=counts.ordinary_orders
+        ),
+        "over_time_limit_rate": Figure.of(counts.calls_over_time_limit, counts.calls_timed),
+        "outside_call_window_rate": Figure.of(counts.calls_outside_window, counts.calls_windowed),
     }
+
+
+def ordinary_order_coverage_rate(*, reached: int, orders: int) -> Figure:
+    """Gives 一般客户工单回访覆盖率: ordinary customers' service orders completed in the month that got
+    a callback which reached the customer / their orders completed in the month (RULES 3: the
+    target is at least the policy's sampled share)."""
+    return Figure.of(reached, orders)
+
+
+def satisfaction_score(answers: Mapping[str, int], points: Mapping[str, float]) -> float | None:
+    """Gives the satisfaction score (满意度得分, RULES 1.4): the mean points of the answers counted
+    (``{answer: count}``), each answer worth ``points[answer]``; None when none was given.
+
+    Raises:
+        KpiError: an answer has no points.
+    """
+    counted = {answer: n for answer, n in answers.items() if n}
+    missing = sorted(set(counted) - set(points))
+    if missing:
+        raise KpiError("points", f"no points for the answers {missing}")
+    total = sum(counted.values())
+    if not total:
+        return None
+    return round(sum(points[answer] * n for answer, n in counted.items()) / total, 2)
 
 
 # --------------------------------------------------------------------------- months

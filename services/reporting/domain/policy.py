@@ -3,7 +3,7 @@ schedule arithmetic of the monthly report (RULES 3). Pure: no database, no Flask
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
@@ -11,7 +11,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from shared.calendar import ServiceHours
 from shared.errors import InvalidInput
 
-from .kpi import FIGURE_NAMES, month_of, previous_months
+from .kpi import ANSWERS, FIGURE_NAMES, month_of, previous_months
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 #: Which month a scheduled run reports on.
@@ -51,6 +51,10 @@ class _ReportPolicySchema(Schema):
     targets = fields.Dict(keys=fields.String(validate=validate.OneOf(FIGURE_NAMES)),
                           values=fields.Float(validate=validate.Range(min=0, max=1)), load_default=dict)
     key_segments = fields.List(fields.String(), load_default=list)
+    key_order_kinds = fields.List(fields.String(), load_default=list)
+    special_callback_kinds = fields.List(fields.String(), load_default=list)
+    satisfaction_points = fields.Dict(keys=fields.String(validate=validate.OneOf(ANSWERS)),
+                                      values=fields.Float(validate=validate.Range(min=0)), load_default=dict)
     service_hours = fields.Dict(required=True)
     listing_limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=100_000))
     pdf_listing_limit = fields.Integer(load_default=60, validate=validate.Range(min=1, max=100_000))
@@ -101,6 +105,10 @@ class ReportPolicy:
 
     `listing_limit` caps each list the JSON carries; `pdf_listing_limit` the rows of each list
     the PDF prints (a management document: the rest is counted, "… and N more").
+    `key_order_kinds`: orders of these kinds are key customers' (RULES 1.2, as the scheduler's
+    policy says); `special_callback_kinds`: the callbacks of repeat complaints (RULES 1.3);
+    `satisfaction_points`: the points of each five-point answer, for the satisfaction score
+    (RULES 1.4: the mean of the answers, per dimension).
     """
 
     targets: dict
@@ -108,13 +116,19 @@ class ReportPolicy:
     service_hours: ServiceHours
     listing_limit: int
     pdf_listing_limit: int = 60
+    key_order_kinds: tuple[str, ...] = ()
+    special_callback_kinds: tuple[str, ...] = ()
+    satisfaction_points: dict = field(default_factory=dict)
 
     @classmethod
     def from_data(cls, data) -> "ReportPolicy":
         loaded = _load(_ReportPolicySchema(), data, "report")
         return cls(targets=dict(loaded["targets"]), key_segments=tuple(loaded["key_segments"]),
                    service_hours=ServiceHours.from_data(loaded["service_hours"]),
-                   listing_limit=loaded["listing_limit"], pdf_listing_limit=loaded["pdf_listing_limit"])
+                   listing_limit=loaded["listing_limit"], pdf_listing_limit=loaded["pdf_listing_limit"],
+                   key_order_kinds=tuple(loaded["key_order_kinds"]),
+                   special_callback_kinds=tuple(loaded["special_callback_kinds"]),
+                   satisfaction_points=dict(loaded["satisfaction_points"]))
 
 
 @dataclass(frozen=True)

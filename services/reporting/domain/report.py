@@ -16,8 +16,13 @@ The shape of :class:`ReportData` (``ReportData.as_dict()`` gives the JSON form):
     complaints: ComplaintSummary
         total, by_category {str: int}, by_customer_class {str: int},
         by_level {str: int}  (key: level number as text, "0" = agent, or a role name),
-        deadlines {"first_reply"|"answer"|"verify": Figure}  (met / due),
-        mean_hours_to_resolve: float | None  (service hours), reopened: int
+        deadlines {"first_reply"|"answer"|"verify"|"rework": Figure}  (met / due),
+        mean_hours_to_resolve: float | None  (service hours), reopened: int,
+        repeat: int  (repeat complaints, RULES 1.3), special_callbacks: Figure  (their special
+        callbacks of the month that reached the customer / all of them)
+    satisfaction_scores: {"product"|"service": float | None}   mean points of the answers (RULES 1.4)
+    callback_quality: {"status": "not_reviewed", "pass_rate": None}  回访质量合格率: no reviews of
+                                          callback records yet, so never shown as a rate
     suggestions: [Remark(customer_name, text, recorded_on, category)]   建议和需求
     churn_reasons: [Remark(...)]                                         流失原因
     overdue: [CallbackListing(customer_name, phone, kind, due_on)]
@@ -32,13 +37,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable, Mapping
 
-from .kpi import FIGURE_NAMES, TREND_MONTHS, Figure, KpiError, MonthCounts, build_figures, parse_month, previous_months
+from .kpi import (FIGURE_NAMES, TREND_MONTHS, Figure, KpiError, MonthCounts, build_figures, parse_month, previous_months,
+                  satisfaction_score)
 
 #: The report's lists, in the order they are shown.
 LISTINGS = ("suggestions", "churn_reasons", "overdue", "unreachable")
 
-#: The 2-1-1 deadlines whose met share the report shows.
-DEADLINES = ("first_reply", "answer", "verify")
+#: The 2-1-1 deadlines (and a repeat complaint's rework, RULES 1.3) whose met share the report shows.
+DEADLINES = ("first_reply", "answer", "verify", "rework")
+
+#: The callback quality pass rate (回访质量合格率, RULES 1.4) needs reviews of callback records,
+#: which Huifang does not keep yet: the report says so instead of showing a rate.
+QUALITY_NOT_REVIEWED = "not_reviewed"
 
 
 # --------------------------------------------------------------------------- complaints
@@ -55,10 +65,14 @@ class ComplaintSummary:
     deadlines: dict[str, Figure] = field(default_factory=dict)
     mean_hours_to_resolve: float | None = None
     reopened: int = 0
+    repeat: int = 0
+    special_callbacks: Figure = field(default_factory=lambda: Figure.of(0, 0))
 
     def as_dict(self) -> dict[str, Any]:
         """Gives the JSON form."""
         return {
+            "repeat": self.repeat,
+            "special_callbacks": self.special_callbacks.as_dict(),
             "total": self.total,
             "by_category": dict(self.by_category),
             "by_customer_class": dict(self.by_customer_class),
@@ -79,6 +93,8 @@ class ComplaintSummary:
             deadlines={k: Figure.from_dict(v) for k, v in data.get("deadlines", {}).items()},
             mean_hours_to_resolve=data.get("mean_hours_to_resolve"),
             reopened=int(data.get("reopened", 0)),
+            repeat=int(data.get("repeat", 0)),
+            special_callbacks=Figure.from_dict(data.get("special_callbacks") or {"numerator": 0, "denominator": 0}),
         )
 
 
@@ -91,6 +107,8 @@ def complaint_summary(
     resolve_service_hours: float = 0.0,
     resolved: int = 0,
     reopened: int = 0,
+    repeat: int = 0,
+    special_callbacks: tuple[int, int] = (0, 0),
 ) -> ComplaintSummary:
     """Gives the complaint summary from counts.
 
@@ -102,6 +120,8 @@ def complaint_summary(
         resolve_service_hours: service hours from raise to resolution, summed.
         resolved: complaints those hours belong to (mean = hours / resolved).
         reopened: complaints reopened in the month.
+        repeat: repeat complaints raised in the month (RULES 1.3).
+        special_callbacks: (reached, all) special callbacks of repeat complaints due in the month.
 
     Raises:
         KpiError: a deadline name is unknown or a count is negative.
@@ -121,6 +141,8 @@ def complaint_summary(
         deadlines={name: Figure.of(*deadlines_met[name]) for name in DEADLINES if name in deadlines_met},
         mean_hours_to_resolve=mean,
         reopened=reopened,
+        repeat=repeat,
+        special_callbacks=Figure.of(*special_callbacks),
     )
 
 
@@ -214,6 +236,11 @@ class ReportData:
     generated_at: str | None = None
     #: Per name in LISTINGS, how many rows the month has in all (the lists may hold fewer).
     listing_totals: dict[str, int] = field(default_factory=dict)
+    #: The satisfaction score per dimension (RULES 1.4), None where nothing was answered.
+    satisfaction_scores: dict[str, float | None] = field(default_factory=dict)
+    #: 回访质量合格率 (RULES 1.4): not reviewed until callback records are reviewed.
+    callback_quality: dict[str, Any] = field(default_factory=lambda: {"status": QUALITY_NOT_REVIEWED,
+                                                                      "pass_rate": None})
 
     def listing_total(self, name: str) -> int:
         """Gives the month's full count of a list (at least the rows held here)."""
@@ -237,6 +264,8 @@ class ReportData:
             "overdue": [c.as_dict() for c in self.overdue],
             "unreachable": [c.as_dict() for c in self.unreachable],
             "listing_totals": {name: self.listing_total(name) for name in LISTINGS},
+            "satisfaction_scores": dict(self.satisfaction_scores),
+            "callback_quality": dict(self.callback_quality),
         }
 
     @classmethod
@@ -258,6 +287,9 @@ class ReportData:
             overdue=[CallbackListing.from_dict(c) for c in data.get("overdue", [])],
             unreachable=[CallbackListing.from_dict(c) for c in data.get("unreachable", [])],
             listing_totals={k: int(v) for k, v in data.get("listing_totals", {}).items() if k in LISTINGS},
+            satisfaction_scores=dict(data.get("satisfaction_scores", {})),
+            callback_quality=dict(data.get("callback_quality") or {"status": QUALITY_NOT_REVIEWED,
+                                                                   "pass_rate": None}),
         )
 
 
@@ -278,6 +310,7 @@ def build_report(
     generated_at: str | None = None,
     listing_totals: Mapping[str, int] | None = None,
     trend_months: int = TREND_MONTHS,
+    satisfaction_points: Mapping[str, float] | None = None,
 ) -> ReportData:
     """Gives the report of ``month`` from the counts of it and of the months before.
 
@@ -289,6 +322,8 @@ def build_report(
             reads both from the policy, this module holds no rule numbers.
         listing_totals: per name in LISTINGS, the month's full count when the lists
             given are capped (a name missing counts the rows given).
+        satisfaction_points: the points of each answer (policy data); with them the
+            satisfaction score of each dimension is the mean points of its answers.
 
     Raises:
         KpiError: a month is malformed, a target is outside 0..1 or names no figure.
@@ -305,6 +340,8 @@ def build_report(
     lists = {"suggestions": list(suggestions), "churn_reasons": list(churn_reasons), "overdue": list(overdue),
              "unreachable": list(unreachable)}
     totals = dict(listing_totals or {})
+    answers = {k: dict(v) for k, v in (satisfaction_answers or {}).items()}
+    scores = {k: satisfaction_score(v, satisfaction_points) for k, v in answers.items()} if satisfaction_points else {}
     return ReportData(
         organization=organization,
         month=month,
@@ -314,7 +351,8 @@ def build_report(
         trend=trend,
         targets={name: targets.get(name) for name in FIGURE_NAMES},
         complaints=complaints or ComplaintSummary(),
-        satisfaction_answers={k: dict(v) for k, v in (satisfaction_answers or {}).items()},
+        satisfaction_answers=answers,
+        satisfaction_scores=scores,
         **lists,
         listing_totals={name: max(int(totals.get(name, len(rows))), len(rows)) for name, rows in lists.items()},
     )

@@ -17,7 +17,8 @@ from .customers import save_customer
 from .rows import by_key, local_date, utc
 
 #: Optional deadline fields any complaint event may carry (the 2-1-1 deadlines and when met).
-_DEADLINE_FIELDS = ("first_reply_due_at", "first_reply_at", "answer_due_at", "answered_at", "verify_due_at")
+_DEADLINE_FIELDS = ("first_reply_due_at", "first_reply_at", "answer_due_at", "answered_at", "verify_due_at",
+                    "rework_due_at", "reworked_at")
 
 
 def _complaint(uow: UnitOfWork, event: Event) -> Complaint:
@@ -35,6 +36,8 @@ def _complaint(uow: UnitOfWork, event: Event) -> Complaint:
         complaint.churn_reason = str(data["churn_reason"]).strip() or complaint.churn_reason
     if isinstance(data.get("level"), int):
         complaint.level = data["level"]
+    if data.get("repeat") is True:
+        complaint.repeat = True
     return complaint
 
 
@@ -70,6 +73,8 @@ def on_complaint_resolved(*, uow: UnitOfWork, event: Event) -> None:
     complaint.resolved_level = data.get("level", complaint.level)
     complaint.resolved_level_role = data.get("level_role")
     complaint.resolved_at = utc(data.get("resolved_at") or event.time or uow.now, settings.tz)
+    if complaint.verified_at is not None and complaint.verified_at < complaint.resolved_at:
+        complaint.verified_at = None  # resolved again after a reopening: a new verification is due
     hours = data.get("service_hours_to_resolve")
     if isinstance(hours, (int, float)):
         complaint.service_hours_to_resolve = float(hours)
@@ -93,3 +98,16 @@ def on_complaint_reopened(*, uow: UnitOfWork, event: Event) -> None:
     complaint.state = "open"
     complaint.reopened_count = (complaint.reopened_count or 0) + 1
     complaint.save()
+
+
+def on_complaint_repeated(*, uow: UnitOfWork, event: Event) -> None:
+    """Marks a repeat complaint about the same repair, with its rework deadline (RULES 1.3)."""
+    save_customer(event.organization, event.data.get("customer"))
+    complaint = _complaint(uow, event)
+    complaint.repeat = True
+    complaint.save()
+
+
+def on_complaint_deadlines_moved(*, uow: UnitOfWork, event: Event) -> None:
+    """Keeps a complaint's deadlines re-planned on the published calendar (RULES 1.6)."""
+    _complaint(uow, event).save()

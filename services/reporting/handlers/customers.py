@@ -32,3 +32,11 @@ def on_customer_flagged(*, uow: UnitOfWork, event: Event) -> None:
     found = by_key(Customer, organization=event.organization, customer_id=event.data["customer_id"])
     found.flagged = True
     found.save()
+
+
+def on_customer_unflagged(*, uow: UnitOfWork, event: Event) -> None:
+    """Lifts the customer's special mark: their callbacks planned from now on are ordinary ones
+    (those planned before keep the class they were planned with)."""
+    found = by_key(Customer, organization=event.organization, customer_id=event.data["customer_id"])
+    found.flagged = False
+    found.save()

@@ -13,23 +13,32 @@ from shared.service import UnitOfWork
 
 from ..models import (CANCELLED, OPEN, SERVED_COMMISSIONED, SERVED_ORDER, SERVED_SHIPPED, Callback, Delivery,
                       ServedDay)
+from ..rules import report_policy
+from .callbacks import key_customer_now
 from .customers import save_customer
 from .rows import by_key, local_date
 
 
-def _serve(organization: str, kind: str, source_id: str, customer_id: str | None, served_on: date | None) -> None:
+def _serve(organization: str, kind: str, source_id: str, customer_id: str | None, served_on: date | None,
+           key_customer: bool | None = None) -> None:
     if not customer_id or served_on is None:
         return
     served = by_key(ServedDay, organization=organization, source_kind=kind, source_id=source_id)
     served.customer_id, served.served_on = customer_id, served_on
+    if served.key_customer is None:
+        served.key_customer = key_customer
     served.save()
 
 
 def on_service_order_completed(*, uow: UnitOfWork, event: Event) -> None:
+    """A customer served; the order counts as a key customer's or an ordinary one's as it was at
+    its completion (RULES 1.2: key segment, key order kind, or flagged after a complaint)."""
     data, org = event.data, event.organization
     save_customer(org, data["customer"])
+    key = (key_customer_now(uow, org, data["customer"]["id"])
+           or data.get("kind") in report_policy(uow.settings, org).key_order_kinds)
     _serve(org, SERVED_ORDER, data["order_id"], data["customer"]["id"],
-           local_date(data["completed_at"], uow.settings.tz))
+           local_date(data["completed_at"], uow.settings.tz), key_customer=key)
 
 
 def on_delivery_shipped(*, uow: UnitOfWork, event: Event) -> None:

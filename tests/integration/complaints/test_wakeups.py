@@ -142,7 +142,7 @@ def test_migration_4_moves_the_pending_wakeups_into_the_outbox_and_drops_their_t
         with db.bind_ctx([SchemaVersion]):
             SchemaVersion.delete().where(SchemaVersion.version == 4).execute()
         # when the 2.2.0 service starts on it
-        assert ensure_schema(db, SERVICE.all_models, migrations=SERVICE.migrations) == 4
+        assert ensure_schema(db, SERVICE.all_models, migrations=SERVICE.migrations) == max(SERVICE.migrations)
         # then the table is gone and the wake-up not sent yet waits in the outbox
         assert not db.table_exists("complaint_wakeup")
     assert wakeups() == [(ORG, "K-due", at(2026, 11, 23, 9, 30))]

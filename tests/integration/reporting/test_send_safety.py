@@ -334,7 +334,7 @@ def test_migration_4_moves_the_pending_jobs_into_the_outbox_and_drops_their_tabl
         with db.bind_ctx([SchemaVersion]):
             SchemaVersion.delete().where(SchemaVersion.version == 4).execute()
         # when the 1.3.0 service starts on it
-        assert ensure_schema(db, reporting.service.all_models, migrations=reporting.service.migrations) == 4
+        assert ensure_schema(db, reporting.service.all_models, migrations=reporting.service.migrations) == max(reporting.service.migrations)
         # then the table is gone and the jobs not sent yet wait in the outbox
         assert not db.table_exists("report_job")
     assert queued_jobs(reporting) == [("generate", ORG, "2026-10", "r-gen"), ("send", ORG, "2026-10", "r-send")]

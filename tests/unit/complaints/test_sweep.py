@@ -134,5 +134,6 @@ def test_rule_2_customer_flagged_the_day_after_resolution(raise_at, policy, chai
     ((kind, data),) = out.events
     assert kind == "customer.flagged" and data == {
         "customer_id": "cust-1", "complaint_id": "C-1",
-        "flagged_at": "2026-11-24T10:00:00+08:00", "reason": "complaint_resolved"}
+        "flagged_at": "2026-11-24T10:00:00+08:00", "reason": "complaint_resolved",
+        "remark": "r", "flagged_by": "li"}
     assert sweep(out.complaint, at(2026, 11, 25, 10, 0), policy, chain, calendar).complaint is out.complaint

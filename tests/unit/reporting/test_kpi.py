@@ -209,3 +209,13 @@ def test_rule_3_trend_length_comes_from_one_constant():
     report = build_report(organization="o", month="2026-10", counts=MonthCounts(), trend_counts={}, targets={},
                           trend_months=3)
     assert list(report.trend) == ["2026-07", "2026-08", "2026-09"]
+
+
+def test_rule_1_4_satisfaction_score_is_the_mean_points_of_the_answers():
+    from services.reporting.domain.kpi import satisfaction_score
+
+    points = {"very_satisfied": 5, "satisfied": 4, "neutral": 3, "dissatisfied": 2, "very_dissatisfied": 1}
+    assert satisfaction_score({"very_satisfied": 2, "neutral": 1, "very_dissatisfied": 1}, points) == 3.5
+    assert satisfaction_score({}, points) is None
+    with pytest.raises(KpiError):
+        satisfaction_score({"satisfied": 1}, {"very_satisfied": 5})

@@ -233,3 +233,25 @@ def test_pdf_uses_one_cjk_face():
     listing = subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True).stdout.decode()
     fonts = [line.split()[0] for line in listing.splitlines()[2:] if line.strip()]
     assert len(fonts) == 1 and "CJK" in fonts[0], listing
+
+
+def test_rule_3_pdf_shows_order_coverage_call_shares_satisfaction_score_and_quality_not_reviewed():
+    # given a month with ordinary customers' orders, timed calls and five-point answers
+    report = build_report(
+        organization="o", month="2026-10", targets={"ordinary_order_coverage_rate": 0.3},
+        counts=MonthCounts(ordinary_orders=60, ordinary_orders_reached=19, calls_timed=33, calls_over_time_limit=4,
+                           calls_windowed=33, calls_outside_window=2),
+        trend_counts={}, complaints=complaint_summary(by_category={"price": 1}, repeat=1, special_callbacks=(1, 1),
+                                                      deadlines_met={"rework": (1, 1)}),
+        satisfaction_answers={"product": {"very_satisfied": 3, "neutral": 1}},
+        satisfaction_points={"very_satisfied": 5, "satisfied": 4, "neutral": 3, "dissatisfied": 2,
+                             "very_dissatisfied": 1})
+    # then both editions print them, the quality pass rate as "not reviewed", never as a rate
+    chinese = pdf_text(render_report_pdf(report, "zh-CN"))
+    for text in ("一般客户工单回访率", "31.7%", "19/60", "通话超时比例", "4/33", "非回访时段记录比例",
+                 "客户满意度得分", "4.5", "回访质量合格率", "未评审", "重复投诉", "返修"):
+        assert text in chinese, text
+    english = pdf_text(render_report_pdf(report, "en"))
+    for text in ("Orders called back", "Calls over the time", "Satisfaction score",
+                 "Callback quality pass rate", "not reviewed", "Repeat complaints", "Rework"):
+        assert text in english, text

@@ -1,0 +1,39 @@
+"""Issue 13's new columns arrive by migration on a database of the version before (SQLite)."""
+from __future__ import annotations
+
+import importlib
+
+import peewee
+import pytest
+from playhouse.migrate import SqliteMigrator, migrate
+
+from shared.db import SchemaVersion, ensure_schema
+
+NEW_COLUMNS = {
+    "scheduler": (3, {"callback_task": ["calendar_source", "over_time_limit", "outside_call_window"],
+                      "customer": ["flag_remark", "flagged_by", "flag_complaint_id"]}),
+    "complaints": (5, {"complaint": ["rework_due_at", "reworked_at", "special_remark", "provisional_deadlines"]}),
+    "reporting": (5, {"callback": ["over_time_limit", "outside_call_window"], "served_day": ["key_customer"],
+                      "complaint": ["verified_at", "repeat", "rework_due_at", "reworked_at"]}),
+}
+
+
+@pytest.mark.parametrize("service_name", sorted(NEW_COLUMNS))
+def test_rules_the_new_columns_are_added_to_a_database_of_the_version_before(service_name, tmp_path):
+    models = importlib.import_module(f"services.{service_name}.models")
+    version, tables = NEW_COLUMNS[service_name]
+    database = peewee.SqliteDatabase(str(tmp_path / "old.db"))
+    with database.bind_ctx(models.MODELS):
+        ensure_schema(database, models.MODELS, migrations=models.MIGRATIONS)
+        # given the database as the version before left it: without the columns, the step not applied
+        migrate(*[SqliteMigrator(database).drop_column(table, column)
+                  for table, columns in tables.items() for column in columns])
+        with database.bind_ctx([SchemaVersion]):
+            SchemaVersion.delete().where(SchemaVersion.version == version).execute()
+        # when the new version starts on it
+        assert ensure_schema(database, models.MODELS, migrations=models.MIGRATIONS) == max(models.MIGRATIONS)
+        # then the columns are there, and the tables read and write
+        for table, columns in tables.items():
+            assert set(columns) <= {c.name for c in database.get_columns(table)}
+        for model in models.MODELS:
+            model.select().count()
