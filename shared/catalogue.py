@@ -94,7 +94,8 @@ TYPES: dict[str, TypeDoc] = {
         "The verification callback found the customer still dissatisfied: the complaint is open again.",
         {"complaint_id": "CMP-2026-0007"}),
     "customer.flagged": TypeDoc(
-        "A customer complained again (a repeat complaint): from now on a key customer for callbacks.",
+        "The day after a complaint was resolved, the customer gets the special mark (特殊标记) with its remark: "
+        "from now on a key customer for callbacks.",
         {"customer_id": "C-2002"}),
     "customer.unflagged": TypeDoc(
         "A manager lifted a customer's special mark: their next orders are sampled like an ordinary "
