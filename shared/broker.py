@@ -182,6 +182,7 @@ class ServiceWorker(Middleware):
         self.service = service
         self.settings = settings
         self.relay: Relay | None = None
+        self.webhooks = None
 
     def after_process_boot(self, broker):
         self.service.bind(self.settings)
@@ -190,10 +191,16 @@ class ServiceWorker(Middleware):
         self.relay = Relay(Outbox=self.service.Outbox, OutboxMessage=self.service.OutboxMessage, broker=broker,
                            connect=self.service.connection, subscribers=subscribers).start()
         self.service.on_commit.append(self.relay.nudge)
+        from .webhooks import Sender  # the organisations' webhooks: threads of their own (shared/webhooks.py)
+
+        self.webhooks = Sender(self.service).start()
+        self.service.on_commit.append(self.webhooks.nudge)
 
     def before_worker_shutdown(self, broker, worker):
         if self.relay:
             self.relay.stop()
+        if self.webhooks:
+            self.webhooks.stop()
 
     def before_process_message(self, broker, message):
         self.service.database.connect(reuse_if_open=True)

@@ -171,6 +171,20 @@ class UserUpdated(_Produced):
     updated_at = fields.AwareDateTime(required=True)
 
 
+class WebhookEndpointUpdated(_Produced):
+    """One webhook endpoint of an organisation, whole (shared/webhooks.py): the latest `updated_at` wins."""
+
+    endpoint_id = fields.String(required=True, validate=validate.Regexp(r"^ep_[a-z0-9]{8,40}$"))
+    url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    types = fields.List(fields.String(validate=validate.Length(min=1, max=100)), required=True)
+    #: `whsec_` + base64; the reason this type never leaves Huifang.
+    secret = fields.String(required=True, validate=validate.Regexp(r"^whsec_[A-Za-z0-9+/=]{16,200}$"))
+    enabled = fields.Boolean(load_default=True)
+    description = fields.String(load_default="", validate=validate.Length(max=200))
+    disabled_reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    updated_at = fields.AwareDateTime(required=True)
+
+
 #: Every event type this installation knows, with the schema of its data.
 REGISTRY: dict[str, type[Schema]] = {
     "delivery.shipped": DeliveryShipped,
@@ -194,6 +208,7 @@ REGISTRY: dict[str, type[Schema]] = {
     "report.generated": ReportEvent,
     "report.sent": ReportEvent,
     "user.updated": UserUpdated,
+    "webhook.endpoint_updated": WebhookEndpointUpdated,
 }
 
 _SCHEMAS = {name: cls() for name, cls in REGISTRY.items()}
@@ -207,8 +222,8 @@ CONSUMED_TYPES = frozenset({
 OWN_SOURCE_PREFIX = "huifang://"
 #: Types that stay between Huifang's own services: never posted from outside (not even with
 #: the integration token), never delivered to an organisation's webhooks (they carry
-#: password hashes).
-INTERNAL_TYPES = frozenset({"user.updated"})
+#: password hashes and webhook secrets).
+INTERNAL_TYPES = frozenset({"user.updated", "webhook.endpoint_updated"})
 
 
 class EnvelopeSchema(Schema):

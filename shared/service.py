@@ -15,7 +15,7 @@ from typing import Callable
 
 import peewee
 
-from . import inbox, outbox, users
+from . import inbox, outbox, users, webhooks
 from .db import database_from_url, ensure_schema
 from .periodic import periodic_run_model
 from .events import Event, load_event, make_envelope
@@ -89,10 +89,13 @@ class Service:
         self.PeriodicRun = periodic_run_model(self.database)
         #: The user directory every service keeps a copy of (shared/users.py).
         self.users = users.Directory(self.database)
+        #: Outbound webhooks: endpoints, deliveries, their log (shared/webhooks.py).
+        self.webhooks = webhooks.Webhooks(self.database)
 
     @property
     def all_models(self) -> list:
-        return [self.Inbox, self.Outbox, self.OutboxMessage, self.PeriodicRun, *self.users.models, *self.models]
+        return [self.Inbox, self.Outbox, self.OutboxMessage, self.PeriodicRun, *self.users.models,
+                *self.webhooks.models, *self.models]
 
     def bind(self, settings: Settings, *, url: str | None = None, create: bool = True) -> "Service":
         """Binds the database from settings (or `url`) and brings its schema up to date."""
@@ -136,6 +139,8 @@ class Service:
         with self.database.atomic():
             yield uow
             outbox.add(self.Outbox, uow.emitted)
+            if uow.emitted:  # the webhook deliveries of the events it produced, in the same transaction
+                self.webhooks.add_deliveries(uow.emitted, now=uow.now)
             outbox.add_messages(self.OutboxMessage, uow.messages)
         if uow.emitted or uow.messages:
             for hook in self.on_commit:
@@ -163,7 +168,7 @@ class Service:
             event = _trusted_event(raw_envelope) if trusted else load_event(raw_envelope)
         token = current_event_id.set(event.id)
         try:
-            handler = self.handlers.get(event.type) or users.SHARED_HANDLERS.get(event.type)
+            handler = self.handlers.get(event.type) or SHARED_HANDLERS.get(event.type)
             with self.unit_of_work() as uow:
                 if not inbox.claim(self.Inbox, event):
                     log.info("event %s from %s already handled; skipped", event.id, event.source)
@@ -183,6 +188,10 @@ class Service:
             outbox.add(self.Outbox, envelopes)
         for hook in self.on_commit:
             hook()
+
+
+#: Handlers every service has, whatever its own are: the user directory and the webhook endpoints.
+SHARED_HANDLERS = {**users.SHARED_HANDLERS, **webhooks.SHARED_HANDLERS}
 
 
 def _trusted_event(envelope) -> Event:

@@ -44,6 +44,14 @@ class Settings:
     #: The address people open each service at (HUIFANG_<SERVICE>_URL): the pages' top bar
     #: links the three services with these.
     public_urls: dict = field(default_factory=dict)
+    #: Webhooks (shared/webhooks.py): private, loopback and link-local receivers allowed.
+    webhook_allow_private: bool = False
+    #: Seconds between the tries of a failing delivery; after the last one it is dead.
+    webhook_retry_schedule: tuple = (5, 300, 1800, 7200, 18000, 36000, 36000)
+    #: An endpoint whose every delivery failed for this long is disabled (its admins are mailed).
+    webhook_disable_after_seconds: int = 5 * 86400
+    #: Delivered and dead deliveries and their log are kept this many days.
+    webhook_retention_days: int = 30
     extra: dict = field(default_factory=dict)
 
     @property
@@ -81,6 +89,28 @@ def _int(env: dict, name: str, default: int, *, minimum: int = 0, maximum: int =
     if not minimum <= value <= maximum:
         raise ConfigurationError(name, f"must be between {minimum} and {maximum}, got {value}")
     return value
+
+
+def _flag(env: dict, name: str) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no"):
+        return False
+    if raw in ("1", "true", "yes"):
+        return True
+    raise ConfigurationError(name, f"must be 1 or 0, got {raw!r}")
+
+
+def _seconds_list(env: dict, name: str, default: tuple) -> tuple:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        values = tuple(float(part) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ConfigurationError(name, f"must be seconds separated by commas (like 5,300,1800), got {raw!r}") from None
+    if not values or any(v < 0 for v in values):
+        raise ConfigurationError(name, f"must be one or more non-negative numbers of seconds, got {raw!r}")
+    return values
 
 
 def _check_url(name: str, url: str, schemes: tuple[str, ...]) -> str:
@@ -157,6 +187,11 @@ def load_settings(environ: dict | None = None) -> Settings:
         max_retries=_int(env, "HUIFANG_MAX_RETRIES", 10, minimum=0, maximum=100),
         worker_threads=_int(env, "HUIFANG_WORKER_THREADS", 4, minimum=1, maximum=64),
         public_urls=public_urls,
+        webhook_allow_private=_flag(env, "HUIFANG_WEBHOOK_ALLOW_PRIVATE"),
+        webhook_retry_schedule=_seconds_list(env, "HUIFANG_WEBHOOK_RETRY_SCHEDULE",
+                                             (5, 300, 1800, 7200, 18000, 36000, 36000)),
+        webhook_disable_after_seconds=_int(env, "HUIFANG_WEBHOOK_DISABLE_AFTER_SECONDS", 5 * 86400, minimum=1),
+        webhook_retention_days=_int(env, "HUIFANG_WEBHOOK_RETENTION_DAYS", 30, minimum=1, maximum=3650),
     )
 
 

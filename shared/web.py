@@ -197,6 +197,9 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
     api = Api(app)
     apidocs.register_event_schemas(api)
     api.register_blueprint(events_blueprint(service))
+    from .webhooks_api import webhooks_blueprint  # here: it builds on this module
+
+    api.register_blueprint(webhooks_blueprint(service))
     for blp in blueprints:
         api.register_blueprint(blp)
 

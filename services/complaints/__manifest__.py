@@ -3,7 +3,8 @@
     "summary": "Complaints, escalation chains and the 2-1-1 deadlines",
     "version": "2.3.0",
     "depends": ["shared"],
-    "subscribes": ["complaint.raised", "callback.completed", "customer.updated", "user.updated"],
+    "subscribes": ["complaint.raised", "callback.completed", "customer.updated", "user.updated",
+                   "webhook.endpoint_updated"],
     "publishes": [
         "complaint.raised",
         "complaint.escalated", "complaint.resolved", "complaint.closed", "complaint.reopened", "customer.flagged",

@@ -6,7 +6,7 @@
     "subscribes": [
         "delivery.shipped", "equipment.installed", "equipment.commissioned", "delivery.cancelled",
         "service_order.completed", "customer.updated", "complaint.resolved", "customer.flagged", "user.updated",
-        "complaint.repeated", "complaint.deadlines_moved",
+        "complaint.repeated", "complaint.deadlines_moved", "webhook.endpoint_updated",
     ],
     "publishes": ["callback.scheduled", "callback.completed", "callback.unreachable", "complaint.raised",
                   "customer.unflagged"],
