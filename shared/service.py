@@ -140,7 +140,7 @@ class Service:
             yield uow
             outbox.add(self.Outbox, uow.emitted)
             if uow.emitted:  # the webhook deliveries of the events it produced, in the same transaction
-                self.webhooks.add_deliveries(uow.emitted, now=uow.now)
+                self.webhooks.add_deliveries(uow.emitted, now=uow.now, uow=uow)
             outbox.add_messages(self.OutboxMessage, uow.messages)
         if uow.emitted or uow.messages:
             for hook in self.on_commit:

@@ -187,3 +187,58 @@ def test_a_produced_event_makes_deliveries_only_for_enabled_matching_endpoints_o
     assert [(r.endpoint_id, r.event_type) for r in rows] == [(wanted, "complaint.closed")]
     assert json.loads(rows[0].body)["data"] == {"complaint_id": "K-1"}
     assert off not in {r.endpoint_id for r in rows}
+
+
+# -- endpoints as data ---------------------------------------------------------------------------
+
+def test_an_organisations_webhooks_file_is_validated_naming_the_field():
+    from shared.errors import ConfigurationError
+    from shared.webhooks import load_endpoints_file
+
+    good = {"endpoints": [{"url": "https://erp.example.com/hooks", "types": ["complaint.*"],
+                           "secret": "whsec_" + "A" * 32}]}
+    [record] = load_endpoints_file(good, organization="acme", allow_private=True)
+    assert record["endpoint_id"].startswith("ep_file") and record["types"] == ["complaint.*"]
+    with pytest.raises(ConfigurationError) as error:
+        load_endpoints_file({"endpoints": [{"url": "https://erp.example.com/hooks", "types": ["complaint.*"],
+                                            "secret": "plain"}]}, organization="acme", allow_private=True)
+    assert "endpoints.0.secret" in str(error.value)
+    with pytest.raises(ConfigurationError) as error:
+        load_endpoints_file({"endpoints": [{"url": "ftp://erp.example.com", "types": ["*"],
+                                            "secret": "whsec_" + "A" * 32}]}, organization="acme", allow_private=True)
+    assert "endpoints.0" in str(error.value)
+
+
+def test_endpoints_of_the_organisations_file_get_the_deliveries_of_its_events(tmp_path):
+    """Endpoints are data per organisation: var/data/<org>/webhooks.yaml, read when it changes."""
+    import os
+
+    import yaml
+
+    from services.complaints.service import SERVICE
+    from tests.conftest import SECRET
+
+    settings = load_settings({"HUIFANG_VAR_DIR": str(tmp_path), "HUIFANG_SECRET_KEY": SECRET,
+                              "HUIFANG_WEBHOOK_ALLOW_PRIVATE": "1"})
+    SERVICE.bind(settings, url=f"sqlite:///{tmp_path / 'complaints.db'}")
+    own = tmp_path / "data" / "acme" / "webhooks.yaml"
+    own.parent.mkdir(parents=True)
+    own.write_text(yaml.safe_dump({"endpoints": [{"url": "http://127.0.0.1:9/hooks", "types": ["complaint.*"],
+                                                  "secret": "whsec_" + "B" * 32}]}), encoding="utf-8")
+
+    def emit(*, uow, type_):
+        uow.emit(type_, {"complaint_id": "K-1"}, organization="acme")
+
+    SERVICE.run(emit, type_="complaint.escalated")
+    SERVICE.run(emit, type_="report.sent")  # not a type the endpoint asked for
+    D = SERVICE.webhooks.Delivery
+    with SERVICE.connection():
+        assert [d.event_type for d in D.select()] == ["complaint.escalated"]
+
+    # the file drops the endpoint: it is disabled, nothing more is delivered to it
+    own.write_text(yaml.safe_dump({"endpoints": []}), encoding="utf-8")
+    os.utime(own, (own.stat().st_atime, own.stat().st_mtime + 5))
+    SERVICE.run(emit, type_="complaint.closed")
+    with SERVICE.connection():
+        assert D.select().count() == 1
+        assert [e.enabled for e in SERVICE.webhooks.Endpoint.select()] == [False]
