@@ -81,7 +81,7 @@ user: $(STAMP)
 import-users: $(STAMP)
 	@$(PY) -m shared.devtools import-users $(if $(SERVICE),--service "$(SERVICE)")
 
-# Extract the pages' strings, update shared/translations/*/messages.po, compile the .mo files.
+# Extract the pages' strings, update each catalog (shared/translations, services/<name>/translations), compile.
 translations: $(STAMP)
 	@$(PY) -m shared.devtools translations
 

@@ -369,5 +369,23 @@ def main() -> None:
     print("\n  every page within its targets" if ok else "\n  some page is over its target")
 
 
+
+def complaints_and_reporting_argv(argv: list[str]) -> list[str]:
+    """Gives the options of this run that bench/pages_complaints_reporting.py shares (users, rounds,
+    PostgreSQL)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--users")
+    parser.add_argument("--rounds")
+    parser.add_argument("--postgres-url")
+    known, _ = parser.parse_known_args(argv)
+    return [arg for name, value in vars(known).items() if value is not None
+            for arg in (f"--{name.replace('_', '-')}", value)]
+
+
 if __name__ == "__main__":
     main()
+    # the complaint board and the report room (issue 11), in the same run
+    from bench import pages_complaints_reporting
+
+    print()
+    pages_complaints_reporting.main(complaints_and_reporting_argv(sys.argv[1:]))

@@ -16,7 +16,6 @@ from shared.web import organization_of_request, principal, roles_required
 from . import handlers, jobs
 from .domain.kpi import parse_month
 from .domain.policy import report_filename
-from .domain.report import ReportData
 from .models import RUN_READY, SEND_NONE, Report, ReportRun
 from .rules import recipients_of
 from .schemas import AcceptedReportSchema, GenerateReportSchema, LanguageQuerySchema, ReportSchema, SendReportSchema
@@ -121,14 +120,7 @@ class MonthReportPdf(MethodView):
         """The month's report as PDF (`?language=en` for the English edition)."""
         organization = organization_of_request()
         parse_month(month)
-        row = _stored(organization, month)
-        language = query["language"] or (row.language if row else "zh-CN")
-        if row is not None and row.language == language and row.pdf:
-            pdf = bytes(row.pdf)
-        elif row is not None:
-            pdf = jobs.render_pdf(SERVICE, ReportData.from_dict({**row.figures, "language": language}), language)
-        else:
-            pdf = jobs.render_pdf(SERVICE, jobs.compute_report(SERVICE, organization, month, language), language)
+        pdf, language = jobs.month_pdf(SERVICE, organization, month, query["language"])
         filename = report_filename(month, language)
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f"inline; filename=\"report-{month}.pdf\"; filename*=UTF-8''{quote(filename)}"})

@@ -13,9 +13,10 @@ import time_machine
 from flask import Flask
 
 from shared import pages
+from shared.devtools import catalogs, extract_messages, translated
 from shared.pages import (block_seconds, csrf_matches, normalise_language, page_blueprint, page_roles,
                           safe_next)
-from shared.settings import ROOT, load_settings
+from shared.settings import load_settings
 from shared.users import save_person
 
 SECRET = "s" * 32
@@ -269,22 +270,29 @@ def test_user_updated_cannot_be_posted_even_with_the_integration_token(app):
 
 # -- the message catalog ----------------------------------------------------------------------
 
-def test_every_label_of_the_pages_is_in_the_chinese_catalog_translated_and_compiled(tmp_path):
-    from babel.messages.frontend import CommandLineInterface
+@pytest.mark.parametrize("folder", list(catalogs()), ids=lambda folder: folder.parent.name)
+def test_every_label_of_the_pages_is_in_the_chinese_catalog_translated_and_compiled(folder, tmp_path):
+    """Each catalog (shared/translations, and services/<name>/translations where a service keeps
+    its own) holds every string of what it serves, translated, and its .mo is compiled."""
     from babel.messages.mofile import read_mo
     from babel.messages.pofile import read_po
 
-    folder = ROOT / "shared" / "translations"
     pot = tmp_path / "messages.pot"
-    CommandLineInterface().run(["pybabel", "-q", "extract", "-F", str(folder / "babel.cfg"), "-k", "_l",
-                                "-k", "lazy_gettext", "--omit-header", "-o", str(pot), str(ROOT)])
+    extract_messages(catalogs()[folder], pot)
     with pot.open("rb") as f:
-        wanted = {m.id for m in read_po(f) if m.id}
+        wanted = {_plain(m.id) for m in read_po(f) if m.id}
     with (folder / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po").open("rb") as f:
-        catalog = {m.id: m.string for m in read_po(f) if m.id and not m.fuzzy}
+        catalog = {_plain(m.id): _plain(m.string) for m in read_po(f, locale="zh_Hans_CN") if m.id and not m.fuzzy}
     with (folder / "zh_Hans_CN" / "LC_MESSAGES" / "messages.mo").open("rb") as f:
-        compiled = {m.id: m.string for m in read_mo(f) if m.id}
+        compiled = {_plain(m.id): _plain(m.string) for m in read_mo(f) if m.id}
 
-    assert sorted(wanted - set(catalog)) == [], "new strings: run `make translations` and translate them"
-    assert sorted(k for k in wanted if not catalog[k]) == [], "untranslated strings in messages.po"
-    assert compiled == {k: v for k, v in catalog.items() if v}, "messages.mo is stale: run `make translations`"
+    assert sorted(wanted - set(catalog), key=repr) == [], "new strings: run `make translations` and translate them"
+    assert sorted((k for k in wanted if not translated(catalog[k])), key=repr) == [], \
+        "untranslated strings in messages.po"
+    assert compiled == {k: v for k, v in catalog.items() if translated(v)}, \
+        "messages.mo is stale: run `make translations`"
+
+
+def _plain(value):
+    """Gives a catalog's id or string as a hashable value (a plural one's forms as a tuple)."""
+    return tuple(value) if isinstance(value, list) else value

@@ -1,0 +1,9 @@
+"""Pages of the complaints service (shared/pages.py): the complaint board (投诉看板), a complaint's
+page with its steps, and the form to raise one (CONTRACT.md "Pages").
+
+Each module adds its views to the one blueprint of common.py.
+"""
+from . import board, complaint, new  # noqa: F401  (they add their views to blp)
+from .common import blp
+
+PAGES = [blp]

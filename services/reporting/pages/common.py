@@ -1,0 +1,92 @@
+"""What the reporting service's pages share: the blueprint, who may do what, the clock, the
+month's status as the report room shows it, and names of codes.
+
+Views are entry points like the API's routes: they read with the same functions (figures.py,
+jobs.compute_report, jobs.month_pdf) and change state only through the same commands
+(handlers.request_generation, handlers.mail_report) with `SERVICE.run`.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app, request
+from flask_babel import format_decimal, get_locale
+
+from shared.pages import current_principal, define_action, page_blueprint
+
+from ..domain.kpi import month_of
+from ..figure_rows import ROW_FIGURES
+from ..labels import LANGUAGES
+from . import labels
+
+HERE = Path(__file__).resolve().parent.parent
+
+blp = page_blueprint("reporting_pages", __name__, template_folder=str(HERE / "templates"),
+                     static_folder=str(HERE / "static"), static_url_path="/static/reporting")
+
+#: Who reads the reports: the roles of the reports API (README), people only.
+READERS = ("supervisor", "manager", "admin")
+#: Make or remake a month's report (POST /api/v1/reports).
+MAKE = define_action("reporting.make", *READERS)
+#: Mail the month's report to the organisation's recipients (POST /api/v1/reports/<month>/send).
+SEND = define_action("reporting.send", *READERS)
+
+
+def service():
+    """Gives the reporting service the app serves."""
+    return current_app.extensions["huifang_service"]
+
+
+def settings():
+    return current_app.config["HUIFANG_SETTINGS"]
+
+
+def me():
+    """Gives who is signed in (the page guard has made sure someone is)."""
+    return current_principal()
+
+
+def now() -> datetime:
+    """Gives now by the service's clock (a test may set it), in the installation's zone."""
+    return service().clock().astimezone(settings().tz)
+
+
+def is_htmx() -> bool:
+    """Gives True when htmx asked (a fragment is enough)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def edition() -> str:
+    """Gives the report edition of the page's language ("zh-CN" or "en"): charts and codes in it."""
+    locale = get_locale()
+    code = "zh-CN" if locale is None or locale.language == "zh" else "en"
+    return code if code in LANGUAGES else LANGUAGES[0]
+
+
+def percent(value: float | None) -> str:
+    """Gives a ratio as a percentage in the page's language (0.375 -> 37.5%), None as a dash."""
+    if value is None:
+        return "—"
+    return format_decimal(value * 100, format="#,##0.#") + "%"
+
+
+@blp.context_processor
+def _names():
+    return {
+        "figure_name": lambda code: labels.name_of(labels.FIGURES, code),
+        "status_name": lambda code: labels.name_of(labels.STATUSES, code),
+        "answer_name": lambda code: labels.name_of(labels.ANSWERS, code),
+        "callback_status_name": lambda code: labels.name_of(labels.CALLBACK_STATUSES, code),
+        "kind_name": lambda code: labels.name_of(labels.KINDS, code),
+        "category_name": lambda code: labels.name_of(labels.CATEGORIES, code),
+        "class_name": lambda code: labels.name_of(labels.CLASSES, code),
+        "deadline_name": lambda code: labels.name_of(labels.DEADLINES, code),
+        "listing_name": lambda code: labels.name_of(labels.LISTINGS, code),
+        "percent": percent,
+        "this_month_code": lambda: month_of(now().date()),
+        "row_figures": ROW_FIGURES,
+        "editions": labels.EDITIONS,
+        "scheduler_url": settings().public_url("scheduler"),
+        "complaints_url": settings().public_url("complaints"),
+    }

@@ -1,0 +1,121 @@
+"""A month's report (`/reports/<month>`): its figures with the same charts as the PDF, the
+complaint analysis and the lists, its status and delivery, the PDF in Chinese or English; and
+the rows behind each figure (`/reports/<month>/rows/<figure>`).
+
+The figures are the stored report's when the month was made (as GET /api/v1/reports/<month>
+gives them), else the month computed now; the PDF is jobs.month_pdf's, as the API serves it.
+"""
+from __future__ import annotations
+
+from math import ceil
+from urllib.parse import quote
+
+from flask import Response, abort, render_template, request
+from flask_babel import gettext as _
+
+from shared.pages import page_roles
+from shared.privacy import mask_phone
+
+from .. import jobs
+from ..domain.kpi import FIGURE_NAMES, KEY_FIGURES, month_of, parse_month
+from ..domain.policy import report_filename
+from ..domain.report import DEADLINES, LISTINGS, ReportData
+from ..figure_rows import ROW_FIGURES, figure_rows
+from ..labels import LANGUAGES
+from ..models import Report
+from ..render import report_charts
+from ..rules import report_policy
+from . import labels
+from .common import READERS, blp, edition, me, now, service, settings
+from .room import month_lines
+
+#: Rows of each list shown on the page (the PDF has its own limit; the JSON all of them).
+LISTED = 20
+#: Rows behind a figure, per page.
+ROWS_PAGE = 50
+
+
+def _month(month: str) -> str:
+    try:
+        parse_month(month)
+    except Exception:
+        abort(404)
+    return month
+
+
+def _report(organization: str, month: str, language: str) -> tuple[ReportData, bool]:
+    """Gives (the month's report, stored?): the stored figures, else the month computed now."""
+    with service().connection():
+        figures = (Report.select(Report.figures).where(Report.organization == organization, Report.month == month)
+                   .scalar())
+    if figures is not None:
+        return ReportData.from_dict({**figures, "language": language}), True
+    return jobs.compute_report(service(), organization, month, language), False
+
+
+@blp.get("/reports/<month>")
+@page_roles(*READERS)
+def month_report(month):
+    """The month's figures and charts (the PDF's), its status, the PDF in both editions."""
+    month = _month(month)
+    who = me()
+    moment = now()
+    language = edition()
+    report, stored = _report(who.organization, month, language)
+    line = next((m for m in month_lines(who.organization, moment) if m.month == month), None)
+    summary = []
+    for name in FIGURE_NAMES:
+        figure = report.figures.get(name)
+        if figure is None:
+            continue
+        target = report.targets.get(name)
+        summary.append({"name": name, "key": name in KEY_FIGURES, "figure": figure, "target": target,
+                        "met": figure.meets(target), "trend": [report.trend[m].get(name) for m in sorted(report.trend)]})
+    listings = {}
+    for name in LISTINGS:
+        rows = getattr(report, name)[:LISTED]
+        listings[name] = {"rows": rows, "total": report.listing_total(name)}
+    return render_template(
+        "reporting/month.html", month=month, report=report, stored=stored, line=line, summary=summary,
+        trend_months=sorted(report.trend), charts=report_charts(report, language), listings=listings,
+        deadlines=[(name, report.complaints.deadlines[name]) for name in DEADLINES
+                   if name in report.complaints.deadlines],
+        running=month == month_of(moment.date()), mask_phone=lambda phone: mask_phone(phone) or "",
+        notice=request.args.get("notice"), page_title=_("Report %(month)s", month=month))
+
+
+@blp.get("/reports/<month>.pdf")
+@page_roles(*READERS)
+def month_pdf(month):
+    """The month's report as PDF, in Chinese or (`?language=en`) English."""
+    month = _month(month)
+    language = request.args.get("language") or None
+    if language is not None and language not in LANGUAGES:
+        abort(404)
+    pdf, language = jobs.month_pdf(service(), me().organization, month, language)
+    filename = report_filename(month, language)
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=\"report-{month}-{language}.pdf\"; "
+                               f"filename*=UTF-8''{quote(filename)}"})
+
+
+@blp.get("/reports/<month>/rows/<figure>")
+@page_roles(*READERS)
+def figure_rows_page(month, figure):
+    """The rows behind one figure of the month: each callback, customer or complaint counted,
+    and whether it counts in the numerator (filter: only those, or only the others)."""
+    month = _month(month)
+    if figure not in ROW_FIGURES:
+        abort(404)
+    who = me()
+    only = {"yes": True, "no": False}.get(request.args.get("only", ""))
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    with service().connection():
+        found = figure_rows(who.organization, month, figure, policy=report_policy(settings(), who.organization),
+                            now=now(), only=only, limit=ROWS_PAGE, offset=(page - 1) * ROWS_PAGE)
+    shown_total = found.total if only is None else (found.counted if only else found.total - found.counted)
+    return render_template(
+        "reporting/rows.html", month=month, figure=figure, found=found, only=request.args.get("only", ""),
+        page=page, pages=max(1, ceil(shown_total / ROWS_PAGE)), shown_total=shown_total,
+        figure_parts=[str(part) for part in labels.FIGURE_PARTS[figure]],
+        page_title=_("Rows behind a figure"))

@@ -1,0 +1,209 @@
+"""The complaints service's pages in a real browser: the complaint board (投诉看板), a complaint's
+page with the steps a role may take at its level, and raising a complaint (hotline, walk-in).
+
+The organisation runs the seed 001 policy here (hotline tickets to an engineer within 15
+service minutes); one test switches it to seed 004's four-level chain and back.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from services.complaints import handlers
+from services.complaints.models import Complaint
+from shared.settings import ROOT
+from tests.pages.conftest import CJK, ORG, english_text, shoot, sign_in
+
+DATA = ROOT / "services" / "complaints" / "data"
+
+
+@pytest.fixture(scope="module")
+def complaints(site):
+    """The complaints service of the site, its organisation on the seed 001 policy."""
+    service = site.mesh.services["complaints"]
+    policy = site.mesh.settings.data_dir / ORG / "complaints" / "policies" / "default.yaml"
+    policy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(DATA / "policies" / "seed001.yaml", policy)
+    yield service
+    policy.unlink()
+
+
+def raise_complaint(service, *, source="walk_in", raised_at=None, name="华东电力", category="waiting_time",
+                    segment="ordinary") -> str:
+    """Raises a complaint with the API's command (in-process); gives its id."""
+    complaint_id = f"T-{uuid.uuid4().hex[:8].upper()}"
+    data = {"complaint_id": complaint_id, "customer": {"id": f"C-{complaint_id}", "name": name, "segment": segment,
+                                                       "phone": "13812345678", "contact_person": "刘经理"},
+            "description": "维修后空调仍不制冷，客户要求再次检查。", "category": category, "source": source,
+            "raised_at": raised_at, "order_id": None, "delivery_id": None}
+    service.run(handlers.raise_complaint, organization=ORG, data=data, actor="li", announce=True)
+    return complaint_id
+
+
+def _row(service, complaint_id) -> Complaint:
+    with service.connection():
+        return Complaint.get(Complaint.organization == ORG, Complaint.complaint_id == complaint_id)
+
+
+def _csrf(page) -> str:
+    return page.locator("input[name=csrf_token]").first.get_attribute("value")
+
+
+def test_a_hotline_ticket_raised_on_the_page_shows_its_hand_over_countdown(page, site, complaints):
+    sign_in(page, site, "li", service="complaints")
+    page.goto(site.url("complaints", "/complaints/new"))
+    assert page.locator("input[name=source][value=hotline]").is_checked()
+    assert page.locator("#handover-note").is_visible()  # the policy hands hotline tickets over
+    shoot(page, "complaints-new.zh")
+
+    # The server checks the form too (the schema of POST /api/v1/complaints), naming the fields.
+    refused = page.request.post(site.url("complaints", "/complaints/new"), form={
+        "csrf_token": _csrf(page), "source": "hotline", "customer_id": "", "customer_name": "", "description": ""})
+    assert refused.status == 422 and "请填写客户名称" in refused.text() and "请填写投诉详情" in refused.text()
+
+    page.fill("#customer_id", "C-HOT-1")
+    page.fill("#customer_name", "王建国")
+    page.fill("#phone", "13900001111")
+    page.select_option("#category", "product_quality")
+    page.fill("#description", "空调漏水，热线来电要求上门。")
+    page.focus("#new-complaint button[type=submit]")  # the keyboard alone: to the button, Enter
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+    assert "/complaints/CMP-" in page.url and "done=raised" in page.url
+    complaint_id = re.search(r"/complaints/(CMP-[0-9A-F]+)", page.url).group(1)
+    banner = page.locator("#handover")
+    assert "请将此热线工单转交工程师" in banner.inner_text()
+    countdown = banner.locator("[data-countdown]")
+    assert countdown.get_attribute("data-state") in ("warning", "breached")  # 15 service minutes: its last hour
+    row = _row(complaints, complaint_id)
+    assert row.source == "hotline" and row.handover_due_at is not None and row.level == 0
+    assert "客户投诉处理追踪表" in page.locator(".c-record h2").inner_text()
+    shoot(page, "complaints-hotline-ticket.zh")
+
+    page.click("#handover button[data-dialog]")
+    page.fill("#hand_over-engineer", "孙工")
+    with page.expect_navigation():
+        page.click("#dialog-hand_over button[type=submit]")
+    assert page.locator("#handover").count() == 0  # handed over: the countdown is gone
+    assert "孙工" in page.locator(".c-record").inner_text()
+    assert _row(complaints, complaint_id).handed_over_to == "孙工"
+
+
+def test_the_board_has_a_column_per_level_highlights_mine_and_shows_new_cards_without_reloading(
+        new_page, site, complaints):
+    late = raise_complaint(complaints, name="长春集团", segment="group",
+                           raised_at=datetime.now(timezone.utc) - timedelta(days=10))
+    page = new_page()
+    sign_in(page, site, "zhao", service="complaints")  # a service advisor
+    page.goto(site.url("complaints", "/"))
+    columns = page.locator(".c-column")
+    assert columns.count() == 3
+    assert [c.split("\n")[0].strip() for c in page.locator(".c-column-head h2").all_inner_texts()][0].startswith("回访员")
+    mine = page.locator(".c-column.is-mine")
+    assert mine.count() == 1 and mine.get_attribute("data-role") == "advisor"
+    assert "我的层级" in mine.inner_text()
+    card = page.locator(f"[data-complaint='{late}']")
+    assert card.locator("[data-countdown]").get_attribute("data-state") == "breached"  # red: past its deadline
+    assert "已超时" in card.inner_text()
+
+    page.evaluate("window.__no_reload = true")
+    fresh = raise_complaint(complaints, name="新来的客户")
+    page.wait_for_selector(f"[data-complaint='{fresh}']", timeout=20000)
+    assert page.evaluate("window.__no_reload") is True  # the card came in place, no page load
+    new_card = page.locator(f"[data-complaint='{fresh}']")
+    assert new_card.locator("[data-countdown]").get_attribute("data-state") in ("ok", "warning")
+    clock = new_card.locator(".c-clock").inner_text()
+    assert re.fullmatch(r"−?\d+:\d\d:\d\d", clock)
+    shoot(page, "complaints-board.zh")
+
+    # Filters: one category, one source; the board keeps them when it refreshes.
+    with page.expect_navigation():
+        page.select_option("#f-source", "hotline")
+    assert "source=hotline" in page.url
+    assert page.locator(f"[data-complaint='{fresh}']").count() == 0  # a walk-in
+    assert page.locator("#board").get_attribute("hx-get").endswith("source=hotline")
+
+
+def test_only_the_steps_a_role_may_take_at_the_level_are_shown_and_others_are_refused(new_page, site, complaints):
+    complaint_id = raise_complaint(complaints, category="attitude")
+    agent = new_page()
+    sign_in(agent, site, "li", service="complaints")
+    agent.goto(site.url("complaints", f"/complaints/{complaint_id}"))
+    buttons = agent.locator(".o-actions button").all_inner_texts()
+    assert buttons == ["答复客户", "上报", "解决", "转交工程师", "记录流失"]
+
+    # Escalating needs a reason: the browser asks for it, the server refuses without it.
+    agent.click("#action-escalate")
+    assert agent.locator("#dialog-escalate").is_visible()
+    assert agent.locator("#escalate-reason").get_attribute("required") is not None
+    refused = agent.request.post(site.url("complaints", f"/complaints/{complaint_id}/escalate"),
+                                 form={"csrf_token": _csrf(agent), "reason": "  "})
+    assert refused.status == 422 and "请说明本层级为何无法处理此投诉" in refused.text()
+    agent.fill("#escalate-reason", "客户要求赔偿，超出回访员权限。")
+    shoot(agent, "complaints-escalate-dialog.zh")
+    with agent.expect_navigation():
+        agent.click("#dialog-escalate button[type=submit]")
+    assert "已上报至服务顾问" in agent.locator("#done").inner_text()
+    assert _row(complaints, complaint_id).level == 1
+
+    # At the advisor's level, the agent sees no step, and one posted anyway is refused (403).
+    assert agent.locator(".o-actions button").count() == 0
+    answer = agent.request.post(site.url("complaints", f"/complaints/{complaint_id}/resolve"), form={
+        "csrf_token": _csrf(agent), "root_cause": "x", "corrective_action": "y"})
+    assert answer.status == 403
+    assert _row(complaints, complaint_id).state == "open"
+
+    manager = new_page()
+    sign_in(manager, site, "zhang", service="complaints")
+    manager.goto(site.url("complaints", f"/complaints/{complaint_id}"))
+    assert "上报" in manager.locator(".o-actions").inner_text()  # a manager may act at a lower level
+    manager.focus("#action-resolve")
+    manager.keyboard.press("Enter")  # the keyboard opens the step's dialog, its first field focused
+    assert manager.evaluate("document.activeElement.id") == "resolve-root_cause"
+    manager.fill("#resolve-root_cause", "接待人员语气生硬。")
+    manager.fill("#resolve-corrective_action", "专项培训，主管当面致歉。")
+    with manager.expect_navigation():
+        manager.click("#dialog-resolve button[type=submit]")
+    assert "已解决" in manager.locator("#done").inner_text()
+    history = manager.locator(".c-timeline").inner_text()
+    assert "上报" in history and "回访员 → 服务顾问" in history and "客户要求赔偿" in history
+    deadlines = manager.locator(".c-deadlines").inner_text()
+    assert "处理结果回访" in deadlines  # the verification callback is now due
+    assert manager.locator(".o-actions button").all_inner_texts() == ["记录流失"]  # resolved: only churn
+    shoot(manager, "complaints-complaint.zh")
+
+
+def test_seed_004s_chain_puts_four_columns_on_the_board(page, site, complaints):
+    chain = site.mesh.settings.data_dir / ORG / "complaints" / "chains" / "default.yaml"
+    chain.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(DATA / "chains" / "seed004.yaml", chain)
+    try:
+        sign_in(page, site, "chen", service="complaints")  # a reception supervisor (接待主管)
+        page.goto(site.url("complaints", "/"))
+        assert page.locator(".c-column").count() == 4
+        assert page.locator(".c-column.is-mine").get_attribute("data-role") == "supervisor"
+        shoot(page, "complaints-board-seed004.zh")
+    finally:
+        chain.unlink()
+
+
+def test_english_pages_have_no_untranslated_labels_and_screenshots(new_page, site, complaints):
+    complaint_id = raise_complaint(complaints, source="hotline")
+    page = new_page("en-US")
+    sign_in(page, site, "zhao", service="complaints")
+    for path, name in (("/", "complaints-board"), (f"/complaints/{complaint_id}", "complaints-complaint"),
+                       ("/complaints/new", "complaints-new")):
+        page.goto(site.url("complaints", path))
+        assert page.locator("html").get_attribute("lang") == "en"
+        leftovers = CJK.findall(english_text(page))
+        assert leftovers == [], f"untranslated Chinese on {path}: {''.join(leftovers)}"
+        shoot(page, f"{name}.en")
+    assert page.locator("h1").inner_text().startswith("Complaint board")
+    page.goto(site.url("complaints", f"/complaints/{complaint_id}"))
+    page.click("#action-reply")
+    shoot(page, "complaints-reply-dialog.en")
