@@ -589,3 +589,34 @@ def _check_every_page_has_roles(app: Flask, blueprint_names: list[str]) -> None:
                 raise RuntimeError(f"page {rule.rule} ({rule.endpoint}) has a view without @page_roles")
 
 
+
+
+# -- what every service's page views ask of the request -----------------------------------------
+
+def service():
+    """Gives the service the app serves."""
+    from flask import current_app
+
+    return current_app.extensions["huifang_service"]
+
+
+def settings():
+    """Gives the settings of the app."""
+    from flask import current_app
+
+    return current_app.config["HUIFANG_SETTINGS"]
+
+
+def me() -> Principal | None:
+    """Gives who is signed in (the page guard has made sure someone is)."""
+    return current_principal()
+
+
+def now() -> datetime:
+    """Gives now by the service's clock (a test may set it), in the installation's zone."""
+    return service().clock().astimezone(settings().tz)
+
+
+def is_htmx() -> bool:
+    """Gives True when htmx asked (a fragment is enough)."""
+    return request.headers.get("HX-Request") == "true"

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from flask import current_app, request
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 
 from shared.calendar import add_service_hours, service_hours_between
 from shared.pages import EVERY_ROLE, current_principal, define_action, page_blueprint
+from shared.pages import is_htmx, me, now, service, settings  # noqa: F401 (used by the pages)
 
 from ..domain import can_act
 from ..domain.chain import HANDLER_ROLES
@@ -47,28 +47,7 @@ RAISE = define_action("complaints.raise", *EVERY_ROLE)
 WARN_SERVICE_SECONDS = 3600
 
 
-def service():
-    """Gives the complaints service the app serves."""
-    return current_app.extensions["huifang_service"]
-
-
-def settings():
-    return current_app.config["HUIFANG_SETTINGS"]
-
-
-def me():
-    """Gives who is signed in (the page guard has made sure someone is)."""
-    return current_principal()
-
-
-def now() -> datetime:
-    """Gives now by the service's clock (a test may set it), in the installation's zone."""
-    return service().clock().astimezone(settings().tz)
-
-
-def is_htmx() -> bool:
-    """Gives True when htmx asked (a fragment is enough)."""
-    return request.headers.get("HX-Request") == "true"
+# service(), settings(), me(), now(), is_htmx(): the same on every service (shared/pages.py)
 
 
 def may_act(rules: Rules, role: str, level: int) -> bool:

@@ -7,13 +7,12 @@ jobs.compute_report, jobs.month_pdf) and change state only through the same comm
 """
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
-from flask import current_app, request
 from flask_babel import format_decimal, get_locale
 
 from shared.pages import current_principal, define_action, page_blueprint
+from shared.pages import is_htmx, me, now, service, settings  # noqa: F401 (used by the pages)
 
 from ..domain.kpi import month_of
 from ..figure_rows import ROW_FIGURES
@@ -33,28 +32,7 @@ MAKE = define_action("reporting.make", *READERS)
 SEND = define_action("reporting.send", *READERS)
 
 
-def service():
-    """Gives the reporting service the app serves."""
-    return current_app.extensions["huifang_service"]
-
-
-def settings():
-    return current_app.config["HUIFANG_SETTINGS"]
-
-
-def me():
-    """Gives who is signed in (the page guard has made sure someone is)."""
-    return current_principal()
-
-
-def now() -> datetime:
-    """Gives now by the service's clock (a test may set it), in the installation's zone."""
-    return service().clock().astimezone(settings().tz)
-
-
-def is_htmx() -> bool:
-    """Gives True when htmx asked (a fragment is enough)."""
-    return request.headers.get("HX-Request") == "true"
+# service(), settings(), me(), now(), is_htmx(): the same on every service (shared/pages.py)
 
 
 def edition() -> str:

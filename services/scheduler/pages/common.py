@@ -10,10 +10,10 @@ from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import current_app, request
 from flask_babel import format_date, format_datetime, format_decimal
 
 from shared.pages import EVERY_ROLE, current_principal, define_action, page_blueprint
+from shared.pages import is_htmx, me, now, service, settings  # noqa: F401 (used by the pages)
 from shared.privacy import SEES_PHONES
 
 from ..api.common import CALLERS, LEDGER_KEEPERS, READERS
@@ -40,28 +40,7 @@ REVEAL_PHONES = define_action("scheduler.reveal_phones", *people(SEES_PHONES))
 IMPORT_LEDGER = define_action("scheduler.import_ledger", *people(LEDGER_KEEPERS))
 
 
-def service():
-    """Gives the scheduler service the app serves."""
-    return current_app.extensions["huifang_service"]
-
-
-def settings():
-    return current_app.config["HUIFANG_SETTINGS"]
-
-
-def me():
-    """Gives who is signed in (the page guard has made sure someone is)."""
-    return current_principal()
-
-
-def now() -> datetime:
-    """Gives now by the service's clock (a test may set it), in the installation's zone."""
-    return service().clock().astimezone(settings().tz)
-
-
-def is_htmx() -> bool:
-    """Gives True when htmx asked (a fragment is enough)."""
-    return request.headers.get("HX-Request") == "true"
+# service(), settings(), me(), now(), is_htmx(): the same on every service (shared/pages.py)
 
 
 def when(moment: datetime | None, today: date) -> str:
