@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import re
+import urllib.parse
+from http.client import HTTPConnection, RemoteDisconnected
 import os
 import signal
 import subprocess
@@ -105,3 +108,43 @@ def peak_rss_kb(pid: int) -> int:
         except FileNotFoundError:
             pass
     return total
+
+
+class PageClient:
+    """One person's browser: a keep-alive connection and the session cookie (or a bearer token)."""
+
+    def __init__(self, port: int, password: str):
+        self.conn = HTTPConnection("127.0.0.1", port, timeout=60)
+        self.cookie = None
+        self.password = password
+
+    def request(self, method: str, path: str, *, body: bytes | None = None, headers: dict | None = None):
+        """Gives (status, body, server ms from Server-Timing or None, client ms)."""
+        headers = dict(headers or {})
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        started = time.perf_counter()
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+        except (RemoteDisconnected, ConnectionError):  # the server closed an idle keep-alive connection
+            self.conn.close()
+            started = time.perf_counter()
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+        data = response.read()
+        client_ms = (time.perf_counter() - started) * 1000
+        cookie = response.getheader("Set-Cookie")
+        if cookie:
+            self.cookie = cookie.split(";", 1)[0]
+        timing = re.search(r"dur=([0-9.]+)", response.getheader("Server-Timing") or "")
+        return response.status, data, (float(timing.group(1)) if timing else None), client_ms
+
+    def sign_in(self, login: str) -> None:
+        status, html, _, _ = self.request("GET", "/login")
+        token = re.search(rb'name="csrf_token" value="([^"]+)"', html).group(1).decode()
+        body = urllib.parse.urlencode({"login": login, "password": self.password, "csrf_token": token}).encode()
+        status, _, _, _ = self.request("POST", "/login", body=body,
+                                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+        if status != 303:
+            raise SystemExit(f"bench: {login} could not sign in ({status})")

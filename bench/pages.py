@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import re
 import signal
 import statistics
 import subprocess
@@ -34,7 +33,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from http.client import HTTPConnection, RemoteDisconnected
@@ -42,6 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import PageClient  # noqa: E402
 from shared.devtools import free_port  # noqa: E402
 from shared.settings import ROOT, load_settings  # noqa: E402
 
@@ -192,44 +191,6 @@ def stop(proc) -> None:
 
 # --- the clients ----------------------------------------------------------------------------
 
-class Client:
-    """One person's browser: a keep-alive connection and the session cookie (or a bearer token)."""
-
-    def __init__(self, port: int):
-        self.conn = HTTPConnection("127.0.0.1", port, timeout=60)
-        self.cookie = None
-
-    def request(self, method: str, path: str, *, body: bytes | None = None, headers: dict | None = None):
-        headers = dict(headers or {})
-        if self.cookie:
-            headers["Cookie"] = self.cookie
-        started = time.perf_counter()
-        try:
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
-        except (RemoteDisconnected, ConnectionError):  # the server closed an idle keep-alive connection
-            self.conn.close()
-            started = time.perf_counter()
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
-        data = response.read()
-        client_ms = (time.perf_counter() - started) * 1000
-        cookie = response.getheader("Set-Cookie")
-        if cookie:
-            self.cookie = cookie.split(";", 1)[0]
-        timing = re.search(r"dur=([0-9.]+)", response.getheader("Server-Timing") or "")
-        return response.status, data, (float(timing.group(1)) if timing else None), client_ms
-
-    def sign_in(self, login: str) -> None:
-        status, html, _, _ = self.request("GET", "/login")
-        token = re.search(rb'name="csrf_token" value="([^"]+)"', html).group(1).decode()
-        body = urllib.parse.urlencode({"login": login, "password": PASSWORD, "csrf_token": token}).encode()
-        status, _, _, _ = self.request("POST", "/login", body=body,
-                                       headers={"Content-Type": "application/x-www-form-urlencoded"})
-        if status != 303:
-            raise SystemExit(f"bench: {login} could not sign in ({status})")
-
-
 def run_clients(port: int, data: dict, *, users: int, rounds: int) -> dict[str, list[tuple[float, float]]]:
     from shared.auth import issue_token
 
@@ -241,7 +202,7 @@ def run_clients(port: int, data: dict, *, users: int, rounds: int) -> dict[str, 
 
     def person(index: int, login: str) -> None:
         try:
-            browser, api = Client(port), Client(port)
+            browser, api = PageClient(port, PASSWORD), PageClient(port, PASSWORD)
             browser.sign_in(login)
             is_agent = login in AGENTS
             agent = login if is_agent else AGENTS[index % len(AGENTS)]

@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import re
 import signal
 import statistics
 import subprocess
@@ -41,13 +40,13 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from datetime import datetime, timedelta, timezone
 from http.client import HTTPConnection, RemoteDisconnected
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import PageClient  # noqa: E402
 from shared.devtools import free_port  # noqa: E402
 from shared.settings import ROOT, load_settings  # noqa: E402
 
@@ -272,45 +271,6 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) >= 20 else max(values)
 
 
-class Person:
-    """One person's browser: a keep-alive connection and the session cookie (or a bearer token)."""
-
-    def __init__(self, port: int):
-        self.conn = HTTPConnection("127.0.0.1", port, timeout=60)
-        self.cookie = None
-
-    def request(self, method: str, path: str, *, body: bytes | None = None, headers: dict | None = None):
-        """Gives (status, body, server ms from Server-Timing or None, client ms)."""
-        headers = dict(headers or {})
-        if self.cookie:
-            headers["Cookie"] = self.cookie
-        started = time.perf_counter()
-        try:
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
-        except (RemoteDisconnected, ConnectionError):  # the server closed an idle keep-alive connection
-            self.conn.close()
-            started = time.perf_counter()
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
-        data = response.read()
-        client_ms = (time.perf_counter() - started) * 1000
-        cookie = response.getheader("Set-Cookie")
-        if cookie:
-            self.cookie = cookie.split(";", 1)[0]
-        timing = re.search(r"dur=([0-9.]+)", response.getheader("Server-Timing") or "")
-        return response.status, data, (float(timing.group(1)) if timing else None), client_ms
-
-    def sign_in_as(self, login: str) -> None:
-        status, html, _, _ = self.request("GET", "/login")
-        token = re.search(rb'name="csrf_token" value="([^"]+)"', html).group(1).decode()
-        body = urllib.parse.urlencode({"login": login, "password": PASSWORD, "csrf_token": token}).encode()
-        status, _, _, _ = self.request("POST", "/login", body=body,
-                                       headers={"Content-Type": "application/x-www-form-urlencoded"})
-        if status != 303:
-            raise SystemExit(f"bench: {login} could not sign in ({status})")
-
-
 def run_clients(ports: dict, scenario: str, *, users: int, rounds: int) -> dict[str, list[tuple[float, float]]]:
     """Runs `users` people of one scenario ("board" or "room") at once; gives each route's
     (server ms, client ms) samples."""
@@ -328,8 +288,8 @@ def run_clients(ports: dict, scenario: str, *, users: int, rounds: int) -> dict[
         try:
             board = scenario == "board"
             port = ports["complaints" if board else "reporting"]
-            browser, api = Person(port), Person(port)
-            browser.sign_in_as(login)
+            browser, api = PageClient(port, PASSWORD), PageClient(port, PASSWORD)
+            browser.sign_in(login)
             bearer = {"Authorization": "Bearer " + issue_token(SECRET, login=login, role=role, organization=ORG)}
             htmx = {"HX-Request": "true"}
             if board:
