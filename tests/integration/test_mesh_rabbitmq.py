@@ -67,7 +67,28 @@ class RabbitServer:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, 9)
+        # rabbitmq-server hands the node to its own user in a session of its own, out of reach
+        # of killpg: find the node by the name it was given, and stop it too.
+        for pid in _pids_with_env(f"RABBITMQ_NODENAME=huifang{self.port}@localhost"):
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
         # epmd outlives the node; it is harmless and shared by any later node
+
+
+def _pids_with_env(entry: str) -> list[int]:
+    """Gives the processes whose environment holds `entry` (NAME=value)."""
+    wanted = entry.encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if wanted in (proc / "environ").read_bytes().split(b"\0"):
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return found
 
 
 @pytest.fixture(scope="module")
