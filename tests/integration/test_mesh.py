@@ -108,7 +108,10 @@ def test_bad_messages_on_the_queue_go_to_the_dead_letter_queue_with_the_reason(m
     ]
     for payload in bad:
         raw_redis_enqueue(redis_server.url, payload)
-    eventually(lambda: len(dead_letters(redis_server)) == len(bad), message="4 dead letters")
+    # the reason is written beside a message just after it reaches the dead-letter queue
+    eventually(lambda: len(dead_letters(redis_server)) == len(bad) and all(
+        m["options"].get("dead_letter_reason") for m in dead_letters(redis_server)),
+        message="4 dead letters with their reasons")
     reasons = [m["options"].get("dead_letter_reason", "") for m in dead_letters(redis_server)]
     assert any("data.quantity" in r for r in reasons), reasons
     assert any("Unknown event type" in r for r in reasons), reasons
