@@ -7,9 +7,9 @@ import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from shared.events import SEGMENTS
+from shared.events import ID_PATTERN, NUL, SEGMENTS, id_validators, nul_errors
 
 from .errors import LedgerFileInvalid
 
@@ -40,8 +40,8 @@ class LedgerRowSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    delivery_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    customer_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    delivery_id = fields.String(required=True, validate=id_validators())
+    customer_id = fields.String(required=True, validate=id_validators())
     customer_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     segment = fields.String(load_default=None, validate=validate.OneOf(SEGMENTS))
     project = fields.String(load_default=None, validate=validate.Length(max=300))
@@ -54,6 +54,13 @@ class LedgerRowSchema(Schema):
     phone = fields.String(load_default=None, validate=validate.Length(max=40))
     site_contact = fields.String(load_default=None, validate=validate.Length(max=200))
     site_phone = fields.String(load_default=None, validate=validate.Length(max=40))
+
+    @pre_load
+    def _no_nul(self, data, **kwargs):
+        errors = nul_errors(data) if isinstance(data, dict) else {}
+        if errors:
+            raise ValidationError(errors)
+        return data
 
     @validates_schema
     def commissioned_after_shipment(self, data, **kwargs):
@@ -108,8 +115,10 @@ def _fast_row(raw: dict) -> dict | None:
             return None
     for name, low, high in _STRINGS:
         value = raw.get(name)
-        if value is not None and (type(value) is not str or not low <= len(value) <= high):
+        if value is not None and (type(value) is not str or not low <= len(value) <= high or NUL in value):
             return None
+    if not ID_PATTERN.fullmatch(raw["delivery_id"]) or not ID_PATTERN.fullmatch(raw["customer_id"]):
+        return None
     segment = raw.get("segment")
     if segment is not None and (type(segment) is not str or segment not in _SEGMENTS):
         return None
