@@ -132,7 +132,7 @@ def events_blueprint(service) -> Blueprint:
             raw = request.get_data(cache=False)
             try:
                 body = json.loads(raw or b"")
-            except (ValueError, UnicodeDecodeError) as exc:
+            except (ValueError, UnicodeDecodeError, RecursionError) as exc:
                 return problem(400, "Invalid JSON", f"The body is not valid JSON: {exc}", {"_body": [str(exc)]})
             try:
                 envelope = validate_envelope(body)
@@ -255,6 +255,11 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
             log.exception("error on %s %s", request.method, request.path)
             return problem(500, "Internal Server Error", "Something went wrong on our side; it has been logged.")
         return problem(exc.status, exc.title, exc.message or str(exc), exc.problem_errors())
+
+    @app.errorhandler(RecursionError)
+    def _too_deep(exc):
+        # A JSON body nested thousands deep (issue 12, finding 2): the parser's recursion, not our fault.
+        return problem(400, "Invalid JSON", "The body is nested too deeply to read.", {"_body": ["nested too deeply"]})
 
     @app.errorhandler(Exception)
     def _unexpected(exc):

@@ -313,3 +313,57 @@ def _set(data: dict, path: list[str], in_list: bool) -> dict:
     else:
         data[head] = ["ok\x00"] if in_list else "C-1\x00"
     return data
+
+
+# -- finding 2: huge CSV fields and deeply nested JSON are 400/422 problem+json, not 500 ------------------
+
+def _upload(apps, content: bytes, name: str = "ledger.csv"):
+    import io
+
+    return client(apps, "scheduler").post("/api/v1/ledger/import", query_string={"dry_run": "1"},
+                                          data={"file": (io.BytesIO(content), name)}, headers=user("agent"),
+                                          content_type="multipart/form-data")
+
+
+def test_finding_2_a_csv_field_over_128_kib_is_422_naming_the_file(apps):
+    content = ("发货单号,顾客编号,顾客名称,发货时间\nD-1,C-1," + "甲" * (130 * 1024) + ",2026-01-31\n").encode()
+    assert_problem(_upload(apps, content), 422, "file")
+
+
+def test_finding_2_a_bare_carriage_return_in_a_csv_is_422_not_500(apps):
+    assert_problem(_upload(apps, "发货单号,顾客编号,顾客名称,发货时间\nD-1,C\r1,甲,2026-01-31\n".encode()), 422, "file")
+
+
+@pytest.mark.parametrize("service, path", [("scheduler", "/api/v1/events"), ("complaints", "/api/v1/complaints"),
+                                           ("reporting", "/api/v1/reports")])
+def test_finding_2_a_deeply_nested_json_body_is_400_problem_json(apps, service, path):
+    body = "[" * 100_000 + "]" * 100_000
+    response = client(apps, service).post(path, data=body, content_type="application/json",
+                                          headers=user("admin") if path != "/api/v1/events" else INTEGRATION)
+    assert response.status_code in (400, 422), response.get_data(as_text=True)[:300]
+    assert response.mimetype == "application/problem+json"
+
+
+# -- finding 21: ledger CSVs as Excel in China saves them ------------------------------------------------------
+
+CHINESE_CSV = "发货单号,顾客编号,顾客名称,工程名称,发货时间,送电时间\nD-1,C-1,华东电力,二期扩建,2026/1/31,2026/2/3\n"
+
+
+@pytest.mark.parametrize("encoding, bom", [("gbk", b""), ("gb18030", b""), ("gb18030", "\ufeff".encode("gb18030")),
+                                           ("utf-8", b"\xef\xbb\xbf"), ("utf-8", b"")])
+def test_finding_21_excel_csv_in_gbk_or_gb18030_with_slash_dates_is_read(encoding, bom):
+    from datetime import date
+
+    from services.scheduler.ledger_file import load_ledger_file
+
+    (row,) = load_ledger_file("台帐.csv", bom + CHINESE_CSV.encode(encoding))
+    assert (row["customer_name"], row["project"]) == ("华东电力", "二期扩建")
+    assert (row["shipped_on"], row["commissioned_on"]) == (date(2026, 1, 31), date(2026, 2, 3))
+
+
+def test_finding_21_a_csv_in_an_unreadable_encoding_gets_one_clear_message(apps):
+    content = "发货单号,顾客编号\n".encode("utf-16")
+    response = _upload(apps, content)
+    assert_problem(response, 422, "file")
+    (message,) = response.get_json()["errors"]["file"]
+    assert "UTF-8" in message and "GB18030" in message
