@@ -79,6 +79,7 @@ def register_event_schemas(api) -> None:
     """Registers the event components of the OpenAPI document of `api` (a flask-smorest Api)."""
     # Decimal fields carry strings (contract_amount "3200000.00"), not floats.
     api.register_field(fields.Decimal, "string", "decimal")
+    api.ma_plugin.converter.add_attribute_function(_decimal_as_string)
     spec = api.spec
     envelope = api.ma_plugin.converter.schema2jsonschema(EnvelopeSchema)
     data_components: dict[type, str] = {}
@@ -102,9 +103,47 @@ def register_event_schemas(api) -> None:
         "discriminator": {"propertyName": "type", "mapping": mapping}})
 
 
+def _decimal_as_string(self, field, ret, **kwargs) -> dict:
+    """A decimal travels as a string: its range becomes a pattern, not `x-minimum: "0"` (issue 12,
+    finding 19: a string where the document wants a number)."""
+    if not isinstance(field, fields.Decimal) or ret.get("type") != "string":
+        return {}
+    low = ret.pop("x-minimum", None)
+    ret.pop("x-maximum", None)
+    if "pattern" in ret:
+        return {}
+    negative_allowed = low is None or float(low) < 0
+    return {"pattern": r"^-?\d+(\.\d+)?$" if negative_allowed else r"^\d+(\.\d+)?$"}
+
+
 def event_request_body() -> dict:
     """Gives the OpenAPI requestBody of `POST /api/v1/events`: the union, one example per type."""
     return {"required": True, "content": {"application/json": {
         "schema": {"$ref": _ref(EVENT_UNION)},
         "examples": {event_type: {"summary": event_type, "value": example_envelope(event_type)}
                      for event_type in postable_types()}}}}
+
+
+#: The query parameter by which the integration token names the organisation it acts for.
+ORGANIZATION_PARAMETER = {
+    "in": "query", "name": "organization", "required": False, "example": "acme-electric",
+    "schema": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_.-]{0,63}$"},
+    "description": "The organisation the integration token (`HUIFANG_API_TOKEN`) acts for: required with that "
+                   "token (without it: `422` naming `organization`); a user's token acts for its own "
+                   "organisation and may leave it out.",
+}
+
+
+def document_organization_parameter(api) -> None:
+    """Adds `?organization=` to every operation of `api`'s document (but `POST /api/v1/events`,
+    whose envelope names the organisation): the integration token must name it (README "Tokens")."""
+    spec = api.spec
+    for path, item in spec._paths.items():
+        if not path.startswith("/api/") or path == "/api/v1/events":
+            continue
+        for method, operation in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            parameters = operation.setdefault("parameters", [])
+            if not any(isinstance(p, dict) and p.get("name") == "organization" for p in parameters):
+                parameters.append(dict(ORGANIZATION_PARAMETER))

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import INCLUDE, Schema, ValidationError, fields, pre_load, validate
 
 from .errors import InvalidEvent
 
@@ -32,13 +32,76 @@ LOGIN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 USER_ROLES = ("agent", "advisor", "supervisor", "manager", "admin")
 
 
+#: Ids other systems give (complaint, order, delivery, customer, callback ids): letters, digits and
+#: `_ . : @ + -`, at most 128 characters. No CR/LF (a mail header), no `/` (a path), no blanks
+#: (issue 12, finding 8).
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$")
+ID_ERROR = "must be 1 to 128 letters, digits or _ . : @ + - (starting with a letter or digit)"
+#: The characters no text of Huifang may hold: PostgreSQL refuses NUL in text (finding 7).
+NUL = "\x00"
+
+
+class WholeRegexp(validate.Regexp):
+    """A `validate.Regexp` the whole value must match (`$` alone lets a final newline through)."""
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+def id_validators() -> list:
+    """Gives the validators of an id field (ID_PATTERN, at most 128 characters)."""
+    return [validate.Length(min=1, max=128), WholeRegexp(ID_PATTERN, error=ID_ERROR)]
+
+
+def id_field(*, required: bool = True, **kwargs) -> fields.String:
+    """Gives an id field: required, or optional (None when absent)."""
+    if required:
+        return fields.String(required=True, validate=id_validators(), **kwargs)
+    return fields.String(load_default=None, allow_none=True, validate=id_validators(), **kwargs)
+
+
+def nul_errors(data, prefix: str = "") -> dict:
+    """Gives {field: [message]} for each string (also in lists and nested objects) holding NUL."""
+    found = {}
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        where = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, str) and NUL in value:
+            found[where] = ["must not contain the NUL character (\\u0000)"]
+        elif isinstance(value, (dict, list)):
+            found.update(nul_errors(value, where))
+    return found
+
+
+def _refuse_nul(data):
+    if isinstance(data, dict):
+        errors = nul_errors(data)
+        if errors:
+            nested: dict = {}
+            for where, messages in errors.items():
+                head, *rest = where.split(".", 1)
+                nested.setdefault(head, {})
+                if rest:
+                    nested[head] = {**nested[head], rest[0]: messages} if isinstance(nested[head], dict) else messages
+                else:
+                    nested[head] = messages
+            raise ValidationError(nested)
+    return data
+
+
 class _Data(Schema):
     class Meta:
         unknown = INCLUDE
 
+    @pre_load
+    def _no_nul(self, data, **kwargs):
+        return _refuse_nul(data)
+
 
 class CustomerSchema(_Data):
-    id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    id = id_field()
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     segment = fields.String(load_default="ordinary", validate=validate.OneOf(SEGMENTS))
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
@@ -47,19 +110,24 @@ class CustomerSchema(_Data):
     site_phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
 
 
-_id = lambda: fields.String(required=True, validate=validate.Length(min=1, max=128))  # noqa: E731
-_opt_id = lambda: fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))  # noqa: E731
+_id = lambda: id_field()  # noqa: E731
+_opt_id = lambda: id_field(required=False)  # noqa: E731
+#: Free texts: the length of the column they are stored in (finding 7).
+_text = lambda n: fields.String(load_default=None, allow_none=True, validate=validate.Length(max=n))  # noqa: E731
+#: A callback task's kind (RULES 1.1, 1.2 names), as the columns keep it.
+_kind = lambda: fields.String(required=True, validate=validate.Length(min=1, max=32))  # noqa: E731
+_MONTH = [validate.Length(min=7, max=7), validate.Regexp(r"^\d{4}-\d{2}$")]
 
 
 class DeliveryShipped(_Data):
     delivery_id = _id()
     customer = fields.Nested(CustomerSchema, required=True)
     shipped_on = fields.Date(required=True)
-    project = fields.String(load_default=None, allow_none=True)
-    product_model = fields.String(load_default=None, allow_none=True)
+    project = _text(300)
+    product_model = _text(200)
     quantity = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
     contract_amount = fields.Decimal(load_default=None, allow_none=True, places=2, validate=validate.Range(min=0))
-    business_line = fields.String(load_default="equipment")
+    business_line = fields.String(load_default="equipment", validate=validate.Length(min=1, max=32))
 
 
 class EquipmentInstalled(_Data):
@@ -107,14 +175,14 @@ class _Produced(_Data):
 
 class CallbackScheduled(_Produced):
     callback_id = _id()
-    kind = fields.String(required=True)
+    kind = _kind()
     due_on = fields.Date(required=True)
     customer_id = _id()
 
 
 class CallbackCompleted(_Produced):
     callback_id = _id()
-    kind = fields.String(required=True)
+    kind = _kind()
     due_on = fields.Date(required=True)
     customer = fields.Nested(CustomerSchema, required=True)
     key_customer = fields.Boolean(load_default=False)
@@ -149,17 +217,17 @@ class ComplaintDeadlinesMoved(_Produced):
     """A complaint's deadlines re-planned on the published calendar (RULES 1.6): the new ones."""
 
     complaint_id = _id()
-    moved = fields.List(fields.String(), required=True)
+    moved = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True)
 
 
 class ReportEvent(_Produced):
-    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}$"))
+    month = fields.String(required=True, validate=_MONTH)
 
 
 class UserUpdated(_Produced):
     """One person of the user directory, whole (shared/users.py): the latest `updated_at` wins."""
 
-    login = fields.String(required=True, validate=validate.Regexp(LOGIN_PATTERN))
+    login = fields.String(required=True, validate=[validate.Length(min=1, max=64), validate.Regexp(LOGIN_PATTERN)])
     role = fields.String(required=True, validate=validate.OneOf(USER_ROLES))
     name = fields.String(load_default="", validate=validate.Length(max=200))
     email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=254))
@@ -174,11 +242,12 @@ class UserUpdated(_Produced):
 class WebhookEndpointUpdated(_Produced):
     """One webhook endpoint of an organisation, whole (shared/webhooks.py): the latest `updated_at` wins."""
 
-    endpoint_id = fields.String(required=True, validate=validate.Regexp(r"^ep_[a-z0-9]{8,40}$"))
+    endpoint_id = fields.String(required=True, validate=[validate.Length(max=43), validate.Regexp(r"^ep_[a-z0-9]{8,40}$")])
     url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     types = fields.List(fields.String(validate=validate.Length(min=1, max=100)), required=True)
     #: `whsec_` + base64; the reason this type never leaves Huifang.
-    secret = fields.String(required=True, validate=validate.Regexp(r"^whsec_[A-Za-z0-9+/=]{16,200}$"))
+    secret = fields.String(required=True, validate=[validate.Length(max=206),
+                                                    validate.Regexp(r"^whsec_[A-Za-z0-9+/=]{16,200}$")])
     enabled = fields.Boolean(load_default=True)
     description = fields.String(load_default="", validate=validate.Length(max=200))
     disabled_reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
@@ -229,6 +298,12 @@ INTERNAL_TYPES = frozenset({"user.updated", "webhook.endpoint_updated"})
 class EnvelopeSchema(Schema):
     class Meta:
         unknown = INCLUDE  # CloudEvents extension attributes are kept
+
+    @pre_load
+    def _no_nul(self, data, **kwargs):
+        if isinstance(data, dict):
+            _refuse_nul({k: v for k, v in data.items() if k != "data"})  # data: its type's schema says
+        return data
 
     specversion = fields.String(required=True, validate=validate.Equal("1.0"))
     id = fields.String(required=True, validate=validate.Length(min=1, max=200))

@@ -6,6 +6,8 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 #: The longest page a list route gives.
 MAX_PAGE = 5000
+#: The largest `offset` a list route takes (far past any list; well inside a 64-bit integer).
+MAX_OFFSET = 10**9
 
 
 class QueryArgs(Schema):
@@ -17,7 +19,8 @@ class PageArgs(QueryArgs):
     """`limit` and `offset` of a list route; the full size is in `X-Total-Count`."""
 
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=MAX_PAGE))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    # bounded: a 64-bit overflow in the database was a 500 (issue 12, finding 18)
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_OFFSET))
 
 
 class Timestamp(fields.DateTime):

@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import apidocs
 from .auth import AuthError, Principal, verify_token
-from .errors import HuifangError, InvalidEvent, Unavailable
+from .errors import HuifangError, InvalidEvent, InvalidInput, Unavailable
 from .mail import MailError
 from .events import CONSUMED_TYPES, INTERNAL_TYPES, ORG_PATTERN, OWN_SOURCE_PREFIX, validate_envelope
 from .logs import configure_logging
@@ -58,9 +58,14 @@ def organization_of_request(requested: str | None = None) -> str:
     """Gives the organisation a request acts for: the token's, or for integration the one asked for."""
     p = principal()
     if p.organization == "*":
-        organization = requested or request.args.get("organization") or "default"
+        # The integration token acts for every organisation: it must say which one. Falling back
+        # to `default` silently answered an ERP's list reads with nothing (issue 12, finding 11).
+        organization = requested or request.args.get("organization")
+        if not organization:
+            raise InvalidInput("The integration token names the organisation it acts for: add "
+                               "?organization=<slug> (e.g. ?organization=acme-electric).", field="organization")
         if not ORG_PATTERN.match(organization):
-            abort(422, message="organization must be a lower-case slug like acme-electric.")
+            raise InvalidInput("organization must be a lower-case slug like acme-electric.", field="organization")
         return organization
     if requested and requested != p.organization:
         abort(403, message=f"Your token belongs to organisation '{p.organization}', not '{requested}'.")
@@ -127,7 +132,7 @@ def events_blueprint(service) -> Blueprint:
             raw = request.get_data(cache=False)
             try:
                 body = json.loads(raw or b"")
-            except (ValueError, UnicodeDecodeError) as exc:
+            except (ValueError, UnicodeDecodeError, RecursionError) as exc:
                 return problem(400, "Invalid JSON", f"The body is not valid JSON: {exc}", {"_body": [str(exc)]})
             try:
                 envelope = validate_envelope(body)
@@ -202,6 +207,7 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
     api.register_blueprint(webhooks_blueprint(service))
     for blp in blueprints:
         api.register_blueprint(blp)
+    apidocs.document_organization_parameter(api)
 
     @app.before_request
     def _authenticate():
@@ -249,6 +255,11 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
             log.exception("error on %s %s", request.method, request.path)
             return problem(500, "Internal Server Error", "Something went wrong on our side; it has been logged.")
         return problem(exc.status, exc.title, exc.message or str(exc), exc.problem_errors())
+
+    @app.errorhandler(RecursionError)
+    def _too_deep(exc):
+        # A JSON body nested thousands deep (issue 12, finding 2): the parser's recursion, not our fault.
+        return problem(400, "Invalid JSON", "The body is nested too deeply to read.", {"_body": ["nested too deeply"]})
 
     @app.errorhandler(Exception)
     def _unexpected(exc):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from shared.schemas import PageArgs, Timestamp
-from shared.events import COMPLAINT_CATEGORIES, COMPLAINT_SOURCES, CustomerSchema
+from shared.events import COMPLAINT_CATEGORIES, COMPLAINT_SOURCES, CustomerSchema, id_field, id_validators
 
 from .domain.complaint import STATES
 
@@ -15,21 +15,21 @@ class _Input(Schema):
 
 
 class ComplaintQuerySchema(PageArgs):
-    customer_id = fields.String(validate=validate.Length(min=1, max=128))
+    customer_id = fields.String(validate=id_validators())
     state = fields.String(validate=validate.OneOf(STATES))
 
 
 class NewComplaintSchema(_Input):
     """The fields of complaint.raised data (CONTRACT); `complaint_id` is made up when absent."""
 
-    complaint_id = fields.String(validate=validate.Length(min=1, max=128))
+    complaint_id = fields.String(validate=id_validators())
     customer = fields.Nested(CustomerSchema, required=True)
     description = fields.String(required=True, validate=validate.Length(min=1, max=10000))
     category = fields.String(load_default="other", validate=validate.OneOf(COMPLAINT_CATEGORIES))
     source = fields.String(load_default="walk_in", validate=validate.OneOf(COMPLAINT_SOURCES))
     raised_at = fields.AwareDateTime(load_default=None, allow_none=True)
-    order_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
-    delivery_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
+    order_id = id_field(required=False)
+    delivery_id = id_field(required=False)
 
 
 class ReplySchema(_Input):

@@ -3,7 +3,11 @@ from marshmallow import Schema, fields, validate
 
 from .labels import LANGUAGES
 
-MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="must be a month such as 2026-10")
+from .domain.kpi import FIRST_YEAR, LAST_YEAR
+
+MONTH = validate.And(
+    validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="must be a month such as 2026-10"),
+    validate.Regexp(r"^(19|[2-9]\d)\d\d-", error=f"must be a month between {FIRST_YEAR}-01 and {LAST_YEAR}-12"))
 
 
 class GenerateReportSchema(Schema):

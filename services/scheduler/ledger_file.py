@@ -7,9 +7,9 @@ import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from shared.events import SEGMENTS
+from shared.events import ID_PATTERN, NUL, SEGMENTS, id_validators, nul_errors
 
 from .errors import LedgerFileInvalid
 
@@ -40,8 +40,8 @@ class LedgerRowSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    delivery_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    customer_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    delivery_id = fields.String(required=True, validate=id_validators())
+    customer_id = fields.String(required=True, validate=id_validators())
     customer_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     segment = fields.String(load_default=None, validate=validate.OneOf(SEGMENTS))
     project = fields.String(load_default=None, validate=validate.Length(max=300))
@@ -54,6 +54,13 @@ class LedgerRowSchema(Schema):
     phone = fields.String(load_default=None, validate=validate.Length(max=40))
     site_contact = fields.String(load_default=None, validate=validate.Length(max=200))
     site_phone = fields.String(load_default=None, validate=validate.Length(max=40))
+
+    @pre_load
+    def _no_nul(self, data, **kwargs):
+        errors = nul_errors(data) if isinstance(data, dict) else {}
+        if errors:
+            raise ValidationError(errors)
+        return data
 
     @validates_schema
     def commissioned_after_shipment(self, data, **kwargs):
@@ -108,8 +115,10 @@ def _fast_row(raw: dict) -> dict | None:
             return None
     for name, low, high in _STRINGS:
         value = raw.get(name)
-        if value is not None and (type(value) is not str or not low <= len(value) <= high):
+        if value is not None and (type(value) is not str or not low <= len(value) <= high or NUL in value):
             return None
+    if not ID_PATTERN.fullmatch(raw["delivery_id"]) or not ID_PATTERN.fullmatch(raw["customer_id"]):
+        return None
     segment = raw.get("segment")
     if segment is not None and (type(segment) is not str or segment not in _SEGMENTS):
         return None
@@ -176,6 +185,9 @@ def load_ledger_rows(header: list, rows, *, first_row: int = 2) -> tuple[list[di
                 raw[name] = value
         if not raw:
             continue  # a blank line
+        for name in ("shipped_on", "commissioned_on"):
+            if name in raw:
+                raw[name] = _iso_date(raw[name])
         row = _fast_row(raw)
         if row is None:
             try:
@@ -196,6 +208,35 @@ def load_ledger_rows(header: list, rows, *, first_row: int = 2) -> tuple[list[di
     return loaded, errors
 
 
+def decode_csv(content: bytes) -> str:
+    """Gives the text of a CSV file: UTF-8 (with or without BOM), else GB18030 (GBK's superset: what
+    Excel in China saves), a BOM dropped.
+
+    Raises:
+      LedgerFileInvalid: neither encoding reads it (one message saying how to save the file).
+    """
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return content.decode(encoding).removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            continue
+    raise LedgerFileInvalid("The CSV file is neither UTF-8 nor GB18030/GBK text: save it from Excel as "
+                            "\"CSV UTF-8\" or \"CSV (逗号分隔)\", or upload the .xlsx workbook.", field="file")
+
+
+#: Dates as Excel in China writes them: 2026/1/31, 2026-1-31, 2026.1.31, maybe with a time after.
+_LOOSE_DATE = re.compile(r"([0-9]{4})[/.-]([0-9]{1,2})[/.-]([0-9]{1,2})(?:[ T][0-9:]+)?\Z")
+
+
+def _iso_date(text):
+    """Gives a loose date (2026/1/31) as ISO (2026-01-31); anything else as it is."""
+    if type(text) is str and not _ISO_DATE.match(text):
+        match = _LOOSE_DATE.match(text)
+        if match:
+            return f"{match[1]}-{int(match[2]):02d}-{int(match[3]):02d}"
+    return text
+
+
 def read_table(filename: str, content: bytes) -> tuple[list, object]:
     """Gives (header, rows) of an uploaded .csv or .xlsx file.
 
@@ -204,8 +245,10 @@ def read_table(filename: str, content: bytes) -> tuple[list, object]:
     """
     name = filename.lower()
     if name.endswith(".csv"):
-        text = content.decode("utf-8-sig")
-        rows = list(csv.reader(io.StringIO(text)))
+        try:
+            rows = list(csv.reader(io.StringIO(decode_csv(content))))
+        except csv.Error as exc:  # a field over csv's 128 KiB limit, a bare CR: a bad file, not a 500
+            raise LedgerFileInvalid(f"cannot read the CSV file: {exc}", field="file") from None
         return (rows[0] if rows else []), rows[1:]
     if name.endswith(".xlsx"):
         from openpyxl import load_workbook

@@ -6,17 +6,17 @@ from decimal import Decimal
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from shared.answers import DISSATISFIED_ANSWERS
-from shared.events import BUSINESS_LINES_SERVICE, SATISFACTION, SEGMENTS, SERVICE_KINDS
+from shared.events import BUSINESS_LINES_SERVICE, SATISFACTION, SEGMENTS, SERVICE_KINDS, id_validators
 from shared.schemas import PageArgs, QueryArgs, Timestamp
 
 from .models import STATUSES
 
 
 class CallbackQuery(PageArgs):
-    customer_id = fields.String()
-    delivery_id = fields.String()
-    order_id = fields.String()
-    complaint_id = fields.String()
+    customer_id = fields.String(validate=id_validators())
+    delivery_id = fields.String(validate=id_validators())
+    order_id = fields.String(validate=id_validators())
+    complaint_id = fields.String(validate=id_validators())
     status = fields.String(validate=validate.OneOf(STATUSES))
     kind = fields.String()
     due_from = fields.Date()
@@ -171,15 +171,15 @@ class PreviewSchema(Schema):
 
 
 class LedgerQuery(PageArgs):
-    customer_id = fields.String()
-    delivery_id = fields.String()
+    customer_id = fields.String(validate=id_validators())
+    delivery_id = fields.String(validate=id_validators())
     shipped_from = fields.Date()
     shipped_to = fields.Date()
     include_cancelled = fields.Boolean(load_default=False)
 
 
 class ExportQuery(QueryArgs):
-    customer_id = fields.String()
+    customer_id = fields.String(validate=id_validators())
     shipped_from = fields.Date()
     shipped_to = fields.Date()
     language = fields.String(load_default="zh-CN", validate=validate.OneOf(["zh-CN", "en"]))

@@ -53,6 +53,8 @@ KEY_FIGURES = (
 )
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+#: The years a report month may fall in (the trend reaches two months before, still a valid date).
+FIRST_YEAR, LAST_YEAR = 1900, 9999
 
 
 class KpiError(InvalidInput):
@@ -234,6 +236,9 @@ def parse_month(month: str) -> tuple[int, int]:
     match = _MONTH_RE.match(month or "")
     if not match or not 1 <= int(match[2]) <= 12:
         raise KpiError("month", f"{month!r} is not a month such as 2026-10")
+    if not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
+        # year 0000 made `date()` fail: a 500 (issue 12, finding 18)
+        raise KpiError("month", f"{month!r} is not a month between {FIRST_YEAR}-01 and {LAST_YEAR}-12")
     return int(match[1]), int(match[2])
 
 
