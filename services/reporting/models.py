@@ -54,7 +54,8 @@ class EventLog(BaseModel):
 
     class Meta:
         table_name = "event_log"
-        indexes = ((("source", "event_id"), True), (("organization",), False))
+        # per organisation, like the inbox: one organisation's ids never shadow another's
+        indexes = ((("organization", "source", "event_id"), True),)
 
 
 class Customer(BaseModel):
@@ -306,4 +307,11 @@ def _rules_fidelity_columns(migrator, database, migrate) -> None:
                     "rework_due_at": peewee.DateTimeField(null=True), "reworked_at": peewee.DateTimeField(null=True)}})
 
 
-MIGRATIONS: dict = {2: _add_report_run, 3: _add_send_claim, 4: _jobs_through_outbox, 5: _rules_fidelity_columns}
+def _event_log_per_organization(migrator, database, migrate) -> None:
+    """1.5.0: the event log is unique per organisation, source and id (created by ensure_schema);
+    the index on (source, id) alone let one organisation's event hide another's from a rebuild."""
+    database.execute_sql('DROP INDEX IF EXISTS "eventlog_source_event_id"')
+    database.execute_sql('DROP INDEX IF EXISTS "eventlog_organization"')
+
+
+MIGRATIONS: dict = {2: _add_report_run, 3: _add_send_claim, 4: _jobs_through_outbox, 5: _rules_fidelity_columns, 6: _event_log_per_organization}
