@@ -75,7 +75,9 @@ def redis_server_binary() -> str:
 
 def redis_command(port: int, data_dir: Path) -> list[str]:
     """The command of a local Redis that keeps queued messages across restarts (appendonly)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    from .db import private_folder
+
+    private_folder(data_dir)  # its append-only files hold the messages: customers' data
     return [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--protected-mode", "yes"]
 

@@ -14,6 +14,7 @@ instead. The password never appears in a log line, an error or a ``repr``.
 from __future__ import annotations
 
 import email.policy
+import os
 import logging
 import smtplib
 import ssl
@@ -206,12 +207,17 @@ def send_message(
 
 
 def _write_eml(message: EmailMessage, outbox_dir: Path) -> Path:
-    outbox_dir.mkdir(parents=True, exist_ok=True)
+    from .db import private_folder
+
+    private_folder(outbox_dir)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     path = outbox_dir / f"{stamp}-{uuid.uuid4().hex}.eml"
     temporary = path.with_suffix(".eml.tmp")
-    # Written aside then renamed, so a reader of the outbox never sees half a message.
-    temporary.write_bytes(message.as_bytes(policy=MAIL_POLICY))
+    # Written aside then renamed, so a reader of the outbox never sees half a message; 0600:
+    # a mail holds customers' names and complaints.
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        file.write(message.as_bytes(policy=MAIL_POLICY))
     temporary.replace(path)
     logger.info("mail %s written to %s", message.get("Message-ID", ""), path)
     return path

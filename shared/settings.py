@@ -131,7 +131,9 @@ def _dev_secret(var_dir: Path) -> str:
     path = secret_key_file(var_dir)
     if path.exists():
         return path.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
+    from .db import private_folder
+
+    private_folder(var_dir)  # created 0700: databases, queues and mail under it hold personal data
     key = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:

@@ -1,4 +1,6 @@
 """The shared library's pure pieces: settings, tokens, the event registry, manifests."""
+from pathlib import Path
+
 import pytest
 
 from shared.auth import AuthError, issue_token, verify_token
@@ -118,3 +120,22 @@ def test_phones_are_masked_for_roles_that_need_not_see_them():
     assert phone_for("advisor", "13812345678") == "138****5678"
     assert phone_for("agent", "13812345678") == "13812345678"
     assert mask_phone(None) is None and mask_phone("123") == "***"
+
+
+def test_finding_13_databases_and_mail_are_private_to_the_user(tmp_path):
+    """Issue 12 finding 13: a SQLite database and an .eml file are created 0600 inside 0700 folders,
+    and a folder that already exists (it may be /tmp) is left as it is."""
+    from shared.db import database_from_url
+    from shared.mail import build_message, send_message
+
+    shared_folder = tmp_path / "shared"
+    shared_folder.mkdir(mode=0o755)
+    shared_folder.chmod(0o755)
+    database_from_url(f"sqlite:///{tmp_path / 'var' / 'scheduler.db'}")
+    database_from_url(f"sqlite:///{shared_folder / 'other.db'}")
+    where = send_message(build_message(sender="a@x.example", to=["b@x.example"], subject="s", body_text="b"),
+                         smtp_url=None, outbox_dir=tmp_path / "var" / "outbox")
+    mode = lambda p: p.stat().st_mode & 0o777  # noqa: E731
+    assert mode(tmp_path / "var") == 0o700 and mode(tmp_path / "var" / "scheduler.db") == 0o600
+    assert mode(tmp_path / "var" / "outbox") == 0o700 and mode(Path(where)) == 0o600
+    assert mode(shared_folder) == 0o755 and mode(shared_folder / "other.db") == 0o600
