@@ -8,6 +8,10 @@ class CallbackNotFound(NotFound):
     """No callback task with that id in the caller's organisation."""
 
 
+class NotYourCallback(Forbidden):
+    """An agent may record only their own callbacks, or an unassigned one of their business line (403)."""
+
+
 class CallbackClosed(Conflict):
     """The callback task is no longer open; its outcome cannot be recorded again."""
 

@@ -87,7 +87,7 @@ class CallbackOutcome(MethodView):
         """Record one call: reached or not, the answers, the reason for a dissatisfied answer."""
         org = organization_of_request()
         task = service().run(handlers.record_outcome, organization=org, callback_id=callback_id, outcome=outcome,
-                             recorded_by=principal().login)
+                             recorded_by=principal().login, role=principal().role)
         return with_customers(org, [task])[0]
 
 

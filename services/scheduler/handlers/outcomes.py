@@ -11,7 +11,7 @@ from shared.service import UnitOfWork
 
 from ..domain.calls import in_call_window, next_attempt_on, over_time_limit
 from ..domain.questionnaire import CONTRACT_ANSWERS, SATISFACTION_SCALE, Questionnaire, answer_errors, questionnaire_for
-from ..errors import CallbackClosed, CallbackNotFound, OutcomeInvalid
+from ..errors import CallbackClosed, CallbackNotFound, NotYourCallback, OutcomeInvalid
 from ..models import DONE, OPEN, UNREACHABLE, CallbackTask, Customer, ServiceOrder
 from ..rules import OrgRules, questionnaire_named, rules_for
 from .common import customer_payload, customers_by_id, iso, today
@@ -80,8 +80,26 @@ def check_answers(questionnaire: Questionnaire, outcome: dict) -> dict:
     return merged
 
 
+#: Roles that record any callback of their organisation (team leads and above); an agent records
+#: their own, or an unassigned one of a business line they cover.
+LEADS = frozenset({"supervisor", "manager", "admin"})
+
+
+def may_record(*, settings, users, organization: str, task: CallbackTask, login: str | None,
+               role: str | None) -> bool:
+    """Gives whether `login` of `role` may record `task`'s outcome (no role: the system itself)."""
+    if role is None or role in LEADS:
+        return True
+    if role != "agent":
+        return False
+    if task.assigned_to:
+        return task.assigned_to == login
+    covering = rules_for(settings, organization).with_directory(users, organization).agents_for(task.business_line)
+    return not covering or login in covering
+
+
 def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outcome: dict,
-                   recorded_by: str | None = None) -> CallbackTask:
+                   recorded_by: str | None = None, role: str | None = None) -> CallbackTask:
     """Gives the task after recording one call's outcome (RULES 1.1, 1.2), by `recorded_by` (a login).
 
     Not reached: tried again the next working day, up to the policy's attempts, then
@@ -92,11 +110,18 @@ def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outc
     (`outside_call_window`: an agent may ring back a customer who asked); a call longer than
     the policy's `call_length_guide_s` that raised no complaint is flagged `over_time_limit`.
 
+    `role`: the recorder's role; an agent records only their own callbacks, or an unassigned
+    one of a business line they cover (issue 12 finding 16).
+
     Raises:
-      CallbackNotFound, CallbackClosed, OutcomeInvalid.
+      CallbackNotFound, NotYourCallback, CallbackClosed, OutcomeInvalid.
     """
     rules = rules_for(uow.settings, organization)
     task = get_callback_or_raise(organization=organization, callback_id=callback_id, lock=True)
+    if not may_record(settings=uow.settings, users=uow.users, organization=organization, task=task,
+                      login=recorded_by, role=role):
+        raise NotYourCallback(f"Callback {callback_id} is {task.assigned_to or 'for another business line'}'s "
+                              "to make; a supervisor or manager may record it for them.")
     if task.status != OPEN:
         raise CallbackClosed(f"Callback {callback_id} is {task.status}; its outcome is already recorded.")
     questionnaire = None

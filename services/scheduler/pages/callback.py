@@ -45,6 +45,9 @@ def _form_context(callback_id: str) -> dict:
         "guide_s": rules.policy.call_length_guide_s, "answers": list(labels.ANSWERS.items()),
         "dissatisfied": DISSATISFIED_ANSWERS, "today": now().date(), "SATISFACTION_SCALE": SATISFACTION_SCALE,
         "TEXT": TEXT, "YES_NO": YES_NO, "is_open": task.status == OPEN, "revealed": None,
+        # an agent records only their own callbacks (or an unassigned one of their line)
+        "may_record": handlers.may_record(settings=settings(), users=service().users, organization=organization,
+                                          task=task, login=who.login, role=who.role),
         "errors": {}, "given": {}, "page_title": _("Callback"),
     }
 
@@ -105,7 +108,7 @@ def record_outcome(callback_id):
     try:
         outcome = _OUTCOME.load(outcome)
         service().run(handlers.record_outcome, organization=who.organization, callback_id=callback_id,
-                      outcome=outcome, recorded_by=who.login)
+                      outcome=outcome, recorded_by=who.login, role=who.role)
     except ValidationError as exc:
         return _again(callback_id, given, exc.normalized_messages())
     except OutcomeInvalid as exc:

@@ -127,3 +127,20 @@ def test_new_tasks_go_to_the_agent_of_the_line_with_the_fewest_open_tasks(schedu
     assert li_response.headers["X-Total-Count"] == "3" and len(wang) == 3
     assert [c["due_on"] for c in li] == sorted(c["due_on"] for c in li)
     assert scheduler.get("/api/v1/agents/wang/callbacks", login="li").status_code == 403
+
+
+def test_finding_16_an_agent_records_only_their_own_callbacks(scheduler):
+    """Issue 12 finding 16: the assignee, team leads and above record an outcome; another agent
+    gets 403 and nothing changes."""
+    path = scheduler.settings.data_dir / "acme-electric" / "scheduler" / "agents.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({"agents": [{"login": "li", "business_lines": ["vehicle"]}]}), encoding="utf-8")
+    callback = first_callback(scheduler)
+    assert callback["assigned_to"] == "li"
+    unreached = {"reached": False}
+    refused = scheduler.post(f"/api/v1/callbacks/{callback['id']}/outcome", login="wang", json=unreached)
+    assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
+    assert scheduler.callbacks(order_id="O-1", kind="first")[0]["attempts"] == 0
+    assert scheduler.post(f"/api/v1/callbacks/{callback['id']}/outcome", role="supervisor", login="chen",
+                          json=unreached).status_code == 200
+    assert scheduler.post(f"/api/v1/callbacks/{callback['id']}/outcome", json=unreached).status_code == 200
