@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import json
-import re
-import urllib.parse
-from http.client import HTTPConnection, RemoteDisconnected
 import os
+import re
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import uuid
+from http.client import HTTPConnection, RemoteDisconnected
 from pathlib import Path
 
 import redis
@@ -148,3 +148,24 @@ class PageClient:
                                        headers={"Content-Type": "application/x-www-form-urlencoded"})
         if status != 303:
             raise SystemExit(f"bench: {login} could not sign in ({status})")
+
+
+def start_gunicorn(env: dict, port: int, log: Path, app: str) -> subprocess.Popen:
+    """Starts gunicorn (2 workers x 4 threads, as deploy/Procfile) on `app` ("module:factory()");
+    gives the process once /healthz answers."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+         "--backlog", "256", app],
+        env={**env, "PYTHONPATH": str(ROOT)}, cwd=ROOT, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
+        start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    stop_worker(proc)
+    raise SystemExit(f"bench: gunicorn ({app}) did not answer on {port}; see {log}")

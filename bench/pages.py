@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
@@ -35,12 +34,11 @@ import threading
 import time
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from http.client import HTTPConnection, RemoteDisconnected
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PageClient  # noqa: E402
+from bench.common import PageClient, start_gunicorn, stop_worker  # noqa: E402
 from shared.devtools import free_port  # noqa: E402
 from shared.settings import ROOT, load_settings  # noqa: E402
 
@@ -162,31 +160,10 @@ def fill(settings, *, deliveries: int, callbacks: int) -> dict:
 # --- the server -------------------------------------------------------------------------------
 
 def start_server(env: dict, port: int, log: Path) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-         "--backlog", "256", "bench.pages:bench_app()"],
-        env={**env, "PYTHONPATH": str(ROOT)}, cwd=ROOT, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
-        start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            conn = HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    stop(proc)
-    raise SystemExit(f"bench: gunicorn did not answer on {port}; see {log}")
+    return start_gunicorn(env, port, log, "bench.pages:bench_app()")
 
 
-def stop(proc) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+stop = stop_worker
 
 
 # --- the clients ----------------------------------------------------------------------------

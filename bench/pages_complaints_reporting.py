@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
@@ -41,12 +40,11 @@ import tempfile
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from http.client import HTTPConnection, RemoteDisconnected
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PageClient  # noqa: E402
+from bench.common import PageClient, start_gunicorn, stop_worker  # noqa: E402
 from shared.devtools import free_port  # noqa: E402
 from shared.settings import ROOT, load_settings  # noqa: E402
 
@@ -237,34 +235,13 @@ def fill_reporting(settings, *, n_complaints: int, callbacks: int, rng: random.R
 # --- the servers ----------------------------------------------------------------------------
 
 def start_server(env: dict, port: int, log: Path, factory: str):
-    """Starts gunicorn (2 workers x 4 threads) on `factory`; gives the process once /healthz answers."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-         "--backlog", "256", f"bench.pages_complaints_reporting:{factory}()"],
-        env={**env, "PYTHONPATH": str(ROOT)}, cwd=ROOT, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
-        start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            conn = HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    stop(proc)
-    raise SystemExit(f"bench: gunicorn ({factory}) did not answer on {port}; see {log}")
+    """Starts gunicorn on `factory` of this module; gives the process once /healthz answers."""
+    return start_gunicorn(env, port, log, f"bench.pages_complaints_reporting:{factory}()")
 
 
 # --- the clients ----------------------------------------------------------------------------
 
-def stop(proc) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+stop = stop_worker
 
 
 def p95(values: list[float]) -> float:

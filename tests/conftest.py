@@ -272,3 +272,21 @@ def run_at_once(count: int, work, *, timeout: float = 120.0, service=None) -> li
     if errors:
         raise errors[0]
     return results
+
+
+def stub_apps(folder: Path, *, secret: str = SECRET, api_token: str = API_TOKEN,
+              services=("scheduler", "complaints", "reporting")) -> dict:
+    """Gives the three services' real web apps on SQLite under `folder`, with the stub broker
+    (nothing is relayed): for tests of the HTTP surface and the OpenAPI documents."""
+    import importlib
+
+    settings = load_settings({"HUIFANG_SECRET_KEY": secret, "HUIFANG_BROKER_URL": "stub://",
+                              "HUIFANG_VAR_DIR": str(folder), "HUIFANG_API_TOKEN": api_token})
+    made = {}
+    for name in services:
+        service = importlib.import_module(f"services.{name}.service").SERVICE
+        service.bind(settings, url=f"sqlite:///{folder / (name + '.db')}")
+        # create_app checks that every /api/ route has its roles: making it is part of the test.
+        made[name] = importlib.import_module(f"services.{name}.app").create_app(
+            {"TESTING": True, "HUIFANG_SETTINGS": settings})
+    return made

@@ -18,24 +18,15 @@ from shared import catalogue
 from shared.apidocs import DOCS_PATH, EVENT_UNION, event_component
 from shared.events import INTERNAL_TYPES, REGISTRY, validate_envelope
 from shared.schemas import Timestamp
-from shared.settings import ROOT, SERVICES, load_settings
+from shared.settings import ROOT, SERVICES
+from tests.conftest import stub_apps
 
 API_TOKEN = "hf_unit_docs_integration"
 
 
 @pytest.fixture(scope="module")
 def apps(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("docs")
-    settings = load_settings({"HUIFANG_SECRET_KEY": "d" * 32, "HUIFANG_BROKER_URL": "stub://",
-                              "HUIFANG_VAR_DIR": str(folder), "HUIFANG_API_TOKEN": API_TOKEN})
-    made = {}
-    for name in SERVICES:
-        service = importlib.import_module(f"services.{name}.service").SERVICE
-        service.bind(settings, url=f"sqlite:///{folder / (name + '.db')}")
-        # create_app checks that every /api/ route has its roles: making it is part of the test.
-        made[name] = importlib.import_module(f"services.{name}.app").create_app(
-            {"TESTING": True, "HUIFANG_SETTINGS": settings})
-    return made
+    return stub_apps(tmp_path_factory.mktemp("docs"), api_token=API_TOKEN, secret="d" * 32)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ import importlib
 import pytest
 
 from shared.auth import issue_token
-from shared.settings import SERVICES, load_settings
+from shared.settings import SERVICES
+from tests.conftest import stub_apps
 
 SECRET = "h" * 32
 API_TOKEN = "hf_unit_hardening_integration"
@@ -29,16 +30,7 @@ INTEGRATION = bearer(API_TOKEN)
 
 @pytest.fixture(scope="module")
 def apps(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("hardening")
-    settings = load_settings({"HUIFANG_SECRET_KEY": SECRET, "HUIFANG_BROKER_URL": "stub://",
-                              "HUIFANG_VAR_DIR": str(folder), "HUIFANG_API_TOKEN": API_TOKEN})
-    made = {}
-    for name in SERVICES:
-        service = importlib.import_module(f"services.{name}.service").SERVICE
-        service.bind(settings, url=f"sqlite:///{folder / (name + '.db')}")
-        made[name] = importlib.import_module(f"services.{name}.app").create_app(
-            {"TESTING": True, "HUIFANG_SETTINGS": settings})
-    return made
+    return stub_apps(tmp_path_factory.mktemp("hardening"), api_token=API_TOKEN, secret=SECRET)
 
 
 @pytest.fixture(scope="module")
