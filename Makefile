@@ -5,10 +5,12 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 # The project runs from its folder: no install step, so an edit is live at once.
 export PYTHONPATH := $(CURDIR)
+DEPLOYABLE := scheduler complaints reporting
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: setup system-deps run run-scheduler run-complaints run-reporting test test-sqlite test-postgres \
-        token user import-users translations bench rebuild-reporting replan-provisional lock clean org demo docs tour-screenshots
+        token user import-users translations bench rebuild-reporting replan-provisional lock clean org demo docs tour-screenshots \
+        $(addprefix deploy-,$(DEPLOYABLE)) $(addprefix undeploy-,$(DEPLOYABLE)) proxy-config backup restore
 
 setup: $(STAMP) system-deps
 
@@ -104,3 +106,38 @@ lock:
 # integration token and the organisations' rule files unless ALL=1. Says what it deletes.
 clean: $(STAMP)
 	@$(PY) -m shared.devtools clean $(if $(filter 1 yes true,$(ALL)),--all)
+
+# -- Production (README "Production") -----------------------------------------------------------
+# One service on this Debian host: code and virtualenv under PREFIX (default /opt/huifang),
+# /etc/huifang/<service>.env (every setting, 0600), the system user huifang-<service>, and the
+# units huifang-<service>-web.service and huifang-<service>-worker.service, migrated, enabled and
+# (re)started. DESTDIR=<folder>: only write the files there. Runs with the system's python3.
+$(addprefix deploy-,$(DEPLOYABLE)): deploy-%:
+	@$(PYTHON) -m shared.deploy deploy $* $(if $(PREFIX),--prefix "$(PREFIX)") $(if $(DESTDIR),--destdir "$(DESTDIR)") \
+	  $(if $(PUBLIC_URL),--public-url "$(PUBLIC_URL)")
+
+# Stops and removes one service; its data folder, environment file and user stay unless PURGE=1.
+$(addprefix undeploy-,$(DEPLOYABLE)): undeploy-%:
+	@$(PYTHON) -m shared.deploy undeploy $* $(if $(PREFIX),--prefix "$(PREFIX)") $(if $(DESTDIR),--destdir "$(DESTDIR)") \
+	  $(if $(filter 1 yes true,$(PURGE)),--purge)
+
+# (`make logs SERVICE=...` reads the journal of the units above: huifang-$(SERVICE)-web.service and
+# huifang-$(SERVICE)-worker.service; it belongs to the monitoring part of the README.)
+
+# The nginx site serving the three services under one host with TLS (deploy/nginx.conf.in):
+# HOST=huifang.example [CERT=... KEY=...] [SCHEDULER=127.0.0.1:8101 ...] [OUT=file, default stdout].
+proxy-config:
+	@$(PYTHON) -m shared.proxy --host "$(HOST)" $(if $(CERT),--cert "$(CERT)") $(if $(KEY),--key "$(KEY)") \
+	  $(if $(SCHEDULER),--upstream scheduler="$(SCHEDULER)") $(if $(COMPLAINTS),--upstream complaints="$(COMPLAINTS)") \
+	  $(if $(REPORTING),--upstream reporting="$(REPORTING)") $(if $(OUT),--out "$(OUT)")
+
+# A consistent copy of one service's database (SQLite's online backup, or pg_dump) and its
+# organisations' rule files, in a timestamped folder under DEST (default <HUIFANG_VAR_DIR>/backups).
+# ENV_FILE=/etc/huifang/<service>.env reads a deployed service's settings.
+backup: $(STAMP)
+	@$(PY) -m shared.backup backup "$(SERVICE)" $(if $(DEST),--dest "$(DEST)") $(if $(ENV_FILE),--env-file "$(ENV_FILE)")
+
+# Brings a backup folder back (FROM=<folder>); refuses to overwrite a database that holds data unless FORCE=1.
+restore: $(STAMP)
+	@$(PY) -m shared.backup restore "$(SERVICE)" --from "$(FROM)" $(if $(filter 1 yes true,$(FORCE)),--force) \
+	  $(if $(ENV_FILE),--env-file "$(ENV_FILE)")

@@ -34,7 +34,8 @@ def app_config(service_name: str) -> dict:
     """Gives the flask-smorest settings of a service's OpenAPI document and its Swagger UI page."""
     return {
         "OPENAPI_SWAGGER_UI_PATH": "docs",
-        "OPENAPI_SWAGGER_UI_URL": "/static/" + SWAGGER_UI_STATIC,
+        # Relative to /api/v1/docs, so the page works under a proxy's path prefix too (/scheduler/...).
+        "OPENAPI_SWAGGER_UI_URL": "../../static/" + SWAGGER_UI_STATIC,
         # validatorUrl None: Swagger UI would otherwise send the document to validator.swagger.io.
         "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None, "deepLinking": True, "docExpansion": "list",
                                       "defaultModelsExpandDepth": 0, "displayRequestDuration": True},

@@ -362,7 +362,7 @@ def _shell_blueprint(service) -> Blueprint:
     @blp.get("/login")
     def login():
         if current_principal() is not None:
-            return redirect(safe_next(request.args.get("next")))
+            return redirect(request.script_root + safe_next(request.args.get("next")))
         return render_template("login.html", next=safe_next(request.args.get("next")))
 
     @blp.post("/login")
@@ -401,7 +401,7 @@ def _shell_blueprint(service) -> Blueprint:
                 clear_failures(directory, login_name, address)
         sign_in(matched[0])
         log.info("%s of %s signed in", matched[0].login, matched[0].organization)
-        return redirect(next_url, code=303)
+        return redirect(request.script_root + next_url, code=303)  # under a proxy's path prefix too
 
     @blp.post("/logout")
     def logout():

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dotenv import dotenv_values
-
 from .errors import ConfigurationError
 
 #: The services of one installation and their default HTTP ports (CONTRACT.md).
@@ -21,6 +19,72 @@ SERVICES = {"scheduler": 8101, "complaints": 8102, "reporting": 8103}
 
 #: Project root: the folder holding shared/ and services/.
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable Huifang reads: its name, its default as written in an
+    environment file ("" when unset), what it means, and whether it is a secret an installation
+    generates once (deploy writes these; shared/deploy.py)."""
+
+    name: str
+    default: str
+    meaning: str
+    secret: bool = False
+
+
+def setting_list() -> list[Setting]:
+    """Gives every setting `load_settings` reads, in the order an environment file lists them.
+
+    shared/deploy.py writes /etc/huifang/<service>.env from it; tests/unit/test_settings_list.py
+    fails when `load_settings` reads a variable this list lacks.
+    """
+    items = [
+        Setting("HUIFANG_BROKER_URL", "redis://127.0.0.1:6379/0",
+                "The broker: redis://host:6379/0, or amqp://user:pass@host:5672/ for RabbitMQ."),
+    ]
+    for service, port in SERVICES.items():
+        upper = service.upper()
+        items += [
+            Setting(f"HUIFANG_{upper}_DATABASE_URL", f"sqlite:///<HUIFANG_VAR_DIR>/{service}.db",
+                    f"The {service} service's database: postgresql://user:pass@host:5432/db selects PostgreSQL."),
+            Setting(f"HUIFANG_{upper}_PORT", str(port), f"The {service} service's HTTP port."),
+            Setting(f"HUIFANG_{upper}_URL", f"http://127.0.0.1:{port}",
+                    f"Where people open the {service} service's pages (behind the proxy: https://host/{service})."),
+        ]
+    items += [
+        Setting("HUIFANG_API_TOKEN", "", "The integration token: posts events for every organisation, reads "
+                "everything. The same on every service of one installation.", secret=True),
+        Setting("HUIFANG_SECRET_KEY", "", "Signs tokens and page sessions (at least 16 characters). The same "
+                "on every service of one installation.", secret=True),
+        Setting("HUIFANG_TIMEZONE", "Asia/Shanghai", "The installation's time zone."),
+        Setting("HUIFANG_SMTP_URL", "", "smtp://host:25, smtp+starttls://user:pass@host:587 or "
+                "smtps://user:pass@host:465. Unset: mail is written to <HUIFANG_VAR_DIR>/outbox/*.eml."),
+        Setting("HUIFANG_MAIL_FROM", "huifang@localhost", "The sender address of Huifang's mail."),
+        Setting("HUIFANG_VAR_DIR", "var", "Databases (SQLite), mail files and the generated secrets live here."),
+        Setting("HUIFANG_DATA_DIR", "<HUIFANG_VAR_DIR>/data", "The organisations' rule files (make org)."),
+        Setting("HUIFANG_HEARTBEAT_TIMEOUT_MS", "15000", "Redis: a worker silent this long is dead; its "
+                "unfinished messages go back on the queue."),
+        Setting("HUIFANG_MAINTENANCE_CHANCE", "100000", "Redis: chance per million broker commands of that clean-up."),
+        Setting("HUIFANG_MAX_RETRIES", "10", "Retries (with backoff) before a message goes to the dead-letter queue."),
+        Setting("HUIFANG_WEB_HOST", "127.0.0.1", "The address the web process listens on (0.0.0.0: every one)."),
+        Setting("HUIFANG_WEB_WORKERS", "2", "Processes of the web server (gunicorn --workers)."),
+        Setting("HUIFANG_WEB_THREADS", "4", "Threads of each web process (gunicorn --threads)."),
+        Setting("HUIFANG_WORKER_PROCESSES", "1", "Processes of the worker (dramatiq --processes)."),
+        Setting("HUIFANG_WORKER_THREADS", "4", "Threads of each worker process (dramatiq --threads)."),
+        Setting("HUIFANG_WORKER_QUEUES", "", "The queues the worker reads, separated by commas. Unset: "
+                "events and the service's own (events,scheduler)."),
+        Setting("HUIFANG_TRUSTED_PROXIES", "0", "How many reverse proxies stand in front of the web process; "
+                "their X-Forwarded-For, -Proto, -Host and -Prefix headers are believed. 0: none are."),
+        Setting("HUIFANG_WEBHOOK_ALLOW_PRIVATE", "0", "1: webhooks may go to loopback, private and link-local "
+                "addresses."),
+        Setting("HUIFANG_WEBHOOK_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,36000",
+                "Seconds between the tries of a failing webhook delivery; after the last it is dead."),
+        Setting("HUIFANG_WEBHOOK_DISABLE_AFTER_SECONDS", "432000", "An endpoint whose every delivery failed "
+                "this long is disabled and its organisation's admins are mailed."),
+        Setting("HUIFANG_WEBHOOK_RETENTION_DAYS", "30", "Delivered and dead webhook deliveries are kept this long."),
+    ]
+    return items
 
 
 @dataclass(frozen=True)
@@ -52,6 +116,16 @@ class Settings:
     webhook_disable_after_seconds: int = 5 * 86400
     #: Delivered and dead deliveries and their log are kept this many days.
     webhook_retention_days: int = 30
+    #: The web process (gunicorn): the address it listens on, its processes and threads of each.
+    web_host: str = "127.0.0.1"
+    web_workers: int = 2
+    web_threads: int = 4
+    #: The worker (dramatiq): its processes, and the queues it reads (empty: `events` and its own).
+    worker_processes: int = 1
+    worker_queues: tuple = ()
+    #: How many reverse proxies stand in front of the web process: their X-Forwarded-For, -Proto,
+    #: -Host and -Prefix headers are believed (werkzeug's ProxyFix). 0: none are.
+    trusted_proxies: int = 0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -64,12 +138,18 @@ class Settings:
     def port(self, service: str) -> int:
         return self.ports[service]
 
+    def queues(self, service: str) -> tuple:
+        """Gives the queues the worker of `service` reads: the setting, or `events` and its own."""
+        return self.worker_queues or ("events", service)
+
     def public_url(self, service: str) -> str:
         """Gives the address of a service's pages, without a trailing slash."""
         return self.public_urls.get(service) or f"http://127.0.0.1:{self.ports[service]}"
 
 
 def _env(environ: dict | None) -> dict:
+    from dotenv import dotenv_values  # here: shared.deploy reads the settings list with Python alone
+
     values = {}
     dotenv = ROOT / ".env"
     if dotenv.exists():
@@ -111,6 +191,15 @@ def _seconds_list(env: dict, name: str, default: tuple) -> tuple:
     if not values or any(v < 0 for v in values):
         raise ConfigurationError(name, f"must be one or more non-negative numbers of seconds, got {raw!r}")
     return values
+
+
+def _queues(env: dict, name: str) -> tuple:
+    raw = env.get(name) or ""
+    queues = tuple(q.strip() for q in raw.replace(" ", ",").split(",") if q.strip())
+    bad = [q for q in queues if not q.replace("_", "").replace("-", "").isalnum()]
+    if bad:
+        raise ConfigurationError(name, f"must be queue names separated by commas (like events,scheduler), got {raw!r}")
+    return queues
 
 
 def _check_url(name: str, url: str, schemes: tuple[str, ...]) -> str:
@@ -194,6 +283,12 @@ def load_settings(environ: dict | None = None) -> Settings:
                                              (5, 300, 1800, 7200, 18000, 36000, 36000)),
         webhook_disable_after_seconds=_int(env, "HUIFANG_WEBHOOK_DISABLE_AFTER_SECONDS", 5 * 86400, minimum=1),
         webhook_retention_days=_int(env, "HUIFANG_WEBHOOK_RETENTION_DAYS", 30, minimum=1, maximum=3650),
+        web_host=env.get("HUIFANG_WEB_HOST") or "127.0.0.1",
+        web_workers=_int(env, "HUIFANG_WEB_WORKERS", 2, minimum=1, maximum=256),
+        web_threads=_int(env, "HUIFANG_WEB_THREADS", 4, minimum=1, maximum=256),
+        worker_processes=_int(env, "HUIFANG_WORKER_PROCESSES", 1, minimum=1, maximum=256),
+        worker_queues=_queues(env, "HUIFANG_WORKER_QUEUES"),
+        trusted_proxies=_int(env, "HUIFANG_TRUSTED_PROXIES", 0, minimum=0, maximum=10),
     )
 
 

@@ -173,6 +173,14 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
         app.config.update(test_config)
     settings = app.config.get("HUIFANG_SETTINGS") or load_settings()
     app.config["HUIFANG_SETTINGS"] = settings
+    if settings.trusted_proxies:
+        # Behind nginx (deploy/nginx.conf.in): the client's address, scheme, host and the path
+        # prefix of the service (X-Forwarded-Prefix becomes SCRIPT_NAME, so url_for, redirects
+        # and the pages' links carry it). Believed only from that many proxies in front.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
     configure_logging()
     if service.settings is None:
         service.bind(settings)

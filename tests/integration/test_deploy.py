@@ -1,0 +1,175 @@
+"""`make deploy-<service>` / `make undeploy-<service>` into a staging root (DESTDIR).
+
+The units are checked by systemd itself (`systemd-analyze verify --root=<staging root>`), with
+what a Debian host has around them: systemd's own targets and stand-ins for the executables
+the units name (the virtualenv's python, /bin/kill).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from shared import deploy
+from shared.settings import ROOT, load_settings, setting_list
+
+SERVICE = "scheduler"
+
+
+def make(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", "-s", "-C", str(ROOT), *args], capture_output=True, text=True, check=True)
+
+
+def snapshot(root: Path) -> dict:
+    """Gives every file and folder under `root` with its content, mode and modification time."""
+    state = {}
+    for path in sorted(root.rglob("*")):
+        info = path.lstat()
+        content = path.read_bytes() if path.is_file() else None
+        state[path.relative_to(root).as_posix()] = (content, stat.S_IMODE(info.st_mode), info.st_mtime_ns)
+    return state
+
+
+@pytest.fixture
+def staged(tmp_path) -> Path:
+    root = tmp_path / "stage"
+    make(f"deploy-{SERVICE}", f"DESTDIR={root}")
+    return root
+
+
+def systemd_verify(root: Path, service: str) -> subprocess.CompletedProcess:
+    """Runs `systemd-analyze verify` on the service's units as a Debian host would hold them."""
+    if shutil.which("systemd-analyze") is None:
+        from shared.devtools import apt_install
+
+        apt_install("systemd")
+    if shutil.which("systemd-analyze") is None:
+        pytest.fail("systemd-analyze is missing: apt-get install systemd")
+    units = root / "usr/lib/systemd/system"
+    units.mkdir(parents=True, exist_ok=True)
+    for target in Path("/usr/lib/systemd/system").glob("*.target"):
+        shutil.copy(target, units / target.name)
+    layout = deploy.Layout(service)
+    for executable in (layout.python, Path("/bin/kill")):
+        stand_in = layout_staged(root, executable)
+        stand_in.parent.mkdir(parents=True, exist_ok=True)
+        stand_in.write_text("#!/bin/sh\n")
+        stand_in.chmod(0o755)
+    paths = [str(layout_staged(root, layout.unit(kind))) for kind in deploy.KINDS]
+    return subprocess.run(["systemd-analyze", "verify", f"--root={root}", *paths], capture_output=True, text=True)
+
+
+def layout_staged(root: Path, path: Path) -> Path:
+    return root / path.relative_to("/")
+
+
+def test_deploy_writes_units_systemd_accepts(staged):
+    result = systemd_verify(staged, SERVICE)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "", result.stderr  # no unknown keys, no missing executables
+    web = (staged / "etc/systemd/system/huifang-scheduler-web.service").read_text()
+    worker = (staged / "etc/systemd/system/huifang-scheduler-worker.service").read_text()
+    for unit in (web, worker):
+        for line in ("NoNewPrivileges=yes", "ProtectSystem=strict", "ReadWritePaths=/var/lib/huifang/scheduler",
+                     "PrivateTmp=yes", "ProtectHome=yes", "User=huifang-scheduler",
+                     "EnvironmentFile=/etc/huifang/scheduler.env",
+                     "ExecStartPre=/opt/huifang/scheduler/venv/bin/python -m shared.deploy migrate scheduler"):
+            assert line in unit.splitlines()
+        assert re.search(r"^Restart=(on-failure|always)$", unit, re.M)
+    assert "ExecStart=/opt/huifang/scheduler/venv/bin/python -m shared.deploy serve-web scheduler" in web
+    assert "ExecStart=/opt/huifang/scheduler/venv/bin/python -m shared.deploy serve-worker scheduler" in worker
+    assert (staged / "opt/huifang/scheduler/app/services/scheduler/app.py").is_file()
+    assert not list((staged / "opt/huifang/scheduler/app").rglob("__pycache__"))
+    assert stat.S_IMODE((staged / "var/lib/huifang/scheduler").stat().st_mode) == 0o700
+
+
+def test_environment_file_lists_every_setting_0600_with_secrets(staged):
+    path = staged / "etc/huifang/scheduler.env"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    text = path.read_text()
+    names = re.findall(r"^(?:# )?(HUIFANG_[A-Z0-9_]+)=", text, re.M)
+    assert set(names) == {s.name for s in setting_list()}
+    assert len(names) == len(set(names))
+    values = deploy.read_env_file(path)
+    assert len(values["HUIFANG_SECRET_KEY"]) >= 32 and len(values["HUIFANG_API_TOKEN"]) >= 32
+    assert values["HUIFANG_VAR_DIR"] == "/var/lib/huifang/scheduler"
+    # What the units start with is a valid configuration (the paths aside, which are the host's).
+    settings = load_settings({**values, "HUIFANG_VAR_DIR": str(staged / "var/lib/huifang/scheduler")})
+    assert settings.secret_key == values["HUIFANG_SECRET_KEY"]
+
+
+def test_second_deploy_changes_no_file(staged):
+    before = snapshot(staged)
+    result = make(f"deploy-{SERVICE}", f"DESTDIR={staged}")
+    assert snapshot(staged) == before
+    assert "0 written" in result.stderr
+
+
+def test_values_set_are_kept_and_one_installation_shares_its_secrets(staged):
+    path = staged / "etc/huifang/scheduler.env"
+    first = deploy.read_env_file(path)
+    text = path.read_text().replace("# HUIFANG_BROKER_URL=redis://127.0.0.1:6379/0",
+                                    "HUIFANG_BROKER_URL=amqp://huifang:s3cret@mq.internal:5672/")
+    path.write_text(text + "MY_OWN=1\n")
+    make(f"deploy-{SERVICE}", f"DESTDIR={staged}", "PUBLIC_URL=https://huifang.example")
+    again = deploy.read_env_file(path)
+    assert again["HUIFANG_BROKER_URL"] == "amqp://huifang:s3cret@mq.internal:5672/"
+    assert again["MY_OWN"] == "1"
+    assert again["HUIFANG_SECRET_KEY"] == first["HUIFANG_SECRET_KEY"]
+    assert again["HUIFANG_COMPLAINTS_URL"] == "https://huifang.example/complaints"
+    assert again["HUIFANG_TRUSTED_PROXIES"] == "1"
+    make("deploy-reporting", f"DESTDIR={staged}")
+    other = deploy.read_env_file(staged / "etc/huifang/reporting.env")
+    assert other["HUIFANG_SECRET_KEY"] == first["HUIFANG_SECRET_KEY"]
+    assert other["HUIFANG_API_TOKEN"] == first["HUIFANG_API_TOKEN"]
+
+
+def test_undeploy_removes_the_service_and_keeps_its_data(staged):
+    data = staged / "var/lib/huifang/scheduler/scheduler.db"
+    data.write_bytes(b"rows")
+    make(f"undeploy-{SERVICE}", f"DESTDIR={staged}")
+    assert not (staged / "etc/systemd/system/huifang-scheduler-web.service").exists()
+    assert not (staged / "etc/systemd/system/huifang-scheduler-worker.service").exists()
+    assert not (staged / "opt/huifang/scheduler").exists()
+    assert data.read_bytes() == b"rows"
+    assert (staged / "etc/huifang/scheduler.env").exists()
+    make(f"undeploy-{SERVICE}", f"DESTDIR={staged}", "PURGE=1")
+    assert not (staged / "var/lib/huifang/scheduler").exists()
+    assert not (staged / "etc/huifang/scheduler.env").exists()
+
+
+def test_code_removed_upstream_is_removed_on_the_host(staged):
+    stale = staged / "opt/huifang/scheduler/app/shared/gone.py"
+    stale.write_text("old = 1\n")
+    make(f"deploy-{SERVICE}", f"DESTDIR={staged}")
+    assert not stale.exists()
+
+
+def test_processes_take_their_sizes_from_the_settings(tmp_path):
+    settings = load_settings({"HUIFANG_SECRET_KEY": "k" * 32, "HUIFANG_VAR_DIR": str(tmp_path),
+                              "HUIFANG_WEB_WORKERS": "3", "HUIFANG_WEB_THREADS": "8", "HUIFANG_WEB_HOST": "0.0.0.0",
+                              "HUIFANG_WORKER_PROCESSES": "2", "HUIFANG_WORKER_THREADS": "6"})
+    web = deploy.web_command("complaints", settings)
+    assert web[web.index("--bind") + 1] == "0.0.0.0:8102"
+    assert web[web.index("--workers") + 1] == "3" and web[web.index("--threads") + 1] == "8"
+    worker = deploy.worker_command("complaints", settings)
+    assert worker[worker.index("--processes") + 1] == "2" and worker[worker.index("--threads") + 1] == "6"
+    assert worker[worker.index("--queues") + 1:] == ["events", "complaints"]
+    queued = load_settings({"HUIFANG_SECRET_KEY": "k" * 32, "HUIFANG_VAR_DIR": str(tmp_path),
+                            "HUIFANG_WORKER_QUEUES": "complaints"})
+    assert deploy.worker_command("complaints", queued)[-1:] == ["complaints"]
+
+
+def test_every_setting_load_settings_reads_is_in_the_list():
+    source = (ROOT / "shared" / "settings.py").read_text()
+    body = source[source.index("def load_settings("):]
+    read = set(re.findall(r'"(HUIFANG_[A-Z0-9_]+)"', body))
+    read |= {f"HUIFANG_{s.upper()}_{suffix}" for s in ("scheduler", "complaints", "reporting")
+             for suffix in ("DATABASE_URL", "PORT", "URL")}
+    listed = {s.name for s in setting_list()}
+    assert read <= listed, f"add these to shared.settings.setting_list: {sorted(read - listed)}"
