@@ -125,11 +125,13 @@ $(addprefix undeploy-,$(DEPLOYABLE)): undeploy-%:
 # huifang-$(SERVICE)-worker.service; it belongs to the monitoring part of the README.)
 
 # The nginx site serving the three services under one host with TLS (deploy/nginx.conf.in):
-# HOST=huifang.example [CERT=... KEY=...] [SCHEDULER=127.0.0.1:8101 ...] [OUT=file, default stdout].
+# HOST=huifang.example [CERT=... KEY=...] [SCHEDULER=127.0.0.1:8101 ...] [HTTPS_LISTEN=443 HTTP_LISTEN=80]
+# [OUT=file, default stdout].
 proxy-config:
 	@$(PYTHON) -m shared.proxy --host "$(HOST)" $(if $(CERT),--cert "$(CERT)") $(if $(KEY),--key "$(KEY)") \
 	  $(if $(SCHEDULER),--upstream scheduler="$(SCHEDULER)") $(if $(COMPLAINTS),--upstream complaints="$(COMPLAINTS)") \
-	  $(if $(REPORTING),--upstream reporting="$(REPORTING)") $(if $(OUT),--out "$(OUT)")
+	  $(if $(REPORTING),--upstream reporting="$(REPORTING)") $(if $(HTTP_LISTEN),--http-listen "$(HTTP_LISTEN)") \
+	  $(if $(HTTPS_LISTEN),--https-listen "$(HTTPS_LISTEN)") $(if $(OUT),--out "$(OUT)")
 
 # A consistent copy of one service's database (SQLite's online backup, or pg_dump) and its
 # organisations' rule files, in a timestamped folder under DEST (default <HUIFANG_VAR_DIR>/backups).
