@@ -427,11 +427,13 @@ def cmd_run(args) -> int:
         done = subprocess.run([python, "-m", "shared.devtools", "initdb", name], env=env)
         if done.returncode:
             raise SystemExit(done.returncode)  # it said why
-        lines.append(f"{name}-web: {python} -m gunicorn --bind 127.0.0.1:{port} --workers 2 --threads 4 "
+        lines.append(f"{name}-web: {python} -m gunicorn --bind 127.0.0.1:{port} --workers {settings.web_workers} "
+                     f"--threads {settings.web_threads} "
                      f"{control_socket_option(sockets / f'{name}-web.ctl')} "
                      f"--access-logfile - 'services.{name}.app:create_app()'")
-        lines.append(f"{name}-worker: {python} -m dramatiq services.{name}.actors --processes 1 "
-                     f"--threads {settings.worker_threads} --queues events {name}")
+        lines.append(f"{name}-worker: {python} -m dramatiq services.{name}.actors "
+                     f"--processes {settings.worker_processes} --threads {settings.worker_threads} "
+                     f"--queues {' '.join(settings.queues(name))}")
     if "scheduler" in services and not has_organizations(settings):
         offer_demo(settings)
     procfile = settings.var_dir / "Procfile"

@@ -275,13 +275,13 @@ def run_at_once(count: int, work, *, timeout: float = 120.0, service=None) -> li
 
 
 def stub_apps(folder: Path, *, secret: str = SECRET, api_token: str = API_TOKEN,
-              services=("scheduler", "complaints", "reporting")) -> dict:
+              services=("scheduler", "complaints", "reporting"), extra_env: dict | None = None) -> dict:
     """Gives the three services' real web apps on SQLite under `folder`, with the stub broker
     (nothing is relayed): for tests of the HTTP surface and the OpenAPI documents."""
     import importlib
 
     settings = load_settings({"HUIFANG_SECRET_KEY": secret, "HUIFANG_BROKER_URL": "stub://",
-                              "HUIFANG_VAR_DIR": str(folder), "HUIFANG_API_TOKEN": api_token})
+                              "HUIFANG_VAR_DIR": str(folder), "HUIFANG_API_TOKEN": api_token, **(extra_env or {})})
     made = {}
     for name in services:
         service = importlib.import_module(f"services.{name}.service").SERVICE
