@@ -11,6 +11,7 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,15 @@ def test_every_setting_load_settings_reads_is_in_the_list():
              for suffix in ("DATABASE_URL", "PORT", "URL")}
     listed = {s.name for s in setting_list()}
     assert read <= listed, f"add these to shared.settings.setting_list: {sorted(read - listed)}"
+
+
+def test_the_units_migrate_step_brings_the_database_up_to_date(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HUIFANG_VAR_DIR": str(tmp_path), "HUIFANG_SECRET_KEY": "k" * 32,
+           "HUIFANG_COMPLAINTS_DATABASE_URL": f"sqlite:///{tmp_path / 'complaints.db'}"}
+    done = subprocess.run([sys.executable, "-m", "shared.deploy", "migrate", "complaints"], env=env,
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "complaints: database schema up to date" in done.stderr
+    bad = subprocess.run([sys.executable, "-m", "shared.deploy", "serve-web", "complaints"],
+                         env={**env, "HUIFANG_WEB_WORKERS": "many"}, capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and "HUIFANG_WEB_WORKERS" in bad.stderr  # one line naming it, no traceback
