@@ -26,21 +26,17 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlparse
 
+from .devtools import say
 from .errors import Conflict, InvalidInput
 from .settings import SERVICES, Settings
 
 MANIFEST = "backup.json"
 SQLITE_FILE = "database.sqlite3"
 PG_FILE = "database.pgdump"
-
-
-def say(message: str) -> None:
-    print(f"huifang: {message}", file=sys.stderr, flush=True)
 
 
 def _kind(database_url: str) -> str:

@@ -41,6 +41,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .devtools import say
 from .settings import ROOT, SERVICES, setting_list
 
 #: Where things go on the target host (DESTDIR is put in front of each).
@@ -85,10 +86,6 @@ def unit_name(service: str, kind: str) -> str:
 
 def user_name(service: str) -> str:
     return f"huifang-{service}"
-
-
-def say(message: str) -> None:
-    print(f"huifang: {message}", file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)

@@ -15,17 +15,11 @@ import re
 import sys
 from pathlib import Path
 
-from .settings import ROOT, SERVICES
+from .deploy import render_template
+from .settings import SERVICES
 
 HOST_PATTERN = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
 UPSTREAM_PATTERN = re.compile(r"^(unix:/[^\s;{}]+|[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5})$")
-
-
-def _render(name: str, fields: dict[str, str]) -> str:
-    text = (ROOT / "deploy" / name).read_text(encoding="utf-8")
-    for key, value in fields.items():
-        text = text.replace(f"@{key}@", value)
-    return text
 
 
 def origin(host: str, https_listen: str) -> str:
@@ -59,8 +53,8 @@ def render_site(*, host: str, cert: str | None = None, key: str | None = None, u
             raise ValueError(f"{option} must be an absolute path without spaces, got {value!r}")
     fields = {"host": host, "origin": origin(host, https_listen), "cert": cert, "key": key,
               "http_listen": http_listen, "https_listen": https_listen}
-    locations = "".join(_render("nginx-location.conf.in", {**fields, "service": name}) for name in SERVICES)
-    return _render("nginx.conf.in", {**fields, **{name: upstreams[name] for name in SERVICES},
+    locations = "".join(render_template("nginx-location.conf.in", {**fields, "service": name}) for name in SERVICES)
+    return render_template("nginx.conf.in", {**fields, **{name: upstreams[name] for name in SERVICES},
                                      "locations": locations.rstrip("\n")})
 
 

@@ -9,6 +9,7 @@ test asks otherwise. `shoot(page, name)` keeps a screenshot under tests/artifact
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import threading
@@ -64,12 +65,7 @@ def site(redis_server, tmp_path_factory):
             server = make_server("127.0.0.1", ports[name], mesh.app(name), threaded=True)
             threading.Thread(target=server.serve_forever, name=f"{name}-web", daemon=True).start()
             servers.append(server)
-        scheduler = mesh.services["scheduler"]
-        for login, (role, name) in PEOPLE.items():
-            scheduler.run(save_person, organization=ORG, login=login, role=role, name=name, password=PASSWORD)
-        for service in mesh.services.values():
-            eventually(lambda: _people(service) == len(PEOPLE), timeout=30,
-                       message=f"the people to reach {service.name} (user.updated)")
+        enter_people(mesh)
         yield Site(mesh, urls)
     finally:
         for server in servers:
@@ -77,22 +73,39 @@ def site(redis_server, tmp_path_factory):
         mesh.stop()
 
 
+def enter_people(mesh: Mesh) -> None:
+    """Enters PEOPLE on the scheduler, as `make user` does, and waits until every service has them."""
+    scheduler = mesh.services["scheduler"]
+    for login, (role, name) in PEOPLE.items():
+        scheduler.run(save_person, organization=ORG, login=login, role=role, name=name, password=PASSWORD)
+    for service in mesh.services.values():
+        eventually(lambda: _people(service) == len(PEOPLE), timeout=30,
+                   message=f"the people to reach {service.name} (user.updated)")
+
+
 def _people(service) -> int:
     with service.connection():
         return service.users.User.select().count()
 
 
-@pytest.fixture(scope="module")
-def browser():
+@contextlib.contextmanager
+def launched_browser(*args: str):
+    """Yields Debian's chromium under Playwright, started with the command-line `args`."""
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail("Debian's chromium is missing: `make system-deps` installs it (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable)
+        launched = playwright.chromium.launch(executable_path=executable, args=list(args))
         yield launched
         launched.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with launched_browser() as launched:
+        yield launched
 
 
 @pytest.fixture

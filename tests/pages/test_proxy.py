@@ -20,9 +20,8 @@ import pytest
 
 from shared.devtools import apt_install, free_port
 from shared.settings import ROOT, SERVICES
-from shared.users import save_person
 from tests.conftest import Mesh, eventually
-from tests.pages.conftest import ORG, PASSWORD, PEOPLE, _people
+from tests.pages.conftest import PASSWORD, enter_people, launched_browser
 
 HOST = "huifang.test"
 
@@ -99,12 +98,7 @@ def proxied(redis_server, tmp_path_factory):
             eventually(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), timeout=60,
                        message=f"{name}'s gunicorn to answer")
         nginx = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        scheduler = mesh.services["scheduler"]
-        for login, (role, display) in PEOPLE.items():
-            scheduler.run(save_person, organization=ORG, login=login, role=role, name=display, password=PASSWORD)
-        for service in mesh.services.values():
-            eventually(lambda: _people(service) == len(PEOPLE), timeout=30,
-                       message=f"the people to reach {service.name} (user.updated)")
+        enter_people(mesh)
         yield {"origin": origin, "nginx_t": checked, "http_port": http_port, "folder": folder}
     finally:
         if nginx is not None:
@@ -125,16 +119,8 @@ def proxied(redis_server, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def proxy_browser():
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Debian's chromium is missing: `make system-deps` installs it (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable,
-                                              args=[f"--host-resolver-rules=MAP {HOST} 127.0.0.1"])
+    with launched_browser(f"--host-resolver-rules=MAP {HOST} 127.0.0.1") as launched:
         yield launched
-        launched.close()
 
 
 def status_of(page, url: str) -> int:
