@@ -303,6 +303,11 @@ def _user_exists(name: str) -> bool:
         return False
 
 
+def systemd_running() -> bool:
+    """Gives whether this host was booted with systemd (sd_booted(3)), so systemctl can act."""
+    return Path("/run/systemd/system").is_dir() and shutil.which("systemctl") is not None
+
+
 def ensure_user(layout: Layout) -> None:
     name = user_name(layout.service)
     if _user_exists(name):
@@ -374,6 +379,10 @@ def deploy(service: str, *, prefix: Path = DEFAULT_PREFIX, destdir: Path | None 
     venv_changed = ensure_venv(layout)
     say(f"{service}: migrating the database")
     _as_service_user(layout, str(layout.python), "-m", "shared.deploy", "migrate", service)
+    if not systemd_running():
+        say(f"{service}: installed and migrated, but systemd is not running here: start "
+            f"{unit_name(service, 'web')} and {unit_name(service, 'worker')} on a host that boots with it")
+        return written
     if units_changed:
         _run("systemctl", "daemon-reload")
     units = [unit_name(service, kind) for kind in KINDS]
@@ -390,7 +399,7 @@ def undeploy(service: str, *, prefix: Path = DEFAULT_PREFIX, destdir: Path | Non
     layout = Layout(service, prefix, destdir)
     staged = layout.staged
     units = [unit_name(service, kind) for kind in KINDS]
-    if destdir is None and shutil.which("systemctl"):
+    if destdir is None and systemd_running():
         _run("systemctl", "disable", "--now", "--quiet", *units, check=False)
     removed = []
     targets = [layout.unit(kind) for kind in KINDS] + [layout.home]
@@ -408,7 +417,7 @@ def undeploy(service: str, *, prefix: Path = DEFAULT_PREFIX, destdir: Path | Non
             continue
         removed.append(path)
         say(f"removed {path}")
-    if destdir is None and shutil.which("systemctl"):
+    if destdir is None and systemd_running():
         _run("systemctl", "daemon-reload", check=False)
     if purge and destdir is None and _user_exists(user_name(service)):
         _run("userdel", user_name(service), check=False)

@@ -341,7 +341,7 @@ def language_url(code: str) -> str:
     """Gives this page's address in language `code` (the top bar's switch)."""
     args = request.args.to_dict(flat=False)
     args["lang"] = [code]
-    return request.path + "?" + urlencode(args, doseq=True)
+    return request.script_root + request.path + "?" + urlencode(args, doseq=True)  # under a proxy's prefix too
 
 
 # -- blueprints ----------------------------------------------------------------------------

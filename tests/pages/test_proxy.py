@@ -162,6 +162,11 @@ def test_one_sign_in_reaches_the_three_services_through_the_proxy(proxied, proxy
         assert page.url == origin + "/complaints/"
         assert page.locator("h1").inner_text() == "投诉看板"
         assert page.locator('a.o-brand').get_attribute("href") == "/complaints/"
+        page.click("header .o-lang a[lang=en]")  # the language switch keeps the prefix
+        page.wait_for_load_state()
+        assert page.url.startswith(origin + "/complaints/?") and page.locator("h1").inner_text() == "Complaint board"
+        page.click("header .o-lang a[lang=zh-CN]")
+        page.wait_for_load_state()
         answer = page.goto(origin + "/reporting/")
         assert answer.status == 200 and page.locator("h1").inner_text() == "报告室"
         stylesheet = page.locator('link[rel="stylesheet"]').first.get_attribute("href")

@@ -21,6 +21,7 @@ def test_a_trusted_proxy_s_prefix_goes_in_front_of_redirects_and_links(tmp_path)
     html = page.get_data(as_text=True)
     assert 'action="/complaints/login"' in html
     assert 'href="/complaints/static/' in html and 'href="/static/' not in html
+    assert 'href="/complaints/login?lang=en"' in html  # the language switch
     assert "Secure" in page.headers["Set-Cookie"] and "Path=/;" in page.headers["Set-Cookie"]
 
 
