@@ -186,3 +186,41 @@ def test_the_units_migrate_step_brings_the_database_up_to_date(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "shared.deploy", "serve-web", "complaints"],
                          env={**env, "HUIFANG_WEB_WORKERS": "many"}, capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 2 and "HUIFANG_WEB_WORKERS" in bad.stderr  # one line naming it, no traceback
+
+
+def test_on_a_host_it_creates_the_user_migrates_then_starts_and_a_second_run_only_starts(tmp_path, monkeypatch):
+    """The steps outside DESTDIR, in order, with the host's commands recorded instead of run
+    (this machine has no systemd to start units with; the files go under tmp_path)."""
+    for name in ("ETC_DIR", "UNIT_DIR", "STATE_DIR"):
+        monkeypatch.setattr(deploy, name, tmp_path / "host" / getattr(deploy, name).relative_to("/"))
+    users, commands = set(), []
+
+    def run(*command, check=True, **kwargs):
+        commands.append(command)
+        if command[0] == "useradd":
+            users.add(command[-1])
+        if command[1:3] == ("-m", "venv"):
+            (Path(command[3]) / "bin").mkdir(parents=True)
+            (Path(command[3]) / "bin" / "python").write_text("")
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(deploy, "_run", run)
+    monkeypatch.setattr(deploy, "_user_exists", lambda name: name in users)
+    monkeypatch.setattr(deploy, "systemd_running", lambda: True)
+    monkeypatch.setattr(deploy.shutil, "chown", lambda *args: None)
+    prefix = tmp_path / "opt"
+
+    deploy.deploy(SERVICE, prefix=prefix)
+
+    steps = [c[0] if c[0] != "systemctl" else f"systemctl {c[1]}" for c in commands]
+    python = str(prefix / "scheduler/venv/bin/python")
+    assert steps == ["useradd", sys.executable, str(prefix / "scheduler/venv/bin/pip"), "runuser",
+                     "systemctl daemon-reload", "systemctl enable", "systemctl restart"]
+    assert commands[3][:5] == ("runuser", "-u", "huifang-scheduler", "--", python)
+    assert commands[3][5:] == ("-m", "shared.deploy", "migrate", SERVICE)  # before anything (re)starts
+    assert commands[-1][1:] == ("restart", "huifang-scheduler-web.service", "huifang-scheduler-worker.service")
+
+    commands.clear()
+    assert deploy.deploy(SERVICE, prefix=prefix) == []
+    steps = [c[0] if c[0] != "systemctl" else f"systemctl {c[1]}" for c in commands]
+    assert steps == ["runuser", "systemctl enable", "systemctl start"]  # nothing changed: nothing restarted
