@@ -81,6 +81,21 @@ TYPES: dict[str, TypeDoc] = {
     "callback.unreachable": TypeDoc(
         "The customer could not be reached in the attempts the policy allows.",
         {"callback_id": _CALLBACK_ID, "customer_id": "C-2002"}),
+    "callback.rescheduled": TypeDoc(
+        "The customer asked to be called at a time: the next attempt is planned then, inside the call windows "
+        "(issue 17).",
+        {"callback_id": _CALLBACK_ID, "customer_id": "C-2002", "kind": "first", "due_on": "2026-11-02",
+         "call_at": "2026-11-03T14:00:00+08:00", "asked_at": "2026-11-03T13:00:00+08:00", "agent": "li"}),
+    "callback.declined": TypeDoc(
+        "The customer does not accept callbacks (谢绝回访): no callback is planned for them from then on, and "
+        "the callback counts apart from the completion rate (issue 17).",
+        {"callback_id": _CALLBACK_ID, "customer_id": "C-2002", "kind": "first", "due_on": "2026-11-02",
+         "agent": "li", "cancelled_callbacks": 1}),
+    "callback.wrong_number": TypeDoc(
+        "The number called was wrong: the callback waits for corrected contact data (a `customer.updated` "
+        "with another phone or contact person opens it again) (issue 17).",
+        {"callback_id": _CALLBACK_ID, "customer_id": "C-2002", "kind": "first", "agent": "li",
+         "corrected": False}),
     "complaint.escalated": TypeDoc(
         "A complaint moved one level up its chain (by hand, or because a deadline passed).",
         {"complaint_id": "CMP-2026-0007"}),

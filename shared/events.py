@@ -197,6 +197,29 @@ class CallbackUnreachable(_Produced):
     customer_id = _id()
 
 
+class CallbackRescheduled(_Produced):
+    """The customer asked to be called at a time (issue 17): the next attempt is at `call_at`."""
+
+    callback_id = _id()
+    customer_id = _id()
+    call_at = fields.AwareDateTime(required=True)
+
+
+class CallbackDeclined(_Produced):
+    """The customer does not accept callbacks (谢绝回访): an opt-out the planner honours."""
+
+    callback_id = _id()
+    customer_id = _id()
+    kind = _kind()
+
+
+class CallbackWrongNumber(_Produced):
+    """The number called was wrong: the task waits for corrected contact data."""
+
+    callback_id = _id()
+    customer_id = _id()
+
+
 class ComplaintEvent(_Produced):
     complaint_id = _id()
 
@@ -266,6 +289,9 @@ REGISTRY: dict[str, type[Schema]] = {
     "callback.scheduled": CallbackScheduled,
     "callback.completed": CallbackCompleted,
     "callback.unreachable": CallbackUnreachable,
+    "callback.rescheduled": CallbackRescheduled,
+    "callback.declined": CallbackDeclined,
+    "callback.wrong_number": CallbackWrongNumber,
     "complaint.escalated": ComplaintEvent,
     "complaint.resolved": ComplaintEvent,
     "complaint.closed": ComplaintEvent,

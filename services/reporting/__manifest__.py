@@ -8,7 +8,7 @@
         "delivery.shipped", "equipment.commissioned", "delivery.cancelled", "complaint.raised", "complaint.escalated",
         "complaint.resolved", "complaint.closed", "complaint.reopened", "customer.flagged", "customer.updated",
         "user.updated", "customer.unflagged", "complaint.repeated", "complaint.deadlines_moved",
-        "webhook.endpoint_updated",
+        "webhook.endpoint_updated", "callback.declined",
     ],
     "publishes": ["report.generated", "report.sent"],
     "data": ["data/schedule.yaml", "data/report.yaml", "data/recipients.yaml", "data/calendar.yaml"],

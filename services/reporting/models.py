@@ -20,6 +20,8 @@ database = peewee.DatabaseProxy()
 
 #: Callback task states (CONTRACT.md).
 OPEN, DONE, UNREACHABLE, CANCELLED = "open", "done", "unreachable", "cancelled"
+#: The customer declined callbacks (issue 17): counted apart from the completion rate.
+DECLINED = "declined"
 
 #: Where a served day comes from (RULES 3: order completed, delivery shipped or commissioned).
 SERVED_ORDER, SERVED_SHIPPED, SERVED_COMMISSIONED = "order", "shipped", "commissioned"

@@ -1,7 +1,7 @@
 {
     "name": "scheduler",
     "summary": "Callback policies, callback tasks, the ledger (台帐) and callback outcomes",
-    "version": "1.3.0",
+    "version": "1.4.0",
     "depends": ["shared"],
     "subscribes": [
         "delivery.shipped", "equipment.installed", "equipment.commissioned", "delivery.cancelled",
@@ -9,7 +9,8 @@
         "complaint.repeated", "complaint.deadlines_moved", "webhook.endpoint_updated",
     ],
     "publishes": ["callback.scheduled", "callback.completed", "callback.unreachable", "complaint.raised",
-                  "customer.unflagged"],
+                  "customer.unflagged", "callback.rescheduled", "callback.declined", "callback.wrong_number",
+                  "customer.updated"],
     "data": ["data/policies/default.yaml", "data/policies/seed004.yaml", "data/calendar.yaml", "data/agents.yaml",
              "data/questionnaires/vip.yaml", "data/questionnaires/enterprise.yaml",
              "data/questionnaires/major_repair.yaml", "data/questionnaires/ordinary.yaml",

@@ -13,7 +13,9 @@ from .ledger import (
     LEDGER_SORTS, LedgerFilter, import_ledger, known_deliveries, ledger_entries, ledger_export_rows, ledger_page,
     month_bounds,
 )
-from .outcomes import get_callback_or_raise, may_record, questionnaire_of, record_outcome
+from .outcomes import (
+    call_attempts, correct_contact, get_callback_or_raise, may_record, questionnaire_of, record_outcome,
+)
 from .policies import preview_policy
 from .service_orders import on_service_order_completed
 from .tasks import task_id

@@ -18,7 +18,7 @@ from shared.db import bulk_insert, bulk_update
 from shared.service import UnitOfWork
 
 from ..domain.planned import PlannedCallback
-from ..models import CANCELLED, OPEN, CallbackTask
+from ..models import CANCELLED, OPEN, CallbackTask, Customer
 from ..rules import OrgRules
 from .common import chunks, iso, rows_in
 
@@ -77,6 +77,7 @@ def sync_tasks(*, uow: UnitOfWork, organization: str, wanted: list[Wanted], rule
     """
     if not wanted:
         return []
+    opted_out = _opted_out(organization, {w.customer_id for w in wanted})
     # rows as dicts: a model object per existing task costs more than the lookup
     existing = {task["plan_key"]: task for task in rows_in(
         CallbackTask, CallbackTask._meta.sorted_fields, organization=organization, key=CallbackTask.plan_key,
@@ -86,7 +87,8 @@ def sync_tasks(*, uow: UnitOfWork, organization: str, wanted: list[Wanted], rule
         task = existing.get(w.plan_key)
         p = w.planned
         if task is None:
-            new_rows.append(_task_row(organization, w, uow.now))
+            if w.customer_id not in opted_out:  # declined callbacks (issue 17): none planned from then on
+                new_rows.append(_task_row(organization, w, uow.now))
         elif task["status"] != OPEN:
             continue
         elif (task["due_on"], task["nominal_on"], task["overdue_on"]) != (p.due_on, p.nominal_on, p.overdue_on):
@@ -108,6 +110,16 @@ def sync_tasks(*, uow: UnitOfWork, organization: str, wanted: list[Wanted], rule
         if task["id"] in moved_ids:
             emit_scheduled(uow, task, rescheduled=True)
     return moved
+
+
+def _opted_out(organization: str, customer_ids: set[str]) -> set[str]:
+    """Gives the customers among `customer_ids` who declined callbacks (谢绝回访)."""
+    found: set[str] = set()
+    for chunk in chunks(sorted(customer_ids)):
+        found.update(row[0] for row in Customer.select(Customer.customer_id).where(
+            Customer.organization == organization, Customer.customer_id.in_(chunk),
+            Customer.opted_out_at.is_null(False)).tuples())
+    return found
 
 
 def cancel_open(*, uow: UnitOfWork, organization: str, where) -> int:
