@@ -96,6 +96,14 @@ TYPES: dict[str, TypeDoc] = {
         "with another phone or contact person opens it again) (issue 17).",
         {"callback_id": _CALLBACK_ID, "customer_id": "C-2002", "kind": "first", "agent": "li",
          "corrected": False}),
+    "callback.reviewed": TypeDoc(
+        "A reviewer (the service supervisor weekly, the manager monthly, by policy) gave a callback record "
+        "the verdict pass (抽查合格) or needs improvement (有待改进): the report's callback quality pass rate "
+        "counts them (issue 17).",
+        {"callback_id": _CALLBACK_ID, "record_no": "202611-0001", "kind": "first", "due_on": "2026-11-02",
+         "customer_id": "C-2002", "agent": "li", "reviewer": "zhao", "reviewer_role": "supervisor",
+         "period": "2026-W45", "verdict": "needs_improvement", "comment": "未核实客户联系方式。",
+         "reviewed_at": "2026-11-06T16:00:00+08:00"}),
     "complaint.escalated": TypeDoc(
         "A complaint moved one level up its chain (by hand, or because a deadline passed).",
         {"complaint_id": "CMP-2026-0007"}),

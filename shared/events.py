@@ -220,6 +220,15 @@ class CallbackWrongNumber(_Produced):
     customer_id = _id()
 
 
+class CallbackReviewed(_Produced):
+    """A reviewer's verdict on a callback record (issue 17): pass or needs improvement."""
+
+    callback_id = _id()
+    verdict = fields.String(required=True, validate=validate.OneOf(("pass", "needs_improvement")))
+    reviewer_role = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    comment = _text(10000)
+
+
 class ComplaintEvent(_Produced):
     complaint_id = _id()
 
@@ -292,6 +301,7 @@ REGISTRY: dict[str, type[Schema]] = {
     "callback.rescheduled": CallbackRescheduled,
     "callback.declined": CallbackDeclined,
     "callback.wrong_number": CallbackWrongNumber,
+    "callback.reviewed": CallbackReviewed,
     "complaint.escalated": ComplaintEvent,
     "complaint.resolved": ComplaintEvent,
     "complaint.closed": ComplaintEvent,

@@ -13,7 +13,7 @@ from shared.errors import Forbidden, InvalidInput
 from shared.privacy import mask_phone
 from shared.web import organization_of_request, principal, roles_required
 
-from . import desk, handlers, jobs
+from . import desk, desk_api, handlers, jobs
 from .domain.kpi import parse_month
 from .domain.policy import report_filename
 from .models import RUN_READY, SEND_NONE, Report, ReportRun
@@ -178,4 +178,4 @@ def _carry_out(organization: str, month: str, run_request: str) -> None:
         jobs.run_generation(SERVICE, organization, month, run_request)
 
 
-BLUEPRINTS: list = [blp]
+BLUEPRINTS: list = [blp, *desk_api.BLUEPRINTS]

@@ -9,6 +9,7 @@ counted in SQL: `listing_totals`).
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from peewee import JOIN, SQL, Case, NodeList, fn
@@ -16,6 +17,7 @@ from peewee import JOIN, SQL, Case, NodeList, fn
 from shared.answers import SATISFIED_ANSWERS
 from shared.db import is_postgres
 
+from . import desk
 from .domain.kpi import ANSWERS, TREND_MONTHS, MonthCounts, month_bounds, previous_months
 from .domain.policy import ReportPolicy
 from .domain.report import (DEADLINES, CallbackListing, ComplaintSummary, Remark, ReportData, build_report,
@@ -324,7 +326,7 @@ def build_report_data(organization: str, month: str, *, language: str, policy: R
     """Gives the month's report of an organisation, as the JSON route and the PDF show it."""
     local_now = now.astimezone(tz)
     trend = {m: month_counts(organization, m, policy) for m in previous_months(month, TREND_MONTHS)}
-    return build_report(
+    report = build_report(
         organization=organization, month=month, language=language,
         counts=month_counts(organization, month, policy), trend_counts=trend, trend_months=TREND_MONTHS,
         targets=policy.targets,
@@ -333,3 +335,6 @@ def build_report_data(organization: str, month: str, *, language: str, policy: R
         satisfaction_points=policy.satisfaction_points,
         generated_at=local_now.isoformat(timespec="seconds"),
         **listings(organization, month, policy, today=local_now.date(), tz=tz))
+    # issue 17: the callback quality pass rate from the reviewers' verdicts (desk.py), once there are any
+    quality = desk.callback_quality(organization, month)
+    return report if quality is None else replace(report, callback_quality=quality)

@@ -390,9 +390,32 @@ class ContactCorrection(BaseModel):
         indexes = ((("organization", "customer_id", "at"), False),)
 
 
+class CallbackReview(BaseModel):
+    """A reviewer's verdict on a callback record (issue 17 item 2: 抽查合格 / 有待改进) with the
+    comment, by whom (login and reviewer role), for which period of the review queue, when."""
+
+    organization = peewee.CharField(**ORG)
+    callback_id = peewee.CharField(**ID)
+    reviewer_role = peewee.CharField(max_length=32)
+    period = peewee.CharField(max_length=8)
+    reviewer = peewee.CharField(max_length=128)
+    verdict = peewee.CharField(max_length=24)
+    comment = peewee.TextField(null=True)
+    #: The agent who made the call reviewed (the record's `completed_by`).
+    agent = peewee.CharField(max_length=128, null=True)
+    reviewed_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "callback_review"
+        indexes = (
+            (("organization", "callback_id", "reviewer_role"), True),
+            (("organization", "reviewer_role", "period"), False),
+        )
+
+
 def _migrate_10(migrator, database, migrate) -> None:
     """Adds (1.4.0, issue 17) a customer's opt-out and a task's last call result and appointment;
-    `call_attempt` and `contact_correction` are created by `ensure_schema`."""
+    `call_attempt`, `contact_correction` and `callback_review` are created by `ensure_schema`."""
     add_missing_columns(migrator, database, migrate, {
         Customer: {"opted_out_at": UTCDateTimeField(null=True),
                    "opted_out_by": peewee.CharField(max_length=128, null=True)},
@@ -401,7 +424,7 @@ def _migrate_10(migrator, database, migrate) -> None:
 
 
 MODELS = [Customer, Delivery, ServiceOrder, SamplingDecision, Batch, CallbackTask, PhoneReveal, LedgerImport,
-          CustomerFlag, CallAttempt, ContactCorrection]
+          CustomerFlag, CallAttempt, ContactCorrection, CallbackReview]
 #: Version -> migration step (shared.db.ensure_schema), applied in order.
 def _migrate_4(migrator, database, migrate) -> None:
     """Replaces (1.3.0) the delivery index by customer with one that also holds `cancelled`

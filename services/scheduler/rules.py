@@ -18,6 +18,7 @@ from shared.orgdata import load_org_rules, org_path, packaged_path, working_cale
 from .domain.policy import Policy
 from .domain.policy_schema import first_message, load_policy
 from .domain.questionnaire import Questionnaire, QuestionnaireError, load_questionnaire
+from .domain.review import ReviewPolicy
 from .errors import UnknownPolicy
 
 SERVICE_NAME = "scheduler"
@@ -133,3 +134,10 @@ def questionnaire_named(settings, organization: str, name: str) -> Questionnaire
         raise QuestionnaireError(f"{relative}: field 'name': is {questionnaire.name!r}, the file is named {name!r}",
                                  field="name")
     return questionnaire
+
+
+def review_policy(settings, organization: str) -> ReviewPolicy:
+    """Gives the organisation's review rules (data/review.yaml or its own copy): which roles review
+    callback records, every week or month, and what share of each agent's records (issue 17)."""
+    return load_org_rules(settings, service=SERVICE_NAME, relative="review.yaml", organization=organization,
+                          parse=ReviewPolicy.from_data)

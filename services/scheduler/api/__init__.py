@@ -8,5 +8,6 @@ from .callbacks import agents_blp, callbacks_blp
 from .customers import customers_blp
 from .ledger import ledger_blp
 from .policies import policies_blp
+from .reviews import reviews_blp
 
-BLUEPRINTS = [callbacks_blp, agents_blp, policies_blp, ledger_blp, customers_blp]
+BLUEPRINTS = [callbacks_blp, agents_blp, policies_blp, ledger_blp, customers_blp, reviews_blp]

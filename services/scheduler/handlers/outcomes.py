@@ -161,6 +161,7 @@ def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outc
                 "business_line": task.business_line, "delivery_id": task.delivery_id, "order_id": task.order_id,
                 "complaint_id": task.complaint_id, "customer": customer_payload(customer, task.customer_id),
                 "outside_call_window": task.outside_call_window, "agent": recorded_by,
+                "advisor_id": _advisor_of(organization, task),
             }, organization=organization)
         task.save()
         return task
@@ -187,6 +188,7 @@ def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outc
         "completed_at": uow.now.isoformat(), "verification": task.kind == rules.policy.verification.kind,
         "over_time_limit": task.over_time_limit, "duration_limit_s": rules.policy.call_length_guide_s,
         "outside_call_window": task.outside_call_window, "agent": recorded_by,
+        "advisor_id": _advisor_of(organization, task),
     }, organization=organization)
     if task.raised_complaint_id:
         uow.emit("complaint.raised", {
@@ -206,6 +208,14 @@ def _next_record_no(organization: str, on: date) -> tuple[str, int, str]:
     last = CallbackTask.select(peewee.fn.MAX(CallbackTask.record_seq)).where(
         CallbackTask.organization == organization, CallbackTask.record_month == month).scalar() or 0
     return month, last + 1, f"{month}-{last + 1:04d}"
+
+
+def _advisor_of(organization: str, task: CallbackTask) -> str | None:
+    """Gives the service advisor (服务顾问) of the task's order, if it has one (issue 17: figures per advisor)."""
+    if not task.order_id:
+        return None
+    return ServiceOrder.select(ServiceOrder.advisor_id).where(
+        ServiceOrder.organization == organization, ServiceOrder.order_id == task.order_id).scalar()
 
 
 def log_attempt(*, uow: UnitOfWork, organization: str, task: CallbackTask, agent: str | None, role: str | None,

@@ -48,6 +48,8 @@ STATUSES = {
     "declined": _l("Declined callbacks"),
     "wrong_number": _l("Wrong number"),
 }
+#: A reviewer's verdict on a callback record (issue 17; seed 002 □抽查合格 / □有待改进).
+VERDICTS = {"pass": _l("Passed"), "needs_improvement": _l("Needs improvement")}
 #: What one call came to (issue 17).
 CALL_RESULTS = {
     "reached": _l("Reached"),
