@@ -15,5 +15,7 @@
              "data/questionnaires/vip.yaml", "data/questionnaires/enterprise.yaml",
              "data/questionnaires/major_repair.yaml", "data/questionnaires/ordinary.yaml",
              "data/questionnaires/equipment.yaml", "data/questionnaires/equipment_post_warranty.yaml",
-             "data/questionnaires/verification.yaml"],
+             "data/questionnaires/verification.yaml",
+             "data/questionnaires/equipment_installation.yaml", "data/questionnaires/equipment_trial_run.yaml",
+             "data/questionnaires/equipment_warranty.yaml"],
 }

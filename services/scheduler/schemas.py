@@ -95,10 +95,24 @@ class QuestionnaireSchema(Schema):
     title_en = fields.String()
     version = fields.Integer()
     questions = fields.List(fields.Nested(QuestionSchema), metadata={"description": "in the order they are asked"})
+    opening_zh = fields.String(metadata={"description": "the opening script (开场话术) with placeholders "
+                                                        "{customer_name} {company} {agent} {subject}"})
+    opening_en = fields.String()
+    closing_zh = fields.String(metadata={"description": "the closing script (结束语)"})
+    closing_en = fields.String()
+
+
+class ScriptsSchema(Schema):
+    opening_zh = fields.String()
+    opening_en = fields.String()
+    closing_zh = fields.String()
+    closing_en = fields.String()
 
 
 class CallbackDetailSchema(CallbackSchema):
     questionnaire = fields.Nested(QuestionnaireSchema, metadata={"description": "the questions to ask, in order"})
+    scripts = fields.Nested(ScriptsSchema, metadata={
+        "description": "the questionnaire's opening and closing scripts filled in for this callback (issue 17)"})
 
 
 class AgentCallbackSchema(CallbackSchema):

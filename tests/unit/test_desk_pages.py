@@ -54,6 +54,9 @@ def test_seed_003_s4_callback_form_corrects_the_phone_and_records_a_wrong_number
     html, token = _form_token(client, task_id)
     # given the form offers the other results and the contact correction
     assert 'id="save-wrong-number"' in html and 'id="save-declined"' in html and 'name="contact_phone"' in html
+    # and the opening script filled in (seed 003 §六): the customer's and the agent's names
+    opening = html[html.index('id="opening-script"'):]
+    assert "王先生" in opening[:300] and "李娜" in opening[:300]
     # when the agent records a wrong number
     response = client.post(f"/callbacks/{task_id}/outcome", data={"csrf_token": token, "result": "wrong_number"})
     assert response.status_code == 303

@@ -4,7 +4,7 @@ Event handlers are `on_<event>(*, uow, event)`; commands (`record_outcome`, `imp
 are `command(*, uow, ...)`. Entry points (actors, routes, periodic jobs) open the unit of
 work; nothing here commits, connects or touches the broker.
 """
-from .callbacks import callback_subject, customer_history, reveal_phones
+from .callbacks import callback_scripts, callback_subject, customer_history, reveal_phones
 from .complaints import on_complaint_deadlines_moved, on_complaint_repeated, on_complaint_resolved
 from .customers import flag_history, lift_flag, on_customer_flagged, on_customer_updated
 from .deliveries import on_delivery_cancelled, on_delivery_shipped, on_equipment_commissioned, on_equipment_installed

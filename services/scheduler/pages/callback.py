@@ -53,8 +53,17 @@ def _form_context(callback_id: str) -> dict:
                                           task=task, login=who.login, role=who.role),
         "errors": {}, "given": {}, "page_title": _("Callback"),
         "calls": handlers.call_attempts(organization=organization, callback_id=task.id),
+        "scripts": handlers.callback_scripts(
+            settings=settings(), organization=organization, task=task, questionnaire=questionnaire,
+            agent_name=_display_name(organization, who.login),
+            customer_name=customer.get("name") if customer else None),
         "call_results": labels.CALL_RESULTS,
     }
+
+
+def _display_name(organization: str, login: str | None) -> str | None:
+    person = service().users.get(organization, login) if login else None
+    return person.display_name if person is not None else login
 
 
 @blp.get("/callbacks/<callback_id>")

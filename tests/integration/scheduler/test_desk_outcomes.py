@@ -144,3 +144,11 @@ def test_issue_17_item_1_every_attempt_records_agent_time_and_channel(scheduler)
     assert [(c["attempt_no"], c["agent"], c["role"], c["result"], c["channel"]) for c in calls] == [
         (1, "li", "agent", "not_reached", "phone"), (2, "zhao", "supervisor", "reached", "phone")]
     assert calls[1]["at"].replace(tzinfo=timezone.utc) == datetime(2026, 11, 3, 3, 0, tzinfo=timezone.utc)
+
+
+def test_seed_003_s6_callback_detail_gives_the_scripts_filled_in(scheduler):
+    callback = first_callback(scheduler)
+    detail = scheduler.get(f"/api/v1/callbacks/{callback['id']}").get_json()
+    assert detail["scripts"]["opening_zh"].startswith("您好，请问是王先生吗？我是acme-electric的客服li")
+    assert "工单 O-1" in detail["scripts"]["opening_zh"] and "order O-1" in detail["scripts"]["opening_en"]
+    assert detail["scripts"]["closing_zh"].endswith("再见！")
