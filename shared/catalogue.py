@@ -104,6 +104,14 @@ TYPES: dict[str, TypeDoc] = {
          "customer_id": "C-2002", "agent": "li", "reviewer": "zhao", "reviewer_role": "supervisor",
          "period": "2026-W45", "verdict": "needs_improvement", "comment": "未核实客户联系方式。",
          "reviewed_at": "2026-11-06T16:00:00+08:00"}),
+    "lead.raised": TypeDoc(
+        "A callback's answer wants maintenance, a retrofit or a new purchase (寻求新的商务机会): a lead with its "
+        "owner and due date, for the ERP to take (issue 17; data/leads.yaml says which answers).",
+        {"lead_id": "9b2f6a1c-3d4e-5f60-8a7b-1c2d3e4f5a6b", "kind": "maintenance_or_retrofit",
+         "question": "maintenance_or_retrofit_wanted", "owner": "chen", "owner_role": "manager",
+         "due_on": "2028-03-22", "callback_id": _CALLBACK_ID, "record_no": "202803-0004", "customer": _CUSTOMER,
+         "delivery_id": "D-2026-0042", "order_id": None, "note": "希望改造为智能柜",
+         "raised_at": "2028-03-15T10:20:00+08:00"}),
     "complaint.escalated": TypeDoc(
         "A complaint moved one level up its chain (by hand, or because a deadline passed).",
         {"complaint_id": "CMP-2026-0007"}),

@@ -229,6 +229,18 @@ class CallbackReviewed(_Produced):
     comment = _text(10000)
 
 
+class LeadRaised(_Produced):
+    """A callback's answer wants maintenance, a retrofit or a new purchase (issue 17): a lead for the ERP."""
+
+    lead_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    kind = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    callback_id = _id()
+    customer = fields.Nested(CustomerSchema, required=True)
+    owner = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
+    due_on = fields.Date(required=True)
+    note = _text(10000)
+
+
 class ComplaintEvent(_Produced):
     complaint_id = _id()
 
@@ -302,6 +314,7 @@ REGISTRY: dict[str, type[Schema]] = {
     "callback.declined": CallbackDeclined,
     "callback.wrong_number": CallbackWrongNumber,
     "callback.reviewed": CallbackReviewed,
+    "lead.raised": LeadRaised,
     "complaint.escalated": ComplaintEvent,
     "complaint.resolved": ComplaintEvent,
     "complaint.closed": ComplaintEvent,

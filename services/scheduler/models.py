@@ -413,9 +413,35 @@ class CallbackReview(BaseModel):
         )
 
 
+class Lead(BaseModel):
+    """A sales or service lead a callback's answer raised (issue 17 item 5: 寻求新的商务机会): its kind,
+    the customer, the callback, who follows it up and by when."""
+
+    id = peewee.CharField(max_length=36, primary_key=True)
+    organization = peewee.CharField(**ORG)
+    callback_id = peewee.CharField(**ID)
+    customer_id = peewee.CharField(**ID)
+    kind = peewee.CharField(max_length=32)
+    question = peewee.CharField(max_length=64)
+    owner = peewee.CharField(max_length=128, null=True)
+    due_on = peewee.DateField()
+    status = peewee.CharField(max_length=16, default="open")
+    delivery_id = peewee.CharField(**ID, null=True)
+    order_id = peewee.CharField(**ID, null=True)
+    note = peewee.TextField(null=True)
+    raised_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "lead"
+        indexes = (
+            (("organization", "callback_id", "kind"), True),
+            (("organization", "status", "due_on"), False),
+        )
+
+
 def _migrate_10(migrator, database, migrate) -> None:
     """Adds (1.4.0, issue 17) a customer's opt-out and a task's last call result and appointment;
-    `call_attempt`, `contact_correction` and `callback_review` are created by `ensure_schema`."""
+    `call_attempt`, `contact_correction`, `callback_review` and `lead` are created by `ensure_schema`."""
     add_missing_columns(migrator, database, migrate, {
         Customer: {"opted_out_at": UTCDateTimeField(null=True),
                    "opted_out_by": peewee.CharField(max_length=128, null=True)},
@@ -424,7 +450,7 @@ def _migrate_10(migrator, database, migrate) -> None:
 
 
 MODELS = [Customer, Delivery, ServiceOrder, SamplingDecision, Batch, CallbackTask, PhoneReveal, LedgerImport,
-          CustomerFlag, CallAttempt, ContactCorrection, CallbackReview]
+          CustomerFlag, CallAttempt, ContactCorrection, CallbackReview, Lead]
 #: Version -> migration step (shared.db.ensure_schema), applied in order.
 def _migrate_4(migrator, database, migrate) -> None:
     """Replaces (1.3.0) the delivery index by customer with one that also holds `cancelled`

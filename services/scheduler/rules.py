@@ -18,6 +18,7 @@ from shared.orgdata import load_org_rules, org_path, packaged_path, working_cale
 from .domain.policy import Policy
 from .domain.policy_schema import first_message, load_policy
 from .domain.questionnaire import Questionnaire, QuestionnaireError, load_questionnaire
+from .domain.leads import LeadPolicy
 from .domain.review import ReviewPolicy
 from .errors import UnknownPolicy
 
@@ -141,3 +142,10 @@ def review_policy(settings, organization: str) -> ReviewPolicy:
     callback records, every week or month, and what share of each agent's records (issue 17)."""
     return load_org_rules(settings, service=SERVICE_NAME, relative="review.yaml", organization=organization,
                           parse=ReviewPolicy.from_data)
+
+
+def lead_policy(settings, organization: str) -> LeadPolicy:
+    """Gives the organisation's lead rules (data/leads.yaml or its own copy): which answers raise a
+    lead, who owns it, when it is due (issue 17)."""
+    return load_org_rules(settings, service=SERVICE_NAME, relative="leads.yaml", organization=organization,
+                          parse=LeadPolicy.from_data)

@@ -16,6 +16,7 @@ from .ledger import (
 from .outcomes import (
     call_attempts, correct_contact, get_callback_or_raise, may_record, questionnaire_of, record_outcome,
 )
+from .leads import list_leads
 from .policies import preview_policy
 from .reviews import record_review, review_queue
 from .service_orders import on_service_order_completed

@@ -18,6 +18,7 @@ from ..models import (
 )
 from ..rules import OrgRules, questionnaire_named, rules_for
 from .common import customer_payload, customers_by_id, iso, today
+from .leads import raise_leads
 from .tasks import cancel_open
 
 
@@ -175,6 +176,7 @@ def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outc
     task.over_time_limit = over_time_limit(task.duration_s, rules.policy.call_length_guide_s,
                                            raised_complaint=task.raised_complaint_id is not None)
     task.save()
+    raise_leads(uow=uow, organization=organization, task=task, calendar=rules.calendar, customer=customer)
     payload = customer_payload(customer, task.customer_id)
     uow.emit("callback.completed", {
         "callback_id": task.id, "kind": task.kind, "due_on": iso(task.due_on), "customer": payload,
