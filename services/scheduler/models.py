@@ -439,9 +439,26 @@ class Lead(BaseModel):
         )
 
 
+class LedgerGapMail(BaseModel):
+    """The weekly mail of missing ledger data to an organisation's ledger keepers (issue 17): one per
+    week, claimed under a lease while it is sent, `sent_at` once it went."""
+
+    organization = peewee.CharField(**ORG)
+    week = peewee.CharField(max_length=8)
+    claimed_at = UTCDateTimeField(null=True)
+    sent_at = UTCDateTimeField(null=True)
+    rows = peewee.IntegerField(default=0)
+    attempts = peewee.IntegerField(default=0)
+    error = peewee.TextField(null=True)
+
+    class Meta:
+        table_name = "ledger_gap_mail"
+        indexes = ((("organization", "week"), True),)
+
+
 def _migrate_10(migrator, database, migrate) -> None:
     """Adds (1.4.0, issue 17) a customer's opt-out and a task's last call result and appointment;
-    `call_attempt`, `contact_correction`, `callback_review` and `lead` are created by `ensure_schema`."""
+    `call_attempt`, `contact_correction`, `callback_review`, `lead` and `ledger_gap_mail` are created by `ensure_schema`."""
     add_missing_columns(migrator, database, migrate, {
         Customer: {"opted_out_at": UTCDateTimeField(null=True),
                    "opted_out_by": peewee.CharField(max_length=128, null=True)},
@@ -450,7 +467,7 @@ def _migrate_10(migrator, database, migrate) -> None:
 
 
 MODELS = [Customer, Delivery, ServiceOrder, SamplingDecision, Batch, CallbackTask, PhoneReveal, LedgerImport,
-          CustomerFlag, CallAttempt, ContactCorrection, CallbackReview, Lead]
+          CustomerFlag, CallAttempt, ContactCorrection, CallbackReview, Lead, LedgerGapMail]
 #: Version -> migration step (shared.db.ensure_schema), applied in order.
 def _migrate_4(migrator, database, migrate) -> None:
     """Replaces (1.3.0) the delivery index by customer with one that also holds `cancelled`

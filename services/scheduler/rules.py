@@ -19,6 +19,7 @@ from .domain.policy import Policy
 from .domain.policy_schema import first_message, load_policy
 from .domain.questionnaire import Questionnaire, QuestionnaireError, load_questionnaire
 from .domain.leads import LeadPolicy
+from .domain.ledger_gaps import LedgerWatch
 from .domain.review import ReviewPolicy
 from .errors import UnknownPolicy
 
@@ -149,3 +150,9 @@ def lead_policy(settings, organization: str) -> LeadPolicy:
     lead, who owns it, when it is due (issue 17)."""
     return load_org_rules(settings, service=SERVICE_NAME, relative="leads.yaml", organization=organization,
                           parse=LeadPolicy.from_data)
+
+
+def ledger_watch(settings, organization: str) -> LedgerWatch:
+    """Gives the organisation's missing-ledger-data rules (data/ledger_watch.yaml or its own copy)."""
+    return load_org_rules(settings, service=SERVICE_NAME, relative="ledger_watch.yaml", organization=organization,
+                          parse=LedgerWatch.from_data)

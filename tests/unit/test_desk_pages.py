@@ -74,3 +74,10 @@ def test_seed_002_callback_form_rejects_a_past_appointment_naming_the_field(desk
         "csrf_token": token, "result": "rescheduled", "call_at": "2020-01-01T10:00"})
     assert response.status_code == 422
     assert 'href="#other-result"' in response.get_data(as_text=True)
+
+
+def test_seed_000_part_5_ledger_page_links_the_missing_dates_list(desk):
+    client, task_id, service = desk
+    assert 'id="ledger-gaps-link"' in client.get("/ledger").get_data(as_text=True)
+    page = client.get("/ledger/gaps")
+    assert page.status_code == 200 and "台帐缺失数据" in page.get_data(as_text=True)

@@ -17,6 +17,7 @@ from .outcomes import (
     call_attempts, correct_contact, get_callback_or_raise, may_record, questionnaire_of, record_outcome,
 )
 from .leads import list_leads
+from .ledger_gaps import claim_gap_mail, ledger_gaps, record_gap_mail
 from .policies import preview_policy
 from .reviews import record_review, review_queue
 from .service_orders import on_service_order_completed
