@@ -128,6 +128,7 @@ class DeliveryShipped(_Data):
     quantity = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
     contract_amount = fields.Decimal(load_default=None, allow_none=True, places=2, validate=validate.Range(min=0))
     business_line = fields.String(load_default="equipment", validate=validate.Length(min=1, max=32))
+    branch = _opt_id()
 
 
 class EquipmentInstalled(_Data):
@@ -151,6 +152,8 @@ class ServiceOrderCompleted(_Data):
     business_line = fields.String(required=True, validate=validate.OneOf(BUSINESS_LINES_SERVICE))
     kind = fields.String(load_default="maintenance", validate=validate.OneOf(SERVICE_KINDS))
     advisor_id = _opt_id()
+    #: Issue 17: the branch (store, service station, property office, region) the order belongs to.
+    branch = _opt_id()
 
 
 class CustomerUpdated(_Data):

@@ -57,7 +57,7 @@ def desk_figures(organization: str, month: str) -> dict:
     return {"declined_callbacks": declined_callbacks(organization, month)}
 
 
-def _counts(organization: str, period: Period, group=None, *, with_orders: bool = False):
+def _counts(organization: str, period: Period, group=None, *, with_orders: bool = False, branch: str | None = None):
     """Gives rows (group, callbacks, reached, declined, product answered, product satisfied, service
     answered, service satisfied) of the period's callbacks (by due date, cancelled ones left out)."""
     declined = Callback.status == DECLINED
@@ -78,6 +78,8 @@ def _counts(organization: str, period: Period, group=None, *, with_orders: bool 
             & (ServedDay.source_id == Callback.order_id)))
     query = query.where((Callback.organization == organization) & (Callback.due_on >= period.first)
                         & (Callback.due_on <= period.last) & (Callback.status != CANCELLED))
+    if branch is not None:
+        query = query.where(Callback.branch == branch)
     if group is not None:
         query = query.group_by(group)
     rows = list(query.tuples())
@@ -96,19 +98,23 @@ def _figures(row, policy: DeskPolicy | None, role: str | None) -> dict:
     return out
 
 
-def period_figures(organization: str, period: Period, policy: DeskPolicy) -> dict:
-    """Gives the period's desk figures: for the organisation, per agent and per advisor (with their
-    role's targets and whether each is met), people sorted by login."""
+def period_figures(organization: str, period: Period, policy: DeskPolicy, *, branch: str | None = None) -> dict:
+    """Gives the period's desk figures: for the organisation (or one `branch` of it), per branch,
+    per agent and per advisor (with their role's targets and whether each is met), sorted by name."""
     advisor = fn.COALESCE(Callback.advisor_id, ServedDay.advisor_id, NOBODY)
     agent = fn.COALESCE(Callback.agent, NOBODY)
+    where = {"branch": branch}
     return {
         "period": period.name, "kind": period.kind, "first_day": period.first.isoformat(),
-        "last_day": period.last.isoformat(),
-        "organization": _figures(_counts(organization, period)[0], None, None),
+        "last_day": period.last.isoformat(), "branch": branch,
+        "organization": _figures(_counts(organization, period, **where)[0], None, None),
+        "branches": sorted(({"branch": row[0], **_figures(row, None, None)}
+                            for row in _counts(organization, period, fn.COALESCE(Callback.branch, NOBODY), **where)),
+                           key=lambda r: r["branch"]),
         "agents": sorted(({"login": row[0], **_figures(row, policy, "agent")}
-                          for row in _counts(organization, period, agent)), key=lambda r: r["login"]),
+                          for row in _counts(organization, period, agent, **where)), key=lambda r: r["login"]),
         "advisors": sorted(({"advisor_id": row[0], **_figures(row, policy, "advisor")}
-                            for row in _counts(organization, period, advisor, with_orders=True)),
+                            for row in _counts(organization, period, advisor, with_orders=True, **where)),
                            key=lambda r: r["advisor_id"]),
     }
 

@@ -4,7 +4,7 @@ summaries with their late mark. Kept apart from api.py (the report's routes)."""
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from shared.apidocs import path_parameter
@@ -30,6 +30,8 @@ MONTH = path_parameter("month", "2026-10", "the summary's month, YYYY-MM")
 class PeriodQuery(Schema):
     period = fields.String(required=True, validate=validate.Length(min=7, max=8), metadata={
         "description": "a month (2026-11) or an ISO week (2026-W45)", "example": "2026-W45"})
+    branch = fields.String(validate=validate.Length(min=1, max=128), metadata={
+        "description": "one branch only (a branch manager always sees their own)"})
 
 
 class SummaryBody(Schema):
@@ -48,8 +50,14 @@ class PersonFiguresSchema(Schema):
     meets = fields.Dict(keys=fields.String(), values=fields.Boolean(allow_none=True))
 
 
+class BranchFiguresSchema(PersonFiguresSchema):
+    branch = fields.String()
+
+
 class DeskFiguresSchema(Schema):
     period = fields.String()
+    branch = fields.String(allow_none=True, metadata={"description": "the one branch shown, or null: all"})
+    branches = fields.List(fields.Nested(BranchFiguresSchema))
     kind = fields.String(metadata={"description": "month or week"})
     first_day = fields.String()
     last_day = fields.String()
@@ -66,6 +74,14 @@ class SummarySchema(Schema):
     state = fields.String(metadata={"description": "on_time, late, missing (past the due day) or not_due"})
     remark = fields.String(allow_none=True)
     figures = fields.Dict(allow_none=True)
+
+
+def scoped_branch(policy, login: str | None, asked: str | None) -> str | None:
+    """Gives the branch a request sees: a branch manager's own (another asked: 403), else the one asked."""
+    own = policy.branch_of(login)
+    if own is not None and asked not in (None, own):
+        abort(403, message=f"You manage branch {own}; its figures are the ones you see.")
+    return own or asked
 
 
 def visible_figures(figures: dict, role: str, login: str) -> dict:
@@ -86,8 +102,10 @@ class DeskFigures(MethodView):
         advisor, each with its role's targets (data/desk.yaml) and whether they are met."""
         organization, me = organization_of_request(), principal()
         period = parse_period(query["period"])
+        policy = desk_policy(SERVICE.settings, organization)
+        branch = scoped_branch(policy, me.login, query.get("branch"))
         with SERVICE.connection():
-            figures = desk.period_figures(organization, period, desk_policy(SERVICE.settings, organization))
+            figures = desk.period_figures(organization, period, policy, branch=branch)
         return visible_figures(figures, me.role, me.login)
 
 

@@ -105,6 +105,8 @@ class Callback(BaseModel):
     #: Issue 17: who made the last call (the agent's login), and the service advisor of the order.
     agent = peewee.CharField(max_length=128, null=True)
     advisor_id = peewee.CharField(**ID, null=True)
+    #: Issue 17: the branch of the delivery or order.
+    branch = peewee.CharField(**ID, null=True)
 
     class Meta:
         table_name = "callback"
@@ -361,7 +363,7 @@ def _desk_columns(migrator, database, migrate) -> None:
     created by ensure_schema); callbacks stored before have neither until `make rebuild-reporting`."""
     add_missing_columns(migrator, database, migrate, {
         Callback: {"agent": peewee.CharField(max_length=128, null=True),
-                   "advisor_id": peewee.CharField(**ID, null=True)},
+                   "advisor_id": peewee.CharField(**ID, null=True), "branch": peewee.CharField(**ID, null=True)},
         ServedDay: {"advisor_id": peewee.CharField(**ID, null=True)}})
 
 

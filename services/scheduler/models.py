@@ -81,6 +81,8 @@ class Delivery(BaseModel):
     site_contact = peewee.CharField(max_length=200, null=True)
     site_phone = peewee.CharField(max_length=40, null=True)
     cancelled = peewee.BooleanField(default=False)
+    #: Issue 17: the branch (store, service station, property office, region) of the delivery.
+    branch = peewee.CharField(**ID, null=True)
     updated_at = UTCDateTimeField()
 
     class Meta:
@@ -110,6 +112,8 @@ class ServiceOrder(BaseModel):
     key_customer = peewee.BooleanField(default=False)
     #: "YYYY-MM" of the monthly batch the order waits in (RULES 1.3), else null.
     batch_period = peewee.CharField(max_length=7, null=True)
+    #: Issue 17: the branch of the order.
+    branch = peewee.CharField(**ID, null=True)
 
     class Meta:
         table_name = "service_order"
@@ -211,6 +215,8 @@ class CallbackTask(BaseModel):
     #: at (rescheduled: the next attempt, moved into the call windows).
     last_result = peewee.CharField(max_length=16, null=True)
     appointment_at = UTCDateTimeField(null=True)
+    #: Issue 17: the branch of the delivery or order (assigning agents, figures per branch).
+    branch = peewee.CharField(**ID, null=True)
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
 
@@ -463,7 +469,10 @@ def _migrate_10(migrator, database, migrate) -> None:
         Customer: {"opted_out_at": UTCDateTimeField(null=True),
                    "opted_out_by": peewee.CharField(max_length=128, null=True)},
         CallbackTask: {"last_result": peewee.CharField(max_length=16, null=True),
-                       "appointment_at": UTCDateTimeField(null=True)}})
+                       "appointment_at": UTCDateTimeField(null=True),
+                       "branch": peewee.CharField(**ID, null=True)},
+        Delivery: {"branch": peewee.CharField(**ID, null=True)},
+        ServiceOrder: {"branch": peewee.CharField(**ID, null=True)}})
 
 
 MODELS = [Customer, Delivery, ServiceOrder, SamplingDecision, Batch, CallbackTask, PhoneReveal, LedgerImport,

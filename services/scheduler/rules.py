@@ -39,10 +39,19 @@ class OrgRules:
     policy: Policy
     calendar: WorkingCalendar
     agents: tuple[tuple[str, frozenset[str]], ...]
+    #: Issue 17: the branches each agent works for (agents.yaml `branches`; none listed: every branch).
+    agent_branches: tuple[tuple[str, frozenset[str]], ...] = ()
 
-    def agents_for(self, business_line: str) -> list[str]:
-        """Gives the logins of the agents covering `business_line` (an empty set covers all)."""
-        return [login for login, lines in self.agents if not lines or business_line in lines]
+    def agents_for(self, business_line: str, branch: str | None = None) -> list[str]:
+        """Gives the logins of the agents covering `business_line` (an empty set covers all) and,
+        for a task of a branch, working for it; when nobody of the line works for that branch,
+        the line's agents (a task is never left unassigned for want of a branch)."""
+        line = [login for login, lines in self.agents if not lines or business_line in lines]
+        if branch is None:
+            return line
+        covers = dict(self.agent_branches)
+        of_branch = [login for login in line if not covers.get(login) or branch in covers[login]]
+        return of_branch or line
 
     def with_directory(self, users, organization: str) -> "OrgRules":
         """Gives these rules with the agents (回访员) of the user directory (shared/users.py: a
@@ -64,7 +73,7 @@ def rules_for(settings, organization: str) -> OrgRules:
 
     return OrgRules(policy=load(POLICY_FILE, load_policy),
                     calendar=working_calendar(settings, service=SERVICE_NAME, organization=organization),
-                    agents=load(AGENTS_FILE, _agents))
+                    agents=load(AGENTS_FILE, _agents), agent_branches=load(AGENTS_FILE, _agent_branches))
 
 
 def policy_names(settings, organization: str) -> list[str]:
@@ -102,6 +111,7 @@ def rules_with_policy(settings, organization: str, policy_name: str) -> OrgRules
 class _AgentSchema(Schema):
     login = fields.String(required=True, validate=validate.Length(min=1, max=128))
     business_lines = fields.List(fields.String(), load_default=list)
+    branches = fields.List(fields.String(validate=validate.Length(min=1, max=128)), load_default=list)
 
 
 class _RosterSchema(Schema):
@@ -116,6 +126,16 @@ def _agents(raw) -> tuple[tuple[str, frozenset[str]], ...]:
         field, message = first_message(exc.messages)
         raise ConfigurationError(f"{AGENTS_FILE}: {field}", message) from None
     return tuple((a["login"], frozenset(a["business_lines"])) for a in roster["agents"])
+
+
+def _agent_branches(raw) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Gives (login, branches) of each agent of a roster file that names branches (issue 17)."""
+    try:
+        roster = _RosterSchema().load(raw or {})
+    except ValidationError as exc:
+        field, message = first_message(exc.messages)
+        raise ConfigurationError(f"{AGENTS_FILE}: {field}", message) from None
+    return tuple((a["login"], frozenset(a["branches"])) for a in roster["agents"] if a["branches"])
 
 
 def questionnaire_named(settings, organization: str, name: str) -> Questionnaire:

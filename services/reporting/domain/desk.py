@@ -86,6 +86,8 @@ class DeskPolicy:
 
     targets: dict
     summary_due_day: int
+    #: Issue 17: the branch each branch manager (门店负责人, 站长) sees, by login; others see every branch.
+    branch_managers: dict = None
 
     @classmethod
     def from_data(cls, data) -> "DeskPolicy":
@@ -95,7 +97,11 @@ class DeskPolicy:
             field, messages = next(iter(exc.normalized_messages().items()))
             raise PolicyError(f"desk.{field}", str(messages)) from None
         return cls(targets={role: dict(loaded["targets"].get(role) or {}) for role in PERSON_ROLES},
-                   summary_due_day=loaded["summary"]["due_day"])
+                   summary_due_day=loaded["summary"]["due_day"], branch_managers=dict(loaded["branch_managers"]))
+
+    def branch_of(self, login: str | None) -> str | None:
+        """Gives the branch a person manages (they see only it), or None (they see every branch)."""
+        return (self.branch_managers or {}).get(login) if login else None
 
     def target(self, role: str, figure: str) -> float | None:
         """Gives the role's target for a figure, or None."""
@@ -127,3 +133,5 @@ class _DeskSchema(Schema):
                           values=fields.Dict(keys=fields.String(validate=validate.OneOf(TARGET_FIGURES)),
                                              values=_RATE), load_default=dict)
     summary = fields.Nested(_SummarySchema, load_default=lambda: {"due_day": 3})
+    branch_managers = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=64)),
+                                  values=fields.String(validate=validate.Length(min=1, max=128)), load_default=dict)

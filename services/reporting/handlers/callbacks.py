@@ -40,7 +40,7 @@ def _outcome_flags(callback: Callback, data: dict) -> None:
         if isinstance(data.get(name), bool):
             setattr(callback, name, data[name])
     # issue 17: who made the call, and the service advisor of the order
-    for name in ("agent", "advisor_id"):
+    for name in ("agent", "advisor_id", "branch"):
         if data.get(name):
             setattr(callback, name, data[name])
 
@@ -58,6 +58,8 @@ def on_callback_scheduled(*, uow: UnitOfWork, event: Event) -> None:
     _keep_class(uow, event, callback)
     if data.get("assigned_to") and callback.agent is None:  # issue 17: the agent responsible until one calls
         callback.agent = data["assigned_to"]
+    if data.get("branch"):
+        callback.branch = data["branch"]
     wanted = data.get("status")
     if wanted == CANCELLED and callback.status in (None, OPEN):
         callback.status = CANCELLED

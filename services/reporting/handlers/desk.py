@@ -17,6 +17,8 @@ def on_callback_declined(*, uow: UnitOfWork, event: Event) -> None:
     data, org = event.data, event.organization
     callback = by_key(Callback, organization=org, callback_id=data["callback_id"])
     callback.customer_id, callback.kind = data["customer_id"], data["kind"]
+    if data.get("branch"):
+        callback.branch = data["branch"]
     if data.get("due_on"):
         callback.due_on = to_date(data["due_on"])
     if callback.status != CANCELLED:

@@ -31,14 +31,16 @@ def desk_figures():
     except InvalidInput:
         period, asked = parse_period(week_of(today)), None
     policy = desk_policy(settings(), organization)
+    # a branch manager sees their branch; others may pick one (issue 17)
+    branch = policy.branch_of(me().login) or ((request.args.get("branch") or "").strip()[:128] or None)
     summary_month = period.name if period.kind == "month" else previous_months(month_of(period.first), 1)[0]
     with service().connection():
-        figures = desk.period_figures(organization, period, policy)
+        figures = desk.period_figures(organization, period, policy, branch=branch)
         agents = [p.login for p in service().users.of_role(organization, "agent")]
         summaries = desk.summaries(organization=organization, month=summary_month, agents=agents, policy=policy,
                                    now=now(), tz=settings().tz)
     step = timedelta(days=7)
-    links = {"previous": week_of(period.first - step) if period.kind == "week" else previous_months(period.name, 1)[0],
+    links = {"branch": branch, "previous": week_of(period.first - step) if period.kind == "week" else previous_months(period.name, 1)[0],
              "next": week_of(period.first + step) if period.kind == "week" else month_of(period.last + timedelta(days=1)),
              "week": week_of(today), "month": month_of(today)}
     return render_template("reporting/desk.html", figures=figures, period=period, links=links,

@@ -162,7 +162,7 @@ def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outc
                 "business_line": task.business_line, "delivery_id": task.delivery_id, "order_id": task.order_id,
                 "complaint_id": task.complaint_id, "customer": customer_payload(customer, task.customer_id),
                 "outside_call_window": task.outside_call_window, "agent": recorded_by,
-                "advisor_id": _advisor_of(organization, task),
+                "advisor_id": _advisor_of(organization, task), "branch": task.branch,
             }, organization=organization)
         task.save()
         return task
@@ -190,7 +190,7 @@ def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outc
         "completed_at": uow.now.isoformat(), "verification": task.kind == rules.policy.verification.kind,
         "over_time_limit": task.over_time_limit, "duration_limit_s": rules.policy.call_length_guide_s,
         "outside_call_window": task.outside_call_window, "agent": recorded_by,
-        "advisor_id": _advisor_of(organization, task),
+        "advisor_id": _advisor_of(organization, task), "branch": task.branch,
     }, organization=organization)
     if task.raised_complaint_id:
         uow.emit("complaint.raised", {
@@ -293,7 +293,7 @@ def _other_result(*, uow: UnitOfWork, rules: OrgRules, organization: str, task: 
     task.outside_call_window = not in_call_window(uow.now.astimezone(tz), rules.policy.call_windows, rules.calendar)
     base = {"callback_id": task.id, "kind": task.kind, "customer_id": task.customer_id, "due_on": iso(task.due_on),
             "business_line": task.business_line, "agent": recorded_by, "at": uow.now.isoformat(),
-            "delivery_id": task.delivery_id, "order_id": task.order_id}
+            "delivery_id": task.delivery_id, "order_id": task.order_id, "branch": task.branch}
     if result == RESCHEDULED:
         call_at = appointment_call_at(outcome["call_at"].astimezone(tz), uow.now.astimezone(tz), rules.policy,
                                       rules.calendar, tz=tz)

@@ -53,6 +53,8 @@ class Wanted:
     delivery_id: str | None = None
     order_id: str | None = None
     complaint_id: str | None = None
+    #: Issue 17: the branch of the delivery or order.
+    branch: str | None = None
 
 
 def task_id(organization: str, plan_key: str) -> str:
@@ -142,6 +144,7 @@ def _task_row(organization: str, w: Wanted, now: datetime) -> dict:
         "status": OPEN, "channel": w.channel,
         "customer_id": w.customer_id, "key_customer": w.key_customer, "delivery_id": w.delivery_id,
         "order_id": w.order_id, "complaint_id": w.complaint_id, "assigned_to": None, "attempts": 0,
+        "branch": w.branch,
         "created_at": now, "updated_at": now,
     }
 
@@ -156,7 +159,7 @@ def emit_scheduled(uow: UnitOfWork, row: dict, *, rescheduled: bool, status: str
         "channel": row["channel"], "business_line": row["business_line"], "customer_id": row["customer_id"],
         "key_customer": bool(row["key_customer"]), "delivery_id": row["delivery_id"], "order_id": row["order_id"],
         "complaint_id": row["complaint_id"], "assigned_to": row["assigned_to"],
-        "organization": row["organization"],
+        "organization": row["organization"], "branch": row.get("branch"),
     }, organization=row["organization"])
 
 
@@ -173,7 +176,7 @@ def _assign(*, organization: str, rows: list[dict], rules: OrgRules) -> None:
     for login, n in query.tuples():
         load[login] = n
     for row in rows:
-        candidates = rules.agents_for(row["business_line"])
+        candidates = rules.agents_for(row["business_line"], row.get("branch"))
         if candidates:
             chosen = min(candidates, key=lambda login: (load[login], login))
             row["assigned_to"] = chosen

@@ -156,3 +156,31 @@ def test_rules_1_4_callback_quality_pass_rate_from_the_reviewers_verdicts(report
     # then November's callback quality pass rate is 2/3
     assert reporting.report("2026-11").callback_quality == {"status": "reviewed", "pass_rate": 0.6667,
                                                             "numerator": 2, "denominator": 3}
+
+
+def test_issue_17_item_7_figures_per_branch_and_a_branch_manager_sees_their_branch(reporting, tmp_path):
+    import yaml
+
+    from tests.conftest import bearer, user_token
+    from services.reporting.app import create_app
+
+    reporting.feed("callback.scheduled", scheduled("K-1", "A", "2026-11-02", branch="north"))
+    reporting.feed("callback.scheduled", scheduled("K-2", "B", "2026-11-03", branch="south"))
+    reporting.feed("callback.completed", completed("K-1", customer("A"), "2026-11-02", product="satisfied",
+                                                   service="satisfied", agent="li", branch="north"))
+    own = reporting.settings.data_dir / "acme-electric" / "reporting" / "desk.yaml"
+    own.parent.mkdir(parents=True, exist_ok=True)
+    own.write_text(yaml.safe_dump({"branch_managers": {"zhou": "north"}}), encoding="utf-8")
+    client = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings}).test_client()
+    url = "/api/v1/desk/figures?period=2026-W45"
+    everyone = client.get(url, headers=bearer(user_token("manager", "acme-electric", "chen"))).get_json()
+    branches = {b["branch"]: (b["callbacks"], b["reached"]) for b in everyone["branches"]}
+    assert branches == {"north": (1, 1), "south": (1, 0)} and everyone["branch"] is None
+    assert client.get(url + "&branch=south", headers=bearer(user_token("manager", "acme-electric", "chen"))
+                      ).get_json()["organization"]["callbacks"] == 1
+    # the north branch's manager sees north only, and may not ask for another
+    zhou = client.get(url, headers=bearer(user_token("manager", "acme-electric", "zhou"))).get_json()
+    assert zhou["branch"] == "north" and [b["branch"] for b in zhou["branches"]] == ["north"]
+    assert zhou["organization"]["figures"]["callback_completion_rate"]["value"] == 1.0
+    assert client.get(url + "&branch=south", headers=bearer(user_token("manager", "acme-electric", "zhou"))
+                      ).status_code == 403
