@@ -128,6 +128,7 @@ class DeliveryShipped(_Data):
     quantity = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
     contract_amount = fields.Decimal(load_default=None, allow_none=True, places=2, validate=validate.Range(min=0))
     business_line = fields.String(load_default="equipment", validate=validate.Length(min=1, max=32))
+    branch = _opt_id()
 
 
 class EquipmentInstalled(_Data):
@@ -151,6 +152,8 @@ class ServiceOrderCompleted(_Data):
     business_line = fields.String(required=True, validate=validate.OneOf(BUSINESS_LINES_SERVICE))
     kind = fields.String(load_default="maintenance", validate=validate.OneOf(SERVICE_KINDS))
     advisor_id = _opt_id()
+    #: Issue 17: the branch (store, service station, property office, region) the order belongs to.
+    branch = _opt_id()
 
 
 class CustomerUpdated(_Data):
@@ -195,6 +198,50 @@ class CallbackCompleted(_Produced):
 class CallbackUnreachable(_Produced):
     callback_id = _id()
     customer_id = _id()
+
+
+class CallbackRescheduled(_Produced):
+    """The customer asked to be called at a time (issue 17): the next attempt is at `call_at`."""
+
+    callback_id = _id()
+    customer_id = _id()
+    call_at = fields.AwareDateTime(required=True)
+
+
+class CallbackDeclined(_Produced):
+    """The customer does not accept callbacks (谢绝回访): an opt-out the planner honours."""
+
+    callback_id = _id()
+    customer_id = _id()
+    kind = _kind()
+
+
+class CallbackWrongNumber(_Produced):
+    """The number called was wrong: the task waits for corrected contact data."""
+
+    callback_id = _id()
+    customer_id = _id()
+
+
+class CallbackReviewed(_Produced):
+    """A reviewer's verdict on a callback record (issue 17): pass or needs improvement."""
+
+    callback_id = _id()
+    verdict = fields.String(required=True, validate=validate.OneOf(("pass", "needs_improvement")))
+    reviewer_role = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    comment = _text(10000)
+
+
+class LeadRaised(_Produced):
+    """A callback's answer wants maintenance, a retrofit or a new purchase (issue 17): a lead for the ERP."""
+
+    lead_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    kind = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    callback_id = _id()
+    customer = fields.Nested(CustomerSchema, required=True)
+    owner = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
+    due_on = fields.Date(required=True)
+    note = _text(10000)
 
 
 class ComplaintEvent(_Produced):
@@ -266,6 +313,11 @@ REGISTRY: dict[str, type[Schema]] = {
     "callback.scheduled": CallbackScheduled,
     "callback.completed": CallbackCompleted,
     "callback.unreachable": CallbackUnreachable,
+    "callback.rescheduled": CallbackRescheduled,
+    "callback.declined": CallbackDeclined,
+    "callback.wrong_number": CallbackWrongNumber,
+    "callback.reviewed": CallbackReviewed,
+    "lead.raised": LeadRaised,
     "complaint.escalated": ComplaintEvent,
     "complaint.resolved": ComplaintEvent,
     "complaint.closed": ComplaintEvent,

@@ -13,7 +13,7 @@ from shared.errors import Forbidden, InvalidInput
 from shared.privacy import mask_phone
 from shared.web import organization_of_request, principal, roles_required
 
-from . import handlers, jobs
+from . import desk, desk_api, handlers, jobs
 from .domain.kpi import parse_month
 from .domain.policy import report_filename
 from .models import RUN_READY, SEND_NONE, Report, ReportRun
@@ -107,6 +107,8 @@ class MonthReport(MethodView):
             delivery = {"status": SEND_NONE, "to": None, "sent_at": None, "attempts": 0, "error": None}
         data["overdue"], data["unreachable"] = _masked(data["overdue"]), _masked(data["unreachable"])
         status, error = _status(run, row)
+        with SERVICE.connection():
+            data["desk"] = desk.desk_figures(organization, month)
         return {**data, "stored": row is not None, "status": status, "error": error, "delivery": delivery}
 
 
@@ -176,4 +178,4 @@ def _carry_out(organization: str, month: str, run_request: str) -> None:
         jobs.run_generation(SERVICE, organization, month, run_request)
 
 
-BLUEPRINTS: list = [blp]
+BLUEPRINTS: list = [blp, *desk_api.BLUEPRINTS]

@@ -9,6 +9,7 @@ counted in SQL: `listing_totals`).
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from peewee import JOIN, SQL, Case, NodeList, fn
@@ -16,11 +17,12 @@ from peewee import JOIN, SQL, Case, NodeList, fn
 from shared.answers import SATISFIED_ANSWERS
 from shared.db import is_postgres
 
+from . import desk
 from .domain.kpi import ANSWERS, TREND_MONTHS, MonthCounts, month_bounds, previous_months
 from .domain.policy import ReportPolicy
 from .domain.report import (DEADLINES, CallbackListing, ComplaintSummary, Remark, ReportData, build_report,
                             complaint_summary)
-from .models import CANCELLED, OPEN, SERVED_ORDER, UNREACHABLE, Callback, Complaint, Customer, ServedDay
+from .models import CANCELLED, DECLINED, OPEN, SERVED_ORDER, UNREACHABLE, Callback, Complaint, Customer, ServedDay
 
 
 def _count_distinct(expression):
@@ -38,8 +40,9 @@ def month_callbacks(organization: str, month: str):
 
 def _month_callbacks(organization: str, month: str):
     first, last = month_bounds(month)
+    # a declined callback (issue 17) is counted apart (desk.py), not among the month's callbacks
     return ((Callback.organization == organization) & (Callback.due_on >= first) & (Callback.due_on <= last)
-            & (Callback.status != CANCELLED))
+            & Callback.status.not_in((CANCELLED, DECLINED)))
 
 
 def _customer_join(query):
@@ -323,7 +326,7 @@ def build_report_data(organization: str, month: str, *, language: str, policy: R
     """Gives the month's report of an organisation, as the JSON route and the PDF show it."""
     local_now = now.astimezone(tz)
     trend = {m: month_counts(organization, m, policy) for m in previous_months(month, TREND_MONTHS)}
-    return build_report(
+    report = build_report(
         organization=organization, month=month, language=language,
         counts=month_counts(organization, month, policy), trend_counts=trend, trend_months=TREND_MONTHS,
         targets=policy.targets,
@@ -332,3 +335,6 @@ def build_report_data(organization: str, month: str, *, language: str, policy: R
         satisfaction_points=policy.satisfaction_points,
         generated_at=local_now.isoformat(timespec="seconds"),
         **listings(organization, month, policy, today=local_now.date(), tz=tz))
+    # issue 17: the callback quality pass rate from the reviewers' verdicts (desk.py), once there are any
+    quality = desk.callback_quality(organization, month)
+    return report if quality is None else replace(report, callback_quality=quality)

@@ -20,6 +20,8 @@ database = peewee.DatabaseProxy()
 
 #: Callback task states (CONTRACT.md).
 OPEN, DONE, UNREACHABLE, CANCELLED = "open", "done", "unreachable", "cancelled"
+#: The customer declined callbacks (issue 17): counted apart from the completion rate.
+DECLINED = "declined"
 
 #: Where a served day comes from (RULES 3: order completed, delivery shipped or commissioned).
 SERVED_ORDER, SERVED_SHIPPED, SERVED_COMMISSIONED = "order", "shipped", "commissioned"
@@ -100,6 +102,11 @@ class Callback(BaseModel):
     over_time_limit = peewee.BooleanField(null=True)
     #: The outcome was recorded outside the call windows (null: not said).
     outside_call_window = peewee.BooleanField(null=True)
+    #: Issue 17: who made the last call (the agent's login), and the service advisor of the order.
+    agent = peewee.CharField(max_length=128, null=True)
+    advisor_id = peewee.CharField(**ID, null=True)
+    #: Issue 17: the branch of the delivery or order.
+    branch = peewee.CharField(**ID, null=True)
 
     class Meta:
         table_name = "callback"
@@ -137,6 +144,8 @@ class ServedDay(BaseModel):
     served_on = peewee.DateField()
     #: An order's customer was key when the order was completed (RULES 1.2; null for deliveries).
     key_customer = peewee.BooleanField(null=True)
+    #: Issue 17: the service advisor (服务顾问) of an order, for the figures per advisor.
+    advisor_id = peewee.CharField(**ID, null=True)
 
     class Meta:
         table_name = "served_day"
@@ -246,9 +255,44 @@ class ReportRun(BaseModel):
         indexes = ((("organization", "month"), True),)
 
 
+class CallbackVerdict(BaseModel):
+    """A reviewer's verdict on a callback record (issue 17, `callback.reviewed`): pass or needs
+    improvement, one per callback and reviewer role (the latest wins); the month's callback
+    quality pass rate (回访质量合格率, RULES 1.4) counts them by the callback's due month."""
+
+    organization = peewee.CharField(**ORG)
+    callback_id = peewee.CharField(**ID)
+    reviewer_role = peewee.CharField(max_length=32)
+    verdict = peewee.CharField(max_length=24)
+    due_on = peewee.DateField(null=True)
+    agent = peewee.CharField(max_length=128, null=True)
+
+    class Meta:
+        table_name = "callback_verdict"
+        indexes = ((("organization", "callback_id", "reviewer_role"), True),
+                   (("organization", "due_on"), False))
+
+
+class AgentSummary(BaseModel):
+    """An agent's monthly summary of their callbacks, handed to the service manager (seed 000 part 1:
+    回访员每月月初3日前将上月回访情况上报服务经理): when it was submitted, with the figures as they were
+    and the agent's remark. Not part of the read model: a rebuild keeps it."""
+
+    organization = peewee.CharField(**ORG)
+    month = peewee.CharField(max_length=7)
+    agent = peewee.CharField(max_length=128)
+    submitted_at = peewee.DateTimeField()
+    figures = JSONField()
+    remark = peewee.TextField(null=True)
+
+    class Meta:
+        table_name = "agent_summary"
+        indexes = ((("organization", "month", "agent"), True),)
+
+
 #: The tables a rebuild empties and refills from the event log.
-READ_MODEL = [Customer, Callback, Delivery, ServedDay, Complaint]
-MODELS: list = [EventLog, *READ_MODEL, Report, ScheduledReport, ReportRun]
+READ_MODEL = [Customer, Callback, Delivery, ServedDay, Complaint, CallbackVerdict]
+MODELS: list = [EventLog, *READ_MODEL, Report, ScheduledReport, ReportRun, AgentSummary]
 
 
 def _add_report_run(migrator, database, run_migrations) -> None:
@@ -314,4 +358,14 @@ def _event_log_per_organization(migrator, database, migrate) -> None:
     database.execute_sql('DROP INDEX IF EXISTS "eventlog_organization"')
 
 
-MIGRATIONS: dict = {2: _add_report_run, 3: _add_send_claim, 4: _jobs_through_outbox, 5: _rules_fidelity_columns, 6: _event_log_per_organization}
+def _desk_columns(migrator, database, migrate) -> None:
+    """1.6.0 (issue 17): a callback's agent and the advisor of its order (`agent_summary` is
+    created by ensure_schema); callbacks stored before have neither until `make rebuild-reporting`."""
+    add_missing_columns(migrator, database, migrate, {
+        Callback: {"agent": peewee.CharField(max_length=128, null=True),
+                   "advisor_id": peewee.CharField(**ID, null=True), "branch": peewee.CharField(**ID, null=True)},
+        ServedDay: {"advisor_id": peewee.CharField(**ID, null=True)}})
+
+
+MIGRATIONS: dict = {2: _add_report_run, 3: _add_send_claim, 4: _jobs_through_outbox, 5: _rules_fidelity_columns, 6: _event_log_per_organization,
+                    10: _desk_columns}

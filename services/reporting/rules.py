@@ -11,6 +11,7 @@ from dataclasses import replace
 from shared.calendar import WorkingCalendar
 from shared.orgdata import load_org_rules, working_calendar
 
+from .domain.desk import DeskPolicy
 from .domain.policy import Recipients, ReportPolicy, Schedule
 
 SERVICE_NAME = "reporting"
@@ -41,3 +42,10 @@ def recipients_of(settings, organization: str, *, users) -> Recipients:
 def calendar_of(settings, organization: str) -> WorkingCalendar:
     """Gives the organisation's working calendar (data/calendar.yaml or its own copy)."""
     return working_calendar(settings, service=SERVICE_NAME, organization=organization)
+
+
+def desk_policy(settings, organization: str) -> DeskPolicy:
+    """Gives the organisation's desk rules (data/desk.yaml or its own copy): targets per role, the
+    agents' monthly summary's due day (issue 17)."""
+    return load_org_rules(settings, service=SERVICE_NAME, relative="desk.yaml", organization=organization,
+                          parse=DeskPolicy.from_data)

@@ -69,6 +69,8 @@ class ReportSchema(Schema):
         "description": "客户满意度得分 per dimension: the mean points of the five-point answers (RULES 1.4)"})
     callback_quality = fields.Dict(metadata={
         "description": "回访质量合格率: {status: not_reviewed, pass_rate: null} until callback records are reviewed"})
+    desk = fields.Dict(metadata={"description": "the callback desk's figures (issue 17): declined_callbacks, "
+                                                "counted apart from the completion rate"})
     suggestions = fields.List(fields.Dict())
     churn_reasons = fields.List(fields.Dict())
     overdue = fields.List(fields.Dict())

@@ -1,7 +1,7 @@
 {
     "name": "scheduler",
     "summary": "Callback policies, callback tasks, the ledger (台帐) and callback outcomes",
-    "version": "1.3.0",
+    "version": "1.4.0",
     "depends": ["shared"],
     "subscribes": [
         "delivery.shipped", "equipment.installed", "equipment.commissioned", "delivery.cancelled",
@@ -9,10 +9,13 @@
         "complaint.repeated", "complaint.deadlines_moved", "webhook.endpoint_updated",
     ],
     "publishes": ["callback.scheduled", "callback.completed", "callback.unreachable", "complaint.raised",
-                  "customer.unflagged"],
-    "data": ["data/policies/default.yaml", "data/policies/seed004.yaml", "data/calendar.yaml", "data/agents.yaml",
+                  "customer.unflagged", "callback.rescheduled", "callback.declined", "callback.wrong_number",
+                  "customer.updated", "callback.reviewed", "lead.raised"],
+    "data": ["data/policies/default.yaml", "data/policies/seed004.yaml", "data/calendar.yaml", "data/agents.yaml", "data/review.yaml", "data/leads.yaml",
              "data/questionnaires/vip.yaml", "data/questionnaires/enterprise.yaml",
              "data/questionnaires/major_repair.yaml", "data/questionnaires/ordinary.yaml",
              "data/questionnaires/equipment.yaml", "data/questionnaires/equipment_post_warranty.yaml",
-             "data/questionnaires/verification.yaml"],
+             "data/questionnaires/verification.yaml",
+             "data/questionnaires/equipment_installation.yaml", "data/questionnaires/equipment_trial_run.yaml",
+             "data/questionnaires/equipment_warranty.yaml"],
 }

@@ -62,3 +62,15 @@ def replan_provisional_callbacks():
     moved = SERVICE.run(jobs.replan_provisional_callbacks)
     if moved:
         log.info("%d open callbacks moved to the published calendar", len(moved))
+
+
+#: How often (seconds) the weekly mail of missing ledger data is looked at (issue 17).
+LEDGER_GAP_SWEEP_SECONDS = 900
+
+
+@periodic(broker, SERVICE, every_seconds=LEDGER_GAP_SWEEP_SECONDS)
+def mail_missing_ledger_data():
+    """Mails the week's list of deliveries missing an installation or commissioning date to the
+    ledger keepers, once their mail day has come (data/ledger_watch.yaml)."""
+    for organization, week, where in jobs.send_ledger_gap_mails(SERVICE):
+        log.info("missing ledger data of %s for %s mailed: %s", organization, week, where)

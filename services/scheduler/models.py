@@ -13,7 +13,13 @@ database = peewee.DatabaseProxy()
 
 #: Callback task states (CONTRACT.md).
 OPEN, DONE, UNREACHABLE, CANCELLED = "open", "done", "unreachable", "cancelled"
-STATUSES = (OPEN, DONE, UNREACHABLE, CANCELLED)
+#: Issue 17 item 3: the customer does not accept callbacks (谢绝回访, an opt-out), and the number
+#: called was wrong: the task waits for corrected contact data.
+DECLINED, WRONG_NUMBER = "declined", "wrong_number"
+STATUSES = (OPEN, DONE, UNREACHABLE, CANCELLED, DECLINED, WRONG_NUMBER)
+#: What one call came to (a `call_attempt` row, and the task's `last_result`).
+REACHED, NOT_REACHED, RESCHEDULED = "reached", "not_reached", "rescheduled"
+CALL_RESULTS = (REACHED, NOT_REACHED, RESCHEDULED, DECLINED, WRONG_NUMBER)
 
 
 class BaseModel(peewee.Model):
@@ -41,6 +47,9 @@ class Customer(BaseModel):
     flag_complaint_id = peewee.CharField(**ID, null=True)
     #: Sum of the contract amounts of the customer's deliveries (CNY), for the on-site rule.
     total_contract_amount = peewee.DecimalField(max_digits=16, decimal_places=2, default=0)
+    #: The customer declined callbacks (谢绝回访): the planner plans none from then on (issue 17).
+    opted_out_at = UTCDateTimeField(null=True)
+    opted_out_by = peewee.CharField(max_length=128, null=True)
 
     class Meta:
         table_name = "customer"
@@ -72,6 +81,8 @@ class Delivery(BaseModel):
     site_contact = peewee.CharField(max_length=200, null=True)
     site_phone = peewee.CharField(max_length=40, null=True)
     cancelled = peewee.BooleanField(default=False)
+    #: Issue 17: the branch (store, service station, property office, region) of the delivery.
+    branch = peewee.CharField(**ID, null=True)
     updated_at = UTCDateTimeField()
 
     class Meta:
@@ -101,6 +112,8 @@ class ServiceOrder(BaseModel):
     key_customer = peewee.BooleanField(default=False)
     #: "YYYY-MM" of the monthly batch the order waits in (RULES 1.3), else null.
     batch_period = peewee.CharField(max_length=7, null=True)
+    #: Issue 17: the branch of the order.
+    branch = peewee.CharField(**ID, null=True)
 
     class Meta:
         table_name = "service_order"
@@ -198,6 +211,12 @@ class CallbackTask(BaseModel):
     over_time_limit = peewee.BooleanField(default=False)
     #: The last outcome was recorded outside the organisation's call windows (accepted, flagged).
     outside_call_window = peewee.BooleanField(default=False)
+    #: What the last call came to (CALL_RESULTS), and the moment the customer asked to be called
+    #: at (rescheduled: the next attempt, moved into the call windows).
+    last_result = peewee.CharField(max_length=16, null=True)
+    appointment_at = UTCDateTimeField(null=True)
+    #: Issue 17: the branch of the delivery or order (assigning agents, figures per branch).
+    branch = peewee.CharField(**ID, null=True)
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
 
@@ -336,8 +355,128 @@ def _migrate_3(migrator, database, migrate) -> None:
                    "flag_complaint_id": peewee.CharField(**ID, null=True)}})
 
 
+class CallAttempt(BaseModel):
+    """One call of a callback task (issue 17 item 1): who made it (the agent's login from the
+    token or session), when, on which channel, and what it came to."""
+
+    organization = peewee.CharField(**ORG)
+    callback_id = peewee.CharField(**ID)
+    attempt_no = peewee.IntegerField()
+    #: The login of who recorded the call (null: the integration token).
+    agent = peewee.CharField(max_length=128, null=True)
+    role = peewee.CharField(max_length=32, null=True)
+    at = UTCDateTimeField()
+    channel = peewee.CharField(max_length=16)
+    result = peewee.CharField(max_length=16)
+    appointment_at = UTCDateTimeField(null=True)
+    duration_s = peewee.IntegerField(null=True)
+
+    class Meta:
+        table_name = "call_attempt"
+        indexes = (
+            (("organization", "callback_id", "attempt_no"), True),
+            (("organization", "agent", "at"), False),
+        )
+
+
+class ContactCorrection(BaseModel):
+    """A correction of a customer's contact data made during a call (issue 17 item 3): what it
+    was, what it became, who corrected it and when; sent on as `customer.updated`."""
+
+    organization = peewee.CharField(**ORG)
+    customer_id = peewee.CharField(**ID)
+    callback_id = peewee.CharField(**ID, null=True)
+    login = peewee.CharField(max_length=128, null=True)
+    before = JSONField()
+    after = JSONField()
+    at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "contact_correction"
+        indexes = ((("organization", "customer_id", "at"), False),)
+
+
+class CallbackReview(BaseModel):
+    """A reviewer's verdict on a callback record (issue 17 item 2: 抽查合格 / 有待改进) with the
+    comment, by whom (login and reviewer role), for which period of the review queue, when."""
+
+    organization = peewee.CharField(**ORG)
+    callback_id = peewee.CharField(**ID)
+    reviewer_role = peewee.CharField(max_length=32)
+    period = peewee.CharField(max_length=8)
+    reviewer = peewee.CharField(max_length=128)
+    verdict = peewee.CharField(max_length=24)
+    comment = peewee.TextField(null=True)
+    #: The agent who made the call reviewed (the record's `completed_by`).
+    agent = peewee.CharField(max_length=128, null=True)
+    reviewed_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "callback_review"
+        indexes = (
+            (("organization", "callback_id", "reviewer_role"), True),
+            (("organization", "reviewer_role", "period"), False),
+        )
+
+
+class Lead(BaseModel):
+    """A sales or service lead a callback's answer raised (issue 17 item 5: 寻求新的商务机会): its kind,
+    the customer, the callback, who follows it up and by when."""
+
+    id = peewee.CharField(max_length=36, primary_key=True)
+    organization = peewee.CharField(**ORG)
+    callback_id = peewee.CharField(**ID)
+    customer_id = peewee.CharField(**ID)
+    kind = peewee.CharField(max_length=32)
+    question = peewee.CharField(max_length=64)
+    owner = peewee.CharField(max_length=128, null=True)
+    due_on = peewee.DateField()
+    status = peewee.CharField(max_length=16, default="open")
+    delivery_id = peewee.CharField(**ID, null=True)
+    order_id = peewee.CharField(**ID, null=True)
+    note = peewee.TextField(null=True)
+    raised_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "lead"
+        indexes = (
+            (("organization", "callback_id", "kind"), True),
+            (("organization", "status", "due_on"), False),
+        )
+
+
+class LedgerGapMail(BaseModel):
+    """The weekly mail of missing ledger data to an organisation's ledger keepers (issue 17): one per
+    week, claimed under a lease while it is sent, `sent_at` once it went."""
+
+    organization = peewee.CharField(**ORG)
+    week = peewee.CharField(max_length=8)
+    claimed_at = UTCDateTimeField(null=True)
+    sent_at = UTCDateTimeField(null=True)
+    rows = peewee.IntegerField(default=0)
+    attempts = peewee.IntegerField(default=0)
+    error = peewee.TextField(null=True)
+
+    class Meta:
+        table_name = "ledger_gap_mail"
+        indexes = ((("organization", "week"), True),)
+
+
+def _migrate_10(migrator, database, migrate) -> None:
+    """Adds (1.4.0, issue 17) a customer's opt-out and a task's last call result and appointment;
+    `call_attempt`, `contact_correction`, `callback_review`, `lead` and `ledger_gap_mail` are created by `ensure_schema`."""
+    add_missing_columns(migrator, database, migrate, {
+        Customer: {"opted_out_at": UTCDateTimeField(null=True),
+                   "opted_out_by": peewee.CharField(max_length=128, null=True)},
+        CallbackTask: {"last_result": peewee.CharField(max_length=16, null=True),
+                       "appointment_at": UTCDateTimeField(null=True),
+                       "branch": peewee.CharField(**ID, null=True)},
+        Delivery: {"branch": peewee.CharField(**ID, null=True)},
+        ServiceOrder: {"branch": peewee.CharField(**ID, null=True)}})
+
+
 MODELS = [Customer, Delivery, ServiceOrder, SamplingDecision, Batch, CallbackTask, PhoneReveal, LedgerImport,
-          CustomerFlag]
+          CustomerFlag, CallAttempt, ContactCorrection, CallbackReview, Lead, LedgerGapMail]
 #: Version -> migration step (shared.db.ensure_schema), applied in order.
 def _migrate_4(migrator, database, migrate) -> None:
     """Replaces (1.3.0) the delivery index by customer with one that also holds `cancelled`
@@ -345,4 +484,4 @@ def _migrate_4(migrator, database, migrate) -> None:
     database.execute_sql('DROP INDEX IF EXISTS "delivery_organization_customer_id"')
 
 
-MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4}
+MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 10: _migrate_10}

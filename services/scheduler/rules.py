@@ -18,6 +18,9 @@ from shared.orgdata import load_org_rules, org_path, packaged_path, working_cale
 from .domain.policy import Policy
 from .domain.policy_schema import first_message, load_policy
 from .domain.questionnaire import Questionnaire, QuestionnaireError, load_questionnaire
+from .domain.leads import LeadPolicy
+from .domain.ledger_gaps import LedgerWatch
+from .domain.review import ReviewPolicy
 from .errors import UnknownPolicy
 
 SERVICE_NAME = "scheduler"
@@ -36,10 +39,19 @@ class OrgRules:
     policy: Policy
     calendar: WorkingCalendar
     agents: tuple[tuple[str, frozenset[str]], ...]
+    #: Issue 17: the branches each agent works for (agents.yaml `branches`; none listed: every branch).
+    agent_branches: tuple[tuple[str, frozenset[str]], ...] = ()
 
-    def agents_for(self, business_line: str) -> list[str]:
-        """Gives the logins of the agents covering `business_line` (an empty set covers all)."""
-        return [login for login, lines in self.agents if not lines or business_line in lines]
+    def agents_for(self, business_line: str, branch: str | None = None) -> list[str]:
+        """Gives the logins of the agents covering `business_line` (an empty set covers all) and,
+        for a task of a branch, working for it; when nobody of the line works for that branch,
+        the line's agents (a task is never left unassigned for want of a branch)."""
+        line = [login for login, lines in self.agents if not lines or business_line in lines]
+        if branch is None:
+            return line
+        covers = dict(self.agent_branches)
+        of_branch = [login for login in line if not covers.get(login) or branch in covers[login]]
+        return of_branch or line
 
     def with_directory(self, users, organization: str) -> "OrgRules":
         """Gives these rules with the agents (回访员) of the user directory (shared/users.py: a
@@ -61,7 +73,7 @@ def rules_for(settings, organization: str) -> OrgRules:
 
     return OrgRules(policy=load(POLICY_FILE, load_policy),
                     calendar=working_calendar(settings, service=SERVICE_NAME, organization=organization),
-                    agents=load(AGENTS_FILE, _agents))
+                    agents=load(AGENTS_FILE, _agents), agent_branches=load(AGENTS_FILE, _agent_branches))
 
 
 def policy_names(settings, organization: str) -> list[str]:
@@ -99,6 +111,7 @@ def rules_with_policy(settings, organization: str, policy_name: str) -> OrgRules
 class _AgentSchema(Schema):
     login = fields.String(required=True, validate=validate.Length(min=1, max=128))
     business_lines = fields.List(fields.String(), load_default=list)
+    branches = fields.List(fields.String(validate=validate.Length(min=1, max=128)), load_default=list)
 
 
 class _RosterSchema(Schema):
@@ -113,6 +126,16 @@ def _agents(raw) -> tuple[tuple[str, frozenset[str]], ...]:
         field, message = first_message(exc.messages)
         raise ConfigurationError(f"{AGENTS_FILE}: {field}", message) from None
     return tuple((a["login"], frozenset(a["business_lines"])) for a in roster["agents"])
+
+
+def _agent_branches(raw) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Gives (login, branches) of each agent of a roster file that names branches (issue 17)."""
+    try:
+        roster = _RosterSchema().load(raw or {})
+    except ValidationError as exc:
+        field, message = first_message(exc.messages)
+        raise ConfigurationError(f"{AGENTS_FILE}: {field}", message) from None
+    return tuple((a["login"], frozenset(a["branches"])) for a in roster["agents"] if a["branches"])
 
 
 def questionnaire_named(settings, organization: str, name: str) -> Questionnaire:
@@ -133,3 +156,23 @@ def questionnaire_named(settings, organization: str, name: str) -> Questionnaire
         raise QuestionnaireError(f"{relative}: field 'name': is {questionnaire.name!r}, the file is named {name!r}",
                                  field="name")
     return questionnaire
+
+
+def review_policy(settings, organization: str) -> ReviewPolicy:
+    """Gives the organisation's review rules (data/review.yaml or its own copy): which roles review
+    callback records, every week or month, and what share of each agent's records (issue 17)."""
+    return load_org_rules(settings, service=SERVICE_NAME, relative="review.yaml", organization=organization,
+                          parse=ReviewPolicy.from_data)
+
+
+def lead_policy(settings, organization: str) -> LeadPolicy:
+    """Gives the organisation's lead rules (data/leads.yaml or its own copy): which answers raise a
+    lead, who owns it, when it is due (issue 17)."""
+    return load_org_rules(settings, service=SERVICE_NAME, relative="leads.yaml", organization=organization,
+                          parse=LeadPolicy.from_data)
+
+
+def ledger_watch(settings, organization: str) -> LedgerWatch:
+    """Gives the organisation's missing-ledger-data rules (data/ledger_watch.yaml or its own copy)."""
+    return load_org_rules(settings, service=SERVICE_NAME, relative="ledger_watch.yaml", organization=organization,
+                          parse=LedgerWatch.from_data)

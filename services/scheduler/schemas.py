@@ -9,7 +9,7 @@ from shared.answers import DISSATISFIED_ANSWERS
 from shared.events import BUSINESS_LINES_SERVICE, SATISFACTION, SEGMENTS, SERVICE_KINDS, id_validators
 from shared.schemas import PageArgs, QueryArgs, Timestamp
 
-from .models import STATUSES
+from .models import DECLINED, RESCHEDULED, STATUSES, WRONG_NUMBER
 
 
 class CallbackQuery(PageArgs):
@@ -74,6 +74,11 @@ class CallbackSchema(Schema):
     raised_complaint_id = fields.String(allow_none=True)
     completed_at = Timestamp(allow_none=True)
     customer = fields.Nested(ContactSchema, allow_none=True)
+    last_result = fields.String(allow_none=True, metadata={
+        "description": "what the last call came to: reached, not_reached, rescheduled, declined, wrong_number"})
+    appointment_at = Timestamp(allow_none=True, metadata={
+        "description": "rescheduled: when the customer is to be called (inside the call windows)"})
+    completed_by = fields.String(allow_none=True, metadata={"description": "who recorded the last call (login)"})
 
 
 class QuestionSchema(Schema):
@@ -90,10 +95,24 @@ class QuestionnaireSchema(Schema):
     title_en = fields.String()
     version = fields.Integer()
     questions = fields.List(fields.Nested(QuestionSchema), metadata={"description": "in the order they are asked"})
+    opening_zh = fields.String(metadata={"description": "the opening script (开场话术) with placeholders "
+                                                        "{customer_name} {company} {agent} {subject}"})
+    opening_en = fields.String()
+    closing_zh = fields.String(metadata={"description": "the closing script (结束语)"})
+    closing_en = fields.String()
+
+
+class ScriptsSchema(Schema):
+    opening_zh = fields.String()
+    opening_en = fields.String()
+    closing_zh = fields.String()
+    closing_en = fields.String()
 
 
 class CallbackDetailSchema(CallbackSchema):
     questionnaire = fields.Nested(QuestionnaireSchema, metadata={"description": "the questions to ask, in order"})
+    scripts = fields.Nested(ScriptsSchema, metadata={
+        "description": "the questionnaire's opening and closing scripts filled in for this callback (issue 17)"})
 
 
 class AgentCallbackSchema(CallbackSchema):
@@ -101,13 +120,47 @@ class AgentCallbackSchema(CallbackSchema):
         "description": "the next moment in a call window on a working day, not before the task is due"})
 
 
-class OutcomeSchema(Schema):
-    """One call's outcome (CONTRACT.md); a dissatisfied answer needs its reason."""
+#: Issue 17 item 3: what else a call can come to than answers or no answer.
+OTHER_RESULTS = (RESCHEDULED, DECLINED, WRONG_NUMBER)
+#: Whether the customer was reached, by those results.
+REACHED_BY_RESULT = {RESCHEDULED: True, DECLINED: True, WRONG_NUMBER: False}
+
+
+class ContactCorrectionSchema(Schema):
+    """A correction of the customer's contact data made during a call (issue 17 item 3)."""
 
     class Meta:
         unknown = EXCLUDE
 
-    reached = fields.Boolean(required=True)
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    phone = fields.String(allow_none=True, validate=validate.Regexp(r"^[0-9+()\- ]{3,40}$",
+                                                                    error="a phone number: digits, + ( ) - and blanks"))
+    contact_person = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+    @validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give the corrected name, phone or contact person.", field_name="_schema")
+
+
+class OutcomeSchema(Schema):
+    """One call's outcome (CONTRACT.md); a dissatisfied answer needs its reason.
+
+    Issue 17: `result` says what else the call came to (`rescheduled` with `call_at`, `declined`,
+    `wrong_number`; then `reached` may be left out), and `contact` corrects the customer's
+    name, phone or contact person (kept, and sent on as `customer.updated`).
+    """
+
+    class Meta:
+        unknown = EXCLUDE
+
+    reached = fields.Boolean(load_default=None, metadata={"description": "required unless `result` is given"})
+    result = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(OTHER_RESULTS), metadata={
+        "description": "rescheduled (the customer asks to be called at `call_at`), declined (does not accept "
+                       "callbacks: none are planned any more), wrong_number (waits for corrected contact data)"})
+    call_at = fields.AwareDateTime(load_default=None, allow_none=True, metadata={
+        "description": "rescheduled: when the customer asked to be called (moved into the call windows)"})
+    contact = fields.Nested(ContactCorrectionSchema, load_default=None, allow_none=True)
     product_satisfaction = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(SATISFACTION))
     service_satisfaction = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(SATISFACTION))
     dissatisfied_reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10000))
@@ -119,6 +172,21 @@ class OutcomeSchema(Schema):
 
     @validates_schema
     def reason_when_dissatisfied(self, data, **kwargs):
+        result = data.get("result")
+        if result is None and data.get("reached") is None:
+            raise ValidationError("Say whether the customer was reached (or give a result).", field_name="reached")
+        if result is not None:
+            if data.get("reached") is not None and data["reached"] != REACHED_BY_RESULT[result]:
+                raise ValidationError(f"A {result} call has reached {str(REACHED_BY_RESULT[result]).lower()}.",
+                                      field_name="reached")
+            if any(data.get(n) for n in ("product_satisfaction", "service_satisfaction", "answers")):
+                raise ValidationError(f"A {result} call records no answers.", field_name="result")
+            if (result == RESCHEDULED) != (data.get("call_at") is not None):
+                raise ValidationError("A rescheduled call needs call_at, the time the customer asked for; "
+                                      "only a rescheduled call has one.", field_name="call_at")
+            return
+        if data.get("call_at") is not None:
+            raise ValidationError("Only a rescheduled call has call_at.", field_name="call_at")
         answers = (data.get("product_satisfaction"), data.get("service_satisfaction"))
         if any(a in DISSATISFIED_ANSWERS for a in answers) and not (data.get("dissatisfied_reason") or "").strip():
             raise ValidationError("Say why the customer is dissatisfied: a dissatisfied answer needs its reason.",

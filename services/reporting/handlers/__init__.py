@@ -13,6 +13,7 @@ from .callbacks import on_callback_completed, on_callback_scheduled, on_callback
 from .complaints import (on_complaint_closed, on_complaint_deadlines_moved, on_complaint_escalated, on_complaint_raised,
                          on_complaint_reopened, on_complaint_repeated, on_complaint_resolved)
 from .customers import on_customer_flagged, on_customer_unflagged, on_customer_updated
+from .desk import on_callback_declined, on_callback_reviewed, submit_summary
 from .deliveries import on_delivery_cancelled, on_delivery_shipped, on_equipment_commissioned, on_service_order_completed
 from .log import logged
 from .reports import finish_generation, mail_report, request_generation, request_send, run_to_make, store_report
@@ -36,10 +37,12 @@ APPLY = {
     "complaint.repeated": on_complaint_repeated,
     "complaint.deadlines_moved": on_complaint_deadlines_moved,
     "customer.unflagged": on_customer_unflagged,
+    "callback.declined": on_callback_declined,
+    "callback.reviewed": on_callback_reviewed,
 }
 
 #: The service's event handlers: each logs the event, then applies it.
 HANDLERS = {event_type: logged(apply) for event_type, apply in APPLY.items()}
 
-__all__ = ["APPLY", "HANDLERS", "finish_generation", "mail_report", "request_generation", "request_send",
+__all__ = ["APPLY", "HANDLERS", "finish_generation", "submit_summary", "mail_report", "request_generation", "request_send",
            "run_to_make", "store_report"]

@@ -39,6 +39,10 @@ def on_service_order_completed(*, uow: UnitOfWork, event: Event) -> None:
            or data.get("kind") in report_policy(uow.settings, org).key_order_kinds)
     _serve(org, SERVED_ORDER, data["order_id"], data["customer"]["id"],
            local_date(data["completed_at"], uow.settings.tz), key_customer=key)
+    if data.get("advisor_id"):  # issue 17: figures per service advisor
+        ServedDay.update(advisor_id=data["advisor_id"]).where(
+            ServedDay.organization == org, ServedDay.source_kind == SERVED_ORDER,
+            ServedDay.source_id == data["order_id"]).execute()
 
 
 def on_delivery_shipped(*, uow: UnitOfWork, event: Event) -> None:

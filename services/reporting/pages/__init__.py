@@ -3,7 +3,7 @@ far, a month's figures and its PDF, and the rows behind each figure (CONTRACT.md
 
 Each module adds its views to the one blueprint of common.py.
 """
-from . import month, room  # noqa: F401  (they add their views to blp)
+from . import desk, month, room  # noqa: F401  (they add their views to blp)
 from .common import blp
 
 PAGES = [blp]

@@ -7,6 +7,9 @@ shared/web.py turns every HuifangError into problem+json.
 from .callbacks import agents_blp, callbacks_blp
 from .customers import customers_blp
 from .ledger import ledger_blp
+from .leads import leads_blp
+from .ledger_gaps import ledger_gaps_blp
 from .policies import policies_blp
+from .reviews import reviews_blp
 
-BLUEPRINTS = [callbacks_blp, agents_blp, policies_blp, ledger_blp, customers_blp]
+BLUEPRINTS = [callbacks_blp, agents_blp, policies_blp, ledger_blp, customers_blp, reviews_blp, leads_blp, ledger_gaps_blp]

@@ -56,7 +56,14 @@ class CallbackItem(MethodView):
     def get(self, callback_id):
         """One callback task, with the questionnaire (回访模板) to ask, questions in order."""
         org, task, questionnaire = _task_and_questionnaire(callback_id)
-        return {**with_customers(org, [task])[0], "questionnaire": questionnaire}
+        row = with_customers(org, [task])[0]
+        me = principal()
+        person = service().users.get(org, me.login) if me.login else None
+        scripts = handlers.callback_scripts(settings=settings(), organization=org, task=task,
+                                            questionnaire=questionnaire,
+                                            agent_name=(person.display_name if person else me.login),
+                                            customer_name=(row.get("customer") or {}).get("name"))
+        return {**row, "questionnaire": questionnaire, "scripts": scripts}
 
 
 @callbacks_blp.route("/<callback_id>/questionnaire", parameters=[CALLBACK_ID])

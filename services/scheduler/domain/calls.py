@@ -9,7 +9,7 @@ from services.scheduler.domain.errors import SchedulerDomainError
 from services.scheduler.domain.policy import CallWindow, Policy
 from shared.calendar import WorkingCalendar
 
-__all__ = ["in_call_window", "next_attempt_on", "next_call_at", "over_time_limit"]
+__all__ = ["appointment_call_at", "in_call_window", "next_attempt_on", "next_call_at", "over_time_limit"]
 
 #: How far ahead :func:`next_call_at` looks for a working day before it gives up (a calendar
 #: with no working day for a year is a data error, not a long holiday).
@@ -84,3 +84,27 @@ def next_call_at(
         earliest = datetime.combine(day, time.min)
     raise SchedulerDomainError(f"no working day within {MAX_DAYS_AHEAD} days of {local.date().isoformat()}",
                                field="calendar")
+
+
+def appointment_call_at(
+    asked_at: datetime,
+    now: datetime,
+    policy: Policy,
+    calendar: WorkingCalendar,
+    *,
+    tz: tzinfo | None = None,
+) -> datetime:
+    """Gives when to call a customer who asked to be called at ``asked_at`` (issue 17, `rescheduled`):
+    that moment when it is inside a call window on a working day, else the next moment that is.
+
+    Raises:
+      SchedulerDomainError: ``asked_at`` is in the past, or further ahead than the policy's
+        ``retry.appointment_within_days`` (field ``call_at``).
+    """
+    if asked_at < now:
+        raise SchedulerDomainError("the time the customer asked for has passed", field="call_at")
+    if asked_at - now > timedelta(days=policy.retry.appointment_within_days):
+        raise SchedulerDomainError(
+            f"the policy plans appointments at most {policy.retry.appointment_within_days} days ahead",
+            field="call_at")
+    return next_call_at(asked_at, policy.call_windows, calendar, tz=tz)

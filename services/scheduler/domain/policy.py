@@ -149,9 +149,16 @@ class BatchPolicy:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Unreachable customers: at most ``max_attempts`` calls, one per working day."""
+    """Unreachable customers: at most ``max_attempts`` calls, one per working day.
+
+    ``appointment_within_days``: how far ahead a customer may ask to be called (issue 17,
+    `rescheduled`; the seeds leave it open). ``declined_cancels_open``: a customer who declines
+    callbacks also has their other open callbacks cancelled (else only new ones are not planned).
+    """
 
     max_attempts: int
+    appointment_within_days: int = 92
+    declined_cancels_open: bool = True
 
 
 @dataclass(frozen=True)

@@ -268,6 +268,8 @@ class _BatchSchema(Schema):
 
 class _RetrySchema(Schema):
     max_attempts = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    appointment_within_days = fields.Integer(load_default=92, strict=True, validate=validate.Range(min=1, max=3660))
+    declined_cancels_open = fields.Boolean(load_default=True)
 
     @post_load
     def make(self, data, **kwargs):

@@ -8,6 +8,7 @@ policy's ``questionnaires`` selection (see :func:`questionnaire_for`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -24,7 +25,9 @@ __all__ = [
     "Question",
     "Questionnaire",
     "QuestionnaireError",
+    "SCRIPT_PLACEHOLDERS",
     "answer_errors",
+    "fill_script",
     "load_questionnaire",
     "questionnaire_for",
 ]
@@ -34,6 +37,17 @@ SATISFACTION_SCALE, TEXT, YES_NO = "satisfaction", "text", "yes_no"
 ANSWER_TYPES = (SATISFACTION_SCALE, TEXT, YES_NO)
 #: Questions an outcome may answer as its own CONTRACT.md fields instead of inside ``answers``.
 CONTRACT_ANSWERS = ("product_satisfaction", "service_satisfaction", "suggestions")
+
+
+#: What an opening or closing script may name (seed 003 §六 回访话术规范: [客户姓名] [公司名称]
+#: [回访人员姓名] [产品或服务名称]), filled in on the callback form (issue 17 item 4).
+SCRIPT_PLACEHOLDERS = ("customer_name", "company", "agent", "subject")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def fill_script(script: str, values: Mapping[str, str | None]) -> str:
+    """Gives a script with each ``{placeholder}`` replaced by its value (a missing one by nothing)."""
+    return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1)) or ""), script or "")
 
 
 class QuestionnaireError(RuleFileError):
@@ -60,6 +74,11 @@ class Questionnaire:
     title_en: str
     version: int
     questions: tuple[Question, ...]
+    #: The opening and closing scripts (开场话术, 结束语), with placeholders (SCRIPT_PLACEHOLDERS).
+    opening_zh: str = ""
+    opening_en: str = ""
+    closing_zh: str = ""
+    closing_en: str = ""
 
     def question(self, question_id: str) -> Question | None:
         """Gives the question with that id, or None."""
@@ -168,6 +187,19 @@ class _QuestionnaireSchema(Schema):
     title_en = fields.String(required=True, validate=_NAME)
     version = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1))
     questions = fields.List(fields.Nested(_QuestionSchema), required=True, validate=validate.Length(min=1))
+    opening_zh = fields.String(load_default="")
+    opening_en = fields.String(load_default="")
+    closing_zh = fields.String(load_default="")
+    closing_en = fields.String(load_default="")
+
+    @validates_schema
+    def known_placeholders(self, data, **kwargs):
+        for name in ("opening_zh", "opening_en", "closing_zh", "closing_en"):
+            unknown = sorted(set(_PLACEHOLDER.findall(data.get(name) or "")) - set(SCRIPT_PLACEHOLDERS))
+            if unknown:
+                raise ValidationError(f"unknown placeholder {', '.join('{' + u + '}' for u in unknown)}; "
+                                      f"a script may name {', '.join('{' + p + '}' for p in SCRIPT_PLACEHOLDERS)}",
+                                      field_name=name)
 
     @validates_schema
     def unique_ids(self, data, **kwargs):

@@ -4,7 +4,7 @@ Event handlers are `on_<event>(*, uow, event)`; commands (`record_outcome`, `imp
 are `command(*, uow, ...)`. Entry points (actors, routes, periodic jobs) open the unit of
 work; nothing here commits, connects or touches the broker.
 """
-from .callbacks import callback_subject, customer_history, reveal_phones
+from .callbacks import callback_scripts, callback_subject, customer_history, reveal_phones
 from .complaints import on_complaint_deadlines_moved, on_complaint_repeated, on_complaint_resolved
 from .customers import flag_history, lift_flag, on_customer_flagged, on_customer_updated
 from .deliveries import on_delivery_cancelled, on_delivery_shipped, on_equipment_commissioned, on_equipment_installed
@@ -13,8 +13,13 @@ from .ledger import (
     LEDGER_SORTS, LedgerFilter, import_ledger, known_deliveries, ledger_entries, ledger_export_rows, ledger_page,
     month_bounds,
 )
-from .outcomes import get_callback_or_raise, may_record, questionnaire_of, record_outcome
+from .outcomes import (
+    call_attempts, correct_contact, get_callback_or_raise, may_record, questionnaire_of, record_outcome,
+)
+from .leads import list_leads
+from .ledger_gaps import claim_gap_mail, ledger_gaps, record_gap_mail
 from .policies import preview_policy
+from .reviews import record_review, review_queue
 from .service_orders import on_service_order_completed
 from .tasks import task_id
 from .worklist import Scope, Worklist, agent_worklist, worklist_counts

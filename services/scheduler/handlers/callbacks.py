@@ -93,3 +93,28 @@ def reveal_phones(*, uow: UnitOfWork, organization: str, callback_id: str, login
     log.info("%s (%s) of %s saw the phone numbers of callback %s", login, role, organization, task.id)
     return {"customer": customer or {"phone": None, "site_phone": None}, "delivery": delivery,
             "revealed_at": uow.now}
+
+
+def callback_scripts(*, settings, organization: str, task: CallbackTask, questionnaire, agent_name: str | None,
+                     customer_name: str | None) -> dict:
+    """Gives the questionnaire's opening and closing scripts (开场话术, 结束语; seed 003 §六, issue 17
+    item 4) filled in for this callback: the customer's name, the organisation's name (its
+    organization.yaml, else its id), the agent's name and what the call is about (the delivery's
+    project or the order), as {opening_zh, opening_en, closing_zh, closing_en}."""
+    from shared.onboarding import organization_name
+
+    from ..domain.questionnaire import fill_script
+
+    subject = callback_subject(organization=organization, task=task)
+    delivery, order = subject["delivery"], subject["order"]
+    if delivery:
+        about_zh = about_en = delivery.get("project") or delivery.get("product_model") or delivery["delivery_id"]
+    elif order:
+        about_zh, about_en = f"工单 {order['order_id']}", f"order {order['order_id']}"
+    else:
+        about_zh, about_en = "您反映的问题", "your complaint"
+    base = {"customer_name": customer_name or task.customer_id,
+            "company": organization_name(settings, organization) or organization, "agent": agent_name or ""}
+    return {f"{part}_{lang}": fill_script(getattr(questionnaire, f"{part}_{lang}"),
+                                          {**base, "subject": about_zh if lang == "zh" else about_en})
+            for part in ("opening", "closing") for lang in ("zh", "en")}

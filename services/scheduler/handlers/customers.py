@@ -9,11 +9,17 @@ from shared.service import UnitOfWork
 from ..errors import CustomerNotFound, FlagNotSet
 from ..models import FLAG_LIFTED, FLAG_SET, Customer, CustomerFlag
 from .common import parse_datetime, upsert_customers
+from .outcomes import reopen_wrong_numbers
 
 
 def on_customer_updated(*, uow: UnitOfWork, event: Event) -> None:
-    """Stores the customer as the event describes them."""
-    upsert_customers(organization=event.organization, customers=[event.data["customer"]])
+    """Stores the customer as the event describes them; a changed phone or contact person opens
+    again their callbacks waiting for corrected contact data (issue 17, `wrong_number`)."""
+    data = event.data["customer"]
+    before = Customer.get_or_none(Customer.organization == event.organization, Customer.customer_id == data["id"])
+    upsert_customers(organization=event.organization, customers=[data])
+    if before is not None and (before.phone, before.contact_person) != (data.get("phone"), data.get("contact_person")):
+        reopen_wrong_numbers(uow=uow, organization=event.organization, customer_ids=[data["id"]])
 
 
 def on_customer_flagged(*, uow: UnitOfWork, event: Event) -> None:

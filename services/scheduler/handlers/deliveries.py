@@ -36,7 +36,8 @@ def on_delivery_shipped(*, uow: UnitOfWork, event: Event) -> None:
         business_line=data.get("business_line") or EQUIPMENT, project=data.get("project"),
         product_model=data.get("product_model"), quantity=data.get("quantity"),
         contract_amount=data.get("contract_amount"), contact_person=customer.get("contact_person"),
-        phone=customer.get("phone"), site_contact=customer.get("site_contact"), site_phone=customer.get("site_phone"))
+        phone=customer.get("phone"), site_contact=customer.get("site_contact"), site_phone=customer.get("site_phone"),
+        branch=data.get("branch"))
     _update_contract_total(uow=uow, organization=org, customer_id=customer["id"], rules=rules)
     plan_deliveries(uow=uow, organization=org, deliveries=[delivery], rules=rules)
 
@@ -95,7 +96,8 @@ def plan_deliveries(*, uow: UnitOfWork, organization: str, deliveries: list, rul
             wanted.append(Wanted(plan_key=f"delivery:{delivery.delivery_id}:{p.kind}", planned=p,
                                  customer_id=delivery.customer_id, business_line=delivery.business_line,
                                  channel=channel_for(total, policy), key_customer=key,
-                                 delivery_id=delivery.delivery_id))
+                                 delivery_id=delivery.delivery_id,
+                                 branch=getattr(delivery, "branch", None)))  # a ledger import's facts have none
     bulk_update(Delivery, set_fields=("warranty_end_on",), rows=warranty_updates)
     return sync_tasks(uow=uow, organization=organization, wanted=wanted, rules=rules)
 

@@ -9,12 +9,17 @@ from shared.answers import DISSATISFIED_ANSWERS
 from shared.db import advisory_lock, first
 from shared.service import UnitOfWork
 
-from ..domain.calls import in_call_window, next_attempt_on, over_time_limit
+from ..domain.calls import appointment_call_at, in_call_window, next_attempt_on, over_time_limit
 from ..domain.questionnaire import CONTRACT_ANSWERS, SATISFACTION_SCALE, Questionnaire, answer_errors, questionnaire_for
 from ..errors import CallbackClosed, CallbackNotFound, NotYourCallback, OutcomeInvalid
-from ..models import DONE, OPEN, UNREACHABLE, CallbackTask, Customer, ServiceOrder
+from ..models import (
+    DECLINED, DONE, NOT_REACHED, OPEN, REACHED, RESCHEDULED, UNREACHABLE, WRONG_NUMBER, CallAttempt,
+    CallbackTask, ContactCorrection, Customer, ServiceOrder,
+)
 from ..rules import OrgRules, questionnaire_named, rules_for
 from .common import customer_payload, customers_by_id, iso, today
+from .leads import raise_leads
+from .tasks import cancel_open
 
 
 def get_callback_or_raise(*, organization: str, callback_id: str, lock: bool = False) -> CallbackTask:
@@ -124,6 +129,13 @@ def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outc
                               "to make; a supervisor or manager may record it for them.")
     if task.status != OPEN:
         raise CallbackClosed(f"Callback {callback_id} is {task.status}; its outcome is already recorded.")
+    result = outcome.get("result")
+    if outcome.get("contact"):
+        correct_contact(uow=uow, organization=organization, customer_id=task.customer_id,
+                        correction=outcome["contact"], login=recorded_by, callback_id=task.id)
+    if result is not None:
+        return _other_result(uow=uow, rules=rules, organization=organization, task=task, outcome=outcome,
+                             recorded_by=recorded_by, role=role)
     questionnaire = None
     if outcome["reached"]:
         questionnaire = questionnaire_of(organization=organization, task=task, settings=uow.settings, rules=rules)
@@ -136,6 +148,9 @@ def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outc
     task.outside_call_window = not in_call_window(uow.now.astimezone(uow.settings.tz), rules.policy.call_windows,
                                                   rules.calendar)
     customer = customers_by_id(organization, [task.customer_id]).get(task.customer_id)
+    task.appointment_at = None
+    log_attempt(uow=uow, organization=organization, task=task, agent=recorded_by, role=role,
+                result=REACHED if outcome["reached"] else NOT_REACHED, duration_s=outcome.get("duration_s"))
     if not outcome["reached"]:
         task.reached = False
         task.next_attempt_on = next_attempt_on(on, task.attempts, rules.policy, rules.calendar)
@@ -146,7 +161,8 @@ def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outc
                 "due_on": iso(task.due_on), "attempts": task.attempts, "key_customer": task.key_customer,
                 "business_line": task.business_line, "delivery_id": task.delivery_id, "order_id": task.order_id,
                 "complaint_id": task.complaint_id, "customer": customer_payload(customer, task.customer_id),
-                "outside_call_window": task.outside_call_window,
+                "outside_call_window": task.outside_call_window, "agent": recorded_by,
+                "advisor_id": _advisor_of(organization, task), "branch": task.branch,
             }, organization=organization)
         task.save()
         return task
@@ -160,6 +176,7 @@ def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outc
     task.over_time_limit = over_time_limit(task.duration_s, rules.policy.call_length_guide_s,
                                            raised_complaint=task.raised_complaint_id is not None)
     task.save()
+    raise_leads(uow=uow, organization=organization, task=task, calendar=rules.calendar, customer=customer)
     payload = customer_payload(customer, task.customer_id)
     uow.emit("callback.completed", {
         "callback_id": task.id, "kind": task.kind, "due_on": iso(task.due_on), "customer": payload,
@@ -172,7 +189,8 @@ def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outc
         "business_line": task.business_line, "delivery_id": task.delivery_id, "order_id": task.order_id,
         "completed_at": uow.now.isoformat(), "verification": task.kind == rules.policy.verification.kind,
         "over_time_limit": task.over_time_limit, "duration_limit_s": rules.policy.call_length_guide_s,
-        "outside_call_window": task.outside_call_window,
+        "outside_call_window": task.outside_call_window, "agent": recorded_by,
+        "advisor_id": _advisor_of(organization, task), "branch": task.branch,
     }, organization=organization)
     if task.raised_complaint_id:
         uow.emit("complaint.raised", {
@@ -192,3 +210,119 @@ def _next_record_no(organization: str, on: date) -> tuple[str, int, str]:
     last = CallbackTask.select(peewee.fn.MAX(CallbackTask.record_seq)).where(
         CallbackTask.organization == organization, CallbackTask.record_month == month).scalar() or 0
     return month, last + 1, f"{month}-{last + 1:04d}"
+
+
+def _advisor_of(organization: str, task: CallbackTask) -> str | None:
+    """Gives the service advisor (服务顾问) of the task's order, if it has one (issue 17: figures per advisor)."""
+    if not task.order_id:
+        return None
+    return ServiceOrder.select(ServiceOrder.advisor_id).where(
+        ServiceOrder.organization == organization, ServiceOrder.order_id == task.order_id).scalar()
+
+
+def log_attempt(*, uow: UnitOfWork, organization: str, task: CallbackTask, agent: str | None, role: str | None,
+                result: str, duration_s: int | None = None, appointment_at=None) -> CallAttempt:
+    """Gives the call just recorded for `task` (issue 17 item 1: who, when, which channel, what
+    it came to); also sets the task's `last_result`."""
+    number = (CallAttempt.select(peewee.fn.MAX(CallAttempt.attempt_no))
+              .where(CallAttempt.organization == organization, CallAttempt.callback_id == task.id).scalar() or 0) + 1
+    task.last_result = result
+    return CallAttempt.create(organization=organization, callback_id=task.id, attempt_no=number, agent=agent,
+                              role=role, at=uow.now, channel=task.channel, result=result,
+                              appointment_at=appointment_at, duration_s=duration_s)
+
+
+def call_attempts(*, organization: str, callback_id: str) -> list[CallAttempt]:
+    """Gives the calls of a callback task in the order they were made."""
+    return list(CallAttempt.select().where(CallAttempt.organization == organization,
+                                           CallAttempt.callback_id == callback_id).order_by(CallAttempt.attempt_no))
+
+
+#: The contact fields a call may correct (issue 17 item 3).
+CORRECTABLE = ("name", "phone", "contact_person")
+
+
+def correct_contact(*, uow: UnitOfWork, organization: str, customer_id: str, correction: dict,
+                    login: str | None, callback_id: str | None = None) -> Customer | None:
+    """Gives the customer after a correction of their name, phone or contact person made during a
+    call: kept with what it was (`contact_correction`) and emitted as `customer.updated`, so every
+    service has it; the customer's callbacks waiting for a right number are open again. A
+    correction that changes nothing is not kept (None)."""
+    customer = Customer.get_or_none(Customer.organization == organization, Customer.customer_id == customer_id)
+    if customer is None:
+        customer = Customer.create(organization=organization, customer_id=customer_id, name=customer_id)
+    before = {name: getattr(customer, name) for name in CORRECTABLE}
+    after = {**before, **{k: v for k, v in correction.items() if k in CORRECTABLE}}
+    if after == before:
+        return None
+    for name, value in after.items():
+        setattr(customer, name, value)
+    customer.save()
+    ContactCorrection.create(organization=organization, customer_id=customer_id, callback_id=callback_id,
+                             login=login, before=before, after=after, at=uow.now)
+    uow.emit("customer.updated", {"customer": customer_payload(customer, customer_id),
+                                  "corrected_by": login, "callback_id": callback_id,
+                                  "corrected_at": uow.now.isoformat()}, organization=organization)
+    if after["phone"] != before["phone"] or after["contact_person"] != before["contact_person"]:
+        reopen_wrong_numbers(uow=uow, organization=organization, customer_ids=[customer_id])
+    return customer
+
+
+def reopen_wrong_numbers(*, uow: UnitOfWork, organization: str, customer_ids) -> int:
+    """Gives how many callbacks waiting for corrected contact data (`wrong_number`) of these
+    customers are open again, to be called from today."""
+    return (CallbackTask.update(status=OPEN, next_attempt_on=today(uow), updated_at=uow.now)
+            .where(CallbackTask.organization == organization, CallbackTask.status == WRONG_NUMBER,
+                   CallbackTask.customer_id.in_(list(customer_ids))).execute())
+
+
+def _other_result(*, uow: UnitOfWork, rules: OrgRules, organization: str, task: CallbackTask, outcome: dict,
+                  recorded_by: str | None, role: str | None) -> CallbackTask:
+    """Gives the task after a call that came to `rescheduled`, `declined` or `wrong_number` (issue 17 item 3).
+
+    rescheduled: the next attempt is at the asked time, moved into the call windows; it does not
+    use up an attempt of the retry policy. declined: the task ends `declined` and the customer is
+    opted out: the planner plans no callback for them from then on (their other open callbacks
+    are cancelled when the policy says so). wrong_number: the task waits (`wrong_number`) until
+    the contact data is corrected (here, on a later call's page, or by `customer.updated`).
+    """
+    result = outcome["result"]
+    tz = uow.settings.tz
+    task.updated_at, task.completed_by = uow.now, recorded_by
+    task.duration_s = outcome.get("duration_s", task.duration_s)
+    task.outside_call_window = not in_call_window(uow.now.astimezone(tz), rules.policy.call_windows, rules.calendar)
+    base = {"callback_id": task.id, "kind": task.kind, "customer_id": task.customer_id, "due_on": iso(task.due_on),
+            "business_line": task.business_line, "agent": recorded_by, "at": uow.now.isoformat(),
+            "delivery_id": task.delivery_id, "order_id": task.order_id, "branch": task.branch}
+    if result == RESCHEDULED:
+        call_at = appointment_call_at(outcome["call_at"].astimezone(tz), uow.now.astimezone(tz), rules.policy,
+                                      rules.calendar, tz=tz)
+        task.appointment_at, task.next_attempt_on, task.reached = call_at, call_at.date(), True
+        log_attempt(uow=uow, organization=organization, task=task, agent=recorded_by, role=role, result=result,
+                    duration_s=task.duration_s, appointment_at=call_at)
+        task.save()
+        uow.emit("callback.rescheduled", {**base, "call_at": call_at.isoformat(),
+                                          "asked_at": outcome["call_at"].isoformat()}, organization=organization)
+        return task
+    log_attempt(uow=uow, organization=organization, task=task, agent=recorded_by, role=role, result=result,
+                duration_s=task.duration_s)
+    if result == WRONG_NUMBER:
+        fixed = outcome.get("contact") and ("phone" in outcome["contact"] or "contact_person" in outcome["contact"])
+        task.reached, task.next_attempt_on, task.appointment_at = False, (today(uow) if fixed else None), None
+        task.status = OPEN if fixed else WRONG_NUMBER
+        task.save()
+        uow.emit("callback.wrong_number", {**base, "corrected": bool(fixed)}, organization=organization)
+        return task
+    task.reached, task.status, task.completed_at, task.next_attempt_on = True, DECLINED, uow.now, None
+    task.appointment_at = None
+    task.save()
+    Customer.update(opted_out_at=uow.now, opted_out_by=recorded_by).where(
+        Customer.organization == organization, Customer.customer_id == task.customer_id).execute()
+    cancelled = 0
+    if rules.policy.retry.declined_cancels_open:
+        cancelled = cancel_open(uow=uow, organization=organization,
+                                where=(CallbackTask.customer_id == task.customer_id) & (CallbackTask.id != task.id))
+    uow.emit("callback.declined", {**base, "key_customer": task.key_customer, "cancelled_callbacks": cancelled,
+                                   "reason": (outcome.get("suggestions") or "").strip() or None},
+             organization=organization)
+    return task

@@ -49,7 +49,7 @@ def on_service_order_completed(*, uow: UnitOfWork, event: Event) -> None:
     period = planned[0].batch_period if batched else sampling_period(completed_on)
     ServiceOrder.insert(organization=org, order_id=data["order_id"], customer_id=customer.customer_id,
                         business_line=line, kind=kind, completed_at=data["completed_at"], completed_on=completed_on,
-                        advisor_id=data.get("advisor_id"), key_customer=key,
+                        advisor_id=data.get("advisor_id"), key_customer=key, branch=data.get("branch"),
                         batch_period=period if batched else None).execute()
     if not planned:
         return
@@ -82,7 +82,8 @@ def on_service_order_completed(*, uow: UnitOfWork, event: Event) -> None:
     if selected:
         sync_tasks(uow=uow, organization=org, rules=rules, wanted=[
             Wanted(plan_key=f"order:{data['order_id']}:{p.kind}", planned=p, customer_id=customer.customer_id,
-                   business_line=line, channel=CHANNEL_PHONE, key_customer=key, order_id=data["order_id"])
+                   business_line=line, channel=CHANNEL_PHONE, key_customer=key, order_id=data["order_id"],
+                   branch=data.get("branch"))
             for p in planned])
     if batched and Batch.select().where(Batch.organization == org, Batch.policy_key == policy.sampling_key,
                                         Batch.pool == pool, Batch.period == period).exists():
@@ -115,7 +116,7 @@ def top_up_batch(*, uow: UnitOfWork, organization: str, pool: str, period: str, 
                                         completed_on=order.completed_on, key=False, policy=policy, calendar=calendar):
             wanted.append(Wanted(plan_key=f"order:{order_id}:{p.kind}", planned=p, customer_id=order.customer_id,
                                  business_line=order.business_line, channel=CHANNEL_PHONE, key_customer=False,
-                                 order_id=order_id))
+                                 order_id=order_id, branch=order.branch))
     sync_tasks(uow=uow, organization=organization, wanted=wanted, rules=rules)
     if tiers.onsite_share:
         _keep_onsite_share(uow=uow, organization=organization, pool=pool, period=period, rules=rules)

@@ -18,7 +18,7 @@ from shared.db import bulk_insert, bulk_update
 from shared.service import UnitOfWork
 
 from ..domain.planned import PlannedCallback
-from ..models import CANCELLED, OPEN, CallbackTask
+from ..models import CANCELLED, OPEN, CallbackTask, Customer
 from ..rules import OrgRules
 from .common import chunks, iso, rows_in
 
@@ -53,6 +53,8 @@ class Wanted:
     delivery_id: str | None = None
     order_id: str | None = None
     complaint_id: str | None = None
+    #: Issue 17: the branch of the delivery or order.
+    branch: str | None = None
 
 
 def task_id(organization: str, plan_key: str) -> str:
@@ -77,6 +79,7 @@ def sync_tasks(*, uow: UnitOfWork, organization: str, wanted: list[Wanted], rule
     """
     if not wanted:
         return []
+    opted_out = _opted_out(organization, {w.customer_id for w in wanted})
     # rows as dicts: a model object per existing task costs more than the lookup
     existing = {task["plan_key"]: task for task in rows_in(
         CallbackTask, CallbackTask._meta.sorted_fields, organization=organization, key=CallbackTask.plan_key,
@@ -86,7 +89,8 @@ def sync_tasks(*, uow: UnitOfWork, organization: str, wanted: list[Wanted], rule
         task = existing.get(w.plan_key)
         p = w.planned
         if task is None:
-            new_rows.append(_task_row(organization, w, uow.now))
+            if w.customer_id not in opted_out:  # declined callbacks (issue 17): none planned from then on
+                new_rows.append(_task_row(organization, w, uow.now))
         elif task["status"] != OPEN:
             continue
         elif (task["due_on"], task["nominal_on"], task["overdue_on"]) != (p.due_on, p.nominal_on, p.overdue_on):
@@ -110,6 +114,16 @@ def sync_tasks(*, uow: UnitOfWork, organization: str, wanted: list[Wanted], rule
     return moved
 
 
+def _opted_out(organization: str, customer_ids: set[str]) -> set[str]:
+    """Gives the customers among `customer_ids` who declined callbacks (谢绝回访)."""
+    found: set[str] = set()
+    for chunk in chunks(sorted(customer_ids)):
+        found.update(row[0] for row in Customer.select(Customer.customer_id).where(
+            Customer.organization == organization, Customer.customer_id.in_(chunk),
+            Customer.opted_out_at.is_null(False)).tuples())
+    return found
+
+
 def cancel_open(*, uow: UnitOfWork, organization: str, where) -> int:
     """Gives how many open tasks matching `where` were cancelled (each announced as `callback.scheduled`)."""
     tasks = list(CallbackTask.select().where(CallbackTask.organization == organization,
@@ -130,6 +144,7 @@ def _task_row(organization: str, w: Wanted, now: datetime) -> dict:
         "status": OPEN, "channel": w.channel,
         "customer_id": w.customer_id, "key_customer": w.key_customer, "delivery_id": w.delivery_id,
         "order_id": w.order_id, "complaint_id": w.complaint_id, "assigned_to": None, "attempts": 0,
+        "branch": w.branch,
         "created_at": now, "updated_at": now,
     }
 
@@ -144,7 +159,7 @@ def emit_scheduled(uow: UnitOfWork, row: dict, *, rescheduled: bool, status: str
         "channel": row["channel"], "business_line": row["business_line"], "customer_id": row["customer_id"],
         "key_customer": bool(row["key_customer"]), "delivery_id": row["delivery_id"], "order_id": row["order_id"],
         "complaint_id": row["complaint_id"], "assigned_to": row["assigned_to"],
-        "organization": row["organization"],
+        "organization": row["organization"], "branch": row.get("branch"),
     }, organization=row["organization"])
 
 
@@ -161,7 +176,7 @@ def _assign(*, organization: str, rows: list[dict], rules: OrgRules) -> None:
     for login, n in query.tuples():
         load[login] = n
     for row in rows:
-        candidates = rules.agents_for(row["business_line"])
+        candidates = rules.agents_for(row["business_line"], row.get("branch"))
         if candidates:
             chosen = min(candidates, key=lambda login: (load[login], login))
             row["assigned_to"] = chosen

@@ -7,6 +7,8 @@ them asks, and each look is recorded (handlers.reveal_phones).
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
@@ -17,6 +19,7 @@ from shared.pages import page_roles
 from .. import handlers
 from ..handlers.common import contacts_of
 from ..domain.questionnaire import SATISFACTION_SCALE, TEXT, YES_NO
+from ..domain.errors import SchedulerDomainError
 from ..errors import CallbackClosed, OutcomeInvalid
 from ..models import OPEN
 from ..rules import rules_for
@@ -49,7 +52,18 @@ def _form_context(callback_id: str) -> dict:
         "may_record": handlers.may_record(settings=settings(), users=service().users, organization=organization,
                                           task=task, login=who.login, role=who.role),
         "errors": {}, "given": {}, "page_title": _("Callback"),
+        "calls": handlers.call_attempts(organization=organization, callback_id=task.id),
+        "scripts": handlers.callback_scripts(
+            settings=settings(), organization=organization, task=task, questionnaire=questionnaire,
+            agent_name=_display_name(organization, who.login),
+            customer_name=customer.get("name") if customer else None),
+        "call_results": labels.CALL_RESULTS,
     }
+
+
+def _display_name(organization: str, login: str | None) -> str | None:
+    person = service().users.get(organization, login) if login else None
+    return person.display_name if person is not None else login
 
 
 @blp.get("/callbacks/<callback_id>")
@@ -64,9 +78,24 @@ def callback(callback_id):
 def _outcome_of(form, questionnaire) -> tuple[dict, dict]:
     """Gives (the outcome as the API's body would carry it, the fields as typed) from the form."""
     given = {key: form.get(key, "") for key in form}
-    reached = form.get("reached") == "1"
     duration = form.get("duration_s", "").strip()
-    outcome = {"reached": reached, "duration_s": int(duration) if duration.isdigit() else None}
+    outcome = {"duration_s": int(duration) if duration.isdigit() else None}
+    contact = {name: form.get(f"contact_{name}", "").strip() for name in ("name", "phone", "contact_person")}
+    if any(contact.values()):
+        outcome["contact"] = {name: value for name, value in contact.items() if value}
+    result = form.get("result")
+    if result:
+        # another result than answers (issue 17): rescheduled with the asked time, declined, wrong number
+        outcome["result"] = result
+        asked = form.get("call_at", "").strip()
+        if asked:
+            try:
+                outcome["call_at"] = datetime.fromisoformat(asked).replace(tzinfo=settings().tz).isoformat()
+            except ValueError:
+                outcome["call_at"] = asked  # the schema names the field
+        return outcome, given
+    reached = form.get("reached") == "1"
+    outcome["reached"] = reached
     if not reached:
         return outcome, given
     answers = {}
@@ -91,6 +120,10 @@ def _field_errors(messages: dict) -> dict[str, str]:
             errors["q_" + name.split(".", 1)[1]] = _("Answer this question.")
         elif name == "duration_s":
             errors[name] = _("The call's length is not a number of seconds.")
+        elif name == "call_at":
+            errors[name] = _("Give a time from now on, within the period the policy plans appointments.")
+        elif name == "contact":
+            errors[name] = _("Check the corrected contact data: a phone has digits, + ( ) - and blanks only.")
         else:
             errors.setdefault("form", _("The answers could not be saved; check the questions."))
     return errors
@@ -111,8 +144,8 @@ def record_outcome(callback_id):
                       outcome=outcome, recorded_by=who.login, role=who.role)
     except ValidationError as exc:
         return _again(callback_id, given, exc.normalized_messages())
-    except OutcomeInvalid as exc:
-        return _again(callback_id, given, exc.problem_errors() or {})
+    except (OutcomeInvalid, SchedulerDomainError) as exc:
+        return _again(callback_id, given, exc.problem_errors() or {"form": [str(exc)]})
     except CallbackClosed:
         context = _form_context(callback_id)
         context["closed_again"] = True

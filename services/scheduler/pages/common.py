@@ -38,6 +38,8 @@ RECORD_OUTCOME = define_action("scheduler.record_outcome", *people(CALLERS))
 REVEAL_PHONES = define_action("scheduler.reveal_phones", *people(SEES_PHONES))
 #: Import a ledger file: the roles of POST /api/v1/ledger/import.
 IMPORT_LEDGER = define_action("scheduler.import_ledger", *people(LEDGER_KEEPERS))
+#: Review callback records (issue 17): the roles of POST /api/v1/reviews/<id>.
+REVIEW_RECORDS = define_action("scheduler.review", "supervisor", "manager", "admin")
 
 
 # service(), settings(), me(), now(), is_htmx(): the same on every service (shared/pages.py)

@@ -45,6 +45,18 @@ STATUSES = {
     "done": _l("Done"),
     "unreachable": _l("Unreachable"),
     "cancelled": _l("Cancelled"),
+    "declined": _l("Declined callbacks"),
+    "wrong_number": _l("Wrong number"),
+}
+#: A reviewer's verdict on a callback record (issue 17; seed 002 □抽查合格 / □有待改进).
+VERDICTS = {"pass": _l("Passed"), "needs_improvement": _l("Needs improvement")}
+#: What one call came to (issue 17).
+CALL_RESULTS = {
+    "reached": _l("Reached"),
+    "not_reached": _l("Not reached"),
+    "rescheduled": _l("Asked to be called later"),
+    "declined": _l("Declined callbacks"),
+    "wrong_number": _l("Wrong number"),
 }
 CHANNELS = {"phone": _l("Phone"), "onsite": _l("On site")}
 SEGMENTS = {

@@ -13,7 +13,8 @@ from services.scheduler.domain.questionnaire import (
 
 DATA = Path(__file__).resolve().parents[3] / "services/scheduler/data"
 POLICY = load_policy_file(DATA / "policies/default.yaml")
-NAMES = ("vip", "enterprise", "major_repair", "ordinary", "equipment", "equipment_post_warranty", "verification")
+NAMES = ("vip", "enterprise", "major_repair", "ordinary", "equipment", "equipment_post_warranty", "verification",
+         "equipment_installation", "equipment_trial_run", "equipment_warranty")
 
 
 def raw(name: str) -> dict:
@@ -38,9 +39,10 @@ def test_rule_1_2_the_default_policy_names_only_packaged_questionnaires():
 
 
 def test_rule_1_1_equipment_callbacks_ask_the_seed_000_questions_in_order():
-    assert [(q.id, q.label_zh) for q in packaged("equipment_post_warranty").questions] == [
-        ("product_satisfaction", "产品质量满意度"), ("service_satisfaction", "服务质量满意度"),
-        ("suggestions", "建议和需求"), ("maintenance_or_retrofit_wanted", "维修或改造需求")]
+    asked = [(q.id, q.label_zh) for q in packaged("equipment_post_warranty").questions]
+    assert asked[:3] == [("product_satisfaction", "产品质量满意度"), ("service_satisfaction", "服务质量满意度"),
+                         ("suggestions", "建议和需求")]
+    assert asked[-1] == ("maintenance_or_retrofit_wanted", "维修或改造需求")
     assert "maintenance_or_retrofit_wanted" not in [q.id for q in packaged("equipment").questions]
 
 
@@ -51,8 +53,10 @@ def test_rule_1_1_equipment_callbacks_ask_the_seed_000_questions_in_order():
     ("first", "vehicle", "major_repair", "ordinary", "major_repair"),
     ("first", "vehicle", "maintenance", "ordinary", "ordinary"),
     ("first", "retail", "purchase", None, "ordinary"),
-    ("installation", "equipment", None, "vip", "equipment"),
-    ("warranty_end", "equipment", None, "ordinary", "equipment"),
+    ("installation", "equipment", None, "vip", "equipment_installation"),
+    ("trial_run", "equipment", None, "vip", "equipment_trial_run"),
+    ("warranty_6m", "equipment", None, "ordinary", "equipment_warranty"),
+    ("warranty_end", "equipment", None, "ordinary", "equipment_warranty"),
     ("post_warranty_24m", "equipment", None, "ordinary", "equipment_post_warranty"),
     ("post_warranty_36m", "equipment", None, "ordinary", "equipment_post_warranty"),
     ("verification", "vehicle", "maintenance", "vip", "verification"),

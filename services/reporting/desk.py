@@ -1,0 +1,144 @@
+"""The callback desk's figures (issue 17), apart from the report's RULES 3 figures (figures.py).
+
+For a period (a month or an ISO week: seed 004 每周、每月进行统计分析), for the organisation, per
+agent (回访员: who made the last call, else the agent the callback was assigned to) and per
+service advisor (服务顾问: the advisor of the order), each with the targets of the role (data/desk.yaml)
+and whether they are met (seed 003 §七, seed 004 各岗位内部指标). Also the agents' monthly summaries
+with their late mark (seed 000 part 1). Counted in SQL, one GROUP BY per table.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from peewee import JOIN, Case, fn
+
+from shared.answers import SATISFIED_ANSWERS
+
+from .domain.desk import PERSON_ROLES, TARGET_FIGURES, DeskPolicy, Period, meets, summary_due_on, summary_state
+from .domain.kpi import month_bounds
+from .models import CANCELLED, DECLINED, SERVED_ORDER, AgentSummary, Callback, CallbackVerdict, ServedDay
+
+#: The name a row gets when nobody is known (no agent assigned, an order without its advisor).
+NOBODY = ""
+
+
+def _sum_when(condition):
+    return fn.COALESCE(fn.SUM(Case(None, [(condition, 1)], 0)), 0)
+
+
+def _rate(numerator: int, denominator: int) -> dict:
+    return {"numerator": numerator, "denominator": denominator,
+            "value": round(numerator / denominator, 4) if denominator else None}
+
+
+def declined_callbacks(organization: str, month: str) -> int:
+    """Gives the month's callbacks (by due date) whose customer declined callbacks (谢绝回访)."""
+    first, last = month_bounds(month)
+    return Callback.select().where(Callback.organization == organization, Callback.due_on >= first,
+                                   Callback.due_on <= last, Callback.status == DECLINED).count()
+
+
+def callback_quality(organization: str, month: str) -> dict | None:
+    """Gives the month's callback quality pass rate (回访质量合格率, RULES 1.4) from the reviewers'
+    verdicts on its callbacks (by due date): {status: reviewed, pass_rate, numerator, denominator},
+    or None while no record of the month was reviewed."""
+    first, last = month_bounds(month)
+    reviewed, passed = CallbackVerdict.select(fn.COUNT(CallbackVerdict.id), _sum_when(CallbackVerdict.verdict == "pass")).where(
+        CallbackVerdict.organization == organization, CallbackVerdict.due_on >= first,
+        CallbackVerdict.due_on <= last).tuples()[0]
+    if not reviewed:
+        return None
+    return {"status": "reviewed", "pass_rate": round(int(passed) / int(reviewed), 4), "numerator": int(passed),
+            "denominator": int(reviewed)}
+
+
+def desk_figures(organization: str, month: str) -> dict:
+    """Gives the desk's figures of the month as the report's JSON carries them: {declined_callbacks}."""
+    return {"declined_callbacks": declined_callbacks(organization, month)}
+
+
+def _counts(organization: str, period: Period, group=None, *, with_orders: bool = False, branch: str | None = None):
+    """Gives rows (group, callbacks, reached, declined, product answered, product satisfied, service
+    answered, service satisfied) of the period's callbacks (by due date, cancelled ones left out)."""
+    declined = Callback.status == DECLINED
+    counted = Callback.status != DECLINED
+    satisfied = sorted(SATISFIED_ANSWERS)
+    columns = [
+        _sum_when(counted), _sum_when(counted & (Callback.reached == True)),  # noqa: E712 (SQL)
+        _sum_when(declined),
+        _sum_when(counted & Callback.product_satisfaction.is_null(False)),
+        _sum_when(counted & Callback.product_satisfaction.in_(satisfied)),
+        _sum_when(counted & Callback.service_satisfaction.is_null(False)),
+        _sum_when(counted & Callback.service_satisfaction.in_(satisfied)),
+    ]
+    query = Callback.select(*([group.alias("who")] if group is not None else []), *columns)
+    if with_orders:
+        query = query.join(ServedDay, JOIN.LEFT_OUTER, on=(
+            (ServedDay.organization == Callback.organization) & (ServedDay.source_kind == SERVED_ORDER)
+            & (ServedDay.source_id == Callback.order_id)))
+    query = query.where((Callback.organization == organization) & (Callback.due_on >= period.first)
+                        & (Callback.due_on <= period.last) & (Callback.status != CANCELLED))
+    if branch is not None:
+        query = query.where(Callback.branch == branch)
+    if group is not None:
+        query = query.group_by(group)
+    rows = list(query.tuples())
+    return rows if group is not None else [(None, *rows[0])]
+
+
+def _figures(row, policy: DeskPolicy | None, role: str | None) -> dict:
+    _, callbacks, reached, declined, p_n, p_ok, s_n, s_ok = (int(v or 0) if i else v for i, v in enumerate(row))
+    figures = {"callback_completion_rate": _rate(reached, callbacks),
+               "product_satisfaction_rate": _rate(p_ok, p_n), "service_satisfaction_rate": _rate(s_ok, s_n)}
+    out = {"callbacks": callbacks, "reached": reached, "declined": declined, "figures": figures}
+    if role is not None and policy is not None:
+        out["targets"] = {name: policy.target(role, name) for name in TARGET_FIGURES
+                          if policy.target(role, name) is not None}
+        out["meets"] = {name: meets(figures[name]["value"], target) for name, target in out["targets"].items()}
+    return out
+
+
+def period_figures(organization: str, period: Period, policy: DeskPolicy, *, branch: str | None = None) -> dict:
+    """Gives the period's desk figures: for the organisation (or one `branch` of it), per branch,
+    per agent and per advisor (with their role's targets and whether each is met), sorted by name."""
+    advisor = fn.COALESCE(Callback.advisor_id, ServedDay.advisor_id, NOBODY)
+    agent = fn.COALESCE(Callback.agent, NOBODY)
+    where = {"branch": branch}
+    return {
+        "period": period.name, "kind": period.kind, "first_day": period.first.isoformat(),
+        "last_day": period.last.isoformat(), "branch": branch,
+        "organization": _figures(_counts(organization, period, **where)[0], None, None),
+        "branches": sorted(({"branch": row[0], **_figures(row, None, None)}
+                            for row in _counts(organization, period, fn.COALESCE(Callback.branch, NOBODY), **where)),
+                           key=lambda r: r["branch"]),
+        "agents": sorted(({"login": row[0], **_figures(row, policy, "agent")}
+                          for row in _counts(organization, period, agent, **where)), key=lambda r: r["login"]),
+        "advisors": sorted(({"advisor_id": row[0], **_figures(row, policy, "advisor")}
+                            for row in _counts(organization, period, advisor, with_orders=True, **where)),
+                           key=lambda r: r["advisor_id"]),
+    }
+
+
+def summary_row(row: AgentSummary | None, month: str, policy: DeskPolicy, now: datetime, tz, agent: str | None = None) -> dict:
+    """Gives one agent's summary of the month as the API shows it, with its state (on_time, late, missing, not_due)."""
+    submitted = None
+    if row is not None:
+        stored = row.submitted_at
+        submitted = (stored if stored.tzinfo else stored.replace(tzinfo=timezone.utc)).astimezone(tz)
+    return {"agent": row.agent if row is not None else agent, "month": month,
+            "due_on": summary_due_on(month, policy.summary_due_day).isoformat(),
+            "submitted_at": submitted.isoformat() if submitted else None,
+            "state": summary_state(month, policy.summary_due_day, submitted, now),
+            "remark": row.remark if row is not None else None,
+            "figures": row.figures if row is not None else None}
+
+
+def summaries(*, organization: str, month: str, agents: list[str], policy: DeskPolicy, now: datetime, tz) -> list[dict]:
+    """Gives the month's summary of each agent (those of the directory and those who submitted), by login."""
+    rows = {r.agent: r for r in AgentSummary.select().where(AgentSummary.organization == organization,
+                                                            AgentSummary.month == month)}
+    return [summary_row(rows.get(login), month, policy, now, tz, agent=login)
+            for login in sorted(set(agents) | set(rows))]
+
+
+__all__ = ["PERSON_ROLES", "declined_callbacks", "desk_figures", "period_figures", "summaries", "summary_row"]

@@ -1,0 +1,52 @@
+"""The callback desk's own events and commands (issue 17): a declined callback counts apart from the
+completion rate; an agent submits their monthly summary (seed 000 part 1)."""
+from __future__ import annotations
+
+from shared.events import Event
+from shared.service import UnitOfWork
+
+from ..desk import period_figures, summary_row
+from ..domain.desk import DeskPolicy, Period
+from ..domain.kpi import month_bounds
+from ..models import CANCELLED, DECLINED, AgentSummary, Callback, CallbackVerdict
+from .rows import by_key, to_date
+
+
+def on_callback_declined(*, uow: UnitOfWork, event: Event) -> None:
+    """Marks the callback `declined` (谢绝回访): out of the month's callbacks and counted apart."""
+    data, org = event.data, event.organization
+    callback = by_key(Callback, organization=org, callback_id=data["callback_id"])
+    callback.customer_id, callback.kind = data["customer_id"], data["kind"]
+    if data.get("branch"):
+        callback.branch = data["branch"]
+    if data.get("due_on"):
+        callback.due_on = to_date(data["due_on"])
+    if callback.status != CANCELLED:
+        callback.status = DECLINED
+    callback.save()
+
+
+def on_callback_reviewed(*, uow: UnitOfWork, event: Event) -> None:
+    """Keeps a reviewer's verdict on a callback record (the latest of its role wins)."""
+    data, org = event.data, event.organization
+    verdict = by_key(CallbackVerdict, organization=org, callback_id=data["callback_id"],
+                     reviewer_role=data["reviewer_role"])
+    verdict.verdict, verdict.agent = data["verdict"], data.get("agent")
+    if data.get("due_on"):
+        verdict.due_on = to_date(data["due_on"])
+    verdict.save()
+
+
+def submit_summary(*, uow, organization: str, month: str, agent: str, remark: str | None, policy: DeskPolicy) -> dict:
+    """Gives the agent's summary of `month` after they submitted it (again: the latest figures and
+    remark, the first submission's time kept, so a late mark stays late) with its state."""
+    first, last = month_bounds(month)
+    figures = period_figures(organization, Period(month, "month", first, last), policy)
+    mine = next((row for row in figures["agents"] if row["login"] == agent), None)
+    row = AgentSummary.get_or_none(AgentSummary.organization == organization, AgentSummary.month == month,
+                                   AgentSummary.agent == agent)
+    if row is None:
+        row = AgentSummary(organization=organization, month=month, agent=agent, submitted_at=uow.now)
+    row.figures, row.remark = mine or {}, remark
+    row.save()
+    return summary_row(row, month, policy, uow.now.astimezone(uow.settings.tz), uow.settings.tz)

@@ -1,0 +1,49 @@
+"""The desk's figures page (`/desk?period=`, issue 17): a week's or a month's callback figures for
+the organisation, per agent and per service advisor against their role's targets, and the agents'
+monthly summaries with their late mark. Reads with the API's functions (desk.py)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import render_template, request
+from flask_babel import gettext as _
+
+from shared.errors import InvalidInput
+from shared.pages import page_roles
+
+from .. import desk
+from ..domain.desk import TARGET_FIGURES, parse_period, week_of
+from ..domain.kpi import month_of, previous_months
+from ..rules import desk_policy
+from .common import READERS, blp, me, now, service, settings
+
+
+@blp.get("/desk")
+@page_roles(*READERS)
+def desk_figures():
+    """A week's (default: this week) or a month's desk figures, per agent and per advisor, and the
+    agents' summaries of the month (of a week: the month before it, whose summary is due)."""
+    organization = me().organization
+    today = now().date()
+    asked = (request.args.get("period") or "").strip() or week_of(today)
+    try:
+        period = parse_period(asked)
+    except InvalidInput:
+        period, asked = parse_period(week_of(today)), None
+    policy = desk_policy(settings(), organization)
+    # a branch manager sees their branch; others may pick one (issue 17)
+    branch = policy.branch_of(me().login) or ((request.args.get("branch") or "").strip()[:128] or None)
+    summary_month = period.name if period.kind == "month" else previous_months(month_of(period.first), 1)[0]
+    with service().connection():
+        figures = desk.period_figures(organization, period, policy, branch=branch)
+        agents = [p.login for p in service().users.of_role(organization, "agent")]
+        summaries = desk.summaries(organization=organization, month=summary_month, agents=agents, policy=policy,
+                                   now=now(), tz=settings().tz)
+    step = timedelta(days=7)
+    links = {"branch": branch, "previous": week_of(period.first - step) if period.kind == "week" else previous_months(period.name, 1)[0],
+             "next": week_of(period.first + step) if period.kind == "week" else month_of(period.last + timedelta(days=1)),
+             "week": week_of(today), "month": month_of(today)}
+    return render_template("reporting/desk.html", figures=figures, period=period, links=links,
+                           summaries=summaries, summary_month=summary_month, target_figures=TARGET_FIGURES,
+                           bad_period=request.args.get("period") if asked is None else None,
+                           page_title=_("Desk figures"))

@@ -1,0 +1,83 @@
+"""Review of callback records (issue 17 item 2): a reviewer role's queue for a period, sampled by
+policy (data/review.yaml; domain/review.py), and the verdict on a record (pass / needs improvement)
+with a comment, emitted as `callback.reviewed` so the report's callback quality pass rate
+(回访质量合格率, RULES 1.4) comes from the verdicts."""
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+
+from shared.service import UnitOfWork
+
+from ..domain.review import ReviewerRule, period_days, period_of, review_sample
+from ..domain.errors import SchedulerDomainError
+from ..errors import CallbackClosed
+from ..models import DONE, CallbackReview, CallbackTask
+from ..rules import review_policy
+from .common import chunks, iso
+from .outcomes import get_callback_or_raise
+
+
+def _rule(settings, organization: str, role: str, period: str | None = None) -> ReviewerRule:
+    rule = review_policy(settings, organization).rule_for(role)
+    if period is not None and ("-W" in period) != (rule.period == "week"):
+        raise SchedulerDomainError(f"{role} reviews every {rule.period}: give a "
+                                   f"{'week such as 2026-W45' if rule.period == 'week' else 'month such as 2026-11'}",
+                                   field="period")
+    return rule
+
+
+def review_queue(*, settings, organization: str, role: str, period: str) -> list[dict]:
+    """Gives the records `role` reviews in `period` (the callbacks made in it, a share of each
+    agent's), by when they were made, each with its verdict once given.
+
+    Raises:
+      SchedulerDomainError: a role that reviews nothing, or a period not of the role's kind.
+    """
+    rule = _rule(settings, organization, role, period)
+    first, last = period_days(period)
+    tz = settings.tz
+    start = datetime.combine(first, time.min, tz).astimezone(timezone.utc)
+    end = datetime.combine(last, time.max, tz).astimezone(timezone.utc)
+    made = list(CallbackTask.select(CallbackTask.id, CallbackTask.completed_by).where(
+        CallbackTask.organization == organization, CallbackTask.status == DONE,
+        CallbackTask.completed_at >= start, CallbackTask.completed_at <= end).tuples())
+    chosen = review_sample(made, rule, period)
+    tasks, reviews = {}, {}
+    for chunk in chunks(chosen):
+        tasks.update((t.id, t) for t in CallbackTask.select().where(CallbackTask.organization == organization,
+                                                                     CallbackTask.id.in_(chunk)))
+        reviews.update((r.callback_id, r) for r in CallbackReview.select().where(
+            CallbackReview.organization == organization, CallbackReview.reviewer_role == role,
+            CallbackReview.callback_id.in_(chunk)))
+    rows = [{"task": tasks[i], "review": reviews.get(i)} for i in chosen if i in tasks]
+    return sorted(rows, key=lambda r: (r["task"].completed_at, r["task"].id))
+
+
+def record_review(*, uow: UnitOfWork, organization: str, callback_id: str, role: str, reviewer: str,
+                  verdict: str, comment: str | None) -> CallbackReview:
+    """Gives the review after a reviewer of `role` gave a record their verdict (again: the latest
+    verdict and comment replace the earlier). Emits `callback.reviewed`.
+
+    Raises:
+      CallbackNotFound; CallbackClosed (the callback has no record yet: not made);
+      SchedulerDomainError (a role that reviews nothing).
+    """
+    rule = _rule(uow.settings, organization, role)
+    task = get_callback_or_raise(organization=organization, callback_id=callback_id)
+    if task.status != DONE or task.completed_at is None:
+        raise CallbackClosed(f"Callback {callback_id} is {task.status}: only a made callback's record is reviewed.")
+    period = period_of(task.completed_at.astimezone(uow.settings.tz).date(), rule.period)
+    review = CallbackReview.get_or_none(CallbackReview.organization == organization,
+                                        CallbackReview.callback_id == callback_id,
+                                        CallbackReview.reviewer_role == role)
+    if review is None:
+        review = CallbackReview(organization=organization, callback_id=callback_id, reviewer_role=role)
+    review.period, review.reviewer, review.verdict, review.comment = period, reviewer, verdict, comment
+    review.agent, review.reviewed_at = task.completed_by, uow.now
+    review.save()
+    uow.emit("callback.reviewed", {
+        "callback_id": task.id, "record_no": task.record_no, "kind": task.kind, "due_on": iso(task.due_on),
+        "customer_id": task.customer_id, "agent": task.completed_by, "reviewer": reviewer, "reviewer_role": role,
+        "period": period, "verdict": verdict, "comment": comment, "reviewed_at": uow.now.isoformat(),
+    }, organization=organization)
+    return review

@@ -1,0 +1,83 @@
+"""Issue 17 on the callback form (`/callbacks/<id>`): other results, contact corrections, the call log.
+
+The scheduler's app on a SQLite file and the stub broker, Flask's test client (as tests/unit/test_pages.py).
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from shared.settings import load_settings
+from shared.users import save_person
+from tests.conftest import envelope
+
+SECRET = "s" * 32
+ORG = "acme-electric"
+
+
+@pytest.fixture
+def desk(tmp_path):
+    from services.scheduler.app import create_app
+    from services.scheduler.service import SERVICE
+
+    settings = load_settings({"HUIFANG_SECRET_KEY": SECRET, "HUIFANG_BROKER_URL": "stub://",
+                              "HUIFANG_VAR_DIR": str(tmp_path), "HUIFANG_API_TOKEN": "hf_unit_integration",
+                              "HUIFANG_SCHEDULER_DATABASE_URL": f"sqlite:///{tmp_path / 'scheduler.db'}"})
+    SERVICE.bind(settings)
+    app = create_app({"HUIFANG_SETTINGS": settings})
+    SERVICE.clock = lambda: datetime.now(timezone.utc)
+    SERVICE.run(save_person, organization=ORG, login="li", role="agent", name="李娜", password="pw-li")
+    completed = (datetime.now(timezone.utc) - timedelta(days=3)).isoformat()
+    with SERVICE.connection():
+        SERVICE.handle(envelope("service_order.completed", {
+            "order_id": "O-1", "customer": {"id": "C-1", "name": "王先生", "segment": "vip", "phone": "13812345678"},
+            "completed_at": completed, "business_line": "vehicle"}, org=ORG))
+    client = app.test_client()
+    html = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    client.post("/login", data={"login": "li", "password": "pw-li", "csrf_token": token})
+    from services.scheduler.models import CallbackTask
+    with SERVICE.connection():
+        task_id = CallbackTask.get(CallbackTask.kind == "first").id
+    return client, task_id, SERVICE
+
+
+def _form_token(client, task_id):
+    html = client.get(f"/callbacks/{task_id}").get_data(as_text=True)
+    return html, re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_seed_003_s4_callback_form_corrects_the_phone_and_records_a_wrong_number(desk):
+    client, task_id, service = desk
+    html, token = _form_token(client, task_id)
+    # given the form offers the other results and the contact correction
+    assert 'id="save-wrong-number"' in html and 'id="save-declined"' in html and 'name="contact_phone"' in html
+    # and the opening script filled in (seed 003 §六): the customer's and the agent's names
+    opening = html[html.index('id="opening-script"'):]
+    assert "王先生" in opening[:300] and "李娜" in opening[:300]
+    # when the agent records a wrong number
+    response = client.post(f"/callbacks/{task_id}/outcome", data={"csrf_token": token, "result": "wrong_number"})
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    # then the page says it waits, and the call log shows who called and what it came to
+    assert "号码错误" in page and "等待更正后的联系方式" in page
+    log = page[page.index('id="call-log"'):]
+    assert "li" in log and "号码错误" in log
+
+
+def test_seed_002_callback_form_rejects_a_past_appointment_naming_the_field(desk):
+    client, task_id, service = desk
+    _, token = _form_token(client, task_id)
+    response = client.post(f"/callbacks/{task_id}/outcome", data={
+        "csrf_token": token, "result": "rescheduled", "call_at": "2020-01-01T10:00"})
+    assert response.status_code == 422
+    assert 'href="#other-result"' in response.get_data(as_text=True)
+
+
+def test_seed_000_part_5_ledger_page_links_the_missing_dates_list(desk):
+    client, task_id, service = desk
+    assert 'id="ledger-gaps-link"' in client.get("/ledger").get_data(as_text=True)
+    page = client.get("/ledger/gaps")
+    assert page.status_code == 200 and "台帐缺失数据" in page.get_data(as_text=True)
