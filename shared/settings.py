@@ -5,6 +5,7 @@ message naming the variable.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import sys
@@ -52,6 +53,18 @@ class Settings:
     webhook_disable_after_seconds: int = 5 * 86400
     #: Delivered and dead deliveries and their log are kept this many days.
     webhook_retention_days: int = 30
+    #: Monitoring (shared/metrics.py). The folder where a service's processes on one host write
+    #: their counters (prometheus_client multiprocess mode; `<dir>/<service>/`); None: each
+    #: process answers /metrics with its own counters only.
+    metrics_dir: Path | None = None
+    #: Networks whose clients may read /metrics (default: loopback only).
+    metrics_allow: tuple = ()
+    #: A bearer token that may read /metrics from anywhere (None: networks only).
+    metrics_token: str | None = None
+    #: A worker host's own /metrics port (0: none; the web process answers for the host).
+    worker_metrics_port: int = 0
+    #: The address that port listens on.
+    metrics_host: str = "127.0.0.1"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -120,6 +133,15 @@ def _check_url(name: str, url: str, schemes: tuple[str, ...]) -> str:
             name, f"must start with one of {', '.join(s + '://' for s in schemes)}; got {url.split('://')[0]!r}"
         )
     return url
+
+
+def _networks(env: dict, name: str, default: str) -> tuple:
+    raw = env.get(name) or default
+    try:
+        return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise ConfigurationError(name, f"must be networks separated by commas (like 127.0.0.1/32,10.0.0.0/8): "
+                                       f"{exc}") from None
 
 
 def secret_key_file(var_dir: Path) -> Path:
@@ -194,6 +216,11 @@ def load_settings(environ: dict | None = None) -> Settings:
                                              (5, 300, 1800, 7200, 18000, 36000, 36000)),
         webhook_disable_after_seconds=_int(env, "HUIFANG_WEBHOOK_DISABLE_AFTER_SECONDS", 5 * 86400, minimum=1),
         webhook_retention_days=_int(env, "HUIFANG_WEBHOOK_RETENTION_DAYS", 30, minimum=1, maximum=3650),
+        metrics_dir=Path(env["HUIFANG_METRICS_DIR"]).resolve() if env.get("HUIFANG_METRICS_DIR") else None,
+        metrics_allow=_networks(env, "HUIFANG_METRICS_ALLOW", "127.0.0.1/32,::1/128"),
+        metrics_token=env.get("HUIFANG_METRICS_TOKEN") or None,
+        worker_metrics_port=_int(env, "HUIFANG_WORKER_METRICS_PORT", 0, minimum=0, maximum=65535),
+        metrics_host=env.get("HUIFANG_METRICS_HOST") or "127.0.0.1",
     )
 
 
