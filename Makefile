@@ -120,7 +120,7 @@ logs: $(STAMP)
 # RabbitMQ (the default suite runs them with 1,000). DB=postgres (default) or sqlite.
 scale-test: setup
 	@HUIFANG_SCALE_EVENTS=$(or $(EVENTS),10000) HUIFANG_TEST_DB=$(or $(DB),postgres) $(PY) -m shared.devtools \
-	  with-postgres -- $(PY) -m pytest -q tests/integration/test_scale.py
+	  with-postgres -- $(PY) -m pytest -q -s tests/integration/test_scale.py
 
 lock:
 	@$(BIN)/pip freeze --exclude-editable | grep -v '^huifang' > requirements.lock

@@ -38,13 +38,13 @@ def dead_letter_model(database) -> type[peewee.Model]:
 
     class DeadLetterLog(peewee.Model):
         #: `dead` (a worker dead-lettered it) or `replayed` (someone sent it back).
-        kind = peewee.CharField(max_length=10)
+        entry = peewee.CharField(max_length=10)
         message_id = peewee.CharField(max_length=64, index=True)
         queue_name = peewee.CharField(max_length=100)
         actor_name = peewee.CharField(max_length=100)
         reason = peewee.TextField(default="")
         #: Who replayed it (REPLAYED_BY, else the login of the shell); empty for `dead`.
-        actor = peewee.CharField(max_length=100, default="")
+        replayed_by = peewee.CharField(max_length=100, default="")
         at = UTCDateTimeField()
 
         class Meta:
@@ -148,7 +148,7 @@ def outbox_backlog(service, *, now: datetime | None = None) -> dict:
 def record_dead(service, message, reason: str) -> None:
     """Writes a `dead` row for a message a worker just dead-lettered (its own transaction)."""
     with service.connection(), service.database.atomic():
-        service.DeadLetterLog.create(kind="dead", message_id=message.message_id, queue_name=message.queue_name,
+        service.DeadLetterLog.create(entry="dead", message_id=message.message_id, queue_name=message.queue_name,
                                      actor_name=message.actor_name, reason=reason[:2000],
                                      at=datetime.now(timezone.utc))
 
@@ -157,7 +157,7 @@ def _reasons(service, ids: list[str]) -> dict:
     if service is None or not ids:
         return {}
     Log = service.DeadLetterLog
-    rows = Log.select().where((Log.kind == "dead") & Log.message_id.in_(ids)).order_by(Log.at)
+    rows = Log.select().where((Log.entry == "dead") & Log.message_id.in_(ids)).order_by(Log.at)
     return {row.message_id: row.reason for row in rows}
 
 
@@ -257,16 +257,16 @@ def replay(broker, queue_names: list[str], *, service, who: str, message_id: str
     if message_id is not None and not replayed:
         Log = service.DeadLetterLog
         with service.connection():
-            before = (Log.select().where((Log.kind == "replayed") & (Log.message_id == message_id))
+            before = (Log.select().where((Log.entry == "replayed") & (Log.message_id == message_id))
                       .order_by(Log.at.desc()).first())
-        already = f" (replayed by {before.actor} at {before.at:%Y-%m-%d %H:%M:%S} UTC)" if before else ""
+        already = f" (replayed by {before.replayed_by} at {before.at:%Y-%m-%d %H:%M:%S} UTC)" if before else ""
         raise NotFound(f"No dead message {message_id} in {', '.join(q + '.XQ' for q in queue_names)}{already}.")
     now = datetime.now(timezone.utc)
     if replayed:
         with service.connection(), service.database.atomic():
             for mid, queue, actor in replayed:
-                service.DeadLetterLog.create(kind="replayed", message_id=mid, queue_name=queue, actor_name=actor,
-                                             actor=who[:100], at=now)
+                service.DeadLetterLog.create(entry="replayed", message_id=mid, queue_name=queue, actor_name=actor,
+                                             replayed_by=who[:100], at=now)
                 log.info("dead message %s of %s (%s) replayed by %s", mid, queue, actor, who)
     return [mid for mid, _, _ in replayed]
 

@@ -123,7 +123,7 @@ def test_a_dead_message_replayed_after_the_fix_takes_effect_once_and_is_recorded
     # and who replayed what is on record
     Log = mesh.services["scheduler"].DeadLetterLog
     with mesh.services["scheduler"].connection():
-        rows = [(r.kind, r.message_id, r.actor) for r in Log.select().order_by(Log.id)]
+        rows = [(r.entry, r.message_id, r.replayed_by) for r in Log.select().order_by(Log.id)]
     assert ("replayed", message_id, "wang.ops") in rows
     assert [r for r in rows if r[0] == "replayed"] == [("replayed", message_id, "wang.ops")]
     assert any(kind == "dead" and mid == message_id for kind, mid, _ in rows)
