@@ -80,7 +80,11 @@ def metrics() -> dict:
     global _metrics
     with _lock:
         if _metrics is None:
-            from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+            from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, values
+
+            if _multiprocess_dir is None:
+                # A PROMETHEUS_MULTIPROC_DIR inherited from a parent process is not ours to write into.
+                values.ValueClass = values.MutexValue
 
             registry = CollectorRegistry(auto_describe=True)
             _metrics = {
