@@ -24,11 +24,12 @@ import urllib.request
 from .settings import SERVICES, load_settings_or_exit
 
 
-def _service(name: str, settings):
-    """Gives the bound Service `name` (its schema brought up to date, as a worker would)."""
+def _service(name: str, settings, *, create: bool = True):
+    """Gives the bound Service `name`; `create`: its schema brought up to date, as a worker would
+    (`make status` only reads: it never migrates)."""
     service = importlib.import_module(f"services.{name}.service").SERVICE
     if service.settings is None:
-        service.bind(settings)
+        service.bind(settings, create=create)
     return service
 
 
@@ -81,7 +82,7 @@ def cmd_status(args) -> int:
             problems += 1
             print(f"  queue      broker not answering ({type(exc).__name__}: {exc})")
         try:
-            service = _service(name, settings)
+            service = _service(name, settings, create=False)
             with service.connection():
                 backlog = queues.outbox_backlog(service)
             for kind, (count, age) in backlog.items():
