@@ -10,7 +10,8 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksu
 
 .PHONY: setup system-deps run run-scheduler run-complaints run-reporting test test-sqlite test-postgres \
         token user import-users translations bench rebuild-reporting replan-provisional lock clean org demo docs tour-screenshots \
-        $(addprefix deploy-,$(DEPLOYABLE)) $(addprefix undeploy-,$(DEPLOYABLE)) proxy-config backup restore
+        $(addprefix deploy-,$(DEPLOYABLE)) $(addprefix undeploy-,$(DEPLOYABLE)) proxy-config backup restore \
+        status dead-letters replay logs scale-test
 
 setup: $(STAMP) system-deps
 
@@ -99,6 +100,30 @@ replan-provisional: setup
 	@$(PY) -m services.scheduler.replan_provisional $(if $(EVERY_YEAR),--every-year)
 	@$(PY) -m services.complaints.replan_provisional
 
+# What runs (README "Monitoring"): each service's health, queue depths, dead letters, outbox backlog.
+status: $(STAMP)
+	@$(PY) -m shared.ops status $(if $(SERVICE),--service "$(SERVICE)")
+
+# The dead messages of SERVICE's queues with why they died.
+dead-letters: $(STAMP)
+	@$(PY) -m shared.ops dead-letters --service "$(SERVICE)"
+
+# Sends dead messages of SERVICE back after a fix: ID=<id> or ALL=1; each once, recorded with
+# who did it (REPLAYED_BY, else $$USER) in the service's dead_letter_log.
+replay: $(STAMP)
+	@$(PY) -m shared.ops replay --service "$(SERVICE)" $(if $(ID),--id "$(ID)") \
+	  $(if $(filter 1 yes true,$(ALL)),--all)
+
+# Follows a deployed service's JSON logs (journalctl); says what it would run where there are none.
+logs: $(STAMP)
+	@$(PY) -m shared.ops logs --service "$(SERVICE)"
+
+# The scale tests at full size: 10,000 events through two workers of one service, on Redis and on
+# RabbitMQ (the default suite runs them with 1,000). DB=postgres (default) or sqlite.
+scale-test: setup
+	@HUIFANG_SCALE_EVENTS=$(or $(EVENTS),10000) HUIFANG_TEST_DB=$(or $(DB),postgres) $(PY) -m shared.devtools \
+	  with-postgres -- $(PY) -m pytest -q -s tests/integration/test_scale.py
+
 lock:
 	@$(BIN)/pip freeze --exclude-editable | grep -v '^huifang' > requirements.lock
 
@@ -120,9 +145,6 @@ $(addprefix deploy-,$(DEPLOYABLE)): deploy-%:
 $(addprefix undeploy-,$(DEPLOYABLE)): undeploy-%:
 	@$(PYTHON) -m shared.deploy undeploy $* $(if $(PREFIX),--prefix "$(PREFIX)") $(if $(DESTDIR),--destdir "$(DESTDIR)") \
 	  $(if $(filter 1 yes true,$(PURGE)),--purge)
-
-# (`make logs SERVICE=...` reads the journal of the units above: huifang-$(SERVICE)-web.service and
-# huifang-$(SERVICE)-worker.service; it belongs to the monitoring part of the README.)
 
 # The nginx site serving the three services under one host with TLS (deploy/nginx.conf.in):
 # HOST=huifang.example [CERT=... KEY=...] [SCHEDULER=127.0.0.1:8101 ...] [HTTPS_LISTEN=443 HTTP_LISTEN=80]

@@ -205,6 +205,15 @@ class ServiceWorker(Middleware):
     def before_process_message(self, broker, message):
         self.service.database.connect(reuse_if_open=True)
 
+    def after_nack(self, broker, message):
+        # After DeadLetterReason: the reason is known. On RabbitMQ this row is the only place it is kept.
+        from .queues import record_dead
+
+        try:
+            record_dead(self.service, message, message.options.get("dead_letter_reason") or "retries exhausted")
+        except Exception:
+            log.warning("could not record dead message %s in dead_letter_log", message.message_id, exc_info=True)
+
     def after_process_message(self, broker, message, *, result=None, exception=None):
         self.service.release()
 
@@ -216,8 +225,11 @@ def setup_worker(service, settings: Settings, *, broker=None) -> dramatiq.Broker
     from .logs import configure_logging
 
     configure_logging()
+    from .metrics import MetricsMiddleware
+
     broker = broker or make_broker(settings)
     broker.add_middleware(ServiceWorker(service, settings))
+    broker.add_middleware(MetricsMiddleware(service, settings))
     dramatiq.set_broker(broker)
     declare_router(broker, local=service)
     load_manifests()  # read once here, not per message

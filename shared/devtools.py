@@ -419,6 +419,12 @@ def cmd_run(args) -> int:
     if redis_line:
         lines.append(redis_line)
     python = sys.executable
+    # Two gunicorn processes and the worker of a service count into one folder; /metrics sums them.
+    from .metrics import reset_folder
+
+    env.setdefault("HUIFANG_METRICS_DIR", str(settings.var_dir / "metrics"))
+    for name in services:
+        reset_folder(Path(env["HUIFANG_METRICS_DIR"]) / name)
     sockets = settings.var_dir / "run"
     sockets.mkdir(parents=True, exist_ok=True)
     for name in services:

@@ -95,7 +95,7 @@ SERVICE_TITLES = {
 
 def is_page_path(path: str) -> bool:
     """Gives whether `path` is a page (session, CSRF, HTML) rather than the API, health or static."""
-    return not (path.startswith(("/api/", "/static/")) or path in ("/api", "/healthz", "/readyz"))
+    return not (path.startswith(("/api/", "/static/")) or path in ("/api", "/healthz", "/readyz", "/metrics"))
 
 
 def safe_next(target: str | None) -> str:

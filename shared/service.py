@@ -15,7 +15,7 @@ from typing import Callable
 
 import peewee
 
-from . import inbox, outbox, users, webhooks
+from . import inbox, outbox, queues, users, webhooks
 from .db import database_from_url, ensure_schema
 from .periodic import periodic_run_model
 from .events import Event, load_event, make_envelope
@@ -87,6 +87,8 @@ class Service:
         self.Outbox = outbox.outbox_model(self.database)
         self.OutboxMessage = outbox.message_model(self.database)
         self.PeriodicRun = periodic_run_model(self.database)
+        #: Messages its workers dead-lettered and who replayed them (shared/queues.py).
+        self.DeadLetterLog = queues.dead_letter_model(self.database)
         #: The user directory every service keeps a copy of (shared/users.py).
         self.users = users.Directory(self.database)
         #: Outbound webhooks: endpoints, deliveries, their log (shared/webhooks.py).
@@ -94,7 +96,7 @@ class Service:
 
     @property
     def all_models(self) -> list:
-        return [self.Inbox, self.Outbox, self.OutboxMessage, self.PeriodicRun, *self.users.models,
+        return [self.Inbox, self.Outbox, self.OutboxMessage, self.PeriodicRun, self.DeadLetterLog, *self.users.models,
                 *self.webhooks.models, *self.models]
 
     def bind(self, settings: Settings, *, url: str | None = None, create: bool = True) -> "Service":

@@ -5,6 +5,7 @@ message naming the variable.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import sys
@@ -76,6 +77,13 @@ def setting_list() -> list[Setting]:
                 "events and the service's own (events,scheduler)."),
         Setting("HUIFANG_TRUSTED_PROXIES", "0", "How many reverse proxies stand in front of the web process; "
                 "their X-Forwarded-For, -Proto, -Host and -Prefix headers are believed. 0: none are."),
+        Setting("HUIFANG_METRICS_DIR", "", "Where a service's processes on one host write their counters "
+                "(<dir>/<service>/, emptied when the service starts). Unset: each process answers /metrics alone."),
+        Setting("HUIFANG_METRICS_ALLOW", "127.0.0.1/32,::1/128", "Networks whose clients may read /metrics."),
+        Setting("HUIFANG_METRICS_TOKEN", "", "A bearer token that may read /metrics from anywhere."),
+        Setting("HUIFANG_WORKER_METRICS_PORT", "0", "A worker host's own /metrics port (0: none; the web "
+                "process answers for its host)."),
+        Setting("HUIFANG_METRICS_HOST", "127.0.0.1", "The address the worker's /metrics port listens on."),
         Setting("HUIFANG_WEBHOOK_ALLOW_PRIVATE", "0", "1: webhooks may go to loopback, private and link-local "
                 "addresses."),
         Setting("HUIFANG_WEBHOOK_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,36000",
@@ -126,6 +134,18 @@ class Settings:
     #: How many reverse proxies stand in front of the web process: their X-Forwarded-For, -Proto,
     #: -Host and -Prefix headers are believed (werkzeug's ProxyFix). 0: none are.
     trusted_proxies: int = 0
+    #: Monitoring (shared/metrics.py). The folder where a service's processes on one host write
+    #: their counters (prometheus_client multiprocess mode; `<dir>/<service>/`); None: each
+    #: process answers /metrics with its own counters only.
+    metrics_dir: Path | None = None
+    #: Networks whose clients may read /metrics (default: loopback only).
+    metrics_allow: tuple = ()
+    #: A bearer token that may read /metrics from anywhere (None: networks only).
+    metrics_token: str | None = None
+    #: A worker host's own /metrics port (0: none; the web process answers for the host).
+    worker_metrics_port: int = 0
+    #: The address that port listens on.
+    metrics_host: str = "127.0.0.1"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -211,6 +231,15 @@ def _check_url(name: str, url: str, schemes: tuple[str, ...]) -> str:
     return url
 
 
+def _networks(env: dict, name: str, default: str) -> tuple:
+    raw = env.get(name) or default
+    try:
+        return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise ConfigurationError(name, f"must be networks separated by commas (like 127.0.0.1/32,10.0.0.0/8): "
+                                       f"{exc}") from None
+
+
 def secret_key_file(var_dir: Path) -> Path:
     return var_dir / "secret_key"
 
@@ -289,6 +318,11 @@ def load_settings(environ: dict | None = None) -> Settings:
         worker_processes=_int(env, "HUIFANG_WORKER_PROCESSES", 1, minimum=1, maximum=256),
         worker_queues=_queues(env, "HUIFANG_WORKER_QUEUES"),
         trusted_proxies=_int(env, "HUIFANG_TRUSTED_PROXIES", 0, minimum=0, maximum=10),
+        metrics_dir=Path(env["HUIFANG_METRICS_DIR"]).resolve() if env.get("HUIFANG_METRICS_DIR") else None,
+        metrics_allow=_networks(env, "HUIFANG_METRICS_ALLOW", "127.0.0.1/32,::1/128"),
+        metrics_token=env.get("HUIFANG_METRICS_TOKEN") or None,
+        worker_metrics_port=_int(env, "HUIFANG_WORKER_METRICS_PORT", 0, minimum=0, maximum=65535),
+        metrics_host=env.get("HUIFANG_METRICS_HOST") or "127.0.0.1",
     )
 
 

@@ -274,6 +274,27 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
         log.exception("unhandled error on %s %s", request.method, request.path)
         return problem(500, "Internal Server Error", "Something went wrong on our side; it has been logged.")
 
+    from . import metrics
+
+    metrics.configure(settings, service.name)
+
+    @app.after_request
+    def _count(response):
+        rule = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
+        started = g.get("started")
+        metrics.observe_request(service.name, request.method, rule, response.status_code,
+                                time.perf_counter() - started if started else 0.0)
+        return response
+
+    @app.get("/metrics")
+    def metrics_text():
+        # Not under /api/: Prometheus scrapes with a network rule or its own token, never a user's.
+        if not metrics.allowed(settings, request.remote_addr, request.headers.get("Authorization")):
+            return problem(403, "Forbidden", "Metrics are read from an allowed network (HUIFANG_METRICS_ALLOW) "
+                                             "or with the metrics token (HUIFANG_METRICS_TOKEN).")
+        return app.response_class(metrics.exposition(service, broker), mimetype=None,
+                                  headers={"Content-Type": metrics.CONTENT_TYPE})
+
     @app.get("/healthz")
     def healthz():
         return jsonify(status="ok", service=service.name)
