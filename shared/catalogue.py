@@ -88,7 +88,9 @@ TYPES: dict[str, TypeDoc] = {
         "A complaint was resolved at its level; the scheduler plans the verification callback.",
         {"complaint_id": "CMP-2026-0007"}),
     "complaint.closed": TypeDoc(
-        "The verification callback found the customer satisfied: the complaint is closed.",
+        "The verification callback found the customer satisfied: the complaint is closed; or a person the "
+        "policy allows closed it with a `closure_reason` (anonymous, written_reply, no_objection, not_valid, "
+        "unreachable) and a comment.",
         {"complaint_id": "CMP-2026-0007"}),
     "complaint.reopened": TypeDoc(
         "The verification callback found the customer still dissatisfied: the complaint is open again.",
@@ -108,6 +110,19 @@ TYPES: dict[str, TypeDoc] = {
         "A complaint's deadlines were planned again on the published calendar (RULES 1.6): the names of "
         "the deadlines that moved.",
         {"complaint_id": "CMP-2026-0007", "moved": ["verify_due_at"]}),
+    "complaint.accepted": TypeDoc(
+        "A person accepted a complaint (接单): its owner (处理人) from `accepted_at`; the first person who took it "
+        "(首问责任人, `first_taker`) stays accountable until it closes.",
+        {"complaint_id": "CMP-2026-0007", "owner": "zhao", "accepted_at": "2026-02-02T09:40:00+08:00",
+         "first_taker": "li", "department": "售后服务部"}),
+    "complaint.verification_unreachable": TypeDoc(
+        "The verification callback of a resolved complaint found nobody after every attempt: the complaint "
+        "waits in the supervisor's queue, to be closed with a reason or tried again.",
+        {"complaint_id": "CMP-2026-0007", "callback_id": _CALLBACK_ID}),
+    "complaint.verification_retried": TypeDoc(
+        "A supervisor asked for the verification callback of a complaint again; the scheduler plans a new one "
+        "due by `verify_due_at`.",
+        {"complaint_id": "CMP-2026-0007", "customer": _DRIVER, "verify_due_at": "2026-02-04T09:40:00+08:00"}),
     "report.generated": TypeDoc(
         "The monthly Customer Satisfaction Measurement Report (顾客满意度测量报告) was made.",
         {"month": "2026-01"}),

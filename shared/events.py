@@ -201,6 +201,39 @@ class ComplaintEvent(_Produced):
     complaint_id = _id()
 
 
+class ComplaintClosed(ComplaintEvent):
+    """Closed by a satisfied verification callback, or with a closure reason (issue 18)."""
+
+    closure_reason = fields.String(load_default=None, allow_none=True,
+                                   validate=validate.OneOf(("anonymous", "written_reply", "no_objection", "not_valid",
+                                                            "unreachable")))
+
+
+class ComplaintAccepted(_Produced):
+    """A person accepted a complaint (接单): its owner (处理人) from `accepted_at` (issue 18)."""
+
+    complaint_id = _id()
+    owner = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    accepted_at = fields.AwareDateTime(required=True)
+    first_taker = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    department = _text(200)
+
+
+class ComplaintVerificationUnreachable(_Produced):
+    """A resolved complaint's verification callback ran out of attempts: to the supervisor's queue (issue 18)."""
+
+    complaint_id = _id()
+    callback_id = _opt_id()
+
+
+class ComplaintVerificationRetried(_Produced):
+    """A supervisor asked for the verification callback again: the scheduler plans a new one (issue 18)."""
+
+    complaint_id = _id()
+    customer = fields.Nested(CustomerSchema, required=True)
+    verify_due_at = fields.AwareDateTime(required=True)
+
+
 class CustomerFlagged(_Produced):
     customer_id = _id()
 
@@ -268,12 +301,15 @@ REGISTRY: dict[str, type[Schema]] = {
     "callback.unreachable": CallbackUnreachable,
     "complaint.escalated": ComplaintEvent,
     "complaint.resolved": ComplaintEvent,
-    "complaint.closed": ComplaintEvent,
+    "complaint.closed": ComplaintClosed,
     "complaint.reopened": ComplaintEvent,
     "customer.flagged": CustomerFlagged,
     "customer.unflagged": CustomerFlagged,
     "complaint.repeated": ComplaintRepeated,
     "complaint.deadlines_moved": ComplaintDeadlinesMoved,
+    "complaint.accepted": ComplaintAccepted,
+    "complaint.verification_unreachable": ComplaintVerificationUnreachable,
+    "complaint.verification_retried": ComplaintVerificationRetried,
     "report.generated": ReportEvent,
     "report.sent": ReportEvent,
     "user.updated": UserUpdated,

@@ -20,8 +20,9 @@ from . import handlers
 from .errors import Duplicate
 from .models import Complaint
 from .rules import rules_for
-from .schemas import (ChurnSchema, ComplaintQuerySchema, ComplaintSchema, EscalateSchema, HandoverSchema,
-                      NewComplaintSchema, ReplySchema, ResolveSchema, ReworkSchema)
+from .schemas import (AcceptSchema, ChurnSchema, CloseSchema, ComplaintQuerySchema, ComplaintSchema, EscalateSchema,
+                      HandoverSchema, NewComplaintSchema, ReplySchema, ResolveSchema, RetryVerificationSchema,
+                      ReworkSchema)
 from .service import SERVICE
 
 #: Everyone may read and try; the domain decides who may act at which level (403 with why).
@@ -48,10 +49,11 @@ def present(row: Complaint, history: list, settings, *, role: str) -> dict:
     out = {name: getattr(row, name) for name in (
         "organization", "state", "level", "customer_class", "description", "category", "source", "order_id",
         "delivery_id", "repeat", "resolved_by", "resolved_level", "root_cause", "corrective_action", "churn_reason",
-        "handed_over_to", "special_remark")}
+        "handed_over_to", "special_remark", "department", "owner", "first_taker", "closure_reason")}
     for name in ("raised_at", "first_reply_due_at", "answer_due_at", "first_reply_at", "answered_at",
                  "investigate_due_at", "investigated_at", "resolved_at", "verify_due_at", "customer_flagged_at",
-                 "closed_at", "handover_due_at", "handed_over_at", "rework_due_at", "reworked_at"):
+                 "closed_at", "handover_due_at", "handed_over_at", "rework_due_at", "reworked_at", "accepted_at",
+                 "first_taken_at", "unreachable_at"):
         out[name] = local(getattr(row, name))
     # RULES 1.6: deadlines counted over a day of a year the official calendar has not published
     out.update(provisional=bool(row.provisional_deadlines), provisional_deadlines=list(row.provisional_deadlines))
@@ -186,6 +188,38 @@ class Churn(MethodView):
     def post(self, body, complaint_id):
         """Record why the customer left (客户流失原因), in any state; complaint.resolved and complaint.closed carry it."""
         return _act(handlers.record_churn, complaint_id, reason=body["reason"])
+
+
+@blp.route("/<complaint_id>/accept", parameters=[COMPLAINT_ID])
+class Accept(MethodView):
+    @blp.arguments(AcceptSchema, example={})
+    @blp.response(200, ComplaintSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, complaint_id):
+        """Accept the complaint (接单): the caller is its owner (处理人) from now; the first person to take it
+        stays accountable until it closes (首问责任制). The 2-1-1 deadlines do not move."""
+        return _act(handlers.accept, complaint_id)
+
+
+@blp.route("/<complaint_id>/close", parameters=[COMPLAINT_ID])
+class Close(MethodView):
+    @blp.arguments(CloseSchema, example={"reason": "written_reply", "comment": "客户只要求书面答复，已于2月3日邮寄。"})
+    @blp.response(200, ComplaintSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, complaint_id):
+        """Close the complaint with a closure reason (anonymous, written_reply, no_objection, not_valid,
+        unreachable) and a comment, by a role the organisation's ownership policy names for it (403 otherwise)."""
+        return _act(handlers.close_with_reason, complaint_id, reason=body["reason"], comment=body["comment"])
+
+
+@blp.route("/<complaint_id>/retry-verification", parameters=[COMPLAINT_ID])
+class RetryVerification(MethodView):
+    @blp.arguments(RetryVerificationSchema, example={"comment": "客户出差，下周一再联系。"})
+    @blp.response(200, ComplaintSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, complaint_id):
+        """Send a complaint whose verification callback found nobody back for another verification callback."""
+        return _act(handlers.retry_verification, complaint_id, comment=body.get("comment") or "")
 
 
 BLUEPRINTS: list = [blp]

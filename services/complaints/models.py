@@ -92,6 +92,16 @@ class Complaint(BaseModel):
     reminders_sent = JSONListField(default=tuple)
     #: When the sweep must look at this complaint next (deadline, reminder or flag); NULL: never.
     next_sweep_at = UTCDateTimeField(null=True)
+    #: Ownership (issue 18): department, owner (處理人) and when accepted (接單時間), first taker (首问责任人).
+    department = peewee.CharField(max_length=200, null=True)
+    owner = peewee.CharField(max_length=64, null=True)
+    accepted_at = UTCDateTimeField(null=True)
+    first_taker = peewee.CharField(max_length=64, null=True)
+    first_taken_at = UTCDateTimeField(null=True)
+    #: Why it closed when not by a satisfied verification callback (domain.ownership.CLOSURE_REASONS).
+    closure_reason = peewee.CharField(max_length=30, null=True)
+    #: When its verification callback ran out of attempts: in the supervisor's queue until closed or retried.
+    unreachable_at = UTCDateTimeField(null=True)
     #: Bumped by every write: a write that finds another version lost a race (compare-and-set).
     version = peewee.IntegerField(default=1)
     created_at = UTCDateTimeField()
@@ -129,7 +139,10 @@ class Complaint(BaseModel):
             handed_over_to=self.handed_over_to, churn_reason=self.churn_reason,
             handled_breaches=tuple(self.handled_breaches), rework_due_at=local(self.rework_due_at),
             reworked_at=local(self.reworked_at), special_remark=self.special_remark,
-            provisional_deadlines=tuple(self.provisional_deadlines),
+            provisional_deadlines=tuple(self.provisional_deadlines), department=self.department, owner=self.owner,
+            accepted_at=local(self.accepted_at), first_taker=self.first_taker,
+            first_taken_at=local(self.first_taken_at), closure_reason=self.closure_reason,
+            unreachable_at=local(self.unreachable_at),
         )
 
     @classmethod
@@ -181,6 +194,8 @@ DOMAIN_COLUMNS = (
     "churn_reason", "handled_breaches", "rework_due_at", "reworked_at", "special_remark",
     # computed from raised_at once; moved only by a re-planning on the published calendar (RULES 1.6)
     "first_reply_due_at", "answer_due_at",
+    # ownership and closure (issue 18)
+    "department", "owner", "accepted_at", "first_taker", "first_taken_at", "closure_reason", "unreachable_at",
 )
 
 
@@ -222,8 +237,10 @@ class Notification(BaseModel):
     organization = peewee.CharField(max_length=64)
     key = peewee.CharField(max_length=300, unique=True)
     complaint_id = peewee.CharField(max_length=128)
-    kind = peewee.CharField(max_length=30)  # assigned, reminder, deadline_missed
+    kind = peewee.CharField(max_length=30)  # assigned, reminder, deadline_missed, step
     role = peewee.CharField(max_length=20)
+    #: A mail to one person (the first taker, the assigned owner) instead of the holders of `role`.
+    login = peewee.CharField(max_length=64, null=True)
     subject = peewee.CharField(max_length=300)
     body = peewee.TextField()
     created_at = UTCDateTimeField()
@@ -295,5 +312,18 @@ def _migrate_5(migrator, database, migrate) -> None:
         "special_remark": peewee.TextField(null=True), "provisional_deadlines": JSONListField(default=tuple)}})
 
 
+def _migrate_20(migrator, database, migrate) -> None:
+    """Adds (2.4.0, issue 18) a complaint's ownership (department, owner, accepted_at, first taker),
+    its closure reason and unreachable verification, and mail to one person (`login`)."""
+    add_missing_columns(migrator, database, migrate, {
+        Complaint: {"department": peewee.CharField(max_length=200, null=True),
+                    "owner": peewee.CharField(max_length=64, null=True), "accepted_at": UTCDateTimeField(null=True),
+                    "first_taker": peewee.CharField(max_length=64, null=True),
+                    "first_taken_at": UTCDateTimeField(null=True),
+                    "closure_reason": peewee.CharField(max_length=30, null=True),
+                    "unreachable_at": UTCDateTimeField(null=True)},
+        Notification: {"login": peewee.CharField(max_length=64, null=True)}})
+
+
 MODELS: list = [Complaint, ComplaintHistory, Notification]
-MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5}
+MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 20: _migrate_20}

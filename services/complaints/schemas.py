@@ -7,6 +7,7 @@ from shared.schemas import PageArgs, Timestamp
 from shared.events import COMPLAINT_CATEGORIES, COMPLAINT_SOURCES, CustomerSchema, id_field, id_validators
 
 from .domain.complaint import STATES
+from .domain.ownership import CLOSURE_REASONS
 
 
 class _Input(Schema):
@@ -67,6 +68,22 @@ class ChurnSchema(_Input):
                            metadata={"description": "why the customer left (客户流失原因)"})
 
 
+class AcceptSchema(_Input):
+    """Accepting takes no field: the caller becomes the owner."""
+
+
+class CloseSchema(_Input):
+    reason = fields.String(required=True, validate=validate.OneOf(CLOSURE_REASONS),
+                           metadata={"description": "anonymous (匿名投诉), written_reply (只要求书面答复), no_objection "
+                                                    "(没有提出异议), not_valid (非有效投诉), unreachable (回访无法联系)"})
+    comment = fields.String(required=True, validate=validate.Length(min=1, max=5000),
+                            metadata={"description": "why the complaint may be closed this way"})
+
+
+class RetryVerificationSchema(_Input):
+    comment = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
 class HistoryEntrySchema(Schema):
     at = Timestamp()
     actor = fields.String()
@@ -121,4 +138,13 @@ class ComplaintSchema(Schema):
     provisional = fields.Boolean(metadata={
         "description": "a deadline was counted over a day of a year the official calendar has not published"})
     provisional_deadlines = fields.List(fields.String(), metadata={"description": "which deadlines are provisional"})
+    department = fields.String(allow_none=True, metadata={"description": "责任部门, by the ownership policy"})
+    owner = fields.String(allow_none=True, metadata={"description": "处理人: the login of the person handling it"})
+    accepted_at = Timestamp(allow_none=True, metadata={"description": "接单时间: when the owner accepted it"})
+    first_taker = fields.String(allow_none=True, metadata={
+        "description": "首问责任人: the first person who took it, accountable until it closes"})
+    first_taken_at = Timestamp(allow_none=True)
+    closure_reason = fields.String(allow_none=True, metadata={"enum": list(CLOSURE_REASONS)})
+    unreachable_at = Timestamp(allow_none=True, metadata={
+        "description": "its verification callback found nobody: in the supervisor's queue since then"})
     history = fields.List(fields.Nested(HistoryEntrySchema))

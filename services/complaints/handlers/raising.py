@@ -10,7 +10,8 @@ from shared.service import UnitOfWork
 from .. import domain, notify
 from ..domain.complaint import SYSTEM
 from ..models import Complaint, ComplaintHistory, domain_changes
-from ..rules import rules_for
+from ..domain.ownership import assign
+from ..rules import ownership_for, rules_for
 from .customers import customer_columns, customer_of
 from .store import Writes, event_data, wake_at
 
@@ -46,7 +47,10 @@ def raise_complaint(*, uow: UnitOfWork, organization: str, data: dict, actor: st
         complaint_id=complaint_id, customer_id=data["customer"]["id"], raised_at=raised_at,
         source=data.get("source") or "hotline", actor=actor, order_id=order_id, earlier=tuple(earlier),
         policy=rules.policy, chain=rules.chain, calendar=rules.calendar)
-    complaint = outcome.complaint
+    # issue 18: the department and owner by category; who took it down is its first taker (首问责任制)
+    ownership = ownership_for(uow.settings, organization=organization)
+    taken_by = actor if actor != SYSTEM and uow.users.get(organization, actor) is not None else None
+    complaint = assign(outcome.complaint, policy=ownership, category=data.get("category") or "other", taken_by=taken_by)
     row = Complaint.create(
         organization=organization, complaint_id=complaint_id, **customer_columns(data["customer"], policy=rules.policy),
         description=data["description"], category=data.get("category") or "other", source=complaint.source,
@@ -60,6 +64,8 @@ def raise_complaint(*, uow: UnitOfWork, organization: str, data: dict, actor: st
     writes = Writes(uow)
     writes.history.extend(ComplaintHistory.rows_for(row.id, complaint.history))
     writes.notes.append(notify.level_reached(uow, row, complaint, complaint.history[-1], rules))
+    if complaint.owner:
+        writes.notes.append(notify.assigned_to_person(uow, row, complaint.owner))
     writes.wake(row, row.next_sweep_at)
     writes.flush()
     if announce:

@@ -40,4 +40,6 @@ HANDLERS = {
     "complaint.resolved": on_complaint_resolved,
     "complaint.repeated": on_complaint_repeated,
     "complaint.deadlines_moved": on_complaint_deadlines_moved,
+    # issue 18: a supervisor asked for the verification again after an unreachable one: a new round
+    "complaint.verification_retried": on_complaint_resolved,
 }

@@ -1,0 +1,125 @@
+"""Issue 18 through the API: a named owner and the first taker (seed 002 首问责任制, seed 004 處理人/接單時間),
+closure reasons (seed 002), unreachable verifications."""
+from __future__ import annotations
+
+import pytest
+
+from services.complaints import handlers, notify
+from services.complaints.service import SERVICE
+from shared.users import save_person
+from tests.integration.complaints.conftest import ORG, at
+
+PEOPLE = [("chen", "agent", "chen@acme.example"), ("li", "advisor", "li@acme.example"),
+          ("sun", "supervisor", "sun@acme.example"), ("zhao", "manager", "zhao@acme.example")]
+
+
+@pytest.fixture
+def people(settings):
+    for login, role, email in PEOPLE:
+        SERVICE.run(save_person, organization=ORG, login=login, role=role, email=email)
+
+
+def _post(api, complaint_id, step, body, role, login):
+    return api.client.post(f"/api/v1/complaints/{complaint_id}/{step}", json=body,
+                           headers=api.headers(role, login=login))
+
+
+def test_seed_002_first_contact_accountability_first_taker_told_of_every_step_clocks_unchanged(
+        api, clock, mailer, people):
+    # given agent chen takes a product-quality complaint down on the hotline
+    response = api.client.post("/api/v1/complaints", json={
+        "complaint_id": "K-1", "customer": {"id": "C-1", "name": "华东电力"}, "description": "空调不制冷",
+        "category": "product_quality", "source": "hotline", "raised_at": "2026-11-20T17:00:00+08:00"},
+        headers=api.headers("agent", login="chen"))
+    body = response.get_json()
+    # seed 000 part 5 传递至相关部门: the policy assigns the category to its department
+    assert (body["department"], body["first_taker"], body["owner"]) == ("质量管理部", "chen", None)
+    due = (body["first_reply_due_at"], body["answer_due_at"])
+    # when advisor li accepts it (接单), escalates it, and the manager resolves it
+    clock.set(at(2026, 11, 23, 9, 0))
+    accepted = _post(api, "K-1", "accept", {}, "advisor", "li").get_json()
+    assert (accepted["owner"], accepted["accepted_at"]) == ("li", "2026-11-23T09:00:00+08:00")
+    assert accepted["first_taker"] == "chen"  # the first taker stays accountable
+    assert (accepted["first_reply_due_at"], accepted["answer_due_at"]) == due  # 2-1-1 clocks unchanged
+    (event,) = api.events("complaint.accepted")
+    assert event["data"]["owner"] == "li" and event["data"]["first_taker"] == "chen"
+    _post(api, "K-1", "escalate", {"reason": "客户要求赔偿"}, "advisor", "li")
+    _post(api, "K-1", "resolve", {"root_cause": "接头漏氟", "corrective_action": "更换接头"}, "manager", "zhao")
+    # then chen is told of each step by someone else, by mail to chen alone
+    notify.send_notifications(SERVICE)
+    to_chen = [m for m in mailer.sent if m["To"] == "chen@acme.example"]
+    steps = sorted(m["Subject"].rsplit(": ", 1)[-1] for m in to_chen)
+    assert steps == ["accepted", "escalated", "resolved"]
+    assert api.history("K-1", "accepted")[0].actor == "li"
+
+
+def test_seed_002_the_first_to_accept_a_system_raised_complaint_is_its_first_taker(api, clock, people):
+    # given a complaint that came in by an event (no person took it down)
+    SERVICE.run(handlers.raise_complaint, organization=ORG, data={
+        "complaint_id": "K-2", "customer": {"id": "C-1", "name": "x"}, "description": "d", "category": "price",
+        "source": "callback"})
+    assert api.get("K-2").get_json()["first_taker"] is None
+    # when the agent accepts it, then the advisor takes it over
+    _post(api, "K-2", "accept", {}, "agent", "chen")
+    body = _post(api, "K-2", "accept", {}, "advisor", "li").get_json()
+    # then the agent stays the first taker, the advisor is the owner
+    assert (body["owner"], body["first_taker"], body["department"]) == ("li", "chen", "销售部")
+    # and accepting what is yours already is a 409
+    assert _post(api, "K-2", "accept", {}, "advisor", "li").status_code == 409
+
+
+def test_seed_002_closure_reasons_each_allowed_to_the_roles_the_policy_names_with_a_comment(api, clock, people):
+    api.raise_()
+    # an agent may not close as not valid (the policy: manager, admin); a comment is required
+    refused = _post(api, "K-1", "close", {"reason": "not_valid", "comment": "重复投诉"}, "agent", "chen")
+    assert refused.status_code == 403 and "manager" in refused.get_json()["detail"]
+    assert _post(api, "K-1", "close", {"reason": "not_valid", "comment": ""}, "manager", "zhao").status_code == 422
+    assert _post(api, "K-1", "close", {"reason": "bogus", "comment": "x"}, "manager", "zhao").status_code == 422
+    # the advisor closes an anonymous complaint (匿名投诉无需回访)
+    body = _post(api, "K-1", "close", {"reason": "anonymous", "comment": "匿名来电，无法回访"}, "advisor", "li").get_json()
+    assert (body["state"], body["closure_reason"]) == ("closed", "anonymous")
+    last = body["history"][-1]
+    assert (last["action"], last["actor"], last["reason"]) == ("closed_with_reason", "li", "anonymous: 匿名来电，无法回访")
+    (closed,) = api.events("complaint.closed")
+    assert closed["data"]["closure_reason"] == "anonymous" and closed["data"]["closure_comment"] == "匿名来电，无法回访"
+    # closing it again is a 409
+    assert _post(api, "K-1", "close", {"reason": "anonymous", "comment": "x"}, "advisor", "li").status_code == 409
+
+
+def _unreachable(complaint_id: str, callback_id: str = "CB-9") -> dict:
+    return ({
+        "specversion": "1.0", "id": f"unreachable-{callback_id}", "type": "callback.unreachable",
+        "source": "huifang://scheduler", "time": "2026-11-26T10:00:00+08:00", "organization": ORG,
+        "data": {"callback_id": callback_id, "customer_id": "C-1", "kind": "verification", "attempts": 3,
+                 "complaint_id": complaint_id}})
+
+
+def test_issue_18_unreachable_verification_goes_to_the_supervisors_queue_to_close_or_retry(
+        api, clock, mailer, people):
+    # given a resolved complaint whose verification callback found nobody after three attempts
+    api.raise_()
+    api.post("K-1", "resolve", {"root_cause": "x", "corrective_action": "y"}, role="agent")
+    SERVICE.handle(_unreachable("K-1"))
+    body = api.get("K-1").get_json()
+    assert body["state"] == "resolved" and body["unreachable_at"] == "2026-11-26T10:00:00+08:00"
+    assert body["history"][-1]["action"] == "verification_unreachable"
+    assert "after 3 attempts" in body["history"][-1]["reason"]
+    (event,) = api.events("complaint.verification_unreachable")
+    assert event["data"]["callback_id"] == "CB-9"
+    notify.send_notifications(SERVICE)
+    assert any(m["To"] == "sun@acme.example" and "unreachable" in m["Subject"] for m in mailer.sent)
+    # the same event again changes nothing (inbox), and the agent may not retry it
+    SERVICE.handle(_unreachable("K-1"))
+    assert len(api.history("K-1", "verification_unreachable")) == 1
+    assert _post(api, "K-1", "retry-verification", {}, "agent", "chen").status_code == 403
+    # when the supervisor tries again, the scheduler is asked for a new verification
+    clock.set(at(2026, 11, 26, 11, 0))
+    body = _post(api, "K-1", "retry-verification", {"comment": "下周再联系"}, "supervisor", "sun").get_json()
+    assert body["unreachable_at"] is None and body["verify_due_at"] == "2026-11-27T11:00:00+08:00"
+    (retried,) = api.events("complaint.verification_retried")
+    assert retried["data"]["customer"]["id"] == "C-1"
+    # and when it is unreachable again, the supervisor closes it with the reason
+    SERVICE.handle(_unreachable("K-1", "CB-10"))
+    body = _post(api, "K-1", "close", {"reason": "unreachable", "comment": "三次回访均无人接听"}, "supervisor",
+                 "sun").get_json()
+    assert (body["state"], body["closure_reason"]) == ("closed", "unreachable")
