@@ -135,7 +135,7 @@ def test_only_the_steps_a_role_may_take_at_the_level_are_shown_and_others_are_re
     sign_in(agent, site, "li", service="complaints")
     agent.goto(site.url("complaints", f"/complaints/{complaint_id}"))
     buttons = agent.locator(".o-actions button").all_inner_texts()
-    assert buttons == ["答复客户", "上报", "解决", "转交工程师", "记录流失"]
+    assert buttons == ["答复客户", "上报", "解决", "转交工程师", "记录流失", "接单"]
 
     # Escalating needs a reason: the browser asks for it, the server refuses without it.
     agent.click("#action-escalate")
@@ -174,7 +174,8 @@ def test_only_the_steps_a_role_may_take_at_the_level_are_shown_and_others_are_re
     assert "上报" in history and "回访员 → 服务顾问" in history and "客户要求赔偿" in history
     deadlines = manager.locator(".c-deadlines").inner_text()
     assert "处理结果回访" in deadlines  # the verification callback is now due
-    assert manager.locator(".o-actions button").all_inner_texts() == ["记录流失"]  # resolved: only churn
+    # resolved: only churn, and closing with a reason the ownership policy gives a manager (issue 18)
+    assert manager.locator(".o-actions button").all_inner_texts() == ["记录流失", "说明原因结案"]
     shoot(manager, "complaints-complaint.zh")
 
 
@@ -207,3 +208,42 @@ def test_english_pages_have_no_untranslated_labels_and_screenshots(new_page, sit
     page.goto(site.url("complaints", f"/complaints/{complaint_id}"))
     page.click("#action-reply")
     shoot(page, "complaints-reply-dialog.en")
+
+
+def test_seed_002_owner_first_taker_and_closure_reason_on_the_complaint_page_and_board(new_page, site, complaints):
+    # given agent li took a price complaint down (首问责任人), assigned by the policy to 销售部
+    complaint_id = raise_complaint(complaints, category="price")
+    advisor = new_page()
+    sign_in(advisor, site, "zhao", service="complaints")
+    advisor.goto(site.url("complaints", f"/complaints/{complaint_id}"))
+    assert "销售部" in advisor.locator(".c-record").inner_text()
+    assert "李娜" in advisor.locator("#first-taker").inner_text()
+    assert "尚未接单" in advisor.locator("#owner").inner_text()
+    # an advisor may close as answered in writing or anonymous, not as "not valid" (a manager's)
+    advisor.click("#action-close")
+    reasons = advisor.locator("#close-reason option").all_inner_texts()
+    assert reasons == ["匿名投诉", "已书面答复"]
+    refused = advisor.request.post(site.url("complaints", f"/complaints/{complaint_id}/close"), form={
+        "csrf_token": _csrf(advisor), "reason": "not_valid", "comment": "x"})
+    assert refused.status == 403
+    advisor.click("#dialog-close button[data-close]")
+    # when the advisor accepts it (接单) the page says so and the board card shows the owner
+    advisor.click("#action-accept")
+    with advisor.expect_navigation():
+        advisor.click("#dialog-accept button[type=submit]")
+    assert "赵敏" in advisor.locator("#owner").inner_text() and "接单时间" in advisor.locator("#owner").inner_text()
+    advisor.goto(site.url("complaints", "/"))
+    card = advisor.locator(f".c-card[data-complaint='{complaint_id}']")
+    assert "处理人" in card.inner_text() and "zhao" in card.inner_text()
+    # and closing it as answered in writing, with a comment, ends it with the reason in the history
+    advisor.goto(site.url("complaints", f"/complaints/{complaint_id}"))
+    advisor.click("#action-close")
+    advisor.select_option("#close-reason", "written_reply")
+    advisor.fill("#close-comment", "客户只要求书面答复，已邮寄。")
+    with advisor.expect_navigation():
+        advisor.click("#dialog-close button[type=submit]")
+    assert "投诉已结案" in advisor.locator("#done").inner_text()
+    assert "已书面答复" in advisor.locator("#closure-reason").inner_text()
+    assert "已书面答复" in advisor.locator(".c-timeline").inner_text()
+    assert _row(complaints, complaint_id).closure_reason == "written_reply"
+    shoot(advisor, "complaints-closed-with-reason.zh")

@@ -25,8 +25,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 from shared.events import COMPLAINT_CATEGORIES, USER_ROLES
 
 from .chain import Chain, _first_field
-from .complaint import (CLOSED, OPEN, RESOLVED, Complaint, HistoryEntry, Outcome, check_role, iso, require_aware,
-                        require_text, with_entry)
+from .complaint import (CLOSED, OPEN, RESOLVED, Complaint, HistoryEntry, Outcome, check_role, check_state, iso,
+                        require_aware, require_text, with_entry)
 from .errors import Forbidden, InvalidData, InvalidInput, InvalidTransition
 
 #: The closure reasons of seed 002 (besides the satisfied verification callback).
@@ -125,12 +125,11 @@ def accept(complaint: Complaint, *, actor: str, role: str, at: datetime, chain: 
     ``complaint.accepted``. The 2-1-1 deadlines are not touched.
 
     Raises:
-      InvalidTransition: the complaint is closed, or `actor` owns it already.
+      InvalidTransition: the complaint is not open, or `actor` owns it already.
       Forbidden: `role` does not hold the complaint's level or a higher one.
       InvalidInput: naive `at`.
     """
-    if complaint.state == CLOSED:
-        raise InvalidTransition(f"cannot accept complaint {complaint.id}: it is closed.")
+    check_state(complaint, OPEN, "accept")
     check_role(chain, role, complaint)
     require_aware(at, "at")
     if complaint.owner == actor and complaint.accepted_at is not None:

@@ -37,7 +37,8 @@ def board_context() -> dict:
     chain = rules.chain
     state = _choice("state", BOARD_STATES)
     filters = BoardFilters(states=(state,) if state else BOARD_STATES, category=_choice("category", labels.CATEGORIES),
-                           customer_class=_choice("class", labels.CLASSES), source=_choice("source", labels.SOURCES))
+                           customer_class=_choice("class", labels.CLASSES), source=_choice("source", labels.SOURCES),
+                           unreachable=request.args.get("queue") == "unreachable")
     columns = board_columns(organization=who.organization, levels=len(chain.levels), filters=filters,
                             limit=CARDS_PER_COLUMN)
     tz = settings().tz
@@ -55,7 +56,8 @@ def board_context() -> dict:
                           "actionable": may_act(rules, who.role, row.level)})
         column.cards = cards
     args = {k: v for k, v in (("state", state), ("category", filters.category), ("class", filters.customer_class),
-                              ("source", filters.source)) if v}
+                              ("source", filters.source), ("queue", "unreachable" if filters.unreachable else None))
+            if v}
     return {"columns": columns, "chain": chain, "filters": args, "now": moment, "refresh_s": REFRESH_SECONDS,
             "resumes_at": clock.resumes_at,
             "total": sum(c.total for c in columns), "categories": labels.CATEGORIES, "classes": labels.CLASSES,

@@ -40,6 +40,11 @@ RESOLVE = define_action("complaints.resolve", *HANDLERS)
 HAND_OVER = define_action("complaints.hand_over", *HANDLERS)
 RECORD_CHURN = define_action("complaints.record_churn", *HANDLERS)
 REWORK = define_action("complaints.rework", *HANDLERS)
+#: Issue 18: accept (接单), close with a reason, send an unreachable verification back. Which role may
+#: close with which reason is the ownership policy's (the domain says 403 otherwise).
+ACCEPT = define_action("complaints.accept", *HANDLERS)
+CLOSE = define_action("complaints.close", *HANDLERS)
+RETRY_VERIFICATION = define_action("complaints.retry_verification", *HANDLERS)
 #: Take a complaint down (hotline or walk-in): everyone who answers customers.
 RAISE = define_action("complaints.raise", *EVERY_ROLE)
 
@@ -138,6 +143,7 @@ def _names():
         "segment_name": lambda code: labels.name_of(labels.SEGMENTS, code),
         "deadline_name": lambda code: labels.name_of(labels.DEADLINES, code),
         "action_name": lambda code: labels.name_of(labels.ACTIONS, code),
+        "closure_reason_name": lambda code: labels.name_of(labels.CLOSURE_REASONS, code),
         "ago": ago,
         "countdown_words": countdown_words,
     }

@@ -89,6 +89,18 @@ ACTIONS = {
     "churn_recorded": _l("Churn reason recorded"),
     "reworked": _l("Reworked"),
     "deadlines_replanned": _l("Deadlines re-planned on the published calendar"),
+    "accepted": _l("Accepted"),
+    "closed_with_reason": _l("Closed with a reason"),
+    "verification_unreachable": _l("Verification unreachable"),
+    "verification_retried": _l("Verification tried again"),
+}
+#: Ways to end a complaint besides a satisfied callback (issue 18, seed 002).
+CLOSURE_REASONS = {
+    "anonymous": _l("Anonymous complaint"),
+    "written_reply": _l("Answered in writing"),
+    "no_objection": _l("No objection"),
+    "not_valid": _l("Not a valid complaint"),
+    "unreachable": _l("Verification unreachable"),
 }
 
 
