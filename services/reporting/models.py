@@ -178,6 +178,10 @@ class Complaint(BaseModel):
     repeat = peewee.BooleanField(default=False)
     rework_due_at = peewee.DateTimeField(null=True)
     reworked_at = peewee.DateTimeField(null=True)
+    #: Issue 18: why it closed when not by a satisfied verification callback; when its verification
+    #: callback last found nobody after every attempt.
+    closure_reason = peewee.CharField(max_length=30, null=True)
+    verification_unreachable_at = peewee.DateTimeField(null=True)
 
     class Meta:
         table_name = "complaint"
@@ -314,4 +318,12 @@ def _event_log_per_organization(migrator, database, migrate) -> None:
     database.execute_sql('DROP INDEX IF EXISTS "eventlog_organization"')
 
 
-MIGRATIONS: dict = {2: _add_report_run, 3: _add_send_claim, 4: _jobs_through_outbox, 5: _rules_fidelity_columns, 6: _event_log_per_organization}
+def _closure_columns(migrator, database, migrate) -> None:
+    """1.6.0 (issue 18): a complaint's closure reason and its unreachable verification."""
+    add_missing_columns(migrator, database, migrate, {
+        Complaint: {"closure_reason": peewee.CharField(max_length=30, null=True),
+                    "verification_unreachable_at": peewee.DateTimeField(null=True)}})
+
+
+MIGRATIONS: dict = {2: _add_report_run, 3: _add_send_claim, 4: _jobs_through_outbox, 5: _rules_fidelity_columns,
+                    6: _event_log_per_organization, 20: _closure_columns}

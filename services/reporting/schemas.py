@@ -74,3 +74,7 @@ class ReportSchema(Schema):
     overdue = fields.List(fields.Dict())
     unreachable = fields.List(fields.Dict())
     delivery = fields.Nested(DeliverySchema, allow_none=True)
+    closures = fields.Dict(metadata={
+        "description": "issue 18: the month's complaints closed by each closure reason (by_reason, closed_with_reason) "
+                       "and those whose verification callback found nobody (verification_unreachable, "
+                       "unreachable_waiting)"})
