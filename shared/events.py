@@ -21,7 +21,9 @@ SERVICE_KINDS = (
     "maintenance", "repair", "major_repair", "accident", "emergency_repair", "contractor_repair",
     "special_service", "help_request", "first_aid", "community_event", "purchase",
 )
-COMPLAINT_SOURCES = ("callback", "hotline", "manufacturer", "walk_in", "web")
+#: Where a complaint comes from; the consumer association (消费者协会) and the media (媒体) are sources
+#: of their own (seed 004, issue 18 item 7): the chains start them at the top level, like the manufacturer's.
+COMPLAINT_SOURCES = ("callback", "hotline", "manufacturer", "walk_in", "web", "consumer_association", "media")
 COMPLAINT_CATEGORIES = ("product_quality", "service_quality", "attitude", "price", "waiting_time", "other")
 SATISFACTION = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
 #: Organisation ids: short slugs, so they are safe in file names and queue keys.

@@ -20,7 +20,7 @@ from . import handlers
 from .errors import Duplicate
 from .models import Complaint
 from .rules import rules_for
-from .schemas import (AcceptSchema, ChurnSchema, CloseSchema, ComplaintQuerySchema, ComplaintSchema, EscalateSchema,
+from .schemas import (AcceptSchema, ChurnSchema, CloseSchema, CompensationDecisionSchema, CompensationSchema, ComplaintQuerySchema, ComplaintSchema, EscalateSchema,
                       HandoverSchema, NewComplaintSchema, ReplySchema, ResolveSchema, RetryVerificationSchema,
                       ReworkSchema)
 from .service import SERVICE
@@ -49,7 +49,8 @@ def present(row: Complaint, history: list, settings, *, role: str) -> dict:
     out = {name: getattr(row, name) for name in (
         "organization", "state", "level", "customer_class", "description", "category", "source", "order_id",
         "delivery_id", "repeat", "resolved_by", "resolved_level", "root_cause", "corrective_action", "churn_reason",
-        "handed_over_to", "special_remark", "department", "owner", "first_taker", "closure_reason")}
+        "handed_over_to", "special_remark", "department", "owner", "first_taker", "closure_reason",
+        "compensation_state", "compensation_offer", "compensation_amount", "compensation_decided_by")}
     for name in ("raised_at", "first_reply_due_at", "answer_due_at", "first_reply_at", "answered_at",
                  "investigate_due_at", "investigated_at", "resolved_at", "verify_due_at", "customer_flagged_at",
                  "closed_at", "handover_due_at", "handed_over_at", "rework_due_at", "reworked_at", "accepted_at",
@@ -220,6 +221,27 @@ class RetryVerification(MethodView):
     def post(self, body, complaint_id):
         """Send a complaint whose verification callback found nobody back for another verification callback."""
         return _act(handlers.retry_verification, complaint_id, comment=body.get("comment") or "")
+
+
+@blp.route("/<complaint_id>/compensation", parameters=[COMPLAINT_ID])
+class Compensation(MethodView):
+    @blp.arguments(CompensationSchema, example={"offer": "免费更换空调压缩机并赠送一次保养。", "amount": "1200.00"})
+    @blp.response(200, ComplaintSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, complaint_id):
+        """Propose a compensation (seed 004 补偿): it waits for the approval the ownership policy names before it
+        may be promised; the complaint cannot be resolved meanwhile."""
+        return _act(handlers.propose_compensation, complaint_id, offer=body["offer"], amount=body.get("amount"))
+
+
+@blp.route("/<complaint_id>/compensation/decision", parameters=[COMPLAINT_ID])
+class CompensationDecision(MethodView):
+    @blp.arguments(CompensationDecisionSchema, example={"approve": True, "note": "销售服务大区已同意。"})
+    @blp.response(200, ComplaintSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, complaint_id):
+        """Approve or reject the proposed compensation (the policy's `compensation_approvers`); in the history."""
+        return _act(handlers.decide_compensation, complaint_id, approve=body["approve"], note=body.get("note") or "")
 
 
 BLUEPRINTS: list = [blp]

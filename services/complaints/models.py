@@ -102,6 +102,11 @@ class Complaint(BaseModel):
     closure_reason = peewee.CharField(max_length=30, null=True)
     #: When its verification callback ran out of attempts: in the supervisor's queue until closed or retried.
     unreachable_at = UTCDateTimeField(null=True)
+    #: A compensation offered (seed 004): proposed, approved or rejected; what; how much (CNY); decided by.
+    compensation_state = peewee.CharField(max_length=10, null=True)
+    compensation_offer = peewee.TextField(null=True)
+    compensation_amount = peewee.CharField(max_length=20, null=True)
+    compensation_decided_by = peewee.CharField(max_length=64, null=True)
     #: Bumped by every write: a write that finds another version lost a race (compare-and-set).
     version = peewee.IntegerField(default=1)
     created_at = UTCDateTimeField()
@@ -142,7 +147,9 @@ class Complaint(BaseModel):
             provisional_deadlines=tuple(self.provisional_deadlines), department=self.department, owner=self.owner,
             accepted_at=local(self.accepted_at), first_taker=self.first_taker,
             first_taken_at=local(self.first_taken_at), closure_reason=self.closure_reason,
-            unreachable_at=local(self.unreachable_at),
+            unreachable_at=local(self.unreachable_at), compensation_state=self.compensation_state,
+            compensation_offer=self.compensation_offer, compensation_amount=self.compensation_amount,
+            compensation_decided_by=self.compensation_decided_by,
         )
 
     @classmethod
@@ -196,6 +203,7 @@ DOMAIN_COLUMNS = (
     "first_reply_due_at", "answer_due_at",
     # ownership and closure (issue 18)
     "department", "owner", "accepted_at", "first_taker", "first_taken_at", "closure_reason", "unreachable_at",
+    "compensation_state", "compensation_offer", "compensation_amount", "compensation_decided_by",
 )
 
 
@@ -326,4 +334,13 @@ def _migrate_20(migrator, database, migrate) -> None:
 
 
 MODELS: list = [Complaint, ComplaintHistory, Notification]
-MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 20: _migrate_20}
+def _migrate_21(migrator, database, migrate) -> None:
+    """Adds (2.5.0, issue 18 item 7) a complaint's compensation and its approval."""
+    add_missing_columns(migrator, database, migrate, {Complaint: {
+        "compensation_state": peewee.CharField(max_length=10, null=True),
+        "compensation_offer": peewee.TextField(null=True),
+        "compensation_amount": peewee.CharField(max_length=20, null=True),
+        "compensation_decided_by": peewee.CharField(max_length=64, null=True)}})
+
+
+MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 20: _migrate_20, 21: _migrate_21}

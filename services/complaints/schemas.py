@@ -84,6 +84,18 @@ class RetryVerificationSchema(_Input):
     comment = fields.String(load_default="", validate=validate.Length(max=5000))
 
 
+class CompensationSchema(_Input):
+    offer = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                          metadata={"description": "what is offered to the customer (补偿)"})
+    amount = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20),
+                           metadata={"description": "its value in CNY, a decimal string"})
+
+
+class CompensationDecisionSchema(_Input):
+    approve = fields.Boolean(required=True)
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
 class HistoryEntrySchema(Schema):
     at = Timestamp()
     actor = fields.String()
@@ -147,4 +159,8 @@ class ComplaintSchema(Schema):
     closure_reason = fields.String(allow_none=True, metadata={"enum": list(CLOSURE_REASONS)})
     unreachable_at = Timestamp(allow_none=True, metadata={
         "description": "its verification callback found nobody: in the supervisor's queue since then"})
+    compensation_state = fields.String(allow_none=True, metadata={"enum": ["proposed", "approved", "rejected"]})
+    compensation_offer = fields.String(allow_none=True)
+    compensation_amount = fields.String(allow_none=True, metadata={"description": "CNY, a decimal string"})
+    compensation_decided_by = fields.String(allow_none=True)
     history = fields.List(fields.Nested(HistoryEntrySchema))

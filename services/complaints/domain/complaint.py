@@ -142,6 +142,11 @@ class Complaint:
     closure_reason: str | None = None
     #: When its verification callback ran out of attempts (the supervisor's queue), until closed or retried.
     unreachable_at: datetime | None = None
+    #: A compensation offered (seed 004): proposed, approved or rejected; what, how much (CNY), decided by.
+    compensation_state: str | None = None
+    compensation_offer: str | None = None
+    compensation_amount: str | None = None
+    compensation_decided_by: str | None = None
     history: tuple[HistoryEntry, ...] = ()
 
     def to_dict(self, chain: Chain | None = None) -> dict:

@@ -60,6 +60,8 @@ class OwnershipPolicy:
     tell_first_taker: bool = True
     #: whose queue a complaint with an unreachable verification goes to (mail to its holders)
     unreachable_queue_role: str = "supervisor"
+    #: who approves a compensation before it is promised (seed 004: 请示销售服务大区同意)
+    compensation_approvers: tuple[str, ...] = ("manager", "admin")
 
     def assignment_for(self, category: str | None) -> Assignment:
         """Gives the department (and person) a complaint of `category` goes to."""
@@ -85,6 +87,8 @@ class _OwnershipSchema(Schema):
         required=True)
     tell_first_taker = fields.Boolean(load_default=True)
     unreachable_queue_role = fields.String(load_default="supervisor", validate=validate.OneOf(USER_ROLES))
+    compensation_approvers = fields.List(fields.String(validate=validate.OneOf(USER_ROLES)),
+                                         load_default=["manager", "admin"], validate=validate.Length(min=1))
 
 
 def load_ownership(data: Mapping) -> OwnershipPolicy:
@@ -106,7 +110,8 @@ def load_ownership(data: Mapping) -> OwnershipPolicy:
         default=assignment(loaded["default"]),
         by_category={category: assignment(raw) for category, raw in loaded["by_category"].items()},
         closure_roles={reason: tuple(roles) for reason, roles in loaded["closure_reasons"].items()},
-        tell_first_taker=loaded["tell_first_taker"], unreachable_queue_role=loaded["unreachable_queue_role"])
+        tell_first_taker=loaded["tell_first_taker"], unreachable_queue_role=loaded["unreachable_queue_role"],
+        compensation_approvers=tuple(loaded["compensation_approvers"]))
 
 
 def assign(complaint: Complaint, *, policy: OwnershipPolicy, category: str | None,
@@ -236,3 +241,76 @@ def retry_verification(complaint: Complaint, *, actor: str, role: str, at: datet
     return Outcome(new, (("complaint.verification_retried", {
         "complaint_id": new.id, "customer_id": new.customer_id, "verify_due_at": verify_due_at.isoformat(),
         "level": new.level}),))
+
+
+#: A compensation offered to a customer (seed 004 「涉及相关补偿问题,请示销售服务大区同意后,由经销商先行协商和支付」):
+#: proposed, then approved or rejected by the roles the policy names; promised only once approved.
+COMPENSATION_PROPOSED, COMPENSATION_APPROVED, COMPENSATION_REJECTED = "proposed", "approved", "rejected"
+PROPOSED_COMPENSATION = "compensation_proposed"
+APPROVED_COMPENSATION = "compensation_approved"
+REJECTED_COMPENSATION = "compensation_rejected"
+
+
+def propose_compensation(complaint: Complaint, *, actor: str, role: str, offer: str, amount: str | None,
+                         at: datetime, chain: Chain) -> Outcome:
+    """Gives the open complaint with a compensation proposed (not yet promised to the customer): it waits
+    for the approval the ownership policy names (`approve_compensation`), and the complaint cannot be
+    resolved meanwhile.
+
+    Raises:
+      InvalidTransition: not open, or a compensation already waits for its approval.
+      Forbidden: `role` does not hold the complaint's level or a higher one.
+      InvalidInput: no offer, or an amount that is not a non-negative number.
+    """
+    check_state(complaint, OPEN, "propose a compensation for")
+    check_role(chain, role, complaint)
+    text = require_text(offer, "offer", "say what is offered to the customer")
+    require_aware(at, "at")
+    money = (amount or "").strip() or None
+    if money is not None:
+        from decimal import Decimal, InvalidOperation
+
+        try:
+            if Decimal(money) < 0:
+                raise InvalidOperation
+        except InvalidOperation:
+            raise InvalidInput("amount must be a number of CNY, e.g. 500.00.", field="amount") from None
+    if complaint.compensation_state == COMPENSATION_PROPOSED:
+        raise InvalidTransition(f"a compensation of complaint {complaint.id} already waits for its approval.")
+    entry = HistoryEntry(at=at, actor=actor, action=PROPOSED_COMPENSATION, from_level=complaint.level,
+                         to_level=complaint.level, reason=f"{text}" + (f" ({money} CNY)" if money else ""))
+    return Outcome(with_entry(complaint, entry, compensation_state=COMPENSATION_PROPOSED, compensation_offer=text,
+                              compensation_amount=money, compensation_decided_by=None))
+
+
+def decide_compensation(complaint: Complaint, *, actor: str, role: str, approve: bool, note: str, at: datetime,
+                        policy: OwnershipPolicy) -> Outcome:
+    """Gives the complaint with its proposed compensation approved (it may now be promised) or rejected,
+    by a role of the policy's `compensation_approvers`; the decision is in the history.
+
+    Raises:
+      InvalidTransition: no compensation waits for approval.
+      Forbidden: the policy does not let `role` approve compensations.
+    """
+    require_aware(at, "at")
+    if complaint.compensation_state != COMPENSATION_PROPOSED:
+        raise InvalidTransition(f"no compensation of complaint {complaint.id} waits for approval.")
+    if role not in policy.compensation_approvers:
+        raise Forbidden(f"You may not approve compensations: the policy lets "
+                        f"{', '.join(policy.compensation_approvers) or 'nobody'} do it.")
+    text = (note or "").strip()
+    state = COMPENSATION_APPROVED if approve else COMPENSATION_REJECTED
+    entry = HistoryEntry(at=at, actor=actor, action=APPROVED_COMPENSATION if approve else REJECTED_COMPENSATION,
+                         from_level=complaint.level, to_level=complaint.level, reason=text)
+    return Outcome(with_entry(complaint, entry, compensation_state=state, compensation_decided_by=actor))
+
+
+def check_compensation_settled(complaint: Complaint) -> None:
+    """Refuses to resolve a complaint whose compensation still waits for its approval (it cannot be promised yet).
+
+    Raises:
+      InvalidTransition: a compensation is proposed and not decided.
+    """
+    if complaint.compensation_state == COMPENSATION_PROPOSED:
+        raise InvalidTransition(f"complaint {complaint.id} has a compensation waiting for its approval; it cannot "
+                                "be promised (nor the complaint resolved) before it is approved or rejected.")

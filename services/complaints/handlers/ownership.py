@@ -61,6 +61,21 @@ def retry_verification(*, uow: UnitOfWork, organization: str, complaint_id: str,
     return _transition(uow, organization=organization, complaint_id=complaint_id, decide=decide)
 
 
+def propose_compensation(*, uow: UnitOfWork, organization: str, complaint_id: str, actor: str, role: str,
+                         offer: str, amount: str | None = None) -> Complaint:
+    """Gives the complaint with a compensation proposed, waiting for the approval the policy names (seed 004)."""
+    return _transition(uow, organization=organization, complaint_id=complaint_id, decide=lambda c, r, now: (
+        ownership.propose_compensation(c, actor=actor, role=role, offer=offer, amount=amount, at=now, chain=r.chain)))
+
+
+def decide_compensation(*, uow: UnitOfWork, organization: str, complaint_id: str, actor: str, role: str,
+                        approve: bool, note: str = "") -> Complaint:
+    """Gives the complaint with its proposed compensation approved or rejected by a role the policy names."""
+    policy = ownership_for(uow.settings, organization=organization)
+    return _transition(uow, organization=organization, complaint_id=complaint_id, decide=lambda c, r, now: (
+        ownership.decide_compensation(c, actor=actor, role=role, approve=approve, note=note, at=now, policy=policy)))
+
+
 def on_callback_unreachable(*, uow: UnitOfWork, event: Event) -> None:
     """Puts a resolved complaint whose verification callback found nobody after every attempt
     (callback.unreachable with its `complaint_id`) in the supervisor's queue, with the reason, and

@@ -27,6 +27,8 @@ SOURCES = {
     "manufacturer": _l("Manufacturer"),
     "walk_in": _l("Walk-in"),
     "web": _l("Web"),
+    "consumer_association": _l("Consumer association"),
+    "media": _l("Media"),
 }
 #: Sources a person raises a complaint from on the page (the others come from systems).
 RAISED_BY_HAND = ("hotline", "walk_in")

@@ -123,3 +123,29 @@ def test_issue_18_unreachable_verification_goes_to_the_supervisors_queue_to_clos
     body = _post(api, "K-1", "close", {"reason": "unreachable", "comment": "三次回访均无人接听"}, "supervisor",
                  "sun").get_json()
     assert (body["state"], body["closure_reason"]) == ("closed", "unreachable")
+
+
+def test_seed_004_media_and_consumer_association_complaints_start_at_the_top_level(api):
+    for n, source in enumerate(("consumer_association", "media", "manufacturer")):
+        body = api.raise_(complaint_id=f"K-T{n}", source=source).get_json()
+        assert (body["level"], body["level_role"]) == (2, "manager"), source
+    assert api.raise_(complaint_id="K-T9", source="hotline").get_json()["level"] == 0
+
+
+def test_seed_004_a_compensation_needs_the_policys_approval_before_it_is_promised(api, clock, people):
+    api.raise_()
+    body = _post(api, "K-1", "compensation", {"offer": "免费更换压缩机", "amount": "1200.00"}, "agent", "chen").get_json()
+    assert (body["compensation_state"], body["compensation_amount"]) == ("proposed", "1200.00")
+    assert _post(api, "K-1", "compensation", {"offer": "x", "amount": "-5"}, "agent", "chen").status_code == 422
+    # not promised yet: the complaint cannot be resolved, and an advisor may not approve
+    resolve = _post(api, "K-1", "resolve", {"root_cause": "x", "corrective_action": "y"}, "agent", "chen")
+    assert resolve.status_code == 409 and "approval" in resolve.get_json()["detail"]
+    assert _post(api, "K-1", "compensation/decision", {"approve": True}, "advisor", "li").status_code == 403
+    # the manager approves: the approval is in the history, and the complaint may be resolved
+    body = _post(api, "K-1", "compensation/decision", {"approve": True, "note": "大区已同意"}, "manager",
+                 "zhao").get_json()
+    assert (body["compensation_state"], body["compensation_decided_by"]) == ("approved", "zhao")
+    last = body["history"][-1]
+    assert (last["action"], last["actor"], last["reason"]) == ("compensation_approved", "zhao", "大区已同意")
+    assert _post(api, "K-1", "resolve", {"root_cause": "x", "corrective_action": "y"}, "agent",
+                 "chen").status_code == 200
