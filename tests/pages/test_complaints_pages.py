@@ -135,7 +135,7 @@ def test_only_the_steps_a_role_may_take_at_the_level_are_shown_and_others_are_re
     sign_in(agent, site, "li", service="complaints")
     agent.goto(site.url("complaints", f"/complaints/{complaint_id}"))
     buttons = agent.locator(".o-actions button").all_inner_texts()
-    assert buttons == ["答复客户", "上报", "解决", "转交工程师", "记录流失", "接单"]
+    assert buttons == ["答复客户", "上报", "解决", "转交工程师", "记录流失", "接单", "提出补偿"]
 
     # Escalating needs a reason: the browser asks for it, the server refuses without it.
     agent.click("#action-escalate")
@@ -234,7 +234,7 @@ def test_seed_002_owner_first_taker_and_closure_reason_on_the_complaint_page_and
     assert "赵敏" in advisor.locator("#owner").inner_text() and "接单时间" in advisor.locator("#owner").inner_text()
     advisor.goto(site.url("complaints", "/"))
     card = advisor.locator(f".c-card[data-complaint='{complaint_id}']")
-    assert "处理人" in card.inner_text() and "zhao" in card.inner_text()
+    assert "接单人" in card.inner_text() and "zhao" in card.inner_text()
     # and closing it as answered in writing, with a comment, ends it with the reason in the history
     advisor.goto(site.url("complaints", f"/complaints/{complaint_id}"))
     advisor.click("#action-close")
@@ -247,3 +247,26 @@ def test_seed_002_owner_first_taker_and_closure_reason_on_the_complaint_page_and
     assert "已书面答复" in advisor.locator(".c-timeline").inner_text()
     assert _row(complaints, complaint_id).closure_reason == "written_reply"
     shoot(advisor, "complaints-closed-with-reason.zh")
+
+
+def test_seed_004_a_compensation_is_approved_on_the_page_before_it_is_promised(new_page, site, complaints):
+    complaint_id = raise_complaint(complaints, source="media", category="product_quality")
+    manager = new_page()
+    sign_in(manager, site, "zhang", service="complaints")
+    manager.goto(site.url("complaints", f"/complaints/{complaint_id}"))
+    # a media complaint starts at the top level (seed 004), like the manufacturer's
+    assert "媒体" in manager.locator(".c-record").inner_text() and _row(complaints, complaint_id).level == 2
+    manager.click("#action-propose_compensation")
+    manager.fill("#propose_compensation-offer", "免费更换压缩机。")
+    manager.fill("#propose_compensation-amount", "1200.00")
+    with manager.expect_navigation():
+        manager.click("#dialog-propose_compensation button[type=submit]")
+    assert "待审批" in manager.locator("#compensation").inner_text()
+    manager.click("#action-decide_compensation")
+    manager.fill("#decide_compensation-note", "销售服务大区已同意。")
+    with manager.expect_navigation():
+        manager.click("#dialog-decide_compensation button[type=submit]")
+    assert "已批准" in manager.locator("#compensation").inner_text()
+    assert "补偿已批准" in manager.locator(".c-timeline").inner_text()
+    assert _row(complaints, complaint_id).compensation_decided_by == "zhang"
+    shoot(manager, "complaints-compensation.zh")

@@ -45,6 +45,9 @@ REWORK = define_action("complaints.rework", *HANDLERS)
 ACCEPT = define_action("complaints.accept", *HANDLERS)
 CLOSE = define_action("complaints.close", *HANDLERS)
 RETRY_VERIFICATION = define_action("complaints.retry_verification", *HANDLERS)
+#: Seed 004: a compensation is proposed at the complaint's level and approved by the policy's approvers.
+PROPOSE_COMPENSATION = define_action("complaints.propose_compensation", *HANDLERS)
+DECIDE_COMPENSATION = define_action("complaints.decide_compensation", *HANDLERS)
 #: Take a complaint down (hotline or walk-in): everyone who answers customers.
 RAISE = define_action("complaints.raise", *EVERY_ROLE)
 
@@ -144,6 +147,7 @@ def _names():
         "deadline_name": lambda code: labels.name_of(labels.DEADLINES, code),
         "action_name": lambda code: labels.name_of(labels.ACTIONS, code),
         "closure_reason_name": lambda code: labels.name_of(labels.CLOSURE_REASONS, code),
+        "compensation_state_name": lambda code: labels.name_of(labels.COMPENSATION_STATES, code),
         "ago": ago,
         "countdown_words": countdown_words,
     }

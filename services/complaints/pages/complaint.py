@@ -23,7 +23,7 @@ from ..domain.ownership import UNREACHABLE
 from ..rules import ownership_for, rules_for
 from . import labels
 from .history import describe
-from .common import (ACCEPT, CLOSE, ESCALATE, HAND_OVER, READERS, RECORD_CHURN, REPLY, RESOLVE, RETRY_VERIFICATION,
+from .common import (ACCEPT, CLOSE, DECIDE_COMPENSATION, ESCALATE, PROPOSE_COMPENSATION, HAND_OVER, READERS, RECORD_CHURN, REPLY, RESOLVE, RETRY_VERIFICATION,
                      REWORK, blp, countdown, may_act, me, now, service, service_clock, settings)
 from shared.pages import page_roles
 
@@ -52,6 +52,9 @@ FIELD_HELP = {
     "close": {"reason": lambda: _("Choose a closure reason."),
               "comment": lambda: _("Say why the complaint may be closed this way.")},
     "retry_verification": {},
+    "propose_compensation": {"offer": lambda: _("Say what is offered to the customer."),
+                             "amount": lambda: _("Give the amount in CNY, e.g. 500.00.")},
+    "decide_compensation": {},
 }
 
 
@@ -140,6 +143,8 @@ def _context(complaint_id: str) -> dict:
         "close": row.state != CLOSED and bool(reasons),
         "retry_verification": row.unreachable_at is not None and row.state != CLOSED
         and who.role in ownership.closure_roles.get(UNREACHABLE, ()),
+        "propose_compensation": is_open and acting and row.compensation_state != "proposed",
+        "decide_compensation": row.compensation_state == "proposed" and who.role in ownership.compensation_approvers,
     }
     resolver = (None, False)
     if row.resolved_by:
@@ -255,3 +260,19 @@ def close(complaint_id):
 def retry_verification(complaint_id):
     """An unreachable verification sent back for another verification callback (issue 18)."""
     return _act("retry_verification", handlers.retry_verification, complaint_id, comment=_text("comment"))
+
+
+@blp.post("/complaints/<complaint_id>/compensation")
+@PROPOSE_COMPENSATION
+def propose_compensation(complaint_id):
+    """A compensation proposed; promised only after the policy's approval (seed 004)."""
+    return _act("propose_compensation", handlers.propose_compensation, complaint_id, offer=_text("offer"),
+                amount=_text("amount") or None)
+
+
+@blp.post("/complaints/<complaint_id>/compensation/decision")
+@DECIDE_COMPENSATION
+def decide_compensation(complaint_id):
+    """The proposed compensation approved or rejected by a role the policy names (seed 004)."""
+    return _act("decide_compensation", handlers.decide_compensation, complaint_id,
+                approve=request.form.get("approve") == "1", note=_text("note"))

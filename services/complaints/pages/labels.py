@@ -95,6 +95,15 @@ ACTIONS = {
     "closed_with_reason": _l("Closed with a reason"),
     "verification_unreachable": _l("Verification unreachable"),
     "verification_retried": _l("Verification tried again"),
+    "compensation_proposed": _l("Compensation proposed"),
+    "compensation_approved": _l("Compensation approved"),
+    "compensation_rejected": _l("Compensation rejected"),
+}
+#: A compensation offered to a customer (seed 004): waiting for its approval, approved, rejected.
+COMPENSATION_STATES = {
+    "proposed": _l("waiting for approval"),
+    "approved": _l("approved"),
+    "rejected": _l("rejected"),
 }
 #: Ways to end a complaint besides a satisfied callback (issue 18, seed 002).
 CLOSURE_REASONS = {
