@@ -123,6 +123,19 @@ TYPES: dict[str, TypeDoc] = {
         "A supervisor asked for the verification callback of a complaint again; the scheduler plans a new one "
         "due by `verify_due_at`.",
         {"complaint_id": "CMP-2026-0007", "customer": _DRIVER, "verify_due_at": "2026-02-04T09:40:00+08:00"}),
+    "complaint.promise_made": TypeDoc(
+        "A promise was made to a complaint's customer (what, to whom, by when): the scheduler plans a follow-up "
+        "callback of `followup_kind` on its day; its maker is reminded before it.",
+        {"complaint_id": "CMP-2026-0007", "promise_id": "P-3F6C2A9E8B1D", "customer": _DRIVER,
+         "what": "周五前上门更换压缩机", "to_whom": "王先生", "due_at": "2026-02-06T17:00:00+08:00", "made_by": "zhao",
+         "followup_kind": "promise_followup"}),
+    "complaint.promise_kept": TypeDoc(
+        "A promise made to a complaint's customer was kept (`late` when after its moment).",
+        {"complaint_id": "CMP-2026-0007", "promise_id": "P-3F6C2A9E8B1D", "kept_at": "2026-02-06T15:00:00+08:00",
+         "late": False}),
+    "complaint.promise_broken": TypeDoc(
+        "A promise made to a complaint's customer was not kept by its moment: a broken promise (board, report).",
+        {"complaint_id": "CMP-2026-0007", "promise_id": "P-3F6C2A9E8B1D", "due_at": "2026-02-06T17:00:00+08:00"}),
     "report.generated": TypeDoc(
         "The monthly Customer Satisfaction Measurement Report (顾客满意度测量报告) was made.",
         {"month": "2026-01"}),

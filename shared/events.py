@@ -236,6 +236,24 @@ class ComplaintVerificationRetried(_Produced):
     verify_due_at = fields.AwareDateTime(required=True)
 
 
+class ComplaintPromiseMade(_Produced):
+    """A promise made to a complaint's customer (issue 18): the scheduler plans a follow-up callback on its day."""
+
+    complaint_id = _id()
+    promise_id = _id()
+    customer = fields.Nested(CustomerSchema, required=True)
+    what = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    due_at = fields.AwareDateTime(required=True)
+    followup_kind = fields.String(load_default="promise_followup", validate=validate.Length(min=1, max=32))
+
+
+class ComplaintPromiseEvent(_Produced):
+    """A promise made to a complaint's customer kept, or broken (its moment passed unkept)."""
+
+    complaint_id = _id()
+    promise_id = _id()
+
+
 class CustomerFlagged(_Produced):
     customer_id = _id()
 
@@ -312,6 +330,9 @@ REGISTRY: dict[str, type[Schema]] = {
     "complaint.accepted": ComplaintAccepted,
     "complaint.verification_unreachable": ComplaintVerificationUnreachable,
     "complaint.verification_retried": ComplaintVerificationRetried,
+    "complaint.promise_made": ComplaintPromiseMade,
+    "complaint.promise_kept": ComplaintPromiseEvent,
+    "complaint.promise_broken": ComplaintPromiseEvent,
     "report.generated": ReportEvent,
     "report.sent": ReportEvent,
     "user.updated": UserUpdated,

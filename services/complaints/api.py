@@ -20,7 +20,7 @@ from . import handlers
 from .errors import Duplicate
 from .models import Complaint
 from .rules import rules_for
-from .schemas import (AcceptSchema, ChurnSchema, CloseSchema, CompensationDecisionSchema, CompensationSchema, ComplaintQuerySchema, ComplaintSchema, EscalateSchema,
+from .schemas import (AcceptSchema, KeepPromiseSchema, PromiseSchema, ChurnSchema, CloseSchema, CompensationDecisionSchema, CompensationSchema, ComplaintQuerySchema, ComplaintSchema, EscalateSchema,
                       HandoverSchema, NewComplaintSchema, ReplySchema, ResolveSchema, RetryVerificationSchema,
                       ReworkSchema)
 from .service import SERVICE
@@ -34,9 +34,11 @@ blp = Blueprint("complaints", __name__, url_prefix="/api/v1/complaints",
 
 #: The path parameter of one complaint's routes, documented with an example.
 COMPLAINT_ID = path_parameter("complaint_id", "CMP-2026-0007", "the complaint's id (its complaint_id)")
+#: The path parameter of one promise of a complaint (issue 18).
+PROMISE_ID = path_parameter("promise_id", "P-3F6C2A9E8B1D", "the promise's id")
 
 
-def present(row: Complaint, history: list, settings, *, role: str) -> dict:
+def present(row: Complaint, history: list, settings, *, role: str, promises: list | None = None) -> dict:
     """Gives the API view of a complaint row and its history rows, in the installation's time zone,
     as a user of `role` may see it (phone numbers masked for roles outside `SEES_PHONES`)."""
     tz = settings.tz
@@ -62,6 +64,13 @@ def present(row: Complaint, history: list, settings, *, role: str) -> dict:
                customer=handlers.customer_of(row, role=role),
                history=[{"at": local(h.at), "actor": h.actor, "action": h.action, "from_level": h.from_level,
                          "to_level": h.to_level, "reason": h.reason} for h in history])
+    if promises is None:
+        promises = handlers.promises_of([row])[row.id]
+    out["promises"] = [{"id": p.promise_id, "what": p.what, "to_whom": p.to_whom, "due_at": local(p.due_at),
+                        "made_by": p.made_by, "made_at": local(p.made_at), "kept_at": local(p.kept_at),
+                        "broken_at": local(p.broken_at),
+                        "state": "kept" if p.kept_at else "broken" if p.broken_at else "pending"} for p in promises]
+    out["promise_broken"] = any(p["state"] == "broken" for p in out["promises"])
     return out
 
 
@@ -90,8 +99,9 @@ class Complaints(MethodView):
         rows = list(query.order_by(Complaint.raised_at.desc(), Complaint.id.desc())
                     .limit(args["limit"]).offset(args["offset"]))
         history = handlers.history_of(rows)
+        promises = handlers.promises_of(rows)
         role = principal().role
-        return [present(row, history[row.id], _settings(), role=role) for row in rows]
+        return [present(row, history[row.id], _settings(), role=role, promises=promises[row.id]) for row in rows]
 
     @blp.arguments(NewComplaintSchema, example={
         "customer": {"id": "C-2002", "name": "王先生", "segment": "ordinary", "phone": "13700000003"},
@@ -242,6 +252,29 @@ class CompensationDecision(MethodView):
     def post(self, body, complaint_id):
         """Approve or reject the proposed compensation (the policy's `compensation_approvers`); in the history."""
         return _act(handlers.decide_compensation, complaint_id, approve=body["approve"], note=body.get("note") or "")
+
+
+@blp.route("/<complaint_id>/promises", parameters=[COMPLAINT_ID])
+class Promises(MethodView):
+    @blp.arguments(PromiseSchema, example={"what": "周五前上门更换压缩机", "to_whom": "王先生",
+                                           "due_at": "2026-11-27T17:00:00+08:00"})
+    @blp.response(200, ComplaintSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, complaint_id):
+        """Record a promise made to the customer (what, to whom, by when): a deadline with a reminder and a
+        follow-up callback; not kept by then, it is a broken promise (board, report)."""
+        return _act(handlers.make_promise, complaint_id, what=body["what"], to_whom=body["to_whom"],
+                    due_at=body["due_at"])
+
+
+@blp.route("/<complaint_id>/promises/<promise_id>/kept", parameters=[COMPLAINT_ID, PROMISE_ID])
+class PromiseKept(MethodView):
+    @blp.arguments(KeepPromiseSchema, example={"note": "已上门更换。"})
+    @blp.response(200, ComplaintSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, complaint_id, promise_id):
+        """Record a promise kept (late, when after its moment)."""
+        return _act(handlers.keep_promise, complaint_id, promise_id=promise_id, note=body.get("note") or "")
 
 
 BLUEPRINTS: list = [blp]

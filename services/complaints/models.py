@@ -263,6 +263,37 @@ class Notification(BaseModel):
         table_name = "complaint_notification"
 
 
+class ComplaintPromise(BaseModel):
+    """A promise made to the customer of a complaint (issue 18 item 4): what, to whom, by when; kept or broken."""
+
+    organization = peewee.CharField(max_length=64)
+    promise_id = peewee.CharField(max_length=128)
+    complaint = peewee.ForeignKeyField(Complaint, backref="promises", on_delete="CASCADE")
+    what = peewee.TextField()
+    to_whom = peewee.CharField(max_length=200)
+    due_at = UTCDateTimeField()
+    made_by = peewee.CharField(max_length=64)
+    made_at = UTCDateTimeField()
+    reminded_at = UTCDateTimeField(null=True)
+    kept_at = UTCDateTimeField(null=True)
+    broken_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "complaint_promise"
+        indexes = ((("organization", "promise_id"), True), (("kept_at", "due_at"), False))
+
+    def to_domain(self, tz):
+        """Gives the domain Promise, in `tz`."""
+        from .domain.promises import Promise
+
+        def local(value):
+            return value.astimezone(tz) if value is not None else None
+
+        return Promise(id=self.promise_id, what=self.what, to_whom=self.to_whom, due_at=local(self.due_at),
+                       made_by=self.made_by, made_at=local(self.made_at), kept_at=local(self.kept_at),
+                       broken_at=local(self.broken_at), reminded_at=local(self.reminded_at))
+
+
 def _migrate_2(migrator, database, migrate) -> None:
     """Adds the hotline handover deadline (seed 001) columns (2.0.0; its wake-up table, created by
     `ensure_schema` then, is dropped by migration 4)."""
@@ -333,7 +364,11 @@ def _migrate_20(migrator, database, migrate) -> None:
         Notification: {"login": peewee.CharField(max_length=64, null=True)}})
 
 
-MODELS: list = [Complaint, ComplaintHistory, Notification]
+def _migrate_22(migrator, database, migrate) -> None:
+    """2.6.0 (issue 18 item 4): promised follow-ups, table `complaint_promise` (created by ensure_schema)."""
+
+
+MODELS: list = [Complaint, ComplaintHistory, Notification, ComplaintPromise]
 def _migrate_21(migrator, database, migrate) -> None:
     """Adds (2.5.0, issue 18 item 7) a complaint's compensation and its approval."""
     add_missing_columns(migrator, database, migrate, {Complaint: {
@@ -343,4 +378,5 @@ def _migrate_21(migrator, database, migrate) -> None:
         "compensation_decided_by": peewee.CharField(max_length=64, null=True)}})
 
 
-MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 20: _migrate_20, 21: _migrate_21}
+MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 20: _migrate_20, 21: _migrate_21,
+                    22: _migrate_22}

@@ -70,6 +70,19 @@ def unreachable_note(uow: UnitOfWork, row: Complaint, *, role: str, callback_id:
                        "again, on its page.\n"))
 
 
+def promise_note(uow: UnitOfWork, row: Complaint, promise, *, kind: str) -> dict:
+    """Gives the mail to the maker of a promise: its reminder before its moment, or that it was broken."""
+    due = _local(promise.due_at, uow.settings.tz)
+    if kind == "reminder":
+        subject = f"[投诉 {row.complaint_id}] 承诺即将到期 / promise due {due}"
+    else:
+        subject = f"[投诉 {row.complaint_id}] 承诺未兑现 / promise broken (due {due})"
+    return _note(uow, row, kind=f"promise_{kind}", role="person", login=promise.made_by,
+                 key=f"promise:{kind}:{promise.promise_id}",
+                 subject=subject, body=(f"Complaint {row.complaint_id} of {row.customer_name}: you promised "
+                                        f"{promise.to_whom}: {promise.what}, by {due}.\n"))
+
+
 def first_taker_notes(uow: UnitOfWork, row: Complaint, new_entries, *, tell: bool) -> list[dict]:
     """Gives the mails telling the first taker of a complaint (首问责任人, seed 002 首问责任制) of each
     step someone else took on it, until it closes (the closing step included)."""

@@ -96,6 +96,29 @@ class CompensationDecisionSchema(_Input):
     note = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
+class PromiseSchema(_Input):
+    what = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                         metadata={"description": "what was promised to the customer"})
+    to_whom = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    due_at = fields.AwareDateTime(required=True, metadata={"description": "by when (an offset required)"})
+
+
+class KeepPromiseSchema(_Input):
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class PromiseViewSchema(Schema):
+    id = fields.String()
+    what = fields.String()
+    to_whom = fields.String()
+    due_at = Timestamp()
+    made_by = fields.String()
+    made_at = Timestamp()
+    kept_at = Timestamp(allow_none=True)
+    broken_at = Timestamp(allow_none=True)
+    state = fields.String(metadata={"enum": ["pending", "kept", "broken"]})
+
+
 class HistoryEntrySchema(Schema):
     at = Timestamp()
     actor = fields.String()
@@ -163,4 +186,6 @@ class ComplaintSchema(Schema):
     compensation_offer = fields.String(allow_none=True)
     compensation_amount = fields.String(allow_none=True, metadata={"description": "CNY, a decimal string"})
     compensation_decided_by = fields.String(allow_none=True)
+    promises = fields.List(fields.Nested(PromiseViewSchema), metadata={"description": "promised follow-ups (issue 18)"})
+    promise_broken = fields.Boolean(metadata={"description": "a promise to the customer was not kept in time"})
     history = fields.List(fields.Nested(HistoryEntrySchema))

@@ -9,6 +9,7 @@
         "complaint.resolved", "complaint.closed", "complaint.reopened", "customer.flagged", "customer.updated",
         "user.updated", "customer.unflagged", "complaint.repeated", "complaint.deadlines_moved",
         "webhook.endpoint_updated", "complaint.verification_unreachable",
+        "complaint.promise_broken",
     ],
     "publishes": ["report.generated", "report.sent"],
     "data": ["data/schedule.yaml", "data/report.yaml", "data/recipients.yaml", "data/calendar.yaml"],

@@ -182,6 +182,8 @@ class Complaint(BaseModel):
     #: callback last found nobody after every attempt.
     closure_reason = peewee.CharField(max_length=30, null=True)
     verification_unreachable_at = peewee.DateTimeField(null=True)
+    #: Promises made to the customer and not kept in time (issue 18 item 4).
+    promises_broken = peewee.IntegerField(default=0)
 
     class Meta:
         table_name = "complaint"
@@ -322,7 +324,8 @@ def _closure_columns(migrator, database, migrate) -> None:
     """1.6.0 (issue 18): a complaint's closure reason and its unreachable verification."""
     add_missing_columns(migrator, database, migrate, {
         Complaint: {"closure_reason": peewee.CharField(max_length=30, null=True),
-                    "verification_unreachable_at": peewee.DateTimeField(null=True)}})
+                    "verification_unreachable_at": peewee.DateTimeField(null=True),
+                    "promises_broken": peewee.IntegerField(default=0)}})
 
 
 MIGRATIONS: dict = {2: _add_report_run, 3: _add_send_claim, 4: _jobs_through_outbox, 5: _rules_fidelity_columns,

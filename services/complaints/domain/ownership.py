@@ -17,7 +17,7 @@ The policy is data (``data/ownership.yaml``), validated by `load_ownership`.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Mapping
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -28,6 +28,7 @@ from .chain import Chain, _first_field
 from .complaint import (CLOSED, OPEN, RESOLVED, Complaint, HistoryEntry, Outcome, check_role, check_state, iso,
                         require_aware, require_text, with_entry)
 from .errors import Forbidden, InvalidData, InvalidInput, InvalidTransition
+from .promises import PromiseRules
 
 #: The closure reasons of seed 002 (besides the satisfied verification callback).
 ANONYMOUS, WRITTEN_REPLY, NO_OBJECTION, NOT_VALID = "anonymous", "written_reply", "no_objection", "not_valid"
@@ -62,6 +63,8 @@ class OwnershipPolicy:
     unreachable_queue_role: str = "supervisor"
     #: who approves a compensation before it is promised (seed 004: 请示销售服务大区同意)
     compensation_approvers: tuple[str, ...] = ("manager", "admin")
+    #: promised follow-ups (domain/promises.py): reminder before, follow-up callback kind
+    promises: PromiseRules = PromiseRules(remind_before=timedelta(hours=2), followup_kind="promise_followup")
 
     def assignment_for(self, category: str | None) -> Assignment:
         """Gives the department (and person) a complaint of `category` goes to."""
@@ -77,6 +80,11 @@ class _AssignmentSchema(Schema):
     person = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
 
 
+class _PromisesSchema(Schema):
+    remind_before_hours = fields.Float(load_default=2, validate=validate.Range(min=0))
+    followup_kind = fields.String(load_default="promise_followup", validate=validate.Length(min=1, max=32))
+
+
 class _OwnershipSchema(Schema):
     default = fields.Nested(_AssignmentSchema, required=True)
     by_category = fields.Dict(keys=fields.String(validate=validate.OneOf(COMPLAINT_CATEGORIES)),
@@ -86,6 +94,7 @@ class _OwnershipSchema(Schema):
         values=fields.List(fields.String(validate=validate.OneOf(USER_ROLES)), validate=validate.Length(min=1)),
         required=True)
     tell_first_taker = fields.Boolean(load_default=True)
+    promises = fields.Nested(_PromisesSchema, load_default=lambda: _PromisesSchema().load({}))
     unreachable_queue_role = fields.String(load_default="supervisor", validate=validate.OneOf(USER_ROLES))
     compensation_approvers = fields.List(fields.String(validate=validate.OneOf(USER_ROLES)),
                                          load_default=["manager", "admin"], validate=validate.Length(min=1))
@@ -111,7 +120,9 @@ def load_ownership(data: Mapping) -> OwnershipPolicy:
         by_category={category: assignment(raw) for category, raw in loaded["by_category"].items()},
         closure_roles={reason: tuple(roles) for reason, roles in loaded["closure_reasons"].items()},
         tell_first_taker=loaded["tell_first_taker"], unreachable_queue_role=loaded["unreachable_queue_role"],
-        compensation_approvers=tuple(loaded["compensation_approvers"]))
+        compensation_approvers=tuple(loaded["compensation_approvers"]),
+        promises=PromiseRules(remind_before=timedelta(hours=loaded["promises"]["remind_before_hours"]),
+                              followup_kind=loaded["promises"]["followup_kind"]))
 
 
 def assign(complaint: Complaint, *, policy: OwnershipPolicy, category: str | None,

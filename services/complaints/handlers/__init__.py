@@ -9,13 +9,14 @@ the writes and reads they share. The sweep and the wake-up are in `jobs.py`, mai
 from .customers import customer_of, on_customer_updated
 from .ownership import (accept, close_with_reason, decide_compensation, on_callback_unreachable, propose_compensation,
                         retry_verification)
+from .promises import keep_promise, make_promise, promises_of, sweep_promises
 from .raising import on_complaint_raised, raise_complaint
 from .reading import get_by_id_or_raise, history_of
 from .store import wake_at
 from .transitions import escalate, hand_over, record_churn, reply, resolve, rework
 from .verification import on_callback_completed
 
-__all__ = ["HANDLERS", "accept", "close_with_reason", "decide_compensation", "propose_compensation", "on_callback_unreachable", "retry_verification", "customer_of", "escalate", "get_by_id_or_raise", "hand_over", "history_of",
+__all__ = ["HANDLERS", "keep_promise", "make_promise", "promises_of", "sweep_promises", "accept", "close_with_reason", "decide_compensation", "propose_compensation", "on_callback_unreachable", "retry_verification", "customer_of", "escalate", "get_by_id_or_raise", "hand_over", "history_of",
            "raise_complaint", "record_churn", "reply", "resolve", "rework", "wake_at"]
 
 #: Event type -> handler `(*, uow, event)`.

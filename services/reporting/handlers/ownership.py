@@ -1,5 +1,6 @@
 """Issue 18 in the read model: a complaint whose verification callback found nobody after every
-attempt (complaint.verification_unreachable); its closure reason comes with complaint.closed."""
+attempt (complaint.verification_unreachable), its broken promises (complaint.promise_broken); its
+closure reason comes with complaint.closed."""
 from __future__ import annotations
 
 from shared.events import Event
@@ -14,4 +15,11 @@ def on_complaint_verification_unreachable(*, uow: UnitOfWork, event: Event) -> N
     complaint = _complaint(uow, event)
     complaint.verification_unreachable_at = utc(event.data.get("unreachable_at") or event.time or uow.now,
                                                 uow.settings.tz)
+    complaint.save()
+
+
+def on_complaint_promise_broken(*, uow: UnitOfWork, event: Event) -> None:
+    """Counts a promise made to the complaint's customer and not kept in time (the report lists them)."""
+    complaint = _complaint(uow, event)
+    complaint.promises_broken = (complaint.promises_broken or 0) + 1
     complaint.save()

@@ -112,3 +112,22 @@ def on_complaint_repeated(*, uow: UnitOfWork, event: Event) -> None:
         complaint_id=data["complaint_id"], order_id=data.get("order_id"), delivery_id=data.get("delivery_id"))])
     log.info("event %s: repeat complaint %s of %s: special callback due %s", event.id, data["complaint_id"], org,
              due_on)
+
+
+def on_complaint_promise_made(*, uow: UnitOfWork, event: Event) -> None:
+    """Plans the follow-up callback of a promise made to a complaint's customer (issue 18), of the
+    event's `followup_kind`, due the day of the promise (not moved: the promise is the customer's)."""
+    org, data = event.organization, event.data
+    rules = rules_for(uow.settings, org)
+    customer = data["customer"]
+    upsert_customers(organization=org, customers=[customer])
+    due_on = local_date(parse_datetime(data.get("due_at")) or uow.now, uow.settings)
+    kind = data.get("followup_kind") or "promise_followup"
+    stored = customers_by_id(org, [customer["id"]]).get(customer["id"])
+    sync_tasks(uow=uow, organization=org, rules=rules, wanted=[Wanted(
+        plan_key=f"complaint:{data['complaint_id']}:promise:{data['promise_id']}",
+        planned=plan_on(kind, due_on, calendar=rules.calendar, due_on=due_on),
+        customer_id=customer["id"], business_line=data.get("business_line") or COMPLAINTS_LINE,
+        channel=CHANNEL_PHONE,
+        key_customer=stored is not None and is_key_customer(stored.segment, None, stored.flagged_key, rules.policy),
+        complaint_id=data["complaint_id"], order_id=data.get("order_id"), delivery_id=data.get("delivery_id"))])

@@ -149,3 +149,37 @@ def test_seed_004_a_compensation_needs_the_policys_approval_before_it_is_promise
     assert (last["action"], last["actor"], last["reason"]) == ("compensation_approved", "zhao", "大区已同意")
     assert _post(api, "K-1", "resolve", {"root_cause": "x", "corrective_action": "y"}, "agent",
                  "chen").status_code == 200
+
+
+def test_seed_004_a_promise_is_a_deadline_with_a_reminder_a_followup_callback_and_broken_when_missed(
+        api, clock, mailer, people):
+    from services.complaints import handlers as complaint_handlers
+
+    api.raise_()
+    clock.set(at(2026, 11, 23, 9, 0))
+    # given the advisor promises the customer a visit by Wednesday 17:00 (在对客户承诺的时间内)
+    body = _post(api, "K-1", "promises", {"what": "周三前上门复查", "to_whom": "王先生",
+                                           "due_at": "2026-11-25T17:00:00+08:00"}, "advisor", "li").get_json()
+    (promise,) = body["promises"]
+    assert (promise["state"], promise["made_by"], body["promise_broken"]) == ("pending", "li", False)
+    (made,) = api.events("complaint.promise_made")
+    assert made["data"]["customer"]["id"] == "C-1" and made["data"]["followup_kind"] == "promise_followup"
+    assert _post(api, "K-1", "promises", {"what": "x", "to_whom": "y", "due_at": "2026-11-20T17:00:00+08:00"},
+                 "advisor", "li").status_code == 422  # a moment already past
+    # when the reminder span comes (2 hours before), the maker is reminded once
+    clock.set(at(2026, 11, 25, 15, 30))
+    assert SERVICE.run(complaint_handlers.sweep_promises) == {"reminded": 1, "broken": 0}
+    assert SERVICE.run(complaint_handlers.sweep_promises) == {"reminded": 0, "broken": 0}
+    # and when its moment passes unkept, it is broken: in the history, as an event, on the complaint
+    clock.set(at(2026, 11, 25, 17, 1))
+    assert SERVICE.run(complaint_handlers.sweep_promises) == {"reminded": 0, "broken": 1}
+    body = api.get("K-1").get_json()
+    assert body["promise_broken"] is True and body["promises"][0]["state"] == "broken"
+    assert body["history"][-1]["action"] == "promise_broken"
+    assert len(api.events("complaint.promise_broken")) == 1
+    notify.send_notifications(SERVICE)
+    assert sorted(m["Subject"].split(" / ")[1].split(" ")[1] for m in mailer.sent
+                  if m["To"] == "li@acme.example" and "promise" in m["Subject"]) == ["broken", "due"]
+    # kept late after all: recorded, the broken mark stays in the history
+    body = _post(api, "K-1", f"promises/{promise['id']}/kept", {"note": "已上门"}, "advisor", "li").get_json()
+    assert body["promises"][0]["kept_at"] is not None and body["history"][-1]["reason"] == "周三前上门复查 (late): 已上门"

@@ -12,7 +12,7 @@ def _raised(reporting, complaint_id: str, raised_at: str) -> None:
                                         "description": "d", "category": "price", "raised_at": raised_at})
 
 
-def test_seed_002_closure_reasons_and_unreachable_verifications_counted_in_the_report(reporting):
+def test_seed_002_closure_reasons_unreachable_verifications_and_broken_promises_counted_in_the_report(reporting):
     from services.reporting.app import create_app
 
     # given four complaints raised in October: two closed as anonymous, one answered in writing,
@@ -26,9 +26,13 @@ def test_seed_002_closure_reasons_and_unreachable_verifications_counted_in_the_r
                                             "closed_at": "2026-11-02T12:00:00+08:00"})
     reporting.feed("complaint.verification_unreachable", {"complaint_id": "K-4", "callback_id": "CB-4",
                                                           "unreachable_at": "2026-10-20T10:00:00+08:00"})
+    # and two promises to K-4's customer broken (seed 004 在对客户承诺的时间内: not kept)
+    for promise_id in ("P-1", "P-2"):
+        reporting.feed("complaint.promise_broken", {"complaint_id": "K-4", "promise_id": promise_id})
     # when the manager reads October's report
     app = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings})
     body = app.test_client().get("/api/v1/reports/2026-10", headers=bearer(user_token("manager", org=ORG))).get_json()
     # then the closures are counted by reason, and the unreachable verification waits
     assert body["closures"] == {"by_reason": {"anonymous": 2, "written_reply": 1}, "closed_with_reason": 3,
-                                "verification_unreachable": 1, "unreachable_waiting": 1}
+                                "verification_unreachable": 1, "unreachable_waiting": 1,
+                                "promises_broken": 2, "complaints_with_broken_promises": 1}
