@@ -135,7 +135,7 @@ def test_only_the_steps_a_role_may_take_at_the_level_are_shown_and_others_are_re
     sign_in(agent, site, "li", service="complaints")
     agent.goto(site.url("complaints", f"/complaints/{complaint_id}"))
     buttons = agent.locator(".o-actions button").all_inner_texts()
-    assert buttons == ["答复客户", "上报", "解决", "转交工程师", "记录流失", "接单", "提出补偿"]
+    assert buttons == ["答复客户", "上报", "解决", "转交工程师", "记录流失", "接单", "提出补偿", "记录承诺"]
 
     # Escalating needs a reason: the browser asks for it, the server refuses without it.
     agent.click("#action-escalate")
@@ -175,7 +175,7 @@ def test_only_the_steps_a_role_may_take_at_the_level_are_shown_and_others_are_re
     deadlines = manager.locator(".c-deadlines").inner_text()
     assert "处理结果回访" in deadlines  # the verification callback is now due
     # resolved: only churn, and closing with a reason the ownership policy gives a manager (issue 18)
-    assert manager.locator(".o-actions button").all_inner_texts() == ["记录流失", "说明原因结案"]
+    assert manager.locator(".o-actions button").all_inner_texts() == ["记录流失", "记录承诺", "说明原因结案"]
     shoot(manager, "complaints-complaint.zh")
 
 
@@ -270,3 +270,18 @@ def test_seed_004_a_compensation_is_approved_on_the_page_before_it_is_promised(n
     assert "补偿已批准" in manager.locator(".c-timeline").inner_text()
     assert _row(complaints, complaint_id).compensation_decided_by == "zhang"
     shoot(manager, "complaints-compensation.zh")
+
+    # seed 004 在对客户承诺的时间内: the promise is a deadline; missed, it shows broken on the page and the board
+    manager.click("#action-make_promise")
+    manager.fill("#make_promise-what", "三天内上门更换。")
+    manager.fill("#make_promise-to_whom", "刘经理")
+    manager.fill("#make_promise-due_at", "2099-01-05T17:00")
+    with manager.expect_navigation():
+        manager.click("#dialog-make_promise button[type=submit]")
+    assert "待兑现" in manager.locator("#promises").inner_text()
+    later = datetime(2099, 1, 6, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+    assert complaints.run(handlers.sweep_promises, now=later)["broken"] >= 1
+    manager.reload()
+    assert "承诺未兑现" in manager.locator("#promises").inner_text()
+    manager.goto(site.url("complaints", "/"))
+    assert "承诺未兑现" in manager.locator(f".c-card[data-complaint='{complaint_id}']").inner_text()

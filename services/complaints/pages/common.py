@@ -48,6 +48,9 @@ RETRY_VERIFICATION = define_action("complaints.retry_verification", *HANDLERS)
 #: Seed 004: a compensation is proposed at the complaint's level and approved by the policy's approvers.
 PROPOSE_COMPENSATION = define_action("complaints.propose_compensation", *HANDLERS)
 DECIDE_COMPENSATION = define_action("complaints.decide_compensation", *HANDLERS)
+#: Issue 18 item 4: promised follow-ups, recorded and kept by those who may act at the level.
+MAKE_PROMISE = define_action("complaints.make_promise", *HANDLERS)
+KEEP_PROMISE = define_action("complaints.keep_promise", *HANDLERS)
 #: Take a complaint down (hotline or walk-in): everyone who answers customers.
 RAISE = define_action("complaints.raise", *EVERY_ROLE)
 

@@ -23,7 +23,7 @@ from ..domain.ownership import UNREACHABLE
 from ..rules import ownership_for, rules_for
 from . import labels
 from .history import describe
-from .common import (ACCEPT, CLOSE, DECIDE_COMPENSATION, ESCALATE, PROPOSE_COMPENSATION, HAND_OVER, READERS, RECORD_CHURN, REPLY, RESOLVE, RETRY_VERIFICATION,
+from .common import (ACCEPT, CLOSE, DECIDE_COMPENSATION, ESCALATE, KEEP_PROMISE, MAKE_PROMISE, PROPOSE_COMPENSATION, HAND_OVER, READERS, RECORD_CHURN, REPLY, RESOLVE, RETRY_VERIFICATION,
                      REWORK, blp, countdown, may_act, me, now, service, service_clock, settings)
 from shared.pages import page_roles
 
@@ -55,6 +55,9 @@ FIELD_HELP = {
     "propose_compensation": {"offer": lambda: _("Say what is offered to the customer."),
                              "amount": lambda: _("Give the amount in CNY, e.g. 500.00.")},
     "decide_compensation": {},
+    "make_promise": {"what": lambda: _("Say what was promised."), "to_whom": lambda: _("Say to whom."),
+                     "due_at": lambda: _("Give a moment to come, e.g. 2026-11-27 17:00.")},
+    "keep_promise": {},
 }
 
 
@@ -145,14 +148,19 @@ def _context(complaint_id: str) -> dict:
         and who.role in ownership.closure_roles.get(UNREACHABLE, ()),
         "propose_compensation": is_open and acting and row.compensation_state != "proposed",
         "decide_compensation": row.compensation_state == "proposed" and who.role in ownership.compensation_approvers,
+        "make_promise": row.state != CLOSED and acting,
+        "keep_promise": acting,
     }
     resolver = (None, False)
     if row.resolved_by:
         resolver = _actor_name(organization, row.resolved_by, known)
     owner = _actor_name(organization, row.owner, known) if row.owner else (None, False)
     first_taker = _actor_name(organization, row.first_taker, known) if row.first_taker else (None, False)
+    promises = [{"row": p, "state": "kept" if p.kept_at else "broken" if p.broken_at else "pending",
+                 "due_at": p.due_at.astimezone(settings().tz),
+                 "maker": _actor_name(organization, p.made_by, known)} for p in handlers.promises_of([row])[row.id]]
     return {
-        "owner": owner, "first_taker": first_taker, "closure_reasons": reasons,
+        "promises": promises, "owner": owner, "first_taker": first_taker, "closure_reasons": reasons,
         "row": row, "customer": handlers.customer_of(row, role=who.role), "level": level, "chain": chain,
         "is_top": row.level >= top, "deadlines": _deadlines(row, rules, moment), "history": history[::-1],
         "time_taken_h": round(taken, 1), "resolver": resolver, "allowed": allowed, "acting": acting,
@@ -276,3 +284,30 @@ def decide_compensation(complaint_id):
     """The proposed compensation approved or rejected by a role the policy names (seed 004)."""
     return _act("decide_compensation", handlers.decide_compensation, complaint_id,
                 approve=request.form.get("approve") == "1", note=_text("note"))
+
+
+def _moment(name: str):
+    """Gives the form's local date and time (`datetime-local`) as an aware moment of the installation, or None."""
+    from datetime import datetime
+
+    text = _text(name)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=settings().tz)
+
+
+@blp.post("/complaints/<complaint_id>/promises")
+@MAKE_PROMISE
+def make_promise(complaint_id):
+    """A promise made to the customer (what, to whom, by when): a deadline with a reminder and a follow-up callback."""
+    return _act("make_promise", handlers.make_promise, complaint_id, what=_text("what"), to_whom=_text("to_whom"),
+                due_at=_moment("due_at"))
+
+
+@blp.post("/complaints/<complaint_id>/promises/<promise_id>/kept")
+@KEEP_PROMISE
+def keep_promise(complaint_id, promise_id):
+    """A promise kept."""
+    return _act("keep_promise", handlers.keep_promise, complaint_id, promise_id=promise_id, note=_text("note"))
