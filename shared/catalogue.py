@@ -136,6 +136,13 @@ TYPES: dict[str, TypeDoc] = {
     "complaint.promise_broken": TypeDoc(
         "A promise made to a complaint's customer was not kept by its moment: a broken promise (board, report).",
         {"complaint_id": "CMP-2026-0007", "promise_id": "P-3F6C2A9E8B1D", "due_at": "2026-02-06T17:00:00+08:00"}),
+    "corrective_action.updated": TypeDoc(
+        "A corrective action of the register (纠正预防措施) was opened or changed, whole: owner, due date, status, "
+        "the check that it worked, the complaints and callbacks behind it; `origin` recurring when a recurring "
+        "problem crossed the policy's threshold. The latest `updated_at` wins.",
+        {"action_id": "CA-2026-7F3A", "title": "空调压缩机接头批量漏氟：更换供应商并复检库存", "owner": "zhang",
+         "due_on": "2026-02-20", "status": "open", "origin": "recurring", "complaint_ids": ["CMP-2026-0007"],
+         "callback_ids": [], "effectiveness": None, "updated_at": "2026-02-06T09:00:00+08:00"}),
     "report.generated": TypeDoc(
         "The monthly Customer Satisfaction Measurement Report (顾客满意度测量报告) was made.",
         {"month": "2026-01"}),

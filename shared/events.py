@@ -169,6 +169,8 @@ class ComplaintRaised(_Data):
     order_id = _opt_id()
     delivery_id = _opt_id()
     callback_id = _opt_id()
+    #: The product model complained about (issue 18 item 6: recurring and batch problems are counted by it).
+    product_model = _text(200)
 
 
 class _Produced(_Data):
@@ -254,6 +256,22 @@ class ComplaintPromiseEvent(_Produced):
     promise_id = _id()
 
 
+class CorrectiveActionEvent(_Produced):
+    """A corrective action of the register (纠正预防措施), whole: the latest `updated_at` wins (issue 18)."""
+
+    action_id = _id()
+    title = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    owner = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    due_on = fields.Date(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("open", "in_progress", "done", "effective",
+                                                                   "ineffective")))
+    origin = fields.String(load_default="manual", validate=validate.OneOf(("manual", "recurring")))
+    complaint_ids = fields.List(fields.String(validate=validate.Length(min=1, max=128)), load_default=list)
+    callback_ids = fields.List(fields.String(validate=validate.Length(min=1, max=128)), load_default=list)
+    effectiveness = _text(5000)
+    updated_at = fields.AwareDateTime(required=True)
+
+
 class CustomerFlagged(_Produced):
     customer_id = _id()
 
@@ -333,6 +351,7 @@ REGISTRY: dict[str, type[Schema]] = {
     "complaint.promise_made": ComplaintPromiseMade,
     "complaint.promise_kept": ComplaintPromiseEvent,
     "complaint.promise_broken": ComplaintPromiseEvent,
+    "corrective_action.updated": CorrectiveActionEvent,
     "report.generated": ReportEvent,
     "report.sent": ReportEvent,
     "user.updated": UserUpdated,

@@ -107,6 +107,8 @@ class Complaint(BaseModel):
     compensation_offer = peewee.TextField(null=True)
     compensation_amount = peewee.CharField(max_length=20, null=True)
     compensation_decided_by = peewee.CharField(max_length=64, null=True)
+    #: The product model complained about (issue 18 item 6: recurring problems are counted by it).
+    product_model = peewee.CharField(max_length=200, null=True)
     #: Bumped by every write: a write that finds another version lost a race (compare-and-set).
     version = peewee.IntegerField(default=1)
     created_at = UTCDateTimeField()
@@ -294,6 +296,41 @@ class ComplaintPromise(BaseModel):
                        broken_at=local(self.broken_at), reminded_at=local(self.reminded_at))
 
 
+class CorrectiveActionRow(BaseModel):
+    """One corrective action of the register (纠正预防措施, issue 18 items 5 and 6)."""
+
+    organization = peewee.CharField(max_length=64)
+    action_id = peewee.CharField(max_length=128)
+    title = peewee.CharField(max_length=500)
+    owner = peewee.CharField(max_length=64)
+    due_on = peewee.DateField()
+    status = peewee.CharField(max_length=12, default="open")
+    origin = peewee.CharField(max_length=10, default="manual")
+    complaint_ids = JSONListField(default=tuple)
+    callback_ids = JSONListField(default=tuple)
+    effectiveness = peewee.TextField(null=True)
+    checked_at = UTCDateTimeField(null=True)
+    checked_by = peewee.CharField(max_length=64, null=True)
+    #: product model | category of a recurring problem; one action not yet checked per key.
+    recurrence_key = peewee.CharField(max_length=250, null=True)
+    created_by = peewee.CharField(max_length=64)
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "corrective_action"
+        indexes = ((("organization", "action_id"), True), (("organization", "recurrence_key"), False))
+
+    def to_domain(self, tz):
+        from .domain.corrective import CorrectiveAction
+
+        return CorrectiveAction(
+            id=self.action_id, title=self.title, owner=self.owner, due_on=self.due_on, status=self.status,
+            origin=self.origin, complaint_ids=tuple(self.complaint_ids), callback_ids=tuple(self.callback_ids),
+            effectiveness=self.effectiveness, checked_at=self.checked_at.astimezone(tz) if self.checked_at else None,
+            checked_by=self.checked_by, recurrence_key=self.recurrence_key)
+
+
 def _migrate_2(migrator, database, migrate) -> None:
     """Adds the hotline handover deadline (seed 001) columns (2.0.0; its wake-up table, created by
     `ensure_schema` then, is dropped by migration 4)."""
@@ -368,7 +405,14 @@ def _migrate_22(migrator, database, migrate) -> None:
     """2.6.0 (issue 18 item 4): promised follow-ups, table `complaint_promise` (created by ensure_schema)."""
 
 
-MODELS: list = [Complaint, ComplaintHistory, Notification, ComplaintPromise]
+def _migrate_23(migrator, database, migrate) -> None:
+    """2.7.0 (issue 18 items 5, 6): a complaint's product model; the register `corrective_action` (created by
+    ensure_schema)."""
+    add_missing_columns(migrator, database, migrate, {
+        Complaint: {"product_model": peewee.CharField(max_length=200, null=True)}})
+
+
+MODELS: list = [Complaint, ComplaintHistory, Notification, ComplaintPromise, CorrectiveActionRow]
 def _migrate_21(migrator, database, migrate) -> None:
     """Adds (2.5.0, issue 18 item 7) a complaint's compensation and its approval."""
     add_missing_columns(migrator, database, migrate, {Complaint: {
@@ -379,4 +423,4 @@ def _migrate_21(migrator, database, migrate) -> None:
 
 
 MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 20: _migrate_20, 21: _migrate_21,
-                    22: _migrate_22}
+                    22: _migrate_22, 23: _migrate_23}

@@ -7,6 +7,8 @@ from shared.schemas import PageArgs, Timestamp
 from shared.events import COMPLAINT_CATEGORIES, COMPLAINT_SOURCES, CustomerSchema, id_field, id_validators
 
 from .domain.complaint import STATES
+from .domain.corrective import MANUAL_STATUSES
+from .domain.corrective import STATUSES as ACTION_STATUSES
 from .domain.ownership import CLOSURE_REASONS
 
 
@@ -31,6 +33,8 @@ class NewComplaintSchema(_Input):
     raised_at = fields.AwareDateTime(load_default=None, allow_none=True)
     order_id = id_field(required=False)
     delivery_id = id_field(required=False)
+    product_model = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
+                                  metadata={"description": "the product model complained about (recurring problems)"})
 
 
 class ReplySchema(_Input):
@@ -119,6 +123,46 @@ class PromiseViewSchema(Schema):
     state = fields.String(metadata={"enum": ["pending", "kept", "broken"]})
 
 
+class ActionQuerySchema(Schema):
+    status = fields.String(validate=validate.OneOf(ACTION_STATUSES))
+
+
+class NewActionSchema(_Input):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    owner = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                          metadata={"description": "the person responsible (责任人), a login"})
+    due_on = fields.Date(required=True, metadata={"description": "整改期限"})
+    complaint_ids = fields.List(fields.String(validate=id_validators()), load_default=list)
+    callback_ids = fields.List(fields.String(validate=id_validators()), load_default=list)
+
+
+class ActionStatusSchema(_Input):
+    status = fields.String(required=True, validate=validate.OneOf(MANUAL_STATUSES))
+
+
+class ActionCheckSchema(_Input):
+    effective = fields.Boolean(required=True)
+    finding = fields.String(required=True, validate=validate.Length(min=1, max=5000),
+                            metadata={"description": "how it was verified that the action worked (跟踪验证)"})
+
+
+class CorrectiveActionSchema(Schema):
+    """A corrective action of the register (纠正预防措施)."""
+
+    id = fields.String()
+    title = fields.String()
+    owner = fields.String()
+    due_on = fields.Date()
+    status = fields.String(metadata={"enum": list(ACTION_STATUSES)})
+    origin = fields.String(metadata={"enum": ["manual", "recurring"]})
+    complaint_ids = fields.List(fields.String())
+    callback_ids = fields.List(fields.String())
+    effectiveness = fields.String(allow_none=True)
+    checked_by = fields.String(allow_none=True)
+    checked_at = Timestamp(allow_none=True)
+    overdue = fields.Boolean()
+
+
 class HistoryEntrySchema(Schema):
     at = Timestamp()
     actor = fields.String()
@@ -186,6 +230,7 @@ class ComplaintSchema(Schema):
     compensation_offer = fields.String(allow_none=True)
     compensation_amount = fields.String(allow_none=True, metadata={"description": "CNY, a decimal string"})
     compensation_decided_by = fields.String(allow_none=True)
+    product_model = fields.String(allow_none=True)
     promises = fields.List(fields.Nested(PromiseViewSchema), metadata={"description": "promised follow-ups (issue 18)"})
     promise_broken = fields.Boolean(metadata={"description": "a promise to the customer was not kept in time"})
     history = fields.List(fields.Nested(HistoryEntrySchema))

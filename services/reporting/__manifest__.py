@@ -9,7 +9,7 @@
         "complaint.resolved", "complaint.closed", "complaint.reopened", "customer.flagged", "customer.updated",
         "user.updated", "customer.unflagged", "complaint.repeated", "complaint.deadlines_moved",
         "webhook.endpoint_updated", "complaint.verification_unreachable",
-        "complaint.promise_broken",
+        "complaint.promise_broken", "corrective_action.updated",
     ],
     "publishes": ["report.generated", "report.sent"],
     "data": ["data/schedule.yaml", "data/report.yaml", "data/recipients.yaml", "data/calendar.yaml"],

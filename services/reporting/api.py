@@ -107,6 +107,8 @@ class MonthReport(MethodView):
             delivery = {"status": SEND_NONE, "to": None, "sent_at": None, "attempts": 0, "error": None}
         data["overdue"], data["unreachable"] = _masked(data["overdue"]), _masked(data["unreachable"])
         data["closures"] = ownership_figures.month_closures(organization, month)  # issue 18
+        data["corrective_actions"] = ownership_figures.month_corrective_actions(
+            organization, month, today=SERVICE.clock().astimezone(SERVICE.settings.tz).date())
         status, error = _status(run, row)
         return {**data, "stored": row is not None, "status": status, "error": error, "delivery": delivery}
 

@@ -253,7 +253,27 @@ class ReportRun(BaseModel):
 
 
 #: The tables a rebuild empties and refills from the event log.
-READ_MODEL = [Customer, Callback, Delivery, ServedDay, Complaint]
+class CorrectiveAction(BaseModel):
+    """A corrective action of the complaints service's register (纠正预防措施, issue 18), as the report lists it."""
+
+    organization = peewee.CharField(**ORG)
+    action_id = peewee.CharField(**ID)
+    title = peewee.CharField(max_length=500)
+    owner = peewee.CharField(max_length=200)
+    due_on = peewee.DateField()
+    status = peewee.CharField(max_length=12)
+    origin = peewee.CharField(max_length=10, default="manual")
+    complaint_ids = peewee.TextField(default="[]")
+    callback_ids = peewee.TextField(default="[]")
+    effectiveness = peewee.TextField(null=True)
+    updated_at = peewee.DateTimeField()
+
+    class Meta:
+        table_name = "corrective_action"
+        indexes = ((("organization", "action_id"), True),)
+
+
+READ_MODEL = [Customer, Callback, Delivery, ServedDay, Complaint, CorrectiveAction]
 MODELS: list = [EventLog, *READ_MODEL, Report, ScheduledReport, ReportRun]
 
 
@@ -321,7 +341,8 @@ def _event_log_per_organization(migrator, database, migrate) -> None:
 
 
 def _closure_columns(migrator, database, migrate) -> None:
-    """1.6.0 (issue 18): a complaint's closure reason and its unreachable verification."""
+    """1.6.0 (issue 18): a complaint's closure reason, its unreachable verification and broken promises (the
+    corrective actions' table is created by ensure_schema)."""
     add_missing_columns(migrator, database, migrate, {
         Complaint: {"closure_reason": peewee.CharField(max_length=30, null=True),
                     "verification_unreachable_at": peewee.DateTimeField(null=True),

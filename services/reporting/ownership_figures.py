@@ -6,10 +6,16 @@ whenever the report is read.
 """
 from __future__ import annotations
 
+import json
+
 from peewee import fn
 
 from .figures import month_complaints_where
-from .models import Complaint
+from .domain.kpi import month_bounds
+from .models import Complaint, CorrectiveAction
+
+#: Corrective actions listed in the report (the rest are counted).
+ACTIONS_LISTED = 50
 
 
 def month_closures(organization: str, month: str) -> dict:
@@ -28,3 +34,25 @@ def month_closures(organization: str, month: str) -> dict:
             "verification_unreachable": unreachable.count(),
             "unreachable_waiting": unreachable.where(Complaint.state != "closed").count(),
             "promises_broken": int(broken[1] or 0), "complaints_with_broken_promises": int(broken[0] or 0)}
+
+
+def month_corrective_actions(organization: str, month: str, *, today) -> dict:
+    """Gives the register as the month's report lists it (seed 000 part 1: the quality meeting reviews them):
+    `listed`, the actions not checked by the month's end or checked within it, soonest due first, each with
+    `overdue` (not done and past its due date `today`); `overdue` (their ids) and the counts by status."""
+    first, last = month_bounds(month)
+    rows = [a for a in CorrectiveAction.select().where(CorrectiveAction.organization == organization)
+            .order_by(CorrectiveAction.due_on, CorrectiveAction.id)
+            if a.status not in ("effective", "ineffective") or a.updated_at.date() >= first]
+    listed = []
+    for a in rows:
+        overdue = a.status in ("open", "in_progress") and today > a.due_on
+        listed.append({"id": a.action_id, "title": a.title, "owner": a.owner, "due_on": a.due_on.isoformat(),
+                       "status": a.status, "origin": a.origin, "overdue": overdue,
+                       "complaint_ids": json.loads(a.complaint_ids or "[]"),
+                       "callback_ids": json.loads(a.callback_ids or "[]"), "effectiveness": a.effectiveness})
+    by_status: dict[str, int] = {}
+    for item in listed:
+        by_status[item["status"]] = by_status.get(item["status"], 0) + 1
+    return {"listed": listed[:ACTIONS_LISTED], "total": len(listed), "by_status": by_status,
+            "overdue": [item["id"] for item in listed if item["overdue"]], "month_end": last.isoformat()}

@@ -28,6 +28,7 @@ from .chain import Chain, _first_field
 from .complaint import (CLOSED, OPEN, RESOLVED, Complaint, HistoryEntry, Outcome, check_role, check_state, iso,
                         require_aware, require_text, with_entry)
 from .errors import Forbidden, InvalidData, InvalidInput, InvalidTransition
+from .corrective import RecurrenceRule
 from .promises import PromiseRules
 
 #: The closure reasons of seed 002 (besides the satisfied verification callback).
@@ -65,6 +66,11 @@ class OwnershipPolicy:
     compensation_approvers: tuple[str, ...] = ("manager", "admin")
     #: promised follow-ups (domain/promises.py): reminder before, follow-up callback kind
     promises: PromiseRules = PromiseRules(remind_before=timedelta(hours=2), followup_kind="promise_followup")
+    #: recurring problems (domain/corrective.py): window, threshold, due date of the action opened, its owner
+    recurrence: RecurrenceRule = RecurrenceRule(window=timedelta(days=30), threshold=3, due_in=timedelta(days=14))
+    recurrence_owner: str = "manager"
+    #: who opens and checks corrective actions (their owner updates their status too)
+    corrective_roles: tuple[str, ...] = ("supervisor", "manager", "admin")
 
     def assignment_for(self, category: str | None) -> Assignment:
         """Gives the department (and person) a complaint of `category` goes to."""
@@ -85,6 +91,13 @@ class _PromisesSchema(Schema):
     followup_kind = fields.String(load_default="promise_followup", validate=validate.Length(min=1, max=32))
 
 
+class _RecurringSchema(Schema):
+    window_days = fields.Integer(load_default=30, validate=validate.Range(min=1))
+    threshold = fields.Integer(load_default=3, validate=validate.Range(min=2))
+    due_in_days = fields.Integer(load_default=14, validate=validate.Range(min=1))
+    owner = fields.String(load_default="manager", validate=validate.Length(min=1, max=64))
+
+
 class _OwnershipSchema(Schema):
     default = fields.Nested(_AssignmentSchema, required=True)
     by_category = fields.Dict(keys=fields.String(validate=validate.OneOf(COMPLAINT_CATEGORIES)),
@@ -95,6 +108,9 @@ class _OwnershipSchema(Schema):
         required=True)
     tell_first_taker = fields.Boolean(load_default=True)
     promises = fields.Nested(_PromisesSchema, load_default=lambda: _PromisesSchema().load({}))
+    recurring = fields.Nested(_RecurringSchema, load_default=lambda: _RecurringSchema().load({}))
+    corrective_roles = fields.List(fields.String(validate=validate.OneOf(USER_ROLES)),
+                                   load_default=["supervisor", "manager", "admin"], validate=validate.Length(min=1))
     unreachable_queue_role = fields.String(load_default="supervisor", validate=validate.OneOf(USER_ROLES))
     compensation_approvers = fields.List(fields.String(validate=validate.OneOf(USER_ROLES)),
                                          load_default=["manager", "admin"], validate=validate.Length(min=1))
@@ -122,7 +138,11 @@ def load_ownership(data: Mapping) -> OwnershipPolicy:
         tell_first_taker=loaded["tell_first_taker"], unreachable_queue_role=loaded["unreachable_queue_role"],
         compensation_approvers=tuple(loaded["compensation_approvers"]),
         promises=PromiseRules(remind_before=timedelta(hours=loaded["promises"]["remind_before_hours"]),
-                              followup_kind=loaded["promises"]["followup_kind"]))
+                              followup_kind=loaded["promises"]["followup_kind"]),
+        recurrence=RecurrenceRule(window=timedelta(days=loaded["recurring"]["window_days"]),
+                                  threshold=loaded["recurring"]["threshold"],
+                                  due_in=timedelta(days=loaded["recurring"]["due_in_days"])),
+        recurrence_owner=loaded["recurring"]["owner"], corrective_roles=tuple(loaded["corrective_roles"]))
 
 
 def assign(complaint: Complaint, *, policy: OwnershipPolicy, category: str | None,

@@ -12,6 +12,7 @@ from ..domain.complaint import SYSTEM
 from ..models import Complaint, ComplaintHistory, domain_changes
 from ..domain.ownership import assign
 from ..rules import ownership_for, rules_for
+from .corrective import check_recurrence
 from .customers import customer_columns, customer_of
 from .store import Writes, event_data, wake_at
 
@@ -55,6 +56,7 @@ def raise_complaint(*, uow: UnitOfWork, organization: str, data: dict, actor: st
         organization=organization, complaint_id=complaint_id, **customer_columns(data["customer"], policy=rules.policy),
         description=data["description"], category=data.get("category") or "other", source=complaint.source,
         order_id=order_id, delivery_id=data.get("delivery_id"), callback_id=data.get("callback_id"),
+        product_model=data.get("product_model"),
         chain_name=rules.chain.name, policy_name=rules.policy.name, raised_at=complaint.raised_at,
         first_reply_due_at=complaint.first_reply_due_at, answer_due_at=complaint.answer_due_at,
         **{k: v for k, v in domain_changes(complaint).items() if k not in ("first_reply_due_at", "answer_due_at")},
@@ -72,6 +74,7 @@ def raise_complaint(*, uow: UnitOfWork, organization: str, data: dict, actor: st
         uow.emit("complaint.raised", raised_event_data(row), organization=organization)
     for type_, event in outcome.events:  # a repeat: complaint.repeated (RULES 1.3)
         uow.emit(type_, event_data(row, event), organization=organization)
+    check_recurrence(uow=uow, row=row)  # issue 18 item 6: a recurring (batch) problem opens a corrective action
     log.info("complaint %s of %s raised via %s at level %s%s", complaint_id, organization, complaint.source,
              complaint.level, " (repeat)" if complaint.repeat else "")
     return row, True
@@ -82,7 +85,7 @@ def raised_event_data(row: Complaint) -> dict:
     return {"complaint_id": row.complaint_id, "customer": customer_of(row), "description": row.description,
             "category": row.category, "source": row.source, "raised_at": row.raised_at.isoformat(),
             "order_id": row.order_id, "delivery_id": row.delivery_id, "callback_id": row.callback_id,
-            "repeat": row.repeat}
+            "repeat": row.repeat, "product_model": row.product_model}
 
 
 def on_complaint_raised(*, uow: UnitOfWork, event: Event) -> None:

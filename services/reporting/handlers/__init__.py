@@ -15,7 +15,7 @@ from .complaints import (on_complaint_closed, on_complaint_deadlines_moved, on_c
 from .customers import on_customer_flagged, on_customer_unflagged, on_customer_updated
 from .deliveries import on_delivery_cancelled, on_delivery_shipped, on_equipment_commissioned, on_service_order_completed
 from .log import logged
-from .ownership import on_complaint_promise_broken, on_complaint_verification_unreachable
+from .ownership import on_complaint_promise_broken, on_complaint_verification_unreachable, on_corrective_action_updated
 from .reports import finish_generation, mail_report, request_generation, request_send, run_to_make, store_report
 
 #: What each event type does to the read model (rebuild replays these).
@@ -39,6 +39,7 @@ APPLY = {
     "customer.unflagged": on_customer_unflagged,
     "complaint.verification_unreachable": on_complaint_verification_unreachable,
     "complaint.promise_broken": on_complaint_promise_broken,
+    "corrective_action.updated": on_corrective_action_updated,
 }
 
 #: The service's event handlers: each logs the event, then applies it.

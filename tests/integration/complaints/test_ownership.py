@@ -183,3 +183,59 @@ def test_seed_004_a_promise_is_a_deadline_with_a_reminder_a_followup_callback_an
     # kept late after all: recorded, the broken mark stays in the history
     body = _post(api, "K-1", f"promises/{promise['id']}/kept", {"note": "已上门"}, "advisor", "li").get_json()
     assert body["promises"][0]["kept_at"] is not None and body["history"][-1]["reason"] == "周三前上门复查 (late): 已上门"
+
+
+def _action(api, body, role="manager", login="zhao"):
+    return api.client.post("/api/v1/corrective-actions", json=body, headers=api.headers(role, login=login))
+
+
+def test_seed_000_part_5_corrective_actions_register_owner_due_status_check_linked_and_overdue(api, clock, people):
+    api.raise_()
+    # an agent may not open one (the policy: supervisor, manager, admin)
+    assert _action(api, {"title": "x", "owner": "li", "due_on": "2026-12-01"}, "agent", "chen").status_code == 403
+    assert _action(api, {"title": "x", "owner": "li", "due_on": "2026-11-01"}).status_code == 422  # past due
+    assert _action(api, {"title": "x", "owner": "li", "due_on": "2026-12-01",
+                         "complaint_ids": ["K-404"]}).status_code == 404
+    created = _action(api, {"title": "接待培训", "owner": "li", "due_on": "2026-11-25", "complaint_ids": ["K-1"],
+                            "callback_ids": ["CB-1"]})
+    action = created.get_json()
+    assert created.status_code == 201 and (action["status"], action["overdue"]) == ("open", False)
+    (event,) = api.events("corrective_action.updated")
+    assert event["data"]["complaint_ids"] == ["K-1"] and event["data"]["owner"] == "li"
+    # overdue after its due date while not done
+    clock.set(at(2026, 11, 26, 9, 0))
+    listed = api.client.get("/api/v1/corrective-actions", headers=api.headers("agent")).get_json()
+    assert [(a["id"], a["overdue"]) for a in listed] == [(action["id"], True)]
+    # its owner (an advisor) marks it done; only the policy's roles check that it worked (跟踪验证)
+    path = f"/api/v1/corrective-actions/{action['id']}"
+    done = api.client.post(f"{path}/status", json={"status": "done"}, headers=api.headers("advisor", login="li"))
+    assert done.get_json()["status"] == "done" and done.get_json()["overdue"] is False
+    assert api.client.post(f"{path}/check", json={"effective": True, "finding": "x"},
+                           headers=api.headers("advisor", login="li")).status_code == 403
+    checked = api.client.post(f"{path}/check", json={"effective": True, "finding": "一个月无同类投诉"},
+                              headers=api.headers("supervisor", login="sun")).get_json()
+    assert (checked["status"], checked["checked_by"], checked["effectiveness"]) == ("effective", "sun", "一个月无同类投诉")
+
+
+def test_seed_002_recurring_problems_by_product_model_and_category_open_a_corrective_action(
+        api, clock, mailer, people):
+    # given the policy's threshold of 3 complaints of one model and category within 30 days
+    for n, day in enumerate((2, 10, 20)):
+        clock.set(at(2026, 11, day, 10, 0))
+        api.raise_(complaint_id=f"R-{n}", product_model="KFR-35GW", category="product_quality",
+                   raised_at=f"2026-11-{day:02d}T10:00:00+08:00")
+        if n < 2:
+            assert api.events("corrective_action.updated") == []
+    # then the third opens a recurring corrective action linking the three, and the managers are told
+    (event,) = api.events("corrective_action.updated")
+    assert event["data"]["origin"] == "recurring" and event["data"]["complaint_ids"] == ["R-0", "R-1", "R-2"]
+    assert event["data"]["owner"] == "manager" and event["data"]["due_on"] == "2026-12-04"
+    notify.send_notifications(SERVICE)
+    assert any(m["To"] == "zhao@acme.example" and "KFR-35GW" in m["Subject"] for m in mailer.sent)
+    # a fourth joins it; another model or a complaint outside the window does not count
+    api.raise_(complaint_id="R-3", product_model="KFR-35GW", category="product_quality",
+               raised_at="2026-11-21T10:00:00+08:00")
+    assert api.events("corrective_action.updated")[-1]["data"]["complaint_ids"] == ["R-0", "R-1", "R-2", "R-3"]
+    api.raise_(complaint_id="O-1", product_model="KFR-26GW", category="product_quality",
+               raised_at="2026-11-21T10:00:00+08:00")
+    assert len(api.client.get("/api/v1/corrective-actions", headers=api.headers("agent")).get_json()) == 1

@@ -36,3 +36,24 @@ def test_seed_002_closure_reasons_unreachable_verifications_and_broken_promises_
     assert body["closures"] == {"by_reason": {"anonymous": 2, "written_reply": 1}, "closed_with_reason": 3,
                                 "verification_unreachable": 1, "unreachable_waiting": 1,
                                 "promises_broken": 2, "complaints_with_broken_promises": 1}
+
+
+def test_seed_003_corrective_actions_listed_in_the_monthly_report_with_the_overdue_ones(reporting):
+    from services.reporting.app import create_app
+
+    def action(action_id, status, due_on, updated_at="2026-10-20T10:00:00+08:00", **extra):
+        reporting.feed("corrective_action.updated", {
+            "action_id": action_id, "title": f"整改 {action_id}", "owner": "zhang", "due_on": due_on, "status": status,
+            "complaint_ids": ["K-1"], "callback_ids": [], "updated_at": updated_at, **extra})
+
+    action("CA-1", "open", "2026-10-25")                 # overdue (the report is read on Nov 3)
+    action("CA-2", "in_progress", "2026-11-30")          # due later
+    action("CA-3", "effective", "2026-10-10", effectiveness="无复发")  # checked in October: listed
+    action("CA-4", "effective", "2026-09-10", updated_at="2026-09-20T10:00:00+08:00")  # checked before: not listed
+    action("CA-2", "open", "2026-11-30", updated_at="2026-10-01T10:00:00+08:00")  # older news: ignored
+    app = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings})
+    body = app.test_client().get("/api/v1/reports/2026-10", headers=bearer(user_token("manager", org=ORG))).get_json()
+    actions = body["corrective_actions"]
+    assert [(a["id"], a["status"], a["overdue"]) for a in actions["listed"]] == [
+        ("CA-3", "effective", False), ("CA-1", "open", True), ("CA-2", "in_progress", False)]
+    assert actions["overdue"] == ["CA-1"] and actions["total"] == 3
