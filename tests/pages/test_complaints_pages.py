@@ -197,8 +197,8 @@ def test_english_pages_have_no_untranslated_labels_and_screenshots(new_page, sit
     complaint_id = raise_complaint(complaints, source="hotline")
     page = new_page("en-US")
     sign_in(page, site, "zhao", service="complaints")
-    for path, name in (("/", "complaints-board"), (f"/complaints/{complaint_id}", "complaints-complaint"),
-                       ("/complaints/new", "complaints-new")):
+    for path, name in (("/corrective-actions", "complaints-corrective"), ("/", "complaints-board"),
+                       (f"/complaints/{complaint_id}", "complaints-complaint"), ("/complaints/new", "complaints-new")):
         page.goto(site.url("complaints", path))
         assert page.locator("html").get_attribute("lang") == "en"
         leftovers = CJK.findall(english_text(page))
@@ -285,3 +285,34 @@ def test_seed_004_a_compensation_is_approved_on_the_page_before_it_is_promised(n
     assert "承诺未兑现" in manager.locator("#promises").inner_text()
     manager.goto(site.url("complaints", "/"))
     assert "承诺未兑现" in manager.locator(f".c-card[data-complaint='{complaint_id}']").inner_text()
+
+
+
+def test_seed_000_part_5_the_register_of_corrective_actions_opened_done_and_checked(new_page, site, complaints):
+    complaint_id = raise_complaint(complaints, category="attitude")
+    agent = new_page()
+    sign_in(agent, site, "li", service="complaints")
+    agent.goto(site.url("complaints", "/corrective-actions"))
+    assert agent.locator("#new-action").count() == 0  # the policy: supervisors, managers, admins open them
+    manager = new_page()
+    sign_in(manager, site, "zhang", service="complaints")
+    manager.goto(site.url("complaints", "/corrective-actions"))
+    manager.fill("#action-title", "接待礼仪专项培训")
+    manager.fill("#action-owner", "chen")
+    manager.fill("#action-due_on", "2099-01-31")
+    manager.fill("#action-complaints", complaint_id)
+    with manager.expect_navigation():
+        manager.click("#new-action button")
+    row = manager.locator("#register tr[data-action]").filter(has_text="接待礼仪专项培训")
+    assert "chen" in row.inner_text() and complaint_id in row.inner_text()
+    row.locator("select[name=status]").select_option("done")
+    with manager.expect_navigation():
+        row.locator("form").first.locator("button").click()
+    row = manager.locator("#register tr[data-action]").filter(has_text="接待礼仪专项培训")
+    row.locator("input[name=finding]").fill("一个月内无同类投诉。")
+    with manager.expect_navigation():
+        row.locator("form").last.locator("button").click()
+    assert "有效" in manager.locator("#register tr[data-action]").filter(has_text="接待礼仪专项培训").inner_text()
+    shoot(manager, "complaints-corrective.zh")
+    manager.goto(site.url("complaints", f"/complaints/{complaint_id}"))
+    assert "接待礼仪专项培训" in manager.locator("#corrective-actions").inner_text()

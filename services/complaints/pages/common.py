@@ -51,6 +51,9 @@ DECIDE_COMPENSATION = define_action("complaints.decide_compensation", *HANDLERS)
 #: Issue 18 item 4: promised follow-ups, recorded and kept by those who may act at the level.
 MAKE_PROMISE = define_action("complaints.make_promise", *HANDLERS)
 KEEP_PROMISE = define_action("complaints.keep_promise", *HANDLERS)
+#: Issue 18 items 5-6: the register of corrective actions; which role may open, move or check an action is
+#: the ownership policy's (403 otherwise).
+MANAGE_ACTIONS = define_action("complaints.manage_actions", *HANDLERS)
 #: Take a complaint down (hotline or walk-in): everyone who answers customers.
 RAISE = define_action("complaints.raise", *EVERY_ROLE)
 
@@ -151,6 +154,7 @@ def _names():
         "action_name": lambda code: labels.name_of(labels.ACTIONS, code),
         "closure_reason_name": lambda code: labels.name_of(labels.CLOSURE_REASONS, code),
         "compensation_state_name": lambda code: labels.name_of(labels.COMPENSATION_STATES, code),
+        "action_status_name": lambda code: labels.name_of(labels.ACTION_STATUSES, code),
         "ago": ago,
         "countdown_words": countdown_words,
     }

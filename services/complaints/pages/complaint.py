@@ -160,6 +160,7 @@ def _context(complaint_id: str) -> dict:
                  "due_at": p.due_at.astimezone(settings().tz),
                  "maker": _actor_name(organization, p.made_by, known)} for p in handlers.promises_of([row])[row.id]]
     return {
+        "corrective_actions": handlers.actions_of_complaint(organization=organization, complaint_id=row.complaint_id),
         "promises": promises, "owner": owner, "first_taker": first_taker, "closure_reasons": reasons,
         "row": row, "customer": handlers.customer_of(row, role=who.role), "level": level, "chain": chain,
         "is_top": row.level >= top, "deadlines": _deadlines(row, rules, moment), "history": history[::-1],

@@ -99,6 +99,14 @@ ACTIONS = {
     "compensation_approved": _l("Compensation approved"),
     "compensation_rejected": _l("Compensation rejected"),
 }
+#: A corrective action's states (issue 18, domain/corrective.py).
+ACTION_STATUSES = {
+    "open": _l("Open"),
+    "in_progress": _l("In progress"),
+    "done": _l("Done, to be checked"),
+    "effective": _l("Effective"),
+    "ineffective": _l("Not effective"),
+}
 #: A compensation offered to a customer (seed 004): waiting for its approval, approved, rejected.
 COMPENSATION_STATES = {
     "proposed": _l("waiting for approval"),
