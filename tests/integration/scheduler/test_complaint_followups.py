@@ -23,3 +23,24 @@ def test_issue_18_a_verification_tried_again_gets_a_new_verification_callback(sc
         "verify_due_at": "2026-11-27T11:00:00+08:00"})
     (verification,) = scheduler.callbacks(complaint_id="K-8")
     assert (verification["kind"], verification["due_on"]) == ("verification", "2026-11-27")
+
+
+def test_seed_002_a_complaint_closed_with_a_reason_needs_no_more_callbacks(scheduler):
+    # given a resolved complaint's verification callback and a promise's follow-up, both open
+    scheduler.handle("complaint.resolved", {"complaint_id": "K-9", "customer": {"id": "C-3", "name": "客户C-3"},
+                                            "verify_due_at": "2026-11-27T11:00:00+08:00"})
+    scheduler.handle("complaint.promise_made", {
+        "complaint_id": "K-9", "promise_id": "P-9", "customer": {"id": "C-3", "name": "客户C-3"}, "what": "回电",
+        "due_at": "2026-11-26T10:00:00+08:00"})
+    assert {c["status"] for c in scheduler.callbacks(complaint_id="K-9")} == {"open"}
+    # when it is closed as anonymous (匿名投诉无需回访), both are cancelled
+    scheduler.handle("complaint.closed", {"complaint_id": "K-9", "closure_reason": "anonymous"})
+    assert {c["status"] for c in scheduler.callbacks(complaint_id="K-9")} == {"cancelled"}
+
+
+def test_a_complaint_closed_by_its_satisfied_verification_leaves_other_callbacks_alone(scheduler):
+    scheduler.handle("complaint.promise_made", {
+        "complaint_id": "K-10", "promise_id": "P-10", "customer": {"id": "C-3", "name": "客户C-3"}, "what": "回电",
+        "due_at": "2026-11-26T10:00:00+08:00"})
+    scheduler.handle("complaint.closed", {"complaint_id": "K-10"})
+    assert [c["status"] for c in scheduler.callbacks(complaint_id="K-10")] == ["open"]
