@@ -119,7 +119,9 @@ TYPES: dict[str, TypeDoc] = {
         "A complaint was resolved at its level; the scheduler plans the verification callback.",
         {"complaint_id": "CMP-2026-0007"}),
     "complaint.closed": TypeDoc(
-        "The verification callback found the customer satisfied: the complaint is closed.",
+        "The verification callback found the customer satisfied: the complaint is closed; or a person the "
+        "policy allows closed it with a `closure_reason` (anonymous, written_reply, no_objection, not_valid, "
+        "unreachable) and a comment.",
         {"complaint_id": "CMP-2026-0007"}),
     "complaint.reopened": TypeDoc(
         "The verification callback found the customer still dissatisfied: the complaint is open again.",
@@ -139,6 +141,39 @@ TYPES: dict[str, TypeDoc] = {
         "A complaint's deadlines were planned again on the published calendar (RULES 1.6): the names of "
         "the deadlines that moved.",
         {"complaint_id": "CMP-2026-0007", "moved": ["verify_due_at"]}),
+    "complaint.accepted": TypeDoc(
+        "A person accepted a complaint (接单): its owner (处理人) from `accepted_at`; the first person who took it "
+        "(首问责任人, `first_taker`) stays accountable until it closes.",
+        {"complaint_id": "CMP-2026-0007", "owner": "zhao", "accepted_at": "2026-02-02T09:40:00+08:00",
+         "first_taker": "li", "department": "售后服务部"}),
+    "complaint.verification_unreachable": TypeDoc(
+        "The verification callback of a resolved complaint found nobody after every attempt: the complaint "
+        "waits in the supervisor's queue, to be closed with a reason or tried again.",
+        {"complaint_id": "CMP-2026-0007", "callback_id": _CALLBACK_ID}),
+    "complaint.verification_retried": TypeDoc(
+        "A supervisor asked for the verification callback of a complaint again; the scheduler plans a new one "
+        "due by `verify_due_at`.",
+        {"complaint_id": "CMP-2026-0007", "customer": _DRIVER, "verify_due_at": "2026-02-04T09:40:00+08:00"}),
+    "complaint.promise_made": TypeDoc(
+        "A promise was made to a complaint's customer (what, to whom, by when): the scheduler plans a follow-up "
+        "callback of `followup_kind` on its day; its maker is reminded before it.",
+        {"complaint_id": "CMP-2026-0007", "promise_id": "P-3F6C2A9E8B1D", "customer": _DRIVER,
+         "what": "周五前上门更换压缩机", "to_whom": "王先生", "due_at": "2026-02-06T17:00:00+08:00", "made_by": "zhao",
+         "followup_kind": "promise_followup"}),
+    "complaint.promise_kept": TypeDoc(
+        "A promise made to a complaint's customer was kept (`late` when after its moment).",
+        {"complaint_id": "CMP-2026-0007", "promise_id": "P-3F6C2A9E8B1D", "kept_at": "2026-02-06T15:00:00+08:00",
+         "late": False}),
+    "complaint.promise_broken": TypeDoc(
+        "A promise made to a complaint's customer was not kept by its moment: a broken promise (board, report).",
+        {"complaint_id": "CMP-2026-0007", "promise_id": "P-3F6C2A9E8B1D", "due_at": "2026-02-06T17:00:00+08:00"}),
+    "corrective_action.updated": TypeDoc(
+        "A corrective action of the register (纠正预防措施) was opened or changed, whole: owner, due date, status, "
+        "the check that it worked, the complaints and callbacks behind it; `origin` recurring when a recurring "
+        "problem crossed the policy's threshold. The latest `updated_at` wins.",
+        {"action_id": "CA-2026-7F3A", "title": "空调压缩机接头批量漏氟：更换供应商并复检库存", "owner": "zhang",
+         "due_on": "2026-02-20", "status": "open", "origin": "recurring", "complaint_ids": ["CMP-2026-0007"],
+         "callback_ids": [], "effectiveness": None, "updated_at": "2026-02-06T09:00:00+08:00"}),
     "report.generated": TypeDoc(
         "The monthly Customer Satisfaction Measurement Report (顾客满意度测量报告) was made.",
         {"month": "2026-01"}),

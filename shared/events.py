@@ -21,7 +21,9 @@ SERVICE_KINDS = (
     "maintenance", "repair", "major_repair", "accident", "emergency_repair", "contractor_repair",
     "special_service", "help_request", "first_aid", "community_event", "purchase",
 )
-COMPLAINT_SOURCES = ("callback", "hotline", "manufacturer", "walk_in", "web")
+#: Where a complaint comes from; the consumer association (消费者协会) and the media (媒体) are sources
+#: of their own (seed 004, issue 18 item 7): the chains start them at the top level, like the manufacturer's.
+COMPLAINT_SOURCES = ("callback", "hotline", "manufacturer", "walk_in", "web", "consumer_association", "media")
 COMPLAINT_CATEGORIES = ("product_quality", "service_quality", "attitude", "price", "waiting_time", "other")
 SATISFACTION = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
 #: Organisation ids: short slugs, so they are safe in file names and queue keys.
@@ -170,6 +172,8 @@ class ComplaintRaised(_Data):
     order_id = _opt_id()
     delivery_id = _opt_id()
     callback_id = _opt_id()
+    #: The product model complained about (issue 18 item 6: recurring and batch problems are counted by it).
+    product_model = _text(200)
 
 
 class _Produced(_Data):
@@ -239,13 +243,80 @@ class LeadRaised(_Produced):
     kind = fields.String(required=True, validate=validate.Length(min=1, max=32))
     callback_id = _id()
     customer = fields.Nested(CustomerSchema, required=True)
-    owner = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
+    owner = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     due_on = fields.Date(required=True)
     note = _text(10000)
 
 
 class ComplaintEvent(_Produced):
     complaint_id = _id()
+
+
+class ComplaintClosed(ComplaintEvent):
+    """Closed by a satisfied verification callback, or with a closure reason (issue 18)."""
+
+    closure_reason = fields.String(load_default=None, allow_none=True,
+                                   validate=validate.OneOf(("anonymous", "written_reply", "no_objection", "not_valid",
+                                                            "unreachable")))
+
+
+class ComplaintAccepted(_Produced):
+    """A person accepted a complaint (接单): its owner (处理人) from `accepted_at` (issue 18)."""
+
+    complaint_id = _id()
+    owner = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    accepted_at = fields.AwareDateTime(required=True)
+    first_taker = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    department = _text(200)
+
+
+class ComplaintVerificationUnreachable(_Produced):
+    """A resolved complaint's verification callback ran out of attempts: to the supervisor's queue (issue 18)."""
+
+    complaint_id = _id()
+    callback_id = _opt_id()
+
+
+class ComplaintVerificationRetried(_Produced):
+    """A supervisor asked for the verification callback again: the scheduler plans a new one (issue 18)."""
+
+    complaint_id = _id()
+    customer = fields.Nested(CustomerSchema, required=True)
+    verify_due_at = fields.AwareDateTime(required=True)
+
+
+class ComplaintPromiseMade(_Produced):
+    """A promise made to a complaint's customer (issue 18): the scheduler plans a follow-up callback on its day."""
+
+    complaint_id = _id()
+    promise_id = _id()
+    customer = fields.Nested(CustomerSchema, required=True)
+    what = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    due_at = fields.AwareDateTime(required=True)
+    followup_kind = fields.String(load_default="promise_followup", validate=validate.Length(min=1, max=32))
+
+
+class ComplaintPromiseEvent(_Produced):
+    """A promise made to a complaint's customer kept, or broken (its moment passed unkept)."""
+
+    complaint_id = _id()
+    promise_id = _id()
+
+
+class CorrectiveActionEvent(_Produced):
+    """A corrective action of the register (纠正预防措施), whole: the latest `updated_at` wins (issue 18)."""
+
+    action_id = _id()
+    title = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    owner = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    due_on = fields.Date(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("open", "in_progress", "done", "effective",
+                                                                   "ineffective")))
+    origin = fields.String(load_default="manual", validate=validate.OneOf(("manual", "recurring")))
+    complaint_ids = fields.List(fields.String(validate=validate.Length(min=1, max=128)), load_default=list)
+    callback_ids = fields.List(fields.String(validate=validate.Length(min=1, max=128)), load_default=list)
+    effectiveness = _text(5000)
+    updated_at = fields.AwareDateTime(required=True)
 
 
 class CustomerFlagged(_Produced):
@@ -320,12 +391,19 @@ REGISTRY: dict[str, type[Schema]] = {
     "lead.raised": LeadRaised,
     "complaint.escalated": ComplaintEvent,
     "complaint.resolved": ComplaintEvent,
-    "complaint.closed": ComplaintEvent,
+    "complaint.closed": ComplaintClosed,
     "complaint.reopened": ComplaintEvent,
     "customer.flagged": CustomerFlagged,
     "customer.unflagged": CustomerFlagged,
     "complaint.repeated": ComplaintRepeated,
     "complaint.deadlines_moved": ComplaintDeadlinesMoved,
+    "complaint.accepted": ComplaintAccepted,
+    "complaint.verification_unreachable": ComplaintVerificationUnreachable,
+    "complaint.verification_retried": ComplaintVerificationRetried,
+    "complaint.promise_made": ComplaintPromiseMade,
+    "complaint.promise_kept": ComplaintPromiseEvent,
+    "complaint.promise_broken": ComplaintPromiseEvent,
+    "corrective_action.updated": CorrectiveActionEvent,
     "report.generated": ReportEvent,
     "report.sent": ReportEvent,
     "user.updated": UserUpdated,

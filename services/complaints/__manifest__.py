@@ -1,14 +1,17 @@
 {
     "name": "complaints",
     "summary": "Complaints, escalation chains and the 2-1-1 deadlines",
-    "version": "2.3.0",
+    "version": "2.7.0",
     "depends": ["shared"],
-    "subscribes": ["complaint.raised", "callback.completed", "customer.updated", "user.updated",
+    "subscribes": ["complaint.raised", "callback.completed", "callback.unreachable", "customer.updated", "user.updated",
                    "webhook.endpoint_updated"],
     "publishes": [
         "complaint.raised",
         "complaint.escalated", "complaint.resolved", "complaint.closed", "complaint.reopened", "customer.flagged",
-        "complaint.repeated", "complaint.deadlines_moved",
+        "complaint.repeated", "complaint.deadlines_moved", "complaint.accepted", "complaint.verification_unreachable",
+        "complaint.verification_retried", "complaint.promise_made", "complaint.promise_kept", "complaint.promise_broken",
+        "corrective_action.updated",
     ],
-    "data": ["data/chains/default.yaml", "data/policies/default.yaml", "data/calendar.yaml", "data/users.yaml"],
+    "data": ["data/chains/default.yaml", "data/policies/default.yaml", "data/calendar.yaml", "data/users.yaml",
+             "data/ownership.yaml"],
 }

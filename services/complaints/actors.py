@@ -10,7 +10,7 @@ from shared.broker import setup_worker
 from shared.periodic import periodic
 from shared.settings import load_settings_or_exit
 
-from . import jobs, notify
+from . import handlers, jobs, notify
 from .models import WAKEUP_ACTOR, WAKEUP_QUEUE
 from .service import SERVICE
 
@@ -43,6 +43,12 @@ def sweep_complaints():
 def send_complaint_mail():
     """Sends the mail queued by handlers and requests (after their commit)."""
     notify.send_notifications(SERVICE)
+
+
+@periodic(broker, SERVICE, every_seconds=SWEEP_EVERY_SECONDS)
+def sweep_complaint_promises():
+    """Reminds the makers of promises about to come due and marks broken the ones not kept (issue 18)."""
+    SERVICE.run(handlers.sweep_promises)
 
 
 @periodic(broker, SERVICE, every_seconds=PROVISIONAL_EVERY_SECONDS)

@@ -20,8 +20,10 @@ from . import handlers
 from .errors import Duplicate
 from .models import Complaint
 from .rules import rules_for
-from .schemas import (ChurnSchema, ComplaintQuerySchema, ComplaintSchema, EscalateSchema, HandoverSchema,
-                      NewComplaintSchema, ReplySchema, ResolveSchema, ReworkSchema)
+from .schemas import (AcceptSchema, ActionCheckSchema, ActionQuerySchema, ActionStatusSchema, CorrectiveActionSchema,
+                      NewActionSchema, KeepPromiseSchema, PromiseSchema, ChurnSchema, CloseSchema, CompensationDecisionSchema, CompensationSchema, ComplaintQuerySchema, ComplaintSchema, EscalateSchema,
+                      HandoverSchema, NewComplaintSchema, ReplySchema, ResolveSchema, RetryVerificationSchema,
+                      ReworkSchema)
 from .service import SERVICE
 
 #: Everyone may read and try; the domain decides who may act at which level (403 with why).
@@ -33,9 +35,11 @@ blp = Blueprint("complaints", __name__, url_prefix="/api/v1/complaints",
 
 #: The path parameter of one complaint's routes, documented with an example.
 COMPLAINT_ID = path_parameter("complaint_id", "CMP-2026-0007", "the complaint's id (its complaint_id)")
+#: The path parameter of one promise of a complaint (issue 18).
+PROMISE_ID = path_parameter("promise_id", "P-3F6C2A9E8B1D", "the promise's id")
 
 
-def present(row: Complaint, history: list, settings, *, role: str) -> dict:
+def present(row: Complaint, history: list, settings, *, role: str, promises: list | None = None) -> dict:
     """Gives the API view of a complaint row and its history rows, in the installation's time zone,
     as a user of `role` may see it (phone numbers masked for roles outside `SEES_PHONES`)."""
     tz = settings.tz
@@ -48,10 +52,13 @@ def present(row: Complaint, history: list, settings, *, role: str) -> dict:
     out = {name: getattr(row, name) for name in (
         "organization", "state", "level", "customer_class", "description", "category", "source", "order_id",
         "delivery_id", "repeat", "resolved_by", "resolved_level", "root_cause", "corrective_action", "churn_reason",
-        "handed_over_to", "special_remark")}
+        "handed_over_to", "special_remark", "department", "owner", "first_taker", "closure_reason",
+        "compensation_state", "compensation_offer", "compensation_amount", "compensation_decided_by",
+        "product_model")}
     for name in ("raised_at", "first_reply_due_at", "answer_due_at", "first_reply_at", "answered_at",
                  "investigate_due_at", "investigated_at", "resolved_at", "verify_due_at", "customer_flagged_at",
-                 "closed_at", "handover_due_at", "handed_over_at", "rework_due_at", "reworked_at"):
+                 "closed_at", "handover_due_at", "handed_over_at", "rework_due_at", "reworked_at", "accepted_at",
+                 "first_taken_at", "unreachable_at"):
         out[name] = local(getattr(row, name))
     # RULES 1.6: deadlines counted over a day of a year the official calendar has not published
     out.update(provisional=bool(row.provisional_deadlines), provisional_deadlines=list(row.provisional_deadlines))
@@ -59,6 +66,13 @@ def present(row: Complaint, history: list, settings, *, role: str) -> dict:
                customer=handlers.customer_of(row, role=role),
                history=[{"at": local(h.at), "actor": h.actor, "action": h.action, "from_level": h.from_level,
                          "to_level": h.to_level, "reason": h.reason} for h in history])
+    if promises is None:
+        promises = handlers.promises_of([row])[row.id]
+    out["promises"] = [{"id": p.promise_id, "what": p.what, "to_whom": p.to_whom, "due_at": local(p.due_at),
+                        "made_by": p.made_by, "made_at": local(p.made_at), "kept_at": local(p.kept_at),
+                        "broken_at": local(p.broken_at),
+                        "state": "kept" if p.kept_at else "broken" if p.broken_at else "pending"} for p in promises]
+    out["promise_broken"] = any(p["state"] == "broken" for p in out["promises"])
     return out
 
 
@@ -87,8 +101,9 @@ class Complaints(MethodView):
         rows = list(query.order_by(Complaint.raised_at.desc(), Complaint.id.desc())
                     .limit(args["limit"]).offset(args["offset"]))
         history = handlers.history_of(rows)
+        promises = handlers.promises_of(rows)
         role = principal().role
-        return [present(row, history[row.id], _settings(), role=role) for row in rows]
+        return [present(row, history[row.id], _settings(), role=role, promises=promises[row.id]) for row in rows]
 
     @blp.arguments(NewComplaintSchema, example={
         "customer": {"id": "C-2002", "name": "王先生", "segment": "ordinary", "phone": "13700000003"},
@@ -188,4 +203,144 @@ class Churn(MethodView):
         return _act(handlers.record_churn, complaint_id, reason=body["reason"])
 
 
-BLUEPRINTS: list = [blp]
+@blp.route("/<complaint_id>/accept", parameters=[COMPLAINT_ID])
+class Accept(MethodView):
+    @blp.arguments(AcceptSchema, example={})
+    @blp.response(200, ComplaintSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, complaint_id):
+        """Accept the complaint (接单): the caller is its owner (处理人) from now; the first person to take it
+        stays accountable until it closes (首问责任制). The 2-1-1 deadlines do not move."""
+        return _act(handlers.accept, complaint_id)
+
+
+@blp.route("/<complaint_id>/close", parameters=[COMPLAINT_ID])
+class Close(MethodView):
+    @blp.arguments(CloseSchema, example={"reason": "written_reply", "comment": "客户只要求书面答复，已于2月3日邮寄。"})
+    @blp.response(200, ComplaintSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, complaint_id):
+        """Close the complaint with a closure reason (anonymous, written_reply, no_objection, not_valid,
+        unreachable) and a comment, by a role the organisation's ownership policy names for it (403 otherwise)."""
+        return _act(handlers.close_with_reason, complaint_id, reason=body["reason"], comment=body["comment"])
+
+
+@blp.route("/<complaint_id>/retry-verification", parameters=[COMPLAINT_ID])
+class RetryVerification(MethodView):
+    @blp.arguments(RetryVerificationSchema, example={"comment": "客户出差，下周一再联系。"})
+    @blp.response(200, ComplaintSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, complaint_id):
+        """Send a complaint whose verification callback found nobody back for another verification callback."""
+        return _act(handlers.retry_verification, complaint_id, comment=body.get("comment") or "")
+
+
+@blp.route("/<complaint_id>/compensation", parameters=[COMPLAINT_ID])
+class Compensation(MethodView):
+    @blp.arguments(CompensationSchema, example={"offer": "免费更换空调压缩机并赠送一次保养。", "amount": "1200.00"})
+    @blp.response(200, ComplaintSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, complaint_id):
+        """Propose a compensation (seed 004 补偿): it waits for the approval the ownership policy names before it
+        may be promised; the complaint cannot be resolved meanwhile."""
+        return _act(handlers.propose_compensation, complaint_id, offer=body["offer"], amount=body.get("amount"))
+
+
+@blp.route("/<complaint_id>/compensation/decision", parameters=[COMPLAINT_ID])
+class CompensationDecision(MethodView):
+    @blp.arguments(CompensationDecisionSchema, example={"approve": True, "note": "销售服务大区已同意。"})
+    @blp.response(200, ComplaintSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, complaint_id):
+        """Approve or reject the proposed compensation (the policy's `compensation_approvers`); in the history."""
+        return _act(handlers.decide_compensation, complaint_id, approve=body["approve"], note=body.get("note") or "")
+
+
+@blp.route("/<complaint_id>/promises", parameters=[COMPLAINT_ID])
+class Promises(MethodView):
+    @blp.arguments(PromiseSchema, example={"what": "周五前上门更换压缩机", "to_whom": "王先生",
+                                           "due_at": "2026-11-27T17:00:00+08:00"})
+    @blp.response(200, ComplaintSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, complaint_id):
+        """Record a promise made to the customer (what, to whom, by when): a deadline with a reminder and a
+        follow-up callback; not kept by then, it is a broken promise (board, report)."""
+        return _act(handlers.make_promise, complaint_id, what=body["what"], to_whom=body["to_whom"],
+                    due_at=body["due_at"])
+
+
+@blp.route("/<complaint_id>/promises/<promise_id>/kept", parameters=[COMPLAINT_ID, PROMISE_ID])
+class PromiseKept(MethodView):
+    @blp.arguments(KeepPromiseSchema, example={"note": "已上门更换。"})
+    @blp.response(200, ComplaintSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, complaint_id, promise_id):
+        """Record a promise kept (late, when after its moment)."""
+        return _act(handlers.keep_promise, complaint_id, promise_id=promise_id, note=body.get("note") or "")
+
+
+actions_blp = Blueprint("corrective_actions", __name__, url_prefix="/api/v1/corrective-actions",
+                        description="The register of corrective actions (纠正预防措施, issue 18).")
+ACTION_ID = path_parameter("action_id", "CA-7F3A9E8B1D", "the corrective action's id")
+
+
+def _present_action(row) -> dict:
+    tz = _settings().tz
+    return {"id": row.action_id, "title": row.title, "owner": row.owner, "due_on": row.due_on, "status": row.status,
+            "origin": row.origin, "complaint_ids": list(row.complaint_ids), "callback_ids": list(row.callback_ids),
+            "effectiveness": row.effectiveness, "checked_by": row.checked_by,
+            "checked_at": row.checked_at.astimezone(tz) if row.checked_at else None,
+            "overdue": row.to_domain(tz).overdue(SERVICE.clock().astimezone(tz).date())}
+
+
+def _act_on_action(command, action_id=None, **fields) -> dict:
+    who = principal()
+    if action_id is not None:
+        fields["action_id"] = action_id
+    return _present_action(SERVICE.run(command, organization=organization_of_request(), actor=who.login,
+                                       role=who.role, **fields))
+
+
+@actions_blp.route("")
+class CorrectiveActions(MethodView):
+    @actions_blp.arguments(ActionQuerySchema, location="query")
+    @actions_blp.response(200, CorrectiveActionSchema(many=True))
+    @roles_required(*READERS)
+    def get(self, args):
+        """The register, soonest due first (filter by status); each says whether it is overdue."""
+        return [_present_action(row) for row in handlers.list_actions(organization=organization_of_request(),
+                                                                      status=args.get("status"))]
+
+    @actions_blp.arguments(NewActionSchema, example={
+        "title": "压缩机接头漏氟：更换供应商并复检库存", "owner": "zhang", "due_on": "2026-12-15",
+        "complaint_ids": ["CMP-2026-0007"], "callback_ids": []})
+    @actions_blp.response(201, CorrectiveActionSchema)
+    @roles_required(*ACTORS)
+    def post(self, body):
+        """Open a corrective action with its owner, due date and the complaints and callbacks behind it
+        (the ownership policy's corrective_roles)."""
+        return _act_on_action(handlers.open_action, title=body["title"], owner=body["owner"], due_on=body["due_on"],
+                              complaint_ids=tuple(body["complaint_ids"]), callback_ids=tuple(body["callback_ids"]))
+
+
+@actions_blp.route("/<action_id>/status", parameters=[ACTION_ID])
+class ActionStatus(MethodView):
+    @actions_blp.arguments(ActionStatusSchema, example={"status": "done"})
+    @actions_blp.response(200, CorrectiveActionSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, action_id):
+        """Set the action's status (open, in_progress, done): its owner or the policy's corrective roles."""
+        return _act_on_action(handlers.update_action, action_id, status=body["status"])
+
+
+@actions_blp.route("/<action_id>/check", parameters=[ACTION_ID])
+class ActionCheck(MethodView):
+    @actions_blp.arguments(ActionCheckSchema, example={"effective": True, "finding": "三个月内同型号无同类投诉。"})
+    @actions_blp.response(200, CorrectiveActionSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, action_id):
+        """Record the check that a done action worked (跟踪验证): effective or ineffective."""
+        return _act_on_action(handlers.check_action, action_id, effective=body["effective"], finding=body["finding"])
+
+
+BLUEPRINTS: list = [blp, actions_blp]

@@ -92,6 +92,23 @@ class Complaint(BaseModel):
     reminders_sent = JSONListField(default=tuple)
     #: When the sweep must look at this complaint next (deadline, reminder or flag); NULL: never.
     next_sweep_at = UTCDateTimeField(null=True)
+    #: Ownership (issue 18): department, owner (處理人) and when accepted (接單時間), first taker (首问责任人).
+    department = peewee.CharField(max_length=200, null=True)
+    owner = peewee.CharField(max_length=64, null=True)
+    accepted_at = UTCDateTimeField(null=True)
+    first_taker = peewee.CharField(max_length=64, null=True)
+    first_taken_at = UTCDateTimeField(null=True)
+    #: Why it closed when not by a satisfied verification callback (domain.ownership.CLOSURE_REASONS).
+    closure_reason = peewee.CharField(max_length=30, null=True)
+    #: When its verification callback ran out of attempts: in the supervisor's queue until closed or retried.
+    unreachable_at = UTCDateTimeField(null=True)
+    #: A compensation offered (seed 004): proposed, approved or rejected; what; how much (CNY); decided by.
+    compensation_state = peewee.CharField(max_length=10, null=True)
+    compensation_offer = peewee.TextField(null=True)
+    compensation_amount = peewee.CharField(max_length=20, null=True)
+    compensation_decided_by = peewee.CharField(max_length=64, null=True)
+    #: The product model complained about (issue 18 item 6: recurring problems are counted by it).
+    product_model = peewee.CharField(max_length=200, null=True)
     #: Bumped by every write: a write that finds another version lost a race (compare-and-set).
     version = peewee.IntegerField(default=1)
     created_at = UTCDateTimeField()
@@ -129,7 +146,12 @@ class Complaint(BaseModel):
             handed_over_to=self.handed_over_to, churn_reason=self.churn_reason,
             handled_breaches=tuple(self.handled_breaches), rework_due_at=local(self.rework_due_at),
             reworked_at=local(self.reworked_at), special_remark=self.special_remark,
-            provisional_deadlines=tuple(self.provisional_deadlines),
+            provisional_deadlines=tuple(self.provisional_deadlines), department=self.department, owner=self.owner,
+            accepted_at=local(self.accepted_at), first_taker=self.first_taker,
+            first_taken_at=local(self.first_taken_at), closure_reason=self.closure_reason,
+            unreachable_at=local(self.unreachable_at), compensation_state=self.compensation_state,
+            compensation_offer=self.compensation_offer, compensation_amount=self.compensation_amount,
+            compensation_decided_by=self.compensation_decided_by,
         )
 
     @classmethod
@@ -181,6 +203,9 @@ DOMAIN_COLUMNS = (
     "churn_reason", "handled_breaches", "rework_due_at", "reworked_at", "special_remark",
     # computed from raised_at once; moved only by a re-planning on the published calendar (RULES 1.6)
     "first_reply_due_at", "answer_due_at",
+    # ownership and closure (issue 18)
+    "department", "owner", "accepted_at", "first_taker", "first_taken_at", "closure_reason", "unreachable_at",
+    "compensation_state", "compensation_offer", "compensation_amount", "compensation_decided_by",
 )
 
 
@@ -222,8 +247,10 @@ class Notification(BaseModel):
     organization = peewee.CharField(max_length=64)
     key = peewee.CharField(max_length=300, unique=True)
     complaint_id = peewee.CharField(max_length=128)
-    kind = peewee.CharField(max_length=30)  # assigned, reminder, deadline_missed
+    kind = peewee.CharField(max_length=30)  # assigned, reminder, deadline_missed, step
     role = peewee.CharField(max_length=20)
+    #: A mail to one person (the first taker, the assigned owner) instead of the holders of `role`.
+    login = peewee.CharField(max_length=64, null=True)
     subject = peewee.CharField(max_length=300)
     body = peewee.TextField()
     created_at = UTCDateTimeField()
@@ -236,6 +263,72 @@ class Notification(BaseModel):
 
     class Meta:
         table_name = "complaint_notification"
+
+
+class ComplaintPromise(BaseModel):
+    """A promise made to the customer of a complaint (issue 18 item 4): what, to whom, by when; kept or broken."""
+
+    organization = peewee.CharField(max_length=64)
+    promise_id = peewee.CharField(max_length=128)
+    complaint = peewee.ForeignKeyField(Complaint, backref="promises", on_delete="CASCADE")
+    what = peewee.TextField()
+    to_whom = peewee.CharField(max_length=200)
+    due_at = UTCDateTimeField()
+    made_by = peewee.CharField(max_length=64)
+    made_at = UTCDateTimeField()
+    reminded_at = UTCDateTimeField(null=True)
+    kept_at = UTCDateTimeField(null=True)
+    broken_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "complaint_promise"
+        indexes = ((("organization", "promise_id"), True), (("kept_at", "due_at"), False))
+
+    def to_domain(self, tz):
+        """Gives the domain Promise, in `tz`."""
+        from .domain.promises import Promise
+
+        def local(value):
+            return value.astimezone(tz) if value is not None else None
+
+        return Promise(id=self.promise_id, what=self.what, to_whom=self.to_whom, due_at=local(self.due_at),
+                       made_by=self.made_by, made_at=local(self.made_at), kept_at=local(self.kept_at),
+                       broken_at=local(self.broken_at), reminded_at=local(self.reminded_at))
+
+
+class CorrectiveActionRow(BaseModel):
+    """One corrective action of the register (纠正预防措施, issue 18 items 5 and 6)."""
+
+    organization = peewee.CharField(max_length=64)
+    action_id = peewee.CharField(max_length=128)
+    title = peewee.CharField(max_length=500)
+    owner = peewee.CharField(max_length=64)
+    due_on = peewee.DateField()
+    status = peewee.CharField(max_length=12, default="open")
+    origin = peewee.CharField(max_length=10, default="manual")
+    complaint_ids = JSONListField(default=tuple)
+    callback_ids = JSONListField(default=tuple)
+    effectiveness = peewee.TextField(null=True)
+    checked_at = UTCDateTimeField(null=True)
+    checked_by = peewee.CharField(max_length=64, null=True)
+    #: product model | category of a recurring problem; one action not yet checked per key.
+    recurrence_key = peewee.CharField(max_length=250, null=True)
+    created_by = peewee.CharField(max_length=64)
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "corrective_action"
+        indexes = ((("organization", "action_id"), True), (("organization", "recurrence_key"), False))
+
+    def to_domain(self, tz):
+        from .domain.corrective import CorrectiveAction
+
+        return CorrectiveAction(
+            id=self.action_id, title=self.title, owner=self.owner, due_on=self.due_on, status=self.status,
+            origin=self.origin, complaint_ids=tuple(self.complaint_ids), callback_ids=tuple(self.callback_ids),
+            effectiveness=self.effectiveness, checked_at=self.checked_at.astimezone(tz) if self.checked_at else None,
+            checked_by=self.checked_by, recurrence_key=self.recurrence_key)
 
 
 def _migrate_2(migrator, database, migrate) -> None:
@@ -295,5 +388,39 @@ def _migrate_5(migrator, database, migrate) -> None:
         "special_remark": peewee.TextField(null=True), "provisional_deadlines": JSONListField(default=tuple)}})
 
 
-MODELS: list = [Complaint, ComplaintHistory, Notification]
-MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5}
+def _migrate_20(migrator, database, migrate) -> None:
+    """Adds (2.4.0, issue 18) a complaint's ownership (department, owner, accepted_at, first taker),
+    its closure reason and unreachable verification, and mail to one person (`login`)."""
+    add_missing_columns(migrator, database, migrate, {
+        Complaint: {"department": peewee.CharField(max_length=200, null=True),
+                    "owner": peewee.CharField(max_length=64, null=True), "accepted_at": UTCDateTimeField(null=True),
+                    "first_taker": peewee.CharField(max_length=64, null=True),
+                    "first_taken_at": UTCDateTimeField(null=True),
+                    "closure_reason": peewee.CharField(max_length=30, null=True),
+                    "unreachable_at": UTCDateTimeField(null=True)},
+        Notification: {"login": peewee.CharField(max_length=64, null=True)}})
+
+
+def _migrate_22(migrator, database, migrate) -> None:
+    """2.6.0 (issue 18 item 4): promised follow-ups, table `complaint_promise` (created by ensure_schema)."""
+
+
+def _migrate_23(migrator, database, migrate) -> None:
+    """2.7.0 (issue 18 items 5, 6): a complaint's product model; the register `corrective_action` (created by
+    ensure_schema)."""
+    add_missing_columns(migrator, database, migrate, {
+        Complaint: {"product_model": peewee.CharField(max_length=200, null=True)}})
+
+
+MODELS: list = [Complaint, ComplaintHistory, Notification, ComplaintPromise, CorrectiveActionRow]
+def _migrate_21(migrator, database, migrate) -> None:
+    """Adds (2.5.0, issue 18 item 7) a complaint's compensation and its approval."""
+    add_missing_columns(migrator, database, migrate, {Complaint: {
+        "compensation_state": peewee.CharField(max_length=10, null=True),
+        "compensation_offer": peewee.TextField(null=True),
+        "compensation_amount": peewee.CharField(max_length=20, null=True),
+        "compensation_decided_by": peewee.CharField(max_length=64, null=True)}})
+
+
+MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 20: _migrate_20, 21: _migrate_21,
+                    22: _migrate_22, 23: _migrate_23}

@@ -42,11 +42,61 @@ LEASE = Lease(Notification.claimed_at, MAIL_LEASE)
 
 # -- what to tell whom -----------------------------------------------------------------
 
-def _note(uow: UnitOfWork, row: Complaint, *, key: str, kind: str, role: str, subject: str, body: str) -> dict:
-    """Gives the row of a mail about complaint `row` to the holders of `role` (once per `key`)."""
+def _note(uow: UnitOfWork, row: Complaint, *, key: str, kind: str, role: str, subject: str, body: str,
+          login: str | None = None) -> dict:
+    """Gives the row of a mail about complaint `row` to the holders of `role`, or to the one
+    person `login` when given (once per `key`)."""
     return {"organization": row.organization, "key": f"{row.organization}:{key}"[:300],
             "complaint_id": row.complaint_id, "kind": kind, "role": role, "subject": subject[:300], "body": body,
-            "created_at": uow.now}
+            "created_at": uow.now, "login": login}
+
+
+def assigned_to_person(uow: UnitOfWork, row: Complaint, login: str) -> dict:
+    """Gives the mail telling the person the ownership policy assigned a complaint to that it is theirs to accept."""
+    return _note(uow, row, kind="assigned", role="person", login=login, key=f"owner:{row.complaint_id}:{login}",
+                 subject=f"[投诉 {row.complaint_id}] 分配给您 / assigned to you",
+                 body=(f"Complaint {row.complaint_id} of {row.customer_name} is assigned to you "
+                       f"({row.department or '-'}). Accept it on its page.\n\nWhat the customer said:\n"
+                       f"{row.description}\n"))
+
+
+def unreachable_note(uow: UnitOfWork, row: Complaint, *, role: str, callback_id: str | None) -> dict:
+    """Gives the mail telling the holders of the queue's role that a complaint's verification callback
+    found nobody after every attempt: close it with a reason or try again."""
+    return _note(uow, row, kind="unreachable", role=role, key=f"unreachable:{row.complaint_id}:{callback_id}",
+                 subject=f"[投诉 {row.complaint_id}] 回访无法联系 / verification unreachable",
+                 body=(f"The verification callback {callback_id or '-'} of complaint {row.complaint_id} "
+                       f"({row.customer_name}) found nobody after every attempt. Close it with a reason, or try "
+                       "again, on its page.\n"))
+
+
+def promise_note(uow: UnitOfWork, row: Complaint, promise, *, kind: str) -> dict:
+    """Gives the mail to the maker of a promise: its reminder before its moment, or that it was broken."""
+    due = _local(promise.due_at, uow.settings.tz)
+    if kind == "reminder":
+        subject = f"[投诉 {row.complaint_id}] 承诺即将到期 / promise due {due}"
+    else:
+        subject = f"[投诉 {row.complaint_id}] 承诺未兑现 / promise broken (due {due})"
+    return _note(uow, row, kind=f"promise_{kind}", role="person", login=promise.made_by,
+                 key=f"promise:{kind}:{promise.promise_id}",
+                 subject=subject, body=(f"Complaint {row.complaint_id} of {row.customer_name}: you promised "
+                                        f"{promise.to_whom}: {promise.what}, by {due}.\n"))
+
+
+def first_taker_notes(uow: UnitOfWork, row: Complaint, new_entries, *, tell: bool) -> list[dict]:
+    """Gives the mails telling the first taker of a complaint (首问责任人, seed 002 首问责任制) of each
+    step someone else took on it, until it closes (the closing step included)."""
+    taker = row.first_taker
+    if not tell or not taker:
+        return []
+    tz = uow.settings.tz
+    return [_note(uow, row, kind="step", role="person", login=taker,
+                  key=f"step:{row.complaint_id}:{entry.action}:{entry.at.isoformat()}:{taker}",
+                  subject=f"[投诉 {row.complaint_id}] 进展 / step: {entry.action}",
+                  body=(f"Complaint {row.complaint_id} of {row.customer_name}, which you took first "
+                        f"(首问责任人): {entry.action} by {entry.actor} at {_local(entry.at, tz)}.\n\n"
+                        f"{entry.reason}\n"))
+            for entry in new_entries if entry.actor != taker]
 
 
 def _local(value: datetime | None, tz) -> str:
@@ -135,11 +185,16 @@ def claim_notification(*, uow: UnitOfWork, note_id: int) -> Claim | None:
     note = Notification.get_by_id(note_id)
     ours = LEASE.held(_unsent(note_id), since=uow.now)
     try:
-        to = recipients_for(uow.settings, organization=note.organization, role=note.role, users=uow.users)
+        if note.login:  # one person (the first taker, the assigned owner)
+            person = uow.users.get(note.organization, note.login)
+            to = [person.email] if person is not None and person.email else []
+        else:
+            to = recipients_for(uow.settings, organization=note.organization, role=note.role, users=uow.users)
         if not to:
+            whom = note.login or note.role
             log.warning("no %s with an e-mail in the user directory of %s (make user): mail %s about complaint %s not sent; left for a person",
-                        note.role, note.organization, note.key, note.complaint_id)
-            LEASE.give_back(ours, attempts=MAX_MAIL_ATTEMPTS, last_error=f"no user with role {note.role}")
+                        whom, note.organization, note.key, note.complaint_id)
+            LEASE.give_back(ours, attempts=MAX_MAIL_ATTEMPTS, last_error=f"no user {whom} with an e-mail")
             return None
         message = build_message(sender=uow.settings.mail_from, to=to, subject=note.subject, body_text=note.body)
     except (MailError, ComplaintError, OSError) as exc:

@@ -17,6 +17,7 @@ from shared.orgdata import load_org_rules, working_calendar
 
 from .domain.chain import Chain, load_chain
 from .domain.errors import InvalidData
+from .domain.ownership import OwnershipPolicy, load_ownership
 from .domain.policy import ComplaintPolicy, load_policy
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,16 @@ def rules_for(settings, *, organization: str, chain_name: str | None = None,
     return Rules(chain=_named(settings, organization, "chains", chain_name, load_chain),
                  policy=_named(settings, organization, "policies", policy_name, load_policy),
                  calendar=working_calendar(settings, service=SERVICE_NAME, organization=organization))
+
+
+def ownership_for(settings, *, organization: str) -> OwnershipPolicy:
+    """Gives the organisation's ownership policy (data/ownership.yaml): assignment by category,
+    first-taker notices, and who may close a complaint with which reason (issue 18).
+
+    Raises:
+      InvalidData: the file is invalid (naming the field).
+    """
+    return _rules_file(settings, organization, "ownership.yaml", load_ownership)
 
 
 class _UserSchema(Schema):

@@ -7,6 +7,9 @@ from shared.schemas import PageArgs, Timestamp
 from shared.events import COMPLAINT_CATEGORIES, COMPLAINT_SOURCES, CustomerSchema, id_field, id_validators
 
 from .domain.complaint import STATES
+from .domain.corrective import MANUAL_STATUSES
+from .domain.corrective import STATUSES as ACTION_STATUSES
+from .domain.ownership import CLOSURE_REASONS
 
 
 class _Input(Schema):
@@ -30,6 +33,8 @@ class NewComplaintSchema(_Input):
     raised_at = fields.AwareDateTime(load_default=None, allow_none=True)
     order_id = id_field(required=False)
     delivery_id = id_field(required=False)
+    product_model = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
+                                  metadata={"description": "the product model complained about (recurring problems)"})
 
 
 class ReplySchema(_Input):
@@ -65,6 +70,97 @@ class HandoverSchema(_Input):
 class ChurnSchema(_Input):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=5000),
                            metadata={"description": "why the customer left (客户流失原因)"})
+
+
+class AcceptSchema(_Input):
+    """Accepting takes no field: the caller becomes the owner."""
+
+
+class CloseSchema(_Input):
+    reason = fields.String(required=True, validate=validate.OneOf(CLOSURE_REASONS),
+                           metadata={"description": "anonymous (匿名投诉), written_reply (只要求书面答复), no_objection "
+                                                    "(没有提出异议), not_valid (非有效投诉), unreachable (回访无法联系)"})
+    comment = fields.String(required=True, validate=validate.Length(min=1, max=5000),
+                            metadata={"description": "why the complaint may be closed this way"})
+
+
+class RetryVerificationSchema(_Input):
+    comment = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class CompensationSchema(_Input):
+    offer = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                          metadata={"description": "what is offered to the customer (补偿)"})
+    amount = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20),
+                           metadata={"description": "its value in CNY, a decimal string"})
+
+
+class CompensationDecisionSchema(_Input):
+    approve = fields.Boolean(required=True)
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class PromiseSchema(_Input):
+    what = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                         metadata={"description": "what was promised to the customer"})
+    to_whom = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    due_at = fields.AwareDateTime(required=True, metadata={"description": "by when (an offset required)"})
+
+
+class KeepPromiseSchema(_Input):
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class PromiseViewSchema(Schema):
+    id = fields.String()
+    what = fields.String()
+    to_whom = fields.String()
+    due_at = Timestamp()
+    made_by = fields.String()
+    made_at = Timestamp()
+    kept_at = Timestamp(allow_none=True)
+    broken_at = Timestamp(allow_none=True)
+    state = fields.String(metadata={"enum": ["pending", "kept", "broken"]})
+
+
+class ActionQuerySchema(Schema):
+    status = fields.String(validate=validate.OneOf(ACTION_STATUSES))
+
+
+class NewActionSchema(_Input):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    owner = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                          metadata={"description": "the person responsible (责任人), a login"})
+    due_on = fields.Date(required=True, metadata={"description": "整改期限"})
+    complaint_ids = fields.List(fields.String(validate=id_validators()), load_default=list)
+    callback_ids = fields.List(fields.String(validate=id_validators()), load_default=list)
+
+
+class ActionStatusSchema(_Input):
+    status = fields.String(required=True, validate=validate.OneOf(MANUAL_STATUSES))
+
+
+class ActionCheckSchema(_Input):
+    effective = fields.Boolean(required=True)
+    finding = fields.String(required=True, validate=validate.Length(min=1, max=5000),
+                            metadata={"description": "how it was verified that the action worked (跟踪验证)"})
+
+
+class CorrectiveActionSchema(Schema):
+    """A corrective action of the register (纠正预防措施)."""
+
+    id = fields.String()
+    title = fields.String()
+    owner = fields.String()
+    due_on = fields.Date()
+    status = fields.String(metadata={"enum": list(ACTION_STATUSES)})
+    origin = fields.String(metadata={"enum": ["manual", "recurring"]})
+    complaint_ids = fields.List(fields.String())
+    callback_ids = fields.List(fields.String())
+    effectiveness = fields.String(allow_none=True)
+    checked_by = fields.String(allow_none=True)
+    checked_at = Timestamp(allow_none=True)
+    overdue = fields.Boolean()
 
 
 class HistoryEntrySchema(Schema):
@@ -121,4 +217,20 @@ class ComplaintSchema(Schema):
     provisional = fields.Boolean(metadata={
         "description": "a deadline was counted over a day of a year the official calendar has not published"})
     provisional_deadlines = fields.List(fields.String(), metadata={"description": "which deadlines are provisional"})
+    department = fields.String(allow_none=True, metadata={"description": "责任部门, by the ownership policy"})
+    owner = fields.String(allow_none=True, metadata={"description": "处理人: the login of the person handling it"})
+    accepted_at = Timestamp(allow_none=True, metadata={"description": "接单时间: when the owner accepted it"})
+    first_taker = fields.String(allow_none=True, metadata={
+        "description": "首问责任人: the first person who took it, accountable until it closes"})
+    first_taken_at = Timestamp(allow_none=True)
+    closure_reason = fields.String(allow_none=True, metadata={"enum": list(CLOSURE_REASONS)})
+    unreachable_at = Timestamp(allow_none=True, metadata={
+        "description": "its verification callback found nobody: in the supervisor's queue since then"})
+    compensation_state = fields.String(allow_none=True, metadata={"enum": ["proposed", "approved", "rejected"]})
+    compensation_offer = fields.String(allow_none=True)
+    compensation_amount = fields.String(allow_none=True, metadata={"description": "CNY, a decimal string"})
+    compensation_decided_by = fields.String(allow_none=True)
+    product_model = fields.String(allow_none=True)
+    promises = fields.List(fields.Nested(PromiseViewSchema), metadata={"description": "promised follow-ups (issue 18)"})
+    promise_broken = fields.Boolean(metadata={"description": "a promise to the customer was not kept in time"})
     history = fields.List(fields.Nested(HistoryEntrySchema))

@@ -13,7 +13,7 @@ from shared.errors import Forbidden, InvalidInput
 from shared.privacy import mask_phone
 from shared.web import organization_of_request, principal, roles_required
 
-from . import desk, desk_api, handlers, jobs
+from . import desk, desk_api, handlers, jobs, ownership_figures
 from .domain.kpi import parse_month
 from .domain.policy import report_filename
 from .models import RUN_READY, SEND_NONE, Report, ReportRun
@@ -106,6 +106,9 @@ class MonthReport(MethodView):
             data = jobs.compute_report(SERVICE, organization, month, "zh-CN").as_dict()
             delivery = {"status": SEND_NONE, "to": None, "sent_at": None, "attempts": 0, "error": None}
         data["overdue"], data["unreachable"] = _masked(data["overdue"]), _masked(data["unreachable"])
+        data["closures"] = ownership_figures.month_closures(organization, month)  # issue 18
+        data["corrective_actions"] = ownership_figures.month_corrective_actions(
+            organization, month, today=SERVICE.clock().astimezone(SERVICE.settings.tz).date())
         status, error = _status(run, row)
         with SERVICE.connection():
             data["desk"] = desk.desk_figures(organization, month)

@@ -187,6 +187,12 @@ class Complaint(BaseModel):
     repeat = peewee.BooleanField(default=False)
     rework_due_at = peewee.DateTimeField(null=True)
     reworked_at = peewee.DateTimeField(null=True)
+    #: Issue 18: why it closed when not by a satisfied verification callback; when its verification
+    #: callback last found nobody after every attempt.
+    closure_reason = peewee.CharField(max_length=30, null=True)
+    verification_unreachable_at = peewee.DateTimeField(null=True)
+    #: Promises made to the customer and not kept in time (issue 18 item 4).
+    promises_broken = peewee.IntegerField(default=0)
 
     class Meta:
         table_name = "complaint"
@@ -290,8 +296,28 @@ class AgentSummary(BaseModel):
         indexes = ((("organization", "month", "agent"), True),)
 
 
+class CorrectiveAction(BaseModel):
+    """A corrective action of the complaints service's register (纠正预防措施, issue 18), as the report lists it."""
+
+    organization = peewee.CharField(**ORG)
+    action_id = peewee.CharField(**ID)
+    title = peewee.CharField(max_length=500)
+    owner = peewee.CharField(max_length=200)
+    due_on = peewee.DateField()
+    status = peewee.CharField(max_length=12)
+    origin = peewee.CharField(max_length=10, default="manual")
+    complaint_ids = peewee.TextField(default="[]")
+    callback_ids = peewee.TextField(default="[]")
+    effectiveness = peewee.TextField(null=True)
+    updated_at = peewee.DateTimeField()
+
+    class Meta:
+        table_name = "corrective_action"
+        indexes = ((("organization", "action_id"), True),)
+
+
 #: The tables a rebuild empties and refills from the event log.
-READ_MODEL = [Customer, Callback, Delivery, ServedDay, Complaint, CallbackVerdict]
+READ_MODEL = [Customer, Callback, Delivery, ServedDay, Complaint, CallbackVerdict, CorrectiveAction]
 MODELS: list = [EventLog, *READ_MODEL, Report, ScheduledReport, ReportRun, AgentSummary]
 
 
@@ -367,5 +393,14 @@ def _desk_columns(migrator, database, migrate) -> None:
         ServedDay: {"advisor_id": peewee.CharField(**ID, null=True)}})
 
 
-MIGRATIONS: dict = {2: _add_report_run, 3: _add_send_claim, 4: _jobs_through_outbox, 5: _rules_fidelity_columns, 6: _event_log_per_organization,
-                    10: _desk_columns}
+def _closure_columns(migrator, database, migrate) -> None:
+    """1.7.0 (issue 18): a complaint's closure reason, its unreachable verification and broken promises (the
+    corrective actions' table is created by ensure_schema)."""
+    add_missing_columns(migrator, database, migrate, {
+        Complaint: {"closure_reason": peewee.CharField(max_length=30, null=True),
+                    "verification_unreachable_at": peewee.DateTimeField(null=True),
+                    "promises_broken": peewee.IntegerField(default=0)}})
+
+
+MIGRATIONS: dict = {2: _add_report_run, 3: _add_send_claim, 4: _jobs_through_outbox, 5: _rules_fidelity_columns,
+                    6: _event_log_per_organization, 10: _desk_columns, 20: _closure_columns}

@@ -76,3 +76,12 @@ class ReportSchema(Schema):
     overdue = fields.List(fields.Dict())
     unreachable = fields.List(fields.Dict())
     delivery = fields.Nested(DeliverySchema, allow_none=True)
+    closures = fields.Dict(metadata={
+        "description": "issue 18: the month's complaints closed by each closure reason (by_reason, closed_with_reason) "
+                       "and those whose verification callback found nobody (verification_unreachable, "
+                       "unreachable_waiting), promises not kept in time (promises_broken, "
+                       "complaints_with_broken_promises)"})
+    corrective_actions = fields.Dict(metadata={
+        "description": "issue 18: the register of corrective actions (纠正预防措施) as of the month: listed (each "
+                       "with owner, due_on, status, overdue, the complaints and callbacks behind it), total, "
+                       "by_status, overdue (ids)"})

@@ -7,6 +7,7 @@
         "delivery.shipped", "equipment.installed", "equipment.commissioned", "delivery.cancelled",
         "service_order.completed", "customer.updated", "complaint.resolved", "customer.flagged", "user.updated",
         "complaint.repeated", "complaint.deadlines_moved", "webhook.endpoint_updated",
+        "complaint.verification_retried", "complaint.promise_made", "complaint.closed",
     ],
     "publishes": ["callback.scheduled", "callback.completed", "callback.unreachable", "complaint.raised",
                   "customer.unflagged", "callback.rescheduled", "callback.declined", "callback.wrong_number",

@@ -135,7 +135,7 @@ def test_only_the_steps_a_role_may_take_at_the_level_are_shown_and_others_are_re
     sign_in(agent, site, "li", service="complaints")
     agent.goto(site.url("complaints", f"/complaints/{complaint_id}"))
     buttons = agent.locator(".o-actions button").all_inner_texts()
-    assert buttons == ["答复客户", "上报", "解决", "转交工程师", "记录流失"]
+    assert buttons == ["答复客户", "上报", "解决", "转交工程师", "记录流失", "接单", "提出补偿", "记录承诺"]
 
     # Escalating needs a reason: the browser asks for it, the server refuses without it.
     agent.click("#action-escalate")
@@ -174,7 +174,8 @@ def test_only_the_steps_a_role_may_take_at_the_level_are_shown_and_others_are_re
     assert "上报" in history and "回访员 → 服务顾问" in history and "客户要求赔偿" in history
     deadlines = manager.locator(".c-deadlines").inner_text()
     assert "处理结果回访" in deadlines  # the verification callback is now due
-    assert manager.locator(".o-actions button").all_inner_texts() == ["记录流失"]  # resolved: only churn
+    # resolved: only churn, and closing with a reason the ownership policy gives a manager (issue 18)
+    assert manager.locator(".o-actions button").all_inner_texts() == ["记录流失", "记录承诺", "说明原因结案"]
     shoot(manager, "complaints-complaint.zh")
 
 
@@ -196,8 +197,8 @@ def test_english_pages_have_no_untranslated_labels_and_screenshots(new_page, sit
     complaint_id = raise_complaint(complaints, source="hotline")
     page = new_page("en-US")
     sign_in(page, site, "zhao", service="complaints")
-    for path, name in (("/", "complaints-board"), (f"/complaints/{complaint_id}", "complaints-complaint"),
-                       ("/complaints/new", "complaints-new")):
+    for path, name in (("/corrective-actions", "complaints-corrective"), ("/", "complaints-board"),
+                       (f"/complaints/{complaint_id}", "complaints-complaint"), ("/complaints/new", "complaints-new")):
         page.goto(site.url("complaints", path))
         assert page.locator("html").get_attribute("lang") == "en"
         leftovers = CJK.findall(english_text(page))
@@ -207,3 +208,111 @@ def test_english_pages_have_no_untranslated_labels_and_screenshots(new_page, sit
     page.goto(site.url("complaints", f"/complaints/{complaint_id}"))
     page.click("#action-reply")
     shoot(page, "complaints-reply-dialog.en")
+
+
+def test_seed_002_owner_first_taker_and_closure_reason_on_the_complaint_page_and_board(new_page, site, complaints):
+    # given agent li took a price complaint down (首问责任人), assigned by the policy to 销售部
+    complaint_id = raise_complaint(complaints, category="price")
+    advisor = new_page()
+    sign_in(advisor, site, "zhao", service="complaints")
+    advisor.goto(site.url("complaints", f"/complaints/{complaint_id}"))
+    assert "销售部" in advisor.locator(".c-record").inner_text()
+    assert "李娜" in advisor.locator("#first-taker").inner_text()
+    assert "尚未接单" in advisor.locator("#owner").inner_text()
+    # an advisor may close as answered in writing or anonymous, not as "not valid" (a manager's)
+    advisor.click("#action-close")
+    reasons = advisor.locator("#close-reason option").all_inner_texts()
+    assert reasons == ["匿名投诉", "已书面答复"]
+    refused = advisor.request.post(site.url("complaints", f"/complaints/{complaint_id}/close"), form={
+        "csrf_token": _csrf(advisor), "reason": "not_valid", "comment": "x"})
+    assert refused.status == 403
+    advisor.click("#dialog-close button[data-close]")
+    # when the advisor accepts it (接单) the page says so and the board card shows the owner
+    advisor.click("#action-accept")
+    with advisor.expect_navigation():
+        advisor.click("#dialog-accept button[type=submit]")
+    assert "赵敏" in advisor.locator("#owner").inner_text() and "接单时间" in advisor.locator("#owner").inner_text()
+    advisor.goto(site.url("complaints", "/"))
+    card = advisor.locator(f".c-card[data-complaint='{complaint_id}']")
+    assert "接单人" in card.inner_text() and "zhao" in card.inner_text()
+    # and closing it as answered in writing, with a comment, ends it with the reason in the history
+    advisor.goto(site.url("complaints", f"/complaints/{complaint_id}"))
+    advisor.click("#action-close")
+    advisor.select_option("#close-reason", "written_reply")
+    advisor.fill("#close-comment", "客户只要求书面答复，已邮寄。")
+    with advisor.expect_navigation():
+        advisor.click("#dialog-close button[type=submit]")
+    assert "投诉已结案" in advisor.locator("#done").inner_text()
+    assert "已书面答复" in advisor.locator("#closure-reason").inner_text()
+    assert "已书面答复" in advisor.locator(".c-timeline").inner_text()
+    assert _row(complaints, complaint_id).closure_reason == "written_reply"
+    shoot(advisor, "complaints-closed-with-reason.zh")
+
+
+def test_seed_004_a_compensation_is_approved_on_the_page_before_it_is_promised(new_page, site, complaints):
+    complaint_id = raise_complaint(complaints, source="media", category="product_quality")
+    manager = new_page()
+    sign_in(manager, site, "zhang", service="complaints")
+    manager.goto(site.url("complaints", f"/complaints/{complaint_id}"))
+    # a media complaint starts at the top level (seed 004), like the manufacturer's
+    assert "媒体" in manager.locator(".c-record").inner_text() and _row(complaints, complaint_id).level == 2
+    manager.click("#action-propose_compensation")
+    manager.fill("#propose_compensation-offer", "免费更换压缩机。")
+    manager.fill("#propose_compensation-amount", "1200.00")
+    with manager.expect_navigation():
+        manager.click("#dialog-propose_compensation button[type=submit]")
+    assert "待审批" in manager.locator("#compensation").inner_text()
+    manager.click("#action-decide_compensation")
+    manager.fill("#decide_compensation-note", "销售服务大区已同意。")
+    with manager.expect_navigation():
+        manager.click("#dialog-decide_compensation button[type=submit]")
+    assert "已批准" in manager.locator("#compensation").inner_text()
+    assert "补偿已批准" in manager.locator(".c-timeline").inner_text()
+    assert _row(complaints, complaint_id).compensation_decided_by == "zhang"
+    shoot(manager, "complaints-compensation.zh")
+
+    # seed 004 在对客户承诺的时间内: the promise is a deadline; missed, it shows broken on the page and the board
+    manager.click("#action-make_promise")
+    manager.fill("#make_promise-what", "三天内上门更换。")
+    manager.fill("#make_promise-to_whom", "刘经理")
+    manager.fill("#make_promise-due_at", "2099-01-05T17:00")
+    with manager.expect_navigation():
+        manager.click("#dialog-make_promise button[type=submit]")
+    assert "待兑现" in manager.locator("#promises").inner_text()
+    later = datetime(2099, 1, 6, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+    assert complaints.run(handlers.sweep_promises, now=later)["broken"] >= 1
+    manager.reload()
+    assert "承诺未兑现" in manager.locator("#promises").inner_text()
+    manager.goto(site.url("complaints", "/"))
+    assert "承诺未兑现" in manager.locator(f".c-card[data-complaint='{complaint_id}']").inner_text()
+
+
+
+def test_seed_000_part_5_the_register_of_corrective_actions_opened_done_and_checked(new_page, site, complaints):
+    complaint_id = raise_complaint(complaints, category="attitude")
+    agent = new_page()
+    sign_in(agent, site, "li", service="complaints")
+    agent.goto(site.url("complaints", "/corrective-actions"))
+    assert agent.locator("#new-action").count() == 0  # the policy: supervisors, managers, admins open them
+    manager = new_page()
+    sign_in(manager, site, "zhang", service="complaints")
+    manager.goto(site.url("complaints", "/corrective-actions"))
+    manager.fill("#action-title", "接待礼仪专项培训")
+    manager.fill("#action-owner", "chen")
+    manager.fill("#action-due_on", "2099-01-31")
+    manager.fill("#action-complaints", complaint_id)
+    with manager.expect_navigation():
+        manager.click("#new-action button")
+    row = manager.locator("#register tr[data-action]").filter(has_text="接待礼仪专项培训")
+    assert "chen" in row.inner_text() and complaint_id in row.inner_text()
+    row.locator("select[name=status]").select_option("done")
+    with manager.expect_navigation():
+        row.locator("form").first.locator("button").click()
+    row = manager.locator("#register tr[data-action]").filter(has_text="接待礼仪专项培训")
+    row.locator("input[name=finding]").fill("一个月内无同类投诉。")
+    with manager.expect_navigation():
+        row.locator("form").last.locator("button").click()
+    assert "有效" in manager.locator("#register tr[data-action]").filter(has_text="接待礼仪专项培训").inner_text()
+    shoot(manager, "complaints-corrective.zh")
+    manager.goto(site.url("complaints", f"/complaints/{complaint_id}"))
+    assert "接待礼仪专项培训" in manager.locator("#corrective-actions").inner_text()

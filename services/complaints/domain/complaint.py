@@ -131,6 +131,22 @@ class Complaint:
     special_remark: str | None = None
     #: Deadlines computed over a provisional day of the calendar (RULES 1.6), by name.
     provisional_deadlines: tuple[str, ...] = ()
+    #: Ownership (issue 18, domain/ownership.py): the department and person (處理人) it is assigned to,
+    #: when the person accepted it (接單時間), and the first taker accountable until it closes (首问责任制).
+    department: str | None = None
+    owner: str | None = None
+    accepted_at: datetime | None = None
+    first_taker: str | None = None
+    first_taken_at: datetime | None = None
+    #: Why it closed when not by a satisfied verification callback (ownership.CLOSURE_REASONS).
+    closure_reason: str | None = None
+    #: When its verification callback ran out of attempts (the supervisor's queue), until closed or retried.
+    unreachable_at: datetime | None = None
+    #: A compensation offered (seed 004): proposed, approved or rejected; what, how much (CNY), decided by.
+    compensation_state: str | None = None
+    compensation_offer: str | None = None
+    compensation_amount: str | None = None
+    compensation_decided_by: str | None = None
     history: tuple[HistoryEntry, ...] = ()
 
     def to_dict(self, chain: Chain | None = None) -> dict:

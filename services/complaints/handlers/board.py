@@ -60,10 +60,14 @@ class BoardFilters:
     category: str | None = None
     customer_class: str | None = None
     source: str | None = None
+    #: only the supervisor's queue: verifications that found nobody (issue 18)
+    unreachable: bool = False
 
     def where(self, organization: str):
         c = Complaint
         condition = (c.organization == organization) & c.state.in_(list(self.states))
+        if self.unreachable:
+            condition &= c.unreachable_at.is_null(False)
         for column, value in ((c.category, self.category), (c.customer_class, self.customer_class),
                               (c.source, self.source)):
             if value:

@@ -10,7 +10,9 @@ from shared.service import UnitOfWork
 from .. import domain, notify
 from ..domain.complaint import SYSTEM
 from ..models import Complaint, ComplaintHistory, domain_changes
-from ..rules import rules_for
+from ..domain.ownership import assign
+from ..rules import ownership_for, rules_for
+from .corrective import check_recurrence
 from .customers import customer_columns, customer_of
 from .store import Writes, event_data, wake_at
 
@@ -46,11 +48,15 @@ def raise_complaint(*, uow: UnitOfWork, organization: str, data: dict, actor: st
         complaint_id=complaint_id, customer_id=data["customer"]["id"], raised_at=raised_at,
         source=data.get("source") or "hotline", actor=actor, order_id=order_id, earlier=tuple(earlier),
         policy=rules.policy, chain=rules.chain, calendar=rules.calendar)
-    complaint = outcome.complaint
+    # issue 18: the department and owner by category; who took it down is its first taker (首问责任制)
+    ownership = ownership_for(uow.settings, organization=organization)
+    taken_by = actor if actor != SYSTEM and uow.users.get(organization, actor) is not None else None
+    complaint = assign(outcome.complaint, policy=ownership, category=data.get("category") or "other", taken_by=taken_by)
     row = Complaint.create(
         organization=organization, complaint_id=complaint_id, **customer_columns(data["customer"], policy=rules.policy),
         description=data["description"], category=data.get("category") or "other", source=complaint.source,
         order_id=order_id, delivery_id=data.get("delivery_id"), callback_id=data.get("callback_id"),
+        product_model=data.get("product_model"),
         chain_name=rules.chain.name, policy_name=rules.policy.name, raised_at=complaint.raised_at,
         first_reply_due_at=complaint.first_reply_due_at, answer_due_at=complaint.answer_due_at,
         **{k: v for k, v in domain_changes(complaint).items() if k not in ("first_reply_due_at", "answer_due_at")},
@@ -60,12 +66,15 @@ def raise_complaint(*, uow: UnitOfWork, organization: str, data: dict, actor: st
     writes = Writes(uow)
     writes.history.extend(ComplaintHistory.rows_for(row.id, complaint.history))
     writes.notes.append(notify.level_reached(uow, row, complaint, complaint.history[-1], rules))
+    if complaint.owner:
+        writes.notes.append(notify.assigned_to_person(uow, row, complaint.owner))
     writes.wake(row, row.next_sweep_at)
     writes.flush()
     if announce:
         uow.emit("complaint.raised", raised_event_data(row), organization=organization)
     for type_, event in outcome.events:  # a repeat: complaint.repeated (RULES 1.3)
         uow.emit(type_, event_data(row, event), organization=organization)
+    check_recurrence(uow=uow, row=row)  # issue 18 item 6: a recurring (batch) problem opens a corrective action
     log.info("complaint %s of %s raised via %s at level %s%s", complaint_id, organization, complaint.source,
              complaint.level, " (repeat)" if complaint.repeat else "")
     return row, True
@@ -76,7 +85,7 @@ def raised_event_data(row: Complaint) -> dict:
     return {"complaint_id": row.complaint_id, "customer": customer_of(row), "description": row.description,
             "category": row.category, "source": row.source, "raised_at": row.raised_at.isoformat(),
             "order_id": row.order_id, "delivery_id": row.delivery_id, "callback_id": row.callback_id,
-            "repeat": row.repeat}
+            "repeat": row.repeat, "product_model": row.product_model}
 
 
 def on_complaint_raised(*, uow: UnitOfWork, event: Event) -> None:

@@ -23,7 +23,7 @@ from ..domain.policy import ComplaintPolicy
 from ..domain.reminders import Reminder, reminder_key
 from ..errors import ConcurrentUpdate
 from ..models import WAKEUP_ACTOR, WAKEUP_QUEUE, Complaint, ComplaintHistory, Notification, domain_changes
-from ..rules import Rules
+from ..rules import Rules, ownership_for
 from .customers import customer_of
 
 
@@ -65,6 +65,10 @@ def event_data(row: Complaint, data: dict) -> dict:
     """Gives the domain's event data plus what subscribers need without asking back (customer, order)."""
     return {**data, "customer": customer_of(row), "order_id": row.order_id, "delivery_id": row.delivery_id,
             "category": row.category}
+
+
+def _tell_first_taker(uow: UnitOfWork, row: Complaint) -> bool:
+    return bool(row.first_taker) and ownership_for(uow.settings, organization=row.organization).tell_first_taker
 
 
 @dataclass
@@ -114,6 +118,7 @@ def store_changes(*, uow: UnitOfWork, changes: list[Change]) -> list[Change]:
             setattr(row, name, value)
         writes.notes.extend(notify.change_notes(uow, row, change.outcome, new_entries, change.rules))
         writes.notes.extend(notify.reminder_note(uow, row, reminder, change.rules) for reminder in change.reminders)
+        writes.notes.extend(notify.first_taker_notes(uow, row, new_entries, tell=_tell_first_taker(uow, row)))
         if row.next_sweep_at != previous_wake:
             writes.wake(row, row.next_sweep_at)
         stored.append(change)

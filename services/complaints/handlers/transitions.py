@@ -5,6 +5,7 @@ from __future__ import annotations
 from shared.service import UnitOfWork
 
 from .. import domain
+from ..domain.ownership import check_compensation_settled
 from ..models import Complaint
 from ..rules import rules_for
 from .reading import get_by_id_or_raise
@@ -42,10 +43,16 @@ def escalate(*, uow: UnitOfWork, organization: str, complaint_id: str, actor: st
 def resolve(*, uow: UnitOfWork, organization: str, complaint_id: str, actor: str, role: str, root_cause: str,
             corrective_action: str, special_remark: str | None = None) -> Complaint:
     """Gives the resolved complaint, waiting for its verification callback; emits complaint.resolved.
-    `special_remark`: the text of the customer's special mark (特别备注; default the root cause)."""
-    return _transition(uow, organization=organization, complaint_id=complaint_id, decide=lambda c, r, now: (
-        domain.resolve(c, actor=actor, role=role, root_cause=root_cause, corrective_action=corrective_action,
-                       at=now, policy=r.policy, chain=r.chain, calendar=r.calendar, special_remark=special_remark)))
+    `special_remark`: the text of the customer's special mark (特别备注; default the root cause).
+    A compensation still waiting for its approval refuses it (409, issue 18 item 7)."""
+
+    def decide(c, r, now):
+        check_compensation_settled(c)  # issue 18 item 7: no promise before the approval
+        return domain.resolve(c, actor=actor, role=role, root_cause=root_cause, corrective_action=corrective_action,
+                              at=now, policy=r.policy, chain=r.chain, calendar=r.calendar,
+                              special_remark=special_remark)
+
+    return _transition(uow, organization=organization, complaint_id=complaint_id, decide=decide)
 
 
 def rework(*, uow: UnitOfWork, organization: str, complaint_id: str, actor: str, role: str, note: str) -> Complaint:

@@ -14,6 +14,7 @@ from shared.pages import page_roles
 
 from ..domain import pending_deadlines
 from ..handlers.board import BOARD_STATES, BoardFilters, board_columns
+from ..models import ComplaintPromise
 from ..rules import rules_for
 from . import labels
 from .common import READERS, blp, countdown, is_htmx, may_act, me, now, service_clock, settings
@@ -29,6 +30,15 @@ def _choice(name: str, allowed) -> str | None:
     return value if value in allowed else None
 
 
+def broken_promise_ids(complaint_pks: list[int]) -> set[int]:
+    """Gives the ids of the complaints (rows) among these with a promise broken and not kept since (issue 18)."""
+    if not complaint_pks:
+        return set()
+    return {pk for (pk,) in ComplaintPromise.select(ComplaintPromise.complaint).where(
+        ComplaintPromise.complaint.in_(complaint_pks), ComplaintPromise.broken_at.is_null(False),
+        ComplaintPromise.kept_at.is_null()).tuples()}
+
+
 def board_context() -> dict:
     """Gives what the board shows for the request's filters."""
     who = me()
@@ -37,11 +47,13 @@ def board_context() -> dict:
     chain = rules.chain
     state = _choice("state", BOARD_STATES)
     filters = BoardFilters(states=(state,) if state else BOARD_STATES, category=_choice("category", labels.CATEGORIES),
-                           customer_class=_choice("class", labels.CLASSES), source=_choice("source", labels.SOURCES))
+                           customer_class=_choice("class", labels.CLASSES), source=_choice("source", labels.SOURCES),
+                           unreachable=request.args.get("queue") == "unreachable")
     columns = board_columns(organization=who.organization, levels=len(chain.levels), filters=filters,
                             limit=CARDS_PER_COLUMN)
     tz = settings().tz
     clock = service_clock(moment, rules)
+    broken = broken_promise_ids([row.id for column in columns for row in column.rows])
     for column in columns:
         level = chain.level(column.level)
         column.role, column.label, column.duty = level.role, level.label, level.duty
@@ -52,10 +64,11 @@ def board_context() -> dict:
             complaint = row.to_domain(tz)
             pending = pending_deadlines(complaint)
             cards.append({"row": row, "countdown": countdown(*pending[0], clock, rules) if pending else None,
-                          "actionable": may_act(rules, who.role, row.level)})
+                          "actionable": may_act(rules, who.role, row.level), "promise_broken": row.id in broken})
         column.cards = cards
     args = {k: v for k, v in (("state", state), ("category", filters.category), ("class", filters.customer_class),
-                              ("source", filters.source)) if v}
+                              ("source", filters.source), ("queue", "unreachable" if filters.unreachable else None))
+            if v}
     return {"columns": columns, "chain": chain, "filters": args, "now": moment, "refresh_s": REFRESH_SECONDS,
             "resumes_at": clock.resumes_at,
             "total": sum(c.total for c in columns), "categories": labels.CATEGORIES, "classes": labels.CLASSES,

@@ -40,6 +40,20 @@ RESOLVE = define_action("complaints.resolve", *HANDLERS)
 HAND_OVER = define_action("complaints.hand_over", *HANDLERS)
 RECORD_CHURN = define_action("complaints.record_churn", *HANDLERS)
 REWORK = define_action("complaints.rework", *HANDLERS)
+#: Issue 18: accept (接单), close with a reason, send an unreachable verification back. Which role may
+#: close with which reason is the ownership policy's (the domain says 403 otherwise).
+ACCEPT = define_action("complaints.accept", *HANDLERS)
+CLOSE = define_action("complaints.close", *HANDLERS)
+RETRY_VERIFICATION = define_action("complaints.retry_verification", *HANDLERS)
+#: Seed 004: a compensation is proposed at the complaint's level and approved by the policy's approvers.
+PROPOSE_COMPENSATION = define_action("complaints.propose_compensation", *HANDLERS)
+DECIDE_COMPENSATION = define_action("complaints.decide_compensation", *HANDLERS)
+#: Issue 18 item 4: promised follow-ups, recorded and kept by those who may act at the level.
+MAKE_PROMISE = define_action("complaints.make_promise", *HANDLERS)
+KEEP_PROMISE = define_action("complaints.keep_promise", *HANDLERS)
+#: Issue 18 items 5-6: the register of corrective actions; which role may open, move or check an action is
+#: the ownership policy's (403 otherwise).
+MANAGE_ACTIONS = define_action("complaints.manage_actions", *HANDLERS)
 #: Take a complaint down (hotline or walk-in): everyone who answers customers.
 RAISE = define_action("complaints.raise", *EVERY_ROLE)
 
@@ -138,6 +152,9 @@ def _names():
         "segment_name": lambda code: labels.name_of(labels.SEGMENTS, code),
         "deadline_name": lambda code: labels.name_of(labels.DEADLINES, code),
         "action_name": lambda code: labels.name_of(labels.ACTIONS, code),
+        "closure_reason_name": lambda code: labels.name_of(labels.CLOSURE_REASONS, code),
+        "compensation_state_name": lambda code: labels.name_of(labels.COMPENSATION_STATES, code),
+        "action_status_name": lambda code: labels.name_of(labels.ACTION_STATUSES, code),
         "ago": ago,
         "countdown_words": countdown_words,
     }

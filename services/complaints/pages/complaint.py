@@ -19,11 +19,12 @@ from .. import handlers
 from ..domain import pending_deadlines
 from ..domain.complaint import CLOSED, OPEN, SYSTEM
 from ..errors import Forbidden, InvalidInput, InvalidTransition, NotFound
-from ..rules import rules_for
+from ..domain.ownership import UNREACHABLE
+from ..rules import ownership_for, rules_for
 from . import labels
 from .history import describe
-from .common import (ESCALATE, HAND_OVER, READERS, RECORD_CHURN, REPLY, RESOLVE, REWORK, blp, countdown, may_act, me,
-                     now, service, service_clock, settings)
+from .common import (ACCEPT, CLOSE, DECIDE_COMPENSATION, ESCALATE, KEEP_PROMISE, MAKE_PROMISE, PROPOSE_COMPENSATION, HAND_OVER, READERS, RECORD_CHURN, REPLY, RESOLVE, RETRY_VERIFICATION,
+                     REWORK, blp, countdown, may_act, me, now, service, service_clock, settings)
 from shared.pages import page_roles
 
 #: The deadlines of a complaint in the order they come: (name, due column, done column).
@@ -47,6 +48,16 @@ FIELD_HELP = {
     "hand_over": {"engineer": lambda: _("Name the engineer the ticket goes to.")},
     "record_churn": {"reason": lambda: _("Say why the customer left.")},
     "rework": {"note": lambda: _("Say what was done again.")},
+    "accept": {},
+    "close": {"reason": lambda: _("Choose a closure reason."),
+              "comment": lambda: _("Say why the complaint may be closed this way.")},
+    "retry_verification": {},
+    "propose_compensation": {"offer": lambda: _("Say what is offered to the customer."),
+                             "amount": lambda: _("Give the amount in CNY, e.g. 500.00.")},
+    "decide_compensation": {},
+    "make_promise": {"what": lambda: _("Say what was promised."), "to_whom": lambda: _("Say to whom."),
+                     "due_at": lambda: _("Give a moment to come, e.g. 2026-11-27 17:00.")},
+    "keep_promise": {},
 }
 
 
@@ -121,6 +132,9 @@ def _context(complaint_id: str) -> dict:
                                   service_hours=rules.policy.service_hours)
     acting = may_act(rules, who.role, row.level)
     is_open = row.state == OPEN
+    ownership = ownership_for(settings(), organization=organization)
+    # the closure reasons this role may use; `unreachable` only once the verification found nobody
+    reasons = [r for r in ownership.reasons_for(who.role) if r != UNREACHABLE or row.unreachable_at is not None]
     allowed = {
         "reply": is_open and acting,
         "escalate": is_open and acting and row.level < top,
@@ -128,11 +142,26 @@ def _context(complaint_id: str) -> dict:
         "hand_over": is_open and acting and row.handed_over_at is None,
         "rework": is_open and acting and row.rework_due_at is not None and row.reworked_at is None,
         "record_churn": acting,
+        "accept": is_open and acting and not (row.owner == who.login and row.accepted_at is not None),
+        "close": row.state != CLOSED and bool(reasons),
+        "retry_verification": row.unreachable_at is not None and row.state != CLOSED
+        and who.role in ownership.closure_roles.get(UNREACHABLE, ()),
+        "propose_compensation": is_open and acting and row.compensation_state != "proposed",
+        "decide_compensation": row.compensation_state == "proposed" and who.role in ownership.compensation_approvers,
+        "make_promise": row.state != CLOSED and acting,
+        "keep_promise": acting,
     }
     resolver = (None, False)
     if row.resolved_by:
         resolver = _actor_name(organization, row.resolved_by, known)
+    owner = _actor_name(organization, row.owner, known) if row.owner else (None, False)
+    first_taker = _actor_name(organization, row.first_taker, known) if row.first_taker else (None, False)
+    promises = [{"row": p, "state": "kept" if p.kept_at else "broken" if p.broken_at else "pending",
+                 "due_at": p.due_at.astimezone(settings().tz),
+                 "maker": _actor_name(organization, p.made_by, known)} for p in handlers.promises_of([row])[row.id]]
     return {
+        "corrective_actions": handlers.actions_of_complaint(organization=organization, complaint_id=row.complaint_id),
+        "promises": promises, "owner": owner, "first_taker": first_taker, "closure_reasons": reasons,
         "row": row, "customer": handlers.customer_of(row, role=who.role), "level": level, "chain": chain,
         "is_top": row.level >= top, "deadlines": _deadlines(row, rules, moment), "history": history[::-1],
         "time_taken_h": round(taken, 1), "resolver": resolver, "allowed": allowed, "acting": acting,
@@ -219,3 +248,67 @@ def hand_over(complaint_id):
 def record_churn(complaint_id):
     """Why the customer left (客户流失原因)."""
     return _act("record_churn", handlers.record_churn, complaint_id, reason=_text("reason"))
+
+
+@blp.post("/complaints/<complaint_id>/accept")
+@ACCEPT
+def accept(complaint_id):
+    """The signed-in person accepts the complaint (接单): its owner from now (issue 18)."""
+    return _act("accept", handlers.accept, complaint_id)
+
+
+@blp.post("/complaints/<complaint_id>/close")
+@CLOSE
+def close(complaint_id):
+    """Closed with a closure reason and a comment, by a role the ownership policy names (issue 18, seed 002)."""
+    return _act("close", handlers.close_with_reason, complaint_id, reason=_text("reason"), comment=_text("comment"))
+
+
+@blp.post("/complaints/<complaint_id>/retry-verification")
+@RETRY_VERIFICATION
+def retry_verification(complaint_id):
+    """An unreachable verification sent back for another verification callback (issue 18)."""
+    return _act("retry_verification", handlers.retry_verification, complaint_id, comment=_text("comment"))
+
+
+@blp.post("/complaints/<complaint_id>/compensation")
+@PROPOSE_COMPENSATION
+def propose_compensation(complaint_id):
+    """A compensation proposed; promised only after the policy's approval (seed 004)."""
+    return _act("propose_compensation", handlers.propose_compensation, complaint_id, offer=_text("offer"),
+                amount=_text("amount") or None)
+
+
+@blp.post("/complaints/<complaint_id>/compensation/decision")
+@DECIDE_COMPENSATION
+def decide_compensation(complaint_id):
+    """The proposed compensation approved or rejected by a role the policy names (seed 004)."""
+    return _act("decide_compensation", handlers.decide_compensation, complaint_id,
+                approve=request.form.get("approve") == "1", note=_text("note"))
+
+
+def _moment(name: str):
+    """Gives the form's local date and time (`datetime-local`) as an aware moment of the installation, or None."""
+    from datetime import datetime
+
+    text = _text(name)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=settings().tz)
+
+
+@blp.post("/complaints/<complaint_id>/promises")
+@MAKE_PROMISE
+def make_promise(complaint_id):
+    """A promise made to the customer (what, to whom, by when): a deadline with a reminder and a follow-up callback."""
+    return _act("make_promise", handlers.make_promise, complaint_id, what=_text("what"), to_whom=_text("to_whom"),
+                due_at=_moment("due_at"))
+
+
+@blp.post("/complaints/<complaint_id>/promises/<promise_id>/kept")
+@KEEP_PROMISE
+def keep_promise(complaint_id, promise_id):
+    """A promise kept."""
+    return _act("keep_promise", handlers.keep_promise, complaint_id, promise_id=promise_id, note=_text("note"))

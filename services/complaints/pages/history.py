@@ -33,6 +33,9 @@ _MISSED = re.compile(r"^deadline missed(?: at the top level \([^)]*\))?: (?P<wha
                      re.S)
 _MISSED_ONE = re.compile(r"^(?P<label>.+?) was due (?P<due>\S+)$")
 _VERIFIED = re.compile(r"^verification callback (?P<id>\S+): (?P<answers>[a-z_, ]+)(?:; (?P<reason>.*))?$", re.S)
+_CLOSED_WITH = re.compile(r"^(?P<reason>[a-z_]+): (?P<comment>.*)$", re.S)
+_UNREACHABLE = re.compile(r"^verification callback (?P<id>\S+) unreachable(?: after (?P<attempts>\d+) attempts)?$")
+_RETRIED = re.compile(r"^verification again by (?P<due>\S+?)(?:: (?P<note>.*))?$", re.S)
 _HANDED = re.compile(r"^handed to engineer (?P<name>.+?)(?: \(due \S+\))?$", re.S)
 
 
@@ -115,6 +118,27 @@ def describe(action: str, reason: str) -> Markup:
             return escape(_("The customer was not satisfied at the verification callback"))
     elif action == "customer_flagged":
         return escape(_("A key customer from now on: every service is called back"))
+    elif action == "accepted":
+        return Markup("")  # who accepted is the step's actor
+    elif action == "closed_with_reason":
+        match = _CLOSED_WITH.match(reason)
+        if match and match.group("reason") in labels.CLOSURE_REASONS:
+            return (escape(labels.name_of(labels.CLOSURE_REASONS, match.group("reason"))) + escape(_(": "))
+                    + _data(match.group("comment")))
+    elif action == "verification_unreachable":
+        match = _UNREACHABLE.match(reason)
+        if match:
+            text = _("Verification callback %(id)s found nobody", id=match.group("id"))
+            if match.group("attempts"):
+                text += _(" after %(count)s attempts", count=match.group("attempts"))
+            return escape(text)
+    elif action == "verification_retried":
+        match = _RETRIED.match(reason)
+        if match:
+            text = escape(_("Verification again, due %(at)s", at=_when(match.group("due"))))
+            if match.group("note"):
+                text += escape(_(": ")) + _data(match.group("note"))
+            return text
     elif action == "handed_over":
         match = _HANDED.match(reason)
         if match:

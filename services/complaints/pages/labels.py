@@ -27,6 +27,8 @@ SOURCES = {
     "manufacturer": _l("Manufacturer"),
     "walk_in": _l("Walk-in"),
     "web": _l("Web"),
+    "consumer_association": _l("Consumer association"),
+    "media": _l("Media"),
 }
 #: Sources a person raises a complaint from on the page (the others come from systems).
 RAISED_BY_HAND = ("hotline", "walk_in")
@@ -89,6 +91,35 @@ ACTIONS = {
     "churn_recorded": _l("Churn reason recorded"),
     "reworked": _l("Reworked"),
     "deadlines_replanned": _l("Deadlines re-planned on the published calendar"),
+    "accepted": _l("Accepted"),
+    "closed_with_reason": _l("Closed with a reason"),
+    "verification_unreachable": _l("Verification unreachable"),
+    "verification_retried": _l("Verification tried again"),
+    "compensation_proposed": _l("Compensation proposed"),
+    "compensation_approved": _l("Compensation approved"),
+    "compensation_rejected": _l("Compensation rejected"),
+}
+#: A corrective action's states (issue 18, domain/corrective.py).
+ACTION_STATUSES = {
+    "open": _l("Open"),
+    "in_progress": _l("In progress"),
+    "done": _l("Done, to be checked"),
+    "effective": _l("Effective"),
+    "ineffective": _l("Not effective"),
+}
+#: A compensation offered to a customer (seed 004): waiting for its approval, approved, rejected.
+COMPENSATION_STATES = {
+    "proposed": _l("waiting for approval"),
+    "approved": _l("approved"),
+    "rejected": _l("rejected"),
+}
+#: Ways to end a complaint besides a satisfied callback (issue 18, seed 002).
+CLOSURE_REASONS = {
+    "anonymous": _l("Anonymous complaint"),
+    "written_reply": _l("Answered in writing"),
+    "no_objection": _l("No objection"),
+    "not_valid": _l("Not a valid complaint"),
+    "unreachable": _l("Verification unreachable"),
 }
 
 

@@ -16,6 +16,7 @@ from .customers import on_customer_flagged, on_customer_unflagged, on_customer_u
 from .desk import on_callback_declined, on_callback_reviewed, submit_summary
 from .deliveries import on_delivery_cancelled, on_delivery_shipped, on_equipment_commissioned, on_service_order_completed
 from .log import logged
+from .ownership import on_complaint_promise_broken, on_complaint_verification_unreachable, on_corrective_action_updated
 from .reports import finish_generation, mail_report, request_generation, request_send, run_to_make, store_report
 
 #: What each event type does to the read model (rebuild replays these).
@@ -39,6 +40,9 @@ APPLY = {
     "customer.unflagged": on_customer_unflagged,
     "callback.declined": on_callback_declined,
     "callback.reviewed": on_callback_reviewed,
+    "complaint.verification_unreachable": on_complaint_verification_unreachable,
+    "complaint.promise_broken": on_complaint_promise_broken,
+    "corrective_action.updated": on_corrective_action_updated,
 }
 
 #: The service's event handlers: each logs the event, then applies it.

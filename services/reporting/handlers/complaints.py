@@ -90,6 +90,7 @@ def on_complaint_closed(*, uow: UnitOfWork, event: Event) -> None:
     complaint = _complaint(uow, event)
     complaint.state = "closed"
     complaint.closed_at = utc(event.data.get("closed_at") or event.time or uow.now, uow.settings.tz)
+    complaint.closure_reason = event.data.get("closure_reason") or complaint.closure_reason  # issue 18
     complaint.save()
 
 

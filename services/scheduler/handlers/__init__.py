@@ -5,7 +5,8 @@ are `command(*, uow, ...)`. Entry points (actors, routes, periodic jobs) open th
 work; nothing here commits, connects or touches the broker.
 """
 from .callbacks import callback_scripts, callback_subject, customer_history, reveal_phones
-from .complaints import on_complaint_deadlines_moved, on_complaint_repeated, on_complaint_resolved
+from .complaints import (on_complaint_closed, on_complaint_deadlines_moved, on_complaint_promise_made, on_complaint_repeated,
+                         on_complaint_resolved)
 from .customers import flag_history, lift_flag, on_customer_flagged, on_customer_updated
 from .deliveries import on_delivery_cancelled, on_delivery_shipped, on_equipment_commissioned, on_equipment_installed
 from .imports import get_import_or_raise, queue_ledger_import, run_checked_import
@@ -45,4 +46,8 @@ HANDLERS = {
     "complaint.resolved": on_complaint_resolved,
     "complaint.repeated": on_complaint_repeated,
     "complaint.deadlines_moved": on_complaint_deadlines_moved,
+    # issue 18: a supervisor asked for the verification again after an unreachable one: a new round
+    "complaint.verification_retried": on_complaint_resolved,
+    "complaint.promise_made": on_complaint_promise_made,
+    "complaint.closed": on_complaint_closed,
 }

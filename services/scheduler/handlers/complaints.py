@@ -14,7 +14,7 @@ from ..domain.service import is_key_customer, plan_rule
 from ..models import OPEN, CallbackTask
 from ..rules import rules_for
 from .common import customers_by_id, local_date, parse_datetime, upsert_customers
-from .tasks import Wanted, sync_tasks
+from .tasks import Wanted, cancel_open, sync_tasks
 
 log = logging.getLogger(__name__)
 
@@ -112,3 +112,34 @@ def on_complaint_repeated(*, uow: UnitOfWork, event: Event) -> None:
         complaint_id=data["complaint_id"], order_id=data.get("order_id"), delivery_id=data.get("delivery_id"))])
     log.info("event %s: repeat complaint %s of %s: special callback due %s", event.id, data["complaint_id"], org,
              due_on)
+
+
+def on_complaint_promise_made(*, uow: UnitOfWork, event: Event) -> None:
+    """Plans the follow-up callback of a promise made to a complaint's customer (issue 18), of the
+    event's `followup_kind`, due the day of the promise (not moved: the promise is the customer's)."""
+    org, data = event.organization, event.data
+    rules = rules_for(uow.settings, org)
+    customer = data["customer"]
+    upsert_customers(organization=org, customers=[customer])
+    due_on = local_date(parse_datetime(data.get("due_at")) or uow.now, uow.settings)
+    kind = data.get("followup_kind") or "promise_followup"
+    stored = customers_by_id(org, [customer["id"]]).get(customer["id"])
+    sync_tasks(uow=uow, organization=org, rules=rules, wanted=[Wanted(
+        plan_key=f"complaint:{data['complaint_id']}:promise:{data['promise_id']}",
+        planned=plan_on(kind, due_on, calendar=rules.calendar, due_on=due_on),
+        customer_id=customer["id"], business_line=data.get("business_line") or COMPLAINTS_LINE,
+        channel=CHANNEL_PHONE,
+        key_customer=stored is not None and is_key_customer(stored.segment, None, stored.flagged_key, rules.policy),
+        complaint_id=data["complaint_id"], order_id=data.get("order_id"), delivery_id=data.get("delivery_id"))])
+
+
+def on_complaint_closed(*, uow: UnitOfWork, event: Event) -> None:
+    """Cancels the open callbacks of a complaint closed with a closure reason (issue 18: an anonymous complaint,
+    one answered in writing, not valid, no objection, or unreachable needs no more calls); a complaint closed by
+    its satisfied verification callback leaves the others as they are."""
+    data = event.data
+    if not data.get("closure_reason"):
+        return
+    n = cancel_open(uow=uow, organization=event.organization, where=CallbackTask.complaint_id == data["complaint_id"])
+    log.info("event %s: complaint %s closed as %s: %d open callbacks cancelled", event.id, data["complaint_id"],
+             data["closure_reason"], n)

@@ -1,0 +1,123 @@
+"""Corrective actions (issue 18 items 5 and 6), pure: seed 000 part 1 (quality meetings review the results
+and decide improvements), part 5 「纠正、预防措施…跟踪验证」, seed 002 《不合格/纠正预防措施报告》 and
+「对重复出现的不合格项」, seed 003 「监督台账…跟踪整改落实」, seed 001 「重大问题(含批量)」.
+
+A register of actions: each with an owner, a due date, a status and a check that it worked (its
+effectiveness), linked to the complaints and callbacks behind it. Recurring problems — complaints
+of one product model and category counted over a rolling window — open one when they cross the
+policy's threshold.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from .errors import InvalidInput, InvalidTransition
+
+#: A corrective action's states, in order; `effective` / `ineffective` after the check (跟踪验证).
+OPEN, IN_PROGRESS, DONE, EFFECTIVE, INEFFECTIVE = "open", "in_progress", "done", "effective", "ineffective"
+STATUSES = (OPEN, IN_PROGRESS, DONE, EFFECTIVE, INEFFECTIVE)
+#: States a person sets by hand; the check sets effective or ineffective.
+MANUAL_STATUSES = (OPEN, IN_PROGRESS, DONE)
+#: Where an action came from: a person, or a recurring problem crossing the threshold.
+MANUAL, RECURRING = "manual", "recurring"
+
+
+@dataclass(frozen=True)
+class CorrectiveAction:
+    """One action of the register (纠正预防措施)."""
+
+    id: str
+    title: str
+    owner: str
+    due_on: date
+    status: str = OPEN
+    origin: str = MANUAL
+    complaint_ids: tuple[str, ...] = ()
+    callback_ids: tuple[str, ...] = ()
+    effectiveness: str | None = None
+    checked_at: datetime | None = None
+    checked_by: str | None = None
+    recurrence_key: str | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.status in (EFFECTIVE, INEFFECTIVE)
+
+    def overdue(self, today: date) -> bool:
+        """Gives whether the action is past its due date and not done (a done one waits for its check)."""
+        return self.status in (OPEN, IN_PROGRESS) and today > self.due_on
+
+
+def open_action(*, action_id: str, title: str, owner: str, due_on: date | None, today: date,
+                complaint_ids=(), callback_ids=(), origin: str = MANUAL,
+                recurrence_key: str | None = None) -> CorrectiveAction:
+    """Gives a new open corrective action.
+
+    Raises:
+      InvalidInput: no title, no owner, or a due date missing or in the past (the field names it).
+    """
+    text = (title or "").strip()
+    if not text:
+        raise InvalidInput("title is required: say what is to be corrected or prevented.", field="title")
+    who = (owner or "").strip()
+    if not who:
+        raise InvalidInput("owner is required: name the person responsible (责任人).", field="owner")
+    if due_on is None or due_on < today:
+        raise InvalidInput("due_on must be a day from today on (整改期限).", field="due_on")
+    return CorrectiveAction(id=action_id, title=text, owner=who, due_on=due_on, origin=origin,
+                            complaint_ids=tuple(dict.fromkeys(complaint_ids)),
+                            callback_ids=tuple(dict.fromkeys(callback_ids)), recurrence_key=recurrence_key)
+
+
+def set_status(action: CorrectiveAction, status: str) -> CorrectiveAction:
+    """Gives the action in `status` (open, in_progress, done).
+
+    Raises:
+      InvalidInput: an unknown status. InvalidTransition: the action was checked already.
+    """
+    if status not in MANUAL_STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(MANUAL_STATUSES)}; got {status!r}.", field="status")
+    if action.closed:
+        raise InvalidTransition(f"corrective action {action.id} was checked already ({action.status}).")
+    return replace(action, status=status)
+
+
+def check_effectiveness(action: CorrectiveAction, *, effective: bool, finding: str, by: str,
+                        at: datetime) -> CorrectiveAction:
+    """Gives the done action after the check that it worked (跟踪验证): effective, or ineffective.
+
+    Raises:
+      InvalidTransition: the action is not done yet, or checked already. InvalidInput: no finding.
+    """
+    if action.status != DONE:
+        raise InvalidTransition(f"corrective action {action.id} is {action.status}: check it once it is done.")
+    text = (finding or "").strip()
+    if not text:
+        raise InvalidInput("finding is required: say how it was verified that the action worked.", field="finding")
+    return replace(action, status=EFFECTIVE if effective else INEFFECTIVE, effectiveness=text, checked_at=at,
+                   checked_by=by)
+
+
+def link(action: CorrectiveAction, *, complaint_ids=(), callback_ids=()) -> CorrectiveAction:
+    """Gives the action linked to these complaints and callbacks too (each once)."""
+    return replace(action, complaint_ids=tuple(dict.fromkeys((*action.complaint_ids, *complaint_ids))),
+                   callback_ids=tuple(dict.fromkeys((*action.callback_ids, *callback_ids))))
+
+
+@dataclass(frozen=True)
+class RecurrenceRule:
+    """Complaints of one product model and category: `threshold` or more within `window` open a corrective action."""
+
+    window: timedelta
+    threshold: int
+    due_in: timedelta
+
+    def key(self, product_model: str | None, category: str | None) -> str | None:
+        """Gives the recurrence key of a complaint, or None when it names no product model."""
+        return f"{product_model}|{category or 'other'}" if product_model else None
+
+
+def crosses_threshold(count: int, rule: RecurrenceRule) -> bool:
+    """Gives whether `count` complaints within the window are a recurring (batch) problem (重复出现/批量)."""
+    return count >= rule.threshold

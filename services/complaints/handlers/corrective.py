@@ -1,0 +1,158 @@
+"""The register of corrective actions (纠正预防措施, issue 18 items 5 and 6): open, update, check that it worked,
+list; and recurring problems (complaints of one product model and category over a rolling window)
+opening one when they cross the policy's threshold, with the managers told."""
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import date
+
+from shared.db import bulk_insert
+from shared.service import UnitOfWork
+
+from ..domain import corrective
+from ..errors import Forbidden, NotFound
+from ..models import Complaint, CorrectiveActionRow, Notification
+from ..rules import ownership_for
+
+log = logging.getLogger(__name__)
+
+
+def _today(uow: UnitOfWork) -> date:
+    return uow.now.astimezone(uow.settings.tz).date()
+
+
+def _new_id() -> str:
+    return f"CA-{uuid.uuid4().hex[:10].upper()}"
+
+
+def _record(row: CorrectiveActionRow, uow: UnitOfWork) -> dict:
+    return {"action_id": row.action_id, "title": row.title, "owner": row.owner, "due_on": row.due_on.isoformat(),
+            "status": row.status, "origin": row.origin, "complaint_ids": list(row.complaint_ids),
+            "callback_ids": list(row.callback_ids), "effectiveness": row.effectiveness,
+            "updated_at": row.updated_at.astimezone(uow.settings.tz).isoformat()}
+
+
+def _save(uow: UnitOfWork, organization: str, action: corrective.CorrectiveAction, *, actor: str,
+          row: CorrectiveActionRow | None = None) -> CorrectiveActionRow:
+    """Gives the stored row of `action` (created or updated) after emitting corrective_action.updated."""
+    values = {"title": action.title, "owner": action.owner, "due_on": action.due_on, "status": action.status,
+              "origin": action.origin, "complaint_ids": action.complaint_ids, "callback_ids": action.callback_ids,
+              "effectiveness": action.effectiveness, "checked_at": action.checked_at, "checked_by": action.checked_by,
+              "recurrence_key": action.recurrence_key, "updated_at": uow.now}
+    if row is None:
+        row = CorrectiveActionRow.create(organization=organization, action_id=action.id, created_by=actor,
+                                         created_at=uow.now, **values)
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.save()
+    uow.emit("corrective_action.updated", _record(row, uow), organization=organization)
+    return row
+
+
+def _may_manage(uow: UnitOfWork, organization: str, role: str) -> None:
+    roles = ownership_for(uow.settings, organization=organization).corrective_roles
+    if role not in roles:
+        raise Forbidden(f"You may not open or check corrective actions: the policy lets {', '.join(roles)} do it.")
+
+
+def get_action_or_raise(*, organization: str, action_id: str) -> CorrectiveActionRow:
+    """Gives the action of the organisation. Raises NotFound."""
+    row = CorrectiveActionRow.get_or_none(CorrectiveActionRow.organization == organization,
+                                          CorrectiveActionRow.action_id == action_id)
+    if row is None:
+        raise NotFound(f"there is no corrective action {action_id} in your organisation.")
+    return row
+
+
+def open_action(*, uow: UnitOfWork, organization: str, actor: str, role: str, title: str, owner: str,
+                due_on: date | None, complaint_ids=(), callback_ids=()) -> CorrectiveActionRow:
+    """Gives the new corrective action of the register, linked to complaints and callbacks.
+
+    Raises:
+      Forbidden: the policy's corrective_roles do not include `role`. NotFound: a linked complaint unknown.
+      InvalidInput: no title or owner, a past due date.
+    """
+    _may_manage(uow, organization, role)
+    for complaint_id in complaint_ids:
+        if not Complaint.select().where(Complaint.organization == organization,
+                                        Complaint.complaint_id == complaint_id).exists():
+            raise NotFound(f"there is no complaint {complaint_id} in your organisation to link.")
+    action = corrective.open_action(action_id=_new_id(), title=title, owner=owner, due_on=due_on, today=_today(uow),
+                                    complaint_ids=complaint_ids, callback_ids=callback_ids)
+    return _save(uow, organization, action, actor=actor)
+
+
+def update_action(*, uow: UnitOfWork, organization: str, action_id: str, actor: str, role: str,
+                  status: str) -> CorrectiveActionRow:
+    """Gives the action in its new status (open, in_progress, done), by its owner or the policy's corrective roles."""
+    row = get_action_or_raise(organization=organization, action_id=action_id)
+    if row.owner != actor:
+        _may_manage(uow, organization, role)
+    return _save(uow, organization, corrective.set_status(row.to_domain(uow.settings.tz), status), actor=actor,
+                 row=row)
+
+
+def check_action(*, uow: UnitOfWork, organization: str, action_id: str, actor: str, role: str, effective: bool,
+                 finding: str) -> CorrectiveActionRow:
+    """Gives the done action after the check that it worked (跟踪验证), by the policy's corrective roles."""
+    _may_manage(uow, organization, role)
+    row = get_action_or_raise(organization=organization, action_id=action_id)
+    action = corrective.check_effectiveness(row.to_domain(uow.settings.tz), effective=effective, finding=finding,
+                                            by=actor, at=uow.now.astimezone(uow.settings.tz))
+    return _save(uow, organization, action, actor=actor, row=row)
+
+
+def list_actions(*, organization: str, status: str | None = None) -> list[CorrectiveActionRow]:
+    """Gives the organisation's corrective actions, soonest due first."""
+    query = CorrectiveActionRow.select().where(CorrectiveActionRow.organization == organization)
+    if status:
+        query = query.where(CorrectiveActionRow.status == status)
+    return list(query.order_by(CorrectiveActionRow.due_on, CorrectiveActionRow.id))
+
+
+def actions_of_complaint(*, organization: str, complaint_id: str) -> list[CorrectiveActionRow]:
+    """Gives the corrective actions linked to a complaint."""
+    return [row for row in list_actions(organization=organization) if complaint_id in row.complaint_ids]
+
+
+def check_recurrence(*, uow: UnitOfWork, row: Complaint) -> CorrectiveActionRow | None:
+    """Gives the corrective action a new complaint's recurring problem opened or joined, or None: complaints
+    of its product model and category within the policy's rolling window at or above its threshold open one
+    (origin recurring, the managers told); while it is not checked yet, later ones are linked to it."""
+    policy = ownership_for(uow.settings, organization=row.organization)
+    rule = policy.recurrence
+    key = rule.key(row.product_model, row.category)
+    if key is None:
+        return None
+    organization = row.organization
+    existing = (CorrectiveActionRow.select().where(
+        CorrectiveActionRow.organization == organization, CorrectiveActionRow.recurrence_key == key,
+        CorrectiveActionRow.status.not_in([corrective.EFFECTIVE, corrective.INEFFECTIVE])).first())
+    if existing is not None:
+        action = corrective.link(existing.to_domain(uow.settings.tz), complaint_ids=(row.complaint_id,))
+        return _save(uow, organization, action, actor="system", row=existing)
+    recent = [c.complaint_id for c in Complaint.select(Complaint.complaint_id).where(
+        Complaint.organization == organization, Complaint.product_model == row.product_model,
+        Complaint.category == row.category, Complaint.raised_at > row.raised_at - rule.window,
+        Complaint.raised_at <= row.raised_at).order_by(Complaint.raised_at)]
+    if not corrective.crosses_threshold(len(recent), rule):
+        return None
+    today = _today(uow)
+    action = corrective.open_action(
+        action_id=_new_id(), title=f"{row.product_model}: {len(recent)} complaints ({row.category}) within "
+                                   f"{rule.window.days} days",
+        owner=policy.recurrence_owner, due_on=today + rule.due_in, today=today, complaint_ids=recent,
+        origin=corrective.RECURRING, recurrence_key=key)
+    saved = _save(uow, organization, action, actor="system")
+    bulk_insert(Notification, [{
+        "organization": organization, "key": f"{organization}:recurring:{saved.action_id}"[:300],
+        "complaint_id": row.complaint_id, "kind": "recurring", "role": "manager", "login": None,
+        "subject": f"[纠正预防措施 {saved.action_id}] 重复/批量问题 / recurring problem: {row.product_model}"[:300],
+        "body": (f"{len(recent)} complaints about {row.product_model} ({row.category}) within {rule.window.days} "
+                 f"days: {', '.join(recent)}.\nCorrective action {saved.action_id} is opened, owner {saved.owner}, "
+                 f"due {saved.due_on.isoformat()}.\n"), "created_at": uow.now}], ignore_conflicts=True)
+    log.info("recurring problem %s of %s: corrective action %s opened for %s complaints", key, organization,
+             saved.action_id, len(recent))
+    return saved
