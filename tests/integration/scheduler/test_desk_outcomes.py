@@ -170,3 +170,17 @@ def test_issue_17_declined_customer_wrong_number_callback_is_cancelled_not_reope
     # and a later phone correction does not open it again: the customer is not called
     scheduler.handle("customer.updated", {"customer": {**ORDER["customer"], "phone": "13900004444"}})
     assert scheduler.callbacks(order_id="O-1", kind="first")[0]["status"] == "cancelled"
+
+
+def test_seed_002_agent_list_gives_a_rescheduled_callback_the_asked_time(scheduler):
+    # given li covers the vehicle line, and the customer asks to be called Tuesday at 16:30
+    roster = scheduler.settings.data_dir / "acme-electric" / "scheduler" / "agents.yaml"
+    roster.parent.mkdir(parents=True, exist_ok=True)
+    roster.write_text("agents:\n  - login: li\n    business_lines: [vehicle]\n", encoding="utf-8")
+    callback = first_callback(scheduler)
+    response = scheduler.post(f"/api/v1/callbacks/{callback['id']}/outcome",
+                              json={"result": "rescheduled", "call_at": "2026-11-03T16:30:00+08:00"})
+    assert response.get_json()["appointment_at"] == "2026-11-03T16:30:00+08:00"
+    # then li's list says to call then, not when Tuesday's first window opens
+    listed = {c["id"]: c for c in scheduler.get("/api/v1/agents/li/callbacks").get_json()}
+    assert listed[callback["id"]]["next_call_at"] == "2026-11-03T16:30:00+08:00"
