@@ -71,3 +71,22 @@ def test_seed_002_verdict_pass_or_needs_improvement_with_a_comment_emitted_as_ca
                           json={"verdict": "pass"}).status_code == 409
     assert scheduler.client.get("/api/v1/reviews?period=2026-W45&role=supervisor&organization=acme-electric",
                                 headers=bearer(API_TOKEN)).status_code == 200
+
+
+def test_seed_002_a_reviewed_record_stays_in_the_queue_as_more_records_are_made(scheduler):
+    # given the supervisor reviewed the one record li had made so far this week
+    url = "/api/v1/reviews?period=2026-W45"
+    first = made_callbacks(scheduler, {"li": 1})["li"][0]
+    assert [r["callback_id"] for r in scheduler.get(url, role="supervisor", login="zhao").get_json()] == [first]
+    assert scheduler.post(f"/api/v1/reviews/{first}", role="supervisor", login="zhao",
+                          json={"verdict": "pass"}).status_code == 200
+    # when li makes four more the same week (20% of five is still one record)
+    for n in range(2, 6):
+        scheduler.handle("service_order.completed", {
+            "order_id": f"O-{n}", "customer": {"id": f"C-{n}", "name": f"客户{n}", "segment": "vip"},
+            "completed_at": "2026-10-30T15:00:00+08:00", "business_line": "vehicle", "kind": "maintenance"})
+        task = scheduler.callbacks(order_id=f"O-{n}", kind="first")[0]
+        assert scheduler.post(f"/api/v1/callbacks/{task['id']}/outcome", login="li", json=ANSWERS).status_code == 200
+        # then the record with its verdict is still in the queue
+        rows = {r["callback_id"]: r for r in scheduler.get(url, role="supervisor", login="zhao").get_json()}
+        assert first in rows and rows[first]["review"]["verdict"] == "pass"
