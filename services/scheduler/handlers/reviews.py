@@ -35,6 +35,8 @@ def review_queue(*, settings, organization: str, role: str, period: str) -> list
     """
     rule = _rule(settings, organization, role, period)
     first, last = period_days(period)
+    # one spelling per period ("2026-011" is 2026-11): the sample is hashed with it, and verdicts are kept under it
+    period = period_of(first, rule.period)
     tz = settings.tz
     start = datetime.combine(first, time.min, tz).astimezone(timezone.utc)
     end = datetime.combine(last, time.max, tz).astimezone(timezone.utc)

@@ -90,3 +90,11 @@ def test_seed_002_a_reviewed_record_stays_in_the_queue_as_more_records_are_made(
         # then the record with its verdict is still in the queue
         rows = {r["callback_id"]: r for r in scheduler.get(url, role="supervisor", login="zhao").get_json()}
         assert first in rows and rows[first]["review"]["verdict"] == "pass"
+
+
+def test_rule_1_5_a_period_spelt_another_way_gives_the_same_queue(scheduler):
+    made_callbacks(scheduler, {"li": 6, "wang": 2})
+    month = scheduler.get("/api/v1/reviews?period=2026-11", role="manager", login="chen").get_json()
+    scheduler.post(f"/api/v1/reviews/{month[0]['callback_id']}", role="manager", login="chen", json={"verdict": "pass"})
+    month = scheduler.get("/api/v1/reviews?period=2026-11", role="manager", login="chen").get_json()
+    assert scheduler.get("/api/v1/reviews?period=2026-011", role="manager", login="chen").get_json() == month
