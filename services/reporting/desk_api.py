@@ -8,11 +8,12 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from shared.apidocs import path_parameter
+from shared.errors import InvalidInput
 from shared.web import organization_of_request, principal, roles_required
 
 from . import desk, handlers
 from .domain.desk import parse_period
-from .domain.kpi import parse_month
+from .domain.kpi import month_bounds, parse_month
 from .rules import desk_policy
 from .schemas import FigureSchema
 from .service import SERVICE
@@ -131,6 +132,9 @@ class Summaries(MethodView):
         """Submit the agent's own summary of the month to the service manager (seed 000 part 1: by the 3rd)."""
         organization, me = organization_of_request(), principal()
         parse_month(month)
+        if month_bounds(month)[1] >= SERVICE.clock().astimezone(SERVICE.settings.tz).date():
+            # the figures kept with it would be those of a month still running (seed 000 part 1: 上月)
+            raise InvalidInput(f"{month} is not over yet: a summary is of a past month.", field="month")
         return SERVICE.run(handlers.submit_summary, organization=organization, month=month, agent=me.login,
                            remark=body["remark"], policy=desk_policy(SERVICE.settings, organization))
 

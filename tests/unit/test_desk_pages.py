@@ -81,3 +81,31 @@ def test_seed_000_part_5_ledger_page_links_the_missing_dates_list(desk):
     assert 'id="ledger-gaps-link"' in client.get("/ledger").get_data(as_text=True)
     page = client.get("/ledger/gaps")
     assert page.status_code == 200 and "台帐缺失数据" in page.get_data(as_text=True)
+
+
+def _signed_in(app, service, login: str, role: str):
+    service.run(save_person, organization=ORG, login=login, role=role, name=login, password=f"pw-{login}")
+    client = app.test_client()
+    html = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    client.post("/login", data={"login": login, "password": f"pw-{login}", "csrf_token": token})
+    return client
+
+
+def test_issue_17_missing_dates_link_only_for_who_may_open_the_list(desk):
+    # an advisor reads the ledger but is no ledger keeper: /ledger/gaps is 403, so no link to it
+    client, task_id, service = desk
+    advisor = _signed_in(client.application, service, "zhang", "advisor")
+    assert advisor.get("/ledger/gaps").status_code == 403
+    assert 'id="ledger-gaps-link"' not in advisor.get("/ledger").get_data(as_text=True)
+
+
+def test_issue_17_reviews_link_only_for_roles_the_review_policy_names(desk):
+    # the default review.yaml names the supervisor and the manager: an admin reviews nothing there
+    client, task_id, service = desk
+    admin = _signed_in(client.application, service, "root", "admin")
+    assert 'href="/reviews"' not in admin.get("/ledger").get_data(as_text=True)
+    assert admin.get("/reviews").status_code == 403
+    supervisor = _signed_in(client.application, service, "zhao", "supervisor")
+    assert 'href="/reviews"' in supervisor.get("/ledger").get_data(as_text=True)
+    assert supervisor.get("/reviews").status_code == 200

@@ -29,3 +29,14 @@ def test_without_a_trusted_proxy_the_headers_change_nothing(tmp_path):
     app = stub_apps(tmp_path, services=("complaints",))["complaints"]
     answer = app.test_client().get("/", headers=FORWARDED)
     assert answer.headers["Location"] == "/login?next=/"
+
+
+def test_the_proxy_keeps_metrics_off_the_public_host_name():
+    # nginx connects from loopback, an allowed network of /metrics by default: the site must not pass it on
+    import re
+
+    from shared.proxy import render_site
+
+    site = render_site(host="huifang.example")
+    for service in ("scheduler", "complaints", "reporting"):
+        assert re.search(r"location = /%s/metrics \{\s*return 404;\s*\}" % service, site), service

@@ -35,13 +35,20 @@ def review_queue(*, settings, organization: str, role: str, period: str) -> list
     """
     rule = _rule(settings, organization, role, period)
     first, last = period_days(period)
+    # one spelling per period ("2026-011" is 2026-11): the sample is hashed with it, and verdicts are kept under it
+    period = period_of(first, rule.period)
     tz = settings.tz
     start = datetime.combine(first, time.min, tz).astimezone(timezone.utc)
     end = datetime.combine(last, time.max, tz).astimezone(timezone.utc)
     made = list(CallbackTask.select(CallbackTask.id, CallbackTask.completed_by).where(
         CallbackTask.organization == organization, CallbackTask.status == DONE,
         CallbackTask.completed_at >= start, CallbackTask.completed_at <= end).tuples())
-    chosen = review_sample(made, rule, period)
+    # A record the role already reviewed stays in its queue, though records made since may outrank
+    # it in the sample (the share grows slower than the records: a verdict must not disappear).
+    reviewed = [cid for (cid,) in CallbackReview.select(CallbackReview.callback_id).where(
+        CallbackReview.organization == organization, CallbackReview.reviewer_role == role,
+        CallbackReview.period == period).tuples()]
+    chosen = sorted(set(review_sample(made, rule, period)) | set(reviewed))
     tasks, reviews = {}, {}
     for chunk in chunks(chosen):
         tasks.update((t.id, t) for t in CallbackTask.select().where(CallbackTask.organization == organization,

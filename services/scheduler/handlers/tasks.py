@@ -18,7 +18,7 @@ from shared.db import bulk_insert, bulk_update
 from shared.service import UnitOfWork
 
 from ..domain.planned import PlannedCallback
-from ..models import CANCELLED, OPEN, CallbackTask, Customer
+from ..models import CANCELLED, OPEN, WRONG_NUMBER, CallbackTask, Customer
 from ..rules import OrgRules
 from .common import chunks, iso, rows_in
 
@@ -125,9 +125,13 @@ def _opted_out(organization: str, customer_ids: set[str]) -> set[str]:
 
 
 def cancel_open(*, uow: UnitOfWork, organization: str, where) -> int:
-    """Gives how many open tasks matching `where` were cancelled (each announced as `callback.scheduled`)."""
+    """Gives how many open tasks matching `where` were cancelled (each announced as `callback.scheduled`).
+
+    A task waiting for corrected contact data (`wrong_number`, issue 17) is still to be made, so it
+    is cancelled too: else a later phone correction would open it again for a cancelled delivery or
+    a customer who declined callbacks."""
     tasks = list(CallbackTask.select().where(CallbackTask.organization == organization,
-                                             CallbackTask.status == OPEN, where))
+                                             CallbackTask.status.in_((OPEN, WRONG_NUMBER)), where))
     for chunk in chunks([t.id for t in tasks]):
         CallbackTask.update(status=CANCELLED, updated_at=uow.now).where(CallbackTask.id.in_(chunk)).execute()
     for task in tasks:

@@ -103,7 +103,10 @@ def agent_worklist(*, settings, organization: str, now: datetime, role: str, sco
         day = row["next_attempt_on"] or row["due_on"]
         if day not in moments:
             moments[day] = next_call_at(local, windows, rules.calendar, not_before=day, tz=tz)
-        row["next_call_at"] = moments[day]
+        # a customer who asked to be called at a time (issue 17, `rescheduled`; inside the windows)
+        appointment = row.get("appointment_at")
+        row["next_call_at"] = (appointment.astimezone(tz) if appointment is not None and appointment > moments[day]
+                               else moments[day])
     return Worklist(rows=rows, total=total, **frame)
 
 

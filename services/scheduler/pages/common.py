@@ -39,7 +39,8 @@ REVEAL_PHONES = define_action("scheduler.reveal_phones", *people(SEES_PHONES))
 #: Import a ledger file: the roles of POST /api/v1/ledger/import.
 IMPORT_LEDGER = define_action("scheduler.import_ledger", *people(LEDGER_KEEPERS))
 #: Review callback records (issue 17): the roles of POST /api/v1/reviews/<id>.
-REVIEW_RECORDS = define_action("scheduler.review", "supervisor", "manager", "admin")
+REVIEWER_ROLES = ("supervisor", "manager", "admin")
+REVIEW_RECORDS = define_action("scheduler.review", *REVIEWER_ROLES)
 
 
 # service(), settings(), me(), now(), is_htmx(): the same on every service (shared/pages.py)
@@ -101,9 +102,25 @@ def _names():
         return memo[key]
 
     base = settings().public_url("complaints")
+
+    def reviews_records() -> bool:
+        """Whether the signed-in person's role reviews callback records in their organisation's
+        review.yaml (the Reviews link is shown only then; issue 17)."""
+        return is_reviewer(current_principal())
+
     return {
+        "reviews_records": reviews_records,
         "kind_name": named(labels.KINDS), "line_name": named(labels.LINES), "status_name": named(labels.STATUSES),
         "channel_name": named(labels.CHANNELS), "segment_name": named(labels.SEGMENTS),
         "answer_name": named(labels.ANSWERS), "field_name": named(labels.LEDGER_FIELDS), "day": day,
         "complaint_url": lambda complaint_id: f"{base}/complaints/{quote(complaint_id, safe='')}",
     }
+
+
+def is_reviewer(principal) -> bool:
+    """Gives whether `principal`'s role is a reviewer of its organisation's review policy."""
+    from ..rules import review_policy
+
+    if principal is None or principal.role not in REVIEWER_ROLES:
+        return False
+    return principal.role in review_policy(settings(), principal.organization).reviewers

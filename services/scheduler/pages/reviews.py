@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from shared.errors import InvalidInput
@@ -14,7 +14,7 @@ from .. import handlers
 from ..domain.review import VERDICTS, period_days, period_of
 from ..rules import review_policy
 from . import labels
-from .common import REVIEW_RECORDS, blp, me, now, service, settings
+from .common import REVIEW_RECORDS, is_reviewer, blp, me, now, service, settings
 
 
 def _period(rule, asked: str | None) -> tuple[str, str, str]:
@@ -27,11 +27,19 @@ def _period(rule, asked: str | None) -> tuple[str, str, str]:
     return period, period_of(first - timedelta(days=1), rule.period), period_of(last + timedelta(days=1), rule.period)
 
 
+def _reviewer_or_403(who) -> None:
+    """The 403 page for a role the organisation's review.yaml names no reviewer (the menu hides
+    the link then): the role may review by the action, but its organisation has it review nothing."""
+    if not is_reviewer(who):
+        abort(403)
+
+
 @blp.get("/reviews")
 @REVIEW_RECORDS
 def reviews():
     """The reviewer's queue for a period, each record with its verdict form or verdict."""
     who = me()
+    _reviewer_or_403(who)
     rule = review_policy(settings(), who.organization).rule_for(who.role)
     try:
         period, previous, following = _period(rule, request.args.get("period"))
@@ -50,6 +58,7 @@ def reviews():
 def review(callback_id):
     """Gives a record the reviewer's verdict, then back to the queue."""
     who = me()
+    _reviewer_or_403(who)
     verdict = request.form.get("verdict")
     period = request.form.get("period") or None
     if verdict not in VERDICTS:

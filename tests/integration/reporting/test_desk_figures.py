@@ -97,6 +97,11 @@ def test_seed_000_part_1_monthly_summary_due_by_the_3rd_with_a_late_mark(reporti
     mine = client.get(url, headers=bearer(user_token("agent", "acme-electric", "li"))).get_json()
     assert [r["agent"] for r in mine] == ["li"]
     assert client.post(url, json={}, headers=bearer(user_token("manager", "acme-electric"))).status_code == 403
+    # a month still running (or ahead) has no summary yet: its figures are not final
+    for running in ("2026-12", "2027-01"):
+        early = client.post(f"/api/v1/desk/summaries/{running}", json={},
+                            headers=bearer(user_token("agent", "acme-electric", "li")))
+        assert early.status_code == 422 and "month" in early.get_json()["errors"], early.get_json()
 
 
 def test_seed_003_s7_figures_per_agent_an_agent_sees_only_their_own(reporting):

@@ -152,3 +152,35 @@ def test_seed_003_s6_callback_detail_gives_the_scripts_filled_in(scheduler):
     assert detail["scripts"]["opening_zh"].startswith("您好，请问是王先生吗？我是acme-electric的客服li")
     assert "工单 O-1" in detail["scripts"]["opening_zh"] and "order O-1" in detail["scripts"]["opening_en"]
     assert detail["scripts"]["closing_zh"].endswith("再见！")
+
+
+def test_issue_17_declined_customer_wrong_number_callback_is_cancelled_not_reopened_later(scheduler):
+    # given the first callback waiting for corrected contact data (wrong number)
+    callback = first_callback(scheduler)
+    wrong = scheduler.post(f"/api/v1/callbacks/{callback['id']}/outcome", json={"result": "wrong_number"})
+    assert wrong.get_json()["status"] == "wrong_number"
+    # when the customer, reached on their second callback, declines callbacks
+    second = scheduler.callbacks(order_id="O-1", kind="second")[0]
+    declined = scheduler.post(f"/api/v1/callbacks/{second['id']}/outcome", role="supervisor", login="zhao",
+                              json={"result": "declined"})
+    assert declined.status_code == 200, declined.get_json()
+    # then the waiting callback is cancelled with the other open ones (and announced so)
+    assert scheduler.callbacks(order_id="O-1", kind="first")[0]["status"] == "cancelled"
+    assert scheduler.outbox("callback.declined")[0]["data"]["cancelled_callbacks"] == 1
+    # and a later phone correction does not open it again: the customer is not called
+    scheduler.handle("customer.updated", {"customer": {**ORDER["customer"], "phone": "13900004444"}})
+    assert scheduler.callbacks(order_id="O-1", kind="first")[0]["status"] == "cancelled"
+
+
+def test_seed_002_agent_list_gives_a_rescheduled_callback_the_asked_time(scheduler):
+    # given li covers the vehicle line, and the customer asks to be called Tuesday at 16:30
+    roster = scheduler.settings.data_dir / "acme-electric" / "scheduler" / "agents.yaml"
+    roster.parent.mkdir(parents=True, exist_ok=True)
+    roster.write_text("agents:\n  - login: li\n    business_lines: [vehicle]\n", encoding="utf-8")
+    callback = first_callback(scheduler)
+    response = scheduler.post(f"/api/v1/callbacks/{callback['id']}/outcome",
+                              json={"result": "rescheduled", "call_at": "2026-11-03T16:30:00+08:00"})
+    assert response.get_json()["appointment_at"] == "2026-11-03T16:30:00+08:00"
+    # then li's list says to call then, not when Tuesday's first window opens
+    listed = {c["id"]: c for c in scheduler.get("/api/v1/agents/li/callbacks").get_json()}
+    assert listed[callback["id"]]["next_call_at"] == "2026-11-03T16:30:00+08:00"

@@ -71,3 +71,30 @@ def test_seed_002_verdict_pass_or_needs_improvement_with_a_comment_emitted_as_ca
                           json={"verdict": "pass"}).status_code == 409
     assert scheduler.client.get("/api/v1/reviews?period=2026-W45&role=supervisor&organization=acme-electric",
                                 headers=bearer(API_TOKEN)).status_code == 200
+
+
+def test_seed_002_a_reviewed_record_stays_in_the_queue_as_more_records_are_made(scheduler):
+    # given the supervisor reviewed the one record li had made so far this week
+    url = "/api/v1/reviews?period=2026-W45"
+    first = made_callbacks(scheduler, {"li": 1})["li"][0]
+    assert [r["callback_id"] for r in scheduler.get(url, role="supervisor", login="zhao").get_json()] == [first]
+    assert scheduler.post(f"/api/v1/reviews/{first}", role="supervisor", login="zhao",
+                          json={"verdict": "pass"}).status_code == 200
+    # when li makes four more the same week (20% of five is still one record)
+    for n in range(2, 6):
+        scheduler.handle("service_order.completed", {
+            "order_id": f"O-{n}", "customer": {"id": f"C-{n}", "name": f"客户{n}", "segment": "vip"},
+            "completed_at": "2026-10-30T15:00:00+08:00", "business_line": "vehicle", "kind": "maintenance"})
+        task = scheduler.callbacks(order_id=f"O-{n}", kind="first")[0]
+        assert scheduler.post(f"/api/v1/callbacks/{task['id']}/outcome", login="li", json=ANSWERS).status_code == 200
+        # then the record with its verdict is still in the queue
+        rows = {r["callback_id"]: r for r in scheduler.get(url, role="supervisor", login="zhao").get_json()}
+        assert first in rows and rows[first]["review"]["verdict"] == "pass"
+
+
+def test_rule_1_5_a_period_spelt_another_way_gives_the_same_queue(scheduler):
+    made_callbacks(scheduler, {"li": 6, "wang": 2})
+    month = scheduler.get("/api/v1/reviews?period=2026-11", role="manager", login="chen").get_json()
+    scheduler.post(f"/api/v1/reviews/{month[0]['callback_id']}", role="manager", login="chen", json={"verdict": "pass"})
+    month = scheduler.get("/api/v1/reviews?period=2026-11", role="manager", login="chen").get_json()
+    assert scheduler.get("/api/v1/reviews?period=2026-011", role="manager", login="chen").get_json() == month
