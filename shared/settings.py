@@ -52,6 +52,9 @@ class Settings:
     webhook_disable_after_seconds: int = 5 * 86400
     #: Delivered and dead deliveries and their log are kept this many days.
     webhook_retention_days: int = 30
+    #: A person raising a complaint may date it at most this many minutes before now (a call taken
+    #: a little earlier); further back would shorten its deadlines' history (issue 12, finding 4).
+    raised_at_window_minutes: int = 60
     extra: dict = field(default_factory=dict)
 
     @property
@@ -194,6 +197,7 @@ def load_settings(environ: dict | None = None) -> Settings:
                                              (5, 300, 1800, 7200, 18000, 36000, 36000)),
         webhook_disable_after_seconds=_int(env, "HUIFANG_WEBHOOK_DISABLE_AFTER_SECONDS", 5 * 86400, minimum=1),
         webhook_retention_days=_int(env, "HUIFANG_WEBHOOK_RETENTION_DAYS", 30, minimum=1, maximum=3650),
+        raised_at_window_minutes=_int(env, "HUIFANG_RAISED_AT_WINDOW_MINUTES", 60, minimum=0, maximum=7 * 24 * 60),
     )
 
 

@@ -9,6 +9,7 @@ import functools
 import json
 import logging
 import time
+from datetime import datetime
 
 from flask import Flask, after_this_request, g, jsonify, request
 from flask.views import MethodView
@@ -20,7 +21,8 @@ from . import apidocs
 from .auth import AuthError, Principal, verify_token
 from .errors import HuifangError, InvalidEvent, InvalidInput, Unavailable
 from .mail import MailError
-from .events import CONSUMED_TYPES, INTERNAL_TYPES, ORG_PATTERN, OWN_SOURCE_PREFIX, validate_envelope
+from .events import (CONSUMED_TYPES, INTERNAL_TYPES, ORG_PATTERN, OWN_SOURCE_PREFIX, raised_at_in_window,
+                     validate_envelope)
 from .logs import configure_logging
 from .service import current_event_id
 
@@ -109,6 +111,22 @@ class AcceptedSchema(Schema):
     status = fields.String()
 
 
+def _check_raised_by_person(envelope: dict, service) -> None:
+    """Refuses a complaint.raised a person (an admin) posts that claims the manufacturer, or dates
+    itself outside HUIFANG_RAISED_AT_WINDOW_MINUTES (issue 12, finding 4). People raise complaints
+    through the complaints service's `POST /api/v1/complaints`, where its policy says who may claim
+    which source; the integration token speaks for the systems that forward older ones."""
+    data = envelope["data"]
+    if data.get("source") == "manufacturer":
+        abort(403, message="Only the integration token may post a complaint forwarded by the manufacturer; "
+                           "raise it with POST /api/v1/complaints of the complaints service.")
+    raised = data.get("raised_at") or envelope.get("time")  # without raised_at, the event's time dates it
+    if raised:
+        minutes = service.settings.raised_at_window_minutes
+        if not raised_at_in_window(datetime.fromisoformat(str(raised)), now=service.clock(), window_minutes=minutes):
+            raise InvalidInput(f"raised_at must lie within the last {minutes} minutes.", field="data.raised_at")
+
+
 def events_blueprint(service) -> Blueprint:
     blp = Blueprint("events", __name__, url_prefix="/api/v1/events",
                     description="Post an event envelope (docs/EVENTS.md); it is kept and relayed to every "
@@ -148,6 +166,8 @@ def events_blueprint(service) -> Blueprint:
                     abort(403, message=f"Only the integration token may post {envelope['type']} events.")
                 if str(envelope["source"]).startswith(OWN_SOURCE_PREFIX):
                     abort(403, message=f"The source prefix {OWN_SOURCE_PREFIX} is reserved for Huifang's services.")
+                if envelope["type"] == "complaint.raised":
+                    _check_raised_by_person(envelope, service)
             service.accept([envelope])
             return {"id": envelope["id"], "status": "accepted"}
 
