@@ -55,6 +55,14 @@ class Settings:
     #: A person raising a complaint may date it at most this many minutes before now (a call taken
     #: a little earlier); further back would shorten its deadlines' history (issue 12, finding 4).
     raised_at_window_minutes: int = 60
+    #: A ledger import reads at most this many rows, columns and unpacked bytes (issue 12, finding 1).
+    import_max_rows: int = 100_000
+    import_max_columns: int = 64
+    import_max_unpacked_bytes: int = 64 * 1024 * 1024
+    #: An API import of a file unpacking to more than this runs in the background (202 and its progress).
+    import_background_bytes: int = 1024 * 1024
+    #: The longest a background ledger import may run before the worker stops it.
+    import_time_limit_seconds: int = 1800
     extra: dict = field(default_factory=dict)
 
     @property
@@ -198,6 +206,12 @@ def load_settings(environ: dict | None = None) -> Settings:
         webhook_disable_after_seconds=_int(env, "HUIFANG_WEBHOOK_DISABLE_AFTER_SECONDS", 5 * 86400, minimum=1),
         webhook_retention_days=_int(env, "HUIFANG_WEBHOOK_RETENTION_DAYS", 30, minimum=1, maximum=3650),
         raised_at_window_minutes=_int(env, "HUIFANG_RAISED_AT_WINDOW_MINUTES", 60, minimum=0, maximum=7 * 24 * 60),
+        import_max_rows=_int(env, "HUIFANG_IMPORT_MAX_ROWS", 100_000, minimum=1, maximum=10_000_000),
+        import_max_columns=_int(env, "HUIFANG_IMPORT_MAX_COLUMNS", 64, minimum=16, maximum=16384),
+        import_max_unpacked_bytes=_int(env, "HUIFANG_IMPORT_MAX_UNPACKED_BYTES", 64 * 1024 * 1024,
+                                       minimum=1024 * 1024, maximum=4 * 1024 ** 3),
+        import_background_bytes=_int(env, "HUIFANG_IMPORT_BACKGROUND_BYTES", 1024 * 1024, minimum=0),
+        import_time_limit_seconds=_int(env, "HUIFANG_IMPORT_TIME_LIMIT_SECONDS", 1800, minimum=10, maximum=86400),
     )
 
 

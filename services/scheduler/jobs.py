@@ -26,7 +26,7 @@ from .handlers.ledger import import_ledger, known_deliveries
 from .handlers.service_orders import top_up_batch
 from .handlers.replan import replan_tasks
 from .handlers.tasks import Moved, Wanted, sync_tasks
-from .ledger_file import load_ledger_rows, read_table
+from .ledger_file import limits_of, load_ledger_rows, read_table
 from .models import (
     CANCELLED, IMPORT_CHECKED, IMPORT_CHECKING, IMPORT_DONE, IMPORT_FAILED, IMPORT_FINISHED, IMPORT_IMPORTING,
     IMPORT_QUEUED, IMPORT_REFUSED, OPEN, Batch, CallbackTask, LedgerImport, SamplingDecision, ServiceOrder,
@@ -215,8 +215,9 @@ def run_ledger_import(service, import_id: str) -> str | None:
     if claimed is None:
         return None
     try:
-        header, table = read_table(claimed.filename, claimed.content)
-        rows, errors = load_ledger_rows(header, table)
+        limits = limits_of(service.settings)
+        header, table = read_table(claimed.filename, claimed.content, limits=limits)
+        rows, errors = load_ledger_rows(header, table, limits=limits)
     except LedgerFileInvalid as exc:
         rows, errors = [], exc.problem_errors() or {"file": [exc.message]}
     with service.connection():

@@ -1,4 +1,4 @@
-"""Issue 12, the findings fixed after the first round: each test is named after the finding it proves.
+"""Issue 12, the findings fixed in the second round: each test is named after the finding it proves.
 
 The apps are the three services' own, on SQLite files and the stub broker (tests/unit/test_hardening.py).
 """
@@ -144,3 +144,142 @@ def test_finding_4_check_raise_is_a_pure_rule_with_the_field_named():
     with pytest.raises(Exception, match="source_roles"):
         load_policy({**yaml.safe_load(open("services/complaints/data/policies/default.yaml", encoding="utf-8")),
                      "source_roles": {"manufacturer": ["chief"]}})
+
+
+# -- finding 1: the ledger import's limits, errors capped, large files in the background -----------------
+
+LEDGER_HEADER = "发货单号,顾客编号,顾客名称,发货时间"
+
+
+def _csv(lines: list[str], header: str = LEDGER_HEADER) -> bytes:
+    return ("\n".join([header, *lines]) + "\n").encode("utf-8")
+
+
+def _xlsx(rows: list[list]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _import(apps, content: bytes, name: str = "ledger.csv", dry_run: bool = True):
+    import io
+
+    return client(apps, "scheduler").post("/api/v1/ledger/import", query_string={"dry_run": "1"} if dry_run else {},
+                                          data={"file": (io.BytesIO(content), name)}, headers=user("agent"),
+                                          content_type="multipart/form-data")
+
+
+def test_finding_1_the_limits_are_settings_with_sane_defaults():
+    from services.scheduler.ledger_file import DEFAULT_LIMITS, limits_of
+    from shared.errors import ConfigurationError
+    from shared.settings import load_settings
+
+    defaults = limits_of(load_settings({"HUIFANG_SECRET_KEY": SECRET}))
+    assert defaults == DEFAULT_LIMITS
+    assert (defaults.max_rows, defaults.max_columns, defaults.max_errors) == (100_000, 64, 100)
+    mine = limits_of(load_settings({"HUIFANG_SECRET_KEY": SECRET, "HUIFANG_IMPORT_MAX_ROWS": "500",
+                                    "HUIFANG_IMPORT_MAX_COLUMNS": "20",
+                                    "HUIFANG_IMPORT_MAX_UNPACKED_BYTES": str(2 * 1024 * 1024)}))
+    assert (mine.max_rows, mine.max_columns, mine.max_unpacked_bytes) == (500, 20, 2 * 1024 * 1024)
+    with pytest.raises(ConfigurationError, match="HUIFANG_IMPORT_MAX_ROWS"):
+        load_settings({"HUIFANG_SECRET_KEY": SECRET, "HUIFANG_IMPORT_MAX_ROWS": "0"})
+
+
+def test_finding_1_a_workbook_unpacking_beyond_the_limit_is_refused_before_it_is_unpacked():
+    from services.scheduler.errors import LedgerFileInvalid
+    from services.scheduler.ledger_file import ImportLimits, read_table, unpacked_size
+
+    # given a small workbook whose cells unpack to megabytes (a repeated string compresses well)
+    bomb = _xlsx([["发货单号", "顾客编号", "顾客名称", "发货时间", "备注"]]
+                 + [[f"D-{i}", "C-1", "甲", "2026-01-31", "x" * 30_000] for i in range(100)])
+    assert len(bomb) < 200_000 < 3_000_000 < unpacked_size("bomb.xlsx", bomb)
+    with pytest.raises(LedgerFileInvalid) as refused:
+        read_table("bomb.xlsx", bomb, limits=ImportLimits(max_unpacked_bytes=1024 * 1024))
+    assert refused.value.field == "file" and "unpacks to more than 1 MB" in refused.value.message
+    with pytest.raises(LedgerFileInvalid, match="unpacks"):
+        read_table("big.csv", _csv(["D-1,C-1,甲,2026-01-31"] * 10), limits=ImportLimits(max_unpacked_bytes=100))
+
+
+def test_finding_1_rows_beyond_the_limit_refuse_the_file_while_it_is_read():
+    from services.scheduler.errors import LedgerFileInvalid
+    from services.scheduler.ledger_file import ImportLimits, load_ledger_file
+
+    limits = ImportLimits(max_rows=50)
+    assert len(load_ledger_file("ok.csv", _csv([f"D-{i},C-1,甲,2026-01-31" for i in range(50)]), limits=limits)) == 50
+    for name, content in (("long.csv", _csv([f"D-{i},C-1,甲,2026-01-31" for i in range(51)])),
+                          ("long.xlsx", _xlsx([LEDGER_HEADER.split(",")]
+                                              + [[f"D-{i}", "C-1", "甲", "2026-01-31"] for i in range(51)]))):
+        with pytest.raises(LedgerFileInvalid) as refused:
+            load_ledger_file(name, content, limits=limits)
+        assert refused.value.field == "file" and "more than 50 rows" in refused.value.message, name
+
+
+def test_finding_1_columns_beyond_the_header_are_never_read_and_a_wide_header_is_refused():
+    from openpyxl import Workbook
+
+    import io
+
+    from services.scheduler.errors import LedgerFileInvalid
+    from services.scheduler.ledger_file import ImportLimits, read_table
+
+    # given a workbook whose second row has a cell in the last column Excel has (XFD: 16,384)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(LEDGER_HEADER.split(","))
+    sheet.append(["D-1", "C-1", "甲", "2026-01-31"])
+    sheet.cell(row=2, column=16384, value="x")
+    out = io.BytesIO()
+    workbook.save(out)
+    header, rows = read_table("wide.xlsx", out.getvalue())
+    # then the rows are as wide as the header, not 16,384 cells
+    assert header == LEDGER_HEADER.split(",") and [len(r) for r in rows] == [4]
+    limits = ImportLimits(max_columns=16)
+    wide_header = ",".join([LEDGER_HEADER] + [f"列{i}" for i in range(13)])
+    for name, content in (("wide.csv", _csv(["D-1,C-1,甲,2026-01-31"], header=wide_header)),
+                          ("wide.xlsx", _xlsx([wide_header.split(","), ["D-1", "C-1", "甲", "2026-01-31"]]))):
+        with pytest.raises(LedgerFileInvalid, match="more than 16 columns"):
+            read_table(name, content, limits=limits)
+    # a CSV row wider than the limit (a million commas) is refused too
+    with pytest.raises(LedgerFileInvalid, match="Row 2 has more than 16 columns"):
+        list(read_table("commas.csv", _csv(["D-1,C-1,甲,2026-01-31" + "," * 100]), limits=limits)[1])
+
+
+def test_finding_1_the_first_100_problems_are_listed_and_the_rest_counted(apps):
+    # given a file of 2,000 rows, each with two bad cells (a 2 MB CSV gave a 190 MB answer)
+    content = _csv([f"D/{i},C-1,甲,2026-02-30" for i in range(2000)])
+    response = _import(apps, content)
+    assert_problem(response, 422)
+    errors = response.get_json()["errors"]
+    assert len(errors) == 101 and "3900 more problems are not listed" in errors["more"][0]
+    assert "4000 problems" in response.get_json()["detail"]
+    assert len(response.get_data()) < 50_000
+
+
+def test_finding_1_a_large_file_is_imported_by_the_worker_with_its_progress(apps):
+    from services.scheduler import jobs
+    from services.scheduler.service import SERVICE
+
+    # given a file unpacking to more than HUIFANG_IMPORT_BACKGROUND_BYTES (1 MiB by default)
+    lines = [f"D-BG-{i},C-BG,华东电力,2026-01-31,{'备' * 40_000}" for i in range(10)]
+    content = _csv(lines, header=LEDGER_HEADER + ",备注")
+    assert len(content) > 1024 * 1024
+    # when it is posted, the web process only stores and queues it
+    queued = _import(apps, content, dry_run=False)
+    assert queued.status_code == 202, queued.get_json()
+    body = queued.get_json()
+    assert body["state"] == "queued" and body["status"] == f"/api/v1/ledger/imports/{body['import_id']}"
+    progress = client(apps, "scheduler").get(body["status"], headers=user("agent"))
+    assert progress.status_code == 200 and progress.get_json()["state"] == "queued", progress.get_json()
+    # then the worker's job imports it, counting its progress where the status says
+    assert jobs.run_ledger_import(SERVICE, body["import_id"]) == "done"
+    done = client(apps, "scheduler").get(body["status"], headers=user("agent")).get_json()
+    assert (done["state"], done["rows"], done["processed"], done["created"]) == ("done", 10, 10, 10)
+    # another organisation does not see it
+    assert client(apps, "scheduler").get(body["status"], headers=user("agent", org="other-org")).status_code == 404
