@@ -14,6 +14,7 @@ import peewee
 
 from shared.db import add_missing_columns, is_postgres
 from shared.fields import UTCDateTimeField
+from shared.outbox import add_claim_columns
 
 from .domain.complaint import Complaint as DomainComplaint
 
@@ -297,3 +298,5 @@ def _migrate_5(migrator, database, migrate) -> None:
 
 MODELS: list = [Complaint, ComplaintHistory, Notification]
 MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5}
+#: issue 12, finding 10: the outbox relay claims rows (claimed_until) before it calls the broker.
+MIGRATIONS[30] = add_claim_columns
