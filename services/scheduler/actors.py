@@ -9,7 +9,7 @@ import dramatiq
 from dramatiq.middleware import TimeLimitExceeded
 
 from shared.broker import setup_worker
-from shared.periodic import periodic
+from shared.periodic import for_each_organization, periodic
 from shared.settings import load_settings_or_exit
 
 from . import jobs
@@ -51,10 +51,16 @@ def ledger_import(import_id: str):
     log.info("ledger import %s: %s", import_id, state or "nothing to do")
 
 
+def _each_organization(job) -> dict:
+    """Gives {organisation: what `job` gave}, run for each organisation in its own transaction."""
+    return for_each_organization(SERVICE, job, SERVICE.run(jobs.organizations))
+
+
 @periodic(broker, SERVICE, every_seconds=BATCH_SWEEP_SECONDS)
 def close_callback_batches():
     """Closes the monthly batches (RULES 1.3) whose cut-off day has come: tops each up to its tier."""
-    closed = SERVICE.run(jobs.close_due_batches)
+    # one transaction per organisation: one's bad data file does not stop the others (issue 12, finding 9)
+    closed = [b for done in _each_organization(jobs.close_due_batches).values() for b in done]
     if closed:
         log.info("closed %d callback batches: %s", len(closed), closed)
 
@@ -62,7 +68,8 @@ def close_callback_batches():
 @periodic(broker, SERVICE, every_seconds=PERIODIC_SWEEP_SECONDS)
 def plan_existing_customer_callbacks():
     """Plans the periodic callbacks of existing customers (RULES 1.4: retail quarterly, key customers monthly)."""
-    planned = SERVICE.run(jobs.plan_existing_customer_callbacks)
+    planned = {org: n for done in _each_organization(jobs.plan_existing_customer_callbacks).values()
+               for org, n in done.items()}
     if planned:
         log.info("periodic callbacks planned: %s", planned)
 
@@ -71,6 +78,6 @@ def plan_existing_customer_callbacks():
 def replan_provisional_callbacks():
     """Re-plans the open callbacks planned on provisional days of a year the official calendar has
     published since (RULES 1.6); each move is logged."""
-    moved = SERVICE.run(jobs.replan_provisional_callbacks)
+    moved = [m for done in _each_organization(jobs.replan_provisional_callbacks).values() for m in done]
     if moved:
         log.info("%d open callbacks moved to the published calendar", len(moved))
