@@ -283,3 +283,44 @@ def test_finding_1_a_large_file_is_imported_by_the_worker_with_its_progress(apps
     assert (done["state"], done["rows"], done["processed"], done["created"]) == ("done", 10, 10, 10)
     # another organisation does not see it
     assert client(apps, "scheduler").get(body["status"], headers=user("agent", org="other-org")).status_code == 404
+
+
+# -- finding 12: no message bodies in logs -------------------------------------------------------------
+
+def test_finding_12_a_failing_message_is_logged_by_id_and_type_never_its_body(caplog):
+    import logging
+
+    import dramatiq
+    from dramatiq import Worker
+    from dramatiq.brokers.stub import StubBroker
+
+    from shared.logs import configure_logging
+
+    configure_logging()
+    broker = StubBroker()
+    broker.emit_after("process_boot")
+
+    @dramatiq.actor(broker=broker, max_retries=0, queue_name="complaints", actor_name="complaints_handle_event")
+    def handle(envelope):
+        raise RuntimeError("database unavailable")
+
+    customer = {"id": "C-12", "name": "王秀英", "phone": "13812345678"}
+    envelope = {"specversion": "1.0", "id": "ev-12", "type": "complaint.raised", "source": "erp://t",
+                "organization": ORG, "data": {"complaint_id": "ERP-12", "customer": customer,
+                                              "description": "维修后空调仍不制冷"}}
+    worker = Worker(broker, worker_timeout=50, worker_threads=1)
+    worker.start()
+    try:
+        with caplog.at_level(logging.DEBUG):
+            message = handle.send(envelope)
+            broker.join("complaints", fail_fast=False)
+            worker.join()
+    finally:
+        worker.stop()
+    lines = [r.getMessage() + (logging.Formatter().formatException(r.exc_info) if r.exc_info else "")
+             for r in caplog.records]
+    failed = [line for line in lines if "Failed to process message" in line]
+    assert failed, lines
+    assert message.message_id in failed[0] and "ev-12" in failed[0] and "complaint.raised" in failed[0]
+    for secret in ("王秀英", "13812345678", "维修后空调仍不制冷"):
+        assert not any(secret in line for line in lines), secret
