@@ -151,13 +151,15 @@ def cmd_token(args) -> int:
     from .settings import load_settings
 
     settings = load_settings()
-    if args.role == "integration":
-        # Not a signed user token: the installation's own (HUIFANG_API_TOKEN, else the one
-        # `make run` keeps in var/api_token), which reads every organisation.
+    if args.role == "integration" and not args.org:
+        # Not a signed token: the installation's own (HUIFANG_API_TOKEN, else the one `make run`
+        # keeps in var/api_token), which reads every organisation.
         print(settings.api_token or dev_api_token(settings.var_dir))
         return 0
+    login = args.login or ("integration" if args.role == "integration" else "")
     try:
-        print(issue_token(settings.secret_key, login=args.login, role=args.role, organization=args.org))
+        # ROLE=integration ORG=...: an integration token of that organisation only (issue 12, finding 14)
+        print(issue_token(settings.secret_key, login=login, role=args.role, organization=args.org))
     except ValueError as exc:
         raise SystemExit(f"huifang: {exc}") from None
     return 0
@@ -814,10 +816,11 @@ def cmd_redis_server(args) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.devtools")
     sub = parser.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("token", help="a user's bearer token; --role integration: the installation's own")
-    p.add_argument("--login", required=True)
+    p = sub.add_parser("token", help="a user's bearer token; --role integration: the installation's own, "
+                                     "or with --org one organisation's")
+    p.add_argument("--login", default="")
     p.add_argument("--role", required=True)
-    p.add_argument("--org", required=True)
+    p.add_argument("--org", default="")
     p.set_defaults(func=cmd_token)
     p = sub.add_parser("org", help="an organisation's data folder from the defaults, and its first admin")
     p.add_argument("--org", required=True)

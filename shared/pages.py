@@ -430,6 +430,7 @@ def init_app(app: Flask, service, page_blueprints: Iterable[Blueprint] = ()) -> 
     settings = app.config["HUIFANG_SETTINGS"]
     page_blueprints = list(page_blueprints)
     app.secret_key = settings.secret_key
+    app.config["SECRET_KEY_FALLBACKS"] = list(settings.verifying_keys[1:])  # sessions signed with an older key
     app.config.update(
         SESSION_COOKIE_NAME=SESSION_COOKIE, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=IDLE_TIMEOUT, SESSION_REFRESH_EACH_REQUEST=True,

@@ -16,6 +16,9 @@ from dotenv import dotenv_values
 
 from .errors import ConfigurationError
 
+#: The shortest integration token (HUIFANG_API_TOKEN) accepted (issue 12, finding 14).
+MIN_API_TOKEN_LENGTH = 24
+
 #: The services of one installation and their default HTTP ports (CONTRACT.md).
 SERVICES = {"scheduler": 8101, "complaints": 8102, "reporting": 8103}
 
@@ -55,6 +58,8 @@ class Settings:
     #: A person raising a complaint may date it at most this many minutes before now (a call taken
     #: a little earlier); further back would shorten its deadlines' history (issue 12, finding 4).
     raised_at_window_minutes: int = 60
+    #: Every key of HUIFANG_SECRET_KEY ("new,old"): the first (`secret_key`) signs, all verify.
+    secret_keys: tuple = ()
     #: A ledger import reads at most this many rows, columns and unpacked bytes (issue 12, finding 1).
     import_max_rows: int = 100_000
     import_max_columns: int = 64
@@ -68,6 +73,11 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def verifying_keys(self) -> tuple:
+        """Gives the keys that verify tokens and sessions, the signing one first."""
+        return self.secret_keys or (self.secret_key,)
 
     def database_url(self, service: str) -> str:
         return self.database_urls[service]
@@ -181,16 +191,25 @@ def load_settings(environ: dict | None = None) -> Settings:
     smtp_url = env.get("HUIFANG_SMTP_URL") or None
     if smtp_url:
         _check_url("HUIFANG_SMTP_URL", smtp_url, ("smtp", "smtp+starttls", "smtps"))
-    secret = env.get("HUIFANG_SECRET_KEY") or _dev_secret(var_dir)
-    if len(secret) < 16:
-        raise ConfigurationError("HUIFANG_SECRET_KEY", "must be at least 16 characters")
+    # key rotation (issue 12, finding 14): "new,old" signs with the new key and still accepts the old
+    secrets_ = tuple(k.strip() for k in (env.get("HUIFANG_SECRET_KEY") or _dev_secret(var_dir)).split(",")
+                     if k.strip())
+    if not secrets_ or any(len(k) < 16 for k in secrets_):
+        raise ConfigurationError("HUIFANG_SECRET_KEY", "must be at least 16 characters (each key of a "
+                                                       "comma-separated list: the first signs, all verify)")
+    secret = secrets_[0]
+    api_token = env.get("HUIFANG_API_TOKEN") or None
+    if api_token is not None and len(api_token) < MIN_API_TOKEN_LENGTH:
+        raise ConfigurationError("HUIFANG_API_TOKEN", f"must be at least {MIN_API_TOKEN_LENGTH} characters "
+                                                      "(`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
     return Settings(
         broker_url=broker_url,
         database_urls=database_urls,
         ports=ports,
-        api_token=env.get("HUIFANG_API_TOKEN") or None,
+        api_token=api_token,
         timezone=timezone,
         secret_key=secret,
+        secret_keys=secrets_,
         smtp_url=smtp_url,
         mail_from=env.get("HUIFANG_MAIL_FROM") or "huifang@localhost",
         var_dir=var_dir,

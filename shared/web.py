@@ -69,6 +69,9 @@ def organization_of_request(requested: str | None = None) -> str:
         if not ORG_PATTERN.match(organization):
             raise InvalidInput("organization must be a lower-case slug like acme-electric.", field="organization")
         return organization
+    # a token of one organisation (a person's, or an organisation's integration token) asking for
+    # another is refused, not silently answered with its own (issue 12, finding 14)
+    requested = requested or request.args.get("organization")
     if requested and requested != p.organization:
         abort(403, message=f"Your token belongs to organisation '{p.organization}', not '{requested}'.")
     return p.organization
@@ -239,7 +242,7 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
         try:
-            g.principal = verify_token(token, secret_key=settings.secret_key, api_token=settings.api_token)
+            g.principal = verify_token(token, secret_key=settings.verifying_keys, api_token=settings.api_token)
         except AuthError as exc:
             response = problem(exc.status, "Unauthorized", exc.detail)
             response.headers["WWW-Authenticate"] = 'Bearer realm="huifang"'

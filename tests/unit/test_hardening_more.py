@@ -324,3 +324,79 @@ def test_finding_12_a_failing_message_is_logged_by_id_and_type_never_its_body(ca
     assert message.message_id in failed[0] and "ev-12" in failed[0] and "complaint.raised" in failed[0]
     for secret in ("王秀英", "13812345678", "维修后空调仍不制冷"):
         assert not any(secret in line for line in lines), secret
+
+
+# -- finding 14: tokens: no `*` claims, key rotation, the integration token's length, per-organisation ----
+
+def test_finding_14_a_signed_claim_of_every_organisation_is_refused(apps):
+    from itsdangerous import URLSafeTimedSerializer
+
+    from shared.auth import AuthError, verify_token
+
+    # given a token signed with the installation's key that claims organisation `*` (as integration or admin)
+    for role in ("integration", "admin"):
+        forged = URLSafeTimedSerializer(SECRET, salt="huifang-user-token").dumps({"l": "x", "r": role, "o": "*"})
+        with pytest.raises(AuthError):
+            verify_token(forged, secret_key=SECRET, api_token=API_TOKEN)
+        response = client(apps, "complaints").get("/api/v1/complaints?organization=acme-electric",
+                                                  headers={"Authorization": f"Bearer {forged}"})
+        assert_problem(response, 401)
+    # only the installation's own integration token acts for every organisation
+    assert verify_token(API_TOKEN, secret_key=SECRET, api_token=API_TOKEN).organization == "*"
+
+
+def test_finding_14_an_organisations_integration_token_acts_for_it_alone(apps):
+    from shared.auth import issue_token
+
+    token = {"Authorization": f"Bearer {issue_token(SECRET, login='erp', role='integration', organization=ORG)}"}
+    mine = client(apps, "complaints").get("/api/v1/complaints", headers=token)
+    assert mine.status_code == 200, mine.get_json()
+    theirs = client(apps, "complaints").get("/api/v1/complaints?organization=other-org", headers=token)
+    assert_problem(theirs, 403)
+    posted = client(apps, "complaints").post("/api/v1/complaints", headers=token,
+                                             json=_complaint(complaint_id="ERP-14", source="manufacturer"))
+    assert posted.status_code == 201 and posted.get_json()["organization"] == ORG, posted.get_json()
+
+
+def test_finding_14_make_token_role_integration_org_prints_an_organisations_token(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from shared.auth import verify_token
+
+    env = {**os.environ, "HUIFANG_SECRET_KEY": SECRET, "HUIFANG_API_TOKEN": API_TOKEN,
+           "HUIFANG_VAR_DIR": str(tmp_path), "PYTHONPATH": "."}
+    answer = subprocess.run([sys.executable, "-m", "shared.devtools", "token", "--role", "integration", "--org", ORG],
+                            env=env, capture_output=True, text=True)
+    assert answer.returncode == 0, answer.stderr
+    who = verify_token(answer.stdout.strip(), secret_key=SECRET, api_token=API_TOKEN)
+    assert (who.role, who.organization) == ("integration", ORG)
+
+
+def test_finding_14_keys_rotate_the_first_signs_every_one_verifies():
+    from shared.auth import AuthError, issue_token, verify_token
+    from shared.settings import load_settings
+
+    old, new = "o" * 32, "n" * 32
+    settings = load_settings({"HUIFANG_SECRET_KEY": f"{new},{old}"})
+    assert settings.secret_key == new and settings.verifying_keys == (new, old)
+    issued_before = issue_token(old, login="li", role="agent", organization=ORG)
+    issued_now = issue_token(settings.verifying_keys, login="li", role="agent", organization=ORG)
+    # the old key's tokens still work while it is listed; new ones are signed with the new key
+    assert verify_token(issued_before, secret_key=settings.verifying_keys, api_token=None).login == "li"
+    assert verify_token(issued_now, secret_key=new, api_token=None).login == "li"
+    # and once the old key is dropped, its tokens stop working
+    with pytest.raises(AuthError):
+        verify_token(issued_before, secret_key=(new,), api_token=None)
+
+
+def test_finding_14_the_integration_token_has_a_minimum_length():
+    from shared.errors import ConfigurationError
+    from shared.settings import MIN_API_TOKEN_LENGTH, load_settings
+
+    with pytest.raises(ConfigurationError, match="HUIFANG_API_TOKEN"):
+        load_settings({"HUIFANG_SECRET_KEY": SECRET, "HUIFANG_API_TOKEN": "secret"})
+    assert load_settings({"HUIFANG_SECRET_KEY": SECRET, "HUIFANG_API_TOKEN": "t" * MIN_API_TOKEN_LENGTH}).api_token
+    with pytest.raises(ConfigurationError, match="HUIFANG_SECRET_KEY"):
+        load_settings({"HUIFANG_SECRET_KEY": f"{SECRET},short"})
