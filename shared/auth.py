@@ -8,7 +8,8 @@ integration token is signed like a user's (`make token ROLE=integration ORG=...`
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -42,6 +43,9 @@ class Principal:
     login: str
     role: str
     organization: str
+    #: When a signed token was issued (None: the installation's integration token); a person's
+    #: tokens issued before their directory row's `tokens_not_before` are refused (shared.web).
+    issued_at: datetime | None = field(default=None, compare=False)
 
     def sees(self, organization: str) -> bool:
         return self.organization in (ALL_ORGANIZATIONS, organization)
@@ -87,7 +91,7 @@ def verify_token(token: str, *, secret_key, api_token: str | None) -> Principal:
     if api_token and hmac.compare_digest(token.encode(), api_token.encode()):
         return Principal(login="integration", role="integration", organization=ALL_ORGANIZATIONS)
     try:
-        claims = _serializer(secret_key).loads(token, max_age=TOKEN_MAX_AGE_S)
+        claims, issued_at = _serializer(secret_key).loads(token, max_age=TOKEN_MAX_AGE_S, return_timestamp=True)
     except SignatureExpired:
         raise AuthError(401, "The token has expired; get a new one with `make token`.") from None
     except BadSignature:
@@ -96,4 +100,4 @@ def verify_token(token: str, *, secret_key, api_token: str | None) -> Principal:
             or not ORG_PATTERN.match(claims["o"]) or not claims.get("l"):
         # a signed claim of organisation `*` (or of no organisation) is refused: it would see everything
         raise AuthError(401, "The token is not valid for this installation.")
-    return Principal(login=claims["l"], role=claims["r"], organization=claims["o"])
+    return Principal(login=claims["l"], role=claims["r"], organization=claims["o"], issued_at=issued_at)

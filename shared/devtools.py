@@ -222,6 +222,26 @@ def cmd_user(args) -> int:
     return 0
 
 
+def cmd_revoke_tokens(args) -> int:
+    """Refuses every token issued and page session started until now of one person, on every
+    service (issue 12, finding 14); `make token` gives them a new one."""
+    from .errors import HuifangError
+    from .users import save_person
+
+    service = _bind_service(args.service)
+    with service.connection():
+        known = service.users.get(args.org, args.login)
+    if known is None:
+        raise SystemExit(f"huifang: no {args.login} in {args.org}'s directory (make user LOGIN=... first)")
+    try:
+        record = service.run(save_person, organization=args.org, login=args.login, revoke_tokens=True)
+    except HuifangError as exc:
+        raise SystemExit(f"huifang: {exc}") from None
+    _relay_now(service)
+    say(f"{args.login} of {args.org}: tokens and sessions from before {record['tokens_not_before']} are refused")
+    return 0
+
+
 def enter_person(service_name: str, *, organization: str, login: str, role: str, name: str = "", email: str = "",
                  phone: str = "", lines: list[str] | None = None, password: str | None = None, ask: bool = True):
     """Gives (service, changed) after creating or updating one person of the user directory in
@@ -850,6 +870,11 @@ def main(argv=None) -> int:
     p.add_argument("--service", default="scheduler", choices=list(SERVICES),
                    help="the service whose database takes the change and relays it (default scheduler)")
     p.set_defaults(func=cmd_user)
+    p = sub.add_parser("revoke-tokens", help="refuse a person's tokens and page sessions issued until now")
+    p.add_argument("--login", required=True)
+    p.add_argument("--org", required=True)
+    p.add_argument("--service", default="scheduler", choices=list(SERVICES))
+    p.set_defaults(func=cmd_revoke_tokens)
     p = sub.add_parser("import-users", help="convert the old users/agents/recipients files into the directory")
     p.add_argument("--service", default="scheduler", choices=list(SERVICES))
     p.set_defaults(func=cmd_import_users)

@@ -237,6 +237,9 @@ class UserUpdated(_Produced):
     password_hash = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
     active = fields.Boolean(load_default=True)
     updated_at = fields.AwareDateTime(required=True)
+    #: Tokens issued and page sessions started before this moment are refused (an admin revoked
+    #: them: `make revoke-tokens`; issue 12, finding 14). None: no cutoff.
+    tokens_not_before = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
 class WebhookEndpointUpdated(_Produced):

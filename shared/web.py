@@ -9,7 +9,7 @@ import functools
 import json
 import logging
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Flask, after_this_request, g, jsonify, request
 from flask.views import MethodView
@@ -33,6 +33,17 @@ PUBLIC_PATHS = {"/healthz", "/readyz", "/api/v1/openapi.json", apidocs.DOCS_PATH
 #: The largest request body accepted (a ledger import of 100,000 rows is ~6 MB).
 MAX_BODY_BYTES = 32 * 1024 * 1024
 PROBLEM = "application/problem+json"
+
+
+def refuse_if_revoked(service, who: Principal) -> None:
+    """Raises AuthError 401 when `who` holds a signed token issued before the person's tokens were
+    revoked (the directory's `tokens_not_before`; issue 12, finding 14)."""
+    if who.issued_at is None:
+        return
+    cutoff = service.users.tokens_not_before(who.organization, who.login)
+    # token timestamps are whole seconds: one of the revoking second itself is refused too
+    if cutoff is not None and who.issued_at < cutoff.replace(microsecond=0) + timedelta(seconds=1):
+        raise AuthError(401, "This token was revoked; ask your administrator for a new one (`make token`).")
 
 
 def roles_required(*roles: str):
@@ -243,6 +254,7 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
         try:
             g.principal = verify_token(token, secret_key=settings.verifying_keys, api_token=settings.api_token)
+            refuse_if_revoked(service, g.principal)
         except AuthError as exc:
             response = problem(exc.status, "Unauthorized", exc.detail)
             response.headers["WWW-Authenticate"] = 'Bearer realm="huifang"'

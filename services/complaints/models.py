@@ -15,6 +15,7 @@ import peewee
 from shared.db import add_missing_columns, is_postgres
 from shared.fields import UTCDateTimeField
 from shared.outbox import add_claim_columns
+from shared.users import add_not_before_column
 
 from .domain.complaint import Complaint as DomainComplaint
 
@@ -300,3 +301,5 @@ MODELS: list = [Complaint, ComplaintHistory, Notification]
 MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5}
 #: issue 12, finding 10: the outbox relay claims rows (claimed_until) before it calls the broker.
 MIGRATIONS[30] = add_claim_columns
+#: issue 12, finding 14: a person's tokens and sessions can be revoked (directory_user.tokens_not_before).
+MIGRATIONS[31] = add_not_before_column

@@ -400,3 +400,51 @@ def test_finding_14_the_integration_token_has_a_minimum_length():
     assert load_settings({"HUIFANG_SECRET_KEY": SECRET, "HUIFANG_API_TOKEN": "t" * MIN_API_TOKEN_LENGTH}).api_token
     with pytest.raises(ConfigurationError, match="HUIFANG_SECRET_KEY"):
         load_settings({"HUIFANG_SECRET_KEY": f"{SECRET},short"})
+
+
+def test_finding_14_an_admin_revokes_a_persons_tokens_and_sessions(apps):
+    import time
+
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+    from services.complaints.service import SERVICE
+    from shared.pages import still_valid
+    from shared.users import save_person
+
+    class Earlier(TimestampSigner):
+        def get_timestamp(self):
+            return int(time.time()) - 120
+
+    def token_of(signer=None) -> dict:
+        claims = {"l": "wang", "r": "agent", "o": ORG}
+        serializer = URLSafeTimedSerializer(SECRET, salt="huifang-user-token", **({"signer": signer} if signer else {}))
+        return {"Authorization": f"Bearer {serializer.dumps(claims)}"}
+
+    complaints = client(apps, "complaints")
+    old = token_of(Earlier)
+    saved = SERVICE.clock
+    try:
+        # given wang in the directory (three minutes ago) with a token issued two minutes ago
+        SERVICE.clock = lambda: datetime.now(timezone.utc) - timedelta(seconds=180)
+        SERVICE.run(save_person, organization=ORG, login="wang", role="agent")
+        assert complaints.get("/api/v1/complaints", headers=old).status_code == 200
+        # when an admin revokes wang's tokens (a minute ago, as the directory says)
+        SERVICE.clock = lambda: datetime.now(timezone.utc) - timedelta(seconds=60)
+        record = SERVICE.run(save_person, organization=ORG, login="wang", revoke_tokens=True)
+    finally:
+        SERVICE.clock = saved
+    assert record["tokens_not_before"]
+    # then the token issued before is refused, one issued since works
+    assert_problem(complaints.get("/api/v1/complaints", headers=old), 401)
+    assert complaints.get("/api/v1/complaints", headers=token_of()).status_code == 200
+    # and a page session started before ends, one started since goes on
+    with SERVICE.connection():
+        row = SERVICE.users.row(ORG, "wang")
+    claims = {"l": "wang", "r": "agent", "o": ORG, "u": row.updated_at.isoformat(), "p": "",
+              "t": (datetime.now(timezone.utc) - timedelta(seconds=120)).isoformat()}
+    assert not still_valid(claims, row)
+    assert still_valid({**claims, "t": datetime.now(timezone.utc).isoformat()}, row)
+    # and the cutoff travels to the other services with user.updated
+    from shared.events import UserUpdated
+
+    assert UserUpdated().load(record)["tokens_not_before"] is not None
