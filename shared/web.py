@@ -183,6 +183,11 @@ def events_blueprint(service) -> Blueprint:
                 if envelope["type"] == "complaint.raised":
                     _check_raised_by_person(envelope, service)
             service.accept([envelope])
+            if principal().role != "integration":
+                from .audit import audit
+
+                audit(service, principal(), organization=envelope["organization"], action="event.posted",
+                      subject=envelope["id"], detail={"type": envelope["type"], "source": envelope["source"]})
             return {"id": envelope["id"], "status": "accepted"}
 
     return blp
@@ -239,6 +244,9 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
     from .webhooks_api import webhooks_blueprint  # here: it builds on this module
 
     api.register_blueprint(webhooks_blueprint(service))
+    from .audit import audit_blueprint
+
+    api.register_blueprint(audit_blueprint(service))
     for blp in blueprints:
         api.register_blueprint(blp)
     apidocs.document_organization_parameter(api)

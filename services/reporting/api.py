@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from shared.apidocs import path_parameter
 from shared.errors import Forbidden, InvalidInput
 from shared.privacy import mask_phone
+from shared.audit import audit
 from shared.web import organization_of_request, principal, roles_required
 
 from . import handlers, jobs
@@ -160,6 +161,8 @@ class SendMonthReport(MethodView):
                                "ROLE=manager EMAIL=...) or list them in reporting/recipients.yaml.",
                                errors={"to": ["no recipients"]})
         row, run = SERVICE.run(handlers.mail_report, organization=organization, month=month, to=to)
+        audit(SERVICE, principal(), organization=organization, action="report.sent", subject=month,
+              detail={"recipients": len(to)})  # issue 12, finding 15
         if run is not None:
             _carry_out(organization, month, run.request)
             return {"organization": organization, "month": month, "language": run.language, "status": "queued",

@@ -448,3 +448,37 @@ def test_finding_14_an_admin_revokes_a_persons_tokens_and_sessions(apps):
     from shared.events import UserUpdated
 
     assert UserUpdated().load(record)["tokens_not_before"] is not None
+
+
+# -- finding 15: the audit log, read by managers -------------------------------------------------------
+
+def test_finding_15_who_posted_an_event_imported_exported_phones_or_sent_a_report_is_read_by_managers(apps):
+    import io
+
+    # given an admin who posts an event, an agent who imports the ledger and a manager who exports it
+    posted = client(apps, "scheduler").post("/api/v1/events", headers=user("admin", login="boss"), json={
+        "specversion": "1.0", "id": "ev-15", "type": "customer.updated", "source": "erp://acme",
+        "organization": ORG, "data": {"customer": {"id": "C-15", "name": "王先生", "phone": "13812345678"}}})
+    assert posted.status_code == 202, posted.get_json()
+    imported = client(apps, "scheduler").post(
+        "/api/v1/ledger/import", headers=user("agent", login="wang"), content_type="multipart/form-data",
+        data={"file": (io.BytesIO(_csv(["D-15,C-15,王先生,2026-01-31"])), "ledger.csv")})
+    assert imported.status_code == 200, imported.get_json()
+    exported = client(apps, "scheduler").get("/api/v1/ledger.csv", headers=user("manager", login="zhang"))
+    assert exported.status_code == 200
+    # when a manager reads the scheduler's audit log
+    response = client(apps, "scheduler").get("/api/v1/audit", headers=user("manager", login="zhang"))
+    assert response.status_code == 200, response.get_json()
+    entries = {(e["action"], e["login"], e["role"]): e for e in response.get_json()}
+    # then each is there: who, when, what (ids, never personal data)
+    assert entries[("event.posted", "boss", "admin")]["subject"] == "ev-15"
+    assert entries[("event.posted", "boss", "admin")]["detail"]["type"] == "customer.updated"
+    assert entries[("ledger.imported", "wang", "agent")]["detail"]["rows"] == 1
+    assert ("phones.exported", "zhang", "manager") in entries
+    assert all(e["at"] for e in entries.values())
+    assert "王先生" not in response.get_data(as_text=True) and "13812345678" not in response.get_data(as_text=True)
+    # filtered by action; an agent may not read it; another organisation sees none of it
+    only = client(apps, "scheduler").get("/api/v1/audit?action=event.posted", headers=user("admin"))
+    assert {e["action"] for e in only.get_json()} == {"event.posted"}
+    assert_problem(client(apps, "scheduler").get("/api/v1/audit", headers=user("agent")), 403)
+    assert client(apps, "scheduler").get("/api/v1/audit", headers=user("manager", org="other-org")).get_json() == []
