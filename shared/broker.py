@@ -237,6 +237,10 @@ class ServiceWorker(Middleware):
     after_skip_message = after_process_message
 
 
+#: How often (s) a service's worker prunes what its retention settings no longer keep.
+RETENTION_EVERY_SECONDS = 3600
+
+
 def setup_worker(service, settings: Settings, *, broker=None) -> dramatiq.Broker:
     """Gives the broker of a service's worker, with the router and the service actor declared."""
     from .logs import configure_logging
@@ -256,4 +260,13 @@ def setup_worker(service, settings: Settings, *, broker=None) -> dramatiq.Broker
 
     dramatiq.actor(handle_event, actor_name=service_actor(service.name), queue_name=service_queue(service.name),
                    broker=broker, throws=(InvalidEvent,))
+
+    from .periodic import periodic
+    from .retention import prune
+
+    def prune_retained():
+        # the retention settings (issue 12, finding 17): old inbox ids, periodic slots, raw logs' personal data
+        service.run(prune)
+
+    periodic(broker, service, every_seconds=RETENTION_EVERY_SECONDS, name=f"{service.name}_retention")(prune_retained)
     return broker

@@ -222,6 +222,19 @@ def cmd_user(args) -> int:
     return 0
 
 
+def cmd_erase_customer(args) -> int:
+    """Blanks one customer's personal data in every service (PIPL; issue 12, finding 17): names,
+    phones, contacts and free texts in the tables and in the raw event logs; ids, dates, answers
+    and amounts stay, so every figure and report is as before."""
+    from .retention import erase_customer
+
+    for name in SERVICES:
+        service = _bind_service(name)
+        done = service.run(erase_customer, organization=args.org, customer_id=args.customer)
+        say(f"{name}: customer {args.customer} of {args.org} erased ({', '.join(f'{k} {v}' for k, v in done.items())})")
+    return 0
+
+
 def cmd_revoke_tokens(args) -> int:
     """Refuses every token issued and page session started until now of one person, on every
     service (issue 12, finding 14); `make token` gives them a new one."""
@@ -870,6 +883,10 @@ def main(argv=None) -> int:
     p.add_argument("--service", default="scheduler", choices=list(SERVICES),
                    help="the service whose database takes the change and relays it (default scheduler)")
     p.set_defaults(func=cmd_user)
+    p = sub.add_parser("erase-customer", help="blank one customer's personal data in every service (PIPL)")
+    p.add_argument("--org", required=True)
+    p.add_argument("--customer", required=True, help="the customer's id")
+    p.set_defaults(func=cmd_erase_customer)
     p = sub.add_parser("revoke-tokens", help="refuse a person's tokens and page sessions issued until now")
     p.add_argument("--login", required=True)
     p.add_argument("--org", required=True)

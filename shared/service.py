@@ -81,6 +81,12 @@ class Service:
     on_commit: list = field(default_factory=list)
     #: Sends mail (shared.mail.Mailer from settings at `bind`); tests put a fake here.
     mailer: object | None = None
+    #: Raw logs of personal data this service keeps, stripped after HUIFANG_EVENT_LOG_RETENTION_DAYS
+    #: (shared/retention.py): {name: (model with `envelope`, its moment column)}.
+    raw_logs: dict = field(default_factory=dict)
+    #: Where this service keeps customers' personal data, blanked by `erase-customer` (PIPL):
+    #: {model: (customer id column, personal columns)}.
+    customer_tables: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.Inbox = inbox.inbox_model(self.database)

@@ -68,6 +68,11 @@ class Settings:
     import_background_bytes: int = 1024 * 1024
     #: The longest a background ledger import may run before the worker stops it.
     import_time_limit_seconds: int = 1800
+    #: Retention (shared/retention.py; issue 12, finding 17): handled event ids, periodic slots, and
+    #: raw event logs before their personal data is stripped, in days.
+    inbox_retention_days: int = 90
+    periodic_run_retention_days: int = 7
+    event_log_retention_days: int = 400
     extra: dict = field(default_factory=dict)
 
     @property
@@ -231,6 +236,9 @@ def load_settings(environ: dict | None = None) -> Settings:
                                        minimum=1024 * 1024, maximum=4 * 1024 ** 3),
         import_background_bytes=_int(env, "HUIFANG_IMPORT_BACKGROUND_BYTES", 1024 * 1024, minimum=0),
         import_time_limit_seconds=_int(env, "HUIFANG_IMPORT_TIME_LIMIT_SECONDS", 1800, minimum=10, maximum=86400),
+        inbox_retention_days=_int(env, "HUIFANG_INBOX_RETENTION_DAYS", 90, minimum=1, maximum=36500),
+        periodic_run_retention_days=_int(env, "HUIFANG_PERIODIC_RUN_RETENTION_DAYS", 7, minimum=1, maximum=36500),
+        event_log_retention_days=_int(env, "HUIFANG_EVENT_LOG_RETENTION_DAYS", 400, minimum=1, maximum=36500),
     )
 
 

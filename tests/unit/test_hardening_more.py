@@ -4,6 +4,7 @@ The apps are the three services' own, on SQLite files and the stub broker (tests
 """
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -482,3 +483,29 @@ def test_finding_15_who_posted_an_event_imported_exported_phones_or_sent_a_repor
     assert {e["action"] for e in only.get_json()} == {"event.posted"}
     assert_problem(client(apps, "scheduler").get("/api/v1/audit", headers=user("agent")), 403)
     assert client(apps, "scheduler").get("/api/v1/audit", headers=user("manager", org="other-org")).get_json() == []
+
+
+# -- finding 17: erasing a customer in the complaints and scheduler services too ------------------------
+
+def test_finding_17_erase_customer_blanks_complaints_and_scheduler_data(apps):
+    import io
+
+    from services.complaints.service import SERVICE as COMPLAINTS
+    from services.scheduler.service import SERVICE as SCHEDULER
+    from shared.retention import erase_customer
+
+    raised = client(apps, "complaints").post(f"/api/v1/complaints?organization={ORG}", headers=INTEGRATION, json={
+        "complaint_id": "ERP-17", "customer": {"id": "C-17", "name": "李女士", "phone": "13712345678"},
+        "description": "李女士家的空调漏水", "source": "hotline"})
+    assert raised.status_code == 201, raised.get_json()
+    imported = client(apps, "scheduler").post(
+        "/api/v1/ledger/import", headers=user("agent"), content_type="multipart/form-data",
+        data={"file": (io.BytesIO(_csv(["D-17,C-17,李女士,2026-01-31"])), "ledger.csv")})
+    assert imported.status_code == 200, imported.get_json()
+    assert COMPLAINTS.run(erase_customer, organization=ORG, customer_id="C-17")["complaint"] == 1
+    assert SCHEDULER.run(erase_customer, organization=ORG, customer_id="C-17")["customer"] == 1
+    shown = client(apps, "complaints").get("/api/v1/complaints/ERP-17", headers=user("manager")).get_json()
+    assert "李女士" not in json.dumps(shown, ensure_ascii=False) and "13712345678" not in json.dumps(shown)
+    assert (shown["state"], shown["level"]) == ("open", 0)  # the complaint itself, its deadlines and figures stay
+    ledger = client(apps, "scheduler").get("/api/v1/ledger?customer_id=C-17", headers=user("manager")).get_json()
+    assert ledger and "李女士" not in json.dumps(ledger, ensure_ascii=False)
