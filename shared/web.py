@@ -250,6 +250,7 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
     for blp in blueprints:
         api.register_blueprint(blp)
     apidocs.document_organization_parameter(api)
+    apidocs.document_problem_responses(api)
 
     @app.before_request
     def _authenticate():

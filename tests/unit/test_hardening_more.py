@@ -509,3 +509,44 @@ def test_finding_17_erase_customer_blanks_complaints_and_scheduler_data(apps):
     assert (shown["state"], shown["level"]) == ("open", 0)  # the complaint itself, its deadlines and figures stay
     ledger = client(apps, "scheduler").get("/api/v1/ledger?customer_id=C-17", headers=user("manager")).get_json()
     assert ledger and "李女士" not in json.dumps(ledger, ensure_ascii=False)
+
+
+# -- finding 20: the OpenAPI documents say what the routes answer on error --------------------------------
+
+@pytest.fixture(scope="module")
+def specs(apps):
+    return {name: app.test_client().get("/api/v1/openapi.json").get_json() for name, app in apps.items()}
+
+
+def test_finding_20_every_operation_documents_its_problem_json_answers(specs):
+    for name, spec in specs.items():
+        assert spec["components"]["schemas"]["Problem"]["required"] == ["title", "status"]
+        for path, item in spec["paths"].items():
+            for method, operation in item.items():
+                if method not in ("get", "post", "put", "patch", "delete"):
+                    continue
+                responses = operation["responses"]
+                for status in ("401", "403", "422", "default", *(["404"] if "{" in path else [])):
+                    assert "application/problem+json" in responses[status]["content"], (name, method, path, status)
+                for status, answer in responses.items():
+                    if status.startswith(("4", "5")) or status == "default":
+                        assert list(answer.get("content", {})) == ["application/problem+json"], (name, path, status)
+
+
+def test_finding_20_real_error_answers_are_documented_for_their_operation(apps, specs):
+    checks = [("complaints", "get", "/api/v1/complaints", "/api/v1/complaints", {}, 401),
+              ("scheduler", "get", "/api/v1/audit", "/api/v1/audit", user("agent"), 403),
+              ("complaints", "get", "/api/v1/complaints/{complaint_id}", "/api/v1/complaints/NOPE", user("agent"), 404),
+              ("complaints", "get", "/api/v1/complaints", "/api/v1/complaints?state=bogus", user("agent"), 422)]
+    for service, method, documented, path, headers, status in checks:
+        response = getattr(client(apps, service), method)(path, headers=headers)
+        assert response.status_code == status, (path, response.get_json())
+        assert response.mimetype == "application/problem+json"
+        operation = specs[service]["paths"][documented][method]
+        assert response.mimetype in operation["responses"][str(status)]["content"], (service, documented, status)
+
+
+def test_finding_20_the_ledger_import_documents_its_required_file(specs):
+    body = specs["scheduler"]["paths"]["/api/v1/ledger/import"]["post"]["requestBody"]
+    assert body["required"] is True
+    assert body["content"]["multipart/form-data"]["schema"]["required"] == ["file"]

@@ -82,8 +82,8 @@ class LedgerXlsx(MethodView):
 @ledger_blp.route("/ledger/import")
 class LedgerImport(MethodView):
     @ledger_blp.arguments(ImportQuery, location="query")
-    @ledger_blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {
-        "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}})
+    @ledger_blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}})
     @ledger_blp.response(200, ImportResultSchema)
     @ledger_blp.alt_response(202, schema=ImportResultSchema, description=(
         "A large file (HUIFANG_IMPORT_BACKGROUND_BYTES) is checked and imported by the worker: "
