@@ -59,6 +59,9 @@ def prune(*, uow) -> dict[str, int]:
         "periodic_run": Run.delete().where(
             Run.claimed_at < _naive(uow.now - timedelta(days=settings.periodic_run_retention_days))).execute(),
     }
+    from .ratelimit import prune_windows
+
+    done["rate_window"] = prune_windows(uow=uow)
     for name, (model, moment_field) in getattr(service, "raw_logs", {}).items():
         done[name] = strip_older_than(model, moment_field, _naive(uow.now - timedelta(
             days=settings.event_log_retention_days)))

@@ -15,7 +15,7 @@ from typing import Callable
 
 import peewee
 
-from . import audit, inbox, outbox, users, webhooks
+from . import audit, inbox, outbox, ratelimit, users, webhooks
 from .db import database_from_url, ensure_schema
 from .periodic import periodic_run_model
 from .events import Event, load_event, make_envelope
@@ -99,11 +99,13 @@ class Service:
         self.webhooks = webhooks.Webhooks(self.database)
         #: Who did what, when (shared/audit.py; issue 12, finding 15).
         self.audit = audit.audit_model(self.database)
+        #: Per-user request counts of the rate limits (shared/ratelimit.py; issue 12, finding 3).
+        self.RateWindow = ratelimit.rate_window_model(self.database)
 
     @property
     def all_models(self) -> list:
         return [self.Inbox, self.Outbox, self.OutboxMessage, self.PeriodicRun, *self.users.models,
-                *self.webhooks.models, self.audit, *self.models]
+                *self.webhooks.models, self.audit, self.RateWindow, *self.models]
 
     def bind(self, settings: Settings, *, url: str | None = None, create: bool = True) -> "Service":
         """Binds the database from settings (or `url`) and brings its schema up to date."""

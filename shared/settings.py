@@ -73,6 +73,10 @@ class Settings:
     inbox_retention_days: int = 90
     periodic_run_retention_days: int = 7
     event_log_retention_days: int = 400
+    #: Per-user rate limits (issue 12, finding 3): report sends per hour, heavy requests (a
+    #: report's figures or PDF) per minute.
+    rate_report_sends_per_hour: int = 5
+    rate_heavy_per_minute: int = 20
     extra: dict = field(default_factory=dict)
 
     @property
@@ -239,6 +243,8 @@ def load_settings(environ: dict | None = None) -> Settings:
         inbox_retention_days=_int(env, "HUIFANG_INBOX_RETENTION_DAYS", 90, minimum=1, maximum=36500),
         periodic_run_retention_days=_int(env, "HUIFANG_PERIODIC_RUN_RETENTION_DAYS", 7, minimum=1, maximum=36500),
         event_log_retention_days=_int(env, "HUIFANG_EVENT_LOG_RETENTION_DAYS", 400, minimum=1, maximum=36500),
+        rate_report_sends_per_hour=_int(env, "HUIFANG_RATE_REPORT_SENDS_PER_HOUR", 5, minimum=1),
+        rate_heavy_per_minute=_int(env, "HUIFANG_RATE_HEAVY_PER_MINUTE", 20, minimum=1),
     )
 
 

@@ -550,3 +550,38 @@ def test_finding_20_the_ledger_import_documents_its_required_file(specs):
     body = specs["scheduler"]["paths"]["/api/v1/ledger/import"]["post"]["requestBody"]
     assert body["required"] is True
     assert body["content"]["multipart/form-data"]["schema"]["required"] == ["file"]
+
+
+# -- finding 3: repeated sends and heavy requests are limited per user ------------------------------------
+
+def test_finding_3_repeated_report_sends_and_heavy_requests_are_limited_per_user(apps):
+    from services.reporting.service import SERVICE as REPORTING
+    from tests.doubles import FakeClock
+
+    reporting = client(apps, "reporting")
+    saved = REPORTING.clock
+    REPORTING.clock = FakeClock(datetime(2026, 11, 20, 10, 0, 5, tzinfo=CST))
+    try:
+        # given a manager who sends the report five times within an hour (no recipients yet: 422 each)
+        for _ in range(5):
+            assert reporting.post("/api/v1/reports/2026-10/send", json={},
+                                  headers=user("manager", login="m1")).status_code == 422
+        # then the sixth is refused, saying when to try again; another manager is not
+        sixth = reporting.post("/api/v1/reports/2026-10/send", json={}, headers=user("manager", login="m1"))
+        assert_problem(sixth, 429)
+        assert "try again in" in sixth.get_json()["detail"]
+        assert reporting.post("/api/v1/reports/2026-10/send", json={},
+                              headers=user("manager", login="m2")).status_code == 422
+        # and an hour later the first may send again
+        REPORTING.clock.set(datetime(2026, 11, 20, 11, 0, 5, tzinfo=CST))
+        assert reporting.post("/api/v1/reports/2026-10/send", json={},
+                              headers=user("manager", login="m1")).status_code == 422
+        # heavy requests: twenty a minute per user, figures and PDF together
+        for i in range(20):
+            path = "/api/v1/reports/2026-10.pdf" if i == 0 else "/api/v1/reports/2026-10"
+            assert reporting.get(path, headers=user("manager", login="m3")).status_code == 200
+        assert_problem(reporting.get("/api/v1/reports/2026-10", headers=user("manager", login="m3")), 429)
+        REPORTING.clock.set(datetime(2026, 11, 20, 11, 1, 5, tzinfo=CST))
+        assert reporting.get("/api/v1/reports/2026-10", headers=user("manager", login="m3")).status_code == 200
+    finally:
+        REPORTING.clock = saved
