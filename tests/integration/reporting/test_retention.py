@@ -30,10 +30,10 @@ def test_finding_17_old_inbox_ids_and_periodic_slots_are_pruned_and_old_event_lo
     figures = reporting.figures("2026-10")
     # when the prune job runs 30 days later: nothing is old enough but the periodic slot (7 days)
     reporting.at(2026, 12, 3, 8, 0)
-    assert service.run(prune) == {"inbox": 0, "periodic_run": 1, "event_log": 0}
+    assert service.run(prune) == {"inbox": 0, "periodic_run": 1, "rate_window": 0, "event_log": 0}
     # and 14 months later: the inbox ids (90 days) go, the event log keeps every event but no personal data
     reporting.at(2028, 1, 10, 8, 0)
-    assert service.run(prune) == {"inbox": handled, "periodic_run": 0, "event_log": logged}
+    assert service.run(prune) == {"inbox": handled, "periodic_run": 0, "rate_window": 0, "event_log": logged}
     with service.connection():
         raw = "".join(e.envelope for e in EventLog.select())
         assert EventLog.select().count() == logged
