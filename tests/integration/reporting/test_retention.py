@@ -67,3 +67,20 @@ def test_finding_17_erasing_a_customer_blanks_their_personal_data_and_keeps_the_
     rebuild(service)
     assert reporting.figures("2026-10") == before
     assert _snapshot(reporting, "2026-10")["figures"] == listing_before["figures"]
+
+
+def test_finding_3_the_rate_count_is_one_upsert_on_either_database(reporting):
+    import pytest
+
+    from shared.auth import Principal
+    from shared.errors import TooManyRequests
+    from shared.ratelimit import check_rate
+
+    who = Principal(login="m1", role="manager", organization=ORG)
+    for _ in range(2):
+        check_rate(reporting.service, what="report.send", who=who, organization=ORG, limit=2, per_seconds=3600)
+    with pytest.raises(TooManyRequests):
+        check_rate(reporting.service, what="report.send", who=who, organization=ORG, limit=2, per_seconds=3600)
+    reporting.at(2026, 11, 5, 8, 0)  # two days later: a new window, and the old one pruned
+    check_rate(reporting.service, what="report.send", who=who, organization=ORG, limit=2, per_seconds=3600)
+    assert reporting.service.run(prune)["rate_window"] == 1
