@@ -9,7 +9,7 @@ DEPLOYABLE := scheduler complaints reporting
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: setup system-deps run run-scheduler run-complaints run-reporting test test-sqlite test-postgres \
-        token user import-users translations bench rebuild-reporting replan-provisional lock clean org demo docs tour-screenshots \
+        token revoke-tokens erase-customer user import-users translations bench rebuild-reporting replan-provisional lock clean org demo docs tour-screenshots \
         $(addprefix deploy-,$(DEPLOYABLE)) $(addprefix undeploy-,$(DEPLOYABLE)) proxy-config backup restore \
         status dead-letters replay logs scale-test
 
@@ -74,6 +74,14 @@ tour-screenshots: setup
 
 # A person who signs in to the pages; asks for the password (or takes PASSWORD=, which make puts in
 # the environment, so it never shows in a command line). SERVICE= picks the database that takes it.
+# Blank one customer's personal data in every service, figures kept (PIPL): ORG=, CUSTOMER=.
+erase-customer: $(STAMP)
+	@$(PY) -m shared.devtools erase-customer --org "$(ORG)" --customer "$(CUSTOMER)"
+
+# Refuse a person's tokens and page sessions issued until now, on every service (LOGIN=, ORG=).
+revoke-tokens: $(STAMP)
+	@$(PY) -m shared.devtools revoke-tokens --login "$(LOGIN)" --org "$(ORG)"
+
 user: $(STAMP)
 	@$(PY) -m shared.devtools user --login "$(LOGIN)" --role "$(ROLE)" --org "$(ORG)" \
 	  --name "$(NAME)" --email "$(EMAIL)" --phone "$(PHONE)" $(if $(LINES),--lines "$(LINES)") \

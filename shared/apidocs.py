@@ -148,3 +148,68 @@ def document_organization_parameter(api) -> None:
             parameters = operation.setdefault("parameters", [])
             if not any(isinstance(p, dict) and p.get("name") == "organization" for p in parameters):
                 parameters.append(dict(ORGANIZATION_PARAMETER))
+
+
+#: The body of every error answer (RFC 9457 problem details; shared/web.py `problem`).
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["title", "status"],
+    "properties": {
+        "type": {"type": "string", "example": "about:blank"},
+        "title": {"type": "string", "example": "Unprocessable Entity"},
+        "status": {"type": "integer", "example": 422},
+        "detail": {"type": "string", "example": "Fix the fields named in errors and send again."},
+        "errors": {"type": "object", "additionalProperties": True,
+                   "description": "each bad field (dotted: data.customer.id) with its messages"},
+    },
+}
+#: The error answers documented on every operation (issue 12, finding 20), by status.
+PROBLEM_STATUSES = {"400": "Bad Request: the body is not JSON, or a form field is malformed",
+                    "401": "Unauthorized: no token, or a bad, expired or revoked one",
+                    "403": "Forbidden: the role, or the organisation, may not do this",
+                    "422": "Unprocessable Entity: `errors` names each bad field",
+                    "429": "Too Many Requests: try again later",
+                    "503": "Service Unavailable: a dependency (database, broker, mail) is down"}
+#: Documented where they can happen: a path naming a record (404), a change (409), an upload (413).
+PROBLEM_404 = "Not Found: no such record in your organisation"
+PROBLEM_409 = "Conflict: the record is not in a state that allows this"
+PROBLEM_413 = "Payload Too Large: the body or the file is too large"
+
+
+def _problem(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def document_problem_responses(api) -> None:
+    """Documents the problem+json answers of every /api/ operation of `api`'s document: 400, 401,
+    403, 422, 429, 503 everywhere, 404 on a record's path, 409 on a change, 413 on a POST, and
+    `default`; the generated `application/json` error answers are replaced (every error Huifang
+    gives is `application/problem+json`, shared/web.py)."""
+    spec = api.spec
+    if "Problem" not in spec.components.schemas:
+        spec.components.schema("Problem", PROBLEM_SCHEMA)
+    for path, item in spec._paths.items():
+        if not path.startswith("/api/"):
+            continue
+        for method, operation in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            responses = operation.setdefault("responses", {})
+            wanted = dict(PROBLEM_STATUSES)
+            if "{" in path:
+                wanted["404"] = PROBLEM_404
+            if method != "get":
+                wanted["409"] = PROBLEM_409
+            if method in ("post", "put", "patch"):
+                wanted["413"] = PROBLEM_413
+            for status, description in wanted.items():
+                existing = responses.get(status)
+                if isinstance(existing, dict) and "$ref" not in existing and existing.get("description"):
+                    description = existing["description"]  # what the route says of it, e.g. which field
+                responses[status] = _problem(description)
+            for status, existing in list(responses.items()):
+                if status.startswith(("4", "5")) and status not in wanted:
+                    described = existing.get("description") if isinstance(existing, dict) else None
+                    responses[status] = _problem(described or status)
+            responses["default"] = _problem("Any other error, as problem+json")

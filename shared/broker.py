@@ -115,6 +115,31 @@ def _redis_broker_class():
     return ContractRedisBroker
 
 
+#: Seconds a broker connection may take to connect, and to answer a command (issue 12, finding 10):
+#: a broker that accepts connections but never answers fails an enqueue in seconds, not never, so
+#: a relay gives its claimed rows back soon. A URL that names its own (`?socket_timeout=`) keeps them.
+BROKER_CONNECT_TIMEOUT_S = 2
+BROKER_SOCKET_TIMEOUT_S = 5
+
+
+def with_socket_timeouts(url: str) -> str:
+    """Gives a Redis or RabbitMQ URL with short socket timeouts added where it names none
+    (Redis: socket_timeout, socket_connect_timeout; RabbitMQ/pika: socket_timeout,
+    stack_timeout, blocked_connection_timeout)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    if parts.scheme in ("amqp", "amqps"):
+        wanted = {"socket_timeout": BROKER_CONNECT_TIMEOUT_S, "stack_timeout": BROKER_SOCKET_TIMEOUT_S,
+                  "blocked_connection_timeout": BROKER_SOCKET_TIMEOUT_S}
+    else:
+        wanted = {"socket_connect_timeout": BROKER_CONNECT_TIMEOUT_S, "socket_timeout": BROKER_SOCKET_TIMEOUT_S}
+    for name, value in wanted.items():
+        query.setdefault(name, str(value))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 def make_broker(settings: Settings, *, extra_middleware=()) -> dramatiq.Broker:
     """Gives a broker for `settings.broker_url`; nothing connects until it is used."""
     middleware = [
@@ -136,7 +161,8 @@ def make_broker(settings: Settings, *, extra_middleware=()) -> dramatiq.Broker:
     if url.startswith(("amqp://", "amqps://")):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
-        return RabbitmqBroker(url=url, confirm_delivery=True, middleware=middleware)
+        return RabbitmqBroker(url=with_socket_timeouts(url), confirm_delivery=True, middleware=middleware)
+    url = with_socket_timeouts(url)
     return _redis_broker_class()(url=url, middleware=middleware, heartbeat_timeout=settings.heartbeat_timeout_ms,
                        maintenance_chance=settings.maintenance_chance, dead_message_ttl=DEAD_MESSAGE_TTL_MS)
 
@@ -220,6 +246,10 @@ class ServiceWorker(Middleware):
     after_skip_message = after_process_message
 
 
+#: How often (s) a service's worker prunes what its retention settings no longer keep.
+RETENTION_EVERY_SECONDS = 3600
+
+
 def setup_worker(service, settings: Settings, *, broker=None) -> dramatiq.Broker:
     """Gives the broker of a service's worker, with the router and the service actor declared."""
     from .logs import configure_logging
@@ -242,4 +272,13 @@ def setup_worker(service, settings: Settings, *, broker=None) -> dramatiq.Broker
 
     dramatiq.actor(handle_event, actor_name=service_actor(service.name), queue_name=service_queue(service.name),
                    broker=broker, throws=(InvalidEvent,))
+
+    from .periodic import periodic
+    from .retention import prune
+
+    def prune_retained():
+        # the retention settings (issue 12, finding 17): old inbox ids, periodic slots, raw logs' personal data
+        service.run(prune)
+
+    periodic(broker, service, every_seconds=RETENTION_EVERY_SECONDS, name=f"{service.name}_retention")(prune_retained)
     return broker

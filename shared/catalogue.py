@@ -66,8 +66,9 @@ TYPES: dict[str, TypeDoc] = {
         {"customer": {**_DRIVER, "segment": "fleet", "contact_person": "王先生"}}),
     "complaint.raised": TypeDoc(
         "A complaint (客户投诉) was raised: from outside (hotline, web, walk-in ...) or by the scheduler after "
-        "a dissatisfied callback. The complaints service routes it with the 2-1-1 deadlines.",
-        {"complaint_id": "CMP-2026-0007", "customer": _DRIVER,
+        "a dissatisfied callback. The complaints service routes it with the 2-1-1 deadlines. Ids starting with "
+        "`CMP-` or `callback-` are Huifang's own: from outside they are refused (`data.complaint_id`).",
+        {"complaint_id": "HL-2026-0007", "customer": _DRIVER,
          "description": "维修后空调仍不制冷，客户要求再次检查。", "category": "service_quality", "source": "hotline",
          "raised_at": "2026-02-02T09:15:00+08:00", "order_id": "SO-2026-0042"}),
     "callback.scheduled": TypeDoc(

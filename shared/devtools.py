@@ -151,13 +151,15 @@ def cmd_token(args) -> int:
     from .settings import load_settings
 
     settings = load_settings()
-    if args.role == "integration":
-        # Not a signed user token: the installation's own (HUIFANG_API_TOKEN, else the one
-        # `make run` keeps in var/api_token), which reads every organisation.
+    if args.role == "integration" and not args.org:
+        # Not a signed token: the installation's own (HUIFANG_API_TOKEN, else the one `make run`
+        # keeps in var/api_token), which reads every organisation.
         print(settings.api_token or dev_api_token(settings.var_dir))
         return 0
+    login = args.login or ("integration" if args.role == "integration" else "")
     try:
-        print(issue_token(settings.secret_key, login=args.login, role=args.role, organization=args.org))
+        # ROLE=integration ORG=...: an integration token of that organisation only (issue 12, finding 14)
+        print(issue_token(settings.secret_key, login=login, role=args.role, organization=args.org))
     except ValueError as exc:
         raise SystemExit(f"huifang: {exc}") from None
     return 0
@@ -217,6 +219,39 @@ def cmd_user(args) -> int:
                                     password=os.environ.get("PASSWORD") or None)
     if changed:
         _relay_now(service)
+    return 0
+
+
+def cmd_erase_customer(args) -> int:
+    """Blanks one customer's personal data in every service (PIPL; issue 12, finding 17): names,
+    phones, contacts and free texts in the tables and in the raw event logs; ids, dates, answers
+    and amounts stay, so every figure and report is as before."""
+    from .retention import erase_customer
+
+    for name in SERVICES:
+        service = _bind_service(name)
+        done = service.run(erase_customer, organization=args.org, customer_id=args.customer)
+        say(f"{name}: customer {args.customer} of {args.org} erased ({', '.join(f'{k} {v}' for k, v in done.items())})")
+    return 0
+
+
+def cmd_revoke_tokens(args) -> int:
+    """Refuses every token issued and page session started until now of one person, on every
+    service (issue 12, finding 14); `make token` gives them a new one."""
+    from .errors import HuifangError
+    from .users import save_person
+
+    service = _bind_service(args.service)
+    with service.connection():
+        known = service.users.get(args.org, args.login)
+    if known is None:
+        raise SystemExit(f"huifang: no {args.login} in {args.org}'s directory (make user LOGIN=... first)")
+    try:
+        record = service.run(save_person, organization=args.org, login=args.login, revoke_tokens=True)
+    except HuifangError as exc:
+        raise SystemExit(f"huifang: {exc}") from None
+    _relay_now(service)
+    say(f"{args.login} of {args.org}: tokens and sessions from before {record['tokens_not_before']} are refused")
     return 0
 
 
@@ -822,10 +857,11 @@ def cmd_redis_server(args) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.devtools")
     sub = parser.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("token", help="a user's bearer token; --role integration: the installation's own")
-    p.add_argument("--login", required=True)
+    p = sub.add_parser("token", help="a user's bearer token; --role integration: the installation's own, "
+                                     "or with --org one organisation's")
+    p.add_argument("--login", default="")
     p.add_argument("--role", required=True)
-    p.add_argument("--org", required=True)
+    p.add_argument("--org", default="")
     p.set_defaults(func=cmd_token)
     p = sub.add_parser("org", help="an organisation's data folder from the defaults, and its first admin")
     p.add_argument("--org", required=True)
@@ -855,6 +891,15 @@ def main(argv=None) -> int:
     p.add_argument("--service", default="scheduler", choices=list(SERVICES),
                    help="the service whose database takes the change and relays it (default scheduler)")
     p.set_defaults(func=cmd_user)
+    p = sub.add_parser("erase-customer", help="blank one customer's personal data in every service (PIPL)")
+    p.add_argument("--org", required=True)
+    p.add_argument("--customer", required=True, help="the customer's id")
+    p.set_defaults(func=cmd_erase_customer)
+    p = sub.add_parser("revoke-tokens", help="refuse a person's tokens and page sessions issued until now")
+    p.add_argument("--login", required=True)
+    p.add_argument("--org", required=True)
+    p.add_argument("--service", default="scheduler", choices=list(SERVICES))
+    p.set_defaults(func=cmd_revoke_tokens)
     p = sub.add_parser("import-users", help="convert the old users/agents/recipients files into the directory")
     p.add_argument("--service", default="scheduler", choices=list(SERVICES))
     p.set_defaults(func=cmd_import_users)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, pre_load, validate
 
@@ -355,6 +355,9 @@ class UserUpdated(_Produced):
     password_hash = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
     active = fields.Boolean(load_default=True)
     updated_at = fields.AwareDateTime(required=True)
+    #: Tokens issued and page sessions started before this moment are refused (an admin revoked
+    #: them: `make revoke-tokens`; issue 12, finding 14). None: no cutoff.
+    tokens_not_before = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
 class WebhookEndpointUpdated(_Produced):
@@ -419,6 +422,36 @@ CONSUMED_TYPES = frozenset({
 })
 #: Sources of the events the services emit themselves.
 OWN_SOURCE_PREFIX = "huifang://"
+#: Prefixes of the complaint ids Huifang makes itself (issue 12, finding 4): `CMP-` for a complaint a
+#: person raises (the server makes the id), `callback-` for one a dissatisfied callback raises. An id
+#: another system chooses never starts with one of them (any case), so nobody outside can take the
+#: id of a complaint Huifang is about to raise and have the real one dropped as a duplicate.
+OWN_COMPLAINT_ID_PREFIXES = ("cmp-", "callback-")
+
+
+def own_complaint_id(complaint_id) -> bool:
+    """Gives whether `complaint_id` is of the kind only Huifang makes (OWN_COMPLAINT_ID_PREFIXES)."""
+    return isinstance(complaint_id, str) and complaint_id.lower().startswith(OWN_COMPLAINT_ID_PREFIXES)
+
+
+#: How far ahead of the server's clock a person's `raised_at` may be (two clocks never agree).
+RAISED_AT_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def raised_at_in_window(moment: datetime, *, now: datetime, window_minutes: int) -> bool:
+    """Gives whether a person may date a complaint `moment`: within the last `window_minutes`
+    (HUIFANG_RAISED_AT_WINDOW_MINUTES) of `now`, or a clock's skew after it."""
+    return now - timedelta(minutes=window_minutes) <= moment <= now + RAISED_AT_CLOCK_SKEW
+
+
+def _outside_checks(envelope_type, source, data: dict) -> dict:
+    """Gives {field: [message]} for data an event from outside Huifang may not carry."""
+    if envelope_type == "complaint.raised" and not str(source).startswith(OWN_SOURCE_PREFIX) \
+            and own_complaint_id(data.get("complaint_id")):
+        return {"data.complaint_id": [
+            "ids starting with CMP- or callback- are made by Huifang; choose an id of your own system "
+            "(e.g. ERP-000123)."]}
+    return {}
 #: Types that stay between Huifang's own services: never posted from outside (not even with
 #: the integration token), never delivered to an organisation's webhooks (they carry
 #: password hashes and webhook secrets).
@@ -477,6 +510,8 @@ def _load(raw) -> tuple[dict, dict, dict]:
             data = schema.load(raw["data"])
         except ValidationError as exc:
             errors.update(_flatten(exc.messages, "data"))
+    if not errors:
+        errors.update(_outside_checks(raw.get("type"), raw.get("source"), data))
     if errors:
         title = "Unknown event type" if "type" in errors and raw.get("type") not in REGISTRY else "Invalid event"
         raise InvalidEvent(errors, title)

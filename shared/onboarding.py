@@ -232,11 +232,11 @@ def sample_events(organization: str, *, now: datetime) -> list[dict]:
             "order_id": order_id, "customer": _customer(customer_id), "completed_at": moment(days_ago, at),
             "business_line": line, "kind": kind, "advisor_id": "zhao"}))
     complaints = [
-        ("CMP-D01", "C-D04", "hotline", "service_quality", "维修后空调仍不制冷，客户要求再次检查。", now - timedelta(hours=2),
+        ("ERP-D01", "C-D04", "hotline", "service_quality", "维修后空调仍不制冷，客户要求再次检查。", now - timedelta(hours=2),
          "SO-D02"),
-        ("CMP-D02", "C-D07", "walk_in", "attitude", "物业维修人员上门时态度生硬，未说明收费标准。",
+        ("ERP-D02", "C-D07", "walk_in", "attitude", "物业维修人员上门时态度生硬，未说明收费标准。",
          now - timedelta(days=1, hours=3), "SO-D06"),
-        ("CMP-D03", "C-D05", "web", "product_quality", "新买的洗衣机脱水时噪音很大。", now - timedelta(days=3), "SO-D04"),
+        ("ERP-D03", "C-D05", "web", "product_quality", "新买的洗衣机脱水时噪音很大。", now - timedelta(days=3), "SO-D04"),
     ]
     for complaint_id, customer_id, source, category, description, raised_at, order_id in complaints:
         events.append((f"{complaint_id}-raised", "complaint.raised", {

@@ -41,6 +41,8 @@ def outbox_model(database) -> type[peewee.Model]:
         sent_at = UTCDateTimeField(null=True, index=True)
         attempts = peewee.IntegerField(default=0)
         last_error = peewee.TextField(null=True)
+        #: A relay is sending the row until then (claim_rows); past it another relay takes it over.
+        claimed_until = UTCDateTimeField(null=True)
 
         class Meta:
             table_name = "outbox"
@@ -85,6 +87,8 @@ def message_model(database) -> type[peewee.Model]:
         sent_at = UTCDateTimeField(null=True, index=True)
         attempts = peewee.IntegerField(default=0)
         last_error = peewee.TextField(null=True)
+        #: A relay is sending the row until then (claim_rows); past it another relay takes it over.
+        claimed_until = UTCDateTimeField(null=True)
 
         class Meta:
             table_name = "outbox_message"
@@ -106,36 +110,72 @@ def add_messages(OutboxMessage, messages: list[dict]) -> None:
     ])
 
 
+#: How long a relay's claim on outbox rows lasts: the broker's socket timeouts (shared/broker.py)
+#: end a send well before; a relay that died while sending leaves rows another takes over then.
+CLAIM_SECONDS = 60
+
+
+def claim_rows(model, *, where, limit: int, columns=(), now: datetime | None = None) -> list:
+    """Gives up to `limit` unsent rows of `model` matching `where`, oldest first, after claiming
+    them for CLAIM_SECONDS in a transaction of their own (committed on return).
+
+    Sending happens after this commit (issue 12, finding 10): the database's write lock (SQLite)
+    or the rows' locks (PostgreSQL) are never held while a slow or silent broker is called, and
+    a second relay skips the claimed rows instead of sending them twice.
+    """
+    database = model._meta.database
+    now = now or datetime.now(timezone.utc)
+    free = model.sent_at.is_null() & (model.claimed_until.is_null() | (model.claimed_until < now))
+    with database.atomic():
+        query = model.select(*columns).where(free, *([where] if where is not None else [])).order_by(
+            model.id).limit(limit)
+        if is_postgres(database):
+            query = query.for_update("FOR UPDATE SKIP LOCKED")
+        rows = list(query)
+        if rows:
+            model.update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS)).where(
+                model.id.in_([row.id for row in rows])).execute()
+    return rows
+
+
+def record_sent(model, sent_ids: list, failed_ids: list, error: Exception | None) -> None:
+    """Marks the rows a relay sent, and releases those it did not (the first failed one counting
+    an attempt with the broker's error), in one short transaction."""
+    now = datetime.now(timezone.utc)
+    with model._meta.database.atomic():
+        if sent_ids:
+            model.update(sent_at=now, claimed_until=None, attempts=model.attempts + 1).where(
+                model.id.in_(sent_ids)).execute()
+        if failed_ids:
+            model.update(claimed_until=None).where(model.id.in_(failed_ids)).execute()
+            if error is not None:
+                model.update(attempts=model.attempts + 1, last_error=str(error)[:500]).where(
+                    model.id == failed_ids[0]).execute()
+
+
 def relay_messages_once(OutboxMessage, broker, *, limit: int = 500, now: datetime | None = None) -> int:
     """Gives how many messages were handed to the broker in this pass (delayed ones with their delay)."""
     from dramatiq import Message
 
-    database = OutboxMessage._meta.database
     now = now or datetime.now(timezone.utc)
     horizon = now + timedelta(milliseconds=MAX_BROKER_DELAY_MS)
-    sent_ids = []
-    with database.atomic():
-        query = (OutboxMessage.select()
-                 .where(OutboxMessage.sent_at.is_null(), OutboxMessage.eta.is_null() | (OutboxMessage.eta <= horizon))
-                 .order_by(OutboxMessage.id).limit(limit))
-        if is_postgres(database):
-            query = query.for_update("FOR UPDATE SKIP LOCKED")
-        for row in list(query):
-            delay = int((row.eta - now).total_seconds() * 1000) if row.eta is not None else 0
-            try:
-                broker.enqueue(Message(queue_name=row.queue_name, actor_name=row.actor_name,
-                                       args=tuple(json.loads(row.args)), kwargs={}, options={}),
-                               delay=delay if delay > 0 else None)
-            except Exception as exc:  # the broker is down: keep the rest for later
-                log.warning("outbox relay stopped at message %s (%s): broker unavailable (%s)", row.id,
-                            row.actor_name, type(exc).__name__)
-                OutboxMessage.update(attempts=OutboxMessage.attempts + 1, last_error=str(exc)[:500]).where(
-                    OutboxMessage.id == row.id).execute()
-                break
-            sent_ids.append(row.id)
-        if sent_ids:
-            OutboxMessage.update(sent_at=now, attempts=OutboxMessage.attempts + 1).where(
-                OutboxMessage.id.in_(sent_ids)).execute()
+    rows = claim_rows(OutboxMessage, where=OutboxMessage.eta.is_null() | (OutboxMessage.eta <= horizon),
+                      limit=limit, now=now)
+    sent_ids, error = [], None
+    for row in rows:
+        delay = int((row.eta - now).total_seconds() * 1000) if row.eta is not None else 0
+        try:
+            broker.enqueue(Message(queue_name=row.queue_name, actor_name=row.actor_name,
+                                   args=tuple(json.loads(row.args)), kwargs={}, options={}),
+                           delay=delay if delay > 0 else None)
+        except Exception as exc:  # the broker is down: keep the rest for later
+            log.warning("outbox relay stopped at message %s (%s): broker unavailable (%s)", row.id,
+                        row.actor_name, type(exc).__name__)
+            error = exc
+            break
+        sent_ids.append(row.id)
+    if rows:
+        record_sent(OutboxMessage, sent_ids, [row.id for row in rows[len(sent_ids):]], error)
     return len(sent_ids)
 
 
@@ -148,48 +188,56 @@ def relay_once(Outbox, broker, *, limit: int = 500, subscribers=None) -> int:
 
     `subscribers(type) -> [service, ...]` (from the manifests): each event goes straight to
     the queue of every subscribing service, already validated, one hop instead of two through
-    the router. Without it, events go to the router's `events` queue.
+    the router. Without it, events go to the router's `events` queue. The rows are claimed and
+    committed first, sent, then marked sent (claim_rows): no lock is held while the broker is called.
 
     Raises nothing for a broker outage: the rows stay unsent and the error is logged.
     """
     from dramatiq import Message  # here, not at import: shared/ stays importable without a broker
 
-    database = Outbox._meta.database
-    sent_ids = []
-    with database.atomic():
-        query = Outbox.select(Outbox.id, Outbox.envelope, Outbox.event_id, Outbox.type).where(
-            Outbox.sent_at.is_null()).order_by(Outbox.id).limit(limit)
-        if is_postgres(database):
-            query = query.for_update("FOR UPDATE SKIP LOCKED")
-        rows = list(query.tuples())
-        error = None
-        for first in range(0, len(rows), RELAY_CHUNK):
-            chunk = rows[first:first + RELAY_CHUNK]
-            try:
-                messages = []
-                for _row_id, envelope, _event_id, type_ in chunk:
-                    body = (json.loads(envelope),)
-                    if subscribers is None:
-                        messages.append(Message(queue_name=EVENTS_QUEUE, actor_name=PUBLISH_ACTOR,
-                                                args=body, kwargs={}, options={}))
-                    else:
-                        messages += [Message(queue_name=service_queue(name), actor_name=service_actor(name),
-                                             args=body, kwargs={}, options={}) for name in subscribers(type_)]
-                enqueue_all(broker, messages)
-            except Exception as exc:  # the broker is down: keep this chunk and the rest for later
-                error = exc
-                log.warning("outbox relay stopped at event %s: broker unavailable (%s)", chunk[0][2],
-                            type(exc).__name__)
-                break
-            sent_ids += [row[0] for row in chunk]
-        now = datetime.now(timezone.utc)
-        if sent_ids:
-            Outbox.update(sent_at=now, attempts=Outbox.attempts + 1).where(Outbox.id.in_(sent_ids)).execute()
-        if error is not None and len(sent_ids) < len(rows):
-            failed = rows[len(sent_ids)][0]
-            Outbox.update(attempts=Outbox.attempts + 1, last_error=str(error)[:500]).where(
-                Outbox.id == failed).execute()
+    rows = claim_rows(Outbox, where=None, limit=limit,
+                      columns=(Outbox.id, Outbox.envelope, Outbox.event_id, Outbox.type))
+    sent_ids, error = [], None
+    for first in range(0, len(rows), RELAY_CHUNK):
+        chunk = rows[first:first + RELAY_CHUNK]
+        try:
+            messages = []
+            for row in chunk:
+                body = (json.loads(row.envelope),)
+                if subscribers is None:
+                    messages.append(Message(queue_name=EVENTS_QUEUE, actor_name=PUBLISH_ACTOR,
+                                            args=body, kwargs={}, options={}))
+                else:
+                    messages += [Message(queue_name=service_queue(name), actor_name=service_actor(name),
+                                         args=body, kwargs={}, options={}) for name in subscribers(row.type)]
+            enqueue_all(broker, messages)
+        except Exception as exc:  # the broker is down: keep this chunk and the rest for later
+            error = exc
+            log.warning("outbox relay stopped at event %s: broker unavailable (%s)", chunk[0].event_id,
+                        type(exc).__name__)
+            break
+        sent_ids += [row.id for row in chunk]
+    if rows:
+        record_sent(Outbox, sent_ids, [row.id for row in rows[len(sent_ids):]], error)
     return len(sent_ids)
+
+
+def add_claim_columns(migrator, database, migrate) -> None:
+    """A migration step of every service (its MIGRATIONS): the outbox tables' `claimed_until`."""
+    from .db import add_missing_columns
+    from .fields import UTCDateTimeField
+
+    class _Table(peewee.Model):
+        class Meta:
+            table_name = "outbox"
+
+    class _Messages(peewee.Model):
+        class Meta:
+            table_name = "outbox_message"
+
+    add_missing_columns(migrator, database, migrate, {
+        _Table: {"claimed_until": UTCDateTimeField(null=True)},
+        _Messages: {"claimed_until": UTCDateTimeField(null=True)}})
 
 
 def enqueue_all(broker, messages: list) -> None:

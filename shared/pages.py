@@ -146,10 +146,16 @@ def still_valid(claims: dict, row) -> bool:
     """Gives whether a session's claims still hold against the directory row of that person.
 
     A row newer than the session that deactivates the person, changes their role or their
-    password ends the session (on every service, as the change reaches it). A missing or older
+    password, or revokes their tokens and sessions (`tokens_not_before` after the session's
+    start), ends the session (on every service, as the change reaches it). A missing or older
     row (the change has not arrived here yet) leaves the signed claims as they are.
     """
-    if row is None or row.updated_at <= datetime.fromisoformat(claims["u"]):
+    if row is None:
+        return True
+    started = datetime.fromisoformat(claims.get("t") or claims["u"])
+    if row.tokens_not_before is not None and started < row.tokens_not_before:
+        return False  # an admin revoked the person's tokens and sessions (issue 12, finding 14)
+    if row.updated_at <= datetime.fromisoformat(claims["u"]):
         return True
     return bool(row.active) and row.role == claims["r"] and password_fingerprint(row.password_hash) == claims["p"]
 
@@ -183,7 +189,7 @@ def sign_in(row) -> None:
     language = session.get("lang")
     session.clear()
     session.permanent = True
-    session["who"] = claims_of(row)
+    session["who"] = {**claims_of(row), "t": datetime.now(timezone.utc).isoformat()}  # when it started
     session["csrf"] = new_csrf_token()
     if language:
         session["lang"] = language
@@ -430,6 +436,7 @@ def init_app(app: Flask, service, page_blueprints: Iterable[Blueprint] = ()) -> 
     settings = app.config["HUIFANG_SETTINGS"]
     page_blueprints = list(page_blueprints)
     app.secret_key = settings.secret_key
+    app.config["SECRET_KEY_FALLBACKS"] = list(settings.verifying_keys[1:])  # sessions signed with an older key
     app.config.update(
         SESSION_COOKIE_NAME=SESSION_COOKIE, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=IDLE_TIMEOUT, SESSION_REFRESH_EACH_REQUEST=True,

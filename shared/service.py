@@ -15,7 +15,7 @@ from typing import Callable
 
 import peewee
 
-from . import inbox, outbox, queues, users, webhooks
+from . import audit, inbox, outbox, queues, ratelimit, users, webhooks
 from .db import database_from_url, ensure_schema
 from .periodic import periodic_run_model
 from .events import Event, load_event, make_envelope
@@ -81,6 +81,12 @@ class Service:
     on_commit: list = field(default_factory=list)
     #: Sends mail (shared.mail.Mailer from settings at `bind`); tests put a fake here.
     mailer: object | None = None
+    #: Raw logs of personal data this service keeps, stripped after HUIFANG_EVENT_LOG_RETENTION_DAYS
+    #: (shared/retention.py): {name: (model with `envelope`, its moment column)}.
+    raw_logs: dict = field(default_factory=dict)
+    #: Where this service keeps customers' personal data, blanked by `erase-customer` (PIPL):
+    #: {model: (customer id column, personal columns)}.
+    customer_tables: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.Inbox = inbox.inbox_model(self.database)
@@ -93,11 +99,15 @@ class Service:
         self.users = users.Directory(self.database)
         #: Outbound webhooks: endpoints, deliveries, their log (shared/webhooks.py).
         self.webhooks = webhooks.Webhooks(self.database)
+        #: Who did what, when (shared/audit.py; issue 12, finding 15).
+        self.audit = audit.audit_model(self.database)
+        #: Per-user request counts of the rate limits (shared/ratelimit.py; issue 12, finding 3).
+        self.RateWindow = ratelimit.rate_window_model(self.database)
 
     @property
     def all_models(self) -> list:
         return [self.Inbox, self.Outbox, self.OutboxMessage, self.PeriodicRun, self.DeadLetterLog, *self.users.models,
-                *self.webhooks.models, *self.models]
+                *self.webhooks.models, self.audit, self.RateWindow, *self.models]
 
     def bind(self, settings: Settings, *, url: str | None = None, create: bool = True) -> "Service":
         """Binds the database from settings (or `url`) and brings its schema up to date."""

@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigurationError
 
+#: The shortest integration token (HUIFANG_API_TOKEN) accepted (issue 12, finding 14).
+MIN_API_TOKEN_LENGTH = 24
+
 #: The services of one installation and their default HTTP ports (CONTRACT.md).
 SERVICES = {"scheduler": 8101, "complaints": 8102, "reporting": 8103}
 
@@ -86,6 +89,22 @@ def setting_list() -> list[Setting]:
         Setting("HUIFANG_WORKER_METRICS_PORT", "0", "A worker host's own /metrics port (0: none; the web "
                 "process answers for its host)."),
         Setting("HUIFANG_METRICS_HOST", "127.0.0.1", "The address the worker's /metrics port listens on."),
+        Setting("HUIFANG_RAISED_AT_WINDOW_MINUTES", "60", "A person raising a complaint may date it at most this "
+                "many minutes before now."),
+        Setting("HUIFANG_IMPORT_MAX_ROWS", "100000", "A ledger import reads at most this many rows."),
+        Setting("HUIFANG_IMPORT_MAX_COLUMNS", "64", "A ledger import reads at most this many columns."),
+        Setting("HUIFANG_IMPORT_MAX_UNPACKED_BYTES", str(64 * 1024 * 1024), "A ledger import's largest "
+                "uncompressed size (an .xlsx by its zip directory)."),
+        Setting("HUIFANG_IMPORT_BACKGROUND_BYTES", str(1024 * 1024), "An API import larger than this (unpacked) "
+                "runs in the worker: 202 and GET /api/v1/ledger/imports/<id> for its progress."),
+        Setting("HUIFANG_IMPORT_TIME_LIMIT_SECONDS", "1800", "A background ledger import is stopped after this long."),
+        Setting("HUIFANG_INBOX_RETENTION_DAYS", "90", "Handled event ids are kept this long (duplicates older "
+                "than that are no longer recognised)."),
+        Setting("HUIFANG_PERIODIC_RUN_RETENTION_DAYS", "7", "The record of periodic job slots is kept this long."),
+        Setting("HUIFANG_EVENT_LOG_RETENTION_DAYS", "400", "Reporting: after this long the raw event log loses "
+                "personal data (the figures stay)."),
+        Setting("HUIFANG_RATE_REPORT_SENDS_PER_HOUR", "5", "Report sends per user and hour (429 past it)."),
+        Setting("HUIFANG_RATE_HEAVY_PER_MINUTE", "20", "Report figures and PDFs per user and minute (429 past it)."),
         Setting("HUIFANG_WEBHOOK_ALLOW_PRIVATE", "0", "1: webhooks may go to loopback, private and link-local "
                 "addresses."),
         Setting("HUIFANG_WEBHOOK_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,36000",
@@ -148,11 +167,38 @@ class Settings:
     worker_metrics_port: int = 0
     #: The address that port listens on.
     metrics_host: str = "127.0.0.1"
+    #: A person raising a complaint may date it at most this many minutes before now (a call taken
+    #: a little earlier); further back would shorten its deadlines' history (issue 12, finding 4).
+    raised_at_window_minutes: int = 60
+    #: Every key of HUIFANG_SECRET_KEY ("new,old"): the first (`secret_key`) signs, all verify.
+    secret_keys: tuple = ()
+    #: A ledger import reads at most this many rows, columns and unpacked bytes (issue 12, finding 1).
+    import_max_rows: int = 100_000
+    import_max_columns: int = 64
+    import_max_unpacked_bytes: int = 64 * 1024 * 1024
+    #: An API import of a file unpacking to more than this runs in the background (202 and its progress).
+    import_background_bytes: int = 1024 * 1024
+    #: The longest a background ledger import may run before the worker stops it.
+    import_time_limit_seconds: int = 1800
+    #: Retention (shared/retention.py; issue 12, finding 17): handled event ids, periodic slots, and
+    #: raw event logs before their personal data is stripped, in days.
+    inbox_retention_days: int = 90
+    periodic_run_retention_days: int = 7
+    event_log_retention_days: int = 400
+    #: Per-user rate limits (issue 12, finding 3): report sends per hour, heavy requests (a
+    #: report's figures or PDF) per minute.
+    rate_report_sends_per_hour: int = 5
+    rate_heavy_per_minute: int = 20
     extra: dict = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def verifying_keys(self) -> tuple:
+        """Gives the keys that verify tokens and sessions, the signing one first."""
+        return self.secret_keys or (self.secret_key,)
 
     def database_url(self, service: str) -> str:
         return self.database_urls[service]
@@ -290,16 +336,25 @@ def load_settings(environ: dict | None = None) -> Settings:
     smtp_url = env.get("HUIFANG_SMTP_URL") or None
     if smtp_url:
         _check_url("HUIFANG_SMTP_URL", smtp_url, ("smtp", "smtp+starttls", "smtps"))
-    secret = env.get("HUIFANG_SECRET_KEY") or _dev_secret(var_dir)
-    if len(secret) < 16:
-        raise ConfigurationError("HUIFANG_SECRET_KEY", "must be at least 16 characters")
+    # key rotation (issue 12, finding 14): "new,old" signs with the new key and still accepts the old
+    secrets_ = tuple(k.strip() for k in (env.get("HUIFANG_SECRET_KEY") or _dev_secret(var_dir)).split(",")
+                     if k.strip())
+    if not secrets_ or any(len(k) < 16 for k in secrets_):
+        raise ConfigurationError("HUIFANG_SECRET_KEY", "must be at least 16 characters (each key of a "
+                                                       "comma-separated list: the first signs, all verify)")
+    secret = secrets_[0]
+    api_token = env.get("HUIFANG_API_TOKEN") or None
+    if api_token is not None and len(api_token) < MIN_API_TOKEN_LENGTH:
+        raise ConfigurationError("HUIFANG_API_TOKEN", f"must be at least {MIN_API_TOKEN_LENGTH} characters "
+                                                      "(`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
     return Settings(
         broker_url=broker_url,
         database_urls=database_urls,
         ports=ports,
-        api_token=env.get("HUIFANG_API_TOKEN") or None,
+        api_token=api_token,
         timezone=timezone,
         secret_key=secret,
+        secret_keys=secrets_,
         smtp_url=smtp_url,
         mail_from=env.get("HUIFANG_MAIL_FROM") or "huifang@localhost",
         var_dir=var_dir,
@@ -325,6 +380,18 @@ def load_settings(environ: dict | None = None) -> Settings:
         metrics_token=env.get("HUIFANG_METRICS_TOKEN") or None,
         worker_metrics_port=_int(env, "HUIFANG_WORKER_METRICS_PORT", 0, minimum=0, maximum=65535),
         metrics_host=env.get("HUIFANG_METRICS_HOST") or "127.0.0.1",
+        raised_at_window_minutes=_int(env, "HUIFANG_RAISED_AT_WINDOW_MINUTES", 60, minimum=0, maximum=7 * 24 * 60),
+        import_max_rows=_int(env, "HUIFANG_IMPORT_MAX_ROWS", 100_000, minimum=1, maximum=10_000_000),
+        import_max_columns=_int(env, "HUIFANG_IMPORT_MAX_COLUMNS", 64, minimum=16, maximum=16384),
+        import_max_unpacked_bytes=_int(env, "HUIFANG_IMPORT_MAX_UNPACKED_BYTES", 64 * 1024 * 1024,
+                                       minimum=1024 * 1024, maximum=4 * 1024 ** 3),
+        import_background_bytes=_int(env, "HUIFANG_IMPORT_BACKGROUND_BYTES", 1024 * 1024, minimum=0),
+        import_time_limit_seconds=_int(env, "HUIFANG_IMPORT_TIME_LIMIT_SECONDS", 1800, minimum=10, maximum=86400),
+        inbox_retention_days=_int(env, "HUIFANG_INBOX_RETENTION_DAYS", 90, minimum=1, maximum=36500),
+        periodic_run_retention_days=_int(env, "HUIFANG_PERIODIC_RUN_RETENTION_DAYS", 7, minimum=1, maximum=36500),
+        event_log_retention_days=_int(env, "HUIFANG_EVENT_LOG_RETENTION_DAYS", 400, minimum=1, maximum=36500),
+        rate_report_sends_per_hour=_int(env, "HUIFANG_RATE_REPORT_SENDS_PER_HOUR", 5, minimum=1),
+        rate_heavy_per_minute=_int(env, "HUIFANG_RATE_HEAVY_PER_MINUTE", 20, minimum=1),
     )
 
 

@@ -114,6 +114,8 @@ def user_model(database) -> type[peewee.Model]:
         password_hash = peewee.CharField(max_length=255, null=True)
         active = peewee.BooleanField(default=True)
         updated_at = UTCDateTimeField()
+        #: Tokens and sessions of this person from before this moment are refused (revoked).
+        tokens_not_before = UTCDateTimeField(null=True)
 
         class Meta:
             table_name = "directory_user"
@@ -179,7 +181,9 @@ def record_of(row) -> dict:
     """Gives the `user.updated` data of a directory row (JSON-ready)."""
     return {"login": row.login, "role": row.role, "name": row.name or "", "email": row.email, "phone": row.phone,
             "business_lines": list(_lines(row.business_lines)), "password_hash": row.password_hash,
-            "active": bool(row.active), "updated_at": row.updated_at.astimezone(timezone.utc).isoformat()}
+            "active": bool(row.active), "updated_at": row.updated_at.astimezone(timezone.utc).isoformat(),
+            "tokens_not_before": row.tokens_not_before.astimezone(timezone.utc).isoformat()
+            if row.tokens_not_before else None}
 
 
 _RECORD = UserUpdated()
@@ -205,6 +209,13 @@ class Directory:
     def row(self, organization: str, login: str):
         User = self.User
         return User.select().where(User.organization == organization, User.login == login).first()
+
+    def tokens_not_before(self, organization: str, login: str) -> datetime | None:
+        """Gives the moment before which the person's tokens and sessions are refused, or None."""
+        User = self.User
+        row = User.select(User.tokens_not_before).where(User.organization == organization,
+                                                        User.login == login).first()
+        return row.tokens_not_before if row is not None else None
 
     def rows_of_login(self, login: str) -> list:
         """Gives the active rows of `login` in every organisation (sign-in: a login may exist in several)."""
@@ -239,7 +250,7 @@ class Directory:
         values = {"name": record.get("name") or "", "role": record["role"], "email": record.get("email"),
                   "phone": record.get("phone"), "business_lines": ",".join(record.get("business_lines") or ()),
                   "password_hash": record.get("password_hash"), "active": record.get("active", True),
-                  "updated_at": record["updated_at"]}
+                  "updated_at": record["updated_at"], "tokens_not_before": record.get("tokens_not_before")}
         row = self.row(organization, record["login"])
         if row is None:
             User.insert(organization=organization, login=record["login"], **values).on_conflict_ignore().execute()
@@ -266,11 +277,12 @@ def check_person(*, login: str, role: str, organization: str) -> None:
 
 def save_person(*, uow, organization: str, login: str, role: str | None = None, name: str | None = None,
                 email: str | None = None, phone: str | None = None, business_lines=None,
-                password: str | None = None, active: bool | None = None) -> dict:
+                password: str | None = None, active: bool | None = None, revoke_tokens: bool = False) -> dict:
     """Gives the person's record after creating or updating them and emitting `user.updated`.
 
     A field given as None keeps its current value (a new person: empty). `password` is hashed
-    here; None keeps the current one.
+    here; None keeps the current one. `revoke_tokens`: every token issued and page session
+    started until now is refused from now on, on every service (issue 12, finding 14).
 
     Raises:
       InvalidInput: a malformed login, role, organisation or an empty password.
@@ -289,13 +301,15 @@ def save_person(*, uow, organization: str, login: str, role: str | None = None, 
     if password is not None:
         record["password_hash"] = hash_password(password)
     check_person(login=login, role=record["role"], organization=organization)
-    if row is not None and all(record[k] == current[k] for k in record if k != "updated_at"):
+    if row is not None and not revoke_tokens and all(record[k] == current[k] for k in record if k != "updated_at"):
         return current  # nothing changed: no event
     # Strictly later than the row, even within one clock tick, so the change wins everywhere.
     moment = uow.now.astimezone(timezone.utc)
     if row is not None and moment <= row.updated_at:
         moment = row.updated_at + _TICK
     record["updated_at"] = moment.isoformat()
+    if revoke_tokens:
+        record["tokens_not_before"] = moment.isoformat()
     loaded = _RECORD.load(record)
     directory.upsert(organization, loaded)
     uow.emit(USER_UPDATED, record, organization=organization)
@@ -303,6 +317,17 @@ def save_person(*, uow, organization: str, login: str, role: str | None = None, 
 
 
 _TICK = timedelta(microseconds=1)
+
+
+def add_not_before_column(migrator, database, migrate) -> None:
+    """A migration step of every service (its MIGRATIONS): the directory's `tokens_not_before`."""
+    from .db import add_missing_columns
+
+    class _Users(peewee.Model):
+        class Meta:
+            table_name = "directory_user"
+
+    add_missing_columns(migrator, database, migrate, {_Users: {"tokens_not_before": UTCDateTimeField(null=True)}})
 
 
 def on_user_updated(*, uow, event) -> None:

@@ -9,6 +9,7 @@ import functools
 import json
 import logging
 import time
+from datetime import datetime, timedelta
 
 from flask import Flask, after_this_request, g, jsonify, request
 from flask.views import MethodView
@@ -20,7 +21,8 @@ from . import apidocs
 from .auth import AuthError, Principal, verify_token
 from .errors import HuifangError, InvalidEvent, InvalidInput, Unavailable
 from .mail import MailError
-from .events import CONSUMED_TYPES, INTERNAL_TYPES, ORG_PATTERN, OWN_SOURCE_PREFIX, validate_envelope
+from .events import (CONSUMED_TYPES, INTERNAL_TYPES, ORG_PATTERN, OWN_SOURCE_PREFIX, raised_at_in_window,
+                     validate_envelope)
 from .logs import configure_logging
 from .service import current_event_id
 
@@ -31,6 +33,17 @@ PUBLIC_PATHS = {"/healthz", "/readyz", "/api/v1/openapi.json", apidocs.DOCS_PATH
 #: The largest request body accepted (a ledger import of 100,000 rows is ~6 MB).
 MAX_BODY_BYTES = 32 * 1024 * 1024
 PROBLEM = "application/problem+json"
+
+
+def refuse_if_revoked(service, who: Principal) -> None:
+    """Raises AuthError 401 when `who` holds a signed token issued before the person's tokens were
+    revoked (the directory's `tokens_not_before`; issue 12, finding 14)."""
+    if who.issued_at is None:
+        return
+    cutoff = service.users.tokens_not_before(who.organization, who.login)
+    # token timestamps are whole seconds: one of the revoking second itself is refused too
+    if cutoff is not None and who.issued_at < cutoff.replace(microsecond=0) + timedelta(seconds=1):
+        raise AuthError(401, "This token was revoked; ask your administrator for a new one (`make token`).")
 
 
 def roles_required(*roles: str):
@@ -67,6 +80,9 @@ def organization_of_request(requested: str | None = None) -> str:
         if not ORG_PATTERN.match(organization):
             raise InvalidInput("organization must be a lower-case slug like acme-electric.", field="organization")
         return organization
+    # a token of one organisation (a person's, or an organisation's integration token) asking for
+    # another is refused, not silently answered with its own (issue 12, finding 14)
+    requested = requested or request.args.get("organization")
     if requested and requested != p.organization:
         abort(403, message=f"Your token belongs to organisation '{p.organization}', not '{requested}'.")
     return p.organization
@@ -109,6 +125,22 @@ class AcceptedSchema(Schema):
     status = fields.String()
 
 
+def _check_raised_by_person(envelope: dict, service) -> None:
+    """Refuses a complaint.raised a person (an admin) posts that claims the manufacturer, or dates
+    itself outside HUIFANG_RAISED_AT_WINDOW_MINUTES (issue 12, finding 4). People raise complaints
+    through the complaints service's `POST /api/v1/complaints`, where its policy says who may claim
+    which source; the integration token speaks for the systems that forward older ones."""
+    data = envelope["data"]
+    if data.get("source") == "manufacturer":
+        abort(403, message="Only the integration token may post a complaint forwarded by the manufacturer; "
+                           "raise it with POST /api/v1/complaints of the complaints service.")
+    raised = data.get("raised_at") or envelope.get("time")  # without raised_at, the event's time dates it
+    if raised:
+        minutes = service.settings.raised_at_window_minutes
+        if not raised_at_in_window(datetime.fromisoformat(str(raised)), now=service.clock(), window_minutes=minutes):
+            raise InvalidInput(f"raised_at must lie within the last {minutes} minutes.", field="data.raised_at")
+
+
 def events_blueprint(service) -> Blueprint:
     blp = Blueprint("events", __name__, url_prefix="/api/v1/events",
                     description="Post an event envelope (docs/EVENTS.md); it is kept and relayed to every "
@@ -148,7 +180,14 @@ def events_blueprint(service) -> Blueprint:
                     abort(403, message=f"Only the integration token may post {envelope['type']} events.")
                 if str(envelope["source"]).startswith(OWN_SOURCE_PREFIX):
                     abort(403, message=f"The source prefix {OWN_SOURCE_PREFIX} is reserved for Huifang's services.")
+                if envelope["type"] == "complaint.raised":
+                    _check_raised_by_person(envelope, service)
             service.accept([envelope])
+            if principal().role != "integration":
+                from .audit import audit
+
+                audit(service, principal(), organization=envelope["organization"], action="event.posted",
+                      subject=envelope["id"], detail={"type": envelope["type"], "source": envelope["source"]})
             return {"id": envelope["id"], "status": "accepted"}
 
     return blp
@@ -213,9 +252,13 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
     from .webhooks_api import webhooks_blueprint  # here: it builds on this module
 
     api.register_blueprint(webhooks_blueprint(service))
+    from .audit import audit_blueprint
+
+    api.register_blueprint(audit_blueprint(service))
     for blp in blueprints:
         api.register_blueprint(blp)
     apidocs.document_organization_parameter(api)
+    apidocs.document_problem_responses(api)
 
     @app.before_request
     def _authenticate():
@@ -227,7 +270,8 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
         try:
-            g.principal = verify_token(token, secret_key=settings.secret_key, api_token=settings.api_token)
+            g.principal = verify_token(token, secret_key=settings.verifying_keys, api_token=settings.api_token)
+            refuse_if_revoked(service, g.principal)
         except AuthError as exc:
             response = problem(exc.status, "Unauthorized", exc.detail)
             response.headers["WWW-Authenticate"] = 'Bearer realm="huifang"'

@@ -17,6 +17,7 @@ from shared.apidocs import path_parameter
 from shared.web import organization_of_request, principal, roles_required, total_count
 
 from . import handlers
+from .domain.intake import check_raise
 from .errors import Duplicate
 from .models import Complaint
 from .rules import rules_for
@@ -114,11 +115,17 @@ class Complaints(MethodView):
     def post(self, data):
         """Raise a complaint (the fields of complaint.raised); complaint.raised is published."""
         organization = organization_of_request()
+        settings = _settings()
+        # issue 12, finding 4: people get a server-made id, a recent raised_at, a source their role may claim
+        check_raise(role=principal().role, data=data, now=SERVICE.clock(),
+                    window_minutes=settings.raised_at_window_minutes,
+                    policy=rules_for(settings, organization=organization).policy)
         data.setdefault("complaint_id", f"CMP-{uuid.uuid4().hex[:12].upper()}")
         row, created = SERVICE.run(handlers.raise_complaint, organization=organization, data=data,
                                    actor=principal().login, announce=True)
         if not created:
-            raise Duplicate(f"complaint {data['complaint_id']!r} already exists; "
+            other = f" (a complaint from source {row.source!r})" if row.source != data["source"] else ""
+            raise Duplicate(f"complaint {data['complaint_id']!r} already exists{other}; "
                             f"GET /api/v1/complaints/{data['complaint_id']} shows it.")
         return _present_one(row)
 

@@ -14,6 +14,8 @@ import peewee
 
 from shared.db import add_missing_columns, is_postgres
 from shared.fields import UTCDateTimeField
+from shared.outbox import add_claim_columns
+from shared.users import add_not_before_column
 
 from .domain.complaint import Complaint as DomainComplaint
 
@@ -412,7 +414,6 @@ def _migrate_23(migrator, database, migrate) -> None:
         Complaint: {"product_model": peewee.CharField(max_length=200, null=True)}})
 
 
-MODELS: list = [Complaint, ComplaintHistory, Notification, ComplaintPromise, CorrectiveActionRow]
 def _migrate_21(migrator, database, migrate) -> None:
     """Adds (2.5.0, issue 18 item 7) a complaint's compensation and its approval."""
     add_missing_columns(migrator, database, migrate, {Complaint: {
@@ -424,3 +425,8 @@ def _migrate_21(migrator, database, migrate) -> None:
 
 MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 20: _migrate_20, 21: _migrate_21,
                     22: _migrate_22, 23: _migrate_23}
+MODELS: list = [Complaint, ComplaintHistory, Notification, ComplaintPromise, CorrectiveActionRow]
+#: issue 12, finding 10: the outbox relay claims rows (claimed_until) before it calls the broker.
+MIGRATIONS[30] = add_claim_columns
+#: issue 12, finding 14: a person's tokens and sessions can be revoked (directory_user.tokens_not_before).
+MIGRATIONS[31] = add_not_before_column

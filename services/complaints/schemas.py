@@ -23,14 +23,17 @@ class ComplaintQuerySchema(PageArgs):
 
 
 class NewComplaintSchema(_Input):
-    """The fields of complaint.raised data (CONTRACT); `complaint_id` is made up when absent."""
+    """The fields of complaint.raised data (CONTRACT); the server makes `complaint_id` for people."""
 
-    complaint_id = fields.String(validate=id_validators())
+    complaint_id = fields.String(validate=id_validators(), metadata={
+        "description": "only the integration token names its ids (never CMP-... or callback-...); "
+                       "for a person the server makes it (CMP-...)"})
     customer = fields.Nested(CustomerSchema, required=True)
     description = fields.String(required=True, validate=validate.Length(min=1, max=10000))
     category = fields.String(load_default="other", validate=validate.OneOf(COMPLAINT_CATEGORIES))
     source = fields.String(load_default="walk_in", validate=validate.OneOf(COMPLAINT_SOURCES))
-    raised_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    raised_at = fields.AwareDateTime(load_default=None, allow_none=True, metadata={
+        "description": "a person's within the last HUIFANG_RAISED_AT_WINDOW_MINUTES (60); absent: now"})
     order_id = id_field(required=False)
     delivery_id = id_field(required=False)
     product_model = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),

@@ -4,4 +4,7 @@ from shared.service import Service
 from . import handlers, models
 
 SERVICE = Service(name="complaints", database=models.database, models=models.MODELS, handlers=handlers.HANDLERS,
-                  migrations=models.MIGRATIONS)
+                  migrations=models.MIGRATIONS,
+                  customer_tables={models.Complaint: (models.Complaint.customer_id, (
+                      "customer_name", "customer_phone", "contact_person", "site_contact", "site_phone", "description",
+                      "churn_reason", "special_remark"))})

@@ -11,6 +11,8 @@ from flask_smorest import Blueprint
 from shared.apidocs import path_parameter
 from shared.errors import Forbidden, InvalidInput
 from shared.privacy import mask_phone
+from shared.audit import audit
+from shared.ratelimit import check_rate
 from shared.web import organization_of_request, principal, roles_required
 
 from . import desk, desk_api, handlers, jobs, ownership_figures
@@ -31,6 +33,12 @@ blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
 
 #: The path parameter of a month's routes, documented with an example.
 MONTH = path_parameter("month", "2026-01", "the report's month, YYYY-MM")
+
+
+def _heavy(organization: str) -> None:
+    """Counts a heavy request (figures computed or a PDF rendered) of the caller; 429 past the limit."""
+    check_rate(SERVICE, what="report.heavy", who=principal(), organization=organization,
+               limit=SERVICE.settings.rate_heavy_per_minute, per_seconds=60)
 
 
 def _stored(organization: str, month: str) -> Report | None:
@@ -95,6 +103,7 @@ class MonthReport(MethodView):
         """The month's figures, with the two months before as `trend` (computed now if not generated yet)."""
         organization = organization_of_request()
         parse_month(month)
+        _heavy(organization)
         # The run first: a run read as ready was committed with its report, so the report is seen.
         run = _run(organization, month)
         row = _stored(organization, month)
@@ -125,6 +134,7 @@ class MonthReportPdf(MethodView):
         """The month's report as PDF (`?language=en` for the English edition)."""
         organization = organization_of_request()
         parse_month(month)
+        _heavy(organization)
         pdf, language = jobs.month_pdf(SERVICE, organization, month, query["language"])
         filename = report_filename(month, language)
         return Response(pdf, mimetype="application/pdf", headers={
@@ -148,6 +158,9 @@ class SendMonthReport(MethodView):
         """
         organization = organization_of_request()
         parse_month(month)
+        # issue 12, finding 3: a person (or a script with their token) may not mail the report again and again
+        check_rate(SERVICE, what="report.send", who=principal(), organization=organization,
+                   limit=SERVICE.settings.rate_report_sends_per_hour, per_seconds=3600)
         recipients = recipients_of(SERVICE.settings, organization, users=SERVICE.users)
         if body.get("to") is not None:
             if principal().role not in ADDRESSERS:
@@ -165,6 +178,8 @@ class SendMonthReport(MethodView):
                                "ROLE=manager EMAIL=...) or list them in reporting/recipients.yaml.",
                                errors={"to": ["no recipients"]})
         row, run = SERVICE.run(handlers.mail_report, organization=organization, month=month, to=to)
+        audit(SERVICE, principal(), organization=organization, action="report.sent", subject=month,
+              detail={"recipients": len(to)})  # issue 12, finding 15
         if run is not None:
             _carry_out(organization, month, run.request)
             return {"organization": organization, "month": month, "language": run.language, "status": "queued",

@@ -12,6 +12,8 @@ import json
 import logging
 from datetime import timedelta
 
+from shared.errors import HuifangError
+from shared.periodic import for_each_organization
 from shared.service import UnitOfWork
 
 from .domain.report import ReportData
@@ -93,29 +95,42 @@ def run_generation(service, organization: str, month: str, request: str) -> str:
 # --------------------------------------------------------------------------- the schedule
 
 
-def due_reports(*, uow: UnitOfWork) -> list[tuple[str, str, str, list[str]]]:
-    """Gives (organisation, month, language, managers) of each report the organisations'
-    schedules say is due now and that was not made for them yet."""
+def organizations(*, uow: UnitOfWork) -> list[str]:
+    """Gives the organisations this service has heard of (their events are in the log)."""
+    return sorted(org for (org,) in EventLog.select(EventLog.organization).distinct().tuples())
+
+
+def due_report(*, uow: UnitOfWork, organization: str) -> tuple[str, str, list[str]] | None:
+    """Gives (month, language, managers) of the report the organisation's schedule says is due
+    now and that was not made for it yet, or None."""
     settings = uow.settings
-    due = []
-    for (organization,) in EventLog.select(EventLog.organization).distinct().tuples():
-        schedule = schedule_of(settings, organization)
-        month = schedule.month_due(uow.now.astimezone(settings.tz).replace(tzinfo=None))
-        if month is None or ScheduledReport.get_or_none(ScheduledReport.organization == organization,
-                                                        ScheduledReport.month == month):
-            continue
-        due.append((organization, month, schedule.language, list(recipients_of(settings, organization, users=uow.users).managers)))
-    return due
+    schedule = schedule_of(settings, organization)
+    month = schedule.month_due(uow.now.astimezone(settings.tz).replace(tzinfo=None))
+    if month is None or ScheduledReport.get_or_none(ScheduledReport.organization == organization,
+                                                    ScheduledReport.month == month):
+        return None
+    return month, schedule.language, list(recipients_of(settings, organization, users=uow.users).managers)
 
 
 def run_schedule(service) -> list[tuple[str, str, str]]:
     """Gives (organisation, month, send request) for each report the schedule made just now.
 
-    Each organisation's report is made once per month however many workers run this.
+    Each organisation's report is made once per month however many workers run this. One
+    organisation's bad schedule file or failing render is logged with the organisation and
+    the others go on (issue 12, finding 9); its report is tried again at the next check.
     """
     made = []
-    for organization, month, language, managers in service.run(due_reports):
-        row, request = generate_report(service, organization, month, language, send_to=managers, only_once=True)
+    due = for_each_organization(service, due_report, service.run(organizations))
+    for organization, report in due.items():
+        if report is None:
+            continue
+        month, language, managers = report
+        try:
+            row, request = generate_report(service, organization, month, language, send_to=managers, only_once=True)
+        except Exception as exc:  # noqa: BLE001 - one organisation must not stop the others
+            log.error("scheduled report %s of %s failed, the other organisations go on: %s: %s", month,
+                      organization, type(exc).__name__, exc, exc_info=not isinstance(exc, HuifangError))
+            continue
         if row is not None:
             made.append((organization, month, request))
     return made

@@ -15,6 +15,8 @@ import peewee
 
 from shared.db import add_missing_columns
 from shared.fields import ID, ORG, JSONField
+from shared.outbox import add_claim_columns
+from shared.users import add_not_before_column
 
 database = peewee.DatabaseProxy()
 
@@ -404,3 +406,7 @@ def _closure_columns(migrator, database, migrate) -> None:
 
 MIGRATIONS: dict = {2: _add_report_run, 3: _add_send_claim, 4: _jobs_through_outbox, 5: _rules_fidelity_columns,
                     6: _event_log_per_organization, 10: _desk_columns, 20: _closure_columns}
+#: issue 12, finding 10: the outbox relay claims rows (claimed_until) before it calls the broker.
+MIGRATIONS[30] = add_claim_columns
+#: issue 12, finding 14: a person's tokens and sessions can be revoked (directory_user.tokens_not_before).
+MIGRATIONS[31] = add_not_before_column

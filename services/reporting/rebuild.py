@@ -16,6 +16,7 @@ from datetime import timezone
 from shared.events import load_event
 
 from . import handlers
+from .handlers.rows import REPLAYING
 from .models import READ_MODEL, EventLog
 
 #: Log rows read from the database at a time.
@@ -24,6 +25,14 @@ BATCH = 2000
 
 def rebuild(service) -> int:
     """Gives the number of events replayed into an emptied read model."""
+    replaying = REPLAYING.set(True)
+    try:
+        return _replay(service)
+    finally:
+        REPLAYING.reset(replaying)
+
+
+def _replay(service) -> int:
     replayed = 0
     with service.connection(), service.unit_of_work() as uow:
         for model in READ_MODEL:

@@ -26,7 +26,7 @@ from .handlers.ledger import import_ledger, known_deliveries
 from .handlers.service_orders import top_up_batch
 from .handlers.replan import replan_tasks
 from .handlers.tasks import Moved, Wanted, sync_tasks
-from .ledger_file import load_ledger_rows, read_table
+from .ledger_file import limits_of, load_ledger_rows, read_table
 from .models import (
     CANCELLED, IMPORT_CHECKED, IMPORT_CHECKING, IMPORT_DONE, IMPORT_FAILED, IMPORT_FINISHED, IMPORT_IMPORTING,
     IMPORT_QUEUED, IMPORT_REFUSED, OPEN, Batch, CallbackTask, LedgerImport, SamplingDecision, ServiceOrder,
@@ -36,8 +36,18 @@ from .rules import rules_for
 log = logging.getLogger(__name__)
 
 
-def close_due_batches(*, uow: UnitOfWork) -> list[tuple[str, str, str]]:
-    """Gives the (organization, pool, period) batches closed now: their cut-off day has come.
+def organizations(*, uow: UnitOfWork) -> list[str]:
+    """Gives the organisations the periodic jobs look at: those with service orders, sampling
+    decisions or callbacks (each job runs once per organisation, `shared.periodic.for_each_organization`)."""
+    found = set()
+    for model in (ServiceOrder, SamplingDecision, CallbackTask):
+        found.update(org for (org,) in model.select(model.organization).distinct().tuples())
+    return sorted(found)
+
+
+def close_due_batches(*, uow: UnitOfWork, organization: str | None = None) -> list[tuple[str, str, str]]:
+    """Gives the (organization, pool, period) batches closed now: their cut-off day has come
+    (of one organisation, or of all).
 
     Each is topped up to its volume tier (RULES 1.3); orders arriving later top it up again.
     """
@@ -46,7 +56,8 @@ def close_due_batches(*, uow: UnitOfWork) -> list[tuple[str, str, str]]:
                                           Batch.pool == SamplingDecision.pool, Batch.period == SamplingDecision.period)
     open_batches = (SamplingDecision.select(SamplingDecision.organization, SamplingDecision.policy_key,
                                             SamplingDecision.pool, SamplingDecision.period)
-                    .where(SamplingDecision.pool.endswith(":batch"), ~peewee.fn.EXISTS(closed))
+                    .where(SamplingDecision.pool.endswith(":batch"), ~peewee.fn.EXISTS(closed),
+                           *([SamplingDecision.organization == organization] if organization else []))
                     .distinct().tuples())
     done = []
     for organization, policy_key, pool, period in list(open_batches):
@@ -63,8 +74,8 @@ def close_due_batches(*, uow: UnitOfWork) -> list[tuple[str, str, str]]:
     return done
 
 
-def plan_existing_customer_callbacks(*, uow: UnitOfWork) -> dict[str, int]:
-    """Gives, per organisation, how many periodic callbacks were planned now (RULES 1.4).
+def plan_existing_customer_callbacks(*, uow: UnitOfWork, organization: str | None = None) -> dict[str, int]:
+    """Gives, per organisation (one, or all), how many periodic callbacks were planned now (RULES 1.4).
 
     For every business line whose policy has `existing_customers` (retail: once a quarter,
     key customers monthly): a customer whose last callback of the line (or last order, if
@@ -72,8 +83,9 @@ def plan_existing_customer_callbacks(*, uow: UnitOfWork) -> dict[str, int]:
     most: the new task is their last callback from then on.
     """
     planned: dict[str, int] = {}
-    organizations = [org for (org,) in ServiceOrder.select(ServiceOrder.organization).distinct().tuples()]
-    for organization in organizations:
+    wanted = [organization] if organization else [
+        org for (org,) in ServiceOrder.select(ServiceOrder.organization).distinct().tuples()]
+    for organization in wanted:
         rules = rules_for(uow.settings, organization)
         on = today(uow)
         for line, line_policy in rules.policy.business_lines.items():
@@ -109,7 +121,8 @@ def plan_existing_customer_callbacks(*, uow: UnitOfWork) -> dict[str, int]:
 
 # --- provisional dates checked again once their year is published (RULES 1.6) --------------
 
-def replan_provisional_callbacks(*, uow: UnitOfWork, every_year: bool = False) -> list[tuple[str, Moved]]:
+def replan_provisional_callbacks(*, uow: UnitOfWork, every_year: bool = False,
+                                 organization: str | None = None) -> list[tuple[str, Moved]]:
     """Gives (organization, moved task) of each open callback re-planned now because a year it was
     planned on provisionally (computed holidays or the fallback) is published by the official
     calendar; its `provisional` flag and calendar source are brought up to date, whether it moved
@@ -122,7 +135,8 @@ def replan_provisional_callbacks(*, uow: UnitOfWork, every_year: bool = False) -
     moved: list[tuple[str, Moved]] = []
     spans = (CallbackTask.select(CallbackTask.organization, peewee.fn.MIN(CallbackTask.nominal_on),
                                  peewee.fn.MAX(CallbackTask.due_on))
-             .where(CallbackTask.status == OPEN, CallbackTask.provisional == True)  # noqa: E712
+             .where(CallbackTask.status == OPEN, CallbackTask.provisional == True,  # noqa: E712
+                    *([CallbackTask.organization == organization] if organization else []))
              .group_by(CallbackTask.organization).tuples())
     for organization, first_on, last_on in list(spans):
         years = [y for y in range(as_date(first_on).year, as_date(last_on).year + 1)
@@ -215,8 +229,9 @@ def run_ledger_import(service, import_id: str) -> str | None:
     if claimed is None:
         return None
     try:
-        header, table = read_table(claimed.filename, claimed.content)
-        rows, errors = load_ledger_rows(header, table)
+        limits = limits_of(service.settings)
+        header, table = read_table(claimed.filename, claimed.content, limits=limits)
+        rows, errors = load_ledger_rows(header, table, limits=limits)
     except LedgerFileInvalid as exc:
         rows, errors = [], exc.problem_errors() or {"file": [exc.message]}
     with service.connection():

@@ -4,6 +4,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -12,6 +14,34 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, vali
 from shared.events import ID_PATTERN, NUL, SEGMENTS, id_validators, nul_errors
 
 from .errors import LedgerFileInvalid
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """How much of an uploaded ledger file is read (issue 12, finding 1): a small workbook can unpack
+    to gigabytes, or hold a million rows or columns. Settings HUIFANG_IMPORT_MAX_* (limits_of)."""
+
+    #: Data rows (the header not counted; blank lines counted: they cost reading too).
+    max_rows: int = 100_000
+    #: Columns of the header; cells right of the header are never read.
+    max_columns: int = 64
+    #: Bytes of the file once unpacked (an .xlsx is a zip; a .csv is its own size).
+    max_unpacked_bytes: int = 64 * 1024 * 1024
+    #: Problems listed in the answer; the rest are only counted ("and N more").
+    max_errors: int = 100
+
+
+def limits_of(settings) -> ImportLimits:
+    """Gives the import limits of an installation's settings."""
+    return ImportLimits(max_rows=settings.import_max_rows, max_columns=settings.import_max_columns,
+                        max_unpacked_bytes=settings.import_max_unpacked_bytes)
+
+
+#: The limits when the caller gives none (the settings' defaults).
+DEFAULT_LIMITS = ImportLimits()
+
+#: The key of `errors` saying how many problems were found beyond the ones listed.
+MORE_ERRORS = "more"
+
 
 #: The ledger's columns (seed 000, 6.2.1): field, Chinese header, English header, read on import.
 LEDGER_COLUMNS: tuple[tuple[str, str, str, bool], ...] = (
@@ -163,19 +193,47 @@ def _fast_row(raw: dict) -> dict | None:
             "phone": get("phone"), "site_contact": get("site_contact"), "site_phone": get("site_phone")}
 
 
-def load_ledger_rows(header: list, rows, *, first_row: int = 2) -> tuple[list[dict], dict]:
-    """Gives (valid rows, errors) for a table; errors name `rows.<n>.<field>` with the file's row numbers.
+class _Problems(dict):
+    """{field: [messages]} that keeps the first `limit` fields and counts the rest (`hidden`)."""
+
+    def __init__(self, limit: int):
+        super().__init__()
+        self.limit, self.hidden = limit, 0
+
+    def __setitem__(self, key, value):
+        if key in self or len(self) < self.limit:
+            super().__setitem__(key, value)
+        else:
+            self.hidden += 1
+
+    def result(self) -> dict:
+        out = dict(self)
+        if self.hidden:
+            out[MORE_ERRORS] = [f"{self.hidden} more problems are not listed; fix the first {self.limit} and "
+                                "check the file again."]
+        return out
+
+
+def load_ledger_rows(header: list, rows, *, first_row: int = 2,
+                     limits: ImportLimits = DEFAULT_LIMITS) -> tuple[list[dict], dict]:
+    """Gives (valid rows, errors) for a table; errors name `rows.<n>.<field>` with the file's row numbers,
+    the first `limits.max_errors` of them (then `more` says how many are not listed).
 
     `first_row` is the file row number of the first data row (the header is row 1).
     """
+    problems = _Problems(limits.max_errors)
+    loaded = _load_rows(header, rows, first_row, problems)
+    return loaded, problems.result()
+
+
+def _load_rows(header: list, rows, first_row: int, errors: dict) -> list[dict]:
     columns = [column_of_header(h) for h in header]
-    errors: dict[str, list[str]] = {}
     missing = [name for name in ("delivery_id", "customer_id", "customer_name", "shipped_on") if name not in columns]
     if missing:
         headers = {name: zh for name, zh, _, _ in LEDGER_COLUMNS}
         for name in missing:
             errors[f"header.{name}"] = [f"The file has no column {headers[name]} ({name})."]
-        return [], errors
+        return []
     loaded, seen = [], {}
     for number, cells in enumerate(rows, start=first_row):
         raw = {}
@@ -205,7 +263,7 @@ def load_ledger_rows(header: list, rows, *, first_row: int = 2) -> tuple[list[di
             continue
         seen[row["delivery_id"]] = number
         loaded.append(row)
-    return loaded, errors
+    return loaded
 
 
 def decode_csv(content: bytes) -> str:
@@ -237,43 +295,100 @@ def _iso_date(text):
     return text
 
 
-def read_table(filename: str, content: bytes) -> tuple[list, object]:
-    """Gives (header, rows) of an uploaded .csv or .xlsx file.
+def _too_large(limits: ImportLimits) -> LedgerFileInvalid:
+    return LedgerFileInvalid(f"The file unpacks to more than {limits.max_unpacked_bytes // (1024 * 1024)} MB; "
+                             "split it.", field="file")
+
+
+def _bounded_rows(rows, limits: ImportLimits):
+    """Gives the data rows, refusing the file at row `max_rows + 1` or a row wider than `max_columns`
+    (read lazily: a huge file is refused before it is in memory)."""
+    for count, cells in enumerate(rows, start=1):
+        if count > limits.max_rows:
+            raise LedgerFileInvalid(f"The file has more than {limits.max_rows} rows; split it.", field="file")
+        if len(cells) > limits.max_columns:
+            raise LedgerFileInvalid(f"Row {count + 1} has more than {limits.max_columns} columns.", field="file")
+        yield cells
+
+
+def _header_of(cells, limits: ImportLimits) -> list:
+    header = list(cells or ())
+    while header and header[-1] in (None, ""):
+        header.pop()
+    if len(header) > limits.max_columns:
+        raise LedgerFileInvalid(f"The header has more than {limits.max_columns} columns.", field="file")
+    return header
+
+
+def unpacked_size(filename: str, content: bytes) -> int:
+    """Gives the bytes of an uploaded file once unpacked, by an .xlsx's zip directory (nothing is
+    unpacked); a .csv, or a workbook that is no zip, is its own size."""
+    if filename.lower().endswith(".xlsx"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(content)) as packed:
+                return sum(member.file_size for member in packed.infolist())
+        except (zipfile.BadZipFile, ValueError):
+            pass
+    return len(content)
+
+
+def read_table(filename: str, content: bytes, *, limits: ImportLimits = DEFAULT_LIMITS) -> tuple[list, object]:
+    """Gives (header, rows) of an uploaded .csv or .xlsx file; the rows are read as they are iterated.
 
     Raises:
-      LedgerFileInvalid: the file is neither, or cannot be read; the message says why.
+      LedgerFileInvalid: the file is neither, cannot be read, or is beyond `limits` (unpacked
+        size at once; rows and columns while the rows are iterated); the message says why.
     """
     name = filename.lower()
     if name.endswith(".csv"):
+        if len(content) > limits.max_unpacked_bytes:
+            raise _too_large(limits)
+        reader = csv.reader(io.StringIO(decode_csv(content)))
+
+        def rows():
+            try:
+                yield from _bounded_rows(reader, limits)
+            except csv.Error as exc:  # a field over csv's 128 KiB limit, a bare CR: a bad file, not a 500
+                raise LedgerFileInvalid(f"cannot read the CSV file: {exc}", field="file") from None
+
         try:
-            rows = list(csv.reader(io.StringIO(decode_csv(content))))
-        except csv.Error as exc:  # a field over csv's 128 KiB limit, a bare CR: a bad file, not a 500
+            header = _header_of(next(reader, []), limits)
+        except csv.Error as exc:
             raise LedgerFileInvalid(f"cannot read the CSV file: {exc}", field="file") from None
-        return (rows[0] if rows else []), rows[1:]
+        return header, rows()
     if name.endswith(".xlsx"):
         from openpyxl import load_workbook
 
+        if unpacked_size(name, content) > limits.max_unpacked_bytes:  # its zip directory says so
+            raise _too_large(limits)
         try:
             workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+            sheet = workbook.worksheets[0]
+            header = _header_of(next(sheet.iter_rows(max_row=1, max_col=limits.max_columns + 1, values_only=True),
+                                     ()), limits)
+        except LedgerFileInvalid:
+            raise
         except Exception as exc:  # openpyxl raises many kinds for a broken file
             raise LedgerFileInvalid(f"cannot read the workbook: {exc}", field="file") from None
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        header = list(next(rows, ()) or ())
-        return header, rows
+        # cells right of the header are never read: a row padded to column XFD costs nothing
+        return header, _bounded_rows(sheet.iter_rows(min_row=2, max_col=max(len(header), 1), values_only=True),
+                                     limits)
     raise LedgerFileInvalid("upload a .csv or .xlsx file", field="file")
 
 
-
-def load_ledger_file(filename: str, content: bytes) -> list[dict]:
+def load_ledger_file(filename: str, content: bytes, *, limits: ImportLimits = DEFAULT_LIMITS) -> list[dict]:
     """Gives the valid rows of an uploaded ledger file (.csv or .xlsx): all of them, or an error.
 
     Raises:
-      LedgerFileInvalid: the file cannot be read, or rows are bad (`errors` names each row and column).
+      LedgerFileInvalid: the file cannot be read or is beyond `limits`, or rows are bad (`errors`
+        names each row and column, the first `limits.max_errors` of them).
     """
-    header, rows = read_table(filename, content)
-    loaded, errors = load_ledger_rows(header, rows)
-    if errors:
-        raise LedgerFileInvalid(f"{len(errors)} problems in the file; nothing was imported.", errors=errors)
+    header, rows = read_table(filename, content, limits=limits)
+    problems = _Problems(limits.max_errors)
+    loaded = _load_rows(header, rows, 2, problems)
+    if problems:
+        raise LedgerFileInvalid(f"{len(problems) + problems.hidden} problems in the file; nothing was imported.",
+                                errors=problems.result())
     return loaded
 
 #: The media type of an .xlsx workbook.

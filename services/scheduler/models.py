@@ -8,6 +8,8 @@ import peewee
 
 from shared.db import add_missing_columns
 from shared.fields import ID, ORG, JSONField, UTCDateTimeField
+from shared.outbox import add_claim_columns
+from shared.users import add_not_before_column
 
 database = peewee.DatabaseProxy()
 
@@ -485,3 +487,7 @@ def _migrate_4(migrator, database, migrate) -> None:
 
 
 MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 10: _migrate_10}
+#: issue 12, finding 10: the outbox relay claims rows (claimed_until) before it calls the broker.
+MIGRATIONS[30] = add_claim_columns
+#: issue 12, finding 14: a person's tokens and sessions can be revoked (directory_user.tokens_not_before).
+MIGRATIONS[31] = add_not_before_column

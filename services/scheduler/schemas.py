@@ -295,6 +295,29 @@ class ImportResultSchema(Schema):
     rows = fields.Integer()
     created = fields.Integer()
     updated = fields.Integer()
+    #: A large file queued for the worker (202): its id, state and where its progress is read.
+    import_id = fields.String()
+    state = fields.String()
+    status = fields.String(metadata={"description": "GET this path for the import's progress"})
+
+
+class ImportStatusSchema(Schema):
+    """A ledger import run by the worker (queued -> checking -> refused | checked | importing -> done;
+    failed when it gave up or ran past HUIFANG_IMPORT_TIME_LIMIT_SECONDS)."""
+
+    import_id = fields.String(attribute="id")
+    state = fields.String(metadata={"enum": ["queued", "checking", "refused", "checked", "importing", "done",
+                                             "failed"]})
+    dry_run = fields.Boolean()
+    filename = fields.String()
+    rows = fields.Integer(allow_none=True)
+    processed = fields.Integer()
+    created = fields.Integer(allow_none=True)
+    updated = fields.Integer(allow_none=True)
+    errors = fields.Dict(allow_none=True, metadata={
+        "description": "what was refused, by row and column (the first 100; `more` counts the rest)"})
+    created_at = Timestamp()
+    finished_at = Timestamp(allow_none=True)
 
 
 class CustomerFlagStepSchema(Schema):

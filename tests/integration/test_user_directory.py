@@ -47,7 +47,8 @@ def test_import_users_converts_the_old_files_and_reaches_every_service(mesh):
     scheduler.run(import_people, organization=ORG, people=people[ORG])
 
     complaints = mesh.services["complaints"]
-    eventually(lambda: _person(complaints, "wang"), message="the imported agents on complaints")
+    eventually(lambda: _person(complaints, "wang") and _person(complaints, "li"),
+               message="the imported agents on complaints")
     with complaints.connection():
         assert [p.login for p in complaints.users.agents_for(ORG, "vehicle")] == ["li"]
         assert [p.login for p in complaints.users.of_role(ORG, "agent")] == ["li", "wang"]

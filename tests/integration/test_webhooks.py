@@ -167,7 +167,10 @@ def test_a_receiver_answering_500_three_times_gets_the_delivery_on_the_fourth_tr
     assert [status for _, status, _ in erp.requests] == [500, 500, 500, 200]
     assert len({webhook_id for webhook_id, _, _ in erp.requests}) == 1
     # the delivery log says so, for the admin
-    log = mesh.client("reporting").get(f"/api/v1/webhooks/{endpoint_id}/deliveries", headers=admin(org)).get_json()
+    # (the sender records the answer just after the receiver has it)
+    log = eventually(lambda: [e for e in mesh.client("reporting").get(
+        f"/api/v1/webhooks/{endpoint_id}/deliveries", headers=admin(org)).get_json() if e["state"] == "delivered"],
+        message="the delivery logged as delivered")
     (entry,) = log
     assert (entry["state"], entry["attempts"], entry["id"]) == ("delivered", 4, erp.requests[0][0])
     assert [a["status"] for a in entry["log"]] == [500, 500, 500, 200]

@@ -23,7 +23,7 @@ def desk(tmp_path):
     from services.scheduler.service import SERVICE
 
     settings = load_settings({"HUIFANG_SECRET_KEY": SECRET, "HUIFANG_BROKER_URL": "stub://",
-                              "HUIFANG_VAR_DIR": str(tmp_path), "HUIFANG_API_TOKEN": "hf_unit_integration",
+                              "HUIFANG_VAR_DIR": str(tmp_path), "HUIFANG_API_TOKEN": "hf_unit_integration_token",
                               "HUIFANG_SCHEDULER_DATABASE_URL": f"sqlite:///{tmp_path / 'scheduler.db'}"})
     SERVICE.bind(settings)
     app = create_app({"HUIFANG_SETTINGS": settings})

@@ -20,7 +20,7 @@ from shared.settings import load_settings
 from shared.users import save_person
 
 SECRET = "s" * 32
-API_TOKEN = "hf_unit_integration"
+API_TOKEN = "hf_unit_pages_integration"
 ORG = "acme-electric"
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
 

@@ -50,8 +50,8 @@ def test_token_round_trip_and_forgery():
     with pytest.raises(AuthError):
         verify_token("", secret_key=SECRET, api_token="api")
     assert verify_token("api", secret_key=SECRET, api_token="api").role == "integration"
-    with pytest.raises(ValueError):
-        issue_token(SECRET, login="li", role="integration", organization="acme-electric")
+    with pytest.raises(ValueError):  # only HUIFANG_API_TOKEN acts for every organisation (issue 12, finding 14)
+        issue_token(SECRET, login="li", role="integration", organization="*")
     with pytest.raises(ValueError):
         issue_token(SECRET, login="li", role="agent", organization="Acme Electric")
 

@@ -128,7 +128,7 @@ def client(tmp_path):
     from services.complaints.service import SERVICE
 
     settings = load_settings({"HUIFANG_SECRET_KEY": "test-secret-" + "x" * 20, "HUIFANG_BROKER_URL": "stub://",
-                              "HUIFANG_VAR_DIR": str(tmp_path), "HUIFANG_API_TOKEN": "hf_unit_webhooks"})
+                              "HUIFANG_VAR_DIR": str(tmp_path), "HUIFANG_API_TOKEN": "hf_unit_webhooks_integration"})
     SERVICE.bind(settings, url=f"sqlite:///{tmp_path / 'complaints.db'}")
     return create_app({"TESTING": True, "HUIFANG_SETTINGS": settings}).test_client()
 
@@ -139,7 +139,7 @@ def test_only_admins_and_the_integration_token_manage_webhooks(client):
         assert client.post("/api/v1/webhooks", headers=bearer(user_token(role, ORG)),
                            json={"url": "https://93.184.216.34/"}).status_code == 403
     assert client.get("/api/v1/webhooks").status_code == 401
-    assert client.get(f"/api/v1/webhooks?organization={ORG}", headers=bearer("hf_unit_webhooks")).status_code == 200
+    assert client.get(f"/api/v1/webhooks?organization={ORG}", headers=bearer("hf_unit_webhooks_integration")).status_code == 200
 
 
 def test_an_endpoint_added_shows_its_secret_once_and_a_private_address_is_422(client):

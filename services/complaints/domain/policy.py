@@ -11,9 +11,14 @@ from typing import Mapping
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared.calendar import ServiceHours, add_service_days, add_service_hours
+from shared.events import COMPLAINT_SOURCES, USER_ROLES
 
 from .chain import _first_field
 from .errors import InvalidData
+
+
+#: Who may say a complaint was forwarded by the manufacturer, unless the policy says otherwise.
+DEFAULT_SOURCE_ROLES = (("manufacturer", ("manager", "admin", "integration")),)
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,15 @@ class ComplaintPolicy:
     group_segments: frozenset = frozenset({"group", "government", "fleet", "police"})
     #: Wall-clock time within which a repeat complaint is called back and reworked (RULES 1.3).
     repeat_followup: timedelta | None = None
+    #: Complaint source -> the roles that may raise a complaint of it over the API; a source not
+    #: listed is open to every role. `manufacturer` goes straight to the top level (RULES 2), so
+    #: not everyone may claim it (issue 12, finding 4).
+    source_roles: tuple = DEFAULT_SOURCE_ROLES
+
+    def may_claim_source(self, source: str, role: str) -> bool:
+        """Gives whether a person of `role` may raise a complaint of `source` (`source_roles`)."""
+        allowed = dict(self.source_roles).get(source)
+        return allowed is None or role in allowed
 
     def customer_class(self, segment: str | None) -> str:
         """Gives "group" or "private": the class of a customer of `segment` (seed 004's record)."""
@@ -146,6 +160,10 @@ class _PolicySchema(Schema):
     group_segments = fields.List(fields.String(validate=validate.Length(min=1)),
                                  load_default=["group", "government", "fleet", "police"])
     repeat_followup = fields.Nested(_WallTimeSchema, load_default=None, allow_none=True)
+    source_roles = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(COMPLAINT_SOURCES)),
+        values=fields.List(fields.String(validate=validate.OneOf((*USER_ROLES, "integration")))),
+        load_default=None, allow_none=True)
 
 
 def _normalise(data: Mapping) -> dict:
@@ -202,4 +220,6 @@ def load_policy(data: Mapping) -> ComplaintPolicy:
         handover=handover,
         group_segments=frozenset(loaded["group_segments"]),
         repeat_followup=timedelta(hours=followup["hours"], minutes=followup["minutes"]) if followup else None,
+        source_roles=tuple({**dict(DEFAULT_SOURCE_ROLES),
+                            **{k: tuple(v) for k, v in (loaded.get("source_roles") or {}).items()}}.items()),
     )

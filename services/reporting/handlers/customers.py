@@ -7,7 +7,6 @@ from shared.service import UnitOfWork
 from shared.db import bulk_insert
 
 from ..models import Customer
-from .rows import by_key
 
 
 def save_customer(organization: str, customer: dict | None) -> None:
@@ -27,16 +26,18 @@ def on_customer_updated(*, uow: UnitOfWork, event: Event) -> None:
     save_customer(event.organization, event.data["customer"])
 
 
+def _set_flag(organization: str, customer_id: str, flagged: bool) -> None:
+    # one statement writing only the flag: a customer.updated at the same moment keeps its name
+    bulk_insert(Customer, [{"organization": organization, "customer_id": customer_id, "flagged": flagged}],
+                conflict_target=("organization", "customer_id"), preserve=("flagged",))
+
+
 def on_customer_flagged(*, uow: UnitOfWork, event: Event) -> None:
     """Marks the customer flagged after a complaint (特殊标记): a key customer from then on."""
-    found = by_key(Customer, organization=event.organization, customer_id=event.data["customer_id"])
-    found.flagged = True
-    found.save()
+    _set_flag(event.organization, event.data["customer_id"], True)
 
 
 def on_customer_unflagged(*, uow: UnitOfWork, event: Event) -> None:
     """Lifts the customer's special mark: their callbacks planned from now on are ordinary ones
     (those planned before keep the class they were planned with)."""
-    found = by_key(Customer, organization=event.organization, customer_id=event.data["customer_id"])
-    found.flagged = False
-    found.save()
+    _set_flag(event.organization, event.data["customer_id"], False)

@@ -6,8 +6,10 @@ that cannot be read (a datetime that is not ISO 8601) counts as absent.
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from datetime import date, datetime, timezone
 
+from shared.db import advisory_lock, first
 from shared.events import SATISFACTION
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,23 @@ def answer(value) -> str | None:
     return value if value in SATISFACTION else None
 
 
+#: True while one transaction replays the whole event log (rebuild.py): its DELETE of the read model
+#: already holds every row, and a lock per key would fill PostgreSQL's shared lock table.
+REPLAYING: ContextVar[bool] = ContextVar("reporting_replaying", default=False)
+
+
 def by_key(model, **key):
-    """Gives the row with this natural key, or a new unsaved one carrying the key."""
-    found = model.get_or_none(*[getattr(model, name) == value for name, value in key.items()])
+    """Gives the row with this natural key, or a new unsaved one carrying the key, held until the
+    transaction ends.
+
+    The handlers read, change and save whole rows: on PostgreSQL two events about one complaint
+    or callback at once would each save what they read, and the later would undo the earlier
+    (a status back to open; issue 12, finding 6). A transaction-level lock on the key (also when
+    the row does not exist yet, so two first events do not both insert) and FOR UPDATE make the
+    second wait for the first's commit and read what it wrote. SQLite's writers already run one
+    at a time.
+    """
+    if not REPLAYING.get():
+        advisory_lock(model._meta.database, model._meta.table_name, *(str(value) for value in key.values()))
+    found = first(model.select().where(*[getattr(model, name) == value for name, value in key.items()]), lock=True)
     return found if found is not None else model(**key)

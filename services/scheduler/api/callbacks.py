@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
+from shared.audit import audit
 from shared.web import organization_of_request, principal, roles_required, total_count
 
 from .. import handlers
@@ -95,6 +96,7 @@ class CallbackOutcome(MethodView):
         org = organization_of_request()
         task = service().run(handlers.record_outcome, organization=org, callback_id=callback_id, outcome=outcome,
                              recorded_by=principal().login, role=principal().role)
+        audit(service(), principal(), organization=org, action="callback.outcome_recorded", subject=callback_id)
         return with_customers(org, [task])[0]
 
 

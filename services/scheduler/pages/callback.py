@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from shared.answers import DISSATISFIED_ANSWERS
+from shared.audit import audit
 from shared.pages import page_roles
 
 from .. import handlers
@@ -142,6 +143,7 @@ def record_outcome(callback_id):
         outcome = _OUTCOME.load(outcome)
         service().run(handlers.record_outcome, organization=who.organization, callback_id=callback_id,
                       outcome=outcome, recorded_by=who.login, role=who.role)
+        audit(service(), who, organization=who.organization, action="callback.outcome_recorded", subject=callback_id)
     except ValidationError as exc:
         return _again(callback_id, given, exc.normalized_messages())
     except (OutcomeInvalid, SchedulerDomainError) as exc:
@@ -167,6 +169,7 @@ def reveal_phones(callback_id):
     who = me()
     revealed = service().run(handlers.reveal_phones, organization=who.organization, callback_id=callback_id,
                              login=who.login, role=who.role)
+    audit(service(), who, organization=who.organization, action="phones.revealed", subject=callback_id)
     if is_htmx():
         return render_template("scheduler/_phones.html", revealed=revealed, callback_id=callback_id,
                                phones=phone_rows(revealed["customer"], revealed["delivery"]))

@@ -134,6 +134,11 @@ MESSAGE_STARTS = {
     "upload a .csv or .xlsx file": _l("Upload a .csv or .xlsx file."),
     "Upload a .csv or .xlsx file": _l("Upload a .csv or .xlsx file."),
     "The file is empty": _l("The file is empty."),
+    # issue 12, finding 1: the import's limits
+    "The file has more than": _l("The file has too many rows; split it."),
+    "The file unpacks to more than": _l("The file is too large once unpacked; split it."),
+    "The header has more than": _l("The file has too many columns."),
+    "Row ": _l("A row has too many columns."),
 }
 
 

@@ -15,6 +15,7 @@ from flask import Response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from shared.audit import audit
 from shared.pages import may, page_roles
 from shared.privacy import SEES_PHONES
 
@@ -113,6 +114,9 @@ def ledger_import():
     try:
         job = service().run(handlers.queue_ledger_import, organization=who.organization, login=who.login,
                             filename=upload.filename, content=content, dry_run=dry_run)
+        if not dry_run:
+            audit(service(), who, organization=who.organization, action="ledger.imported", subject=job.id,
+                  detail={"queued": True})
     except LedgerFileInvalid as exc:
         return _upload_refused(labels.message_of(exc.message))
     return redirect(url_for(".ledger", **{"import": job.id}) + "#import", code=303)
@@ -144,7 +148,10 @@ def ledger_import_status(import_id):
 @IMPORT_LEDGER
 def ledger_import_run(import_id):
     """Imports for real a file whose dry run found nothing to refuse."""
-    service().run(handlers.run_checked_import, organization=me().organization, import_id=import_id)
+    who = me()
+    service().run(handlers.run_checked_import, organization=who.organization, import_id=import_id)
+    audit(service(), who, organization=who.organization, action="ledger.imported", subject=import_id,
+          detail={"queued": True})
     return redirect(url_for(".ledger", **{"import": import_id}) + "#import", code=303)
 
 

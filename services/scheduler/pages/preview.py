@@ -101,6 +101,7 @@ def policy_preview_file():
         if len(content) > MAX_SAMPLE_BYTES:
             raise LedgerFileInvalid("The file is too large.", field="file")
         header, table = read_table(upload.filename, content)
+        table = list(table)  # at most 2 MB: the row and column limits are checked while reading
     except LedgerFileInvalid as exc:
         message = _("The sample file is larger than 2 MB.") if exc.message == "The file is too large." \
             else labels.message_of(exc.message)

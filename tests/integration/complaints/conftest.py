@@ -10,7 +10,7 @@ import yaml
 from services.complaints import models
 from services.complaints.service import SERVICE
 from shared.settings import load_settings
-from tests.conftest import bearer, new_database_url, service_env, user_token
+from tests.conftest import API_TOKEN, bearer, new_database_url, service_env, user_token
 from tests.doubles import FakeClock, FakeMailer
 
 CST = timezone(timedelta(hours=8))
@@ -38,10 +38,15 @@ class ComplaintsApp:
     def headers(self, role: str, org: str = ORG, login: str | None = None) -> dict:
         return bearer(user_token(role, org=org, login=login or f"{role}-1"))
 
-    def raise_(self, role: str = "agent", org: str = ORG, **fields):
+    def raise_(self, role: str = "integration", org: str = ORG, **fields):
+        """Raises complaint K-1 (or `complaint_id`) as the integration token, the one caller that
+        names its ids (issue 12, finding 4); a person's role (`role="agent"`) gets a server-made id."""
         body = {"complaint_id": "K-1", "customer": {"id": "C-1", "name": "华东电力", "phone": "021-1234"},
                 "description": "空调不制冷", "category": "product_quality", "source": "hotline",
                 "raised_at": "2026-11-20T17:00:00+08:00", **fields}
+        if role == "integration":
+            return self.client.post(f"/api/v1/complaints?organization={org}", json=body, headers=bearer(API_TOKEN))
+        body.pop("complaint_id")
         return self.client.post("/api/v1/complaints", json=body, headers=self.headers(role, org))
 
     def post(self, complaint_id: str, step: str, body: dict, role: str, org: str = ORG):

@@ -23,10 +23,11 @@ def test_full_loop_verification_callback_reopens_then_closes_the_complaint(mesh)
 
     # given a complaint raised at the hotline and escalated to the advisor
     response = complaints.post("/api/v1/complaints", headers=agent, json={
-        "complaint_id": "K-LOOP", "customer": {"id": "C-7", "name": "华东电力", "phone": "021-1234"},
+        "customer": {"id": "C-7", "name": "华东电力", "phone": "021-1234"},
         "description": "维修后仍漏水", "category": "service_quality", "source": "hotline"})
     assert response.status_code == 201, response.get_json()
-    assert complaints.post("/api/v1/complaints/K-LOOP/escalate", headers=agent,
+    complaint_id = response.get_json()["id"]  # made by the server (issue 12, finding 4)
+    assert complaints.post(f"/api/v1/complaints/{complaint_id}/escalate", headers=agent,
                            json={"reason": "需服务顾问处理"}).status_code == 200
     # the advisor is mailed by the complaints worker
     outbox = mesh.settings.var_dir / "outbox"
@@ -35,7 +36,7 @@ def test_full_loop_verification_callback_reopens_then_closes_the_complaint(mesh)
 
     def verification(round_no):
         def find():
-            response = scheduler.get("/api/v1/callbacks?complaint_id=K-LOOP", headers=agent)
+            response = scheduler.get(f"/api/v1/callbacks?complaint_id={complaint_id}", headers=agent)
             tasks = response.get_json() if response.status_code == 200 else []
             tasks = tasks.get("items", tasks) if isinstance(tasks, dict) else tasks
             open_ = [t for t in tasks if t["kind"] == "verification" and t["status"] == "open"]
@@ -43,10 +44,10 @@ def test_full_loop_verification_callback_reopens_then_closes_the_complaint(mesh)
         return eventually(find, timeout=30, message=f"verification callback #{round_no} at the scheduler")
 
     def state():
-        return complaints.get("/api/v1/complaints/K-LOOP", headers=agent).get_json()
+        return complaints.get(f"/api/v1/complaints/{complaint_id}", headers=agent).get_json()
 
     # when the advisor resolves it, the scheduler plans a verification callback
-    assert complaints.post("/api/v1/complaints/K-LOOP/resolve", headers=advisor, json={
+    assert complaints.post(f"/api/v1/complaints/{complaint_id}/resolve", headers=advisor, json={
         "root_cause": "密封圈老化", "corrective_action": "更换密封圈"}).status_code == 200
     task = verification(1)
     # and a dissatisfied verification reopens it at the advisor's level
@@ -59,7 +60,7 @@ def test_full_loop_verification_callback_reopens_then_closes_the_complaint(mesh)
     assert "仍有渗水" in reopened["history"][-1]["reason"]
 
     # when resolved again and the customer is satisfied, the complaint closes
-    assert complaints.post("/api/v1/complaints/K-LOOP/resolve", headers=advisor, json={
+    assert complaints.post(f"/api/v1/complaints/{complaint_id}/resolve", headers=advisor, json={
         "root_cause": "管件裂纹", "corrective_action": "更换管件"}).status_code == 200
     task = verification(2)
     response = scheduler.post(f"/api/v1/callbacks/{task['id']}/outcome", headers=agent, json={

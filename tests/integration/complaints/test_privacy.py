@@ -12,13 +12,14 @@ def test_rule_1_4_advisor_sees_masked_phones_in_every_complaint_view(api):
     created = api.raise_(role="advisor", customer=CUSTOMER)
     assert created.status_code == 201, created.get_json()
     assert created.get_json()["customer"]["phone"] == "138****5678"
+    complaint_id = created.get_json()["id"]
     # then one complaint, the list and an action's answer all show masked numbers
-    one = api.get("K-1", role="advisor").get_json()["customer"]
+    one = api.get(complaint_id, role="advisor").get_json()["customer"]
     assert (one["phone"], one["site_phone"]) == ("138****5678", "139****4321")
     listed = api.client.get("/api/v1/complaints", headers=api.headers("advisor")).get_json()
     assert [c["customer"]["phone"] for c in listed] == ["138****5678"]
     assert listed[0]["customer"]["site_phone"] == "139****4321"
-    acted = api.post("K-1", "churn", {"reason": "转投竞品"}, role="advisor").get_json()
+    acted = api.post(complaint_id, "churn", {"reason": "转投竞品"}, role="advisor").get_json()
     assert acted["customer"]["phone"] == "138****5678"
     # the rest of the customer is shown as it is
     assert (one["name"], one["site_contact"]) == ("华东电力", "周工")

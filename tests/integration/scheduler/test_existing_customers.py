@@ -48,3 +48,27 @@ def test_rule_1_4_other_lines_have_no_periodic_callbacks(scheduler):
     scheduler.handle("service_order.completed", {**purchase("V-1", "C-car", segment="vip"),
                                                  "business_line": "vehicle", "kind": "maintenance"})
     assert sweep(scheduler, datetime(2027, 6, 1, 2, tzinfo=timezone.utc)) == {}
+
+
+def test_finding_9_one_organisations_bad_policy_file_does_not_stop_the_others(scheduler, caplog):
+    import logging
+
+    from shared.periodic import for_each_organization
+
+    # given an organisation sorted first whose policy file cannot be read, and acme-electric's customers
+    broken = "aaa-broken"
+    scheduler.handle("service_order.completed", purchase("P-0", "C-x"), org=broken)
+    scheduler.handle("service_order.completed", purchase("P-2", "C-vip", segment="vip"))
+    policy = scheduler.settings.data_dir / broken / "scheduler" / "policies" / "default.yaml"
+    policy.parent.mkdir(parents=True, exist_ok=True)
+    policy.write_text("name: [not valid\n", encoding="utf-8")
+    # when the periodic job runs a month later, one organisation at a time (as the worker's actor does)
+    scheduler.now = datetime(2026, 12, 16, 2, tzinfo=timezone.utc)
+    organizations = SERVICE.run(jobs.organizations)
+    assert organizations == [broken, "acme-electric"] or organizations == sorted([broken, "acme-electric"])
+    with caplog.at_level(logging.ERROR):
+        done = for_each_organization(SERVICE, jobs.plan_existing_customer_callbacks, organizations)
+    # then acme-electric's key customer is planned, and the broken one is logged by name
+    assert done == {"acme-electric": {"acme-electric": 1}}
+    assert periodic(scheduler) == {"C-vip": ["2026-12-16"]}
+    assert any(f"of {broken} failed" in r.getMessage() for r in caplog.records)

@@ -4,7 +4,6 @@ escaped and WeasyPrint reads nothing outside the report templates."""
 import io
 import shutil
 import subprocess
-import time
 from datetime import date, timedelta
 
 import pytest
@@ -189,14 +188,11 @@ def test_direct_html_cannot_pull_in_local_files():
     assert "root:x:0:0" not in pdf_text(pdf)
 
 
-def test_ten_page_report_is_small_and_quick(chinese_pdf):
+def test_ten_page_report_is_small(chinese_pdf):
+    # How long it takes is measured by bench/reporting.py (no timed assertions in tests).
     pages = len(PdfReader(io.BytesIO(chinese_pdf)).pages)
     assert 8 <= pages <= 12
     assert len(chinese_pdf) < 1_000_000
-    started = time.perf_counter()
-    render_report_pdf(sample_report(), "zh-CN", listing_limit=PDF_ROWS)
-    # 1.5 s is the goal on a developer machine; the bound leaves room for a busy CI runner.
-    assert time.perf_counter() - started < 5
 
 
 def test_empty_month_renders_with_dashes_and_none():
