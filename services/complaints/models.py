@@ -12,6 +12,7 @@ import json
 
 import peewee
 
+from shared import users
 from shared.db import add_missing_columns, is_postgres
 from shared.fields import UTCDateTimeField
 
@@ -296,4 +297,4 @@ def _migrate_5(migrator, database, migrate) -> None:
 
 
 MODELS: list = [Complaint, ComplaintHistory, Notification]
-MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5}
+MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 60: users.add_branch}

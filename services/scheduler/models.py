@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import peewee
 
+from shared import users
 from shared.db import add_missing_columns
 from shared.fields import ID, ORG, JSONField, UTCDateTimeField
 
@@ -484,4 +485,4 @@ def _migrate_4(migrator, database, migrate) -> None:
     database.execute_sql('DROP INDEX IF EXISTS "delivery_organization_customer_id"')
 
 
-MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 10: _migrate_10}
+MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 10: _migrate_10, 60: users.add_branch}
