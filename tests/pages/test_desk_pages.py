@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 import pytest
 
@@ -17,7 +17,7 @@ from services.scheduler.models import CallbackTask, ContactCorrection, Customer
 from shared.users import save_person
 from tests.conftest import bearer, envelope, eventually, user_token
 from tests.doubles import FakeClock
-from tests.pages.conftest import ORG, PASSWORD, press_accesskey, shoot, sign_in
+from tests.pages.conftest import CJK, ORG, PASSWORD, english_text, press_accesskey, shoot, sign_in
 
 #: Monday 2026-11-30 10:00 in Shanghai: a working day, inside the morning call window.
 NOW = datetime(2026, 11, 30, 2, 0, tzinfo=timezone.utc)
@@ -153,7 +153,8 @@ def test_seed_004_the_weekly_desk_figures_in_the_report_room(page, site, desk):
     page.goto(site.url("reporting", f"/desk?period={desk['week']}"))
     text = page.locator("main").inner_text()
     assert desk["week"] in text and "li" in text
-    assert page.locator("#per-branch").count() == 1
+    assert page.locator(".o-alert-danger").count() == 0  # a valid week, no "not a period"
+    assert page.locator("#per-branch-table th").first.inner_text() == "门店/分支机构"
     shoot(page, "desk-figures-week")
     with page.expect_navigation():
         press_accesskey(page, "p")  # the previous week
@@ -162,7 +163,7 @@ def test_seed_004_the_weekly_desk_figures_in_the_report_room(page, site, desk):
 
 def test_issue_17_item_7_the_monthly_report_per_branch_and_a_branch_manager_sees_theirs(new_page, site, desk):
     eventually(lambda: _reporting_has(site, desk["O-D"]), timeout=30, message="D's callback to reach reporting")
-    month = date.fromisoformat(_task(site, desk["O-D"]).due_on.isoformat()).strftime("%Y-%m")
+    month = _task(site, desk["O-D"]).due_on.strftime("%Y-%m")
     lead = new_page()
     sign_in(lead, site, "zhang", service="reporting")
     lead.goto(site.url("reporting", f"/reports/{month}"))
@@ -178,3 +179,20 @@ def test_issue_17_item_7_the_monthly_report_per_branch_and_a_branch_manager_sees
     assert zhou.locator("#shown-branch").inner_text() == "north" and zhou.locator("#branch-picker").count() == 0
     assert zhou.goto(site.url("reporting", f"/reports/{month}?branch=south")).status == 403
     assert zhou.goto(site.url("reporting", f"/reports/{month}.pdf")).status == 403
+
+
+def test_the_desk_pages_in_english_have_no_untranslated_label(new_page, site, desk):
+    month = _task(site, desk["O-D"]).due_on.strftime("%Y-%m")
+    pages = {"scheduler": [("chen", f"/callbacks/{desk['O-A']}"), ("chen", f"/reviews?period={desk['week']}"),
+                           ("chen", "/ledger/gaps")],
+             "reporting": [("zhang", f"/desk?period={desk['week']}"), ("zhang", f"/reports/{month}?branch=north")]}
+    for service, visits in pages.items():
+        page = new_page("en-US")
+        sign_in(page, site, visits[0][0], service=service)
+        for _login, path in visits:
+            page.goto(site.url(service, path))
+            if page.locator("#other-result").count():
+                page.locator("#other-result > summary").click()
+            leftover = CJK.findall(english_text(page))
+            assert not leftover, f"{path}: untranslated {''.join(leftover)}"
+            shoot(page, "desk-en-" + path.strip("/").split("?")[0].replace("/", "-")[:40])

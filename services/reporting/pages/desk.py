@@ -33,10 +33,10 @@ def desk_figures():
     policy = desk_policy(settings(), organization)
     # a branch manager sees their branch; others may pick one (issue 17)
     own = my_branch()
-    asked = (request.args.get("branch") or "").strip()[:128] or None
-    if own is not None and asked not in (None, own):
+    asked_branch = (request.args.get("branch") or "").strip()[:128] or None
+    if own is not None and asked_branch not in (None, own):
         abort(403)
-    branch = own or asked
+    branch = own or asked_branch
     summary_month = period.name if period.kind == "month" else previous_months(month_of(period.first), 1)[0]
     with service().connection():
         figures = desk.period_figures(organization, period, policy, branch=branch)

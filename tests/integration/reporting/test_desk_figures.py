@@ -131,6 +131,7 @@ def test_seed_004_desk_page_shows_a_weeks_figures_per_agent_and_advisor_and_the_
     page = client.get("/desk?period=2026-W45")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
+    assert "不是有效的统计期" not in html
     agents = html[html.index('id="per-agent-table"'):html.index('id="per-advisor"')]
     assert "li" in agents and "wang" in agents and "未达标" in agents
     advisors = html[html.index('id="per-advisor-table"'):]
