@@ -193,6 +193,7 @@ def test_the_desk_pages_in_english_have_no_untranslated_label(new_page, site, de
             page.goto(site.url(service, path))
             if page.locator("#other-result").count():
                 page.locator("#other-result > summary").click()
+            page.evaluate("window.scrollTo(0, 0)")
             leftover = CJK.findall(english_text(page))
             assert not leftover, f"{path}: untranslated {''.join(leftover)}"
             shoot(page, "desk-en-" + path.strip("/").split("?")[0].replace("/", "-")[:40])
