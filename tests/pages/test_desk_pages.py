@@ -144,7 +144,8 @@ def _reporting_has(site, callback_id) -> bool:
 
     reporting = site.mesh.services["reporting"]
     with reporting.connection():
-        return Callback.select().where(Callback.callback_id == str(callback_id), Callback.reached == True).exists()  # noqa: E712
+        return Callback.select().where(Callback.callback_id == str(callback_id),
+                                       Callback.reached == True).exists()  # noqa: E712
 
 
 def test_seed_004_the_weekly_desk_figures_in_the_report_room(page, site, desk):
