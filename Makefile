@@ -85,7 +85,7 @@ revoke-tokens: $(STAMP)
 user: $(STAMP)
 	@$(PY) -m shared.devtools user --login "$(LOGIN)" --role "$(ROLE)" --org "$(ORG)" \
 	  --name "$(NAME)" --email "$(EMAIL)" --phone "$(PHONE)" $(if $(LINES),--lines "$(LINES)") \
-	  $(if $(SERVICE),--service "$(SERVICE)")
+	  $(if $(BRANCH),--branch "$(BRANCH)") $(if $(SERVICE),--service "$(SERVICE)")
 
 # The people of the old data files (complaints users.yaml, scheduler agents.yaml, reporting
 # recipients.yaml, and each organisation's copies) into the user directory, without passwords.

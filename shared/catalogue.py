@@ -185,7 +185,7 @@ TYPES: dict[str, TypeDoc] = {
         "A person of the user directory was created or changed (`make user`); every service keeps the newest "
         "`updated_at`.",
         {"login": "li", "role": "agent", "name": "李娜", "email": "li@acme.example", "phone": None,
-         "business_lines": ["vehicle", "retail"], "password_hash": None, "active": True,
+         "business_lines": ["vehicle", "retail"], "branch": "north-station", "password_hash": None, "active": True,
          "updated_at": "2026-01-31T02:00:00+00:00"}),
     "webhook.endpoint_updated": TypeDoc(
         "An organisation's webhook endpoint was added or changed (`/api/v1/webhooks`, or disabled after failing); "

@@ -216,7 +216,7 @@ def cmd_user(args) -> int:
     lines = None if args.lines is None else [part for part in args.lines.split(",") if part.strip()]
     service, changed = enter_person(args.service, organization=args.org, login=args.login, role=args.role,
                                     name=args.name, email=args.email, phone=args.phone, lines=lines,
-                                    password=os.environ.get("PASSWORD") or None)
+                                    password=os.environ.get("PASSWORD") or None, branch=args.branch)
     if changed:
         _relay_now(service)
     return 0
@@ -256,7 +256,8 @@ def cmd_revoke_tokens(args) -> int:
 
 
 def enter_person(service_name: str, *, organization: str, login: str, role: str, name: str = "", email: str = "",
-                 phone: str = "", lines: list[str] | None = None, password: str | None = None, ask: bool = True):
+                 phone: str = "", lines: list[str] | None = None, password: str | None = None, ask: bool = True,
+                 branch: str | None = None):
     """Gives (service, changed) after creating or updating one person of the user directory in
     `service_name`'s database (what `make user` does); asks for the password at a terminal
     when none is given and `ask`. The caller relays the `user.updated` event."""
@@ -277,7 +278,7 @@ def enter_person(service_name: str, *, organization: str, login: str, role: str,
     try:
         record = service.run(save_person, organization=organization, login=login, role=role,
                              name=name or None, email=email or None, phone=phone or None,
-                             business_lines=lines, password=password)
+                             business_lines=lines, password=password, branch=branch)
     except HuifangError as exc:
         raise SystemExit(f"huifang: {exc}") from None
     unchanged = known is not None and record["updated_at"] == known.updated_at.astimezone(timezone.utc).isoformat()
@@ -888,6 +889,7 @@ def main(argv=None) -> int:
     p.add_argument("--email", default="")
     p.add_argument("--phone", default="")
     p.add_argument("--lines", default=None, help="business lines, comma-separated (empty: every line)")
+    p.add_argument("--branch", default=None, help="the person's branch (issue 17); empty: the whole organisation")
     p.add_argument("--service", default="scheduler", choices=list(SERVICES),
                    help="the service whose database takes the change and relays it (default scheduler)")
     p.set_defaults(func=cmd_user)

@@ -351,6 +351,8 @@ class UserUpdated(_Produced):
     email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=254))
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
     business_lines = fields.List(fields.String(validate=validate.Length(min=1, max=40)), load_default=list)
+    #: Issue 17: the person's branch (store, service station, region); None: the whole organisation.
+    branch = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=128))
     #: shared.users.hash_password's string (scrypt$n$r$p$salt$hash); None: cannot sign in.
     password_hash = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
     active = fields.Boolean(load_default=True)

@@ -111,6 +111,9 @@ def user_model(database) -> type[peewee.Model]:
         phone = peewee.CharField(max_length=40, null=True)
         #: Comma-separated business lines (`equipment,vehicle`); empty: every line.
         business_lines = peewee.CharField(max_length=500, default="")
+        #: Issue 17 item 7: the branch (store, service station, property office, region) the
+        #: person works for; None: the whole organisation.
+        branch = peewee.CharField(max_length=128, null=True)
         password_hash = peewee.CharField(max_length=255, null=True)
         active = peewee.BooleanField(default=True)
         updated_at = UTCDateTimeField()
@@ -123,6 +126,14 @@ def user_model(database) -> type[peewee.Model]:
 
     User._meta.set_database(database)
     return User
+
+
+def add_branch(migrator, database, migrate) -> None:
+    """Migration step (issue 17, number 60 in every service): the directory's `branch` column.
+    Each service lists it in its MIGRATIONS; the table may already have it (a fresh database)."""
+    table = "directory_user"
+    if database.table_exists(table) and "branch" not in {c.name for c in database.get_columns(table)}:
+        migrate(migrator.add_column(table, "branch", peewee.CharField(max_length=128, null=True)))
 
 
 def sign_in_failure_model(database) -> type[peewee.Model]:
@@ -157,6 +168,8 @@ class Person:
     active: bool
     has_password: bool
     updated_at: datetime
+    #: The person's branch (issue 17), or None: the whole organisation.
+    branch: str | None = None
 
     @property
     def display_name(self) -> str:
@@ -174,13 +187,15 @@ def _lines(text: str | None) -> tuple[str, ...]:
 def _person(row) -> Person:
     return Person(organization=row.organization, login=row.login, name=row.name or "", role=row.role,
                   email=row.email, phone=row.phone, business_lines=_lines(row.business_lines),
-                  active=row.active, has_password=bool(row.password_hash), updated_at=row.updated_at)
+                  active=row.active, has_password=bool(row.password_hash), updated_at=row.updated_at,
+                  branch=row.branch or None)
 
 
 def record_of(row) -> dict:
     """Gives the `user.updated` data of a directory row (JSON-ready)."""
     return {"login": row.login, "role": row.role, "name": row.name or "", "email": row.email, "phone": row.phone,
-            "business_lines": list(_lines(row.business_lines)), "password_hash": row.password_hash,
+            "business_lines": list(_lines(row.business_lines)), "branch": row.branch or None,
+            "password_hash": row.password_hash,
             "active": bool(row.active), "updated_at": row.updated_at.astimezone(timezone.utc).isoformat(),
             "tokens_not_before": row.tokens_not_before.astimezone(timezone.utc).isoformat()
             if row.tokens_not_before else None}
@@ -235,9 +250,19 @@ class Directory:
         """Gives the e-mail addresses of the active people of `organization` holding one of `roles`."""
         return [p.email for p in self.of_role(organization, *roles) if p.email]
 
-    def agents_for(self, organization: str, business_line: str) -> list[Person]:
-        """Gives the active agents (回访员) of `organization` covering `business_line`, by login."""
-        return [p for p in self.of_role(organization, "agent") if p.covers(business_line)]
+    def agents_for(self, organization: str, business_line: str, branch: str | None = None) -> list[Person]:
+        """Gives the active agents (回访员) of `organization` covering `business_line`, by login; with a
+        `branch`, those of that branch (issue 17), or when none works for it, every agent of the line."""
+        agents = [p for p in self.of_role(organization, "agent") if p.covers(business_line)]
+        if branch:
+            own = [p for p in agents if p.branch == branch]
+            return own or agents
+        return agents
+
+    def branch_of(self, organization: str, login: str | None) -> str | None:
+        """Gives the branch of an active person (issue 17: a branch manager sees only it), or None."""
+        person = self.get(organization, login) if login else None
+        return person.branch if person is not None and person.active else None
 
     # writing (inside the caller's unit of work)
     def upsert(self, organization: str, record: dict) -> bool:
@@ -249,6 +274,7 @@ class Directory:
         User = self.User
         values = {"name": record.get("name") or "", "role": record["role"], "email": record.get("email"),
                   "phone": record.get("phone"), "business_lines": ",".join(record.get("business_lines") or ()),
+                  "branch": record.get("branch") or None,
                   "password_hash": record.get("password_hash"), "active": record.get("active", True),
                   "updated_at": record["updated_at"], "tokens_not_before": record.get("tokens_not_before")}
         row = self.row(organization, record["login"])
@@ -277,12 +303,14 @@ def check_person(*, login: str, role: str, organization: str) -> None:
 
 def save_person(*, uow, organization: str, login: str, role: str | None = None, name: str | None = None,
                 email: str | None = None, phone: str | None = None, business_lines=None,
-                password: str | None = None, active: bool | None = None, revoke_tokens: bool = False) -> dict:
+                password: str | None = None, active: bool | None = None, revoke_tokens: bool = False,
+                branch: str | None = None) -> dict:
     """Gives the person's record after creating or updating them and emitting `user.updated`.
 
-    A field given as None keeps its current value (a new person: empty). `password` is hashed
-    here; None keeps the current one. `revoke_tokens`: every token issued and page session
-    started until now is refused from now on, on every service (issue 12, finding 14).
+    A field given as None keeps its current value (a new person: empty); `branch=""` clears
+    the branch. `password` is hashed here; None keeps the current one. `revoke_tokens`: every
+    token issued and page session started until now is refused from now on, on every service
+    (issue 12, finding 14).
 
     Raises:
       InvalidInput: a malformed login, role, organisation or an empty password.
@@ -291,11 +319,13 @@ def save_person(*, uow, organization: str, login: str, role: str | None = None, 
     row = directory.row(organization, login)
     current = record_of(row) if row is not None else {
         "login": login, "role": role, "name": "", "email": None, "phone": None, "business_lines": [],
-        "password_hash": None, "active": True}
+        "branch": None, "password_hash": None, "active": True}
     record = dict(current)
     for key, value in (("role", role), ("name", name), ("email", email), ("phone", phone), ("active", active)):
         if value is not None:
             record[key] = value
+    if branch is not None:
+        record["branch"] = branch.strip() or None
     if business_lines is not None:
         record["business_lines"] = sorted({line.strip() for line in business_lines if line.strip()})
     if password is not None:

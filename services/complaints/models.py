@@ -12,6 +12,7 @@ import json
 
 import peewee
 
+from shared import users
 from shared.db import add_missing_columns, is_postgres
 from shared.fields import UTCDateTimeField
 from shared.outbox import add_claim_columns
@@ -430,3 +431,5 @@ MODELS: list = [Complaint, ComplaintHistory, Notification, ComplaintPromise, Cor
 MIGRATIONS[30] = add_claim_columns
 #: issue 12, finding 14: a person's tokens and sessions can be revoked (directory_user.tokens_not_before).
 MIGRATIONS[31] = add_not_before_column
+#: issue 17 item 7: a person's branch in the directory.
+MIGRATIONS[60] = users.add_branch

@@ -16,11 +16,13 @@ from shared.ratelimit import check_rate
 from shared.web import organization_of_request, principal, roles_required
 
 from . import desk, desk_api, handlers, jobs, ownership_figures
+from .rules import desk_policy
 from .domain.kpi import parse_month
 from .domain.policy import report_filename
 from .models import RUN_READY, SEND_NONE, Report, ReportRun
 from .rules import recipients_of
-from .schemas import AcceptedReportSchema, GenerateReportSchema, LanguageQuerySchema, ReportSchema, SendReportSchema
+from .schemas import (AcceptedReportSchema, BranchQuerySchema, GenerateReportSchema, LanguageQuerySchema,
+                      ReportSchema, SendReportSchema)
 from .service import SERVICE
 
 #: Who may read and make reports.
@@ -54,6 +56,15 @@ def _iso(moment) -> str | None:
     return moment.replace(tzinfo=timezone.utc).astimezone(SERVICE.settings.tz).isoformat()
 
 
+def _no_branch_manager(organization: str, what: str) -> None:
+    """Refuses (403) a branch manager something of the whole organisation (issue 17 item 7)."""
+    me = principal()
+    own = desk_api.own_branch(desk_policy(SERVICE.settings, organization), organization, me.login, me.role)
+    if own is not None:
+        raise Forbidden(f"You manage branch {own}: {what} is the organisation's; "
+                        f"GET /api/v1/reports/<month>?branch={own} gives your branch's figures.")
+
+
 def _masked(listing: list[dict]) -> list[dict]:
     # Customer data is confidential (RULES 1.4): the report is a management document, read and
     # mailed on; its phones leave the service masked whoever reads it.
@@ -72,6 +83,7 @@ class Reports(MethodView):
         stored. It replaces the earlier report and is not mailed.
         """
         organization = organization_of_request()
+        _no_branch_manager(organization, "the stored report")
         month = body["month"]
         run = SERVICE.run(handlers.request_generation, organization=organization, month=month,
                           language=body["language"])
@@ -97,13 +109,33 @@ def _status(run: ReportRun | None, row: Report | None) -> tuple[str, str | None]
 
 @blp.route("/<month>", parameters=[MONTH])
 class MonthReport(MethodView):
+    @blp.arguments(BranchQuerySchema, location="query")
     @blp.response(200, ReportSchema)
     @roles_required(*READERS)
-    def get(self, month):
-        """The month's figures, with the two months before as `trend` (computed now if not generated yet)."""
+    def get(self, query, month):
+        """The month's figures, with the two months before as `trend` (computed now if not generated yet).
+
+        `?branch=` gives one branch's figures (issue 17), computed now: callbacks and served
+        customers of that branch's deliveries and orders (complaints carry no branch yet: none
+        counted). A branch manager (a manager or supervisor with a branch in the user directory)
+        always gets their branch's; asking for another is a 403.
+        """
         organization = organization_of_request()
         parse_month(month)
         _heavy(organization)
+        me = principal()
+        branch = desk_api.scoped_branch(desk_policy(SERVICE.settings, organization), me.login, query["branch"],
+                                        organization=organization, role=me.role)
+        with SERVICE.connection():
+            branches = desk.known_branches(organization)
+        if branch is not None:
+            data = jobs.compute_report(SERVICE, organization, month, "zh-CN", branch=branch).as_dict()
+            data["overdue"], data["unreachable"] = _masked(data["overdue"]), _masked(data["unreachable"])
+            with SERVICE.connection():
+                data["desk"] = desk.desk_figures(organization, month, branch)
+            return {**data, "stored": False, "status": "not_generated", "error": None, "branch": branch,
+                    "branches": [branch], "delivery": {"status": SEND_NONE, "to": None, "sent_at": None,
+                                                       "attempts": 0, "error": None}}
         # The run first: a run read as ready was committed with its report, so the report is seen.
         run = _run(organization, month)
         row = _stored(organization, month)
@@ -121,7 +153,8 @@ class MonthReport(MethodView):
         status, error = _status(run, row)
         with SERVICE.connection():
             data["desk"] = desk.desk_figures(organization, month)
-        return {**data, "stored": row is not None, "status": status, "error": error, "delivery": delivery}
+        return {**data, "stored": row is not None, "status": status, "error": error, "delivery": delivery,
+                "branch": None, "branches": branches}
 
 
 @blp.route("/<month>.pdf", parameters=[MONTH])
@@ -131,8 +164,10 @@ class MonthReportPdf(MethodView):
                                 "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
     @roles_required(*READERS)
     def get(self, query, month):
-        """The month's report as PDF (`?language=en` for the English edition)."""
+        """The month's report as PDF (`?language=en` for the English edition); the organisation's (a
+        branch manager: 403)."""
         organization = organization_of_request()
+        _no_branch_manager(organization, "the report's PDF")
         parse_month(month)
         _heavy(organization)
         pdf, language = jobs.month_pdf(SERVICE, organization, month, query["language"])
@@ -157,6 +192,7 @@ class SendMonthReport(MethodView):
         naming `to` otherwise). The report holds customer names and remarks.
         """
         organization = organization_of_request()
+        _no_branch_manager(organization, "the report's mail")
         parse_month(month)
         # issue 12, finding 3: a person (or a script with their token) may not mail the report again and again
         check_rate(SERVICE, what="report.send", who=principal(), organization=organization,

@@ -31,30 +31,45 @@ def _rate(numerator: int, denominator: int) -> dict:
             "value": round(numerator / denominator, 4) if denominator else None}
 
 
-def declined_callbacks(organization: str, month: str) -> int:
+def declined_callbacks(organization: str, month: str, branch: str | None = None) -> int:
     """Gives the month's callbacks (by due date) whose customer declined callbacks (谢绝回访)."""
     first, last = month_bounds(month)
-    return Callback.select().where(Callback.organization == organization, Callback.due_on >= first,
-                                   Callback.due_on <= last, Callback.status == DECLINED).count()
+    query = Callback.select().where(Callback.organization == organization, Callback.due_on >= first,
+                                    Callback.due_on <= last, Callback.status == DECLINED)
+    return (query if branch is None else query.where(Callback.branch == branch)).count()
 
 
-def callback_quality(organization: str, month: str) -> dict | None:
+def callback_quality(organization: str, month: str, branch: str | None = None) -> dict | None:
     """Gives the month's callback quality pass rate (回访质量合格率, RULES 1.4) from the reviewers'
     verdicts on its callbacks (by due date): {status: reviewed, pass_rate, numerator, denominator},
     or None while no record of the month was reviewed."""
     first, last = month_bounds(month)
-    reviewed, passed = CallbackVerdict.select(fn.COUNT(CallbackVerdict.id), _sum_when(CallbackVerdict.verdict == "pass")).where(
+    query = CallbackVerdict.select(fn.COUNT(CallbackVerdict.id), _sum_when(CallbackVerdict.verdict == "pass")).where(
         CallbackVerdict.organization == organization, CallbackVerdict.due_on >= first,
-        CallbackVerdict.due_on <= last).tuples()[0]
+        CallbackVerdict.due_on <= last)
+    if branch is not None:  # the branch of the callback reviewed (issue 17 item 7)
+        query = query.join(Callback, on=((Callback.organization == CallbackVerdict.organization)
+                                         & (Callback.callback_id == CallbackVerdict.callback_id))).where(
+            Callback.branch == branch)
+    reviewed, passed = query.tuples()[0]
     if not reviewed:
         return None
     return {"status": "reviewed", "pass_rate": round(int(passed) / int(reviewed), 4), "numerator": int(passed),
             "denominator": int(reviewed)}
 
 
-def desk_figures(organization: str, month: str) -> dict:
+def known_branches(organization: str) -> list[str]:
+    """Gives the organisation's branches known to the read model (callbacks and served days), sorted."""
+    found = {b for (b,) in Callback.select(Callback.branch).where(
+        Callback.organization == organization, Callback.branch.is_null(False)).distinct().tuples()}
+    found |= {b for (b,) in ServedDay.select(ServedDay.branch).where(
+        ServedDay.organization == organization, ServedDay.branch.is_null(False)).distinct().tuples()}
+    return sorted(found)
+
+
+def desk_figures(organization: str, month: str, branch: str | None = None) -> dict:
     """Gives the desk's figures of the month as the report's JSON carries them: {declined_callbacks}."""
-    return {"declined_callbacks": declined_callbacks(organization, month)}
+    return {"declined_callbacks": declined_callbacks(organization, month, branch)}
 
 
 def _counts(organization: str, period: Period, group=None, *, with_orders: bool = False, branch: str | None = None):

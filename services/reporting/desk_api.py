@@ -77,9 +77,26 @@ class SummarySchema(Schema):
     figures = fields.Dict(allow_none=True)
 
 
-def scoped_branch(policy, login: str | None, asked: str | None) -> str | None:
+#: Roles whose branch in the user directory limits what they see (a branch manager: 门店负责人, 站长).
+BRANCH_SCOPED_ROLES = ("manager", "supervisor", "agent", "advisor")
+
+
+def own_branch(policy, organization: str, login: str | None, role: str | None) -> str | None:
+    """Gives the branch a person sees alone (issue 17 item 7): their branch in the user directory
+    (role manager or supervisor with a branch: a branch manager), else desk.yaml's `branch_managers`
+    (the older data file, kept as a fallback); None: every branch."""
+    if role in BRANCH_SCOPED_ROLES and login:
+        with SERVICE.connection():
+            branch = SERVICE.users.branch_of(organization, login)
+        if branch:
+            return branch
+    return policy.branch_of(login)
+
+
+def scoped_branch(policy, login: str | None, asked: str | None, *, organization: str | None = None,
+                  role: str | None = None) -> str | None:
     """Gives the branch a request sees: a branch manager's own (another asked: 403), else the one asked."""
-    own = policy.branch_of(login)
+    own = own_branch(policy, organization, login, role) if organization else policy.branch_of(login)
     if own is not None and asked not in (None, own):
         abort(403, message=f"You manage branch {own}; its figures are the ones you see.")
     return own or asked
@@ -104,7 +121,7 @@ class DeskFigures(MethodView):
         organization, me = organization_of_request(), principal()
         period = parse_period(query["period"])
         policy = desk_policy(SERVICE.settings, organization)
-        branch = scoped_branch(policy, me.login, query.get("branch"))
+        branch = scoped_branch(policy, me.login, query.get("branch"), organization=organization, role=me.role)
         with SERVICE.connection():
             figures = desk.period_figures(organization, period, policy, branch=branch)
         return visible_figures(figures, me.role, me.login)

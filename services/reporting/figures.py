@@ -1,5 +1,9 @@
 """The month's counts, aggregated in SQL from the read model (RULES 3), and the ReportData.
 
+A month's figures exist for the organisation and for each branch (issue 17 item 7: `branch`):
+a callback, and a served day, of its delivery's or order's branch. Complaints carry no branch
+yet: a branch's report counts none (`COMPLAINTS_BY_BRANCH`).
+
 What belongs to a month: a callback by its `due_on`, a complaint by the day it was raised,
 a customer is served on the days an order of theirs was completed or a delivery of theirs
 shipped or commissioned. Cancelled callbacks count nowhere. Every count is one GROUP BY /
@@ -33,16 +37,25 @@ def _sum_when(condition):
     return fn.COALESCE(fn.SUM(Case(None, [(condition, 1)], 0)), 0)
 
 
-def month_callbacks(organization: str, month: str):
+#: Whether complaints carry a branch (not yet: a branch's report counts no complaint).
+COMPLAINTS_BY_BRANCH = False
+
+
+def month_callbacks(organization: str, month: str, branch: str | None = None):
     """Gives the SQL condition of the callbacks of `month` (by due date; cancelled ones count nowhere)."""
-    return _month_callbacks(organization, month)
+    return _month_callbacks(organization, month, branch)
 
 
-def _month_callbacks(organization: str, month: str):
+def _month_callbacks(organization: str, month: str, branch: str | None = None):
     first, last = month_bounds(month)
     # a declined callback (issue 17) is counted apart (desk.py), not among the month's callbacks
-    return ((Callback.organization == organization) & (Callback.due_on >= first) & (Callback.due_on <= last)
-            & Callback.status.not_in((CANCELLED, DECLINED)))
+    where = ((Callback.organization == organization) & (Callback.due_on >= first) & (Callback.due_on <= last)
+             & Callback.status.not_in((CANCELLED, DECLINED)))
+    return where if branch is None else where & (Callback.branch == branch)
+
+
+def _served_branch(where, branch: str | None):
+    return where if branch is None else where & (ServedDay.branch == branch)
 
 
 def _customer_join(query):
@@ -64,7 +77,7 @@ def ordinary_callback(policy: ReportPolicy):
     return ~key_callback(policy)
 
 
-def _callback_counts(organization: str, month: str, policy: ReportPolicy):
+def _callback_counts(organization: str, month: str, policy: ReportPolicy, branch: str | None = None):
     reached = Callback.reached == True  # noqa: E712 (SQL, not Python truth)
     key = key_callback(policy)
     ordinary = ordinary_callback(policy)
@@ -83,10 +96,10 @@ def _callback_counts(organization: str, month: str, policy: ReportPolicy):
         _sum_when(reached & (Callback.over_time_limit == True)),  # noqa: E712
         _sum_when(Callback.outside_call_window.is_null(False)),
         _sum_when(Callback.outside_call_window == True),  # noqa: E712
-    )).where(_month_callbacks(organization, month)).tuples()
+    )).where(_month_callbacks(organization, month, branch)).tuples()
 
 
-def _order_counts(organization: str, month: str):
+def _order_counts(organization: str, month: str, branch: str | None = None):
     """Ordinary customers' service orders completed in the month, and those with a callback that
     reached the customer (RULES 3), as the order's class was at its completion."""
     first, last = month_bounds(month)
@@ -94,10 +107,10 @@ def _order_counts(organization: str, month: str):
     reached = fn.EXISTS(called.select(SQL("1")).where(
         (called.organization == ServedDay.organization) & (called.order_id == ServedDay.source_id)
         & (called.reached == True) & (called.status != CANCELLED)))  # noqa: E712
-    return ServedDay.select(fn.COUNT(ServedDay.id), _sum_when(reached)).where(
+    return ServedDay.select(fn.COUNT(ServedDay.id), _sum_when(reached)).where(_served_branch(
         (ServedDay.organization == organization) & (ServedDay.source_kind == SERVED_ORDER)
         & (ServedDay.served_on >= first) & (ServedDay.served_on <= last)
-        & (fn.COALESCE(ServedDay.key_customer, False) == False)).tuples()  # noqa: E712
+        & (fn.COALESCE(ServedDay.key_customer, False) == False), branch)).tuples()  # noqa: E712
 
 
 def returning_customer(month: str):
@@ -130,19 +143,19 @@ def served_in_month(organization: str, month: str):
     return (ServedDay.organization == organization) & (ServedDay.served_on >= first) & (ServedDay.served_on <= last)
 
 
-def _served_counts(organization: str, month: str):
+def _served_counts(organization: str, month: str, branch: str | None = None):
     returning = returning_customer(month)
     touched = touched_customer(month)
     return ServedDay.select(
         _count_distinct(ServedDay.customer_id),
         _count_distinct(Case(None, [(touched, ServedDay.customer_id)], None)),
         _count_distinct(Case(None, [(returning, ServedDay.customer_id)], None)),
-    ).where(served_in_month(organization, month)).tuples()
+    ).where(_served_branch(served_in_month(organization, month), branch)).tuples()
 
 
-def _answer_counts(organization: str, month: str, column):
+def _answer_counts(organization: str, month: str, column, branch: str | None = None):
     return (Callback.select(column, fn.COUNT(Callback.id))
-            .where(_month_callbacks(organization, month) & column.in_(list(ANSWERS)))
+            .where(_month_callbacks(organization, month, branch) & column.in_(list(ANSWERS)))
             .group_by(column).tuples())
 
 
@@ -164,11 +177,11 @@ def explain(query) -> list[str]:
     return [row[-1] for row in database.execute_sql("EXPLAIN QUERY PLAN " + sql, params)]
 
 
-def month_counts(organization: str, month: str, policy: ReportPolicy) -> MonthCounts:
-    """Gives the counts of one month of one organisation, in three queries."""
-    callbacks = _callback_counts(organization, month, policy).get()
-    served = _served_counts(organization, month).get()
-    orders = _order_counts(organization, month).get()
+def month_counts(organization: str, month: str, policy: ReportPolicy, branch: str | None = None) -> MonthCounts:
+    """Gives the counts of one month of one organisation (or one `branch` of it), in three queries."""
+    callbacks = _callback_counts(organization, month, policy, branch).get()
+    served = _served_counts(organization, month, branch).get()
+    orders = _order_counts(organization, month, branch).get()
     n = [int(v or 0) for v in (*callbacks, *served, *orders)]
     return MonthCounts(
         callbacks=n[0], callbacks_reached=n[1], key_callbacks=n[2], key_callbacks_reached=n[3],
@@ -178,11 +191,11 @@ def month_counts(organization: str, month: str, policy: ReportPolicy) -> MonthCo
         customers_returning=n[16], ordinary_orders=n[17], ordinary_orders_reached=n[18])
 
 
-def satisfaction_answers(organization: str, month: str) -> dict[str, dict[str, int]]:
+def satisfaction_answers(organization: str, month: str, branch: str | None = None) -> dict[str, dict[str, int]]:
     """Gives, for product and service quality, the month's count per five-point answer."""
     out = {}
     for name, column in (("product", Callback.product_satisfaction), ("service", Callback.service_satisfaction)):
-        counts = dict(_answer_counts(organization, month, column))
+        counts = dict(_answer_counts(organization, month, column, branch))
         out[name] = {answer: int(counts[answer]) for answer in ANSWERS if answer in counts}
     return out
 
@@ -210,24 +223,29 @@ def deadline_counted(name: str, at):
     return due.is_null(False) & (done.is_null(False) | (due < at))
 
 
-def month_complaints_where(organization: str, month: str):
+def month_complaints_where(organization: str, month: str, branch: str | None = None):
     """Gives the SQL condition of the complaints raised in `month`."""
-    return _month_complaints(organization, month)
+    return _month_complaints(organization, month, branch)
 
 
-def _month_complaints(organization: str, month: str):
+def _month_complaints(organization: str, month: str, branch: str | None = None):
     first, last = month_bounds(month)
-    return (Complaint.organization == organization) & (Complaint.raised_on >= first) & (Complaint.raised_on <= last)
+    where = (Complaint.organization == organization) & (Complaint.raised_on >= first) & (Complaint.raised_on <= last)
+    if branch is not None and not COMPLAINTS_BY_BRANCH:
+        # no complaint has a branch yet: a branch's report lists none rather than the organisation's
+        return where & Complaint.id.is_null()
+    return where
 
 
-def month_complaints(organization: str, month: str, now: datetime, policy: ReportPolicy) -> ComplaintSummary:
+def month_complaints(organization: str, month: str, now: datetime, policy: ReportPolicy,
+                     branch: str | None = None) -> ComplaintSummary:
     """Gives the complaint analysis of the complaints raised in the month (投诉分析).
 
     A deadline counts once it is met or has passed; it is met when done by its due time. The
     verification ("1" of 2-1-1) is done when its callback reached the customer, whatever the
     answer (a complaint closed by it was reached then too); a repeat's rework when recorded.
     """
-    where = _month_complaints(organization, month)
+    where = _month_complaints(organization, month, branch)
     by_category = dict(Complaint.select(fn.COALESCE(Complaint.category, "other"), fn.COUNT(Complaint.id))
                        .where(where).group_by(fn.COALESCE(Complaint.category, "other")).tuples())
     by_class = dict(Complaint.select(fn.COALESCE(Complaint.customer_class, "ordinary"), fn.COUNT(Complaint.id))
@@ -252,7 +270,7 @@ def month_complaints(organization: str, month: str, now: datetime, policy: Repor
         _sum_when(Complaint.repeat == True),  # noqa: E712
     ).where(where).tuples().get()
     special = Callback.select(fn.COUNT(Callback.id), _sum_when(Callback.reached == True)).where(  # noqa: E712
-        _month_callbacks(organization, month) & Callback.kind.in_(list(policy.special_callback_kinds) or [""])
+        _month_callbacks(organization, month, branch) & Callback.kind.in_(list(policy.special_callback_kinds) or [""])
     ).tuples().get()
     deadlines = {name: (int(row[2 * i] or 0), int(row[2 * i + 1] or 0)) for i, name in enumerate(DEADLINES)}
     deadlines = {name: counts for name, counts in deadlines.items() if counts[1]}
@@ -276,15 +294,15 @@ def _listing(where, limit: int) -> list[CallbackListing]:
     return [CallbackListing(_name(name, cid), phone, kind or "", due) for name, cid, phone, kind, due in rows]
 
 
-def listings(organization: str, month: str, policy: ReportPolicy, *, today, tz) -> dict:
+def listings(organization: str, month: str, policy: ReportPolicy, *, today, tz, branch: str | None = None) -> dict:
     """Gives suggestions, churn reasons, overdue callbacks and unreachable customers of the month,
     each at most `policy.listing_limit` rows, and `listing_totals`: the full count of each."""
     limit = policy.listing_limit
     overdue_from = fn.COALESCE(Callback.overdue_on, Callback.due_on)
-    month_callbacks = _month_callbacks(organization, month)
+    month_callbacks = _month_callbacks(organization, month, branch)
     where = {
         "suggestions": month_callbacks & Callback.suggestions.is_null(False),
-        "churn_reasons": _month_complaints(organization, month) & Complaint.churn_reason.is_null(False),
+        "churn_reasons": _month_complaints(organization, month, branch) & Complaint.churn_reason.is_null(False),
         "overdue": month_callbacks & (Callback.status == OPEN) & (overdue_from < today),
         "unreachable": month_callbacks & (Callback.status == UNREACHABLE),
     }
@@ -322,19 +340,20 @@ def listings(organization: str, month: str, policy: ReportPolicy, *, today, tz) 
 
 
 def build_report_data(organization: str, month: str, *, language: str, policy: ReportPolicy, now: datetime,
-                      tz) -> ReportData:
-    """Gives the month's report of an organisation, as the JSON route and the PDF show it."""
+                      tz, branch: str | None = None) -> ReportData:
+    """Gives the month's report of an organisation (or of one `branch` of it: issue 17 item 7), as
+    the JSON route and the PDF show it."""
     local_now = now.astimezone(tz)
-    trend = {m: month_counts(organization, m, policy) for m in previous_months(month, TREND_MONTHS)}
+    trend = {m: month_counts(organization, m, policy, branch) for m in previous_months(month, TREND_MONTHS)}
     report = build_report(
         organization=organization, month=month, language=language,
-        counts=month_counts(organization, month, policy), trend_counts=trend, trend_months=TREND_MONTHS,
+        counts=month_counts(organization, month, policy, branch), trend_counts=trend, trend_months=TREND_MONTHS,
         targets=policy.targets,
-        complaints=month_complaints(organization, month, now, policy),
-        satisfaction_answers=satisfaction_answers(organization, month),
+        complaints=month_complaints(organization, month, now, policy, branch),
+        satisfaction_answers=satisfaction_answers(organization, month, branch),
         satisfaction_points=policy.satisfaction_points,
         generated_at=local_now.isoformat(timespec="seconds"),
-        **listings(organization, month, policy, today=local_now.date(), tz=tz))
+        **listings(organization, month, policy, today=local_now.date(), tz=tz, branch=branch))
     # issue 17: the callback quality pass rate from the reviewers' verdicts (desk.py), once there are any
-    quality = desk.callback_quality(organization, month)
+    quality = desk.callback_quality(organization, month, branch)
     return report if quality is None else replace(report, callback_quality=quality)

@@ -31,12 +31,13 @@ log = logging.getLogger(__name__)
 # --------------------------------------------------------------------------- making a report
 
 
-def compute_report(service, organization: str, month: str, language: str) -> ReportData:
-    """Gives the month's report as the read model stands now (nothing stored)."""
+def compute_report(service, organization: str, month: str, language: str, branch: str | None = None) -> ReportData:
+    """Gives the month's report (of the organisation, or one `branch` of it) as the read model
+    stands now (nothing stored)."""
     settings = service.settings
     with service.connection():
-        return build_report_data(organization, month, language=language,
-                                 policy=report_policy(settings, organization), now=service.clock(), tz=settings.tz)
+        return build_report_data(organization, month, language=language, policy=report_policy(settings, organization),
+                                 now=service.clock(), tz=settings.tz, branch=branch)
 
 
 def render_pdf(service, report: ReportData, language: str) -> bytes:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import peewee
 
+from shared import users
 from shared.db import add_missing_columns
 from shared.fields import ID, ORG, JSONField
 from shared.outbox import add_claim_columns
@@ -148,6 +149,8 @@ class ServedDay(BaseModel):
     key_customer = peewee.BooleanField(null=True)
     #: Issue 17: the service advisor (服务顾问) of an order, for the figures per advisor.
     advisor_id = peewee.CharField(**ID, null=True)
+    #: Issue 17 item 7: the branch of the order or delivery (the report per branch).
+    branch = peewee.CharField(**ID, null=True)
 
     class Meta:
         table_name = "served_day"
@@ -404,8 +407,15 @@ def _closure_columns(migrator, database, migrate) -> None:
                     "promises_broken": peewee.IntegerField(default=0)}})
 
 
+def _branches(migrator, database, migrate) -> None:
+    """1.7.0 (issue 17 item 7): the branch of a served day (the monthly report per branch) and of a
+    person of the directory; days stored before have none until `make rebuild-reporting`."""
+    add_missing_columns(migrator, database, migrate, {ServedDay: {"branch": peewee.CharField(**ID, null=True)}})
+    users.add_branch(migrator, database, migrate)
+
+
 MIGRATIONS: dict = {2: _add_report_run, 3: _add_send_claim, 4: _jobs_through_outbox, 5: _rules_fidelity_columns,
-                    6: _event_log_per_organization, 10: _desk_columns, 20: _closure_columns}
+                    6: _event_log_per_organization, 10: _desk_columns, 20: _closure_columns, 60: _branches}
 #: issue 12, finding 10: the outbox relay claims rows (claimed_until) before it calls the broker.
 MIGRATIONS[30] = add_claim_columns
 #: issue 12, finding 14: a person's tokens and sessions can be revoked (directory_user.tokens_not_before).

@@ -23,6 +23,11 @@ class LanguageQuerySchema(Schema):
     language = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
 
 
+class BranchQuerySchema(Schema):
+    branch = fields.String(load_default=None, validate=validate.Length(min=1, max=128), metadata={
+        "description": "one branch's figures (issue 17); a branch manager always gets their own", "example": "north"})
+
+
 class FigureSchema(Schema):
     numerator = fields.Integer()
     denominator = fields.Integer()
@@ -85,3 +90,7 @@ class ReportSchema(Schema):
         "description": "issue 18: the register of corrective actions (纠正预防措施) as of the month: listed (each "
                        "with owner, due_on, status, overdue, the complaints and callbacks behind it), total, "
                        "by_status, overdue (ids)"})
+    branch = fields.String(allow_none=True, metadata={
+        "description": "the one branch these figures are of (issue 17; computed now, never stored), or null: "
+                       "the organisation. Complaints carry no branch yet: a branch's report counts none"})
+    branches = fields.List(fields.String(), metadata={"description": "the branches one may ask for (`?branch=`)"})

@@ -1,7 +1,7 @@
 {
     "name": "scheduler",
     "summary": "Callback policies, callback tasks, the ledger (台帐) and callback outcomes",
-    "version": "1.5.0",
+    "version": "1.6.0",
     "depends": ["shared"],
     "subscribes": [
         "delivery.shipped", "equipment.installed", "equipment.commissioned", "delivery.cancelled",

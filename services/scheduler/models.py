@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import peewee
 
+from shared import users
 from shared.db import add_missing_columns
 from shared.fields import ID, ORG, JSONField, UTCDateTimeField
 from shared.outbox import add_claim_columns
@@ -491,3 +492,5 @@ MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 10: _migrate_10
 MIGRATIONS[30] = add_claim_columns
 #: issue 12, finding 14: a person's tokens and sessions can be revoked (directory_user.tokens_not_before).
 MIGRATIONS[31] = add_not_before_column
+#: issue 17 item 7: a person's branch in the directory.
+MIGRATIONS[60] = users.add_branch

@@ -55,10 +55,15 @@ class OrgRules:
 
     def with_directory(self, users, organization: str) -> "OrgRules":
         """Gives these rules with the agents (回访员) of the user directory (shared/users.py: a
-        person is entered once) in front of those agents.yaml still lists."""
-        people = tuple((p.login, frozenset(p.business_lines)) for p in users.of_role(organization, "agent"))
+        person is entered once) in front of those agents.yaml still lists. An agent's branch is
+        the directory's (issue 17 item 7); agents.yaml's `branches` stay for those without one."""
+        directory = users.of_role(organization, "agent")
+        people = tuple((p.login, frozenset(p.business_lines)) for p in directory)
         known = {login for login, _ in people}
-        return replace(self, agents=people + tuple(a for a in self.agents if a[0] not in known))
+        placed = {p.login: frozenset({p.branch}) for p in directory if p.branch}
+        branches = tuple(placed.items()) + tuple(b for b in self.agent_branches if b[0] not in placed)
+        return replace(self, agents=people + tuple(a for a in self.agents if a[0] not in known),
+                       agent_branches=branches)
 
 
 def rules_for(settings, organization: str) -> OrgRules:

@@ -166,3 +166,16 @@ def english_text(page) -> str:
                  .filter(el => !el.closest('[translate="no"]'))
                  .map(el => [el.title, el.getAttribute('aria-label'), el.placeholder].join(' ')).join(' ');
     }""")
+
+
+def press_accesskey(page, key: str) -> None:
+    """Presses Alt+`key` as a person does to use an accesskey (Chromium on Linux: Alt).
+
+    Playwright's keyboard.press("Alt+o") sends key events that never reach Chromium's accesskey
+    handling; the accesskey is taken on the character event, so it is sent through CDP."""
+    session = page.context.new_cdp_session(page)
+    try:
+        session.send("Input.dispatchKeyEvent", {"type": "char", "modifiers": 1, "key": key, "text": key,
+                                                "unmodifiedText": key})
+    finally:
+        session.detach()

@@ -162,3 +162,21 @@ def test_import_users_names_a_person_listed_with_two_roles(service, tmp_path):
 
     assert people["acme-electric"]["li"]["role"] == "advisor"
     assert notes and "li is advisor" in notes[0]
+
+
+def test_issue_17_migration_60_adds_the_directorys_branch_to_a_database_made_before(tmp_path):
+    from shared.db import ensure_schema
+    from shared.users import add_branch, add_not_before_column, user_model
+
+    database = peewee.SqliteDatabase(str(tmp_path / "old.db"))
+    database.execute_sql('CREATE TABLE "directory_user" ("id" INTEGER PRIMARY KEY, "organization" VARCHAR(64), '
+                         '"login" VARCHAR(64), "name" VARCHAR(200), "role" VARCHAR(32), "email" VARCHAR(254), '
+                         '"phone" VARCHAR(40), "business_lines" VARCHAR(500), "password_hash" VARCHAR(255), '
+                         '"active" INTEGER, "updated_at" DATETIME)')
+    database.execute_sql("INSERT INTO directory_user (organization, login, name, role, business_lines, active, "
+                         "updated_at) VALUES ('acme-electric', 'zhou', '周', 'manager', '', 1, '2026-01-01 00:00:00')")
+    User = user_model(database)
+    ensure_schema(database, [User], migrations={31: add_not_before_column, 60: add_branch})
+    assert "branch" in {c.name for c in database.get_columns("directory_user")}
+    assert User.get(User.login == "zhou").branch is None
+    ensure_schema(database, [User], migrations={31: add_not_before_column, 60: add_branch})  # applied once

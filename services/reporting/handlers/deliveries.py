@@ -20,11 +20,13 @@ from .rows import by_key, local_date
 
 
 def _serve(organization: str, kind: str, source_id: str, customer_id: str | None, served_on: date | None,
-           key_customer: bool | None = None) -> None:
+           key_customer: bool | None = None, branch: str | None = None) -> None:
     if not customer_id or served_on is None:
         return
     served = by_key(ServedDay, organization=organization, source_kind=kind, source_id=source_id)
     served.customer_id, served.served_on = customer_id, served_on
+    if branch is not None:  # issue 17 item 7: the report per branch
+        served.branch = branch
     if served.key_customer is None:
         served.key_customer = key_customer
     served.save()
@@ -38,7 +40,7 @@ def on_service_order_completed(*, uow: UnitOfWork, event: Event) -> None:
     key = (key_customer_now(uow, org, data["customer"]["id"])
            or data.get("kind") in report_policy(uow.settings, org).key_order_kinds)
     _serve(org, SERVED_ORDER, data["order_id"], data["customer"]["id"],
-           local_date(data["completed_at"], uow.settings.tz), key_customer=key)
+           local_date(data["completed_at"], uow.settings.tz), key_customer=key, branch=data.get("branch"))
     if data.get("advisor_id"):  # issue 17: figures per service advisor
         ServedDay.update(advisor_id=data["advisor_id"]).where(
             ServedDay.organization == org, ServedDay.source_kind == SERVED_ORDER,
@@ -51,8 +53,10 @@ def on_delivery_shipped(*, uow: UnitOfWork, event: Event) -> None:
     delivery = by_key(Delivery, organization=org, delivery_id=data["delivery_id"])
     delivery.customer_id, delivery.shipped_on = data["customer"]["id"], data["shipped_on"]
     delivery.save()
-    _serve(org, SERVED_SHIPPED, delivery.delivery_id, delivery.customer_id, delivery.shipped_on)
-    _serve(org, SERVED_COMMISSIONED, delivery.delivery_id, delivery.customer_id, delivery.commissioned_on)
+    branch = data.get("branch")
+    _serve(org, SERVED_SHIPPED, delivery.delivery_id, delivery.customer_id, delivery.shipped_on, branch=branch)
+    _serve(org, SERVED_COMMISSIONED, delivery.delivery_id, delivery.customer_id, delivery.commissioned_on,
+           branch=branch)
 
 
 def on_equipment_commissioned(*, uow: UnitOfWork, event: Event) -> None:
@@ -60,7 +64,12 @@ def on_equipment_commissioned(*, uow: UnitOfWork, event: Event) -> None:
     delivery = by_key(Delivery, organization=org, delivery_id=data["delivery_id"])
     delivery.commissioned_on = data["commissioned_on"]
     delivery.save()
-    _serve(org, SERVED_COMMISSIONED, delivery.delivery_id, delivery.customer_id, delivery.commissioned_on)
+    # the delivery's branch came with its shipment (issue 17 item 7)
+    branch = (ServedDay.select(ServedDay.branch).where(
+        ServedDay.organization == org, ServedDay.source_kind == SERVED_SHIPPED,
+        ServedDay.source_id == delivery.delivery_id).scalar())
+    _serve(org, SERVED_COMMISSIONED, delivery.delivery_id, delivery.customer_id, delivery.commissioned_on,
+           branch=branch)
 
 
 def on_delivery_cancelled(*, uow: UnitOfWork, event: Event) -> None:

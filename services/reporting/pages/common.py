@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flask import abort
 from flask_babel import format_decimal, get_locale
 
 from shared.pages import current_principal, define_action, page_blueprint
@@ -33,6 +34,22 @@ SEND = define_action("reporting.send", *READERS)
 
 
 # service(), settings(), me(), now(), is_htmx(): the same on every service (shared/pages.py)
+
+
+def my_branch() -> str | None:
+    """Gives the branch the signed-in person sees alone (issue 17 item 7: a branch manager, by the
+    user directory or desk.yaml), or None: the whole organisation."""
+    from ..desk_api import own_branch
+    from ..rules import desk_policy
+
+    who = me()
+    return own_branch(desk_policy(settings(), who.organization), who.organization, who.login, who.role)
+
+
+def no_branch_manager() -> None:
+    """Refuses (403) a branch manager a page or command of the whole organisation."""
+    if my_branch() is not None:
+        abort(403)
 
 
 def edition() -> str:

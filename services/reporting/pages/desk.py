@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import render_template, request
+from flask import abort, render_template, request
 from flask_babel import gettext as _
 
 from shared.errors import InvalidInput
@@ -15,7 +15,7 @@ from .. import desk
 from ..domain.desk import TARGET_FIGURES, parse_period, week_of
 from ..domain.kpi import month_of, previous_months
 from ..rules import desk_policy
-from .common import READERS, blp, me, now, service, settings
+from .common import READERS, blp, me, my_branch, now, service, settings
 
 
 @blp.get("/desk")
@@ -32,7 +32,11 @@ def desk_figures():
         period, asked = parse_period(week_of(today)), None
     policy = desk_policy(settings(), organization)
     # a branch manager sees their branch; others may pick one (issue 17)
-    branch = policy.branch_of(me().login) or ((request.args.get("branch") or "").strip()[:128] or None)
+    own = my_branch()
+    asked_branch = (request.args.get("branch") or "").strip()[:128] or None
+    if own is not None and asked_branch not in (None, own):
+        abort(403)
+    branch = own or asked_branch
     summary_month = period.name if period.kind == "month" else previous_months(month_of(period.first), 1)[0]
     with service().connection():
         figures = desk.period_figures(organization, period, policy, branch=branch)

@@ -26,7 +26,8 @@ from ..models import Report
 from ..render import report_charts
 from ..rules import report_policy
 from . import labels
-from .common import READERS, blp, edition, me, now, service, settings
+from .. import desk
+from .common import READERS, blp, edition, me, my_branch, no_branch_manager, now, service, settings
 from .room import month_lines
 
 #: Rows of each list shown on the page (the PDF has its own limit; the JSON all of them).
@@ -43,8 +44,11 @@ def _month(month: str) -> str:
     return month
 
 
-def _report(organization: str, month: str, language: str) -> tuple[ReportData, bool]:
-    """Gives (the month's report, stored?): the stored figures, else the month computed now."""
+def _report(organization: str, month: str, language: str, branch: str | None = None) -> tuple[ReportData, bool]:
+    """Gives (the month's report, stored?): the stored figures, else the month computed now (a
+    branch's: always computed now, issue 17 item 7)."""
+    if branch is not None:
+        return jobs.compute_report(service(), organization, month, language, branch=branch), False
     with service().connection():
         figures = (Report.select(Report.figures).where(Report.organization == organization, Report.month == month)
                    .scalar())
@@ -56,13 +60,21 @@ def _report(organization: str, month: str, language: str) -> tuple[ReportData, b
 @blp.get("/reports/<month>")
 @page_roles(*READERS)
 def month_report(month):
-    """The month's figures and charts (the PDF's), its status, the PDF in both editions."""
+    """The month's figures and charts (the PDF's), its status, the PDF in both editions; or one
+    branch's figures (`?branch=`, issue 17: a branch manager always sees their own, another: 403)."""
     month = _month(month)
     who = me()
     moment = now()
     language = edition()
-    report, stored = _report(who.organization, month, language)
-    line = next((m for m in month_lines(who.organization, moment) if m.month == month), None)
+    own = my_branch()
+    asked = (request.args.get("branch") or "").strip()[:128] or None
+    if own is not None and asked not in (None, own):
+        abort(403)
+    branch = own or asked
+    report, stored = _report(who.organization, month, language, branch)
+    with service().connection():
+        branches = [own] if own is not None else desk.known_branches(who.organization)
+    line = None if branch else next((m for m in month_lines(who.organization, moment) if m.month == month), None)
     summary = []
     for name in FIGURE_NAMES:
         figure = report.figures.get(name)
@@ -81,14 +93,17 @@ def month_report(month):
         deadlines=[(name, report.complaints.deadlines[name]) for name in DEADLINES
                    if name in report.complaints.deadlines],
         running=month == month_of(moment.date()), mask_phone=lambda phone: mask_phone(phone) or "",
+        branch=branch, branches=branches, own_branch=own,
         notice=request.args.get("notice"), page_title=_("Report %(month)s", month=month))
 
 
 @blp.get("/reports/<month>.pdf")
 @page_roles(*READERS)
 def month_pdf(month):
-    """The month's report as PDF, in Chinese or (`?language=en`) English."""
+    """The month's report as PDF, in Chinese or (`?language=en`) English (the organisation's: not for
+    a branch manager)."""
     month = _month(month)
+    no_branch_manager()
     language = request.args.get("language") or None
     if language is not None and language not in LANGUAGES:
         abort(404)
@@ -107,6 +122,7 @@ def figure_rows_page(month, figure):
     month = _month(month)
     if figure not in ROW_FIGURES:
         abort(404)
+    no_branch_manager()  # the rows are the organisation's
     who = me()
     only = {"yes": True, "no": False}.get(request.args.get("only", ""))
     page = max(1, request.args.get("page", 1, type=int) or 1)

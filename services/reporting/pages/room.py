@@ -26,7 +26,7 @@ from ..figures import month_complaints, month_counts
 from ..models import (RUN_FAILED, RUN_PENDING, RUN_READY, SEND_FAILED, SEND_QUEUED, SEND_SENDING, SEND_SENT, Report,
                       ReportRun)
 from ..rules import recipients_of, report_policy, schedule_of
-from .common import MAKE, READERS, SEND, blp, is_htmx, me, now, service, settings
+from .common import MAKE, READERS, SEND, blp, is_htmx, me, my_branch, no_branch_manager, now, service, settings
 
 #: Months listed in the room: the running one and the eleven before (older ones with a report too).
 MONTHS_LISTED = 12
@@ -167,7 +167,10 @@ def months_context(**extra) -> dict:
 @blp.get("/")
 @page_roles(*READERS)
 def report_room():
-    """The report room: this month so far, then the months and their reports."""
+    """The report room: this month so far, then the months and their reports. A branch manager
+    (issue 17) goes to their branch's running month instead: the room is the organisation's."""
+    if my_branch() is not None:
+        return redirect(url_for(".month_report", month=month_of(now().date())), code=303)
     who = me()
     context = months_context(notice=request.args.get("notice"), notice_month=request.args.get("month"))
     return render_template("reporting/room.html", so_far=so_far(who.organization, now()),
@@ -178,6 +181,7 @@ def report_room():
 @page_roles(*READERS)
 def months():
     """The months' table alone (htmx asks for it while a report is being made)."""
+    no_branch_manager()
     return render_template("reporting/_months.html", **months_context())
 
 
@@ -194,6 +198,7 @@ def _back(month: str, notice: str):
 @MAKE
 def make(month):
     """Asks the worker to make (or remake) the month's report, in the organisation's edition."""
+    no_branch_manager()
     parse_month(month)
     organization = me().organization
     language = schedule_of(settings(), organization).language
@@ -207,6 +212,7 @@ def make(month):
 @SEND
 def send(month):
     """Mails the month's report again to the organisation's recipients (its managers)."""
+    no_branch_manager()
     parse_month(month)
     organization = me().organization
     to = list(_recipients(organization))

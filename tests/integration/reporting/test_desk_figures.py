@@ -136,6 +136,7 @@ def test_seed_004_desk_page_shows_a_weeks_figures_per_agent_and_advisor_and_the_
     page = client.get("/desk?period=2026-W45")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
+    assert "不是有效的统计期" not in html
     agents = html[html.index('id="per-agent-table"'):html.index('id="per-advisor"')]
     assert "li" in agents and "wang" in agents and "未达标" in agents
     advisors = html[html.index('id="per-advisor-table"'):]
@@ -189,3 +190,44 @@ def test_issue_17_item_7_figures_per_branch_and_a_branch_manager_sees_their_bran
     assert zhou["organization"]["figures"]["callback_completion_rate"]["value"] == 1.0
     assert client.get(url + "&branch=south", headers=bearer(user_token("manager", "acme-electric", "zhou"))
                       ).status_code == 403
+
+
+def test_rules_3_every_monthly_figure_per_branch_a_branch_manager_from_the_directory_sees_theirs(reporting):
+    """Issue 17 item 7: GET /api/v1/reports/<month>?branch= gives every figure of the month for one
+    branch; a manager with a branch in the user directory (role + branch) sees only that one."""
+    from shared.users import save_person
+    from tests.conftest import bearer, user_token
+    from services.reporting.app import create_app
+
+    a, b = customer("A"), customer("B")
+    reporting.feed("service_order.completed", {**order_completed("O-N", a, "2026-11-02T10:00:00+08:00"),
+                                               "branch": "north"})
+    reporting.feed("service_order.completed", {**order_completed("O-S", b, "2026-11-03T10:00:00+08:00"),
+                                               "branch": "south"})
+    reporting.feed("callback.scheduled", scheduled("K-1", "A", "2026-11-04", branch="north", order_id="O-N"))
+    reporting.feed("callback.scheduled", scheduled("K-2", "B", "2026-11-05", branch="south", order_id="O-S"))
+    reporting.feed("callback.completed", completed("K-1", a, "2026-11-04", product="satisfied", service="satisfied",
+                                                   branch="north", order_id="O-N"))
+    reporting.service.run(save_person, organization="acme-electric", login="zhou", role="manager", branch="north")
+    client = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings}).test_client()
+    chen, zhou = (bearer(user_token("manager", "acme-electric", who)) for who in ("chen", "zhou"))
+    whole = client.get("/api/v1/reports/2026-11", headers=chen).get_json()
+    assert whole["branch"] is None and whole["branches"] == ["north", "south"]
+    assert whole["figures"]["callback_completion_rate"]["numerator"] == 1
+    assert whole["figures"]["callback_completion_rate"]["denominator"] == 2
+    south = client.get("/api/v1/reports/2026-11?branch=south", headers=chen).get_json()
+    assert south["branch"] == "south" and south["stored"] is False
+    assert (south["figures"]["callback_completion_rate"]["numerator"],
+            south["figures"]["callback_completion_rate"]["denominator"]) == (0, 1)
+    north = client.get("/api/v1/reports/2026-11", headers=zhou).get_json()  # no ?branch=: still theirs
+    assert north["branch"] == "north" and north["branches"] == ["north"]
+    rate = north["figures"]["callback_completion_rate"]
+    assert (rate["numerator"], rate["denominator"]) == (1, 1)
+    # served days too: each branch's ordinary orders, and whether a callback reached their customer
+    coverage = {name: (r["figures"]["ordinary_order_coverage_rate"]["numerator"],
+                       r["figures"]["ordinary_order_coverage_rate"]["denominator"])
+                for name, r in (("whole", whole), ("north", north), ("south", south))}
+    assert coverage == {"whole": (1, 2), "north": (1, 1), "south": (0, 1)}
+    assert client.get("/api/v1/reports/2026-11?branch=south", headers=zhou).status_code == 403
+    assert client.get("/api/v1/reports/2026-11.pdf", headers=zhou).status_code == 403
+    assert client.get("/api/v1/desk/figures?period=2026-11&branch=south", headers=zhou).status_code == 403

@@ -5,12 +5,16 @@ from __future__ import annotations
 import yaml
 
 
-def test_seed_003_a_branchs_task_goes_to_an_agent_of_that_branch_and_carries_the_branch(scheduler):
+def _roster(scheduler, **branches) -> None:
+    """Writes the organisation's agents.yaml: each agent (vehicle line) with the branches given."""
     roster = scheduler.settings.data_dir / "acme-electric" / "scheduler" / "agents.yaml"
     roster.parent.mkdir(parents=True, exist_ok=True)
-    roster.write_text(yaml.safe_dump({"agents": [
-        {"login": "li", "business_lines": ["vehicle"], "branches": ["north"]},
-        {"login": "wang", "business_lines": ["vehicle"], "branches": ["south"]}]}), encoding="utf-8")
+    roster.write_text(yaml.safe_dump({"agents": [{"login": login, "business_lines": ["vehicle"], "branches": names}
+                                                 for login, names in branches.items()]}), encoding="utf-8")
+
+
+def test_seed_003_a_branchs_task_goes_to_an_agent_of_that_branch_and_carries_the_branch(scheduler):
+    _roster(scheduler, li=["north"], wang=["south"])
     order = {"customer": {"id": "C-1", "name": "王先生", "segment": "vip"}, "completed_at": "2026-10-30T15:00:00+08:00",
              "business_line": "vehicle", "kind": "maintenance"}
     scheduler.handle("service_order.completed", {**order, "order_id": "O-N", "branch": "north"})
@@ -35,3 +39,23 @@ def test_issue_17_item_7_a_delivery_carries_its_branch_to_its_callbacks(schedule
     installation = scheduler.callbacks(delivery_id="D-1", kind="installation")[0]
     events = [e["data"] for e in scheduler.outbox("callback.scheduled") if e["data"]["callback_id"] == installation["id"]]
     assert events and events[0]["branch"] == "east-region"
+
+
+def test_issue_17_item_7_agents_are_assigned_by_their_branch_in_the_user_directory(scheduler):
+    from shared.users import save_person
+
+    # agents.yaml still says li works for south; the directory (entered once, replicated) wins
+    _roster(scheduler, li=["south"], wang=["south"])
+    from services.scheduler.service import SERVICE
+
+    SERVICE.run(save_person, organization="acme-electric", login="li", role="agent", name="李娜",
+                business_lines=["vehicle"], branch="north")
+    updated = [e["data"] for e in scheduler.outbox("user.updated")]
+    assert updated[-1]["branch"] == "north"
+    order = {"customer": {"id": "C-1", "name": "王先生"}, "completed_at": "2026-10-30T15:00:00+08:00",
+             "business_line": "vehicle", "kind": "maintenance"}
+    scheduler.handle("service_order.completed", {**order, "order_id": "O-N", "branch": "north"})
+    scheduler.handle("service_order.completed", {**order, "order_id": "O-S", "branch": "south"})
+    assert scheduler.callbacks(order_id="O-N", kind="first")[0]["assigned_to"] == "li"
+    # wang has no branch in the directory: agents.yaml's branches are the fallback
+    assert scheduler.callbacks(order_id="O-S", kind="first")[0]["assigned_to"] == "wang"
