@@ -111,7 +111,7 @@ class MonthReport(MethodView):
             organization, month, today=SERVICE.clock().astimezone(SERVICE.settings.tz).date())
         status, error = _status(run, row)
         with SERVICE.connection():
-            data["desk"] = desk.desk_figures(organization, month)
+            data["desk"] = {**data.get("desk", {}), **desk.desk_figures(organization, month)}
         return {**data, "stored": row is not None, "status": status, "error": error, "delivery": delivery}
 
 

@@ -70,7 +70,8 @@ class ReportSchema(Schema):
     callback_quality = fields.Dict(metadata={
         "description": "回访质量合格率: {status: not_reviewed, pass_rate: null} until callback records are reviewed"})
     desk = fields.Dict(metadata={"description": "the callback desk's figures (issue 17): declined_callbacks, "
-                                                "counted apart from the completion rate"})
+                                                "counted apart from the completion rate; agents and advisors, "
+                                                "each with its role's targets and whether they are met"})
     suggestions = fields.List(fields.Dict())
     churn_reasons = fields.List(fields.Dict())
     overdue = fields.List(fields.Dict())
