@@ -114,8 +114,8 @@ def test_seed_002_and_003_the_month_page_shows_closures_corrective_actions_and_t
 
 
 def test_the_report_json_carries_the_desk_people_and_a_stored_report_keeps_the_blocks(reporting):
-    from services.reporting import jobs
     from services.reporting.domain.report import ReportData
+    from services.reporting.render import render_report_html
 
     _november(reporting)
     report = reporting.report("2026-11")
@@ -126,7 +126,16 @@ def test_the_report_json_carries_the_desk_people_and_a_stored_report_keeps_the_b
     assert again.desk["declined_callbacks"] == 1
     # a report stored before these blocks existed renders without them
     old = {k: v for k, v in report.as_dict().items() if k not in ("closures", "corrective_actions", "desk")}
-    html = __import__("services.reporting.render", fromlist=["render_report_html"]).render_report_html(
-        ReportData.from_dict(old))
-    assert "纠正预防措施" not in html
-    assert jobs  # the blocks come from jobs.month_blocks
+    html = render_report_html(ReportData.from_dict(old))
+    assert "纠正预防措施" not in html and "回访员及服务顾问指标" not in html
+
+
+def test_issue_17_reporting_keeps_a_complaints_branch(reporting):
+    from services.reporting.models import Complaint
+
+    reporting.feed("complaint.raised", {"complaint_id": "Q-1", "customer": customer("C-1"), "description": "d",
+                                        "raised_at": "2026-11-02T10:00:00+08:00", "branch": "north"})
+    reporting.feed("complaint.raised", {"complaint_id": "Q-2", "customer": customer("C-1"), "description": "d",
+                                        "raised_at": "2026-11-02T10:00:00+08:00"})
+    with reporting.service.connection():
+        assert {c.complaint_id: c.branch for c in Complaint.select()} == {"Q-1": "north", "Q-2": None}
