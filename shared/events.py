@@ -174,6 +174,8 @@ class ComplaintRaised(_Data):
     callback_id = _opt_id()
     #: The product model complained about (issue 18 item 6: recurring and batch problems are counted by it).
     product_model = _text(200)
+    #: Issue 17 item 7: the branch (store, service station, property office, region) it concerns.
+    branch = _opt_id()
 
 
 class _Produced(_Data):

@@ -1,7 +1,7 @@
 {
     "name": "complaints",
     "summary": "Complaints, escalation chains and the 2-1-1 deadlines",
-    "version": "2.9.0",
+    "version": "2.10.0",
     "depends": ["shared"],
     "subscribes": ["complaint.raised", "callback.completed", "callback.unreachable", "customer.updated", "user.updated",
                    "webhook.endpoint_updated"],

@@ -55,7 +55,7 @@ def present(row: Complaint, history: list, settings, *, role: str, promises: lis
         "delivery_id", "repeat", "resolved_by", "resolved_level", "root_cause", "corrective_action", "churn_reason",
         "handed_over_to", "special_remark", "department", "owner", "first_taker", "closure_reason",
         "compensation_state", "compensation_offer", "compensation_amount", "compensation_decided_by",
-        "product_model")}
+        "product_model", "branch")}
     for name in ("raised_at", "first_reply_due_at", "answer_due_at", "first_reply_at", "answered_at",
                  "investigate_due_at", "investigated_at", "resolved_at", "verify_due_at", "customer_flagged_at",
                  "closed_at", "handover_due_at", "handed_over_at", "rework_due_at", "reworked_at", "accepted_at",

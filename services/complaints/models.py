@@ -112,6 +112,8 @@ class Complaint(BaseModel):
     compensation_decided_by = peewee.CharField(max_length=64, null=True)
     #: The product model complained about (issue 18 item 6: recurring problems are counted by it).
     product_model = peewee.CharField(max_length=200, null=True)
+    #: Issue 17 item 7: the branch (store, service station, region) it concerns, e.g. the callback's.
+    branch = peewee.CharField(max_length=128, null=True)
     #: Bumped by every write: a write that finds another version lost a race (compare-and-set).
     version = peewee.IntegerField(default=1)
     created_at = UTCDateTimeField()
@@ -424,6 +426,12 @@ def _migrate_21(migrator, database, migrate) -> None:
         "compensation_decided_by": peewee.CharField(max_length=64, null=True)}})
 
 
+def _migrate_70(migrator, database, migrate) -> None:
+    """2.8.0 (issue 17 item 7): a complaint's branch (from complaint.raised, e.g. the callback's branch)."""
+    add_missing_columns(migrator, database, migrate, {
+        Complaint: {"branch": peewee.CharField(max_length=128, null=True)}})
+
+
 MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 20: _migrate_20, 21: _migrate_21,
                     22: _migrate_22, 23: _migrate_23}
 MODELS: list = [Complaint, ComplaintHistory, Notification, ComplaintPromise, CorrectiveActionRow]
@@ -433,3 +441,5 @@ MIGRATIONS[30] = add_claim_columns
 MIGRATIONS[31] = add_not_before_column
 #: issue 17 item 7: a person's branch in the directory.
 MIGRATIONS[60] = users.add_branch
+#: issue 17 item 7: a complaint's branch.
+MIGRATIONS[70] = _migrate_70

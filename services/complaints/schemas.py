@@ -38,6 +38,7 @@ class NewComplaintSchema(_Input):
     delivery_id = id_field(required=False)
     product_model = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
                                   metadata={"description": "the product model complained about (recurring problems)"})
+    branch = id_field(required=False)
 
 
 class ReplySchema(_Input):
@@ -234,6 +235,7 @@ class ComplaintSchema(Schema):
     compensation_amount = fields.String(allow_none=True, metadata={"description": "CNY, a decimal string"})
     compensation_decided_by = fields.String(allow_none=True)
     product_model = fields.String(allow_none=True)
+    branch = fields.String(allow_none=True, metadata={"description": "the branch it concerns (issue 17)"})
     promises = fields.List(fields.Nested(PromiseViewSchema), metadata={"description": "promised follow-ups (issue 18)"})
     promise_broken = fields.Boolean(metadata={"description": "a promise to the customer was not kept in time"})
     history = fields.List(fields.Nested(HistoryEntrySchema))

@@ -116,8 +116,7 @@ class MonthReport(MethodView):
         """The month's figures, with the two months before as `trend` (computed now if not generated yet).
 
         `?branch=` gives one branch's figures (issue 17), computed now: callbacks and served
-        customers of that branch's deliveries and orders (complaints carry no branch yet: none
-        counted). A branch manager (a manager or supervisor with a branch in the user directory)
+        customers of that branch's deliveries and orders, and the complaints that named it. A branch manager (a manager or supervisor with a branch in the user directory)
         always gets their branch's; asking for another is a 403.
         """
         organization = organization_of_request()
@@ -132,7 +131,7 @@ class MonthReport(MethodView):
             data = jobs.compute_report(SERVICE, organization, month, "zh-CN", branch=branch).as_dict()
             data["overdue"], data["unreachable"] = _masked(data["overdue"]), _masked(data["unreachable"])
             with SERVICE.connection():
-                data["desk"] = desk.desk_figures(organization, month, branch)
+                data["desk"] = {**data.get("desk", {}), **desk.desk_figures(organization, month, branch)}
             return {**data, "stored": False, "status": "not_generated", "error": None, "branch": branch,
                     "branches": [branch], "delivery": {"status": SEND_NONE, "to": None, "sent_at": None,
                                                        "attempts": 0, "error": None}}
@@ -152,7 +151,7 @@ class MonthReport(MethodView):
             organization, month, today=SERVICE.clock().astimezone(SERVICE.settings.tz).date())
         status, error = _status(run, row)
         with SERVICE.connection():
-            data["desk"] = desk.desk_figures(organization, month)
+            data["desk"] = {**data.get("desk", {}), **desk.desk_figures(organization, month)}
         return {**data, "stored": row is not None, "status": status, "error": error, "delivery": delivery,
                 "branch": None, "branches": branches}
 

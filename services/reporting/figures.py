@@ -1,8 +1,8 @@
 """The month's counts, aggregated in SQL from the read model (RULES 3), and the ReportData.
 
 A month's figures exist for the organisation and for each branch (issue 17 item 7: `branch`):
-a callback, and a served day, of its delivery's or order's branch. Complaints carry no branch
-yet: a branch's report counts none (`COMPLAINTS_BY_BRANCH`).
+a callback, and a served day, of its delivery's or order's branch; a complaint of the branch its
+`complaint.raised` named (complaints raised before they carried one count for no branch).
 
 What belongs to a month: a callback by its `due_on`, a complaint by the day it was raised,
 a customer is served on the days an order of theirs was completed or a delivery of theirs
@@ -38,9 +38,6 @@ def _sum_when(condition):
 
 
 #: Whether complaints carry a branch (not yet: a branch's report counts no complaint).
-COMPLAINTS_BY_BRANCH = False
-
-
 def month_callbacks(organization: str, month: str, branch: str | None = None):
     """Gives the SQL condition of the callbacks of `month` (by due date; cancelled ones count nowhere)."""
     return _month_callbacks(organization, month, branch)
@@ -231,9 +228,8 @@ def month_complaints_where(organization: str, month: str, branch: str | None = N
 def _month_complaints(organization: str, month: str, branch: str | None = None):
     first, last = month_bounds(month)
     where = (Complaint.organization == organization) & (Complaint.raised_on >= first) & (Complaint.raised_on <= last)
-    if branch is not None and not COMPLAINTS_BY_BRANCH:
-        # no complaint has a branch yet: a branch's report lists none rather than the organisation's
-        return where & Complaint.id.is_null()
+    if branch is not None:
+        return where & (Complaint.branch == branch)
     return where
 
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 from shared.errors import HuifangError
 from shared.periodic import for_each_organization
 from shared.service import UnitOfWork
 
+from . import desk, ownership_figures
+from .domain.desk import parse_period
 from .domain.report import ReportData
 from .figures import build_report_data
 from .handlers import finish_generation, run_to_make, store_report
@@ -24,7 +27,7 @@ from .models import (GENERATE_ACTOR, RUN_PENDING, SEND_ACTOR, SEND_QUEUED, SEND_
                      ScheduledReport)
 from .notify import SEND_LEASE
 from .render import render_report_pdf
-from .rules import recipients_of, report_policy, schedule_of
+from .rules import desk_policy, recipients_of, report_policy, schedule_of
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +38,31 @@ def compute_report(service, organization: str, month: str, language: str, branch
     """Gives the month's report (of the organisation, or one `branch` of it) as the read model
     stands now (nothing stored)."""
     settings = service.settings
+    now = service.clock()
     with service.connection():
-        return build_report_data(organization, month, language=language, policy=report_policy(settings, organization),
-                                 now=service.clock(), tz=settings.tz, branch=branch)
+        report = build_report_data(organization, month, language=language,
+                                   policy=report_policy(settings, organization), now=now, tz=settings.tz, branch=branch)
+        return replace(report, **month_blocks(service, organization, month, today=now.astimezone(settings.tz).date(),
+                                              branch=branch))
+
+
+def month_blocks(service, organization: str, month: str, *, today, branch: str | None = None) -> dict:
+    """Gives the report's issue 17 and 18 blocks (ReportData `closures`, `corrective_actions`, `desk`):
+    the closures and the register of corrective actions (ownership_figures.py), and the desk's people
+    against their targets with the declined callbacks counted apart (desk.py). Inside a connection.
+    One `branch`'s report gets its desk figures; the register and the closures are the organisation's
+    and stay in its report."""
+    people = desk.period_figures(organization, parse_period(month), desk_policy(service.settings, organization),
+                                 branch=branch)
+    desk_block = {**desk.desk_figures(organization, month, branch), "agents": people["agents"],
+                  "advisors": people["advisors"]}
+    if branch is not None:
+        return {"desk": desk_block}
+    return {
+        "closures": ownership_figures.month_closures(organization, month),
+        "corrective_actions": ownership_figures.month_corrective_actions(organization, month, today=today),
+        "desk": desk_block,
+    }
 
 
 def render_pdf(service, report: ReportData, language: str) -> bytes:

@@ -198,6 +198,8 @@ class Complaint(BaseModel):
     verification_unreachable_at = peewee.DateTimeField(null=True)
     #: Promises made to the customer and not kept in time (issue 18 item 4).
     promises_broken = peewee.IntegerField(default=0)
+    #: Issue 17 item 7: the branch (store, service station, region) the complaint concerns.
+    branch = peewee.CharField(**ID, null=True)
 
     class Meta:
         table_name = "complaint"
@@ -414,8 +416,14 @@ def _branches(migrator, database, migrate) -> None:
     users.add_branch(migrator, database, migrate)
 
 
+def _complaint_branch(migrator, database, migrate) -> None:
+    """1.8.0 (issue 17 item 7): a complaint's branch, from complaint.raised; complaints stored before have
+    none until `make rebuild-reporting`."""
+    add_missing_columns(migrator, database, migrate, {Complaint: {"branch": peewee.CharField(**ID, null=True)}})
+
+
 MIGRATIONS: dict = {2: _add_report_run, 3: _add_send_claim, 4: _jobs_through_outbox, 5: _rules_fidelity_columns,
-                    6: _event_log_per_organization, 10: _desk_columns, 20: _closure_columns, 60: _branches}
+                    6: _event_log_per_organization, 10: _desk_columns, 20: _closure_columns, 60: _branches, 70: _complaint_branch}
 #: issue 12, finding 10: the outbox relay claims rows (claimed_until) before it calls the broker.
 MIGRATIONS[30] = add_claim_columns
 #: issue 12, finding 14: a person's tokens and sessions can be revoked (directory_user.tokens_not_before).

@@ -21,6 +21,7 @@ import jinja2
 from shared.privacy import mask_phone
 
 from .charts import FONT_FAMILY, hbar_chart, satisfaction_chart, trend_chart
+from .domain.desk import TARGET_FIGURES
 from .domain.kpi import FIGURE_NAMES, KEY_FIGURES
 from .domain.report import DEADLINES, LISTINGS, QUALITY_NOT_REVIEWED, ReportData
 from .errors import RenderError, URLRefused
@@ -172,7 +173,60 @@ def render_report_html(report: ReportData, language: str = "zh-CN", *, listing_l
         lists={name: _listing(report, name, listing_limit) for name in LISTINGS},
         scores={name: _score(report.satisfaction_scores.get(name)) for name in ("product", "service")},
         quality=_quality(report, labels),
+        closures=closures_shown(report, language),
+        actions=actions_shown(report, language),
+        people=people_shown(report, language),
+        target_figures=[figure_labels[name] for name in TARGET_FIGURES],
     )
+
+
+def closures_shown(report: ReportData, language: str) -> dict | None:
+    """Gives issue 18's closures block as shown: each closure reason named, or None (a report stored
+    before the block existed)."""
+    closures = report.closures
+    if not closures:
+        return None
+    return {**closures, "reasons": [(code_label(language, reason), count)
+                                    for reason, count in sorted(closures.get("by_reason", {}).items())]}
+
+
+def actions_shown(report: ReportData, language: str) -> dict | None:
+    """Gives the corrective actions as listed, their status named, or None (no such block stored)."""
+    actions = report.corrective_actions
+    if not actions:
+        return None
+    rows = [{**a, "status_name": code_label(language, f"action_{a['status']}")} for a in actions.get("listed", [])]
+    return {"rows": rows, "total": int(actions.get("total", len(rows))), "overdue": len(actions.get("overdue", [])),
+            "more": int(actions.get("total", len(rows))) - len(rows)}
+
+
+def people_shown(report: ReportData, language: str) -> dict | None:
+    """Gives the desk's block as shown (issue 17): per agent and per advisor, each target figure as
+    {value, target, met}, with the declined callbacks; None when no such block was stored."""
+    desk = report.desk
+    if not desk:
+        return None
+    labels = LABELS[language]
+
+    def rows(people: list[dict], key: str) -> list[dict]:
+        out = []
+        for person in people:
+            cells = []
+            for name in TARGET_FIGURES:
+                figure = person.get("figures", {}).get(name, {})
+                target = person.get("targets", {}).get(name)
+                met = person.get("meets", {}).get(name)
+                cells.append({"value": percent(figure.get("value")),
+                              "counts": f"{figure.get('numerator', 0)}/{figure.get('denominator', 0)}",
+                              "target": percent(target) if target is not None else None,
+                              "met_class": "" if met is None else ("met" if met else "missed"),
+                              "below": met is False})
+            out.append({"name": person.get(key) or labels["nobody"], "callbacks": person.get("callbacks", 0),
+                        "declined": person.get("declined", 0), "cells": cells})
+        return out
+
+    return {"declined": int(desk.get("declined_callbacks", 0)),
+            "agents": rows(desk.get("agents", []), "login"), "advisors": rows(desk.get("advisors", []), "advisor_id")}
 
 
 def _score(value: float | None) -> str:

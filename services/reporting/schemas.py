@@ -75,7 +75,8 @@ class ReportSchema(Schema):
     callback_quality = fields.Dict(metadata={
         "description": "回访质量合格率: {status: not_reviewed, pass_rate: null} until callback records are reviewed"})
     desk = fields.Dict(metadata={"description": "the callback desk's figures (issue 17): declined_callbacks, "
-                                                "counted apart from the completion rate"})
+                                                "counted apart from the completion rate; agents and advisors, "
+                                                "each with its role's targets and whether they are met"})
     suggestions = fields.List(fields.Dict())
     churn_reasons = fields.List(fields.Dict())
     overdue = fields.List(fields.Dict())
@@ -92,5 +93,5 @@ class ReportSchema(Schema):
                        "by_status, overdue (ids)"})
     branch = fields.String(allow_none=True, metadata={
         "description": "the one branch these figures are of (issue 17; computed now, never stored), or null: "
-                       "the organisation. Complaints carry no branch yet: a branch's report counts none"})
+                       "the organisation. A branch's complaints are those whose complaint.raised named it"})
     branches = fields.List(fields.String(), metadata={"description": "the branches one may ask for (`?branch=`)"})

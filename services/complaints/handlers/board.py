@@ -62,6 +62,8 @@ class BoardFilters:
     source: str | None = None
     #: only the supervisor's queue: verifications that found nobody (issue 18)
     unreachable: bool = False
+    #: only one branch's complaints (issue 17 item 7)
+    branch: str | None = None
 
     def where(self, organization: str):
         c = Complaint
@@ -69,7 +71,7 @@ class BoardFilters:
         if self.unreachable:
             condition &= c.unreachable_at.is_null(False)
         for column, value in ((c.category, self.category), (c.customer_class, self.customer_class),
-                              (c.source, self.source)):
+                              (c.source, self.source), (c.branch, self.branch)):
             if value:
                 condition &= column == value
         return condition
@@ -82,6 +84,12 @@ class BoardColumn:
     level: int
     rows: list = field(default_factory=list)
     total: int = 0
+
+
+def board_branches(organization: str) -> list[str]:
+    """Gives the branches the organisation's complaints name (issue 17 item 7: the board's branch filter), sorted."""
+    return [branch for (branch,) in Complaint.select(Complaint.branch).distinct().where(
+        (Complaint.organization == organization) & Complaint.branch.is_null(False)).order_by(Complaint.branch).tuples()]
 
 
 def board_columns(*, organization: str, levels: int, filters: BoardFilters, limit: int) -> list[BoardColumn]:

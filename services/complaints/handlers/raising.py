@@ -56,7 +56,7 @@ def raise_complaint(*, uow: UnitOfWork, organization: str, data: dict, actor: st
         organization=organization, complaint_id=complaint_id, **customer_columns(data["customer"], policy=rules.policy),
         description=data["description"], category=data.get("category") or "other", source=complaint.source,
         order_id=order_id, delivery_id=data.get("delivery_id"), callback_id=data.get("callback_id"),
-        product_model=data.get("product_model"),
+        product_model=data.get("product_model"), branch=data.get("branch"),
         chain_name=rules.chain.name, policy_name=rules.policy.name, raised_at=complaint.raised_at,
         first_reply_due_at=complaint.first_reply_due_at, answer_due_at=complaint.answer_due_at,
         **{k: v for k, v in domain_changes(complaint).items() if k not in ("first_reply_due_at", "answer_due_at")},
@@ -85,7 +85,7 @@ def raised_event_data(row: Complaint) -> dict:
     return {"complaint_id": row.complaint_id, "customer": customer_of(row), "description": row.description,
             "category": row.category, "source": row.source, "raised_at": row.raised_at.isoformat(),
             "order_id": row.order_id, "delivery_id": row.delivery_id, "callback_id": row.callback_id,
-            "repeat": row.repeat, "product_model": row.product_model}
+            "repeat": row.repeat, "product_model": row.product_model, "branch": row.branch}
 
 
 def on_complaint_raised(*, uow: UnitOfWork, event: Event) -> None:

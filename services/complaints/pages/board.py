@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from shared.pages import page_roles
 
 from ..domain import pending_deadlines
-from ..handlers.board import BOARD_STATES, BoardFilters, board_columns
+from ..handlers.board import BOARD_STATES, BoardFilters, board_branches, board_columns
 from ..models import ComplaintPromise
 from ..rules import rules_for
 from . import labels
@@ -46,9 +46,10 @@ def board_context() -> dict:
     rules = rules_for(settings(), organization=who.organization)
     chain = rules.chain
     state = _choice("state", BOARD_STATES)
+    branches = board_branches(who.organization)
     filters = BoardFilters(states=(state,) if state else BOARD_STATES, category=_choice("category", labels.CATEGORIES),
                            customer_class=_choice("class", labels.CLASSES), source=_choice("source", labels.SOURCES),
-                           unreachable=request.args.get("queue") == "unreachable")
+                           unreachable=request.args.get("queue") == "unreachable", branch=_choice("branch", branches))
     columns = board_columns(organization=who.organization, levels=len(chain.levels), filters=filters,
                             limit=CARDS_PER_COLUMN)
     tz = settings().tz
@@ -67,12 +68,13 @@ def board_context() -> dict:
                           "actionable": may_act(rules, who.role, row.level), "promise_broken": row.id in broken})
         column.cards = cards
     args = {k: v for k, v in (("state", state), ("category", filters.category), ("class", filters.customer_class),
-                              ("source", filters.source), ("queue", "unreachable" if filters.unreachable else None))
+                              ("source", filters.source), ("queue", "unreachable" if filters.unreachable else None),
+                              ("branch", filters.branch))
             if v}
     return {"columns": columns, "chain": chain, "filters": args, "now": moment, "refresh_s": REFRESH_SECONDS,
             "resumes_at": clock.resumes_at,
             "total": sum(c.total for c in columns), "categories": labels.CATEGORIES, "classes": labels.CLASSES,
-            "sources": labels.SOURCES, "states": {s: labels.STATES[s] for s in BOARD_STATES},
+            "sources": labels.SOURCES, "branches": branches, "states": {s: labels.STATES[s] for s in BOARD_STATES},
             "page_title": _("Complaint board")}
 
 

@@ -29,6 +29,13 @@ The shape of :class:`ReportData` (``ReportData.as_dict()`` gives the JSON form):
     unreachable: [CallbackListing(...)]
     listing_totals: {name: int}           per name in LISTINGS, the month's full count
                                           (the lists above may be capped; these never are)
+    closures: {by_reason {reason: int}, closed_with_reason, verification_unreachable,
+               unreachable_waiting, promises_broken, complaints_with_broken_promises}  (issue 18)
+    corrective_actions: {listed [{id, title, owner, due_on, status, overdue, ...}], total,
+               by_status, overdue [ids], month_end}                                  (issue 18)
+    desk: {declined_callbacks, agents [{login, callbacks, reached, declined, figures, targets,
+           meets}], advisors [{advisor_id, ...}]}    the desk's people against targets (issue 17)
+    (these three blocks are {} in a report stored before they existed)
 """
 
 from __future__ import annotations
@@ -241,6 +248,12 @@ class ReportData:
     #: 回访质量合格率 (RULES 1.4): not reviewed until callback records are reviewed.
     callback_quality: dict[str, Any] = field(default_factory=lambda: {"status": QUALITY_NOT_REVIEWED,
                                                                       "pass_rate": None})
+    #: Issue 18: how the month's complaints ended besides a satisfied callback, broken promises.
+    closures: dict[str, Any] = field(default_factory=dict)
+    #: Issue 18: the register of corrective actions as of the month, the overdue ones marked.
+    corrective_actions: dict[str, Any] = field(default_factory=dict)
+    #: Issue 17: the desk's people against their targets, declined callbacks counted apart.
+    desk: dict[str, Any] = field(default_factory=dict)
 
     def listing_total(self, name: str) -> int:
         """Gives the month's full count of a list (at least the rows held here)."""
@@ -266,6 +279,9 @@ class ReportData:
             "listing_totals": {name: self.listing_total(name) for name in LISTINGS},
             "satisfaction_scores": dict(self.satisfaction_scores),
             "callback_quality": dict(self.callback_quality),
+            "closures": dict(self.closures),
+            "corrective_actions": dict(self.corrective_actions),
+            "desk": dict(self.desk),
         }
 
     @classmethod
@@ -290,6 +306,9 @@ class ReportData:
             satisfaction_scores=dict(data.get("satisfaction_scores", {})),
             callback_quality=dict(data.get("callback_quality") or {"status": QUALITY_NOT_REVIEWED,
                                                                    "pass_rate": None}),
+            closures=dict(data.get("closures") or {}),
+            corrective_actions=dict(data.get("corrective_actions") or {}),
+            desk=dict(data.get("desk") or {}),
         )
 
 

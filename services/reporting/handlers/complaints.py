@@ -48,6 +48,7 @@ def on_complaint_raised(*, uow: UnitOfWork, event: Event) -> None:
     complaint.customer_id = data["customer"]["id"]
     complaint.category = data.get("category")
     complaint.customer_class = data["customer"].get("segment")
+    complaint.branch = data.get("branch") or complaint.branch  # issue 17 item 7
     if complaint.raised_at is None:
         raised_at = data.get("raised_at") or event.time or uow.now
         complaint.raised_at = utc(raised_at, uow.settings.tz)

@@ -78,6 +78,8 @@ def _names():
         "class_name": lambda code: labels.name_of(labels.CLASSES, code),
         "deadline_name": lambda code: labels.name_of(labels.DEADLINES, code),
         "listing_name": lambda code: labels.name_of(labels.LISTINGS, code),
+        "closure_reason_name": lambda code: labels.name_of(labels.CLOSURE_REASONS, code),
+        "action_status_name": lambda code: labels.name_of(labels.ACTION_STATUSES, code),
         "percent": percent,
         "this_month_code": lambda: month_of(now().date()),
         "row_figures": ROW_FIGURES,

@@ -101,6 +101,22 @@ LISTINGS = {
     "overdue": _l("Overdue callbacks"),
     "unreachable": _l("Unreachable customers"),
 }
+#: Ways a complaint ended besides a satisfied callback (issue 18, seed 002), as the complaints pages name them.
+CLOSURE_REASONS = {
+    "anonymous": _l("Anonymous complaint"),
+    "written_reply": _l("Answered in writing"),
+    "no_objection": _l("No objection"),
+    "not_valid": _l("Not a valid complaint"),
+    "unreachable": _l("Verification unreachable"),
+}
+#: A corrective action's states (issue 18), as the complaints pages name them.
+ACTION_STATUSES = {
+    "open": _l("Open"),
+    "in_progress": _l("In progress"),
+    "done": _l("Done, to be checked"),
+    "effective": _l("Effective"),
+    "ineffective": _l("Not effective"),
+}
 #: The report's editions: (code of the report, name shown), each in its own language.
 EDITIONS = (("zh-CN", "中文"), ("en", "English"))
 

@@ -17,6 +17,7 @@ from shared.pages import page_roles
 from shared.privacy import mask_phone
 
 from .. import jobs
+from ..domain.desk import TARGET_FIGURES
 from ..domain.kpi import FIGURE_NAMES, KEY_FIGURES, month_of, parse_month
 from ..domain.policy import report_filename
 from ..domain.report import DEADLINES, LISTINGS, ReportData
@@ -94,7 +95,8 @@ def month_report(month):
                    if name in report.complaints.deadlines],
         running=month == month_of(moment.date()), mask_phone=lambda phone: mask_phone(phone) or "",
         branch=branch, branches=branches, own_branch=own,
-        notice=request.args.get("notice"), page_title=_("Report %(month)s", month=month))
+        notice=request.args.get("notice"), page_title=_("Report %(month)s", month=month),
+        target_figures=TARGET_FIGURES)
 
 
 @blp.get("/reports/<month>.pdf")

@@ -14,7 +14,7 @@ from ..domain.questionnaire import CONTRACT_ANSWERS, SATISFACTION_SCALE, Questio
 from ..errors import CallbackClosed, CallbackNotFound, NotYourCallback, OutcomeInvalid
 from ..models import (
     DECLINED, DONE, NOT_REACHED, OPEN, REACHED, RESCHEDULED, UNREACHABLE, WRONG_NUMBER, CallAttempt,
-    CallbackTask, ContactCorrection, Customer, ServiceOrder,
+    CallbackTask, ContactCorrection, Customer, Delivery, ServiceOrder,
 )
 from ..rules import OrgRules, questionnaire_named, rules_for
 from .common import customer_payload, customers_by_id, iso, today
@@ -197,7 +197,7 @@ def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outc
             "complaint_id": task.raised_complaint_id, "customer": payload, "description": task.dissatisfied_reason,
             "category": rules.policy.raised_complaints.category_for(task.answers), "source": "callback",
             "raised_at": uow.now.isoformat(), "order_id": task.order_id, "delivery_id": task.delivery_id,
-            "callback_id": task.id,
+            "callback_id": task.id, "product_model": _product_model_of(organization, task), "branch": task.branch,
         }, organization=organization, id=f"{task.raised_complaint_id}:raised")
     return task
 
@@ -210,6 +210,15 @@ def _next_record_no(organization: str, on: date) -> tuple[str, int, str]:
     last = CallbackTask.select(peewee.fn.MAX(CallbackTask.record_seq)).where(
         CallbackTask.organization == organization, CallbackTask.record_month == month).scalar() or 0
     return month, last + 1, f"{month}-{last + 1:04d}"
+
+
+def _product_model_of(organization: str, task: CallbackTask) -> str | None:
+    """Gives the product model of the task's delivery, if it has one (issue 18 item 6: a complaint raised
+    from a callback counts in the recurring problems by model; service orders carry no model)."""
+    if not task.delivery_id:
+        return None
+    return Delivery.select(Delivery.product_model).where(
+        Delivery.organization == organization, Delivery.delivery_id == task.delivery_id).scalar()
 
 
 def _advisor_of(organization: str, task: CallbackTask) -> str | None:
