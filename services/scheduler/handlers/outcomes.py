@@ -375,8 +375,11 @@ def _other_result(*, uow: UnitOfWork, rules: OrgRules, organization: str, task: 
     task.reached, task.status, task.completed_at, task.next_attempt_on = True, DECLINED, uow.now, None
     task.appointment_at = None
     task.save()
-    Customer.update(opted_out_at=uow.now, opted_out_by=recorded_by).where(
+    opted_out = Customer.update(opted_out_at=uow.now, opted_out_by=recorded_by).where(
         Customer.organization == organization, Customer.customer_id == task.customer_id).execute()
+    if not opted_out:  # no customer row (review item 6): the opt-out is kept on a new one, not lost
+        Customer.create(organization=organization, customer_id=task.customer_id, name=task.customer_id,
+                        opted_out_at=uow.now, opted_out_by=recorded_by)
     cancelled = 0
     if rules.policy.retry.declined_cancels_open:
         cancelled = cancel_open(uow=uow, organization=organization,

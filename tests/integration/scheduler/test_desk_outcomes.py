@@ -224,3 +224,21 @@ def test_issue_17_review_1_erp_clearing_the_phone_does_not_reopen_a_wrong_number
     scheduler.post(f"/api/v1/callbacks/{callback['id']}/outcome", json={"result": "wrong_number"})
     scheduler.handle("customer.updated", {"customer": {**ORDER["customer"], "phone": None}})
     assert scheduler.callbacks(order_id="O-1", kind="first")[0]["status"] == "wrong_number"
+
+
+def test_seed_002_review_6_declined_without_a_customer_row_is_kept_not_lost(scheduler):
+    # given a callback whose customer row is gone (an ERP purge, a partial import)
+    callback = first_callback(scheduler)
+    Customer = scheduler.model("Customer")
+    with SERVICE.connection():
+        Customer.delete().where(Customer.customer_id == "C-1").execute()
+    # when the customer declines callbacks
+    response = scheduler.post(f"/api/v1/callbacks/{callback['id']}/outcome", json={"result": "declined"})
+    assert response.status_code == 200, response.get_json()
+    # then the opt-out is kept, and a later order of theirs plans no callback
+    with SERVICE.connection():
+        row = Customer.get(Customer.customer_id == "C-1")
+    assert row.opted_out_at is not None and row.opted_out_by == "li"
+    scheduler.handle("service_order.completed", {**ORDER, "order_id": "O-3", "customer": {"id": "C-1", "name": "王先生"},
+                                                 "completed_at": "2026-11-05T15:00:00+08:00"})
+    assert scheduler.callbacks(order_id="O-3") == []
