@@ -49,6 +49,8 @@ DEFAULT_PREFIX = Path("/opt/huifang")
 ETC_DIR = Path("/etc/huifang")
 UNIT_DIR = Path("/etc/systemd/system")
 STATE_DIR = Path("/var/lib/huifang")
+#: The backups' folder inside a service's data folder (`make backup`'s default): never purged.
+BACKUPS = "backups"
 #: What of the project a production host needs: the code, the pinned dependencies, the licence.
 SHIPPED = ("shared", "services", "deploy", "pyproject.toml", "requirements.lock", "LICENSE", "README.md")
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".hypothesis"}
@@ -395,7 +397,10 @@ def deploy(service: str, *, prefix: Path = DEFAULT_PREFIX, destdir: Path | None 
 
 def undeploy(service: str, *, prefix: Path = DEFAULT_PREFIX, destdir: Path | None = None,
              purge: bool = False) -> list[Path]:
-    """Removes `service`: units and code; with `purge` also its data, environment file and user."""
+    """Removes `service`: units and code; with `purge` also its environment file, its user and the
+    data folder deploy created for it (/var/lib/huifang/<service>), except the backups in it
+    (`backups/`). A HUIFANG_VAR_DIR or HUIFANG_DATA_DIR the operator pointed elsewhere (maybe
+    shared, maybe holding other data) is never removed: it is named, for a person to decide."""
     layout = Layout(service, prefix, destdir)
     staged = layout.staged
     units = [unit_name(service, kind) for kind in KINDS]
@@ -405,8 +410,17 @@ def undeploy(service: str, *, prefix: Path = DEFAULT_PREFIX, destdir: Path | Non
     targets = [layout.unit(kind) for kind in KINDS] + [layout.home]
     if purge:
         values = read_env_file(staged(layout.env_file))
-        targets += [layout.env_file, layout.state]
-        targets += [Path(values[k]) for k in ("HUIFANG_VAR_DIR", "HUIFANG_DATA_DIR") if values.get(k)]
+        targets.append(layout.env_file)
+        state = staged(layout.state)
+        if (state / BACKUPS).is_dir():
+            targets += [layout.state / child.name for child in sorted(state.iterdir()) if child.name != BACKUPS]
+            say(f"kept the backups in {layout.state / BACKUPS}: remove them yourself when they are not needed")
+        else:
+            targets.append(layout.state)
+        for key in ("HUIFANG_VAR_DIR", "HUIFANG_DATA_DIR"):
+            named = Path(values[key]) if values.get(key) else None
+            if named is not None and not _inside(named, layout.state):
+                say(f"kept {named} ({key} in {layout.env_file}): not a folder deploy made for {service}")
     for path in targets:
         path_staged = staged(path)
         if path_staged.is_dir():
@@ -425,6 +439,12 @@ def undeploy(service: str, *, prefix: Path = DEFAULT_PREFIX, destdir: Path | Non
     if not purge:
         say(f"{service}: kept its data ({layout.state}) and {layout.env_file}; PURGE=1 removes them too")
     return removed
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Gives whether `path` is `folder` or under it (both absolute host paths, not resolved)."""
+    parts = Path(os.path.normpath(path)).parts
+    return parts[:len(folder.parts)] == folder.parts
 
 
 # -- the processes the units run ------------------------------------------------------------------

@@ -224,3 +224,24 @@ def test_on_a_host_it_creates_the_user_migrates_then_starts_and_a_second_run_onl
     assert deploy.deploy(SERVICE, prefix=prefix) == []
     steps = [c[0] if c[0] != "systemctl" else f"systemctl {c[1]}" for c in commands]
     assert steps == ["runuser", "systemctl enable", "systemctl start"]  # nothing changed: nothing restarted
+
+
+def test_issue_14_review_11_purge_removes_only_the_folder_deploy_made_never_the_operators_or_the_backups(staged):
+    # given the operator pointed HUIFANG_DATA_DIR at a shared folder elsewhere, and a backup was made
+    shared_rules = staged / "srv/huifang-rules"
+    shared_rules.mkdir(parents=True)
+    (shared_rules / "organization.yaml").write_text("name: acme\n")
+    env = staged / "etc/huifang/scheduler.env"
+    env.write_text(env.read_text() + "HUIFANG_DATA_DIR=/srv/huifang-rules\n")
+    state = staged / "var/lib/huifang/scheduler"
+    (state / "scheduler.db").write_bytes(b"rows")
+    (state / "backups" / "scheduler-20261129T190000Z").mkdir(parents=True)
+    (state / "backups" / "scheduler-20261129T190000Z" / "backup.json").write_text("{}")
+    # when the service is undeployed with PURGE=1
+    out = make(f"undeploy-{SERVICE}", f"DESTDIR={staged}", "PURGE=1")
+    # then its own data goes, the operator's folder and the backups stay, and the output says so
+    assert not (state / "scheduler.db").exists() and not env.exists()
+    assert (shared_rules / "organization.yaml").read_text() == "name: acme\n"
+    assert (state / "backups" / "scheduler-20261129T190000Z" / "backup.json").exists()
+    said = out.stdout + out.stderr
+    assert "/srv/huifang-rules" in said and "backups" in said
