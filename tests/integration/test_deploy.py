@@ -166,12 +166,31 @@ def test_processes_take_their_sizes_from_the_settings(tmp_path):
     assert deploy.worker_command("complaints", queued)[-1:] == ["complaints"]
 
 
+def test_issue_14_review_13_worker_queues_per_service_over_the_general_setting(tmp_path):
+    # one .env under `make run` serves all three workers: a per-service setting wins for its worker
+    settings = load_settings({"HUIFANG_SECRET_KEY": "k" * 32, "HUIFANG_VAR_DIR": str(tmp_path),
+                              "HUIFANG_WORKER_QUEUES": "events,complaints",
+                              "HUIFANG_REPORTING_WORKER_QUEUES": "reporting"})
+    assert settings.queues("reporting") == ("reporting",)
+    assert settings.queues("complaints") == ("events", "complaints")
+    assert deploy.worker_command("reporting", settings)[-1:] == ["reporting"]
+    alone = load_settings({"HUIFANG_SECRET_KEY": "k" * 32, "HUIFANG_VAR_DIR": str(tmp_path),
+                           "HUIFANG_SCHEDULER_WORKER_QUEUES": "scheduler"})
+    assert (alone.queues("scheduler"), alone.queues("reporting")) == (("scheduler",), ("events", "reporting"))
+    # and `make run`'s Procfile gives each worker its own
+    from shared import devtools
+
+    assert "HUIFANG_REPORTING_WORKER_QUEUES" in {s.name for s in setting_list()}
+    assert devtools.worker_line("reporting", settings, "python").endswith("--queues reporting")
+    assert devtools.worker_line("complaints", settings, "python").endswith("--queues events complaints")
+
+
 def test_every_setting_load_settings_reads_is_in_the_list():
     source = (ROOT / "shared" / "settings.py").read_text()
     body = source[source.index("def load_settings("):]
     read = set(re.findall(r'"(HUIFANG_[A-Z0-9_]+)"', body))
     read |= {f"HUIFANG_{s.upper()}_{suffix}" for s in ("scheduler", "complaints", "reporting")
-             for suffix in ("DATABASE_URL", "PORT", "URL")}
+             for suffix in ("DATABASE_URL", "PORT", "URL", "WORKER_QUEUES")}
     listed = {s.name for s in setting_list()}
     assert read <= listed, f"add these to shared.settings.setting_list: {sorted(read - listed)}"
 
