@@ -453,7 +453,8 @@ def web_command(service: str, settings) -> list[str]:
     """Gives the gunicorn command of `service`'s web process, from the settings."""
     return [sys.executable, "-m", "gunicorn", "--bind", f"{settings.web_host}:{settings.port(service)}",
             "--workers", str(settings.web_workers), "--threads", str(settings.web_threads),
-            "--no-control-socket", "--access-logfile", "-", f"services.{service}.app:create_app()"]
+            "--no-control-socket", "--config", "python:shared.gunicorn_conf", "--access-logfile", "-",
+            f"services.{service}.app:create_app()"]
 
 
 def worker_command(service: str, settings) -> list[str]:
@@ -469,6 +470,18 @@ def _serve(kind: str, service: str) -> int:
     settings = load_settings_or_exit()
     command = (web_command if kind == "web" else worker_command)(service, settings)
     os.execv(command[0], command)
+
+
+def _reset_metrics(service: str, kind: str) -> int:
+    """A unit's ExecStartPre: empties its own metrics subfolder (HUIFANG_METRICS_DIR/<service>/<kind>),
+    where only its processes, now gone, wrote; the other unit's subfolder is left alone."""
+    from .metrics import reset_kind
+    from .settings import load_settings_or_exit
+
+    folder = reset_kind(load_settings_or_exit(), service, kind)
+    if folder is not None:
+        say(f"{service}: {kind} metrics start afresh in {folder}")
+    return 0
 
 
 def _migrate(service: str) -> int:
@@ -498,6 +511,9 @@ def main(argv=None) -> int:
     for name in ("serve-web", "serve-worker", "migrate"):
         p = sub.add_parser(name, help="run by the units")
         p.add_argument("service", choices=list(SERVICES))
+    p = sub.add_parser("reset-metrics", help="run by the units: empty the unit's own metrics subfolder")
+    p.add_argument("service", choices=list(SERVICES))
+    p.add_argument("kind", choices=list(KINDS))
     args = parser.parse_args(argv)
     if args.cmd in ("deploy", "undeploy"):
         destdir = Path(args.destdir).resolve() if args.destdir else None
@@ -513,6 +529,8 @@ def main(argv=None) -> int:
         return 0
     if args.cmd == "migrate":
         return _migrate(args.service)
+    if args.cmd == "reset-metrics":
+        return _reset_metrics(args.service, args.kind)
     return _serve("web" if args.cmd == "serve-web" else "worker", args.service)
 
 

@@ -80,9 +80,10 @@ def setting_list() -> list[Setting]:
         Setting("HUIFANG_TRUSTED_PROXIES", "0", "How many reverse proxies stand in front of the web process; "
                 "their X-Forwarded-For, -Proto, -Host and -Prefix headers are believed. 0: none are."),
         Setting("HUIFANG_METRICS_DIR", "", "Where a service's processes on one host write their counters "
-                "(<dir>/<service>/). `make run` empties it when it starts; a deployed service's units do not, so empty "
-                "it before they start, and keep it under HUIFANG_VAR_DIR (the only folder they may write). "
-                "Unset: each process answers /metrics alone."),
+                "(<dir>/<service>/web and .../worker, one subfolder per unit; /metrics reads both). `make run` "
+                "empties it when it starts; a deployed unit empties its own subfolder when it starts. Keep it "
+                "under HUIFANG_VAR_DIR (the only folder the units may write). Unset: each process answers "
+                "/metrics alone."),
         Setting("HUIFANG_METRICS_ALLOW", "127.0.0.1/32,::1/128", "Networks whose clients may read /metrics."),
         Setting("HUIFANG_METRICS_TOKEN", "", "A bearer token that may read /metrics from anywhere."),
         Setting("HUIFANG_WORKER_METRICS_PORT", "0", "A worker host's own /metrics port (0: none; the web "
