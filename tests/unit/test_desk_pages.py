@@ -132,3 +132,27 @@ def test_issue_17_review_1_a_wrong_number_is_listed_apart_and_corrected_on_its_o
     page = client.get(fixed.headers["Location"]).get_data(as_text=True)
     assert "已保存正确号码" in page and 'id="correct-contact"' not in page
     assert f"/callbacks/{task_id}" not in client.get("/?waiting=1").get_data(as_text=True)
+
+
+def test_seed_002_review_5_the_verdict_buttons_only_for_who_may_press_them(desk):
+    client, task_id, service = desk
+    from services.scheduler import handlers
+    from services.scheduler.models import CallbackTask
+
+    _, token = _form_token(client, task_id)
+    client.post(f"/callbacks/{task_id}/outcome", data={"csrf_token": token, "reached": "1",
+                                                        "q_product_satisfaction": "satisfied",
+                                                        "q_service_satisfaction": "satisfied"})
+    with service.connection():
+        assert CallbackTask.get_by_id(task_id).status == "done"
+    # a supervisor gives the verdict; another supervisor sees it, without the buttons
+    service.run(handlers.record_review, organization=ORG, callback_id=task_id, role="supervisor", reviewer="zhao",
+                verdict="pass", comment=None)
+    qian = _signed_in(client.application, service, "qian", "supervisor")
+    page = qian.get("/reviews").get_data(as_text=True)
+    row = page[page.index(f'id="r-{task_id}"'):]
+    row = row[:row.index("</tr>")]
+    assert "已由 zhao 审核" in row and "<form" not in row
+    zhao = _signed_in(client.application, service, "zhao", "supervisor")
+    mine = zhao.get("/reviews").get_data(as_text=True)
+    assert "<form" in mine[mine.index(f'id="r-{task_id}"'):]

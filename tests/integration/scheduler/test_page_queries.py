@@ -176,6 +176,21 @@ def test_rule_1_1_the_ledger_keeps_what_its_filters_say_and_sorts_by_any_column(
     assert ids(status="done") == []
     assert ids(sort="contract_amount", descending=True) == ["D-1", "D-2"]
     assert ids(sort="customer", descending=True) == ["D-2", "D-1"]  # 江南 after 华东
+    # issue 17 review 1: a callback waiting for a correct number is found by its status, and,
+    # past its last day, among the overdue
+    with SERVICE.connection():
+        late = CallbackTask.select().where(CallbackTask.delivery_id == "D-1", CallbackTask.status == "open",
+                                           CallbackTask.overdue_on < MONDAY).order_by(CallbackTask.due_on).first()
+        # (its other late callbacks out of the way: only this one is late)
+        CallbackTask.update(status="cancelled").where(CallbackTask.delivery_id == "D-1", CallbackTask.status == "open",
+                                                      CallbackTask.id != late.id).execute()
+    SERVICE.run(handlers.record_outcome, organization=ORG, callback_id=late.id, recorded_by="zhao",
+                outcome={"result": "wrong_number"})
+    with SERVICE.connection():
+        assert CallbackTask.select().where(CallbackTask.delivery_id == "D-1", CallbackTask.status == "open",
+                                           CallbackTask.overdue_on < MONDAY).count() == 0
+    assert ids(status="wrong_number") == ["D-1"]
+    assert ids(overdue=True) == ["D-1"]
 
 
 def test_rule_1_4_phones_are_shown_on_purpose_and_each_look_is_recorded(scheduler):
