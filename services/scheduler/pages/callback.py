@@ -141,10 +141,17 @@ def record_outcome(callback_id):
     questionnaire = handlers.questionnaire_of(organization=who.organization, task=task, settings=settings(),
                                               rules=rules_for(settings(), who.organization))
     outcome, given = _outcome_of(request.form, questionnaire)
+    return _saved_or_again(callback_id, given, lambda: service().run(
+        handlers.record_outcome, organization=who.organization, callback_id=callback_id,
+        outcome=_OUTCOME.load(outcome), recorded_by=who.login, role=who.role))
+
+
+def _saved_or_again(callback_id: str, given: dict, command):
+    """Runs the form's `command` (it checks the form with the API's schema, then runs the API's
+    command): back to the page saved (303), or the form again with each field's error (422), or
+    the page saying it is closed (409)."""
     try:
-        outcome = _OUTCOME.load(outcome)
-        service().run(handlers.record_outcome, organization=who.organization, callback_id=callback_id,
-                      outcome=outcome, recorded_by=who.login, role=who.role)
+        command()
     except ValidationError as exc:
         return _again(callback_id, given, exc.normalized_messages())
     except (OutcomeInvalid, SchedulerDomainError) as exc:
@@ -173,19 +180,9 @@ def correct_contact(callback_id):
     correction = {name: request.form.get(f"contact_{name}", "").strip() or None for name in ("phone", "contact_person")}
     if correction["contact_person"] is None:
         del correction["contact_person"]
-    try:
-        correction = _CONTACT.load(correction)
-        service().run(handlers.correct_callback_contact, organization=who.organization, callback_id=callback_id,
-                      correction=correction, login=who.login, role=who.role)
-    except ValidationError as exc:
-        return _again(callback_id, given, exc.normalized_messages())
-    except (OutcomeInvalid, SchedulerDomainError) as exc:
-        return _again(callback_id, given, exc.problem_errors() or {"form": [str(exc)]})
-    except CallbackClosed:
-        context = _form_context(callback_id)
-        context["closed_again"] = True
-        return render_template("scheduler/callback.html", **context), 409
-    return redirect(url_for(".callback", callback_id=callback_id, saved="1"), code=303)
+    return _saved_or_again(callback_id, given, lambda: service().run(
+        handlers.correct_callback_contact, organization=who.organization, callback_id=callback_id,
+        correction=_CONTACT.load(correction), login=who.login, role=who.role))
 
 
 @blp.post("/callbacks/<callback_id>/phones")
