@@ -170,6 +170,7 @@ backup: $(STAMP)
 	@$(PY) -m shared.backup backup "$(SERVICE)" $(if $(DEST),--dest "$(DEST)") $(if $(ENV_FILE),--env-file "$(ENV_FILE)")
 
 # Brings a backup folder back (FROM=<folder>); refuses to overwrite a database that holds data unless FORCE=1.
+# Only the service's own rule files; ORG_FILES=1 also organization.yaml and webhooks.yaml (shared by the services).
 restore: $(STAMP)
 	@$(PY) -m shared.backup restore "$(SERVICE)" --from "$(FROM)" $(if $(filter 1 yes true,$(FORCE)),--force) \
-	  $(if $(ENV_FILE),--env-file "$(ENV_FILE)")
+	  $(if $(filter 1 yes true,$(ORG_FILES)),--organization-files) $(if $(ENV_FILE),--env-file "$(ENV_FILE)")

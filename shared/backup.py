@@ -8,12 +8,15 @@ A backup is a folder `<service>-<UTC time>` holding
     database.sqlite3   SQLite's online backup (consistent while the service runs), or
     database.pgdump    pg_dump's custom format (one snapshot, consistent while the service runs)
     data/<org>/...     each organisation's files of this service (<org>/<service>/...) and the
-                       organisation's own files (organization.yaml, webhooks.yaml)
+                       organisation's own files (organization.yaml, webhooks.yaml; restored
+                       only with ORG_FILES=1: the other services of a shared folder read them)
     backup.json        service, schema version, database kind, time, and each file's SHA-256
 
-Restoring checks the folder (service, checksums), refuses to replace a database that holds
+Restoring checks the folder (service, checksums), writes back only the files backup.json
+lists, refuses to replace a database that holds
 tables or rule files that exist unless `force`, and writes both back: SQLite through the online
-backup API, PostgreSQL with pg_restore --clean in one transaction. Stop the service's units
+backup API, PostgreSQL with pg_restore --clean in one transaction (pg_dump and pg_restore get
+the password in PGPASSWORD, never on their command line). Stop the service's units
 first (`systemctl stop huifang-<service>-web huifang-<service>-worker`), start them after.
 The secrets are not in a backup: keep /etc/huifang/<service>.env (or var/secret_key) apart.
 """
@@ -28,7 +31,7 @@ import sqlite3
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from .devtools import say
 from .errors import Conflict, InvalidInput
@@ -53,6 +56,22 @@ def _pg_url(database_url: str) -> str:
     return "postgresql://" + database_url.split("://", 1)[1]
 
 
+def libpq_call(database_url: str) -> tuple[str, dict]:
+    """Gives (the URL without its password, the environment with PGPASSWORD) for pg_dump and
+    pg_restore: a password on the command line is readable by every user of the host (`ps`)."""
+    parsed = urlparse(_pg_url(database_url))
+    env = dict(os.environ)
+    if parsed.password is None:
+        return parsed.geturl(), env
+    env["PGPASSWORD"] = unquote(parsed.password)
+    user = parsed.username or ""
+    host = parsed.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = (f"{user}@" if user else "") + host + (f":{parsed.port}" if parsed.port else "")
+    return parsed._replace(netloc=netloc).geturl(), env
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -67,13 +86,16 @@ def _schema_version(service: str) -> str:
     return str(load_manifests()[service]["version"])
 
 
-def _org_files(data_dir: Path, service: str) -> list[Path]:
-    """Gives the files of `data_dir` that belong to `service`: <org>/<service>/** and <org>/* files."""
+def _org_files(data_dir: Path, service: str, *, organization_files: bool = True) -> list[Path]:
+    """Gives the files of `data_dir` that belong to `service`: <org>/<service>/** and (with
+    `organization_files`) the organisation's own <org>/* files (organization.yaml, webhooks.yaml),
+    which every service of a shared data folder reads."""
     files = []
     if not data_dir.is_dir():
         return files
     for org in sorted(p for p in data_dir.iterdir() if p.is_dir()):
-        files += sorted(p for p in org.iterdir() if p.is_file())
+        if organization_files:
+            files += sorted(p for p in org.iterdir() if p.is_file())
         own = org / service
         if own.is_dir():
             files += sorted(p for p in own.rglob("*") if p.is_file())
@@ -111,8 +133,9 @@ def backup(service: str, settings: Settings, dest: Path, *, database_url: str | 
         from .devtools import pg_binary
 
         target = partial / PG_FILE
+        url, env = libpq_call(database_url)
         subprocess.run([pg_binary("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
-                        "--file", str(target), "--dbname", _pg_url(database_url)], check=True)
+                        "--file", str(target), "--dbname", url], check=True, env=env)
         target.chmod(0o600)
     data_dir = Path(settings.data_dir)
     for path in _org_files(data_dir, service):
@@ -170,8 +193,13 @@ def _holds_data(database_url: str) -> bool:
 
 
 def restore(service: str, settings: Settings, source: Path, *, force: bool = False,
-            database_url: str | None = None) -> dict:
+            database_url: str | None = None, organization_files: bool = False) -> dict:
     """Brings the backup folder `source` back for `service`; gives its manifest.
+
+    Only the files backup.json lists (and its checksums vouch for) are written back, and of the
+    rule files only the service's own (<org>/<service>/...): the organisation's files
+    (organization.yaml, webhooks.yaml), which the other services of a shared data folder read
+    too, only with `organization_files` (ORG_FILES=1).
 
     Raises:
       InvalidInput: `source` is not a sound backup of `service`.
@@ -183,7 +211,7 @@ def restore(service: str, settings: Settings, source: Path, *, force: bool = Fal
     if manifest["database"] != kind:
         raise InvalidInput(f"{source} holds a {manifest['database']} database; {service}'s is {kind}", field="from")
     data_dir = Path(settings.data_dir)
-    present = _org_files(data_dir, service)
+    present = _org_files(data_dir, service, organization_files=organization_files)
     if not force and (_holds_data(database_url) or present):
         raise Conflict(f"{service}'s database or rule files hold data; FORCE=1 replaces them with the backup")
     if kind == "sqlite":
@@ -199,21 +227,34 @@ def restore(service: str, settings: Settings, source: Path, *, force: bool = Fal
     else:
         from .devtools import pg_binary
 
+        url, env = libpq_call(database_url)
         subprocess.run([pg_binary("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
-                        "--single-transaction", "--exit-on-error", "--dbname", _pg_url(database_url),
-                        str(source / PG_FILE)], check=True)
+                        "--single-transaction", "--exit-on-error", "--dbname", url,
+                        str(source / PG_FILE)], check=True, env=env)
     # The rule files: each organisation's files of this service as they were, nothing more.
     for path in present:
         path.unlink()
-    backed = source / "data"
-    if backed.is_dir():
-        for path in sorted(p for p in backed.rglob("*") if p.is_file()):
-            target = data_dir / path.relative_to(backed)
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            shutil.copy2(path, target)
+    for relative in _listed_rule_files(manifest, service, organization_files=organization_files):
+        target = data_dir.joinpath(*relative.parts[1:])
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        shutil.copy2(source / relative, target)
     _give_back_to_owner(settings, database_url)
     say(f"{service}: restored from {source} (made {manifest['created_at']}, schema {manifest['schema_version']})")
     return manifest
+
+
+def _listed_rule_files(manifest: dict, service: str, *, organization_files: bool) -> list[Path]:
+    """Gives the rule files backup.json lists (data/<org>/<service>/..., and data/<org>/<file>
+    with `organization_files`), as paths relative to the backup folder; none reaching outside."""
+    files = []
+    for name in sorted(manifest["files"]):
+        relative = Path(name)
+        parts = relative.parts
+        if len(parts) < 3 or parts[0] != "data" or any(p in ("", ".", "..") for p in parts) or relative.is_absolute():
+            continue
+        if (len(parts) == 3 and organization_files) or (len(parts) > 3 and parts[2] == service):
+            files.append(relative)
+    return files
 
 
 def _give_back_to_owner(settings: Settings, database_url: str) -> None:
@@ -251,6 +292,9 @@ def main(argv=None) -> int:
     p.add_argument("service", choices=list(SERVICES))
     p.add_argument("--from", dest="source", required=True, help="the backup folder")
     p.add_argument("--force", action="store_true", help="replace a database or rule files that hold data")
+    p.add_argument("--organization-files", action="store_true",
+                   help="restore the organisations' own files too (organization.yaml, webhooks.yaml: every "
+                        "service of a shared data folder reads them)")
     p.add_argument("--env-file")
     args = parser.parse_args(argv)
     if args.env_file:
@@ -264,7 +308,8 @@ def main(argv=None) -> int:
             folder = backup(args.service, settings, Path(args.dest) if args.dest else Path(settings.var_dir) / "backups")
             print(folder)
         else:
-            restore(args.service, settings, Path(args.source), force=args.force)
+            restore(args.service, settings, Path(args.source), force=args.force,
+                    organization_files=args.organization_files)
     except HuifangError as exc:
         say(str(exc.message if hasattr(exc, "message") else exc))
         return 1

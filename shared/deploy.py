@@ -49,6 +49,8 @@ DEFAULT_PREFIX = Path("/opt/huifang")
 ETC_DIR = Path("/etc/huifang")
 UNIT_DIR = Path("/etc/systemd/system")
 STATE_DIR = Path("/var/lib/huifang")
+#: The backups' folder inside a service's data folder (`make backup`'s default): never purged.
+BACKUPS = "backups"
 #: What of the project a production host needs: the code, the pinned dependencies, the licence.
 SHIPPED = ("shared", "services", "deploy", "pyproject.toml", "requirements.lock", "LICENSE", "README.md")
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".hypothesis"}
@@ -395,7 +397,10 @@ def deploy(service: str, *, prefix: Path = DEFAULT_PREFIX, destdir: Path | None 
 
 def undeploy(service: str, *, prefix: Path = DEFAULT_PREFIX, destdir: Path | None = None,
              purge: bool = False) -> list[Path]:
-    """Removes `service`: units and code; with `purge` also its data, environment file and user."""
+    """Removes `service`: units and code; with `purge` also its environment file, its user and the
+    data folder deploy created for it (/var/lib/huifang/<service>), except the backups in it
+    (`backups/`). A HUIFANG_VAR_DIR or HUIFANG_DATA_DIR the operator pointed elsewhere (maybe
+    shared, maybe holding other data) is never removed: it is named, for a person to decide."""
     layout = Layout(service, prefix, destdir)
     staged = layout.staged
     units = [unit_name(service, kind) for kind in KINDS]
@@ -405,8 +410,17 @@ def undeploy(service: str, *, prefix: Path = DEFAULT_PREFIX, destdir: Path | Non
     targets = [layout.unit(kind) for kind in KINDS] + [layout.home]
     if purge:
         values = read_env_file(staged(layout.env_file))
-        targets += [layout.env_file, layout.state]
-        targets += [Path(values[k]) for k in ("HUIFANG_VAR_DIR", "HUIFANG_DATA_DIR") if values.get(k)]
+        targets.append(layout.env_file)
+        state = staged(layout.state)
+        if (state / BACKUPS).is_dir():
+            targets += [layout.state / child.name for child in sorted(state.iterdir()) if child.name != BACKUPS]
+            say(f"kept the backups in {layout.state / BACKUPS}: remove them yourself when they are not needed")
+        else:
+            targets.append(layout.state)
+        for key in ("HUIFANG_VAR_DIR", "HUIFANG_DATA_DIR"):
+            named = Path(values[key]) if values.get(key) else None
+            if named is not None and not _inside(named, layout.state):
+                say(f"kept {named} ({key} in {layout.env_file}): not a folder deploy made for {service}")
     for path in targets:
         path_staged = staged(path)
         if path_staged.is_dir():
@@ -427,13 +441,20 @@ def undeploy(service: str, *, prefix: Path = DEFAULT_PREFIX, destdir: Path | Non
     return removed
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    """Gives whether `path` is `folder` or under it (both absolute host paths, not resolved)."""
+    parts = Path(os.path.normpath(path)).parts
+    return parts[:len(folder.parts)] == folder.parts
+
+
 # -- the processes the units run ------------------------------------------------------------------
 
 def web_command(service: str, settings) -> list[str]:
     """Gives the gunicorn command of `service`'s web process, from the settings."""
     return [sys.executable, "-m", "gunicorn", "--bind", f"{settings.web_host}:{settings.port(service)}",
             "--workers", str(settings.web_workers), "--threads", str(settings.web_threads),
-            "--no-control-socket", "--access-logfile", "-", f"services.{service}.app:create_app()"]
+            "--no-control-socket", "--config", "python:shared.gunicorn_conf", "--access-logfile", "-",
+            f"services.{service}.app:create_app()"]
 
 
 def worker_command(service: str, settings) -> list[str]:
@@ -449,6 +470,18 @@ def _serve(kind: str, service: str) -> int:
     settings = load_settings_or_exit()
     command = (web_command if kind == "web" else worker_command)(service, settings)
     os.execv(command[0], command)
+
+
+def _reset_metrics(service: str, kind: str) -> int:
+    """A unit's ExecStartPre: empties its own metrics subfolder (HUIFANG_METRICS_DIR/<service>/<kind>),
+    where only its processes, now gone, wrote; the other unit's subfolder is left alone."""
+    from .metrics import reset_kind
+    from .settings import load_settings_or_exit
+
+    folder = reset_kind(load_settings_or_exit(), service, kind)
+    if folder is not None:
+        say(f"{service}: {kind} metrics start afresh in {folder}")
+    return 0
 
 
 def _migrate(service: str) -> int:
@@ -478,6 +511,9 @@ def main(argv=None) -> int:
     for name in ("serve-web", "serve-worker", "migrate"):
         p = sub.add_parser(name, help="run by the units")
         p.add_argument("service", choices=list(SERVICES))
+    p = sub.add_parser("reset-metrics", help="run by the units: empty the unit's own metrics subfolder")
+    p.add_argument("service", choices=list(SERVICES))
+    p.add_argument("kind", choices=list(KINDS))
     args = parser.parse_args(argv)
     if args.cmd in ("deploy", "undeploy"):
         destdir = Path(args.destdir).resolve() if args.destdir else None
@@ -493,6 +529,8 @@ def main(argv=None) -> int:
         return 0
     if args.cmd == "migrate":
         return _migrate(args.service)
+    if args.cmd == "reset-metrics":
+        return _reset_metrics(args.service, args.kind)
     return _serve("web" if args.cmd == "serve-web" else "worker", args.service)
 
 

@@ -438,6 +438,14 @@ def dev_api_token(var_dir: Path) -> str:
     return token
 
 
+def worker_line(name: str, settings, python: str) -> str:
+    """Gives the Procfile line of `name`'s worker under `make run`: its own queues
+    (HUIFANG_<SERVICE>_WORKER_QUEUES over HUIFANG_WORKER_QUEUES: one .env serves all three)."""
+    return (f"{name}-worker: {python} -m dramatiq services.{name}.actors "
+            f"--processes {settings.worker_processes} --threads {settings.worker_threads} "
+            f"--queues {' '.join(settings.queues(name))}")
+
+
 def cmd_run(args) -> int:
     from .settings import load_settings
 
@@ -473,9 +481,7 @@ def cmd_run(args) -> int:
                      f"--threads {settings.web_threads} "
                      f"{control_socket_option(sockets / f'{name}-web.ctl')} "
                      f"--access-logfile - 'services.{name}.app:create_app()'")
-        lines.append(f"{name}-worker: {python} -m dramatiq services.{name}.actors "
-                     f"--processes {settings.worker_processes} --threads {settings.worker_threads} "
-                     f"--queues {' '.join(settings.queues(name))}")
+        lines.append(worker_line(name, settings, python))
     if "scheduler" in services and not has_organizations(settings):
         offer_demo(settings)
     procfile = settings.var_dir / "Procfile"

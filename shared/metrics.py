@@ -2,8 +2,12 @@
 
 Counters and histograms are kept by the process that counts (a web process per request, a
 worker process per message). With `HUIFANG_METRICS_DIR` set, each process writes them into
-`<dir>/<service>/` (prometheus_client's multiprocess mode), so the several gunicorn and Dramatiq
-processes of one service on one host are summed by whichever process answers `/metrics`.
+`<dir>/<service>/<kind>/` (prometheus_client's multiprocess mode; kind `web` or `worker`, one
+subfolder per systemd unit), so the several gunicorn and Dramatiq processes of one service on
+one host are summed, both subfolders, by whichever process answers `/metrics`. Each unit
+empties only its own subfolder when it starts (`python -m shared.deploy reset-metrics`), so it
+never deletes the live files of the other unit; gunicorn's `child_exit` hook drops a dead web
+process's live gauges (`shared.gunicorn_conf`).
 The broker's queue depths and dead letters and the outbox backlog are not counted anywhere:
 they are read when `/metrics` is scraped (`ServiceCollector`), so they are right whichever
 process answers and however many workers run.
@@ -41,6 +45,10 @@ _metrics: dict | None = None
 _multiprocess_dir: Path | None = None
 
 
+#: The processes of a service, one systemd unit each: each writes into its own subfolder.
+KINDS = ("web", "worker")
+
+
 def service_dir(settings, service_name: str) -> Path | None:
     """Gives the folder where a service's processes on this host write their metrics, if any."""
     if settings.metrics_dir is None:
@@ -48,14 +56,42 @@ def service_dir(settings, service_name: str) -> Path | None:
     return Path(settings.metrics_dir) / service_name
 
 
-def configure(settings, service_name: str) -> None:
-    """Sets this process up to count into the service's multiprocess folder, when there is one.
+def kind_dir(settings, service_name: str, kind: str) -> Path | None:
+    """Gives the subfolder the `kind` unit's processes (web or worker) of the service write into."""
+    if kind not in KINDS:
+        raise ValueError(f"a process kind is one of {KINDS}, not {kind!r}")
+    folder = service_dir(settings, service_name)
+    return None if folder is None else folder / kind
+
+
+def reset_kind(settings, service_name: str, kind: str) -> Path | None:
+    """Empties the `kind` unit's subfolder (its ExecStartPre: the processes that wrote there are
+    gone), never the other unit's, whose processes may be running. Gives the folder."""
+    folder = kind_dir(settings, service_name, kind)
+    if folder is not None:
+        reset_folder(folder)
+    return folder
+
+
+def mark_dead(settings, service_name: str, kind: str, pid: int) -> None:
+    """Drops the live gauges of a process that ended (gunicorn's child_exit): else a
+    `livesum` gauge such as the messages in progress keeps its last value."""
+    folder = kind_dir(settings, service_name, kind)
+    if folder is not None and folder.is_dir():
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid, str(folder))
+
+
+def configure(settings, service_name: str, kind: str = "web") -> None:
+    """Sets this process up to count into the service's multiprocess folder, when there is one:
+    its `kind`'s subfolder (web or worker), read together with the other's.
 
     Called once per process before the first metric is touched (the web app factory, the
     worker's process boot). A process that already counts keeps its mode.
     """
     global _multiprocess_dir
-    folder = service_dir(settings, service_name)
+    folder = kind_dir(settings, service_name, kind)
     with _lock:
         if folder is None or _metrics is not None:
             return
@@ -150,7 +186,7 @@ class MetricsMiddleware(Middleware):
         return [serve_worker_host] if self.settings.worker_metrics_port else []
 
     def after_process_boot(self, broker):
-        configure(self.settings, self.service.name)
+        configure(self.settings, self.service.name, "worker")
 
     def before_process_message(self, broker, message):
         self._started[message.message_id] = time.perf_counter()
@@ -234,11 +270,25 @@ def exposition(service, broker) -> bytes:
     if _multiprocess_dir is not None:
         from prometheus_client import multiprocess
 
-        multiprocess.MultiProcessCollector(registry, path=str(_multiprocess_dir))
+        registry.register(HostCollector(_multiprocess_dir.parent))
     else:
         registry.register(_Forward(metrics()["registry"]))
     registry.register(ServiceCollector(service, broker))
     return generate_latest(registry)
+
+
+class HostCollector:
+    """The counters of every process of a service on this host: the files of all its units'
+    subfolders (`<dir>/<service>/web`, `.../worker`) merged as one."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def collect(self):
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        files = sorted(str(p) for kind in KINDS for p in (self.folder / kind).glob("*.db"))
+        return MultiProcessCollector.merge(files, accumulate=True)
 
 
 class _Forward:
@@ -274,7 +324,7 @@ def serve_forever(service, settings) -> int:
 
     from .broker import make_broker
 
-    configure(settings, service.name)
+    configure(settings, service.name, "worker")
     service.bind(settings, create=False)
     broker = make_broker(settings)
 

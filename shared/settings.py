@@ -55,6 +55,8 @@ def setting_list() -> list[Setting]:
             Setting(f"HUIFANG_{upper}_PORT", str(port), f"The {service} service's HTTP port."),
             Setting(f"HUIFANG_{upper}_URL", f"http://127.0.0.1:{port}",
                     f"Where people open the {service} service's pages (behind the proxy: https://host/{service})."),
+            Setting(f"HUIFANG_{upper}_WORKER_QUEUES", "", f"The queues the {service} worker reads, separated by "
+                    f"commas; over HUIFANG_WORKER_QUEUES (one .env under `make run` serves all three workers)."),
         ]
     items += [
         Setting("HUIFANG_API_TOKEN", "", "The integration token: posts events for every organisation, reads "
@@ -81,9 +83,10 @@ def setting_list() -> list[Setting]:
         Setting("HUIFANG_TRUSTED_PROXIES", "0", "How many reverse proxies stand in front of the web process; "
                 "their X-Forwarded-For, -Proto, -Host and -Prefix headers are believed. 0: none are."),
         Setting("HUIFANG_METRICS_DIR", "", "Where a service's processes on one host write their counters "
-                "(<dir>/<service>/). `make run` empties it when it starts; a deployed service's units do not, so empty "
-                "it before they start, and keep it under HUIFANG_VAR_DIR (the only folder they may write). "
-                "Unset: each process answers /metrics alone."),
+                "(<dir>/<service>/web and .../worker, one subfolder per unit; /metrics reads both). `make run` "
+                "empties it when it starts; a deployed unit empties its own subfolder when it starts. Keep it "
+                "under HUIFANG_VAR_DIR (the only folder the units may write). Unset: each process answers "
+                "/metrics alone."),
         Setting("HUIFANG_METRICS_ALLOW", "127.0.0.1/32,::1/128", "Networks whose clients may read /metrics."),
         Setting("HUIFANG_METRICS_TOKEN", "", "A bearer token that may read /metrics from anywhere."),
         Setting("HUIFANG_WORKER_METRICS_PORT", "0", "A worker host's own /metrics port (0: none; the web "
@@ -152,6 +155,8 @@ class Settings:
     #: The worker (dramatiq): its processes, and the queues it reads (empty: `events` and its own).
     worker_processes: int = 1
     worker_queues: tuple = ()
+    #: The queues of one service's worker (HUIFANG_<SERVICE>_WORKER_QUEUES), over `worker_queues`.
+    service_worker_queues: dict = field(default_factory=dict)
     #: How many reverse proxies stand in front of the web process: their X-Forwarded-For, -Proto,
     #: -Host and -Prefix headers are believed (werkzeug's ProxyFix). 0: none are.
     trusted_proxies: int = 0
@@ -207,8 +212,9 @@ class Settings:
         return self.ports[service]
 
     def queues(self, service: str) -> tuple:
-        """Gives the queues the worker of `service` reads: the setting, or `events` and its own."""
-        return self.worker_queues or ("events", service)
+        """Gives the queues the worker of `service` reads: HUIFANG_<SERVICE>_WORKER_QUEUES, else
+        HUIFANG_WORKER_QUEUES, else `events` and its own."""
+        return self.service_worker_queues.get(service) or self.worker_queues or ("events", service)
 
     def public_url(self, service: str) -> str:
         """Gives the address of a service's pages, without a trailing slash."""
@@ -374,6 +380,8 @@ def load_settings(environ: dict | None = None) -> Settings:
         web_threads=_int(env, "HUIFANG_WEB_THREADS", 4, minimum=1, maximum=256),
         worker_processes=_int(env, "HUIFANG_WORKER_PROCESSES", 1, minimum=1, maximum=256),
         worker_queues=_queues(env, "HUIFANG_WORKER_QUEUES"),
+        service_worker_queues={service: queues for service in SERVICES
+                               if (queues := _queues(env, f"HUIFANG_{service.upper()}_WORKER_QUEUES"))},
         trusted_proxies=_int(env, "HUIFANG_TRUSTED_PROXIES", 0, minimum=0, maximum=10),
         metrics_dir=Path(env["HUIFANG_METRICS_DIR"]).resolve() if env.get("HUIFANG_METRICS_DIR") else None,
         metrics_allow=_networks(env, "HUIFANG_METRICS_ALLOW", "127.0.0.1/32,::1/128"),

@@ -42,11 +42,19 @@ def declined_callbacks(organization: str, month: str, branch: str | None = None)
 def callback_quality(organization: str, month: str, branch: str | None = None) -> dict | None:
     """Gives the month's callback quality pass rate (回访质量合格率, RULES 1.4) from the reviewers'
     verdicts on its callbacks (by due date): {status: reviewed, pass_rate, numerator, denominator},
-    or None while no record of the month was reviewed."""
+    or None while no record of the month was reviewed. Each record counts once: the verdict of
+    the most senior role that reviewed it (review.yaml lists the roles from the first check to
+    the most senior: by default the manager's spot check outranks the supervisor's)."""
     first, last = month_bounds(month)
+    senior = CallbackVerdict.alias()
+    rank = fn.COALESCE(CallbackVerdict.seniority, -1)
+    outranked = senior.select(senior.id).where(
+        senior.organization == CallbackVerdict.organization, senior.callback_id == CallbackVerdict.callback_id,
+        (fn.COALESCE(senior.seniority, -1) > rank)
+        | ((fn.COALESCE(senior.seniority, -1) == rank) & (senior.id > CallbackVerdict.id)))
     query = CallbackVerdict.select(fn.COUNT(CallbackVerdict.id), _sum_when(CallbackVerdict.verdict == "pass")).where(
         CallbackVerdict.organization == organization, CallbackVerdict.due_on >= first,
-        CallbackVerdict.due_on <= last)
+        CallbackVerdict.due_on <= last, ~fn.EXISTS(outranked))
     if branch is not None:  # the branch of the callback reviewed (issue 17 item 7)
         query = query.join(Callback, on=((Callback.organization == CallbackVerdict.organization)
                                          & (Callback.callback_id == CallbackVerdict.callback_id))).where(

@@ -270,8 +270,10 @@ class ReportRun(BaseModel):
 
 class CallbackVerdict(BaseModel):
     """A reviewer's verdict on a callback record (issue 17, `callback.reviewed`): pass or needs
-    improvement, one per callback and reviewer role (the latest wins); the month's callback
-    quality pass rate (回访质量合格率, RULES 1.4) counts them by the callback's due month."""
+    improvement, one per callback and reviewer role (the newest by `reviewed_at` wins, whatever
+    order the events arrive in); the month's callback quality pass rate (回访质量合格率, RULES 1.4)
+    counts each record once, by the callback's due month: the verdict of the most senior role
+    that reviewed it (`seniority`: the role's place in the scheduler's review.yaml)."""
 
     organization = peewee.CharField(**ORG)
     callback_id = peewee.CharField(**ID)
@@ -279,6 +281,10 @@ class CallbackVerdict(BaseModel):
     verdict = peewee.CharField(max_length=24)
     due_on = peewee.DateField(null=True)
     agent = peewee.CharField(max_length=128, null=True)
+    #: When the verdict was given (naive UTC); None for verdicts kept before 1.8.0.
+    reviewed_at = peewee.DateTimeField(null=True)
+    #: The reviewer role's rank (review.yaml's order, most senior last); None: unknown, lowest.
+    seniority = peewee.IntegerField(null=True)
 
     class Meta:
         table_name = "callback_verdict"
@@ -422,8 +428,18 @@ def _complaint_branch(migrator, database, migrate) -> None:
     add_missing_columns(migrator, database, migrate, {Complaint: {"branch": peewee.CharField(**ID, null=True)}})
 
 
+def _verdict_order_columns(migrator, database, migrate) -> None:
+    """1.11.0 (issue 17 review items 3, 4): when a verdict was given and its role's rank, so the
+    newest verdict of a role is kept and a record counts once, by its most senior reviewer.
+    Verdicts kept before have neither until `make rebuild-reporting` replays their events."""
+    add_missing_columns(migrator, database, migrate, {
+        CallbackVerdict: {"reviewed_at": peewee.DateTimeField(null=True),
+                          "seniority": peewee.IntegerField(null=True)}})
+
+
 MIGRATIONS: dict = {2: _add_report_run, 3: _add_send_claim, 4: _jobs_through_outbox, 5: _rules_fidelity_columns,
-                    6: _event_log_per_organization, 10: _desk_columns, 20: _closure_columns, 60: _branches, 70: _complaint_branch}
+                    6: _event_log_per_organization, 10: _desk_columns, 20: _closure_columns, 60: _branches, 70: _complaint_branch,
+                    80: _verdict_order_columns}
 #: issue 12, finding 10: the outbox relay claims rows (claimed_until) before it calls the broker.
 MIGRATIONS[30] = add_claim_columns
 #: issue 12, finding 14: a person's tokens and sessions can be revoked (directory_user.tokens_not_before).

@@ -46,3 +46,11 @@ class CustomerNotFound(NotFound):
 
 class FlagNotSet(Conflict):
     """The customer carries no special mark (特殊标记) to lift."""
+
+
+class NotInReviewQueue(InvalidInput):
+    """The callback record is not in the reviewer role's queue for its period (field `callback_id`)."""
+
+
+class ReviewTaken(Conflict):
+    """Another reviewer of the same role gave this record its verdict; only they may change it."""

@@ -166,12 +166,31 @@ def test_processes_take_their_sizes_from_the_settings(tmp_path):
     assert deploy.worker_command("complaints", queued)[-1:] == ["complaints"]
 
 
+def test_issue_14_review_13_worker_queues_per_service_over_the_general_setting(tmp_path):
+    # one .env under `make run` serves all three workers: a per-service setting wins for its worker
+    settings = load_settings({"HUIFANG_SECRET_KEY": "k" * 32, "HUIFANG_VAR_DIR": str(tmp_path),
+                              "HUIFANG_WORKER_QUEUES": "events,complaints",
+                              "HUIFANG_REPORTING_WORKER_QUEUES": "reporting"})
+    assert settings.queues("reporting") == ("reporting",)
+    assert settings.queues("complaints") == ("events", "complaints")
+    assert deploy.worker_command("reporting", settings)[-1:] == ["reporting"]
+    alone = load_settings({"HUIFANG_SECRET_KEY": "k" * 32, "HUIFANG_VAR_DIR": str(tmp_path),
+                           "HUIFANG_SCHEDULER_WORKER_QUEUES": "scheduler"})
+    assert (alone.queues("scheduler"), alone.queues("reporting")) == (("scheduler",), ("events", "reporting"))
+    # and `make run`'s Procfile gives each worker its own
+    from shared import devtools
+
+    assert "HUIFANG_REPORTING_WORKER_QUEUES" in {s.name for s in setting_list()}
+    assert devtools.worker_line("reporting", settings, "python").endswith("--queues reporting")
+    assert devtools.worker_line("complaints", settings, "python").endswith("--queues events complaints")
+
+
 def test_every_setting_load_settings_reads_is_in_the_list():
     source = (ROOT / "shared" / "settings.py").read_text()
     body = source[source.index("def load_settings("):]
     read = set(re.findall(r'"(HUIFANG_[A-Z0-9_]+)"', body))
     read |= {f"HUIFANG_{s.upper()}_{suffix}" for s in ("scheduler", "complaints", "reporting")
-             for suffix in ("DATABASE_URL", "PORT", "URL")}
+             for suffix in ("DATABASE_URL", "PORT", "URL", "WORKER_QUEUES")}
     listed = {s.name for s in setting_list()}
     assert read <= listed, f"add these to shared.settings.setting_list: {sorted(read - listed)}"
 
@@ -224,3 +243,24 @@ def test_on_a_host_it_creates_the_user_migrates_then_starts_and_a_second_run_onl
     assert deploy.deploy(SERVICE, prefix=prefix) == []
     steps = [c[0] if c[0] != "systemctl" else f"systemctl {c[1]}" for c in commands]
     assert steps == ["runuser", "systemctl enable", "systemctl start"]  # nothing changed: nothing restarted
+
+
+def test_issue_14_review_11_purge_removes_only_the_folder_deploy_made_never_the_operators_or_the_backups(staged):
+    # given the operator pointed HUIFANG_DATA_DIR at a shared folder elsewhere, and a backup was made
+    shared_rules = staged / "srv/huifang-rules"
+    shared_rules.mkdir(parents=True)
+    (shared_rules / "organization.yaml").write_text("name: acme\n")
+    env = staged / "etc/huifang/scheduler.env"
+    env.write_text(env.read_text() + "HUIFANG_DATA_DIR=/srv/huifang-rules\n")
+    state = staged / "var/lib/huifang/scheduler"
+    (state / "scheduler.db").write_bytes(b"rows")
+    (state / "backups" / "scheduler-20261129T190000Z").mkdir(parents=True)
+    (state / "backups" / "scheduler-20261129T190000Z" / "backup.json").write_text("{}")
+    # when the service is undeployed with PURGE=1
+    out = make(f"undeploy-{SERVICE}", f"DESTDIR={staged}", "PURGE=1")
+    # then its own data goes, the operator's folder and the backups stay, and the output says so
+    assert not (state / "scheduler.db").exists() and not env.exists()
+    assert (shared_rules / "organization.yaml").read_text() == "name: acme\n"
+    assert (state / "backups" / "scheduler-20261129T190000Z" / "backup.json").exists()
+    said = out.stdout + out.stderr
+    assert "/srv/huifang-rules" in said and "backups" in said

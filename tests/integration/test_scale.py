@@ -111,7 +111,7 @@ def run_scale(mesh_factory, tmp_path, broker_url=None, *, prefix: str):
                timeout=120, interval=0.5, message="the events and scheduler queues drained")
     elapsed = time.monotonic() - started
     assert_each_event_once(mesh, events)
-    per_pid = handled_by_pid(metrics_dir / "scheduler")
+    per_pid = handled_by_pid(metrics_dir / "scheduler" / "worker")
     assert len([n for n in per_pid.values() if n > 0]) >= min(WORKERS, 2), per_pid
     assert all(p.poll() is None for p in mesh.workers.values())
     print(f"\nscale: {EVENTS} events x2 through {WORKERS} workers x {THREADS} threads in {elapsed:.1f} s "
@@ -181,7 +181,7 @@ def test_two_web_processes_on_one_port_share_the_requests_and_one_survives_the_o
         events = shipped_events(200, "W")
         assert [post(port, e) for e in events[:150]] == [202] * 150
         # then both processes answered some of them
-        answered = {pid: n for pid, n in _http_by_pid(metrics_dir / "scheduler").items() if n}
+        answered = {pid: n for pid, n in _http_by_pid(metrics_dir / "scheduler" / "web").items() if n}
         assert len(answered) == 2, answered
         # and when one is stopped, the other answers alone
         os.killpg(webs[0].pid, signal.SIGTERM)

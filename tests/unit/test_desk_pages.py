@@ -109,3 +109,50 @@ def test_issue_17_reviews_link_only_for_roles_the_review_policy_names(desk):
     supervisor = _signed_in(client.application, service, "zhao", "supervisor")
     assert 'href="/reviews"' in supervisor.get("/ledger").get_data(as_text=True)
     assert supervisor.get("/reviews").status_code == 200
+
+
+def test_issue_17_review_1_a_wrong_number_is_listed_apart_and_corrected_on_its_own_form(desk):
+    client, task_id, service = desk
+    _, token = _form_token(client, task_id)
+    client.post(f"/callbacks/{task_id}/outcome", data={"csrf_token": token, "result": "wrong_number"})
+    # the workbench counts it as waiting for a correct number and lists it apart
+    bench = client.get("/").get_data(as_text=True)
+    assert 'id="waiting-count"' in bench and "待更正号码" in bench
+    waiting = client.get("/?waiting=1").get_data(as_text=True)
+    assert f"/callbacks/{task_id}" in waiting
+    # its own form offers the correction; the same (or no) number is refused, naming it
+    html, token = _form_token(client, task_id)
+    assert 'id="correct-contact"' in html
+    same = client.post(f"/callbacks/{task_id}/contact", data={"csrf_token": token, "contact_phone": "13812345678"})
+    assert same.status_code == 422 and 'href="#other-result"' in same.get_data(as_text=True)
+    # the right number opens it again
+    _, token = _form_token(client, task_id)
+    fixed = client.post(f"/callbacks/{task_id}/contact", data={"csrf_token": token, "contact_phone": "13900007777"})
+    assert fixed.status_code == 303
+    page = client.get(fixed.headers["Location"]).get_data(as_text=True)
+    assert "已保存正确号码" in page and 'id="correct-contact"' not in page
+    assert f"/callbacks/{task_id}" not in client.get("/?waiting=1").get_data(as_text=True)
+
+
+def test_seed_002_review_5_the_verdict_buttons_only_for_who_may_press_them(desk):
+    client, task_id, service = desk
+    from services.scheduler import handlers
+    from services.scheduler.models import CallbackTask
+
+    _, token = _form_token(client, task_id)
+    client.post(f"/callbacks/{task_id}/outcome", data={"csrf_token": token, "reached": "1",
+                                                        "q_product_satisfaction": "satisfied",
+                                                        "q_service_satisfaction": "satisfied"})
+    with service.connection():
+        assert CallbackTask.get_by_id(task_id).status == "done"
+    # a supervisor gives the verdict; another supervisor sees it, without the buttons
+    service.run(handlers.record_review, organization=ORG, callback_id=task_id, role="supervisor", reviewer="zhao",
+                verdict="pass", comment=None)
+    qian = _signed_in(client.application, service, "qian", "supervisor")
+    page = qian.get("/reviews").get_data(as_text=True)
+    row = page[page.index(f'id="r-{task_id}"'):]
+    row = row[:row.index("</tr>")]
+    assert "已由 zhao 审核" in row and "<form" not in row
+    zhao = _signed_in(client.application, service, "zhao", "supervisor")
+    mine = zhao.get("/reviews").get_data(as_text=True)
+    assert "<form" in mine[mine.index(f'id="r-{task_id}"'):]

@@ -40,3 +40,91 @@ def test_a_bad_metrics_setting_names_its_variable(name, value):
 
 def test_logs_follow_the_units_of_one_service():
     assert logs_command("scheduler") == ["journalctl", "-f", "-u", "huifang-scheduler-*", "-o", "cat"]
+
+
+def _count_in(kind: str, folder, settings_env: dict, *, gauge: bool = False) -> int:
+    """Runs a process of `kind` that counts one message (a worker) or request (a web process)
+    into the service's metrics folder; gives its pid."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from shared.settings import ROOT
+
+    code = f"""
+import os
+from shared import metrics
+from shared.settings import load_settings
+metrics.configure(load_settings({json.dumps(settings_env)}), "scheduler", {kind!r})
+m = metrics.metrics()
+if {kind!r} == "worker":
+    m["messages"].labels("scheduler", "events", "on_event", "ok").inc()
+    if {gauge!r}:
+        m["in_progress"].labels("scheduler", "events").inc()
+else:
+    metrics.observe_request("scheduler", "GET", "/", 200, 0.01)
+print(os.getpid())
+"""
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          env={**env, "PYTHONPATH": str(ROOT)}, check=True)
+    return int(done.stdout.strip())
+
+
+def test_issue_14_review_10_each_unit_writes_its_own_subfolder_and_metrics_reads_both(tmp_path):
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from shared import metrics
+
+    env = {**BASE, "HUIFANG_METRICS_DIR": str(tmp_path / "metrics")}
+    settings = load_settings(env)
+    _count_in("worker", tmp_path, env)
+    _count_in("web", tmp_path, env)
+    folder = metrics.service_dir(settings, "scheduler")
+    assert any((folder / "worker").glob("*.db")) and any((folder / "web").glob("*.db"))
+    assert not list(folder.glob("*.db"))  # nothing written beside the subfolders
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(metrics.HostCollector(folder))
+    text = generate_latest(registry).decode()
+    assert 'huifang_worker_messages_total{actor="on_event",outcome="ok",queue="events",service="scheduler"} 1.0' in text
+    assert 'huifang_http_requests_total{method="GET",route="/",service="scheduler",status="200"} 1.0' in text
+
+
+def test_issue_14_review_10_a_unit_starting_empties_only_its_own_subfolder(tmp_path):
+    from shared import metrics
+
+    env = {**BASE, "HUIFANG_METRICS_DIR": str(tmp_path / "metrics")}
+    settings = load_settings(env)
+    _count_in("worker", tmp_path, env)
+    _count_in("web", tmp_path, env)
+    metrics.reset_kind(settings, "scheduler", "web")  # the web unit's ExecStartPre
+    folder = metrics.service_dir(settings, "scheduler")
+    assert not any((folder / "web").glob("*.db"))
+    assert any((folder / "worker").glob("*.db"))  # the running worker's files are left alone
+
+
+def test_issue_14_review_10_a_dead_web_process_leaves_no_live_gauge(tmp_path):
+    from shared import gunicorn_conf, metrics
+
+    env = {**BASE, "HUIFANG_METRICS_DIR": str(tmp_path / "metrics")}
+    settings = load_settings(env)
+    folder = metrics.kind_dir(settings, "scheduler", "web")
+    folder.mkdir(parents=True)
+    (folder / "gauge_livesum_4242.db").write_bytes(b"")
+    (folder / "counter_4242.db").write_bytes(b"")
+    metrics.mark_dead(settings, "scheduler", "web", 4242)
+    assert sorted(p.name for p in folder.iterdir()) == ["counter_4242.db"]
+    assert gunicorn_conf.service_of("services.reporting.app:create_app()") == "reporting"
+
+
+def test_issue_14_review_10_the_units_reset_their_own_subfolder_and_gunicorn_runs_the_hook(tmp_path):
+    from shared import deploy
+
+    layout = deploy.Layout("complaints")
+    web, worker = deploy.render_unit(layout, "web"), deploy.render_unit(layout, "worker")
+    assert "-m shared.deploy reset-metrics complaints web" in web and "reset-metrics" not in web.replace(
+        "reset-metrics complaints web", "")
+    assert "-m shared.deploy reset-metrics complaints worker" in worker
+    command = deploy.web_command("complaints", load_settings(BASE))
+    assert command[command.index("--config") + 1] == "python:shared.gunicorn_conf"

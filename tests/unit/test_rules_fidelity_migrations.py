@@ -15,12 +15,14 @@ NEW_COLUMNS = {
     "complaints": (5, {"complaint": ["rework_due_at", "reworked_at", "special_remark", "provisional_deadlines"]}),
     "reporting": (5, {"callback": ["over_time_limit", "outside_call_window"], "served_day": ["key_customer"],
                       "complaint": ["verified_at", "repeat", "rework_due_at", "reworked_at"]}),
+    # issue 17 review items 3, 4: a verdict's time and its role's rank
+    "reporting-80": (80, {"callback_verdict": ["reviewed_at", "seniority"]}),
 }
 
 
 @pytest.mark.parametrize("service_name", sorted(NEW_COLUMNS))
 def test_rules_the_new_columns_are_added_to_a_database_of_the_version_before(service_name, tmp_path):
-    models = importlib.import_module(f"services.{service_name}.models")
+    models = importlib.import_module(f"services.{service_name.split('-')[0]}.models")
     version, tables = NEW_COLUMNS[service_name]
     database = peewee.SqliteDatabase(str(tmp_path / "old.db"))
     with database.bind_ctx(models.MODELS):

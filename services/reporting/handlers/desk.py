@@ -9,7 +9,7 @@ from ..desk import period_figures, summary_row
 from ..domain.desk import DeskPolicy, Period
 from ..domain.kpi import month_bounds
 from ..models import CANCELLED, DECLINED, AgentSummary, Callback, CallbackVerdict
-from .rows import by_key, to_date
+from .rows import by_key, to_date, utc
 
 
 def on_callback_declined(*, uow: UnitOfWork, event: Event) -> None:
@@ -27,11 +27,18 @@ def on_callback_declined(*, uow: UnitOfWork, event: Event) -> None:
 
 
 def on_callback_reviewed(*, uow: UnitOfWork, event: Event) -> None:
-    """Keeps a reviewer's verdict on a callback record (the latest of its role wins)."""
+    """Keeps a reviewer's verdict on a callback record: the newest of its role by `reviewed_at`
+    (an older one arriving late, from another worker or a retry, is dropped), with the role's
+    `seniority` (review.yaml's order) that callback_quality counts by."""
     data, org = event.data, event.organization
     verdict = by_key(CallbackVerdict, organization=org, callback_id=data["callback_id"],
                      reviewer_role=data["reviewer_role"])
-    verdict.verdict, verdict.agent = data["verdict"], data.get("agent")
+    at = utc(data.get("reviewed_at"), uow.settings.tz)
+    if verdict.reviewed_at is not None and (at is None or at < verdict.reviewed_at):
+        return
+    verdict.verdict, verdict.agent, verdict.reviewed_at = data["verdict"], data.get("agent"), at
+    if isinstance(data.get("seniority"), int):
+        verdict.seniority = data["seniority"]
     if data.get("due_on"):
         verdict.due_on = to_date(data["due_on"])
     verdict.save()

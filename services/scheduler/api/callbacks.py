@@ -11,7 +11,7 @@ from .. import handlers
 from ..models import CallbackTask
 from ..rules import rules_for
 from ..schemas import (
-    AgentCallbackQuery, AgentCallbackSchema, CallbackDetailSchema, CallbackQuery, CallbackSchema, OutcomeSchema,
+    AgentCallbackQuery, AgentCallbackSchema, CallbackDetailSchema, CallbackQuery, CallbackSchema, ContactCorrectionSchema, OutcomeSchema,
     QuestionnaireSchema,
 )
 from .common import AGENT_LOGIN, CALLBACK_ID, CALLERS, READERS, TEAM_LEADS, service, settings, with_customers
@@ -97,6 +97,25 @@ class CallbackOutcome(MethodView):
         task = service().run(handlers.record_outcome, organization=org, callback_id=callback_id, outcome=outcome,
                              recorded_by=principal().login, role=principal().role)
         audit(service(), principal(), organization=org, action="callback.outcome_recorded", subject=callback_id)
+        return with_customers(org, [task])[0]
+
+
+@callbacks_blp.route("/<callback_id>/contact", parameters=[CALLBACK_ID])
+class CallbackContact(MethodView):
+    @callbacks_blp.arguments(ContactCorrectionSchema, examples={
+        "new phone": {"summary": "the right number of a callback waiting in wrong_number (reopens it)",
+                      "value": {"phone": "13900001111"}}})
+    @callbacks_blp.response(200, CallbackSchema)
+    @callbacks_blp.alt_response(404, description="No such callback in your organisation")
+    @callbacks_blp.alt_response(409, description="The callback is neither open nor waiting for a correct number")
+    @callbacks_blp.alt_response(422, description="A wrong number not fixed: the phone cleared or unchanged")
+    @roles_required(*CALLERS)
+    def post(self, correction, callback_id):
+        """Correct the customer's contact data on a callback; on one waiting for a correct number
+        (wrong_number, 待更正号码) it must give the right number, and opens the callback again."""
+        org = organization_of_request()
+        task = service().run(handlers.correct_callback_contact, organization=org, callback_id=callback_id,
+                             correction=correction, login=principal().login, role=principal().role)
         return with_customers(org, [task])[0]
 
 

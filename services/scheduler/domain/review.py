@@ -51,6 +51,12 @@ class ReviewPolicy:
                                        f"{', '.join(sorted(self.reviewers))})", field="role")
         return self.reviewers[role]
 
+    def seniority(self, role: str) -> int:
+        """Gives the role's rank: its place in review.yaml's `reviewers`, listed from the first
+        check to the most senior. When several roles review one record, the callback quality pass
+        rate counts the verdict of the most senior (the highest rank)."""
+        return list(self.reviewers).index(role)
+
     @classmethod
     def from_data(cls, data) -> "ReviewPolicy":
         try:

@@ -15,7 +15,7 @@ from .ledger import (
     month_bounds,
 )
 from .outcomes import (
-    call_attempts, correct_contact, get_callback_or_raise, may_record, questionnaire_of, record_outcome,
+    call_attempts, correct_callback_contact, correct_contact, get_callback_or_raise, may_record, questionnaire_of, record_outcome,
 )
 from .leads import list_leads
 from .ledger_gaps import claim_gap_mail, ledger_gaps, record_gap_mail
@@ -29,7 +29,7 @@ __all__ = [
     "HANDLERS", "get_callback_or_raise", "import_ledger", "known_deliveries", "on_complaint_resolved",
     "on_customer_flagged", "on_customer_updated", "on_delivery_cancelled", "on_delivery_shipped",
     "on_equipment_commissioned", "on_equipment_installed", "on_service_order_completed", "questionnaire_of",
-    "record_outcome", "may_record", "task_id", "Scope", "Worklist", "agent_worklist", "worklist_counts", "LEDGER_SORTS",
+    "record_outcome", "correct_callback_contact", "may_record", "task_id", "Scope", "Worklist", "agent_worklist", "worklist_counts", "LEDGER_SORTS",
     "LedgerFilter", "ledger_entries", "ledger_export_rows", "ledger_page", "month_bounds", "preview_policy",
     "callback_subject", "customer_history", "reveal_phones", "get_import_or_raise", "queue_ledger_import",
     "run_checked_import", "flag_history", "lift_flag",

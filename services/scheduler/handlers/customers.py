@@ -9,7 +9,7 @@ from shared.service import UnitOfWork
 from ..errors import CustomerNotFound, FlagNotSet
 from ..models import FLAG_LIFTED, FLAG_SET, Customer, CustomerFlag
 from .common import parse_datetime, upsert_customers
-from .outcomes import reopen_wrong_numbers
+from .outcomes import is_contact_fix, reopen_wrong_numbers
 
 
 def on_customer_updated(*, uow: UnitOfWork, event: Event) -> None:
@@ -18,7 +18,8 @@ def on_customer_updated(*, uow: UnitOfWork, event: Event) -> None:
     data = event.data["customer"]
     before = Customer.get_or_none(Customer.organization == event.organization, Customer.customer_id == data["id"])
     upsert_customers(organization=event.organization, customers=[data])
-    if before is not None and (before.phone, before.contact_person) != (data.get("phone"), data.get("contact_person")):
+    if before is not None and is_contact_fix({"phone": before.phone, "contact_person": before.contact_person},
+                                             {"phone": data.get("phone"), "contact_person": data.get("contact_person")}):
         reopen_wrong_numbers(uow=uow, organization=event.organization, customer_ids=[data["id"]])
 
 

@@ -17,7 +17,7 @@ from shared.db import bulk_insert
 from shared.privacy import mask_phone
 from shared.service import UnitOfWork
 
-from ..models import OPEN, CallbackTask, Customer, Delivery
+from ..models import OPEN, WRONG_NUMBER, CallbackTask, Customer, Delivery
 from ..rules import rules_for
 from .common import CHUNK, chunks, rows_in, upsert_customers
 from .deliveries import EQUIPMENT, plan_deliveries, recompute_contract_totals
@@ -145,7 +145,8 @@ def _ledger_query(organization: str, filters: LedgerFilter, *, today: date | Non
         if f.status:
             tasks = tasks.where(Task.status == f.status)
         if f.overdue and today is not None:
-            tasks = tasks.where(Task.status == OPEN, Task.overdue_on < today)
+            # a task waiting for a correct number (issue 17) past its last day is overdue too
+            tasks = tasks.where(Task.status.in_((OPEN, WRONG_NUMBER)), Task.overdue_on < today)
         query = query.where(peewee.fn.EXISTS(tasks))
     return query
 

@@ -51,7 +51,7 @@ class GapMailClaim:
 
 def claim_gap_mail(*, uow: UnitOfWork, organization: str, week: str) -> GapMailClaim | None:
     """Gives the week's mail of missing ledger data once claimed (None: sent already, held by another
-    worker, given up, or nobody to send it to)."""
+    worker, given up, nobody to send it to, or no date missing: the week is then done unsent)."""
     watch = ledger_watch(uow.settings, organization)
     LedgerGapMail.insert(organization=organization, week=week).on_conflict_ignore().execute()
     where = ((LedgerGapMail.organization == organization) & (LedgerGapMail.week == week)
@@ -60,8 +60,10 @@ def claim_gap_mail(*, uow: UnitOfWork, organization: str, week: str) -> GapMailC
         return None
     to = tuple(sorted({email for role in watch.recipient_roles for email in uow.users.emails_of_role(organization, role)}))
     rows = ledger_gaps(settings=uow.settings, organization=organization, on=today(uow))
-    if not to:
-        LedgerGapMail.update(sent_at=uow.now, rows=len(rows), error="no ledger keeper with an e-mail address").where(
+    if not to or not rows:
+        # nothing to send: the week is done (no mail saying "none" to the ledger keepers)
+        LedgerGapMail.update(sent_at=uow.now, rows=len(rows),
+                             error=None if not rows else "no ledger keeper with an e-mail address").where(
             (LedgerGapMail.organization == organization) & (LedgerGapMail.week == week)).execute()
         return None
     lines = [f"{r['delivery_id']}  {r['project'] or ''}  发货 shipped {r['shipped_on']}  "
@@ -70,7 +72,7 @@ def claim_gap_mail(*, uow: UnitOfWork, organization: str, week: str) -> GapMailC
     body = (f"台帐缺失数据 / Missing ledger data, {week}\n\n"
             f"以下发货尚无安装或送电日期，其试运行期、质保期回访无法安排。请补录台帐。\n"
             f"These deliveries have no installation or commissioning date yet: their later callbacks cannot be "
-            f"planned until it is entered in the ledger.\n\n" + ("\n".join(lines) if lines else "（无 / none）") + "\n")
+            f"planned until it is entered in the ledger.\n\n" + "\n".join(lines) + "\n")
     message = build_message(sender=uow.settings.mail_from, to=list(to),
                             subject=f"[台帐] 缺失安装/送电日期 {len(rows)} 条 / missing ledger dates: {week}",
                             body_text=body)

@@ -128,9 +128,14 @@ def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outc
         raise NotYourCallback(f"Callback {callback_id} is {task.assigned_to or 'for another business line'}'s "
                               "to make; a supervisor or manager may record it for them.")
     if task.status != OPEN:
-        raise CallbackClosed(f"Callback {callback_id} is {task.status}; its outcome is already recorded.")
+        raise CallbackClosed(f"Callback {callback_id} is {task.status}; its outcome is already recorded."
+                             + (" Correct its contact data (POST /api/v1/callbacks/<id>/contact) to call again."
+                                if task.status == WRONG_NUMBER else ""))
     result = outcome.get("result")
     if outcome.get("contact"):
+        if result == WRONG_NUMBER:
+            check_contact_fix(organization=organization, customer_id=task.customer_id,
+                              correction=outcome["contact"], prefix="contact.")
         correct_contact(uow=uow, organization=organization, customer_id=task.customer_id,
                         correction=outcome["contact"], login=recorded_by, callback_id=task.id)
     if result is not None:
@@ -251,6 +256,60 @@ def call_attempts(*, organization: str, callback_id: str) -> list[CallAttempt]:
 CORRECTABLE = ("name", "phone", "contact_person")
 
 
+def is_contact_fix(before: dict, after: dict) -> bool:
+    """Gives whether contact data `after` fixes a wrong number of `before`: a phone that is given
+    and differs, or (with a phone) another contact person. A cleared or unchanged phone does not."""
+    phone = (after.get("phone") or "").strip()
+    if not phone:
+        return False
+    return phone != (before.get("phone") or "").strip() or \
+        (after.get("contact_person") or None) != (before.get("contact_person") or None)
+
+
+def check_contact_fix(*, organization: str, customer_id: str, correction: dict, prefix: str = "") -> None:
+    """Checks that `correction` fixes the customer's wrong number (issue 17 finding 1).
+
+    Raises:
+      OutcomeInvalid: the phone is cleared (null), or neither phone nor contact person changes;
+        the error names `<prefix>phone`.
+    """
+    customer = Customer.get_or_none(Customer.organization == organization, Customer.customer_id == customer_id)
+    before = {name: getattr(customer, name) if customer else None for name in CORRECTABLE}
+    after = {**before, **{k: v for k, v in correction.items() if k in CORRECTABLE}}
+    if "phone" in correction and not (correction["phone"] or "").strip():
+        raise OutcomeInvalid("A wrong number is fixed by the right one, not by clearing it.",
+                             errors={f"{prefix}phone": ["Give the correct phone number; it may not be cleared."]})
+    if not is_contact_fix(before, after):
+        raise OutcomeInvalid("The contact data is unchanged: the number is still the wrong one.",
+                             errors={f"{prefix}phone": ["Give a phone (or contact person) other than the "
+                                                        "wrong one on file."]})
+
+
+def correct_callback_contact(*, uow: UnitOfWork, organization: str, callback_id: str, correction: dict,
+                             login: str | None = None, role: str | None = None) -> CallbackTask:
+    """Gives the callback after a correction of its customer's contact data made on the callback
+    itself (issue 17 finding 1): on a task waiting in `wrong_number` it must fix the number (a
+    new phone, or another contact person), and opens the task again to call from today; on an
+    open task it is kept as during a call. Either way it is emitted as `customer.updated`.
+
+    Raises:
+      CallbackNotFound, NotYourCallback, CallbackClosed (neither open nor waiting for a number),
+      OutcomeInvalid (a wrong number not fixed: names `phone`).
+    """
+    task = get_callback_or_raise(organization=organization, callback_id=callback_id, lock=True)
+    if not may_record(settings=uow.settings, users=uow.users, organization=organization, task=task,
+                      login=login, role=role):
+        raise NotYourCallback(f"Callback {callback_id} is {task.assigned_to or 'for another business line'}'s "
+                              "to make; a supervisor or manager may correct it for them.")
+    if task.status not in (OPEN, WRONG_NUMBER):
+        raise CallbackClosed(f"Callback {callback_id} is {task.status}; its contact data is no longer corrected here.")
+    if task.status == WRONG_NUMBER:
+        check_contact_fix(organization=organization, customer_id=task.customer_id, correction=correction)
+    correct_contact(uow=uow, organization=organization, customer_id=task.customer_id, correction=correction,
+                    login=login, callback_id=task.id)
+    return CallbackTask.get_by_id(task.id)
+
+
 def correct_contact(*, uow: UnitOfWork, organization: str, customer_id: str, correction: dict,
                     login: str | None, callback_id: str | None = None) -> Customer | None:
     """Gives the customer after a correction of their name, phone or contact person made during a
@@ -272,7 +331,7 @@ def correct_contact(*, uow: UnitOfWork, organization: str, customer_id: str, cor
     uow.emit("customer.updated", {"customer": customer_payload(customer, customer_id),
                                   "corrected_by": login, "callback_id": callback_id,
                                   "corrected_at": uow.now.isoformat()}, organization=organization)
-    if after["phone"] != before["phone"] or after["contact_person"] != before["contact_person"]:
+    if is_contact_fix(before, after):
         reopen_wrong_numbers(uow=uow, organization=organization, customer_ids=[customer_id])
     return customer
 
@@ -316,7 +375,7 @@ def _other_result(*, uow: UnitOfWork, rules: OrgRules, organization: str, task: 
     log_attempt(uow=uow, organization=organization, task=task, agent=recorded_by, role=role, result=result,
                 duration_s=task.duration_s)
     if result == WRONG_NUMBER:
-        fixed = outcome.get("contact") and ("phone" in outcome["contact"] or "contact_person" in outcome["contact"])
+        fixed = bool(outcome.get("contact"))  # checked above: a contact given with wrong_number fixes it
         task.reached, task.next_attempt_on, task.appointment_at = False, (today(uow) if fixed else None), None
         task.status = OPEN if fixed else WRONG_NUMBER
         task.save()
@@ -325,8 +384,11 @@ def _other_result(*, uow: UnitOfWork, rules: OrgRules, organization: str, task: 
     task.reached, task.status, task.completed_at, task.next_attempt_on = True, DECLINED, uow.now, None
     task.appointment_at = None
     task.save()
-    Customer.update(opted_out_at=uow.now, opted_out_by=recorded_by).where(
+    opted_out = Customer.update(opted_out_at=uow.now, opted_out_by=recorded_by).where(
         Customer.organization == organization, Customer.customer_id == task.customer_id).execute()
+    if not opted_out:  # no customer row (review item 6): the opt-out is kept on a new one, not lost
+        Customer.create(organization=organization, customer_id=task.customer_id, name=task.customer_id,
+                        opted_out_at=uow.now, opted_out_by=recorded_by)
     cancelled = 0
     if rules.policy.retry.declined_cancels_open:
         cancelled = cancel_open(uow=uow, organization=organization,

@@ -10,7 +10,7 @@ from shared.service import UnitOfWork
 
 from ..domain.review import ReviewerRule, period_days, period_of, review_sample
 from ..domain.errors import SchedulerDomainError
-from ..errors import CallbackClosed
+from ..errors import CallbackClosed, NotInReviewQueue, ReviewTaken
 from ..models import DONE, CallbackReview, CallbackTask
 from ..rules import review_policy
 from .common import chunks, iso
@@ -34,21 +34,10 @@ def review_queue(*, settings, organization: str, role: str, period: str) -> list
       SchedulerDomainError: a role that reviews nothing, or a period not of the role's kind.
     """
     rule = _rule(settings, organization, role, period)
-    first, last = period_days(period)
+    first, _ = period_days(period)
     # one spelling per period ("2026-011" is 2026-11): the sample is hashed with it, and verdicts are kept under it
     period = period_of(first, rule.period)
-    tz = settings.tz
-    start = datetime.combine(first, time.min, tz).astimezone(timezone.utc)
-    end = datetime.combine(last, time.max, tz).astimezone(timezone.utc)
-    made = list(CallbackTask.select(CallbackTask.id, CallbackTask.completed_by).where(
-        CallbackTask.organization == organization, CallbackTask.status == DONE,
-        CallbackTask.completed_at >= start, CallbackTask.completed_at <= end).tuples())
-    # A record the role already reviewed stays in its queue, though records made since may outrank
-    # it in the sample (the share grows slower than the records: a verdict must not disappear).
-    reviewed = [cid for (cid,) in CallbackReview.select(CallbackReview.callback_id).where(
-        CallbackReview.organization == organization, CallbackReview.reviewer_role == role,
-        CallbackReview.period == period).tuples()]
-    chosen = sorted(set(review_sample(made, rule, period)) | set(reviewed))
+    chosen = _queue_ids(settings=settings, organization=organization, rule=rule, period=period)
     tasks, reviews = {}, {}
     for chunk in chunks(chosen):
         tasks.update((t.id, t) for t in CallbackTask.select().where(CallbackTask.organization == organization,
@@ -60,14 +49,34 @@ def review_queue(*, settings, organization: str, role: str, period: str) -> list
     return sorted(rows, key=lambda r: (r["task"].completed_at, r["task"].id))
 
 
+def _queue_ids(*, settings, organization: str, rule: ReviewerRule, period: str) -> list[str]:
+    """Gives the ids of the records in `rule`'s role's queue for `period` (its one spelling), sorted."""
+    first, last = period_days(period)
+    tz = settings.tz
+    start = datetime.combine(first, time.min, tz).astimezone(timezone.utc)
+    end = datetime.combine(last, time.max, tz).astimezone(timezone.utc)
+    made = list(CallbackTask.select(CallbackTask.id, CallbackTask.completed_by).where(
+        CallbackTask.organization == organization, CallbackTask.status == DONE,
+        CallbackTask.completed_at >= start, CallbackTask.completed_at <= end).tuples())
+    # A record the role already reviewed stays in its queue, though records made since may outrank
+    # it in the sample (the share grows slower than the records: a verdict must not disappear).
+    reviewed = [cid for (cid,) in CallbackReview.select(CallbackReview.callback_id).where(
+        CallbackReview.organization == organization, CallbackReview.reviewer_role == rule.role,
+        CallbackReview.period == period).tuples()]
+    return sorted(set(review_sample(made, rule, period)) | set(reviewed))
+
+
 def record_review(*, uow: UnitOfWork, organization: str, callback_id: str, role: str, reviewer: str,
                   verdict: str, comment: str | None) -> CallbackReview:
     """Gives the review after a reviewer of `role` gave a record their verdict (again: the latest
-    verdict and comment replace the earlier). Emits `callback.reviewed`.
+    verdict and comment replace the earlier, by the same reviewer only). Emits `callback.reviewed`
+    with the role's `seniority` (its place in review.yaml).
 
     Raises:
       CallbackNotFound; CallbackClosed (the callback has no record yet: not made);
-      SchedulerDomainError (a role that reviews nothing).
+      SchedulerDomainError (a role that reviews nothing); NotInReviewQueue (422: the record is
+      not in the role's queue for its period); ReviewTaken (409: another reviewer of the role
+      gave the verdict).
     """
     rule = _rule(uow.settings, organization, role)
     task = get_callback_or_raise(organization=organization, callback_id=callback_id)
@@ -77,6 +86,13 @@ def record_review(*, uow: UnitOfWork, organization: str, callback_id: str, role:
     review = CallbackReview.get_or_none(CallbackReview.organization == organization,
                                         CallbackReview.callback_id == callback_id,
                                         CallbackReview.reviewer_role == role)
+    if review is None and callback_id not in _queue_ids(settings=uow.settings, organization=organization, rule=rule,
+                                                        period=period):
+        raise NotInReviewQueue(f"Callback {callback_id} is not in the {role}'s review queue of {period}.",
+                               errors={"callback_id": [f"Not in the {role}'s review queue of {period}."]})
+    if review is not None and review.reviewer != reviewer:
+        raise ReviewTaken(f"{review.reviewer} ({role}) reviewed callback {callback_id}; only they may change "
+                          "the verdict.")
     if review is None:
         review = CallbackReview(organization=organization, callback_id=callback_id, reviewer_role=role)
     review.period, review.reviewer, review.verdict, review.comment = period, reviewer, verdict, comment
@@ -86,5 +102,6 @@ def record_review(*, uow: UnitOfWork, organization: str, callback_id: str, role:
         "callback_id": task.id, "record_no": task.record_no, "kind": task.kind, "due_on": iso(task.due_on),
         "customer_id": task.customer_id, "agent": task.completed_by, "reviewer": reviewer, "reviewer_role": role,
         "period": period, "verdict": verdict, "comment": comment, "reviewed_at": uow.now.isoformat(),
+        "seniority": review_policy(uow.settings, organization).seniority(role),
     }, organization=organization)
     return review

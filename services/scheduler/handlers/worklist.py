@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 import peewee
 
 from ..domain.calls import in_call_window, next_call_at
-from ..models import DONE, OPEN, CallbackTask, call_on
+from ..models import DONE, OPEN, WRONG_NUMBER, CallbackTask, call_on
 from ..rules import rules_for
 from .common import contacts_of
 
@@ -59,15 +59,18 @@ class Worklist:
 def agent_worklist(*, settings, organization: str, now: datetime, role: str, scope: Scope,
                    due_to: date | None = None, callable_now: bool = False, business_line: str | None = None,
                    kind: str | None = None, key_first: bool = False, limit: int = 200,
-                   offset: int = 0, counted: list[int] | None = None) -> Worklist:
+                   offset: int = 0, counted: list[int] | None = None, status: str = OPEN) -> Worklist:
     """Gives the scope's open tasks by call day (a retry counts from its next attempt).
 
     `callable_now`: only the tasks to call today or earlier, and none while now is outside the
-    call windows (RULES 1.2: no calls in the customer's rest time). `key_first`: on one day,
+    call windows (RULES 1.2: no calls in the customer's rest time), nor before the time a
+    customer asked to be called (an appointment, issue 17 `rescheduled`). `key_first`: on one day,
     key customers (重点客户) first. Phones as `role` may see them. `counted`: how many tasks
     each part of the scope holds up to the last day, when the caller has counted them already
-    (worklist_counts' `parts`, for the same filters up to today): not counted again, and the
-    empty parts not read.
+    (worklist_counts' `callable_parts` with `callable_now`, else its `parts`, for the same
+    filters up to today): not counted again, and the
+    empty parts not read. `status`: `wrong_number` lists instead the tasks waiting for a correct
+    number (待更正号码, issue 17), to correct on the callback's page.
     """
     rules = rules_for(settings, organization)
     tz = settings.tz
@@ -81,7 +84,10 @@ def agent_worklist(*, settings, organization: str, now: datetime, role: str, sco
         return Worklist(rows=[], total=0, **frame)
     last_day = min(d for d in (due_to, local.date() if callable_now else None, date.max) if d is not None)
     queries = [query.where(when <= last_day) if last_day != date.max else query
-               for query in _open_tasks(organization, scope, business_line=business_line, kind=kind)]
+               for query in _open_tasks(organization, scope, business_line=business_line, kind=kind,
+                                        status=status)]
+    if callable_now:
+        queries = [query.where(_not_before_appointment(now)) for query in queries]
     if counted is None:
         total = sum(query.count() for query in queries)
     else:
@@ -114,19 +120,26 @@ def worklist_counts(*, settings, organization: str, now: datetime, scope: Scope,
                     business_line: str | None = None, kind: str | None = None) -> dict[str, int]:
     """Gives the workbench's counts: `due_today` (to call today, not yet overdue), `overdue`
     (open past their last day on time) and `done_today` (reached and recorded today, by
-    `done_by` when given); and `parts`, the open tasks to call up to today of each part of the
-    scope (agent_worklist's `counted`)."""
+    `done_by` when given), `wrong_number` (waiting for a correct number, 待更正号码: not callable
+    until the contact data is corrected); and `parts`, the open tasks to call up to today of each
+    part of the scope, and `callable_parts`, those of them not waiting for a later appointment
+    time today (agent_worklist's `counted`, without and with `callable_now`)."""
     local = now.astimezone(settings.tz)
     today = local.date()
     late = CallbackTask.overdue_on < today
+    waiting = ~_not_before_appointment(now)
     due_today = overdue = 0
-    parts = []
+    parts, callable_parts = [], []
     for query in _open_tasks(organization, scope, business_line=business_line, kind=kind):
-        on_time, past = (query.select(peewee.fn.SUM(peewee.Case(None, [(late, 0)], 1)),
-                                      peewee.fn.SUM(peewee.Case(None, [(late, 1)], 0)))
-                         .where(call_on() <= today).tuples().get())
+        on_time, past, later = (query.select(peewee.fn.SUM(peewee.Case(None, [(late, 0)], 1)),
+                                             peewee.fn.SUM(peewee.Case(None, [(late, 1)], 0)),
+                                             peewee.fn.SUM(peewee.Case(None, [(waiting, 1)], 0)))
+                                .where(call_on() <= today).tuples().get())
         due_today, overdue = due_today + int(on_time or 0), overdue + int(past or 0)
         parts.append(int(on_time or 0) + int(past or 0))
+        callable_parts.append(parts[-1] - int(later or 0))
+    wrong_number = sum(query.count() for query in _open_tasks(organization, scope, business_line=business_line,
+                                                              kind=kind, status=WRONG_NUMBER))
     start = datetime.combine(today, datetime.min.time(), tzinfo=settings.tz)
     done = CallbackTask.select().where(CallbackTask.organization == organization, CallbackTask.status == DONE,
                                        CallbackTask.completed_at >= start,
@@ -136,14 +149,22 @@ def worklist_counts(*, settings, organization: str, now: datetime, scope: Scope,
     for name, value in (("business_line", business_line), ("kind", kind)):
         if value:
             done = done.where(getattr(CallbackTask, name) == value)
-    return {"due_today": due_today, "overdue": overdue, "done_today": done.count(), "parts": parts}
+    return {"due_today": due_today, "overdue": overdue, "done_today": done.count(), "wrong_number": wrong_number,
+            "parts": parts, "callable_parts": callable_parts}
 
 
-def _open_tasks(organization: str, scope: Scope, *, business_line: str | None, kind: str | None) -> list:
-    """Gives a query of open tasks for each part of the scope."""
+def _not_before_appointment(now: datetime):
+    """Gives the SQL condition of a task callable at `now` as far as its appointment goes: none, or
+    the asked time has come (issue 17 `rescheduled`: a customer asked to be called at 16:30)."""
+    return CallbackTask.appointment_at.is_null() | (CallbackTask.appointment_at <= now)
+
+
+def _open_tasks(organization: str, scope: Scope, *, business_line: str | None, kind: str | None,
+                status: str = OPEN) -> list:
+    """Gives a query of open tasks (or of another `status`) for each part of the scope."""
     queries = []
     for condition in scope.branches():
-        query = CallbackTask.select().where(CallbackTask.organization == organization, CallbackTask.status == OPEN)
+        query = CallbackTask.select().where(CallbackTask.organization == organization, CallbackTask.status == status)
         if condition is not None:
             query = query.where(condition)
         if business_line:

@@ -24,11 +24,12 @@ from ..domain.errors import SchedulerDomainError
 from ..errors import CallbackClosed, OutcomeInvalid
 from ..models import OPEN
 from ..rules import rules_for
-from ..schemas import OutcomeSchema
+from ..schemas import ContactCorrectionSchema, OutcomeSchema
 from . import labels
 from .common import PAGE_READERS, RECORD_OUTCOME, REVEAL_PHONES, blp, is_htmx, me, now, service, settings
 
 _OUTCOME = OutcomeSchema()
+_CONTACT = ContactCorrectionSchema()
 
 
 def _form_context(callback_id: str) -> dict:
@@ -123,8 +124,10 @@ def _field_errors(messages: dict) -> dict[str, str]:
             errors[name] = _("The call's length is not a number of seconds.")
         elif name == "call_at":
             errors[name] = _("Give a time from now on, within the period the policy plans appointments.")
-        elif name == "contact":
-            errors[name] = _("Check the corrected contact data: a phone has digits, + ( ) - and blanks only.")
+        elif name in ("contact.phone", "phone"):
+            errors["contact"] = _("Give the correct phone number: not empty, and not the wrong one on file.")
+        elif name.startswith("contact") or name in ("name", "contact_person"):
+            errors["contact"] = _("Check the corrected contact data: a phone has digits, + ( ) - and blanks only.")
         else:
             errors.setdefault("form", _("The answers could not be saved; check the questions."))
     return errors
@@ -139,11 +142,20 @@ def record_outcome(callback_id):
     questionnaire = handlers.questionnaire_of(organization=who.organization, task=task, settings=settings(),
                                               rules=rules_for(settings(), who.organization))
     outcome, given = _outcome_of(request.form, questionnaire)
-    try:
-        outcome = _OUTCOME.load(outcome)
+
+    def command():
         service().run(handlers.record_outcome, organization=who.organization, callback_id=callback_id,
-                      outcome=outcome, recorded_by=who.login, role=who.role)
+                      outcome=_OUTCOME.load(outcome), recorded_by=who.login, role=who.role)
         audit(service(), who, organization=who.organization, action="callback.outcome_recorded", subject=callback_id)
+    return _saved_or_again(callback_id, given, command)
+
+
+def _saved_or_again(callback_id: str, given: dict, command):
+    """Runs the form's `command` (it checks the form with the API's schema, then runs the API's
+    command): back to the page saved (303), or the form again with each field's error (422), or
+    the page saying it is closed (409)."""
+    try:
+        command()
     except ValidationError as exc:
         return _again(callback_id, given, exc.normalized_messages())
     except (OutcomeInvalid, SchedulerDomainError) as exc:
@@ -160,6 +172,21 @@ def _again(callback_id: str, given: dict, messages: dict):
     context = _form_context(callback_id)
     context.update(errors=_field_errors(messages), given=given)
     return render_template("scheduler/callback.html", **context), 422
+
+
+@blp.post("/callbacks/<callback_id>/contact")
+@RECORD_OUTCOME
+def correct_contact(callback_id):
+    """Corrects the contact data of a callback waiting for a correct number (issue 17): the same
+    command as POST /api/v1/callbacks/<id>/contact; the callback is open again."""
+    who = me()
+    given = {key: request.form.get(key, "") for key in request.form}
+    correction = {name: request.form.get(f"contact_{name}", "").strip() or None for name in ("phone", "contact_person")}
+    if correction["contact_person"] is None:
+        del correction["contact_person"]
+    return _saved_or_again(callback_id, given, lambda: service().run(
+        handlers.correct_callback_contact, organization=who.organization, callback_id=callback_id,
+        correction=_CONTACT.load(correction), login=who.login, role=who.role))
 
 
 @blp.post("/callbacks/<callback_id>/phones")

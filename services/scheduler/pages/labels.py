@@ -46,7 +46,8 @@ STATUSES = {
     "unreachable": _l("Unreachable"),
     "cancelled": _l("Cancelled"),
     "declined": _l("Declined callbacks"),
-    "wrong_number": _l("Wrong number"),
+    # issue 17: the task waits until the contact data is corrected (on its page, or by the ERP)
+    "wrong_number": _l("Waiting for a correct number"),
 }
 #: A reviewer's verdict on a callback record (issue 17; seed 002 □抽查合格 / □有待改进).
 VERDICTS = {"pass": _l("Passed"), "needs_improvement": _l("Needs improvement")}

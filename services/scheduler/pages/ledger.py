@@ -165,9 +165,10 @@ def _rows(entries: list[dict], today: date) -> list[dict]:
     for e in entries:
         chips = []
         for c in e["callbacks"]:
-            late = c["status"] == "open" and c["overdue_on"] < today
+            late = c["status"] in ("open", "wrong_number") and c["overdue_on"] < today
             label = shown.name(labels.KINDS, c["kind"])
-            state = overdue if late else shown.name(labels.STATUSES, c["status"])
+            state = shown.name(labels.STATUSES, c["status"])  # 待更正号码 says why it is late
+            state = (f"{overdue} · {state}" if c["status"] != "open" else overdue) if late else state
             title = f"{label} · {shown.day(c['due_on'])} · {state}" + (f" · {c['record_no']}" if c["record_no"] else "")
             chips.append({"href": callback_url + c["id"], "css": "late" if late else c["status"], "title": title,
                           "label": label, "late": late})

@@ -49,7 +49,7 @@ def reviews():
         rows = handlers.review_queue(settings=settings(), organization=who.organization, role=who.role, period=period)
     done = sum(1 for r in rows if r["review"] is not None)
     return render_template("scheduler/reviews.html", rows=rows, period=period, previous=previous, following=following,
-                           rule=rule, done=done, verdicts=labels.VERDICTS, saved=request.args.get("saved"),
+                           rule=rule, done=done, verdicts=labels.VERDICTS, saved=request.args.get("saved"), me=who.login,
                            page_title=_("Review of callback records"))
 
 

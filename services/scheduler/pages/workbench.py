@@ -12,6 +12,7 @@ from flask import render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import handlers
+from ..models import OPEN, WRONG_NUMBER
 from . import labels
 from .common import PAGE_READERS, Shown, blp, me, now, service, settings, when
 from shared.pages import page_roles
@@ -31,6 +32,8 @@ def workbench():
     line = request.args.get("line") if request.args.get("line") in labels.LINES else None
     kind = request.args.get("kind") if request.args.get("kind") in labels.KINDS else None
     show_all = request.args.get("all") == "1"
+    # issue 17: the tasks waiting for a correct number (待更正号码), listed apart
+    waiting = request.args.get("waiting") == "1"
     page = max(1, request.args.get("page", 1, type=int) or 1)
     agents, agent = [], None
     if who.role == "agent":
@@ -47,18 +50,25 @@ def workbench():
         done_by = agent if agent not in (None, UNASSIGNED) else None
     counts = handlers.worklist_counts(settings=settings(), organization=who.organization, now=moment, scope=scope,
                                       done_by=done_by, business_line=line, kind=kind)
-    listed = handlers.agent_worklist(
-        settings=settings(), organization=who.organization, now=moment, role=who.role, scope=scope,
-        due_to=moment.date(), callable_now=not show_all, business_line=line, kind=kind, key_first=True,
-        limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, counted=counts["parts"])
+    if waiting:
+        listed = handlers.agent_worklist(
+            settings=settings(), organization=who.organization, now=moment, role=who.role, scope=scope,
+            business_line=line, kind=kind, key_first=True, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+            status=WRONG_NUMBER)
+    else:
+        listed = handlers.agent_worklist(
+            settings=settings(), organization=who.organization, now=moment, role=who.role, scope=scope,
+            due_to=moment.date(), callable_now=not show_all, business_line=line, kind=kind, key_first=True,
+            limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+            counted=counts["parts"] if show_all else counts["callable_parts"])
     today = moment.date()
     rows = _rows(listed.rows, today)
-    filters = {k: v for k, v in (("line", line), ("kind", kind), ("agent", agent), ("all", "1" if show_all else None))
-               if v}
+    filters = {k: v for k, v in (("line", line), ("kind", kind), ("agent", agent), ("all", "1" if show_all else None),
+                                 ("waiting", "1" if waiting else None)) if v}
     return render_template(
         "scheduler/workbench.html", page_title=_("Workbench"), rows=rows, total=listed.total,
         counts=counts, in_window=listed.in_window, next_window_at=when(listed.next_window_at, today),
-        windows=_(", ").join(f"{w.start:%H:%M}–{w.end:%H:%M}" for w in listed.windows), show_all=show_all, lines=labels.LINES, kinds=labels.KINDS, line=line, kind=kind,
+        windows=_(", ").join(f"{w.start:%H:%M}–{w.end:%H:%M}" for w in listed.windows), show_all=show_all, waiting=waiting, lines=labels.LINES, kinds=labels.KINDS, line=line, kind=kind,
         agents=agents, agent=agent, unassigned=UNASSIGNED, team=who.role != "agent", filters=filters, page=page,
         pages=max(1, ceil(listed.total / PAGE_SIZE)), today=today)
 
@@ -80,5 +90,6 @@ def _rows(tasks: list[dict], today) -> list[dict]:
                      "line": shown.name(labels.LINES, task["business_line"]),
                      "due_iso": task["due_on"].isoformat(), "due": shown.day(task["due_on"]), "call_at": moments[at],
                      "attempts": shown.number(task["attempts"]), "channel": shown.name(labels.CHANNELS, task["channel"]),
-                     "agent": task["assigned_to"] or "", "late": task["overdue_on"] < today})
+                     "agent": task["assigned_to"] or "", "waiting": task["status"] == WRONG_NUMBER,
+                     "late": task["status"] == OPEN and task["overdue_on"] < today})
     return rows

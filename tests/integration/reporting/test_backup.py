@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from urllib.parse import urlparse
 
 import pytest
 
@@ -111,3 +112,55 @@ def test_the_commands_make_runs(reported, tmp_path):
     dry = subprocess.run(["make", "-n", "-s", "-C", str(ROOT), "restore", "SERVICE=reporting", f"FROM={folder}",
                           "FORCE=1"], capture_output=True, text=True)
     assert f'-m shared.backup restore "reporting" --from "{folder}" --force' in dry.stdout
+
+
+def test_issue_14_review_12_restore_writes_back_only_listed_files_and_the_services_own(reported, tmp_path):
+    reporting, url = reported, _url(reported)
+    data = reporting.settings.data_dir / ORG
+    folder = backups.backup("reporting", reporting.settings, tmp_path / "backups", database_url=url)
+    # given a file slipped into the backup that backup.json does not list
+    (folder / "data" / ORG / "reporting" / "planted.yaml").write_text("recipients: [evil@example.com]\n")
+    # and, in the shared data folder, the organisation's file changed since (the scheduler reads it too)
+    (data / "organization.yaml").write_text("name: Acme Electric Ltd\n")
+    reporting.service.database.close()
+    if not url.startswith("sqlite"):
+        reporting.service.database.close_all()
+    # when only the reporting service is restored
+    backups.restore("reporting", reporting.settings, folder, database_url=url, force=True)
+    # then the unlisted file is not written, and the organisation's file is left as it is now
+    assert not (data / "reporting" / "planted.yaml").exists()
+    assert (data / "organization.yaml").read_text() == "name: Acme Electric Ltd\n"
+    assert (data / "reporting" / "report.yaml").read_text().startswith("# the org")
+    # with the explicit flag, the organisation's file comes back too
+    backups.restore("reporting", reporting.settings, folder, database_url=url, force=True, organization_files=True)
+    assert (data / "organization.yaml").read_text() == "name: Acme Electric\n"
+
+
+def test_issue_14_review_12_pg_dump_and_pg_restore_get_no_password_on_the_command_line(reported, tmp_path,
+                                                                                       monkeypatch):
+    url, env = backups.libpq_call("postgresql://huifang:s3cr%40t@db.example:5433/reporting")
+    assert "s3cr" not in url and url == "postgresql://huifang@db.example:5433/reporting"
+    assert env["PGPASSWORD"] == "s3cr@t"
+    # and the real commands (on PostgreSQL) carry none in their argv
+    calls = []
+    real = subprocess.run
+
+    def recording(argv, *args, **kwargs):
+        calls.append((list(argv), kwargs.get("env") or {}))
+        return real(argv, *args, **kwargs)
+
+    monkeypatch.setattr(backups.subprocess, "run", recording)
+    database_url = _url(reported)
+    folder = backups.backup("reporting", reported.settings, tmp_path / "backups", database_url=database_url)
+    reported.service.database.close()
+    if not database_url.startswith("sqlite"):
+        reported.service.database.close_all()
+    backups.restore("reporting", reported.settings, folder, database_url=database_url, force=True)
+    password = urlparse(database_url).password
+    if database_url.startswith("sqlite"):
+        assert calls == []
+    else:
+        assert [argv[0].rsplit("/", 1)[-1] for argv, _ in calls] == ["pg_dump", "pg_restore"]
+        for argv, env in calls:
+            assert not password or all(password not in arg for arg in argv)
+            assert not password or env.get("PGPASSWORD") == password

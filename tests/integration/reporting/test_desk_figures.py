@@ -164,6 +164,31 @@ def test_rules_1_4_callback_quality_pass_rate_from_the_reviewers_verdicts(report
                                                             "numerator": 2, "denominator": 3}
 
 
+def test_rules_1_4_review_3_the_newest_verdict_of_a_role_is_kept_whatever_order_they_arrive_in(reporting):
+    # given a supervisor's two verdicts on one record, delivered newest first (two workers, a retry)
+    base = {"callback_id": "K-1", "reviewer": "zhao", "reviewer_role": "supervisor", "due_on": "2026-11-02"}
+    reporting.feed("callback.reviewed", {**base, "verdict": "pass", "reviewed_at": "2026-11-05T10:00:00+08:00"})
+    reporting.feed("callback.reviewed", {**base, "verdict": "needs_improvement",
+                                         "reviewed_at": "2026-11-04T10:00:00+08:00"})
+    # then the newer pass is kept
+    assert reporting.report("2026-11").callback_quality["numerator"] == 1
+
+
+def test_rules_1_4_review_4_a_record_reviewed_by_two_roles_counts_once_by_the_most_senior(reporting):
+    # given a record passed by the supervisor (rank 0) and found needing improvement by the manager (rank 1),
+    # the manager's verdict arriving first, and a second record only the supervisor passed
+    reporting.feed("callback.reviewed", {"callback_id": "K-1", "verdict": "needs_improvement", "reviewer": "chen",
+                                         "reviewer_role": "manager", "seniority": 1, "due_on": "2026-11-02",
+                                         "reviewed_at": "2026-11-20T10:00:00+08:00"})
+    for callback_id in ("K-1", "K-2"):
+        reporting.feed("callback.reviewed", {"callback_id": callback_id, "verdict": "pass", "reviewer": "zhao",
+                                             "reviewer_role": "supervisor", "seniority": 0, "due_on": "2026-11-02",
+                                             "reviewed_at": "2026-11-06T10:00:00+08:00"})
+    # then two records count, K-1 by the manager's verdict: 1 of 2 passed
+    assert reporting.report("2026-11").callback_quality == {"status": "reviewed", "pass_rate": 0.5,
+                                                            "numerator": 1, "denominator": 2}
+
+
 def test_issue_17_item_7_figures_per_branch_and_a_branch_manager_sees_their_branch(reporting, tmp_path):
     import yaml
 

@@ -57,3 +57,31 @@ def test_seed_000_part_5_the_list_is_mailed_to_the_ledger_keepers_once_a_week_on
     assert jobs.send_ledger_gap_mails(SERVICE) == []
     SERVICE.mailer.fail_with = None
     assert [week for _, week, _ in jobs.send_ledger_gap_mails(SERVICE)] == ["2026-W46"]
+
+
+def test_seed_000_part_5_review_9_no_mail_when_no_date_is_missing(scheduler, monkeypatch):
+    # given a ledger keeper, and a delivery shipped last week (its installation date not due yet)
+    monkeypatch.setattr(SERVICE, "mailer", FakeMailer())
+    SERVICE.run(save_person, organization="acme-electric", login="zhao", role="supervisor", email="zhao@acme.example")
+    scheduler.handle("delivery.shipped", shipped("D-1", "2026-10-30"))
+    # when Friday's mail time comes, nothing is mailed, and the week is done (not tried again)
+    scheduler.now = datetime(2026, 11, 6, 2, 0, tzinfo=timezone.utc)
+    assert jobs.send_ledger_gap_mails(SERVICE) == []
+    assert jobs.send_ledger_gap_mails(SERVICE) == []
+    assert SERVICE.mailer.sent == []
+
+
+def test_review_9_the_organisations_with_deliveries_come_from_the_index_not_a_scan(scheduler):
+    from shared.db import distinct_values, is_postgres
+
+    for n, org in enumerate(("acme-electric", "beta-grid", "acme-electric", "zeta-power")):
+        scheduler.handle("delivery.shipped", shipped(f"D-{n}", "2026-08-14"), org=org)
+    Delivery = scheduler.model("Delivery")
+    with SERVICE.connection():
+        assert distinct_values(Delivery.organization) == ["acme-electric", "beta-grid", "zeta-power"]
+        database = Delivery._meta.database
+        if not is_postgres(database):
+            # each step is an index search, never a full scan of the table
+            sql = 'SELECT MIN("organization") FROM "delivery" WHERE "organization" > ?'
+            plan = " ".join(str(r) for r in database.execute_sql(f"EXPLAIN QUERY PLAN {sql}", ("a",)).fetchall())
+            assert "USING COVERING INDEX" in plan and "SCAN delivery" not in plan, plan

@@ -184,3 +184,61 @@ def test_seed_002_agent_list_gives_a_rescheduled_callback_the_asked_time(schedul
     # then li's list says to call then, not when Tuesday's first window opens
     listed = {c["id"]: c for c in scheduler.get("/api/v1/agents/li/callbacks").get_json()}
     assert listed[callback["id"]]["next_call_at"] == "2026-11-03T16:30:00+08:00"
+
+
+def test_issue_17_review_1_wrong_number_corrected_on_the_callback_itself_opens_it_again(scheduler):
+    # given the first callback waiting for a correct number
+    callback = first_callback(scheduler)
+    scheduler.post(f"/api/v1/callbacks/{callback['id']}/outcome", json={"result": "wrong_number"})
+    url = f"/api/v1/callbacks/{callback['id']}/contact"
+    # a cleared or unchanged phone is no fix: 422 naming phone, and it keeps waiting
+    for bad in ({"phone": None}, {"phone": ORDER["customer"]["phone"]}, {"name": "王大明"}):
+        response = scheduler.post(url, json=bad)
+        assert response.status_code == 422 and "phone" in response.get_json()["errors"], (bad, response.get_json())
+    assert scheduler.callbacks(order_id="O-1", kind="first")[0]["status"] == "wrong_number"
+    assert scheduler.outbox("customer.updated") == []
+    # the outcome form of a waiting callback is refused, saying how to fix it
+    refused = scheduler.post(f"/api/v1/callbacks/{callback['id']}/outcome", json={"reached": False})
+    assert refused.status_code == 409 and "contact" in str(refused.get_json())
+    # when the agent gives the right number on the callback itself
+    fixed = scheduler.post(url, json={"phone": "13900005555"})
+    # then it is open again, to call from today, and every service hears of the correction
+    assert fixed.status_code == 200, fixed.get_json()
+    assert (fixed.get_json()["status"], fixed.get_json()["next_attempt_on"]) == ("open", "2026-11-02")
+    (updated,) = scheduler.outbox("customer.updated")
+    assert updated["data"]["customer"]["phone"] == "13900005555" and updated["data"]["callback_id"] == callback["id"]
+
+
+def test_issue_17_review_1_wrong_number_result_with_a_null_or_same_phone_is_422(scheduler):
+    callback = first_callback(scheduler)
+    url = f"/api/v1/callbacks/{callback['id']}/outcome"
+    for contact in ({"phone": None}, {"phone": ORDER["customer"]["phone"]}):
+        response = scheduler.post(url, json={"result": "wrong_number", "contact": contact})
+        assert response.status_code == 422 and "contact.phone" in response.get_json()["errors"], response.get_json()
+    assert scheduler.callbacks(order_id="O-1", kind="first")[0]["status"] == "open"
+    assert attempts(scheduler, callback["id"]) == []
+
+
+def test_issue_17_review_1_erp_clearing_the_phone_does_not_reopen_a_wrong_number(scheduler):
+    callback = first_callback(scheduler)
+    scheduler.post(f"/api/v1/callbacks/{callback['id']}/outcome", json={"result": "wrong_number"})
+    scheduler.handle("customer.updated", {"customer": {**ORDER["customer"], "phone": None}})
+    assert scheduler.callbacks(order_id="O-1", kind="first")[0]["status"] == "wrong_number"
+
+
+def test_seed_002_review_6_declined_without_a_customer_row_is_kept_not_lost(scheduler):
+    # given a callback whose customer row is gone (an ERP purge, a partial import)
+    callback = first_callback(scheduler)
+    Customer = scheduler.model("Customer")
+    with SERVICE.connection():
+        Customer.delete().where(Customer.customer_id == "C-1").execute()
+    # when the customer declines callbacks
+    response = scheduler.post(f"/api/v1/callbacks/{callback['id']}/outcome", json={"result": "declined"})
+    assert response.status_code == 200, response.get_json()
+    # then the opt-out is kept, and a later order of theirs plans no callback
+    with SERVICE.connection():
+        row = Customer.get(Customer.customer_id == "C-1")
+    assert row.opted_out_at is not None and row.opted_out_by == "li"
+    scheduler.handle("service_order.completed", {**ORDER, "order_id": "O-3", "customer": {"id": "C-1", "name": "王先生"},
+                                                 "completed_at": "2026-11-05T15:00:00+08:00"})
+    assert scheduler.callbacks(order_id="O-3") == []

@@ -98,3 +98,28 @@ def test_rule_1_5_a_period_spelt_another_way_gives_the_same_queue(scheduler):
     scheduler.post(f"/api/v1/reviews/{month[0]['callback_id']}", role="manager", login="chen", json={"verdict": "pass"})
     month = scheduler.get("/api/v1/reviews?period=2026-11", role="manager", login="chen").get_json()
     assert scheduler.get("/api/v1/reviews?period=2026-011", role="manager", login="chen").get_json() == month
+
+
+def test_seed_002_review_5_a_verdict_only_on_a_record_in_the_roles_queue(scheduler):
+    made = made_callbacks(scheduler, {"li": 6})["li"]
+    queue = [r["callback_id"] for r in scheduler.get("/api/v1/reviews?period=2026-W45", role="supervisor",
+                                                       login="zhao").get_json()]
+    outside = next(cid for cid in made if cid not in queue)
+    response = scheduler.post(f"/api/v1/reviews/{outside}", role="supervisor", login="zhao", json={"verdict": "pass"})
+    assert response.status_code == 422 and "callback_id" in response.get_json()["errors"], response.get_json()
+    assert scheduler.outbox("callback.reviewed") == []
+
+
+def test_seed_002_review_5_one_reviewer_does_not_overwrite_anothers_verdict_of_the_same_role(scheduler):
+    made_callbacks(scheduler, {"li": 1})
+    row = scheduler.get("/api/v1/reviews?period=2026-W45", role="supervisor", login="zhao").get_json()[0]
+    url = f"/api/v1/reviews/{row['callback_id']}"
+    assert scheduler.post(url, role="supervisor", login="zhao", json={"verdict": "pass"}).status_code == 200
+    other = scheduler.post(url, role="supervisor", login="qian", json={"verdict": "needs_improvement"})
+    assert other.status_code == 409, other.get_json()
+    # the same person may change theirs, and the manager gives their own
+    assert scheduler.post(url, role="supervisor", login="zhao", json={"verdict": "needs_improvement"}).status_code == 200
+    assert scheduler.post(url, role="manager", login="chen", json={"verdict": "pass"}).status_code == 200
+    events = scheduler.outbox("callback.reviewed")
+    assert [(e["data"]["reviewer"], e["data"]["seniority"]) for e in events] == [
+        ("zhao", 0), ("zhao", 0), ("chen", 1)]

@@ -59,7 +59,7 @@ def test_rule_1_2_an_agents_worklist_holds_their_tasks_and_the_unassigned_ones_k
     assert [r["order_id"] for r in other.rows] == ["O-2"]
     assert all(r["next_call_at"] == datetime(2026, 11, 2, 2, 0, tzinfo=timezone.utc) for r in both.rows)
     assert counts(scheduler, handlers.Scope(logins=("li",), unassigned=True)) == {
-        "due_today": 2, "overdue": 0, "done_today": 0, "parts": [1, 1]}
+        "due_today": 2, "overdue": 0, "done_today": 0, "wrong_number": 0, "parts": [1, 1], "callable_parts": [1, 1]}
 
 
 def test_rule_1_2_the_worklist_is_empty_in_the_customers_rest_time_unless_asked_for_all(scheduler):
@@ -84,6 +84,34 @@ def test_the_workbench_counts_what_an_agent_recorded_today(scheduler):
 
     assert counts(scheduler, handlers.Scope(), done_by="li")["done_today"] == 1
     assert counts(scheduler, handlers.Scope(), done_by="wang")["done_today"] == 0
+
+
+def test_seed_002_callable_now_waits_for_the_time_a_rescheduled_customer_asked_for(scheduler):
+    # given a customer who asked, on Monday at 10:00, to be called at 16:30 the same day
+    scheduler.handle("service_order.completed", order("O-1", {"id": "C-V", "name": "王", "segment": "vip"},
+                                                      "2026-10-30T15:00:00+08:00"))
+    task = scheduler.callbacks(order_id="O-1", kind="first")[0]
+    SERVICE.run(handlers.record_outcome, organization=ORG, callback_id=task["id"], recorded_by="li", outcome={
+        "result": "rescheduled", "call_at": datetime(2026, 11, 2, 16, 30, tzinfo=scheduler.settings.tz)})
+    # then at 10:00 it is not callable now (nor counted so), though it is listed for today
+    assert worklist(scheduler, handlers.Scope(), callable_now=True).rows == []
+    assert counts(scheduler, handlers.Scope())["callable_parts"] == [0]
+    assert [r["order_id"] for r in worklist(scheduler, handlers.Scope(), due_to=MONDAY).rows] == ["O-1"]
+    # and at 16:30 it is
+    scheduler.now = datetime(2026, 11, 2, 8, 30, tzinfo=timezone.utc)
+    now = worklist(scheduler, handlers.Scope(), callable_now=True, counted=counts(scheduler, handlers.Scope())["callable_parts"])
+    assert [r["order_id"] for r in now.rows] == ["O-1"] and now.total == 1
+
+
+def test_issue_17_review_1_the_workbench_counts_and_lists_callbacks_waiting_for_a_correct_number(scheduler):
+    scheduler.handle("service_order.completed", order("O-1", {"id": "C-V", "name": "王", "segment": "vip"},
+                                                      "2026-10-30T15:00:00+08:00"))
+    task = scheduler.callbacks(order_id="O-1", kind="first")[0]
+    SERVICE.run(handlers.record_outcome, organization=ORG, callback_id=task["id"], recorded_by="li",
+                outcome={"result": "wrong_number"})
+    assert counts(scheduler, handlers.Scope())["wrong_number"] == 1
+    waiting = worklist(scheduler, handlers.Scope(), status="wrong_number")
+    assert [r["id"] for r in waiting.rows] == [task["id"]] and waiting.total == 1
 
 
 def ledger_csv(rows: list[list[str]]) -> bytes:
@@ -148,6 +176,21 @@ def test_rule_1_1_the_ledger_keeps_what_its_filters_say_and_sorts_by_any_column(
     assert ids(status="done") == []
     assert ids(sort="contract_amount", descending=True) == ["D-1", "D-2"]
     assert ids(sort="customer", descending=True) == ["D-2", "D-1"]  # 江南 after 华东
+    # issue 17 review 1: a callback waiting for a correct number is found by its status, and,
+    # past its last day, among the overdue
+    with SERVICE.connection():
+        late = CallbackTask.select().where(CallbackTask.delivery_id == "D-1", CallbackTask.status == "open",
+                                           CallbackTask.overdue_on < MONDAY).order_by(CallbackTask.due_on).first()
+        # (its other late callbacks out of the way: only this one is late)
+        CallbackTask.update(status="cancelled").where(CallbackTask.delivery_id == "D-1", CallbackTask.status == "open",
+                                                      CallbackTask.id != late.id).execute()
+    SERVICE.run(handlers.record_outcome, organization=ORG, callback_id=late.id, recorded_by="zhao",
+                outcome={"result": "wrong_number"})
+    with SERVICE.connection():
+        assert CallbackTask.select().where(CallbackTask.delivery_id == "D-1", CallbackTask.status == "open",
+                                           CallbackTask.overdue_on < MONDAY).count() == 0
+    assert ids(status="wrong_number") == ["D-1"]
+    assert ids(overdue=True) == ["D-1"]
 
 
 def test_rule_1_4_phones_are_shown_on_purpose_and_each_look_is_recorded(scheduler):
