@@ -16,6 +16,7 @@ The policy is data (``data/ownership.yaml``), validated by `load_ownership`.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Mapping
@@ -277,6 +278,8 @@ def retry_verification(complaint: Complaint, *, actor: str, role: str, at: datet
 #: A compensation offered to a customer (seed 004 「涉及相关补偿问题,请示销售服务大区同意后,由经销商先行协商和支付」):
 #: proposed, then approved or rejected by the roles the policy names; promised only once approved.
 COMPENSATION_PROPOSED, COMPENSATION_APPROVED, COMPENSATION_REJECTED = "proposed", "approved", "rejected"
+#: A compensation amount: yuan, and at most two places of fen.
+_AMOUNT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?")
 PROPOSED_COMPENSATION = "compensation_proposed"
 APPROVED_COMPENSATION = "compensation_approved"
 REJECTED_COMPENSATION = "compensation_rejected"
@@ -298,14 +301,9 @@ def propose_compensation(complaint: Complaint, *, actor: str, role: str, offer: 
     text = require_text(offer, "offer", "say what is offered to the customer")
     require_aware(at, "at")
     money = (amount or "").strip() or None
-    if money is not None:
-        from decimal import Decimal, InvalidOperation
-
-        try:
-            if Decimal(money) < 0:
-                raise InvalidOperation
-        except InvalidOperation:
-            raise InvalidInput("amount must be a number of CNY, e.g. 500.00.", field="amount") from None
+    if money is not None and not _AMOUNT.fullmatch(money):
+        # a plain sum of yuan and fen: not Infinity, NaN, 1e3 or a negative one (Decimal takes them all)
+        raise InvalidInput("amount must be a number of CNY, e.g. 500.00.", field="amount")
     if complaint.compensation_state == COMPENSATION_PROPOSED:
         raise InvalidTransition(f"a compensation of complaint {complaint.id} already waits for its approval.")
     entry = HistoryEntry(at=at, actor=actor, action=PROPOSED_COMPENSATION, from_level=complaint.level,

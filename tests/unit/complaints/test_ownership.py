@@ -117,3 +117,21 @@ def test_issue_18_unreachable_verification_waits_then_retry_or_close(owner_polic
     with pytest.raises(InvalidTransition):
         ownership.retry_verification(retried, actor="chen", role="supervisor", at=at(2026, 11, 25, 13),
                                      verify_due_at=at(2026, 11, 26, 13), policy=owner_policy)
+
+
+@pytest.mark.parametrize("amount", ["Infinity", "-Infinity", "NaN", "1e3", "12.345", "1,000", " -0.01"])
+def test_seed_004_a_compensation_amount_is_a_plain_sum_of_yuan_and_fen(raise_at, chain, amount):
+    """Review: Decimal took "Infinity" and "1e3" as amounts, stored and shown as typed."""
+    complaint = raise_at(at(2026, 11, 23, 10))
+    with pytest.raises(InvalidInput) as refused:
+        ownership.propose_compensation(complaint, actor="li", role="manager", offer="免费更换压缩机", amount=amount,
+                                       at=at(2026, 11, 23, 11), chain=chain)
+    assert refused.value.field == "amount"
+
+
+@pytest.mark.parametrize("amount", ["1200.00", "500", "0.5", " 88.8 "])
+def test_seed_004_a_plain_compensation_amount_is_kept(raise_at, chain, amount):
+    complaint = raise_at(at(2026, 11, 23, 10))
+    outcome = ownership.propose_compensation(complaint, actor="li", role="manager", offer="免费更换压缩机",
+                                             amount=amount, at=at(2026, 11, 23, 11), chain=chain)
+    assert outcome.complaint.compensation_amount == amount.strip()
