@@ -185,16 +185,16 @@ def claim_notification(*, uow: UnitOfWork, note_id: int) -> Claim | None:
     note = Notification.get_by_id(note_id)
     ours = LEASE.held(_unsent(note_id), since=uow.now)
     try:
-        if note.login:  # one person (the first taker, the assigned owner)
+        if note.login:  # one person (the first taker, the assigned owner), while they are active
             person = uow.users.get(note.organization, note.login)
-            to = [person.email] if person is not None and person.email else []
+            to = [person.email] if person is not None and person.active and person.email else []
         else:
             to = recipients_for(uow.settings, organization=note.organization, role=note.role, users=uow.users)
         if not to:
             whom = note.login or note.role
-            log.warning("no %s with an e-mail in the user directory of %s (make user): mail %s about complaint %s not sent; left for a person",
+            log.warning("no active %s with an e-mail in the user directory of %s (make user): mail %s about complaint %s not sent; left for a person",
                         whom, note.organization, note.key, note.complaint_id)
-            LEASE.give_back(ours, attempts=MAX_MAIL_ATTEMPTS, last_error=f"no user {whom} with an e-mail")
+            LEASE.give_back(ours, attempts=MAX_MAIL_ATTEMPTS, last_error=f"no active user {whom} with an e-mail")
             return None
         message = build_message(sender=uow.settings.mail_from, to=to, subject=note.subject, body_text=note.body)
     except (MailError, ComplaintError, OSError) as exc:

@@ -54,6 +54,21 @@ def test_seed_002_first_contact_accountability_first_taker_told_of_every_step_cl
     assert api.history(cid, "accepted")[0].actor == "li"
 
 
+def test_review_a_first_taker_who_left_is_not_mailed_the_customers_complaint(api, clock, mailer, people):
+    """Review of issue 18: a mail to one person went to a deactivated one too (the directory's row
+    was read active or not), with the customer's name and what they said."""
+    response = api.client.post("/api/v1/complaints", json={
+        "customer": {"id": "C-1", "name": "华东电力"}, "description": "空调不制冷",
+        "category": "product_quality", "source": "hotline", "raised_at": "2026-11-20T17:00:00+08:00"},
+        headers=api.headers("agent", login="chen"))
+    cid = response.get_json()["id"]
+    SERVICE.run(save_person, organization=ORG, login="chen", active=False)  # chen left the company
+    clock.set(at(2026, 11, 23, 9, 0))
+    assert _post(api, cid, "accept", {}, "advisor", "li").status_code == 200
+    notify.send_notifications(SERVICE)
+    assert [m["Subject"] for m in mailer.sent if m["To"] == "chen@acme.example"] == []
+
+
 def test_seed_002_the_first_to_accept_a_system_raised_complaint_is_its_first_taker(api, clock, people):
     # given a complaint that came in by an event (no person took it down)
     SERVICE.run(handlers.raise_complaint, organization=ORG, data={
