@@ -70,3 +70,21 @@ def test_a_history_reason_of_the_domain_is_shown_in_the_pages_words_and_typed_te
     assert typed == '<span translate="no">客户要求赔偿</span>'
     closed = describe("closed", "verification callback CB-1: satisfied, very_satisfied")
     assert closed == "Verification callback CB-1: Satisfied, Very satisfied"
+
+
+def test_review_every_history_step_the_domain_writes_has_a_name_on_the_page():
+    """Review of issue 18: a promise made, kept or broken showed its code (promise_made ...) in the history."""
+    import importlib
+    import re
+    from pathlib import Path
+
+    from services.complaints.pages import labels
+
+    folder = Path(__file__).resolve().parents[2] / "services" / "complaints" / "domain"
+    codes = set()
+    for path in folder.glob("*.py"):
+        module = importlib.import_module(f"services.complaints.domain.{path.stem}")
+        for name in re.findall(r"\baction=([A-Z_]+)\b", path.read_text(encoding="utf-8")):
+            codes.add(getattr(module, name))
+    assert {"promise_made", "accepted", "raised"} <= codes
+    assert sorted(codes - set(labels.ACTIONS)) == []

@@ -98,6 +98,9 @@ ACTIONS = {
     "compensation_proposed": _l("Compensation proposed"),
     "compensation_approved": _l("Compensation approved"),
     "compensation_rejected": _l("Compensation rejected"),
+    "promise_made": _l("Promise made"),
+    "promise_kept": _l("Promise kept"),
+    "promise_broken": _l("Promise broken"),
 }
 #: A corrective action's states (issue 18, domain/corrective.py).
 ACTION_STATUSES = {
