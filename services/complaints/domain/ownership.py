@@ -193,7 +193,8 @@ def close_with_reason(complaint: Complaint, *, actor: str, role: str, reason: st
     Emits ``complaint.closed`` with `closure_reason` (reporting counts it).
 
     Raises:
-      InvalidInput: an unknown reason, or no comment (the field names it).
+      InvalidInput: an unknown reason, `unreachable` while no verification callback found nobody, or no
+        comment (the field names it).
       Forbidden: the policy does not let `role` close with this reason.
       InvalidTransition: the complaint is closed already.
     """
@@ -203,6 +204,9 @@ def close_with_reason(complaint: Complaint, *, actor: str, role: str, reason: st
     require_aware(at, "at")
     if complaint.state not in (OPEN, RESOLVED):
         raise InvalidTransition(f"cannot close complaint {complaint.id}: it is closed already.")
+    if reason == UNREACHABLE and complaint.unreachable_at is None:
+        raise InvalidInput(f"reason unreachable is for a complaint whose verification callback found nobody; "
+                           f"complaint {complaint.id}'s did not.", field="reason")
     roles = policy.closure_roles.get(reason, ())
     if role not in roles:
         allowed = ", ".join(roles) or "nobody (the policy does not use this reason)"

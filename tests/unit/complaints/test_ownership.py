@@ -135,3 +135,13 @@ def test_seed_004_a_plain_compensation_amount_is_kept(raise_at, chain, amount):
     outcome = ownership.propose_compensation(complaint, actor="li", role="manager", offer="免费更换压缩机",
                                              amount=amount, at=at(2026, 11, 23, 11), chain=chain)
     assert outcome.complaint.compensation_amount == amount.strip()
+
+
+def test_issue_18_closed_as_unreachable_only_after_a_verification_found_nobody(owner_policy, raise_at, chain):
+    """Review: the page offered 回访无法联系 only then, the API took it for any complaint (a false closure reason
+    in the month's figures)."""
+    complaint = raise_at(at(2026, 11, 23, 10))
+    with pytest.raises(InvalidInput) as refused:
+        ownership.close_with_reason(complaint, actor="sun", role="supervisor", reason="unreachable", comment="无人接听",
+                                    at=at(2026, 11, 23, 11), policy=owner_policy, chain=chain)
+    assert refused.value.field == "reason"
