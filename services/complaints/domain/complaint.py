@@ -209,10 +209,13 @@ def require_aware(value: datetime, name: str) -> None:
         )
 
 
-def require_text(value: str | None, name: str, what: str) -> str:
+def require_text(value: str | None, name: str, what: str, *, max_length: int | None = None) -> str:
     text = (value or "").strip()
     if not text:
         raise InvalidInput(f"{name} is required: {what}.", field=name)
+    if max_length is not None and len(text) > max_length:
+        # the pages run the commands without the API's schemas: the column's width is checked here too
+        raise InvalidInput(f"{name} must be at most {max_length} characters.", field=name)
     return text
 
 

@@ -60,9 +60,13 @@ def open_action(*, action_id: str, title: str, owner: str, due_on: date | None, 
     text = (title or "").strip()
     if not text:
         raise InvalidInput("title is required: say what is to be corrected or prevented.", field="title")
+    if len(text) > 500:  # the page's form has no schema: the column's width is checked here
+        raise InvalidInput("title must be at most 500 characters.", field="title")
     who = (owner or "").strip()
     if not who:
         raise InvalidInput("owner is required: name the person responsible (责任人).", field="owner")
+    if len(who) > 64:
+        raise InvalidInput("owner must be a login of at most 64 characters.", field="owner")
     if due_on is None or due_on < today:
         raise InvalidInput("due_on must be a day from today on (整改期限).", field="due_on")
     return CorrectiveAction(id=action_id, title=text, owner=who, due_on=due_on, origin=origin,

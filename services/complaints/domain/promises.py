@@ -63,7 +63,7 @@ def make_promise(complaint: Complaint, *, promise_id: str, actor: str, role: str
         raise InvalidTransition(f"cannot record a promise on complaint {complaint.id}: it is closed.")
     check_role(chain, role, complaint)
     text = require_text(what, "what", "say what was promised")
-    whom = require_text(to_whom, "to_whom", "say to whom it was promised")
+    whom = require_text(to_whom, "to_whom", "say to whom it was promised", max_length=200)
     require_aware(due_at, "due_at")
     require_aware(at, "at")
     if due_at <= at:

@@ -145,3 +145,26 @@ def test_issue_18_closed_as_unreachable_only_after_a_verification_found_nobody(o
         ownership.close_with_reason(complaint, actor="sun", role="supervisor", reason="unreachable", comment="无人接听",
                                     at=at(2026, 11, 23, 11), policy=owner_policy, chain=chain)
     assert refused.value.field == "reason"
+
+
+def test_review_a_page_forms_text_longer_than_its_column_is_refused_naming_the_field(owner_policy, raise_at,
+                                                                                      chain):
+    """Review: the pages run the commands without the API's schemas; a 201-character `to_whom` or a 501-character
+    title reached the database (PostgreSQL: an error page 500, not a 422 naming the field)."""
+    from datetime import date
+
+    from services.complaints.domain import corrective, promises
+
+    complaint = raise_at(at(2026, 11, 23, 10))
+    with pytest.raises(InvalidInput) as whom:
+        promises.make_promise(complaint, promise_id="P-1", actor="li", role="manager", what="三天内上门",
+                              to_whom="王" * 201, due_at=at(2026, 11, 26, 10), at=at(2026, 11, 23, 11), chain=chain,
+                              rules=owner_policy.promises)
+    assert whom.value.field == "to_whom"
+    for field, title, owner in (("title", "x" * 501, "li"), ("owner", "更换接头", "l" * 65)):
+        with pytest.raises(InvalidInput) as refused:
+            corrective.open_action(action_id="CA-1", title=title, owner=owner, due_on=date(2026, 12, 1),
+                                   today=date(2026, 11, 23))
+        assert refused.value.field == field
+    assert corrective.open_action(action_id="CA-1", title="x" * 500, owner="l" * 64, due_on=date(2026, 12, 1),
+                                  today=date(2026, 11, 23)).owner == "l" * 64
