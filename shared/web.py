@@ -37,10 +37,16 @@ PROBLEM = "application/problem+json"
 
 def refuse_if_revoked(service, who: Principal) -> None:
     """Raises AuthError 401 when `who` holds a signed token issued before the person's tokens were
-    revoked (the directory's `tokens_not_before`; issue 12, finding 14)."""
+    revoked (the directory's `tokens_not_before`; issue 12, finding 14), or of a person the directory
+    has deactivated (as their page sessions end)."""
     if who.issued_at is None:
         return
-    cutoff = service.users.tokens_not_before(who.organization, who.login)
+    gate = service.users.token_gate(who.organization, who.login)
+    if gate is None:
+        return
+    active, cutoff = gate
+    if not active:
+        raise AuthError(401, "This person is deactivated in the user directory; their tokens are refused.")
     # token timestamps are whole seconds: one of the revoking second itself is refused too
     if cutoff is not None and who.issued_at < cutoff.replace(microsecond=0) + timedelta(seconds=1):
         raise AuthError(401, "This token was revoked; ask your administrator for a new one (`make token`).")

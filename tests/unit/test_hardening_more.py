@@ -451,6 +451,22 @@ def test_finding_14_an_admin_revokes_a_persons_tokens_and_sessions(apps):
     assert UserUpdated().load(record)["tokens_not_before"] is not None
 
 
+def test_review_a_deactivated_persons_api_token_is_refused_as_their_page_session_is(apps):
+    """Review of issue 12: deactivating a person ended their page sessions but not their bearer tokens
+    (valid 90 days); only `make revoke-tokens` did."""
+    from services.complaints.service import SERVICE
+    from shared.users import save_person
+
+    complaints = client(apps, "complaints")
+    SERVICE.run(save_person, organization=ORG, login="zhou", role="agent")
+    token = user("agent", login="zhou")
+    assert complaints.get("/api/v1/complaints", headers=token).status_code == 200
+    SERVICE.run(save_person, organization=ORG, login="zhou", active=False)  # zhou left
+    assert_problem(complaints.get("/api/v1/complaints", headers=token), 401)
+    SERVICE.run(save_person, organization=ORG, login="zhou", active=True)  # and came back
+    assert complaints.get("/api/v1/complaints", headers=token).status_code == 200
+
+
 # -- finding 15: the audit log, read by managers -------------------------------------------------------
 
 def test_finding_15_who_posted_an_event_imported_exported_phones_or_sent_a_report_is_read_by_managers(apps):
