@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: setup system-deps run run-scheduler run-complaints run-reporting test test-sqlite test-postgres \
-        token user import-users translations bench rebuild-reporting replan-provisional lock clean org demo docs tour-screenshots
+        token user import-users translations bench soak rebuild-reporting replan-provisional lock clean org demo docs tour-screenshots
 
 setup: $(STAMP) system-deps
 
@@ -87,6 +87,11 @@ translations: $(STAMP)
 
 bench: setup
 	@$(PY) bench/mesh.py
+
+# The long proofs of issue 16 (README "Guarantees"): 1,000 malformed messages dead-lettered, then
+# good events handled. The short versions run in `make test`.
+soak: setup
+	@$(PY) bench/malformed.py --events 1000 --good 1000
 
 rebuild-reporting: setup
 	@$(PY) -m services.reporting.rebuild
