@@ -249,7 +249,8 @@ class ServiceWorker(Middleware):
 
     def after_worker_boot(self, broker, worker):
         self.relay = Relay(Outbox=self.service.Outbox, OutboxMessage=self.service.OutboxMessage, broker=broker,
-                           connect=self.service.connection, subscribers=subscribers).start()
+                           connect=self.service.connection, subscribers=subscribers,
+                           name=self.service.name).start()
         self.service.on_commit.append(self.relay.nudge)
         from .webhooks import Sender  # the organisations' webhooks: threads of their own (shared/webhooks.py)
 
