@@ -81,5 +81,5 @@ def test_malformed_messages_are_dead_lettered_with_a_reason_and_good_ones_after_
         assert mesh.count(name, "Customer") == len(expected), name
     # the workers are alive, nothing is left in flight
     assert all(p.poll() is None for p in mesh.workers.values())
-    assert all(client.llen(f"dramatiq:{q}") == 0 for q in per_queue)
-    assert all(client.hlen(f"dramatiq:{q}.msgs") == 0 for q in per_queue)
+    eventually(lambda: all(client.llen(f"dramatiq:{q}") == 0 and client.hlen(f"dramatiq:{q}.msgs") == 0
+                           for q in per_queue), message="every message acknowledged")  # acked after commit
