@@ -90,8 +90,13 @@ bench: setup
 
 # The long proofs of issue 16 (README "Guarantees"): 1,000 malformed messages dead-lettered, then
 # good events handled. The short versions run in `make test`.
+# SOAK_EVENTS=10000 events of the real mix on PostgreSQL, once per fault (bench/soak.py).
+SOAK_EVENTS ?= 10000
+SOAK_FAULTS ?= none sigkill redis-wipe twice reporting-late
 soak: setup
 	@$(PY) bench/malformed.py --events 1000 --good 1000
+	@$(PY) -m shared.devtools with-postgres -- sh -c 'for f in $(SOAK_FAULTS); do \
+	  $(PY) bench/soak.py --events $(SOAK_EVENTS) --fault $$f || exit 1; done'
 
 rebuild-reporting: setup
 	@$(PY) -m services.reporting.rebuild
