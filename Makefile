@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: setup system-deps run run-scheduler run-complaints run-reporting test test-sqlite test-postgres \
-        token user import-users translations bench soak rebuild-reporting replan-provisional lock clean org demo docs tour-screenshots
+        token user import-users translations bench soak soak-memory rebuild-reporting replan-provisional lock clean org demo docs tour-screenshots
 
 setup: $(STAMP) system-deps
 
@@ -97,6 +97,10 @@ soak: setup
 	@$(PY) bench/malformed.py --events 1000 --good 1000
 	@$(PY) -m shared.devtools with-postgres -- sh -c 'for f in $(SOAK_FAULTS); do \
 	  $(PY) bench/soak.py --events $(SOAK_EVENTS) --fault $$f || exit 1; done'
+
+# 100,000 events on SQLite: each worker's RSS after the first 10,000 and its peak (within 20%).
+soak-memory: setup
+	@HUIFANG_TEST_POSTGRES_URL= $(PY) bench/soak.py --events 100000 --rss-after 10000
 
 rebuild-reporting: setup
 	@$(PY) -m services.reporting.rebuild

@@ -155,7 +155,8 @@ class Redis:
 
 class Soak:
     def __init__(self, *, events: int, fault: str, folder: Path, postgres_url: str | None = None,
-                 kills: int = 20, down_seconds: float = 60, threads: int = 2, log=print):
+                 kills: int = 20, down_seconds: float = 60, threads: int = 2, log=print,
+                 rss_after: int | None = None):
         from shared.settings import load_settings
 
         self.n, self.fault, self.folder, self.kills, self.down = events, fault, folder, kills, down_seconds
@@ -173,6 +174,8 @@ class Soak:
         self.workers: dict[str, subprocess.Popen] = {}
         self.clients = {}
         self.raw_sent: list[dict] = []
+        #: With a number: each worker's RSS once that many events are through, and its peak at the end.
+        self.rss_after = rss_after
 
     # --- processes
     def start_worker(self, name):
@@ -263,7 +266,12 @@ class Soak:
         statuses = Counter()
         fault_ended = None
         started = time.perf_counter()
+        rss_first = {}
         for i, (envelope, how) in enumerate(mix):
+            if self.rss_after and i == self.rss_after:
+                # after the first events are through: the base line of each worker's memory
+                self.wait_whole(timeout=1800, upto=i, mix=mix)
+                rss_first = {name: worker_memory_kb(proc.pid, "VmRSS") for name, proc in self.workers.items()}
             if i in kill_at:
                 victim = rng.choice([n for n in SERVICES if n in self.workers])
                 self.kill_worker(victim)
@@ -311,28 +319,49 @@ class Soak:
         time.sleep(2)  # let any late duplicate show up before counting
         expected, out, lost, doubled = self.compare()
         events_in = len(mix) * (2 if self.fault == "twice" else 1)
-        return {"fault": self.fault, "events_in": events_in, "http": dict(statuses),
+        rss = {name: (rss_first.get(name), worker_memory_kb(proc.pid, "VmHWM"), worker_memory_kb(proc.pid, "VmRSS"))
+               for name, proc in self.workers.items()} if self.rss_after else {}
+        return {"rss": rss, "fault": self.fault, "events_in": events_in, "http": dict(statuses),
                 "raw": sum(1 for _, how in mix if how == "raw") * (2 if self.fault == "twice" else 1), "expected": expected, "out": out, "lost": lost,
                 "doubled": doubled, "posting_s": posted - started, "whole_s": whole_at - started,
                 "recover_s": whole_at - (fault_ended or posted),
                 "rate": events_in / (whole_at - started)}
 
-    def wait_whole(self, only=lambda key: True, *, timeout: float) -> float:
+    def wait_whole(self, only=lambda key: True, *, timeout: float, upto: int | None = None, mix=None) -> float:
+        want = self.want if upto is None else expected_state([e for e, _ in mix[:upto]])
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            looked = time.perf_counter()
             got = self.observed()
-            if all(set(got.get(k, ())) >= set(v) for k, v in self.want.items() if only(k)):
+            if all(set(got.get(k, ())) >= set(v) for k, v in want.items() if only(k)):
                 return time.perf_counter()
-            time.sleep(0.5)
+            time.sleep(max(0.5, 2 * (time.perf_counter() - looked)))  # looking costs the mesh too
         return time.perf_counter()
 
 
+def worker_memory_kb(pid: int, field: str) -> int:
+    """Gives the sum of `field` (VmRSS now, VmHWM the peak) over a dramatiq worker's processes (KiB)."""
+    total = 0
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    for p in [pid, *map(int, children)]:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith(field + ":"):
+                    total += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return total
+
+
 def report(figures: dict) -> str:
+    rss = "".join(f"; {name} RSS after the first events {first / 1024:.0f} MiB, peak {peak / 1024:.0f} MiB "
+                  f"({peak / first:.2f}x), at the end {now / 1024:.0f} MiB"
+                  for name, (first, peak, now) in figures.get("rss", {}).items() if first)
     return (f"soak --fault {figures['fault']}: events in {figures['events_in']:,} (HTTP answers {figures['http']}, "
             f"{figures['raw']:,} raw Redis); effects expected {figures['expected']:,}, out {figures['out']:,}; "
             f"lost {figures['lost']}, doubled {figures['doubled']}; posting {figures['posting_s']:.1f}s, whole after "
             f"{figures['whole_s']:.1f}s ({figures['rate']:.0f} events/s), recovered "
-            f"{figures['recover_s']:.1f}s after the fault (or the last post)")
+            f"{figures['recover_s']:.1f}s after the fault (or the last post)" + rss)
 
 
 def main() -> None:
@@ -344,11 +373,12 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--down-seconds", type=float, default=60)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rss-after", type=int, help="print each worker's RSS after this many events and its peak")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     folder = Path(tempfile.mkdtemp(prefix="huifang-soak-"))
     soak = Soak(events=args.events, fault=args.fault, folder=folder, postgres_url=args.postgres_url,
-                kills=args.kills, down_seconds=args.down_seconds, threads=args.threads)
+                kills=args.kills, down_seconds=args.down_seconds, threads=args.threads, rss_after=args.rss_after)
     try:
         figures = soak.run()
     finally:
@@ -356,6 +386,8 @@ def main() -> None:
     print(report(figures), flush=True)
     if figures["lost"] or figures["doubled"]:
         raise SystemExit(1)
+    if any(first and peak > 1.2 * first for first, peak, _ in figures["rss"].values()):
+        raise SystemExit("soak: a worker's peak RSS is more than 20% above its RSS after the first events")
 
 
 if __name__ == "__main__":
