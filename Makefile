@@ -97,6 +97,7 @@ soak: setup
 	@$(PY) bench/malformed.py --events 1000 --good 1000
 	@$(PY) -m shared.devtools with-postgres -- sh -c 'for f in $(SOAK_FAULTS); do \
 	  $(PY) bench/soak.py --events $(SOAK_EVENTS) --fault $$f || exit 1; done'
+	@HUIFANG_SOAK=1 $(PY) -m pytest -q -s tests/integration/test_mesh_rabbitmq.py
 
 # 100,000 events on SQLite: each worker's RSS after the first 10,000 and its peak (within 20%).
 soak-memory: setup
