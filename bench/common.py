@@ -93,6 +93,12 @@ def wait_until(check, *, timeout: float, interval: float = 0.05, what: str = "")
 
 def peak_rss_kb(pid: int) -> int:
     """Gives the peak resident memory (VmHWM) of a process and its children, in KiB."""
+    return memory_kb(pid, "VmHWM")
+
+
+def memory_kb(pid: int, field: str = "VmRSS") -> int:
+    """Gives the sum of a /proc status field (VmRSS: now, VmHWM: the peak) over a process and
+    its children (a dramatiq worker and its worker processes), in KiB."""
     total = 0
     pids = [pid]
     try:
@@ -103,7 +109,7 @@ def peak_rss_kb(pid: int) -> int:
     for p in pids:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
+                if line.startswith(field + ":"):
                     total += int(line.split()[1])
         except FileNotFoundError:
             pass

@@ -144,7 +144,6 @@ def dead_letters(client, queue: str, namespace: str = "dramatiq") -> dict[str, d
 def main() -> None:
     import argparse
     import importlib
-    import os
     import tempfile
 
     from bench.common import PrivateRedis, mesh_env, start_worker, stop_worker, wait_until

@@ -44,7 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import mesh_env, start_worker, stop_worker  # noqa: E402
+from bench.common import memory_kb, mesh_env, start_worker, stop_worker  # noqa: E402
 
 SERVICES = ("scheduler", "complaints", "reporting")
 ORG, SOURCE = "acme-electric", "erp://soak"
@@ -271,7 +271,7 @@ class Soak:
             if self.rss_after and i == self.rss_after:
                 # after the first events are through: the base line of each worker's memory
                 self.wait_whole(timeout=1800, upto=i, mix=mix)
-                rss_first = {name: worker_memory_kb(proc.pid, "VmRSS") for name, proc in self.workers.items()}
+                rss_first = {name: memory_kb(proc.pid, "VmRSS") for name, proc in self.workers.items()}
             if i in kill_at:
                 victim = rng.choice([n for n in SERVICES if n in self.workers])
                 self.kill_worker(victim)
@@ -319,7 +319,7 @@ class Soak:
         time.sleep(2)  # let any late duplicate show up before counting
         expected, out, lost, doubled = self.compare()
         events_in = len(mix) * (2 if self.fault == "twice" else 1)
-        rss = {name: (rss_first.get(name), worker_memory_kb(proc.pid, "VmHWM"), worker_memory_kb(proc.pid, "VmRSS"))
+        rss = {name: (rss_first.get(name), memory_kb(proc.pid, "VmHWM"), memory_kb(proc.pid, "VmRSS"))
                for name, proc in self.workers.items()} if self.rss_after else {}
         return {"rss": rss, "fault": self.fault, "events_in": events_in, "http": dict(statuses),
                 "raw": sum(1 for _, how in mix if how == "raw") * (2 if self.fault == "twice" else 1), "expected": expected, "out": out, "lost": lost,
@@ -337,20 +337,6 @@ class Soak:
                 return time.perf_counter()
             time.sleep(max(0.5, 2 * (time.perf_counter() - looked)))  # looking costs the mesh too
         return time.perf_counter()
-
-
-def worker_memory_kb(pid: int, field: str) -> int:
-    """Gives the sum of `field` (VmRSS now, VmHWM the peak) over a dramatiq worker's processes (KiB)."""
-    total = 0
-    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    for p in [pid, *map(int, children)]:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith(field + ":"):
-                    total += int(line.split()[1])
-        except FileNotFoundError:
-            pass
-    return total
 
 
 def report(figures: dict) -> str:
