@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksu
 .PHONY: setup system-deps run run-scheduler run-complaints run-reporting test test-sqlite test-postgres \
         token revoke-tokens erase-customer user import-users translations bench rebuild-reporting replan-provisional lock clean org demo docs tour-screenshots \
         $(addprefix deploy-,$(DEPLOYABLE)) $(addprefix undeploy-,$(DEPLOYABLE)) proxy-config backup restore \
-        status dead-letters replay logs scale-test
+        status dead-letters replay logs scale-test soak soak-memory
 
 setup: $(STAMP) system-deps
 
@@ -98,6 +98,21 @@ translations: $(STAMP)
 
 bench: setup
 	@$(PY) bench/mesh.py
+
+# The long proofs of issue 16 (README "Guarantees"): 1,000 malformed messages dead-lettered, then
+# good events handled. The short versions run in `make test`.
+# SOAK_EVENTS=10000 events of the real mix on PostgreSQL, once per fault (bench/soak.py).
+SOAK_EVENTS ?= 10000
+SOAK_FAULTS ?= none sigkill redis-wipe twice reporting-late
+soak: setup
+	@$(PY) bench/malformed.py --events 1000 --good 1000
+	@$(PY) -m shared.devtools with-postgres -- sh -c 'for f in $(SOAK_FAULTS); do \
+	  $(PY) bench/soak.py --events $(SOAK_EVENTS) --fault $$f || exit 1; done'
+	@HUIFANG_SOAK=1 $(PY) -m pytest -q -s tests/integration/test_mesh_rabbitmq.py
+
+# 100,000 events on SQLite: each worker's RSS after the first 10,000 and its peak (within 20%).
+soak-memory: setup
+	@HUIFANG_TEST_POSTGRES_URL= $(PY) bench/soak.py --events 100000 --rss-after 10000
 
 rebuild-reporting: setup
 	@$(PY) -m services.reporting.rebuild

@@ -93,6 +93,12 @@ def wait_until(check, *, timeout: float, interval: float = 0.05, what: str = "")
 
 def peak_rss_kb(pid: int) -> int:
     """Gives the peak resident memory (VmHWM) of a process and its children, in KiB."""
+    return memory_kb(pid, "VmHWM")
+
+
+def memory_kb(pid: int, field: str = "VmRSS") -> int:
+    """Gives the sum of a /proc status field (VmRSS: now, VmHWM: the peak) over a process and
+    its children (a dramatiq worker and its worker processes), in KiB."""
     total = 0
     pids = [pid]
     try:
@@ -103,7 +109,7 @@ def peak_rss_kb(pid: int) -> int:
     for p in pids:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
+                if line.startswith(field + ":"):
                     total += int(line.split()[1])
         except FileNotFoundError:
             pass
@@ -169,3 +175,24 @@ def start_gunicorn(env: dict, port: int, log: Path, app: str) -> subprocess.Pope
             time.sleep(0.2)
     stop_worker(proc)
     raise SystemExit(f"bench: gunicorn ({app}) did not answer on {port}; see {log}")
+
+
+def mesh_env(folder: Path, broker_url: str, postgres_url: str | None = None, *, services=("scheduler", "complaints",
+                                                                                         "reporting")) -> dict:
+    """Gives the environment of a benchmark's mesh: a database per service (SQLite files in
+    `folder`, or new PostgreSQL databases next to `postgres_url`), the broker, the tokens."""
+    env = {**os.environ, "HUIFANG_BROKER_URL": broker_url, "HUIFANG_VAR_DIR": str(folder),
+           "HUIFANG_SECRET_KEY": "b" * 32, "HUIFANG_API_TOKEN": "bench-integration-token-" + "x" * 16}
+    for name in services:
+        if postgres_url:
+            import psycopg2
+
+            db = f"bench_{name}_{uuid.uuid4().hex[:8]}"
+            conn = psycopg2.connect(postgres_url)
+            conn.autocommit = True
+            conn.cursor().execute(f'CREATE DATABASE "{db}"')
+            conn.close()
+            env[f"HUIFANG_{name.upper()}_DATABASE_URL"] = postgres_url.rsplit("/", 1)[0] + "/" + db
+        else:
+            env[f"HUIFANG_{name.upper()}_DATABASE_URL"] = f"sqlite:///{folder / (name + '.db')}"
+    return env

@@ -12,6 +12,7 @@ import logging
 
 import dramatiq
 from dramatiq import Message
+from dramatiq.errors import DecodeError
 from dramatiq.middleware import (AgeLimit, Callbacks, Middleware, Pipelines, Retries, ShutdownNotifications,
                                  TimeLimit)
 
@@ -57,6 +58,58 @@ class DeadLetterReason(Middleware):
             message.options["dead_letter_reason"] = f"{type(exception).__name__}: {exception}"
 
 
+#: How much of an undecodable message's body is kept beside its dead letter (characters).
+UNDECODABLE_KEEP_CHARS = 10_000
+
+
+def dead_letter_undecodable(broker, queue_name: str, data, error) -> str | None:
+    """Moves a fetched message that cannot be decoded to the queue's dead-letter queue (Redis).
+
+    Dramatiq hands the consumer bodies without their ids: the id is the one among this
+    consumer's unacknowledged messages whose stored body is `data`. Its dead letter is written
+    in the shape DeadLetterReason writes (a Dramatiq message whose `options` hold the
+    `dead_letter_reason`), with the body it could not read in `options.undecodable_body`
+    (UTF-8 with invalid bytes escaped, cut to UNDECODABLE_KEEP_CHARS). Gives the id, or None
+    when the message was already gone (another consumer dead-lettered it).
+    """
+    from dramatiq.common import current_millis
+
+    client = broker.client
+    raw = data if isinstance(data, bytes) else str(data).encode("utf-8", "surrogatepass")
+    acks = f"{broker.namespace}:__acks__.{broker.broker_id}.{queue_name}"
+    ids = sorted(client.smembers(acks))
+    bodies = client.hmget(f"{broker.namespace}:{queue_name}.msgs", ids) if ids else []
+    redis_id = next((i for i, body in zip(ids, bodies) if body == raw), None)
+    reason = f"undecodable message: {type(error).__name__}: {str(error)[:300]}"
+    if redis_id is None:
+        log.error("undecodable message on %s already gone: %s", queue_name, reason)
+        return None
+    redis_id = redis_id.decode() if isinstance(redis_id, bytes) else redis_id
+    canonical = queue_name[:-3] if queue_name.endswith(".DQ") else queue_name
+    text = raw.decode("utf-8", "backslashreplace")
+    letter = {"queue_name": canonical, "actor_name": PUBLISH_ACTOR if canonical == EVENTS_QUEUE else
+              service_actor(canonical), "args": [], "kwargs": {}, "message_id": redis_id,
+              "message_timestamp": current_millis(),
+              "options": {"redis_message_id": redis_id, "dead_letter_reason": reason,
+                          "undecodable_body": text[:UNDECODABLE_KEEP_CHARS], "undecodable_bytes": len(raw)}}
+    import redis
+
+    # Dramatiq's own nack moves it to the dead-letter queue; the letter with its reason replaces
+    # the body there in the same MULTI, so a reader never sees the bare body.
+    pipe = client.pipeline(transaction=True)
+    pipe.execute_command("EVALSHA", broker.scripts["dispatch"].sha, 1, broker.namespace, "nack", current_millis(),
+                         queue_name, broker.broker_id, broker.heartbeat_timeout, broker.dead_message_ttl, 0,
+                         broker._max_unpack_size(), redis_id)
+    pipe.hset(f"{broker.namespace}:{canonical}.XQ.msgs", redis_id, json.dumps(letter, ensure_ascii=False))
+    try:
+        pipe.execute()
+    except redis.exceptions.NoScriptError:  # Redis restarted since the fetch: the slow way, which loads it
+        broker.do_nack(queue_name, redis_id)
+        client.hset(f"{broker.namespace}:{canonical}.XQ.msgs", redis_id, json.dumps(letter, ensure_ascii=False))
+    log.error("message %s on %s dead-lettered: %s", redis_id, queue_name, reason)
+    return redis_id
+
+
 def _redis_broker_class():
     import redis
     from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
@@ -66,7 +119,14 @@ def _redis_broker_class():
         they are stored under their `message_id` and carry no `redis_message_id` option."""
 
         def __next__(self):
-            proxy = super().__next__()
+            try:
+                proxy = super().__next__()
+            except DecodeError as error:
+                # Not a Dramatiq message at all (invalid JSON, non-UTF-8 bytes, no `args`...):
+                # Dramatiq would leave it (and the rest of its prefetched batch) with this
+                # consumer for good; it goes to the dead-letter queue with the reason instead.
+                dead_letter_undecodable(self.broker, self.queue_name, error.data, error.error)
+                return None
             if proxy is not None and "redis_message_id" not in proxy.options:
                 proxy.options["redis_message_id"] = proxy.message_id
             return proxy
@@ -215,7 +275,8 @@ class ServiceWorker(Middleware):
 
     def after_worker_boot(self, broker, worker):
         self.relay = Relay(Outbox=self.service.Outbox, OutboxMessage=self.service.OutboxMessage, broker=broker,
-                           connect=self.service.connection, subscribers=subscribers).start()
+                           connect=self.service.connection, subscribers=subscribers,
+                           name=self.service.name).start()
         self.service.on_commit.append(self.relay.nudge)
         from .webhooks import Sender  # the organisations' webhooks: threads of their own (shared/webhooks.py)
 

@@ -508,7 +508,9 @@ def _load(raw) -> tuple[dict, dict, dict]:
         errors.update(_flatten(exc.messages) if isinstance(exc.messages, dict) else {"_envelope": exc.messages})
         loaded = exc.valid_data if isinstance(exc.valid_data, dict) else {}
     data = {}
-    schema = _SCHEMAS.get(raw.get("type"))
+    # a `type` that is no string (a list, an object) is not hashable: no schema, an error by field
+    type_ = raw.get("type") if isinstance(raw.get("type"), str) else None
+    schema = _SCHEMAS.get(type_)
     if schema is not None and isinstance(raw.get("data"), dict):
         try:
             data = schema.load(raw["data"])
@@ -517,7 +519,7 @@ def _load(raw) -> tuple[dict, dict, dict]:
     if not errors:
         errors.update(_outside_checks(raw.get("type"), raw.get("source"), data))
     if errors:
-        title = "Unknown event type" if "type" in errors and raw.get("type") not in REGISTRY else "Invalid event"
+        title = "Unknown event type" if "type" in errors and type_ not in REGISTRY else "Invalid event"
         raise InvalidEvent(errors, title)
     envelope = dict(raw)
     envelope["organization"] = loaded["organization"]

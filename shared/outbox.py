@@ -7,7 +7,8 @@ Two kinds of rows, one mechanism:
   handed to the broker once it is within the broker's delay limit.
 
 `add`/`add_messages` run inside the caller's transaction. `relay_once` moves unsent rows to
-the broker and marks them sent; a broker outage leaves them for the next try. Two relays
+the broker and marks them sent; a broker outage leaves them for the next try; a Redis that
+comes back without the messages it had accepted gets them again (`BrokerWatch`). Two relays
 running at once may both send a row; consumers are idempotent, so the effect is still once.
 """
 from __future__ import annotations
@@ -276,6 +277,70 @@ def prune_sent(*models, older_than: timedelta = KEEP_SENT, now: datetime | None 
     return sum(model.delete().where(model.sent_at < cutoff).execute() for model in models)
 
 
+def reoffer(Outbox, *, since: datetime, OutboxMessage=None, now: datetime | None = None) -> int:
+    """Marks unsent again the rows the broker may have lost; gives how many.
+
+    Events sent at `since` or later go out again (their consumers' inboxes absorb those already
+    handled). Of the service's own messages only those not yet due are sent again: a wake-up or
+    job already due may have run, and a job (a report mail) is not an event with an inbox.
+    """
+    now = now or datetime.now(timezone.utc)
+    count = Outbox.update(sent_at=None).where(Outbox.sent_at >= since).execute()
+    if OutboxMessage is not None:
+        count += OutboxMessage.update(sent_at=None).where(
+            OutboxMessage.sent_at >= since, OutboxMessage.eta > now).execute()
+    return count
+
+
+class BrokerWatch:
+    """Notices that the broker (Redis) lost messages it had accepted, and re-offers them.
+
+    The outbox marks a row sent once Redis accepted it; a Redis that then comes back without
+    its data (data folder lost, a new server) would silently lose those messages. Each service
+    keeps a sentinel key in Redis: when it is missing, Redis has lost (or never had) its data,
+    and every kept sent row (KEEP_SENT) is re-offered. When Redis restarted with its data (its
+    `run_id` changed), the rows sent in the last RESTART_MARGIN before it was last seen alive
+    are re-offered: a Redis with `appendfsync everysec` may lose about the last second it
+    acknowledged. Brokers other than Redis are not watched (RabbitMQ: durable queues and
+    publisher confirms).
+    """
+
+    #: Rows sent this long before Redis was last seen alive are re-offered after a restart.
+    RESTART_MARGIN = timedelta(seconds=5)
+
+    def __init__(self, broker, name: str):
+        self.client = getattr(broker, "client", None)
+        self.key = f"{getattr(broker, 'namespace', 'dramatiq')}:__huifang_outbox__.{name}"
+        self.name = name
+        self.run_id: str | None = None
+        self.last_seen: datetime | None = None
+
+    def check(self, Outbox, OutboxMessage=None) -> int:
+        """Gives how many rows were re-offered (0 when nothing was lost). Raises what Redis raises."""
+        if self.client is None:
+            return 0
+        now = datetime.now(timezone.utc)
+        run_id = self.client.info("server").get("run_id")
+        since = None
+        if self.client.get(self.key) is None:
+            since = now - KEEP_SENT  # empty: everything it held is gone
+            why = "Redis has lost its data (or is new)"
+        elif self.run_id is not None and run_id != self.run_id and self.last_seen is not None:
+            since = self.last_seen - self.RESTART_MARGIN
+            why = "Redis restarted"
+        count = 0
+        if since is not None:
+            with Outbox._meta.database.atomic():
+                count = reoffer(Outbox, since=since, OutboxMessage=OutboxMessage, now=now)
+            # set only once the rows are re-offered: a crash in between re-offers them again
+            self.client.set(self.key, now.isoformat())
+            if count:
+                log.warning("%s: %s; %d outbox rows sent since %s re-offered", self.name, why, count,
+                            since.isoformat())
+        self.run_id, self.last_seen = run_id, now
+        return count
+
+
 def pending_count(Outbox) -> int:
     return Outbox.select().where(Outbox.sent_at.is_null()).count()
 
@@ -284,8 +349,10 @@ class Relay:
     """A background thread that relays one service's outbox; `nudge()` wakes it at once."""
 
     def __init__(self, *, Outbox, broker, connect, OutboxMessage=None, idle_seconds: float = 1.0,
-                 subscribers=None):
+                 subscribers=None, name: str | None = None):
         self.Outbox = Outbox
+        #: With a name (the service's), the relay also watches the broker for lost data.
+        self.watch = BrokerWatch(broker, name) if name else None
         self.subscribers = subscribers
         self.OutboxMessage = OutboxMessage
         self.broker = broker
@@ -319,6 +386,8 @@ class Relay:
             sent = 0
             try:
                 with self.connect():
+                    if self.watch is not None:
+                        self.watch.check(self.Outbox, self.OutboxMessage)
                     sent = relay_once(self.Outbox, self.broker, subscribers=self.subscribers)
                     if self.OutboxMessage is not None:
                         sent += relay_messages_once(self.OutboxMessage, self.broker)
