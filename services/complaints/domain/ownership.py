@@ -196,7 +196,8 @@ def close_with_reason(complaint: Complaint, *, actor: str, role: str, reason: st
       InvalidInput: an unknown reason, `unreachable` while no verification callback found nobody, or no
         comment (the field names it).
       Forbidden: the policy does not let `role` close with this reason.
-      InvalidTransition: the complaint is closed already.
+      InvalidTransition: the complaint is closed already, or a compensation waits for its approval
+        (decide it first: closing would leave it proposed for good).
     """
     if reason not in CLOSURE_REASONS:
         raise InvalidInput(f"reason must be one of {', '.join(CLOSURE_REASONS)}; got {reason!r}.", field="reason")
@@ -204,6 +205,9 @@ def close_with_reason(complaint: Complaint, *, actor: str, role: str, reason: st
     require_aware(at, "at")
     if complaint.state not in (OPEN, RESOLVED):
         raise InvalidTransition(f"cannot close complaint {complaint.id}: it is closed already.")
+    if complaint.compensation_state == COMPENSATION_PROPOSED:
+        raise InvalidTransition(f"cannot close complaint {complaint.id}: a compensation waits for its approval; "
+                                f"approve or reject it first.")
     if reason == UNREACHABLE and complaint.unreachable_at is None:
         raise InvalidInput(f"reason unreachable is for a complaint whose verification callback found nobody; "
                            f"complaint {complaint.id}'s did not.", field="reason")
@@ -322,10 +326,12 @@ def decide_compensation(complaint: Complaint, *, actor: str, role: str, approve:
     by a role of the policy's `compensation_approvers`; the decision is in the history.
 
     Raises:
-      InvalidTransition: no compensation waits for approval.
+      InvalidTransition: the complaint is closed, or no compensation waits for approval.
       Forbidden: the policy does not let `role` approve compensations.
     """
     require_aware(at, "at")
+    if complaint.state == CLOSED:
+        raise InvalidTransition(f"cannot decide a compensation of complaint {complaint.id}: it is closed.")
     if complaint.compensation_state != COMPENSATION_PROPOSED:
         raise InvalidTransition(f"no compensation of complaint {complaint.id} waits for approval.")
     if role not in policy.compensation_approvers:

@@ -82,8 +82,11 @@ def keep_promise(complaint: Complaint, promise: Promise, *, actor: str, role: st
     """Gives the complaint with the promise kept (late when after its moment) in its history, and the promise.
 
     Raises:
-      InvalidTransition: kept already. Forbidden: as for `make_promise`.
+      InvalidTransition: the complaint is closed, or the promise was kept already.
+      Forbidden: as for `make_promise`.
     """
+    if complaint.state == CLOSED:
+        raise InvalidTransition(f"cannot keep a promise of complaint {complaint.id}: it is closed.")
     check_role(chain, role, complaint)
     require_aware(at, "at")
     if promise.kept_at is not None:

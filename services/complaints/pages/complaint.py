@@ -143,13 +143,15 @@ def _context(complaint_id: str) -> dict:
         "rework": is_open and acting and row.rework_due_at is not None and row.reworked_at is None,
         "record_churn": acting,
         "accept": is_open and acting and not (row.owner == who.login and row.accepted_at is not None),
-        "close": row.state != CLOSED and bool(reasons),
+        # not while a compensation waits for its decision (decide it first: 409 otherwise)
+        "close": row.state != CLOSED and bool(reasons) and row.compensation_state != "proposed",
         "retry_verification": row.unreachable_at is not None and row.state != CLOSED
         and who.role in ownership.closure_roles.get(UNREACHABLE, ()),
         "propose_compensation": is_open and acting and row.compensation_state != "proposed",
-        "decide_compensation": row.compensation_state == "proposed" and who.role in ownership.compensation_approvers,
+        "decide_compensation": row.state != CLOSED and row.compensation_state == "proposed"
+        and who.role in ownership.compensation_approvers,
         "make_promise": row.state != CLOSED and acting,
-        "keep_promise": acting,
+        "keep_promise": row.state != CLOSED and acting,
     }
     resolver = (None, False)
     if row.resolved_by:

@@ -1,0 +1,78 @@
+"""Review of issue 18 (notes-review2.md, "Larger concerns"), fixed: commands respect the complaint's
+state (finding 8), mail logs say whom and how many, never the addresses (finding 9)."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from services.complaints import notify
+from services.complaints.service import SERVICE
+from shared.users import save_person
+from tests.integration.complaints.conftest import ORG, at
+
+PEOPLE = [("chen", "agent", "chen@acme.example"), ("li", "advisor", "li@acme.example"),
+          ("sun", "supervisor", "sun@acme.example"), ("zhao", "manager", "zhao@acme.example")]
+
+
+@pytest.fixture
+def people(settings):
+    for login, role, email in PEOPLE:
+        SERVICE.run(save_person, organization=ORG, login=login, role=role, email=email)
+
+
+def _post(api, complaint_id, step, body, role, login):
+    return api.client.post(f"/api/v1/complaints/{complaint_id}/{step}", json=body,
+                           headers=api.headers(role, login=login))
+
+
+def test_review_finding_8_seed_004_closing_while_a_compensation_awaits_approval_is_409_decide_it_first(
+        api, clock, people):
+    api.raise_()
+    assert _post(api, "K-1", "compensation", {"offer": "免费更换压缩机"}, "agent", "chen").status_code == 200
+    # when a manager closes it while the compensation waits (请示同意): refused, saying what to do
+    refused = _post(api, "K-1", "close", {"reason": "not_valid", "comment": "重复投诉"}, "manager", "zhao")
+    assert refused.status_code == 409
+    assert "compensation" in refused.get_json()["detail"] and "first" in refused.get_json()["detail"]
+    assert api.get("K-1").get_json()["state"] == "open"
+    # once decided, it may be closed; a decision on the closed complaint is then a 409
+    assert _post(api, "K-1", "compensation/decision", {"approve": False, "note": "不符合政策"}, "manager",
+                 "zhao").status_code == 200
+    assert _post(api, "K-1", "close", {"reason": "not_valid", "comment": "重复投诉"}, "manager",
+                 "zhao").status_code == 200
+
+
+def test_review_finding_8_a_closed_complaints_compensation_is_not_decided_nor_its_promise_kept(api, clock, people):
+    from services.complaints.models import Complaint
+
+    api.raise_()
+    clock.set(at(2026, 11, 23, 9, 0))
+    promise = _post(api, "K-1", "promises", {"what": "周三前上门复查", "to_whom": "王先生",
+                                              "due_at": "2026-11-25T17:00:00+08:00"}, "advisor", "li").get_json()
+    promise_id = promise["promises"][0]["id"]
+    assert _post(api, "K-1", "compensation", {"offer": "免费更换压缩机"}, "agent", "chen").status_code == 200
+    # a complaint closed with a compensation still waiting (as branches before this fix could leave it)
+    with SERVICE.connection():
+        Complaint.update(state="closed", closed_at=at(2026, 11, 23, 10, 0)).where(
+            Complaint.complaint_id == "K-1").execute()
+    decided = _post(api, "K-1", "compensation/decision", {"approve": True}, "manager", "zhao")
+    assert decided.status_code == 409 and "closed" in decided.get_json()["detail"]
+    kept = _post(api, "K-1", f"promises/{promise_id}/kept", {"note": "已上门"}, "advisor", "li")
+    assert kept.status_code == 409 and "closed" in kept.get_json()["detail"]
+    body = api.get("K-1").get_json()
+    assert body["compensation_state"] == "proposed" and body["promises"][0]["kept_at"] is None
+
+
+def test_review_finding_9_sent_mail_is_logged_with_whom_and_how_many_never_the_addresses(
+        api, clock, mailer, people, caplog):
+    api.client.post("/api/v1/complaints", json={
+        "customer": {"id": "C-1", "name": "华东电力"}, "description": "空调不制冷",
+        "category": "product_quality", "source": "hotline", "raised_at": "2026-11-20T17:00:00+08:00"},
+        headers=api.headers("agent", login="chen"))
+    clock.set(at(2026, 11, 23, 9, 0))
+    with caplog.at_level(logging.INFO, logger="services.complaints.notify"):
+        assert notify.send_notifications(SERVICE) > 0
+    sent = [r.getMessage() for r in caplog.records if r.getMessage().startswith("mail ")]
+    assert sent and mailer.sent
+    assert not any("@acme.example" in line for line in sent), sent
+    assert all("recipient(s)" in line for line in sent)
