@@ -88,3 +88,24 @@ def test_review_every_history_step_the_domain_writes_has_a_name_on_the_page():
             codes.add(getattr(module, name))
     assert {"promise_made", "accepted", "raised"} <= codes
     assert sorted(codes - set(labels.ACTIONS)) == []
+
+
+def test_review_finding_3_promise_steps_show_what_to_whom_and_by_when_in_local_time_and_overdue_in_words(app):
+    """Review of issue 18, finding 3: a promise's history step showed `what | whom | ISO` and an English
+    "(late)" (seed 004 「在对客户承诺的时间内」: the page says by when, in the organisation's time)."""
+    made = describe("promise_made", "周三前上门复查 | 王先生 | 2026-11-25T09:00:00+00:00")
+    assert " | " not in made and "T09:00" not in made and "+00:00" not in made
+    assert made.startswith("Promised ") and "王先生" in made and "5:00" in made  # 17:00 in Shanghai
+    assert made.count('translate="no"') == 2
+    broken = describe("promise_broken", "<b>上门</b> | 2026-11-25T17:00:00+08:00")
+    assert broken.startswith("Not kept by ") and "&lt;b&gt;" in broken and "<b>" not in broken
+    kept = describe("promise_kept", "周三前上门复查 (late): 已上门")
+    assert "(late)" not in kept and kept.startswith("Kept overdue: ") and "已上门" in kept
+    assert describe("promise_kept", "周三前上门复查").startswith("Kept: ")
+    from flask_babel import force_locale
+
+    with force_locale("zh_Hans_CN"):
+        made = describe("promise_made", "周三前上门复查 | 王先生 | 2026-11-25T09:00:00+00:00")
+        kept = describe("promise_kept", "周三前上门复查 (late): 已上门")
+        assert "Promised" not in made and "17:00" in made
+        assert kept.startswith("逾期兑现") and "(late)" not in kept and "overdue" not in kept

@@ -125,3 +125,21 @@ class RecurrenceRule:
 def crosses_threshold(count: int, rule: RecurrenceRule) -> bool:
     """Gives whether `count` complaints within the window are a recurring (batch) problem (重复出现/批量)."""
     return count >= rule.threshold
+
+
+def recurring_title(*, product_model: str, category_name: str, count: int, days: int) -> str:
+    """Gives the title of the corrective action a recurring problem opens, in Chinese (stored as written;
+    seed 002 「对重复出现的不合格项」, seed 001 「重大问题(含批量)」): `category_name` is the category as the
+    pages name it (产品质量 ...)."""
+    return f"重复/批量问题：{product_model} {category_name}投诉 {days} 天内 {count} 起"
+
+
+def recurring_mail(*, action_id: str, product_model: str, category_name: str, complaint_ids, days: int,
+                   owner: str, due_on: date) -> tuple[str, str]:
+    """Gives the subject and body of the managers' mail about a recurring problem's corrective action, in Chinese."""
+    subject = f"[纠正预防措施 {action_id}] 重复/批量问题：{product_model}（{category_name}）"
+    body = (f"{product_model} 的{category_name}投诉 {days} 天内共 {len(complaint_ids)} 起："
+            f"{'、'.join(complaint_ids)}。\n"
+            f"已开立纠正预防措施 {action_id}，责任人 {owner}，完成期限 {due_on.isoformat()}。\n"
+            f"请组织评审并跟踪验证（纠正、预防措施）。\n")
+    return subject, body

@@ -14,6 +14,7 @@ from ..domain import corrective
 from ..errors import Forbidden, NotFound
 from ..models import Complaint, CorrectiveActionRow, Notification
 from ..rules import ownership_for
+from ..wording import category_name
 
 log = logging.getLogger(__name__)
 
@@ -140,19 +141,20 @@ def check_recurrence(*, uow: UnitOfWork, row: Complaint) -> CorrectiveActionRow 
     if not corrective.crosses_threshold(len(recent), rule):
         return None
     today = _today(uow)
+    category = category_name(row.category)  # as the pages name it (seed wording), not the code
     action = corrective.open_action(
-        action_id=_new_id(), title=f"{row.product_model}: {len(recent)} complaints ({row.category}) within "
-                                   f"{rule.window.days} days",
+        action_id=_new_id(), title=corrective.recurring_title(
+            product_model=row.product_model, category_name=category, count=len(recent), days=rule.window.days),
         owner=policy.recurrence_owner, due_on=today + rule.due_in, today=today, complaint_ids=recent,
         origin=corrective.RECURRING, recurrence_key=key)
     saved = _save(uow, organization, action, actor="system")
+    subject, body = corrective.recurring_mail(
+        action_id=saved.action_id, product_model=row.product_model, category_name=category, complaint_ids=recent,
+        days=rule.window.days, owner=saved.owner, due_on=saved.due_on)
     bulk_insert(Notification, [{
         "organization": organization, "key": f"{organization}:recurring:{saved.action_id}"[:300],
         "complaint_id": row.complaint_id, "kind": "recurring", "role": "manager", "login": None,
-        "subject": f"[纠正预防措施 {saved.action_id}] 重复/批量问题 / recurring problem: {row.product_model}"[:300],
-        "body": (f"{len(recent)} complaints about {row.product_model} ({row.category}) within {rule.window.days} "
-                 f"days: {', '.join(recent)}.\nCorrective action {saved.action_id} is opened, owner {saved.owner}, "
-                 f"due {saved.due_on.isoformat()}.\n"), "created_at": uow.now}], ignore_conflicts=True)
+        "subject": subject[:300], "body": body, "created_at": uow.now}], ignore_conflicts=True)
     log.info("recurring problem %s of %s: corrective action %s opened for %s complaints", key, organization,
              saved.action_id, len(recent))
     return saved

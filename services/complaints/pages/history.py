@@ -36,11 +36,46 @@ _VERIFIED = re.compile(r"^verification callback (?P<id>\S+): (?P<answers>[a-z_, 
 _CLOSED_WITH = re.compile(r"^(?P<reason>[a-z_]+): (?P<comment>.*)$", re.S)
 _UNREACHABLE = re.compile(r"^verification callback (?P<id>\S+) unreachable(?: after (?P<attempts>\d+) attempts)?$")
 _RETRIED = re.compile(r"^verification again by (?P<due>\S+?)(?:: (?P<note>.*))?$", re.S)
+#: A promise's steps as the domain records them (domain/promises.py): what | to whom | by when,
+#: what (late): note, what | by when. What and to whom are what people typed.
+_PROMISE_KEPT_LATE = re.compile(r"^(?P<what>.*) \(late\)(?:: (?P<note>.*))?$", re.S)
 _HANDED = re.compile(r"^handed to engineer (?P<name>.+?)(?: \(due \S+\))?$", re.S)
 
 
 def _data(text: str) -> Markup:
     return Markup('<span translate="no">%s</span>') % text
+
+
+def _moment(iso: str) -> str | None:
+    """Gives the moment `iso` in the page's time zone and language, or None when it is not one."""
+    try:
+        return format_datetime(datetime.fromisoformat(iso.strip()), "short")
+    except ValueError:
+        return None
+
+
+def _promise(action: str, reason: str) -> Markup | None:
+    """Gives a promise's step (made, kept, broken) in the page's language, or None when not recognised."""
+    if action == "promise_made":
+        parts = reason.rsplit(" | ", 2)
+        due = _moment(parts[-1]) if len(parts) == 3 else None
+        if due is not None:
+            return Markup(_("Promised %(what)s to %(whom)s by %(at)s", what=_data(parts[0]), whom=_data(parts[1]),
+                            at=escape(due)))
+    elif action == "promise_broken":
+        parts = reason.rsplit(" | ", 1)
+        due = _moment(parts[-1]) if len(parts) == 2 else None
+        if due is not None:
+            return Markup(_("Not kept by %(at)s: %(what)s", at=escape(due), what=_data(parts[0])))
+    elif action == "promise_kept":
+        late = _PROMISE_KEPT_LATE.match(reason)
+        if late is None:
+            return Markup(_("Kept: %(what)s", what=_data(reason)))
+        text = Markup(_("Kept overdue: %(what)s", what=_data(late.group("what"))))
+        if late.group("note"):
+            text += escape(_("; ")) + _data(late.group("note"))
+        return text
+    return None
 
 
 def _when(iso: str) -> str:
@@ -139,6 +174,10 @@ def describe(action: str, reason: str) -> Markup:
             if match.group("note"):
                 text += escape(_(": ")) + _data(match.group("note"))
             return text
+    elif action in ("promise_made", "promise_kept", "promise_broken"):
+        shown = _promise(action, reason)
+        if shown is not None:
+            return shown
     elif action == "handed_over":
         match = _HANDED.match(reason)
         if match:

@@ -76,3 +76,22 @@ def test_review_finding_9_sent_mail_is_logged_with_whom_and_how_many_never_the_a
     assert sent and mailer.sent
     assert not any("@acme.example" in line for line in sent), sent
     assert all("recipient(s)" in line for line in sent)
+
+
+def test_review_finding_2_seed_002_a_recurring_problems_corrective_action_and_mail_are_in_chinese(
+        api, clock, mailer, people):
+    """Seed 002 「对重复出现的不合格项」: the title and the managers' mail name the category as the pages do
+    (产品质量), in Chinese; not "3 complaints (product_quality) within 30 days"."""
+    for n, day in enumerate((2, 10, 20)):
+        clock.set(at(2026, 11, day, 10, 0))
+        api.raise_(complaint_id=f"R-{n}", product_model="KFR-35GW", category="product_quality",
+                   raised_at=f"2026-11-{day:02d}T10:00:00+08:00")
+    (action,) = api.client.get("/api/v1/corrective-actions", headers=api.headers("agent")).get_json()
+    title = action["title"]
+    assert "产品质量" in title and "KFR-35GW" in title and "30 天内 3 起" in title
+    assert "product_quality" not in title and "complaints" not in title and "within" not in title
+    notify.send_notifications(SERVICE)
+    (mail,) = [m for m in mailer.sent if m["To"] == "zhao@acme.example" and "KFR-35GW" in m["Subject"]]
+    text = mail["Subject"] + mail.get_body(("plain",)).get_content()
+    assert "产品质量" in text and "纠正预防措施" in text and "R-0、R-1、R-2" in text
+    assert "product_quality" not in text and "recurring problem" not in text and "Corrective action" not in text
