@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 #: Keys of an event's data (at any depth) that hold personal data; their values are blanked.
 PERSONAL_KEYS = frozenset({"name", "phone", "site_phone", "contact_person", "site_contact", "email",
                            "description", "suggestions", "dissatisfied_reason", "churn_reason", "remark",
-                           "special_remark", "answers", "note", "message"})
+                           "special_remark", "answers", "note", "message",
+                           # issue 18 (review finding 1): a promise, a closure's comment, a step's typed reason
+                           "what", "to_whom", "closure_comment", "reason"})
 #: What a blanked value becomes.
 ERASED = "[已删除]"
 
@@ -95,7 +97,8 @@ def _stripped(raw: str) -> str:
 def erase_customer(*, uow, organization: str, customer_id: str) -> dict[str, int]:
     """Gives {table: rows changed} after blanking one customer's personal data in this service:
     the tables the service names (`service.customer_tables`: model -> (customer id column,
-    personal columns)) and its raw logs' envelopes about the customer. Ids, dates, answers
+    personal columns)), what its `customer_erasers` blank elsewhere, and its raw logs' envelopes
+    about the customer. Ids, dates, answers
     and amounts stay: every figure is as before."""
     service = uow.service
     done = {}
@@ -103,6 +106,8 @@ def erase_customer(*, uow, organization: str, customer_id: str) -> dict[str, int
         values = {column: (None if model._meta.fields[column].null else ERASED) for column in columns}
         done[model._meta.table_name] = model.update(**values).where(
             model.organization == organization, id_field == customer_id).execute()
+    for eraser in getattr(service, "customer_erasers", ()):
+        done.update(eraser(uow=uow, organization=organization, customer_id=customer_id))
     # the outbox keeps sent envelopes a week (shared/outbox.py KEEP_SENT): those about the customer too
     logs = {**getattr(service, "raw_logs", {}), "outbox": (service.Outbox, service.Outbox.created_at)}
     for name, (model, _moment) in logs.items():

@@ -87,6 +87,10 @@ class Service:
     #: Where this service keeps customers' personal data, blanked by `erase-customer` (PIPL):
     #: {model: (customer id column, personal columns)}.
     customer_tables: dict = field(default_factory=dict)
+    #: Where personal data is kept in tables without a customer id column (a complaint's promises,
+    #: history, mail ...): functions `fn(*, uow, organization, customer_id) -> {table: rows changed}`,
+    #: called by `erase-customer` after `customer_tables` (shared/retention.py).
+    customer_erasers: list = field(default_factory=list)
 
     def __post_init__(self):
         self.Inbox = inbox.inbox_model(self.database)

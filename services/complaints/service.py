@@ -2,9 +2,12 @@
 from shared.service import Service
 
 from . import handlers, models
+from .handlers.erasure import erase_customer_texts
 
 SERVICE = Service(name="complaints", database=models.database, models=models.MODELS, handlers=handlers.HANDLERS,
                   migrations=models.MIGRATIONS,
                   customer_tables={models.Complaint: (models.Complaint.customer_id, (
                       "customer_name", "customer_phone", "contact_person", "site_contact", "site_phone", "description",
-                      "churn_reason", "special_remark"))})
+                      "churn_reason", "special_remark", "compensation_offer"))},
+                  # promises, history and mail of the customer's complaints (review of issue 18, finding 1)
+                  customer_erasers=[erase_customer_texts])

@@ -95,3 +95,61 @@ def test_review_finding_2_seed_002_a_recurring_problems_corrective_action_and_ma
     text = mail["Subject"] + mail.get_body(("plain",)).get_content()
     assert "产品质量" in text and "纠正预防措施" in text and "R-0、R-1、R-2" in text
     assert "product_quality" not in text and "recurring problem" not in text and "Corrective action" not in text
+
+
+def test_review_finding_1_pipl_erasing_a_customer_blanks_their_promises_history_texts_and_mail(
+        api, clock, mailer, people):
+    """Review of issue 12 finding 17 (PIPL) with issue 18's data: the promise made to the customer, the
+    compensation offered, the history steps people typed and the mail about their complaints carried their
+    words after `make erase-customer`."""
+    import json
+
+    from services.complaints.models import Complaint, ComplaintHistory, ComplaintPromise, Notification
+    from shared.retention import ERASED, erase_customer
+
+    raised = api.client.post("/api/v1/complaints", json={
+        "customer": {"id": "C-1", "name": "李女士", "phone": "13712345678"}, "description": "空调漏水",
+        "category": "product_quality", "source": "hotline", "raised_at": "2026-11-20T17:00:00+08:00"},
+        headers=api.headers("agent", login="chen"))
+    cid = raised.get_json()["id"]
+    api.raise_(complaint_id="K-2", customer={"id": "C-2", "name": "王先生"})
+    clock.set(at(2026, 11, 23, 9, 0))
+    assert _post(api, cid, "escalate", {"reason": "李女士要求投诉到消协"}, "advisor", "li").status_code == 200
+    assert notify.send_notifications(SERVICE) > 0  # a mail to chen (the first taker) sent ...
+    assert _post(api, cid, "promises", {"what": "周三前给李女士回电", "to_whom": "李女士本人",
+                                         "due_at": "2026-11-25T17:00:00+08:00"}, "manager", "zhao").status_code == 200
+    assert _post(api, cid, "compensation", {"offer": "赔偿李女士500元"}, "manager", "zhao").status_code == 200
+    assert _post(api, cid, "compensation/decision", {"approve": False, "note": "李女士已接受维修"}, "manager",
+                 "zhao").status_code == 200
+    assert _post(api, "K-2", "promises", {"what": "周四前上门", "to_whom": "王先生",
+                                           "due_at": "2026-11-26T17:00:00+08:00"}, "advisor", "li").status_code == 200
+    with SERVICE.connection():  # ... and more queued, not sent yet
+        queued = Notification.select().where(Notification.complaint_id == cid, Notification.sent_at.is_null()).count()
+    assert queued > 0
+    # when customer C-1 asks to be erased
+    done = SERVICE.run(erase_customer, organization=ORG, customer_id="C-1")
+    assert done["complaint"] == 1 and done["complaint_promise"] == 1
+    assert done["complaint_history"] >= 4 and done["notification"] > queued
+    # then none of their words is left in the promises, the history, the mail or the events
+    with SERVICE.connection():
+        row = Complaint.get(Complaint.complaint_id == cid)
+        texts = [row.compensation_offer or ""]
+        texts += [f"{p.what} {p.to_whom}" for p in ComplaintPromise.select().where(ComplaintPromise.complaint == row)]
+        history = list(ComplaintHistory.select().where(ComplaintHistory.complaint == row))
+        texts += [h.reason for h in history]
+        mails = list(Notification.select().where(Notification.complaint_id == cid))
+        texts += [f"{m.subject} {m.body}" for m in mails]
+        kept = [p.to_whom for p in ComplaintPromise.select().join(Complaint).where(Complaint.complaint_id == "K-2")]
+    assert "李女士" not in " ".join(texts) and "13712345678" not in " ".join(texts)
+    left = [e for e in api.events() if "李女士" in json.dumps(e, ensure_ascii=False)]
+    assert left == [], left
+    assert {m.subject for m in mails} == {ERASED}
+    # the steps' facts stay (who, when, what kind), and the service's own wording of them
+    assert [h.action for h in history][:2] == ["raised", "escalated"] and history[0].reason == "raised via hotline"
+    assert (row.state, row.compensation_state, row.level) == ("open", "rejected", 1)
+    # nobody else is touched, and a queued mail whose text is gone is not sent
+    assert kept == ["王先生"]
+    mailer.sent.clear()
+    notify.send_notifications(SERVICE)
+    assert not [m for m in mailer.sent if m["Subject"] == ERASED]
+    assert api.get(cid, role="manager").status_code == 200
