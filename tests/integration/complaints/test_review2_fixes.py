@@ -1,29 +1,15 @@
-"""Review of issue 18 (notes-review2.md, "Larger concerns"), fixed: commands respect the complaint's
-state (finding 8), mail logs say whom and how many, never the addresses (finding 9)."""
+"""Review of issue 18 (notes-review2.md, "Larger concerns"), fixed: erasing a customer covers issue 18's
+data (finding 1), a recurring problem's corrective action and mail in Chinese (finding 2), commands
+respect the complaint's state (finding 8), mail logs say whom and how many, never the addresses (finding 9).
+Finding 3 (promise steps on the page) is tested in tests/unit/test_complaints_pages.py."""
 from __future__ import annotations
 
 import logging
 
-import pytest
-
 from services.complaints import notify
 from services.complaints.service import SERVICE
-from shared.users import save_person
 from tests.integration.complaints.conftest import ORG, at
-
-PEOPLE = [("chen", "agent", "chen@acme.example"), ("li", "advisor", "li@acme.example"),
-          ("sun", "supervisor", "sun@acme.example"), ("zhao", "manager", "zhao@acme.example")]
-
-
-@pytest.fixture
-def people(settings):
-    for login, role, email in PEOPLE:
-        SERVICE.run(save_person, organization=ORG, login=login, role=role, email=email)
-
-
-def _post(api, complaint_id, step, body, role, login):
-    return api.client.post(f"/api/v1/complaints/{complaint_id}/{step}", json=body,
-                           headers=api.headers(role, login=login))
+from tests.integration.complaints.test_ownership import _post, people  # noqa: F401  (people: a fixture)
 
 
 def test_review_finding_8_seed_004_closing_while_a_compensation_awaits_approval_is_409_decide_it_first(
