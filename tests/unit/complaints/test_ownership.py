@@ -168,3 +168,25 @@ def test_review_a_page_forms_text_longer_than_its_column_is_refused_naming_the_f
         assert refused.value.field == field
     assert corrective.open_action(action_id="CA-1", title="x" * 500, owner="l" * 64, due_on=date(2026, 12, 1),
                                   today=date(2026, 11, 23)).owner == "l" * 64
+
+
+@pytest.mark.parametrize("approve", [True, False])
+def test_review_finding_8_seed_004_no_closing_over_a_waiting_compensation_no_decision_on_a_closed_complaint(
+        approve, owner_policy, raise_at, chain):
+    policy = owner_policy
+    from dataclasses import replace
+
+    when = at(2026, 11, 23, 11)
+    proposed = ownership.propose_compensation(raise_at(at(2026, 11, 23, 10)), actor="li", role="manager",
+                                              offer="免费更换压缩机", amount=None, at=when, chain=chain).complaint
+    with pytest.raises(InvalidTransition, match="approve or reject it first"):
+        ownership.close_with_reason(proposed, actor="zhao", role="manager", reason="not_valid", comment="x", at=when,
+                                    policy=policy, chain=chain)
+    closed = replace(proposed, state="closed", closed_at=when)  # as a branch before the fix could leave it
+    with pytest.raises(InvalidTransition, match="closed"):
+        ownership.decide_compensation(closed, actor="zhao", role="manager", approve=approve, note="", at=when,
+                                      policy=policy)
+    decided = ownership.decide_compensation(proposed, actor="zhao", role="manager", approve=approve, note="",
+                                            at=when, policy=policy).complaint
+    assert ownership.close_with_reason(decided, actor="zhao", role="manager", reason="not_valid", comment="x",
+                                       at=when, policy=policy, chain=chain).complaint.state == "closed"
