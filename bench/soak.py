@@ -1,6 +1,7 @@
 """The soak (issue 16, items 1 and 2): the real mix through the whole mesh, with a fault.
 
-    .venv/bin/python bench/soak.py [--events 10000] [--fault none|sigkill|redis-wipe|twice|reporting-late]
+    .venv/bin/python bench/soak.py [--events 10000]
+        [--fault none|sigkill|redis-wipe|twice|reporting-late|postgres-restart|web-kill]
                                    [--postgres-url URL] [--kills 20] [--down-seconds 60]
 
 Events (organisation acme-electric, source erp://soak): deliveries each followed later by its
@@ -21,7 +22,14 @@ flow (restarted at once); `redis-wipe` stops Redis in the middle for `--down-sec
 data folder and starts it empty (HTTP posts go on meanwhile and get 202; the raw-Redis producer
 waits, and re-sends what it had sent before the loss: that producer has no outbox); `twice`
 delivers every event a second time in another order; `reporting-late` keeps reporting's
-worker down for the whole run and starts it afterwards. Printed: events in, effects expected and
+worker down for the whole run and starts it afterwards; `postgres-restart` restarts the
+PostgreSQL the databases live on (`pg_ctl restart -m fast`: every connection dropped) after half
+the events while posting goes on (posts answered 503 are sent again) and prints how long after
+it was back every event posted before it was whole (it restarts only a throwaway server of
+`shared.devtools with-postgres`); `web-kill` serves the two HTTP services under gunicorn and
+SIGKILLs one (master and worker) `--kills` times while it answers a post (a random moment within
+about one answer's time after the request went out), restarts it, and the producer sends again
+what got no answer, as a real one does. Printed: events in, effects expected and
 out, lost, doubled, time to recover (from the end of the fault, or of the posting, to whole).
 Exit status 1 when anything is lost or doubled.
 """
@@ -176,6 +184,9 @@ class PostgresControl:
             self.data = Path(cur.fetchone()[0])
         finally:
             conn.close()
+        if not self.data.parent.name.startswith("huifang-pg-"):
+            raise SystemExit(f"soak: the PostgreSQL at {url} (data in {self.data}) is not a throwaway one of "
+                             "`shared.devtools with-postgres`: not restarting it")
         if not (self.data / "postmaster.pid").exists():
             raise SystemExit(f"soak: the PostgreSQL at {url} is not a local server this soak can restart "
                              f"(its data folder {self.data} is out of reach); run it under `shared.devtools with-postgres`")
@@ -535,7 +546,7 @@ def main() -> None:
     parser.add_argument("--fault", choices=FAULTS, default="none")
     parser.add_argument("--postgres-url", default=os.environ.get("HUIFANG_TEST_POSTGRES_URL"),
                         help="postgresql://... (default: HUIFANG_TEST_POSTGRES_URL; none: SQLite)")
-    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--kills", type=int, default=20, help="sigkill: workers killed; web-kill: gunicorns killed")
     parser.add_argument("--down-seconds", type=float, default=60)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rss-after", type=int, help="print each worker's RSS after this many events and its peak")
