@@ -492,12 +492,26 @@ class Soak:
         events_in = len(mix) * (2 if self.fault == "twice" else 1)
         rss = {name: (rss_first.get(name), memory_kb(proc.pid, "VmHWM"), memory_kb(proc.pid, "VmRSS"))
                for name, proc in self.workers.items()} if self.rss_after else {}
+        if self.fault == "web-kill":
+            self.resent["committed, then killed before answering"] = self.committed_twice()
         return {"rss": rss, "fault": self.fault, "events_in": events_in, "http": dict(statuses),
                 "raw": sum(1 for _, how in mix if how == "raw") * (2 if self.fault == "twice" else 1), "expected": expected, "out": out, "lost": lost,
                 "doubled": doubled, "posting_s": posted - started, "whole_s": whole_at - started,
                 "recover_s": whole_at - (fault_ended or posted),
                 "rate": events_in / (whole_at - started), "producer": dict(self.resent),
                 "recovered_s": self.recovered_s}
+
+    def committed_twice(self) -> int:
+        """Gives how many events the HTTP services' outboxes hold twice: a post committed, its
+        process killed before the answer left, sent again by the producer (the inboxes absorb it)."""
+        twice = 0
+        for name in HTTP_SERVICES:
+            service = self.services[name]
+            with service.connection():
+                rows = Counter(r.event_id for r in service.Outbox.select(service.Outbox.event_id).where(
+                    service.Outbox.event_id.startswith("soak-")))
+            twice += sum(1 for count in rows.values() if count > 1)
+        return twice
 
     def watch_recovery(self, upto: int, mix, since: float) -> None:
         """Notes, in a thread beside the producer, when every effect of the events posted before
