@@ -48,7 +48,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from http.client import HTTPConnection, RemoteDisconnected
+from http.client import HTTPConnection, HTTPException
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -302,7 +302,7 @@ class Soak:
         while True:
             try:
                 status = self._post_once(name, envelope, kill_after)
-            except (OSError, RemoteDisconnected) as exc:
+            except (OSError, HTTPException) as exc:  # refused, reset, closed, or cut off mid-answer
                 status = None
                 self.log(f"soak: no answer from {name} ({exc!r})")
             if kill_after is not None:
