@@ -103,11 +103,14 @@ bench: setup
 # good events handled. The short versions run in `make test`.
 # SOAK_EVENTS=10000 events of the real mix on PostgreSQL, once per fault (bench/soak.py).
 SOAK_EVENTS ?= 10000
-SOAK_FAULTS ?= none sigkill redis-wipe twice reporting-late
+SOAK_FAULTS ?= none sigkill redis-wipe twice reporting-late web-kill
 soak: setup
 	@$(PY) bench/malformed.py --events 1000 --good 1000
 	@$(PY) -m shared.devtools with-postgres -- sh -c 'for f in $(SOAK_FAULTS); do \
 	  $(PY) bench/soak.py --events $(SOAK_EVENTS) --fault $$f || exit 1; done'
+	@# postgres-restart restarts the server it runs on: always a throwaway one of its own
+	@HUIFANG_TEST_POSTGRES_URL= $(PY) -m shared.devtools with-postgres -- \
+	  $(PY) bench/soak.py --events $(SOAK_EVENTS) --fault postgres-restart
 	@HUIFANG_SOAK=1 $(PY) -m pytest -q -s tests/integration/test_mesh_rabbitmq.py
 
 # 100,000 events on SQLite: each worker's RSS after the first 10,000 and its peak (within 20%).

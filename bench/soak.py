@@ -1,6 +1,7 @@
 """The soak (issue 16, items 1 and 2): the real mix through the whole mesh, with a fault.
 
-    .venv/bin/python bench/soak.py [--events 10000] [--fault none|sigkill|redis-wipe|twice|reporting-late]
+    .venv/bin/python bench/soak.py [--events 10000]
+        [--fault none|sigkill|redis-wipe|twice|reporting-late|postgres-restart|web-kill]
                                    [--postgres-url URL] [--kills 20] [--down-seconds 60]
 
 Events (organisation acme-electric, source erp://soak): deliveries each followed later by its
@@ -21,7 +22,14 @@ flow (restarted at once); `redis-wipe` stops Redis in the middle for `--down-sec
 data folder and starts it empty (HTTP posts go on meanwhile and get 202; the raw-Redis producer
 waits, and re-sends what it had sent before the loss: that producer has no outbox); `twice`
 delivers every event a second time in another order; `reporting-late` keeps reporting's
-worker down for the whole run and starts it afterwards. Printed: events in, effects expected and
+worker down for the whole run and starts it afterwards; `postgres-restart` restarts the
+PostgreSQL the databases live on (`pg_ctl restart -m fast`: every connection dropped) after half
+the events while posting goes on (posts answered 503 are sent again) and prints how long after
+it was back every event posted before it was whole (it restarts only a throwaway server of
+`shared.devtools with-postgres`); `web-kill` serves the two HTTP services under gunicorn and
+SIGKILLs one (master and worker) `--kills` times while it answers a post (a random moment within
+about one answer's time after the request went out), restarts it, and the producer sends again
+what got no answer, as a real one does. Printed: events in, effects expected and
 out, lost, doubled, time to recover (from the end of the fault, or of the posting, to whole).
 Exit status 1 when anything is lost or doubled.
 """
@@ -40,9 +48,12 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from http.client import HTTPConnection, HTTPException
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import peewee  # noqa: E402
 
 from bench.common import memory_kb, mesh_env, start_worker, stop_worker  # noqa: E402
 
@@ -55,7 +66,9 @@ SUBSCRIBERS = {
     "service_order.completed": ("scheduler", "reporting"),
     "complaint.raised": ("complaints", "reporting"),
 }
-FAULTS = ("none", "sigkill", "redis-wipe", "twice", "reporting-late")
+FAULTS = ("none", "sigkill", "redis-wipe", "twice", "reporting-late", "postgres-restart", "web-kill")
+#: The services that take `POST /api/v1/events` in the soak (in turn).
+HTTP_SERVICES = ("scheduler", "complaints")
 
 
 def the_mix(n: int, seed: int = 16) -> list[tuple[dict, str]]:
@@ -153,6 +166,47 @@ class Redis:
         return redis.Redis.from_url(self.url)
 
 
+class PostgresControl:
+    """The PostgreSQL server the soak's databases live on, restarted with its own pg_ctl.
+
+    The server must be on this machine (`SHOW data_directory` gives a folder we can reach), as
+    the throwaway one of `shared.devtools with-postgres` is; it is restarted as the user owning
+    that folder (PostgreSQL refuses root), with the options it was started with
+    (`pg_ctl restart` reads postmaster.opts)."""
+
+    def __init__(self, url: str):
+        import psycopg2
+
+        conn = psycopg2.connect(url)
+        try:
+            cur = conn.cursor()
+            cur.execute("SHOW data_directory")
+            self.data = Path(cur.fetchone()[0])
+        finally:
+            conn.close()
+        if not self.data.parent.name.startswith("huifang-pg-"):
+            raise SystemExit(f"soak: the PostgreSQL at {url} (data in {self.data}) is not a throwaway one of "
+                             "`shared.devtools with-postgres`: not restarting it")
+        if not (self.data / "postmaster.pid").exists():
+            raise SystemExit(f"soak: the PostgreSQL at {url} is not a local server this soak can restart "
+                             f"(its data folder {self.data} is out of reach); run it under `shared.devtools with-postgres`")
+        from shared.devtools import pg_binary
+
+        self.pg_ctl = pg_binary("pg_ctl")
+        owner = self.data.stat().st_uid
+        self.user_args = []
+        if os.geteuid() != owner:
+            import pwd
+
+            self.user_args = ["runuser", "-u", pwd.getpwuid(owner).pw_name, "--"]
+
+    def restart(self) -> subprocess.Popen:
+        """Starts `pg_ctl restart -m fast` (every connection dropped) and gives its process."""
+        return subprocess.Popen([*self.user_args, self.pg_ctl, "-D", str(self.data), "-m", "fast", "-w",
+                                 "-l", str(self.data.parent / "log"), "restart"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 class Soak:
     def __init__(self, *, events: int, fault: str, folder: Path, postgres_url: str | None = None,
                  kills: int = 20, down_seconds: float = 60, threads: int = 2, log=print,
@@ -160,6 +214,9 @@ class Soak:
         from shared.settings import load_settings
 
         self.n, self.fault, self.folder, self.kills, self.down = events, fault, folder, kills, down_seconds
+        self.postgres = PostgresControl(postgres_url) if fault == "postgres-restart" else None
+        if fault == "postgres-restart" and not postgres_url:
+            raise SystemExit("soak: --fault postgres-restart needs PostgreSQL (--postgres-url or HUIFANG_TEST_POSTGRES_URL)")
         self.threads, self.log = threads, log
         self.redis = Redis(folder / "redis").start()
         self.env = mesh_env(folder, self.redis.url, postgres_url)
@@ -172,6 +229,15 @@ class Soak:
             service.on_commit[:] = [h for h in service.on_commit if not getattr(h, "_web_relay", False)]
             self.services[name] = service
         self.workers: dict[str, subprocess.Popen] = {}
+        #: `--fault web-kill`: the gunicorn of each HTTP service, and its port.
+        self.webs: dict[str, subprocess.Popen] = {}
+        self.web_ports = {}
+        #: what the producer saw: answers other than 202 it re-sent, posts that got no answer
+        self.resent = Counter()
+        self.recovered_s = None
+        self.recovery = None
+        #: how long gunicorn takes to answer a post (a moving mean): the kills fall within it
+        self.latency = 0.02
         self.clients = {}
         self.raw_sent: list[dict] = []
         #: With a number: each worker's RSS once that many events are through, and its peak at the end.
@@ -187,15 +253,93 @@ class Soak:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(30)
 
+    def start_web(self, name):
+        """Starts the service's web app under gunicorn (`--fault web-kill`); gives once it answers."""
+        from shared.devtools import control_socket_option, free_port, port_open
+
+        port = self.web_ports.setdefault(name, free_port())
+        (self.folder / "run").mkdir(exist_ok=True)
+        command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "2",
+                   *control_socket_option(self.folder / "run" / f"{name}-web.ctl").replace("'", "").split(),
+                   f"services.{name}.app:create_app()"]
+        self.webs[name] = subprocess.Popen(command, env={**self.env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+                                           cwd=Path(__file__).resolve().parent.parent, start_new_session=True,
+                                           stdout=open(self.folder / f"{name}-web.log", "ab"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while not port_open("127.0.0.1", port):
+            if self.webs[name].poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"soak: the gunicorn of {name} did not start (see {self.folder / (name + '-web.log')})")
+            time.sleep(0.05)
+
+    def kill_web(self, name):
+        proc = self.webs[name]
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # killed already
+        proc.wait(30)
+        from shared.devtools import port_open
+
+        deadline = time.monotonic() + 30  # its worker process held the listening socket too: until it is gone
+        while port_open("127.0.0.1", self.web_ports[name]) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
     def close(self):
         for proc in self.workers.values():
             stop_worker(proc)
         self.workers.clear()
+        for proc in self.webs.values():
+            stop_worker(proc)
+        self.webs.clear()
         self.redis.stop()
 
     # --- producers
-    def post_http(self, i: int, envelope: dict) -> int:
-        name = ("scheduler", "complaints")[i % 2]
+    def post_http(self, i: int, envelope: dict, *, kill_after: float | None = None) -> int:
+        """Posts until the service answers 202, as a real producer does: an answer of 5xx (the
+        database restarting) or none at all (the web process killed) is sent again.
+        `kill_after`: SIGKILL the gunicorn that many seconds after the request went out."""
+        name = HTTP_SERVICES[i % 2]
+        while True:
+            try:
+                status = self._post_once(name, envelope, kill_after)
+            except (OSError, HTTPException) as exc:  # refused, reset, closed, or cut off mid-answer
+                status = None
+                self.log(f"soak: no answer from {name} ({exc!r})")
+            if kill_after is not None:
+                kill_after = None
+                self.kill_web(name)  # the timer's kill, or (when the answer came first) at once
+                self.start_web(name)
+            if status is not None and status < 500:
+                return status
+            self.resent["no answer" if status is None else status] += 1
+            time.sleep(0.05)
+
+    def _post_once(self, name: str, envelope: dict, kill_after: float | None) -> int:
+        if self.webs:
+            import threading
+
+            conn = HTTPConnection("127.0.0.1", self.web_ports[name], timeout=120)
+            try:
+                conn.request("POST", "/api/v1/events", body=json.dumps(envelope, ensure_ascii=False).encode(),
+                             headers={"Authorization": f"Bearer {self.settings.api_token}",
+                                      "Content-Type": "application/json"})
+                if kill_after is not None:  # the request is out: the process dies while answering it
+                    timer = threading.Timer(kill_after, self.kill_web, args=(name,))
+                    timer.start()
+                    try:
+                        answer = conn.getresponse()
+                        answer.read()
+                        self.resent["answered before the kill"] += 1
+                        return answer.status
+                    finally:
+                        timer.join()
+                began = time.perf_counter()
+                answer = conn.getresponse()
+                answer.read()
+                self.latency = 0.9 * self.latency + 0.1 * (time.perf_counter() - began)
+                return answer.status
+            finally:
+                conn.close()
         if name not in self.clients:
             app = importlib.import_module(f"services.{name}.app").create_app({"HUIFANG_SETTINGS": self.settings})
             self.clients[name] = app.test_client()
@@ -261,6 +405,13 @@ class Soak:
                 self.start_worker(name)
         rng = random.Random(7)
         kill_at = set(rng.sample(range(len(mix) // 10, len(mix)), self.kills)) if self.fault == "sigkill" else set()
+        web_kill_at = set(rng.sample([i for i in range(len(mix) // 10, len(mix)) if mix[i][1] == "http"], self.kills)) \
+            if self.fault == "web-kill" else set()
+        if self.fault == "web-kill":
+            for name in HTTP_SERVICES:
+                self.start_web(name)
+        restart_at = len(mix) // 2 if self.fault == "postgres-restart" else None
+        restarting = None
         wipe_at = len(mix) // 2 if self.fault == "redis-wipe" else None
         down_until = None
         statuses = Counter()
@@ -277,6 +428,16 @@ class Soak:
                 self.kill_worker(victim)
                 self.start_worker(victim)
                 fault_ended = time.perf_counter()
+            if i == restart_at:
+                self.log(f"soak: PostgreSQL restarted (pg_ctl restart -m fast) after {i} events, posting on")
+                restarting = self.postgres.restart()
+                restarted_upto = i
+            if restarting is not None and restarting.poll() is not None:
+                if restarting.returncode:
+                    raise SystemExit("soak: pg_ctl restart failed")
+                restarting = None
+                fault_ended = time.perf_counter()
+                self.watch_recovery(restarted_upto, mix, fault_ended)
             if i == wipe_at:
                 self.log(f"soak: Redis stopped and its data wiped after {i} events; up again in {self.down:.0f}s")
                 self.redis.stop()
@@ -292,9 +453,17 @@ class Soak:
                 for again in list(self.raw_sent):
                     self.post_raw(again, remember=False)
             if how == "http":
-                statuses[self.post_http(i, envelope)] += 1
+                kill_after = random.Random(i).uniform(0, 1.5 * self.latency) if i in web_kill_at else None
+                statuses[self.post_http(i, envelope, kill_after=kill_after)] += 1
+                if kill_after is not None:
+                    fault_ended = time.perf_counter()
             else:
                 self.post_raw(envelope)
+        if restarting is not None:
+            if restarting.wait(120):
+                raise SystemExit("soak: pg_ctl restart failed")
+            fault_ended = time.perf_counter()
+            self.watch_recovery(restarted_upto, mix, fault_ended)
         if down_until is not None:
             time.sleep(max(0.0, down_until - time.perf_counter()))
             self.redis.start()
@@ -316,23 +485,55 @@ class Soak:
             fault_ended = time.perf_counter()
             self.start_worker("reporting")
         whole_at = self.wait_whole(timeout=3600)
+        if self.recovery is not None:
+            self.recovery.join()
         time.sleep(2)  # let any late duplicate show up before counting
         expected, out, lost, doubled = self.compare()
         events_in = len(mix) * (2 if self.fault == "twice" else 1)
         rss = {name: (rss_first.get(name), memory_kb(proc.pid, "VmHWM"), memory_kb(proc.pid, "VmRSS"))
                for name, proc in self.workers.items()} if self.rss_after else {}
+        if self.fault == "web-kill":
+            self.resent["committed, then killed before answering"] = self.committed_twice()
         return {"rss": rss, "fault": self.fault, "events_in": events_in, "http": dict(statuses),
                 "raw": sum(1 for _, how in mix if how == "raw") * (2 if self.fault == "twice" else 1), "expected": expected, "out": out, "lost": lost,
                 "doubled": doubled, "posting_s": posted - started, "whole_s": whole_at - started,
                 "recover_s": whole_at - (fault_ended or posted),
-                "rate": events_in / (whole_at - started)}
+                "rate": events_in / (whole_at - started), "producer": dict(self.resent),
+                "recovered_s": self.recovered_s}
+
+    def committed_twice(self) -> int:
+        """Gives how many events the HTTP services' outboxes hold twice: a post committed, its
+        process killed before the answer left, sent again by the producer (the inboxes absorb it)."""
+        twice = 0
+        for name in HTTP_SERVICES:
+            service = self.services[name]
+            with service.connection():
+                rows = Counter(r.event_id for r in service.Outbox.select(service.Outbox.event_id).where(
+                    service.Outbox.event_id.startswith("soak-")))
+            twice += sum(1 for count in rows.values() if count > 1)
+        return twice
+
+    def watch_recovery(self, upto: int, mix, since: float) -> None:
+        """Notes, in a thread beside the producer, when every effect of the events posted before
+        the fault exists: the time the mesh took to recover from it."""
+        import threading
+
+        def watch():
+            self.recovered_s = self.wait_whole(timeout=1800, upto=upto, mix=mix) - since
+
+        self.recovery = threading.Thread(target=watch, daemon=True)
+        self.recovery.start()
 
     def wait_whole(self, only=lambda key: True, *, timeout: float, upto: int | None = None, mix=None) -> float:
         want = self.want if upto is None else expected_state([e for e, _ in mix[:upto]])
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             looked = time.perf_counter()
-            got = self.observed()
+            try:
+                got = self.observed()
+            except peewee.DatabaseError:  # a pooled connection PostgreSQL's restart dropped: it is gone now
+                time.sleep(0.5)
+                continue
             if all(set(got.get(k, ())) >= set(v) for k, v in want.items() if only(k)):
                 return time.perf_counter()
             time.sleep(max(0.5, 2 * (time.perf_counter() - looked)))  # looking costs the mesh too
@@ -347,7 +548,10 @@ def report(figures: dict) -> str:
             f"{figures['raw']:,} raw Redis); effects expected {figures['expected']:,}, out {figures['out']:,}; "
             f"lost {figures['lost']}, doubled {figures['doubled']}; posting {figures['posting_s']:.1f}s, whole after "
             f"{figures['whole_s']:.1f}s ({figures['rate']:.0f} events/s), recovered "
-            f"{figures['recover_s']:.1f}s after the fault (or the last post)" + rss)
+            f"{figures['recover_s']:.1f}s after the fault (or the last post)"
+            + (f"; the events posted before it were whole {figures['recovered_s']:.1f}s after PostgreSQL was back"
+               if figures.get("recovered_s") is not None else "")
+            + (f"; the producer: {figures['producer']}" if figures.get("producer") else "") + rss)
 
 
 def main() -> None:
@@ -356,7 +560,7 @@ def main() -> None:
     parser.add_argument("--fault", choices=FAULTS, default="none")
     parser.add_argument("--postgres-url", default=os.environ.get("HUIFANG_TEST_POSTGRES_URL"),
                         help="postgresql://... (default: HUIFANG_TEST_POSTGRES_URL; none: SQLite)")
-    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--kills", type=int, default=20, help="sigkill: workers killed; web-kill: gunicorns killed")
     parser.add_argument("--down-seconds", type=float, default=60)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rss-after", type=int, help="print each worker's RSS after this many events and its peak")

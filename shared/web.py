@@ -11,6 +11,8 @@ import logging
 import time
 from datetime import datetime, timedelta
 
+import peewee
+
 from flask import Flask, after_this_request, g, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint, abort
@@ -318,6 +320,17 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
     def _too_deep(exc):
         # A JSON body nested thousands deep (issue 12, finding 2): the parser's recursion, not our fault.
         return problem(400, "Invalid JSON", "The body is nested too deeply to read.", {"_body": ["nested too deeply"]})
+
+    @app.errorhandler(peewee.OperationalError)
+    @app.errorhandler(peewee.InterfaceError)
+    def _database_unreachable(exc):
+        # The database restarting or out of reach (connections dropped): nothing to fix in the
+        # request; send it again. An event sent twice is handled once (the receivers' inboxes).
+        first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, first_line)
+        response = problem(503, "Service Unavailable", "The database is not reachable now; try again shortly.")
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc):
