@@ -111,7 +111,7 @@ soak: setup
 	@# postgres-restart restarts the server it runs on: always a throwaway one of its own
 	@HUIFANG_TEST_POSTGRES_URL= $(PY) -m shared.devtools with-postgres -- \
 	  $(PY) bench/soak.py --events $(SOAK_EVENTS) --fault postgres-restart
-	@HUIFANG_SOAK=1 $(PY) -m pytest -q -s tests/integration/test_mesh_rabbitmq.py
+	@HUIFANG_SOAK=1 $(PY) -m pytest -q -s tests/integration/test_mesh_rabbitmq.py tests/integration/test_soak.py
 
 # 100,000 events on SQLite: each worker's RSS after the first 10,000 and its peak (within 20%).
 soak-memory: setup
