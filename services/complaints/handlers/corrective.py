@@ -7,6 +7,8 @@ import logging
 import uuid
 from datetime import date
 
+import peewee
+
 from shared.db import bulk_insert
 from shared.service import UnitOfWork
 
@@ -114,8 +116,15 @@ def list_actions(*, organization: str, status: str | None = None) -> list[Correc
 
 
 def actions_of_complaint(*, organization: str, complaint_id: str) -> list[CorrectiveActionRow]:
-    """Gives the corrective actions linked to a complaint."""
-    return [row for row in list_actions(organization=organization) if complaint_id in row.complaint_ids]
+    """Gives the corrective actions linked to a complaint, soonest due first: the database narrows the
+    register to the rows whose id list names it (a LIKE on the JSON text), then the list is checked."""
+    # the pattern as plain text (the field's converter would make it a JSON list); ILIKE (SQLite's
+    # LIKE) and a `_` in an id only widen the match, which the check below narrows again
+    names_it = peewee.Expression(CorrectiveActionRow.complaint_ids, peewee.OP.ILIKE,
+                                 peewee.Value(f'%"{complaint_id}"%', converter=False))
+    query = CorrectiveActionRow.select().where(CorrectiveActionRow.organization == organization, names_it)
+    return [row for row in query.order_by(CorrectiveActionRow.due_on, CorrectiveActionRow.id)
+            if complaint_id in row.complaint_ids]
 
 
 def check_recurrence(*, uow: UnitOfWork, row: Complaint) -> CorrectiveActionRow | None:

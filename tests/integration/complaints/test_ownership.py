@@ -255,3 +255,18 @@ def test_seed_002_recurring_problems_by_product_model_and_category_open_a_correc
     api.raise_(complaint_id="O-1", product_model="KFR-26GW", category="product_quality",
                raised_at="2026-11-21T10:00:00+08:00")
     assert len(api.client.get("/api/v1/corrective-actions", headers=api.headers("agent")).get_json()) == 1
+
+
+def test_seed_000_part_5_a_complaint_lists_only_the_corrective_actions_that_name_it(api, clock, people):
+    from services.complaints.handlers.corrective import actions_of_complaint
+    api.raise_()
+    api.raise_(complaint_id="K-10")
+    mine = _action(api, {"title": "接待培训", "owner": "li", "due_on": "2026-12-01", "complaint_ids": ["K-1"]})
+    other = _action(api, {"title": "备件库存", "owner": "li", "due_on": "2026-12-02", "complaint_ids": ["K-10"]})
+    assert mine.status_code == other.status_code == 201
+    with SERVICE.connection():
+        # the register is narrowed in SQL (a LIKE on the id list): K-10's action does not name K-1
+        assert [r.action_id for r in actions_of_complaint(organization=ORG, complaint_id="K-1")] == \
+            [mine.get_json()["id"]]
+        assert [r.action_id for r in actions_of_complaint(organization=ORG, complaint_id="K-10")] == \
+            [other.get_json()["id"]]
