@@ -38,7 +38,8 @@ MONTH = path_parameter("month", "2026-01", "the report's month, YYYY-MM")
 
 
 def _heavy(organization: str) -> None:
-    """Counts a heavy request (figures computed or a PDF rendered) of the caller; 429 past the limit."""
+    """Counts a heavy request (figures computed or a PDF rendered) of the caller; 429 past the limit.
+    Serving what the worker stored is not heavy: asking for a stored month is never refused."""
     check_rate(SERVICE, what="report.heavy", who=principal(), organization=organization,
                limit=SERVICE.settings.rate_heavy_per_minute, per_seconds=60)
 
@@ -121,13 +122,13 @@ class MonthReport(MethodView):
         """
         organization = organization_of_request()
         parse_month(month)
-        _heavy(organization)
         me = principal()
         branch = desk_api.scoped_branch(desk_policy(SERVICE.settings, organization), me.login, query["branch"],
                                         organization=organization, role=me.role)
         with SERVICE.connection():
             branches = desk.known_branches(organization)
         if branch is not None:
+            _heavy(organization)
             data = jobs.compute_report(SERVICE, organization, month, "zh-CN", branch=branch).as_dict()
             data["overdue"], data["unreachable"] = _masked(data["overdue"]), _masked(data["unreachable"])
             with SERVICE.connection():
@@ -143,6 +144,7 @@ class MonthReport(MethodView):
             delivery = {"status": row.send_status, "to": row.send_to, "sent_at": _iso(row.sent_at),
                         "attempts": row.send_attempts, "error": row.send_error}
         else:
+            _heavy(organization)
             data = jobs.compute_report(SERVICE, organization, month, "zh-CN").as_dict()
             delivery = {"status": SEND_NONE, "to": None, "sent_at": None, "attempts": 0, "error": None}
         data["overdue"], data["unreachable"] = _masked(data["overdue"]), _masked(data["unreachable"])
@@ -168,7 +170,9 @@ class MonthReportPdf(MethodView):
         organization = organization_of_request()
         _no_branch_manager(organization, "the report's PDF")
         parse_month(month)
-        _heavy(organization)
+        row = _stored(organization, month)
+        if row is None or not row.pdf or (query["language"] or row.language) != row.language:
+            _heavy(organization)  # rendered now, not the stored PDF
         pdf, language = jobs.month_pdf(SERVICE, organization, month, query["language"])
         filename = report_filename(month, language)
         return Response(pdf, mimetype="application/pdf", headers={
