@@ -20,8 +20,9 @@ board, then in the report room (two phases, so the services do not share the mac
   &limit=120 (the same number of open complaints, as JSON with their history);
 - in the report room (managers, supervisors):
   the room `/` (this month so far against the targets, the months and their reports) vs
-  GET /api/v1/reports/<running month> (the month's figures, computed from the same rows; the
-  room keeps its "this month so far" for a minute per organisation and web process);
+  GET /api/v1/reports/<running month> (the month's figures, made once from the same rows and served
+  while fresh, HUIFANG_REPORT_FRESH_SECONDS; the room keeps its "this month so far" for a minute per
+  organisation and web process);
   a made month `/reports/<month>` (figures, the PDF's charts, lists) vs GET /api/v1/reports/<month>.
 
 Server time is the app's own (a Server-Timing header from the moment the request reached Flask
@@ -96,7 +97,9 @@ def reporting_app():
     from services.reporting.app import create_app
     from services.reporting.service import SERVICE
 
-    return _with_server_timing(create_app(), SERVICE)
+    # no reporting worker runs here: figures not stored are made in-process on the first request
+    # (as a single-process install does), then served while fresh, as the worker's are
+    return _with_server_timing(create_app({"REPORTING_GENERATE_INLINE": True}), SERVICE)
 
 
 def _insert(model, rows, batch: int = 500) -> None:

@@ -107,7 +107,12 @@ def setting_list() -> list[Setting]:
         Setting("HUIFANG_EVENT_LOG_RETENTION_DAYS", "400", "Reporting: after this long the raw event log loses "
                 "personal data (the figures stay)."),
         Setting("HUIFANG_RATE_REPORT_SENDS_PER_HOUR", "5", "Report sends per user and hour (429 past it)."),
-        Setting("HUIFANG_RATE_HEAVY_PER_MINUTE", "20", "Report figures and PDFs per user and minute (429 past it)."),
+        Setting("HUIFANG_RATE_HEAVY_PER_MINUTE", "20", "Report figures and PDFs the worker is asked to make, per user "
+                "and minute (429 past it)."),
+        Setting("HUIFANG_REPORT_WAIT_SECONDS", "10", "Reporting: how long a reader's request waits for figures or a "
+                "PDF the worker is making before it answers 202 (ask again after Retry-After)."),
+        Setting("HUIFANG_REPORT_FRESH_SECONDS", "300", "Reporting: figures the worker made for a reader (a month "
+                "not stored, a branch) are served this long, then made again."),
         Setting("HUIFANG_WEBHOOK_ALLOW_PRIVATE", "0", "1: webhooks may go to loopback, private and link-local "
                 "addresses."),
         Setting("HUIFANG_WEBHOOK_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,36000",
@@ -194,6 +199,10 @@ class Settings:
     #: report's figures or PDF) per minute.
     rate_report_sends_per_hour: int = 5
     rate_heavy_per_minute: int = 20
+    #: Issue 12, finding 3: figures and PDFs of a month not stored (or of a branch) are made by the
+    #: worker; a reader's request waits this long for them (then 202), and they are served this long.
+    report_wait_seconds: float = 10.0
+    report_fresh_seconds: int = 300
     extra: dict = field(default_factory=dict)
 
     @property
@@ -400,6 +409,8 @@ def load_settings(environ: dict | None = None) -> Settings:
         event_log_retention_days=_int(env, "HUIFANG_EVENT_LOG_RETENTION_DAYS", 400, minimum=1, maximum=36500),
         rate_report_sends_per_hour=_int(env, "HUIFANG_RATE_REPORT_SENDS_PER_HOUR", 5, minimum=1),
         rate_heavy_per_minute=_int(env, "HUIFANG_RATE_HEAVY_PER_MINUTE", 20, minimum=1),
+        report_wait_seconds=float(_int(env, "HUIFANG_REPORT_WAIT_SECONDS", 10, minimum=0, maximum=120)),
+        report_fresh_seconds=_int(env, "HUIFANG_REPORT_FRESH_SECONDS", 300, minimum=0, maximum=86400),
     )
 
 

@@ -287,6 +287,7 @@ def stub_apps(folder: Path, *, secret: str = SECRET, api_token: str = API_TOKEN,
         service = importlib.import_module(f"services.{name}.service").SERVICE
         service.bind(settings, url=f"sqlite:///{folder / (name + '.db')}")
         # create_app checks that every /api/ route has its roles: making it is part of the test.
+        # reporting makes figures for readers in the request, as a single-process install does
         made[name] = importlib.import_module(f"services.{name}.app").create_app(
-            {"TESTING": True, "HUIFANG_SETTINGS": settings})
+            {"TESTING": True, "HUIFANG_SETTINGS": settings, "REPORTING_GENERATE_INLINE": True})
     return made

@@ -11,8 +11,8 @@ from shared.broker import setup_worker
 from shared.periodic import periodic
 from shared.settings import load_settings_or_exit
 
-from . import jobs, notify
-from .models import GENERATE_ACTOR, SEND_ACTOR
+from . import jobs, made, notify
+from .models import GENERATE_ACTOR, MAKE_FIGURES_ACTOR, SEND_ACTOR
 from .service import SERVICE
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,19 @@ def generate_report(organization: str, month: str, request: str):
     """Makes and stores the month's report for one POST /api/v1/reports (pending -> ready), and
     queues the send asked for with it (POST .../send of a month not made yet)."""
     jobs.run_generation(SERVICE, organization, month, request)
+
+
+#: Figures for a reader are asked for again by the next reader when lost; a failing one is retried
+#: a little, and the reader sees the error meanwhile.
+MAKE_FIGURES_MAX_RETRIES = 2
+
+
+@dramatiq.actor(actor_name=MAKE_FIGURES_ACTOR, queue_name=SERVICE.name, broker=broker,
+                max_retries=MAKE_FIGURES_MAX_RETRIES, min_backoff=2_000, max_backoff=30_000)
+def make_figures(organization: str, month: str, branch: str, language: str, request: str):
+    """Makes a month's figures (and PDF) a reader asked for: a month not stored, a branch, the
+    other language's PDF (issue 12, finding 3); the web serves them, it never computes them."""
+    made.make(SERVICE, organization, month, branch, language, request)
 
 
 @periodic(broker, SERVICE, every_seconds=SCHEDULE_CHECK_SECONDS, name="reporting_schedule")

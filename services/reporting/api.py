@@ -4,18 +4,19 @@ from __future__ import annotations
 from datetime import timezone
 from urllib.parse import quote
 
-from flask import Response, current_app
+from flask import Response, current_app, jsonify, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from shared.apidocs import path_parameter
-from shared.errors import Forbidden, InvalidInput
+from shared.errors import Forbidden, InvalidInput, Unavailable
 from shared.privacy import mask_phone
 from shared.audit import audit
 from shared.ratelimit import check_rate
 from shared.web import organization_of_request, principal, roles_required
 
 from . import desk, desk_api, handlers, jobs, ownership_figures
+from . import made as made_mod
 from .rules import desk_policy
 from .domain.kpi import parse_month
 from .domain.policy import report_filename
@@ -32,6 +33,16 @@ ADDRESSERS = ("manager", "admin")
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
                 description="The monthly Customer Satisfaction Measurement Report (顾客满意度测量报告).")
+
+#: A reader asked for figures the worker is still making asks again after this many seconds.
+RETRY_AFTER_SECONDS = 2
+#: The `202` of a month's figures or PDF the worker is making (issue 12, finding 3).
+PENDING_DOC = {"description": "The worker is making the month's figures (or PDF): ask again after `Retry-After`.",
+               "headers": {"Retry-After": {"schema": {"type": "integer"}}, "Location": {"schema": {"type": "string"}}},
+               "content": {"application/json": {"schema": {"type": "object", "properties": {
+                   "organization": {"type": "string"}, "month": {"type": "string"},
+                   "branch": {"type": "string", "nullable": True}, "status": {"type": "string", "enum": ["pending"]},
+                   "stored": {"type": "boolean"}}}}}}
 
 #: The path parameter of a month's routes, documented with an example.
 MONTH = path_parameter("month", "2026-01", "the report's month, YYYY-MM")
@@ -112,9 +123,15 @@ def _status(run: ReportRun | None, row: Report | None) -> tuple[str, str | None]
 class MonthReport(MethodView):
     @blp.arguments(BranchQuerySchema, location="query")
     @blp.response(200, ReportSchema)
+    @blp.doc(responses={"202": PENDING_DOC})
     @roles_required(*READERS)
     def get(self, query, month):
-        """The month's figures, with the two months before as `trend` (computed now if not generated yet).
+        """The month's figures, with the two months before as `trend` (made by the worker if not generated yet).
+
+        A month with no stored report, or a branch's figures, are made by the worker (issue 12),
+        served while fresh (HUIFANG_REPORT_FRESH_SECONDS; `made_at` says when) and then made
+        again; the first reader waits up to HUIFANG_REPORT_WAIT_SECONDS, then gets `202` with
+        `Retry-After` and `status` `pending`.
 
         `?branch=` gives one branch's figures (issue 17), computed now: callbacks and served
         customers of that branch's deliveries and orders, and the complaints that named it. A branch manager (a manager or supervisor with a branch in the user directory)
@@ -127,53 +144,81 @@ class MonthReport(MethodView):
                                         organization=organization, role=me.role)
         with SERVICE.connection():
             branches = desk.known_branches(organization)
-        if branch is not None:
-            _heavy(organization)
-            data = jobs.compute_report(SERVICE, organization, month, "zh-CN", branch=branch).as_dict()
-            data["overdue"], data["unreachable"] = _masked(data["overdue"]), _masked(data["unreachable"])
-            with SERVICE.connection():
-                data["desk"] = {**data.get("desk", {}), **desk.desk_figures(organization, month, branch)}
-            return {**data, "stored": False, "status": "not_generated", "error": None, "branch": branch,
-                    "branches": [branch], "delivery": {"status": SEND_NONE, "to": None, "sent_at": None,
-                                                       "attempts": 0, "error": None}}
         # The run first: a run read as ready was committed with its report, so the report is seen.
-        run = _run(organization, month)
-        row = _stored(organization, month)
+        run = _run(organization, month) if branch is None else None
+        row = _stored(organization, month) if branch is None else None
+        delivery = {"status": SEND_NONE, "to": None, "sent_at": None, "attempts": 0, "error": None}
         if row is not None:
             data = dict(row.figures)
             delivery = {"status": row.send_status, "to": row.send_to, "sent_at": _iso(row.sent_at),
                         "attempts": row.send_attempts, "error": row.send_error}
-        else:
-            _heavy(organization)
-            data = jobs.compute_report(SERVICE, organization, month, "zh-CN").as_dict()
-            delivery = {"status": SEND_NONE, "to": None, "sent_at": None, "attempts": 0, "error": None}
+            made_at = row.generated_at
+        else:  # issue 12, finding 3: the worker computes them; here they are only read
+            made = _made(organization, month, "zh-CN", branch=branch)
+            if made.figures is None:
+                return _pending(organization, month, branch, made)
+            data, made_at = dict(made.figures), made.made_at
         data["overdue"], data["unreachable"] = _masked(data["overdue"]), _masked(data["unreachable"])
-        data["closures"] = ownership_figures.month_closures(organization, month)  # issue 18
-        data["corrective_actions"] = ownership_figures.month_corrective_actions(
-            organization, month, today=SERVICE.clock().astimezone(SERVICE.settings.tz).date())
-        status, error = _status(run, row)
+        if branch is None:
+            data["closures"] = ownership_figures.month_closures(organization, month)  # issue 18
+            data["corrective_actions"] = ownership_figures.month_corrective_actions(
+                organization, month, today=SERVICE.clock().astimezone(SERVICE.settings.tz).date())
         with SERVICE.connection():
-            data["desk"] = {**data.get("desk", {}), **desk.desk_figures(organization, month)}
+            data["desk"] = {**data.get("desk", {}), **desk.desk_figures(organization, month, branch)}
+        if branch is not None:
+            return {**data, "stored": False, "status": "not_generated", "error": None, "branch": branch,
+                    "branches": [branch], "delivery": delivery, "made_at": _iso(made_at)}
+        status, error = _status(run, row)
         return {**data, "stored": row is not None, "status": status, "error": error, "delivery": delivery,
-                "branch": None, "branches": branches}
+                "branch": None, "branches": branches, "made_at": _iso(made_at)}
+
+
+def _made(organization: str, month: str, language: str, *, branch: str | None = None,
+          with_pdf: bool = False) -> made_mod.Made:
+    """Gives what the worker made for this reader (asking it, and counting a heavy request, if needed)."""
+    made = made_mod.for_reader(SERVICE, organization, month, language=language, branch=branch, with_pdf=with_pdf,
+                               inline=bool(current_app.config.get("REPORTING_GENERATE_INLINE")),
+                               on_request=lambda: _heavy(organization))
+    if made.figures is None and made.error:
+        raise Unavailable(f"The figures of {month} could not be made ({made.error}); asking again tries again.")
+    return made
+
+
+def _pending(organization: str, month: str, branch: str | None, made: made_mod.Made):
+    """Answers 202: the worker is making the figures; ask again after Retry-After."""
+    where = url_for("reports.MonthReport", month=month, **({"branch": branch} if branch else {}))
+    response = jsonify({"organization": organization, "month": month, "branch": branch, "status": "pending",
+                        "stored": False})
+    response.status_code = 202
+    response.headers.update({"Retry-After": str(RETRY_AFTER_SECONDS), "Location": where})
+    return response
 
 
 @blp.route("/<month>.pdf", parameters=[MONTH])
 class MonthReportPdf(MethodView):
     @blp.arguments(LanguageQuerySchema, location="query")
     @blp.doc(responses={"200": {"description": "The report as PDF",
-                                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+                                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+                        "202": PENDING_DOC})
     @roles_required(*READERS)
     def get(self, query, month):
         """The month's report as PDF (`?language=en` for the English edition); the organisation's (a
-        branch manager: 403)."""
+        branch manager: 403).
+
+        The stored report's PDF at once; another edition, or a month not made yet, is rendered by
+        the worker: `202` with `Retry-After` when it takes longer than HUIFANG_REPORT_WAIT_SECONDS."""
         organization = organization_of_request()
         _no_branch_manager(organization, "the report's PDF")
         parse_month(month)
         row = _stored(organization, month)
-        if row is None or not row.pdf or (query["language"] or row.language) != row.language:
-            _heavy(organization)  # rendered now, not the stored PDF
-        pdf, language = jobs.month_pdf(SERVICE, organization, month, query["language"])
+        language = query["language"] or (row.language if row is not None else "zh-CN")
+        if row is not None and row.pdf and row.language == language:
+            pdf = bytes(row.pdf)
+        else:
+            made = _made(organization, month, language, with_pdf=True)
+            if made.pdf is None:
+                return _pending(organization, month, None, made)
+            pdf = made.pdf
         filename = report_filename(month, language)
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f"inline; filename=\"report-{month}.pdf\"; filename*=UTF-8''{quote(filename)}"})

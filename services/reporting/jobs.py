@@ -71,20 +71,6 @@ def render_pdf(service, report: ReportData, language: str) -> bytes:
     return render_report_pdf(report, language, listing_limit=policy.pdf_listing_limit)
 
 
-def month_pdf(service, organization: str, month: str, language: str | None) -> tuple[bytes, str]:
-    """Gives (the month's PDF in `language`, its language): the stored PDF when it is in that
-    language, else the stored figures rendered in it, else the month computed now and rendered
-    (nothing stored). `language` None: the stored report's own, else Chinese."""
-    with service.connection():
-        row = Report.get_or_none(Report.organization == organization, Report.month == month)
-    language = language or (row.language if row else "zh-CN")
-    if row is not None and row.language == language and row.pdf:
-        return bytes(row.pdf), language
-    if row is not None:
-        return render_pdf(service, ReportData.from_dict({**row.figures, "language": language}), language), language
-    return render_pdf(service, compute_report(service, organization, month, language), language), language
-
-
 def generate_report(service, organization: str, month: str, language: str, *, send_to: list[str] | None = None,
                     send_request: str | None = None, only_once: bool = False,
                     run_request: str | None = None) -> tuple[Report | None, str | None]:

@@ -40,6 +40,10 @@ SEND_NONE, SEND_QUEUED, SEND_SENDING, SEND_SENT, SEND_FAILED = "not_sent", "queu
 #: report (POST .../send or the schedule), make a report (POST /api/v1/reports). Declared in actors.py.
 SEND_ACTOR = "reporting_send_report"
 GENERATE_ACTOR = "reporting_generate_report"
+#: Issue 12, finding 3: the figures (and PDF) of a month with no stored report, or of one branch, for
+#: a reader who asked (GET /api/v1/reports/<month>, .pdf, the month page): made by the worker, never
+#: in the web request.
+MAKE_FIGURES_ACTOR = "reporting_make_figures"
 
 
 class BaseModel(peewee.Model):
@@ -233,6 +237,33 @@ class Report(BaseModel):
         indexes = ((("organization", "month"), True),)
 
 
+class MadeFigures(BaseModel):
+    """A month's figures as the read model stood when the worker made them (issue 12, finding 3):
+    of a month with no stored report, or of one branch (`branch`; "" is the whole organisation),
+    in one language, with the PDF when a reader asked for it. The web serves them while fresh
+    (HUIFANG_REPORT_FRESH_SECONDS) and asks the worker again after; nothing here is mailed or
+    counted as the month's report. A newer request replaces `request`, so a late message does nothing."""
+
+    organization = peewee.CharField(**ORG)
+    month = peewee.CharField(max_length=7)
+    branch = peewee.CharField(**ID, default="")
+    language = peewee.CharField(max_length=8)
+    request = peewee.CharField(max_length=64)
+    status = peewee.CharField(max_length=16, default=RUN_PENDING)
+    with_pdf = peewee.BooleanField(default=False)
+    requested_at = peewee.DateTimeField()
+    finished_at = peewee.DateTimeField(null=True)
+    error = peewee.TextField(null=True)
+    #: `ReportData.as_dict()` of the last run that finished (kept while a newer one is pending).
+    figures = JSONField(null=True)
+    pdf = peewee.BlobField(null=True)
+    made_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "made_figures"
+        indexes = ((("organization", "month", "branch", "language"), True),)
+
+
 class ScheduledReport(BaseModel):
     """One row per (organisation, month) the schedule fired for: the once-only claim."""
 
@@ -331,7 +362,7 @@ class CorrectiveAction(BaseModel):
 
 #: The tables a rebuild empties and refills from the event log.
 READ_MODEL = [Customer, Callback, Delivery, ServedDay, Complaint, CallbackVerdict, CorrectiveAction]
-MODELS: list = [EventLog, *READ_MODEL, Report, ScheduledReport, ReportRun, AgentSummary]
+MODELS: list = [EventLog, *READ_MODEL, Report, ScheduledReport, ReportRun, AgentSummary, MadeFigures]
 
 
 def _add_report_run(migrator, database, run_migrations) -> None:
@@ -444,3 +475,11 @@ MIGRATIONS: dict = {2: _add_report_run, 3: _add_send_claim, 4: _jobs_through_out
 MIGRATIONS[30] = add_claim_columns
 #: issue 12, finding 14: a person's tokens and sessions can be revoked (directory_user.tokens_not_before).
 MIGRATIONS[31] = add_not_before_column
+
+
+def _made_figures(migrator, database, migrate) -> None:
+    """1.12.0 (issue 12, finding 3): the figures and PDFs the worker makes for readers (`made_figures`)."""
+    database.create_tables([MadeFigures], safe=True)
+
+
+MIGRATIONS[90] = _made_figures

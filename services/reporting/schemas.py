@@ -58,7 +58,11 @@ class ReportSchema(Schema):
     month = fields.String()
     language = fields.String()
     generated_at = fields.String(allow_none=True)
-    stored = fields.Boolean(metadata={"description": "false: computed now, no report was generated yet"})
+    stored = fields.Boolean(metadata={"description": "false: no report was generated yet; the figures are those the "
+                                                    "worker made for readers (`made_at`)"})
+    made_at = fields.String(allow_none=True, metadata={
+        "description": "when these figures were made: the stored report's generation, or the worker's making for "
+                       "readers (served while fresh, HUIFANG_REPORT_FRESH_SECONDS)"})
     status = fields.String(metadata={"description": "pending (asked for, the worker is making it), ready, failed "
                                                     "or not_generated"})
     error = fields.String(allow_none=True, metadata={"description": "why the last run failed"})

@@ -9,4 +9,5 @@ SERVICE = Service(name="reporting", database=models.database, models=models.MODE
                   customer_tables={
                       models.Customer: (models.Customer.customer_id, ("name", "phone")),
                       models.Callback: (models.Callback.customer_id, ("suggestions", "dissatisfied_reason")),
-                      models.Complaint: (models.Complaint.customer_id, ("churn_reason",))})
+                      models.Complaint: (models.Complaint.customer_id, ("churn_reason",))},
+                  customer_erasers=[handlers.forget_made_figures])

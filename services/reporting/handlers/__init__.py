@@ -17,7 +17,8 @@ from .desk import on_callback_declined, on_callback_reviewed, submit_summary
 from .deliveries import on_delivery_cancelled, on_delivery_shipped, on_equipment_commissioned, on_service_order_completed
 from .log import logged
 from .ownership import on_complaint_promise_broken, on_complaint_verification_unreachable, on_corrective_action_updated
-from .reports import finish_generation, mail_report, request_generation, request_send, run_to_make, store_report
+from .reports import (figures_to_make, finish_generation, forget_made_figures, mail_report, request_figures,
+                      request_generation, request_send, run_to_make, store_figures, store_report)
 
 #: What each event type does to the read model (rebuild replays these).
 APPLY = {
@@ -49,4 +50,4 @@ APPLY = {
 HANDLERS = {event_type: logged(apply) for event_type, apply in APPLY.items()}
 
 __all__ = ["APPLY", "HANDLERS", "finish_generation", "submit_summary", "mail_report", "request_generation", "request_send",
-           "run_to_make", "store_report"]
+           "run_to_make", "store_report", "request_figures", "figures_to_make", "store_figures", "forget_made_figures"]

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 
 from shared.service import UnitOfWork
 
 from ..domain.report import ReportData
-from ..models import (GENERATE_ACTOR, RUN_FAILED, RUN_PENDING, RUN_READY, SEND_ACTOR, SEND_QUEUED, Report, ReportRun,
-                      ScheduledReport)
+from ..models import (GENERATE_ACTOR, MAKE_FIGURES_ACTOR, RUN_FAILED, RUN_PENDING, RUN_READY, SEND_ACTOR,
+                      SEND_QUEUED, MadeFigures, Report, ReportRun, ScheduledReport)
 from .rows import by_key, naive_utc
 
 log = logging.getLogger(__name__)
@@ -119,3 +120,57 @@ def mail_report(*, uow: UnitOfWork, organization: str, month: str,
                                         send_to=to)
     request_send(uow=uow, row=stored, to=to)
     return stored, None
+
+
+# ------------------------------------------------- figures made for a reader (issue 12, finding 3)
+
+#: A request for figures still pending after this long (seconds) lost its message (or its worker):
+#: the next reader asks again.
+FIGURES_PENDING_RETRY_SECONDS = 60
+
+
+def request_figures(*, uow: UnitOfWork, organization: str, month: str, branch: str, language: str,
+                    with_pdf: bool) -> tuple[MadeFigures, bool]:
+    """Gives (the figures' row, asked now?): a pending request already on its way is waited for
+    (asked now: False); otherwise a new request id with its job for the worker. The figures made
+    last stay until the new ones replace them."""
+    row = by_key(MadeFigures, organization=organization, month=month, branch=branch, language=language)
+    recent = naive_utc(uow.now) - timedelta(seconds=FIGURES_PENDING_RETRY_SECONDS)
+    if row.id is not None and row.status == RUN_PENDING and row.requested_at > recent and (row.with_pdf or not with_pdf):
+        return row, False
+    row.with_pdf = with_pdf
+    row.request, row.status, row.requested_at, row.finished_at, row.error = (
+        uuid.uuid4().hex, RUN_PENDING, naive_utc(uow.now), None, None)
+    row.save()
+    uow.send(MAKE_FIGURES_ACTOR, organization, month, branch, language, row.request)
+    return row, True
+
+
+def figures_to_make(*, uow: UnitOfWork, organization: str, month: str, branch: str, language: str,
+                    request: str) -> MadeFigures | None:
+    """Gives the row of `request` while it is still to be made; None when made or superseded."""
+    row = MadeFigures.get_or_none(MadeFigures.organization == organization, MadeFigures.month == month,
+                                  MadeFigures.branch == branch, MadeFigures.language == language)
+    if row is None or row.request != request or row.status == RUN_READY:
+        log.info("figures %s of %s %s [%s]: nothing to do", request, month, organization, branch)
+        return None
+    return row
+
+
+def store_figures(*, uow: UnitOfWork, organization: str, month: str, branch: str, language: str, request: str,
+                  figures: dict | None = None, pdf: bytes | None = None, error: str | None = None) -> None:
+    """Stores what the worker made for `request` (or its error); a superseded request changes nothing."""
+    values = {"status": RUN_FAILED if error else RUN_READY, "finished_at": naive_utc(uow.now),
+              "error": error[:1000] if error else None}
+    if not error:
+        values.update(figures=figures, pdf=pdf, made_at=naive_utc(uow.now))
+    (MadeFigures.update(**values)
+     .where((MadeFigures.organization == organization) & (MadeFigures.month == month) & (MadeFigures.branch == branch)
+            & (MadeFigures.language == language) & (MadeFigures.request == request))
+     .execute())
+
+
+def forget_made_figures(*, uow: UnitOfWork, organization: str, customer_id: str) -> dict[str, int]:
+    """Erasure (PIPL): the figures made for readers list customers by name; they are dropped (the
+    next reader's request makes them again without the erased data)."""
+    return {"made_figures": MadeFigures.delete().where(MadeFigures.organization == organization).execute()}

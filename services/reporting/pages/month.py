@@ -3,20 +3,23 @@ complaint analysis and the lists, its status and delivery, the PDF in Chinese or
 the rows behind each figure (`/reports/<month>/rows/<figure>`).
 
 The figures are the stored report's when the month was made (as GET /api/v1/reports/<month>
-gives them), else the month computed now; the PDF is jobs.month_pdf's, as the API serves it.
+gives them), else those the worker made for readers (issue 12, finding 3: never computed in the
+request; the page says they are being made and asks again); the PDF is the stored one, else the
+worker's, as the API serves it.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from math import ceil
 from urllib.parse import quote
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from shared.pages import page_roles
 from shared.privacy import mask_phone
 
-from .. import jobs
+from .. import made as made_mod
 from ..domain.desk import TARGET_FIGURES
 from ..domain.kpi import FIGURE_NAMES, KEY_FIGURES, month_of, parse_month
 from ..domain.policy import report_filename
@@ -45,17 +48,29 @@ def _month(month: str) -> str:
     return month
 
 
-def _report(organization: str, month: str, language: str, branch: str | None = None) -> tuple[ReportData, bool]:
-    """Gives (the month's report, stored?): the stored figures, else the month computed now (a
-    branch's: always computed now, issue 17 item 7)."""
-    if branch is not None:
-        return jobs.compute_report(service(), organization, month, language, branch=branch), False
-    with service().connection():
-        figures = (Report.select(Report.figures).where(Report.organization == organization, Report.month == month)
-                   .scalar())
-    if figures is not None:
-        return ReportData.from_dict({**figures, "language": language}), True
-    return jobs.compute_report(service(), organization, month, language), False
+def _report(organization: str, month: str, language: str,
+            branch: str | None = None) -> tuple[ReportData | None, bool, datetime | None]:
+    """Gives (the month's report, stored?, when the worker made it): the stored figures, else those
+    the worker made for readers (a branch's: always those; issue 12, finding 3); None while the
+    worker makes them."""
+    if branch is None:
+        with service().connection():
+            figures = (Report.select(Report.figures)
+                       .where(Report.organization == organization, Report.month == month).scalar())
+        if figures is not None:
+            return ReportData.from_dict({**figures, "language": language}), True, None
+    made = made_mod.for_reader(service(), organization, month, language=language, branch=branch,
+                               inline=bool(current_app.config.get("REPORTING_GENERATE_INLINE")))
+    if made.figures is None:
+        return None, False, None
+    made_at = made.made_at.replace(tzinfo=timezone.utc).astimezone(settings().tz)
+    return ReportData.from_dict({**made.figures, "language": language}), False, made_at
+
+
+def _pending(month: str, branch: str | None):
+    """The page said while the worker makes the month's figures: it asks again by itself."""
+    return render_template("reporting/month_pending.html", month=month, branch=branch,
+                           page_title=_("Report %(month)s", month=month)), 202
 
 
 @blp.get("/reports/<month>")
@@ -72,7 +87,9 @@ def month_report(month):
     if own is not None and asked not in (None, own):
         abort(403)
     branch = own or asked
-    report, stored = _report(who.organization, month, language, branch)
+    report, stored, made_at = _report(who.organization, month, language, branch)
+    if report is None:
+        return _pending(month, branch)
     with service().connection():
         branches = [own] if own is not None else desk.known_branches(who.organization)
     line = None if branch else next((m for m in month_lines(who.organization, moment) if m.month == month), None)
@@ -94,7 +111,7 @@ def month_report(month):
         deadlines=[(name, report.complaints.deadlines[name]) for name in DEADLINES
                    if name in report.complaints.deadlines],
         running=month == month_of(moment.date()), mask_phone=lambda phone: mask_phone(phone) or "",
-        branch=branch, branches=branches, own_branch=own,
+        branch=branch, branches=branches, own_branch=own, made_at=made_at,
         notice=request.args.get("notice"), page_title=_("Report %(month)s", month=month),
         target_figures=TARGET_FIGURES)
 
@@ -109,7 +126,18 @@ def month_pdf(month):
     language = request.args.get("language") or None
     if language is not None and language not in LANGUAGES:
         abort(404)
-    pdf, language = jobs.month_pdf(service(), me().organization, month, language)
+    organization = me().organization
+    with service().connection():
+        row = Report.get_or_none(Report.organization == organization, Report.month == month)
+    language = language or (row.language if row is not None else "zh-CN")
+    if row is not None and row.pdf and row.language == language:
+        pdf = bytes(row.pdf)
+    else:  # another edition, or a month not made: the worker renders it (issue 12, finding 3)
+        made = made_mod.for_reader(service(), organization, month, language=language, with_pdf=True,
+                                   inline=bool(current_app.config.get("REPORTING_GENERATE_INLINE")))
+        if made.pdf is None:
+            return redirect(url_for(".month_report", month=month, notice="pdf_making"), code=303)
+        pdf = made.pdf
     filename = report_filename(month, language)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f"attachment; filename=\"report-{month}-{language}.pdf\"; "

@@ -1,6 +1,7 @@
 """The reporting routes (CONTRACT.md "reporting"): JSON figures, the PDF, roles, organisations."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -33,7 +34,9 @@ def queued_client(reporting):
     from services.reporting.app import create_app
 
     fixtures.october(reporting)
-    app = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings})
+    # a reader asking for figures the worker has not made waits no time here (202 at once)
+    reporting.service.settings = dataclasses.replace(reporting.service.settings, report_wait_seconds=0)
+    app = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.service.settings})
     return app.test_client()
 
 
@@ -198,3 +201,110 @@ def test_a_suggestion_naming_a_local_file_shows_as_text_and_reads_no_file(client
     text = pdf_text(response.data)
     assert "root:" not in text and "/bin/" not in text
     assert "file:///etc/passwd" in text.replace("\n", "")
+
+
+# -- issue 12, finding 3: what the web serves, the worker made ---------------------------------------
+
+
+def _jobs(reporting, actor: str) -> list:
+    with reporting.service.connection():
+        Message = reporting.service.OutboxMessage
+        return list(Message.select().where(Message.actor_name == actor))
+
+
+def test_finding_3_a_month_not_made_is_made_by_the_worker_never_in_the_request(queued_client, reporting,
+                                                                               monkeypatch):
+    from services.reporting import jobs, made
+    from services.reporting.models import MAKE_FIGURES_ACTOR, MadeFigures
+
+    def computed_here(*args, **kwargs):
+        raise AssertionError("figures computed or a PDF rendered inside the web request")
+
+    real_compute, real_render = jobs.compute_report, jobs.render_pdf
+    monkeypatch.setattr(jobs, "compute_report", computed_here)
+    monkeypatch.setattr(jobs, "render_pdf", computed_here)
+    # when a manager asks for October's figures, never made: 202 at once, with when and where to ask again
+    first = queued_client.get("/api/v1/reports/2026-10", headers=manager())
+    assert first.status_code == 202, first.get_data(as_text=True)
+    assert first.get_json() == {"organization": ORG, "month": "2026-10", "branch": None, "status": "pending",
+                                "stored": False}
+    assert first.headers["Retry-After"] == "2" and first.headers["Location"].endswith("/api/v1/reports/2026-10")
+    # and the worker got one job; asking again while it is pending sends no second one
+    assert queued_client.get("/api/v1/reports/2026-10", headers=manager()).status_code == 202
+    assert len(_jobs(reporting, MAKE_FIGURES_ACTOR)) == 1
+    # when the worker makes them (here in-process, as the actor does)
+    with reporting.service.connection():
+        row = MadeFigures.get()
+    monkeypatch.setattr(jobs, "compute_report", real_compute)
+    monkeypatch.setattr(jobs, "render_pdf", real_render)
+    assert made.make(reporting.service, ORG, "2026-10", "", "zh-CN", row.request) == "ready"
+    assert made.make(reporting.service, ORG, "2026-10", "", "zh-CN", row.request) == "skipped"  # a repeated message
+    monkeypatch.setattr(jobs, "compute_report", computed_here)
+    # then the figures are served, saying when they were made, and served again without a new job
+    for _ in range(3):
+        body = queued_client.get("/api/v1/reports/2026-10", headers=manager()).get_json()
+        assert body["stored"] is False and body["made_at"] is not None
+        assert body["figures"]["callback_completion_rate"] == {"numerator": 5, "denominator": 8, "value": 0.625}
+    assert len(_jobs(reporting, MAKE_FIGURES_ACTOR)) == 1
+
+
+def test_finding_3_the_pdf_of_a_month_not_made_is_rendered_by_the_worker(queued_client, reporting, monkeypatch):
+    from services.reporting import jobs, made
+    from services.reporting.models import MadeFigures
+
+    real_render = jobs.render_pdf
+    monkeypatch.setattr(jobs, "render_pdf", lambda *a, **k: (_ for _ in ()).throw(AssertionError("rendered here")))
+    response = queued_client.get("/api/v1/reports/2026-10.pdf?language=en", headers=manager())
+    assert response.status_code == 202 and response.headers["Retry-After"] == "2"
+    with reporting.service.connection():
+        row = MadeFigures.get()
+    assert (row.language, row.with_pdf, row.status) == ("en", True, "pending")
+    monkeypatch.setattr(jobs, "render_pdf", real_render)
+    made.make(reporting.service, ORG, "2026-10", "", "en", row.request)
+    response = queued_client.get("/api/v1/reports/2026-10.pdf?language=en", headers=manager())
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert "5/8" in pdf_text(response.data)
+
+
+def test_finding_3_made_figures_are_made_again_once_stale_and_the_old_ones_served_meanwhile(queued_client,
+                                                                                            reporting):
+    from services.reporting import made
+    from services.reporting.models import MadeFigures
+
+    assert queued_client.get("/api/v1/reports/2026-10", headers=manager()).status_code == 202
+    with reporting.service.connection():
+        made.make(reporting.service, ORG, "2026-10", "", "zh-CN", MadeFigures.get().request)
+    # when they are older than HUIFANG_REPORT_FRESH_SECONDS (here: at once)
+    reporting.service.settings = dataclasses.replace(reporting.service.settings, report_fresh_seconds=0)
+    body = queued_client.get("/api/v1/reports/2026-10", headers=manager())
+    # then the worker is asked again, and the reader gets the earlier figures meanwhile, with their time
+    assert body.status_code == 200 and body.get_json()["figures"]["return_rate"]["numerator"] == 3
+    with reporting.service.connection():
+        assert MadeFigures.get().status == "pending"
+
+
+def test_finding_3_a_failed_making_is_a_503_naming_the_error_and_the_next_reader_asks_again(client, monkeypatch):
+    from services.reporting import jobs
+
+    real = jobs.compute_report
+    # when making the figures fails (here in-process, as a single-process install makes them)
+    monkeypatch.setattr(jobs, "compute_report", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("disk full")))
+    response = client.get("/api/v1/reports/2026-10", headers=manager())
+    # then the reader is told why, and may ask again
+    assert response.status_code == 503 and "disk full" in response.get_json()["detail"]
+    assert response.mimetype == "application/problem+json"
+    monkeypatch.setattr(jobs, "compute_report", real)
+    response = client.get("/api/v1/reports/2026-10", headers=manager())
+    assert response.status_code == 200 and response.get_json()["figures"]["return_rate"]["numerator"] == 3
+
+
+def test_finding_3_erasing_a_customer_drops_the_figures_made_for_readers(client, reporting):
+    from services.reporting.models import MadeFigures
+    from shared.retention import erase_customer
+
+    body = client.get("/api/v1/reports/2026-10", headers=manager()).get_json()
+    assert body["unreachable"], "the made figures list customers by name"
+    done = reporting.service.run(erase_customer, organization=ORG, customer_id="O2")  # the unreachable one
+    assert done["made_figures"] == 1
+    with reporting.service.connection():
+        assert MadeFigures.select().count() == 0

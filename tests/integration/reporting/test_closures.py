@@ -30,7 +30,7 @@ def test_seed_002_closure_reasons_unreachable_verifications_and_broken_promises_
     for promise_id in ("P-1", "P-2"):
         reporting.feed("complaint.promise_broken", {"complaint_id": "K-4", "promise_id": promise_id})
     # when the manager reads October's report
-    app = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings})
+    app = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings, "REPORTING_GENERATE_INLINE": True})
     body = app.test_client().get("/api/v1/reports/2026-10", headers=bearer(user_token("manager", org=ORG))).get_json()
     # then the closures are counted by reason, and the unreachable verification waits
     assert body["closures"] == {"by_reason": {"anonymous": 2, "written_reply": 1}, "closed_with_reason": 3,
@@ -51,7 +51,7 @@ def test_seed_003_corrective_actions_listed_in_the_monthly_report_with_the_overd
     action("CA-3", "effective", "2026-10-10", effectiveness="无复发")  # checked in October: listed
     action("CA-4", "effective", "2026-09-10", updated_at="2026-09-20T10:00:00+08:00")  # checked before: not listed
     action("CA-2", "open", "2026-11-30", updated_at="2026-10-01T10:00:00+08:00")  # older news: ignored
-    app = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings})
+    app = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings, "REPORTING_GENERATE_INLINE": True})
     body = app.test_client().get("/api/v1/reports/2026-10", headers=bearer(user_token("manager", org=ORG))).get_json()
     actions = body["corrective_actions"]
     assert [(a["id"], a["status"], a["overdue"]) for a in actions["listed"]] == [

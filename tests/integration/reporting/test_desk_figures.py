@@ -81,7 +81,7 @@ def test_seed_000_part_1_monthly_summary_due_by_the_3rd_with_a_late_mark(reporti
 
     for login in ("li", "wang", "sun"):
         reporting.service.run(save_person, organization="acme-electric", login=login, role="agent")
-    client = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings}).test_client()
+    client = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings, "REPORTING_GENERATE_INLINE": True}).test_client()
     url = "/api/v1/desk/summaries/2026-11"
     # li submits on the 2nd of December, wang on the 5th; sun never
     reporting.at(2026, 12, 2, 17, 0)
@@ -109,7 +109,7 @@ def test_seed_003_s7_figures_per_agent_an_agent_sees_only_their_own(reporting):
     from services.reporting.app import create_app
 
     _week_of_november(reporting)
-    client = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings}).test_client()
+    client = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings, "REPORTING_GENERATE_INLINE": True}).test_client()
     as_li = client.get("/api/v1/desk/figures?period=2026-W45",
                        headers=bearer(user_token("agent", "acme-electric", "li"))).get_json()
     assert [r["login"] for r in as_li["agents"]] == ["li"] and as_li["advisors"] == []
@@ -129,7 +129,7 @@ def test_seed_004_desk_page_shows_a_weeks_figures_per_agent_and_advisor_and_the_
     _week_of_november(reporting)
     reporting.service.run(save_person, organization="acme-electric", login="chen", role="manager", password="pw-chen")
     reporting.service.run(save_person, organization="acme-electric", login="li", role="agent")
-    client = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings}).test_client()
+    client = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings, "REPORTING_GENERATE_INLINE": True}).test_client()
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
     client.post("/login", data={"login": "chen", "password": "pw-chen", "csrf_token": token})
     reporting.at(2026, 11, 4, 9, 0)  # the day after October's summaries were due
@@ -202,7 +202,7 @@ def test_issue_17_item_7_figures_per_branch_and_a_branch_manager_sees_their_bran
     own = reporting.settings.data_dir / "acme-electric" / "reporting" / "desk.yaml"
     own.parent.mkdir(parents=True, exist_ok=True)
     own.write_text(yaml.safe_dump({"branch_managers": {"zhou": "north"}}), encoding="utf-8")
-    client = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings}).test_client()
+    client = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings, "REPORTING_GENERATE_INLINE": True}).test_client()
     url = "/api/v1/desk/figures?period=2026-W45"
     everyone = client.get(url, headers=bearer(user_token("manager", "acme-electric", "chen"))).get_json()
     branches = {b["branch"]: (b["callbacks"], b["reached"]) for b in everyone["branches"]}
@@ -234,7 +234,7 @@ def test_rules_3_every_monthly_figure_per_branch_a_branch_manager_from_the_direc
     reporting.feed("callback.completed", completed("K-1", a, "2026-11-04", product="satisfied", service="satisfied",
                                                    branch="north", order_id="O-N"))
     reporting.service.run(save_person, organization="acme-electric", login="zhou", role="manager", branch="north")
-    client = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings}).test_client()
+    client = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings, "REPORTING_GENERATE_INLINE": True}).test_client()
     chen, zhou = (bearer(user_token("manager", "acme-electric", who)) for who in ("chen", "zhou"))
     whole = client.get("/api/v1/reports/2026-11", headers=chen).get_json()
     assert whole["branch"] is None and whole["branches"] == ["north", "south"]

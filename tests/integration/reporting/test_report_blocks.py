@@ -58,7 +58,7 @@ def test_seed_002_and_003_the_pdf_shows_closures_promises_corrective_actions_and
     from services.reporting.app import create_app
 
     _november(reporting)
-    client = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings}).test_client()
+    client = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings, "REPORTING_GENERATE_INLINE": True}).test_client()
     response = client.get("/api/v1/reports/2026-11.pdf", headers=bearer(user_token("manager", org=ORG)))
     assert response.status_code == 200
     text = pdf_text(response.data)
@@ -97,7 +97,7 @@ def test_seed_002_and_003_the_month_page_shows_closures_corrective_actions_and_t
 
     _november(reporting)
     reporting.service.run(save_person, organization=ORG, login="chen", role="manager", password="pw-chen")
-    client = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings}).test_client()
+    client = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings, "REPORTING_GENERATE_INLINE": True}).test_client()
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
     client.post("/login", data={"login": "chen", "password": "pw-chen", "csrf_token": token})
     page = client.get("/reports/2026-11")
