@@ -318,7 +318,7 @@ def save_person(*, uow, organization: str, login: str, role: str | None = None, 
     A field given as None keeps its current value (a new person: empty); `branch=""` clears
     the branch. `password` is hashed here; None keeps the current one. `revoke_tokens`: every
     token issued and page session started until now is refused from now on, on every service
-    (issue 12, finding 14).
+    (issue 12, finding 14); a change of role does the same (a token carries its role).
 
     Raises:
       InvalidInput: a malformed login, role, organisation or an empty password.
@@ -346,7 +346,9 @@ def save_person(*, uow, organization: str, login: str, role: str | None = None, 
     if row is not None and moment <= row.updated_at:
         moment = row.updated_at + _TICK
     record["updated_at"] = moment.isoformat()
-    if revoke_tokens:
+    # A token carries the role it was issued with: a person given another role gets new tokens
+    # (and signs in again), so what they were allowed before does not outlive the change.
+    if revoke_tokens or (row is not None and record["role"] != current["role"]):
         record["tokens_not_before"] = moment.isoformat()
     loaded = _RECORD.load(record)
     directory.upsert(organization, loaded)

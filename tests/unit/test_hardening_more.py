@@ -604,3 +604,41 @@ def test_finding_3_repeated_report_sends_and_heavy_requests_are_limited_per_user
         assert reporting.get(f"/api/v1/reports/{months[20]}", headers=user("manager", login="m3")).status_code == 200
     finally:
         REPORTING.clock = saved
+
+
+def test_finding_14_a_change_of_role_ends_the_tokens_issued_with_the_old_one(apps):
+    import time
+
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+    from services.complaints.service import SERVICE
+    from shared.users import save_person
+
+    class Earlier(TimestampSigner):
+        def get_timestamp(self):
+            return int(time.time()) - 120
+
+    def token_of(role: str, signer=None) -> dict:
+        serializer = URLSafeTimedSerializer(SECRET, salt="huifang-user-token", **({"signer": signer} if signer else {}))
+        return {"Authorization": f"Bearer {serializer.dumps({'l': 'sun', 'r': role, 'o': ORG})}"}
+
+    complaints = client(apps, "complaints")
+    old = token_of("manager", Earlier)
+    saved = SERVICE.clock
+    try:
+        # given sun, a manager (three minutes ago), with a manager's token issued two minutes ago
+        SERVICE.clock = lambda: datetime.now(timezone.utc) - timedelta(seconds=180)
+        SERVICE.run(save_person, organization=ORG, login="sun", role="manager")
+        assert complaints.get("/api/v1/audit", headers=old).status_code == 200
+        # when an admin makes sun an agent (a minute ago) and changes nothing else
+        SERVICE.clock = lambda: datetime.now(timezone.utc) - timedelta(seconds=60)
+        record = SERVICE.run(save_person, organization=ORG, login="sun", role="agent")
+        # and later only their name: no new cutoff
+        SERVICE.clock = lambda: datetime.now(timezone.utc) - timedelta(seconds=30)
+        again = SERVICE.run(save_person, organization=ORG, login="sun", name="孙丽")
+    finally:
+        SERVICE.clock = saved
+    assert record["tokens_not_before"] and again["tokens_not_before"] == record["tokens_not_before"]
+    # then the manager's token is refused everywhere; an agent's token issued since works
+    assert_problem(complaints.get("/api/v1/audit", headers=old), 401)
+    assert complaints.get("/api/v1/complaints", headers=token_of("agent")).status_code == 200
