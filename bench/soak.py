@@ -431,6 +431,8 @@ class Soak:
         self.clock_planned: set = set()
         self.want: dict = {}
         self.events: list[dict] = []
+        self.outcome_kills: set = set()
+        self.shortfall = 0
 
     # --- processes
     def start_worker(self, name):
@@ -644,30 +646,48 @@ class Soak:
 
     # --- callback outcomes, over the scheduler's API as an agent's client records them
     def api(self, name: str, method: str, path: str, body: dict | None = None, *,
-            token: str | None = None) -> tuple[int, object, bool]:
-        """Gives (status, JSON answer, sent again): an answer of 5xx or none at all is sent again."""
+            token: str | None = None, kill_after: float | None = None) -> tuple[int, object, bool]:
+        """Gives (status, JSON answer, sent again): an answer of 5xx or none at all is sent again.
+        `kill_after` (`--fault web-kill`): SIGKILL the gunicorn that long after the request went out."""
         again = False
         while True:
             try:
-                status, data = self._call(name, method, path, body, token or self.settings.api_token)
+                status, data = self._call(name, method, path, body, token or self.settings.api_token, kill_after)
             except (OSError, HTTPException) as exc:
                 status, data = None, None
                 self.log(f"soak: {method} {path}: no answer from {name} ({exc!r})")
+            if kill_after is not None:
+                kill_after = None
+                self.kill_web(name)  # the timer's kill, or (when the answer came first) at once
+                self.start_web(name)
             if status is not None and status < 500:
                 return status, data, again
             again = True
             self.resent[f"outcome {'no answer' if status is None else status}"] += 1
             time.sleep(0.05)
 
-    def _call(self, name: str, method: str, path: str, body: dict | None, token: str) -> tuple[int, object]:
+    def _call(self, name: str, method: str, path: str, body: dict | None, token: str,
+              kill_after: float | None = None) -> tuple[int, object]:
         headers = {"Authorization": f"Bearer {token}"}
         if self.webs:
+            import threading
+
             conn = HTTPConnection("127.0.0.1", self.web_ports[name], timeout=120)
             try:
                 conn.request(method, path, body=None if body is None else json.dumps(body, ensure_ascii=False).encode(),
                              headers={**headers, "Content-Type": "application/json"})
-                answer = conn.getresponse()
-                raw = answer.read()
+                timer = None
+                if kill_after is not None:  # the request is out: the process dies while answering it
+                    timer = threading.Timer(kill_after, self.kill_web, args=(name,))
+                    timer.start()
+                try:
+                    answer = conn.getresponse()
+                    raw = answer.read()
+                finally:
+                    if timer is not None:
+                        timer.join()
+                if timer is not None:
+                    self.resent["outcome answered before the kill"] += 1
                 return answer.status, (json.loads(raw) if raw.strip().startswith((b"{", b"[")) else None)
             finally:
                 conn.close()
@@ -721,10 +741,13 @@ class Soak:
     def record_outcome(self, t: Target, task: dict) -> None:
         if task["status"] != "open":
             raise SystemExit(f"soak: callback {t.key} ({task['id']}) is {task['status']} before its outcome was posted")
+        kill_after = (random.Random(t.key).uniform(0, 1.5 * self.latency) if t.key in self.outcome_kills
+                      else None)
         for _ in range(3):
             body = self.outcome_body(task["id"], t.dissatisfied)
             status, answer, again = self.api("scheduler", "POST", f"/api/v1/callbacks/{task['id']}/outcome", body,
-                                             token=self.supervisor)
+                                             token=self.supervisor, kill_after=kill_after)
+            kill_after = None
             self.outcome_statuses[status] += 1
             if status == 200:
                 break
@@ -773,6 +796,9 @@ class Soak:
         self.events = [e for e, _ in mix]
         self.want = self.wanted({}, outcomes=())[0]
         self.targets = outcome_targets(self.events, self.policy)
+        #: web-kill: a quarter as many kills again land on outcome posts (the scheduler's gunicorn)
+        self.outcome_kills = {t.key for t in random.Random(8).sample(self.targets, min(len(self.targets), max(
+            1, self.kills // 4)))} if self.fault == "web-kill" else set()
         late = self.fault == "reporting-late"
         for name in SERVICES:
             if not (late and name == "reporting"):
@@ -967,6 +993,9 @@ def main() -> None:
         soak.close()
     print(report(figures), flush=True)
     if figures["lost"] or figures["doubled"]:
+        for (service, what), (expected, lost, doubled) in soak.detail.items():
+            if lost or doubled:
+                print(f"  {service} {what}: expected {expected}, lost {lost}, doubled {doubled}", flush=True)
         raise SystemExit(1)
     if any(first and peak > 1.2 * first for first, peak, _ in figures["rss"].values()):
         raise SystemExit("soak: a worker's peak RSS is more than 20% above its RSS after the first events")
