@@ -8,20 +8,45 @@ Events (organisation acme-electric, source erp://soak): deliveries each followed
 commissioning, service orders of every business line (vehicle, property, retail), complaints
 raised over HTTP and over raw Redis (CONTRACT.md's HSET + RPUSH). HTTP events go to the
 scheduler's and the complaints service's `POST /api/v1/events` in turn (real web apps,
-in-process), so every one crosses the broker through an outbox.
+in-process), so every one crosses the broker through an outbox. And callback outcomes: every 50
+events, and after the last until all are recorded, a supervisor's client records through
+`POST /api/v1/callbacks/<id>/outcome` (the questionnaire asked first, `GET .../questionnaire`) the
+outcome of a fixed share of the callbacks the scheduler has planned by then (5 in 100, by a CRC-32 of
+"<delivery or order>:<kind>", among the callbacks that exist whatever the sampling), 2 in 100
+dissatisfied (a reason given: the scheduler raises a complaint through its outbox). An outcome
+post answered 5xx or not at all is sent again; a re-send answered 409 is accepted once the
+callback reads `done` (the first post was recorded, its answer lost).
 
-The expected end state comes from a small model here (which service subscribes to which of
-these types, which rows each event makes), not from the services' code. At the end every
-expected effect must exist exactly once and nothing else:
+The expected end state comes from a small model here, not from the services' code: which service
+subscribes to which of these types, which rows each event makes, and the callbacks, read from
+the scheduler's policy file as data (RULES 1.1-1.5). At the end every expected effect must exist
+exactly once and nothing else:
 - each service's inbox holds exactly the ids of the events it subscribes to;
 - scheduler: one Delivery per delivery, one ServiceOrder per order; complaints: one Complaint
-  per complaint; reporting: one Delivery per delivery and one Complaint per complaint.
+  per complaint; reporting: one Delivery per delivery and one Complaint per complaint;
+- scheduler callbacks, keyed by delivery or order and kind: each delivery its installation
+  callback and, once commissioned, the policy's milestones; each order of a key customer (a
+  segment or an order kind of the policy) and of a line sampled at 100% its callbacks; an order
+  of a sampled pool (vehicle at 30%, property's monthly batch) one sampling decision, and its
+  callbacks exactly when the decision picked it. Which ordinary orders are picked depends by
+  design on the order they arrive in (RULES 1.5's floor is counted as orders come; a batch is
+  topped up when it closes), so the model reads the scheduler's recorded decisions and checks
+  them against the rule instead of predicting them: each period at least its rate of orders
+  (rounded up), every order whose recorded score is under the rate picked, a batch at least its
+  tier's count; a shortfall counts as lost. The batch's cut-off (the 26th) has passed, so the
+  soak runs the batch sweep once after the posting, as the worker does every 5 minutes.
+  Callbacks the periodic sweep plans from the clock (RULES 1.4 `periodic`) are outside the
+  model: counted, not compared;
+- each recorded outcome: its callback `done` once (and in reporting's rows), each dissatisfied
+  one a complaint `callback-<callback id>` once in complaints and in reporting, and reporting's
+  row of that callback dissatisfied; reporting holds one row per callback of the model.
 
 Faults: `sigkill` kills a random service's worker with SIGKILL `--kills` times while events
 flow (restarted at once); `redis-wipe` stops Redis in the middle for `--down-seconds`, wipes its
 data folder and starts it empty (HTTP posts go on meanwhile and get 202; the raw-Redis producer
 waits, and re-sends what it had sent before the loss: that producer has no outbox); `twice`
-delivers every event a second time in another order; `reporting-late` keeps reporting's
+delivers every event a second time in another order, and posts every recorded outcome again
+(each must be refused with 409); `reporting-late` keeps reporting's
 worker down for the whole run and starts it afterwards; `postgres-restart` restarts the
 PostgreSQL the databases live on (`pg_ctl restart -m fast`: every connection dropped) after half
 the events while posting goes on (posts answered 503 are sent again) and prints how long after
@@ -29,7 +54,8 @@ it was back every event posted before it was whole (it restarts only a throwaway
 `shared.devtools with-postgres`); `web-kill` serves the two HTTP services under gunicorn and
 SIGKILLs one (master and worker) `--kills` times while it answers a post (a random moment within
 about one answer's time after the request went out), restarts it, and the producer sends again
-what got no answer, as a real one does. Printed: events in, effects expected and
+what got no answer, as a real one does (a quarter as many kills again land on outcome posts to
+the scheduler). Printed: events in, effects expected and
 out, lost, doubled, time to recover (from the end of the fault, or of the posting, to whole).
 Exit status 1 when anything is lost or doubled.
 """
@@ -489,51 +515,8 @@ class Soak:
         """Posts until the service answers 202, as a real producer does: an answer of 5xx (the
         database restarting) or none at all (the web process killed) is sent again.
         `kill_after`: SIGKILL the gunicorn that many seconds after the request went out."""
-        name = HTTP_SERVICES[i % 2]
-        while True:
-            try:
-                status = self._post_once(name, envelope, kill_after)
-            except (OSError, HTTPException) as exc:  # refused, reset, closed, or cut off mid-answer
-                status = None
-                self.log(f"soak: no answer from {name} ({exc!r})")
-            if kill_after is not None:
-                kill_after = None
-                self.kill_web(name)  # the timer's kill, or (when the answer came first) at once
-                self.start_web(name)
-            if status is not None and status < 500:
-                return status
-            self.resent["no answer" if status is None else status] += 1
-            time.sleep(0.05)
-
-    def _post_once(self, name: str, envelope: dict, kill_after: float | None) -> int:
-        if self.webs:
-            import threading
-
-            conn = HTTPConnection("127.0.0.1", self.web_ports[name], timeout=120)
-            try:
-                conn.request("POST", "/api/v1/events", body=json.dumps(envelope, ensure_ascii=False).encode(),
-                             headers={"Authorization": f"Bearer {self.settings.api_token}",
-                                      "Content-Type": "application/json"})
-                if kill_after is not None:  # the request is out: the process dies while answering it
-                    timer = threading.Timer(kill_after, self.kill_web, args=(name,))
-                    timer.start()
-                    try:
-                        answer = conn.getresponse()
-                        answer.read()
-                        self.resent["answered before the kill"] += 1
-                        return answer.status
-                    finally:
-                        timer.join()
-                began = time.perf_counter()
-                answer = conn.getresponse()
-                answer.read()
-                self.latency = 0.9 * self.latency + 0.1 * (time.perf_counter() - began)
-                return answer.status
-            finally:
-                conn.close()
-        answer = self.client(name).post("/api/v1/events", json=envelope,
-                                        headers={"Authorization": f"Bearer {self.settings.api_token}"})
-        return answer.status_code
+        status, _, _ = self.api(HTTP_SERVICES[i % 2], "POST", "/api/v1/events", envelope, kill_after=kill_after)
+        return status
 
     def post_raw(self, envelope: dict, *, remember: bool = True) -> None:
         import redis
@@ -646,13 +629,15 @@ class Soak:
 
     # --- callback outcomes, over the scheduler's API as an agent's client records them
     def api(self, name: str, method: str, path: str, body: dict | None = None, *,
-            token: str | None = None, kill_after: float | None = None) -> tuple[int, object, bool]:
-        """Gives (status, JSON answer, sent again): an answer of 5xx or none at all is sent again.
-        `kill_after` (`--fault web-kill`): SIGKILL the gunicorn that long after the request went out."""
+            token: str | None = None, kill_after: float | None = None, what: str = "") -> tuple[int, object, bool]:
+        """Gives (status, JSON answer, sent again): an answer of 5xx (the database restarting) or none
+        at all (the web process killed: refused, reset, closed, or cut off mid-answer) is sent again.
+        `kill_after` (`--fault web-kill`): SIGKILL the gunicorn that long after the request went out.
+        `what`: how the producer's counts name these requests."""
         again = False
         while True:
             try:
-                status, data = self._call(name, method, path, body, token or self.settings.api_token, kill_after)
+                status, data = self._call(name, method, path, body, token or self.settings.api_token, kill_after, what)
             except (OSError, HTTPException) as exc:
                 status, data = None, None
                 self.log(f"soak: {method} {path}: no answer from {name} ({exc!r})")
@@ -663,11 +648,11 @@ class Soak:
             if status is not None and status < 500:
                 return status, data, again
             again = True
-            self.resent[f"outcome {'no answer' if status is None else status}"] += 1
+            self.resent[f"{what}{'no answer' if status is None else status}"] += 1
             time.sleep(0.05)
 
     def _call(self, name: str, method: str, path: str, body: dict | None, token: str,
-              kill_after: float | None = None) -> tuple[int, object]:
+              kill_after: float | None = None, what: str = "") -> tuple[int, object]:
         headers = {"Authorization": f"Bearer {token}"}
         if self.webs:
             import threading
@@ -680,6 +665,7 @@ class Soak:
                 if kill_after is not None:  # the request is out: the process dies while answering it
                     timer = threading.Timer(kill_after, self.kill_web, args=(name,))
                     timer.start()
+                began = time.perf_counter()
                 try:
                     answer = conn.getresponse()
                     raw = answer.read()
@@ -687,7 +673,9 @@ class Soak:
                     if timer is not None:
                         timer.join()
                 if timer is not None:
-                    self.resent["outcome answered before the kill"] += 1
+                    self.resent[f"{what}answered before the kill"] += 1
+                else:  # how long gunicorn takes to answer: the kills fall within it
+                    self.latency = 0.9 * self.latency + 0.1 * (time.perf_counter() - began)
                 return answer.status, (json.loads(raw) if raw.strip().startswith((b"{", b"[")) else None)
             finally:
                 conn.close()
@@ -709,7 +697,7 @@ class Soak:
                 ready.setdefault((t.field, t.ref), []).append(t)
         for (field, ref), targets in ready.items():
             status, listed, _ = self.api("scheduler", "GET", f"/api/v1/callbacks?{field}={quote(ref)}",
-                                         token=self.supervisor)
+                                         token=self.supervisor, what="outcome ")
             if status != 200:
                 raise SystemExit(f"soak: GET /api/v1/callbacks?{field}={ref} answered {status}: {listed}")
             tasks = {row["kind"]: row for row in listed}
@@ -722,7 +710,7 @@ class Soak:
         """The answers an agent gives: every satisfaction question `satisfied` (the first one
         `dissatisfied` for a dissatisfied customer, with the reason), required yes/no questions no."""
         status, questionnaire, _ = self.api("scheduler", "GET", f"/api/v1/callbacks/{callback_id}/questionnaire",
-                                            token=self.supervisor)
+                                            token=self.supervisor, what="outcome ")
         if status != 200:
             raise SystemExit(f"soak: the questionnaire of {callback_id} answered {status}: {questionnaire}")
         answers = {}
@@ -746,13 +734,14 @@ class Soak:
         for _ in range(3):
             body = self.outcome_body(task["id"], t.dissatisfied)
             status, answer, again = self.api("scheduler", "POST", f"/api/v1/callbacks/{task['id']}/outcome", body,
-                                             token=self.supervisor, kill_after=kill_after)
+                                             token=self.supervisor, kill_after=kill_after, what="outcome ")
             kill_after = None
             self.outcome_statuses[status] += 1
             if status == 200:
                 break
             if status == 409 and again:  # the first post was recorded, its answer lost: done, as a client checks
-                status, now, _ = self.api("scheduler", "GET", f"/api/v1/callbacks/{task['id']}", token=self.supervisor)
+                status, now, _ = self.api("scheduler", "GET", f"/api/v1/callbacks/{task['id']}",
+                                          token=self.supervisor, what="outcome ")
                 if status == 200 and now["status"] == "done":
                     self.resent["outcome sent again, already recorded (409)"] += 1
                     break
@@ -767,7 +756,7 @@ class Soak:
         each must be refused (409), nothing done twice."""
         for key, (callback_id, body) in self.recorded.items():
             status, answer, _ = self.api("scheduler", "POST", f"/api/v1/callbacks/{callback_id}/outcome", body,
-                                         token=self.supervisor)
+                                         token=self.supervisor, what="outcome ")
             self.outcome_statuses[f"again {status}"] += 1
 
     def finish_outcomes(self, upto: int, timeout: float = 1800) -> None:
