@@ -13,7 +13,9 @@ events, and after the last until all are recorded, a supervisor's client records
 `POST /api/v1/callbacks/<id>/outcome` (the questionnaire asked first, `GET .../questionnaire`) the
 outcome of a fixed share of the callbacks the scheduler has planned by then (5 in 100, by a CRC-32 of
 "<delivery or order>:<kind>", among the callbacks that exist whatever the sampling), 2 in 100
-dissatisfied (a reason given: the scheduler raises a complaint through its outbox). An outcome
+dissatisfied (a reason given: the scheduler raises a complaint through its outbox; at most one per
+order, since a second complaint about an order is a repeat whose special callback depends on the
+order the two are handled in). An outcome
 post answered 5xx or not at all is sent again; a re-send answered 409 is accepted once the
 callback reads `done` (the first post was recorded, its answer lost).
 
@@ -256,10 +258,17 @@ def outcome_targets(events: list[dict], policy: PolicyModel) -> list[Target]:
     """Gives the callbacks whose outcome the soak records, in the order they come to exist."""
     certain = the_callbacks(events, policy)[0]
     targets = []
-    for key, (field, ref, i) in certain.items():
+    unhappy_orders = set()
+    for key, (field, ref, i) in sorted(certain.items(), key=lambda item: (item[1][2], item[0])):
         pick = zlib.crc32(key.encode()) % 100
         if pick < OUTCOME_PER_100:
-            targets.append(Target(field, ref, key.rsplit(":", 1)[1], i + 1, pick < DISSATISFIED_PER_100))
+            # One dissatisfied outcome per order at most: a second complaint about the same order is a
+            # repeat (RULES 1.3, a special callback), and which of two is the repeat depends on the
+            # order the complaints service handles them in; the model does not predict that.
+            dissatisfied = pick < DISSATISFIED_PER_100 and not (field == "order_id" and ref in unhappy_orders)
+            if dissatisfied and field == "order_id":
+                unhappy_orders.add(ref)
+            targets.append(Target(field, ref, key.rsplit(":", 1)[1], i + 1, dissatisfied))
     return sorted(targets, key=lambda t: (t.after, t.key))
 
 
