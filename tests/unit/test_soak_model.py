@@ -67,6 +67,9 @@ def test_the_outcomes_are_the_same_every_run_and_a_dissatisfied_one_raises_one_c
     targets = outcome_targets(events, POLICY)
     assert targets == outcome_targets(events, POLICY)
     assert 0 < sum(t.dissatisfied for t in targets) < len(targets)
+    unhappy = [t.ref for t in outcome_targets([e for e, _ in the_mix(10_000)], POLICY)
+               if t.dissatisfied and t.field == "order_id"]
+    assert len(unhappy) == len(set(unhappy))  # never two complaints about one order (a repeat: RULES 1.3)
     want, _ = expected_state(events)
     assert {t.key for t in targets} <= callbacks(want)  # only callbacks that exist whatever the sampling
     sad = Target("delivery_id", "SD-1", "trial_run", 5, True)
