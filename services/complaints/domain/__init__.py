@@ -16,15 +16,15 @@ from .errors import ComplaintError, Forbidden, InvalidData, InvalidInput, Invali
 from .policy import ComplaintPolicy, ServiceTime, load_policy
 from .reminders import Reminder, reminders_due
 from .repeat import is_repeat
-from .transitions import (escalate, raise_complaint, record_churn, record_handover, record_investigation, record_reply,
-                          record_rework, resolve, verification_result)
+from .transitions import (escalate, found_repeat, raise_complaint, record_churn, record_handover, record_investigation,
+                          record_reply, record_rework, resolve, verification_result)
 
 __all__ = [
     "Action", "Chain", "Complaint", "ComplaintError", "ComplaintPolicy", "Forbidden",
     "HistoryEntry", "InvalidData", "InvalidInput", "InvalidTransition", "Level", "Outcome",
     "Reminder", "ServiceTime", "can_act", "escalate", "is_repeat", "level_for_role",
     "load_chain", "load_policy", "missed_deadlines", "next_sweep_at", "pending_deadlines",
-    "raise_complaint", "record_churn", "record_handover", "record_investigation", "record_reply",
+    "found_repeat", "raise_complaint", "record_churn", "record_handover", "record_investigation", "record_reply",
     "reminders_due", "resolve", "sweep", "verification_result", "provisional_deadlines", "replan_deadlines",
     "record_rework",
 ]

@@ -55,6 +55,8 @@ HANDED_OVER = "handed_over"
 CHURN_RECORDED = "churn_recorded"
 REWORKED = "reworked"
 DEADLINES_REPLANNED = "deadlines_replanned"
+#: An earlier complaint about the same order arrived after this one (RULES 1.3): it is a repeat.
+REPEAT_FOUND = "repeat_found"
 
 #: Actions a sweep asks the caller to carry out (besides emitting its events).
 NOTIFY_MANAGERS = "notify_managers"

@@ -6,6 +6,7 @@ mutated); a refusal raises a `ComplaintError` (Forbidden, InvalidTransition, Inv
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from shared.calendar import service_hours_between
 
 from .chain import Chain
 from .complaint import (CHURN_RECORDED, CLOSED, CLOSED_ACTION, HANDED_OVER, INVESTIGATED, OPEN, RAISED, REOPENED,
-                        REPLIED, RESOLVED, RESOLVED_ACTION, REWORKED, SOURCES, SYSTEM, Complaint, HistoryEntry, Outcome,
+                        REPEAT_FOUND, REPLIED, RESOLVED, RESOLVED_ACTION, REWORKED, SOURCES, SYSTEM, Complaint, HistoryEntry, Outcome,
                         check_role, check_state, investigation_pending, iso, require_aware, require_text,
                         with_entry)
 from .deadlines import escalated_event, step_up, to_investigate
@@ -88,10 +89,45 @@ def raise_complaint(
     )
     if rework_due_at is None:
         return Outcome(complaint)
-    return Outcome(complaint, (("complaint.repeated", {
-        "complaint_id": complaint_id, "customer_id": customer_id, "order_id": order_id,
-        "raised_at": raised_at.isoformat(), "rework_due_at": rework_due_at.isoformat(), "level": level,
-    }),))
+    return Outcome(complaint, (_repeated_event(complaint),))
+
+
+def _repeated_event(complaint: Complaint) -> tuple[str, dict]:
+    return ("complaint.repeated", {
+        "complaint_id": complaint.id, "customer_id": complaint.customer_id, "order_id": complaint.order_id,
+        "raised_at": complaint.raised_at.isoformat(), "rework_due_at": complaint.rework_due_at.isoformat(),
+        "level": complaint.level,
+    })
+
+
+def found_repeat(complaint: Complaint, *, earlier_id: str, earlier_raised_at: datetime,
+                 policy: ComplaintPolicy, now: datetime) -> Outcome:
+    """Gives the complaint marked repeat because an earlier complaint about its order (`earlier_id`,
+    raised `earlier_raised_at`) arrived after it: events are handled in the order they come, not
+    the order they were raised in (RULES 1.3). As at raising: a rework deadline from its own
+    `raised_at` under a policy with `repeat_followup`, and ``complaint.repeated`` (the special
+    callback). Nothing changes when it is a repeat already, closed, or outside the window.
+    """
+    require_aware(now, "now")
+    if complaint.repeat or complaint.state == CLOSED or not is_repeat(
+            complaint.order_id, complaint.raised_at,
+            (_Earlier(complaint.order_id, earlier_raised_at),), policy.repeat_window):
+        return Outcome(complaint)
+    reason = f"repeat complaint about order {complaint.order_id}: {earlier_id} was raised earlier and arrived later"
+    rework_due_at = None
+    if policy.repeat_followup is not None:
+        rework_due_at = complaint.raised_at + policy.repeat_followup
+        reason += f"; special callback and rework by {rework_due_at.isoformat()}"
+    entry = HistoryEntry(at=now, actor=SYSTEM, action=REPEAT_FOUND, from_level=complaint.level,
+                         to_level=complaint.level, reason=reason)
+    after = with_entry(complaint, entry, repeat=True, rework_due_at=rework_due_at)
+    return Outcome(after, (_repeated_event(after),) if rework_due_at is not None else ())
+
+
+@dataclass(frozen=True)
+class _Earlier:
+    order_id: str | None
+    raised_at: datetime
 
 
 def record_reply(

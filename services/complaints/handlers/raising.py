@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 
+from shared.db import advisory_lock
 from shared.events import Event
 from shared.service import UnitOfWork
 
 from .. import domain, notify
-from ..domain.complaint import SYSTEM
+from ..domain.complaint import CLOSED, SYSTEM
 from ..models import Complaint, ComplaintHistory, domain_changes
 from ..domain.ownership import assign
 from ..rules import ownership_for, rules_for
 from .corrective import check_recurrence
 from .customers import customer_columns, customer_of
-from .store import Writes, event_data, wake_at
+from .store import Change, Writes, event_data, store_changes, wake_at
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ def raise_complaint(*, uow: UnitOfWork, organization: str, data: dict, actor: st
     order_id = data.get("order_id")
     earlier = []
     if order_id:
+        # complaints about one order are raised one at a time, so two at once still see each other
+        advisory_lock(Complaint._meta.database, "complaint-order", organization, order_id)
         earlier = list(Complaint.select(Complaint.order_id, Complaint.raised_at).where(
             Complaint.organization == organization, Complaint.order_id == order_id,
             Complaint.raised_at >= raised_at - rules.policy.repeat_window, Complaint.raised_at <= raised_at))
@@ -74,10 +77,31 @@ def raise_complaint(*, uow: UnitOfWork, organization: str, data: dict, actor: st
         uow.emit("complaint.raised", raised_event_data(row), organization=organization)
     for type_, event in outcome.events:  # a repeat: complaint.repeated (RULES 1.3)
         uow.emit(type_, event_data(row, event), organization=organization)
+    if order_id:
+        _mark_later_repeats(uow, row, rules)
     check_recurrence(uow=uow, row=row)  # issue 18 item 6: a recurring (batch) problem opens a corrective action
     log.info("complaint %s of %s raised via %s at level %s%s", complaint_id, organization, complaint.source,
              complaint.level, " (repeat)" if complaint.repeat else "")
     return row, True
+
+
+def _mark_later_repeats(uow: UnitOfWork, row: Complaint, rules) -> None:
+    """Marks repeat the complaints about the same order raised after this one (within the window)
+    that arrived before it: the repeat does not depend on the order events are handled in."""
+    later = (Complaint.select().where(
+        Complaint.organization == row.organization, Complaint.order_id == row.order_id, Complaint.id != row.id,
+        Complaint.raised_at > row.raised_at, Complaint.raised_at <= row.raised_at + rules.policy.repeat_window,
+        Complaint.repeat == False, Complaint.state != CLOSED))  # noqa: E712 (SQL)
+    changes = []
+    for other in later:
+        before = other.to_domain(uow.settings.tz)
+        outcome = domain.found_repeat(before, earlier_id=row.complaint_id, earlier_raised_at=row.raised_at,
+                                      policy=rules.policy, now=uow.now)
+        if outcome.complaint is not before:
+            changes.append(Change(row=other, before=before, outcome=outcome, rules=rules))
+    for change in store_changes(uow=uow, changes=changes):
+        log.info("complaint %s of %s found to be a repeat: %s about order %s was raised earlier",
+                 change.row.complaint_id, row.organization, row.complaint_id, row.order_id)
 
 
 def raised_event_data(row: Complaint) -> dict:

@@ -91,6 +91,7 @@ ACTIONS = {
     "churn_recorded": _l("Churn reason recorded"),
     "reworked": _l("Reworked"),
     "deadlines_replanned": _l("Deadlines re-planned on the published calendar"),
+    "repeat_found": _l("Found to be a repeat complaint"),
     "accepted": _l("Accepted"),
     "closed_with_reason": _l("Closed with a reason"),
     "verification_unreachable": _l("Verification unreachable"),

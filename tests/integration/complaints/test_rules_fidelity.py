@@ -66,6 +66,32 @@ def test_rule_1_3_repeat_complaint_gets_a_rework_deadline_within_24_hours_and_a_
     assert api.post("K-1", "rework", {"note": "x"}, role="agent").status_code == 409
 
 
+def test_rule_1_3_a_repeat_does_not_depend_on_the_order_complaints_arrive_in(api, clock):
+    # given the later complaint about order SO-1 handled first (a retry, another worker thread)
+    handle(raised("K-2", order_id="SO-1", raised_at="2026-11-20T17:00:00+08:00"))
+    assert api.get("K-2").get_json()["repeat"] is False and api.events("complaint.repeated") == []
+    # when the earlier one arrives
+    handle(raised("K-1", order_id="SO-1", raised_at="2026-11-10T10:00:00+08:00"))
+    # then the later one is the repeat, as if they had come in order: its rework deadline from its own
+    # raising, the special callback asked for once, and its history says why
+    body = api.get("K-2").get_json()
+    assert body["repeat"] is True and body["rework_due_at"] == "2026-11-21T17:00:00+08:00"
+    assert api.get("K-1").get_json()["repeat"] is False
+    (repeated,) = api.events("complaint.repeated")
+    assert repeated["data"]["complaint_id"] == "K-2" and repeated["data"]["rework_due_at"] == "2026-11-21T17:00:00+08:00"
+    (entry,) = api.history("K-2", "repeat_found")
+    assert "K-1" in entry.reason
+    # and the earlier one delivered again changes nothing
+    handle(raised("K-1", order_id="SO-1", raised_at="2026-11-10T10:00:00+08:00"))
+    assert len(api.events("complaint.repeated")) == 1
+
+
+def test_rule_1_3_a_late_earlier_complaint_outside_the_window_makes_no_repeat(api, clock):
+    handle(raised("K-2", order_id="SO-1", raised_at="2026-11-20T17:00:00+08:00"))
+    handle(raised("K-1", order_id="SO-1", raised_at="2026-09-01T10:00:00+08:00"))
+    assert api.get("K-2").get_json()["repeat"] is False and api.events("complaint.repeated") == []
+
+
 def test_rule_1_3_a_missed_rework_deadline_escalates_like_any_deadline(api, clock):
     handle(raised("K-1", order_id="SO-1", raised_at="2026-11-10T10:00:00+08:00"))
     handle(raised("K-2", order_id="SO-1", raised_at="2026-11-20T17:00:00+08:00"))

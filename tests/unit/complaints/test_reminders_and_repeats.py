@@ -56,3 +56,26 @@ def test_rule_1_3_raise_marks_a_repeat_complaint(raise_at):
     again = raise_at(at(2026, 11, 20, 10), complaint_id="C-2", order_id="WO-1", earlier=(first,))
     assert again.repeat and "repeat" in again.history[0].reason
     assert not first.repeat
+
+
+def test_rule_1_3_a_repeat_found_later_is_the_repeat_it_would_have_been_in_order(raise_at, policy):
+    from hypothesis import given, settings, strategies as st
+
+    from services.complaints.domain.transitions import found_repeat
+
+    @settings(max_examples=60, deadline=None)
+    @given(gap_hours=st.integers(min_value=-24 * 40, max_value=24 * 40))
+    def check(gap_hours):
+        from datetime import timedelta
+
+        earlier_at = RAISED - timedelta(hours=gap_hours)
+        in_order = raise_at(RAISED, order_id="SO-1", earlier=(SimpleNamespace(order_id="SO-1", raised_at=earlier_at),))
+        alone = raise_at(RAISED, order_id="SO-1")
+        found = found_repeat(alone, earlier_id="C-0", earlier_raised_at=earlier_at, policy=policy, now=RAISED).complaint
+        # the same repeat and rework deadline whichever arrived first
+        assert (found.repeat, found.rework_due_at) == (in_order.repeat, in_order.rework_due_at)
+        # and found again: nothing more
+        assert found_repeat(found, earlier_id="C-0", earlier_raised_at=earlier_at, policy=policy,
+                            now=RAISED).complaint is found
+
+    check()
