@@ -140,10 +140,15 @@ class MonthReport(MethodView):
         organization = organization_of_request()
         parse_month(month)
         me = principal()
-        branch = desk_api.scoped_branch(desk_policy(SERVICE.settings, organization), me.login, query["branch"],
-                                        organization=organization, role=me.role)
+        policy = desk_policy(SERVICE.settings, organization)
+        branch = desk_api.scoped_branch(policy, me.login, query["branch"], organization=organization, role=me.role)
         with SERVICE.connection():
             branches = desk.known_branches(organization)
+        if branch is not None and branch not in branches and branch != desk_api.own_branch(
+                policy, organization, me.login, me.role):
+            # the worker makes figures only of branches that exist (each asked name would be a job and a row)
+            raise InvalidInput(f"No branch {branch!r} in the figures of {organization}; known: "
+                               f"{', '.join(branches) or 'none yet'}.", field="branch")
         # The run first: a run read as ready was committed with its report, so the report is seen.
         run = _run(organization, month) if branch is None else None
         row = _stored(organization, month) if branch is None else None

@@ -87,11 +87,13 @@ def month_report(month):
     if own is not None and asked not in (None, own):
         abort(403)
     branch = own or asked
+    with service().connection():
+        branches = [own] if own is not None else desk.known_branches(who.organization)
+    if branch is not None and branch not in branches:
+        abort(404)  # the worker makes figures only of branches that exist
     report, stored, made_at = _report(who.organization, month, language, branch)
     if report is None:
         return _pending(month, branch)
-    with service().connection():
-        branches = [own] if own is not None else desk.known_branches(who.organization)
     line = None if branch else next((m for m in month_lines(who.organization, moment) if m.month == month), None)
     summary = []
     for name in FIGURE_NAMES:
