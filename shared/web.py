@@ -89,8 +89,11 @@ def organization_of_request(requested: str | None = None) -> str:
             raise InvalidInput("organization must be a lower-case slug like acme-electric.", field="organization")
         return organization
     # a token of one organisation (a person's, or an organisation's integration token) asking for
-    # another is refused, not silently answered with its own (issue 12, finding 14)
-    requested = requested or request.args.get("organization")
+    # another is refused, not silently answered with its own (issue 12, finding 14); a malformed
+    # one is refused as the document says, whoever asks (`?organization=`: finding 20)
+    requested = requested if requested is not None else request.args.get("organization")
+    if requested is not None and not ORG_PATTERN.match(requested):
+        raise InvalidInput("organization must be a lower-case slug like acme-electric.", field="organization")
     if requested and requested != p.organization:
         abort(403, message=f"Your token belongs to organisation '{p.organization}', not '{requested}'.")
     return p.organization
@@ -254,7 +257,7 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
     relay_now._web_relay = True
     service.on_commit[:] = [h for h in service.on_commit if not getattr(h, "_web_relay", False)] + [relay_now]
 
-    api = Api(app)
+    api = Api(app, **apidocs.api_options())
     apidocs.register_event_schemas(api)
     api.register_blueprint(events_blueprint(service))
     from .webhooks_api import webhooks_blueprint  # here: it builds on this module
@@ -306,7 +309,12 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
         status = exc.code or 500
         if status == 400 and errors:
             status = 422
-        return problem(status, exc.name, detail, errors)
+        response = problem(status, exc.name, detail, errors)
+        # A 405 names the methods the resource has (RFC 9110 `Allow`; issue 12, finding 20).
+        for name, value in exc.get_headers():
+            if name.lower() in ("allow", "retry-after"):
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(HuifangError)
     def _huifang_error(exc: HuifangError):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from shared.schemas import PageArgs, Timestamp
+from shared.schemas import PageArgs, StrictBoolean, Timestamp
 from shared.events import COMPLAINT_CATEGORIES, COMPLAINT_SOURCES, CustomerSchema, id_field, id_validators
 
 from .domain.complaint import STATES
@@ -44,7 +44,7 @@ class NewComplaintSchema(_Input):
 class ReplySchema(_Input):
     message = fields.String(required=True, validate=validate.Length(min=1, max=5000),
                             metadata={"description": "what the customer was told"})
-    answer = fields.Boolean(load_default=None, allow_none=True,
+    answer = StrictBoolean(load_default=None, allow_none=True,
                             metadata={"description": "true: this reply is the handler's answer (处理答复)"})
 
 
@@ -95,12 +95,14 @@ class RetryVerificationSchema(_Input):
 class CompensationSchema(_Input):
     offer = fields.String(required=True, validate=validate.Length(min=1, max=2000),
                           metadata={"description": "what is offered to the customer (补偿)"})
-    amount = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20),
-                           metadata={"description": "its value in CNY, a decimal string"})
+    amount = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20), metadata={
+        "description": "its value in CNY, a decimal string", "example": "500.00",
+        # what domain/ownership.py's _AMOUNT takes (blank: none), in the document (issue 12, finding 20)
+        "pattern": r"^\s*([0-9]{1,12}(\.[0-9]{1,2})?)?\s*$"})
 
 
 class CompensationDecisionSchema(_Input):
-    approve = fields.Boolean(required=True)
+    approve = StrictBoolean(required=True)
     note = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
@@ -145,7 +147,7 @@ class ActionStatusSchema(_Input):
 
 
 class ActionCheckSchema(_Input):
-    effective = fields.Boolean(required=True)
+    effective = StrictBoolean(required=True)
     finding = fields.String(required=True, validate=validate.Length(min=1, max=5000),
                             metadata={"description": "how it was verified that the action worked (跟踪验证)"})
 
