@@ -23,6 +23,12 @@ class PageArgs(QueryArgs):
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_OFFSET))
 
 
+#: Text holding something besides blanks (a route that strips its text refuses "  " or "\\v"): the
+#: document's `pattern` for it. The blanks are exactly Python's `str.isspace()` ones, spelt out, as
+#: the regex engines of a fuzzer and a validator disagree on `\\s` (issue 12, finding 20).
+NOT_BLANK = ("[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+
+
 class StrictBoolean(fields.Boolean):
     """A boolean of a JSON body: `true` or `false`, nothing else. marshmallow's Boolean also takes
     0, 1, "yes", "on" ... where the document says `boolean` (issue 12, finding 20: a schema-violating

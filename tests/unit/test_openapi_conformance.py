@@ -141,3 +141,17 @@ def test_finding_20_every_object_says_whether_it_takes_unknown_properties():
     api = Api(app, **api_options())
     api.spec.components.schema("Described", schema=Described)
     assert api.spec.to_dict()["components"]["schemas"]["Described"]["additionalProperties"] is False
+
+
+def test_finding_20_text_a_route_strips_is_documented_as_not_blank(apps, specs):
+    # `"comment": "\v"` met minLength 1 and was refused as blank: the document says what is taken
+    complaint = _complaint(apps)
+    close = _component(specs["complaints"], specs["complaints"]["paths"]
+                       ["/api/v1/complaints/{complaint_id}/close"]["post"])
+    blank = re.compile(close["properties"]["comment"]["pattern"])
+    for text in ("\v", "  ", "\u3000", "\x1c"):
+        assert not blank.search(text) and not text.strip()
+        assert_problem(client(apps, "complaints").post(f"/api/v1/complaints/{complaint}/close",
+                                                       headers=user("manager"),
+                                                       json={"reason": "anonymous", "comment": text}), 422, "comment")
+    assert blank.search(" 匿名投诉，无法联系 ")
