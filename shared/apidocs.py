@@ -85,7 +85,8 @@ def _description(service_name: str) -> str:
         "integration token (`HUIFANG_API_TOKEN`; `make run` keeps a generated one in `var/api_token`), "
         "which names the organisation it acts for with `?organization=<slug>`.\n\n"
         "Errors are `application/problem+json` with `title`, `status`, `detail` and, for bad input, "
-        "`errors` naming each field. Every timestamp the API gives is ISO 8601 with the offset of the "
+        "`errors` naming each field. No text may hold the NUL character (`\\u0000`): `422` naming the field "
+        "or query parameter. Every timestamp the API gives is ISO 8601 with the offset of the "
         "installation's time zone (`HUIFANG_TIMEZONE`, `+08:00` for Asia/Shanghai); dates are `YYYY-MM-DD`.\n\n"
         "The event types and their fields: docs/EVENTS.md in the repository."
     )

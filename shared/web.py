@@ -23,8 +23,8 @@ from . import apidocs
 from .auth import AuthError, Principal, verify_token
 from .errors import HuifangError, InvalidEvent, InvalidInput, Unavailable
 from .mail import MailError
-from .events import (CONSUMED_TYPES, INTERNAL_TYPES, ORG_PATTERN, OWN_SOURCE_PREFIX, raised_at_in_window,
-                     validate_envelope)
+from .events import (CONSUMED_TYPES, INTERNAL_TYPES, NUL, ORG_PATTERN, OWN_SOURCE_PREFIX, nul_errors,
+                     raised_at_in_window, validate_envelope)
 from .logs import configure_logging
 from .service import current_event_id
 
@@ -106,6 +106,19 @@ def total_count(total: int) -> None:
     def _header(response):
         response.headers["X-Total-Count"] = str(total)
         return response
+
+
+def _refuse_nul():
+    """Gives a 422 naming each query parameter and JSON body field holding NUL, or None. No text of
+    Huifang may hold it (PostgreSQL refuses it): a reply with one was a 500 there (issue 12,
+    finding 20; events were finding 7). Checked for every /api/ route, once, before the body is read."""
+    found = {name: ["must not contain the NUL character (\\u0000)"]
+             for name, value in request.args.items(multi=True) if NUL in name or NUL in value}
+    if request.is_json:
+        found.update(nul_errors(request.get_json(silent=True) or {}))
+    if found:
+        return problem(422, "Unprocessable Entity", "Text must not contain the NUL character (\\u0000).", found)
+    return None
 
 
 def problem(status: int, title: str, detail: str = "", errors: dict | None = None):
@@ -293,7 +306,7 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
         if roles is not None and g.principal.role not in roles:
             return problem(403, "Forbidden",
                            f"Role '{g.principal.role}' may not do this; it needs one of: {', '.join(roles)}.")
-        return None
+        return _refuse_nul()
 
     @app.teardown_request
     def _close(exc):

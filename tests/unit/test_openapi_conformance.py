@@ -155,3 +155,20 @@ def test_finding_20_text_a_route_strips_is_documented_as_not_blank(apps, specs):
                                                        headers=user("manager"),
                                                        json={"reason": "anonymous", "comment": text}), 422, "comment")
     assert blank.search(" 匿名投诉，无法联系 ")
+
+
+def test_finding_20_nul_in_a_body_or_a_query_is_refused_naming_it_never_stored(apps, specs):
+    # a reply holding NUL was a 500 on PostgreSQL ("A string literal cannot contain NUL"); stored on SQLite
+    complaint = _complaint(apps)
+    complaints = client(apps, "complaints")
+    answer = complaints.post(f"/api/v1/complaints/{complaint}/reply", headers=user("manager"),
+                             json={"message": "已致电\u0000客户。"})
+    assert_problem(answer, 422, "message")
+    history = complaints.get(f"/api/v1/complaints/{complaint}", headers=user("manager")).get_json()["history"]
+    assert not any("\u0000" in str(entry) for entry in history)
+    assert_problem(complaints.get("/api/v1/complaints", query_string={"customer_id": "C-\u00001"},
+                                  headers=user("manager")), 422, "customer_id")
+    # nested fields are named by their path, as event fields are
+    assert_problem(complaints.post("/api/v1/complaints", headers=user("manager"), json={
+        "customer": {"id": "C-1", "name": "王\u0000"}, "description": "x"}), 422, "customer.name")
+    assert "NUL" in specs["complaints"]["info"]["description"]
