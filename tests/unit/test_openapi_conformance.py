@@ -13,18 +13,9 @@ from marshmallow import Schema, ValidationError
 
 from shared.apidocs import api_options
 from shared.schemas import StrictBoolean
-from tests.conftest import stub_apps
-from tests.unit.test_hardening import API_TOKEN, ORG, SECRET, assert_problem, client, user
-
-
-@pytest.fixture(scope="module")
-def apps(tmp_path_factory):
-    return stub_apps(tmp_path_factory.mktemp("conformance"), api_token=API_TOKEN, secret=SECRET)
-
-
-@pytest.fixture(scope="module")
-def specs(apps):
-    return {name: app.test_client().get("/api/v1/openapi.json").get_json() for name, app in apps.items()}
+# the same apps (one set per module) and their documents
+from tests.unit.test_hardening import apps, specs  # noqa: F401
+from tests.unit.test_hardening import ORG, assert_problem, client, user
 
 
 def _component(spec: dict, operation: dict) -> dict:
