@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksu
 .PHONY: setup system-deps run run-scheduler run-complaints run-reporting test test-sqlite test-postgres \
         token revoke-tokens erase-customer user import-users translations bench rebuild-reporting replan-provisional lock clean org demo docs tour-screenshots \
         $(addprefix deploy-,$(DEPLOYABLE)) $(addprefix undeploy-,$(DEPLOYABLE)) proxy-config backup restore \
-        status dead-letters replay logs scale-test soak soak-memory
+        status dead-letters replay logs scale-test soak soak-memory fuzz
 
 setup: $(STAMP) system-deps
 
@@ -114,6 +114,13 @@ soak: setup
 	@HUIFANG_SOAK=1 $(PY) -m pytest -q -s tests/integration/test_mesh_rabbitmq.py tests/integration/test_soak.py
 
 # 100,000 events on SQLite: each worker's RSS after the first 10,000 and its peak (within 20%).
+# schemathesis over the three OpenAPI documents with 100 examples per operation, on SQLite and on
+# PostgreSQL (make test runs 10: tests/integration/test_api_fuzz.py, issue 12 finding 20).
+fuzz: setup
+	@HUIFANG_TEST_DB=sqlite HUIFANG_FUZZ_EXAMPLES=100 $(PY) -m pytest -q tests/integration/test_api_fuzz.py
+	@HUIFANG_TEST_DB=postgres HUIFANG_FUZZ_EXAMPLES=100 $(PY) -m shared.devtools with-postgres -- \
+	  $(PY) -m pytest -q tests/integration/test_api_fuzz.py
+
 soak-memory: setup
 	@HUIFANG_TEST_POSTGRES_URL= $(PY) bench/soak.py --events 100000 --rss-after 10000
 

@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import re
 
+import marshmallow
+from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
+from apispec.ext.marshmallow.common import resolve_schema_instance
 from marshmallow import fields
 
 from .catalogue import example_envelope, postable_types
@@ -28,6 +31,33 @@ DOCS_PATH = "/api/v1/docs"
 SWAGGER_UI_STATIC = "vendor/swagger-ui/"
 #: The union of the envelopes `POST /api/v1/events` accepts.
 EVENT_UNION = "EventEnvelope"
+
+
+class _Converter(OpenAPIConverter):
+    """apispec's converter, saying of every object what its marshmallow schema does with unknown
+    properties: `additionalProperties: false` where it refuses them (`unknown=RAISE`, marshmallow's
+    default), `true` where it keeps them (INCLUDE). apispec leaves it out of any schema whose Meta
+    has a description, so schema-valid bodies with extra properties were refused with 422 while the
+    document allowed them (issue 12, finding 20)."""
+
+    def schema2jsonschema(self, schema):
+        jsonschema = super().schema2jsonschema(schema)
+        instance = resolve_schema_instance(schema)
+        if instance.unknown != marshmallow.EXCLUDE:
+            jsonschema["additionalProperties"] = instance.unknown == marshmallow.INCLUDE
+        # What a schema's own @validates_schema requires of the whole object (one of two fields,
+        # at least one property), said in JSON Schema where the schema declares it: Meta.openapi.
+        jsonschema.update(getattr(instance.Meta, "openapi", {}))
+        return jsonschema
+
+
+class _Plugin(MarshmallowPlugin):
+    Converter = _Converter
+
+
+def api_options() -> dict:
+    """Gives the keyword arguments of every service's flask-smorest `Api` (shared/web.py)."""
+    return {"spec_kwargs": {"marshmallow_plugin": _Plugin()}}
 
 
 def app_config(service_name: str) -> dict:
@@ -55,15 +85,20 @@ def _description(service_name: str) -> str:
         "integration token (`HUIFANG_API_TOKEN`; `make run` keeps a generated one in `var/api_token`), "
         "which names the organisation it acts for with `?organization=<slug>`.\n\n"
         "Errors are `application/problem+json` with `title`, `status`, `detail` and, for bad input, "
-        "`errors` naming each field. Every timestamp the API gives is ISO 8601 with the offset of the "
+        "`errors` naming each field. No text may hold the NUL character (`\\u0000`): `422` naming the field "
+        "or query parameter. Every timestamp the API gives is ISO 8601 with the offset of the "
         "installation's time zone (`HUIFANG_TIMEZONE`, `+08:00` for Asia/Shanghai); dates are `YYYY-MM-DD`.\n\n"
         "The event types and their fields: docs/EVENTS.md in the repository."
     )
 
 
-def path_parameter(name: str, example, description: str) -> dict:
-    """Gives the documentation of the path parameter `name` of a route, with an example."""
-    return {"in": "path", "name": name, "required": True, "description": description, "example": example}
+def path_parameter(name: str, example, description: str, *, pattern: str | None = None) -> dict:
+    """Gives the documentation of the path parameter `name` of a route, with an example (and the
+    pattern its value must match, where the route refuses others)."""
+    parameter = {"in": "path", "name": name, "required": True, "description": description, "example": example}
+    if pattern is not None:
+        parameter["schema"] = {"type": "string", "pattern": pattern}
+    return parameter
 
 
 def event_component(event_type: str) -> str:

@@ -13,7 +13,7 @@ from marshmallow import Schema, fields, validate
 
 from . import webhooks
 from .apidocs import path_parameter
-from .schemas import QueryArgs, Timestamp
+from .schemas import QueryArgs, StrictBoolean, Timestamp
 from .web import organization_of_request, roles_required, total_count
 
 #: Who manages an organisation's webhooks.
@@ -27,14 +27,14 @@ DELIVERY_ID = path_parameter("delivery_id", "msg_0f8e2d4c6b1a49e7a3c5d7f9b2e4a6c
 class WebhookNewEndpointSchema(Schema):
     url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     types = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=lambda: ["*"])
-    enabled = fields.Boolean(load_default=True)
+    enabled = StrictBoolean(load_default=True)
     description = fields.String(load_default="", validate=validate.Length(max=200))
 
 
 class WebhookEndpointChangeSchema(Schema):
     url = fields.String(validate=validate.Length(min=1, max=2000))
     types = fields.List(fields.String(validate=validate.Length(min=1, max=100)))
-    enabled = fields.Boolean()
+    enabled = StrictBoolean()
     description = fields.String(validate=validate.Length(max=200))
 
 

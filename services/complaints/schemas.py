@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from shared.schemas import PageArgs, Timestamp
+from shared.schemas import NOT_BLANK, PageArgs, StrictBoolean, Timestamp
 from shared.events import COMPLAINT_CATEGORIES, COMPLAINT_SOURCES, CustomerSchema, id_field, id_validators
 
 from .domain.complaint import STATES
@@ -43,19 +43,22 @@ class NewComplaintSchema(_Input):
 
 class ReplySchema(_Input):
     message = fields.String(required=True, validate=validate.Length(min=1, max=5000),
-                            metadata={"description": "what the customer was told"})
-    answer = fields.Boolean(load_default=None, allow_none=True,
+                            metadata={"pattern": NOT_BLANK, "description": "what the customer was told"})
+    answer = StrictBoolean(load_default=None, allow_none=True,
                             metadata={"description": "true: this reply is the handler's answer (处理答复)"})
 
 
 class EscalateSchema(_Input):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=5000),
-                           metadata={"description": "why this level cannot handle the complaint"})
+                           metadata={"pattern": NOT_BLANK,
+                                     "description": "why this level cannot handle the complaint"})
 
 
 class ResolveSchema(_Input):
-    root_cause = fields.String(required=True, validate=validate.Length(min=1, max=5000))
-    corrective_action = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    root_cause = fields.String(required=True, validate=validate.Length(min=1, max=5000),
+                               metadata={"pattern": NOT_BLANK})
+    corrective_action = fields.String(required=True, validate=validate.Length(min=1, max=5000),
+                                      metadata={"pattern": NOT_BLANK})
     special_remark = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000),
                                    metadata={"description": "特别备注: the text the customer's special mark carries "
                                                             "from the next day (default: the root cause)"})
@@ -63,17 +66,18 @@ class ResolveSchema(_Input):
 
 class ReworkSchema(_Input):
     note = fields.String(required=True, validate=validate.Length(min=1, max=5000),
-                         metadata={"description": "what was repaired again (返修)"})
+                         metadata={"pattern": NOT_BLANK, "description": "what was repaired again (返修)"})
 
 
 class HandoverSchema(_Input):
     engineer = fields.String(required=True, validate=validate.Length(min=1, max=200),
-                             metadata={"description": "the engineer the ticket goes to (转交工程师)"})
+                             metadata={"pattern": NOT_BLANK,
+                                       "description": "the engineer the ticket goes to (转交工程师)"})
 
 
 class ChurnSchema(_Input):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=5000),
-                           metadata={"description": "why the customer left (客户流失原因)"})
+                           metadata={"pattern": NOT_BLANK, "description": "why the customer left (客户流失原因)"})
 
 
 class AcceptSchema(_Input):
@@ -85,7 +89,8 @@ class CloseSchema(_Input):
                            metadata={"description": "anonymous (匿名投诉), written_reply (只要求书面答复), no_objection "
                                                     "(没有提出异议), not_valid (非有效投诉), unreachable (回访无法联系)"})
     comment = fields.String(required=True, validate=validate.Length(min=1, max=5000),
-                            metadata={"description": "why the complaint may be closed this way"})
+                            metadata={"pattern": NOT_BLANK,
+                                      "description": "why the complaint may be closed this way"})
 
 
 class RetryVerificationSchema(_Input):
@@ -94,20 +99,23 @@ class RetryVerificationSchema(_Input):
 
 class CompensationSchema(_Input):
     offer = fields.String(required=True, validate=validate.Length(min=1, max=2000),
-                          metadata={"description": "what is offered to the customer (补偿)"})
-    amount = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20),
-                           metadata={"description": "its value in CNY, a decimal string"})
+                          metadata={"pattern": NOT_BLANK, "description": "what is offered to the customer (补偿)"})
+    amount = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20), metadata={
+        "description": "its value in CNY, a decimal string", "example": "500.00",
+        # what domain/ownership.py's _AMOUNT takes (blank: none), in the document (issue 12, finding 20)
+        "pattern": r"^\s*([0-9]{1,12}(\.[0-9]{1,2})?)?\s*$"})
 
 
 class CompensationDecisionSchema(_Input):
-    approve = fields.Boolean(required=True)
+    approve = StrictBoolean(required=True)
     note = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
 class PromiseSchema(_Input):
     what = fields.String(required=True, validate=validate.Length(min=1, max=2000),
-                         metadata={"description": "what was promised to the customer"})
-    to_whom = fields.String(required=True, validate=validate.Length(min=1, max=200))
+                         metadata={"pattern": NOT_BLANK, "description": "what was promised to the customer"})
+    to_whom = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                            metadata={"pattern": NOT_BLANK})
     due_at = fields.AwareDateTime(required=True, metadata={"description": "by when (an offset required)"})
 
 
@@ -145,7 +153,7 @@ class ActionStatusSchema(_Input):
 
 
 class ActionCheckSchema(_Input):
-    effective = fields.Boolean(required=True)
+    effective = StrictBoolean(required=True)
     finding = fields.String(required=True, validate=validate.Length(min=1, max=5000),
                             metadata={"description": "how it was verified that the action worked (跟踪验证)"})
 

@@ -18,7 +18,7 @@ from shared.web import organization_of_request, principal, roles_required
 from . import desk, desk_api, handlers, jobs, ownership_figures
 from . import made as made_mod
 from .rules import desk_policy
-from .domain.kpi import parse_month
+from .domain.kpi import MONTH_PATTERN, parse_month
 from .domain.policy import report_filename
 from .models import RUN_READY, SEND_NONE, Report, ReportRun
 from .rules import recipients_of
@@ -45,7 +45,7 @@ PENDING_DOC = {"description": "The worker is making the month's figures (or PDF)
                    "stored": {"type": "boolean"}}}}}}
 
 #: The path parameter of a month's routes, documented with an example.
-MONTH = path_parameter("month", "2026-01", "the report's month, YYYY-MM")
+MONTH = path_parameter("month", "2026-01", "the report's month, YYYY-MM", pattern=MONTH_PATTERN)
 
 
 def _heavy(organization: str) -> None:
@@ -231,7 +231,8 @@ class MonthReportPdf(MethodView):
 
 @blp.route("/<month>/send", parameters=[MONTH])
 class SendMonthReport(MethodView):
-    @blp.arguments(SendReportSchema, examples={
+    # no body at all is `{}` (the managers): the document says the body is optional (issue 12, finding 20)
+    @blp.arguments(SendReportSchema, required=False, examples={
         "the managers": {"summary": "to the organisation's managers (the default)", "value": {}},
         "chosen addresses": {"summary": "to addresses a manager or admin names", "value": {
             "to": ["zhang@acme.example"]}}})

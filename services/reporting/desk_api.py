@@ -13,7 +13,7 @@ from shared.web import organization_of_request, principal, roles_required
 
 from . import desk, handlers
 from .domain.desk import parse_period
-from .domain.kpi import month_bounds, parse_month
+from .domain.kpi import MONTH_PATTERN, PERIOD_PATTERN, month_bounds, parse_month
 from .rules import desk_policy
 from .schemas import FigureSchema
 from .service import SERVICE
@@ -25,12 +25,13 @@ desk_blp = Blueprint("desk", __name__, url_prefix="/api/v1/desk",
                      description="The callback desk's figures per agent and per service advisor, weekly or monthly, "
                                  "and the agents' monthly summaries (issue 17).")
 
-MONTH = path_parameter("month", "2026-10", "the summary's month, YYYY-MM")
+MONTH = path_parameter("month", "2026-10", "the summary's month, YYYY-MM", pattern=MONTH_PATTERN)
 
 
 class PeriodQuery(Schema):
     period = fields.String(required=True, validate=validate.Length(min=7, max=8), metadata={
-        "description": "a month (2026-11) or an ISO week (2026-W45)", "example": "2026-W45"})
+        "description": "a month (2026-11) or an ISO week (2026-W45)", "example": "2026-W45",
+        "pattern": PERIOD_PATTERN})  # what parse_period takes, in the document (issue 12, finding 20)
     branch = fields.String(validate=validate.Length(min=1, max=128), metadata={
         "description": "one branch only (a branch manager always sees their own)"})
 

@@ -3,7 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from .labels import LANGUAGES
 
-from .domain.kpi import FIRST_YEAR, LAST_YEAR
+from .domain.kpi import FIRST_YEAR, LAST_YEAR, MONTH_PATTERN
 
 MONTH = validate.And(
     validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="must be a month such as 2026-10"),
@@ -11,7 +11,7 @@ MONTH = validate.And(
 
 
 class GenerateReportSchema(Schema):
-    month = fields.String(required=True, validate=MONTH)
+    month = fields.String(required=True, validate=MONTH, metadata={"pattern": MONTH_PATTERN})
     language = fields.String(load_default="zh-CN", validate=validate.OneOf(LANGUAGES))
 
 

@@ -7,7 +7,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from shared.answers import DISSATISFIED_ANSWERS
 from shared.events import BUSINESS_LINES_SERVICE, SATISFACTION, SEGMENTS, SERVICE_KINDS, id_validators
-from shared.schemas import PageArgs, QueryArgs, Timestamp
+from shared.schemas import PageArgs, QueryArgs, StrictBoolean, Timestamp
 
 from .models import DECLINED, RESCHEDULED, STATUSES, WRONG_NUMBER
 
@@ -131,6 +131,8 @@ class ContactCorrectionSchema(Schema):
 
     class Meta:
         unknown = EXCLUDE
+        # not_empty, in the document (issue 12, finding 20)
+        openapi = {"anyOf": [{"required": ["name"]}, {"required": ["phone"]}, {"required": ["contact_person"]}]}
 
     name = fields.String(validate=validate.Length(min=1, max=200))
     phone = fields.String(allow_none=True, validate=validate.Regexp(r"^[0-9+()\- ]{3,40}$",
@@ -153,8 +155,11 @@ class OutcomeSchema(Schema):
 
     class Meta:
         unknown = EXCLUDE
+        # `reached`, or a `result` (not null), in the document (issue 12, finding 20)
+        openapi = {"anyOf": [{"required": ["reached"]},
+                             {"required": ["result"], "properties": {"result": {"type": "string"}}}]}
 
-    reached = fields.Boolean(load_default=None, metadata={"description": "required unless `result` is given"})
+    reached = StrictBoolean(load_default=None, metadata={"description": "required unless `result` is given"})
     result = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(OTHER_RESULTS), metadata={
         "description": "rescheduled (the customer asks to be called at `call_at`), declined (does not accept "
                        "callbacks: none are planned any more), wrong_number (waits for corrected contact data)"})

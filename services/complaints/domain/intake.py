@@ -23,9 +23,11 @@ def check_raise(*, role: str, data: dict, now: datetime, window_minutes: int, po
     """Gives nothing when a caller of `role` may raise a complaint with `data` (its loaded body).
 
     Raises:
-      InvalidInput: a person chose `complaint_id`, or dated `raised_at` before the last
-        `window_minutes` (or ahead of now); the integration token chose an id of the kinds Huifang makes.
-      Forbidden: the policy does not let `role` claim the complaint's `source`.
+      InvalidInput: the integration token chose an id of the kinds Huifang makes.
+      Forbidden: a person chose `complaint_id`, or dated `raised_at` before the last `window_minutes`
+        (or ahead of now), or claimed a `source` the policy does not let `role` claim: each is
+        allowed to another caller, so it is the role that may not (403, naming the field, like
+        `source`; a 422 told a schema-valid body was wrong, issue 12, finding 20).
     """
     complaint_id = data.get("complaint_id")
     if role == INTEGRATION:
@@ -34,11 +36,11 @@ def check_raise(*, role: str, data: dict, now: datetime, window_minutes: int, po
                                "of your own system (e.g. ERP-000123).", field="complaint_id")
         return
     if complaint_id is not None:
-        raise InvalidInput("complaint_id is made by the server for a complaint a person raises; leave it out "
+        raise Forbidden("complaint_id is made by the server for a complaint a person raises; leave it out "
                            "(the answer's `id` gives it).", field="complaint_id")
     raised_at = data.get("raised_at")
     if raised_at is not None and not raised_at_in_window(raised_at, now=now, window_minutes=window_minutes):
-        raise InvalidInput(f"raised_at must lie within the last {window_minutes} minutes (leave it out for now); "
+        raise Forbidden(f"raised_at must lie within the last {window_minutes} minutes (leave it out for now); "
                            "an older complaint is entered by the integration of the system that took it.",
                            field="raised_at")
     source = data.get("source")

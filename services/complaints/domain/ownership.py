@@ -193,11 +193,11 @@ def close_with_reason(complaint: Complaint, *, actor: str, role: str, reason: st
     Emits ``complaint.closed`` with `closure_reason` (reporting counts it).
 
     Raises:
-      InvalidInput: an unknown reason, `unreachable` while no verification callback found nobody, or no
-        comment (the field names it).
+      InvalidInput: an unknown reason, or no comment (the field names it).
       Forbidden: the policy does not let `role` close with this reason.
       InvalidTransition: the complaint is closed already, or a compensation waits for its approval
-        (decide it first: closing would leave it proposed for good).
+        (decide it first: closing would leave it proposed for good), or `unreachable` while no
+        verification callback found nobody (field `reason`).
     """
     if reason not in CLOSURE_REASONS:
         raise InvalidInput(f"reason must be one of {', '.join(CLOSURE_REASONS)}; got {reason!r}.", field="reason")
@@ -209,8 +209,10 @@ def close_with_reason(complaint: Complaint, *, actor: str, role: str, reason: st
         raise InvalidTransition(f"cannot close complaint {complaint.id}: a compensation waits for its approval; "
                                 f"approve or reject it first.")
     if reason == UNREACHABLE and complaint.unreachable_at is None:
-        raise InvalidInput(f"reason unreachable is for a complaint whose verification callback found nobody; "
-                           f"complaint {complaint.id}'s did not.", field="reason")
+        # the body is right; the complaint is not (yet) in the state this reason needs: 409, not 422
+        # (issue 12, finding 20: a schema-valid body answered as malformed)
+        raise InvalidTransition(f"reason unreachable is for a complaint whose verification callback found nobody; "
+                                f"complaint {complaint.id}'s did not.", field="reason")
     roles = policy.closure_roles.get(reason, ())
     if role not in roles:
         allowed = ", ".join(roles) or "nobody (the policy does not use this reason)"

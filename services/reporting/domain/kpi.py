@@ -55,6 +55,10 @@ KEY_FIGURES = (
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 #: The years a report month may fall in (the trend reaches two months before, still a valid date).
 FIRST_YEAR, LAST_YEAR = 1900, 9999
+#: A month `parse_month` takes, as the OpenAPI documents say it (issue 12, finding 20).
+MONTH_PATTERN = r"^(19|[2-9][0-9])[0-9]{2}-(0[1-9]|1[0-2])$"
+#: A month or an ISO week (2026-W45) of those years (domain/desk.py parse_period).
+PERIOD_PATTERN = r"^(19|[2-9][0-9])[0-9]{2}-(W(0[1-9]|[1-4][0-9]|5[0-3])|0[1-9]|1[0-2])$"
 
 
 class KpiError(InvalidInput):

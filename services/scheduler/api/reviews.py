@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
+from shared.events import WholeRegexp
 from shared.schemas import Timestamp
 from shared.web import organization_of_request, principal, roles_required
 
@@ -21,9 +22,16 @@ reviews_blp = Blueprint("reviews", __name__, url_prefix="/api/v1/reviews",
                                     "verdicts pass (抽查合格) / needs improvement (有待改进).")
 
 
+#: A week (2026-W45) or a month (2026-11), also spelt 2026-W5 or 2026-011 (the same queue): the
+#: document says what the route takes (issue 12, finding 20).
+PERIOD_PATTERN = r"^[0-9]{4}-(W(0?[1-9]|[1-4][0-9]|5[0-3])|0?(0[1-9]|1[0-2]))$"
+PERIOD_ERROR = "a week such as 2026-W45 or a month such as 2026-11"
+
+
 class QueueQuery(Schema):
-    period = fields.String(required=True, validate=validate.Length(min=7, max=8), metadata={
-        "description": "the role's period: a week (2026-W45) or a month (2026-11)", "example": "2026-W45"})
+    period = fields.String(required=True, validate=WholeRegexp(PERIOD_PATTERN, error=PERIOD_ERROR), metadata={
+        "description": "the role's period: a week (2026-W45) or a month (2026-11), as the organisation's "
+                       "review.yaml says the role reviews", "example": "2026-W45"})
     role = fields.String(validate=validate.OneOf(REVIEWERS), metadata={
         "description": "the reviewer role's queue (default: the caller's; the integration token must say)"})
 

@@ -141,7 +141,8 @@ def test_issue_18_closed_as_unreachable_only_after_a_verification_found_nobody(o
     """Review: the page offered 回访无法联系 only then, the API took it for any complaint (a false closure reason
     in the month's figures)."""
     complaint = raise_at(at(2026, 11, 23, 10))
-    with pytest.raises(InvalidInput) as refused:
+    # a 409 naming the reason: the complaint's state, not the body, is what is wrong (issue 12, finding 20)
+    with pytest.raises(InvalidTransition) as refused:
         ownership.close_with_reason(complaint, actor="sun", role="supervisor", reason="unreachable", comment="无人接听",
                                     at=at(2026, 11, 23, 11), policy=owner_policy, chain=chain)
     assert refused.value.field == "reason"
