@@ -138,8 +138,10 @@ def fuzzed_apps(tmp_path_factory, redis_server):
         service.bind(settings, url=db_urls[name])
         service.on_commit[:] = [h for h in service.on_commit if not getattr(h, "_web_relay", False)]
         services[name] = service
+        # reporting makes a reader's figures in the request (as a single-process install), not waiting
+        # HUIFANG_REPORT_WAIT_SECONDS for a worker that does not run here
         apps[name] = importlib.import_module(f"services.{name}.app").create_app(
-            {"TESTING": True, "HUIFANG_SETTINGS": settings})
+            {"TESTING": True, "HUIFANG_SETTINGS": settings, "REPORTING_GENERATE_INLINE": True})
     for service in services.values():  # the organisation's people, the manager with the address reports go to
         for login, role in (("zhao", "manager"), ("li", "agent"), ("wang", "advisor")):
             service.run(save_person, organization=ORG, login=login, role=role, email=f"{login}@acme.example")
