@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from shared.apidocs import path_parameter
-from shared.errors import Forbidden, InvalidInput, Unavailable
+from shared.errors import Forbidden, InvalidInput, NotFound, Unavailable
 from shared.privacy import mask_phone
 from shared.audit import audit
 from shared.ratelimit import check_rate
@@ -147,8 +147,8 @@ class MonthReport(MethodView):
         if branch is not None and branch not in branches and branch != desk_api.own_branch(
                 policy, organization, me.login, me.role):
             # the worker makes figures only of branches that exist (each asked name would be a job and a row)
-            raise InvalidInput(f"No branch {branch!r} in the figures of {organization}; known: "
-                               f"{', '.join(branches) or 'none yet'}.", field="branch")
+            raise NotFound(f"No branch {branch!r} in the figures of {organization}; known: "
+                           f"{', '.join(branches) or 'none yet'}.", field="branch")
         # The run first: a run read as ready was committed with its report, so the report is seen.
         run = _run(organization, month) if branch is None else None
         row = _stored(organization, month) if branch is None else None

@@ -242,9 +242,9 @@ def test_rules_3_every_monthly_figure_per_branch_a_branch_manager_from_the_direc
     assert whole["figures"]["callback_completion_rate"]["denominator"] == 2
     south = client.get("/api/v1/reports/2026-11?branch=south", headers=chen).get_json()
     assert south["branch"] == "south" and south["stored"] is False
-    # a branch nobody has: 422 naming the field, nothing asked of the worker (issue 12, finding 3)
+    # a branch nobody has: 404 naming the field, nothing asked of the worker (issue 12, finding 3)
     unknown = client.get("/api/v1/reports/2026-11?branch=nowhere", headers=chen)
-    assert unknown.status_code == 422 and "branch" in unknown.get_json()["errors"]
+    assert unknown.status_code == 404 and "branch" in unknown.get_json()["errors"]
     assert (south["figures"]["callback_completion_rate"]["numerator"],
             south["figures"]["callback_completion_rate"]["denominator"]) == (0, 1)
     north = client.get("/api/v1/reports/2026-11", headers=zhou).get_json()  # no ?branch=: still theirs
