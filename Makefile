@@ -113,7 +113,6 @@ soak: setup
 	  $(PY) bench/soak.py --events $(SOAK_EVENTS) --fault postgres-restart
 	@HUIFANG_SOAK=1 $(PY) -m pytest -q -s tests/integration/test_mesh_rabbitmq.py tests/integration/test_soak.py
 
-# 100,000 events on SQLite: each worker's RSS after the first 10,000 and its peak (within 20%).
 # schemathesis over the three OpenAPI documents with 100 examples per operation, on SQLite and on
 # PostgreSQL (make test runs 10: tests/integration/test_api_fuzz.py, issue 12 finding 20).
 fuzz: setup
@@ -121,6 +120,7 @@ fuzz: setup
 	@HUIFANG_TEST_DB=postgres HUIFANG_FUZZ_EXAMPLES=100 $(PY) -m shared.devtools with-postgres -- \
 	  $(PY) -m pytest -q tests/integration/test_api_fuzz.py
 
+# 100,000 events on SQLite: each worker's RSS after the first 10,000 and its peak (within 20%).
 soak-memory: setup
 	@HUIFANG_TEST_POSTGRES_URL= $(PY) bench/soak.py --events 100000 --rss-after 10000
 
