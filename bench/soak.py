@@ -55,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import peewee  # noqa: E402
 
-from bench.common import memory_kb, mesh_env, start_worker, stop_worker  # noqa: E402
+from bench.common import memory_kb, mesh_env, reset_peak, start_worker, stop_worker  # noqa: E402
 
 SERVICES = ("scheduler", "complaints", "reporting")
 ORG, SOURCE = "acme-electric", "erp://soak"
@@ -210,7 +210,7 @@ class PostgresControl:
 class Soak:
     def __init__(self, *, events: int, fault: str, folder: Path, postgres_url: str | None = None,
                  kills: int = 20, down_seconds: float = 60, threads: int = 2, log=print,
-                 rss_after: int | None = None):
+                 rss_after: int | None = None, rss_every: int | None = None):
         from shared.settings import load_settings
 
         self.n, self.fault, self.folder, self.kills, self.down = events, fault, folder, kills, down_seconds
@@ -242,6 +242,9 @@ class Soak:
         self.raw_sent: list[dict] = []
         #: With a number: each worker's RSS once that many events are through, and its peak at the end.
         self.rss_after = rss_after
+        #: With a number: each worker's RSS every that many events posted (not waiting for them): how it grows.
+        self.rss_every = rss_every
+        self.rss_series: list[tuple[int, dict[str, int]]] = []
 
     # --- processes
     def start_worker(self, name):
@@ -423,6 +426,10 @@ class Soak:
                 # after the first events are through: the base line of each worker's memory
                 self.wait_whole(timeout=1800, upto=i, mix=mix)
                 rss_first = {name: memory_kb(proc.pid, "VmRSS") for name, proc in self.workers.items()}
+                for proc in self.workers.values():
+                    reset_peak(proc.pid)  # the peak is the one after this base line, not a start-up's
+            if self.rss_every and i and i % self.rss_every == 0:
+                self.rss_series.append((i, {name: memory_kb(proc.pid, "VmRSS") for name, proc in self.workers.items()}))
             if i in kill_at:
                 victim = rng.choice([n for n in SERVICES if n in self.workers])
                 self.kill_worker(victim)
@@ -494,7 +501,7 @@ class Soak:
                for name, proc in self.workers.items()} if self.rss_after else {}
         if self.fault == "web-kill":
             self.resent["committed, then killed before answering"] = self.committed_twice()
-        return {"rss": rss, "fault": self.fault, "events_in": events_in, "http": dict(statuses),
+        return {"rss": rss, "rss_series": self.rss_series, "fault": self.fault, "events_in": events_in, "http": dict(statuses),
                 "raw": sum(1 for _, how in mix if how == "raw") * (2 if self.fault == "twice" else 1), "expected": expected, "out": out, "lost": lost,
                 "doubled": doubled, "posting_s": posted - started, "whole_s": whole_at - started,
                 "recover_s": whole_at - (fault_ended or posted),
@@ -544,6 +551,8 @@ def report(figures: dict) -> str:
     rss = "".join(f"; {name} RSS after the first events {first / 1024:.0f} MiB, peak {peak / 1024:.0f} MiB "
                   f"({peak / first:.2f}x), at the end {now / 1024:.0f} MiB"
                   for name, (first, peak, now) in figures.get("rss", {}).items() if first)
+    series = "".join(f"; RSS at {i:,} events posted: " + ", ".join(f"{name} {kb / 1024:.0f} MiB" for name, kb in by.items())
+                     for i, by in figures.get("rss_series", []))
     return (f"soak --fault {figures['fault']}: events in {figures['events_in']:,} (HTTP answers {figures['http']}, "
             f"{figures['raw']:,} raw Redis); effects expected {figures['expected']:,}, out {figures['out']:,}; "
             f"lost {figures['lost']}, doubled {figures['doubled']}; posting {figures['posting_s']:.1f}s, whole after "
@@ -551,7 +560,7 @@ def report(figures: dict) -> str:
             f"{figures['recover_s']:.1f}s after the fault (or the last post)"
             + (f"; the events posted before it were whole {figures['recovered_s']:.1f}s after PostgreSQL was back"
                if figures.get("recovered_s") is not None else "")
-            + (f"; the producer: {figures['producer']}" if figures.get("producer") else "") + rss)
+            + (f"; the producer: {figures['producer']}" if figures.get("producer") else "") + rss + series)
 
 
 def main() -> None:
@@ -564,11 +573,13 @@ def main() -> None:
     parser.add_argument("--down-seconds", type=float, default=60)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rss-after", type=int, help="print each worker's RSS after this many events and its peak")
+    parser.add_argument("--rss-every", type=int, help="print each worker's RSS every this many events posted")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     folder = Path(tempfile.mkdtemp(prefix="huifang-soak-"))
     soak = Soak(events=args.events, fault=args.fault, folder=folder, postgres_url=args.postgres_url,
-                kills=args.kills, down_seconds=args.down_seconds, threads=args.threads, rss_after=args.rss_after)
+                kills=args.kills, down_seconds=args.down_seconds, threads=args.threads, rss_after=args.rss_after,
+                rss_every=args.rss_every)
     try:
         figures = soak.run()
     finally:
