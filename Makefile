@@ -122,7 +122,7 @@ fuzz: setup
 
 # 100,000 events on SQLite: each worker's RSS after the first 10,000 and its peak (within 20%).
 soak-memory: setup
-	@HUIFANG_TEST_POSTGRES_URL= $(PY) bench/soak.py --events 100000 --rss-after 10000
+	@HUIFANG_TEST_POSTGRES_URL= $(PY) bench/soak.py --events 100000 --rss-after 10000 --rss-every 10000
 
 rebuild-reporting: setup
 	@$(PY) -m services.reporting.rebuild

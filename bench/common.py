@@ -91,6 +91,20 @@ def wait_until(check, *, timeout: float, interval: float = 0.05, what: str = "")
     raise SystemExit(f"bench: timed out after {timeout}s waiting for {what}")
 
 
+def reset_peak(pid: int) -> None:
+    """Starts a process's (and its children's) VmHWM again from its RSS now (Linux `clear_refs` 5)."""
+    pids = [pid]
+    try:
+        pids += [int(c) for c in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+    except FileNotFoundError:
+        pass
+    for p in pids:
+        try:
+            Path(f"/proc/{p}/clear_refs").write_text("5")
+        except OSError:
+            pass
+
+
 def peak_rss_kb(pid: int) -> int:
     """Gives the peak resident memory (VmHWM) of a process and its children, in KiB."""
     return memory_kb(pid, "VmHWM")

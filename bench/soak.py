@@ -89,7 +89,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import peewee  # noqa: E402
 import yaml  # noqa: E402
 
-from bench.common import memory_kb, mesh_env, start_worker, stop_worker  # noqa: E402
+from bench.common import memory_kb, mesh_env, reset_peak, start_worker, stop_worker  # noqa: E402
 
 SERVICES = ("scheduler", "complaints", "reporting")
 ORG, SOURCE = "acme-electric", "erp://soak"
@@ -420,7 +420,7 @@ class PostgresControl:
 class Soak:
     def __init__(self, *, events: int, fault: str, folder: Path, postgres_url: str | None = None,
                  kills: int = 20, down_seconds: float = 60, threads: int = 2, log=print,
-                 rss_after: int | None = None):
+                 rss_after: int | None = None, rss_every: int | None = None):
         from shared.settings import load_settings
 
         self.n, self.fault, self.folder, self.kills, self.down = events, fault, folder, kills, down_seconds
@@ -468,6 +468,9 @@ class Soak:
         self.events: list[dict] = []
         self.outcome_kills: set = set()
         self.shortfall = 0
+        #: With a number: each worker's RSS every that many events posted (not waiting for them): how it grows.
+        self.rss_every = rss_every
+        self.rss_series: list[tuple[int, dict[str, int]]] = []
 
     # --- processes
     def start_worker(self, name):
@@ -821,6 +824,10 @@ class Soak:
                 # after the first events are through: the base line of each worker's memory
                 self.wait_whole(timeout=1800, upto=i, mix=mix)
                 rss_first = {name: memory_kb(proc.pid, "VmRSS") for name, proc in self.workers.items()}
+                for proc in self.workers.values():
+                    reset_peak(proc.pid)  # the peak is the one after this base line, not a start-up's
+            if self.rss_every and i and i % self.rss_every == 0:
+                self.rss_series.append((i, {name: memory_kb(proc.pid, "VmRSS") for name, proc in self.workers.items()}))
             if i in kill_at:
                 victim = rng.choice([n for n in SERVICES if n in self.workers])
                 self.kill_worker(victim)
@@ -899,7 +906,8 @@ class Soak:
         if self.fault == "web-kill":
             self.resent["committed, then killed before answering"] = self.committed_twice()
         dissatisfied = sum(1 for t in self.targets if t.dissatisfied)
-        return {"rss": rss, "fault": self.fault, "events_in": events_in, "http": dict(statuses),
+        return {"rss": rss, "rss_series": self.rss_series, "fault": self.fault, "events_in": events_in,
+                "http": dict(statuses),
                 "callbacks": len(self.want.get(("scheduler", "callback"), ())),
                 "outcomes": len(self.recorded), "dissatisfied": dissatisfied,
                 "outcome_http": dict(self.outcome_statuses), "clock_planned": len(self.clock_planned),
@@ -955,6 +963,8 @@ def report(figures: dict) -> str:
     rss = "".join(f"; {name} RSS after the first events {first / 1024:.0f} MiB, peak {peak / 1024:.0f} MiB "
                   f"({peak / first:.2f}x), at the end {now / 1024:.0f} MiB"
                   for name, (first, peak, now) in figures.get("rss", {}).items() if first)
+    series = "".join(f"; RSS at {i:,} events posted: " + ", ".join(f"{name} {kb / 1024:.0f} MiB" for name, kb in by.items())
+                     for i, by in figures.get("rss_series", []))
     return (f"soak --fault {figures['fault']}: events in {figures['events_in']:,} (HTTP answers {figures['http']}, "
             f"{figures['raw']:,} raw Redis); effects expected {figures['expected']:,}, out {figures['out']:,}; "
             f"lost {figures['lost']}, doubled {figures['doubled']}; posting {figures['posting_s']:.1f}s, whole after "
@@ -967,7 +977,7 @@ def report(figures: dict) -> str:
                f"planned, outside the model), outcomes recorded {figures['outcomes']:,} of which "
                f"{figures['dissatisfied']} dissatisfied (HTTP answers {figures['outcome_http']}), sampling floors short "
                f"by {figures['shortfall']}" if "callbacks" in figures else "")
-            + rss)
+            + rss + series)
 
 
 def main() -> None:
@@ -980,11 +990,13 @@ def main() -> None:
     parser.add_argument("--down-seconds", type=float, default=60)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rss-after", type=int, help="print each worker's RSS after this many events and its peak")
+    parser.add_argument("--rss-every", type=int, help="print each worker's RSS every this many events posted")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     folder = Path(tempfile.mkdtemp(prefix="huifang-soak-"))
     soak = Soak(events=args.events, fault=args.fault, folder=folder, postgres_url=args.postgres_url,
-                kills=args.kills, down_seconds=args.down_seconds, threads=args.threads, rss_after=args.rss_after)
+                kills=args.kills, down_seconds=args.down_seconds, threads=args.threads, rss_after=args.rss_after,
+                rss_every=args.rss_every)
     try:
         figures = soak.run()
     finally:

@@ -316,11 +316,18 @@ def setup_worker(service, settings: Settings, *, broker=None) -> dramatiq.Broker
     from .logs import configure_logging
 
     configure_logging()
+    from .memory import ReleaseFreeMemory, from_environment, limit_arenas
     from .metrics import MetricsMiddleware
+
+    limit_arenas()  # before the worker's threads start: glibc's free memory stays in two arenas
 
     broker = broker or make_broker(settings)
     broker.add_middleware(ServiceWorker(service, settings))
     broker.add_middleware(MetricsMiddleware(service, settings))
+    broker.add_middleware(ReleaseFreeMemory())  # and goes back to the system every 1,000 messages
+    watch = from_environment()  # HUIFANG_MEMORY_LOG: a diagnostic of the worker's memory
+    if watch is not None:
+        broker.add_middleware(watch)
     dramatiq.set_broker(broker)
     declare_router(broker, local=service)
     load_manifests()  # read once here, not per message

@@ -19,13 +19,18 @@ from playhouse.pool import PooledPostgresqlDatabase
 
 log = logging.getLogger(__name__)
 
-#: SQLite pragmas: WAL lets the web process read while the worker writes.
+#: SQLite pragmas: WAL lets the web process read while the worker writes. The page cache is
+#: per connection (each thread of a process has one) and SQLite empties it whenever another
+#: connection wrote, so a big one keeps little between transactions; but a scan fills it up to
+#: its size, so a worker's peak memory grew with its database (at 16 MB a connection, the
+#: scheduler's SQLite peak was 9, 17, 26 MB after 5,000, 10,000, 15,000 messages of the soak,
+#: README "Guarantees", Memory). 2 MB, SQLite's default: at most about 2 MB a thread.
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "synchronous": "normal",
     "foreign_keys": 1,
     "busy_timeout": 30000,
-    "cache_size": -16000,
+    "cache_size": -2000,
 }
 
 
