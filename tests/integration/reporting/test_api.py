@@ -308,3 +308,23 @@ def test_finding_3_erasing_a_customer_drops_the_figures_made_for_readers(client,
     assert done["made_figures"] == 1
     with reporting.service.connection():
         assert MadeFigures.select().count() == 0
+
+
+def test_finding_3_the_month_page_says_the_figures_are_being_made_and_reloads(queued_client, reporting):
+    import re
+
+    from shared.pages import CSRF_FIELD
+    from shared.users import save_person
+
+    reporting.service.run(save_person, organization=ORG, login="zhang", role="manager", name="张伟",
+                          password="correct-horse-7")
+    form = queued_client.get("/login").get_data(as_text=True)
+    token = re.search(rf'name="{CSRF_FIELD}" value="([^"]+)"', form).group(1)
+    signed_in = queued_client.post("/login", data={"login": "zhang", "password": "correct-horse-7", CSRF_FIELD: token})
+    assert signed_in.status_code in (302, 303)
+    # when a manager opens a month the worker has not made figures for
+    response = queued_client.get("/reports/2026-10")
+    page = response.get_data(as_text=True)
+    # then the page says so in Chinese, reloads by itself, and computed nothing
+    assert response.status_code == 202
+    assert "2026-10 的数据正在后台统计" in page and '<meta http-equiv="refresh" content="2">' in page
