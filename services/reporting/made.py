@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
+from . import jobs
 from .domain.report import ReportData
 from .handlers import figures_to_make, request_figures, store_figures
 from .handlers.rows import naive_utc
@@ -105,13 +106,12 @@ def for_reader(service, organization: str, month: str, *, language: str, branch:
                     pending=row.status == RUN_PENDING, error=error)
     return Made(None, None, None, pending=row.status == RUN_PENDING, error=error)
 
+
 def make(service, organization: str, month: str, branch: str, language: str, request: str) -> str:
     """Gives "ready" or "skipped" after making the figures (and PDF) of one request (the worker's
     job). The whole organisation's month with a stored report: its stored figures (an edition in
     another language); otherwise the read model as it stands. An error is stored and raised again
     (the actor retries)."""
-    from . import jobs  # jobs imports the handlers this module imports too
-
     row = service.run(figures_to_make, organization=organization, month=month, branch=branch, language=language,
                       request=request)
     if row is None:
