@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import chinese_calendar
+import pytest
 
 from services.complaints import jobs
 from services.complaints.service import SERVICE
 from shared import calendar as shared_calendar
 from shared import orgdata
+from tests.conftest import TEST_DB, run_overlapping
 from tests.integration.complaints.conftest import at
 from tests.integration.complaints.test_handlers import handle, raised, resolved, verification
 
@@ -165,3 +167,16 @@ def test_rule_1_6_provisional_deadlines_are_replanned_once_the_year_is_published
     assert event["data"]["moved"] == ["first_reply", "answer"]
     # and running it again moves nothing
     assert SERVICE.run(jobs.replan_provisional_deadlines) == []
+
+
+@pytest.mark.skipif(TEST_DB != "postgres", reason="SQLite serialises writers: nothing to race")
+def test_rule_1_3_two_complaints_about_one_order_handled_at_once_make_one_repeat(api):
+    from services.complaints import handlers
+
+    # when two complaints about order SO-1 are handled at once by two workers (the later one first)
+    run_overlapping(SERVICE, handlers.HANDLERS,
+                    ("complaint.raised", raised("K-2", order_id="SO-1", raised_at="2026-11-20T17:00:00+08:00")["data"]),
+                    ("complaint.raised", raised("K-1", order_id="SO-1", raised_at="2026-11-10T10:00:00+08:00")["data"]))
+    # then the later one is the repeat, once
+    assert api.get("K-2").get_json()["repeat"] is True and api.get("K-1").get_json()["repeat"] is False
+    assert [e["data"]["complaint_id"] for e in api.events("complaint.repeated")] == ["K-2"]

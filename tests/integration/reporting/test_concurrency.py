@@ -6,53 +6,20 @@ read over what the other wrote.
 """
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from services.reporting import handlers
 from services.reporting.models import Complaint, Customer
-from shared.events import load_event
-from tests.conftest import TEST_DB, envelope, eventually
+from tests.conftest import TEST_DB, run_overlapping
 
 from .conftest import ORG, customer
 
 pytestmark = pytest.mark.skipif(TEST_DB != "postgres", reason="SQLite serialises writers: nothing to race")
 
 
-def lock_waiters(service) -> int:
-    with service.connection() as db:
-        return db.execute_sql("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()[0]
-
-
 def overlapping(service, first: tuple[str, dict], second: tuple[str, dict]) -> None:
-    """Handles `first` in a transaction kept open until `second`, handled meanwhile in another,
-    has finished or waits for a lock; then both commit."""
-    first_done, release, second_done = threading.Event(), threading.Event(), threading.Event()
-    failures: list[BaseException] = []
-
-    def handle(type_: str, data: dict, done: threading.Event, wait_for: threading.Event | None):
-        try:
-            with service.connection(), service.unit_of_work() as uow:
-                handlers.APPLY[type_](uow=uow, event=load_event(envelope(type_, data, org=ORG)))
-                done.set()
-                if wait_for is not None:
-                    assert wait_for.wait(30), "never released"
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            failures.append(exc)
-            done.set()
-
-    a = threading.Thread(target=handle, args=(*first, first_done, release))
-    a.start()
-    assert first_done.wait(30)
-    b = threading.Thread(target=handle, args=(*second, second_done, None))
-    b.start()
-    eventually(lambda: second_done.is_set() or lock_waiters(service) > 0, timeout=30,
-               message="the second handler to finish or to wait for the first's lock")
-    release.set()
-    a.join(30)
-    b.join(30)
-    assert not failures, failures
+    """tests.conftest.run_overlapping with reporting's handlers."""
+    run_overlapping(service, handlers.APPLY, first, second, org=ORG)
 
 
 def test_finding_6_a_resolution_and_an_escalation_at_once_keep_both(reporting):
