@@ -6,15 +6,13 @@ never overlap there; on PostgreSQL they do, and each would count the period with
 from __future__ import annotations
 
 import math
-import threading
 
 import pytest
 
 from services.scheduler import handlers
 from services.scheduler.domain.sampling import sample_score
 from services.scheduler.service import SERVICE
-from shared.events import load_event
-from tests.conftest import TEST_DB, envelope, eventually
+from tests.conftest import TEST_DB, run_overlapping
 
 pytestmark = pytest.mark.skipif(TEST_DB != "postgres", reason="SQLite serialises writers: nothing to race")
 
@@ -37,12 +35,6 @@ def order_ids(*, below_rate: bool, n: int) -> list[str]:
     raise AssertionError("not enough order ids")
 
 
-def advisory_lock_waiters() -> int:
-    with SERVICE.connection() as db:
-        return db.execute_sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-                              ).fetchone()[0]
-
-
 def test_rule_1_5_two_orders_of_a_period_at_once_keep_the_share_at_the_rate(scheduler):
     # given 1 of 2 orders selected: exactly 30% or more, and a third unselected order would still be fine
     (picked,) = order_ids(below_rate=True, n=1)
@@ -50,34 +42,10 @@ def test_rule_1_5_two_orders_of_a_period_at_once_keep_the_share_at_the_rate(sche
     for order_id in (picked, left_out):
         scheduler.handle("service_order.completed", order(order_id))
 
-    first_decided, release_first, second_done = threading.Event(), threading.Event(), threading.Event()
-    failures: list[BaseException] = []
-
-    def handle(order_id: str, decided: threading.Event, wait_for: threading.Event | None):
-        try:
-            with SERVICE.connection(), SERVICE.unit_of_work() as uow:
-                handlers.on_service_order_completed(
-                    uow=uow, event=load_event(envelope("service_order.completed", order(order_id))))
-                decided.set()
-                if wait_for is not None:
-                    assert wait_for.wait(30), "never released"
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            failures.append(exc)
-            decided.set()
-
-    # when two more orders are decided in overlapping transactions
-    a = threading.Thread(target=handle, args=(first, first_decided, release_first))
-    a.start()
-    assert first_decided.wait(30)
-    b = threading.Thread(target=handle, args=(second, second_done, None))
-    b.start()
-    # the second either finishes (no serialisation) or waits for the first's lock
-    eventually(lambda: second_done.is_set() or advisory_lock_waiters() > 0, timeout=30,
-               message="the second handler to finish or to wait for the period's lock")
-    release_first.set()
-    a.join(30)
-    b.join(30)
-    assert not failures, failures
+    # when two more orders are decided in overlapping transactions (the second finishes, or waits for
+    # the first's lock on the period)
+    run_overlapping(SERVICE, {"service_order.completed": handlers.on_service_order_completed},
+                    ("service_order.completed", order(first)), ("service_order.completed", order(second)))
 
     # then the period's share is still at the rate
     Decision = scheduler.model("SamplingDecision")
