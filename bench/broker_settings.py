@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import dramatiq  # noqa: E402
 import redis  # noqa: E402
 
-from shared.devtools import free_port, redis_server_binary  # noqa: E402
-from shared.settings import load_settings  # noqa: E402
+from ops.devenv import free_port, redis_server_binary  # noqa: E402
+from shared.core.settings import load_settings  # noqa: E402
 
 
 def messages(n: int) -> list:
@@ -51,7 +51,7 @@ def redis_rate(args_: list[str], n: int) -> float:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-        from shared.broker import make_broker
+        from shared.mesh.broker import make_broker
 
         broker = make_broker(load_settings({"HUIFANG_BROKER_URL": f"redis://127.0.0.1:{port}/0",
                                             "HUIFANG_SECRET_KEY": "bench-" + "x" * 20}))

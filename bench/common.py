@@ -16,8 +16,8 @@ from pathlib import Path
 
 import redis
 
-from shared.devtools import free_port, redis_command
-from shared.settings import ROOT
+from ops.devenv import free_port, redis_command
+from shared.core.settings import ROOT
 
 
 class PrivateRedis:

@@ -10,7 +10,7 @@
    (CONTRACT.md) -> router -> the complaints worker -> one complaint each; complaints per second.
 
 SQLite always; PostgreSQL too when --postgres-url or HUIFANG_TEST_POSTGRES_URL is given
-(`python -m shared.devtools with-postgres -- .venv/bin/python bench/complaints.py`).
+(`python -m ops.devenv with-postgres -- .venv/bin/python bench/complaints.py`).
 """
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import PrivateRedis, enqueue_raw, raw_messages, start_worker, stop_worker, wait_until  # noqa: E402
-from shared.db import is_postgres  # noqa: E402
-from shared.settings import load_settings  # noqa: E402
+from shared.core.db import is_postgres  # noqa: E402
+from shared.core.settings import load_settings  # noqa: E402
 
 CST = timezone(timedelta(hours=8))
 #: The moment of the measured sweep: Monday 2026-11-23 12:00 (+08:00).
@@ -105,7 +105,7 @@ def time_sweeps(service) -> tuple[float, float, int]:
 
 def time_relay(service) -> tuple[float, int]:
     """The outbox relay of the wake-ups (`outbox_message` rows) to a broker that only counts them."""
-    from shared.outbox import relay_messages_once
+    from shared.mesh.outbox import relay_messages_once
 
     class CountingBroker(list):
         def enqueue(self, message, *, delay=None):
@@ -193,7 +193,7 @@ def main() -> None:
     if args.postgres_url and args.only != "sqlite":
         run("PostgreSQL", new_postgres_database(args.postgres_url), args, folder)
     elif args.only != "sqlite":
-        print("\nPostgreSQL: skipped (give --postgres-url or run under `python -m shared.devtools with-postgres --`)")
+        print("\nPostgreSQL: skipped (give --postgres-url or run under `python -m ops.devenv with-postgres --`)")
 
 
 if __name__ == "__main__":

@@ -147,7 +147,7 @@ def main() -> None:
     import tempfile
 
     from bench.common import PrivateRedis, mesh_env, start_worker, stop_worker, wait_until
-    from shared.settings import load_settings
+    from shared.core.settings import load_settings
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1000)

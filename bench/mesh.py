@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import PrivateRedis, enqueue_raw, raw_messages, start_worker, stop_worker, wait_until  # noqa: E402
-from shared.settings import load_settings  # noqa: E402
+from shared.core.settings import load_settings  # noqa: E402
 
 SERVICES = ("scheduler", "complaints", "reporting")
 #: customer.updated goes to all three services and its handlers only upsert a customer row:
@@ -97,7 +97,7 @@ def _serve(app):
 
     from werkzeug.serving import make_server
 
-    from shared.devtools import free_port
+    from ops.devenv import free_port
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
 
@@ -122,7 +122,7 @@ def run_latency(env, threads, folder, *, events: int, rate: float) -> dict:
     import urllib.error
     import urllib.request
 
-    from shared.auth import issue_token
+    from shared.web.auth import issue_token
 
     os.environ.update(env)
     settings = load_settings(env)

@@ -1,8 +1,8 @@
 """The floor of bench/mesh.py: a Dramatiq no-op actor on a broker built like ours."""
 import dramatiq
 
-from shared.broker import make_broker
-from shared.settings import load_settings
+from shared.mesh.broker import make_broker
+from shared.core.settings import load_settings
 
 broker = make_broker(load_settings())
 dramatiq.set_broker(broker)

@@ -4,7 +4,7 @@
                                     [--rounds 15] [--postgres-url URL]
 
 One organisation holds `deliveries` ledger lines and `callbacks` callback tasks (bulk-inserted
-with shared.db.bulk_insert), spread over three years, most of the older ones done, each task
+with shared.core.db.bulk_insert), spread over three years, most of the older ones done, each task
 assigned to one of ten agents. The scheduler's web app runs as it is deployed (gunicorn,
 2 workers x 4 threads, deploy/Procfile), its clock set to a Monday 10:00 (inside the call
 windows). `users` signed-in people (half agents, half team leads) each request, round after
@@ -39,8 +39,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import PageClient, start_gunicorn, stop_worker  # noqa: E402
-from shared.devtools import free_port  # noqa: E402
-from shared.settings import ROOT, load_settings  # noqa: E402
+from ops.devenv import free_port  # noqa: E402
+from shared.core.settings import ROOT, load_settings  # noqa: E402
 
 ORG = "bench"
 SECRET = "b" * 32
@@ -81,8 +81,8 @@ def fill(settings, *, deliveries: int, callbacks: int) -> dict:
     from services.scheduler.handlers.tasks import task_id
     from services.scheduler.models import CallbackTask, Customer, Delivery
     from services.scheduler.service import SERVICE
-    from shared.db import bulk_insert
-    from shared.users import save_person
+    from shared.core.db import bulk_insert
+    from shared.users.store import save_person
 
     SERVICE.bind(settings)
     now = NOW
@@ -169,7 +169,7 @@ stop = stop_worker
 # --- the clients ----------------------------------------------------------------------------
 
 def run_clients(port: int, data: dict, *, users: int, rounds: int) -> dict[str, list[tuple[float, float]]]:
-    from shared.auth import issue_token
+    from shared.web.auth import issue_token
 
     results: dict[str, list[tuple[float, float]]] = {}
     lock = threading.Lock()

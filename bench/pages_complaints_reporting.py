@@ -46,8 +46,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import PageClient, start_gunicorn, stop_worker  # noqa: E402
-from shared.devtools import free_port  # noqa: E402
-from shared.settings import ROOT, load_settings  # noqa: E402
+from ops.devenv import free_port  # noqa: E402
+from shared.core.settings import ROOT, load_settings  # noqa: E402
 
 ORG = "bench"
 SECRET = "b" * 32
@@ -110,7 +110,7 @@ def _insert(model, rows, batch: int = 500) -> None:
 
 
 def _people(service, people) -> None:
-    from shared.users import save_person
+    from shared.users.store import save_person
 
     for login, role in people:
         service.run(save_person, organization=ORG, login=login, role=role, name=login, password=PASSWORD,
@@ -254,7 +254,7 @@ def p95(values: list[float]) -> float:
 def run_clients(ports: dict, scenario: str, *, users: int, rounds: int) -> dict[str, list[tuple[float, float]]]:
     """Runs `users` people of one scenario ("board" or "room") at once; gives each route's
     (server ms, client ms) samples."""
-    from shared.auth import issue_token
+    from shared.web.auth import issue_token
 
     results: dict[str, list[tuple[float, float]]] = {}
     lock = threading.Lock()

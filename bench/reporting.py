@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shared.settings import load_settings  # noqa: E402
+from shared.core.settings import load_settings  # noqa: E402
 
 ORG = "bench-org"
 MONTH = "2026-10"

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # noqa: E402
     PrivateRedis, enqueue_raw, peak_rss_kb, raw_messages, start_worker, stop_worker, wait_until,
 )
-from shared.settings import load_settings  # noqa: E402
+from shared.core.settings import load_settings  # noqa: E402
 
 ORG = "bench"
 SOURCE = "bench://scheduler"

@@ -7,8 +7,8 @@ of posting the same bodies with the same HTTP client directly, in the same run.
    HUIFANG_TEST_POSTGRES_URL) gets one endpoint pointing at a receiver on loopback (HTTP/1.1,
    keep-alive; tests/receiver.py, not verifying, so the receiver costs the same both ways),
    and produces N events in units of work of 100: N deliveries written with them.
-2. Floor: the N bodies, signed, posted one after the other with shared.webhooks.Poster.
-3. Huifang: the worker's Sender (shared/webhooks.py) sends the N deliveries (claims, signs,
+2. Floor: the N bodies, signed, posted one after the other with shared.webhooks.delivery.Poster.
+3. Huifang: the worker's Sender (shared/webhooks/delivery.py) sends the N deliveries (claims, signs,
    posts, records each attempt in the log and the delivery's state); from its start until the
    last is recorded as delivered.
 
@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shared import webhooks  # noqa: E402
-from shared.settings import load_settings  # noqa: E402
+from shared.webhooks import delivery as webhooks  # noqa: E402
+from shared.core.settings import load_settings  # noqa: E402
 from tests.receiver import Receiver  # noqa: E402
 
 ORG = "bench"

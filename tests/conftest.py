@@ -16,8 +16,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from shared.devtools import free_port, redis_command
-from shared.settings import ROOT, load_settings
+from ops.devenv import free_port, redis_command
+from shared.core.settings import ROOT, load_settings
 
 TEST_DB = os.environ.get("HUIFANG_TEST_DB", "sqlite")
 SECRET = "test-secret-" + "x" * 20
@@ -232,7 +232,7 @@ def bearer(token: str) -> dict:
 
 
 def user_token(role: str, org: str = "acme-electric", login: str = "li") -> str:
-    from shared.auth import issue_token
+    from shared.web.auth import issue_token
 
     return issue_token(SECRET, login=login, role=role, organization=org)
 
@@ -306,7 +306,7 @@ def run_overlapping(service, apply: dict, first: tuple[str, dict], second: tuple
     (PostgreSQL: what two workers handling two events at once do)."""
     import threading
 
-    from shared.events import load_event
+    from shared.core.events import load_event
 
     first_done, release, second_done = threading.Event(), threading.Event(), threading.Event()
     failures: list[BaseException] = []

@@ -10,10 +10,10 @@ import threading
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 
-from shared.errors import HuifangError
-from shared.mail import MailError
+from shared.core.errors import HuifangError
+from shared.core.mail import MailError
 
-#: The broker URL that gives Dramatiq's StubBroker with Huifang's middleware (shared/broker.py).
+#: The broker URL that gives Dramatiq's StubBroker with Huifang's middleware (shared/mesh/broker.py).
 STUB_BROKER_URL = "stub://"
 
 
@@ -21,8 +21,8 @@ def stub_broker(settings=None):
     """Gives a StubBroker with the project's middleware (for one actor's unit test)."""
     from dataclasses import replace
 
-    from shared.broker import make_broker
-    from shared.settings import load_settings
+    from shared.mesh.broker import make_broker
+    from shared.core.settings import load_settings
 
     settings = settings or load_settings({})
     return make_broker(replace(settings, broker_url=STUB_BROKER_URL))

@@ -6,9 +6,9 @@ the worker process, never by the web app or the domain.
 
 import dramatiq
 
-from shared.broker import setup_worker
-from shared.periodic import periodic
-from shared.settings import load_settings_or_exit
+from shared.mesh.broker import setup_worker
+from shared.mesh.periodic import periodic
+from shared.core.settings import load_settings_or_exit
 
 from . import handlers, jobs, notify
 from .models import WAKEUP_ACTOR, WAKEUP_QUEUE

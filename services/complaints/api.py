@@ -3,7 +3,7 @@ and, beyond the contract, hand a hotline ticket to an engineer and record the ch
 
 Routes only translate: a body becomes a command of `handlers`, run in one unit of work
 (`SERVICE.run`); a refusal (errors.py: 403 with the reason, 404, 409, 422 naming the field)
-becomes problem+json in shared/web.py.
+becomes problem+json in shared/web/app.py.
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from shared.apidocs import path_parameter
-from shared.web import organization_of_request, principal, roles_required, total_count
+from shared.web.apidocs import path_parameter
+from shared.web.app import organization_of_request, principal, roles_required, total_count
 
 from . import handlers
 from .domain.intake import check_raise

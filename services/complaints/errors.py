@@ -1,11 +1,11 @@
-"""The errors of the complaints service, each under a shared.errors class (its HTTP status).
+"""The errors of the complaints service, each under a shared.core.errors class (its HTTP status).
 
 The domain's refusals (`domain/errors.py`) are here too, so the service has one place to
 import its errors from.
 """
 from __future__ import annotations
 
-from shared import errors
+from shared.core import errors
 
 from .domain.errors import ComplaintError, Forbidden, InvalidData, InvalidInput, InvalidTransition
 

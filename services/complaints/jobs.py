@@ -16,8 +16,8 @@ from datetime import datetime
 
 import peewee
 
-from shared.db import is_postgres
-from shared.service import Service, UnitOfWork
+from shared.core.db import is_postgres
+from shared.mesh.service import Service, UnitOfWork
 
 from . import domain
 from .errors import ComplaintError

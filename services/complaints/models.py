@@ -12,11 +12,11 @@ import json
 
 import peewee
 
-from shared import users
-from shared.db import add_missing_columns, is_postgres
-from shared.fields import UTCDateTimeField
-from shared.outbox import add_claim_columns
-from shared.users import add_not_before_column
+from shared.users import store as users
+from shared.core.db import add_missing_columns, is_postgres
+from shared.core.fields import UTCDateTimeField
+from shared.mesh.outbox import add_claim_columns
+from shared.users.store import add_not_before_column
 
 from .domain.complaint import Complaint as DomainComplaint
 
@@ -366,7 +366,7 @@ def _migrate_4(migrator, database, migrate) -> None:
     `ensure_schema`), then drops `complaint_wakeup` (2.2.0: wake-ups go through the outbox)."""
     if not database.table_exists(_OLD_WAKEUP_TABLE):
         return
-    from shared.outbox import add_messages, message_model
+    from shared.mesh.outbox import add_messages, message_model
 
     class OldWakeup(peewee.Model):
         organization = peewee.CharField(max_length=64)

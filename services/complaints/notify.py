@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from shared.lease import Lease
-from shared.mail import MailError, build_message
-from shared.service import Service, UnitOfWork
+from shared.core.lease import Lease
+from shared.core.mail import MailError, build_message
+from shared.mesh.service import Service, UnitOfWork
 
 from .domain.complaint import DEADLINE_LABELS, FLAG_CUSTOMER, NOTIFY_MANAGERS, REOPENED, VERIFY, HistoryEntry, Outcome
 from .domain.complaint import Complaint as DomainComplaint

@@ -1,6 +1,6 @@
 """An organisation's complaint rules: its chain, policy, calendar and who gets its mail.
 
-Each is read through `shared.orgdata.load_org_rules` (the organisation's own file under
+Each is read through `shared.core.orgdata.load_org_rules` (the organisation's own file under
 var/data/<organization>/complaints/, else the packaged default in data/), parsed and
 validated once per version of the file.
 """
@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from marshmallow import Schema, ValidationError, fields
 
-from shared.calendar import WorkingCalendar
-from shared.errors import HuifangError
-from shared.orgdata import load_org_rules, working_calendar
+from shared.core.calendar import WorkingCalendar
+from shared.core.errors import HuifangError
+from shared.core.orgdata import load_org_rules, working_calendar
 
 from .domain.chain import Chain, load_chain
 from .domain.errors import InvalidData
@@ -93,7 +93,7 @@ def _load_users(raw) -> list[dict]:
 
 def recipients_for(settings, *, organization: str, role: str, users) -> list[str]:
     """Gives the e-mail addresses of the organisation's people holding `role`: the user
-    directory (`users`, shared/users.py: a person is entered once), with those an organisation
+    directory (`users`, shared/users/store.py: a person is entered once), with those an organisation
     still lists in data/users.yaml added. The one place that says who gets complaint mail.
 
     Raises:

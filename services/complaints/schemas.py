@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from shared.schemas import NOT_BLANK, PageArgs, StrictBoolean, Timestamp
-from shared.events import COMPLAINT_CATEGORIES, COMPLAINT_SOURCES, CustomerSchema, id_field, id_validators
+from shared.core.schemas import NOT_BLANK, PageArgs, StrictBoolean, Timestamp
+from shared.core.events import COMPLAINT_CATEGORIES, COMPLAINT_SOURCES, CustomerSchema, id_field, id_validators
 
 from .domain.complaint import STATES
 from .domain.corrective import MANUAL_STATUSES

@@ -1,5 +1,5 @@
 """The complaints service as the mesh sees it: database, tables, handlers."""
-from shared.service import Service
+from shared.mesh.service import Service
 
 from . import handlers, models
 from .handlers.erasure import erase_customer_texts

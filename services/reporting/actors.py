@@ -7,9 +7,9 @@ import logging
 
 import dramatiq
 
-from shared.broker import setup_worker
-from shared.periodic import periodic
-from shared.settings import load_settings_or_exit
+from shared.mesh.broker import setup_worker
+from shared.mesh.periodic import periodic
+from shared.core.settings import load_settings_or_exit
 
 from . import jobs, made, notify
 from .models import GENERATE_ACTOR, MAKE_FIGURES_ACTOR, SEND_ACTOR

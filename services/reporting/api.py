@@ -8,12 +8,12 @@ from flask import Response, current_app, jsonify, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from shared.apidocs import path_parameter
-from shared.errors import Forbidden, InvalidInput, NotFound, Unavailable
-from shared.privacy import mask_phone
-from shared.audit import audit
-from shared.ratelimit import check_rate
-from shared.web import organization_of_request, principal, roles_required
+from shared.web.apidocs import path_parameter
+from shared.core.errors import Forbidden, InvalidInput, NotFound, Unavailable
+from shared.core.privacy import mask_phone
+from shared.audit.store import audit
+from shared.mesh.ratelimit import check_rate
+from shared.web.app import organization_of_request, principal, roles_required
 
 from . import desk, desk_api, handlers, jobs, ownership_figures
 from . import made as made_mod

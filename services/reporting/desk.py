@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 from peewee import JOIN, Case, fn
 
-from shared.answers import SATISFIED_ANSWERS
+from shared.core.answers import SATISFIED_ANSWERS
 
 from .domain.desk import PERSON_ROLES, TARGET_FIGURES, DeskPolicy, Period, meets, summary_due_on, summary_state
 from .domain.kpi import month_bounds

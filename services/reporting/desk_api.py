@@ -7,9 +7,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
-from shared.apidocs import path_parameter
-from shared.errors import InvalidInput
-from shared.web import organization_of_request, principal, roles_required
+from shared.web.apidocs import path_parameter
+from shared.core.errors import InvalidInput
+from shared.web.app import organization_of_request, principal, roles_required
 
 from . import desk, handlers
 from .domain.desk import parse_period

@@ -1,10 +1,10 @@
-"""The reporting service's errors, each under a shared.errors class (its HTTP status).
+"""The reporting service's errors, each under a shared.core.errors class (its HTTP status).
 
 The pure core has its own: `domain.kpi.KpiError` and `domain.policy.PolicyError` (both 422).
 """
 from __future__ import annotations
 
-from shared.errors import Forbidden, HuifangError, Unavailable
+from shared.core.errors import Forbidden, HuifangError, Unavailable
 
 
 class RenderError(HuifangError):

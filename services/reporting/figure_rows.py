@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from peewee import JOIN, Case, fn
 
-from shared.answers import SATISFIED_ANSWERS
+from shared.core.answers import SATISFIED_ANSWERS
 
 from .domain.report import DEADLINES
 from .figures import (DEADLINE_COLUMNS, _customer_join, deadline_counted, deadline_met, key_callback,

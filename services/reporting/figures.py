@@ -18,8 +18,8 @@ from datetime import datetime, timezone
 
 from peewee import JOIN, SQL, Case, NodeList, fn
 
-from shared.answers import SATISFIED_ANSWERS
-from shared.db import is_postgres
+from shared.core.answers import SATISFIED_ANSWERS
+from shared.core.db import is_postgres
 
 from . import desk
 from .domain.kpi import ANSWERS, TREND_MONTHS, MonthCounts, month_bounds, previous_months

@@ -13,9 +13,9 @@ import logging
 from dataclasses import replace
 from datetime import timedelta
 
-from shared.errors import HuifangError
-from shared.periodic import for_each_organization
-from shared.service import UnitOfWork
+from shared.core.errors import HuifangError
+from shared.mesh.periodic import for_each_organization
+from shared.mesh.service import UnitOfWork
 
 from . import desk, ownership_figures
 from .domain.desk import parse_period

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import peewee
 
-from shared import users
-from shared.db import add_missing_columns
-from shared.fields import ID, ORG, JSONField
-from shared.outbox import add_claim_columns
-from shared.users import add_not_before_column
+from shared.users import store as users
+from shared.core.db import add_missing_columns
+from shared.core.fields import ID, ORG, JSONField
+from shared.mesh.outbox import add_claim_columns
+from shared.users.store import add_not_before_column
 
 database = peewee.DatabaseProxy()
 
@@ -389,7 +389,7 @@ def _jobs_through_outbox(migrator, database, migrate) -> None:
     # the jobs not sent yet move there, then `report_job` is dropped.
     if not database.table_exists(_OLD_JOB_TABLE):
         return
-    from shared.outbox import add_messages, message_model
+    from shared.mesh.outbox import add_messages, message_model
 
     class OldJob(peewee.Model):
         organization = peewee.CharField(**ORG)

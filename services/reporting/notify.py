@@ -1,5 +1,5 @@
 """Mailing the month's report: the PDF to the addresses of one send request, at least once and
-not twice for the same request, under a lease on the report row (shared.lease).
+not twice for the same request, under a lease on the report row (shared.core.lease).
 
 `send_report` (the send actor's work, taking the service) claims the send in one unit of
 work, committed before the mail server is spoken to; mails it with the service's mailer; and
@@ -13,9 +13,9 @@ import logging
 from datetime import timedelta
 from email.message import EmailMessage
 
-from shared.lease import Lease
-from shared.mail import MailError, build_message
-from shared.service import UnitOfWork
+from shared.core.lease import Lease
+from shared.core.mail import MailError, build_message
+from shared.mesh.service import UnitOfWork
 
 from .domain.policy import report_filename
 from .errors import SendFailed

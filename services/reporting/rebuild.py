@@ -13,7 +13,7 @@ import sys
 import time
 from datetime import timezone
 
-from shared.events import load_event
+from shared.core.events import load_event
 
 from . import handlers
 from .handlers.rows import REPLAYING
@@ -56,8 +56,8 @@ def _replay(service) -> int:
 
 
 def main(argv=None) -> int:
-    from shared.logs import configure_logging
-    from shared.settings import load_settings
+    from shared.core.logs import configure_logging
+    from shared.core.settings import load_settings
 
     from .service import SERVICE
 

@@ -18,7 +18,7 @@ from urllib.request import url2pathname
 
 import jinja2
 
-from shared.privacy import mask_phone
+from shared.core.privacy import mask_phone
 
 from .charts import FONT_FAMILY, hbar_chart, satisfaction_chart, trend_chart
 from .domain.desk import TARGET_FIGURES

@@ -1,15 +1,15 @@
 """The organisation's rules for the report: its policy, schedule, recipients and working calendar.
 
 Each is the organisation's own file (`<HUIFANG_DATA_DIR>/<organization>/reporting/...`) or
-the packaged default under data/, read through shared.orgdata and validated once per version
+the packaged default under data/, read through shared.core.orgdata and validated once per version
 of the file.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
-from shared.calendar import WorkingCalendar
-from shared.orgdata import load_org_rules, working_calendar
+from shared.core.calendar import WorkingCalendar
+from shared.core.orgdata import load_org_rules, working_calendar
 
 from .domain.desk import DeskPolicy
 from .domain.policy import Recipients, ReportPolicy, Schedule
@@ -31,7 +31,7 @@ def schedule_of(settings, organization: str) -> Schedule:
 
 def recipients_of(settings, organization: str, *, users) -> Recipients:
     """Gives who the organisation's report goes to and may go to: the managers of the user
-    directory (`users`, shared/users.py: a person is entered once), with the addresses an
+    directory (`users`, shared/users/store.py: a person is entered once), with the addresses an
     organisation still lists in data/recipients.yaml (its own copy) added."""
     listed = load_org_rules(settings, service=SERVICE_NAME, relative="recipients.yaml", organization=organization,
                             parse=Recipients.from_data)

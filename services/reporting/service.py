@@ -1,5 +1,5 @@
 """The reporting service as the mesh sees it: database, tables, handlers."""
-from shared.service import Service
+from shared.mesh.service import Service
 
 from . import handlers, models
 

@@ -8,9 +8,9 @@ import logging
 import dramatiq
 from dramatiq.middleware import TimeLimitExceeded
 
-from shared.broker import setup_worker
-from shared.periodic import for_each_organization, periodic
-from shared.settings import load_settings_or_exit
+from shared.mesh.broker import setup_worker
+from shared.mesh.periodic import for_each_organization, periodic
+from shared.core.settings import load_settings_or_exit
 
 from . import jobs
 from .models import IMPORT_ACTOR, IMPORT_QUEUE

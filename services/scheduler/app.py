@@ -1,5 +1,5 @@
 """Flask app factory of the scheduler service: `gunicorn 'services.scheduler.app:create_app()'`."""
-from shared.web import create_service_app
+from shared.web.app import create_service_app
 
 from . import api, pages
 from .service import SERVICE

@@ -1,7 +1,7 @@
-"""The scheduler's errors, each under a shared.errors class (its HTTP status); see also domain/errors.py."""
+"""The scheduler's errors, each under a shared.core.errors class (its HTTP status); see also domain/errors.py."""
 from __future__ import annotations
 
-from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
 class CallbackNotFound(NotFound):

@@ -14,9 +14,9 @@ from datetime import date, timedelta
 
 import peewee
 
-from shared.calendar import official_year_published
-from shared.db import first
-from shared.service import UnitOfWork
+from shared.core.calendar import official_year_published
+from shared.core.db import first
+from shared.mesh.service import UnitOfWork
 
 from .domain.equipment import CHANNEL_PHONE
 from .domain.service import ExistingCustomer, batch_cutoff_on, is_key_customer, plan_periodic_callbacks
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 def organizations(*, uow: UnitOfWork) -> list[str]:
     """Gives the organisations the periodic jobs look at: those with service orders, sampling
-    decisions or callbacks (each job runs once per organisation, `shared.periodic.for_each_organization`)."""
+    decisions or callbacks (each job runs once per organisation, `shared.mesh.periodic.for_each_organization`)."""
     found = set()
     for model in (ServiceOrder, SamplingDecision, CallbackTask):
         found.update(org for (org,) in model.select(model.organization).distinct().tuples())
@@ -259,8 +259,8 @@ def send_ledger_gap_mails(service) -> list[tuple[str, str, str]]:
     data sent now (issue 17): for each organisation with deliveries, once its mail day and time of
     the week has come (data/ledger_watch.yaml), and only when some date is missing (an empty list
     is not mailed). Claim (committed) -> send -> record."""
-    from shared.db import distinct_values
-    from shared.mail import MailError
+    from shared.core.db import distinct_values
+    from shared.core.mail import MailError
 
     from .domain.ledger_gaps import mail_week
     from .handlers.ledger_gaps import claim_gap_mail, record_gap_mail

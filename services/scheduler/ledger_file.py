@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from shared.events import ID_PATTERN, NUL, SEGMENTS, id_validators, nul_errors
+from shared.core.events import ID_PATTERN, NUL, SEGMENTS, id_validators, nul_errors
 
 from .errors import LedgerFileInvalid
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import peewee
 
-from shared import users
-from shared.db import add_missing_columns
-from shared.fields import ID, ORG, JSONField, UTCDateTimeField
-from shared.outbox import add_claim_columns
-from shared.users import add_not_before_column
+from shared.users import store as users
+from shared.core.db import add_missing_columns
+from shared.core.fields import ID, ORG, JSONField, UTCDateTimeField
+from shared.mesh.outbox import add_claim_columns
+from shared.users.store import add_not_before_column
 
 database = peewee.DatabaseProxy()
 
@@ -182,7 +182,7 @@ class CallbackTask(BaseModel):
     due_on = peewee.DateField()
     overdue_on = peewee.DateField()
     provisional = peewee.BooleanField(default=False)
-    #: Which calendar sources decided the days from nominal_on to due_on (shared.calendar.SOURCES).
+    #: Which calendar sources decided the days from nominal_on to due_on (shared.core.calendar.SOURCES).
     calendar_source = peewee.CharField(max_length=64, null=True)
     status = peewee.CharField(max_length=16, default=OPEN)
     channel = peewee.CharField(max_length=16)
@@ -480,7 +480,7 @@ def _migrate_10(migrator, database, migrate) -> None:
 
 MODELS = [Customer, Delivery, ServiceOrder, SamplingDecision, Batch, CallbackTask, PhoneReveal, LedgerImport,
           CustomerFlag, CallAttempt, ContactCorrection, CallbackReview, Lead, LedgerGapMail]
-#: Version -> migration step (shared.db.ensure_schema), applied in order.
+#: Version -> migration step (shared.core.db.ensure_schema), applied in order.
 def _migrate_4(migrator, database, migrate) -> None:
     """Replaces (1.3.0) the delivery index by customer with one that also holds `cancelled`
     (created by `ensure_schema`): the contract total's sum read the ledger's index instead."""

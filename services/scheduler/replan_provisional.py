@@ -12,8 +12,8 @@ import sys
 
 
 def main(argv=None) -> int:
-    from shared.logs import configure_logging
-    from shared.settings import load_settings
+    from shared.core.logs import configure_logging
+    from shared.core.settings import load_settings
 
     from . import jobs
     from .service import SERVICE

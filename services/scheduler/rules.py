@@ -1,7 +1,7 @@
 """The organisation's rules for the scheduler: its callback policy, working calendar, agents, questionnaires.
 
 Each is the organisation's own file (or the packaged default under data/), read through
-shared.orgdata and validated once per version of the file.
+shared.core.orgdata and validated once per version of the file.
 """
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from shared.calendar import WorkingCalendar
-from shared.errors import ConfigurationError
-from shared.orgdata import load_org_rules, org_path, packaged_path, working_calendar
+from shared.core.calendar import WorkingCalendar
+from shared.core.errors import ConfigurationError
+from shared.core.orgdata import load_org_rules, org_path, packaged_path, working_calendar
 
 from .domain.policy import Policy
 from .domain.policy_schema import first_message, load_policy
@@ -54,7 +54,7 @@ class OrgRules:
         return of_branch or line
 
     def with_directory(self, users, organization: str) -> "OrgRules":
-        """Gives these rules with the agents (回访员) of the user directory (shared/users.py: a
+        """Gives these rules with the agents (回访员) of the user directory (shared/users/store.py: a
         person is entered once) in front of those agents.yaml still lists. An agent's branch is
         the directory's (issue 17 item 7); agents.yaml's `branches` stay for those without one."""
         directory = users.of_role(organization, "agent")

@@ -8,7 +8,7 @@ schemathesis' own engine (the runner of `st run`) drives it here, in the test's 
 are the services' own, on the test database (SQLite or PostgreSQL), with the real Redis broker, each
 served by werkzeug on a free port in a thread of the test: the engine speaks HTTP (its WSGI transport
 refuses the engine's request options, and schemathesis' pytest plugin does not run on pytest 9.2).
-The organisation holds the demo's sample data (shared.onboarding.sample_events, handled by each
+The organisation holds the demo's sample data (ops.onboarding.sample_events, handled by each
 service that subscribes to it) and its people; requests carry a manager's token.
 
 Deterministic: a fixed seed, Hypothesis' derandomize, no example database, no schemathesis cache,
@@ -29,11 +29,11 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events as engine_events
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from shared.auth import issue_token
-from shared.manifest import subscribers
-from shared.onboarding import sample_events
-from shared.settings import load_settings
-from shared.users import save_person
+from shared.web.auth import issue_token
+from shared.core.manifest import subscribers
+from ops.onboarding import sample_events
+from shared.core.settings import load_settings
+from shared.users.store import save_person
 from tests.conftest import new_database_url, service_env
 
 ORG = "acme-electric"
@@ -68,7 +68,7 @@ NOT_APPLICABLE = [
 ]
 
 
-#: `POST /api/v1/events` is one route (shared/web.py) with one body, the union of every event type,
+#: `POST /api/v1/events` is one route (shared/web/app.py) with one body, the union of every event type,
 #: in the three documents; its coverage phase (the boundaries of ~30 event schemas) takes most of a
 #: run, so it runs in this service's document only. Its fuzzing phase runs in all three.
 EVENTS_COVERED_IN = "scheduler"
@@ -81,7 +81,7 @@ def fuzz_config(token: str, service: str) -> SchemathesisConfig:
         "seed": FUZZ_SEED,
         "headers": {"Authorization": f"Bearer {token}"},
         # allow-x00 false: no text of Huifang may hold NUL (PostgreSQL refuses it), as the documents' description
-        # says; every route answers it with 422 before reading the body (shared/web.py `_refuse_nul`, tested in
+        # says; every route answers it with 422 before reading the body (shared/web/app.py `_refuse_nul`, tested in
         # tests/unit/test_openapi_conformance.py), which schemathesis would report as a valid body refused.
         "generation": {"mode": "all", "max-examples": FUZZ_EXAMPLES, "deterministic": True, "database": "none",
                        "allow-x00": False},

@@ -1,4 +1,4 @@
-"""shared.outbox.BrokerWatch against a real Redis: which sent rows are offered again, and when."""
+"""shared.mesh.outbox.BrokerWatch against a real Redis: which sent rows are offered again, and when."""
 from __future__ import annotations
 
 import uuid
@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import peewee
 import redis
 
-from shared.outbox import BrokerWatch, message_model, outbox_model
+from shared.mesh.outbox import BrokerWatch, message_model, outbox_model
 
 
 def tables(tmp_path):

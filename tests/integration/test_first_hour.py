@@ -1,6 +1,6 @@
-"""A newcomer's first hour with the Makefile's commands (shared/devtools.py): a first organisation,
+"""A newcomer's first hour with the Makefile's commands (ops/devenv.py): a first organisation,
 the demo, safe runs side by side, clean, and bad settings. The commands run as `make` runs them:
-`python -m shared.devtools ...` in a process of their own, on a var/ folder of the test.
+`python -m ops.devenv ...` in a process of their own, on a var/ folder of the test.
 """
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from shared import devtools
-from shared.devtools import control_socket_option, free_port, plan_broker
-from shared.settings import ROOT, load_settings
-from shared.users import verify_password
+from ops import devenv as devtools
+from ops.devenv import control_socket_option, free_port, plan_broker
+from shared.core.settings import ROOT, load_settings
+from shared.users.store import verify_password
 from tests.conftest import SECRET, eventually, service_env
 
 
 def devtool(*args: str, env: dict, stdin=subprocess.DEVNULL, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "shared.devtools", *args], env=env, cwd=ROOT, stdin=stdin,
+    return subprocess.run([sys.executable, "-m", "ops.devenv", *args], env=env, cwd=ROOT, stdin=stdin,
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.devtools import apt_install, free_port, port_open
+from ops.devenv import apt_install, free_port, port_open
 from tests.conftest import API_TOKEN, bearer, envelope, eventually
 from tests.integration.test_mesh import SHIPPED, inbox_ids
 

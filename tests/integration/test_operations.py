@@ -9,8 +9,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from shared.devtools import free_port
-from shared.settings import ROOT
+from ops.devenv import free_port
+from shared.core.settings import ROOT
 from tests.conftest import API_TOKEN, bearer, envelope, eventually
 from tests.integration.test_mesh import SHIPPED, inbox_ids, raw_redis_enqueue
 
@@ -26,7 +26,7 @@ def sample(text: str, name: str, **labels) -> float | None:
 
 
 def ops(mesh, *args, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "shared.ops", *args], env={**mesh.env, **(env or {})}, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "ops.status", *args], env={**mesh.env, **(env or {})}, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
 
 

@@ -4,9 +4,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from shared.broker import make_broker
-from shared.outbox import relay_messages_once
-from shared.settings import load_settings
+from shared.mesh.broker import make_broker
+from shared.mesh.outbox import relay_messages_once
+from shared.core.settings import load_settings
 from tests.conftest import SECRET, new_database_url
 
 
@@ -53,7 +53,7 @@ def test_messages_are_relayed_after_commit_with_their_delay_and_far_ones_wait(bo
 
 
 def test_sent_rows_are_pruned_after_a_week_and_unsent_ones_never(bound):
-    from shared.outbox import prune_sent, relay_once
+    from shared.mesh.outbox import prune_sent, relay_once
 
     service, broker, _ = bound
     now = datetime.now(timezone.utc)

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from shared import outbox
-from shared.broker import make_broker
-from shared.db import database_from_url
-from shared.settings import load_settings
+from shared.mesh import outbox
+from shared.mesh.broker import make_broker
+from shared.core.db import database_from_url
+from shared.core.settings import load_settings
 from tests.conftest import SECRET, new_database_url
 
 
@@ -165,7 +165,7 @@ def test_finding_10_migration_30_adds_the_claim_column_to_an_older_database(tabl
     from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
     from services.complaints.models import MIGRATIONS
-    from shared.db import ensure_schema, is_postgres
+    from shared.core.db import ensure_schema, is_postgres
 
     database, Outbox, OutboxMessage = tables
     assert MIGRATIONS[30] is outbox.add_claim_columns

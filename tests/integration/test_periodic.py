@@ -4,8 +4,8 @@ import threading
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
-from shared.periodic import PeriodicScheduler
-from shared.settings import load_settings
+from shared.mesh.periodic import PeriodicScheduler
+from shared.core.settings import load_settings
 from tests.conftest import SECRET, new_database_url
 
 

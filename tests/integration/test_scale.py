@@ -19,10 +19,10 @@ from collections import Counter
 from pathlib import Path
 
 import dramatiq
-from shared.broker import make_broker
-from shared.devtools import control_socket_option, free_port, port_open
-from shared.outbox import EVENTS_QUEUE, PUBLISH_ACTOR, enqueue_all
-from shared.settings import ROOT
+from shared.mesh.broker import make_broker
+from ops.devenv import control_socket_option, free_port, port_open
+from shared.mesh.outbox import EVENTS_QUEUE, PUBLISH_ACTOR, enqueue_all
+from shared.core.settings import ROOT
 from tests.conftest import API_TOKEN, envelope, eventually
 from tests.integration.test_mesh import SHIPPED
 from tests.integration.test_mesh_rabbitmq import rabbit  # noqa: F401  (the module's RabbitMQ node)
@@ -105,7 +105,7 @@ def run_scale(mesh_factory, tmp_path, broker_url=None, *, prefix: str):
                message=f"{EVENTS} events at the scheduler")
     # the duplicates behind them: both queues drained
     broker = make_broker(mesh.settings)
-    from shared.queues import queue_counts
+    from shared.mesh.queues import queue_counts
 
     eventually(lambda: all(r.ready == 0 and r.dead == 0 for r in queue_counts(broker, ["events", "scheduler"])),
                timeout=120, interval=0.5, message="the events and scheduler queues drained")

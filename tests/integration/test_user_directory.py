@@ -1,13 +1,13 @@
 """One directory of people, seen by every service without a shared database (issue "Pages I").
 
-A person entered on one service (make user: shared.users.save_person) reaches the others
+A person entered on one service (make user: shared.users.store.save_person) reaches the others
 through `user.updated` relayed by real workers; so does the conversion of the old data files.
 """
 from __future__ import annotations
 
 import yaml
 
-from shared.users import import_people, people_from_data_files, save_person
+from shared.users.store import import_people, people_from_data_files, save_person
 from tests.conftest import eventually
 
 ORG = "acme-electric"

@@ -11,8 +11,8 @@ import time
 import pytest
 import yaml
 
-from shared.devtools import free_port
-from shared.users import save_person
+from ops.devenv import free_port
+from shared.users.store import save_person
 from tests.conftest import API_TOKEN, Mesh, bearer, envelope, eventually, user_token
 from tests.receiver import Receiver
 

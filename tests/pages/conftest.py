@@ -3,7 +3,7 @@
 `site` starts the mesh of tests/conftest.py (real Redis, SQLite or PostgreSQL, worker
 processes) plus each service's web app on a free port (werkzeug servers in threads), with
 HUIFANG_<SERVICE>_URL pointing at them, and enters the people of PEOPLE with the code
-`make user` runs (shared.users.save_person on the scheduler; the other services get them
+`make user` runs (shared.users.store.save_person on the scheduler; the other services get them
 through `user.updated`). `page` is a Playwright page in Debian's chromium, in Chinese unless a
 test asks otherwise. `shoot(page, name)` keeps a screenshot under tests/artifacts/pages/.
 """
@@ -17,9 +17,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from shared.devtools import free_port
-from shared.settings import ROOT, SERVICES
-from shared.users import save_person
+from ops.devenv import free_port
+from shared.core.settings import ROOT, SERVICES
+from shared.users.store import save_person
 from tests.conftest import Mesh, eventually
 
 ARTIFACTS = ROOT / "tests" / "artifacts" / "pages"

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 import pytest
 
 from services.scheduler.models import CallbackTask, ContactCorrection, Customer
-from shared.users import save_person
+from shared.users.store import save_person
 from tests.conftest import bearer, envelope, eventually, user_token
 from tests.doubles import FakeClock
 from tests.pages.conftest import CJK, ORG, PASSWORD, english_text, press_accesskey, shoot, sign_in

@@ -14,7 +14,7 @@ import pytest
 
 from services.reporting.domain.kpi import month_of, previous_months
 from services.reporting.models import Report
-from shared.users import save_person
+from shared.users.store import save_person
 from tests.conftest import envelope, eventually
 from tests.pages.conftest import CJK, ORG, english_text, shoot, sign_in
 

@@ -14,8 +14,8 @@ import pytest
 
 from services.complaints.models import Complaint
 from services.scheduler.models import CallbackTask
-from shared.onboarding import sample_events
-from shared.settings import ROOT
+from ops.onboarding import sample_events
+from shared.core.settings import ROOT
 from tests.conftest import API_TOKEN, bearer, eventually
 from tests.pages.conftest import ORG, shoot, sign_in
 

@@ -10,7 +10,7 @@ import pytest
 from services.complaints.pages.common import countdown, service_clock
 from services.complaints.pages.history import describe
 from services.complaints.rules import rules_for
-from shared.settings import load_settings
+from shared.core.settings import load_settings
 
 CST = timezone(timedelta(hours=8))
 ORG = "acme-electric"

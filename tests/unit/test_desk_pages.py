@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from shared.settings import load_settings
-from shared.users import save_person
+from shared.core.settings import load_settings
+from shared.users.store import save_person
 from tests.conftest import envelope
 
 SECRET = "s" * 32

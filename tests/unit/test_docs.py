@@ -15,11 +15,11 @@ from urllib.parse import urljoin
 import pytest
 from marshmallow import Schema, fields
 
-from shared import catalogue
-from shared.apidocs import DOCS_PATH, EVENT_UNION, event_component
-from shared.events import INTERNAL_TYPES, REGISTRY, validate_envelope
-from shared.schemas import Timestamp
-from shared.settings import ROOT, SERVICES
+from shared.core import catalogue
+from shared.web.apidocs import DOCS_PATH, EVENT_UNION, event_component
+from shared.core.events import INTERNAL_TYPES, REGISTRY, validate_envelope
+from shared.core.schemas import Timestamp
+from shared.core.settings import ROOT, SERVICES
 from tests.conftest import stub_apps
 
 API_TOKEN = "hf_unit_docs_integration"
@@ -44,12 +44,12 @@ def _resolve(spec: dict, ref: str) -> dict:
 def test_the_event_catalogue_in_docs_is_the_one_the_schemas_give():
     written = catalogue.CATALOGUE_PATH.read_text(encoding="utf-8") if catalogue.CATALOGUE_PATH.exists() else ""
     assert written == catalogue.render(), (
-        "docs/EVENTS.md and the event schemas (shared/events.py, the manifests) disagree: run `make docs`")
+        "docs/EVENTS.md and the event schemas (shared/core/events.py, the manifests) disagree: run `make docs`")
 
 
 def test_every_event_type_has_a_sentence_and_an_example_the_schemas_accept():
     assert set(catalogue.TYPES) == set(REGISTRY), (
-        "each event type needs a summary and an example in shared/catalogue.py TYPES (then `make docs`)")
+        "each event type needs a summary and an example in shared/core/catalogue.py TYPES (then `make docs`)")
     for event_type in REGISTRY:
         envelope = validate_envelope(catalogue.example_envelope(event_type))
         assert envelope["type"] == event_type
@@ -117,7 +117,7 @@ def test_every_route_documents_a_request_example(specs):
                     if kind == "application/json" and "example" not in content and "examples" not in content:
                         missing.append(f"{name} {method.upper()} {path}: body")
     assert not missing, ("give these an example (@blp.arguments(..., example=...), "
-                         "@blp.route(..., parameters=[shared.apidocs.path_parameter(...)])): " + "; ".join(missing))
+                         "@blp.route(..., parameters=[shared.web.apidocs.path_parameter(...)])): " + "; ".join(missing))
 
 
 # -- the browsable reference ---------------------------------------------------------------------------
@@ -138,7 +138,7 @@ def test_the_api_reference_is_served_without_a_token_and_fetches_nothing_from_el
             answer.close()
         assert client.get("/api/v1/openapi.json").status_code == 200
         assert client.get("/api/v1/callbacks").status_code in (401, 404)  # the rest still needs a token
-    vendored = ROOT / "shared" / "static" / "vendor" / "swagger-ui"
+    vendored = ROOT / "shared" / "web" / "static" / "vendor" / "swagger-ui"
     assert (vendored / "LICENSE").exists() and (vendored / "VERSION").exists()
     css = (vendored / "swagger-ui.css").read_text(encoding="utf-8")
     assert not re.search(r"url\(\s*['\"]?(https?:)?//", css), "the stylesheet loads something from another site"
@@ -162,7 +162,7 @@ def test_a_timestamp_the_api_gives_carries_the_installations_offset(apps):
 
 
 def test_every_timestamp_field_of_the_apis_follows_the_one_rule():
-    """Output datetimes use shared.schemas.Timestamp; inputs take AwareDateTime (an offset required)."""
+    """Output datetimes use shared.core.schemas.Timestamp; inputs take AwareDateTime (an offset required)."""
     plain = []
     for name in SERVICES:
         module = importlib.import_module(f"services.{name}.schemas")
@@ -172,4 +172,4 @@ def test_every_timestamp_field_of_the_apis_follows_the_one_rule():
             for field_name, field in cls._declared_fields.items():
                 if isinstance(field, fields.DateTime) and not isinstance(field, (Timestamp, fields.AwareDateTime)):
                     plain.append(f"{name}.{cls_name}.{field_name}")
-    assert not plain, f"use shared.schemas.Timestamp for: {plain}"
+    assert not plain, f"use shared.core.schemas.Timestamp for: {plain}"

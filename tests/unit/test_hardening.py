@@ -8,8 +8,8 @@ import importlib
 
 import pytest
 
-from shared.auth import issue_token
-from shared.settings import SERVICES
+from shared.web.auth import issue_token
+from shared.core.settings import SERVICES
 from tests.conftest import stub_apps
 
 SECRET = "h" * 32
@@ -140,9 +140,9 @@ def test_finding_19_contract_amount_says_it_is_not_negative_in_a_way_a_string_ca
 
 # -- finding 8: ids are of a safe character set wherever they are accepted --------------------------------
 
-from shared import catalogue  # noqa: E402
-from shared.errors import InvalidEvent  # noqa: E402
-from shared.events import REGISTRY, validate_envelope  # noqa: E402
+from shared.core import catalogue  # noqa: E402
+from shared.core.errors import InvalidEvent  # noqa: E402
+from shared.core.events import REGISTRY, validate_envelope  # noqa: E402
 
 BAD_IDS = ["K-1\r\nBcc: thief@evil.example", "K-1\n", "K/1", "../etc", "a b", "K-1\x00", "", "x" * 129]
 

@@ -14,8 +14,8 @@ import yaml
 from services.complaints.domain.errors import Forbidden, InvalidInput
 from services.complaints.domain.intake import check_raise
 from services.complaints.domain.policy import load_policy
-from shared.errors import InvalidEvent
-from shared.events import validate_envelope
+from shared.core.errors import InvalidEvent
+from shared.core.events import validate_envelope
 from tests.conftest import stub_apps
 from tests.unit.test_hardening import API_TOKEN, INTEGRATION, ORG, SECRET, assert_problem, client, user
 
@@ -180,8 +180,8 @@ def _import(apps, content: bytes, name: str = "ledger.csv", dry_run: bool = True
 
 def test_finding_1_the_limits_are_settings_with_sane_defaults():
     from services.scheduler.ledger_file import DEFAULT_LIMITS, limits_of
-    from shared.errors import ConfigurationError
-    from shared.settings import load_settings
+    from shared.core.errors import ConfigurationError
+    from shared.core.settings import load_settings
 
     defaults = limits_of(load_settings({"HUIFANG_SECRET_KEY": SECRET}))
     assert defaults == DEFAULT_LIMITS
@@ -296,7 +296,7 @@ def test_finding_12_a_failing_message_is_logged_by_id_and_type_never_its_body(ca
     from dramatiq import Worker
     from dramatiq.brokers.stub import StubBroker
 
-    from shared.logs import configure_logging
+    from shared.core.logs import configure_logging
 
     configure_logging()
     broker = StubBroker()
@@ -333,7 +333,7 @@ def test_finding_12_a_failing_message_is_logged_by_id_and_type_never_its_body(ca
 def test_finding_14_a_signed_claim_of_every_organisation_is_refused(apps):
     from itsdangerous import URLSafeTimedSerializer
 
-    from shared.auth import AuthError, verify_token
+    from shared.web.auth import AuthError, verify_token
 
     # given a token signed with the installation's key that claims organisation `*` (as integration or admin)
     for role in ("integration", "admin"):
@@ -348,7 +348,7 @@ def test_finding_14_a_signed_claim_of_every_organisation_is_refused(apps):
 
 
 def test_finding_14_an_organisations_integration_token_acts_for_it_alone(apps):
-    from shared.auth import issue_token
+    from shared.web.auth import issue_token
 
     token = {"Authorization": f"Bearer {issue_token(SECRET, login='erp', role='integration', organization=ORG)}"}
     mine = client(apps, "complaints").get("/api/v1/complaints", headers=token)
@@ -365,11 +365,11 @@ def test_finding_14_make_token_role_integration_org_prints_an_organisations_toke
     import subprocess
     import sys
 
-    from shared.auth import verify_token
+    from shared.web.auth import verify_token
 
     env = {**os.environ, "HUIFANG_SECRET_KEY": SECRET, "HUIFANG_API_TOKEN": API_TOKEN,
            "HUIFANG_VAR_DIR": str(tmp_path), "PYTHONPATH": "."}
-    answer = subprocess.run([sys.executable, "-m", "shared.devtools", "token", "--role", "integration", "--org", ORG],
+    answer = subprocess.run([sys.executable, "-m", "ops.devenv", "token", "--role", "integration", "--org", ORG],
                             env=env, capture_output=True, text=True)
     assert answer.returncode == 0, answer.stderr
     who = verify_token(answer.stdout.strip(), secret_key=SECRET, api_token=API_TOKEN)
@@ -377,8 +377,8 @@ def test_finding_14_make_token_role_integration_org_prints_an_organisations_toke
 
 
 def test_finding_14_keys_rotate_the_first_signs_every_one_verifies():
-    from shared.auth import AuthError, issue_token, verify_token
-    from shared.settings import load_settings
+    from shared.web.auth import AuthError, issue_token, verify_token
+    from shared.core.settings import load_settings
 
     old, new = "o" * 32, "n" * 32
     settings = load_settings({"HUIFANG_SECRET_KEY": f"{new},{old}"})
@@ -394,8 +394,8 @@ def test_finding_14_keys_rotate_the_first_signs_every_one_verifies():
 
 
 def test_finding_14_the_integration_token_has_a_minimum_length():
-    from shared.errors import ConfigurationError
-    from shared.settings import MIN_API_TOKEN_LENGTH, load_settings
+    from shared.core.errors import ConfigurationError
+    from shared.core.settings import MIN_API_TOKEN_LENGTH, load_settings
 
     with pytest.raises(ConfigurationError, match="HUIFANG_API_TOKEN"):
         load_settings({"HUIFANG_SECRET_KEY": SECRET, "HUIFANG_API_TOKEN": "secret"})
@@ -410,8 +410,8 @@ def test_finding_14_an_admin_revokes_a_persons_tokens_and_sessions(apps):
     from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
     from services.complaints.service import SERVICE
-    from shared.pages import still_valid
-    from shared.users import save_person
+    from shared.web.pages import still_valid
+    from shared.users.store import save_person
 
     class Earlier(TimestampSigner):
         def get_timestamp(self):
@@ -447,7 +447,7 @@ def test_finding_14_an_admin_revokes_a_persons_tokens_and_sessions(apps):
     assert not still_valid(claims, row)
     assert still_valid({**claims, "t": datetime.now(timezone.utc).isoformat()}, row)
     # and the cutoff travels to the other services with user.updated
-    from shared.events import UserUpdated
+    from shared.core.events import UserUpdated
 
     assert UserUpdated().load(record)["tokens_not_before"] is not None
 
@@ -456,7 +456,7 @@ def test_review_a_deactivated_persons_api_token_is_refused_as_their_page_session
     """Review of issue 12: deactivating a person ended their page sessions but not their bearer tokens
     (valid 90 days); only `make revoke-tokens` did."""
     from services.complaints.service import SERVICE
-    from shared.users import save_person
+    from shared.users.store import save_person
 
     complaints = client(apps, "complaints")
     SERVICE.run(save_person, organization=ORG, login="zhou", role="agent")
@@ -509,7 +509,7 @@ def test_finding_17_erase_customer_blanks_complaints_and_scheduler_data(apps):
 
     from services.complaints.service import SERVICE as COMPLAINTS
     from services.scheduler.service import SERVICE as SCHEDULER
-    from shared.retention import erase_customer
+    from shared.mesh.retention import erase_customer
 
     raised = client(apps, "complaints").post(f"/api/v1/complaints?organization={ORG}", headers=INTEGRATION, json={
         "complaint_id": "ERP-17", "customer": {"id": "C-17", "name": "李女士", "phone": "13712345678"},
@@ -613,7 +613,7 @@ def test_finding_14_a_change_of_role_ends_the_tokens_issued_with_the_old_one(app
     from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
     from services.complaints.service import SERVICE
-    from shared.users import save_person
+    from shared.users.store import save_person
 
     class Earlier(TimestampSigner):
         def get_timestamp(self):

@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from shared.mail import (
+from shared.core.mail import (
     InvalidSmtpUrl,
     MailError,
     SmtpSettings,
@@ -209,7 +209,7 @@ def test_starttls_with_login_delivers(smtp_server, certificate, tmp_path, caplog
     server_tls, client_tls = certificate
     inbox, port = smtp_server(tls_context=server_tls, require_starttls=True,
                               authenticator=authenticator, auth_required=True)
-    caplog.set_level(logging.DEBUG, logger="shared.mail")
+    caplog.set_level(logging.DEBUG, logger="shared.core.mail")
     url = f"smtp+starttls://reports%40acme.example:s3cr%25t-pa55@127.0.0.1:{port}"
     send_message(report_message(), smtp_url=url, outbox_dir=tmp_path, ssl_context=client_tls)
     (envelope,) = inbox.envelopes

@@ -12,8 +12,8 @@ from dramatiq import Message
 from dramatiq.errors import DecodeError
 
 from bench.malformed import KINDS, malformed, valid_envelopes
-from shared.errors import InvalidEvent
-from shared.events import load_event
+from shared.core.errors import InvalidEvent
+from shared.core.events import load_event
 
 
 def test_the_templates_are_valid():

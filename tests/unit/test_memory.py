@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from shared import memory
+from shared.mesh import memory
 
 
 class _Message:
@@ -17,8 +17,8 @@ def test_the_worker_bootstrap_limits_the_arenas_and_trims(monkeypatch):
     from dramatiq.brokers.stub import StubBroker
 
     from services.complaints.service import SERVICE
-    from shared.broker import setup_worker
-    from shared.settings import load_settings
+    from shared.mesh.broker import setup_worker
+    from shared.core.settings import load_settings
 
     limited = []
     monkeypatch.setattr(memory, "limit_arenas", lambda: limited.append(True) or True)

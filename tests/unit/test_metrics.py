@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from shared.errors import ConfigurationError
-from shared.metrics import allowed
-from shared.ops import logs_command
-from shared.settings import load_settings
+from shared.core.errors import ConfigurationError
+from shared.mesh.metrics import allowed
+from ops.status import logs_command
+from shared.core.settings import load_settings
 
 BASE = {"HUIFANG_SECRET_KEY": "unit-" + "x" * 20, "HUIFANG_VAR_DIR": "/tmp/huifang-unit-metrics"}
 
@@ -50,12 +50,12 @@ def _count_in(kind: str, folder, settings_env: dict, *, gauge: bool = False) -> 
     import subprocess
     import sys
 
-    from shared.settings import ROOT
+    from shared.core.settings import ROOT
 
     code = f"""
 import os
-from shared import metrics
-from shared.settings import load_settings
+from shared.mesh import metrics
+from shared.core.settings import load_settings
 metrics.configure(load_settings({json.dumps(settings_env)}), "scheduler", {kind!r})
 m = metrics.metrics()
 if {kind!r} == "worker":
@@ -75,7 +75,7 @@ print(os.getpid())
 def test_issue_14_review_10_each_unit_writes_its_own_subfolder_and_metrics_reads_both(tmp_path):
     from prometheus_client import CollectorRegistry, generate_latest
 
-    from shared import metrics
+    from shared.mesh import metrics
 
     env = {**BASE, "HUIFANG_METRICS_DIR": str(tmp_path / "metrics")}
     settings = load_settings(env)
@@ -92,7 +92,7 @@ def test_issue_14_review_10_each_unit_writes_its_own_subfolder_and_metrics_reads
 
 
 def test_issue_14_review_10_a_unit_starting_empties_only_its_own_subfolder(tmp_path):
-    from shared import metrics
+    from shared.mesh import metrics
 
     env = {**BASE, "HUIFANG_METRICS_DIR": str(tmp_path / "metrics")}
     settings = load_settings(env)
@@ -105,7 +105,8 @@ def test_issue_14_review_10_a_unit_starting_empties_only_its_own_subfolder(tmp_p
 
 
 def test_issue_14_review_10_a_dead_web_process_leaves_no_live_gauge(tmp_path):
-    from shared import gunicorn_conf, metrics
+    from shared.web.app import gunicorn_conf
+    from shared.mesh import metrics
 
     env = {**BASE, "HUIFANG_METRICS_DIR": str(tmp_path / "metrics")}
     settings = load_settings(env)
@@ -119,12 +120,12 @@ def test_issue_14_review_10_a_dead_web_process_leaves_no_live_gauge(tmp_path):
 
 
 def test_issue_14_review_10_the_units_reset_their_own_subfolder_and_gunicorn_runs_the_hook(tmp_path):
-    from shared import deploy
+    from ops import deploy
 
     layout = deploy.Layout("complaints")
     web, worker = deploy.render_unit(layout, "web"), deploy.render_unit(layout, "worker")
-    assert "-m shared.deploy reset-metrics complaints web" in web and "reset-metrics" not in web.replace(
+    assert "-m ops.deploy reset-metrics complaints web" in web and "reset-metrics" not in web.replace(
         "reset-metrics complaints web", "")
-    assert "-m shared.deploy reset-metrics complaints worker" in worker
+    assert "-m ops.deploy reset-metrics complaints worker" in worker
     command = deploy.web_command("complaints", load_settings(BASE))
-    assert command[command.index("--config") + 1] == "python:shared.gunicorn_conf"
+    assert command[command.index("--config") + 1] == "python:shared.web.gunicorn_conf"

@@ -5,12 +5,12 @@ from datetime import datetime, timedelta, timezone
 import peewee
 import pytest
 
-from shared import errors
-from shared.events import Event, load_event
-from shared.lease import Lease
-from shared.orgdata import load_org_rules
-from shared.outbox import outbox_model, relay_once
-from shared.settings import load_settings
+from shared.core import errors
+from shared.core.events import Event, load_event
+from shared.core.lease import Lease
+from shared.core.orgdata import load_org_rules
+from shared.mesh.outbox import outbox_model, relay_once
+from shared.core.settings import load_settings
 from tests.doubles import FakeClock, FakeMailer, stub_broker
 
 SECRET = "s" * 32
@@ -53,7 +53,7 @@ def test_an_error_names_its_field_for_problem_json():
 def test_one_mapping_turns_any_huifang_error_into_problem_json():
     from flask import Flask
 
-    from shared.web import problem  # noqa: F401 (the mapping lives in create_service_app)
+    from shared.web.app import problem  # noqa: F401 (the mapping lives in create_service_app)
     from services.scheduler.app import create_app
 
     settings = load_settings({"HUIFANG_SECRET_KEY": SECRET, "HUIFANG_BROKER_URL": "stub://",
@@ -67,7 +67,7 @@ def test_one_mapping_turns_any_huifang_error_into_problem_json():
                "field": errors.InvalidInput("too long", field="reason"),
                "ours": errors.HuifangError("a bug")}[kind]
 
-    from shared.auth import issue_token
+    from shared.web.auth import issue_token
 
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = "Bearer " + issue_token(SECRET, login="li", role="manager",
@@ -144,7 +144,7 @@ def test_a_forwarded_envelope_is_not_validated_again_but_typed_the_same():
 
 
 def test_a_hand_made_bad_copy_on_a_service_queue_is_still_refused():
-    from shared.service import _trusted_event
+    from shared.mesh.service import _trusted_event
 
     with pytest.raises(errors.InvalidEvent):
         _trusted_event({**_envelope(), "data": {"delivery_id": "D1", "commissioned_on": "not a date"}})
@@ -154,7 +154,7 @@ def test_the_relay_sends_each_event_straight_to_its_subscribers_queues():
     db = peewee.SqliteDatabase(":memory:")
     Outbox = outbox_model(db)
     db.create_tables([Outbox])
-    from shared.outbox import add
+    from shared.mesh.outbox import add
 
     with db.atomic():
         add(Outbox, [_envelope()])
@@ -169,7 +169,7 @@ def test_the_relay_sends_each_event_straight_to_its_subscribers_queues():
 def test_fake_clock_and_mailer_have_the_real_interfaces():
     clock = FakeClock(datetime(2026, 1, 1, tzinfo=timezone.utc))
     assert clock.advance(hours=2) == datetime(2026, 1, 1, 2, tzinfo=timezone.utc) == clock()
-    from shared.mail import MailError, build_message
+    from shared.core.mail import MailError, build_message
 
     mailer = FakeMailer()
     mailer.send(build_message(sender="a@x.example", to=["b@x.example"], subject="s", body_text="b"))

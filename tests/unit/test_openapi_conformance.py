@@ -11,8 +11,8 @@ import uuid
 import pytest
 from marshmallow import Schema, ValidationError
 
-from shared.apidocs import api_options
-from shared.schemas import StrictBoolean
+from shared.web.apidocs import api_options
+from shared.core.schemas import StrictBoolean
 # the same apps (one set per module) and their documents
 from tests.unit.test_hardening import apps, specs  # noqa: F401
 from tests.unit.test_hardening import ORG, assert_problem, client, user

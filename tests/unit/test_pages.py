@@ -1,4 +1,4 @@
-"""The pages' mechanism (shared/pages.py): session, CSRF, languages, roles, the message catalog.
+"""The pages' mechanism (shared/web/pages.py): session, CSRF, languages, roles, the message catalog.
 
 The app is the scheduler's, on a SQLite file and the stub broker; the browser tests in
 tests/pages prove the same against the three services for real.
@@ -12,12 +12,12 @@ import pytest
 import time_machine
 from flask import Flask
 
-from shared import pages
-from shared.devtools import catalogs, extract_messages, translated
-from shared.pages import (block_seconds, csrf_matches, normalise_language, page_blueprint, page_roles,
+from shared.web import pages
+from ops.devenv import catalogs, extract_messages, translated
+from shared.web.pages import (block_seconds, csrf_matches, normalise_language, page_blueprint, page_roles,
                           safe_next)
-from shared.settings import load_settings
-from shared.users import save_person
+from shared.core.settings import load_settings
+from shared.users.store import save_person
 
 SECRET = "s" * 32
 API_TOKEN = "hf_unit_pages_integration"
@@ -225,8 +225,8 @@ def test_user_text_is_escaped_in_pages(app):
 
 
 def test_a_page_without_page_roles_stops_the_app_from_starting(tmp_path):
-    from shared.service import Service
-    from shared.web import create_service_app
+    from shared.mesh.service import Service
+    from shared.web.app import create_service_app
     import peewee
 
     blp = page_blueprint("forgetful_pages", __name__)
@@ -248,7 +248,7 @@ def test_may_and_can_follow_the_roles_of_a_declared_action():
     pages.define_action("tests.escalate", "advisor", "manager")
     from flask import g
 
-    from shared.auth import Principal
+    from shared.web.auth import Principal
 
     with app.test_request_context("/"):
         g.page_principal = Principal(login="zhao", role="advisor", organization=ORG)
@@ -272,7 +272,7 @@ def test_user_updated_cannot_be_posted_even_with_the_integration_token(app):
 
 @pytest.mark.parametrize("folder", list(catalogs()), ids=lambda folder: folder.parent.name)
 def test_every_label_of_the_pages_is_in_the_chinese_catalog_translated_and_compiled(folder, tmp_path):
-    """Each catalog (shared/translations, and services/<name>/translations where a service keeps
+    """Each catalog (shared/web/translations, and services/<name>/translations where a service keeps
     its own) holds every string of what it serves, translated, and its .mo is compiled."""
     from babel.messages.mofile import read_mo
     from babel.messages.pofile import read_po

@@ -35,7 +35,7 @@ def test_the_proxy_keeps_metrics_off_the_public_host_name():
     # nginx connects from loopback, an allowed network of /metrics by default: the site must not pass it on
     import re
 
-    from shared.proxy import render_site
+    from ops.proxy import render_site
 
     site = render_site(host="huifang.example")
     for service in ("scheduler", "complaints", "reporting"):

@@ -7,7 +7,7 @@ import peewee
 import pytest
 from playhouse.migrate import SqliteMigrator, migrate
 
-from shared.db import SchemaVersion, ensure_schema
+from shared.core.db import SchemaVersion, ensure_schema
 
 NEW_COLUMNS = {
     "scheduler": (3, {"callback_task": ["calendar_source", "over_time_limit", "outside_call_window"],

@@ -3,12 +3,12 @@ from pathlib import Path
 
 import pytest
 
-from shared.auth import AuthError, issue_token, verify_token
-from shared.errors import ConfigurationError, InvalidEvent
-from shared.events import REGISTRY, load_event, validate_envelope
-from shared.logs import JsonFormatter
-from shared.manifest import load_manifests, subscribers
-from shared.settings import load_settings
+from shared.web.auth import AuthError, issue_token, verify_token
+from shared.core.errors import ConfigurationError, InvalidEvent
+from shared.core.events import REGISTRY, load_event, validate_envelope
+from shared.core.logs import JsonFormatter
+from shared.core.manifest import load_manifests, subscribers
+from shared.core.settings import load_settings
 
 SECRET = "s" * 32
 
@@ -87,14 +87,14 @@ def test_envelope_defaults_organization_and_types_data():
 def test_tokens_never_appear_in_logs():
     import logging
 
-    record = logging.LogRecord("shared.web", logging.INFO, __file__, 1,
+    record = logging.LogRecord("shared.web.app", logging.INFO, __file__, 1,
                                "got header Authorization: Bearer %s", ("abc.def.ghi",), None)
     line = JsonFormatter().format(record)
     assert "abc.def.ghi" not in line and "[redacted]" in line
 
 
 def test_amqp_url_selects_rabbitmq_with_publisher_confirms(tmp_path):
-    from shared.broker import make_broker
+    from shared.mesh.broker import make_broker
 
     settings = load_settings({"HUIFANG_VAR_DIR": str(tmp_path), "HUIFANG_SECRET_KEY": SECRET,
                               "HUIFANG_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672/"})
@@ -104,7 +104,7 @@ def test_amqp_url_selects_rabbitmq_with_publisher_confirms(tmp_path):
 
 
 def test_redis_broker_requeues_a_dead_workers_messages_quickly(tmp_path):
-    from shared.broker import make_broker
+    from shared.mesh.broker import make_broker
 
     settings = load_settings({"HUIFANG_VAR_DIR": str(tmp_path), "HUIFANG_SECRET_KEY": SECRET})
     broker = make_broker(settings)
@@ -114,7 +114,7 @@ def test_redis_broker_requeues_a_dead_workers_messages_quickly(tmp_path):
 
 
 def test_phones_are_masked_for_roles_that_need_not_see_them():
-    from shared.privacy import mask_phone, phone_for
+    from shared.core.privacy import mask_phone, phone_for
 
     assert mask_phone("13812345678") == "138****5678"
     assert phone_for("advisor", "13812345678") == "138****5678"
@@ -125,8 +125,8 @@ def test_phones_are_masked_for_roles_that_need_not_see_them():
 def test_finding_13_databases_and_mail_are_private_to_the_user(tmp_path):
     """Issue 12 finding 13: a SQLite database and an .eml file are created 0600 inside 0700 folders,
     and a folder that already exists (it may be /tmp) is left as it is."""
-    from shared.db import database_from_url
-    from shared.mail import build_message, send_message
+    from shared.core.db import database_from_url
+    from shared.core.mail import build_message, send_message
 
     shared_folder = tmp_path / "shared"
     shared_folder.mkdir(mode=0o755)

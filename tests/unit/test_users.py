@@ -1,4 +1,4 @@
-"""The user directory (shared/users.py): password hashes, the last-change-wins upsert, the
+"""The user directory (shared/users/store.py): password hashes, the last-change-wins upsert, the
 conversion of the old data files."""
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import peewee
 import pytest
 import yaml
 
-from shared.errors import InvalidInput
-from shared.events import REGISTRY, load_event
-from shared.service import Service
-from shared.settings import load_settings
-from shared.users import (USER_UPDATED, hash_password, import_people, people_from_data_files, save_person,
+from shared.core.errors import InvalidInput
+from shared.core.events import REGISTRY, load_event
+from shared.mesh.service import Service
+from shared.core.settings import load_settings
+from shared.users.store import (USER_UPDATED, hash_password, import_people, people_from_data_files, save_person,
                           verify_password)
 
 SECRET = "s" * 32
@@ -165,8 +165,8 @@ def test_import_users_names_a_person_listed_with_two_roles(service, tmp_path):
 
 
 def test_issue_17_migration_60_adds_the_directorys_branch_to_a_database_made_before(tmp_path):
-    from shared.db import ensure_schema
-    from shared.users import add_branch, add_not_before_column, user_model
+    from shared.core.db import ensure_schema
+    from shared.users.store import add_branch, add_not_before_column, user_model
 
     database = peewee.SqliteDatabase(str(tmp_path / "old.db"))
     database.execute_sql('CREATE TABLE "directory_user" ("id" INTEGER PRIMARY KEY, "organization" VARCHAR(64), '

@@ -8,9 +8,9 @@ import json
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from shared import webhooks
-from shared.errors import ConfigurationError
-from shared.settings import load_settings
+from shared.webhooks import delivery as webhooks
+from shared.core.errors import ConfigurationError
+from shared.core.settings import load_settings
 from tests.conftest import bearer, user_token
 from tests.receiver import Receiver
 
@@ -192,8 +192,8 @@ def test_a_produced_event_makes_deliveries_only_for_enabled_matching_endpoints_o
 # -- endpoints as data ---------------------------------------------------------------------------
 
 def test_an_organisations_webhooks_file_is_validated_naming_the_field():
-    from shared.errors import ConfigurationError
-    from shared.webhooks import load_endpoints_file
+    from shared.core.errors import ConfigurationError
+    from shared.webhooks.delivery import load_endpoints_file
 
     good = {"endpoints": [{"url": "https://erp.example.com/hooks", "types": ["complaint.*"],
                            "secret": "whsec_" + "A" * 32}]}

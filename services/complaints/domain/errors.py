@@ -1,12 +1,12 @@
 """One exception root for the complaints domain, each refusal under the shared class that
-says its HTTP status (shared.errors).
+says its HTTP status (shared.core.errors).
 
 Every refusal carries a sentence a user can act on; `field` names the input at fault
 when there is one (for problem+json ``errors``).
 """
 from __future__ import annotations
 
-from shared import errors
+from shared.core import errors
 
 
 class ComplaintError(errors.HuifangError):

@@ -4,13 +4,13 @@ A person (any role but the integration token) gets an id the server makes, may d
 complaint only a little before now, and may claim a source only when the policy's
 `source_roles` lets their role (a complaint forwarded by the manufacturer starts at the top
 level, RULES 2). The integration token speaks for other systems: it names its own ids, but
-never one of the kinds Huifang makes (`shared.events.OWN_COMPLAINT_ID_PREFIXES`).
+never one of the kinds Huifang makes (`shared.core.events.OWN_COMPLAINT_ID_PREFIXES`).
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from shared.events import own_complaint_id, raised_at_in_window
+from shared.core.events import own_complaint_id, raised_at_in_window
 
 from .errors import Forbidden, InvalidInput
 from .policy import ComplaintPolicy

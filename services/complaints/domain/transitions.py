@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared.calendar import service_hours_between
+from shared.core.calendar import service_hours_between
 
 from .chain import Chain
 from .complaint import (CHURN_RECORDED, CLOSED, CLOSED_ACTION, HANDED_OVER, INVESTIGATED, OPEN, RAISED, REOPENED,

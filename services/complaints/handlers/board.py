@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from peewee import Case, fn
 
-from shared.db import is_postgres
+from shared.core.db import is_postgres
 
 from ..domain.complaint import OPEN, RESOLVED
 from ..models import Complaint

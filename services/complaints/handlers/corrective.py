@@ -9,8 +9,8 @@ from datetime import date
 
 import peewee
 
-from shared.db import bulk_insert
-from shared.service import UnitOfWork
+from shared.core.db import bulk_insert
+from shared.mesh.service import UnitOfWork
 
 from ..domain import corrective
 from ..errors import Forbidden, NotFound

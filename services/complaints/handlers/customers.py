@@ -1,10 +1,10 @@
 """The customer on a complaint: its columns, its CONTRACT object, and customer.updated."""
 from __future__ import annotations
 
-from shared.db import update_where
-from shared.events import Event
-from shared.privacy import phone_for
-from shared.service import UnitOfWork
+from shared.core.db import update_where
+from shared.core.events import Event
+from shared.core.privacy import phone_for
+from shared.mesh.service import UnitOfWork
 
 from ..models import Complaint
 from ..rules import rules_for
@@ -27,7 +27,7 @@ def customer_columns(customer: dict, *, policy) -> dict:
 
 def customer_of(row: Complaint, *, role: str | None = None) -> dict:
     """Gives the CONTRACT customer object of a complaint row: for a user of `role`, with the
-    phone numbers as that role may see them (RULES 1.4, `shared.privacy`); without a role,
+    phone numbers as that role may see them (RULES 1.4, `shared.core.privacy`); without a role,
     whole, for the events between services."""
     phone, site_phone = row.customer_phone, row.site_phone
     if role is not None:

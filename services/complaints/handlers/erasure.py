@@ -6,8 +6,8 @@ service words itself (raised via ..., deadline missed ..., accepted ...) stay, a
 and states: every figure is as before."""
 from __future__ import annotations
 
-from shared.retention import ERASED
-from shared.service import UnitOfWork
+from shared.mesh.retention import ERASED
+from shared.mesh.service import UnitOfWork
 
 from ..domain.complaint import (CUSTOMER_FLAGGED, DEADLINES_REPLANNED, ESCALATED, HANDED_OVER, MANAGERS_NOTIFIED,
                                 RAISED, RESOLVED_ACTION)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from shared.db import bulk_insert
-from shared.events import Event
-from shared.service import UnitOfWork
+from shared.core.db import bulk_insert
+from shared.core.events import Event
+from shared.mesh.service import UnitOfWork
 
 from .. import notify
 from ..domain import ownership

@@ -7,8 +7,8 @@ import logging
 import uuid
 from datetime import datetime
 
-from shared.db import bulk_insert
-from shared.service import UnitOfWork
+from shared.core.db import bulk_insert
+from shared.mesh.service import UnitOfWork
 
 from .. import notify
 from ..domain import promises

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from shared.db import advisory_lock
-from shared.events import Event
-from shared.service import UnitOfWork
+from shared.core.db import advisory_lock
+from shared.core.events import Event
+from shared.mesh.service import UnitOfWork
 
 from .. import domain, notify
 from ..domain.complaint import CLOSED, SYSTEM

@@ -1,7 +1,7 @@
 """Reads of complaints shared by the commands, the jobs and the routes."""
 from __future__ import annotations
 
-from shared.db import first
+from shared.core.db import first
 
 from ..errors import NotFound
 from ..models import Complaint, ComplaintHistory

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.db import bulk_insert
-from shared.service import UnitOfWork
+from shared.core.db import bulk_insert
+from shared.mesh.service import UnitOfWork
 
 from .. import notify
 from ..domain import next_sweep_at, pending_deadlines, provisional_deadlines

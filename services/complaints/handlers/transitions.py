@@ -2,7 +2,7 @@
 the churn reason. Each loads the row (locked), lets the domain decide, and stores the outcome."""
 from __future__ import annotations
 
-from shared.service import UnitOfWork
+from shared.mesh.service import UnitOfWork
 
 from .. import domain
 from ..domain.ownership import check_compensation_settled

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 
-from shared.answers import DISSATISFIED_ANSWERS
-from shared.events import Event
-from shared.service import UnitOfWork
+from shared.core.answers import DISSATISFIED_ANSWERS
+from shared.core.events import Event
+from shared.mesh.service import UnitOfWork
 
 from .. import domain
 from ..domain.complaint import RESOLVED

@@ -1,4 +1,4 @@
-"""Pages of the complaints service (shared/pages.py): the complaint board (投诉看板), a complaint's
+"""Pages of the complaints service (shared/web/pages.py): the complaint board (投诉看板), a complaint's
 page with its steps, and the form to raise one (CONTRACT.md "Pages").
 
 Each module adds its views to the one blueprint of common.py.

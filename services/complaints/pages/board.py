@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import render_template, request
 from flask_babel import gettext as _
 
-from shared.pages import page_roles
+from shared.web.pages import page_roles
 
 from ..domain import pending_deadlines
 from ..handlers.board import BOARD_STATES, BoardFilters, board_branches, board_columns

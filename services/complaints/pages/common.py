@@ -15,9 +15,9 @@ from pathlib import Path
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 
-from shared.calendar import add_service_hours, service_hours_between
-from shared.pages import EVERY_ROLE, current_principal, define_action, page_blueprint
-from shared.pages import is_htmx, me, now, service, settings  # noqa: F401 (used by the pages)
+from shared.core.calendar import add_service_hours, service_hours_between
+from shared.web.pages import EVERY_ROLE, current_principal, define_action, page_blueprint
+from shared.web.pages import is_htmx, me, now, service, settings  # noqa: F401 (used by the pages)
 
 from ..domain import can_act
 from ..domain.chain import HANDLER_ROLES
@@ -61,7 +61,7 @@ RAISE = define_action("complaints.raise", *EVERY_ROLE)
 WARN_SERVICE_SECONDS = 3600
 
 
-# service(), settings(), me(), now(), is_htmx(): the same on every service (shared/pages.py)
+# service(), settings(), me(), now(), is_htmx(): the same on every service (shared/web/pages.py)
 
 
 def may_act(rules: Rules, role: str, level: int) -> bool:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from shared.calendar import service_hours_between
-from shared.errors import Forbidden as ForbiddenPage
-from shared.errors import NotFound as NotFoundPage
+from shared.core.calendar import service_hours_between
+from shared.core.errors import Forbidden as ForbiddenPage
+from shared.core.errors import NotFound as NotFoundPage
 
 from .. import handlers
 from ..domain import pending_deadlines
@@ -25,7 +25,7 @@ from . import labels
 from .history import describe
 from .common import (ACCEPT, CLOSE, DECIDE_COMPENSATION, ESCALATE, KEEP_PROMISE, MAKE_PROMISE, PROPOSE_COMPENSATION, HAND_OVER, READERS, RECORD_CHURN, REPLY, RESOLVE, RETRY_VERIFICATION,
                      REWORK, blp, countdown, may_act, me, now, service, service_clock, settings)
-from shared.pages import page_roles
+from shared.web.pages import page_roles
 
 #: The deadlines of a complaint in the order they come: (name, due column, done column).
 DEADLINE_COLUMNS = (

@@ -9,8 +9,8 @@ from datetime import date
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from shared.errors import Forbidden as ForbiddenPage
-from shared.pages import page_roles
+from shared.core.errors import Forbidden as ForbiddenPage
+from shared.web.pages import page_roles
 
 from .. import handlers
 from ..domain.corrective import MANUAL_STATUSES

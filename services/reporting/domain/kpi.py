@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping
 
-from shared.errors import InvalidInput
-from shared.events import SATISFACTION
+from shared.core.errors import InvalidInput
+from shared.core.events import SATISFACTION
 
 #: Months of trend shown before the report's month (RULES 3: "the two months before it").
 #: The one place this number lives: figures.py aggregates, and build_report keeps, these months.

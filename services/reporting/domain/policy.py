@@ -8,8 +8,8 @@ from datetime import datetime, time
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from shared.calendar import ServiceHours
-from shared.errors import InvalidInput
+from shared.core.calendar import ServiceHours
+from shared.core.errors import InvalidInput
 
 from .kpi import ANSWERS, FIGURE_NAMES, month_of, previous_months
 

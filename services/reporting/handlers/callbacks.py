@@ -7,8 +7,8 @@ seen and a later flag of the customer never changes it (only the scheduler sayin
 """
 from __future__ import annotations
 
-from shared.events import Event
-from shared.service import UnitOfWork
+from shared.core.events import Event
+from shared.mesh.service import UnitOfWork
 
 from ..models import CANCELLED, DONE, OPEN, UNREACHABLE, Callback, Complaint, Customer
 from ..rules import report_policy

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from datetime import timezone
 
-from shared.calendar import service_hours_between
-from shared.events import Event
-from shared.service import UnitOfWork
+from shared.core.calendar import service_hours_between
+from shared.core.events import Event
+from shared.mesh.service import UnitOfWork
 
 from ..models import Complaint
 from ..rules import calendar_of, report_policy

@@ -1,10 +1,10 @@
 """customer.updated and customer.flagged: the customers the report names and counts as key."""
 from __future__ import annotations
 
-from shared.events import Event
-from shared.service import UnitOfWork
+from shared.core.events import Event
+from shared.mesh.service import UnitOfWork
 
-from shared.db import bulk_insert
+from shared.core.db import bulk_insert
 
 from ..models import Customer
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from shared.events import Event
-from shared.service import UnitOfWork
+from shared.core.events import Event
+from shared.mesh.service import UnitOfWork
 
 from ..models import (CANCELLED, OPEN, SERVED_COMMISSIONED, SERVED_ORDER, SERVED_SHIPPED, Callback, Delivery,
                       ServedDay)

@@ -2,8 +2,8 @@
 completion rate; an agent submits their monthly summary (seed 000 part 1)."""
 from __future__ import annotations
 
-from shared.events import Event
-from shared.service import UnitOfWork
+from shared.core.events import Event
+from shared.mesh.service import UnitOfWork
 
 from ..desk import period_figures, summary_row
 from ..domain.desk import DeskPolicy, Period

@@ -4,10 +4,10 @@ from __future__ import annotations
 import functools
 import json
 
-from shared.events import Event
-from shared.service import UnitOfWork
+from shared.core.events import Event
+from shared.mesh.service import UnitOfWork
 
-from shared.db import bulk_insert
+from shared.core.db import bulk_insert
 
 from ..models import EventLog
 from .rows import naive_utc

@@ -3,8 +3,8 @@ attempt (complaint.verification_unreachable), its broken promises (complaint.pro
 register of corrective actions (corrective_action.updated); the closure reason comes with complaint.closed."""
 from __future__ import annotations
 
-from shared.events import Event
-from shared.service import UnitOfWork
+from shared.core.events import Event
+from shared.mesh.service import UnitOfWork
 
 import json
 

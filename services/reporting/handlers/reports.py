@@ -11,7 +11,7 @@ import logging
 import uuid
 from datetime import timedelta
 
-from shared.service import UnitOfWork
+from shared.mesh.service import UnitOfWork
 
 from ..domain.report import ReportData
 from ..models import (GENERATE_ACTOR, MAKE_FIGURES_ACTOR, RUN_FAILED, RUN_PENDING, RUN_READY, SEND_ACTOR,

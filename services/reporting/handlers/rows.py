@@ -9,8 +9,8 @@ import logging
 from contextvars import ContextVar
 from datetime import date, datetime, timezone
 
-from shared.db import advisory_lock, first
-from shared.events import SATISFACTION
+from shared.core.db import advisory_lock, first
+from shared.core.events import SATISFACTION
 
 log = logging.getLogger(__name__)
 

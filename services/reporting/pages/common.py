@@ -12,8 +12,8 @@ from pathlib import Path
 from flask import abort
 from flask_babel import format_decimal, get_locale
 
-from shared.pages import current_principal, define_action, page_blueprint
-from shared.pages import is_htmx, me, now, service, settings  # noqa: F401 (used by the pages)
+from shared.web.pages import current_principal, define_action, page_blueprint
+from shared.web.pages import is_htmx, me, now, service, settings  # noqa: F401 (used by the pages)
 
 from ..domain.kpi import month_of
 from ..figure_rows import ROW_FIGURES
@@ -33,7 +33,7 @@ MAKE = define_action("reporting.make", *READERS)
 SEND = define_action("reporting.send", *READERS)
 
 
-# service(), settings(), me(), now(), is_htmx(): the same on every service (shared/pages.py)
+# service(), settings(), me(), now(), is_htmx(): the same on every service (shared/web/pages.py)
 
 
 def my_branch() -> str | None:

@@ -8,8 +8,8 @@ from datetime import timedelta
 from flask import abort, render_template, request
 from flask_babel import gettext as _
 
-from shared.errors import InvalidInput
-from shared.pages import page_roles
+from shared.core.errors import InvalidInput
+from shared.web.pages import page_roles
 
 from .. import desk
 from ..domain.desk import TARGET_FIGURES, parse_period, week_of

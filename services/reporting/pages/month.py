@@ -16,8 +16,8 @@ from urllib.parse import quote
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from shared.pages import page_roles
-from shared.privacy import mask_phone
+from shared.web.pages import page_roles
+from shared.core.privacy import mask_phone
 
 from .. import made as made_mod
 from ..domain.desk import TARGET_FIGURES

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from shared.pages import page_roles
+from shared.web.pages import page_roles
 
 from .. import handlers, jobs
 from ..domain.kpi import Figure, build_figures, month_of, parse_month, previous_months

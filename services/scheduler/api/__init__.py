@@ -2,7 +2,7 @@
 
 Views only translate: query or body -> a handler command (in one unit of work, `SERVICE.run`)
 or a query scoped to the caller's organisation -> a schema. Errors are not caught here:
-shared/web.py turns every HuifangError into problem+json.
+shared/web/app.py turns every HuifangError into problem+json.
 """
 from .callbacks import agents_blp, callbacks_blp
 from .customers import customers_blp

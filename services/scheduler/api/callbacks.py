@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from shared.audit import audit
-from shared.web import organization_of_request, principal, roles_required, total_count
+from shared.audit.store import audit
+from shared.web.app import organization_of_request, principal, roles_required, total_count
 
 from .. import handlers
 from ..models import CallbackTask

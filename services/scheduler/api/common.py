@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import current_app
 
-from shared.apidocs import path_parameter
-from shared.privacy import SEES_PHONES
-from shared.web import principal
+from shared.web.apidocs import path_parameter
+from shared.core.privacy import SEES_PHONES
+from shared.web.app import principal
 
 from ..handlers.common import contacts_of
 from ..models import CallbackTask

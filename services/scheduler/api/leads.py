@@ -5,8 +5,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from shared.schemas import Timestamp
-from shared.web import organization_of_request, roles_required
+from shared.core.schemas import Timestamp
+from shared.web.app import organization_of_request, roles_required
 
 from .. import handlers
 from .common import TEAM_LEADS, service

@@ -6,9 +6,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
-from shared.events import WholeRegexp
-from shared.schemas import Timestamp
-from shared.web import organization_of_request, principal, roles_required
+from shared.core.events import WholeRegexp
+from shared.core.schemas import Timestamp
+from shared.web.app import organization_of_request, principal, roles_required
 
 from .. import handlers
 from ..domain.review import VERDICTS

@@ -7,7 +7,7 @@ from typing import Iterable
 
 from services.scheduler.domain.errors import SchedulerDomainError
 from services.scheduler.domain.policy import CallWindow, Policy
-from shared.calendar import WorkingCalendar
+from shared.core.calendar import WorkingCalendar
 
 __all__ = ["appointment_call_at", "in_call_window", "next_attempt_on", "next_call_at", "over_time_limit"]
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from services.scheduler.domain.errors import SchedulerDomainError
 from services.scheduler.domain.planned import PlannedCallback, plan_on
 from services.scheduler.domain.policy import ANCHOR_WARRANTY_END, Policy
-from shared.calendar import WorkingCalendar, add_months
+from shared.core.calendar import WorkingCalendar, add_months
 
 __all__ = [
     "CHANNEL_ONSITE",

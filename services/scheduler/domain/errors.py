@@ -1,5 +1,5 @@
-"""The scheduler domain's exception root, under the project's one root (shared.errors)."""
-from shared.errors import ConfigurationError, InvalidInput
+"""The scheduler domain's exception root, under the project's one root (shared.core.errors)."""
+from shared.core.errors import ConfigurationError, InvalidInput
 
 
 class SchedulerDomainError(InvalidInput):
@@ -10,7 +10,7 @@ class RuleFileError(SchedulerDomainError):
     """An organisation's rule file is malformed; ``field`` is the dotted path of the bad value.
 
     A fault of the organisation's data, not of the request: HTTP 500 (logged), like a
-    `shared.errors.ConfigurationError`.
+    `shared.core.errors.ConfigurationError`.
     """
 
     status, title = ConfigurationError.status, ConfigurationError.title

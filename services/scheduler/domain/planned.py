@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from shared.calendar import WorkingCalendar
+from shared.core.calendar import WorkingCalendar
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class PlannedCallback:
       provisional: a date involved was estimated (computed holidays or the fallback), not
         published: checked again when the official calendar publishes its year (RULES 1.6).
       calendar_source: which calendar sources decided the days from ``nominal_on`` to
-        ``due_on``, strongest first, comma-separated (``shared.calendar.SOURCES``).
+        ``due_on``, strongest first, comma-separated (``shared.core.calendar.SOURCES``).
       batch_period: ``"YYYY-MM"`` when the callback waits for a monthly batch sample
         (RULES 1.3); None when it is planned outright.
     """

@@ -13,7 +13,7 @@ from datetime import time
 from decimal import Decimal
 from typing import Mapping
 
-from shared.answers import DISSATISFIED_ANSWERS
+from shared.core.answers import DISSATISFIED_ANSWERS
 
 __all__ = [
     "ANCHOR_COMMISSIONING",

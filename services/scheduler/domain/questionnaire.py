@@ -17,7 +17,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from services.scheduler.domain.errors import RuleFileError
 from services.scheduler.domain.policy import QuestionnaireSelection
 from services.scheduler.domain.policy_schema import first_message
-from shared.events import SATISFACTION
+from shared.core.events import SATISFACTION
 
 __all__ = [
     "ANSWER_TYPES",

@@ -17,7 +17,7 @@ from services.scheduler.domain.policy import (
     Policy,
 )
 from services.scheduler.domain.sampling import sampling_period
-from shared.calendar import WorkingCalendar, add_months
+from shared.core.calendar import WorkingCalendar, add_months
 
 __all__ = [
     "ExistingCustomer",

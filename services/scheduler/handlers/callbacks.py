@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from shared.privacy import SEES_PHONES, mask_phone
-from shared.service import UnitOfWork
+from shared.core.privacy import SEES_PHONES, mask_phone
+from shared.mesh.service import UnitOfWork
 
 from ..errors import PhonesNotShown
 from ..models import CallbackTask, Customer, Delivery, PhoneReveal, ServiceOrder
@@ -101,7 +101,7 @@ def callback_scripts(*, settings, organization: str, task: CallbackTask, questio
     item 4) filled in for this callback: the customer's name, the organisation's name (its
     organization.yaml, else its id), the agent's name and what the call is about (the delivery's
     project or the order), as {opening_zh, opening_en, closing_zh, closing_en}."""
-    from shared.onboarding import organization_name
+    from ops.onboarding import organization_name
 
     from ..domain.questionnaire import fill_script
 

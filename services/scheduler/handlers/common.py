@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Iterable
 
-from shared.db import bulk_insert
-from shared.privacy import phone_for
-from shared.service import UnitOfWork
+from shared.core.db import bulk_insert
+from shared.core.privacy import phone_for
+from shared.mesh.service import UnitOfWork
 
 from ..models import Customer
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from shared.events import Event
-from shared.service import UnitOfWork
+from shared.core.events import Event
+from shared.mesh.service import UnitOfWork
 
 from ..domain.equipment import CHANNEL_PHONE
 from ..domain.planned import PlannedCallback, plan_on

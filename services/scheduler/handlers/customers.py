@@ -3,8 +3,8 @@ and their special mark (特殊标记, RULES 2): set with its remark after a reso
 by a manager with a reason; both kept in the mark's history (`customer_flag`)."""
 from __future__ import annotations
 
-from shared.events import Event
-from shared.service import UnitOfWork
+from shared.core.events import Event
+from shared.mesh.service import UnitOfWork
 
 from ..errors import CustomerNotFound, FlagNotSet
 from ..models import FLAG_LIFTED, FLAG_SET, Customer, CustomerFlag

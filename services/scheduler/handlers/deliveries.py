@@ -7,9 +7,9 @@ from typing import Iterable
 
 import peewee
 
-from shared.db import bulk_update, is_postgres
-from shared.events import Event
-from shared.service import UnitOfWork
+from shared.core.db import bulk_update, is_postgres
+from shared.core.events import Event
+from shared.mesh.service import UnitOfWork
 
 from ..domain.equipment import channel_for, plan_equipment_callbacks, warranty_end_on
 from ..domain.errors import SchedulerDomainError

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import uuid
 
-from shared.db import first
-from shared.service import UnitOfWork
+from shared.core.db import first
+from shared.mesh.service import UnitOfWork
 
 from ..errors import ImportNotFound, ImportNotReady, LedgerFileInvalid
 from ..models import IMPORT_ACTOR, IMPORT_CHECKED, IMPORT_QUEUE, IMPORT_QUEUED, LedgerImport

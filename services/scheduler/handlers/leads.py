@@ -3,7 +3,7 @@ purchase raises a lead with an owner and a due date (data/leads.yaml), emitted a
 an ERP to take (and the organisation's webhooks)."""
 from __future__ import annotations
 
-from shared.service import UnitOfWork
+from shared.mesh.service import UnitOfWork
 
 from ..domain.leads import leads_wanted
 from ..models import CallbackTask, Lead

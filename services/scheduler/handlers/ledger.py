@@ -13,9 +13,9 @@ from datetime import date
 
 import peewee
 
-from shared.db import bulk_insert
-from shared.privacy import mask_phone
-from shared.service import UnitOfWork
+from shared.core.db import bulk_insert
+from shared.core.privacy import mask_phone
+from shared.mesh.service import UnitOfWork
 
 from ..models import OPEN, WRONG_NUMBER, CallbackTask, Customer, Delivery
 from ..rules import rules_for

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from shared.lease import Lease
-from shared.mail import build_message
-from shared.service import UnitOfWork
+from shared.core.lease import Lease
+from shared.core.mail import build_message
+from shared.mesh.service import UnitOfWork
 
 from ..domain.ledger_gaps import INSTALLATION, missing_dates
 from ..models import Delivery, LedgerGapMail

@@ -5,9 +5,9 @@ from datetime import date
 
 import peewee
 
-from shared.answers import DISSATISFIED_ANSWERS
-from shared.db import advisory_lock, first
-from shared.service import UnitOfWork
+from shared.core.answers import DISSATISFIED_ANSWERS
+from shared.core.db import advisory_lock, first
+from shared.mesh.service import UnitOfWork
 
 from ..domain.calls import appointment_call_at, in_call_window, next_attempt_on, over_time_limit
 from ..domain.questionnaire import CONTRACT_ANSWERS, SATISFACTION_SCALE, Questionnaire, answer_errors, questionnaire_for

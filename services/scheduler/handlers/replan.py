@@ -2,7 +2,7 @@
 what it was planned from, so the dates are those a fresh planning would give."""
 from __future__ import annotations
 
-from shared.service import UnitOfWork
+from shared.mesh.service import UnitOfWork
 
 from ..domain.errors import SchedulerDomainError
 from ..domain.planned import plan_on

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timezone
 
-from shared.service import UnitOfWork
+from shared.mesh.service import UnitOfWork
 
 from ..domain.review import ReviewerRule, period_days, period_of, review_sample
 from ..domain.errors import SchedulerDomainError

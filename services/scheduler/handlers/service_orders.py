@@ -5,9 +5,9 @@ import logging
 
 import peewee
 
-from shared.db import advisory_lock
-from shared.events import Event
-from shared.service import UnitOfWork
+from shared.core.db import advisory_lock
+from shared.core.events import Event
+from shared.mesh.service import UnitOfWork
 
 from ..domain.equipment import CHANNEL_ONSITE, CHANNEL_PHONE
 from ..domain.errors import SchedulerDomainError

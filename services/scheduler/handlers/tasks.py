@@ -14,8 +14,8 @@ from datetime import datetime
 
 import peewee
 
-from shared.db import bulk_insert, bulk_update
-from shared.service import UnitOfWork
+from shared.core.db import bulk_insert, bulk_update
+from shared.mesh.service import UnitOfWork
 
 from ..domain.planned import PlannedCallback
 from ..models import CANCELLED, OPEN, WRONG_NUMBER, CallbackTask, Customer

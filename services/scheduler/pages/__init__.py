@@ -1,4 +1,4 @@
-"""Pages of the scheduler (shared/pages.py): the agent workbench (工作台), the callback form, the
+"""Pages of the scheduler (shared/web/pages.py): the agent workbench (工作台), the callback form, the
 ledger (台帐) and the policy preview (CONTRACT.md "Pages").
 
 Each module adds its views to the one blueprint of common.py.

@@ -13,9 +13,9 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from shared.answers import DISSATISFIED_ANSWERS
-from shared.audit import audit
-from shared.pages import page_roles
+from shared.core.answers import DISSATISFIED_ANSWERS
+from shared.audit.store import audit
+from shared.web.pages import page_roles
 
 from .. import handlers
 from ..handlers.common import contacts_of

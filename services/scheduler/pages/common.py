@@ -12,9 +12,9 @@ from urllib.parse import quote
 
 from flask_babel import format_date, format_datetime, format_decimal
 
-from shared.pages import EVERY_ROLE, current_principal, define_action, page_blueprint
-from shared.pages import is_htmx, me, now, service, settings  # noqa: F401 (used by the pages)
-from shared.privacy import SEES_PHONES
+from shared.web.pages import EVERY_ROLE, current_principal, define_action, page_blueprint
+from shared.web.pages import is_htmx, me, now, service, settings  # noqa: F401 (used by the pages)
+from shared.core.privacy import SEES_PHONES
 
 from ..api.common import CALLERS, LEDGER_KEEPERS, READERS
 from . import labels
@@ -43,7 +43,7 @@ REVIEWER_ROLES = ("supervisor", "manager", "admin")
 REVIEW_RECORDS = define_action("scheduler.review", *REVIEWER_ROLES)
 
 
-# service(), settings(), me(), now(), is_htmx(): the same on every service (shared/pages.py)
+# service(), settings(), me(), now(), is_htmx(): the same on every service (shared/web/pages.py)
 
 
 def when(moment: datetime | None, today: date) -> str:

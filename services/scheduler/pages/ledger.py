@@ -15,9 +15,9 @@ from flask import Response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from shared.audit import audit
-from shared.pages import may, page_roles
-from shared.privacy import SEES_PHONES
+from shared.audit.store import audit
+from shared.web.pages import may, page_roles
+from shared.core.privacy import SEES_PHONES
 
 from .. import handlers
 from ..api.ledger import MAX_IMPORT_BYTES

@@ -12,8 +12,8 @@ from flask import render_template, request
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from shared.events import BUSINESS_LINES_SERVICE, SEGMENTS
-from shared.pages import page_roles
+from shared.core.events import BUSINESS_LINES_SERVICE, SEGMENTS
+from shared.web.pages import page_roles
 
 from .. import handlers
 from ..domain.errors import SchedulerDomainError

@@ -8,7 +8,7 @@ from datetime import timedelta
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from shared.errors import InvalidInput
+from shared.core.errors import InvalidInput
 
 from .. import handlers
 from ..domain.review import VERDICTS, period_days, period_of

@@ -15,7 +15,7 @@ from .. import handlers
 from ..models import OPEN, WRONG_NUMBER
 from . import labels
 from .common import PAGE_READERS, Shown, blp, me, now, service, settings, when
-from shared.pages import page_roles
+from shared.web.pages import page_roles
 
 #: Tasks on one page of the workbench.
 PAGE_SIZE = 50

@@ -9,7 +9,7 @@ import yaml
 
 from services.complaints import models
 from services.complaints.service import SERVICE
-from shared.settings import load_settings
+from shared.core.settings import load_settings
 from tests.conftest import API_TOKEN, bearer, new_database_url, service_env, user_token
 from tests.doubles import FakeClock, FakeMailer
 

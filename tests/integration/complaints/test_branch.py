@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from services.complaints.service import SERVICE
-from shared.users import save_person
+from shared.users.store import save_person
 from tests.integration.complaints.conftest import ORG
 from tests.integration.complaints.test_handlers import handle, raised
 

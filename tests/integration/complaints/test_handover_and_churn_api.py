@@ -72,7 +72,7 @@ def test_without_a_handover_rule_there_is_no_handover_deadline(api):
 
 
 def test_migration_2_adds_the_handover_columns_to_a_version_1_database(api):
-    from shared.db import SchemaVersion, ensure_schema
+    from shared.core.db import SchemaVersion, ensure_schema
 
     db = SERVICE.database
     with SERVICE.connection():

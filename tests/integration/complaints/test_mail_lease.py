@@ -8,7 +8,7 @@ import pytest
 
 from services.complaints import models, notify
 from services.complaints.service import SERVICE
-from shared.db import SchemaVersion, ensure_schema
+from shared.core.db import SchemaVersion, ensure_schema
 from tests.doubles import WorkerDied
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from services.complaints import handlers, notify
 from services.complaints.service import SERVICE
-from shared.users import save_person
+from shared.users.store import save_person
 from tests.integration.complaints.conftest import ORG, at
 
 PEOPLE = [("chen", "agent", "chen@acme.example"), ("li", "advisor", "li@acme.example"),

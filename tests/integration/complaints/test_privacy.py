@@ -1,4 +1,4 @@
-"""RULES 1.4: customer phone numbers are shown only to the roles that need them (shared.privacy)."""
+"""RULES 1.4: customer phone numbers are shown only to the roles that need them (shared.core.privacy)."""
 from __future__ import annotations
 
 from tests.conftest import API_TOKEN, bearer

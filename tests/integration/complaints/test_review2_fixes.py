@@ -91,7 +91,7 @@ def test_review_finding_1_pipl_erasing_a_customer_blanks_their_promises_history_
     import json
 
     from services.complaints.models import Complaint, ComplaintHistory, ComplaintPromise, Notification
-    from shared.retention import ERASED, erase_customer
+    from shared.mesh.retention import ERASED, erase_customer
 
     raised = api.client.post("/api/v1/complaints", json={
         "customer": {"id": "C-1", "name": "李女士", "phone": "13712345678"}, "description": "空调漏水",

@@ -9,8 +9,8 @@ import pytest
 
 from services.complaints import jobs
 from services.complaints.service import SERVICE
-from shared import calendar as shared_calendar
-from shared import orgdata
+from shared.core import calendar as shared_calendar
+from shared.core import orgdata
 from tests.conftest import TEST_DB, run_overlapping
 from tests.integration.complaints.conftest import at
 from tests.integration.complaints.test_handlers import handle, raised, resolved, verification

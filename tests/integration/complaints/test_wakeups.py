@@ -12,8 +12,8 @@ import pytest
 
 from services.complaints import handlers, jobs, models
 from services.complaints.service import SERVICE
-from shared.db import SchemaVersion, ensure_schema
-from shared.outbox import MAX_BROKER_DELAY_MS, relay_messages_once
+from shared.core.db import SchemaVersion, ensure_schema
+from shared.mesh.outbox import MAX_BROKER_DELAY_MS, relay_messages_once
 from tests.doubles import recording_broker
 from tests.integration.complaints.conftest import ORG, at
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared.settings import load_settings
+from shared.core.settings import load_settings
 from tests.conftest import envelope, new_database_url, service_env
 from tests.doubles import FakeClock, FakeMailer
 

@@ -300,7 +300,7 @@ def test_finding_3_a_failed_making_is_a_503_naming_the_error_and_the_next_reader
 
 def test_finding_3_erasing_a_customer_drops_the_figures_made_for_readers(client, reporting):
     from services.reporting.models import MadeFigures
-    from shared.retention import erase_customer
+    from shared.mesh.retention import erase_customer
 
     body = client.get("/api/v1/reports/2026-10", headers=manager()).get_json()
     assert body["unreachable"], "the made figures list customers by name"
@@ -313,8 +313,8 @@ def test_finding_3_erasing_a_customer_drops_the_figures_made_for_readers(client,
 def test_finding_3_the_month_page_says_the_figures_are_being_made_and_reloads(queued_client, reporting):
     import re
 
-    from shared.pages import CSRF_FIELD
-    from shared.users import save_person
+    from shared.web.pages import CSRF_FIELD
+    from shared.users.store import save_person
 
     reporting.service.run(save_person, organization=ORG, login="zhang", role="manager", name="张伟",
                           password="correct-horse-7")

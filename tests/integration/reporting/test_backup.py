@@ -1,4 +1,4 @@
-"""`make backup` / `make restore` (shared/backup.py), on SQLite and PostgreSQL alike (the
+"""`make backup` / `make restore` (ops/backup.py), on SQLite and PostgreSQL alike (the
 database the suite runs on): a backup restored over a changed database gives the same report
 figures and the same rows, and the organisation's rule files as they were."""
 from __future__ import annotations
@@ -11,9 +11,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from shared import backup as backups
-from shared.errors import Conflict, InvalidInput
-from shared.settings import ROOT
+from ops import backup as backups
+from shared.core.errors import Conflict, InvalidInput
+from shared.core.settings import ROOT
 
 from . import fixtures
 from .conftest import ORG
@@ -97,21 +97,21 @@ def test_a_damaged_or_foreign_backup_is_refused(reported, tmp_path):
 
 
 def test_the_commands_make_runs(reported, tmp_path):
-    """`make backup` runs `python -m shared.backup backup`, `make restore` its `restore`."""
+    """`make backup` runs `python -m ops.backup backup`, `make restore` its `restore`."""
     url = _url(reported)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HUIFANG_REPORTING_DATABASE_URL": url,
            "HUIFANG_VAR_DIR": str(reported.settings.var_dir), "HUIFANG_SECRET_KEY": reported.settings.secret_key}
-    made = subprocess.run([sys.executable, "-m", "shared.backup", "backup", "reporting", "--dest", str(tmp_path / "b")],
+    made = subprocess.run([sys.executable, "-m", "ops.backup", "backup", "reporting", "--dest", str(tmp_path / "b")],
                           env=env, capture_output=True, text=True, cwd=ROOT)
     assert made.returncode == 0, made.stderr
     folder = made.stdout.strip()
     assert folder.startswith(str(tmp_path / "b" / "reporting-"))
-    refused = subprocess.run([sys.executable, "-m", "shared.backup", "restore", "reporting", "--from", folder],
+    refused = subprocess.run([sys.executable, "-m", "ops.backup", "restore", "reporting", "--from", folder],
                              env=env, capture_output=True, text=True, cwd=ROOT)
     assert refused.returncode == 1 and "FORCE=1" in refused.stderr
     dry = subprocess.run(["make", "-n", "-s", "-C", str(ROOT), "restore", "SERVICE=reporting", f"FROM={folder}",
                           "FORCE=1"], capture_output=True, text=True)
-    assert f'-m shared.backup restore "reporting" --from "{folder}" --force' in dry.stdout
+    assert f'-m ops.backup restore "reporting" --from "{folder}" --force' in dry.stdout
 
 
 def test_issue_14_review_12_restore_writes_back_only_listed_files_and_the_services_own(reported, tmp_path):

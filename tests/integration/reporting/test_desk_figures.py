@@ -75,7 +75,7 @@ def test_seed_004_weekly_figures_per_agent_and_per_advisor_with_targets_of_the_r
 
 
 def test_seed_000_part_1_monthly_summary_due_by_the_3rd_with_a_late_mark(reporting):
-    from shared.users import save_person
+    from shared.users.store import save_person
     from tests.conftest import bearer, user_token
     from services.reporting.app import create_app
 
@@ -123,7 +123,7 @@ def test_seed_003_s7_figures_per_agent_an_agent_sees_only_their_own(reporting):
 def test_seed_004_desk_page_shows_a_weeks_figures_per_agent_and_advisor_and_the_summaries(reporting):
     import re
 
-    from shared.users import save_person
+    from shared.users.store import save_person
     from services.reporting.app import create_app
 
     _week_of_november(reporting)
@@ -220,7 +220,7 @@ def test_issue_17_item_7_figures_per_branch_and_a_branch_manager_sees_their_bran
 def test_rules_3_every_monthly_figure_per_branch_a_branch_manager_from_the_directory_sees_theirs(reporting):
     """Issue 17 item 7: GET /api/v1/reports/<month>?branch= gives every figure of the month for one
     branch; a manager with a branch in the user directory (role + branch) sees only that one."""
-    from shared.users import save_person
+    from shared.users.store import save_person
     from tests.conftest import bearer, user_token
     from services.reporting.app import create_app
 

@@ -17,8 +17,8 @@ import pytest
 import yaml
 from aiosmtpd.controller import Controller
 
-from shared.devtools import free_port
-from shared.settings import ROOT
+from ops.devenv import free_port
+from shared.core.settings import ROOT
 from tests.conftest import bearer, eventually, user_token
 
 from . import fixtures

@@ -9,7 +9,7 @@ import yaml
 
 from services.reporting import jobs
 from services.reporting.models import Customer
-from shared.periodic import for_each_organization
+from shared.mesh.periodic import for_each_organization
 
 from . import fixtures
 from .conftest import ORG, customer

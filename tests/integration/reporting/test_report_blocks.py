@@ -93,7 +93,7 @@ def test_seed_002_and_003_the_pdf_shows_closures_promises_corrective_actions_and
 def test_seed_002_and_003_the_month_page_shows_closures_corrective_actions_and_the_desk(reporting):
     from services.reporting.app import create_app
 
-    from shared.users import save_person
+    from shared.users.store import save_person
 
     _november(reporting)
     reporting.service.run(save_person, organization=ORG, login="chen", role="manager", password="pw-chen")

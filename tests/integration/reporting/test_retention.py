@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from services.reporting.models import Callback, Customer, EventLog
 from services.reporting.rebuild import rebuild
-from shared.retention import ERASED, erase_customer, prune
+from shared.mesh.retention import ERASED, erase_customer, prune
 
 from . import fixtures
 from .conftest import ORG
@@ -72,9 +72,9 @@ def test_finding_17_erasing_a_customer_blanks_their_personal_data_and_keeps_the_
 def test_finding_3_the_rate_count_is_one_upsert_on_either_database(reporting):
     import pytest
 
-    from shared.auth import Principal
-    from shared.errors import TooManyRequests
-    from shared.ratelimit import check_rate
+    from shared.web.auth import Principal
+    from shared.core.errors import TooManyRequests
+    from shared.mesh.ratelimit import check_rate
 
     who = Principal(login="m1", role="manager", organization=ORG)
     for _ in range(2):

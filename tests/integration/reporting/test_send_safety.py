@@ -13,7 +13,7 @@ import yaml
 from services.reporting import handlers, jobs, notify
 from services.reporting.errors import SendFailed
 from services.reporting.models import GENERATE_ACTOR, SEND_ACTOR, Report, ReportRun
-from shared.outbox import relay_messages_once
+from shared.mesh.outbox import relay_messages_once
 from tests.doubles import recording_broker
 from tests.conftest import API_TOKEN, bearer, run_at_once, user_token
 
@@ -291,7 +291,7 @@ def test_the_stale_sweep_queues_lost_jobs_again_through_the_outbox_once(reportin
 
 
 def test_migration_3_adds_the_claim_to_a_1_1_database(reporting):
-    from shared.db import SchemaVersion, ensure_schema
+    from shared.core.db import SchemaVersion, ensure_schema
 
     db = reporting.service.database
     with reporting.service.connection():
@@ -303,7 +303,7 @@ def test_migration_3_adds_the_claim_to_a_1_1_database(reporting):
             SchemaVersion.delete().where(SchemaVersion.version == 3).execute()
         from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
-        from shared.db import is_postgres
+        from shared.core.db import is_postgres
 
         migrator = PostgresqlMigrator(db) if is_postgres(db) else SqliteMigrator(db)
         migrate(migrator.drop_column("report", "claimed_at"), migrator.drop_column("report_run", "send_request"),
@@ -317,7 +317,7 @@ def test_migration_3_adds_the_claim_to_a_1_1_database(reporting):
 
 
 def test_migration_4_moves_the_pending_jobs_into_the_outbox_and_drops_their_table(reporting):
-    from shared.db import SchemaVersion, ensure_schema
+    from shared.core.db import SchemaVersion, ensure_schema
 
     db = reporting.service.database
     with reporting.service.connection():

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 
 from services.scheduler.service import SERVICE
-from shared.settings import load_settings
+from shared.core.settings import load_settings
 from tests.conftest import API_TOKEN, bearer, envelope, new_database_url, service_env, user_token
 from tests.doubles import FakeClock
 

@@ -42,7 +42,7 @@ def test_issue_17_item_7_a_delivery_carries_its_branch_to_its_callbacks(schedule
 
 
 def test_issue_17_item_7_agents_are_assigned_by_their_branch_in_the_user_directory(scheduler):
-    from shared.users import save_person
+    from shared.users.store import save_person
 
     # agents.yaml still says li works for south; the directory (entered once, replicated) wins
     _roster(scheduler, li=["south"], wang=["south"])

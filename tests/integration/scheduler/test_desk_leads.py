@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from shared.users import save_person
+from shared.users.store import save_person
 from services.scheduler.service import SERVICE
 
 from .test_questionnaires import post_warranty_callback

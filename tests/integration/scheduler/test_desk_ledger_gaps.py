@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from services.scheduler import jobs
 from services.scheduler.service import SERVICE
-from shared.users import save_person
+from shared.users.store import save_person
 from tests.doubles import FakeMailer
 
 
@@ -72,7 +72,7 @@ def test_seed_000_part_5_review_9_no_mail_when_no_date_is_missing(scheduler, mon
 
 
 def test_review_9_the_organisations_with_deliveries_come_from_the_index_not_a_scan(scheduler):
-    from shared.db import distinct_values, is_postgres
+    from shared.core.db import distinct_values, is_postgres
 
     for n, org in enumerate(("acme-electric", "beta-grid", "acme-electric", "zeta-power")):
         scheduler.handle("delivery.shipped", shipped(f"D-{n}", "2026-08-14"), org=org)

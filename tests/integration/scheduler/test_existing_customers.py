@@ -53,7 +53,7 @@ def test_rule_1_4_other_lines_have_no_periodic_callbacks(scheduler):
 def test_finding_9_one_organisations_bad_policy_file_does_not_stop_the_others(scheduler, caplog):
     import logging
 
-    from shared.periodic import for_each_organization
+    from shared.mesh.periodic import for_each_organization
 
     # given an organisation sorted first whose policy file cannot be read, and acme-electric's customers
     broken = "aaa-broken"

@@ -210,7 +210,7 @@ def test_rule_1_4_phones_are_shown_on_purpose_and_each_look_is_recorded(schedule
 def test_the_preview_plans_with_another_policy_of_the_organisation_and_refuses_an_unknown_one(scheduler):
     own = scheduler.settings.data_dir / ORG / "scheduler" / "policies"
     own.mkdir(parents=True, exist_ok=True)
-    from shared.orgdata import packaged_path
+    from shared.core.orgdata import packaged_path
 
     text = packaged_path("scheduler", "policies/default.yaml").read_text(encoding="utf-8")
     (own / "slow.yaml").write_text(text.replace("name: default", "name: slow").replace(
@@ -231,7 +231,7 @@ def test_the_preview_plans_with_another_policy_of_the_organisation_and_refuses_a
 def test_an_agent_entered_once_in_the_user_directory_is_assigned_callbacks(scheduler):
     """The agents' assignment list comes from the user directory (Pages I item 1); agents.yaml
     is no longer needed."""
-    from shared.users import save_person
+    from shared.users.store import save_person
 
     roster(scheduler, [])
     SERVICE.run(save_person, organization=ORG, login="zhao", role="agent", name="赵敏", business_lines=["vehicle"])

@@ -11,9 +11,9 @@ import yaml
 
 from services.scheduler import jobs
 from services.scheduler.service import SERVICE
-from shared import calendar as shared_calendar
-from shared import orgdata
-from shared.orgdata import packaged_path
+from shared.core import calendar as shared_calendar
+from shared.core import orgdata
+from shared.core.orgdata import packaged_path
 from tests.integration.scheduler.test_service_orders import order
 
 ORG_DIR = ("acme-electric", "scheduler")

@@ -7,7 +7,7 @@ import pytest
 
 from services.complaints.domain.transitions import raise_complaint
 from services.complaints.domain.data import packaged_chain, packaged_policy
-from shared.calendar import WorkingCalendar
+from shared.core.calendar import WorkingCalendar
 
 #: Asia/Shanghai has had no DST since 1991: a fixed +08:00 offset is the same wall clock.
 CST = timezone(timedelta(hours=8))

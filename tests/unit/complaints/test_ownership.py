@@ -53,7 +53,7 @@ def test_seed_002_first_contact_accountability_accepting_never_moves_the_2_1_1_c
 
     from services.complaints.domain.data import packaged_chain, packaged_policy
     from services.complaints.domain.transitions import raise_complaint
-    from shared.calendar import WorkingCalendar
+    from shared.core.calendar import WorkingCalendar
 
     chain = packaged_chain("default")
     raised = raise_complaint(complaint_id="C-1", customer_id="c", raised_at=at(2026, 11, 20, 17),

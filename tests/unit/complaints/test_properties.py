@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 from services.complaints.domain.deadlines import sweep
 from services.complaints.domain.transitions import raise_complaint, record_reply
 from services.complaints.domain.data import packaged_chain, packaged_policy
-from shared.calendar import WorkingCalendar
+from shared.core.calendar import WorkingCalendar
 
 from .conftest import at
 

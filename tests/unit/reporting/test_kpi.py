@@ -121,9 +121,9 @@ def test_figure_meets_target():
 def test_rule_3_satisfied_answers_are_the_shared_set_and_an_answer_off_the_scale_counts_nowhere():
     from services.reporting import figures
     from services.reporting.handlers.rows import answer
-    from shared import answers
+    from shared.core import answers
 
-    # the figures count the answers of the set every service uses (shared/answers.py)
+    # the figures count the answers of the set every service uses (shared/core/answers.py)
     assert figures.SATISFIED_ANSWERS is answers.SATISFIED_ANSWERS
     # an answer off the five-point scale is kept as no answer
     assert answer("satisfied") == "satisfied" and answer("ok") is None

@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from services.reporting.domain.policy import PolicyError, Recipients, ReportPolicy, Schedule, report_filename
-from shared.orgdata import packaged_path
+from shared.core.orgdata import packaged_path
 
 
 def packaged(name):

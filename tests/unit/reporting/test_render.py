@@ -13,7 +13,7 @@ from services.reporting.domain.kpi import MonthCounts, build_figures
 from services.reporting.domain.report import CallbackListing, Remark, ReportData, build_report, complaint_summary
 from services.reporting.errors import RenderError, URLRefused
 from services.reporting.render import TEMPLATES_DIR, render_report_html, render_report_pdf, template_only_fetcher
-from shared import privacy
+from shared.core import privacy
 
 INJECTION = '<img src="file:///etc/passwd">'
 
@@ -102,7 +102,7 @@ def test_rule_3_report_masks_phones(chinese_pdf):
 
 @pytest.mark.parametrize("phone", ["13812345678", "0431-88730001"])
 def test_rule_1_4_report_masks_phones_with_the_shared_rule(phone):
-    # the report masks as the rest of the mesh does (shared/privacy.py), not by a rule of its own
+    # the report masks as the rest of the mesh does (shared/core/privacy.py), not by a rule of its own
     report = build_report(organization="o", month="2026-10", counts=MonthCounts(), trend_counts={}, targets={},
                           unreachable=[CallbackListing("丁公司", phone, "second", date(2026, 10, 20))])
     html = render_report_html(report, "zh-CN")

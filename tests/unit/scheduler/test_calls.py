@@ -8,7 +8,7 @@ import yaml
 
 from services.scheduler.domain.calls import in_call_window, next_attempt_on
 from services.scheduler.domain.policy_schema import load_policy
-from shared.calendar import WorkingCalendar
+from shared.core.calendar import WorkingCalendar
 
 DEFAULT_FILE = Path(__file__).resolve().parents[3] / "services/scheduler/data/policies/default.yaml"
 POLICY = load_policy(yaml.safe_load(DEFAULT_FILE.read_text(encoding="utf-8")))

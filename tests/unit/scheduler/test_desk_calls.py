@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 from services.scheduler.domain.calls import appointment_call_at, in_call_window
 from services.scheduler.domain.errors import SchedulerDomainError
 from services.scheduler.rules import rules_for
-from shared.settings import load_settings
+from shared.core.settings import load_settings
 
 TZ = timezone(timedelta(hours=8))
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=TZ)  # Monday

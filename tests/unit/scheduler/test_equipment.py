@@ -17,7 +17,7 @@ from services.scheduler.domain.equipment import (
 )
 from services.scheduler.domain.errors import SchedulerDomainError
 from services.scheduler.domain.policy_schema import load_policy
-from shared.calendar import WorkingCalendar, add_months
+from shared.core.calendar import WorkingCalendar, add_months
 
 DEFAULT_FILE = Path(__file__).resolve().parents[3] / "services/scheduler/data/policies/default.yaml"
 DEFAULT_DATA = yaml.safe_load(DEFAULT_FILE.read_text(encoding="utf-8"))

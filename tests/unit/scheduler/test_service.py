@@ -17,7 +17,7 @@ from services.scheduler.domain.service import (
     property_batch_for,
     sample_rate_for,
 )
-from shared.calendar import WorkingCalendar
+from shared.core.calendar import WorkingCalendar
 
 DEFAULT_FILE = Path(__file__).resolve().parents[3] / "services/scheduler/data/policies/default.yaml"
 POLICY = load_policy(yaml.safe_load(DEFAULT_FILE.read_text(encoding="utf-8")))

@@ -1,0 +1,323 @@
+"""Backups of one service: its database and its organisations' rule files, and bringing them back.
+
+    make backup SERVICE=reporting [DEST=/srv/backups] [ENV_FILE=/etc/huifang/reporting.env]
+    make restore SERVICE=reporting FROM=/srv/backups/reporting-20261129T190000Z [FORCE=1]
+
+A backup is a folder `<service>-<UTC time>` holding
+
+    database.sqlite3   SQLite's online backup (consistent while the service runs), or
+    database.pgdump    pg_dump's custom format (one snapshot, consistent while the service runs)
+    data/<org>/...     each organisation's files of this service (<org>/<service>/...) and the
+                       organisation's own files (organization.yaml, webhooks.yaml; restored
+                       only with ORG_FILES=1: the other services of a shared folder read them)
+    backup.json        service, schema version, database kind, time, and each file's SHA-256
+
+Restoring checks the folder (service, checksums), writes back only the files backup.json
+lists, refuses to replace a database that holds
+tables or rule files that exist unless `force`, and writes both back: SQLite through the online
+backup API, PostgreSQL with pg_restore --clean in one transaction (pg_dump and pg_restore get
+the password in PGPASSWORD, never on their command line). Stop the service's units
+first (`systemctl stop huifang-<service>-web huifang-<service>-worker`), start them after.
+The secrets are not in a backup: keep /etc/huifang/<service>.env (or var/secret_key) apart.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from ops.devenv import say
+from shared.core.errors import Conflict, InvalidInput
+from shared.core.settings import SERVICES, Settings
+
+MANIFEST = "backup.json"
+SQLITE_FILE = "database.sqlite3"
+PG_FILE = "database.pgdump"
+
+
+def _kind(database_url: str) -> str:
+    scheme = urlparse(database_url).scheme
+    return "sqlite" if scheme == "sqlite" else "postgresql"
+
+
+def _sqlite_path(database_url: str) -> Path:
+    return Path(database_url[len("sqlite:///"):] if database_url.startswith("sqlite:///") else urlparse(database_url).path)
+
+
+def _pg_url(database_url: str) -> str:
+    """Gives the URL as libpq reads it (postgres:// and postgresql:// both)."""
+    return "postgresql://" + database_url.split("://", 1)[1]
+
+
+def libpq_call(database_url: str) -> tuple[str, dict]:
+    """Gives (the URL without its password, the environment with PGPASSWORD) for pg_dump and
+    pg_restore: a password on the command line is readable by every user of the host (`ps`)."""
+    parsed = urlparse(_pg_url(database_url))
+    env = dict(os.environ)
+    if parsed.password is None:
+        return parsed.geturl(), env
+    env["PGPASSWORD"] = unquote(parsed.password)
+    user = parsed.username or ""
+    host = parsed.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = (f"{user}@" if user else "") + host + (f":{parsed.port}" if parsed.port else "")
+    return parsed._replace(netloc=netloc).geturl(), env
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _schema_version(service: str) -> str:
+    from shared.core.manifest import load_manifests
+
+    return str(load_manifests()[service]["version"])
+
+
+def _org_files(data_dir: Path, service: str, *, organization_files: bool = True) -> list[Path]:
+    """Gives the files of `data_dir` that belong to `service`: <org>/<service>/** and (with
+    `organization_files`) the organisation's own <org>/* files (organization.yaml, webhooks.yaml),
+    which every service of a shared data folder reads."""
+    files = []
+    if not data_dir.is_dir():
+        return files
+    for org in sorted(p for p in data_dir.iterdir() if p.is_dir()):
+        if organization_files:
+            files += sorted(p for p in org.iterdir() if p.is_file())
+        own = org / service
+        if own.is_dir():
+            files += sorted(p for p in own.rglob("*") if p.is_file())
+    return files
+
+
+# -- backup ------------------------------------------------------------------------------------
+
+def backup(service: str, settings: Settings, dest: Path, *, database_url: str | None = None,
+           now: datetime | None = None) -> Path:
+    """Writes a backup of `service` into a new folder under `dest`; gives that folder."""
+    database_url = database_url or settings.database_url(service)
+    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    dest.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder = dest / f"{service}-{moment:%Y%m%dT%H%M%SZ}"
+    suffix = 1
+    while folder.exists():
+        suffix += 1
+        folder = dest / f"{service}-{moment:%Y%m%dT%H%M%SZ}-{suffix}"
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(mode=0o700)  # customers' personal data
+    kind = _kind(database_url)
+    if kind == "sqlite":
+        source = _sqlite_path(database_url)
+        if not source.is_file():
+            raise InvalidInput(f"there is no database at {source}", field="database_url")
+        target = partial / SQLITE_FILE
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o600))
+        with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(target) as dst:
+            src.backup(dst)  # page by page, a consistent copy while writers go on
+        dst.close()
+        src.close()
+    else:
+        from ops.devenv import pg_binary
+
+        target = partial / PG_FILE
+        url, env = libpq_call(database_url)
+        subprocess.run([pg_binary("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
+                        "--file", str(target), "--dbname", url], check=True, env=env)
+        target.chmod(0o600)
+    data_dir = Path(settings.data_dir)
+    for path in _org_files(data_dir, service):
+        copy = partial / "data" / path.relative_to(data_dir)
+        copy.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        shutil.copy2(path, copy)
+    files = {p.relative_to(partial).as_posix(): _sha256(p) for p in sorted(partial.rglob("*")) if p.is_file()}
+    manifest = {"service": service, "schema_version": _schema_version(service), "database": kind,
+                "created_at": moment.isoformat(timespec="seconds"), "files": files}
+    (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    partial.rename(folder)  # a folder without .partial is complete
+    say(f"{service}: backup written to {folder} ({len(files)} files)")
+    return folder
+
+
+# -- restore -----------------------------------------------------------------------------------
+
+def read_backup(service: str, source: Path) -> dict:
+    """Gives the manifest of the backup folder `source`, checked against its files.
+
+    Raises:
+      InvalidInput: the folder is not a complete backup of `service`, or a file differs.
+    """
+    path = source / MANIFEST
+    if not path.is_file():
+        raise InvalidInput(f"{source} is not a backup folder (no {MANIFEST})", field="from")
+    manifest = json.loads(path.read_text())
+    if manifest.get("service") != service:
+        raise InvalidInput(f"{source} is a backup of {manifest.get('service')!r}, not {service!r}", field="service")
+    for relative, digest in manifest["files"].items():
+        file = source / relative
+        if not file.is_file() or _sha256(file) != digest:
+            raise InvalidInput(f"{source}: {relative} is missing or damaged (checksum)", field="from")
+    return manifest
+
+
+def _holds_data(database_url: str) -> bool:
+    if _kind(database_url) == "sqlite":
+        path = _sqlite_path(database_url)
+        if not path.is_file() or path.stat().st_size == 0:
+            return False
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            found = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+        conn.close()
+        return found > 0
+    import psycopg2
+
+    conn = psycopg2.connect(_pg_url(database_url))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
+            return cur.fetchone()[0] > 0
+    finally:
+        conn.close()
+
+
+def restore(service: str, settings: Settings, source: Path, *, force: bool = False,
+            database_url: str | None = None, organization_files: bool = False) -> dict:
+    """Brings the backup folder `source` back for `service`; gives its manifest.
+
+    Only the files backup.json lists (and its checksums vouch for) are written back, and of the
+    rule files only the service's own (<org>/<service>/...): the organisation's files
+    (organization.yaml, webhooks.yaml), which the other services of a shared data folder read
+    too, only with `organization_files` (ORG_FILES=1).
+
+    Raises:
+      InvalidInput: `source` is not a sound backup of `service`.
+      Conflict: the database or the rule files hold data and `force` is not given.
+    """
+    database_url = database_url or settings.database_url(service)
+    manifest = read_backup(service, source)
+    kind = _kind(database_url)
+    if manifest["database"] != kind:
+        raise InvalidInput(f"{source} holds a {manifest['database']} database; {service}'s is {kind}", field="from")
+    data_dir = Path(settings.data_dir)
+    present = _org_files(data_dir, service, organization_files=organization_files)
+    if not force and (_holds_data(database_url) or present):
+        raise Conflict(f"{service}'s database or rule files hold data; FORCE=1 replaces them with the backup")
+    if kind == "sqlite":
+        target = _sqlite_path(database_url)
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not target.exists():
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o600))
+        with sqlite3.connect(f"file:{source / SQLITE_FILE}?mode=ro", uri=True) as src, \
+                sqlite3.connect(target) as dst:
+            src.backup(dst)  # replaces every page of the target, in one go
+        dst.close()
+        src.close()
+    else:
+        from ops.devenv import pg_binary
+
+        url, env = libpq_call(database_url)
+        subprocess.run([pg_binary("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
+                        "--single-transaction", "--exit-on-error", "--dbname", url,
+                        str(source / PG_FILE)], check=True, env=env)
+    # The rule files: each organisation's files of this service as they were, nothing more.
+    for path in present:
+        path.unlink()
+    for relative in _listed_rule_files(manifest, service, organization_files=organization_files):
+        target = data_dir.joinpath(*relative.parts[1:])
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        shutil.copy2(source / relative, target)
+    _give_back_to_owner(settings, database_url)
+    say(f"{service}: restored from {source} (made {manifest['created_at']}, schema {manifest['schema_version']})")
+    return manifest
+
+
+def _listed_rule_files(manifest: dict, service: str, *, organization_files: bool) -> list[Path]:
+    """Gives the rule files backup.json lists (data/<org>/<service>/..., and data/<org>/<file>
+    with `organization_files`), as paths relative to the backup folder; none reaching outside."""
+    files = []
+    for name in sorted(manifest["files"]):
+        relative = Path(name)
+        parts = relative.parts
+        if len(parts) < 3 or parts[0] != "data" or any(p in ("", ".", "..") for p in parts) or relative.is_absolute():
+            continue
+        if (len(parts) == 3 and organization_files) or (len(parts) > 3 and parts[2] == service):
+            files.append(relative)
+    return files
+
+
+def _give_back_to_owner(settings: Settings, database_url: str) -> None:
+    """Run as root on a deployed host, gives the restored files the owner of the service's folder."""
+    if os.geteuid() != 0:
+        return
+    var_dir = Path(settings.var_dir)
+    if not var_dir.is_dir():
+        return
+    owner = var_dir.stat()
+    if owner.st_uid == 0:
+        return
+    paths = [p for p in Path(settings.data_dir).rglob("*")] if Path(settings.data_dir).is_dir() else []
+    if _kind(database_url) == "sqlite":
+        paths.append(_sqlite_path(database_url))
+    for path in paths:
+        os.chown(path, owner.st_uid, owner.st_gid)
+
+
+def _load_env_file(path: str) -> None:
+    from ops.deploy import read_env_file
+
+    for name, value in read_env_file(Path(path)).items():
+        os.environ.setdefault(name, value)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.backup")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("backup", help="a consistent copy of a service's database and rule files")
+    p.add_argument("service", choices=list(SERVICES))
+    p.add_argument("--dest", help="the folder to write into (default <HUIFANG_VAR_DIR>/backups)")
+    p.add_argument("--env-file", help="read the settings of a deployed service (/etc/huifang/<service>.env)")
+    p = sub.add_parser("restore", help="bring a backup folder back")
+    p.add_argument("service", choices=list(SERVICES))
+    p.add_argument("--from", dest="source", required=True, help="the backup folder")
+    p.add_argument("--force", action="store_true", help="replace a database or rule files that hold data")
+    p.add_argument("--organization-files", action="store_true",
+                   help="restore the organisations' own files too (organization.yaml, webhooks.yaml: every "
+                        "service of a shared data folder reads them)")
+    p.add_argument("--env-file")
+    args = parser.parse_args(argv)
+    if args.env_file:
+        _load_env_file(args.env_file)
+    from shared.core.errors import HuifangError
+    from shared.core.settings import load_settings_or_exit
+
+    settings = load_settings_or_exit()
+    try:
+        if args.cmd == "backup":
+            folder = backup(args.service, settings, Path(args.dest) if args.dest else Path(settings.var_dir) / "backups")
+            print(folder)
+        else:
+            restore(args.service, settings, Path(args.source), force=args.force,
+                    organization_files=args.organization_files)
+    except HuifangError as exc:
+        say(str(exc.message if hasattr(exc, "message") else exc))
+        return 1
+    except subprocess.CalledProcessError as exc:
+        say(f"{exc.cmd[0]} failed (exit {exc.returncode})")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

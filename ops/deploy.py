@@ -1,0 +1,538 @@
+"""One service installed for production on a Debian host, with systemd; and its processes.
+
+    make deploy-scheduler [PREFIX=/opt/huifang] [DESTDIR=/tmp/stage] [PUBLIC_URL=https://huifang.example]
+    make undeploy-scheduler [PURGE=1]
+
+`deploy` writes, for one service (names are fixed: `make logs` and the other tools find the
+units by them):
+
+    PREFIX/<service>/app/                       the code (shared/, services/, the lock file)
+    PREFIX/<service>/venv/                      its virtualenv (requirements.lock)
+    /etc/huifang/<service>.env                  every setting (shared.core.settings.setting_list), 0600
+    /etc/systemd/system/huifang-<service>-web.service      gunicorn
+    /etc/systemd/system/huifang-<service>-worker.service   dramatiq
+    /var/lib/huifang/<service>/                 its data (HUIFANG_VAR_DIR: SQLite, mail, rules)
+
+then, unless DESTDIR is given (a staging root: files only), creates the system user
+`huifang-<service>`, the virtualenv, migrates the database as that user, and enables and
+(re)starts the units. A file whose content and mode are already right is not written again, so
+a second run changes nothing (a unit is restarted only when a file of it changed). The
+environment file keeps every value set in it; settings added to Huifang since appear as
+comments; the secrets (HUIFANG_SECRET_KEY, HUIFANG_API_TOKEN) are generated once, or taken
+from another service's file in the same folder (one installation shares them).
+
+`undeploy` stops and removes the units and the code; the data folder, the environment file
+and the user stay unless `purge` (PURGE=1).
+
+This module uses Python's standard library only: `make deploy-*` runs it with the system's
+python3, before any virtualenv exists. The processes (`serve-web`, `serve-worker`, `migrate`)
+run inside the virtualenv, from the units.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ops.devenv import say
+from shared.core.settings import ROOT, SERVICES, setting_list
+
+#: Where things go on the target host (DESTDIR is put in front of each).
+DEFAULT_PREFIX = Path("/opt/huifang")
+ETC_DIR = Path("/etc/huifang")
+UNIT_DIR = Path("/etc/systemd/system")
+STATE_DIR = Path("/var/lib/huifang")
+#: The backups' folder inside a service's data folder (`make backup`'s default): never purged.
+BACKUPS = "backups"
+#: What of the project a production host needs: the code, the pinned dependencies, the licence.
+SHIPPED = ("shared", "ops", "services", "deploy", "pyproject.toml", "requirements.lock", "LICENSE", "README.md")
+SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".hypothesis"}
+SKIPPED_SUFFIXES = (".pyc", ".pyo")
+#: The two processes of a service, by unit kind.
+KINDS = ("web", "worker")
+#: Sandboxing common to both units (systemd.exec(5)); the data folder is the one writable path.
+SANDBOX = """\
+NoNewPrivileges=yes
+ProtectSystem=strict
+ReadWritePaths=@state@
+ProtectHome=yes
+PrivateTmp=yes
+PrivateDevices=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectClock=yes
+ProtectHostname=yes
+RestrictSUIDSGID=yes
+RestrictRealtime=yes
+RestrictNamespaces=yes
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
+LockPersonality=yes
+SystemCallArchitectures=native
+CapabilityBoundingSet=
+AmbientCapabilities="""
+
+
+def unit_name(service: str, kind: str) -> str:
+    """Gives the systemd unit of one process of a service: huifang-<service>-web.service or -worker."""
+    return f"huifang-{service}-{kind}.service"
+
+
+def user_name(service: str) -> str:
+    return f"huifang-{service}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where one service lives on the target host (`real`) and in the staging root (`staged`)."""
+
+    service: str
+    prefix: Path = DEFAULT_PREFIX
+    destdir: Path | None = None
+
+    def staged(self, path: Path) -> Path:
+        """Gives `path` of the target host inside DESTDIR (itself without one)."""
+        return self.destdir / path.relative_to("/") if self.destdir else path
+
+    @property
+    def home(self) -> Path:
+        return self.prefix / self.service
+
+    @property
+    def app(self) -> Path:
+        return self.home / "app"
+
+    @property
+    def venv(self) -> Path:
+        return self.home / "venv"
+
+    @property
+    def python(self) -> Path:
+        return self.venv / "bin" / "python"
+
+    @property
+    def env_file(self) -> Path:
+        return ETC_DIR / f"{self.service}.env"
+
+    @property
+    def state(self) -> Path:
+        return STATE_DIR / self.service
+
+    def unit(self, kind: str) -> Path:
+        return UNIT_DIR / unit_name(self.service, kind)
+
+
+# -- writing files only when they change ------------------------------------------------------
+
+def write_if_changed(path: Path, content: bytes, mode: int) -> bool:
+    """Writes `content` to `path` with `mode` unless it already holds exactly that; gives whether
+    it wrote. Atomic (a temporary file renamed over), so a reader never sees half a file."""
+    if path.is_file() and not path.is_symlink() and path.read_bytes() == content:
+        if path.stat().st_mode & 0o7777 != mode:
+            path.chmod(mode)
+            return True
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as f:
+        f.write(content)
+    os.chmod(temporary, mode)  # the umask may have narrowed it
+    os.replace(temporary, path)
+    return True
+
+
+def shipped_files(root: Path = ROOT) -> dict[str, Path]:
+    """Gives the project's files a production host gets, by path relative to the project."""
+    files = {}
+    for top in SHIPPED:
+        start = root / top
+        if start.is_file():
+            files[top] = start
+            continue
+        for path in sorted(start.rglob("*")):
+            relative = path.relative_to(root)
+            if path.is_dir() or SKIPPED_PARTS & set(relative.parts) or path.name.endswith(SKIPPED_SUFFIXES):
+                continue
+            files[relative.as_posix()] = path
+    return files
+
+
+def sync_code(target: Path, files: dict[str, Path]) -> list[str]:
+    """Makes `target` hold exactly `files` (read-only to the service: root's, 0644); gives what changed."""
+    changed = []
+    for relative, source in files.items():
+        mode = 0o755 if os.access(source, os.X_OK) else 0o644
+        if write_if_changed(target / relative, source.read_bytes(), mode):
+            changed.append(relative)
+    if target.is_dir():
+        for path in sorted(target.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+            relative = path.relative_to(target).as_posix()
+            if path.is_dir():
+                if not any(path.iterdir()):
+                    path.rmdir()
+            elif relative not in files:
+                path.unlink()
+                changed.append(relative)
+    return changed
+
+
+# -- the environment file -------------------------------------------------------------------
+
+_ASSIGNMENT = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$")
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Gives the values set (not commented) in an environment file; {} when there is none."""
+    values = {}
+    if not path.is_file():
+        return values
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = _ASSIGNMENT.match(line.strip())
+        if match:
+            value = match.group(2).strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            values[match.group(1)] = value
+    return values
+
+
+def _quoted(value: str) -> str:
+    """Gives `value` as systemd's EnvironmentFile and python-dotenv both read it back."""
+    if re.fullmatch(r"[A-Za-z0-9_@%+=:,./~-]*", value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _comment(text: str, width: int = 96) -> list[str]:
+    lines, line = [], "#"
+    for word in text.split():
+        if len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = "#"
+        line += " " + word
+    return lines + [line]
+
+
+def render_env_file(service: str, values: dict[str, str]) -> str:
+    """Gives the environment file of `service`: every setting with what it means; those in
+    `values` set, the others commented out with their default."""
+    known = {s.name for s in setting_list()}
+    out = [
+        f"# Huifang {service}: its settings, read by huifang-{service}-web.service and -worker.service.",
+        f"# Written by `make deploy-{service}` from shared/core/settings.py's list: what you set here is kept when",
+        "# it runs again; a setting Huifang gains later appears below as a comment. A line starting with",
+        "# `# HUIFANG_` is a setting left at its default (shown). Keep this file 0600: it holds the",
+        "# installation's secrets. After a change: systemctl restart "
+        f"huifang-{service}-web huifang-{service}-worker",
+        "",
+    ]
+    for setting in setting_list():
+        out += _comment(setting.meaning)
+        if setting.name in values:
+            out.append(f"{setting.name}={_quoted(values[setting.name])}")
+        else:
+            out.append(f"# {setting.name}={setting.default}")
+        out.append("")
+    others = {k: v for k, v in values.items() if k not in known}
+    if others:
+        out.append("# Not settings of Huifang: kept as they were written.")
+        out += [f"{k}={_quoted(v)}" for k, v in sorted(others.items())]
+        out.append("")
+    return "\n".join(out)
+
+
+def env_values(layout: Layout, *, public_url: str | None, etc: Path) -> dict[str, str]:
+    """Gives the values of the service's environment file: the file's own, then what deploy
+    decides (data folder, secrets, public addresses), never replacing a value already set
+    unless asked for (`public_url`)."""
+    values = read_env_file(etc / layout.env_file.name)
+    values.setdefault("HUIFANG_VAR_DIR", str(layout.state))
+    values.setdefault("HUIFANG_DATA_DIR", str(layout.state / "data"))
+    siblings = [read_env_file(p) for p in sorted(etc.glob("*.env")) if p.name != layout.env_file.name]
+    for setting in setting_list():
+        if setting.secret and not values.get(setting.name):
+            shared = next((s[setting.name] for s in siblings if s.get(setting.name)), None)
+            values[setting.name] = shared or secrets.token_urlsafe(48)
+    if public_url:
+        base = public_url.rstrip("/")
+        for name in SERVICES:
+            values[f"HUIFANG_{name.upper()}_URL"] = f"{base}/{name}"
+        values.setdefault("HUIFANG_TRUSTED_PROXIES", "1")
+    return values
+
+
+# -- units ----------------------------------------------------------------------------------
+
+def render_template(name: str, fields: dict[str, str]) -> str:
+    text = (ROOT / "deploy" / name).read_text(encoding="utf-8")
+    for key, value in fields.items():
+        text = text.replace(f"@{key}@", value)
+    leftover = re.findall(r"@[a-z_]+@", text)
+    if leftover:
+        raise ValueError(f"deploy/{name}: no value for {', '.join(sorted(set(leftover)))}")
+    return text
+
+
+def render_unit(layout: Layout, kind: str) -> str:
+    fields = {"service": layout.service, "app": str(layout.app), "python": str(layout.python),
+              "env_file": str(layout.env_file), "user": user_name(layout.service), "state": str(layout.state)}
+    fields["sandbox"] = SANDBOX.replace("@state@", fields["state"])
+    return render_template(f"huifang-{kind}.service.in", fields)
+
+
+# -- deploy, undeploy ---------------------------------------------------------------------------
+
+def _run(*command: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(list(command), check=check, **kwargs)
+
+
+def _user_exists(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+def systemd_running() -> bool:
+    """Gives whether this host was booted with systemd (sd_booted(3)), so systemctl can act."""
+    return Path("/run/systemd/system").is_dir() and shutil.which("systemctl") is not None
+
+
+def ensure_user(layout: Layout) -> None:
+    name = user_name(layout.service)
+    if _user_exists(name):
+        return
+    say(f"creating the system user {name}")
+    _run("useradd", "--system", "--user-group", "--home-dir", str(layout.state), "--no-create-home",
+         "--shell", "/usr/sbin/nologin", "--comment", f"Huifang {layout.service}", name)
+
+
+def ensure_venv(layout: Layout) -> bool:
+    """Creates the virtualenv and installs requirements.lock when the lock changed; gives whether it did."""
+    lock = (layout.app / "requirements.lock").read_bytes()
+    stamp = layout.venv / ".huifang-lock-sha256"
+    digest = hashlib.sha256(lock).hexdigest()
+    if stamp.is_file() and stamp.read_text().strip() == digest and layout.python.exists():
+        return False
+    if not layout.python.exists():
+        say(f"creating the virtualenv {layout.venv}")
+        _run(sys.executable, "-m", "venv", str(layout.venv))
+    say("installing the pinned dependencies (requirements.lock)")
+    _run(str(layout.venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check",
+         "-r", str(layout.app / "requirements.lock"))
+    stamp.write_text(digest + "\n")
+    return True
+
+
+def _as_service_user(layout: Layout, *command: str) -> None:
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PYTHONPATH": str(layout.app), "PYTHONDONTWRITEBYTECODE": "1",
+           "LANG": "C.UTF-8", **read_env_file(layout.env_file)}
+    _run("runuser", "-u", user_name(layout.service), "--", *command, env=env, cwd=str(layout.app))
+
+
+def deploy(service: str, *, prefix: Path = DEFAULT_PREFIX, destdir: Path | None = None,
+           public_url: str | None = None) -> list[Path]:
+    """Installs (or updates) `service`; gives the files it wrote (none on a second run)."""
+    layout = Layout(service, prefix, destdir)
+    staged = layout.staged
+    written: list[Path] = []
+
+    code_changes = sync_code(staged(layout.app), shipped_files())
+    written += [layout.app / c for c in code_changes]
+
+    etc = staged(ETC_DIR)
+    etc.mkdir(parents=True, exist_ok=True)
+    etc.chmod(0o755)
+    values = env_values(layout, public_url=public_url, etc=etc)
+    if write_if_changed(staged(layout.env_file), render_env_file(service, values).encode(), 0o600):
+        written.append(layout.env_file)
+    units_changed = False
+    for kind in KINDS:
+        if write_if_changed(staged(layout.unit(kind)), render_unit(layout, kind).encode(), 0o644):
+            written.append(layout.unit(kind))
+            units_changed = True
+    for folder in (layout.state, Path(values["HUIFANG_VAR_DIR"]), Path(values["HUIFANG_DATA_DIR"])):
+        if not staged(folder).is_dir():
+            staged(folder).mkdir(parents=True, mode=0o700)
+            written.append(folder)
+    for path in written:
+        say(f"wrote {path}")
+    if destdir is not None:
+        say(f"{service}: files staged under {destdir} ({len(written)} written; DESTDIR: no user, "
+            "virtualenv or systemctl)")
+        return written
+
+    ensure_user(layout)
+    for folder in {layout.state, Path(values["HUIFANG_VAR_DIR"]), Path(values["HUIFANG_DATA_DIR"])}:
+        if folder.is_dir():
+            shutil.chown(folder, user_name(service), user_name(service))
+    venv_changed = ensure_venv(layout)
+    say(f"{service}: migrating the database")
+    _as_service_user(layout, str(layout.python), "-m", "ops.deploy", "migrate", service)
+    if not systemd_running():
+        say(f"{service}: installed and migrated, but systemd is not running here: start "
+            f"{unit_name(service, 'web')} and {unit_name(service, 'worker')} on a host that boots with it")
+        return written
+    if units_changed:
+        _run("systemctl", "daemon-reload")
+    units = [unit_name(service, kind) for kind in KINDS]
+    _run("systemctl", "enable", "--quiet", *units)
+    # Started, or restarted when anything they run changed; a second run leaves them alone.
+    _run("systemctl", "restart" if (written or venv_changed) else "start", *units)
+    say(f"{service}: running ({', '.join(units)}); journalctl -u huifang-{service}-web -u huifang-{service}-worker")
+    return written
+
+
+def undeploy(service: str, *, prefix: Path = DEFAULT_PREFIX, destdir: Path | None = None,
+             purge: bool = False) -> list[Path]:
+    """Removes `service`: units and code; with `purge` also its environment file, its user and the
+    data folder deploy created for it (/var/lib/huifang/<service>), except the backups in it
+    (`backups/`). A HUIFANG_VAR_DIR or HUIFANG_DATA_DIR the operator pointed elsewhere (maybe
+    shared, maybe holding other data) is never removed: it is named, for a person to decide."""
+    layout = Layout(service, prefix, destdir)
+    staged = layout.staged
+    units = [unit_name(service, kind) for kind in KINDS]
+    if destdir is None and systemd_running():
+        _run("systemctl", "disable", "--now", "--quiet", *units, check=False)
+    removed = []
+    targets = [layout.unit(kind) for kind in KINDS] + [layout.home]
+    if purge:
+        values = read_env_file(staged(layout.env_file))
+        targets.append(layout.env_file)
+        state = staged(layout.state)
+        if (state / BACKUPS).is_dir():
+            targets += [layout.state / child.name for child in sorted(state.iterdir()) if child.name != BACKUPS]
+            say(f"kept the backups in {layout.state / BACKUPS}: remove them yourself when they are not needed")
+        else:
+            targets.append(layout.state)
+        for key in ("HUIFANG_VAR_DIR", "HUIFANG_DATA_DIR"):
+            named = Path(values[key]) if values.get(key) else None
+            if named is not None and not _inside(named, layout.state):
+                say(f"kept {named} ({key} in {layout.env_file}): not a folder deploy made for {service}")
+    for path in targets:
+        path_staged = staged(path)
+        if path_staged.is_dir():
+            shutil.rmtree(path_staged)
+        elif path_staged.exists():
+            path_staged.unlink()
+        else:
+            continue
+        removed.append(path)
+        say(f"removed {path}")
+    if destdir is None and systemd_running():
+        _run("systemctl", "daemon-reload", check=False)
+    if purge and destdir is None and _user_exists(user_name(service)):
+        _run("userdel", user_name(service), check=False)
+        say(f"removed the user {user_name(service)}")
+    if not purge:
+        say(f"{service}: kept its data ({layout.state}) and {layout.env_file}; PURGE=1 removes them too")
+    return removed
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Gives whether `path` is `folder` or under it (both absolute host paths, not resolved)."""
+    parts = Path(os.path.normpath(path)).parts
+    return parts[:len(folder.parts)] == folder.parts
+
+
+# -- the processes the units run ------------------------------------------------------------------
+
+def web_command(service: str, settings) -> list[str]:
+    """Gives the gunicorn command of `service`'s web process, from the settings."""
+    return [sys.executable, "-m", "gunicorn", "--bind", f"{settings.web_host}:{settings.port(service)}",
+            "--workers", str(settings.web_workers), "--threads", str(settings.web_threads),
+            "--no-control-socket", "--config", "python:shared.web.gunicorn_conf", "--access-logfile", "-",
+            f"services.{service}.app:create_app()"]
+
+
+def worker_command(service: str, settings) -> list[str]:
+    """Gives the dramatiq command of `service`'s worker, from the settings."""
+    return [sys.executable, "-m", "dramatiq", f"services.{service}.actors",
+            "--processes", str(settings.worker_processes), "--threads", str(settings.worker_threads),
+            "--queues", *settings.queues(service)]
+
+
+def _serve(kind: str, service: str) -> int:
+    from shared.core.settings import load_settings_or_exit
+
+    settings = load_settings_or_exit()
+    command = (web_command if kind == "web" else worker_command)(service, settings)
+    os.execv(command[0], command)
+
+
+def _reset_metrics(service: str, kind: str) -> int:
+    """A unit's ExecStartPre: empties its own metrics subfolder (HUIFANG_METRICS_DIR/<service>/<kind>),
+    where only its processes, now gone, wrote; the other unit's subfolder is left alone."""
+    from shared.mesh.metrics import reset_kind
+    from shared.core.settings import load_settings_or_exit
+
+    folder = reset_kind(load_settings_or_exit(), service, kind)
+    if folder is not None:
+        say(f"{service}: {kind} metrics start afresh in {folder}")
+    return 0
+
+
+def _migrate(service: str) -> int:
+    import importlib
+
+    from shared.core.settings import load_settings_or_exit
+
+    settings = load_settings_or_exit()
+    importlib.import_module(f"services.{service}.service").SERVICE.bind(settings)
+    say(f"{service}: database schema up to date")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.deploy")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("deploy", help="install or update one service (systemd units, environment file, code)")
+    p.add_argument("service", choices=list(SERVICES))
+    p.add_argument("--prefix", default=str(DEFAULT_PREFIX))
+    p.add_argument("--destdir", default="", help="a staging root: write the files only")
+    p.add_argument("--public-url", default="", help="the proxy's address: sets every HUIFANG_<SERVICE>_URL")
+    p = sub.add_parser("undeploy", help="remove one service; its data stays unless --purge")
+    p.add_argument("service", choices=list(SERVICES))
+    p.add_argument("--prefix", default=str(DEFAULT_PREFIX))
+    p.add_argument("--destdir", default="")
+    p.add_argument("--purge", action="store_true", help="also its data folder, environment file and user")
+    for name in ("serve-web", "serve-worker", "migrate"):
+        p = sub.add_parser(name, help="run by the units")
+        p.add_argument("service", choices=list(SERVICES))
+    p = sub.add_parser("reset-metrics", help="run by the units: empty the unit's own metrics subfolder")
+    p.add_argument("service", choices=list(SERVICES))
+    p.add_argument("kind", choices=list(KINDS))
+    args = parser.parse_args(argv)
+    if args.cmd in ("deploy", "undeploy"):
+        destdir = Path(args.destdir).resolve() if args.destdir else None
+        if destdir is None and os.geteuid() != 0:
+            raise SystemExit(f"huifang: {args.cmd} needs root (or DESTDIR=<folder> to stage the files)")
+        prefix = Path(args.prefix)
+        if not prefix.is_absolute():
+            raise SystemExit(f"huifang: PREFIX must be an absolute path, got {args.prefix!r}")
+        if args.cmd == "deploy":
+            deploy(args.service, prefix=prefix, destdir=destdir, public_url=args.public_url or None)
+        else:
+            undeploy(args.service, prefix=prefix, destdir=destdir, purge=args.purge)
+        return 0
+    if args.cmd == "migrate":
+        return _migrate(args.service)
+    if args.cmd == "reset-metrics":
+        return _reset_metrics(args.service, args.kind)
+    return _serve("web" if args.cmd == "serve-web" else "worker", args.service)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

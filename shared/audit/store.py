@@ -1,0 +1,109 @@
+"""The audit log (审计日志) of every service: who did what, when, to which record (issue 12, finding 15).
+
+Recorded: a callback outcome (scheduler), a ledger import (scheduler), an event an admin posted
+(every service), a report sent (reporting), full phone numbers revealed or exported
+(scheduler). Each service keeps the entries of what was done through it, in its own
+`audit_log` table; managers and admins of an organisation read them at `GET /api/v1/audit`.
+
+An entry names ids, never personal data: the callback, the import, the event's id and type,
+the month, the customer's id.
+"""
+from __future__ import annotations
+
+import json
+
+import peewee
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from shared.core.fields import ORG, UTCDateTimeField
+from shared.core.schemas import PageArgs, Timestamp
+
+#: What is recorded (`action`).
+ACTIONS = ("callback.outcome_recorded", "ledger.imported", "event.posted", "report.sent", "phones.revealed",
+           "phones.exported")
+#: Who reads an organisation's audit log.
+READERS = ("manager", "admin")
+
+
+def audit_model(database) -> type[peewee.Model]:
+    """Gives the audit log table bound to one service's database."""
+
+    class AuditEntry(peewee.Model):
+        organization = peewee.CharField(**ORG)
+        at = UTCDateTimeField()
+        login = peewee.CharField(max_length=128)
+        role = peewee.CharField(max_length=32)
+        action = peewee.CharField(max_length=64)
+        #: The record acted upon: a callback id, an import id, an event id, a month ...
+        subject = peewee.CharField(max_length=200)
+        #: A few more ids (JSON object), e.g. the event's type or how many rows.
+        detail = peewee.TextField(null=True)
+
+        class Meta:
+            table_name = "audit_log"
+            indexes = ((("organization", "at"), False),)
+
+    AuditEntry._meta.set_database(database)
+    return AuditEntry
+
+
+def record_action(*, uow, organization: str, login: str, role: str, action: str, subject: str,
+                  detail: dict | None = None) -> None:
+    """Stores one audit entry in the caller's unit of work (a command: `SERVICE.run(record_action, ...)`)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    uow.service.audit.insert(organization=organization, at=uow.now, login=login[:128], role=role, action=action,
+                             subject=str(subject)[:200],
+                             detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None).execute()
+
+
+def audit(service, who, *, organization: str, action: str, subject: str, detail: dict | None = None) -> None:
+    """Records that `who` (a shared.web.auth.Principal) did `action` to `subject`, in a transaction of its own."""
+    service.run(record_action, organization=organization, login=who.login, role=who.role, action=action,
+                subject=subject, detail=detail)
+
+
+class AuditQuerySchema(PageArgs):
+    action = fields.String(validate=validate.OneOf(ACTIONS))
+    login = fields.String(validate=validate.Length(min=1, max=128))
+
+
+class AuditEntrySchema(Schema):
+    at = Timestamp()
+    login = fields.String()
+    role = fields.String()
+    action = fields.String(metadata={"enum": list(ACTIONS)})
+    subject = fields.String()
+    detail = fields.Method("_detail")
+
+    def _detail(self, row):
+        return json.loads(row.detail) if row.detail else None
+
+
+def audit_blueprint(service) -> Blueprint:
+    """Gives `GET /api/v1/audit`: the organisation's audit entries of this service, newest first."""
+    from shared.web.app import organization_of_request, roles_required, total_count
+
+    blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
+                    description="The audit log (审计日志): who recorded outcomes, imported, posted events, sent "
+                                "reports, revealed or exported phone numbers.")
+
+    @blp.route("")
+    class AuditLog(MethodView):
+        @blp.arguments(AuditQuerySchema, location="query")
+        @blp.response(200, AuditEntrySchema(many=True))
+        @roles_required(*READERS)
+        def get(self, args):
+            """The organisation's audit entries recorded by this service, newest first (filter by action, login)."""
+            Entry = service.audit
+            query = Entry.select().where(Entry.organization == organization_of_request())
+            if args.get("action"):
+                query = query.where(Entry.action == args["action"])
+            if args.get("login"):
+                query = query.where(Entry.login == args["login"])
+            total_count(query.count())
+            return list(query.order_by(Entry.at.desc(), Entry.id.desc()).limit(args["limit"]).offset(args["offset"]))
+
+    return blp

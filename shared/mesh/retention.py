@@ -1,0 +1,141 @@
+"""Retention (issue 12, finding 17): what is kept how long, and erasing one customer (PIPL).
+
+Every service's worker prunes once an hour (`prune`, a periodic job declared by
+shared.mesh.broker.setup_worker):
+- the inbox (the ids of events handled, for idempotency) after HUIFANG_INBOX_RETENTION_DAYS;
+- the periodic jobs' claimed slots after HUIFANG_PERIODIC_RUN_RETENTION_DAYS;
+- a service's own raw logs (reporting's `event_log`) are stripped of personal data after
+  HUIFANG_EVENT_LOG_RETENTION_DAYS: names, phones, contacts and free texts are blanked, ids,
+  dates, answers and amounts stay, so a rebuild gives the same figures.
+
+`erase_customer` blanks one customer's personal data in a service's tables and logs (the
+PIPL right to erasure), leaving every figure intact; `python -m ops.devenv erase-customer`
+runs it in all three services.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta, timezone
+
+log = logging.getLogger(__name__)
+
+#: Keys of an event's data (at any depth) that hold personal data; their values are blanked.
+PERSONAL_KEYS = frozenset({"name", "phone", "site_phone", "contact_person", "site_contact", "email",
+                           "description", "suggestions", "dissatisfied_reason", "churn_reason", "remark",
+                           "special_remark", "answers", "note", "message",
+                           # issue 18 (review finding 1): a promise, a closure's comment, a step's typed reason
+                           "what", "to_whom", "closure_comment", "reason"})
+#: What a blanked value becomes.
+ERASED = "[已删除]"
+
+
+def blank_personal(data):
+    """Gives `data` (an event's data or envelope) with the values of PERSONAL_KEYS blanked."""
+    if isinstance(data, dict):
+        return {key: (_blank(value) if key in PERSONAL_KEYS else blank_personal(value)) for key, value in data.items()}
+    if isinstance(data, list):
+        return [blank_personal(value) for value in data]
+    return data
+
+
+def _blank(value):
+    if value is None or value == "":
+        return value
+    if isinstance(value, (dict, list)):
+        return None
+    return ERASED
+
+
+def _naive(moment):
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def prune(*, uow) -> dict[str, int]:
+    """Gives {what: how many rows} pruned or stripped now by the retention settings."""
+    service, settings = uow.service, uow.settings
+    Inbox, Run = service.Inbox, service.PeriodicRun
+    done = {
+        "inbox": Inbox.delete().where(
+            Inbox.handled_at < _naive(uow.now - timedelta(days=settings.inbox_retention_days))).execute(),
+        "periodic_run": Run.delete().where(
+            Run.claimed_at < _naive(uow.now - timedelta(days=settings.periodic_run_retention_days))).execute(),
+    }
+    from shared.mesh.ratelimit import prune_windows
+
+    done["rate_window"] = prune_windows(uow=uow)
+    for name, (model, moment_field) in getattr(service, "raw_logs", {}).items():
+        done[name] = strip_older_than(model, moment_field, _naive(uow.now - timedelta(
+            days=settings.event_log_retention_days)))
+    if any(done.values()):
+        log.info("retention: %s", done)
+    return done
+
+
+#: A column of raw logs marked as stripped (so a row is stripped once).
+_STRIPPED_MARK = "\"_personal_data\": \"erased\""
+
+
+def strip_older_than(model, moment_field, cutoff) -> int:
+    """Gives how many raw envelopes (`model.envelope`) older than `cutoff` were stripped of personal data."""
+    rows = model.select(model.id, model.envelope).where(moment_field < cutoff,
+                                                        ~model.envelope.contains(_STRIPPED_MARK))
+    count = 0
+    for row_id, raw in rows.tuples().iterator():
+        model.update(envelope=_stripped(raw)).where(model.id == row_id).execute()
+        count += 1
+    return count
+
+
+def _stripped(raw: str) -> str:
+    envelope = json.loads(raw)
+    envelope["data"] = blank_personal(envelope.get("data") or {})
+    envelope["_personal_data"] = "erased"
+    return json.dumps(envelope, ensure_ascii=False)
+
+
+def erase_customer(*, uow, organization: str, customer_id: str) -> dict[str, int]:
+    """Gives {table: rows changed} after blanking one customer's personal data in this service:
+    the tables the service names (`service.customer_tables`: model -> (customer id column,
+    personal columns)), what its `customer_erasers` blank elsewhere, and its raw logs' envelopes
+    about the customer. Ids, dates, answers
+    and amounts stay: every figure is as before."""
+    service = uow.service
+    done = {}
+    for model, (id_field, columns) in getattr(service, "customer_tables", {}).items():
+        values = {column: (None if model._meta.fields[column].null else ERASED) for column in columns}
+        done[model._meta.table_name] = model.update(**values).where(
+            model.organization == organization, id_field == customer_id).execute()
+    for eraser in getattr(service, "customer_erasers", ()):
+        done.update(eraser(uow=uow, organization=organization, customer_id=customer_id))
+    # the outbox keeps sent envelopes a week (shared/mesh/outbox.py KEEP_SENT): those about the customer too
+    logs = {**getattr(service, "raw_logs", {}), "outbox": (service.Outbox, service.Outbox.created_at)}
+    for name, (model, _moment) in logs.items():
+        count = 0
+        rows = model.select(model.id, model.envelope).where(model.organization == organization,
+                                                            model.envelope.contains(json.dumps(customer_id)))
+        for row_id, raw in rows.tuples().iterator():
+            envelope = json.loads(raw)
+            if customer_id in _customer_ids(envelope.get("data") or {}):
+                model.update(envelope=_stripped(raw)).where(model.id == row_id).execute()
+                count += 1
+        done[name] = count
+    log.info("customer %s of %s erased here: %s", customer_id, organization, done)
+    return done
+
+
+def _customer_ids(data) -> set:
+    found = set()
+    if isinstance(data, dict):
+        if isinstance(data.get("customer_id"), str):
+            found.add(data["customer_id"])
+        customer = data.get("customer")
+        if isinstance(customer, dict) and isinstance(customer.get("id"), str):
+            found.add(customer["id"])
+        for value in data.values():
+            if isinstance(value, (dict, list)):
+                found |= _customer_ids(value)
+    elif isinstance(data, list):
+        for value in data:
+            found |= _customer_ids(value)
+    return found

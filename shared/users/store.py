@@ -1,0 +1,500 @@
+"""The user directory: one list of people per organisation, seen by every service.
+
+A person (login, display name, role, email, phone, business lines, password hash) is entered
+once, with `make user` (or converted from the old data files with `make import-users`), into
+one service's database; that service emits `user.updated` through its outbox and every
+service (all three manifests subscribe) upserts the same row into its own `directory_user`
+table. No database is shared: the services may run on different machines. The latest
+`updated_at` wins, so a redelivered or late event changes nothing.
+
+Reading, inside a unit of work or on a service's connection:
+
+    uow.users.of_role(organization, "manager")          # [Person, ...] with .email, .phone
+    uow.users.agents_for(organization, "vehicle")       # agents covering a business line
+    SERVICE.users.get(organization, login)              # one Person or None
+
+Passwords are hashed with scrypt (memory-hard, in the standard library) and the hash string
+carries its parameters and salt: `scrypt$<n>$<r>$<p>$<salt>$<hash>` (base64).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import peewee
+
+from shared.core.errors import InvalidInput
+from shared.core.events import LOGIN_PATTERN, ORG_PATTERN, OWN_SOURCE_PREFIX, USER_ROLES, UserUpdated
+from shared.core.fields import ORG, UTCDateTimeField
+
+log = logging.getLogger(__name__)
+
+#: The event type that carries one person of the directory between the services.
+USER_UPDATED = "user.updated"
+
+#: scrypt cost: 2**15 blocks of 128 * r bytes = 32 MiB of memory and ~0.1 s per hash.
+SCRYPT_N = 2**15
+SCRYPT_R = 8
+SCRYPT_P = 1
+_SCRYPT_MAXMEM = 256 * 1024 * 1024
+_HASH_BYTES = 32
+
+
+# -- passwords ---------------------------------------------------------------------------
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def hash_password(password: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
+    """Gives the scrypt hash string of `password` (parameters and a new salt inside)."""
+    if not password:
+        raise InvalidInput("A password may not be empty.", field="password")
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=_SCRYPT_MAXMEM,
+                            dklen=_HASH_BYTES)
+    return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: str, hashed: str | None) -> bool:
+    """Gives whether `password` matches `hashed`; False for no hash or a malformed one."""
+    try:
+        scheme, n, r, p, salt, digest = (hashed or "").split("$")
+        if scheme != "scrypt":
+            return False
+        expected = _unb64(digest)
+        actual = hashlib.scrypt(password.encode("utf-8"), salt=_unb64(salt), n=int(n), r=int(r), p=int(p),
+                                maxmem=_SCRYPT_MAXMEM, dklen=len(expected))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+#: Checked against when a login is unknown, so a wrong login costs as long as a wrong password.
+_DUMMY_HASH = None
+
+
+def burn_time(password: str) -> None:
+    """Spends the time of one password check (for an unknown login)."""
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password(secrets.token_urlsafe(12))
+    verify_password(password, _DUMMY_HASH)
+
+
+def password_fingerprint(hashed: str | None) -> str:
+    """Gives a short digest of a password hash: a session remembers it, so changing the
+    password ends the sessions signed in with the old one."""
+    return hashlib.sha256((hashed or "").encode("utf-8")).hexdigest()[:16]
+
+
+# -- the table -----------------------------------------------------------------------------
+
+def user_model(database) -> type[peewee.Model]:
+    """Gives the directory table bound to one service's database."""
+
+    class User(peewee.Model):
+        organization = peewee.CharField(**ORG)
+        login = peewee.CharField(max_length=64)
+        name = peewee.CharField(max_length=200, default="")
+        role = peewee.CharField(max_length=32)
+        email = peewee.CharField(max_length=254, null=True)
+        phone = peewee.CharField(max_length=40, null=True)
+        #: Comma-separated business lines (`equipment,vehicle`); empty: every line.
+        business_lines = peewee.CharField(max_length=500, default="")
+        #: Issue 17 item 7: the branch (store, service station, property office, region) the
+        #: person works for; None: the whole organisation.
+        branch = peewee.CharField(max_length=128, null=True)
+        password_hash = peewee.CharField(max_length=255, null=True)
+        active = peewee.BooleanField(default=True)
+        updated_at = UTCDateTimeField()
+        #: Tokens and sessions of this person from before this moment are refused (revoked).
+        tokens_not_before = UTCDateTimeField(null=True)
+
+        class Meta:
+            table_name = "directory_user"
+            indexes = ((("organization", "login"), True), (("login",), False))
+
+    User._meta.set_database(database)
+    return User
+
+
+def add_branch(migrator, database, migrate) -> None:
+    """Migration step (issue 17, number 60 in every service): the directory's `branch` column.
+    Each service lists it in its MIGRATIONS; the table may already have it (a fresh database)."""
+    table = "directory_user"
+    if database.table_exists(table) and "branch" not in {c.name for c in database.get_columns(table)}:
+        migrate(migrator.add_column(table, "branch", peewee.CharField(max_length=128, null=True)))
+
+
+def sign_in_failure_model(database) -> type[peewee.Model]:
+    """Gives the table of failed sign-ins per login and address (shared/web/pages.py slows them down)."""
+
+    class SignInFailure(peewee.Model):
+        login = peewee.CharField(max_length=64)
+        address = peewee.CharField(max_length=64)
+        failures = peewee.IntegerField(default=0)
+        last_failed_at = UTCDateTimeField()
+        blocked_until = UTCDateTimeField(null=True)
+
+        class Meta:
+            table_name = "sign_in_failure"
+            indexes = ((("login", "address"), True),)
+
+    SignInFailure._meta.set_database(database)
+    return SignInFailure
+
+
+@dataclass(frozen=True)
+class Person:
+    """One person of an organisation, as the services read the directory (no password hash)."""
+
+    organization: str
+    login: str
+    name: str
+    role: str
+    email: str | None
+    phone: str | None
+    business_lines: tuple[str, ...]
+    active: bool
+    has_password: bool
+    updated_at: datetime
+    #: The person's branch (issue 17), or None: the whole organisation.
+    branch: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.login
+
+    def covers(self, business_line: str) -> bool:
+        """Gives whether this person works on `business_line` (no lines listed: every line)."""
+        return not self.business_lines or business_line in self.business_lines
+
+
+def _lines(text: str | None) -> tuple[str, ...]:
+    return tuple(part for part in (text or "").split(",") if part)
+
+
+def _person(row) -> Person:
+    return Person(organization=row.organization, login=row.login, name=row.name or "", role=row.role,
+                  email=row.email, phone=row.phone, business_lines=_lines(row.business_lines),
+                  active=row.active, has_password=bool(row.password_hash), updated_at=row.updated_at,
+                  branch=row.branch or None)
+
+
+def record_of(row) -> dict:
+    """Gives the `user.updated` data of a directory row (JSON-ready)."""
+    return {"login": row.login, "role": row.role, "name": row.name or "", "email": row.email, "phone": row.phone,
+            "business_lines": list(_lines(row.business_lines)), "branch": row.branch or None,
+            "password_hash": row.password_hash,
+            "active": bool(row.active), "updated_at": row.updated_at.astimezone(timezone.utc).isoformat(),
+            "tokens_not_before": row.tokens_not_before.astimezone(timezone.utc).isoformat()
+            if row.tokens_not_before else None}
+
+
+_RECORD = UserUpdated()
+
+
+class Directory:
+    """The directory of one service's database: reads for every service, and the one upsert."""
+
+    def __init__(self, database):
+        self.User = user_model(database)
+        self.SignInFailure = sign_in_failure_model(database)
+
+    @property
+    def models(self) -> list:
+        return [self.User, self.SignInFailure]
+
+    # reading
+    def get(self, organization: str, login: str) -> Person | None:
+        """Gives the person `login` of `organization` (active or not), or None."""
+        row = self.row(organization, login)
+        return _person(row) if row is not None else None
+
+    def row(self, organization: str, login: str):
+        User = self.User
+        return User.select().where(User.organization == organization, User.login == login).first()
+
+    def token_gate(self, organization: str, login: str) -> tuple[bool, datetime | None] | None:
+        """Gives (active, tokens_not_before) of the person for checking their bearer token, or None
+        when the directory does not know them (one narrow query per API request)."""
+        User = self.User
+        row = User.select(User.active, User.tokens_not_before).where(User.organization == organization,
+                                                                     User.login == login).first()
+        return None if row is None else (bool(row.active), row.tokens_not_before)
+
+    def tokens_not_before(self, organization: str, login: str) -> datetime | None:
+        """Gives the moment before which the person's tokens and sessions are refused, or None."""
+        User = self.User
+        row = User.select(User.tokens_not_before).where(User.organization == organization,
+                                                        User.login == login).first()
+        return row.tokens_not_before if row is not None else None
+
+    def rows_of_login(self, login: str) -> list:
+        """Gives the active rows of `login` in every organisation (sign-in: a login may exist in several)."""
+        User = self.User
+        return list(User.select().where(User.login == login, User.active == True)  # noqa: E712
+                    .order_by(User.organization))
+
+    def of_role(self, organization: str, *roles: str) -> list[Person]:
+        """Gives the active people of `organization` holding one of `roles`, by login."""
+        User = self.User
+        query = User.select().where(User.organization == organization, User.active == True)  # noqa: E712
+        if roles:
+            query = query.where(User.role.in_(roles))
+        return [_person(row) for row in query.order_by(User.login)]
+
+    def emails_of_role(self, organization: str, *roles: str) -> list[str]:
+        """Gives the e-mail addresses of the active people of `organization` holding one of `roles`."""
+        return [p.email for p in self.of_role(organization, *roles) if p.email]
+
+    def agents_for(self, organization: str, business_line: str, branch: str | None = None) -> list[Person]:
+        """Gives the active agents (回访员) of `organization` covering `business_line`, by login; with a
+        `branch`, those of that branch (issue 17), or when none works for it, every agent of the line."""
+        agents = [p for p in self.of_role(organization, "agent") if p.covers(business_line)]
+        if branch:
+            own = [p for p in agents if p.branch == branch]
+            return own or agents
+        return agents
+
+    def branch_of(self, organization: str, login: str | None) -> str | None:
+        """Gives the branch of an active person (issue 17: a branch manager sees only it), or None."""
+        person = self.get(organization, login) if login else None
+        return person.branch if person is not None and person.active else None
+
+    # writing (inside the caller's unit of work)
+    def upsert(self, organization: str, record: dict) -> bool:
+        """Gives True when `record` (user.updated data, loaded) changed the directory.
+
+        A record older than (or as old as) the row's `updated_at` changes nothing: the latest
+        change wins whatever order the events arrive in.
+        """
+        User = self.User
+        values = {"name": record.get("name") or "", "role": record["role"], "email": record.get("email"),
+                  "phone": record.get("phone"), "business_lines": ",".join(record.get("business_lines") or ()),
+                  "branch": record.get("branch") or None,
+                  "password_hash": record.get("password_hash"), "active": record.get("active", True),
+                  "updated_at": record["updated_at"], "tokens_not_before": record.get("tokens_not_before")}
+        row = self.row(organization, record["login"])
+        if row is None:
+            User.insert(organization=organization, login=record["login"], **values).on_conflict_ignore().execute()
+            return True
+        if row.updated_at >= record["updated_at"]:
+            return False
+        User.update(**values).where(User.id == row.id).execute()
+        return True
+
+
+# -- commands (make user, make import-users) -------------------------------------------------
+
+def check_person(*, login: str, role: str, organization: str) -> None:
+    """Raises InvalidInput naming the field when a login, role or organisation is malformed."""
+    if not LOGIN_PATTERN.match(login or ""):
+        raise InvalidInput(f"LOGIN must be letters, digits, '.', '_', '-' or '@' (at most 64), got {login!r}",
+                           field="login")
+    if role not in USER_ROLES:
+        raise InvalidInput(f"ROLE must be one of {', '.join(USER_ROLES)}, got {role!r}", field="role")
+    if not ORG_PATTERN.match(organization or ""):
+        raise InvalidInput(f"ORG must be a lower-case slug like acme-electric, got {organization!r}",
+                           field="organization")
+
+
+def save_person(*, uow, organization: str, login: str, role: str | None = None, name: str | None = None,
+                email: str | None = None, phone: str | None = None, business_lines=None,
+                password: str | None = None, active: bool | None = None, revoke_tokens: bool = False,
+                branch: str | None = None) -> dict:
+    """Gives the person's record after creating or updating them and emitting `user.updated`.
+
+    A field given as None keeps its current value (a new person: empty); `branch=""` clears
+    the branch. `password` is hashed here; None keeps the current one. `revoke_tokens`: every
+    token issued and page session started until now is refused from now on, on every service
+    (issue 12, finding 14); a change of role does the same (a token carries its role).
+
+    Raises:
+      InvalidInput: a malformed login, role, organisation or an empty password.
+    """
+    directory: Directory = uow.service.users
+    row = directory.row(organization, login)
+    current = record_of(row) if row is not None else {
+        "login": login, "role": role, "name": "", "email": None, "phone": None, "business_lines": [],
+        "branch": None, "password_hash": None, "active": True}
+    record = dict(current)
+    for key, value in (("role", role), ("name", name), ("email", email), ("phone", phone), ("active", active)):
+        if value is not None:
+            record[key] = value
+    if branch is not None:
+        record["branch"] = branch.strip() or None
+    if business_lines is not None:
+        record["business_lines"] = sorted({line.strip() for line in business_lines if line.strip()})
+    if password is not None:
+        record["password_hash"] = hash_password(password)
+    check_person(login=login, role=record["role"], organization=organization)
+    if row is not None and not revoke_tokens and all(record[k] == current[k] for k in record if k != "updated_at"):
+        return current  # nothing changed: no event
+    # Strictly later than the row, even within one clock tick, so the change wins everywhere.
+    moment = uow.now.astimezone(timezone.utc)
+    if row is not None and moment <= row.updated_at:
+        moment = row.updated_at + _TICK
+    record["updated_at"] = moment.isoformat()
+    # A token carries the role it was issued with: a person given another role gets new tokens
+    # (and signs in again), so what they were allowed before does not outlive the change.
+    if revoke_tokens or (row is not None and record["role"] != current["role"]):
+        record["tokens_not_before"] = moment.isoformat()
+    loaded = _RECORD.load(record)
+    directory.upsert(organization, loaded)
+    uow.emit(USER_UPDATED, record, organization=organization)
+    return record
+
+
+_TICK = timedelta(microseconds=1)
+
+
+def add_not_before_column(migrator, database, migrate) -> None:
+    """A migration step of every service (its MIGRATIONS): the directory's `tokens_not_before`."""
+    from shared.core.db import add_missing_columns
+
+    class _Users(peewee.Model):
+        class Meta:
+            table_name = "directory_user"
+
+    add_missing_columns(migrator, database, migrate, {_Users: {"tokens_not_before": UTCDateTimeField(null=True)}})
+
+
+def on_user_updated(*, uow, event) -> None:
+    """Upserts the person of a `user.updated` event into this service's directory.
+
+    Only Huifang's own services speak for the directory: an event from elsewhere is ignored
+    (the HTTP route already refuses it; this covers a hand-made queue message).
+    """
+    if not str(event.source).startswith(OWN_SOURCE_PREFIX):
+        log.warning("event %s: user.updated from %s ignored (only Huifang's services may send it)",
+                    event.id, event.source)
+        return
+    changed = uow.service.users.upsert(event.organization, event.data)
+    log.info("event %s: user %s of %s %s", event.id, event.data["login"], event.organization,
+             "stored" if changed else "already as new; unchanged")
+
+
+#: Handlers every service has, whatever its own handlers are (shared.mesh.service.Service.handle).
+SHARED_HANDLERS = {USER_UPDATED: on_user_updated}
+
+
+# -- the old data files (make import-users) ----------------------------------------------------
+
+#: The files that listed people before the directory, by service (CONTRACT "Pages", issue "Pages I").
+LEGACY_FILES = {"complaints": "users.yaml", "scheduler": "agents.yaml", "reporting": "recipients.yaml"}
+
+
+def _login_from_email(email: str, taken: set[str]) -> str:
+    local = email.split("@", 1)[0]
+    base = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "-" for ch in local).strip("-._")
+    base = (base or "user")[:60]
+    login, n = base, 2
+    while login in taken:
+        login, n = f"{base}-{n}", n + 1
+    return login
+
+
+def people_from_data_files(settings) -> tuple[dict[str, dict[str, dict]], list[str]]:
+    """Gives the people the old data files list, by organisation and login, and notes on
+    what could not be merged.
+
+    complaints/users.yaml gives login, role and email; scheduler/agents.yaml gives agents and
+    their business lines; reporting/recipients.yaml gives the managers' addresses (a manager
+    not listed elsewhere gets a login made from the address). Each organisation's own copies
+    (`<HUIFANG_DATA_DIR>/<org>/<service>/...`) are read; the packaged defaults count for the
+    organisation `default`.
+    """
+    from pathlib import Path
+
+    from shared.core.orgdata import packaged_path, read_data_file
+
+    organizations: dict[str, dict[str, Path]] = {}
+    for service, relative in LEGACY_FILES.items():
+        packaged = packaged_path(service, relative)
+        if packaged.exists():
+            organizations.setdefault("default", {})[service] = packaged
+    data_dir = Path(settings.data_dir)
+    if data_dir.is_dir():
+        for folder in sorted(data_dir.iterdir()):
+            if not folder.is_dir() or not ORG_PATTERN.match(folder.name):
+                continue
+            for service, relative in LEGACY_FILES.items():
+                own = folder / service / relative
+                if own.exists():
+                    organizations.setdefault(folder.name, {})[service] = own
+    people: dict[str, dict[str, dict]] = {}
+    notes: list[str] = []
+    for organization, files in sorted(organizations.items()):
+        found: dict[str, dict] = {}
+
+        def read(service):
+            path = files.get(service)
+            return (read_data_file(path) or {}) if path is not None else {}
+
+        for entry in read("complaints").get("users") or []:
+            login, role = str(entry.get("login") or ""), str(entry.get("role") or "")
+            if not LOGIN_PATTERN.match(login) or role not in USER_ROLES:
+                notes.append(f"{organization}: complaints/users.yaml entry {entry!r} skipped (bad login or role)")
+                continue
+            found[login] = {"login": login, "role": role, "email": entry.get("email"), "business_lines": []}
+        for entry in read("scheduler").get("agents") or []:
+            login = str(entry.get("login") or "")
+            lines = [str(line) for line in entry.get("business_lines") or []]
+            if not LOGIN_PATTERN.match(login):
+                notes.append(f"{organization}: scheduler/agents.yaml entry {entry!r} skipped (bad login)")
+                continue
+            person = found.setdefault(login, {"login": login, "role": "agent", "email": None, "business_lines": []})
+            if person["role"] != "agent":
+                notes.append(f"{organization}: {login} is {person['role']} in complaints/users.yaml and an agent "
+                              f"in scheduler/agents.yaml; kept {person['role']} (change it with make user)")
+            person["business_lines"] = lines
+        for email in read("reporting").get("managers") or []:
+            email = str(email).strip()
+            if not email:
+                continue
+            same = [p for p in found.values() if (p.get("email") or "").lower() == email.lower()]
+            if same:
+                if same[0]["role"] != "manager":
+                    notes.append(f"{organization}: {email} receives the report but is {same[0]['role']} "
+                                 f"({same[0]['login']}); kept {same[0]['role']}")
+                continue
+            login = _login_from_email(email, set(found))
+            found[login] = {"login": login, "role": "manager", "email": email, "business_lines": []}
+        if found:
+            people[organization] = found
+    return people, notes
+
+
+def import_people(*, uow, organization: str, people: dict[str, dict]) -> list[str]:
+    """Gives the logins created or completed in the directory from the old data files.
+
+    A person already in the directory keeps their role, name and password; only an empty
+    e-mail or empty business lines are filled in. New people get no password: they cannot sign
+    in until `make user` sets one. Emits `user.updated` for each change.
+    """
+    changed = []
+    directory: Directory = uow.service.users
+    for login, person in sorted(people.items()):
+        existing = directory.get(organization, login)
+        if existing is None:
+            save_person(uow=uow, organization=organization, login=login, role=person["role"],
+                        email=person.get("email"), business_lines=person.get("business_lines") or [])
+            changed.append(login)
+            continue
+        email = person.get("email") if not existing.email and person.get("email") else None
+        lines = person.get("business_lines") if not existing.business_lines and person.get("business_lines") else None
+        if email is not None or lines is not None:
+            save_person(uow=uow, organization=organization, login=login, email=email, business_lines=lines)
+            changed.append(login)
+    return changed
