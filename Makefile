@@ -99,7 +99,7 @@ translations: $(STAMP)
 bench: setup
 	@$(PY) bench/mesh.py
 
-# The long proofs of issue 16 (README "Guarantees"): 1,000 malformed messages dead-lettered, then
+# The long proofs of the guarantees (docs/GUARANTEES.md): 1,000 malformed messages dead-lettered, then
 # good events handled. The short versions run in `make test`.
 # SOAK_EVENTS=10000 events of the real mix on PostgreSQL, once per fault (bench/soak.py).
 SOAK_EVENTS ?= 10000
@@ -133,7 +133,7 @@ replan-provisional: setup
 	@$(PY) -m services.scheduler.replan_provisional $(if $(EVERY_YEAR),--every-year)
 	@$(PY) -m services.complaints.replan_provisional
 
-# What runs (README "Monitoring"): each service's health, queue depths, dead letters, outbox backlog.
+# What runs (docs/PRODUCTION.md "Monitoring"): each service's health, queue depths, dead letters, outbox backlog.
 status: $(STAMP)
 	@$(PY) -m ops.status status $(if $(SERVICE),--service "$(SERVICE)")
 
@@ -165,7 +165,7 @@ lock:
 clean: $(STAMP)
 	@$(PY) -m ops.devenv clean $(if $(filter 1 yes true,$(ALL)),--all)
 
-# -- Production (README "Production") -----------------------------------------------------------
+# -- Production (docs/PRODUCTION.md) ------------------------------------------------------------
 # One service on this Debian host: code and virtualenv under PREFIX (default /opt/huifang),
 # /etc/huifang/<service>.env (every setting, 0600), the system user huifang-<service>, and the
 # units huifang-<service>-web.service and huifang-<service>-worker.service, migrated, enabled and

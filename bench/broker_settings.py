@@ -1,4 +1,4 @@
-"""What the broker's durability settings cost (README "Scaling"), as ratios to a floor.
+"""What the broker's durability settings cost (docs/PRODUCTION.md "Scaling"), as ratios to a floor.
 
     .venv/bin/python bench/broker_settings.py [--messages 5000] [--rabbitmq]
 

@@ -36,6 +36,11 @@ from urllib.parse import unquote, urlparse
 from ops.devenv import say
 from shared.core.errors import Conflict, InvalidInput
 from shared.core.settings import SERVICES, Settings
+from shared.core.manifest import load_manifests
+from ops.devenv import pg_binary
+from ops.deploy import read_env_file
+from shared.core.errors import HuifangError
+from shared.core.settings import load_settings_or_exit
 
 MANIFEST = "backup.json"
 SQLITE_FILE = "database.sqlite3"
@@ -81,7 +86,6 @@ def _sha256(path: Path) -> str:
 
 
 def _schema_version(service: str) -> str:
-    from shared.core.manifest import load_manifests
 
     return str(load_manifests()[service]["version"])
 
@@ -130,7 +134,6 @@ def backup(service: str, settings: Settings, dest: Path, *, database_url: str | 
         dst.close()
         src.close()
     else:
-        from ops.devenv import pg_binary
 
         target = partial / PG_FILE
         url, env = libpq_call(database_url)
@@ -225,7 +228,6 @@ def restore(service: str, settings: Settings, source: Path, *, force: bool = Fal
         dst.close()
         src.close()
     else:
-        from ops.devenv import pg_binary
 
         url, env = libpq_call(database_url)
         subprocess.run([pg_binary("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
@@ -275,7 +277,6 @@ def _give_back_to_owner(settings: Settings, database_url: str) -> None:
 
 
 def _load_env_file(path: str) -> None:
-    from ops.deploy import read_env_file
 
     for name, value in read_env_file(Path(path)).items():
         os.environ.setdefault(name, value)
@@ -299,9 +300,6 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.env_file:
         _load_env_file(args.env_file)
-    from shared.core.errors import HuifangError
-    from shared.core.settings import load_settings_or_exit
-
     settings = load_settings_or_exit()
     try:
         if args.cmd == "backup":

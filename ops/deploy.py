@@ -43,6 +43,8 @@ from pathlib import Path
 
 from ops.devenv import say
 from shared.core.settings import ROOT, SERVICES, setting_list
+from shared.core.settings import load_settings_or_exit
+from shared.mesh.metrics import reset_kind
 
 #: Where things go on the target host (DESTDIR is put in front of each).
 DEFAULT_PREFIX = Path("/opt/huifang")
@@ -465,7 +467,6 @@ def worker_command(service: str, settings) -> list[str]:
 
 
 def _serve(kind: str, service: str) -> int:
-    from shared.core.settings import load_settings_or_exit
 
     settings = load_settings_or_exit()
     command = (web_command if kind == "web" else worker_command)(service, settings)
@@ -475,9 +476,6 @@ def _serve(kind: str, service: str) -> int:
 def _reset_metrics(service: str, kind: str) -> int:
     """A unit's ExecStartPre: empties its own metrics subfolder (HUIFANG_METRICS_DIR/<service>/<kind>),
     where only its processes, now gone, wrote; the other unit's subfolder is left alone."""
-    from shared.mesh.metrics import reset_kind
-    from shared.core.settings import load_settings_or_exit
-
     folder = reset_kind(load_settings_or_exit(), service, kind)
     if folder is not None:
         say(f"{service}: {kind} metrics start afresh in {folder}")
@@ -487,7 +485,6 @@ def _reset_metrics(service: str, kind: str) -> int:
 def _migrate(service: str) -> int:
     import importlib
 
-    from shared.core.settings import load_settings_or_exit
 
     settings = load_settings_or_exit()
     importlib.import_module(f"services.{service}.service").SERVICE.bind(settings)

@@ -31,6 +31,26 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from shared.core.settings import ROOT, SERVICES
+from shared.core.db import private_folder
+from shared.core.errors import ConfigurationError
+from shared.web.auth import issue_token
+from shared.core.settings import load_settings
+from shared.mesh.broker import make_broker
+from shared.core.manifest import subscribers
+from shared.mesh.outbox import pending_count, relay_once
+from shared.mesh.retention import erase_customer
+from shared.core.errors import HuifangError
+from shared.users.store import save_person
+from shared.users.store import check_person, save_person
+from shared.users.store import LEGACY_FILES, import_people, people_from_data_files
+from shared.mesh.metrics import reset_folder
+from shared.core.settings import _env
+from ops.onboarding import known_organizations
+from ops.onboarding import check_organization, create_organization
+from ops.onboarding import next_steps
+from shared.core.events import validate_envelope
+from ops.onboarding import DEMO_NAME, DEMO_ORG, DEMO_PEOPLE, create_organization, new_password, sample_events
+import shared.core.catalogue as catalogue
 
 PG_BIN_DIRS = [Path("/usr/lib/postgresql") / v / "bin" for v in ("17", "16", "15", "14", "13")]
 
@@ -75,8 +95,6 @@ def redis_server_binary() -> str:
 
 def redis_command(port: int, data_dir: Path) -> list[str]:
     """The command of a local Redis that keeps queued messages across restarts (appendonly)."""
-    from shared.core.db import private_folder
-
     private_folder(data_dir)  # its append-only files hold the messages: customers' data
     return [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--protected-mode", "yes"]
@@ -133,7 +151,6 @@ def cmd_with_postgres(args) -> int:
     command = args.command[1:] if args.command and args.command[0] == "--" else args.command
     url = os.environ.get("HUIFANG_TEST_POSTGRES_URL")
     if url:
-        from shared.core.errors import ConfigurationError
 
         if not url.startswith(("postgresql://", "postgres://")):
             raise ConfigurationError("HUIFANG_TEST_POSTGRES_URL", f"must start with postgresql://, got {url!r}")
@@ -147,8 +164,6 @@ def cmd_with_postgres(args) -> int:
 
 
 def cmd_token(args) -> int:
-    from shared.web.auth import issue_token
-    from shared.core.settings import load_settings
 
     settings = load_settings()
     if args.role == "integration" and not args.org:
@@ -168,7 +183,6 @@ def cmd_token(args) -> int:
 def _bind_service(name: str):
     import importlib
 
-    from shared.core.settings import load_settings
 
     service = importlib.import_module(f"services.{name}.service").SERVICE
     return service.bind(load_settings())
@@ -177,10 +191,6 @@ def _bind_service(name: str):
 def _relay_now(service, what: str = "user.updated") -> None:
     """Hands the service's outbox to the broker now; when it is down, the service's worker
     sends the rows once it runs (they are committed either way)."""
-    from shared.mesh.broker import make_broker
-    from shared.core.manifest import subscribers
-    from shared.mesh.outbox import pending_count, relay_once
-
     try:
         broker = make_broker(service.settings)
         with service.connection():
@@ -226,8 +236,6 @@ def cmd_erase_customer(args) -> int:
     """Blanks one customer's personal data in every service (PIPL; issue 12, finding 17): names,
     phones, contacts and free texts in the tables and in the raw event logs; ids, dates, answers
     and amounts stay, so every figure and report is as before."""
-    from shared.mesh.retention import erase_customer
-
     for name in SERVICES:
         service = _bind_service(name)
         done = service.run(erase_customer, organization=args.org, customer_id=args.customer)
@@ -238,9 +246,6 @@ def cmd_erase_customer(args) -> int:
 def cmd_revoke_tokens(args) -> int:
     """Refuses every token issued and page session started until now of one person, on every
     service (issue 12, finding 14); `make token` gives them a new one."""
-    from shared.core.errors import HuifangError
-    from shared.users.store import save_person
-
     service = _bind_service(args.service)
     with service.connection():
         known = service.users.get(args.org, args.login)
@@ -263,8 +268,6 @@ def enter_person(service_name: str, *, organization: str, login: str, role: str,
     when none is given and `ask`. The caller relays the `user.updated` event."""
     from datetime import timezone
 
-    from shared.core.errors import HuifangError
-    from shared.users.store import check_person, save_person
 
     try:
         check_person(login=login, role=role, organization=organization)
@@ -289,7 +292,6 @@ def enter_person(service_name: str, *, organization: str, login: str, role: str,
 
 
 def cmd_import_users(args) -> int:
-    from shared.users.store import LEGACY_FILES, import_people, people_from_data_files
 
     service = _bind_service(args.service)
     people, notes = people_from_data_files(service.settings)
@@ -447,7 +449,6 @@ def worker_line(name: str, settings, python: str) -> str:
 
 
 def cmd_run(args) -> int:
-    from shared.core.settings import load_settings
 
     services = args.services or list(SERVICES)
     unknown = [s for s in services if s not in SERVICES]
@@ -464,8 +465,6 @@ def cmd_run(args) -> int:
         lines.append(redis_line)
     python = sys.executable
     # Two gunicorn processes and the worker of a service count into one folder; /metrics sums them.
-    from shared.mesh.metrics import reset_folder
-
     env.setdefault("HUIFANG_METRICS_DIR", str(settings.var_dir / "metrics"))
     for name in services:
         reset_folder(Path(env["HUIFANG_METRICS_DIR"]) / name)
@@ -509,8 +508,6 @@ def _shown(path: Path) -> str:
 
 def _setting_given(name: str) -> str | None:
     """Gives the value of a setting someone set (the environment or .env), None when it is the default."""
-    from shared.core.settings import _env
-
     return _env(None).get(name) or None
 
 
@@ -641,8 +638,6 @@ def warn_shared_broker(url: str, host: str, port: int) -> None:
 
 def has_organizations(settings) -> bool:
     """Gives whether this installation has an organisation: a data folder, or people in the directory."""
-    from ops.onboarding import known_organizations
-
     if known_organizations(settings):
         return True
     service = _bind_service("scheduler")
@@ -664,9 +659,6 @@ def offer_demo(settings) -> None:
 
 def cmd_org(args) -> int:
     """Creates an organisation's data folder from the defaults and its first admin; says what is next."""
-    from ops.onboarding import check_organization, create_organization
-    from shared.core.settings import load_settings
-
     try:
         check_organization(args.org)
     except ValueError as exc:
@@ -686,8 +678,6 @@ def cmd_org(args) -> int:
                                     ask=interactive)
     if changed:
         _relay_now(service)
-    from ops.onboarding import next_steps
-
     print(f"\nNext, for {args.org}:", flush=True)
     for line in next_steps(settings, args.org, admin=login):
         print("  " + line)
@@ -704,8 +694,6 @@ def create_demo(settings, *, relay: bool) -> None:
     (printed), and its sample events posted through the scheduler's outbox."""
     from datetime import datetime
 
-    from shared.core.events import validate_envelope
-    from ops.onboarding import DEMO_NAME, DEMO_ORG, DEMO_PEOPLE, create_organization, new_password, sample_events
 
     files = create_organization(settings, DEMO_ORG, DEMO_NAME)
     say(f"{DEMO_ORG}: {sum(f.created for f in files)} rule files written in "
@@ -732,7 +720,6 @@ def create_demo(settings, *, relay: bool) -> None:
 
 
 def cmd_demo(args) -> int:
-    from shared.core.settings import load_settings
 
     create_demo(load_settings(), relay=True)
     return 0
@@ -740,8 +727,6 @@ def cmd_demo(args) -> int:
 
 def cmd_event_catalogue(args) -> int:
     """Writes docs/EVENTS.md from the event schemas (--check: exit 1 when it is out of date)."""
-    import shared.core.catalogue as catalogue
-
     if args.check:
         current = catalogue.CATALOGUE_PATH.read_text(encoding="utf-8") if catalogue.CATALOGUE_PATH.exists() else ""
         if current != catalogue.render():
@@ -760,8 +745,6 @@ KEPT_BY_CLEAN = {"secret_key": "signs every token and session", "api_token": "th
 def cmd_clean(args) -> int:
     """Deletes what `make run` and the tests leave behind; keeps the secret key, the integration
     token and the organisations' data folders unless --all. Says what it deletes."""
-    from shared.core.settings import _env
-
     env = _env(None)
     var_dir = Path(env.get("HUIFANG_VAR_DIR") or ROOT / "var").resolve()
     data_dir = Path(env.get("HUIFANG_DATA_DIR") or var_dir / "data").resolve()
@@ -804,8 +787,6 @@ def _socket_answers(path: Path) -> bool:
 
 def cmd_check_settings(args) -> int:
     """Exits 2 with one line naming the variable when a setting is wrong (deploy/Procfile runs it first)."""
-    from shared.core.settings import load_settings
-
     load_settings()
     return 0
 
@@ -813,7 +794,6 @@ def cmd_check_settings(args) -> int:
 def cmd_initdb(args) -> int:
     import importlib
 
-    from shared.core.settings import load_settings
 
     service = importlib.import_module(f"services.{args.service}.service").SERVICE
     service.bind(load_settings())
@@ -930,8 +910,6 @@ def main(argv=None) -> int:
     p.add_argument("--dir", default=str(ROOT / "var" / "redis"))
     p.set_defaults(func=cmd_redis_server)
     args = parser.parse_args(argv)
-    from shared.core.errors import ConfigurationError
-
     try:
         return args.func(args) or 0
     except ConfigurationError as exc:

@@ -25,14 +25,13 @@ import yaml
 
 from shared.core.events import ORG_PATTERN
 from shared.core.manifest import load_manifests
+from shared.core.orgdata import ORGANIZATION_FILE
 from shared.core.settings import ROOT, Settings
 
 #: Data files that are not rules an organisation decides: the old people lists (the user
 #: directory replaced them) and the questionnaires (copied by hand when an organisation
 #: words its own questions).
 NOT_COPIED = ("data/agents.yaml", "data/users.yaml", "data/questionnaires/")
-#: The file naming the organisation, in its data folder.
-ORGANIZATION_FILE = "organization.yaml"
 
 
 @dataclass(frozen=True)
@@ -111,15 +110,6 @@ def create_organization(settings: Settings, organization: str, name: str, *, tod
             copied.append(CopiedFile(path=target, service=service, relative=relative, summary=_summary(text),
                                      created=created))
     return copied
-
-
-def organization_name(settings: Settings, organization: str) -> str | None:
-    """Gives the organisation's name from its organization.yaml, or None."""
-    path = Path(settings.data_dir) / organization / ORGANIZATION_FILE
-    if not path.exists():
-        return None
-    content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return content.get("name") if isinstance(content, dict) else None
 
 
 def known_organizations(settings: Settings) -> list[str]:

@@ -22,6 +22,9 @@ import urllib.error
 import urllib.request
 
 from shared.core.settings import SERVICES, load_settings_or_exit
+from shared.mesh.broker import make_broker
+import shared.mesh.queues as queues
+from shared.core.errors import NotFound
 
 
 def _service(name: str, settings, *, create: bool = True):
@@ -34,7 +37,6 @@ def _service(name: str, settings, *, create: bool = True):
 
 
 def _broker(settings):
-    from shared.mesh.broker import make_broker
 
     return make_broker(settings)
 
@@ -61,7 +63,6 @@ def _health(settings, name: str) -> str:
 
 
 def cmd_status(args) -> int:
-    import shared.mesh.queues as queues
 
     settings = load_settings_or_exit()
     names = [args.service] if args.service else list(SERVICES)
@@ -96,7 +97,6 @@ def cmd_status(args) -> int:
 
 
 def cmd_dead_letters(args) -> int:
-    import shared.mesh.queues as queues
 
     settings = load_settings_or_exit()
     service = _service(args.service, settings)
@@ -127,8 +127,6 @@ def replayed_by() -> str:
 
 
 def cmd_replay(args) -> int:
-    import shared.mesh.queues as queues
-    from shared.core.errors import NotFound
 
     if not args.all and not args.id:
         print("huifang: say which message: ID=<id> (make dead-letters lists them) or ALL=1", file=sys.stderr)

@@ -6,7 +6,7 @@ the worker process, never by the web app or the domain.
 
 import dramatiq
 
-from shared.mesh.broker import setup_worker
+from shared.mesh.worker import setup_worker
 from shared.mesh.periodic import periodic
 from shared.core.settings import load_settings_or_exit
 

@@ -7,11 +7,12 @@ import logging
 
 import dramatiq
 
-from shared.mesh.broker import setup_worker
+from shared.mesh.worker import setup_worker
 from shared.mesh.periodic import periodic
 from shared.core.settings import load_settings_or_exit
 
-from . import jobs, made, notify
+from . import jobs, notify
+from .figures import made
 from .models import GENERATE_ACTOR, MAKE_FIGURES_ACTOR, SEND_ACTOR
 from .service import SERVICE
 

@@ -11,20 +11,21 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import replace
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from shared.core.errors import HuifangError
+from shared.core.events import load_event
 from shared.mesh.periodic import for_each_organization
 from shared.mesh.service import UnitOfWork
 
-from . import desk, ownership_figures
+from .figures import desk, ownership
 from .domain.desk import parse_period
 from .domain.report import ReportData
-from .figures import build_report_data
-from .handlers import finish_generation, run_to_make, store_report
-from .handlers.rows import naive_utc
-from .models import (GENERATE_ACTOR, RUN_PENDING, SEND_ACTOR, SEND_QUEUED, SEND_SENDING, EventLog, Report, ReportRun,
-                     ScheduledReport)
+from .figures.month import build_report_data
+from .handlers import APPLY, finish_generation, run_to_make, store_report
+from .handlers.rows import REPLAYING, naive_utc
+from .models import (GENERATE_ACTOR, READ_MODEL, RUN_PENDING, SEND_ACTOR, SEND_QUEUED, SEND_SENDING, EventLog, Report,
+                     ReportRun, ScheduledReport)
 from .notify import SEND_LEASE
 from .render import render_report_pdf
 from .rules import desk_policy, recipients_of, report_policy, schedule_of
@@ -48,8 +49,8 @@ def compute_report(service, organization: str, month: str, language: str, branch
 
 def month_blocks(service, organization: str, month: str, *, today, branch: str | None = None) -> dict:
     """Gives the report's issue 17 and 18 blocks (ReportData `closures`, `corrective_actions`, `desk`):
-    the closures and the register of corrective actions (ownership_figures.py), and the desk's people
-    against their targets with the declined callbacks counted apart (desk.py). Inside a connection.
+    the closures and the register of corrective actions (figures/ownership.py), and the desk's people
+    against their targets with the declined callbacks counted apart (figures/desk.py). Inside a connection.
     One `branch`'s report gets its desk figures; the register and the closures are the organisation's
     and stay in its report."""
     people = desk.period_figures(organization, parse_period(month), desk_policy(service.settings, organization),
@@ -59,8 +60,8 @@ def month_blocks(service, organization: str, month: str, *, today, branch: str |
     if branch is not None:
         return {"desk": desk_block}
     return {
-        "closures": ownership_figures.month_closures(organization, month),
-        "corrective_actions": ownership_figures.month_corrective_actions(organization, month, today=today),
+        "closures": ownership.month_closures(organization, month),
+        "corrective_actions": ownership.month_corrective_actions(organization, month, today=today),
         "desk": desk_block,
     }
 
@@ -191,3 +192,47 @@ def requeue_stale(*, uow: UnitOfWork, send_after_seconds: float,
     for job in runs:
         uow.send(GENERATE_ACTOR, *job)
     return sends, runs
+
+
+# --------------------------------------------------------------------------- rebuilding the read model
+
+#: Log rows read from the database at a time by a rebuild.
+REBUILD_BATCH = 2000
+
+
+def rebuild(service) -> int:
+    """Gives the number of events replayed into an emptied read model (`make rebuild-reporting`).
+
+    Every event this service received is kept raw in `event_log`. A rebuild empties the read
+    model (customers, callbacks, deliveries, served days, complaints) and applies the logged
+    events again in arrival order, in one transaction: readers see the old model or the new
+    one, never half of it. Reports already made and the schedule's claims are kept.
+    """
+    replaying = REPLAYING.set(True)
+    try:
+        return _replay(service)
+    finally:
+        REPLAYING.reset(replaying)
+
+
+def _replay(service) -> int:
+    replayed = 0
+    with service.connection(), service.unit_of_work() as uow:
+        for model in READ_MODEL:
+            model.delete().execute()
+        last_id = 0
+        while True:
+            rows = list(EventLog.select(EventLog.id, EventLog.envelope, EventLog.received_at)
+                        .where(EventLog.id > last_id).order_by(EventLog.id).limit(REBUILD_BATCH).tuples())
+            if not rows:
+                break
+            for row_id, raw, received_at in rows:
+                event = load_event(json.loads(raw))
+                # The clock of the first handling, so fallbacks to "now" give the same rows.
+                uow.now = received_at.replace(tzinfo=timezone.utc)
+                APPLY[event.type](uow=uow, event=event)
+                last_id = row_id
+                replayed += 1
+        if uow.emitted:
+            raise RuntimeError("a read-model handler emitted events during a rebuild; it must not")
+    return replayed

@@ -3,7 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from .labels import LANGUAGES
 
-from .domain.kpi import FIRST_YEAR, LAST_YEAR, MONTH_PATTERN
+from .domain.kpi import FIRST_YEAR, LAST_YEAR, MONTH_PATTERN, PERIOD_PATTERN
 
 MONTH = validate.And(
     validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="must be a month such as 2026-10"),
@@ -99,3 +99,55 @@ class ReportSchema(Schema):
         "description": "the one branch these figures are of (issue 17; computed now, never stored), or null: "
                        "the organisation. A branch's complaints are those whose complaint.raised named it"})
     branches = fields.List(fields.String(), metadata={"description": "the branches one may ask for (`?branch=`)"})
+
+
+# -- the callback desk (api/desk.py) ------------------------------------------------------------
+
+class PeriodQuery(Schema):
+    period = fields.String(required=True, validate=validate.Length(min=7, max=8), metadata={
+        "description": "a month (2026-11) or an ISO week (2026-W45)", "example": "2026-W45",
+        "pattern": PERIOD_PATTERN})  # what parse_period takes, in the document (issue 12, finding 20)
+    branch = fields.String(validate=validate.Length(min=1, max=128), metadata={
+        "description": "one branch only (a branch manager always sees their own)"})
+
+
+class SummaryBody(Schema):
+    remark = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000),
+                           metadata={"description": "the agent's words on the month"})
+
+
+class PersonFiguresSchema(Schema):
+    login = fields.String()
+    advisor_id = fields.String()
+    callbacks = fields.Integer()
+    reached = fields.Integer()
+    declined = fields.Integer(metadata={"description": "declined callbacks (谢绝回访), apart from the completion rate"})
+    figures = fields.Dict(keys=fields.String(), values=fields.Nested(FigureSchema))
+    targets = fields.Dict(keys=fields.String(), values=fields.Float())
+    meets = fields.Dict(keys=fields.String(), values=fields.Boolean(allow_none=True))
+
+
+class BranchFiguresSchema(PersonFiguresSchema):
+    branch = fields.String()
+
+
+class DeskFiguresSchema(Schema):
+    period = fields.String()
+    branch = fields.String(allow_none=True, metadata={"description": "the one branch shown, or null: all"})
+    branches = fields.List(fields.Nested(BranchFiguresSchema))
+    kind = fields.String(metadata={"description": "month or week"})
+    first_day = fields.String()
+    last_day = fields.String()
+    organization = fields.Nested(PersonFiguresSchema)
+    agents = fields.List(fields.Nested(PersonFiguresSchema))
+    advisors = fields.List(fields.Nested(PersonFiguresSchema))
+
+
+class SummarySchema(Schema):
+    agent = fields.String()
+    month = fields.String()
+    due_on = fields.String()
+    submitted_at = fields.String(allow_none=True)
+    state = fields.String(metadata={"description": "on_time, late, missing (past the due day) or not_due"})
+    remark = fields.String(allow_none=True)
+    figures = fields.Dict(allow_none=True)

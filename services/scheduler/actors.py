@@ -8,7 +8,7 @@ import logging
 import dramatiq
 from dramatiq.middleware import TimeLimitExceeded
 
-from shared.mesh.broker import setup_worker
+from shared.mesh.worker import setup_worker
 from shared.mesh.periodic import for_each_organization, periodic
 from shared.core.settings import load_settings_or_exit
 

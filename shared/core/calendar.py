@@ -32,6 +32,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Iterable, Mapping
 
+import yaml
 from marshmallow import Schema, ValidationError, fields, validate
 
 from shared.core.errors import InvalidInput
@@ -137,8 +138,6 @@ def official_corrections() -> Mapping[date, Correction]:
     Raises:
       CalendarError: naming the bad field of the file.
     """
-    import yaml
-
     raw = yaml.safe_load(CORRECTIONS_FILE.read_text(encoding="utf-8")) or {}
     try:
         loaded = _CorrectionsSchema().load(raw)

@@ -189,7 +189,7 @@ TYPES: dict[str, TypeDoc] = {
          "updated_at": "2026-01-31T02:00:00+00:00"}),
     "webhook.endpoint_updated": TypeDoc(
         "An organisation's webhook endpoint was added or changed (`/api/v1/webhooks`, or disabled after failing); "
-        "every service keeps the newest `updated_at` and sends the events it produces to it (README \"Webhooks\").",
+        "every service keeps the newest `updated_at` and sends the events it produces to it (docs/WEBHOOKS.md).",
         {"endpoint_id": "ep_4f1c2b9a7d3e5f60a1b2", "url": "https://erp.acme.example/huifang/webhooks",
          "types": ["callback.completed", "complaint.*"], "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
          "enabled": True, "description": "ERP", "disabled_reason": None,

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 #: connection wrote, so a big one keeps little between transactions; but a scan fills it up to
 #: its size, so a worker's peak memory grew with its database (at 16 MB a connection, the
 #: scheduler's SQLite peak was 9, 17, 26 MB after 5,000, 10,000, 15,000 messages of the soak,
-#: README "Guarantees", Memory). 2 MB, SQLite's default: at most about 2 MB a thread.
+#: docs/GUARANTEES.md "Memory"). 2 MB, SQLite's default: at most about 2 MB a thread.
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "synchronous": "normal",

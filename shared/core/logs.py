@@ -1,6 +1,7 @@
 """Structured JSON logs with the event (or request) id in every line; tokens never logged."""
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
@@ -9,11 +10,13 @@ import sys
 _TOKEN = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 _configured = False
 
+#: The id of the event or request being handled, in every log line: the mesh sets it around a
+#: message's handling, the web around a request.
+current_event_id: contextvars.ContextVar[str] = contextvars.ContextVar("event_id", default="-")
+
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        from shared.mesh.service import current_event_id
-
         message = _TOKEN.sub(r"\1[redacted]", record.getMessage())
         entry = {
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),

@@ -27,6 +27,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from shared.core.errors import HuifangError
+from shared.core.db import private_folder
 
 logger = logging.getLogger(__name__)
 
@@ -207,7 +208,6 @@ def send_message(
 
 
 def _write_eml(message: EmailMessage, outbox_dir: Path) -> Path:
-    from shared.core.db import private_folder
 
     private_folder(outbox_dir)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")

@@ -16,6 +16,7 @@ import yaml
 
 from shared.core.errors import ConfigurationError
 from shared.core.settings import ROOT
+from shared.core.calendar import WorkingCalendar
 
 _cache: dict[str, tuple[int, object]] = {}
 _SERVICES = str(ROOT / "services")
@@ -104,6 +105,18 @@ def working_calendar(settings, *, service: str, organization: str):
 
 
 def _calendar_from_data(raw):
-    from shared.core.calendar import WorkingCalendar
 
     return WorkingCalendar.from_data(raw or {})
+
+
+#: The file naming the organisation, in its data folder.
+ORGANIZATION_FILE = "organization.yaml"
+
+
+def organization_name(settings, organization: str) -> str | None:
+    """Gives the organisation's name from its organization.yaml, or None."""
+    path = Path(settings.data_dir) / organization / ORGANIZATION_FILE
+    if not path.exists():
+        return None
+    content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return content.get("name") if isinstance(content, dict) else None

@@ -43,7 +43,7 @@ class StrictBoolean(fields.Boolean):
 class Timestamp(fields.DateTime):
     """A moment an API gives: ISO 8601 with the offset of the installation's time zone
     (HUIFANG_TIMEZONE, +08:00 for Asia/Shanghai), the one rule of every timestamp of
-    Huifang's APIs (README "The API at a glance"). A naive value is UTC, as the databases keep
+    Huifang's APIs (docs/API.md "The API at a glance"). A naive value is UTC, as the databases keep
     moments."""
 
     def _serialize(self, value, attr, obj, **kwargs):

@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.core.errors import ConfigurationError
+from shared.core.db import private_folder
 
 #: The shortest integration token (HUIFANG_API_TOKEN) accepted (issue 12, finding 14).
 MIN_API_TOKEN_LENGTH = 24
@@ -312,8 +313,6 @@ def _dev_secret(var_dir: Path) -> str:
     path = secret_key_file(var_dir)
     if path.exists():
         return path.read_text().strip()
-    from shared.core.db import private_folder
-
     private_folder(var_dir)  # created 0700: databases, queues and mail under it hold personal data
     key = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -18,8 +18,8 @@ from dramatiq.middleware import (AgeLimit, Callbacks, Middleware, Pipelines, Ret
 
 from shared.core.errors import InvalidEvent
 from shared.core.events import load_event
-from shared.core.manifest import load_manifests, subscribers
-from shared.mesh.outbox import EVENTS_QUEUE, PUBLISH_ACTOR, Relay, enqueue_all, service_actor, service_queue
+from shared.core.manifest import subscribers
+from shared.mesh.outbox import EVENTS_QUEUE, PUBLISH_ACTOR, enqueue_all, service_actor, service_queue
 from shared.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -258,95 +258,3 @@ def declare_router(broker, *, local=None) -> dramatiq.Actor:
 
     return dramatiq.actor(publish, actor_name=PUBLISH_ACTOR, queue_name=EVENTS_QUEUE, broker=broker,
                           throws=(InvalidEvent,))
-
-
-class ServiceWorker(Middleware):
-    """Binds the service's database in each worker process, opens a connection per message,
-    and relays the outbox from a background thread."""
-
-    def __init__(self, service, settings: Settings):
-        self.service = service
-        self.settings = settings
-        self.relay: Relay | None = None
-        self.webhooks = None
-
-    def after_process_boot(self, broker):
-        self.service.bind(self.settings)
-
-    def after_worker_boot(self, broker, worker):
-        self.relay = Relay(Outbox=self.service.Outbox, OutboxMessage=self.service.OutboxMessage, broker=broker,
-                           connect=self.service.connection, subscribers=subscribers,
-                           name=self.service.name).start()
-        self.service.on_commit.append(self.relay.nudge)
-        from shared.webhooks.delivery import Sender  # the organisations' webhooks: threads of their own (shared/webhooks/delivery.py)
-
-        self.webhooks = Sender(self.service).start()
-        self.service.on_commit.append(self.webhooks.nudge)
-
-    def before_worker_shutdown(self, broker, worker):
-        if self.relay:
-            self.relay.stop()
-        if self.webhooks:
-            self.webhooks.stop()
-
-    def before_process_message(self, broker, message):
-        self.service.database.connect(reuse_if_open=True)
-
-    def after_nack(self, broker, message):
-        # After DeadLetterReason: the reason is known. On RabbitMQ this row is the only place it is kept.
-        from shared.mesh.queues import record_dead
-
-        try:
-            record_dead(self.service, message, message.options.get("dead_letter_reason") or "retries exhausted")
-        except Exception:
-            log.warning("could not record dead message %s in dead_letter_log", message.message_id, exc_info=True)
-
-    def after_process_message(self, broker, message, *, result=None, exception=None):
-        self.service.release()
-
-    after_skip_message = after_process_message
-
-
-#: How often (s) a service's worker prunes what its retention settings no longer keep.
-RETENTION_EVERY_SECONDS = 3600
-
-
-def setup_worker(service, settings: Settings, *, broker=None) -> dramatiq.Broker:
-    """Gives the broker of a service's worker, with the router and the service actor declared."""
-    from shared.core.logs import configure_logging
-
-    configure_logging()
-    from shared.mesh.memory import ReleaseFreeMemory, from_environment, limit_arenas
-    from shared.mesh.metrics import MetricsMiddleware
-
-    limit_arenas()  # before the worker's threads start: glibc's free memory stays in two arenas
-
-    broker = broker or make_broker(settings)
-    broker.add_middleware(ServiceWorker(service, settings))
-    broker.add_middleware(MetricsMiddleware(service, settings))
-    broker.add_middleware(ReleaseFreeMemory())  # and goes back to the system every 1,000 messages
-    watch = from_environment()  # HUIFANG_MEMORY_LOG: a diagnostic of the worker's memory
-    if watch is not None:
-        broker.add_middleware(watch)
-    dramatiq.set_broker(broker)
-    declare_router(broker, local=service)
-    load_manifests()  # read once here, not per message
-
-    def handle_event(envelope):
-        # Copies on a service's queue come from the router or an outbox relay, validated
-        # where they entered the mesh.
-        with service.connection():
-            service.handle(envelope, trusted=True)
-
-    dramatiq.actor(handle_event, actor_name=service_actor(service.name), queue_name=service_queue(service.name),
-                   broker=broker, throws=(InvalidEvent,))
-
-    from shared.mesh.periodic import periodic
-    from shared.mesh.retention import prune
-
-    def prune_retained():
-        # the retention settings (issue 12, finding 17): old inbox ids, periodic slots, raw logs' personal data
-        service.run(prune)
-
-    periodic(broker, service, every_seconds=RETENTION_EVERY_SECONDS, name=f"{service.name}_retention")(prune_retained)
-    return broker

@@ -1,10 +1,10 @@
 """A worker's memory: kept flat over a long run, and written down as it works.
 
-The worker bootstrap (shared/mesh/broker.py `setup_worker`) calls `limit_arenas()` and adds
+The worker bootstrap (shared/mesh/worker.py `setup_worker`) calls `limit_arenas()` and adds
 `ReleaseFreeMemory`: glibc gives each new thread's allocations an arena of their own (up to 8
 per core) and keeps what is freed in each; a worker's threads (Dramatiq's, the outbox relay,
 the periodic jobs, Redis heartbeats) then hold tens of MiB of free memory that only grows over
-hours (the soak of issue 16 measured it: README "Guarantees", Memory). Two arenas and a
+hours (the long soak measured it: docs/GUARANTEES.md "Memory"). Two arenas and a
 `malloc_trim` every `TRIM_EVERY` messages keep the RSS at what is in use.
 
 The diagnostic (off unless asked for):
@@ -15,7 +15,7 @@ allocator holds (its page caches: C memory Python does not see), what glibc's ma
 use and free (free but kept is fragmentation), and with `HUIFANG_TRACEMALLOC=1` what Python
 objects hold (tracemalloc), plus a snapshot file per line to compare by source line
 (`python -m shared.mesh.memory compare A.snap B.snap`). Used to find why a worker's RSS grew
-over the long soak (README "Guarantees", Memory); read only from the environment, so it is
+over the long soak (docs/GUARANTEES.md "Memory"); read only from the environment, so it is
 not a setting of an installation.
 """
 from __future__ import annotations

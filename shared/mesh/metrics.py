@@ -33,6 +33,8 @@ from pathlib import Path
 
 from dramatiq.middleware import Middleware
 
+from shared.mesh import queues
+
 log = logging.getLogger(__name__)
 
 #: Latency buckets (seconds) of requests and messages: a page is ~10-100 ms, a report seconds.
@@ -176,14 +178,16 @@ class MetricsMiddleware(Middleware):
     """Counts a worker's messages: finished (ok or error), retried, dead-lettered, and how long
     each took. Added after `Retries`, so a failed message is known to be retried or dead."""
 
-    def __init__(self, service, settings):
+    def __init__(self, service, settings, *, forks=()):
         self.service = service
         self.settings = settings
+        self._forks = list(forks)
         self._started: dict[str, float] = {}
 
     @property
     def forks(self):
-        return [serve_worker_host] if self.settings.worker_metrics_port else []
+        """Dramatiq forks of the worker host (its `/metrics` server: shared/mesh/worker.py)."""
+        return self._forks
 
     def after_process_boot(self, broker):
         configure(self.settings, self.service.name, "worker")
@@ -226,8 +230,6 @@ class ServiceCollector:
 
     def collect(self):
         from prometheus_client.core import GaugeMetricFamily
-
-        from shared.mesh import queues
 
         name = self.service.name
         up = GaugeMetricFamily("huifang_up", "Whether a part answered this scrape (1) or not (0).",
@@ -299,61 +301,3 @@ class _Forward:
 
     def collect(self):
         return self.registry.collect()
-
-
-def serve_worker_host() -> int:
-    """Dramatiq's fork of a worker host: answers `/metrics` of the service named on the
-    `dramatiq services.<name>.actors` command line, on HUIFANG_WORKER_METRICS_PORT."""
-    import importlib
-    import re
-    import sys
-
-    from shared.core.settings import load_settings_or_exit
-
-    names = [m.group(1) for arg in sys.argv if (m := re.fullmatch(r"services\.(\w+)\.actors", arg))]
-    if not names:
-        log.error("worker metrics: no services.<name>.actors on the command line %s", sys.argv)
-        return 2
-    service = importlib.import_module(f"services.{names[0]}.service").SERVICE
-    return serve_forever(service, load_settings_or_exit())
-
-
-def serve_forever(service, settings) -> int:
-    """Answers `/metrics` of a worker host on `HUIFANG_WORKER_METRICS_PORT` until stopped."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    from shared.mesh.broker import make_broker
-
-    configure(settings, service.name, "worker")
-    service.bind(settings, create=False)
-    broker = make_broker(settings)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            if self.path.split("?")[0] != "/metrics":
-                self.send_error(404)
-                return
-            if not allowed(settings, self.client_address[0], self.headers.get("Authorization")):
-                self.send_error(403, "metrics: not from an allowed network (HUIFANG_METRICS_ALLOW) nor with the "
-                                     "token (HUIFANG_METRICS_TOKEN)")
-                return
-            body = exposition(service, broker)
-            self.send_response(200)
-            self.send_header("Content-Type", CONTENT_TYPE)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, fmt, *args):  # scrapes every few seconds: not worth a log line each
-            return
-
-    server = ThreadingHTTPServer((settings.metrics_host, settings.worker_metrics_port), Handler)
-    log.info("worker metrics of %s on %s:%s/metrics", service.name, settings.metrics_host,
-             settings.worker_metrics_port)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0

@@ -21,6 +21,8 @@ from datetime import datetime, timedelta, timezone
 import peewee
 
 from shared.core.db import bulk_insert, is_postgres
+from shared.core.fields import UTCDateTimeField
+from shared.core.db import add_missing_columns
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +33,6 @@ PUBLISH_ACTOR = "publish"
 
 def outbox_model(database) -> type[peewee.Model]:
     """Gives the outbox table bound to one service's database."""
-    from shared.core.fields import UTCDateTimeField
-
     class Outbox(peewee.Model):
         event_id = peewee.CharField(max_length=200)
         type = peewee.CharField(max_length=100)
@@ -76,8 +76,6 @@ MAX_BROKER_DELAY_MS = 6 * 86_400_000
 
 def message_model(database) -> type[peewee.Model]:
     """Gives the table of a service's own outgoing Dramatiq messages."""
-    from shared.core.fields import UTCDateTimeField
-
     class OutboxMessage(peewee.Model):
         queue_name = peewee.CharField(max_length=100)
         actor_name = peewee.CharField(max_length=100)
@@ -225,9 +223,6 @@ def relay_once(Outbox, broker, *, limit: int = 500, subscribers=None) -> int:
 
 def add_claim_columns(migrator, database, migrate) -> None:
     """A migration step of every service (its MIGRATIONS): the outbox tables' `claimed_until`."""
-    from shared.core.db import add_missing_columns
-    from shared.core.fields import UTCDateTimeField
-
     class _Table(peewee.Model):
         class Meta:
             table_name = "outbox"

@@ -25,6 +25,7 @@ import peewee
 
 from shared.core.errors import NotFound
 from shared.mesh.outbox import EVENTS_QUEUE, service_queue
+from shared.core.fields import UTCDateTimeField
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,6 @@ LIST_LIMIT = 1000
 
 def dead_letter_model(database) -> type[peewee.Model]:
     """Gives the table of dead-lettered and replayed messages of one service's database."""
-    from shared.core.fields import UTCDateTimeField
-
     class DeadLetterLog(peewee.Model):
         #: `dead` (a worker dead-lettered it) or `replayed` (someone sent it back).
         entry = peewee.CharField(max_length=10)

@@ -1,7 +1,7 @@
 """Retention (issue 12, finding 17): what is kept how long, and erasing one customer (PIPL).
 
 Every service's worker prunes once an hour (`prune`, a periodic job declared by
-shared.mesh.broker.setup_worker):
+shared.mesh.worker.setup_worker):
 - the inbox (the ids of events handled, for idempotency) after HUIFANG_INBOX_RETENTION_DAYS;
 - the periodic jobs' claimed slots after HUIFANG_PERIODIC_RUN_RETENTION_DAYS;
 - a service's own raw logs (reporting's `event_log`) are stripped of personal data after
@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta, timezone
+from shared.mesh.ratelimit import prune_windows
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,6 @@ def prune(*, uow) -> dict[str, int]:
         "periodic_run": Run.delete().where(
             Run.claimed_at < _naive(uow.now - timedelta(days=settings.periodic_run_retention_days))).execute(),
     }
-    from shared.mesh.ratelimit import prune_windows
-
     done["rate_window"] = prune_windows(uow=uow)
     for name, (model, moment_field) in getattr(service, "raw_logs", {}).items():
         done[name] = strip_older_than(model, moment_field, _naive(uow.now - timedelta(

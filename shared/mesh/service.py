@@ -7,7 +7,6 @@ inbox check -> handler (domain decision, writes) -> outbox rows -> one commit ->
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -25,13 +24,11 @@ from shared.webhooks import delivery as webhooks
 from shared.core.db import database_from_url, ensure_schema
 from shared.mesh.periodic import periodic_run_model
 from shared.core.events import Event, load_event, make_envelope
+from shared.core.logs import current_event_id
 from shared.core.settings import Settings
+from shared.core.mail import Mailer
 
 log = logging.getLogger(__name__)
-
-#: The id of the event or request being handled, for every log line (see logs.py).
-current_event_id: contextvars.ContextVar[str] = contextvars.ContextVar("event_id", default="-")
-
 
 @dataclass
 class UnitOfWork:
@@ -123,7 +120,6 @@ class Service:
         """Binds the database from settings (or `url`) and brings its schema up to date."""
         self.settings = settings
         if self.mailer is None or getattr(self.mailer, "from_settings", False):
-            from shared.core.mail import Mailer
 
             self.mailer = Mailer.from_settings(settings)
         self.database.initialize(database_from_url(url or settings.database_url(self.name)))

@@ -31,6 +31,8 @@ import peewee
 from shared.core.errors import InvalidInput
 from shared.core.events import LOGIN_PATTERN, ORG_PATTERN, OWN_SOURCE_PREFIX, USER_ROLES, UserUpdated
 from shared.core.fields import ORG, UTCDateTimeField
+from shared.core.db import add_missing_columns
+from shared.core.orgdata import packaged_path, read_data_file
 
 log = logging.getLogger(__name__)
 
@@ -361,8 +363,6 @@ _TICK = timedelta(microseconds=1)
 
 def add_not_before_column(migrator, database, migrate) -> None:
     """A migration step of every service (its MIGRATIONS): the directory's `tokens_not_before`."""
-    from shared.core.db import add_missing_columns
-
     class _Users(peewee.Model):
         class Meta:
             table_name = "directory_user"
@@ -417,7 +417,6 @@ def people_from_data_files(settings) -> tuple[dict[str, dict[str, dict]], list[s
     """
     from pathlib import Path
 
-    from shared.core.orgdata import packaged_path, read_data_file
 
     organizations: dict[str, dict[str, Path]] = {}
     for service, relative in LEGACY_FILES.items():

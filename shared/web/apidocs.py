@@ -172,7 +172,7 @@ ORGANIZATION_PARAMETER = {
 
 def document_organization_parameter(api) -> None:
     """Adds `?organization=` to every operation of `api`'s document (but `POST /api/v1/events`,
-    whose envelope names the organisation): the integration token must name it (README "Tokens")."""
+    whose envelope names the organisation): the integration token must name it (docs/API.md "Tokens")."""
     spec = api.spec
     for path, item in spec._paths.items():
         if not path.startswith("/api/") or path == "/api/v1/events":

@@ -7,6 +7,8 @@ gauges are dropped from the service's `web` metrics subfolder (shared/mesh/metri
 from __future__ import annotations
 
 import re
+from shared.mesh.metrics import mark_dead
+from shared.core.settings import load_settings
 
 
 def service_of(app_uri: str | None) -> str | None:
@@ -16,8 +18,6 @@ def service_of(app_uri: str | None) -> str | None:
 
 
 def child_exit(server, worker) -> None:
-    from shared.mesh.metrics import mark_dead
-    from shared.core.settings import load_settings
 
     name = service_of(getattr(server.app, "app_uri", None))
     if name is None:

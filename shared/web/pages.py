@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, Flask, abort, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
@@ -39,6 +39,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
+from shared.web import vocabulary
 from shared.web.auth import Principal
 from shared.core.errors import HuifangError
 from shared.core.events import USER_ROLES
@@ -75,14 +76,7 @@ FORGET_FAILURES_AFTER = timedelta(hours=24)
 #: Every role a person can hold: `@page_roles(*EVERY_ROLE)` for a page everyone may open.
 EVERY_ROLE = USER_ROLES
 #: Role names shown to people (the seeds' terms: 回访员, 服务顾问, 接待主管, 服务经理).
-ROLE_NAMES = {
-    "agent": _l("Callback agent"),
-    "advisor": _l("Service advisor"),
-    "supervisor": _l("Reception supervisor"),
-    "manager": _l("Service manager"),
-    "admin": _l("Administrator"),
-    "integration": _l("System integration"),
-}
+ROLE_NAMES = vocabulary.ROLES
 #: Each service's main page, as the top bar names it.
 SERVICE_TITLES = {
     "scheduler": _l("Workbench"),
@@ -602,15 +596,11 @@ def _check_every_page_has_roles(app: Flask, blueprint_names: list[str]) -> None:
 
 def service():
     """Gives the service the app serves."""
-    from flask import current_app
-
     return current_app.extensions["huifang_service"]
 
 
 def settings():
     """Gives the settings of the app."""
-    from flask import current_app
-
     return current_app.config["HUIFANG_SETTINGS"]
 
 

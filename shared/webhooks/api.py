@@ -14,7 +14,7 @@ from marshmallow import Schema, fields, validate
 from shared.webhooks import delivery as webhooks
 from shared.web.apidocs import path_parameter
 from shared.core.schemas import QueryArgs, StrictBoolean, Timestamp
-from shared.web.app import organization_of_request, roles_required, total_count
+from shared.web.api import organization_of_request, roles_required, total_count
 
 #: Who manages an organisation's webhooks.
 MANAGERS = ("admin", "integration")
@@ -99,7 +99,7 @@ def webhooks_blueprint(service) -> Blueprint:
     """Gives the `/api/v1/webhooks` blueprint of `service`."""
     blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks",
                     description="Webhook endpoints of the organisation: the events Huifang produces, signed "
-                                "(Standard Webhooks), with retries and a delivery log (README \"Webhooks\").")
+                                "(Standard Webhooks), with retries and a delivery log (docs/WEBHOOKS.md).")
 
     def view(record: dict) -> dict:
         with service.connection():

@@ -14,7 +14,7 @@ nothing; a worker that restarts finds its rows. Internal types (`INTERNAL_TYPES`
 password hashes and secrets) and events that came in from outside (`Service.accept`) are
 never delivered: each service sends what it produced.
 
-The worker's `Sender` (started by shared.mesh.broker.ServiceWorker) polls for due deliveries and
+The worker's `Sender` (started by shared.mesh.worker.ServiceWorker) polls for due deliveries and
 gives each endpoint a thread of its own, so a slow or dead endpoint never delays another, nor
 the service's own work (the Dramatiq threads). A delivery is an HTTP POST of the CloudEvents
 envelope, signed per Standard Webhooks (`webhook-id` = the delivery's id, the same on every
@@ -65,6 +65,10 @@ from shared.core.db import bulk_insert, is_postgres
 from shared.core.errors import Conflict, InvalidInput, NotFound
 from shared.core.events import INTERNAL_TYPES, OWN_SOURCE_PREFIX
 from shared.core.fields import ORG, UTCDateTimeField
+from shared.core.errors import ConfigurationError
+from shared.core.orgdata import read_data_file
+from shared.core.lease import Lease
+from shared.core.mail import MailError, build_message
 
 log = logging.getLogger(__name__)
 
@@ -481,8 +485,6 @@ def load_endpoints_file(raw, *, organization: str, allow_private: bool) -> list[
     Raises:
       ConfigurationError: naming the bad field (`endpoints.0.url`) and what is wrong.
     """
-    from shared.core.errors import ConfigurationError
-
     try:
         loaded = _FileSchema().load(raw or {})
     except ValidationError as exc:
@@ -538,7 +540,6 @@ def sync_endpoints_file(uow, organization: str) -> None:
     """
     import os
 
-    from shared.core.orgdata import read_data_file
 
     settings = uow.settings
     if settings is None:
@@ -552,8 +553,6 @@ def sync_endpoints_file(uow, organization: str) -> None:
     with _synced_lock:
         if key in _synced and _synced[key] is raw:
             return
-    from shared.core.errors import ConfigurationError
-
     try:
         records = load_endpoints_file(raw, organization=organization,
                                       allow_private=settings.webhook_allow_private) if raw is not None else []
@@ -924,9 +923,6 @@ NOTICE_LEASE = timedelta(minutes=5)
 
 def send_notices(service) -> int:
     """Gives how many "your endpoint was disabled" mails went out to the organisations' admins."""
-    from shared.core.lease import Lease
-    from shared.core.mail import MailError, build_message
-
     E = service.webhooks.Endpoint
     lease = Lease(E.notice_claimed_at, NOTICE_LEASE)
     sent = 0

@@ -31,7 +31,7 @@ from tests.integration.test_operations import break_policy, callbacks_of, ops
 #: Events per scale test: 1,000 in the default suite, 10,000 with `make scale-test`.
 EVENTS = int(os.environ.get("HUIFANG_SCALE_EVENTS", "1000"))
 #: Worker processes of the one service (as if on two hosts: separate `dramatiq` commands), and
-#: threads of each: HUIFANG_SCALE_WORKERS / HUIFANG_SCALE_THREADS to measure others (README "Scaling").
+#: threads of each: HUIFANG_SCALE_WORKERS / HUIFANG_SCALE_THREADS to measure others (docs/PRODUCTION.md "Scaling").
 WORKERS = int(os.environ.get("HUIFANG_SCALE_WORKERS", "2"))
 THREADS = int(os.environ.get("HUIFANG_SCALE_THREADS", "2"))
 

@@ -17,7 +17,7 @@ def test_the_worker_bootstrap_limits_the_arenas_and_trims(monkeypatch):
     from dramatiq.brokers.stub import StubBroker
 
     from services.complaints.service import SERVICE
-    from shared.mesh.broker import setup_worker
+    from shared.mesh.worker import setup_worker
     from shared.core.settings import load_settings
 
     limited = []

@@ -105,7 +105,7 @@ def test_issue_14_review_10_a_unit_starting_empties_only_its_own_subfolder(tmp_p
 
 
 def test_issue_14_review_10_a_dead_web_process_leaves_no_live_gauge(tmp_path):
-    from shared.web.app import gunicorn_conf
+    from shared.web import gunicorn_conf
     from shared.mesh import metrics
 
     env = {**BASE, "HUIFANG_METRICS_DIR": str(tmp_path / "metrics")}

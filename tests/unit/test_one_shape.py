@@ -53,7 +53,7 @@ def test_an_error_names_its_field_for_problem_json():
 def test_one_mapping_turns_any_huifang_error_into_problem_json():
     from flask import Flask
 
-    from shared.web.app import problem  # noqa: F401 (the mapping lives in create_service_app)
+    from shared.web.problems import problem  # noqa: F401 (the mapping lives in create_service_app)
     from services.scheduler.app import create_app
 
     settings = load_settings({"HUIFANG_SECRET_KEY": SECRET, "HUIFANG_BROKER_URL": "stub://",

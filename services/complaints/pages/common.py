@@ -3,7 +3,7 @@ countdown of a deadline in service time, names of codes.
 
 Views are entry points like the API's routes: they read with the same query functions
 (handlers.*, in the request's connection) and change state only through the same commands,
-with `SERVICE.run(command, ...)`. Who may act at which level is the domain's decision
+with `service().run(command, ...)`. Who may act at which level is the domain's decision
 (`domain.can_act`, a refusal is 403): the pages only ask it which buttons to show.
 """
 from __future__ import annotations

@@ -3,7 +3,7 @@ deadlines and its history as a timeline, and the steps the signed-in person may 
 complaint's level: reply, escalate, resolve, hand over, record the churn reason.
 
 Each step posts to its own address and runs the command the API runs (handlers.reply,
-escalate, resolve, hand_over, record_churn) with `SERVICE.run`. A button the person may not
+escalate, resolve, hand_over, record_churn) with `service().run`. A button the person may not
 press is not shown; posting it anyway is refused by the domain (403 page).
 """
 from __future__ import annotations

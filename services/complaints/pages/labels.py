@@ -1,6 +1,8 @@
-"""Names people read for the complaints service's codes (categories, sources, states, deadlines,
-history steps), per language: Chinese from the service's catalog, English the msgids. Codes stay
-codes in the database and the API; a code with no name here is shown as it is.
+"""Names people read for the complaints service's codes, per language: the contract's families
+(categories, sources, states, deadlines ...) from the shared vocabulary (shared/web/vocabulary.py),
+the service's own here (history steps, deadline hints, compensation states). Chinese from the
+catalogs, English the msgids. Codes stay codes in the database and the API; a code with no name is
+shown as it is.
 
 The Chinese words are the seeds': 客户投诉处理追踪表 (seed 004), 热线工单转交工程师 (seed 001).
 """
@@ -11,62 +13,22 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-#: Complaint categories (RULES 2: 投诉类别).
-CATEGORIES = {
-    "product_quality": _l("Product quality"),
-    "service_quality": _l("Service quality"),
-    "attitude": _l("Attitude"),
-    "price": _l("Price"),
-    "waiting_time": _l("Waiting time"),
-    "other": _l("Other"),
-}
-#: Where a complaint came from (CONTRACT complaint.raised `source`).
-SOURCES = {
-    "callback": _l("Callback"),
-    "hotline": _l("Hotline"),
-    "manufacturer": _l("Manufacturer"),
-    "walk_in": _l("Walk-in"),
-    "web": _l("Web"),
-    "consumer_association": _l("Consumer association"),
-    "media": _l("Media"),
-}
+from shared.web import vocabulary
+
+# The contract's families (categories, sources, states, answers, segments, deadlines, closure
+# reasons, corrective actions) are the shared vocabulary's; this module keeps the complaints' own.
+CATEGORIES = vocabulary.CATEGORIES
+SOURCES = vocabulary.SOURCES
 #: Sources a person raises a complaint from on the page (the others come from systems).
 RAISED_BY_HAND = ("hotline", "walk_in")
-STATES = {
-    "open": _l("Open"),
-    "resolved": _l("Resolved, awaiting verification"),
-    "closed": _l("Closed"),
-}
+STATES = vocabulary.COMPLAINT_STATES
 #: The five-point scale of a callback's answers (a verification callback's).
-ANSWERS = {
-    "very_satisfied": _l("Very satisfied"),
-    "satisfied": _l("Satisfied"),
-    "neutral": _l("Neutral"),
-    "dissatisfied": _l("Dissatisfied"),
-    "very_dissatisfied": _l("Very dissatisfied"),
-}
+ANSWERS = vocabulary.ANSWERS
 #: Customer class of the record (客户类别): group or private.
-CLASSES = {
-    "group": _l("Group customer"),
-    "private": _l("Private customer"),
-}
-SEGMENTS = {
-    "vip": _l("VIP"),
-    "group": _l("Group company"),
-    "government": _l("Government fleet"),
-    "fleet": _l("Company fleet"),
-    "police": _l("Judicial and police"),
-    "ordinary": _l("Ordinary"),
-}
+CLASSES = vocabulary.CUSTOMER_CLASSES
+SEGMENTS = vocabulary.SEGMENTS
 #: The deadlines of a complaint (domain.complaint: handover, the 2-1-1 ones, investigation).
-DEADLINES = {
-    "handover": _l("Hand-over to an engineer"),
-    "rework": _l("Rework of a repeat complaint"),
-    "first_reply": _l("First reply"),
-    "answer": _l("Handler's answer"),
-    "investigate": _l("Investigation by the superior"),
-    "verify": _l("Verification callback"),
-}
+DEADLINES = vocabulary.DEADLINES
 #: What each deadline asks, for the complaint page (`span`: the policy's span of service time).
 DEADLINE_HINTS = {
     "handover": _l("A hotline ticket goes to an engineer within %(span)s."),
@@ -103,35 +65,16 @@ ACTIONS = {
     "promise_kept": _l("Promise kept"),
     "promise_broken": _l("Promise broken"),
 }
-#: A corrective action's states (issue 18, domain/corrective.py).
-ACTION_STATUSES = {
-    "open": _l("Open"),
-    "in_progress": _l("In progress"),
-    "done": _l("Done, to be checked"),
-    "effective": _l("Effective"),
-    "ineffective": _l("Not effective"),
-}
+ACTION_STATUSES = vocabulary.ACTION_STATUSES
 #: A compensation offered to a customer (seed 004): waiting for its approval, approved, rejected.
 COMPENSATION_STATES = {
     "proposed": _l("waiting for approval"),
     "approved": _l("approved"),
     "rejected": _l("rejected"),
 }
-#: Ways to end a complaint besides a satisfied callback (issue 18, seed 002).
-CLOSURE_REASONS = {
-    "anonymous": _l("Anonymous complaint"),
-    "written_reply": _l("Answered in writing"),
-    "no_objection": _l("No objection"),
-    "not_valid": _l("Not a valid complaint"),
-    "unreachable": _l("Verification unreachable"),
-}
+CLOSURE_REASONS = vocabulary.CLOSURE_REASONS
 
-
-def name_of(table: dict, code) -> str:
-    """Gives the name of `code` in `table` in the page's language, else the code itself."""
-    if code is None:
-        return ""
-    return str(table.get(code, code))
+name_of = vocabulary.name_of
 
 
 def span_of(span) -> str:

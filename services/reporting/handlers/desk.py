@@ -5,7 +5,7 @@ from __future__ import annotations
 from shared.core.events import Event
 from shared.mesh.service import UnitOfWork
 
-from ..desk import period_figures, summary_row
+from ..figures.desk import period_figures, summary_row
 from ..domain.desk import DeskPolicy, Period
 from ..domain.kpi import month_bounds
 from ..models import CANCELLED, DECLINED, AgentSummary, Callback, CallbackVerdict

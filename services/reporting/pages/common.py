@@ -1,9 +1,9 @@
 """What the reporting service's pages share: the blueprint, who may do what, the clock, the
 month's status as the report room shows it, and names of codes.
 
-Views are entry points like the API's routes: they read with the same functions (figures.py,
+Views are entry points like the API's routes: they read with the same functions (figures/,
 jobs.compute_report, jobs.month_pdf) and change state only through the same commands
-(handlers.request_generation, handlers.mail_report) with `SERVICE.run`.
+(handlers.request_generation, handlers.mail_report) with `service().run`.
 """
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ from flask_babel import format_decimal, get_locale
 from shared.web.pages import current_principal, define_action, page_blueprint
 from shared.web.pages import is_htmx, me, now, service, settings  # noqa: F401 (used by the pages)
 
+from ..api.common import own_branch
 from ..domain.kpi import month_of
-from ..figure_rows import ROW_FIGURES
+from ..figures.rows import ROW_FIGURES
 from ..labels import LANGUAGES
+from ..rules import desk_policy
 from . import labels
 
 HERE = Path(__file__).resolve().parent.parent
@@ -25,7 +27,7 @@ HERE = Path(__file__).resolve().parent.parent
 blp = page_blueprint("reporting_pages", __name__, template_folder=str(HERE / "templates"),
                      static_folder=str(HERE / "static"), static_url_path="/static/reporting")
 
-#: Who reads the reports: the roles of the reports API (README), people only.
+#: Who reads the reports: the roles of the reports API (docs/API.md "The API at a glance"), people only.
 READERS = ("supervisor", "manager", "admin")
 #: Make or remake a month's report (POST /api/v1/reports).
 MAKE = define_action("reporting.make", *READERS)
@@ -39,9 +41,6 @@ SEND = define_action("reporting.send", *READERS)
 def my_branch() -> str | None:
     """Gives the branch the signed-in person sees alone (issue 17 item 7: a branch manager, by the
     user directory or desk.yaml), or None: the whole organisation."""
-    from ..desk_api import own_branch
-    from ..rules import desk_policy
-
     who = me()
     return own_branch(desk_policy(settings(), who.organization), who.organization, who.login, who.role)
 

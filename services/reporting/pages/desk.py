@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from shared.core.errors import InvalidInput
 from shared.web.pages import page_roles
 
-from .. import desk
+from ..figures import desk
 from ..domain.desk import TARGET_FIGURES, parse_period, week_of
 from ..domain.kpi import month_of, previous_months
 from ..rules import desk_policy

@@ -19,18 +19,18 @@ from flask_babel import gettext as _
 from shared.web.pages import page_roles
 from shared.core.privacy import mask_phone
 
-from .. import made as made_mod
+from ..figures import made as made_mod
 from ..domain.desk import TARGET_FIGURES
 from ..domain.kpi import FIGURE_NAMES, KEY_FIGURES, month_of, parse_month
 from ..domain.policy import report_filename
 from ..domain.report import DEADLINES, LISTINGS, ReportData
-from ..figure_rows import ROW_FIGURES, figure_rows
+from ..figures.rows import ROW_FIGURES, figure_rows
 from ..labels import LANGUAGES
 from ..models import Report
 from ..render import report_charts
 from ..rules import report_policy
 from . import labels
-from .. import desk
+from ..figures import desk
 from .common import READERS, blp, edition, me, my_branch, no_branch_manager, now, service, settings
 from .room import month_lines
 

@@ -22,7 +22,7 @@ from shared.web.pages import page_roles
 from .. import handlers, jobs
 from ..domain.kpi import Figure, build_figures, month_of, parse_month, previous_months
 from ..domain.report import DEADLINES
-from ..figures import month_complaints, month_counts
+from ..figures.month import month_complaints, month_counts
 from ..models import (RUN_FAILED, RUN_PENDING, RUN_READY, SEND_FAILED, SEND_QUEUED, SEND_SENDING, SEND_SENT, Report,
                       ReportRun)
 from ..rules import recipients_of, report_policy, schedule_of

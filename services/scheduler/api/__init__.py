@@ -1,6 +1,6 @@
 """HTTP routes of the scheduler: callbacks, outcomes, agents' lists, policy preview, the ledger.
 
-Views only translate: query or body -> a handler command (in one unit of work, `SERVICE.run`)
+Views only translate: query or body -> a handler command (in one unit of work, `service().run`)
 or a query scoped to the caller's organisation -> a schema. Errors are not caught here:
 shared/web/app.py turns every HuifangError into problem+json.
 """

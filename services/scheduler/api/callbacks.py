@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from shared.audit.store import audit
-from shared.web.app import organization_of_request, principal, roles_required, total_count
+from shared.web.api import organization_of_request, principal, roles_required, total_count
 
 from .. import handlers
 from ..models import CallbackTask

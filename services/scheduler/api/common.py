@@ -1,14 +1,20 @@
-"""What the scheduler's routes share: who may do what, the service, customers' contacts."""
-from __future__ import annotations
+"""What the scheduler's routes share: who may do what, the service, customers' contacts.
 
-from flask import current_app
+Routes reach the service and the settings the app serves through `service()` and `settings()`
+(shared/web/pages.py), as the pages do.
+"""
+from __future__ import annotations
 
 from shared.web.apidocs import path_parameter
 from shared.core.privacy import SEES_PHONES
-from shared.web.app import principal
+from shared.web.api import principal
+from shared.web.pages import service, settings
 
 from ..handlers.common import contacts_of
 from ..models import CallbackTask
+
+__all__ = ["AGENT_LOGIN", "CALLBACK_ID", "CALLERS", "CUSTOMER_ID", "LEDGER_KEEPERS", "READERS", "TEAM_LEADS", "service",
+           "settings", "shows_phones", "with_customers"]
 
 #: Everyone who works with callbacks may read them.
 READERS = ("agent", "advisor", "supervisor", "manager", "admin", "integration")
@@ -24,16 +30,6 @@ CALLBACK_ID = path_parameter("callback_id", "3f6c2a9e-8b1d-5c4e-9a7f-2d1e0b6c4a1
                              "the callback task's id (GET /api/v1/callbacks lists them)")
 AGENT_LOGIN = path_parameter("login", "li", "the agent's login (the user directory)")
 CUSTOMER_ID = path_parameter("customer_id", "C-2002", "the customer's id, as the ERP sends it")
-
-
-def service():
-    """Gives the scheduler service the app serves."""
-    return current_app.extensions["huifang_service"]
-
-
-def settings():
-    """Gives the app's settings."""
-    return current_app.config["HUIFANG_SETTINGS"]
 
 
 def shows_phones() -> bool:

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from shared.core.schemas import Timestamp
-from shared.web.app import organization_of_request, roles_required
+from shared.web.api import organization_of_request, roles_required
 
 from .. import handlers
 from .common import TEAM_LEADS, service

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint, abort
 
 from shared.web.apidocs import path_parameter
 from shared.audit.store import audit
-from shared.web.app import organization_of_request, principal, roles_required, total_count
+from shared.web.api import organization_of_request, principal, roles_required, total_count
 
 from .. import handlers
 from ..ledger_file import XLSX, export_table, limits_of, load_ledger_file, unpacked_size, write_csv, write_xlsx

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from shared.web.app import organization_of_request, roles_required
+from shared.web.api import organization_of_request, roles_required
 
 from .. import handlers
 from .common import LEDGER_KEEPERS, service, settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from shared.web.app import organization_of_request, roles_required
+from shared.web.api import organization_of_request, roles_required
 
 from .. import handlers
 from ..schemas import PreviewQuery, PreviewSchema

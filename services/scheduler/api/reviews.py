@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from shared.core.events import WholeRegexp
 from shared.core.schemas import Timestamp
-from shared.web.app import organization_of_request, principal, roles_required
+from shared.web.api import organization_of_request, principal, roles_required
 
 from .. import handlers
 from ..domain.review import VERDICTS

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping
 
+import yaml
 from marshmallow import (
     Schema,
     ValidationError,
@@ -66,8 +67,6 @@ def load_policy_file(path: str | Path) -> Policy:
     Raises:
       PolicyError: when the file is not a mapping or a field is bad.
     """
-    import yaml
-
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     if not isinstance(data, Mapping):
         raise PolicyError(f"{path}: a policy file must hold a mapping", field="")

@@ -14,6 +14,7 @@ from shared.mesh.service import UnitOfWork
 from ..errors import PhonesNotShown
 from ..models import CallbackTask, Customer, Delivery, PhoneReveal, ServiceOrder
 from .outcomes import get_callback_or_raise
+from shared.core.orgdata import organization_name
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +102,6 @@ def callback_scripts(*, settings, organization: str, task: CallbackTask, questio
     item 4) filled in for this callback: the customer's name, the organisation's name (its
     organization.yaml, else its id), the agent's name and what the call is about (the delivery's
     project or the order), as {opening_zh, opening_en, closing_zh, closing_en}."""
-    from ops.onboarding import organization_name
-
     from ..domain.questionnaire import fill_script
 
     subject = callback_subject(organization=organization, task=task)

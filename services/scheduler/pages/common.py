@@ -2,7 +2,7 @@
 
 Views are entry points like the API's routes: they read with the same query functions
 (handlers.*, in the request's connection) and change state only through the same commands,
-with `SERVICE.run(command, ...)`. Nothing here decides a business rule.
+with `service().run(command, ...)`. Nothing here decides a business rule.
 """
 from __future__ import annotations
 

@@ -1,54 +1,23 @@
-"""Names people read for the scheduler's codes (callback kinds, states, lines, answers ...), per language.
+"""Names people read for the scheduler's codes, per language: the contract's families from the shared
+vocabulary (shared/web/vocabulary.py), the scheduler's own here (verdicts, call results, import
+states, ledger columns, the checks' messages).
 
 Codes stay codes in the database and the API; pages show these names (gettext: Chinese from
-the catalog, English the msgids). A code with no name here is shown as it is.
+the catalog, English the msgids). A code with no name is shown as it is.
 """
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-#: Callback kinds (RULES 1.1-1.4), the seeds' words.
-KINDS = {
-    "installation": _l("Installation"),
-    "trial_run": _l("Trial run"),
-    "warranty_6m": _l("Warranty, 6 months"),
-    "warranty_end": _l("Warranty end"),
-    "post_warranty_24m": _l("Post-warranty, 24 months"),
-    "post_warranty_36m": _l("Post-warranty, 36 months"),
-    "first": _l("First callback"),
-    "second": _l("Second callback"),
-    "verification": _l("Complaint verification"),
-    "periodic": _l("Periodic callback"),
-    "maintenance": _l("Maintenance"),
-    "repair": _l("Routine repair"),
-    "major_repair": _l("Major repair"),
-    "accident": _l("Accident repair"),
-    "emergency_repair": _l("Emergency repair"),
-    "contractor_repair": _l("Contractor repair"),
-    "special_service": _l("Special service"),
-    "help_request": _l("Help request"),
-    "first_aid": _l("First aid"),
-    "community_event": _l("Community event"),
-    "purchase": _l("Purchase"),
-}
+from shared.web import vocabulary
+
+# The contract's families (callback kinds, statuses, channels, lines, segments, answers) are the
+# shared vocabulary's; this module keeps the scheduler's own codes.
+KINDS = vocabulary.CALLBACK_KINDS
 #: Service order kinds (CONTRACT.md), for the preview's order form.
-ORDER_KINDS = ("maintenance", "repair", "major_repair", "accident", "emergency_repair", "contractor_repair",
-               "special_service", "help_request", "first_aid", "community_event", "purchase")
-LINES = {
-    "equipment": _l("Equipment"),
-    "vehicle": _l("Vehicle service"),
-    "property": _l("Property"),
-    "retail": _l("Retail"),
-}
-STATUSES = {
-    "open": _l("Open"),
-    "done": _l("Done"),
-    "unreachable": _l("Unreachable"),
-    "cancelled": _l("Cancelled"),
-    "declined": _l("Declined callbacks"),
-    # issue 17: the task waits until the contact data is corrected (on its page, or by the ERP)
-    "wrong_number": _l("Waiting for a correct number"),
-}
+ORDER_KINDS = tuple(vocabulary.ORDER_KINDS)
+LINES = vocabulary.BUSINESS_LINES
+STATUSES = vocabulary.CALLBACK_STATUSES
 #: A reviewer's verdict on a callback record (issue 17; seed 002 □抽查合格 / □有待改进).
 VERDICTS = {"pass": _l("Passed"), "needs_improvement": _l("Needs improvement")}
 #: What one call came to (issue 17).
@@ -59,23 +28,10 @@ CALL_RESULTS = {
     "declined": _l("Declined callbacks"),
     "wrong_number": _l("Wrong number"),
 }
-CHANNELS = {"phone": _l("Phone"), "onsite": _l("On site")}
-SEGMENTS = {
-    "vip": _l("VIP"),
-    "group": _l("Group company"),
-    "government": _l("Government fleet"),
-    "fleet": _l("Company fleet"),
-    "police": _l("Judicial and police"),
-    "ordinary": _l("Ordinary"),
-}
+CHANNELS = vocabulary.CHANNELS
+SEGMENTS = vocabulary.SEGMENTS
 #: The five-point scale (RULES 3), best first.
-ANSWERS = {
-    "very_satisfied": _l("Very satisfied"),
-    "satisfied": _l("Satisfied"),
-    "neutral": _l("Neutral"),
-    "dissatisfied": _l("Dissatisfied"),
-    "very_dissatisfied": _l("Very dissatisfied"),
-}
+ANSWERS = vocabulary.ANSWERS
 IMPORT_STATES = {
     "queued": _l("Waiting for the worker"),
     "checking": _l("Checking the rows"),
@@ -143,11 +99,7 @@ MESSAGE_STARTS = {
 }
 
 
-def name_of(table: dict, code) -> str:
-    """Gives the name of `code` in `table` in the page's language, else the code itself."""
-    if code is None:
-        return ""
-    return str(table.get(code, code))
+name_of = vocabulary.name_of
 
 
 def message_of(text: str) -> str:

@@ -22,11 +22,11 @@ from shared.core.answers import SATISFIED_ANSWERS
 from shared.core.db import is_postgres
 
 from . import desk
-from .domain.kpi import ANSWERS, TREND_MONTHS, MonthCounts, month_bounds, previous_months
-from .domain.policy import ReportPolicy
-from .domain.report import (DEADLINES, CallbackListing, ComplaintSummary, Remark, ReportData, build_report,
+from ..domain.kpi import ANSWERS, TREND_MONTHS, MonthCounts, month_bounds, previous_months
+from ..domain.policy import ReportPolicy
+from ..domain.report import (DEADLINES, CallbackListing, ComplaintSummary, Remark, ReportData, build_report,
                             complaint_summary)
-from .models import CANCELLED, DECLINED, OPEN, SERVED_ORDER, UNREACHABLE, Callback, Complaint, Customer, ServedDay
+from ..models import CANCELLED, DECLINED, OPEN, SERVED_ORDER, UNREACHABLE, Callback, Complaint, Customer, ServedDay
 
 
 def _count_distinct(expression):

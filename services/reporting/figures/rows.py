@@ -1,7 +1,7 @@
 """The rows behind a figure of the month: the callbacks, customers or complaints counted in its
 denominator, each saying whether it counts in the numerator (the report room's links).
 
-The conditions are figures.py's own (the same SQL builds the counts and these lists), so a
+The conditions are month.py's own (the same SQL builds the counts and these lists), so a
 list always adds up to its figure. A read of the read model, paged: nothing loads a month.
 """
 from __future__ import annotations
@@ -13,11 +13,11 @@ from peewee import JOIN, Case, fn
 
 from shared.core.answers import SATISFIED_ANSWERS
 
-from .domain.report import DEADLINES
-from .figures import (DEADLINE_COLUMNS, _customer_join, deadline_counted, deadline_met, key_callback,
+from ..domain.report import DEADLINES
+from .month import (DEADLINE_COLUMNS, _customer_join, deadline_counted, deadline_met, key_callback,
                       month_callbacks, month_complaints_where, ordinary_callback, returning_customer,
                       served_in_month, touched_customer)
-from .models import Callback, Complaint, Customer, ServedDay
+from ..models import Callback, Complaint, Customer, ServedDay
 
 #: Figures whose rows are the month's callbacks: the condition of the denominator's subset.
 CALLBACK_FIGURES = ("callback_completion_rate", "key_callback_completion_rate", "ordinary_callback_completion_rate")

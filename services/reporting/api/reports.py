@@ -1,4 +1,4 @@
-"""HTTP routes of the reporting service (CONTRACT.md "reporting"): reports of the caller's organisation."""
+"""The monthly report (CONTRACT.md "reporting"): its figures, its PDF and its mail, of the caller's organisation."""
 from __future__ import annotations
 
 from datetime import timezone
@@ -13,25 +13,23 @@ from shared.core.errors import Forbidden, InvalidInput, NotFound, Unavailable
 from shared.core.privacy import mask_phone
 from shared.audit.store import audit
 from shared.mesh.ratelimit import check_rate
-from shared.web.app import organization_of_request, principal, roles_required
+from shared.web.api import organization_of_request, principal, roles_required
 
-from . import desk, desk_api, handlers, jobs, ownership_figures
-from . import made as made_mod
-from .rules import desk_policy
-from .domain.kpi import MONTH_PATTERN, parse_month
-from .domain.policy import report_filename
-from .models import RUN_READY, SEND_NONE, Report, ReportRun
-from .rules import recipients_of
-from .schemas import (AcceptedReportSchema, BranchQuerySchema, GenerateReportSchema, LanguageQuerySchema,
-                      ReportSchema, SendReportSchema)
-from .service import SERVICE
+from .. import handlers, jobs
+from ..domain.kpi import MONTH_PATTERN, parse_month
+from ..domain.policy import report_filename
+from ..figures import desk, ownership
+from ..figures import made as made_mod
+from ..models import RUN_READY, SEND_NONE, Report, ReportRun
+from ..rules import desk_policy, recipients_of
+from ..schemas import (AcceptedReportSchema, BranchQuerySchema, GenerateReportSchema, LanguageQuerySchema,
+                       ReportSchema, SendReportSchema)
+from .common import READERS, own_branch, scoped_branch, service
 
-#: Who may read and make reports.
-READERS = ("manager", "admin", "supervisor", "integration")
 #: Who may mail the report to addresses of their choosing (`to`; within recipients.yaml).
 ADDRESSERS = ("manager", "admin")
 
-blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
+reports_blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
                 description="The monthly Customer Satisfaction Measurement Report (顾客满意度测量报告).")
 
 #: A reader asked for figures the worker is still making asks again after this many seconds.
@@ -51,12 +49,12 @@ MONTH = path_parameter("month", "2026-01", "the report's month, YYYY-MM", patter
 def _heavy(organization: str) -> None:
     """Counts a heavy request (figures computed or a PDF rendered) of the caller; 429 past the limit.
     Serving what the worker stored is not heavy: asking for a stored month is never refused."""
-    check_rate(SERVICE, what="report.heavy", who=principal(), organization=organization,
-               limit=SERVICE.settings.rate_heavy_per_minute, per_seconds=60)
+    check_rate(service(), what="report.heavy", who=principal(), organization=organization,
+                 limit=service().settings.rate_heavy_per_minute, per_seconds=60)
 
 
 def _stored(organization: str, month: str) -> Report | None:
-    with SERVICE.connection():
+    with service().connection():
         return Report.get_or_none(Report.organization == organization, Report.month == month)
 
 
@@ -65,13 +63,13 @@ def _iso(moment) -> str | None:
     timestamp of the API."""
     if not moment:
         return None
-    return moment.replace(tzinfo=timezone.utc).astimezone(SERVICE.settings.tz).isoformat()
+    return moment.replace(tzinfo=timezone.utc).astimezone(service().settings.tz).isoformat()
 
 
 def _no_branch_manager(organization: str, what: str) -> None:
     """Refuses (403) a branch manager something of the whole organisation (issue 17 item 7)."""
     me = principal()
-    own = desk_api.own_branch(desk_policy(SERVICE.settings, organization), organization, me.login, me.role)
+    own = own_branch(desk_policy(service().settings, organization), organization, me.login, me.role)
     if own is not None:
         raise Forbidden(f"You manage branch {own}: {what} is the organisation's; "
                         f"GET /api/v1/reports/<month>?branch={own} gives your branch's figures.")
@@ -83,10 +81,10 @@ def _masked(listing: list[dict]) -> list[dict]:
     return [{**row, "phone": mask_phone(row.get("phone")) or ""} for row in listing]
 
 
-@blp.route("")
+@reports_blp.route("")
 class Reports(MethodView):
-    @blp.arguments(GenerateReportSchema, example={"month": "2026-01", "language": "zh-CN"})
-    @blp.response(202, AcceptedReportSchema)
+    @reports_blp.arguments(GenerateReportSchema, example={"month": "2026-01", "language": "zh-CN"})
+    @reports_blp.response(202, AcceptedReportSchema)
     @roles_required(*READERS)
     def post(self, body):
         """Ask for the month's report to be made (or remade): `202` at once, `status` `pending`.
@@ -97,10 +95,10 @@ class Reports(MethodView):
         organization = organization_of_request()
         _no_branch_manager(organization, "the stored report")
         month = body["month"]
-        run = SERVICE.run(handlers.request_generation, organization=organization, month=month,
-                          language=body["language"])
+        run = service().run(handlers.request_generation, organization=organization, month=month,
+                            language=body["language"])
         _carry_out(organization, month, run.request)
-        with SERVICE.connection():
+        with service().connection():
             run = ReportRun.get(ReportRun.id == run.id)
         row = _stored(organization, month)
         return {"organization": organization, "month": month, "language": run.language, "status": run.status,
@@ -108,7 +106,7 @@ class Reports(MethodView):
 
 
 def _run(organization: str, month: str) -> ReportRun | None:
-    with SERVICE.connection():
+    with service().connection():
         return ReportRun.get_or_none(ReportRun.organization == organization, ReportRun.month == month)
 
 
@@ -119,11 +117,11 @@ def _status(run: ReportRun | None, row: Report | None) -> tuple[str, str | None]
     return (RUN_READY if row is not None else "not_generated"), None
 
 
-@blp.route("/<month>", parameters=[MONTH])
+@reports_blp.route("/<month>", parameters=[MONTH])
 class MonthReport(MethodView):
-    @blp.arguments(BranchQuerySchema, location="query")
-    @blp.response(200, ReportSchema)
-    @blp.doc(responses={"202": PENDING_DOC})
+    @reports_blp.arguments(BranchQuerySchema, location="query")
+    @reports_blp.response(200, ReportSchema)
+    @reports_blp.doc(responses={"202": PENDING_DOC})
     @roles_required(*READERS)
     def get(self, query, month):
         """The month's figures, with the two months before as `trend` (made by the worker if not generated yet).
@@ -140,11 +138,11 @@ class MonthReport(MethodView):
         organization = organization_of_request()
         parse_month(month)
         me = principal()
-        policy = desk_policy(SERVICE.settings, organization)
-        branch = desk_api.scoped_branch(policy, me.login, query["branch"], organization=organization, role=me.role)
-        with SERVICE.connection():
+        policy = desk_policy(service().settings, organization)
+        branch = scoped_branch(policy, me.login, query["branch"], organization=organization, role=me.role)
+        with service().connection():
             branches = desk.known_branches(organization)
-        if branch is not None and branch not in branches and branch != desk_api.own_branch(
+        if branch is not None and branch not in branches and branch != own_branch(
                 policy, organization, me.login, me.role):
             # the worker makes figures only of branches that exist (each asked name would be a job and a row)
             raise NotFound(f"No branch {branch!r} in the figures of {organization}; known: "
@@ -165,10 +163,10 @@ class MonthReport(MethodView):
             data, made_at = dict(made.figures), made.made_at
         data["overdue"], data["unreachable"] = _masked(data["overdue"]), _masked(data["unreachable"])
         if branch is None:
-            data["closures"] = ownership_figures.month_closures(organization, month)  # issue 18
-            data["corrective_actions"] = ownership_figures.month_corrective_actions(
-                organization, month, today=SERVICE.clock().astimezone(SERVICE.settings.tz).date())
-        with SERVICE.connection():
+            data["closures"] = ownership.month_closures(organization, month)  # issue 18
+            data["corrective_actions"] = ownership.month_corrective_actions(
+                organization, month, today=service().clock().astimezone(service().settings.tz).date())
+        with service().connection():
             data["desk"] = {**data.get("desk", {}), **desk.desk_figures(organization, month, branch)}
         if branch is not None:
             return {**data, "stored": False, "status": "not_generated", "error": None, "branch": branch,
@@ -181,9 +179,9 @@ class MonthReport(MethodView):
 def _made(organization: str, month: str, language: str, *, branch: str | None = None,
           with_pdf: bool = False) -> made_mod.Made:
     """Gives what the worker made for this reader (asking it, and counting a heavy request, if needed)."""
-    made = made_mod.for_reader(SERVICE, organization, month, language=language, branch=branch, with_pdf=with_pdf,
-                               inline=bool(current_app.config.get("REPORTING_GENERATE_INLINE")),
-                               on_request=lambda: _heavy(organization))
+    made = made_mod.for_reader(service(), organization, month, language=language, branch=branch, with_pdf=with_pdf,
+                                 inline=bool(current_app.config.get("REPORTING_GENERATE_INLINE")),
+                                 on_request=lambda: _heavy(organization))
     if made.figures is None and made.error:
         raise Unavailable(f"The figures of {month} could not be made ({made.error}); asking again tries again.")
     return made
@@ -199,10 +197,10 @@ def _pending(organization: str, month: str, branch: str | None, made: made_mod.M
     return response
 
 
-@blp.route("/<month>.pdf", parameters=[MONTH])
+@reports_blp.route("/<month>.pdf", parameters=[MONTH])
 class MonthReportPdf(MethodView):
-    @blp.arguments(LanguageQuerySchema, location="query")
-    @blp.doc(responses={"200": {"description": "The report as PDF",
+    @reports_blp.arguments(LanguageQuerySchema, location="query")
+    @reports_blp.doc(responses={"200": {"description": "The report as PDF",
                                 "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
                         "202": PENDING_DOC})
     @roles_required(*READERS)
@@ -229,14 +227,14 @@ class MonthReportPdf(MethodView):
             "Content-Disposition": f"inline; filename=\"report-{month}.pdf\"; filename*=UTF-8''{quote(filename)}"})
 
 
-@blp.route("/<month>/send", parameters=[MONTH])
+@reports_blp.route("/<month>/send", parameters=[MONTH])
 class SendMonthReport(MethodView):
     # no body at all is `{}` (the managers): the document says the body is optional (issue 12, finding 20)
-    @blp.arguments(SendReportSchema, required=False, examples={
+    @reports_blp.arguments(SendReportSchema, required=False, examples={
         "the managers": {"summary": "to the organisation's managers (the default)", "value": {}},
         "chosen addresses": {"summary": "to addresses a manager or admin names", "value": {
             "to": ["zhang@acme.example"]}}})
-    @blp.response(202, AcceptedReportSchema)
+    @reports_blp.response(202, AcceptedReportSchema)
     @roles_required(*READERS)
     def post(self, body, month):
         """Mail the month's PDF to the organisation's managers (reporting/recipients.yaml); made first if needed.
@@ -249,9 +247,9 @@ class SendMonthReport(MethodView):
         _no_branch_manager(organization, "the report's mail")
         parse_month(month)
         # issue 12, finding 3: a person (or a script with their token) may not mail the report again and again
-        check_rate(SERVICE, what="report.send", who=principal(), organization=organization,
-                   limit=SERVICE.settings.rate_report_sends_per_hour, per_seconds=3600)
-        recipients = recipients_of(SERVICE.settings, organization, users=SERVICE.users)
+        check_rate(service(), what="report.send", who=principal(), organization=organization,
+                     limit=service().settings.rate_report_sends_per_hour, per_seconds=3600)
+        recipients = recipients_of(service().settings, organization, users=service().users)
         if body.get("to") is not None:
             if principal().role not in ADDRESSERS:
                 raise Forbidden(f"Only {' or '.join(ADDRESSERS)} may choose whom the report is mailed to; "
@@ -267,9 +265,9 @@ class SendMonthReport(MethodView):
             raise InvalidInput("No recipients: give the organisation's managers an e-mail (make user "
                                "ROLE=manager EMAIL=...) or list them in reporting/recipients.yaml.",
                                errors={"to": ["no recipients"]})
-        row, run = SERVICE.run(handlers.mail_report, organization=organization, month=month, to=to)
-        audit(SERVICE, principal(), organization=organization, action="report.sent", subject=month,
-              detail={"recipients": len(to)})  # issue 12, finding 15
+        row, run = service().run(handlers.mail_report, organization=organization, month=month, to=to)
+        audit(service(), principal(), organization=organization, action="report.sent", subject=month,
+                detail={"recipients": len(to)})  # issue 12, finding 15
         if run is not None:
             _carry_out(organization, month, run.request)
             return {"organization": organization, "month": month, "language": run.language, "status": "queued",
@@ -283,7 +281,4 @@ def _carry_out(organization: str, month: str, run_request: str) -> None:
     single-process installs). Its job went to the broker with the commit (the app's outbox
     hook); if the broker is down it waits in the outbox for the worker's relay."""
     if current_app.config.get("REPORTING_GENERATE_INLINE"):
-        jobs.run_generation(SERVICE, organization, month, run_request)
-
-
-BLUEPRINTS: list = [blp, *desk_api.BLUEPRINTS]
+        jobs.run_generation(service(), organization, month, run_request)

@@ -1,4 +1,4 @@
-"""The callback desk's figures (issue 17), apart from the report's RULES 3 figures (figures.py).
+"""The callback desk's figures (issue 17), apart from the report's RULES 3 figures (month.py).
 
 For a period (a month or an ISO week: seed 004 每周、每月进行统计分析), for the organisation, per
 agent (回访员: who made the last call, else the agent the callback was assigned to) and per
@@ -14,9 +14,9 @@ from peewee import JOIN, Case, fn
 
 from shared.core.answers import SATISFIED_ANSWERS
 
-from .domain.desk import PERSON_ROLES, TARGET_FIGURES, DeskPolicy, Period, meets, summary_due_on, summary_state
-from .domain.kpi import month_bounds
-from .models import CANCELLED, DECLINED, SERVED_ORDER, AgentSummary, Callback, CallbackVerdict, ServedDay
+from ..domain.desk import PERSON_ROLES, TARGET_FIGURES, DeskPolicy, Period, meets, summary_due_on, summary_state
+from ..domain.kpi import month_bounds
+from ..models import CANCELLED, DECLINED, SERVED_ORDER, AgentSummary, Callback, CallbackVerdict, ServedDay
 
 #: The name a row gets when nobody is known (no agent assigned, an order without its advisor).
 NOBODY = ""

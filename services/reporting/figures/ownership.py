@@ -1,7 +1,7 @@
 """Issue 18 in the monthly report: how the month's complaints ended besides a satisfied callback
 (closure reasons, seed 002) and how many verification callbacks found nobody.
 
-Kept apart from figures.py (its own block of the report, `closures`), computed from the read model
+Kept apart from month.py (its own block of the report, `closures`), computed from the read model
 whenever the report is read.
 """
 from __future__ import annotations
@@ -10,9 +10,9 @@ import json
 
 from peewee import fn
 
-from .figures import month_complaints_where
-from .domain.kpi import month_bounds
-from .models import Complaint, CorrectiveAction
+from .month import month_complaints_where
+from ..domain.kpi import month_bounds
+from ..models import Complaint, CorrectiveAction
 
 #: Corrective actions listed in the report (the rest are counted).
 ACTIONS_LISTED = 50

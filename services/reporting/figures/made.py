@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
-from . import jobs
-from .domain.report import ReportData
-from .handlers import figures_to_make, request_figures, store_figures
-from .handlers.rows import naive_utc
-from .models import RUN_FAILED, RUN_PENDING, MadeFigures, Report
+from .. import jobs
+from ..domain.report import ReportData
+from ..handlers import figures_to_make, request_figures, store_figures
+from ..handlers.rows import naive_utc
+from ..models import RUN_FAILED, RUN_PENDING, MadeFigures, Report
 
 log = logging.getLogger(__name__)
 

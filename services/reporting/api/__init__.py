@@ -1,0 +1,11 @@
+"""HTTP routes of the reporting service, one module per resource: the monthly report and the
+callback desk's figures.
+
+Views only translate: query or body -> a handler command (in one unit of work, `service().run`)
+or a read of the read model's figures -> a schema. Errors are not caught here: the shared web
+layer turns every HuifangError into problem+json.
+"""
+from .desk import desk_blp
+from .reports import reports_blp
+
+BLUEPRINTS = [reports_blp, desk_blp]
