@@ -125,13 +125,13 @@ soak-memory: setup
 	@HUIFANG_TEST_POSTGRES_URL= $(PY) bench/soak.py --events 100000 --rss-after 10000 --rss-every 10000
 
 rebuild-reporting: setup
-	@$(PY) -m services.reporting.rebuild
+	@$(PY) -m services.reporting.cli rebuild
 
 # Re-plan open callbacks and complaint deadlines planned on provisional days of a year the official
 # calendar has published since (the daily jobs do the same); EVERY_YEAR=1: every provisional callback.
 replan-provisional: setup
-	@$(PY) -m services.scheduler.replan_provisional $(if $(EVERY_YEAR),--every-year)
-	@$(PY) -m services.complaints.replan_provisional
+	@$(PY) -m services.scheduler.cli replan-provisional $(if $(EVERY_YEAR),--every-year)
+	@$(PY) -m services.complaints.cli replan-provisional
 
 # What runs (docs/PRODUCTION.md "Monitoring"): each service's health, queue depths, dead letters, outbox backlog.
 status: $(STAMP)

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from shared.webhooks import delivery as webhooks  # noqa: E402
 from shared.core.settings import load_settings  # noqa: E402
-from tests.receiver import Receiver  # noqa: E402
+from testkit.receiver import Receiver  # noqa: E402
 
 ORG = "bench"
 

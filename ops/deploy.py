@@ -54,7 +54,7 @@ STATE_DIR = Path("/var/lib/huifang")
 #: The backups' folder inside a service's data folder (`make backup`'s default): never purged.
 BACKUPS = "backups"
 #: What of the project a production host needs: the code, the pinned dependencies, the licence.
-SHIPPED = ("shared", "ops", "services", "deploy", "pyproject.toml", "requirements.lock", "LICENSE", "README.md")
+SHIPPED = ("shared", "ops", "services", "deploy", "docs", "pyproject.toml", "requirements.lock", "LICENSE", "README.md")
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".hypothesis"}
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
 #: The two processes of a service, by unit kind.

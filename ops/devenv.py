@@ -351,6 +351,7 @@ def extract_messages(mapping: str, pot: Path) -> None:
     config = pot.with_suffix(".cfg")
     config.write_text(mapping, encoding="utf-8")
     CommandLineInterface().run(["pybabel", "-q", "extract", "-F", str(config), "-k", "_l", "-k", "lazy_gettext",
+                                "-k", "lazy_pgettext:1c,2",
                                 "--no-location", "--sort-output", "--omit-header", "--project=Huifang",
                                 "-o", str(pot), str(ROOT)])
 

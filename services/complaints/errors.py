@@ -1,19 +1,42 @@
-"""The errors of the complaints service, each under a shared.core.errors class (its HTTP status).
+"""The errors of the complaints service: one root, `ComplaintsError`, each error also under the
+shared.core.errors class that says its HTTP status.
 
-The domain's refusals (`domain/errors.py`) are here too, so the service has one place to
-import its errors from.
+The pure domain raises these too (its refusals: Forbidden, InvalidTransition, InvalidInput,
+InvalidData); every refusal carries a sentence a user can act on, and `field` names the input
+at fault when there is one (for problem+json ``errors``).
 """
 from __future__ import annotations
 
 from shared.core import errors
 
-from .domain.errors import ComplaintError, Forbidden, InvalidData, InvalidInput, InvalidTransition
-
-__all__ = ["ComplaintError", "ConcurrentUpdate", "Duplicate", "Forbidden", "InvalidData", "InvalidInput",
+__all__ = ["ComplaintsError", "ConcurrentUpdate", "Duplicate", "Forbidden", "InvalidData", "InvalidInput",
            "InvalidTransition", "NotFound"]
 
 
-class NotFound(errors.NotFound, ComplaintError):
+class ComplaintsError(errors.HuifangError):
+    """Root of every error the complaints service raises on purpose."""
+
+
+class Forbidden(errors.Forbidden, ComplaintsError):
+    """The actor's role may not do this at the complaint's current level (HTTP 403)."""
+
+
+class InvalidTransition(errors.Conflict, ComplaintsError):
+    """The complaint is not in a state that allows this step (HTTP 409)."""
+
+
+class InvalidInput(errors.InvalidInput, ComplaintsError):
+    """A required value is missing or malformed (HTTP 422); `field` names it."""
+
+
+class InvalidData(ComplaintsError):
+    """A chain, policy or users data file is invalid (a fault of the installation, HTTP 500);
+    `field` names the bad entry, `errors` holds every bad field with its messages."""
+
+    status, title = errors.ConfigurationError.status, errors.ConfigurationError.title
+
+
+class NotFound(errors.NotFound, ComplaintsError):
     """No complaint with this id in the caller's organisation (HTTP 404)."""
 
 

@@ -20,7 +20,7 @@ from shared.core.db import is_postgres
 from shared.mesh.service import Service, UnitOfWork
 
 from . import domain
-from .errors import ComplaintError
+from .errors import ComplaintsError
 from .handlers.store import Change, store_changes
 from .domain.complaint import CLOSED, ESCALATED, REOPENED
 from .models import Complaint, ComplaintHistory
@@ -85,7 +85,7 @@ def sweep_rows(*, uow: UnitOfWork, rows: list[Complaint], now: datetime) -> Swee
                 rules = rules_of[key] = rules_for(uow.settings, organization=row.organization,
                                                   chain_name=row.chain_name, policy_name=row.policy_name)
             changes.append(_decide(uow, row, now, rules))
-        except ComplaintError as exc:
+        except ComplaintsError as exc:
             # bad rules data for one organisation must not stop the others' sweep
             result.skipped += 1
             log.error("complaint %s of %s not swept: %s", row.complaint_id, row.organization, exc)

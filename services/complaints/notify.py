@@ -20,14 +20,16 @@ from email.message import EmailMessage
 from shared.core.lease import Lease
 from shared.core.mail import MailError, build_message
 from shared.mesh.service import Service, UnitOfWork
+from shared.web.vocabulary import DEADLINES
 
-from .domain.complaint import DEADLINE_LABELS, FLAG_CUSTOMER, NOTIFY_MANAGERS, REOPENED, VERIFY, HistoryEntry, Outcome
+from .domain.complaint import FLAG_CUSTOMER, NOTIFY_MANAGERS, REOPENED, VERIFY, HistoryEntry, Outcome
 from .domain.complaint import Complaint as DomainComplaint
 from .domain.deadlines import breach_key, pending_deadlines
 from .domain.reminders import Reminder
-from .errors import ComplaintError
+from .errors import ComplaintsError
 from .models import Complaint, Notification
 from .rules import Rules, recipients_for
+from .wording import both_names
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +110,8 @@ def level_reached(uow: UnitOfWork, row: Complaint, complaint: DomainComplaint, e
     """Gives the mail telling the holders of the complaint's level that it is theirs now."""
     tz = uow.settings.tz
     level = rules.chain.level(complaint.level)
-    deadlines = "\n".join(f"  {name}: {_local(due, tz)}" for name, due in pending_deadlines(complaint))
+    deadlines = "\n".join(f"  {both_names(DEADLINES, name)}: {_local(due, tz)}"
+                          for name, due in pending_deadlines(complaint))
     return _note(uow, row, kind="assigned", role=level.role,
                  key=f"assigned:{row.complaint_id}:{complaint.level}:{entry.at.isoformat()}",
                  subject=f"[投诉 {row.complaint_id}] 转到您的层级 / now at your level: {level.label}",
@@ -141,11 +144,11 @@ def reminder_note(uow: UnitOfWork, row: Complaint, reminder: Reminder, rules: Ru
     """Gives the mail reminding the holders of the complaint's level (or the verifier) of a deadline."""
     chain = rules.chain
     role = chain.verifier_role if reminder.deadline == VERIFY else chain.role_at(reminder.level)
-    label = DEADLINE_LABELS[reminder.deadline]
+    label = both_names(DEADLINES, reminder.deadline)
     due = _local(reminder.due_at, uow.settings.tz)
     return _note(uow, row, kind="reminder", role=role, key=reminder.key,
                  subject=f"[投诉 {row.complaint_id}] 即将到期 / due {due}: {label}",
-                 body=(f"Complaint {row.complaint_id} of {row.customer_name}: the {label} is due at {due}.\n\n"
+                 body=(f"Complaint {row.complaint_id} of {row.customer_name}: {label}, due at {due}.\n\n"
                        f"What the customer said:\n{row.description}\n"))
 
 
@@ -199,7 +202,7 @@ def claim_notification(*, uow: UnitOfWork, note_id: int) -> Claim | None:
             LEASE.give_back(ours, attempts=MAX_MAIL_ATTEMPTS, last_error=f"no active user {whom} with an e-mail")
             return None
         message = build_message(sender=uow.settings.mail_from, to=to, subject=note.subject, body_text=note.body)
-    except (MailError, ComplaintError, OSError) as exc:
+    except (MailError, ComplaintsError, OSError) as exc:
         _failed(ours, note.key, note.complaint_id, exc)
         return None
     return Claim(note_id=note_id, since=uow.now, key=note.key, kind=note.kind, complaint_id=note.complaint_id,

@@ -16,7 +16,7 @@ from shared.core.errors import HuifangError
 from shared.core.orgdata import load_org_rules, working_calendar
 
 from .domain.chain import Chain, load_chain
-from .domain.errors import InvalidData
+from .errors import InvalidData
 from .domain.ownership import OwnershipPolicy, load_ownership
 from .domain.policy import ComplaintPolicy, load_policy
 

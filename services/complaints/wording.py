@@ -1,35 +1,30 @@
 """Words the complaints service stores outside any page (a corrective action's title, a mail) in the
-organisation's language, Chinese first: the same words the pages use, read from the service's own
-catalog (translations/zh_Hans_CN), so a category is 产品质量 in a mail as on the board."""
+organisation's language, Chinese first: the same words the pages use, named by the shared vocabulary
+(shared/web/vocabulary.py) and read from the catalogs (shared/web/translations, then the service's
+own), so a category is 产品质量 in a mail as on the board."""
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
-from babel.support import Translations
+from shared.web import vocabulary
 
 CATALOG = Path(__file__).resolve().parent / "translations"
 #: The language of stored words (the pages' first language).
-STORED_LOCALE = "zh_Hans_CN"
-
-
-@lru_cache(maxsize=1)
-def _catalog() -> Translations:
-    return Translations.load(str(CATALOG), [STORED_LOCALE])
+STORED_LANGUAGE = "zh-CN"
 
 
 def stored_name(names: dict, code: str) -> str:
-    """Gives the Chinese name the pages show for `code` of `names` (a table of pages/labels.py, lazy
-    strings of English msgids), or the code when it has none."""
-    label = names.get(code)
-    if label is None:
-        return code
-    msgid = label._args[0] if getattr(label, "_args", None) else str(label)  # a flask_babel LazyString's msgid
-    return _catalog().gettext(msgid)
+    """Gives the Chinese name the pages show for `code` of `names` (a table of the vocabulary or of
+    pages/labels.py, lazy strings of English msgids), or the code when it has none."""
+    return vocabulary.name_in(STORED_LANGUAGE, names, code, str(CATALOG))
+
+
+def both_names(names: dict, code: str) -> str:
+    """Gives a code's name for a bilingual mail: "首次回复 / First reply" (the code when it has none)."""
+    chinese, english = stored_name(names, code), vocabulary.name_in("en", names, code)
+    return chinese if chinese == english else f"{chinese} / {english}"
 
 
 def category_name(code: str) -> str:
     """Gives the Chinese name the pages show for a complaint category (产品质量 ...)."""
-    from .pages.labels import CATEGORIES  # here, not at import: the pages import the handlers
-
-    return stored_name(CATEGORIES, code)
+    return stored_name(vocabulary.CATEGORIES, code)

@@ -1,10 +1,15 @@
 """The words of the report in each edition: titles, figure names, and the names of codes.
 
-``LABELS`` holds the headings and sentences, ``FIGURE_LABELS`` the name of each figure and
-``CODE_LABELS`` the name of each code (answers, deadlines, callback kinds, segments, roles).
+``LABELS`` holds the headings and sentences, ``FIGURE_LABELS`` the name of each figure;
+``code_label`` names each code (answers, deadlines, callback kinds, segments, roles ...) with the
+shared vocabulary (shared/web/vocabulary.py) and the catalogs, as the pages do.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+
+from shared.web import vocabulary
 
 #: Editions the report is written in.
 LANGUAGES = ("zh-CN", "en")
@@ -191,52 +196,17 @@ FIGURE_LABELS = {
     },
 }
 
-#: Names of codes (answers, deadlines, callback kinds, segments, roles) per edition;
-#: a code not listed is shown as it is.
-CODE_LABELS = {
-    "zh-CN": {
-        "very_satisfied": "非常满意", "satisfied": "满意", "neutral": "一般",
-        "dissatisfied": "不满意", "very_dissatisfied": "非常不满意",
-        "first_reply": "首次答复", "answer": "答复处理", "verify": "回访验证", "rework": "返修",
-        "repeat_special": "特殊回访", "periodic": "定期回访",
-        "installation": "安装调试", "trial_run": "试运行期", "warranty_6m": "质保期半年",
-        "warranty_end": "质保期满", "post_warranty_24m": "质保期外24个月",
-        "post_warranty_36m": "质保期外36个月", "first": "首次回访", "second": "二次回访",
-        "verification": "投诉验证回访",
-        "product_quality": "产品质量", "service_quality": "服务质量", "attitude": "服务态度",
-        "price": "价格", "waiting_time": "等待时间", "other": "其他",
-        "vip": "VIP客户", "group": "集团用户", "government": "政府车队", "fleet": "单位车队",
-        "police": "司法警务", "ordinary": "一般用户",
-        "0": "回访员", "1": "服务顾问", "2": "接待主管", "3": "服务经理",
-        "agent": "回访员", "advisor": "服务顾问", "supervisor": "接待主管",
-        "manager": "服务经理", "admin": "管理员",
-        "anonymous": "匿名投诉", "written_reply": "已书面答复", "no_objection": "没有提出异议",
-        "not_valid": "非有效投诉", "unreachable": "回访无法联系",
-        "action_open": "处理中", "action_in_progress": "整改中", "action_done": "已完成,待验证",
-        "action_effective": "有效", "action_ineffective": "无效",
-    },
-    "en": {
-        "very_satisfied": "Very satisfied", "satisfied": "Satisfied", "neutral": "Neutral",
-        "dissatisfied": "Dissatisfied", "very_dissatisfied": "Very dissatisfied",
-        "first_reply": "First reply", "answer": "Answer", "verify": "Verification", "rework": "Rework",
-        "repeat_special": "Special callback", "periodic": "Periodic",
-        "installation": "Installation", "trial_run": "Trial run", "warranty_6m": "Warranty 6 months",
-        "warranty_end": "Warranty end", "post_warranty_24m": "Post-warranty 24 months",
-        "post_warranty_36m": "Post-warranty 36 months", "first": "First", "second": "Second",
-        "verification": "Complaint verification",
-        "product_quality": "Product quality", "service_quality": "Service quality", "attitude": "Attitude",
-        "price": "Price", "waiting_time": "Waiting time", "other": "Other",
-        "vip": "VIP", "group": "Group", "government": "Government", "fleet": "Fleet",
-        "police": "Police", "ordinary": "Ordinary",
-        "0": "Agent", "1": "Advisor", "2": "Supervisor", "3": "Manager",
-        "agent": "Agent", "advisor": "Advisor", "supervisor": "Supervisor",
-        "manager": "Manager", "admin": "Admin",
-        "anonymous": "Anonymous complaint", "written_reply": "Answered in writing", "no_objection": "No objection",
-        "not_valid": "Not a valid complaint", "unreachable": "Verification unreachable",
-        "action_open": "Open", "action_in_progress": "In progress", "action_done": "Done, to be checked",
-        "action_effective": "Effective", "action_ineffective": "Not effective",
-    },
-}
+#: The levels of a complaint chain by number, as ``by_level`` counts them ("0" = the agent's).
+LEVEL_ROLES = ("agent", "advisor", "supervisor", "manager")
+#: Where a code of the report finds its name, first table first (a segment's "group" is 集团用户,
+#: "unreachable" is a closure reason): the shared vocabulary, so the PDF says what the pages say.
+CODE_TABLES = (
+    vocabulary.ANSWERS, vocabulary.DEADLINES, vocabulary.CALLBACK_KINDS, vocabulary.CATEGORIES,
+    vocabulary.SEGMENTS, vocabulary.CUSTOMER_CLASSES, vocabulary.ROLES, vocabulary.CLOSURE_REASONS,
+    {str(level): vocabulary.ROLES[role] for level, role in enumerate(LEVEL_ROLES)},
+)
+#: The reporting service's own catalog, read after the shared one (as on its pages).
+CATALOG = Path(__file__).resolve().parent / "translations"
 
 
 def percent(value: float | None) -> str:
@@ -247,6 +217,10 @@ def percent(value: float | None) -> str:
     return f"{text}%"
 
 
-def code_label(language: str, code) -> str:
-    """Gives the name of a code in the edition's language (the code itself when it has none)."""
-    return CODE_LABELS[language].get(str(code), str(code))
+def code_label(language: str, code, table: dict | None = None) -> str:
+    """Gives the name of a code in the edition's language, from `table` or else the first of
+    CODE_TABLES that names it (the code itself when none does)."""
+    code = str(code)
+    if table is None:
+        table = next((t for t in CODE_TABLES if code in t), {})
+    return vocabulary.name_in(language, table, code, str(CATALOG))

@@ -2,7 +2,7 @@
 
 Every row carries its `organization`; every index the service queries by starts with it.
 The read model (customer, callback, delivery, service_served, complaint) can be thrown away
-and rebuilt from `event_log` (`python -m services.reporting.rebuild`); `report` and
+and rebuilt from `event_log` (`python -m services.reporting.cli rebuild`); `report` and
 `scheduled_report` are this service's own state and survive a rebuild.
 
 Datetimes are stored as naive UTC so that SQL compares them the same on SQLite and

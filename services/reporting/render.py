@@ -19,6 +19,7 @@ from urllib.request import url2pathname
 import jinja2
 
 from shared.core.privacy import mask_phone
+from shared.web.vocabulary import ACTION_STATUSES
 
 from .charts import FONT_FAMILY, hbar_chart, satisfaction_chart, trend_chart
 from .domain.desk import TARGET_FIGURES
@@ -195,7 +196,7 @@ def actions_shown(report: ReportData, language: str) -> dict | None:
     actions = report.corrective_actions
     if not actions:
         return None
-    rows = [{**a, "status_name": code_label(language, f"action_{a['status']}")} for a in actions.get("listed", [])]
+    rows = [{**a, "status_name": code_label(language, a["status"], ACTION_STATUSES)} for a in actions.get("listed", [])]
     return {"rows": rows, "total": int(actions.get("total", len(rows))), "overdue": len(actions.get("overdue", [])),
             "more": int(actions.get("total", len(rows))) - len(rows)}
 

@@ -1,4 +1,4 @@
-"""The audit log (审计日志) of every service: who did what, when, to which record (issue 12, finding 15).
+"""The audit log (审计日志) of every service: who did what, when, to which record.
 
 Recorded: a callback outcome (scheduler), a ledger import (scheduler), an event an admin posted
 (every service), a report sent (reporting), full phone numbers revealed or exported

@@ -32,7 +32,7 @@ class JsonFormatter(logging.Formatter):
 
 class MessageSummary:
     """What a log line says of a queue message: its actor, id, and for an event envelope its id and
-    type; never its body (customer names, phones, complaint texts; issue 12, finding 12)."""
+    type; never its body (customer names, phones, complaint texts: personal data stays out of the logs)."""
 
     __slots__ = ("text",)
 

@@ -19,19 +19,19 @@ class PageArgs(QueryArgs):
     """`limit` and `offset` of a list route; the full size is in `X-Total-Count`."""
 
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=MAX_PAGE))
-    # bounded: a 64-bit overflow in the database was a 500 (issue 12, finding 18)
+    # bounded: a 64-bit overflow in the database was a 500
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_OFFSET))
 
 
 #: Text holding something besides blanks (a route that strips its text refuses "  " or "\\v"): the
 #: document's `pattern` for it. The blanks are exactly Python's `str.isspace()` ones, spelt out, as
-#: the regex engines of a fuzzer and a validator disagree on `\\s` (issue 12, finding 20).
+#: the regex engines of a fuzzer and a validator disagree on `\\s`.
 NOT_BLANK = ("[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 
 
 class StrictBoolean(fields.Boolean):
     """A boolean of a JSON body: `true` or `false`, nothing else. marshmallow's Boolean also takes
-    0, 1, "yes", "on" ... where the document says `boolean` (issue 12, finding 20: a schema-violating
+    0, 1, "yes", "on" ... where the document says `boolean` (a schema-violating
     body was accepted). Query strings keep fields.Boolean (their values are text)."""
 
     def _deserialize(self, value, attr, data, **kwargs):

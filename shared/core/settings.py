@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from shared.core.errors import ConfigurationError
 from shared.core.db import private_folder
 
-#: The shortest integration token (HUIFANG_API_TOKEN) accepted (issue 12, finding 14).
+#: The shortest integration token (HUIFANG_API_TOKEN) accepted, so it cannot be guessed.
 MIN_API_TOKEN_LENGTH = 24
 
 #: The services of one installation and their default HTTP ports (CONTRACT.md).
@@ -179,11 +179,12 @@ class Settings:
     #: The address that port listens on.
     metrics_host: str = "127.0.0.1"
     #: A person raising a complaint may date it at most this many minutes before now (a call taken
-    #: a little earlier); further back would shorten its deadlines' history (issue 12, finding 4).
+    #: a little earlier); further back would shorten its deadlines' history.
     raised_at_window_minutes: int = 60
     #: Every key of HUIFANG_SECRET_KEY ("new,old"): the first (`secret_key`) signs, all verify.
     secret_keys: tuple = ()
-    #: A ledger import reads at most this many rows, columns and unpacked bytes (issue 12, finding 1).
+    #: A ledger import reads at most this many rows, columns and unpacked bytes, so an upload cannot
+    #: exhaust the process reading it.
     import_max_rows: int = 100_000
     import_max_columns: int = 64
     import_max_unpacked_bytes: int = 64 * 1024 * 1024
@@ -191,16 +192,16 @@ class Settings:
     import_background_bytes: int = 1024 * 1024
     #: The longest a background ledger import may run before the worker stops it.
     import_time_limit_seconds: int = 1800
-    #: Retention (shared/mesh/retention.py; issue 12, finding 17): handled event ids, periodic slots, and
+    #: Retention (shared/mesh/retention.py): handled event ids, periodic slots, and
     #: raw event logs before their personal data is stripped, in days.
     inbox_retention_days: int = 90
     periodic_run_retention_days: int = 7
     event_log_retention_days: int = 400
-    #: Per-user rate limits (issue 12, finding 3): report sends per hour, heavy requests (a
+    #: Per-user rate limits: report sends per hour, heavy requests (a
     #: report's figures or PDF) per minute.
     rate_report_sends_per_hour: int = 5
     rate_heavy_per_minute: int = 20
-    #: Issue 12, finding 3: figures and PDFs of a month not stored (or of a branch) are made by the
+    #: Figures and PDFs of a month not stored (or of a branch) are made by the
     #: worker; a reader's request waits this long for them (then 202), and they are served this long.
     report_wait_seconds: float = 10.0
     report_fresh_seconds: int = 300
@@ -350,7 +351,7 @@ def load_settings(environ: dict | None = None) -> Settings:
     smtp_url = env.get("HUIFANG_SMTP_URL") or None
     if smtp_url:
         _check_url("HUIFANG_SMTP_URL", smtp_url, ("smtp", "smtp+starttls", "smtps"))
-    # key rotation (issue 12, finding 14): "new,old" signs with the new key and still accepts the old
+    # key rotation: "new,old" signs with the new key and still accepts the old
     secrets_ = tuple(k.strip() for k in (env.get("HUIFANG_SECRET_KEY") or _dev_secret(var_dir)).split(",")
                      if k.strip())
     if not secrets_ or any(len(k) < 16 for k in secrets_):

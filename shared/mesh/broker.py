@@ -175,7 +175,7 @@ def _redis_broker_class():
     return ContractRedisBroker
 
 
-#: Seconds a broker connection may take to connect, and to answer a command (issue 12, finding 10):
+#: Seconds a broker connection may take to connect, and to answer a command:
 #: a broker that accepts connections but never answers fails an enqueue in seconds, not never, so
 #: a relay gives its claimed rows back soon. A URL that names its own (`?socket_timeout=`) keeps them.
 BROKER_CONNECT_TIMEOUT_S = 2

@@ -118,7 +118,7 @@ def claim_rows(model, *, where, limit: int, columns=(), now: datetime | None = N
     """Gives up to `limit` unsent rows of `model` matching `where`, oldest first, after claiming
     them for CLAIM_SECONDS in a transaction of their own (committed on return).
 
-    Sending happens after this commit (issue 12, finding 10): the database's write lock (SQLite)
+    Sending happens after this commit: the database's write lock (SQLite)
     or the rows' locks (PostgreSQL) are never held while a slow or silent broker is called, and
     a second relay skips the claimed rows instead of sending them twice.
     """

@@ -115,7 +115,7 @@ def for_each_organization(service, job, organizations, **kwargs) -> dict:
 
     One organisation's failure (a bad data file, a render that raises) rolls back its own work
     only, is logged with the organisation and the job, and the next organisation goes on
-    (issue 12, finding 9); the failed ones are left out of the result.
+    (one organisation's bad data never stops the others); the failed ones are left out of the result.
     """
     results = {}
     for organization in organizations:

@@ -1,4 +1,4 @@
-"""Per-user rate limits of repeated sends and heavy requests (issue 12, finding 3).
+"""Per-user rate limits of repeated sends and heavy requests, so one person cannot flood the mail or the worker.
 
 A fixed window per (what, organisation, login): the first `limit` requests of a window pass,
 the next ones are `429` problem+json saying when to try again. The count lives in the

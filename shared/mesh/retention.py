@@ -1,4 +1,4 @@
-"""Retention (issue 12, finding 17): what is kept how long, and erasing one customer (PIPL).
+"""Retention: what is kept how long, and erasing one customer (PIPL).
 
 Every service's worker prunes once an hour (`prune`, a periodic job declared by
 shared.mesh.worker.setup_worker):
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 PERSONAL_KEYS = frozenset({"name", "phone", "site_phone", "contact_person", "site_contact", "email",
                            "description", "suggestions", "dissatisfied_reason", "churn_reason", "remark",
                            "special_remark", "answers", "note", "message",
-                           # issue 18 (review finding 1): a promise, a closure's comment, a step's typed reason
+                           # complaint ownership's texts: a promise, a closure's comment, a step's typed reason
                            "what", "to_whom", "closure_comment", "reason"})
 #: What a blanked value becomes.
 ERASED = "[已删除]"

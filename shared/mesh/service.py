@@ -106,9 +106,9 @@ class Service:
         self.users = users.Directory(self.database)
         #: Outbound webhooks: endpoints, deliveries, their log (shared/webhooks/delivery.py).
         self.webhooks = webhooks.Webhooks(self.database)
-        #: Who did what, when (shared/audit/store.py; issue 12, finding 15).
+        #: Who did what, when (shared/audit/store.py).
         self.audit = audit.audit_model(self.database)
-        #: Per-user request counts of the rate limits (shared/mesh/ratelimit.py; issue 12, finding 3).
+        #: Per-user request counts of the rate limits (shared/mesh/ratelimit.py).
         self.RateWindow = ratelimit.rate_window_model(self.database)
 
     @property

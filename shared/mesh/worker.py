@@ -108,7 +108,7 @@ def setup_worker(service, settings: Settings, *, broker=None) -> dramatiq.Broker
                    broker=broker, throws=(InvalidEvent,))
 
     def prune_retained():
-        # the retention settings (issue 12, finding 17): old inbox ids, periodic slots, raw logs' personal data
+        # the retention settings: old inbox ids, periodic slots, raw logs' personal data
         service.run(prune)
 
     periodic(broker, service, every_seconds=RETENTION_EVERY_SECONDS, name=f"{service.name}_retention")(prune_retained)

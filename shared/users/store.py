@@ -113,7 +113,7 @@ def user_model(database) -> type[peewee.Model]:
         phone = peewee.CharField(max_length=40, null=True)
         #: Comma-separated business lines (`equipment,vehicle`); empty: every line.
         business_lines = peewee.CharField(max_length=500, default="")
-        #: Issue 17 item 7: the branch (store, service station, property office, region) the
+        #: The branch (store, service station, property office, region) the
         #: person works for; None: the whole organisation.
         branch = peewee.CharField(max_length=128, null=True)
         password_hash = peewee.CharField(max_length=255, null=True)
@@ -131,7 +131,7 @@ def user_model(database) -> type[peewee.Model]:
 
 
 def add_branch(migrator, database, migrate) -> None:
-    """Migration step (issue 17, number 60 in every service): the directory's `branch` column.
+    """Migration step (number 60 in every service): the directory's `branch` column.
     Each service lists it in its MIGRATIONS; the table may already have it (a fresh database)."""
     table = "directory_user"
     if database.table_exists(table) and "branch" not in {c.name for c in database.get_columns(table)}:
@@ -170,7 +170,7 @@ class Person:
     active: bool
     has_password: bool
     updated_at: datetime
-    #: The person's branch (issue 17), or None: the whole organisation.
+    #: The person's branch, or None: the whole organisation.
     branch: str | None = None
 
     @property
@@ -262,7 +262,7 @@ class Directory:
 
     def agents_for(self, organization: str, business_line: str, branch: str | None = None) -> list[Person]:
         """Gives the active agents (回访员) of `organization` covering `business_line`, by login; with a
-        `branch`, those of that branch (issue 17), or when none works for it, every agent of the line."""
+        `branch`, those of that branch, or when none works for it, every agent of the line."""
         agents = [p for p in self.of_role(organization, "agent") if p.covers(business_line)]
         if branch:
             own = [p for p in agents if p.branch == branch]
@@ -270,7 +270,7 @@ class Directory:
         return agents
 
     def branch_of(self, organization: str, login: str | None) -> str | None:
-        """Gives the branch of an active person (issue 17: a branch manager sees only it), or None."""
+        """Gives the branch of an active person (a branch manager sees only it), or None."""
         person = self.get(organization, login) if login else None
         return person.branch if person is not None and person.active else None
 
@@ -320,7 +320,7 @@ def save_person(*, uow, organization: str, login: str, role: str | None = None, 
     A field given as None keeps its current value (a new person: empty); `branch=""` clears
     the branch. `password` is hashed here; None keeps the current one. `revoke_tokens`: every
     token issued and page session started until now is refused from now on, on every service
-    (issue 12, finding 14); a change of role does the same (a token carries its role).
+    (so a revoked token is refused); a change of role does the same (a token carries its role).
 
     Raises:
       InvalidInput: a malformed login, role, organisation or an empty password.

@@ -27,7 +27,7 @@ PUBLIC_PATHS = {"/healthz", "/readyz", "/api/v1/openapi.json", apidocs.DOCS_PATH
 
 def refuse_if_revoked(service, who: Principal) -> None:
     """Raises AuthError 401 when `who` holds a signed token issued before the person's tokens were
-    revoked (the directory's `tokens_not_before`; issue 12, finding 14), or of a person the directory
+    revoked (the directory's `tokens_not_before`), or of a person the directory
     has deactivated (as their page sessions end)."""
     if who.issued_at is None:
         return
@@ -68,7 +68,7 @@ def organization_of_request(requested: str | None = None) -> str:
     p = principal()
     if p.organization == "*":
         # The integration token acts for every organisation: it must say which one. Falling back
-        # to `default` silently answered an ERP's list reads with nothing (issue 12, finding 11).
+        # to `default` silently answered an ERP's list reads with nothing.
         organization = requested or request.args.get("organization")
         if not organization:
             raise InvalidInput("The integration token names the organisation it acts for: add "
@@ -77,8 +77,8 @@ def organization_of_request(requested: str | None = None) -> str:
             raise InvalidInput("organization must be a lower-case slug like acme-electric.", field="organization")
         return organization
     # a token of one organisation (a person's, or an organisation's integration token) asking for
-    # another is refused, not silently answered with its own (issue 12, finding 14); a malformed
-    # one is refused as the document says, whoever asks (`?organization=`: finding 20)
+    # another is refused, not silently answered with its own; a malformed
+    # one is refused as the document says, whoever asks (`?organization=`)
     requested = requested if requested is not None else request.args.get("organization")
     if requested is not None and not ORG_PATTERN.match(requested):
         raise InvalidInput("organization must be a lower-case slug like acme-electric.", field="organization")
@@ -98,8 +98,8 @@ def total_count(total: int) -> None:
 
 def refuse_nul():
     """Gives a 422 naming each query parameter and JSON body field holding NUL, or None. No text of
-    Huifang may hold it (PostgreSQL refuses it): a reply with one was a 500 there (issue 12,
-    finding 20; events were finding 7). Checked for every /api/ route, once, before the body is read."""
+    Huifang may hold it (PostgreSQL refuses it): a reply with one was a 500 there
+    (events are checked by their schemas). Checked for every /api/ route, once, before the body is read."""
     found = {name: ["must not contain the NUL character (\\u0000)"]
              for name, value in request.args.items(multi=True) if NUL in name or NUL in value}
     if request.is_json:

@@ -38,7 +38,7 @@ class _Converter(OpenAPIConverter):
     properties: `additionalProperties: false` where it refuses them (`unknown=RAISE`, marshmallow's
     default), `true` where it keeps them (INCLUDE). apispec leaves it out of any schema whose Meta
     has a description, so schema-valid bodies with extra properties were refused with 422 while the
-    document allowed them (issue 12, finding 20)."""
+    document allowed them."""
 
     def schema2jsonschema(self, schema):
         jsonschema = super().schema2jsonschema(schema)
@@ -140,8 +140,8 @@ def register_event_schemas(api) -> None:
 
 
 def _decimal_as_string(self, field, ret, **kwargs) -> dict:
-    """A decimal travels as a string: its range becomes a pattern, not `x-minimum: "0"` (issue 12,
-    finding 19: a string where the document wants a number)."""
+    """A decimal travels as a string: its range becomes a pattern, not `x-minimum: "0"` (a
+    string where the document wants a number is not valid OpenAPI)."""
     if not isinstance(field, fields.Decimal) or ret.get("type") != "string":
         return {}
     low = ret.pop("x-minimum", None)
@@ -198,7 +198,7 @@ PROBLEM_SCHEMA = {
                    "description": "each bad field (dotted: data.customer.id) with its messages"},
     },
 }
-#: The error answers documented on every operation (issue 12, finding 20), by status.
+#: The error answers documented on every operation, by status.
 PROBLEM_STATUSES = {"400": "Bad Request: the body is not JSON, or a form field is malformed",
                     "401": "Unauthorized: no token, or a bad, expired or revoked one",
                     "403": "Forbidden: the role, or the organisation, may not do this",

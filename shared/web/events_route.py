@@ -26,7 +26,7 @@ class AcceptedSchema(Schema):
 
 def _check_raised_by_person(envelope: dict, service) -> None:
     """Refuses a complaint.raised a person (an admin) posts that claims the manufacturer, or dates
-    itself outside HUIFANG_RAISED_AT_WINDOW_MINUTES (issue 12, finding 4). People raise complaints
+    itself outside HUIFANG_RAISED_AT_WINDOW_MINUTES. People raise complaints
     through the complaints service's `POST /api/v1/complaints`, where its policy says who may claim
     which source; the integration token speaks for the systems that forward older ones."""
     data = envelope["data"]

@@ -148,7 +148,7 @@ def still_valid(claims: dict, row) -> bool:
         return True
     started = datetime.fromisoformat(claims.get("t") or claims["u"])
     if row.tokens_not_before is not None and started < row.tokens_not_before:
-        return False  # an admin revoked the person's tokens and sessions (issue 12, finding 14)
+        return False  # an admin revoked the person's tokens and sessions
     if row.updated_at <= datetime.fromisoformat(claims["u"]):
         return True
     return bool(row.active) and row.role == claims["r"] and password_fingerprint(row.password_hash) == claims["p"]

@@ -57,7 +57,7 @@ def register_error_handlers(app: Flask) -> None:
         if status == 400 and errors:
             status = 422
         response = problem(status, exc.name, detail, errors)
-        # A 405 names the methods the resource has (RFC 9110 `Allow`; issue 12, finding 20).
+        # A 405 names the methods the resource has (RFC 9110 `Allow`), as the document says.
         for name, value in exc.get_headers():
             if name.lower() in ("allow", "retry-after"):
                 response.headers[name] = value
@@ -73,7 +73,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(RecursionError)
     def _too_deep(exc):
-        # A JSON body nested thousands deep (issue 12, finding 2): the parser's recursion, not our fault.
+        # A JSON body nested thousands deep: the parser's recursion, not our fault.
         return problem(400, "Invalid JSON", "The body is nested too deeply to read.", {"_body": ["nested too deeply"]})
 
     @app.errorhandler(peewee.OperationalError)

@@ -34,7 +34,8 @@ from shared.core.manifest import subscribers
 from ops.onboarding import sample_events
 from shared.core.settings import load_settings
 from shared.users.store import save_person
-from tests.conftest import new_database_url, service_env
+from testkit.databases import new_database_url
+from testkit.mesh import service_env
 
 ORG = "acme-electric"
 SERVICES = ("scheduler", "complaints", "reporting")

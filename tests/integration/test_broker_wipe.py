@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import shutil
 
-from tests.conftest import API_TOKEN, RedisServer, bearer, envelope, eventually
-
-
-def order(i: int) -> dict:
-    line = ("vehicle", "property", "retail")[i % 3]
-    return envelope("service_order.completed", {
-        "order_id": f"SO-{i}", "customer": {"id": f"C-{i % 40}", "name": f"客户{i % 40}"},
-        "completed_at": "2026-10-12T15:00:00+08:00", "business_line": line, "kind": "repair"}, id_=f"so-{i}")
+from testkit.mesh import order
+from testkit.polling import eventually
+from testkit.servers import RedisServer
+from testkit.tokens import API_TOKEN, bearer
 
 
 def test_orders_accepted_before_during_and_after_redis_comes_back_empty_are_planned_once(mesh_factory, tmp_path):

@@ -10,7 +10,8 @@ import json
 import uuid
 
 from bench.malformed import dead_letters, enqueue_bodies, malformed
-from tests.conftest import envelope, eventually
+from testkit.events import envelope
+from testkit.polling import eventually
 
 UNDECODABLE = ("invalid_json", "non_utf8", "not_a_message")
 

@@ -16,7 +16,9 @@ from ops import devenv as devtools
 from ops.devenv import control_socket_option, free_port, plan_broker
 from shared.core.settings import ROOT, load_settings
 from shared.users.store import verify_password
-from tests.conftest import SECRET, eventually, service_env
+from testkit.mesh import service_env
+from testkit.polling import eventually
+from testkit.tokens import SECRET
 
 
 def devtool(*args: str, env: dict, stdin=subprocess.DEVNULL, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -2,23 +2,16 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import time
 import uuid
 
 import pytest
 
-from tests.conftest import API_TOKEN, RedisServer, bearer, envelope, eventually, user_token
-
-SHIPPED = {"delivery_id": "D-1", "customer": {"id": "C-1", "name": "华东电力", "segment": "vip"},
-           "shipped_on": "2026-01-31", "contract_amount": "120000.00"}
-
-
-def inbox_ids(mesh, name):
-    service = mesh.services[name]
-    with service.connection():
-        return {row.event_id for row in service.Inbox.select(service.Inbox.event_id)}
+from testkit.events import envelope
+from testkit.mesh import SHIPPED, inbox_ids, raw_redis_enqueue
+from testkit.polling import eventually
+from testkit.servers import RedisServer
+from testkit.tokens import API_TOKEN, bearer, user_token
 
 
 def test_event_posted_to_one_service_reaches_every_subscriber_and_only_those(mesh):
@@ -32,20 +25,6 @@ def test_event_posted_to_one_service_reaches_every_subscriber_and_only_those(mes
                message="delivery.shipped at scheduler and reporting")
     time.sleep(0.5)
     assert event["id"] not in inbox_ids(mesh, "complaints")
-
-
-def raw_redis_enqueue(redis_url: str, payload) -> str:
-    """Enqueues the way CONTRACT.md spells out, with redis-cli: no Dramatiq involved."""
-    message_id = str(uuid.uuid4())
-    message = {"queue_name": "events", "actor_name": "publish", "args": [payload], "kwargs": {}, "options": {},
-               "message_id": message_id, "message_timestamp": int(time.time() * 1000)}
-    cli = shutil.which("redis-cli")
-    assert cli, "redis-cli is part of Debian's redis-server package"
-    port = redis_url.split(":")[-1].split("/")[0]
-    subprocess.run([cli, "-p", port, "HSET", "dramatiq:events.msgs", message_id, json.dumps(message)], check=True,
-                   capture_output=True)
-    subprocess.run([cli, "-p", port, "RPUSH", "dramatiq:events", message_id], check=True, capture_output=True)
-    return message_id
 
 
 def test_event_enqueued_with_raw_redis_commands_is_handled_the_same_way(mesh, redis_server):

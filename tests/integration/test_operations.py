@@ -4,15 +4,13 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import replace
-import subprocess
-import sys
 import urllib.request
-from pathlib import Path
 
 from ops.devenv import free_port
-from shared.core.settings import ROOT
-from tests.conftest import API_TOKEN, bearer, envelope, eventually
-from tests.integration.test_mesh import SHIPPED, inbox_ids, raw_redis_enqueue
+from testkit.events import envelope
+from testkit.mesh import SHIPPED, break_policy, callbacks_of, inbox_ids, ops, raw_redis_enqueue
+from testkit.polling import eventually
+from testkit.tokens import API_TOKEN, bearer
 
 
 def sample(text: str, name: str, **labels) -> float | None:
@@ -23,11 +21,6 @@ def sample(text: str, name: str, **labels) -> float | None:
             if all(found.get(k) == v for k, v in labels.items()):
                 return float(line.rsplit(" ", 1)[1])
     return None
-
-
-def ops(mesh, *args, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ops.status", *args], env={**mesh.env, **(env or {})}, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
 
 
 def test_metrics_show_requests_queues_outbox_and_the_workers_messages(mesh_factory, tmp_path):
@@ -83,21 +76,6 @@ def test_metrics_show_requests_queues_outbox_and_the_workers_messages(mesh_facto
     assert client.get("/metrics", environ_base=far, headers=bearer("prom-secret-123")).status_code == 200
     # and it is not a page: no sign-in redirect for the scraper
     assert client.get("/metrics").status_code == 200
-
-
-def break_policy(mesh) -> Path:
-    """Gives the path of the organisation's callback policy, written invalid (an operator's typo)."""
-    path = Path(mesh.settings.data_dir) / "acme-electric" / "scheduler" / "policies" / "default.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("equipment: [this is: not a policy\n", encoding="utf-8")
-    return path
-
-
-def callbacks_of(mesh, delivery_id: str) -> list:
-    service = mesh.services["scheduler"]
-    model = next(m for m in service.models if m.__name__ == "CallbackTask")
-    with service.connection():
-        return [row.kind for row in model.select().where(model.delivery_id == delivery_id)]
 
 
 def test_a_dead_message_replayed_after_the_fix_takes_effect_once_and_is_recorded(mesh_factory, redis_server):

@@ -7,7 +7,8 @@ import pytest
 from shared.mesh.broker import make_broker
 from shared.mesh.outbox import relay_messages_once
 from shared.core.settings import load_settings
-from tests.conftest import SECRET, new_database_url
+from testkit.databases import new_database_url
+from testkit.tokens import SECRET
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from shared.mesh import outbox
 from shared.mesh.broker import make_broker
 from shared.core.db import database_from_url
 from shared.core.settings import load_settings
-from tests.conftest import SECRET, new_database_url
+from testkit.databases import new_database_url
+from testkit.tokens import SECRET
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ from dramatiq.brokers.stub import StubBroker
 
 from shared.mesh.periodic import PeriodicScheduler
 from shared.core.settings import load_settings
-from tests.conftest import SECRET, new_database_url
+from testkit.databases import new_database_url
+from testkit.tokens import SECRET
 
 
 def test_two_workers_ticking_at_once_fire_a_job_once(tmp_path):

@@ -23,10 +23,10 @@ from shared.mesh.broker import make_broker
 from ops.devenv import control_socket_option, free_port, port_open
 from shared.mesh.outbox import EVENTS_QUEUE, PUBLISH_ACTOR, enqueue_all
 from shared.core.settings import ROOT
-from tests.conftest import API_TOKEN, envelope, eventually
-from tests.integration.test_mesh import SHIPPED
-from tests.integration.test_mesh_rabbitmq import rabbit  # noqa: F401  (the module's RabbitMQ node)
-from tests.integration.test_operations import break_policy, callbacks_of, ops
+from testkit.events import envelope
+from testkit.mesh import SHIPPED, break_policy, callbacks_of, ops
+from testkit.polling import eventually
+from testkit.tokens import API_TOKEN
 
 #: Events per scale test: 1,000 in the default suite, 10,000 with `make scale-test`.
 EVENTS = int(os.environ.get("HUIFANG_SCALE_EVENTS", "1000"))

@@ -13,7 +13,7 @@ import os
 import pytest
 
 from bench.soak import Soak, report
-from tests.conftest import TEST_DB, _pg_admin_url
+from testkit.databases import TEST_DB, pg_admin_url
 
 
 WEB_KILL = pytest.param("web-kill", marks=pytest.mark.skipif(
@@ -23,7 +23,7 @@ WEB_KILL = pytest.param("web-kill", marks=pytest.mark.skipif(
 @pytest.mark.parametrize("fault", ["sigkill", "twice", WEB_KILL])
 def test_the_mix_with_a_fault_has_every_effect_once(tmp_path, fault):
     soak = Soak(events=300, fault=fault, folder=tmp_path, kills=4, down_seconds=3,
-                postgres_url=_pg_admin_url() if TEST_DB == "postgres" else None, log=lambda *_: None)
+                postgres_url=pg_admin_url() if TEST_DB == "postgres" else None, log=lambda *_: None)
     try:
         figures = soak.run()
     finally:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import yaml
 
 from shared.users.store import import_people, people_from_data_files, save_person
-from tests.conftest import eventually
+from testkit.polling import eventually
 
 ORG = "acme-electric"
 

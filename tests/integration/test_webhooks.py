@@ -13,8 +13,11 @@ import yaml
 
 from ops.devenv import free_port
 from shared.users.store import save_person
-from tests.conftest import API_TOKEN, Mesh, bearer, envelope, eventually, user_token
-from tests.receiver import Receiver
+from testkit.events import envelope
+from testkit.mesh import Mesh
+from testkit.polling import eventually
+from testkit.tokens import API_TOKEN, bearer, user_token
+from testkit.receiver import Receiver
 
 #: Fast retries (the default schedule takes a day), still spread over ~7 s.
 ENV = {"HUIFANG_WEBHOOK_ALLOW_PRIVATE": "1",

@@ -16,7 +16,7 @@ import pytest
 from services.complaints import handlers
 from services.complaints.models import Complaint
 from shared.core.settings import ROOT
-from tests.pages.conftest import CJK, ORG, english_text, shoot, sign_in
+from testkit.pages import CJK, ORG, english_text, shoot, sign_in
 
 DATA = ROOT / "services" / "complaints" / "data"
 

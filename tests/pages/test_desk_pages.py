@@ -15,9 +15,11 @@ import pytest
 
 from services.scheduler.models import CallbackTask, ContactCorrection, Customer
 from shared.users.store import save_person
-from tests.conftest import bearer, envelope, eventually, user_token
-from tests.doubles import FakeClock
-from tests.pages.conftest import CJK, ORG, PASSWORD, english_text, press_accesskey, shoot, sign_in
+from testkit.events import envelope
+from testkit.polling import eventually
+from testkit.tokens import bearer, user_token
+from testkit.doubles import FakeClock
+from testkit.pages import CJK, ORG, PASSWORD, english_text, press_accesskey, shoot, sign_in
 
 #: Monday 2026-11-30 10:00 in Shanghai: a working day, inside the morning call window.
 NOW = datetime(2026, 11, 30, 2, 0, tzinfo=timezone.utc)

@@ -17,8 +17,9 @@ import pytest
 
 from services.scheduler.models import CallbackTask
 from services.scheduler.rules import rules_for
-from tests.conftest import envelope, eventually
-from tests.pages.conftest import ORG, PEOPLE, shoot, sign_in
+from testkit.events import envelope
+from testkit.polling import eventually
+from testkit.pages import ORG, PEOPLE, shoot, sign_in
 
 CST = timezone(timedelta(hours=8))
 CUSTOMER = {"id": "C-LOOP", "name": "周先生", "segment": "vip", "phone": "13812340000", "contact_person": "周先生"}

@@ -20,8 +20,9 @@ import pytest
 
 from ops.devenv import apt_install, free_port
 from shared.core.settings import ROOT, SERVICES
-from tests.conftest import Mesh, eventually
-from tests.pages.conftest import PASSWORD, enter_people, launched_browser
+from testkit.mesh import Mesh
+from testkit.polling import eventually
+from testkit.pages import PASSWORD, enter_people, launched_browser
 
 HOST = "huifang.test"
 

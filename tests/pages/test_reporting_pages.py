@@ -15,8 +15,9 @@ import pytest
 from services.reporting.domain.kpi import month_of, previous_months
 from services.reporting.models import Report
 from shared.users.store import save_person
-from tests.conftest import envelope, eventually
-from tests.pages.conftest import CJK, ORG, english_text, shoot, sign_in
+from testkit.events import envelope
+from testkit.polling import eventually
+from testkit.pages import CJK, ORG, english_text, shoot, sign_in
 
 CST = timezone(timedelta(hours=8))
 MANAGER_EMAIL = "zhang@acme.example"

@@ -14,9 +14,11 @@ from datetime import datetime, timezone
 import pytest
 
 from services.scheduler.models import CallbackTask, Delivery, LedgerImport, PhoneReveal
-from tests.conftest import API_TOKEN, bearer, envelope, eventually
-from tests.doubles import FakeClock
-from tests.pages.conftest import CJK, ORG, english_text, shoot, sign_in
+from testkit.events import envelope
+from testkit.polling import eventually
+from testkit.tokens import API_TOKEN, bearer
+from testkit.doubles import FakeClock
+from testkit.pages import CJK, ORG, english_text, shoot, sign_in
 
 #: Monday 2026-11-30 10:00 in Shanghai: a working day, inside the morning call window.
 NOW = datetime(2026, 11, 30, 2, 0, tzinfo=timezone.utc)

@@ -1,7 +1,7 @@
 """The shell: languages, roles (403 page), CSRF, error pages, and a screenshot of each page."""
 from __future__ import annotations
 
-from tests.pages.conftest import CJK, PEOPLE, english_text, shoot, sign_in
+from testkit.pages import CJK, PEOPLE, english_text, shoot, sign_in
 
 SERVICES = ("scheduler", "complaints", "reporting")
 

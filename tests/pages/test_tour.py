@@ -16,8 +16,9 @@ from services.complaints.models import Complaint
 from services.scheduler.models import CallbackTask
 from ops.onboarding import sample_events
 from shared.core.settings import ROOT
-from tests.conftest import API_TOKEN, bearer, eventually
-from tests.pages.conftest import ORG, shoot, sign_in
+from testkit.polling import eventually
+from testkit.tokens import API_TOKEN, bearer
+from testkit.pages import ORG, shoot, sign_in
 
 TOUR = ROOT / "docs" / "tour"
 #: Set by `make tour-screenshots`: the README's pictures are taken anew.

@@ -9,7 +9,7 @@ import peewee
 import pytest
 
 from services.scheduler.service import SERVICE
-from tests.conftest import stub_apps
+from testkit.apps import stub_apps
 from tests.unit.test_hardening import API_TOKEN, INTEGRATION, ORG, SECRET, assert_problem, client
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from shared.core.settings import load_settings
 from shared.users.store import save_person
-from tests.conftest import envelope
+from testkit.events import envelope
 
 SECRET = "s" * 32
 ORG = "acme-electric"

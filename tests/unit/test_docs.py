@@ -20,7 +20,7 @@ from shared.web.apidocs import DOCS_PATH, EVENT_UNION, event_component
 from shared.core.events import INTERNAL_TYPES, REGISTRY, validate_envelope
 from shared.core.schemas import Timestamp
 from shared.core.settings import ROOT, SERVICES
-from tests.conftest import stub_apps
+from testkit.apps import stub_apps
 
 API_TOKEN = "hf_unit_docs_integration"
 
@@ -69,6 +69,44 @@ def test_the_contract_and_the_catalogue_are_in_the_repository_and_the_readme_poi
     assert (ROOT / "docs" / "CONTRACT.md").exists()
     assert "docs/EVENTS.md" in readme
     assert "../shared/CONTRACT.md" not in readme
+
+
+#: The pages a reader follows from the README: the README itself, the project's own Markdown and docs/.
+PAGES = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", ROOT / "SECURITY.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def _anchors(page) -> set[str]:
+    """Gives the anchors of `page`'s headings as GitHub makes them (code blocks left out)."""
+    anchors, fenced = set(), False
+    for line in page.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and line.startswith("#"):
+            title = line.lstrip("#").strip().lower()
+            anchors.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return anchors
+
+
+def test_the_readme_points_to_every_page_under_docs():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    unlinked = [p.name for p in (ROOT / "docs").glob("*.md") if f"](docs/{p.name}" not in readme]
+    assert not unlinked, f"the README's \"Where to read on\" should link {unlinked}"
+
+
+def test_every_link_between_the_pages_reaches_a_file_and_a_heading_that_exist():
+    broken = []
+    for page in PAGES:
+        text = re.sub(r"(?ms)^```.*?^```", "", page.read_text(encoding="utf-8"))
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            if not linked.exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+            elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked):
+                broken.append(f"{page.relative_to(ROOT)}: {target} (no such heading)")
+    assert not broken, broken
 
 
 # -- the OpenAPI documents ---------------------------------------------------------------------------

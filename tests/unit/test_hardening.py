@@ -10,7 +10,7 @@ import pytest
 
 from shared.web.auth import issue_token
 from shared.core.settings import SERVICES
-from tests.conftest import stub_apps
+from testkit.apps import stub_apps
 
 SECRET = "h" * 32
 API_TOKEN = "hf_unit_hardening_integration"
@@ -198,7 +198,8 @@ def test_finding_8_the_apis_refuse_unsafe_ids_naming_the_field(apps):
 
 
 def test_finding_8_ledger_rows_with_unsafe_ids_are_refused_naming_row_and_column():
-    from services.scheduler.ledger_file import LedgerFileInvalid, load_ledger_file
+    from services.scheduler.errors import LedgerFileInvalid
+    from services.scheduler.ledger_file import load_ledger_file
 
     csv_text = '发货单号,顾客编号,顾客名称,发货时间\nD/1,C-1,甲,2026-01-31\nD-2,"C\r\n1",乙,2026-01-31\n'
     with pytest.raises(LedgerFileInvalid) as caught:

@@ -11,12 +11,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import yaml
 
-from services.complaints.domain.errors import Forbidden, InvalidInput
+from services.complaints.errors import Forbidden, InvalidInput
 from services.complaints.domain.intake import check_raise
 from services.complaints.domain.policy import load_policy
 from shared.core.errors import InvalidEvent
 from shared.core.events import validate_envelope
-from tests.conftest import stub_apps
+from testkit.apps import stub_apps
 from tests.unit.test_hardening import API_TOKEN, INTEGRATION, ORG, SECRET, assert_problem, client, user
 
 CST = timezone(timedelta(hours=8))
@@ -573,7 +573,7 @@ def test_finding_20_the_ledger_import_documents_its_required_file(specs):
 
 def test_finding_3_repeated_report_sends_and_heavy_requests_are_limited_per_user(apps):
     from services.reporting.service import SERVICE as REPORTING
-    from tests.doubles import FakeClock
+    from testkit.doubles import FakeClock
 
     reporting = client(apps, "reporting")
     saved = REPORTING.clock

@@ -11,7 +11,7 @@ from shared.core.lease import Lease
 from shared.core.orgdata import load_org_rules
 from shared.mesh.outbox import outbox_model, relay_once
 from shared.core.settings import load_settings
-from tests.doubles import FakeClock, FakeMailer, stub_broker
+from testkit.doubles import FakeClock, FakeMailer, stub_broker
 
 SECRET = "s" * 32
 

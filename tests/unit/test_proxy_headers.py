@@ -3,7 +3,7 @@ X-Forwarded-Prefix, -Proto and -Host, so its redirects and links carry the path 
 cookie is Secure; with 0 (the default) the same headers change nothing."""
 from __future__ import annotations
 
-from tests.conftest import stub_apps
+from testkit.apps import stub_apps
 
 FORWARDED = {"X-Forwarded-Prefix": "/complaints", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "huifang.example",
              "X-Forwarded-For": "203.0.113.7"}

@@ -11,8 +11,8 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from shared.webhooks import delivery as webhooks
 from shared.core.errors import ConfigurationError
 from shared.core.settings import load_settings
-from tests.conftest import bearer, user_token
-from tests.receiver import Receiver
+from testkit.tokens import bearer, user_token
+from testkit.receiver import Receiver
 
 ORG = "acme-electric"
 
@@ -216,7 +216,7 @@ def test_endpoints_of_the_organisations_file_get_the_deliveries_of_its_events(tm
     import yaml
 
     from services.complaints.service import SERVICE
-    from tests.conftest import SECRET
+    from testkit.tokens import SECRET
 
     settings = load_settings({"HUIFANG_VAR_DIR": str(tmp_path), "HUIFANG_SECRET_KEY": SECRET,
                               "HUIFANG_WEBHOOK_ALLOW_PRIVATE": "1"})

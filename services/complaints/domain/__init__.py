@@ -2,9 +2,9 @@
 
 - chain: escalation chains (投诉处理的职能层次) and who may act at which level;
 - policy: the 2-1-1 deadlines as data;
-- complaint: the Complaint state and its history; transitions: raise, reply, escalate,
-  resolve, verification result...; deadlines: pending deadlines and the sweep; each
-  transition returns an Outcome (new state, events, actions);
+- complaint: the Complaint state and its history; raising: raise, a repeat found; transitions:
+  reply, hand over, escalate...; resolution: resolve, the verification result; deadlines:
+  pending deadlines and the sweep; each transition returns an Outcome (new state, events, actions);
 - reminders: notices before a deadline; repeat: repeat complaints;
 - data: the packaged chains and policies under ``services/complaints/data/``.
 """
@@ -12,15 +12,17 @@ from .chain import Chain, Level, can_act, level_for_role, load_chain
 from .complaint import Action, Complaint, HistoryEntry, Outcome
 from .deadlines import (missed_deadlines, next_sweep_at, pending_deadlines, provisional_deadlines, replan_deadlines,
                         sweep)
-from .errors import ComplaintError, Forbidden, InvalidData, InvalidInput, InvalidTransition
+from ..errors import ComplaintsError, Forbidden, InvalidData, InvalidInput, InvalidTransition
 from .policy import ComplaintPolicy, ServiceTime, load_policy
 from .reminders import Reminder, reminders_due
 from .repeat import is_repeat
-from .transitions import (escalate, found_repeat, raise_complaint, record_churn, record_handover, record_investigation,
-                          record_reply, record_rework, resolve, verification_result)
+from .raising import found_repeat, raise_complaint
+from .resolution import resolve, verification_result
+from .transitions import (escalate, record_churn, record_handover, record_investigation, record_reply,
+                          record_rework)
 
 __all__ = [
-    "Action", "Chain", "Complaint", "ComplaintError", "ComplaintPolicy", "Forbidden",
+    "Action", "Chain", "Complaint", "ComplaintsError", "ComplaintPolicy", "Forbidden",
     "HistoryEntry", "InvalidData", "InvalidInput", "InvalidTransition", "Level", "Outcome",
     "Reminder", "ServiceTime", "can_act", "escalate", "is_repeat", "level_for_role",
     "load_chain", "load_policy", "missed_deadlines", "next_sweep_at", "pending_deadlines",

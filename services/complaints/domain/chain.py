@@ -22,7 +22,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from shared.core.events import COMPLAINT_SOURCES
 
-from .errors import InvalidData
+from ..errors import InvalidData
 
 #: Roles that can hold a level of a chain (CONTRACT.md "Users and roles").
 HANDLER_ROLES = ("agent", "advisor", "supervisor", "manager")

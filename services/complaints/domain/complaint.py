@@ -1,9 +1,9 @@
 """A complaint (客户投诉): its state, its history, and what a transition decides.
 
-`Complaint` is immutable; the transitions (`transitions.py`) and the sweep (`deadlines.py`)
-each take one and return an `Outcome` holding the new `Complaint`, the events to emit and,
+`Complaint` is immutable; the transitions (`raising.py`, `transitions.py`, `resolution.py`) and the
+sweep (`deadlines.py`) each take one and return an `Outcome` holding the new `Complaint`, the events to emit and,
 for the sweep, the actions to take. Each transition appends one `HistoryEntry` or more: who,
-when, from which level to which, and why (RULES 2). A refusal raises a `ComplaintError`.
+when, from which level to which, and why (RULES 2). A refusal raises a `ComplaintsError`.
 
 Events are ``(type, data)`` with JSON-ready data (datetimes as ISO 8601 with offset).
 """
@@ -16,7 +16,7 @@ from typing import Any
 from shared.core.events import COMPLAINT_SOURCES
 
 from .chain import Chain, can_act
-from .errors import Forbidden, InvalidInput, InvalidTransition
+from ..errors import Forbidden, InvalidInput, InvalidTransition
 
 #: Complaint states (CONTRACT: `state`).
 OPEN, RESOLVED, CLOSED = "open", "resolved", "closed"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from .errors import InvalidInput, InvalidTransition
+from ..errors import InvalidInput, InvalidTransition
 
 #: A corrective action's states, in order; `effective` / `ineffective` after the check (跟踪验证).
 OPEN, IN_PROGRESS, DONE, EFFECTIVE, INEFFECTIVE = "open", "in_progress", "done", "effective", "ineffective"

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from .chain import Chain, load_chain
-from .errors import InvalidData
+from ..errors import InvalidData
 from .policy import ComplaintPolicy, load_policy
 
 #: Folder of the complaints service's data files.

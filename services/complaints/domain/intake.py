@@ -12,7 +12,7 @@ from datetime import datetime
 
 from shared.core.events import own_complaint_id, raised_at_in_window
 
-from .errors import Forbidden, InvalidInput
+from ..errors import Forbidden, InvalidInput
 from .policy import ComplaintPolicy
 
 #: The integration token: the one caller that speaks for other systems.

@@ -28,7 +28,7 @@ from shared.core.events import COMPLAINT_CATEGORIES, USER_ROLES
 from .chain import Chain, _first_field
 from .complaint import (CLOSED, OPEN, RESOLVED, Complaint, HistoryEntry, Outcome, check_role, check_state, iso,
                         require_aware, require_text, with_entry)
-from .errors import Forbidden, InvalidData, InvalidInput, InvalidTransition
+from ..errors import Forbidden, InvalidData, InvalidInput, InvalidTransition
 from .corrective import RecurrenceRule
 from .promises import PromiseRules
 

@@ -14,7 +14,7 @@ from shared.core.calendar import ServiceHours, add_service_days, add_service_hou
 from shared.core.events import COMPLAINT_SOURCES, USER_ROLES
 
 from .chain import _first_field
-from .errors import InvalidData
+from ..errors import InvalidData
 
 
 #: Who may say a complaint was forwarded by the manufacturer, unless the policy says otherwise.

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from .chain import Chain
 from .complaint import CLOSED, Complaint, HistoryEntry, Outcome, check_role, require_aware, require_text, with_entry
-from .errors import InvalidInput, InvalidTransition
+from ..errors import InvalidInput, InvalidTransition
 
 PROMISE_MADE, PROMISE_KEPT, PROMISE_BROKEN = "promise_made", "promise_kept", "promise_broken"
 #: A promise's states as shown: waiting, reminded (its reminder went out), kept, broken.

@@ -1,6 +1,6 @@
 """A history step's reason in the page's language.
 
-The domain records each step's reason as a sentence (domain/transitions.py, deadlines.py):
+The domain records each step's reason as a sentence (domain/raising.py, transitions.py, resolution.py, deadlines.py):
 what a person typed (an escalation's reason, a reply, a churn reason), or words of its own
 ("raised via hotline", "root cause: …; corrective action: …", "deadline missed: …"). Those
 of its own are shown here in the page's language, with what people typed kept as it was

@@ -58,7 +58,7 @@ def answer(value) -> str | None:
     return value if value in SATISFACTION else None
 
 
-#: True while one transaction replays the whole event log (rebuild.py): its DELETE of the read model
+#: True while one transaction replays the whole event log (jobs.rebuild): its DELETE of the read model
 #: already holds every row, and a lock per key would fill PostgreSQL's shared lock table.
 REPLAYING: ContextVar[bool] = ContextVar("reporting_replaying", default=False)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Iterable
 
-from services.scheduler.domain.errors import SchedulerDomainError
+from services.scheduler.errors import SchedulerDomainError
 from services.scheduler.domain.policy import CallWindow, Policy
 from shared.core.calendar import WorkingCalendar
 

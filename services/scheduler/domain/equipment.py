@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from services.scheduler.domain.errors import SchedulerDomainError
+from services.scheduler.errors import SchedulerDomainError
 from services.scheduler.domain.planned import PlannedCallback, plan_on
 from services.scheduler.domain.policy import ANCHOR_WARRANTY_END, Policy
 from shared.core.calendar import WorkingCalendar, add_months

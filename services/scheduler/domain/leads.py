@@ -8,7 +8,7 @@ from typing import Mapping
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from .errors import PolicyError
+from ..errors import PolicyError
 
 #: The kinds of lead an answer can raise.
 LEAD_KINDS = ("maintenance", "retrofit", "maintenance_or_retrofit", "purchase")

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from .errors import PolicyError
+from ..errors import PolicyError
 
 INSTALLATION, COMMISSIONING = "installed_on", "commissioned_on"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -19,7 +19,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from services.scheduler.domain.errors import PolicyError
+from services.scheduler.errors import PolicyError
 from services.scheduler.domain.policy import (
     ANCHOR_COMMISSIONING,
     ANCHOR_WARRANTY_END,

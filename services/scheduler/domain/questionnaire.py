@@ -14,7 +14,7 @@ from typing import Mapping
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from services.scheduler.domain.errors import RuleFileError
+from services.scheduler.errors import QuestionnaireError
 from services.scheduler.domain.policy import QuestionnaireSelection
 from services.scheduler.domain.policy_schema import first_message
 from shared.core.events import SATISFACTION
@@ -48,10 +48,6 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 def fill_script(script: str, values: Mapping[str, str | None]) -> str:
     """Gives a script with each ``{placeholder}`` replaced by its value (a missing one by nothing)."""
     return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1)) or ""), script or "")
-
-
-class QuestionnaireError(RuleFileError):
-    """A questionnaire file is malformed; ``field`` is the dotted path of the bad value."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Iterable
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
-from .errors import PolicyError, SchedulerDomainError
+from ..errors import PolicyError, SchedulerDomainError
 from .sampling import sample_score
 
 #: A verdict on a callback record: 抽查合格 / 有待改进.

@@ -13,7 +13,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Hashable, Iterable, Sequence
 
-from services.scheduler.domain.errors import SchedulerDomainError
+from services.scheduler.errors import SchedulerDomainError
 from services.scheduler.domain.policy import Tier, TierSet
 
 __all__ = [

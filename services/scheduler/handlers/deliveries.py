@@ -12,7 +12,7 @@ from shared.core.events import Event
 from shared.mesh.service import UnitOfWork
 
 from ..domain.equipment import channel_for, plan_equipment_callbacks, warranty_end_on
-from ..domain.errors import SchedulerDomainError
+from ..errors import SchedulerDomainError
 from ..domain.service import is_key_customer
 from ..models import OPEN, CallbackTask, Customer, Delivery
 from ..rules import OrgRules, rules_for

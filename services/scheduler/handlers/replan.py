@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.mesh.service import UnitOfWork
 
-from ..domain.errors import SchedulerDomainError
+from ..errors import SchedulerDomainError
 from ..domain.planned import plan_on
 from ..domain.service import plan_service_callbacks
 from ..models import CallbackTask, Delivery, ServiceOrder

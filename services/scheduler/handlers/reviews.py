@@ -9,7 +9,7 @@ from datetime import datetime, time, timezone
 from shared.mesh.service import UnitOfWork
 
 from ..domain.review import ReviewerRule, period_days, period_of, review_sample
-from ..domain.errors import SchedulerDomainError
+from ..errors import SchedulerDomainError
 from ..errors import CallbackClosed, NotInReviewQueue, ReviewTaken
 from ..models import DONE, CallbackReview, CallbackTask
 from ..rules import review_policy

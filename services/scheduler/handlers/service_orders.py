@@ -10,7 +10,7 @@ from shared.core.events import Event
 from shared.mesh.service import UnitOfWork
 
 from ..domain.equipment import CHANNEL_ONSITE, CHANNEL_PHONE
-from ..domain.errors import SchedulerDomainError
+from ..errors import SchedulerDomainError
 from ..domain.policy import Policy
 from ..domain.sampling import decide_sample, onsite_count, sample_score, sampling_period, target_count, top_up
 from ..domain.service import is_batched, is_key_customer, plan_service_callbacks, sample_rate_for

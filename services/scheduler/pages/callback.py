@@ -20,7 +20,7 @@ from shared.web.pages import page_roles
 from .. import handlers
 from ..handlers.common import contacts_of
 from ..domain.questionnaire import SATISFACTION_SCALE, TEXT, YES_NO
-from ..domain.errors import SchedulerDomainError
+from ..errors import SchedulerDomainError
 from ..errors import CallbackClosed, OutcomeInvalid
 from ..models import OPEN
 from ..rules import rules_for

@@ -16,7 +16,7 @@ from shared.core.events import BUSINESS_LINES_SERVICE, SEGMENTS
 from shared.web.pages import page_roles
 
 from .. import handlers
-from ..domain.errors import SchedulerDomainError
+from ..errors import SchedulerDomainError
 from ..errors import LedgerFileInvalid
 from ..ledger_file import column_of_header, read_table
 from ..rules import DEFAULT_POLICY, policy_names

@@ -1,8 +1,8 @@
 """The complaints API (CONTRACT "complaints"): each step, each refusal, the 2-1-1 worked example."""
 from __future__ import annotations
 
-from tests.conftest import API_TOKEN, bearer
-from tests.integration.complaints.conftest import ORG, at
+from testkit.tokens import API_TOKEN, bearer
+from testkit.complaints import ORG, at
 
 
 def test_rule_2_worked_example_friday_1700_first_reply_monday_0930_answer_monday_1700(api):

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from services.complaints.domain import pending_deadlines
 from services.complaints.handlers.board import BoardFilters, board_columns
 from services.complaints.service import SERVICE
-from tests.integration.complaints.conftest import ORG, at
+from testkit.complaints import ORG, at
 
 NEVER = datetime.max.replace(tzinfo=timezone.utc)
 

@@ -7,8 +7,8 @@ import re
 
 from services.complaints.service import SERVICE
 from shared.users.store import save_person
-from tests.integration.complaints.conftest import ORG
-from tests.integration.complaints.test_handlers import handle, raised
+from testkit.complaints import ORG
+from testkit.complaints import handle, raised
 
 
 def _signed_in(api, login="chen", role="manager"):

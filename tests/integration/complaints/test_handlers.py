@@ -3,28 +3,8 @@ from __future__ import annotations
 
 from services.complaints import models
 from services.complaints.service import SERVICE
-from tests.conftest import envelope
-from tests.integration.complaints.conftest import ORG, at
-
-CUSTOMER = {"id": "C-1", "name": "华东电力", "segment": "government", "phone": "021-1234"}
-
-
-def raised(complaint_id="K-1", **data):
-    return envelope("complaint.raised", {"complaint_id": complaint_id, "customer": CUSTOMER,
-                                         "description": "回访不满意:服务态度差", "source": "callback",
-                                         "raised_at": "2026-11-20T17:00:00+08:00", **data})
-
-
-def verification(complaint_id="K-1", product="satisfied", service="satisfied", **data):
-    return envelope("callback.completed", {"callback_id": "CB-9", "kind": "verification", "due_on": "2026-11-24",
-                                           "customer": CUSTOMER, "reached": True, "complaint_id": complaint_id,
-                                           "product_satisfaction": product, "service_satisfaction": service,
-                                           **data})
-
-
-def handle(event):
-    with SERVICE.connection():
-        return SERVICE.handle(event)
+from testkit.complaints import ORG, at, handle, raised, resolved, verification
+from testkit.events import envelope
 
 
 def test_complaint_raised_creates_one_complaint_and_the_same_event_twice_has_one_effect(api):
@@ -56,14 +36,6 @@ def test_rule_1_3_same_order_within_30_days_is_a_repeat_complaint(api):
     handle(raised("K-3", order_id="SO-1", raised_at="2027-01-20T10:00:00+08:00"))
     handle(raised("K-4", order_id="SO-2", raised_at="2026-11-21T10:00:00+08:00"))
     assert [api.get(k).get_json()["repeat"] for k in ("K-1", "K-2", "K-3", "K-4")] == [False, True, False, False]
-
-
-def resolved(api, clock):
-    handle(raised())
-    clock.set(at(2026, 11, 23, 10, 0))
-    assert api.post("K-1", "escalate", {"reason": "需服务顾问处理"}, role="agent").status_code == 200
-    response = api.post("K-1", "resolve", {"root_cause": "态度", "corrective_action": "培训"}, role="advisor")
-    assert response.status_code == 200, response.get_json()
 
 
 def test_rule_2_satisfied_verification_closes_and_is_idempotent(api, clock):

@@ -8,8 +8,8 @@ import pytest
 from services.complaints import jobs
 from services.complaints.domain.data import DATA_DIR
 from services.complaints.service import SERVICE
-from tests.conftest import API_TOKEN, bearer
-from tests.integration.complaints.conftest import ORG, at
+from testkit.tokens import API_TOKEN, bearer
+from testkit.complaints import ORG, at
 
 
 @pytest.fixture

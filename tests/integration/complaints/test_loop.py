@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.conftest import bearer, eventually, user_token
-from tests.integration.complaints.conftest import ORG, USERS
+from testkit.polling import eventually
+from testkit.tokens import bearer, user_token
+from testkit.complaints import ORG, USERS
 
 
 def test_full_loop_verification_callback_reopens_then_closes_the_complaint(mesh):

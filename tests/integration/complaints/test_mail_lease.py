@@ -9,7 +9,7 @@ import pytest
 from services.complaints import models, notify
 from services.complaints.service import SERVICE
 from shared.core.db import SchemaVersion, ensure_schema
-from tests.doubles import WorkerDied
+from testkit.doubles import WorkerDied
 
 
 def note() -> models.Notification:

@@ -2,26 +2,10 @@
 closure reasons (seed 002), unreachable verifications."""
 from __future__ import annotations
 
-import pytest
-
 from services.complaints import handlers, notify
 from services.complaints.service import SERVICE
 from shared.users.store import save_person
-from tests.integration.complaints.conftest import ORG, at
-
-PEOPLE = [("chen", "agent", "chen@acme.example"), ("li", "advisor", "li@acme.example"),
-          ("sun", "supervisor", "sun@acme.example"), ("zhao", "manager", "zhao@acme.example")]
-
-
-@pytest.fixture
-def people(settings):
-    for login, role, email in PEOPLE:
-        SERVICE.run(save_person, organization=ORG, login=login, role=role, email=email)
-
-
-def _post(api, complaint_id, step, body, role, login):
-    return api.client.post(f"/api/v1/complaints/{complaint_id}/{step}", json=body,
-                           headers=api.headers(role, login=login))
+from testkit.complaints import ORG, at
 
 
 def test_seed_002_first_contact_accountability_first_taker_told_of_every_step_clocks_unchanged(
@@ -38,14 +22,14 @@ def test_seed_002_first_contact_accountability_first_taker_told_of_every_step_cl
     due = (body["first_reply_due_at"], body["answer_due_at"])
     # when advisor li accepts it (接单), escalates it, and the manager resolves it
     clock.set(at(2026, 11, 23, 9, 0))
-    accepted = _post(api, cid, "accept", {}, "advisor", "li").get_json()
+    accepted = api.post_as(cid, "accept", {}, "advisor", "li").get_json()
     assert (accepted["owner"], accepted["accepted_at"]) == ("li", "2026-11-23T09:00:00+08:00")
     assert accepted["first_taker"] == "chen"  # the first taker stays accountable
     assert (accepted["first_reply_due_at"], accepted["answer_due_at"]) == due  # 2-1-1 clocks unchanged
     (event,) = api.events("complaint.accepted")
     assert event["data"]["owner"] == "li" and event["data"]["first_taker"] == "chen"
-    _post(api, cid, "escalate", {"reason": "客户要求赔偿"}, "advisor", "li")
-    _post(api, cid, "resolve", {"root_cause": "接头漏氟", "corrective_action": "更换接头"}, "manager", "zhao")
+    api.post_as(cid, "escalate", {"reason": "客户要求赔偿"}, "advisor", "li")
+    api.post_as(cid, "resolve", {"root_cause": "接头漏氟", "corrective_action": "更换接头"}, "manager", "zhao")
     # then chen is told of each step by someone else, by mail to chen alone
     notify.send_notifications(SERVICE)
     to_chen = [m for m in mailer.sent if m["To"] == "chen@acme.example"]
@@ -64,7 +48,7 @@ def test_review_a_first_taker_who_left_is_not_mailed_the_customers_complaint(api
     cid = response.get_json()["id"]
     SERVICE.run(save_person, organization=ORG, login="chen", active=False)  # chen left the company
     clock.set(at(2026, 11, 23, 9, 0))
-    assert _post(api, cid, "accept", {}, "advisor", "li").status_code == 200
+    assert api.post_as(cid, "accept", {}, "advisor", "li").status_code == 200
     notify.send_notifications(SERVICE)
     assert [m["Subject"] for m in mailer.sent if m["To"] == "chen@acme.example"] == []
 
@@ -76,30 +60,30 @@ def test_seed_002_the_first_to_accept_a_system_raised_complaint_is_its_first_tak
         "source": "callback"})
     assert api.get("K-2").get_json()["first_taker"] is None
     # when the agent accepts it, then the advisor takes it over
-    _post(api, "K-2", "accept", {}, "agent", "chen")
-    body = _post(api, "K-2", "accept", {}, "advisor", "li").get_json()
+    api.post_as("K-2", "accept", {}, "agent", "chen")
+    body = api.post_as("K-2", "accept", {}, "advisor", "li").get_json()
     # then the agent stays the first taker, the advisor is the owner
     assert (body["owner"], body["first_taker"], body["department"]) == ("li", "chen", "销售部")
     # and accepting what is yours already is a 409
-    assert _post(api, "K-2", "accept", {}, "advisor", "li").status_code == 409
+    assert api.post_as("K-2", "accept", {}, "advisor", "li").status_code == 409
 
 
 def test_seed_002_closure_reasons_each_allowed_to_the_roles_the_policy_names_with_a_comment(api, clock, people):
     api.raise_()
     # an agent may not close as not valid (the policy: manager, admin); a comment is required
-    refused = _post(api, "K-1", "close", {"reason": "not_valid", "comment": "重复投诉"}, "agent", "chen")
+    refused = api.post_as("K-1", "close", {"reason": "not_valid", "comment": "重复投诉"}, "agent", "chen")
     assert refused.status_code == 403 and "manager" in refused.get_json()["detail"]
-    assert _post(api, "K-1", "close", {"reason": "not_valid", "comment": ""}, "manager", "zhao").status_code == 422
-    assert _post(api, "K-1", "close", {"reason": "bogus", "comment": "x"}, "manager", "zhao").status_code == 422
+    assert api.post_as("K-1", "close", {"reason": "not_valid", "comment": ""}, "manager", "zhao").status_code == 422
+    assert api.post_as("K-1", "close", {"reason": "bogus", "comment": "x"}, "manager", "zhao").status_code == 422
     # the advisor closes an anonymous complaint (匿名投诉无需回访)
-    body = _post(api, "K-1", "close", {"reason": "anonymous", "comment": "匿名来电，无法回访"}, "advisor", "li").get_json()
+    body = api.post_as("K-1", "close", {"reason": "anonymous", "comment": "匿名来电，无法回访"}, "advisor", "li").get_json()
     assert (body["state"], body["closure_reason"]) == ("closed", "anonymous")
     last = body["history"][-1]
     assert (last["action"], last["actor"], last["reason"]) == ("closed_with_reason", "li", "anonymous: 匿名来电，无法回访")
     (closed,) = api.events("complaint.closed")
     assert closed["data"]["closure_reason"] == "anonymous" and closed["data"]["closure_comment"] == "匿名来电，无法回访"
     # closing it again is a 409
-    assert _post(api, "K-1", "close", {"reason": "anonymous", "comment": "x"}, "advisor", "li").status_code == 409
+    assert api.post_as("K-1", "close", {"reason": "anonymous", "comment": "x"}, "advisor", "li").status_code == 409
 
 
 def _unreachable(complaint_id: str, callback_id: str = "CB-9") -> dict:
@@ -127,16 +111,16 @@ def test_issue_18_unreachable_verification_goes_to_the_supervisors_queue_to_clos
     # the same event again changes nothing (inbox), and the agent may not retry it
     SERVICE.handle(_unreachable("K-1"))
     assert len(api.history("K-1", "verification_unreachable")) == 1
-    assert _post(api, "K-1", "retry-verification", {}, "agent", "chen").status_code == 403
+    assert api.post_as("K-1", "retry-verification", {}, "agent", "chen").status_code == 403
     # when the supervisor tries again, the scheduler is asked for a new verification
     clock.set(at(2026, 11, 26, 11, 0))
-    body = _post(api, "K-1", "retry-verification", {"comment": "下周再联系"}, "supervisor", "sun").get_json()
+    body = api.post_as("K-1", "retry-verification", {"comment": "下周再联系"}, "supervisor", "sun").get_json()
     assert body["unreachable_at"] is None and body["verify_due_at"] == "2026-11-27T11:00:00+08:00"
     (retried,) = api.events("complaint.verification_retried")
     assert retried["data"]["customer"]["id"] == "C-1"
     # and when it is unreachable again, the supervisor closes it with the reason
     SERVICE.handle(_unreachable("K-1", "CB-10"))
-    body = _post(api, "K-1", "close", {"reason": "unreachable", "comment": "三次回访均无人接听"}, "supervisor",
+    body = api.post_as("K-1", "close", {"reason": "unreachable", "comment": "三次回访均无人接听"}, "supervisor",
                  "sun").get_json()
     assert (body["state"], body["closure_reason"]) == ("closed", "unreachable")
 
@@ -150,20 +134,20 @@ def test_seed_004_media_and_consumer_association_complaints_start_at_the_top_lev
 
 def test_seed_004_a_compensation_needs_the_policys_approval_before_it_is_promised(api, clock, people):
     api.raise_()
-    body = _post(api, "K-1", "compensation", {"offer": "免费更换压缩机", "amount": "1200.00"}, "agent", "chen").get_json()
+    body = api.post_as("K-1", "compensation", {"offer": "免费更换压缩机", "amount": "1200.00"}, "agent", "chen").get_json()
     assert (body["compensation_state"], body["compensation_amount"]) == ("proposed", "1200.00")
-    assert _post(api, "K-1", "compensation", {"offer": "x", "amount": "-5"}, "agent", "chen").status_code == 422
+    assert api.post_as("K-1", "compensation", {"offer": "x", "amount": "-5"}, "agent", "chen").status_code == 422
     # not promised yet: the complaint cannot be resolved, and an advisor may not approve
-    resolve = _post(api, "K-1", "resolve", {"root_cause": "x", "corrective_action": "y"}, "agent", "chen")
+    resolve = api.post_as("K-1", "resolve", {"root_cause": "x", "corrective_action": "y"}, "agent", "chen")
     assert resolve.status_code == 409 and "approval" in resolve.get_json()["detail"]
-    assert _post(api, "K-1", "compensation/decision", {"approve": True}, "advisor", "li").status_code == 403
+    assert api.post_as("K-1", "compensation/decision", {"approve": True}, "advisor", "li").status_code == 403
     # the manager approves: the approval is in the history, and the complaint may be resolved
-    body = _post(api, "K-1", "compensation/decision", {"approve": True, "note": "大区已同意"}, "manager",
+    body = api.post_as("K-1", "compensation/decision", {"approve": True, "note": "大区已同意"}, "manager",
                  "zhao").get_json()
     assert (body["compensation_state"], body["compensation_decided_by"]) == ("approved", "zhao")
     last = body["history"][-1]
     assert (last["action"], last["actor"], last["reason"]) == ("compensation_approved", "zhao", "大区已同意")
-    assert _post(api, "K-1", "resolve", {"root_cause": "x", "corrective_action": "y"}, "agent",
+    assert api.post_as("K-1", "resolve", {"root_cause": "x", "corrective_action": "y"}, "agent",
                  "chen").status_code == 200
 
 
@@ -174,13 +158,13 @@ def test_seed_004_a_promise_is_a_deadline_with_a_reminder_a_followup_callback_an
     api.raise_()
     clock.set(at(2026, 11, 23, 9, 0))
     # given the advisor promises the customer a visit by Wednesday 17:00 (在对客户承诺的时间内)
-    body = _post(api, "K-1", "promises", {"what": "周三前上门复查", "to_whom": "王先生",
+    body = api.post_as("K-1", "promises", {"what": "周三前上门复查", "to_whom": "王先生",
                                            "due_at": "2026-11-25T17:00:00+08:00"}, "advisor", "li").get_json()
     (promise,) = body["promises"]
     assert (promise["state"], promise["made_by"], body["promise_broken"]) == ("pending", "li", False)
     (made,) = api.events("complaint.promise_made")
     assert made["data"]["customer"]["id"] == "C-1" and made["data"]["followup_kind"] == "promise_followup"
-    assert _post(api, "K-1", "promises", {"what": "x", "to_whom": "y", "due_at": "2026-11-20T17:00:00+08:00"},
+    assert api.post_as("K-1", "promises", {"what": "x", "to_whom": "y", "due_at": "2026-11-20T17:00:00+08:00"},
                  "advisor", "li").status_code == 422  # a moment already past
     # when the reminder span comes (2 hours before), the maker is reminded once
     clock.set(at(2026, 11, 25, 15, 30))
@@ -197,7 +181,7 @@ def test_seed_004_a_promise_is_a_deadline_with_a_reminder_a_followup_callback_an
     assert sorted(m["Subject"].split(" / ")[1].split(" ")[1] for m in mailer.sent
                   if m["To"] == "li@acme.example" and "promise" in m["Subject"]) == ["broken", "due"]
     # kept late after all: recorded, the broken mark stays in the history
-    body = _post(api, "K-1", f"promises/{promise['id']}/kept", {"note": "已上门"}, "advisor", "li").get_json()
+    body = api.post_as("K-1", f"promises/{promise['id']}/kept", {"note": "已上门"}, "advisor", "li").get_json()
     assert body["promises"][0]["kept_at"] is not None and body["history"][-1]["reason"] == "周三前上门复查 (late): 已上门"
 
 

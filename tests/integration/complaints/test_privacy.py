@@ -1,7 +1,7 @@
 """RULES 1.4: customer phone numbers are shown only to the roles that need them (shared.core.privacy)."""
 from __future__ import annotations
 
-from tests.conftest import API_TOKEN, bearer
+from testkit.tokens import API_TOKEN, bearer
 
 CUSTOMER = {"id": "C-1", "name": "华东电力", "phone": "13812345678", "site_contact": "周工",
             "site_phone": "13987654321"}

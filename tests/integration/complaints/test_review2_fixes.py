@@ -8,23 +8,22 @@ import logging
 
 from services.complaints import notify
 from services.complaints.service import SERVICE
-from tests.integration.complaints.conftest import ORG, at
-from tests.integration.complaints.test_ownership import _post, people  # noqa: F401  (people: a fixture)
+from testkit.complaints import ORG, at
 
 
 def test_review_finding_8_seed_004_closing_while_a_compensation_awaits_approval_is_409_decide_it_first(
         api, clock, people):
     api.raise_()
-    assert _post(api, "K-1", "compensation", {"offer": "免费更换压缩机"}, "agent", "chen").status_code == 200
+    assert api.post_as("K-1", "compensation", {"offer": "免费更换压缩机"}, "agent", "chen").status_code == 200
     # when a manager closes it while the compensation waits (请示同意): refused, saying what to do
-    refused = _post(api, "K-1", "close", {"reason": "not_valid", "comment": "重复投诉"}, "manager", "zhao")
+    refused = api.post_as("K-1", "close", {"reason": "not_valid", "comment": "重复投诉"}, "manager", "zhao")
     assert refused.status_code == 409
     assert "compensation" in refused.get_json()["detail"] and "first" in refused.get_json()["detail"]
     assert api.get("K-1").get_json()["state"] == "open"
     # once decided, it may be closed; a decision on the closed complaint is then a 409
-    assert _post(api, "K-1", "compensation/decision", {"approve": False, "note": "不符合政策"}, "manager",
+    assert api.post_as("K-1", "compensation/decision", {"approve": False, "note": "不符合政策"}, "manager",
                  "zhao").status_code == 200
-    assert _post(api, "K-1", "close", {"reason": "not_valid", "comment": "重复投诉"}, "manager",
+    assert api.post_as("K-1", "close", {"reason": "not_valid", "comment": "重复投诉"}, "manager",
                  "zhao").status_code == 200
 
 
@@ -33,17 +32,17 @@ def test_review_finding_8_a_closed_complaints_compensation_is_not_decided_nor_it
 
     api.raise_()
     clock.set(at(2026, 11, 23, 9, 0))
-    promise = _post(api, "K-1", "promises", {"what": "周三前上门复查", "to_whom": "王先生",
+    promise = api.post_as("K-1", "promises", {"what": "周三前上门复查", "to_whom": "王先生",
                                               "due_at": "2026-11-25T17:00:00+08:00"}, "advisor", "li").get_json()
     promise_id = promise["promises"][0]["id"]
-    assert _post(api, "K-1", "compensation", {"offer": "免费更换压缩机"}, "agent", "chen").status_code == 200
+    assert api.post_as("K-1", "compensation", {"offer": "免费更换压缩机"}, "agent", "chen").status_code == 200
     # a complaint closed with a compensation still waiting (as branches before this fix could leave it)
     with SERVICE.connection():
         Complaint.update(state="closed", closed_at=at(2026, 11, 23, 10, 0)).where(
             Complaint.complaint_id == "K-1").execute()
-    decided = _post(api, "K-1", "compensation/decision", {"approve": True}, "manager", "zhao")
+    decided = api.post_as("K-1", "compensation/decision", {"approve": True}, "manager", "zhao")
     assert decided.status_code == 409 and "closed" in decided.get_json()["detail"]
-    kept = _post(api, "K-1", f"promises/{promise_id}/kept", {"note": "已上门"}, "advisor", "li")
+    kept = api.post_as("K-1", f"promises/{promise_id}/kept", {"note": "已上门"}, "advisor", "li")
     assert kept.status_code == 409 and "closed" in kept.get_json()["detail"]
     body = api.get("K-1").get_json()
     assert body["compensation_state"] == "proposed" and body["promises"][0]["kept_at"] is None
@@ -100,14 +99,14 @@ def test_review_finding_1_pipl_erasing_a_customer_blanks_their_promises_history_
     cid = raised.get_json()["id"]
     api.raise_(complaint_id="K-2", customer={"id": "C-2", "name": "王先生"})
     clock.set(at(2026, 11, 23, 9, 0))
-    assert _post(api, cid, "escalate", {"reason": "李女士要求投诉到消协"}, "advisor", "li").status_code == 200
+    assert api.post_as(cid, "escalate", {"reason": "李女士要求投诉到消协"}, "advisor", "li").status_code == 200
     assert notify.send_notifications(SERVICE) > 0  # a mail to chen (the first taker) sent ...
-    assert _post(api, cid, "promises", {"what": "周三前给李女士回电", "to_whom": "李女士本人",
+    assert api.post_as(cid, "promises", {"what": "周三前给李女士回电", "to_whom": "李女士本人",
                                          "due_at": "2026-11-25T17:00:00+08:00"}, "manager", "zhao").status_code == 200
-    assert _post(api, cid, "compensation", {"offer": "赔偿李女士500元"}, "manager", "zhao").status_code == 200
-    assert _post(api, cid, "compensation/decision", {"approve": False, "note": "李女士已接受维修"}, "manager",
+    assert api.post_as(cid, "compensation", {"offer": "赔偿李女士500元"}, "manager", "zhao").status_code == 200
+    assert api.post_as(cid, "compensation/decision", {"approve": False, "note": "李女士已接受维修"}, "manager",
                  "zhao").status_code == 200
-    assert _post(api, "K-2", "promises", {"what": "周四前上门", "to_whom": "王先生",
+    assert api.post_as("K-2", "promises", {"what": "周四前上门", "to_whom": "王先生",
                                            "due_at": "2026-11-26T17:00:00+08:00"}, "advisor", "li").status_code == 200
     with SERVICE.connection():  # ... and more queued, not sent yet
         queued = Notification.select().where(Notification.complaint_id == cid, Notification.sent_at.is_null()).count()

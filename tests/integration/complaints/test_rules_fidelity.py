@@ -11,9 +11,10 @@ from services.complaints import jobs
 from services.complaints.service import SERVICE
 from shared.core import calendar as shared_calendar
 from shared.core import orgdata
-from tests.conftest import TEST_DB, run_overlapping
-from tests.integration.complaints.conftest import at
-from tests.integration.complaints.test_handlers import handle, raised, resolved, verification
+from testkit.concurrency import run_overlapping
+from testkit.databases import TEST_DB
+from testkit.complaints import at
+from testkit.complaints import handle, raised, resolved, verification
 
 
 def test_rule_2_a_neutral_verification_closes_the_complaint_with_the_answer_recorded(api, clock):

@@ -7,7 +7,7 @@ from email import policy as email_policy
 
 from services.complaints import jobs, models, notify
 from services.complaints.service import SERVICE
-from tests.integration.complaints.conftest import at
+from testkit.complaints import at
 
 
 def sweep(**kw):

@@ -3,15 +3,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
-import subprocess
 
 import pytest
 
-from tests.conftest import API_TOKEN, bearer, user_token
-
-from . import fixtures
-from .conftest import ORG, customer, order_completed
+from testkit.tokens import API_TOKEN, bearer, user_token
+from testkit import worked_examples
+from testkit.reporting import ORG, customer, order_completed, pdf_text
 
 KEY_FIGURES = ("callback_completion_rate", "product_satisfaction_rate", "service_satisfaction_rate", "touched_rate",
                "return_rate")
@@ -21,7 +18,7 @@ KEY_FIGURES = ("callback_completion_rate", "product_satisfaction_rate", "service
 def client(reporting):
     from services.reporting.app import create_app
 
-    fixtures.october(reporting)
+    worked_examples.october(reporting)
     # in-process path: POST makes the report before answering (the worker's path: test_mail.py)
     app = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings, "REPORTING_GENERATE_INLINE": True})
     return app.test_client()
@@ -33,7 +30,7 @@ def queued_client(reporting):
     carries the run out itself, as the worker would."""
     from services.reporting.app import create_app
 
-    fixtures.october(reporting)
+    worked_examples.october(reporting)
     # a reader asking for figures the worker has not made waits no time here (202 at once)
     reporting.service.settings = dataclasses.replace(reporting.service.settings, report_wait_seconds=0)
     app = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.service.settings})
@@ -42,11 +39,6 @@ def queued_client(reporting):
 
 def manager(org=ORG):
     return bearer(user_token("manager", org))
-
-
-def pdf_text(pdf: bytes) -> str:
-    assert shutil.which("pdftotext"), "pdftotext (poppler-utils) reads the PDF back"
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
 
 
 def test_rule_3_post_report_is_202_and_emits_report_generated(client, reporting):

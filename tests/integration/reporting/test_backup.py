@@ -15,8 +15,8 @@ from ops import backup as backups
 from shared.core.errors import Conflict, InvalidInput
 from shared.core.settings import ROOT
 
-from . import fixtures
-from .conftest import ORG
+from testkit import worked_examples
+from testkit.reporting import ORG
 
 MONTH = "2026-09"
 
@@ -38,7 +38,7 @@ def _url(reporting) -> str:
 
 @pytest.fixture
 def reported(reporting):
-    fixtures.rules_3_worked_example(reporting)
+    worked_examples.rules_3_worked_example(reporting)
     rules = reporting.settings.data_dir / ORG / "reporting" / "report.yaml"
     rules.parent.mkdir(parents=True, exist_ok=True)
     packaged = (ROOT / "services" / "reporting" / "data" / "report.yaml").read_text()

@@ -2,9 +2,8 @@
 verification callbacks that found nobody, counted for the month the complaints were raised in."""
 from __future__ import annotations
 
-from tests.conftest import bearer, user_token
-
-from .conftest import ORG, customer
+from testkit.tokens import bearer, user_token
+from testkit.reporting import ORG, customer
 
 
 def _raised(reporting, complaint_id: str, raised_at: str) -> None:

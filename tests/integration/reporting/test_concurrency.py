@@ -10,9 +10,9 @@ import pytest
 
 from services.reporting import handlers
 from services.reporting.models import Complaint, Customer
-from tests.conftest import TEST_DB, run_overlapping
-
-from .conftest import ORG, customer
+from testkit.concurrency import run_overlapping
+from testkit.databases import TEST_DB
+from testkit.reporting import ORG, customer
 
 pytestmark = pytest.mark.skipif(TEST_DB != "postgres", reason="SQLite serialises writers: nothing to race")
 

@@ -1,7 +1,9 @@
 """Issue 17 in the report: a declined callback (谢绝回访) counts apart from the completion rate."""
 from __future__ import annotations
 
-from .conftest import completed, customer, order_completed, scheduled
+from testkit.reporting import completed, customer, order_completed, scheduled
+from testkit.tokens import bearer, user_token
+from testkit.worked_examples import week_of_november
 
 
 def test_seed_002_declined_callback_counts_apart_from_the_completion_rate(reporting):
@@ -24,33 +26,12 @@ def test_seed_002_declined_callback_counts_apart_from_the_completion_rate(report
         assert desk_figures("acme-electric", "2026-11") == {"declined_callbacks": 1}
 
 
-def _week_of_november(reporting):
-    """Four callbacks due in ISO week 2026-W45 (Mon 11-02 .. Sun 11-08), one due in W46: li made two
-    calls (one reached satisfied, one unreachable), wang one (reached, dissatisfied), one is open,
-    assigned to wang. Orders by advisor zhang (two) and zhou (one)."""
-    for order_id, advisor in (("O-1", "zhang"), ("O-2", "zhang"), ("O-3", "zhou")):
-        reporting.feed("service_order.completed", {**order_completed(order_id, customer("A"), "2026-10-30T10:00:00+08:00"),
-                                                   "advisor_id": advisor})
-    reporting.feed("callback.scheduled", scheduled("K-1", "A", "2026-11-02", order_id="O-1", assigned_to="li"))
-    reporting.feed("callback.scheduled", scheduled("K-2", "B", "2026-11-03", order_id="O-2", assigned_to="li"))
-    reporting.feed("callback.scheduled", scheduled("K-3", "C", "2026-11-04", order_id="O-3", assigned_to="wang"))
-    reporting.feed("callback.scheduled", scheduled("K-4", "D", "2026-11-05", assigned_to="wang"))
-    reporting.feed("callback.scheduled", scheduled("K-5", "E", "2026-11-10", assigned_to="li"))
-    reporting.feed("callback.completed", completed("K-1", customer("A"), "2026-11-02", product="satisfied",
-                                                   service="very_satisfied", agent="li", advisor_id="zhang"))
-    reporting.feed("callback.unreachable", {"callback_id": "K-2", "customer_id": "B", "kind": "first",
-                                            "due_on": "2026-11-03", "agent": "li", "advisor_id": "zhang"})
-    # a supervisor made wang's call: the figures count who really called
-    reporting.feed("callback.completed", completed("K-3", customer("C"), "2026-11-04", product="satisfied",
-                                                   service="dissatisfied", dissatisfied_reason="慢", agent="zhao"))
-
-
 def test_seed_004_weekly_figures_per_agent_and_per_advisor_with_targets_of_the_role(reporting):
     from services.reporting.desk import period_figures
     from services.reporting.domain.desk import parse_period
     from services.reporting.rules import desk_policy
 
-    _week_of_november(reporting)
+    week_of_november(reporting)
     policy = desk_policy(reporting.settings, "acme-electric")
     with reporting.service.connection():
         week = period_figures("acme-electric", parse_period("2026-W45"), policy)
@@ -76,7 +57,6 @@ def test_seed_004_weekly_figures_per_agent_and_per_advisor_with_targets_of_the_r
 
 def test_seed_000_part_1_monthly_summary_due_by_the_3rd_with_a_late_mark(reporting):
     from shared.users.store import save_person
-    from tests.conftest import bearer, user_token
     from services.reporting.app import create_app
 
     for login in ("li", "wang", "sun"):
@@ -105,10 +85,9 @@ def test_seed_000_part_1_monthly_summary_due_by_the_3rd_with_a_late_mark(reporti
 
 
 def test_seed_003_s7_figures_per_agent_an_agent_sees_only_their_own(reporting):
-    from tests.conftest import bearer, user_token
     from services.reporting.app import create_app
 
-    _week_of_november(reporting)
+    week_of_november(reporting)
     client = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings, "REPORTING_GENERATE_INLINE": True}).test_client()
     as_li = client.get("/api/v1/desk/figures?period=2026-W45",
                        headers=bearer(user_token("agent", "acme-electric", "li"))).get_json()
@@ -126,7 +105,7 @@ def test_seed_004_desk_page_shows_a_weeks_figures_per_agent_and_advisor_and_the_
     from shared.users.store import save_person
     from services.reporting.app import create_app
 
-    _week_of_november(reporting)
+    week_of_november(reporting)
     reporting.service.run(save_person, organization="acme-electric", login="chen", role="manager", password="pw-chen")
     reporting.service.run(save_person, organization="acme-electric", login="li", role="agent")
     client = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings, "REPORTING_GENERATE_INLINE": True}).test_client()
@@ -192,7 +171,6 @@ def test_rules_1_4_review_4_a_record_reviewed_by_two_roles_counts_once_by_the_mo
 def test_issue_17_item_7_figures_per_branch_and_a_branch_manager_sees_their_branch(reporting, tmp_path):
     import yaml
 
-    from tests.conftest import bearer, user_token
     from services.reporting.app import create_app
 
     reporting.feed("callback.scheduled", scheduled("K-1", "A", "2026-11-02", branch="north"))
@@ -221,7 +199,6 @@ def test_rules_3_every_monthly_figure_per_branch_a_branch_manager_from_the_direc
     """Issue 17 item 7: GET /api/v1/reports/<month>?branch= gives every figure of the month for one
     branch; a manager with a branch in the user directory (role + branch) sees only that one."""
     from shared.users.store import save_person
-    from tests.conftest import bearer, user_token
     from services.reporting.app import create_app
 
     a, b = customer("A"), customer("B")

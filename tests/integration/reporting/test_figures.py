@@ -5,19 +5,19 @@ from pathlib import Path
 
 import pytest
 
-from . import fixtures
-from .conftest import customer, order_completed
+from testkit import worked_examples
+from testkit.reporting import customer, order_completed
 
 
 @pytest.fixture
 def october(reporting):
-    fixtures.october(reporting)
+    worked_examples.october(reporting)
     return reporting
 
 
 def test_rule_3_worked_example(reporting):
     # given the events of the RULES 3 worked example, through the real handlers
-    fixtures.rules_3_worked_example(reporting)
+    worked_examples.rules_3_worked_example(reporting)
     # when September's figures are computed
     figures = reporting.figures("2026-09")
     # then they are those of the worked example
@@ -115,8 +115,8 @@ def test_rule_3_complaint_deadlines_met_and_mean_service_hours(october):
 
 def test_rule_3_listings_of_suggestions_churn_overdue_and_unreachable(october):
     report = october.report("2026-10")
-    assert [(r.customer_name, r.text) for r in report.suggestions] == [("王先生", fixtures.SUGGESTION)]
-    assert [(r.customer_name, r.text) for r in report.churn_reasons] == [("客户O1", fixtures.CHURN)]
+    assert [(r.customer_name, r.text) for r in report.suggestions] == [("王先生", worked_examples.SUGGESTION)]
+    assert [(r.customer_name, r.text) for r in report.churn_reasons] == [("客户O1", worked_examples.CHURN)]
     assert [(c.customer_name, c.kind, c.due_on.isoformat()) for c in report.overdue] == [
         ("客户K2", "first", "2026-10-09"), ("客户O1", "second", "2026-10-22")]
     assert [(c.customer_name, c.phone) for c in report.unreachable] == [("客户O2", "13722223333")]
@@ -125,7 +125,7 @@ def test_rule_3_listings_of_suggestions_churn_overdue_and_unreachable(october):
 def test_same_events_delivered_again_change_nothing(october):
     before = october.report("2026-10").as_dict()
     # when every event is handled again under a new id (an upstream replay)
-    fixtures.october(october)
+    worked_examples.october(october)
     after = october.report("2026-10").as_dict()
     before.pop("generated_at"), after.pop("generated_at")
     assert after == before
@@ -147,9 +147,9 @@ def test_rule_2_time_to_resolve_counts_on_the_organisations_own_working_calendar
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("holidays: [2026-10-09]\n", encoding="utf-8")
     # when October's complaints are resolved
-    fixtures.october(reporting)
+    worked_examples.october(reporting)
     # then P1 (raised and resolved that Friday) took no service hours, P2 four: the mean is 2
     assert reporting.report("2026-10").complaints.mean_hours_to_resolve == 2.0
     # and another organisation keeps the packaged calendar
-    fixtures.october(reporting, org="other-org")
+    worked_examples.october(reporting, org="other-org")
     assert reporting.report("2026-10", org="other-org").complaints.mean_hours_to_resolve == 5.0

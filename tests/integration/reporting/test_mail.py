@@ -19,11 +19,11 @@ from aiosmtpd.controller import Controller
 
 from ops.devenv import free_port
 from shared.core.settings import ROOT
-from tests.conftest import bearer, eventually, user_token
-
-from . import fixtures
-from .conftest import ORG, Reporting
-from .test_api import pdf_text
+from testkit.polling import eventually
+from testkit.tokens import bearer, user_token
+from testkit import worked_examples
+from testkit.reporting import ORG, Reporting
+from testkit.reporting import pdf_text
 
 FILENAME = "顾客满意度测量报告-2026-10.pdf"
 
@@ -68,7 +68,7 @@ def feed_october(mesh) -> None:
     service = mesh.services["reporting"]
     clock = service.clock
     try:
-        fixtures.october(Reporting(service, mesh.settings).at(2026, 11, 3, 8, 0))
+        worked_examples.october(Reporting(service, mesh.settings).at(2026, 11, 3, 8, 0))
     finally:
         service.clock = clock
 

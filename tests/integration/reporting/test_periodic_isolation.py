@@ -11,8 +11,8 @@ from services.reporting import jobs
 from services.reporting.models import Customer
 from shared.mesh.periodic import for_each_organization
 
-from . import fixtures
-from .conftest import ORG, customer
+from testkit import worked_examples
+from testkit.reporting import ORG, customer
 
 
 def _write(settings, org: str, name: str, content) -> None:
@@ -24,7 +24,7 @@ def _write(settings, org: str, name: str, content) -> None:
 def test_finding_9_a_bad_schedule_file_or_a_failing_render_does_not_stop_the_other_organisations(reporting, caplog):
     # given three organisations due on the 3rd: one with a schedule file that cannot be read, one whose
     # report cannot be made (its report rules are invalid), both sorted before the good one
-    fixtures.october(reporting)
+    worked_examples.october(reporting)
     for broken in ("aaa-bad-schedule", "abc-bad-render"):
         reporting.feed("customer.updated", {"customer": customer("X1")}, org=broken)
     _write(reporting.settings, "aaa-bad-schedule", "schedule.yaml", {"day": 40})

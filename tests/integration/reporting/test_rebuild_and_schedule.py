@@ -7,11 +7,10 @@ import yaml
 
 from services.reporting import jobs
 from services.reporting.models import Callback, EventLog, Report, ScheduledReport
-from services.reporting.rebuild import rebuild
-from tests.conftest import run_at_once
-
-from . import fixtures
-from .conftest import ORG
+from services.reporting.jobs import rebuild
+from testkit.concurrency import run_at_once
+from testkit import worked_examples
+from testkit.reporting import ORG
 
 
 def _snapshot(reporting, month):
@@ -22,8 +21,8 @@ def _snapshot(reporting, month):
 
 def test_rebuild_from_the_event_log_gives_the_same_figures(reporting):
     # given the formula fixture and the worked example handled as they came
-    fixtures.october(reporting)
-    fixtures.rules_3_worked_example(reporting, org="other-org")
+    worked_examples.october(reporting)
+    worked_examples.rules_3_worked_example(reporting, org="other-org")
     before = {m: _snapshot(reporting, m) for m in ("2026-09", "2026-10")}
     other_before = reporting.figures("2026-09", org="other-org")
     # when the read model is lost and rebuilt
@@ -47,7 +46,7 @@ def _write_org_file(settings, org, name, content):
 
 
 def test_rule_3_schedule_default_is_the_3rd_for_the_previous_month(reporting):
-    fixtures.october(reporting)
+    worked_examples.october(reporting)
     _write_org_file(reporting.settings, ORG, "recipients.yaml", {"managers": ["boss@acme.example"]})
     # before 08:00 on the 3rd nothing is due; on the 2nd neither
     reporting.at(2026, 11, 2, 12, 0)
@@ -64,7 +63,7 @@ def test_rule_3_schedule_default_is_the_3rd_for_the_previous_month(reporting):
 
 
 def test_rule_3_schedule_variant_on_the_25th_for_the_month_itself(reporting):
-    fixtures.october(reporting)
+    worked_examples.october(reporting)
     _write_org_file(reporting.settings, ORG, "schedule.yaml", {"day": 25, "month": "current", "at": "09:00"})
     reporting.at(2026, 10, 25, 8, 59)
     assert jobs.run_schedule(reporting.service) == []
@@ -74,7 +73,7 @@ def test_rule_3_schedule_variant_on_the_25th_for_the_month_itself(reporting):
 
 def test_rule_3_schedule_fires_once_under_two_workers_at_the_same_moment(reporting):
     # given two workers whose schedule job runs at the same moment on the same database
-    fixtures.october(reporting)
+    worked_examples.october(reporting)
     reporting.at(2026, 11, 3, 9, 0)
     runs = run_at_once(2, lambda: jobs.run_schedule(reporting.service), service=reporting.service)
     results = [run for fired in runs for run in fired]

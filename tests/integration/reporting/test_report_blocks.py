@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import bearer, user_token
-
-from .conftest import ORG, customer, scheduled
-from .test_api import pdf_text
-from .test_desk_figures import _week_of_november
+from testkit.tokens import bearer, user_token
+from testkit.reporting import ORG, customer, scheduled
+from testkit.reporting import pdf_text
+from testkit.worked_examples import week_of_november
 
 
 def _november(reporting) -> None:
@@ -35,7 +34,7 @@ def _november(reporting) -> None:
             "status": status, "complaint_ids": ["Q-1"], "callback_ids": [], "updated_at": "2026-11-02T10:00:00+08:00"})
     # the desk: li has three callbacks (one reached), wang one, zhao made one call; advisors zhang
     # and zhou; a sixth customer declines callbacks (counted apart)
-    _week_of_november(reporting)
+    week_of_november(reporting)
     reporting.feed("callback.scheduled", scheduled("K-6", "F", "2026-11-06", assigned_to="li"))
     reporting.feed("callback.declined", {"callback_id": "K-6", "customer_id": "F", "kind": "first",
                                          "due_on": "2026-11-06"})

@@ -6,11 +6,11 @@ import json
 from datetime import datetime, timezone
 
 from services.reporting.models import Callback, Customer, EventLog
-from services.reporting.rebuild import rebuild
+from services.reporting.jobs import rebuild
 from shared.mesh.retention import ERASED, erase_customer, prune
 
-from . import fixtures
-from .conftest import ORG
+from testkit import worked_examples
+from testkit.reporting import ORG
 
 
 def _snapshot(reporting, month: str) -> dict:
@@ -21,7 +21,7 @@ def _snapshot(reporting, month: str) -> dict:
 
 def test_finding_17_old_inbox_ids_and_periodic_slots_are_pruned_and_old_event_logs_lose_personal_data(reporting):
     # given October's events handled on 2026-11-03 and a periodic slot claimed then
-    fixtures.october(reporting)
+    worked_examples.october(reporting)
     service = reporting.service
     with service.connection():
         service.PeriodicRun.insert(job="reporting_schedule", slot=1, claimed_at=datetime(2026, 11, 3, tzinfo=timezone.utc)
@@ -45,7 +45,7 @@ def test_finding_17_old_inbox_ids_and_periodic_slots_are_pruned_and_old_event_lo
 
 
 def test_finding_17_erasing_a_customer_blanks_their_personal_data_and_keeps_the_figures(reporting):
-    fixtures.october(reporting)
+    worked_examples.october(reporting)
     service = reporting.service
     before = reporting.figures("2026-10")
     listing_before = _snapshot(reporting, "2026-10")

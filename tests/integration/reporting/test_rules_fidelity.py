@@ -3,8 +3,8 @@ called back, the verification deadline, repeat complaints, calls over the guide 
 windows, the satisfaction score and the callback quality pass rate."""
 from __future__ import annotations
 
-from . import fixtures
-from .conftest import completed, customer, order_completed, scheduled
+from testkit import worked_examples
+from testkit.reporting import completed, customer, order_completed, scheduled
 
 O, K = customer("O"), customer("K", "vip")
 
@@ -31,7 +31,7 @@ def test_rule_3_key_customer_counted_as_planned(reporting):
 
 
 def test_rule_3_key_customer_counted_as_planned_survives_a_rebuild(reporting):
-    from services.reporting.rebuild import rebuild
+    from services.reporting.jobs import rebuild
 
     reporting.feed("callback.scheduled", scheduled("cb-aug-1", "O", "2026-08-06"))
     reporting.feed("customer.flagged", {"customer_id": "O", "complaint_id": "P-9"})
@@ -127,7 +127,7 @@ def test_rule_1_2_report_gives_the_share_of_calls_over_the_guide_and_outside_the
 
 
 def test_rule_1_4_satisfaction_score_and_callback_quality_not_reviewed(reporting):
-    fixtures.october(reporting)
+    worked_examples.october(reporting)
     report = reporting.report("2026-10")
     # product: very 2, satisfied 1, neutral 1, dissatisfied 1 -> (10 + 4 + 3 + 2) / 5; service: (15 + 4) / 4
     assert report.satisfaction_scores == {"product": 3.8, "service": 4.75}

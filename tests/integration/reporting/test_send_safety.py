@@ -14,11 +14,11 @@ from services.reporting import handlers, jobs, notify
 from services.reporting.errors import SendFailed
 from services.reporting.models import GENERATE_ACTOR, SEND_ACTOR, Report, ReportRun
 from shared.mesh.outbox import relay_messages_once
-from tests.doubles import recording_broker
-from tests.conftest import API_TOKEN, bearer, run_at_once, user_token
-
-from . import fixtures
-from .conftest import ORG
+from testkit.doubles import recording_broker
+from testkit.concurrency import run_at_once
+from testkit.tokens import API_TOKEN, bearer, user_token
+from testkit import worked_examples
+from testkit.reporting import ORG
 
 SEND = "/api/v1/reports/2026-10/send"
 
@@ -34,7 +34,7 @@ def app_client(reporting):
     """The web app with an unreachable broker: jobs stay in the outbox for the test to carry out."""
     from services.reporting.app import create_app
 
-    fixtures.october(reporting)
+    worked_examples.october(reporting)
     write_recipients(reporting.settings, {"managers": ["boss@acme.example"], "others": ["auditor@audit.example"],
                                           "allowed_domains": ["acme.example"]})
     app = create_app({"TESTING": True, "HUIFANG_SETTINGS": reporting.settings})
@@ -192,7 +192,7 @@ def requeue_stale(reporting):
 
 
 def test_a_send_held_by_another_worker_is_not_sent_again(reporting):
-    fixtures.october(reporting)
+    worked_examples.october(reporting)
     request = queued_send(reporting)
     # given another worker has claimed the send and is talking to the mail server
     assert claim(reporting, request)
@@ -205,7 +205,7 @@ def test_a_send_held_by_another_worker_is_not_sent_again(reporting):
 
 
 def test_the_sweep_requeues_a_send_whose_worker_died_and_it_goes_once(reporting):
-    fixtures.october(reporting)
+    worked_examples.october(reporting)
     request = queued_send(reporting)
     assert claim(reporting, request)
     # when the claim's lease has expired (its worker died mid-send)
@@ -219,7 +219,7 @@ def test_the_sweep_requeues_a_send_whose_worker_died_and_it_goes_once(reporting)
 
 
 def test_the_sweep_requeues_only_long_queued_sends(reporting):
-    fixtures.october(reporting)
+    worked_examples.october(reporting)
     request = queued_send(reporting)
     reporting.at(2026, 11, 3, 8, 10)
     assert stale_sends(reporting, older_than_seconds=900) == []
@@ -228,7 +228,7 @@ def test_the_sweep_requeues_only_long_queued_sends(reporting):
 
 
 def test_two_workers_sending_the_same_request_at_once_mail_it_once(reporting):
-    fixtures.october(reporting)
+    worked_examples.october(reporting)
     request = queued_send(reporting)
     results = run_at_once(2, lambda: notify.send_report(reporting.service, ORG, "2026-10", request),
                           timeout=60, service=reporting.service)
@@ -240,7 +240,7 @@ def test_two_workers_sending_the_same_request_at_once_mail_it_once(reporting):
 
 
 def test_message_id_is_derived_from_the_send_request(reporting):
-    fixtures.october(reporting)
+    worked_examples.october(reporting)
     request = queued_send(reporting)
     # given a first attempt that failed after the claim (the actor retries from `failed`)
     reporting.mailer.fail_with = "server hung up"
@@ -260,7 +260,7 @@ def test_message_id_is_derived_from_the_send_request(reporting):
 
 
 def test_a_rolled_back_send_request_queues_no_job(reporting):
-    fixtures.october(reporting)
+    worked_examples.october(reporting)
     make_report(reporting)
     def request_then_fail(*, uow):
         handlers.request_send(uow=uow, row=report_row(reporting), to=["boss@acme.example"])
@@ -273,7 +273,7 @@ def test_a_rolled_back_send_request_queues_no_job(reporting):
 
 
 def test_the_stale_sweep_queues_lost_jobs_again_through_the_outbox_once(reporting):
-    fixtures.october(reporting)
+    worked_examples.october(reporting)
     request = queued_send(reporting)
     run = reporting.service.run(handlers.request_generation, organization=ORG, month="2026-09", language="zh-CN")
     # given both jobs were lost on the way (relayed, never carried out)

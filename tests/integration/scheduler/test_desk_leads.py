@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from shared.users.store import save_person
 from services.scheduler.service import SERVICE
 
-from .test_questionnaires import post_warranty_callback
+from testkit.scheduler import post_warranty_callback
 
 
 def test_seed_000_part_5_maintenance_or_purchase_wanted_raises_leads_with_owner_and_due_date(scheduler):

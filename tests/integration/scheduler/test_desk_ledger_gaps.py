@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from services.scheduler import jobs
 from services.scheduler.service import SERVICE
 from shared.users.store import save_person
-from tests.doubles import FakeMailer
+from testkit.doubles import FakeMailer
 
 
 def shipped(delivery_id: str, on: str) -> dict:

@@ -3,7 +3,7 @@ service supervisor reviews weekly, the project manager spot-checks monthly, ã€Œâ
 RULES 1.5: the sample is reproducible and never below its share."""
 from __future__ import annotations
 
-from tests.conftest import API_TOKEN, bearer
+from testkit.tokens import API_TOKEN, bearer
 
 ANSWERS = {"reached": True, "product_satisfaction": "satisfied", "service_satisfaction": "very_satisfied"}
 

@@ -1,17 +1,8 @@
 """RULES 1.1 through the real handler path: ledger rows and equipment callbacks."""
 from __future__ import annotations
 
-from tests.conftest import envelope
-
-SHIPPED = {"delivery_id": "D-1", "shipped_on": "2026-01-31", "contract_amount": "120000.00", "project": "华东变电站",
-           "product_model": "KYN28-12", "quantity": 4,
-           "customer": {"id": "C-1", "name": "华东电力", "segment": "ordinary", "phone": "13812345678",
-                        "contact_person": "张工", "site_contact": "李工", "site_phone": "13987654321"}}
-
-WORKED_EXAMPLE = {
-    "installation": "2026-02-09", "trial_run": "2026-04-15", "warranty_6m": "2026-09-15",
-    "warranty_end": "2027-03-15", "post_warranty_24m": "2028-03-15", "post_warranty_36m": "2029-03-15",
-}
+from testkit.events import envelope
+from testkit.scheduler import SHIPPED, WORKED_EXAMPLE
 
 
 def due_dates(callbacks) -> dict:

@@ -1,8 +1,10 @@
 """End to end: events posted over HTTP reach the scheduler's worker process and plan callbacks."""
 from __future__ import annotations
 
-from tests.conftest import API_TOKEN, bearer, envelope, eventually
-from tests.integration.scheduler.test_equipment import SHIPPED, WORKED_EXAMPLE
+from testkit.events import envelope
+from testkit.polling import eventually
+from testkit.tokens import API_TOKEN, bearer
+from testkit.scheduler import SHIPPED, WORKED_EXAMPLE
 
 
 def test_rule_1_1_worked_example_through_the_mesh(mesh):

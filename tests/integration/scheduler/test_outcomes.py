@@ -5,11 +5,7 @@ from datetime import datetime, timezone
 
 import yaml
 
-from tests.conftest import API_TOKEN, bearer
-
-VIP_ORDER = {"order_id": "O-1", "customer": {"id": "C-1", "name": "王先生", "segment": "vip", "phone": "13812345678"},
-             "completed_at": "2026-10-30T15:00:00+08:00", "business_line": "vehicle", "kind": "maintenance"}
-
+from testkit.tokens import API_TOKEN, bearer
 
 def first_callback(scheduler) -> dict:
     scheduler.handle("service_order.completed", VIP_ORDER)

@@ -3,16 +3,10 @@ from __future__ import annotations
 
 import yaml
 
-from tests.integration.scheduler.test_equipment import SHIPPED
+from testkit.scheduler import SHIPPED
 
 VIP_ORDER = {"order_id": "O-1", "customer": {"id": "C-1", "name": "王先生", "segment": "vip"},
              "completed_at": "2026-10-30T15:00:00+08:00", "business_line": "vehicle", "kind": "maintenance"}
-
-
-def post_warranty_callback(scheduler) -> dict:
-    scheduler.handle("delivery.shipped", SHIPPED)
-    scheduler.handle("equipment.commissioned", {"delivery_id": "D-1", "commissioned_on": "2026-03-15"})
-    return scheduler.callbacks(delivery_id="D-1", kind="post_warranty_24m")[0]
 
 
 def test_rule_1_2_vip_callback_shows_the_vip_questionnaire_in_order(scheduler):

@@ -3,8 +3,8 @@
 branch (issue 17 item 7)."""
 from __future__ import annotations
 
-from tests.integration.scheduler.test_equipment import SHIPPED
-from tests.integration.scheduler.test_outcomes import VIP_ORDER
+from testkit.scheduler import SHIPPED
+from testkit.scheduler import VIP_ORDER
 
 
 def test_seed_001_a_complaint_raised_from_a_delivery_callback_names_the_product_model_and_branch(scheduler):

@@ -14,7 +14,7 @@ from services.scheduler.service import SERVICE
 from shared.core import calendar as shared_calendar
 from shared.core import orgdata
 from shared.core.orgdata import packaged_path
-from tests.integration.scheduler.test_service_orders import order
+from testkit.scheduler import order
 
 ORG_DIR = ("acme-electric", "scheduler")
 
@@ -118,10 +118,10 @@ def test_rule_1_6_open_callbacks_on_provisional_days_are_replanned_once_the_year
 def test_rule_1_6_the_replan_command_prints_what_moved(scheduler, monkeypatch, capsys):
     delivery(scheduler)
     publish_2027(monkeypatch, spring_festival=(date(2027, 2, 6), date(2027, 2, 12)))
-    from services.scheduler import replan_provisional
+    from services.scheduler import cli
 
     monkeypatch.setattr(SERVICE, "bind", lambda *a, **k: None)  # keep the test's database
-    assert replan_provisional.main([]) == 0
+    assert cli.main(["replan-provisional"]) == 0
     out = capsys.readouterr().out
     assert "warranty_end) 2027-02-11 -> 2027-02-05" in out and "1 open callbacks moved" in out
 

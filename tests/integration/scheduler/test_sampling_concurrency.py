@@ -12,7 +12,8 @@ import pytest
 from services.scheduler import handlers
 from services.scheduler.domain.sampling import sample_score
 from services.scheduler.service import SERVICE
-from tests.conftest import TEST_DB, run_overlapping
+from testkit.concurrency import run_overlapping
+from testkit.databases import TEST_DB
 
 pytestmark = pytest.mark.skipif(TEST_DB != "postgres", reason="SQLite serialises writers: nothing to race")
 

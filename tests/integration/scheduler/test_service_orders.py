@@ -8,12 +8,6 @@ from services.scheduler import jobs
 from services.scheduler.service import SERVICE
 
 
-def order(order_id: str, *, customer: str = "C-1", segment: str = "ordinary", line: str = "vehicle",
-          kind: str = "maintenance", completed_at: str = "2026-10-30T15:00:00+08:00") -> dict:
-    return {"order_id": order_id, "customer": {"id": customer, "name": f"客户{customer}", "segment": segment},
-            "completed_at": completed_at, "business_line": line, "kind": kind}
-
-
 def test_rule_1_2_worked_example_key_customer_first_and_second_callbacks(scheduler):
     scheduler.handle("service_order.completed", order("O-1", segment="vip"))
     callbacks = {c["kind"]: c for c in scheduler.callbacks(order_id="O-1")}
@@ -59,7 +53,7 @@ def test_rule_1_5_a_fresh_database_picks_the_same_orders(scheduler, tmp_path):
         scheduler.handle("service_order.completed", data)
     first = selected_orders(scheduler)
 
-    from tests.conftest import new_database_url
+    from testkit.databases import new_database_url
 
     SERVICE.bind(scheduler.settings, url=new_database_url("scheduler", tmp_path / "again"))
     for data in orders:

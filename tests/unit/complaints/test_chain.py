@@ -3,7 +3,7 @@ import pytest
 
 from services.complaints.domain.chain import can_act, level_for_role, load_chain
 from services.complaints.domain.data import packaged_chain, packaged_names
-from services.complaints.domain.errors import ComplaintError, InvalidData
+from services.complaints.errors import ComplaintsError, InvalidData
 
 
 def test_rule_2_default_chain_is_agent_advisor_manager():
@@ -51,7 +51,7 @@ def test_invalid_chain_names_the_bad_field(data, field):
         load_chain(data)
     assert err.value.field == field
     assert field in str(err.value)
-    assert isinstance(err.value, ComplaintError)
+    assert isinstance(err.value, ComplaintsError)
 
 
 def test_level_for_role():

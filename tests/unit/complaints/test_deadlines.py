@@ -1,7 +1,7 @@
 """RULES 2 + 1.6: the 2-1-1 deadlines count service time on working days only."""
 import pytest
 
-from .conftest import at
+from testkit.complaints_domain import at
 
 
 def test_rule_2_worked_example_friday_evening(raise_at):

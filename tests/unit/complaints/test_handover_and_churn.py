@@ -3,14 +3,13 @@ reason (客户流失原因) on the complaint record and in the events the report
 import pytest
 
 from services.complaints.domain.deadlines import sweep
-from services.complaints.domain.transitions import (
-    record_churn, record_handover, record_reply, resolve, verification_result,
-)
+from services.complaints.domain.resolution import resolve, verification_result
+from services.complaints.domain.transitions import record_churn, record_handover, record_reply
 from services.complaints.domain.data import packaged_policy
-from services.complaints.domain.errors import InvalidData, InvalidInput, InvalidTransition
+from services.complaints.errors import InvalidData, InvalidInput, InvalidTransition
 from services.complaints.domain.policy import load_policy
 
-from .conftest import at
+from testkit.complaints_domain import at
 
 RAISED = at(2026, 11, 20, 17, 0)  # Friday
 
@@ -108,7 +107,7 @@ def test_a_reply_does_not_meet_the_handover(raise_at, seed001, chain, calendar):
 
 
 def test_rule_2_churn_reason_needs_a_role_holding_the_complaints_level(raise_at, chain):
-    from services.complaints.domain.errors import Forbidden
+    from services.complaints.errors import Forbidden
 
     # given a complaint at the top level (a manufacturer's complaint: the manager's)
     c = raise_at(RAISED, source="manufacturer")

@@ -10,10 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.complaints.domain import ownership
-from services.complaints.domain.errors import Forbidden, InvalidData, InvalidInput, InvalidTransition
-from services.complaints.domain.transitions import resolve
+from services.complaints.errors import Forbidden, InvalidData, InvalidInput, InvalidTransition
+from services.complaints.domain.resolution import resolve
 
-from .conftest import at
+from testkit.complaints_domain import at
 
 DATA = Path(__file__).resolve().parents[3] / "services" / "complaints" / "data" / "ownership.yaml"
 
@@ -52,7 +52,7 @@ def test_seed_002_first_contact_accountability_accepting_never_moves_the_2_1_1_c
     from datetime import timedelta
 
     from services.complaints.domain.data import packaged_chain, packaged_policy
-    from services.complaints.domain.transitions import raise_complaint
+    from services.complaints.domain.raising import raise_complaint
     from shared.core.calendar import WorkingCalendar
 
     chain = packaged_chain("default")

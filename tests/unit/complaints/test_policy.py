@@ -4,7 +4,7 @@ from datetime import time, timedelta
 import pytest
 
 from services.complaints.domain.data import packaged_policy
-from services.complaints.domain.errors import InvalidData
+from services.complaints.errors import InvalidData
 from services.complaints.domain.policy import ServiceTime, load_policy
 
 

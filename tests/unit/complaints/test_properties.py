@@ -4,11 +4,12 @@ from datetime import timedelta
 from hypothesis import given, settings, strategies as st
 
 from services.complaints.domain.deadlines import sweep
-from services.complaints.domain.transitions import raise_complaint, record_reply
+from services.complaints.domain.raising import raise_complaint
+from services.complaints.domain.transitions import record_reply
 from services.complaints.domain.data import packaged_chain, packaged_policy
 from shared.core.calendar import WorkingCalendar
 
-from .conftest import at
+from testkit.complaints_domain import at
 
 CALENDAR = WorkingCalendar()
 POLICY = packaged_policy("default")

@@ -2,11 +2,12 @@
 from types import SimpleNamespace
 
 from services.complaints.domain.deadlines import next_sweep_at, sweep
-from services.complaints.domain.transitions import record_reply, resolve
+from services.complaints.domain.resolution import resolve
+from services.complaints.domain.transitions import record_reply
 from services.complaints.domain.reminders import reminders_due
 from services.complaints.domain.repeat import is_repeat
 
-from .conftest import at
+from testkit.complaints_domain import at
 
 RAISED = at(2026, 11, 20, 17, 0)
 
@@ -61,7 +62,7 @@ def test_rule_1_3_raise_marks_a_repeat_complaint(raise_at):
 def test_rule_1_3_a_repeat_found_later_is_the_repeat_it_would_have_been_in_order(raise_at, policy):
     from hypothesis import given, settings, strategies as st
 
-    from services.complaints.domain.transitions import found_repeat
+    from services.complaints.domain.raising import found_repeat
 
     @settings(max_examples=60, deadline=None)
     @given(gap_hours=st.integers(min_value=-24 * 40, max_value=24 * 40))

@@ -1,9 +1,10 @@
 """RULES 2: a missed deadline escalates one level and restarts the 2-hour investigation."""
 from services.complaints.domain.complaint import FLAG_CUSTOMER, NOTIFY_MANAGERS
 from services.complaints.domain.deadlines import sweep
-from services.complaints.domain.transitions import record_investigation, record_reply, resolve, verification_result
+from services.complaints.domain.resolution import resolve, verification_result
+from services.complaints.domain.transitions import record_investigation, record_reply
 
-from .conftest import at
+from testkit.complaints_domain import at
 
 RAISED = at(2026, 11, 20, 17, 0)  # first reply due Mon 09:30, answer due Mon 17:00
 

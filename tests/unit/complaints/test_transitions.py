@@ -4,14 +4,14 @@ from dataclasses import FrozenInstanceError
 import pytest
 
 from services.complaints.domain.complaint import CLOSED, OPEN, RESOLVED
-from services.complaints.domain.transitions import (
-    escalate, raise_complaint, record_investigation, record_reply, resolve, verification_result,
-)
-from services.complaints.domain.errors import (
-    ComplaintError, Forbidden, InvalidInput, InvalidTransition,
+from services.complaints.domain.raising import raise_complaint
+from services.complaints.domain.resolution import resolve, verification_result
+from services.complaints.domain.transitions import escalate, record_investigation, record_reply
+from services.complaints.errors import (
+    ComplaintsError, Forbidden, InvalidInput, InvalidTransition,
 )
 
-from .conftest import at
+from testkit.complaints_domain import at
 
 RAISED = at(2026, 11, 20, 17, 0)  # Friday
 
@@ -221,7 +221,7 @@ def test_rule_2_every_step_is_recorded(complaint, policy, chain, calendar):
 
 
 def test_every_refusal_is_a_complaint_error():
-    assert issubclass(Forbidden, ComplaintError) and issubclass(InvalidTransition, ComplaintError)
+    assert issubclass(Forbidden, ComplaintsError) and issubclass(InvalidTransition, ComplaintsError)
 
 
 def test_rule_2_resolved_event_carries_service_hours_to_resolve_on_the_given_calendar(raise_at, policy, chain):

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from services.scheduler.domain.calls import appointment_call_at, in_call_window
-from services.scheduler.domain.errors import SchedulerDomainError
+from services.scheduler.errors import SchedulerDomainError
 from services.scheduler.rules import rules_for
 from shared.core.settings import load_settings
 

@@ -6,7 +6,7 @@ import math
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from services.scheduler.domain.errors import PolicyError, SchedulerDomainError
+from services.scheduler.errors import PolicyError, SchedulerDomainError
 from services.scheduler.domain.review import ReviewPolicy, ReviewerRule, pass_rate, period_days, review_sample
 
 RULE = ReviewerRule(role="supervisor", period="week", share=0.2, min_per_agent=1)

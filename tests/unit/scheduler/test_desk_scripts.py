@@ -8,7 +8,7 @@ import pytest
 
 from services.scheduler.domain.questionnaire import QuestionnaireError, fill_script, load_questionnaire
 
-from .test_questionnaire import packaged, raw
+from testkit.scheduler_domain import packaged, raw
 
 
 def test_seed_003_s6_scripts_fill_their_placeholders():

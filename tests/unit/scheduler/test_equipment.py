@@ -15,7 +15,7 @@ from services.scheduler.domain.equipment import (
     plan_equipment_callbacks,
     warranty_end_on,
 )
-from services.scheduler.domain.errors import SchedulerDomainError
+from services.scheduler.errors import SchedulerDomainError
 from services.scheduler.domain.policy_schema import load_policy
 from shared.core.calendar import WorkingCalendar, add_months
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from services.scheduler.domain.errors import PolicyError
+from services.scheduler.errors import PolicyError
 from services.scheduler.domain.policy_schema import load_policy, load_policy_file
 
 DEFAULT_FILE = Path(__file__).resolve().parents[3] / "services/scheduler/data/policies/default.yaml"

@@ -17,14 +17,6 @@ NAMES = ("vip", "enterprise", "major_repair", "ordinary", "equipment", "equipmen
          "equipment_installation", "equipment_trial_run", "equipment_warranty")
 
 
-def raw(name: str) -> dict:
-    return yaml.safe_load((DATA / "questionnaires" / f"{name}.yaml").read_text(encoding="utf-8"))
-
-
-def packaged(name: str):
-    return load_questionnaire(raw(name), source=name)
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_rule_1_2_every_packaged_questionnaire_loads_and_asks_satisfaction_first(name):
     questionnaire = packaged(name)

@@ -8,7 +8,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.scheduler.domain.errors import SchedulerDomainError
+from services.scheduler.errors import SchedulerDomainError
 from services.scheduler.domain.policy_schema import load_policy
 from services.scheduler.domain.service import (
     is_batched,

@@ -1,10 +1,8 @@
-"""The ledger as a file (顾客回访台帐): its columns, reading an uploaded .csv/.xlsx, cells for an export."""
+"""The ledger's columns (seed 000, 6.2.1) and the reading of its rows: each cell checked, the file's
+row and column named for every problem, within the limits of an import."""
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -13,7 +11,6 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, vali
 
 from shared.core.events import ID_PATTERN, NUL, SEGMENTS, id_validators, nul_errors
 
-from .errors import LedgerFileInvalid
 
 @dataclass(frozen=True)
 class ImportLimits:
@@ -266,22 +263,6 @@ def _load_rows(header: list, rows, first_row: int, errors: dict) -> list[dict]:
     return loaded
 
 
-def decode_csv(content: bytes) -> str:
-    """Gives the text of a CSV file: UTF-8 (with or without BOM), else GB18030 (GBK's superset: what
-    Excel in China saves), a BOM dropped.
-
-    Raises:
-      LedgerFileInvalid: neither encoding reads it (one message saying how to save the file).
-    """
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return content.decode(encoding).removeprefix("\ufeff")
-        except UnicodeDecodeError:
-            continue
-    raise LedgerFileInvalid("The CSV file is neither UTF-8 nor GB18030/GBK text: save it from Excel as "
-                            "\"CSV UTF-8\" or \"CSV (逗号分隔)\", or upload the .xlsx workbook.", field="file")
-
-
 #: Dates as Excel in China writes them: 2026/1/31, 2026-1-31, 2026.1.31, maybe with a time after.
 _LOOSE_DATE = re.compile(r"([0-9]{4})[/.-]([0-9]{1,2})[/.-]([0-9]{1,2})(?:[ T][0-9:]+)?\Z")
 
@@ -293,164 +274,3 @@ def _iso_date(text):
         if match:
             return f"{match[1]}-{int(match[2]):02d}-{int(match[3]):02d}"
     return text
-
-
-def _too_large(limits: ImportLimits) -> LedgerFileInvalid:
-    return LedgerFileInvalid(f"The file unpacks to more than {limits.max_unpacked_bytes // (1024 * 1024)} MB; "
-                             "split it.", field="file")
-
-
-def _bounded_rows(rows, limits: ImportLimits):
-    """Gives the data rows, refusing the file at row `max_rows + 1` or a row wider than `max_columns`
-    (read lazily: a huge file is refused before it is in memory)."""
-    for count, cells in enumerate(rows, start=1):
-        if count > limits.max_rows:
-            raise LedgerFileInvalid(f"The file has more than {limits.max_rows} rows; split it.", field="file")
-        if len(cells) > limits.max_columns:
-            raise LedgerFileInvalid(f"Row {count + 1} has more than {limits.max_columns} columns.", field="file")
-        yield cells
-
-
-def _header_of(cells, limits: ImportLimits) -> list:
-    header = list(cells or ())
-    while header and header[-1] in (None, ""):
-        header.pop()
-    if len(header) > limits.max_columns:
-        raise LedgerFileInvalid(f"The header has more than {limits.max_columns} columns.", field="file")
-    return header
-
-
-def unpacked_size(filename: str, content: bytes) -> int:
-    """Gives the bytes of an uploaded file once unpacked, by an .xlsx's zip directory (nothing is
-    unpacked); a .csv, or a workbook that is no zip, is its own size."""
-    if filename.lower().endswith(".xlsx"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(content)) as packed:
-                return sum(member.file_size for member in packed.infolist())
-        except (zipfile.BadZipFile, ValueError):
-            pass
-    return len(content)
-
-
-def read_table(filename: str, content: bytes, *, limits: ImportLimits = DEFAULT_LIMITS) -> tuple[list, object]:
-    """Gives (header, rows) of an uploaded .csv or .xlsx file; the rows are read as they are iterated.
-
-    Raises:
-      LedgerFileInvalid: the file is neither, cannot be read, or is beyond `limits` (unpacked
-        size at once; rows and columns while the rows are iterated); the message says why.
-    """
-    name = filename.lower()
-    if name.endswith(".csv"):
-        if len(content) > limits.max_unpacked_bytes:
-            raise _too_large(limits)
-        reader = csv.reader(io.StringIO(decode_csv(content)))
-
-        def rows():
-            try:
-                yield from _bounded_rows(reader, limits)
-            except csv.Error as exc:  # a field over csv's 128 KiB limit, a bare CR: a bad file, not a 500
-                raise LedgerFileInvalid(f"cannot read the CSV file: {exc}", field="file") from None
-
-        try:
-            header = _header_of(next(reader, []), limits)
-        except csv.Error as exc:
-            raise LedgerFileInvalid(f"cannot read the CSV file: {exc}", field="file") from None
-        return header, rows()
-    if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        if unpacked_size(name, content) > limits.max_unpacked_bytes:  # its zip directory says so
-            raise _too_large(limits)
-        try:
-            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-            sheet = workbook.worksheets[0]
-            header = _header_of(next(sheet.iter_rows(max_row=1, max_col=limits.max_columns + 1, values_only=True),
-                                     ()), limits)
-        except LedgerFileInvalid:
-            raise
-        except Exception as exc:  # openpyxl raises many kinds for a broken file
-            raise LedgerFileInvalid(f"cannot read the workbook: {exc}", field="file") from None
-        # cells right of the header are never read: a row padded to column XFD costs nothing
-        return header, _bounded_rows(sheet.iter_rows(min_row=2, max_col=max(len(header), 1), values_only=True),
-                                     limits)
-    raise LedgerFileInvalid("upload a .csv or .xlsx file", field="file")
-
-
-def load_ledger_file(filename: str, content: bytes, *, limits: ImportLimits = DEFAULT_LIMITS) -> list[dict]:
-    """Gives the valid rows of an uploaded ledger file (.csv or .xlsx): all of them, or an error.
-
-    Raises:
-      LedgerFileInvalid: the file cannot be read or is beyond `limits`, or rows are bad (`errors`
-        names each row and column, the first `limits.max_errors` of them).
-    """
-    header, rows = read_table(filename, content, limits=limits)
-    problems = _Problems(limits.max_errors)
-    loaded = _load_rows(header, rows, 2, problems)
-    if problems:
-        raise LedgerFileInvalid(f"{len(problems) + problems.hidden} problems in the file; nothing was imported.",
-                                errors=problems.result())
-    return loaded
-
-#: The media type of an .xlsx workbook.
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def export_table(entries, *, english: bool):
-    """Gives the header row, then the cells of each ledger entry (RULES 1.1 columns)."""
-    yield export_header(english=english)
-    for entry in entries:
-        yield export_cells(entry)
-
-
-def write_csv(table) -> bytes:
-    """Gives the rows of `table` as CSV (UTF-8 with a BOM, which Excel needs to read Chinese)."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    for row in table:
-        writer.writerow(["" if v is None else v for v in row])
-    return out.getvalue().encode("utf-8")
-
-
-def write_xlsx(table) -> bytes:
-    """Gives the rows of `table` as an .xlsx workbook of one sheet (顾客回访台帐)."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("顾客回访台帐")
-    for row in table:
-        sheet.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
-def export_header(english: bool) -> list[str]:
-    """Gives the header row of an exported ledger (Chinese, or English)."""
-    return [en if english else zh for _, zh, en, _ in LEDGER_COLUMNS]
-
-
-def export_cells(entry: dict) -> list:
-    """Gives the cells of one ledger entry in column order: ISO dates, amounts to the cent, inert text."""
-    cells = []
-    for name, *_ in LEDGER_COLUMNS:
-        value = entry.get(name)
-        if name == "record_nos":
-            value = "; ".join(value)
-        elif isinstance(value, date):
-            value = value.isoformat()
-        elif value is not None and name == "contract_amount":
-            value = f"{value:.2f}"
-        elif isinstance(value, str):
-            value = _inert(value)
-        cells.append(value)
-    return cells
-
-
-#: What a spreadsheet reads as the start of a formula (CSV/formula injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _inert(text: str) -> str:
-    """Gives user text a spreadsheet shows as text, never runs as a formula."""
-    return "'" + text if text.startswith(_FORMULA_START) else text

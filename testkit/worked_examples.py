@@ -1,7 +1,8 @@
-"""Event fixtures whose figures are worked out by hand in the tests."""
+"""Months of reporting events whose figures are worked out by hand in the tests (fed through
+testkit.reporting's `Reporting.feed`)."""
 from __future__ import annotations
 
-from .conftest import completed, customer, order_completed, scheduled
+from testkit.reporting import completed, customer, order_completed, scheduled
 
 A, B, C, D = (customer(x, "vip") for x in "ABCD")
 
@@ -100,3 +101,24 @@ def october(reporting, org: str = "acme-electric") -> None:
     feed("complaint.raised", {"complaint_id": "P4", "customer": E2, "description": "设备异响",
                               "category": "product_quality", "raised_at": "2026-10-15T10:00:00+08:00",
                               "first_reply_due_at": "2026-10-15T12:00:00+08:00"})
+
+
+def week_of_november(reporting):
+    """Four callbacks due in ISO week 2026-W45 (Mon 11-02 .. Sun 11-08), one due in W46: li made two
+    calls (one reached satisfied, one unreachable), wang one (reached, dissatisfied), one is open,
+    assigned to wang. Orders by advisor zhang (two) and zhou (one)."""
+    for order_id, advisor in (("O-1", "zhang"), ("O-2", "zhang"), ("O-3", "zhou")):
+        reporting.feed("service_order.completed", {**order_completed(order_id, customer("A"), "2026-10-30T10:00:00+08:00"),
+                                                   "advisor_id": advisor})
+    reporting.feed("callback.scheduled", scheduled("K-1", "A", "2026-11-02", order_id="O-1", assigned_to="li"))
+    reporting.feed("callback.scheduled", scheduled("K-2", "B", "2026-11-03", order_id="O-2", assigned_to="li"))
+    reporting.feed("callback.scheduled", scheduled("K-3", "C", "2026-11-04", order_id="O-3", assigned_to="wang"))
+    reporting.feed("callback.scheduled", scheduled("K-4", "D", "2026-11-05", assigned_to="wang"))
+    reporting.feed("callback.scheduled", scheduled("K-5", "E", "2026-11-10", assigned_to="li"))
+    reporting.feed("callback.completed", completed("K-1", customer("A"), "2026-11-02", product="satisfied",
+                                                   service="very_satisfied", agent="li", advisor_id="zhang"))
+    reporting.feed("callback.unreachable", {"callback_id": "K-2", "customer_id": "B", "kind": "first",
+                                            "due_on": "2026-11-03", "agent": "li", "advisor_id": "zhang"})
+    # a supervisor made wang's call: the figures count who really called
+    reporting.feed("callback.completed", completed("K-3", customer("C"), "2026-11-04", product="satisfied",
+                                                   service="dissatisfied", dissatisfied_reason="慢", agent="zhao"))
