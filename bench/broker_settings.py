@@ -26,6 +26,7 @@ import redis  # noqa: E402
 
 from ops.devenv import free_port, redis_server_binary  # noqa: E402
 from shared.core.settings import load_settings  # noqa: E402
+from testkit.servers import RabbitServer  # noqa: E402
 
 
 def messages(n: int) -> list:
@@ -95,8 +96,6 @@ def main() -> int:
         rate = redis_rate(extra, n)
         print(f"  {label:<40} {rate:8.0f}/s   {floor / rate:5.2f}x the floor's time")
     if args.rabbitmq:
-        from tests.integration.test_mesh_rabbitmq import RabbitServer
-
         folder = Path(tempfile.mkdtemp(prefix="huifang-bench-rabbit-"))
         folder.chmod(0o755)
         server = RabbitServer(folder).start()

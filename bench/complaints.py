@@ -1,4 +1,4 @@
-"""Complaint sweep and intake figures (issue 5).
+"""Complaint sweep and intake figures.
 
     .venv/bin/python bench/complaints.py [--open 100000] [--late 1000] [--raise 5000] [--postgres-url URL]
 

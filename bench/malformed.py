@@ -1,4 +1,4 @@
-"""Malformed messages for the dead-letter proofs (issue 16, item 4): generated, reproducible.
+"""Malformed messages for the dead-letter proofs: generated, reproducible.
 
 `malformed(n, seed)` gives n raw Redis message bodies (bytes) for a queue, each with its kind:
 envelopes of the real event types with one thing wrong (wrong types, missing fields, bad dates,

@@ -322,7 +322,7 @@ def complaints_and_reporting_argv(argv: list[str]) -> list[str]:
 
 if __name__ == "__main__":
     main()
-    # the complaint board and the report room (issue 11), in the same run
+    # the complaint board and the report room, in the same run
     from bench import pages_complaints_reporting
 
     print()

@@ -1,5 +1,5 @@
 """The complaint board and the report room under load, against the JSON API reading the same rows,
-in one run (issue 11).
+in one run.
 
     .venv/bin/python bench/pages_complaints_reporting.py [--open 10000] [--callbacks 20000] [--users 20]
                                                         [--rounds 20] [--postgres-url URL]
@@ -339,7 +339,7 @@ def main(argv=None) -> bool:
     args.postgres_url = args.postgres_url or os.environ.get("HUIFANG_TEST_POSTGRES_URL")
     folder = Path(tempfile.mkdtemp(prefix="huifang-bench-pages-cr-"))
     urls = _database_urls(args, folder)
-    # the per-user limit of heavy report requests (issue 12, finding 3) would stop a benchmark's loop
+    # the per-user limit of heavy report requests would stop a benchmark's loop
     env = {**os.environ, "HUIFANG_BROKER_URL": "stub://", "HUIFANG_VAR_DIR": str(folder),
            "HUIFANG_RATE_HEAVY_PER_MINUTE": "1000000000",
            "HUIFANG_SECRET_KEY": SECRET, "HUIFANG_COMPLAINTS_DATABASE_URL": urls["complaints"],

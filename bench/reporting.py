@@ -154,7 +154,7 @@ def main(argv=None) -> int:
 
     from services.reporting import jobs, models
     from services.reporting.domain.report import LISTINGS
-    from services.reporting.figures import explain, month_queries
+    from services.reporting.figures.month import explain, month_queries
     from services.reporting.render import TEMPLATES_DIR, render_report_html, render_report_pdf, template_only_fetcher
     from services.reporting.rules import report_policy
     from services.reporting.service import SERVICE

@@ -1,4 +1,4 @@
-"""The soak (issue 16, items 1 and 2): the real mix through the whole mesh, with a fault.
+"""The soak: the real mix through the whole mesh, with a fault.
 
     .venv/bin/python bench/soak.py [--events 10000]
         [--fault none|sigkill|redis-wipe|twice|reporting-late|postgres-restart|web-kill]

@@ -1,14 +1,14 @@
-"""Webhook delivery figures (issue 15): deliveries per second to a local receiver, against the floor
+"""Webhook delivery figures: deliveries per second to a local receiver, against the floor
 of posting the same bodies with the same HTTP client directly, in the same run.
 
     .venv/bin/python bench/webhooks.py [--events 3000] [--postgres-url URL]
 
 1. The reporting service (its own database: SQLite, or PostgreSQL with --postgres-url or
    HUIFANG_TEST_POSTGRES_URL) gets one endpoint pointing at a receiver on loopback (HTTP/1.1,
-   keep-alive; tests/receiver.py, not verifying, so the receiver costs the same both ways),
+   keep-alive; testkit/receiver.py, not verifying, so the receiver costs the same both ways),
    and produces N events in units of work of 100: N deliveries written with them.
-2. Floor: the N bodies, signed, posted one after the other with shared.webhooks.delivery.Poster.
-3. Huifang: the worker's Sender (shared/webhooks/delivery.py) sends the N deliveries (claims, signs,
+2. Floor: the N bodies, signed, posted one after the other with shared.webhooks.poster.Poster.
+3. Huifang: the worker's Sender (shared/webhooks/sender.py) sends the N deliveries (claims, signs,
    posts, records each attempt in the log and the delivery's state); from its start until the
    last is recorded as delivered.
 
@@ -26,7 +26,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shared.webhooks import delivery as webhooks  # noqa: E402
+from shared.webhooks.endpoints import add_endpoint  # noqa: E402
+from shared.webhooks.models import DELIVERED  # noqa: E402
+from shared.webhooks.poster import Poster  # noqa: E402
+from shared.webhooks.sender import Sender  # noqa: E402
+from shared.webhooks.signing import signed_headers  # noqa: E402
 from shared.core.settings import load_settings  # noqa: E402
 from testkit.receiver import Receiver  # noqa: E402
 
@@ -59,7 +63,7 @@ def main() -> None:
     url = new_postgres_database(args.postgres_url) if args.postgres_url else f"sqlite:///{folder / 'reporting.db'}"
     SERVICE.bind(settings, url=url)
     receiver = Receiver(verify=False).start()
-    record = SERVICE.run(webhooks.add_endpoint, organization=ORG, url=receiver.url, types=["*"])
+    record = SERVICE.run(add_endpoint, organization=ORG, url=receiver.url, types=["*"])
     receiver.secret = record["secret"]
 
     def produce(*, uow, first):
@@ -78,21 +82,21 @@ def main() -> None:
           f"deliveries in {written:.2f} s")
 
     # the floor: the same bodies, signed, posted directly with the same client
-    poster = webhooks.Poster(allow_private=True)
+    poster = Poster(allow_private=True)
     started = time.perf_counter()
     for delivery_id, body in rows:
         raw = body.encode("utf-8")
-        assert poster.post(receiver.url, raw, webhooks.signed_headers(record["secret"], delivery_id, raw)).ok
+        assert poster.post(receiver.url, raw, signed_headers(record["secret"], delivery_id, raw)).ok
     direct = time.perf_counter() - started
     poster.close()
 
     # Huifang: the sender, from the table to the receiver and back into the log
     before = len(receiver.received)
-    sender = webhooks.Sender(SERVICE).start()
+    sender = Sender(SERVICE).start()
     started = time.perf_counter()
     while True:
         with SERVICE.connection():
-            done = D.select().where(D.state == webhooks.DELIVERED).count()
+            done = D.select().where(D.state == DELIVERED).count()
         if done == args.events:
             break
         time.sleep(0.05)

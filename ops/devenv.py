@@ -173,7 +173,7 @@ def cmd_token(args) -> int:
         return 0
     login = args.login or ("integration" if args.role == "integration" else "")
     try:
-        # ROLE=integration ORG=...: an integration token of that organisation only (issue 12, finding 14)
+        # ROLE=integration ORG=...: an integration token of that organisation only
         print(issue_token(settings.secret_key, login=login, role=args.role, organization=args.org))
     except ValueError as exc:
         raise SystemExit(f"huifang: {exc}") from None
@@ -233,7 +233,7 @@ def cmd_user(args) -> int:
 
 
 def cmd_erase_customer(args) -> int:
-    """Blanks one customer's personal data in every service (PIPL; issue 12, finding 17): names,
+    """Blanks one customer's personal data in every service (PIPL): names,
     phones, contacts and free texts in the tables and in the raw event logs; ids, dates, answers
     and amounts stay, so every figure and report is as before."""
     for name in SERVICES:
@@ -245,7 +245,7 @@ def cmd_erase_customer(args) -> int:
 
 def cmd_revoke_tokens(args) -> int:
     """Refuses every token issued and page session started until now of one person, on every
-    service (issue 12, finding 14); `make token` gives them a new one."""
+    service; `make token` gives them a new one."""
     service = _bind_service(args.service)
     with service.connection():
         known = service.users.get(args.org, args.login)
@@ -876,7 +876,7 @@ def main(argv=None) -> int:
     p.add_argument("--email", default="")
     p.add_argument("--phone", default="")
     p.add_argument("--lines", default=None, help="business lines, comma-separated (empty: every line)")
-    p.add_argument("--branch", default=None, help="the person's branch (issue 17); empty: the whole organisation")
+    p.add_argument("--branch", default=None, help="the person's branch; empty: the whole organisation")
     p.add_argument("--service", default="scheduler", choices=list(SERVICES),
                    help="the service whose database takes the change and relays it (default scheduler)")
     p.set_defaults(func=cmd_user)

@@ -48,7 +48,7 @@ class ComplaintsApp:
 
     def raise_(self, role: str = "integration", org: str = ORG, **fields):
         """Raises complaint K-1 (or `complaint_id`) as the integration token, the one caller that
-        names its ids (issue 12, finding 4); a person's role (`role="agent"`) gets a server-made id."""
+        names its ids; a person's role (`role="agent"`) gets a server-made id."""
         body = {"complaint_id": "K-1", "customer": {"id": "C-1", "name": "华东电力", "phone": "021-1234"},
                 "description": "空调不制冷", "category": "product_quality", "source": "hotline",
                 "raised_at": "2026-11-20T17:00:00+08:00", **fields}

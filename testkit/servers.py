@@ -155,13 +155,13 @@ class SmtpInbox:
 
 
 class SmtpServer:
-    """An SMTP server on loopback (aiosmtpd) keeping what it is sent in `inbox`; `options` go to
-    aiosmtpd's Controller (TLS, authentication)."""
+    """An SMTP server on loopback (aiosmtpd) keeping what it is sent in `inbox`, on a free port
+    unless given one; `options` go to aiosmtpd's Controller (TLS, authentication)."""
 
-    def __init__(self, **options):
+    def __init__(self, *, port: int | None = None, **options):
         self.inbox = SmtpInbox()
         self.options = options
-        self.port = free_port()
+        self.port = port or free_port()
         self._controller = None
 
     @property

@@ -47,7 +47,7 @@ def send_complaint_mail():
 
 @periodic(broker, SERVICE, every_seconds=SWEEP_EVERY_SECONDS)
 def sweep_complaint_promises():
-    """Reminds the makers of promises about to come due and marks broken the ones not kept (issue 18)."""
+    """Reminds the makers of promises about to come due and marks broken the ones not kept."""
     SERVICE.run(handlers.sweep_promises)
 
 

@@ -95,7 +95,7 @@ class Complaint(BaseModel):
     reminders_sent = JSONListField(default=tuple)
     #: When the sweep must look at this complaint next (deadline, reminder or flag); NULL: never.
     next_sweep_at = UTCDateTimeField(null=True)
-    #: Ownership (issue 18): department, owner (處理人) and when accepted (接單時間), first taker (首问责任人).
+    #: Ownership: department, owner (處理人) and when accepted (接單時間), first taker (首问责任人).
     department = peewee.CharField(max_length=200, null=True)
     owner = peewee.CharField(max_length=64, null=True)
     accepted_at = UTCDateTimeField(null=True)
@@ -110,9 +110,9 @@ class Complaint(BaseModel):
     compensation_offer = peewee.TextField(null=True)
     compensation_amount = peewee.CharField(max_length=20, null=True)
     compensation_decided_by = peewee.CharField(max_length=64, null=True)
-    #: The product model complained about (issue 18 item 6: recurring problems are counted by it).
+    #: The product model complained about (recurring problems are counted by it).
     product_model = peewee.CharField(max_length=200, null=True)
-    #: Issue 17 item 7: the branch (store, service station, region) it concerns, e.g. the callback's.
+    #: The branch (store, service station, region) it concerns, e.g. the callback's.
     branch = peewee.CharField(max_length=128, null=True)
     #: Bumped by every write: a write that finds another version lost a race (compare-and-set).
     version = peewee.IntegerField(default=1)
@@ -208,7 +208,7 @@ DOMAIN_COLUMNS = (
     "churn_reason", "handled_breaches", "rework_due_at", "reworked_at", "special_remark",
     # computed from raised_at once; moved only by a re-planning on the published calendar (RULES 1.6)
     "first_reply_due_at", "answer_due_at",
-    # ownership and closure (issue 18)
+    # ownership and closure
     "department", "owner", "accepted_at", "first_taker", "first_taken_at", "closure_reason", "unreachable_at",
     "compensation_state", "compensation_offer", "compensation_amount", "compensation_decided_by",
 )
@@ -271,7 +271,7 @@ class Notification(BaseModel):
 
 
 class ComplaintPromise(BaseModel):
-    """A promise made to the customer of a complaint (issue 18 item 4): what, to whom, by when; kept or broken."""
+    """A promise made to the customer of a complaint: what, to whom, by when; kept or broken."""
 
     organization = peewee.CharField(max_length=64)
     promise_id = peewee.CharField(max_length=128)
@@ -302,7 +302,7 @@ class ComplaintPromise(BaseModel):
 
 
 class CorrectiveActionRow(BaseModel):
-    """One corrective action of the register (纠正预防措施, issue 18 items 5 and 6)."""
+    """One corrective action of the register (纠正预防措施)."""
 
     organization = peewee.CharField(max_length=64)
     action_id = peewee.CharField(max_length=128)
@@ -394,7 +394,7 @@ def _migrate_5(migrator, database, migrate) -> None:
 
 
 def _migrate_20(migrator, database, migrate) -> None:
-    """Adds (2.4.0, issue 18) a complaint's ownership (department, owner, accepted_at, first taker),
+    """Adds (2.4.0) a complaint's ownership (department, owner, accepted_at, first taker),
     its closure reason and unreachable verification, and mail to one person (`login`)."""
     add_missing_columns(migrator, database, migrate, {
         Complaint: {"department": peewee.CharField(max_length=200, null=True),
@@ -407,18 +407,18 @@ def _migrate_20(migrator, database, migrate) -> None:
 
 
 def _migrate_22(migrator, database, migrate) -> None:
-    """2.6.0 (issue 18 item 4): promised follow-ups, table `complaint_promise` (created by ensure_schema)."""
+    """2.6.0: promised follow-ups, table `complaint_promise` (created by ensure_schema)."""
 
 
 def _migrate_23(migrator, database, migrate) -> None:
-    """2.7.0 (issue 18 items 5, 6): a complaint's product model; the register `corrective_action` (created by
+    """2.7.0: a complaint's product model; the register `corrective_action` (created by
     ensure_schema)."""
     add_missing_columns(migrator, database, migrate, {
         Complaint: {"product_model": peewee.CharField(max_length=200, null=True)}})
 
 
 def _migrate_21(migrator, database, migrate) -> None:
-    """Adds (2.5.0, issue 18 item 7) a complaint's compensation and its approval."""
+    """Adds (2.5.0) a complaint's compensation and its approval."""
     add_missing_columns(migrator, database, migrate, {Complaint: {
         "compensation_state": peewee.CharField(max_length=10, null=True),
         "compensation_offer": peewee.TextField(null=True),
@@ -427,7 +427,7 @@ def _migrate_21(migrator, database, migrate) -> None:
 
 
 def _migrate_70(migrator, database, migrate) -> None:
-    """2.8.0 (issue 17 item 7): a complaint's branch (from complaint.raised, e.g. the callback's branch)."""
+    """2.8.0: a complaint's branch (from complaint.raised, e.g. the callback's branch)."""
     add_missing_columns(migrator, database, migrate, {
         Complaint: {"branch": peewee.CharField(max_length=128, null=True)}})
 
@@ -435,11 +435,11 @@ def _migrate_70(migrator, database, migrate) -> None:
 MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 20: _migrate_20, 21: _migrate_21,
                     22: _migrate_22, 23: _migrate_23}
 MODELS: list = [Complaint, ComplaintHistory, Notification, ComplaintPromise, CorrectiveActionRow]
-#: issue 12, finding 10: the outbox relay claims rows (claimed_until) before it calls the broker.
+#: The outbox relay claims rows (claimed_until) before it calls the broker.
 MIGRATIONS[30] = add_claim_columns
-#: issue 12, finding 14: a person's tokens and sessions can be revoked (directory_user.tokens_not_before).
+#: A person's tokens and sessions can be revoked (directory_user.tokens_not_before).
 MIGRATIONS[31] = add_not_before_column
-#: issue 17 item 7: a person's branch in the directory.
+#: A person's branch in the directory.
 MIGRATIONS[60] = users.add_branch
-#: issue 17 item 7: a complaint's branch.
+#: A complaint's branch.
 MIGRATIONS[70] = _migrate_70

@@ -244,7 +244,7 @@ def send_notifications(service: Service, /, *, limit: int = 100) -> int:
             continue
         service.run(record_sent, claim=claim)
         sent += 1
-        # who and how many, never the addresses (personal data, review of issue 18, finding 9)
+        # who and how many, never the addresses (personal data)
         log.info("mail %s about complaint %s to %s (%d recipient(s)): %s", claim.kind, claim.complaint_id,
                  claim.whom, len(claim.to), where)
     return sent

@@ -66,7 +66,7 @@ def rules_for(settings, *, organization: str, chain_name: str | None = None,
 
 def ownership_for(settings, *, organization: str) -> OwnershipPolicy:
     """Gives the organisation's ownership policy (data/ownership.yaml): assignment by category,
-    first-taker notices, and who may close a complaint with which reason (issue 18).
+    first-taker notices, and who may close a complaint with which reason.
 
     Raises:
       InvalidData: the file is invalid (naming the field).

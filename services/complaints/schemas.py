@@ -102,7 +102,7 @@ class CompensationSchema(_Input):
                           metadata={"pattern": NOT_BLANK, "description": "what is offered to the customer (补偿)"})
     amount = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20), metadata={
         "description": "its value in CNY, a decimal string", "example": "500.00",
-        # what domain/ownership.py's _AMOUNT takes (blank: none), in the document (issue 12, finding 20)
+        # what domain/ownership.py's _AMOUNT takes (blank: none), in the document
         "pattern": r"^\s*([0-9]{1,12}(\.[0-9]{1,2})?)?\s*$"})
 
 
@@ -243,7 +243,7 @@ class ComplaintSchema(Schema):
     compensation_amount = fields.String(allow_none=True, metadata={"description": "CNY, a decimal string"})
     compensation_decided_by = fields.String(allow_none=True)
     product_model = fields.String(allow_none=True)
-    branch = fields.String(allow_none=True, metadata={"description": "the branch it concerns (issue 17)"})
-    promises = fields.List(fields.Nested(PromiseViewSchema), metadata={"description": "promised follow-ups (issue 18)"})
+    branch = fields.String(allow_none=True, metadata={"description": "the branch it concerns"})
+    promises = fields.List(fields.Nested(PromiseViewSchema), metadata={"description": "promised follow-ups"})
     promise_broken = fields.Boolean(metadata={"description": "a promise to the customer was not kept in time"})
     history = fields.List(fields.Nested(HistoryEntrySchema))

@@ -9,5 +9,5 @@ SERVICE = Service(name="complaints", database=models.database, models=models.MOD
                   customer_tables={models.Complaint: (models.Complaint.customer_id, (
                       "customer_name", "customer_phone", "contact_person", "site_contact", "site_phone", "description",
                       "churn_reason", "special_remark", "compensation_offer"))},
-                  # promises, history and mail of the customer's complaints (review of issue 18, finding 1)
+                  # promises, history and mail of the customer's complaints (PIPL erasure)
                   customer_erasers=[erase_customer_texts])

@@ -61,7 +61,7 @@ MAKE_FIGURES_MAX_RETRIES = 2
                 max_retries=MAKE_FIGURES_MAX_RETRIES, min_backoff=2_000, max_backoff=30_000)
 def make_figures(organization: str, month: str, branch: str, language: str, request: str):
     """Makes a month's figures (and PDF) a reader asked for: a month not stored, a branch, the
-    other language's PDF (issue 12, finding 3); the web serves them, it never computes them."""
+    other language's PDF; the web serves them, it never computes them."""
     made.make(SERVICE, organization, month, branch, language, request)
 
 

@@ -48,7 +48,7 @@ def compute_report(service, organization: str, month: str, language: str, branch
 
 
 def month_blocks(service, organization: str, month: str, *, today, branch: str | None = None) -> dict:
-    """Gives the report's issue 17 and 18 blocks (ReportData `closures`, `corrective_actions`, `desk`):
+    """Gives the report's ownership and desk blocks (ReportData `closures`, `corrective_actions`, `desk`):
     the closures and the register of corrective actions (figures/ownership.py), and the desk's people
     against their targets with the declined callbacks counted apart (figures/desk.py). Inside a connection.
     One `branch`'s report gets its desk figures; the register and the closures are the organisation's
@@ -130,7 +130,7 @@ def run_schedule(service) -> list[tuple[str, str, str]]:
 
     Each organisation's report is made once per month however many workers run this. One
     organisation's bad schedule file or failing render is logged with the organisation and
-    the others go on (issue 12, finding 9); its report is tried again at the next check.
+    the others go on; its report is tried again at the next check.
     """
     made = []
     due = for_each_organization(service, due_report, service.run(organizations))

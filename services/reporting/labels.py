@@ -67,7 +67,7 @@ LABELS: dict[str, dict[str, str]] = {
         "not_reviewed": "未评审",
         "repeat_complaints": "重复投诉",
         "special_callbacks": "特殊回访(已联系/应回访)",
-        # issue 18: how complaints ended, broken promises, corrective actions (seeds 000, 002)
+        # how complaints ended, broken promises, corrective actions (seeds 000, 002)
         "closures": "投诉结案与承诺",
         "closure_reason": "结案原因",
         "closed_with_reason": "按原因结案合计",
@@ -82,7 +82,7 @@ LABELS: dict[str, dict[str, str]] = {
         "status": "状态",
         "overdue_mark": "逾期",
         "actions_total": "共 {total} 项,逾期 {overdue} 项",
-        # issue 17: the desk's people against their targets (seeds 003 §七, 004)
+        # the desk's people against their targets (seeds 003 §七, 004)
         "desk": "回访员及服务顾问指标",
         "agents": "回访员",
         "advisors": "服务顾问",

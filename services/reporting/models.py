@@ -23,7 +23,7 @@ database = peewee.DatabaseProxy()
 
 #: Callback task states (CONTRACT.md).
 OPEN, DONE, UNREACHABLE, CANCELLED = "open", "done", "unreachable", "cancelled"
-#: The customer declined callbacks (issue 17): counted apart from the completion rate.
+#: The customer declined callbacks: counted apart from the completion rate.
 DECLINED = "declined"
 
 #: Where a served day comes from (RULES 3: order completed, delivery shipped or commissioned).
@@ -40,7 +40,7 @@ SEND_NONE, SEND_QUEUED, SEND_SENDING, SEND_SENT, SEND_FAILED = "not_sent", "queu
 #: report (POST .../send or the schedule), make a report (POST /api/v1/reports). Declared in actors.py.
 SEND_ACTOR = "reporting_send_report"
 GENERATE_ACTOR = "reporting_generate_report"
-#: Issue 12, finding 3: the figures (and PDF) of a month with no stored report, or of one branch, for
+#: The figures (and PDF) of a month with no stored report, or of one branch, for
 #: a reader who asked (GET /api/v1/reports/<month>, .pdf, the month page): made by the worker, never
 #: in the web request.
 MAKE_FIGURES_ACTOR = "reporting_make_figures"
@@ -109,10 +109,10 @@ class Callback(BaseModel):
     over_time_limit = peewee.BooleanField(null=True)
     #: The outcome was recorded outside the call windows (null: not said).
     outside_call_window = peewee.BooleanField(null=True)
-    #: Issue 17: who made the last call (the agent's login), and the service advisor of the order.
+    #: Who made the last call (the agent's login), and the service advisor of the order.
     agent = peewee.CharField(max_length=128, null=True)
     advisor_id = peewee.CharField(**ID, null=True)
-    #: Issue 17: the branch of the delivery or order.
+    #: The branch of the delivery or order.
     branch = peewee.CharField(**ID, null=True)
 
     class Meta:
@@ -151,9 +151,9 @@ class ServedDay(BaseModel):
     served_on = peewee.DateField()
     #: An order's customer was key when the order was completed (RULES 1.2; null for deliveries).
     key_customer = peewee.BooleanField(null=True)
-    #: Issue 17: the service advisor (服务顾问) of an order, for the figures per advisor.
+    #: The service advisor (服务顾问) of an order, for the figures per advisor.
     advisor_id = peewee.CharField(**ID, null=True)
-    #: Issue 17 item 7: the branch of the order or delivery (the report per branch).
+    #: The branch of the order or delivery (the report per branch).
     branch = peewee.CharField(**ID, null=True)
 
     class Meta:
@@ -196,13 +196,13 @@ class Complaint(BaseModel):
     repeat = peewee.BooleanField(default=False)
     rework_due_at = peewee.DateTimeField(null=True)
     reworked_at = peewee.DateTimeField(null=True)
-    #: Issue 18: why it closed when not by a satisfied verification callback; when its verification
+    #: Why it closed when not by a satisfied verification callback; when its verification
     #: callback last found nobody after every attempt.
     closure_reason = peewee.CharField(max_length=30, null=True)
     verification_unreachable_at = peewee.DateTimeField(null=True)
-    #: Promises made to the customer and not kept in time (issue 18 item 4).
+    #: Promises made to the customer and not kept in time.
     promises_broken = peewee.IntegerField(default=0)
-    #: Issue 17 item 7: the branch (store, service station, region) the complaint concerns.
+    #: The branch (store, service station, region) the complaint concerns.
     branch = peewee.CharField(**ID, null=True)
 
     class Meta:
@@ -238,7 +238,7 @@ class Report(BaseModel):
 
 
 class MadeFigures(BaseModel):
-    """A month's figures as the read model stood when the worker made them (issue 12, finding 3):
+    """A month's figures as the read model stood when the worker made them:
     of a month with no stored report, or of one branch (`branch`; "" is the whole organisation),
     in one language, with the PDF when a reader asked for it. The web serves them while fresh
     (HUIFANG_REPORT_FRESH_SECONDS) and asks the worker again after; nothing here is mailed or
@@ -300,7 +300,7 @@ class ReportRun(BaseModel):
 
 
 class CallbackVerdict(BaseModel):
-    """A reviewer's verdict on a callback record (issue 17, `callback.reviewed`): pass or needs
+    """A reviewer's verdict on a callback record (`callback.reviewed`): pass or needs
     improvement, one per callback and reviewer role (the newest by `reviewed_at` wins, whatever
     order the events arrive in); the month's callback quality pass rate (回访质量合格率, RULES 1.4)
     counts each record once, by the callback's due month: the verdict of the most senior role
@@ -341,7 +341,7 @@ class AgentSummary(BaseModel):
 
 
 class CorrectiveAction(BaseModel):
-    """A corrective action of the complaints service's register (纠正预防措施, issue 18), as the report lists it."""
+    """A corrective action of the complaints service's register (纠正预防措施), as the report lists it."""
 
     organization = peewee.CharField(**ORG)
     action_id = peewee.CharField(**ID)
@@ -429,7 +429,7 @@ def _event_log_per_organization(migrator, database, migrate) -> None:
 
 
 def _desk_columns(migrator, database, migrate) -> None:
-    """1.6.0 (issue 17): a callback's agent and the advisor of its order (`agent_summary` is
+    """1.6.0: a callback's agent and the advisor of its order (`agent_summary` is
     created by ensure_schema); callbacks stored before have neither until `make rebuild-reporting`."""
     add_missing_columns(migrator, database, migrate, {
         Callback: {"agent": peewee.CharField(max_length=128, null=True),
@@ -438,7 +438,7 @@ def _desk_columns(migrator, database, migrate) -> None:
 
 
 def _closure_columns(migrator, database, migrate) -> None:
-    """1.7.0 (issue 18): a complaint's closure reason, its unreachable verification and broken promises (the
+    """1.7.0: a complaint's closure reason, its unreachable verification and broken promises (the
     corrective actions' table is created by ensure_schema)."""
     add_missing_columns(migrator, database, migrate, {
         Complaint: {"closure_reason": peewee.CharField(max_length=30, null=True),
@@ -447,20 +447,20 @@ def _closure_columns(migrator, database, migrate) -> None:
 
 
 def _branches(migrator, database, migrate) -> None:
-    """1.7.0 (issue 17 item 7): the branch of a served day (the monthly report per branch) and of a
+    """1.7.0: the branch of a served day (the monthly report per branch) and of a
     person of the directory; days stored before have none until `make rebuild-reporting`."""
     add_missing_columns(migrator, database, migrate, {ServedDay: {"branch": peewee.CharField(**ID, null=True)}})
     users.add_branch(migrator, database, migrate)
 
 
 def _complaint_branch(migrator, database, migrate) -> None:
-    """1.8.0 (issue 17 item 7): a complaint's branch, from complaint.raised; complaints stored before have
+    """1.8.0: a complaint's branch, from complaint.raised; complaints stored before have
     none until `make rebuild-reporting`."""
     add_missing_columns(migrator, database, migrate, {Complaint: {"branch": peewee.CharField(**ID, null=True)}})
 
 
 def _verdict_order_columns(migrator, database, migrate) -> None:
-    """1.11.0 (issue 17 review items 3, 4): when a verdict was given and its role's rank, so the
+    """1.11.0: when a verdict was given and its role's rank, so the
     newest verdict of a role is kept and a record counts once, by its most senior reviewer.
     Verdicts kept before have neither until `make rebuild-reporting` replays their events."""
     add_missing_columns(migrator, database, migrate, {
@@ -471,14 +471,14 @@ def _verdict_order_columns(migrator, database, migrate) -> None:
 MIGRATIONS: dict = {2: _add_report_run, 3: _add_send_claim, 4: _jobs_through_outbox, 5: _rules_fidelity_columns,
                     6: _event_log_per_organization, 10: _desk_columns, 20: _closure_columns, 60: _branches, 70: _complaint_branch,
                     80: _verdict_order_columns}
-#: issue 12, finding 10: the outbox relay claims rows (claimed_until) before it calls the broker.
+#: The outbox relay claims rows (claimed_until) before it calls the broker.
 MIGRATIONS[30] = add_claim_columns
-#: issue 12, finding 14: a person's tokens and sessions can be revoked (directory_user.tokens_not_before).
+#: A person's tokens and sessions can be revoked (directory_user.tokens_not_before).
 MIGRATIONS[31] = add_not_before_column
 
 
 def _made_figures(migrator, database, migrate) -> None:
-    """1.12.0 (issue 12, finding 3): the figures and PDFs the worker makes for readers (`made_figures`)."""
+    """1.12.0: the figures and PDFs the worker makes for readers (`made_figures`)."""
     database.create_tables([MadeFigures], safe=True)
 
 

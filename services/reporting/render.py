@@ -182,7 +182,7 @@ def render_report_html(report: ReportData, language: str = "zh-CN", *, listing_l
 
 
 def closures_shown(report: ReportData, language: str) -> dict | None:
-    """Gives issue 18's closures block as shown: each closure reason named, or None (a report stored
+    """Gives the closures block as shown: each closure reason named, or None (a report stored
     before the block existed)."""
     closures = report.closures
     if not closures:
@@ -202,7 +202,7 @@ def actions_shown(report: ReportData, language: str) -> dict | None:
 
 
 def people_shown(report: ReportData, language: str) -> dict | None:
-    """Gives the desk's block as shown (issue 17): per agent and per advisor, each target figure as
+    """Gives the desk's block as shown: per agent and per advisor, each target figure as
     {value, target, met}, with the declined callbacks; None when no such block was stored."""
     desk = report.desk
     if not desk:

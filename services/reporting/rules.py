@@ -46,6 +46,6 @@ def calendar_of(settings, organization: str) -> WorkingCalendar:
 
 def desk_policy(settings, organization: str) -> DeskPolicy:
     """Gives the organisation's desk rules (data/desk.yaml or its own copy): targets per role, the
-    agents' monthly summary's due day (issue 17)."""
+    agents' monthly summary's due day."""
     return load_org_rules(settings, service=SERVICE_NAME, relative="desk.yaml", organization=organization,
                           parse=DeskPolicy.from_data)

@@ -25,7 +25,7 @@ class LanguageQuerySchema(Schema):
 
 class BranchQuerySchema(Schema):
     branch = fields.String(load_default=None, validate=validate.Length(min=1, max=128), metadata={
-        "description": "one branch's figures (issue 17); a branch manager always gets their own", "example": "north"})
+        "description": "one branch's figures; a branch manager always gets their own", "example": "north"})
 
 
 class FigureSchema(Schema):
@@ -78,7 +78,7 @@ class ReportSchema(Schema):
         "description": "客户满意度得分 per dimension: the mean points of the five-point answers (RULES 1.4)"})
     callback_quality = fields.Dict(metadata={
         "description": "回访质量合格率: {status: not_reviewed, pass_rate: null} until callback records are reviewed"})
-    desk = fields.Dict(metadata={"description": "the callback desk's figures (issue 17): declined_callbacks, "
+    desk = fields.Dict(metadata={"description": "the callback desk's figures: declined_callbacks, "
                                                 "counted apart from the completion rate; agents and advisors, "
                                                 "each with its role's targets and whether they are met"})
     suggestions = fields.List(fields.Dict())
@@ -87,16 +87,16 @@ class ReportSchema(Schema):
     unreachable = fields.List(fields.Dict())
     delivery = fields.Nested(DeliverySchema, allow_none=True)
     closures = fields.Dict(metadata={
-        "description": "issue 18: the month's complaints closed by each closure reason (by_reason, closed_with_reason) "
+        "description": "the month's complaints closed by each closure reason (by_reason, closed_with_reason) "
                        "and those whose verification callback found nobody (verification_unreachable, "
                        "unreachable_waiting), promises not kept in time (promises_broken, "
                        "complaints_with_broken_promises)"})
     corrective_actions = fields.Dict(metadata={
-        "description": "issue 18: the register of corrective actions (纠正预防措施) as of the month: listed (each "
+        "description": "the register of corrective actions (纠正预防措施) as of the month: listed (each "
                        "with owner, due_on, status, overdue, the complaints and callbacks behind it), total, "
                        "by_status, overdue (ids)"})
     branch = fields.String(allow_none=True, metadata={
-        "description": "the one branch these figures are of (issue 17; computed now, never stored), or null: "
+        "description": "the one branch these figures are of (computed now, never stored), or null: "
                        "the organisation. A branch's complaints are those whose complaint.raised named it"})
     branches = fields.List(fields.String(), metadata={"description": "the branches one may ask for (`?branch=`)"})
 
@@ -106,7 +106,7 @@ class ReportSchema(Schema):
 class PeriodQuery(Schema):
     period = fields.String(required=True, validate=validate.Length(min=7, max=8), metadata={
         "description": "a month (2026-11) or an ISO week (2026-W45)", "example": "2026-W45",
-        "pattern": PERIOD_PATTERN})  # what parse_period takes, in the document (issue 12, finding 20)
+        "pattern": PERIOD_PATTERN})  # what parse_period takes, in the document
     branch = fields.String(validate=validate.Length(min=1, max=128), metadata={
         "description": "one branch only (a branch manager always sees their own)"})
 

@@ -12,7 +12,7 @@ from shared.mesh.worker import setup_worker
 from shared.mesh.periodic import for_each_organization, periodic
 from shared.core.settings import load_settings_or_exit
 
-from . import jobs
+from . import jobs, notify
 from .models import IMPORT_ACTOR, IMPORT_QUEUE
 from .service import SERVICE
 
@@ -59,7 +59,7 @@ def _each_organization(job) -> dict:
 @periodic(broker, SERVICE, every_seconds=BATCH_SWEEP_SECONDS)
 def close_callback_batches():
     """Closes the monthly batches (RULES 1.3) whose cut-off day has come: tops each up to its tier."""
-    # one transaction per organisation: one's bad data file does not stop the others (issue 12, finding 9)
+    # one transaction per organisation: one's bad data file does not stop the others
     closed = [b for done in _each_organization(jobs.close_due_batches).values() for b in done]
     if closed:
         log.info("closed %d callback batches: %s", len(closed), closed)
@@ -83,7 +83,7 @@ def replan_provisional_callbacks():
         log.info("%d open callbacks moved to the published calendar", len(moved))
 
 
-#: How often (seconds) the weekly mail of missing ledger data is looked at (issue 17).
+#: How often (seconds) the weekly mail of missing ledger data is looked at.
 LEDGER_GAP_SWEEP_SECONDS = 900
 
 
@@ -91,5 +91,5 @@ LEDGER_GAP_SWEEP_SECONDS = 900
 def mail_missing_ledger_data():
     """Mails the week's list of deliveries missing an installation or commissioning date to the
     ledger keepers, once their mail day has come (data/ledger_watch.yaml)."""
-    for organization, week, where in jobs.send_ledger_gap_mails(SERVICE):
+    for organization, week, where in notify.send_ledger_gap_mails(SERVICE):
         log.info("missing ledger data of %s for %s mailed: %s", organization, week, where)

@@ -252,39 +252,3 @@ def run_ledger_import(service, import_id: str) -> str | None:
     service.run(finish_ledger_import, import_id=import_id)
     log.info("ledger import %s of %s: %d rows imported", import_id, claimed.organization, len(rows))
     return IMPORT_DONE
-
-
-def send_ledger_gap_mails(service) -> list[tuple[str, str, str]]:
-    """Gives (organisation, week, where it went or why not) of each weekly mail of missing ledger
-    data sent now (issue 17): for each organisation with deliveries, once its mail day and time of
-    the week has come (data/ledger_watch.yaml), and only when some date is missing (an empty list
-    is not mailed). Claim (committed) -> send -> record."""
-    from shared.core.db import distinct_values
-    from shared.core.mail import MailError
-
-    from .domain.ledger_gaps import mail_week
-    from .handlers.ledger_gaps import claim_gap_mail, record_gap_mail
-    from .models import Delivery
-    from .rules import ledger_watch
-
-    sent = []
-    with service.connection():
-        # an index lookup per organisation, not a scan of every delivery every 15 minutes
-        organizations = distinct_values(Delivery.organization)
-    local = service.clock().astimezone(service.settings.tz)
-    for organization in organizations:
-        week = mail_week(local.replace(tzinfo=None), ledger_watch(service.settings, organization))
-        if week is None:
-            continue
-        claim = service.run(claim_gap_mail, organization=organization, week=week)
-        if claim is None:
-            continue
-        try:
-            where = service.mailer.send(claim.message)
-        except MailError as exc:
-            service.run(record_gap_mail, claim=claim, error=str(exc))
-            log.warning("missing ledger data mail of %s for %s failed: %s", organization, week, exc)
-            continue
-        service.run(record_gap_mail, claim=claim)
-        sent.append((organization, week, where))
-    return sent

@@ -16,7 +16,7 @@ database = peewee.DatabaseProxy()
 
 #: Callback task states (CONTRACT.md).
 OPEN, DONE, UNREACHABLE, CANCELLED = "open", "done", "unreachable", "cancelled"
-#: Issue 17 item 3: the customer does not accept callbacks (谢绝回访, an opt-out), and the number
+#: The customer does not accept callbacks (谢绝回访, an opt-out), and the number
 #: called was wrong: the task waits for corrected contact data.
 DECLINED, WRONG_NUMBER = "declined", "wrong_number"
 STATUSES = (OPEN, DONE, UNREACHABLE, CANCELLED, DECLINED, WRONG_NUMBER)
@@ -50,7 +50,7 @@ class Customer(BaseModel):
     flag_complaint_id = peewee.CharField(**ID, null=True)
     #: Sum of the contract amounts of the customer's deliveries (CNY), for the on-site rule.
     total_contract_amount = peewee.DecimalField(max_digits=16, decimal_places=2, default=0)
-    #: The customer declined callbacks (谢绝回访): the planner plans none from then on (issue 17).
+    #: The customer declined callbacks (谢绝回访): the planner plans none from then on.
     opted_out_at = UTCDateTimeField(null=True)
     opted_out_by = peewee.CharField(max_length=128, null=True)
 
@@ -84,7 +84,7 @@ class Delivery(BaseModel):
     site_contact = peewee.CharField(max_length=200, null=True)
     site_phone = peewee.CharField(max_length=40, null=True)
     cancelled = peewee.BooleanField(default=False)
-    #: Issue 17: the branch (store, service station, property office, region) of the delivery.
+    #: The branch (store, service station, property office, region) of the delivery.
     branch = peewee.CharField(**ID, null=True)
     updated_at = UTCDateTimeField()
 
@@ -115,7 +115,7 @@ class ServiceOrder(BaseModel):
     key_customer = peewee.BooleanField(default=False)
     #: "YYYY-MM" of the monthly batch the order waits in (RULES 1.3), else null.
     batch_period = peewee.CharField(max_length=7, null=True)
-    #: Issue 17: the branch of the order.
+    #: The branch of the order.
     branch = peewee.CharField(**ID, null=True)
 
     class Meta:
@@ -218,7 +218,7 @@ class CallbackTask(BaseModel):
     #: at (rescheduled: the next attempt, moved into the call windows).
     last_result = peewee.CharField(max_length=16, null=True)
     appointment_at = UTCDateTimeField(null=True)
-    #: Issue 17: the branch of the delivery or order (assigning agents, figures per branch).
+    #: The branch of the delivery or order (assigning agents, figures per branch).
     branch = peewee.CharField(**ID, null=True)
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
@@ -359,7 +359,7 @@ def _migrate_3(migrator, database, migrate) -> None:
 
 
 class CallAttempt(BaseModel):
-    """One call of a callback task (issue 17 item 1): who made it (the agent's login from the
+    """One call of a callback task: who made it (the agent's login from the
     token or session), when, on which channel, and what it came to."""
 
     organization = peewee.CharField(**ORG)
@@ -383,7 +383,7 @@ class CallAttempt(BaseModel):
 
 
 class ContactCorrection(BaseModel):
-    """A correction of a customer's contact data made during a call (issue 17 item 3): what it
+    """A correction of a customer's contact data made during a call: what it
     was, what it became, who corrected it and when; sent on as `customer.updated`."""
 
     organization = peewee.CharField(**ORG)
@@ -400,7 +400,7 @@ class ContactCorrection(BaseModel):
 
 
 class CallbackReview(BaseModel):
-    """A reviewer's verdict on a callback record (issue 17 item 2: 抽查合格 / 有待改进) with the
+    """A reviewer's verdict on a callback record (seed 002: 抽查合格 / 有待改进) with the
     comment, by whom (login and reviewer role), for which period of the review queue, when."""
 
     organization = peewee.CharField(**ORG)
@@ -423,7 +423,7 @@ class CallbackReview(BaseModel):
 
 
 class Lead(BaseModel):
-    """A sales or service lead a callback's answer raised (issue 17 item 5: 寻求新的商务机会): its kind,
+    """A sales or service lead a callback's answer raised (seed 000 part 5: 寻求新的商务机会): its kind,
     the customer, the callback, who follows it up and by when."""
 
     id = peewee.CharField(max_length=36, primary_key=True)
@@ -449,7 +449,7 @@ class Lead(BaseModel):
 
 
 class LedgerGapMail(BaseModel):
-    """The weekly mail of missing ledger data to an organisation's ledger keepers (issue 17): one per
+    """The weekly mail of missing ledger data to an organisation's ledger keepers: one per
     week, claimed under a lease while it is sent, `sent_at` once it went."""
 
     organization = peewee.CharField(**ORG)
@@ -466,7 +466,7 @@ class LedgerGapMail(BaseModel):
 
 
 def _migrate_10(migrator, database, migrate) -> None:
-    """Adds (1.4.0, issue 17) a customer's opt-out and a task's last call result and appointment;
+    """Adds (1.4.0) a customer's opt-out and a task's last call result and appointment;
     `call_attempt`, `contact_correction`, `callback_review`, `lead` and `ledger_gap_mail` are created by `ensure_schema`."""
     add_missing_columns(migrator, database, migrate, {
         Customer: {"opted_out_at": UTCDateTimeField(null=True),
@@ -488,9 +488,9 @@ def _migrate_4(migrator, database, migrate) -> None:
 
 
 MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 10: _migrate_10}
-#: issue 12, finding 10: the outbox relay claims rows (claimed_until) before it calls the broker.
+#: The outbox relay claims rows (claimed_until) before it calls the broker.
 MIGRATIONS[30] = add_claim_columns
-#: issue 12, finding 14: a person's tokens and sessions can be revoked (directory_user.tokens_not_before).
+#: A person's tokens and sessions can be revoked (directory_user.tokens_not_before).
 MIGRATIONS[31] = add_not_before_column
-#: issue 17 item 7: a person's branch in the directory.
+#: A person's branch in the directory.
 MIGRATIONS[60] = users.add_branch

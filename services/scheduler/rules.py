@@ -39,7 +39,7 @@ class OrgRules:
     policy: Policy
     calendar: WorkingCalendar
     agents: tuple[tuple[str, frozenset[str]], ...]
-    #: Issue 17: the branches each agent works for (agents.yaml `branches`; none listed: every branch).
+    #: The branches each agent works for (agents.yaml `branches`; none listed: every branch).
     agent_branches: tuple[tuple[str, frozenset[str]], ...] = ()
 
     def agents_for(self, business_line: str, branch: str | None = None) -> list[str]:
@@ -56,7 +56,7 @@ class OrgRules:
     def with_directory(self, users, organization: str) -> "OrgRules":
         """Gives these rules with the agents (回访员) of the user directory (shared/users/store.py: a
         person is entered once) in front of those agents.yaml still lists. An agent's branch is
-        the directory's (issue 17 item 7); agents.yaml's `branches` stay for those without one."""
+        the directory's; agents.yaml's `branches` stay for those without one."""
         directory = users.of_role(organization, "agent")
         people = tuple((p.login, frozenset(p.business_lines)) for p in directory)
         known = {login for login, _ in people}
@@ -134,7 +134,7 @@ def _agents(raw) -> tuple[tuple[str, frozenset[str]], ...]:
 
 
 def _agent_branches(raw) -> tuple[tuple[str, frozenset[str]], ...]:
-    """Gives (login, branches) of each agent of a roster file that names branches (issue 17)."""
+    """Gives (login, branches) of each agent of a roster file that names branches."""
     try:
         roster = _RosterSchema().load(raw or {})
     except ValidationError as exc:
@@ -165,14 +165,14 @@ def questionnaire_named(settings, organization: str, name: str) -> Questionnaire
 
 def review_policy(settings, organization: str) -> ReviewPolicy:
     """Gives the organisation's review rules (data/review.yaml or its own copy): which roles review
-    callback records, every week or month, and what share of each agent's records (issue 17)."""
+    callback records, every week or month, and what share of each agent's records (seed 002)."""
     return load_org_rules(settings, service=SERVICE_NAME, relative="review.yaml", organization=organization,
                           parse=ReviewPolicy.from_data)
 
 
 def lead_policy(settings, organization: str) -> LeadPolicy:
     """Gives the organisation's lead rules (data/leads.yaml or its own copy): which answers raise a
-    lead, who owns it, when it is due (issue 17)."""
+    lead, who owns it, when it is due (seed 000 part 5)."""
     return load_org_rules(settings, service=SERVICE_NAME, relative="leads.yaml", organization=organization,
                           parse=LeadPolicy.from_data)
 

@@ -112,7 +112,7 @@ class ScriptsSchema(Schema):
 class CallbackDetailSchema(CallbackSchema):
     questionnaire = fields.Nested(QuestionnaireSchema, metadata={"description": "the questions to ask, in order"})
     scripts = fields.Nested(ScriptsSchema, metadata={
-        "description": "the questionnaire's opening and closing scripts filled in for this callback (issue 17)"})
+        "description": "the questionnaire's opening and closing scripts filled in for this callback"})
 
 
 class AgentCallbackSchema(CallbackSchema):
@@ -120,18 +120,18 @@ class AgentCallbackSchema(CallbackSchema):
         "description": "the next moment in a call window on a working day, not before the task is due"})
 
 
-#: Issue 17 item 3: what else a call can come to than answers or no answer.
+#: What else a call can come to than answers or no answer.
 OTHER_RESULTS = (RESCHEDULED, DECLINED, WRONG_NUMBER)
 #: Whether the customer was reached, by those results.
 REACHED_BY_RESULT = {RESCHEDULED: True, DECLINED: True, WRONG_NUMBER: False}
 
 
 class ContactCorrectionSchema(Schema):
-    """A correction of the customer's contact data made during a call (issue 17 item 3)."""
+    """A correction of the customer's contact data made during a call."""
 
     class Meta:
         unknown = EXCLUDE
-        # not_empty, in the document (issue 12, finding 20)
+        # not_empty, in the document
         openapi = {"anyOf": [{"required": ["name"]}, {"required": ["phone"]}, {"required": ["contact_person"]}]}
 
     name = fields.String(validate=validate.Length(min=1, max=200))
@@ -148,14 +148,14 @@ class ContactCorrectionSchema(Schema):
 class OutcomeSchema(Schema):
     """One call's outcome (CONTRACT.md); a dissatisfied answer needs its reason.
 
-    Issue 17: `result` says what else the call came to (`rescheduled` with `call_at`, `declined`,
+    `result` says what else the call came to (`rescheduled` with `call_at`, `declined`,
     `wrong_number`; then `reached` may be left out), and `contact` corrects the customer's
     name, phone or contact person (kept, and sent on as `customer.updated`).
     """
 
     class Meta:
         unknown = EXCLUDE
-        # `reached`, or a `result` (not null), in the document (issue 12, finding 20)
+        # `reached`, or a `result` (not null), in the document
         openapi = {"anyOf": [{"required": ["reached"]},
                              {"required": ["result"], "properties": {"result": {"type": "string"}}}]}
 

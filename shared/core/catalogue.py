@@ -83,31 +83,30 @@ TYPES: dict[str, TypeDoc] = {
         "The customer could not be reached in the attempts the policy allows.",
         {"callback_id": _CALLBACK_ID, "customer_id": "C-2002"}),
     "callback.rescheduled": TypeDoc(
-        "The customer asked to be called at a time: the next attempt is planned then, inside the call windows "
-        "(issue 17).",
+        "The customer asked to be called at a time: the next attempt is planned then, inside the call windows.",
         {"callback_id": _CALLBACK_ID, "customer_id": "C-2002", "kind": "first", "due_on": "2026-11-02",
          "call_at": "2026-11-03T14:00:00+08:00", "asked_at": "2026-11-03T13:00:00+08:00", "agent": "li"}),
     "callback.declined": TypeDoc(
         "The customer does not accept callbacks (谢绝回访): no callback is planned for them from then on, and "
-        "the callback counts apart from the completion rate (issue 17).",
+        "the callback counts apart from the completion rate.",
         {"callback_id": _CALLBACK_ID, "customer_id": "C-2002", "kind": "first", "due_on": "2026-11-02",
          "agent": "li", "cancelled_callbacks": 1}),
     "callback.wrong_number": TypeDoc(
         "The number called was wrong: the callback waits for corrected contact data (a `customer.updated` "
-        "with another phone or contact person opens it again) (issue 17).",
+        "with another phone or contact person opens it again).",
         {"callback_id": _CALLBACK_ID, "customer_id": "C-2002", "kind": "first", "agent": "li",
          "corrected": False}),
     "callback.reviewed": TypeDoc(
         "A reviewer (the service supervisor weekly, the manager monthly, by policy) gave a callback record "
         "the verdict pass (抽查合格) or needs improvement (有待改进): the report's callback quality pass rate "
-        "counts them (issue 17).",
+        "counts them.",
         {"callback_id": _CALLBACK_ID, "record_no": "202611-0001", "kind": "first", "due_on": "2026-11-02",
          "customer_id": "C-2002", "agent": "li", "reviewer": "zhao", "reviewer_role": "supervisor",
          "period": "2026-W45", "verdict": "needs_improvement", "comment": "未核实客户联系方式。",
          "reviewed_at": "2026-11-06T16:00:00+08:00"}),
     "lead.raised": TypeDoc(
         "A callback's answer wants maintenance, a retrofit or a new purchase (寻求新的商务机会): a lead with its "
-        "owner and due date, for the ERP to take (issue 17; data/leads.yaml says which answers).",
+        "owner and due date, for the ERP to take (data/leads.yaml says which answers).",
         {"lead_id": "9b2f6a1c-3d4e-5f60-8a7b-1c2d3e4f5a6b", "kind": "maintenance_or_retrofit",
          "question": "maintenance_or_retrofit_wanted", "owner": "chen", "owner_role": "manager",
          "due_on": "2028-03-22", "callback_id": _CALLBACK_ID, "record_no": "202803-0004", "customer": _CUSTOMER,

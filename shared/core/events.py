@@ -22,7 +22,7 @@ SERVICE_KINDS = (
     "special_service", "help_request", "first_aid", "community_event", "purchase",
 )
 #: Where a complaint comes from; the consumer association (消费者协会) and the media (媒体) are sources
-#: of their own (seed 004, issue 18 item 7): the chains start them at the top level, like the manufacturer's.
+#: of their own (seed 004): the chains start them at the top level, like the manufacturer's.
 COMPLAINT_SOURCES = ("callback", "hotline", "manufacturer", "walk_in", "web", "consumer_association", "media")
 COMPLAINT_CATEGORIES = ("product_quality", "service_quality", "attitude", "price", "waiting_time", "other")
 SATISFACTION = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
@@ -36,10 +36,10 @@ USER_ROLES = ("agent", "advisor", "supervisor", "manager", "admin")
 
 #: Ids other systems give (complaint, order, delivery, customer, callback ids): letters, digits and
 #: `_ . : @ + -`, at most 128 characters. No CR/LF (a mail header), no `/` (a path), no blanks
-#: (issue 12, finding 8).
+#: (an id ends up in mail headers, paths and logs).
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$")
 ID_ERROR = "must be 1 to 128 letters, digits or _ . : @ + - (starting with a letter or digit)"
-#: The characters no text of Huifang may hold: PostgreSQL refuses NUL in text (finding 7).
+#: The characters no text of Huifang may hold: PostgreSQL refuses NUL in text.
 NUL = "\x00"
 
 
@@ -114,7 +114,7 @@ class CustomerSchema(_Data):
 
 _id = lambda: id_field()  # noqa: E731
 _opt_id = lambda: id_field(required=False)  # noqa: E731
-#: Free texts: the length of the column they are stored in (finding 7).
+#: Free texts: the length of the column they are stored in, so an event never fails to be stored.
 _text = lambda n: fields.String(load_default=None, allow_none=True, validate=validate.Length(max=n))  # noqa: E731
 #: A callback task's kind (RULES 1.1, 1.2 names), as the columns keep it.
 _kind = lambda: fields.String(required=True, validate=validate.Length(min=1, max=32))  # noqa: E731
@@ -154,7 +154,7 @@ class ServiceOrderCompleted(_Data):
     business_line = fields.String(required=True, validate=validate.OneOf(BUSINESS_LINES_SERVICE))
     kind = fields.String(load_default="maintenance", validate=validate.OneOf(SERVICE_KINDS))
     advisor_id = _opt_id()
-    #: Issue 17: the branch (store, service station, property office, region) the order belongs to.
+    #: The branch (store, service station, property office, region) the order belongs to.
     branch = _opt_id()
 
 
@@ -172,9 +172,9 @@ class ComplaintRaised(_Data):
     order_id = _opt_id()
     delivery_id = _opt_id()
     callback_id = _opt_id()
-    #: The product model complained about (issue 18 item 6: recurring and batch problems are counted by it).
+    #: The product model complained about (recurring and batch problems are counted by it; seed 001).
     product_model = _text(200)
-    #: Issue 17 item 7: the branch (store, service station, property office, region) it concerns.
+    #: The branch (store, service station, property office, region) it concerns.
     branch = _opt_id()
 
 
@@ -207,7 +207,7 @@ class CallbackUnreachable(_Produced):
 
 
 class CallbackRescheduled(_Produced):
-    """The customer asked to be called at a time (issue 17): the next attempt is at `call_at`."""
+    """The customer asked to be called at a time: the next attempt is at `call_at`."""
 
     callback_id = _id()
     customer_id = _id()
@@ -230,7 +230,7 @@ class CallbackWrongNumber(_Produced):
 
 
 class CallbackReviewed(_Produced):
-    """A reviewer's verdict on a callback record (issue 17): pass or needs improvement."""
+    """A reviewer's verdict on a callback record: pass or needs improvement."""
 
     callback_id = _id()
     verdict = fields.String(required=True, validate=validate.OneOf(("pass", "needs_improvement")))
@@ -239,7 +239,7 @@ class CallbackReviewed(_Produced):
 
 
 class LeadRaised(_Produced):
-    """A callback's answer wants maintenance, a retrofit or a new purchase (issue 17): a lead for the ERP."""
+    """A callback's answer wants maintenance, a retrofit or a new purchase: a lead for the ERP."""
 
     lead_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
     kind = fields.String(required=True, validate=validate.Length(min=1, max=32))
@@ -255,7 +255,7 @@ class ComplaintEvent(_Produced):
 
 
 class ComplaintClosed(ComplaintEvent):
-    """Closed by a satisfied verification callback, or with a closure reason (issue 18)."""
+    """Closed by a satisfied verification callback, or with a closure reason."""
 
     closure_reason = fields.String(load_default=None, allow_none=True,
                                    validate=validate.OneOf(("anonymous", "written_reply", "no_objection", "not_valid",
@@ -263,7 +263,7 @@ class ComplaintClosed(ComplaintEvent):
 
 
 class ComplaintAccepted(_Produced):
-    """A person accepted a complaint (接单): its owner (处理人) from `accepted_at` (issue 18)."""
+    """A person accepted a complaint (接单): its owner (处理人) from `accepted_at`."""
 
     complaint_id = _id()
     owner = fields.String(required=True, validate=validate.Length(min=1, max=64))
@@ -273,14 +273,14 @@ class ComplaintAccepted(_Produced):
 
 
 class ComplaintVerificationUnreachable(_Produced):
-    """A resolved complaint's verification callback ran out of attempts: to the supervisor's queue (issue 18)."""
+    """A resolved complaint's verification callback ran out of attempts: to the supervisor's queue."""
 
     complaint_id = _id()
     callback_id = _opt_id()
 
 
 class ComplaintVerificationRetried(_Produced):
-    """A supervisor asked for the verification callback again: the scheduler plans a new one (issue 18)."""
+    """A supervisor asked for the verification callback again: the scheduler plans a new one."""
 
     complaint_id = _id()
     customer = fields.Nested(CustomerSchema, required=True)
@@ -288,7 +288,7 @@ class ComplaintVerificationRetried(_Produced):
 
 
 class ComplaintPromiseMade(_Produced):
-    """A promise made to a complaint's customer (issue 18): the scheduler plans a follow-up callback on its day."""
+    """A promise made to a complaint's customer: the scheduler plans a follow-up callback on its day."""
 
     complaint_id = _id()
     promise_id = _id()
@@ -306,7 +306,7 @@ class ComplaintPromiseEvent(_Produced):
 
 
 class CorrectiveActionEvent(_Produced):
-    """A corrective action of the register (纠正预防措施), whole: the latest `updated_at` wins (issue 18)."""
+    """A corrective action of the register (纠正预防措施), whole: the latest `updated_at` wins."""
 
     action_id = _id()
     title = fields.String(required=True, validate=validate.Length(min=1, max=500))
@@ -353,19 +353,19 @@ class UserUpdated(_Produced):
     email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=254))
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
     business_lines = fields.List(fields.String(validate=validate.Length(min=1, max=40)), load_default=list)
-    #: Issue 17: the person's branch (store, service station, region); None: the whole organisation.
+    #: The person's branch (store, service station, region); None: the whole organisation.
     branch = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=128))
-    #: shared.users.store.hash_password's string (scrypt$n$r$p$salt$hash); None: cannot sign in.
+    #: shared.users.passwords.hash_password's string (scrypt$n$r$p$salt$hash); None: cannot sign in.
     password_hash = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
     active = fields.Boolean(load_default=True)
     updated_at = fields.AwareDateTime(required=True)
     #: Tokens issued and page sessions started before this moment are refused (an admin revoked
-    #: them: `make revoke-tokens`; issue 12, finding 14). None: no cutoff.
+    #: them: `make revoke-tokens`). None: no cutoff.
     tokens_not_before = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
 class WebhookEndpointUpdated(_Produced):
-    """One webhook endpoint of an organisation, whole (shared/webhooks/delivery.py): the latest `updated_at` wins."""
+    """One webhook endpoint of an organisation, whole (shared/webhooks/endpoints.py): the latest `updated_at` wins."""
 
     endpoint_id = fields.String(required=True, validate=[validate.Length(max=43), validate.Regexp(r"^ep_[a-z0-9]{8,40}$")])
     url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
@@ -426,7 +426,7 @@ CONSUMED_TYPES = frozenset({
 })
 #: Sources of the events the services emit themselves.
 OWN_SOURCE_PREFIX = "huifang://"
-#: Prefixes of the complaint ids Huifang makes itself (issue 12, finding 4): `CMP-` for a complaint a
+#: Prefixes of the complaint ids Huifang makes itself: `CMP-` for a complaint a
 #: person raises (the server makes the id), `callback-` for one a dissatisfied callback raises. An id
 #: another system chooses never starts with one of them (any case), so nobody outside can take the
 #: id of a complaint Huifang is about to raise and have the real one dropped as a duplicate.

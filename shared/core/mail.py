@@ -228,7 +228,7 @@ class Mailer:
     """Sends mail the way the settings say (SMTP, or .eml files when no URL is set).
 
     Every service has one (`Service.mailer`); tests put a fake with the same `send` in its
-    place (tests/doubles.py), rather than patching this module.
+    place (testkit/doubles.py), rather than patching this module.
     """
 
     smtp_url: str | None

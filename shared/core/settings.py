@@ -146,7 +146,7 @@ class Settings:
     #: The address people open each service at (HUIFANG_<SERVICE>_URL): the pages' top bar
     #: links the three services with these.
     public_urls: dict = field(default_factory=dict)
-    #: Webhooks (shared/webhooks/delivery.py): private, loopback and link-local receivers allowed.
+    #: Webhooks (shared/webhooks/urls.py): private, loopback and link-local receivers allowed.
     webhook_allow_private: bool = False
     #: Seconds between the tries of a failing delivery; after the last one it is dead.
     webhook_retry_schedule: tuple = (5, 300, 1800, 7200, 18000, 36000, 36000)

@@ -214,7 +214,7 @@ def make_broker(settings: Settings, *, extra_middleware=()) -> dramatiq.Broker:
     ]
     url = settings.broker_url
     if url.startswith("stub://"):
-        # Tests of one actor (tests/doubles.py); never the proof that the mesh works.
+        # Tests of one actor (testkit/doubles.py); never the proof that the mesh works.
         from dramatiq.brokers.stub import StubBroker
 
         return StubBroker(middleware=middleware)

@@ -20,7 +20,8 @@ from shared.mesh import outbox
 from shared.mesh import queues
 from shared.mesh import ratelimit
 from shared.users import store as users
-from shared.webhooks import delivery as webhooks
+from shared.webhooks import endpoints as webhook_endpoints
+from shared.webhooks.fanout import Webhooks
 from shared.core.db import database_from_url, ensure_schema
 from shared.mesh.periodic import periodic_run_model
 from shared.core.events import Event, load_event, make_envelope
@@ -104,8 +105,8 @@ class Service:
         self.DeadLetterLog = queues.dead_letter_model(self.database)
         #: The user directory every service keeps a copy of (shared/users/store.py).
         self.users = users.Directory(self.database)
-        #: Outbound webhooks: endpoints, deliveries, their log (shared/webhooks/delivery.py).
-        self.webhooks = webhooks.Webhooks(self.database)
+        #: Outbound webhooks: endpoints, deliveries, their log (shared/webhooks/fanout.py).
+        self.webhooks = Webhooks(self.database)
         #: Who did what, when (shared/audit/store.py).
         self.audit = audit.audit_model(self.database)
         #: Per-user request counts of the rate limits (shared/mesh/ratelimit.py).
@@ -209,7 +210,7 @@ class Service:
 
 
 #: Handlers every service has, whatever its own are: the user directory and the webhook endpoints.
-SHARED_HANDLERS = {**users.SHARED_HANDLERS, **webhooks.SHARED_HANDLERS}
+SHARED_HANDLERS = {**users.SHARED_HANDLERS, **webhook_endpoints.SHARED_HANDLERS}
 
 
 def _trusted_event(envelope) -> Event:

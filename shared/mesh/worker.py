@@ -22,13 +22,13 @@ from shared.core.manifest import load_manifests, subscribers
 from shared.core.settings import Settings, load_settings_or_exit
 from shared.mesh import metrics
 from shared.mesh.broker import declare_router, make_broker
-from shared.mesh.memory import ReleaseFreeMemory, from_environment, limit_arenas
+from shared.mesh import memory
 from shared.mesh.metrics import MetricsMiddleware
 from shared.mesh.outbox import Relay, service_actor, service_queue
 from shared.mesh.periodic import periodic
 from shared.mesh.queues import record_dead
 from shared.mesh.retention import prune
-from shared.webhooks.delivery import Sender
+from shared.webhooks.sender import Sender
 
 log = logging.getLogger(__name__)
 
@@ -84,14 +84,14 @@ RETENTION_EVERY_SECONDS = 3600
 def setup_worker(service, settings: Settings, *, broker=None) -> dramatiq.Broker:
     """Gives the broker of a service's worker, with the router and the service actor declared."""
     configure_logging()
-    limit_arenas()  # before the worker's threads start: glibc's free memory stays in two arenas
+    memory.limit_arenas()  # before the worker's threads start: glibc's free memory stays in two arenas
 
     broker = broker or make_broker(settings)
     broker.add_middleware(ServiceWorker(service, settings))
     broker.add_middleware(MetricsMiddleware(service, settings,
                                             forks=[serve_worker_host] if settings.worker_metrics_port else []))
-    broker.add_middleware(ReleaseFreeMemory())  # and goes back to the system every 1,000 messages
-    watch = from_environment()  # HUIFANG_MEMORY_LOG: a diagnostic of the worker's memory
+    broker.add_middleware(memory.ReleaseFreeMemory())  # and goes back to the system every 1,000 messages
+    watch = memory.from_environment()  # HUIFANG_MEMORY_LOG: a diagnostic of the worker's memory
     if watch is not None:
         broker.add_middleware(watch)
     dramatiq.set_broker(broker)

@@ -13,16 +13,11 @@ Reading, inside a unit of work or on a service's connection:
     uow.users.agents_for(organization, "vehicle")       # agents covering a business line
     SERVICE.users.get(organization, login)              # one Person or None
 
-Passwords are hashed with scrypt (memory-hard, in the standard library) and the hash string
-carries its parameters and salt: `scrypt$<n>$<r>$<p>$<salt>$<hash>` (base64).
+Passwords: shared/users/passwords.py; the old data files: shared/users/legacy_files.py.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -32,71 +27,12 @@ from shared.core.errors import InvalidInput
 from shared.core.events import LOGIN_PATTERN, ORG_PATTERN, OWN_SOURCE_PREFIX, USER_ROLES, UserUpdated
 from shared.core.fields import ORG, UTCDateTimeField
 from shared.core.db import add_missing_columns
-from shared.core.orgdata import packaged_path, read_data_file
+from shared.users.passwords import hash_password
 
 log = logging.getLogger(__name__)
 
 #: The event type that carries one person of the directory between the services.
 USER_UPDATED = "user.updated"
-
-#: scrypt cost: 2**15 blocks of 128 * r bytes = 32 MiB of memory and ~0.1 s per hash.
-SCRYPT_N = 2**15
-SCRYPT_R = 8
-SCRYPT_P = 1
-_SCRYPT_MAXMEM = 256 * 1024 * 1024
-_HASH_BYTES = 32
-
-
-# -- passwords ---------------------------------------------------------------------------
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def hash_password(password: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
-    """Gives the scrypt hash string of `password` (parameters and a new salt inside)."""
-    if not password:
-        raise InvalidInput("A password may not be empty.", field="password")
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=_SCRYPT_MAXMEM,
-                            dklen=_HASH_BYTES)
-    return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(digest)}"
-
-
-def verify_password(password: str, hashed: str | None) -> bool:
-    """Gives whether `password` matches `hashed`; False for no hash or a malformed one."""
-    try:
-        scheme, n, r, p, salt, digest = (hashed or "").split("$")
-        if scheme != "scrypt":
-            return False
-        expected = _unb64(digest)
-        actual = hashlib.scrypt(password.encode("utf-8"), salt=_unb64(salt), n=int(n), r=int(r), p=int(p),
-                                maxmem=_SCRYPT_MAXMEM, dklen=len(expected))
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(actual, expected)
-
-
-#: Checked against when a login is unknown, so a wrong login costs as long as a wrong password.
-_DUMMY_HASH = None
-
-
-def burn_time(password: str) -> None:
-    """Spends the time of one password check (for an unknown login)."""
-    global _DUMMY_HASH
-    if _DUMMY_HASH is None:
-        _DUMMY_HASH = hash_password(secrets.token_urlsafe(12))
-    verify_password(password, _DUMMY_HASH)
-
-
-def password_fingerprint(hashed: str | None) -> str:
-    """Gives a short digest of a password hash: a session remembers it, so changing the
-    password ends the sessions signed in with the old one."""
-    return hashlib.sha256((hashed or "").encode("utf-8")).hexdigest()[:16]
 
 
 # -- the table -----------------------------------------------------------------------------
@@ -387,113 +323,3 @@ def on_user_updated(*, uow, event) -> None:
 
 #: Handlers every service has, whatever its own handlers are (shared.mesh.service.Service.handle).
 SHARED_HANDLERS = {USER_UPDATED: on_user_updated}
-
-
-# -- the old data files (make import-users) ----------------------------------------------------
-
-#: The files that listed people before the directory, by service (CONTRACT "Pages", issue "Pages I").
-LEGACY_FILES = {"complaints": "users.yaml", "scheduler": "agents.yaml", "reporting": "recipients.yaml"}
-
-
-def _login_from_email(email: str, taken: set[str]) -> str:
-    local = email.split("@", 1)[0]
-    base = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "-" for ch in local).strip("-._")
-    base = (base or "user")[:60]
-    login, n = base, 2
-    while login in taken:
-        login, n = f"{base}-{n}", n + 1
-    return login
-
-
-def people_from_data_files(settings) -> tuple[dict[str, dict[str, dict]], list[str]]:
-    """Gives the people the old data files list, by organisation and login, and notes on
-    what could not be merged.
-
-    complaints/users.yaml gives login, role and email; scheduler/agents.yaml gives agents and
-    their business lines; reporting/recipients.yaml gives the managers' addresses (a manager
-    not listed elsewhere gets a login made from the address). Each organisation's own copies
-    (`<HUIFANG_DATA_DIR>/<org>/<service>/...`) are read; the packaged defaults count for the
-    organisation `default`.
-    """
-    from pathlib import Path
-
-
-    organizations: dict[str, dict[str, Path]] = {}
-    for service, relative in LEGACY_FILES.items():
-        packaged = packaged_path(service, relative)
-        if packaged.exists():
-            organizations.setdefault("default", {})[service] = packaged
-    data_dir = Path(settings.data_dir)
-    if data_dir.is_dir():
-        for folder in sorted(data_dir.iterdir()):
-            if not folder.is_dir() or not ORG_PATTERN.match(folder.name):
-                continue
-            for service, relative in LEGACY_FILES.items():
-                own = folder / service / relative
-                if own.exists():
-                    organizations.setdefault(folder.name, {})[service] = own
-    people: dict[str, dict[str, dict]] = {}
-    notes: list[str] = []
-    for organization, files in sorted(organizations.items()):
-        found: dict[str, dict] = {}
-
-        def read(service):
-            path = files.get(service)
-            return (read_data_file(path) or {}) if path is not None else {}
-
-        for entry in read("complaints").get("users") or []:
-            login, role = str(entry.get("login") or ""), str(entry.get("role") or "")
-            if not LOGIN_PATTERN.match(login) or role not in USER_ROLES:
-                notes.append(f"{organization}: complaints/users.yaml entry {entry!r} skipped (bad login or role)")
-                continue
-            found[login] = {"login": login, "role": role, "email": entry.get("email"), "business_lines": []}
-        for entry in read("scheduler").get("agents") or []:
-            login = str(entry.get("login") or "")
-            lines = [str(line) for line in entry.get("business_lines") or []]
-            if not LOGIN_PATTERN.match(login):
-                notes.append(f"{organization}: scheduler/agents.yaml entry {entry!r} skipped (bad login)")
-                continue
-            person = found.setdefault(login, {"login": login, "role": "agent", "email": None, "business_lines": []})
-            if person["role"] != "agent":
-                notes.append(f"{organization}: {login} is {person['role']} in complaints/users.yaml and an agent "
-                              f"in scheduler/agents.yaml; kept {person['role']} (change it with make user)")
-            person["business_lines"] = lines
-        for email in read("reporting").get("managers") or []:
-            email = str(email).strip()
-            if not email:
-                continue
-            same = [p for p in found.values() if (p.get("email") or "").lower() == email.lower()]
-            if same:
-                if same[0]["role"] != "manager":
-                    notes.append(f"{organization}: {email} receives the report but is {same[0]['role']} "
-                                 f"({same[0]['login']}); kept {same[0]['role']}")
-                continue
-            login = _login_from_email(email, set(found))
-            found[login] = {"login": login, "role": "manager", "email": email, "business_lines": []}
-        if found:
-            people[organization] = found
-    return people, notes
-
-
-def import_people(*, uow, organization: str, people: dict[str, dict]) -> list[str]:
-    """Gives the logins created or completed in the directory from the old data files.
-
-    A person already in the directory keeps their role, name and password; only an empty
-    e-mail or empty business lines are filled in. New people get no password: they cannot sign
-    in until `make user` sets one. Emits `user.updated` for each change.
-    """
-    changed = []
-    directory: Directory = uow.service.users
-    for login, person in sorted(people.items()):
-        existing = directory.get(organization, login)
-        if existing is None:
-            save_person(uow=uow, organization=organization, login=login, role=person["role"],
-                        email=person.get("email"), business_lines=person.get("business_lines") or [])
-            changed.append(login)
-            continue
-        email = person.get("email") if not existing.email and person.get("email") else None
-        lines = person.get("business_lines") if not existing.business_lines and person.get("business_lines") else None
-        if email is not None or lines is not None:
-            save_person(uow=uow, organization=organization, login=login, email=email, business_lines=lines)
-            changed.append(login)
-    return changed

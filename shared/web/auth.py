@@ -17,9 +17,6 @@ from shared.core.errors import HuifangError
 from shared.core.events import ORG_PATTERN, USER_ROLES
 
 ROLES = (*USER_ROLES, "integration")
-#: Chinese labels from the seeds.
-ROLE_LABELS = {"agent": "回访员", "advisor": "服务顾问", "supervisor": "接待主管", "manager": "服务经理",
-               "admin": "管理员", "integration": "系统集成"}
 #: A user token is valid this long (seconds); `make token` prints a new one.
 TOKEN_MAX_AGE_S = 90 * 86400
 _SALT = "huifang-user-token"

@@ -1,4 +1,4 @@
-"""`/api/v1/webhooks` on every service: an organisation's webhook endpoints (shared/webhooks/delivery.py).
+"""`/api/v1/webhooks` on every service: an organisation's webhook endpoints (shared/webhooks/endpoints.py).
 
 Admins (their own organisation) and the integration token (`?organization=`) list, add,
 change (enable, disable), test them, read each endpoint's delivery log and send a delivery
@@ -11,7 +11,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from shared.webhooks import delivery as webhooks
+from shared.webhooks.deliveries import delivery_log, resend
+from shared.webhooks.endpoints import add_endpoint, get_endpoint, list_endpoints, public_view, update_endpoint
+from shared.webhooks.sender import send_test
 from shared.web.apidocs import path_parameter
 from shared.core.schemas import QueryArgs, StrictBoolean, Timestamp
 from shared.web.api import organization_of_request, roles_required, total_count
@@ -104,7 +106,7 @@ def webhooks_blueprint(service) -> Blueprint:
     def view(record: dict) -> dict:
         with service.connection():
             row = service.webhooks.Endpoint.get(service.webhooks.Endpoint.endpoint_id == record["endpoint_id"])
-        return webhooks.public_view(row)
+        return public_view(row)
 
     @blp.route("")
     class Endpoints(MethodView):
@@ -113,9 +115,9 @@ def webhooks_blueprint(service) -> Blueprint:
         @roles_required(*MANAGERS)
         def get(self, _args):
             """List the organisation's endpoints (without their secrets)."""
-            rows = service.run(webhooks.list_endpoints, organization=organization_of_request())
+            rows = service.run(list_endpoints, organization=organization_of_request())
             total_count(len(rows))
-            return [webhooks.public_view(row) for row in rows]
+            return [public_view(row) for row in rows]
 
         @blp.arguments(WebhookNewEndpointSchema, example={
             "url": "https://erp.acme.example/huifang/webhooks", "types": ["callback.completed", "complaint.*"],
@@ -129,7 +131,7 @@ def webhooks_blueprint(service) -> Blueprint:
             http(s) or leads to a loopback, private or link-local address (unless
             `HUIFANG_WEBHOOK_ALLOW_PRIVATE=1`).
             """
-            record = service.run(webhooks.add_endpoint, organization=organization_of_request(), **body)
+            record = service.run(add_endpoint, organization=organization_of_request(), **body)
             return {**view(record), "secret": record["secret"]}
 
     @blp.route("/<endpoint_id>", parameters=[ENDPOINT_ID])
@@ -139,15 +141,15 @@ def webhooks_blueprint(service) -> Blueprint:
         @roles_required(*MANAGERS)
         def get(self, _args, endpoint_id):
             """One endpoint (without its secret)."""
-            row = service.run(webhooks.get_endpoint, organization=organization_of_request(), endpoint_id=endpoint_id)
-            return webhooks.public_view(row)
+            row = service.run(get_endpoint, organization=organization_of_request(), endpoint_id=endpoint_id)
+            return public_view(row)
 
         @blp.arguments(WebhookEndpointChangeSchema, example={"enabled": False})
         @blp.response(200, WebhookEndpointSchema)
         @roles_required(*MANAGERS)
         def patch(self, body, endpoint_id):
             """Change an endpoint: disable it (`{"enabled": false}`), enable it again, its URL or types."""
-            record = service.run(webhooks.update_endpoint, organization=organization_of_request(),
+            record = service.run(update_endpoint, organization=organization_of_request(),
                                  endpoint_id=endpoint_id, **body)
             return view(record)
 
@@ -158,7 +160,7 @@ def webhooks_blueprint(service) -> Blueprint:
         @roles_required(*MANAGERS)
         def post(self, _args, endpoint_id):
             """Post a signed `webhook.test` envelope to the endpoint now; give how it went (logged too)."""
-            return webhooks.send_test(service, organization=organization_of_request(), endpoint_id=endpoint_id)
+            return send_test(service, organization=organization_of_request(), endpoint_id=endpoint_id)
 
     @blp.route("/<endpoint_id>/deliveries", parameters=[ENDPOINT_ID])
     class Deliveries(MethodView):
@@ -168,7 +170,7 @@ def webhooks_blueprint(service) -> Blueprint:
         def get(self, args, endpoint_id):
             """The endpoint's delivery log on this service, newest first: each delivery with its attempts
             (time, status, latency, the start of the answer)."""
-            rows = service.run(webhooks.delivery_log, organization=organization_of_request(),
+            rows = service.run(delivery_log, organization=organization_of_request(),
                                endpoint_id=endpoint_id, limit=args["limit"])
             total_count(len(rows))
             return rows
@@ -180,7 +182,7 @@ def webhooks_blueprint(service) -> Blueprint:
         @roles_required(*MANAGERS)
         def post(self, _args, endpoint_id, delivery_id):
             """Send a delivery again (same `webhook-id`), with a new round of retries."""
-            return service.run(webhooks.resend, organization=organization_of_request(), endpoint_id=endpoint_id,
+            return service.run(resend, organization=organization_of_request(), endpoint_id=endpoint_id,
                                delivery_id=delivery_id)
 
     return blp

@@ -15,7 +15,7 @@ import pytest
 from ops import devenv as devtools
 from ops.devenv import control_socket_option, free_port, plan_broker
 from shared.core.settings import ROOT, load_settings
-from shared.users.store import verify_password
+from shared.users.passwords import verify_password
 from testkit.mesh import service_env
 from testkit.polling import eventually
 from testkit.tokens import SECRET

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import yaml
 
-from shared.users.store import import_people, people_from_data_files, save_person
+from shared.users.legacy_files import import_people, people_from_data_files
+from shared.users.store import save_person
 from testkit.polling import eventually
 
 ORG = "acme-electric"

@@ -2,7 +2,7 @@
 
 One mesh for the module (workers started once); each test has its own organisation, so its
 endpoints see only its own events. Every request a receiver gets is verified with the
-`standardwebhooks` package (tests/receiver.py).
+`standardwebhooks` package (testkit/receiver.py).
 """
 from __future__ import annotations
 

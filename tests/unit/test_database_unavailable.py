@@ -9,14 +9,8 @@ import peewee
 import pytest
 
 from services.scheduler.service import SERVICE
-from testkit.apps import stub_apps
-from tests.unit.test_hardening import API_TOKEN, INTEGRATION, ORG, SECRET, assert_problem, client
-
-
-@pytest.fixture(scope="module")
-def apps(tmp_path_factory):
-    return stub_apps(tmp_path_factory.mktemp("database-unavailable"), api_token=API_TOKEN, secret=SECRET,
-                     services=("scheduler",))
+from testkit.apps import assert_problem, client
+from testkit.tokens import INTEGRATION, ORG
 
 
 def _order() -> dict:

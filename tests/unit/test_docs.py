@@ -2,7 +2,7 @@
 (events typed per type, a request example on every route), the API reference at /api/v1/docs,
 and the one rule of the API's timestamps.
 
-The apps are the three services' own, on SQLite files and the stub broker.
+The apps are the three services' own, on SQLite files and the stub broker (the `apps` fixture).
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import re
 from datetime import datetime, timezone
 from urllib.parse import urljoin
 
-import pytest
 from marshmallow import Schema, fields
 
 from shared.core import catalogue
@@ -20,19 +19,7 @@ from shared.web.apidocs import DOCS_PATH, EVENT_UNION, event_component
 from shared.core.events import INTERNAL_TYPES, REGISTRY, validate_envelope
 from shared.core.schemas import Timestamp
 from shared.core.settings import ROOT, SERVICES
-from testkit.apps import stub_apps
-
-API_TOKEN = "hf_unit_docs_integration"
-
-
-@pytest.fixture(scope="module")
-def apps(tmp_path_factory):
-    return stub_apps(tmp_path_factory.mktemp("docs"), api_token=API_TOKEN, secret="d" * 32)
-
-
-@pytest.fixture(scope="module")
-def specs(apps):
-    return {name: app.test_client().get("/api/v1/openapi.json").get_json() for name, app in apps.items()}
+from testkit.tokens import API_TOKEN
 
 
 def _resolve(spec: dict, ref: str) -> dict:

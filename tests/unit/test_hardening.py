@@ -1,6 +1,6 @@
 """Issue 12: hostile input and hostile tenants. Each test is named after the finding it proves.
 
-The apps are the three services' own, on SQLite files and the stub broker (like test_docs.py).
+The apps are the three services' own, on SQLite files and the stub broker (the `apps` fixture).
 """
 from __future__ import annotations
 
@@ -8,46 +8,9 @@ import importlib
 
 import pytest
 
-from shared.web.auth import issue_token
 from shared.core.settings import SERVICES
-from testkit.apps import stub_apps
-
-SECRET = "h" * 32
-API_TOKEN = "hf_unit_hardening_integration"
-ORG = "acme-electric"
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def user(role: str, login: str = "li", org: str = ORG) -> dict:
-    return bearer(issue_token(SECRET, login=login, role=role, organization=org))
-
-
-INTEGRATION = bearer(API_TOKEN)
-
-
-@pytest.fixture(scope="module")
-def apps(tmp_path_factory):
-    return stub_apps(tmp_path_factory.mktemp("hardening"), api_token=API_TOKEN, secret=SECRET)
-
-
-@pytest.fixture(scope="module")
-def specs(apps):
-    return {name: app.test_client().get("/api/v1/openapi.json").get_json() for name, app in apps.items()}
-
-
-def client(apps, name: str):
-    return apps[name].test_client()
-
-
-def assert_problem(response, status: int, field: str | None = None):
-    assert response.status_code == status, (response.status_code, response.get_data(as_text=True)[:500])
-    assert response.mimetype == "application/problem+json"
-    if field is not None:
-        assert field in (response.get_json().get("errors") or {}), response.get_json()
-
+from testkit.apps import assert_problem, client
+from testkit.tokens import INTEGRATION, ORG, user
 
 # -- finding 11: the integration token names its organisation ---------------------------------------------
 

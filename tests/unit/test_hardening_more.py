@@ -1,6 +1,6 @@
 """Issue 12, the findings fixed in the second round: each test is named after the finding it proves.
 
-The apps are the three services' own, on SQLite files and the stub broker (tests/unit/test_hardening.py).
+The apps are the three services' own, on SQLite files and the stub broker (the `apps` fixture).
 """
 from __future__ import annotations
 
@@ -16,15 +16,11 @@ from services.complaints.domain.intake import check_raise
 from services.complaints.domain.policy import load_policy
 from shared.core.errors import InvalidEvent
 from shared.core.events import validate_envelope
-from testkit.apps import stub_apps
-from tests.unit.test_hardening import API_TOKEN, INTEGRATION, ORG, SECRET, assert_problem, client, user
+from testkit.apps import assert_problem, client
+from testkit.doubles import FakeClock
+from testkit.tokens import API_TOKEN, INTEGRATION, ORG, SECRET, user
 
 CST = timezone(timedelta(hours=8))
-
-
-@pytest.fixture(scope="module")
-def apps(tmp_path_factory):
-    return stub_apps(tmp_path_factory.mktemp("hardening-tenants"), api_token=API_TOKEN, secret=SECRET)
 
 
 def _complaint(**fields) -> dict:
@@ -530,11 +526,6 @@ def test_finding_17_erase_customer_blanks_complaints_and_scheduler_data(apps):
 
 # -- finding 20: the OpenAPI documents say what the routes answer on error --------------------------------
 
-@pytest.fixture(scope="module")
-def specs(apps):
-    return {name: app.test_client().get("/api/v1/openapi.json").get_json() for name, app in apps.items()}
-
-
 def test_finding_20_every_operation_documents_its_problem_json_answers(specs):
     for name, spec in specs.items():
         assert spec["components"]["schemas"]["Problem"]["required"] == ["title", "status"]
@@ -573,7 +564,6 @@ def test_finding_20_the_ledger_import_documents_its_required_file(specs):
 
 def test_finding_3_repeated_report_sends_and_heavy_requests_are_limited_per_user(apps):
     from services.reporting.service import SERVICE as REPORTING
-    from testkit.doubles import FakeClock
 
     reporting = client(apps, "reporting")
     saved = REPORTING.clock

@@ -6,12 +6,10 @@ import email.policy
 import logging
 import re
 import shutil
-import socket
 import ssl
 import subprocess
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from shared.core.mail import (
@@ -22,6 +20,8 @@ from shared.core.mail import (
     parse_smtp_url,
     send_message,
 )
+from ops.devenv import free_port
+from testkit.servers import SmtpServer
 
 PDF = b"%PDF-1.7\n% fake report\n" + bytes(range(256)) * 40
 FILENAME = "顾客满意度测量报告-2026-10.pdf"
@@ -138,21 +138,6 @@ def test_empty_smtp_url_also_means_outbox(tmp_path):
 # ------------------------------------------------------------------ real SMTP
 
 
-class Inbox:
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def authenticator(server, session, envelope, mechanism, auth_data):
     ok = isinstance(auth_data, LoginPassword) and (
         auth_data.login.decode() == USER and auth_data.password.decode() == PASSWORD
@@ -165,15 +150,13 @@ def smtp_server():
     servers = []
 
     def start(**kwargs):
-        inbox = Inbox()
-        controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), **kwargs)
-        controller.start()
-        servers.append(controller)
-        return inbox, controller.port
+        server = SmtpServer(**kwargs).start()
+        servers.append(server)
+        return server.inbox, server.port
 
     yield start
-    for controller in servers:
-        controller.stop()
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -41,7 +41,7 @@ def test_trims_once_every_so_many_messages(monkeypatch):
 
 def test_on_glibc_the_arenas_are_limited_and_free_memory_released():
     # in a child process: mallopt applies to the whole process it runs in
-    code = ("from shared import memory; import json; "
+    code = ("from shared.mesh import memory; import json; "
             "print(json.dumps([memory.limit_arenas(), memory.release_free_memory(), memory.sample()]))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": "."}).stdout

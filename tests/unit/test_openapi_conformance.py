@@ -1,7 +1,7 @@
 """Issue 12, finding 20: the OpenAPI documents say what the routes do. Each test is one thing
 schemathesis found (tests/integration/test_api_fuzz.py runs it over the three documents), fixed.
 
-The apps are the three services' own, on SQLite files and the stub broker (tests/unit/test_hardening.py).
+The apps are the three services' own, on SQLite files and the stub broker (the `apps` fixture).
 """
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from marshmallow import Schema, ValidationError
 
 from shared.web.apidocs import api_options
 from shared.core.schemas import StrictBoolean
-# the same apps (one set per module) and their documents
-from tests.unit.test_hardening import apps, specs  # noqa: F401
-from tests.unit.test_hardening import ORG, assert_problem, client, user
+from testkit.apps import assert_problem, client
+from testkit.tokens import ORG, user
 
 
 def _component(spec: dict, operation: dict) -> dict:

@@ -1,4 +1,4 @@
-"""The user directory (shared/users/store.py): password hashes, the last-change-wins upsert, the
+"""The user directory (shared/users/): password hashes, the last-change-wins upsert, the
 conversion of the old data files."""
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from shared.core.errors import InvalidInput
 from shared.core.events import REGISTRY, load_event
 from shared.mesh.service import Service
 from shared.core.settings import load_settings
-from shared.users.store import (USER_UPDATED, hash_password, import_people, people_from_data_files, save_person,
-                          verify_password)
+from shared.users.legacy_files import import_people, people_from_data_files
+from shared.users.passwords import hash_password, verify_password
+from shared.users.store import USER_UPDATED, save_person
 
 SECRET = "s" * 32
 T0 = datetime(2026, 1, 31, 2, 0, tzinfo=timezone.utc)

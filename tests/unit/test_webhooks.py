@@ -8,24 +8,25 @@ import json
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from shared.webhooks import delivery as webhooks
+from shared.core import errors
+from shared.webhooks import deliveries, endpoints, poster, signing, urls
 from shared.core.errors import ConfigurationError
 from shared.core.settings import load_settings
-from testkit.tokens import bearer, user_token
 from testkit.receiver import Receiver
+from testkit.tokens import SECRET, bearer, user_token
 
 ORG = "acme-electric"
 
 
 def test_a_signed_post_verifies_with_the_standardwebhooks_library_and_not_with_another_secret():
-    secret = webhooks.new_secret()
+    secret = signing.new_secret()
     body = json.dumps({"type": "complaint.closed", "data": {"complaint_id": "K-1"}}, ensure_ascii=False).encode()
-    headers = webhooks.signed_headers(secret, "msg_1", body)
+    headers = signing.signed_headers(secret, "msg_1", body)
 
     assert Webhook(secret).verify(body, headers) == {"type": "complaint.closed", "data": {"complaint_id": "K-1"}}
     assert headers["webhook-signature"].startswith("v1,") and secret.startswith("whsec_")
     with pytest.raises(WebhookVerificationError):
-        Webhook(webhooks.new_secret()).verify(body, headers)
+        Webhook(signing.new_secret()).verify(body, headers)
     with pytest.raises(WebhookVerificationError):
         Webhook(secret).verify(body + b" ", headers)
 
@@ -35,30 +36,30 @@ def test_a_signed_post_verifies_with_the_standardwebhooks_library_and_not_with_a
     "http://172.16.0.1/hook", "http://169.254.169.254/latest/meta-data", "http://[::1]/hook",
     "http://[fe80::1]/hook", "http://0.0.0.0/hook", "http://[::ffff:127.0.0.1]/hook", "http://100.64.0.1/hook"])
 def test_loopback_private_and_link_local_addresses_are_refused_unless_allowed(url):
-    with pytest.raises(webhooks.UnsafeDestination) as refused:
-        webhooks.check_url(url, allow_private=False)
+    with pytest.raises(urls.UnsafeDestination) as refused:
+        urls.check_url(url, allow_private=False)
     assert refused.value.field == "url" and "HUIFANG_WEBHOOK_ALLOW_PRIVATE=1" in refused.value.message
     if "[fe80" not in url:
-        assert webhooks.check_url(url, allow_private=True) == url
+        assert urls.check_url(url, allow_private=True) == url
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/x", "file:///etc/passwd", "http://user:pw@93.184.216.34/",
                                  "http:///nohost", "gopher://93.184.216.34/"])
 def test_only_http_and_https_urls_without_credentials_are_taken(url):
-    with pytest.raises(webhooks.UnsafeDestination):
-        webhooks.check_url(url, allow_private=True)
+    with pytest.raises(urls.UnsafeDestination):
+        urls.check_url(url, allow_private=True)
 
 
 def test_a_public_address_is_taken():
-    assert webhooks.check_url("https://93.184.216.34/hooks", allow_private=False)
+    assert urls.check_url("https://93.184.216.34/hooks", allow_private=False)
 
 
 def test_the_address_is_checked_again_when_sending():
     receiver = Receiver(verify=False).start()
     try:
-        refused = webhooks.Poster(allow_private=False).post(receiver.url, b"{}", {})
+        refused = poster.Poster(allow_private=False).post(receiver.url, b"{}", {})
         assert refused.status is None and refused.error.startswith("refused:") and not receiver.requests
-        allowed = webhooks.Poster(allow_private=True).post(receiver.url, b"{}", {})
+        allowed = poster.Poster(allow_private=True).post(receiver.url, b"{}", {})
         assert allowed.ok and allowed.answer == '{"ok": true}'
     finally:
         receiver.stop()
@@ -84,8 +85,8 @@ def test_no_redirect_is_followed_and_a_long_answer_is_cut():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        answer = webhooks.Poster(allow_private=True).post(f"http://127.0.0.1:{server.server_address[1]}/", b"{}", {})
-        assert answer.status == 302 and not answer.ok and len(answer.answer) == webhooks.ANSWER_LIMIT
+        answer = poster.Poster(allow_private=True).post(f"http://127.0.0.1:{server.server_address[1]}/", b"{}", {})
+        assert answer.status == 302 and not answer.ok and len(answer.answer) == poster.ANSWER_LIMIT
     finally:
         server.shutdown()
         server.server_close()
@@ -94,9 +95,9 @@ def test_no_redirect_is_followed_and_a_long_answer_is_cut():
 def test_the_retry_schedule_spans_more_than_a_day_with_jitter_then_the_delivery_is_dead():
     schedule = load_settings({"HUIFANG_SECRET_KEY": "k" * 32}).webhook_retry_schedule
     assert sum(schedule) >= 86400
-    delays = [webhooks.retry_delay(schedule, n) for n in range(1, len(schedule) + 1)]
+    delays = [deliveries.retry_delay(schedule, n) for n in range(1, len(schedule) + 1)]
     assert all(0.8 * base <= delay <= 1.2 * base for base, delay in zip(schedule, delays))
-    assert webhooks.retry_delay(schedule, len(schedule) + 1) is None
+    assert deliveries.retry_delay(schedule, len(schedule) + 1) is None
 
 
 def test_webhook_settings_are_checked():
@@ -111,13 +112,13 @@ def test_webhook_settings_are_checked():
 
 
 def test_patterns_choose_the_types():
-    assert webhooks.matches(["complaint.*"], "complaint.closed")
-    assert not webhooks.matches(["complaint.*"], "callback.completed")
-    assert webhooks.matches(["*"], "report.sent")
-    with pytest.raises(webhooks.InvalidInput):
-        webhooks.check_types(["user.updated"])
-    with pytest.raises(webhooks.InvalidInput):
-        webhooks.check_types(["Complaint Closed"])
+    assert endpoints.matches(["complaint.*"], "complaint.closed")
+    assert not endpoints.matches(["complaint.*"], "callback.completed")
+    assert endpoints.matches(["*"], "report.sent")
+    with pytest.raises(errors.InvalidInput):
+        endpoints.check_types(["user.updated"])
+    with pytest.raises(errors.InvalidInput):
+        endpoints.check_types(["Complaint Closed"])
 
 
 # -- the API ---------------------------------------------------------------------------------------
@@ -193,7 +194,7 @@ def test_a_produced_event_makes_deliveries_only_for_enabled_matching_endpoints_o
 
 def test_an_organisations_webhooks_file_is_validated_naming_the_field():
     from shared.core.errors import ConfigurationError
-    from shared.webhooks.delivery import load_endpoints_file
+    from shared.webhooks.endpoints_file import load_endpoints_file
 
     good = {"endpoints": [{"url": "https://erp.example.com/hooks", "types": ["complaint.*"],
                            "secret": "whsec_" + "A" * 32}]}
@@ -216,7 +217,6 @@ def test_endpoints_of_the_organisations_file_get_the_deliveries_of_its_events(tm
     import yaml
 
     from services.complaints.service import SERVICE
-    from testkit.tokens import SECRET
 
     settings = load_settings({"HUIFANG_VAR_DIR": str(tmp_path), "HUIFANG_SECRET_KEY": SECRET,
                               "HUIFANG_WEBHOOK_ALLOW_PRIVATE": "1"})

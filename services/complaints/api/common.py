@@ -20,7 +20,7 @@ ACTORS = READERS
 
 #: The path parameter of one complaint's routes, documented with an example.
 COMPLAINT_ID = path_parameter("complaint_id", "CMP-2026-0007", "the complaint's id (its complaint_id)")
-#: The path parameter of one promise of a complaint (issue 18).
+#: The path parameter of one promise of a complaint.
 PROMISE_ID = path_parameter("promise_id", "P-3F6C2A9E8B1D", "the promise's id")
 
 

@@ -64,7 +64,7 @@ class Complaints(MethodView):
         """Raise a complaint (the fields of complaint.raised); complaint.raised is published."""
         organization = organization_of_request()
         installed = settings()
-        # issue 12, finding 4: people get a server-made id, a recent raised_at, a source their role may claim
+        # people get a server-made id, a recent raised_at, a source their role may claim
         check_raise(role=principal().role, data=data, now=service().clock(),
                     window_minutes=installed.raised_at_window_minutes,
                     policy=rules_for(installed, organization=organization).policy)

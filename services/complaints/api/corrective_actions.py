@@ -15,7 +15,7 @@ from ..schemas import ActionCheckSchema, ActionQuerySchema, ActionStatusSchema, 
 from .common import ACTORS, READERS, service, settings
 
 actions_blp = Blueprint("corrective_actions", __name__, url_prefix="/api/v1/corrective-actions",
-                        description="The register of corrective actions (纠正预防措施, issue 18).")
+                        description="The register of corrective actions (纠正预防措施).")
 ACTION_ID = path_parameter("action_id", "CA-7F3A9E8B1D", "the corrective action's id")
 
 

@@ -133,7 +133,7 @@ class Complaint:
     special_remark: str | None = None
     #: Deadlines computed over a provisional day of the calendar (RULES 1.6), by name.
     provisional_deadlines: tuple[str, ...] = ()
-    #: Ownership (issue 18, domain/ownership.py): the department and person (處理人) it is assigned to,
+    #: Ownership (domain/ownership.py): the department and person (處理人) it is assigned to,
     #: when the person accepted it (接單時間), and the first taker accountable until it closes (首问责任制).
     department: str | None = None
     owner: str | None = None

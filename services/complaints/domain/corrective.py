@@ -1,4 +1,4 @@
-"""Corrective actions (issue 18 items 5 and 6), pure: seed 000 part 1 (quality meetings review the results
+"""Corrective actions, pure: seed 000 part 1 (quality meetings review the results
 and decide improvements), part 5 「纠正、预防措施…跟踪验证」, seed 002 《不合格/纠正预防措施报告》 and
 「对重复出现的不合格项」, seed 003 「监督台账…跟踪整改落实」, seed 001 「重大问题(含批量)」.
 

@@ -1,4 +1,4 @@
-"""Who may say what about a complaint they raise (issue 12, finding 4): pure checks of a raise.
+"""Who may say what about a complaint they raise: pure checks of a raise.
 
 A person (any role but the integration token) gets an id the server makes, may date the
 complaint only a little before now, and may claim a source only when the policy's
@@ -27,7 +27,7 @@ def check_raise(*, role: str, data: dict, now: datetime, window_minutes: int, po
       Forbidden: a person chose `complaint_id`, or dated `raised_at` before the last `window_minutes`
         (or ahead of now), or claimed a `source` the policy does not let `role` claim: each is
         allowed to another caller, so it is the role that may not (403, naming the field, like
-        `source`; a 422 told a schema-valid body was wrong, issue 12, finding 20).
+        `source`; a 422 would tell a schema-valid body was wrong).
     """
     complaint_id = data.get("complaint_id")
     if role == INTEGRATION:

@@ -1,4 +1,4 @@
-"""Who owns a complaint and how it may end besides a satisfied callback (issue 18), pure.
+"""Who owns a complaint and how it may end besides a satisfied callback, pure.
 
 - **Assignment** (seed 000 part 5 「传递至相关部门」, seed 003 「明确责任人和处理期限」): the
   ownership policy maps a complaint's category to a department (责任部门) and, optionally, a
@@ -34,7 +34,7 @@ from .promises import PromiseRules
 
 #: The closure reasons of seed 002 (besides the satisfied verification callback).
 ANONYMOUS, WRITTEN_REPLY, NO_OBJECTION, NOT_VALID = "anonymous", "written_reply", "no_objection", "not_valid"
-#: A verification callback that found nobody after every attempt (issue 18 item 3).
+#: A verification callback that found nobody after every attempt.
 UNREACHABLE = "unreachable"
 CLOSURE_REASONS = (ANONYMOUS, WRITTEN_REPLY, NO_OBJECTION, NOT_VALID, UNREACHABLE)
 
@@ -210,7 +210,7 @@ def close_with_reason(complaint: Complaint, *, actor: str, role: str, reason: st
                                 f"approve or reject it first.")
     if reason == UNREACHABLE and complaint.unreachable_at is None:
         # the body is right; the complaint is not (yet) in the state this reason needs: 409, not 422
-        # (issue 12, finding 20: a schema-valid body answered as malformed)
+        # (a schema-valid body is never answered as malformed)
         raise InvalidTransition(f"reason unreachable is for a complaint whose verification callback found nobody; "
                                 f"complaint {complaint.id}'s did not.", field="reason")
     roles = policy.closure_roles.get(reason, ())
@@ -232,7 +232,7 @@ def may_close(policy: OwnershipPolicy, role: str, state: str) -> bool:
     return state in (OPEN, RESOLVED) and bool(policy.reasons_for(role))
 
 
-#: History actions of an unreachable verification (issue 18 item 3).
+#: History actions of an unreachable verification.
 VERIFICATION_UNREACHABLE = "verification_unreachable"
 VERIFICATION_RETRIED = "verification_retried"
 

@@ -96,7 +96,7 @@ class ComplaintPolicy:
     repeat_followup: timedelta | None = None
     #: Complaint source -> the roles that may raise a complaint of it over the API; a source not
     #: listed is open to every role. `manufacturer` goes straight to the top level (RULES 2), so
-    #: not everyone may claim it (issue 12, finding 4).
+    #: not everyone may claim it.
     source_roles: tuple = DEFAULT_SOURCE_ROLES
 
     def may_claim_source(self, source: str, role: str) -> bool:

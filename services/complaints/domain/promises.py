@@ -1,4 +1,4 @@
-"""Promised follow-ups (issue 18 item 4), pure: seed 000 part 3 「不能私自作出承诺…请示后再做回访」, seed 002
+"""Promised follow-ups, pure: seed 000 part 3 「不能私自作出承诺…请示后再做回访」, seed 002
 「告知预约时间回复」, seed 004 「在对客户承诺的时间内」.
 
 An agent or handler records a promise made to the customer: what, to whom, by when. It is a

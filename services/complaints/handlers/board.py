@@ -60,9 +60,9 @@ class BoardFilters:
     category: str | None = None
     customer_class: str | None = None
     source: str | None = None
-    #: only the supervisor's queue: verifications that found nobody (issue 18)
+    #: only the supervisor's queue: verifications that found nobody
     unreachable: bool = False
-    #: only one branch's complaints (issue 17 item 7)
+    #: only one branch's complaints
     branch: str | None = None
 
     def where(self, organization: str):
@@ -87,7 +87,7 @@ class BoardColumn:
 
 
 def board_branches(organization: str) -> list[str]:
-    """Gives the branches the organisation's complaints name (issue 17 item 7: the board's branch filter), sorted."""
+    """Gives the branches the organisation's complaints name (the board's branch filter), sorted."""
     return [branch for (branch,) in Complaint.select(Complaint.branch).distinct().where(
         (Complaint.organization == organization) & Complaint.branch.is_null(False)).order_by(Complaint.branch).tuples()]
 

@@ -1,4 +1,4 @@
-"""The register of corrective actions (纠正预防措施, issue 18 items 5 and 6): open, update, check that it worked,
+"""The register of corrective actions (纠正预防措施): open, update, check that it worked,
 list; and recurring problems (complaints of one product model and category over a rolling window)
 opening one when they cross the policy's threshold, with the managers told."""
 from __future__ import annotations

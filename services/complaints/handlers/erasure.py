@@ -1,5 +1,5 @@
-"""Erasing a customer (PIPL, `make erase-customer`; review of issue 12, finding 17) where complaints keep
-their words in tables without a customer id column (review of issue 18, finding 1): the promises made to
+"""Erasing a customer (PIPL, `make erase-customer`) where complaints keep
+their words in tables without a customer id column: the promises made to
 them (what, to whom), the history steps whose reason is text people typed (replies, root causes,
 closure comments, compensation offers, promises ...), and the mail about their complaints. Steps the
 service words itself (raised via ..., deadline missed ..., accepted ...) stay, as do ids, dates, levels

@@ -1,4 +1,4 @@
-"""Ownership and closure of a complaint (issue 18): accept it, close it with a reason, and the
+"""Ownership and closure of a complaint: accept it, close it with a reason, and the
 verification callback that found nobody (callback.unreachable) with its retry."""
 from __future__ import annotations
 

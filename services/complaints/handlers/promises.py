@@ -1,4 +1,4 @@
-"""Promised follow-ups (issue 18 item 4): record a promise made to the customer, record it kept, and the
+"""Promised follow-ups: record a promise made to the customer, record it kept, and the
 sweep that reminds its maker before its moment and marks it broken after (with the complaint's history,
 events and mail in the same unit of work)."""
 from __future__ import annotations

@@ -51,7 +51,7 @@ def raise_complaint(*, uow: UnitOfWork, organization: str, data: dict, actor: st
         complaint_id=complaint_id, customer_id=data["customer"]["id"], raised_at=raised_at,
         source=data.get("source") or "hotline", actor=actor, order_id=order_id, earlier=tuple(earlier),
         policy=rules.policy, chain=rules.chain, calendar=rules.calendar)
-    # issue 18: the department and owner by category; who took it down is its first taker (首问责任制)
+    # the department and owner by category; who took it down is its first taker (首问责任制)
     ownership = ownership_for(uow.settings, organization=organization)
     taken_by = actor if actor != SYSTEM and uow.users.get(organization, actor) is not None else None
     complaint = assign(outcome.complaint, policy=ownership, category=data.get("category") or "other", taken_by=taken_by)
@@ -79,7 +79,7 @@ def raise_complaint(*, uow: UnitOfWork, organization: str, data: dict, actor: st
         uow.emit(type_, event_data(row, event), organization=organization)
     if order_id:
         _mark_later_repeats(uow, row, rules)
-    check_recurrence(uow=uow, row=row)  # issue 18 item 6: a recurring (batch) problem opens a corrective action
+    check_recurrence(uow=uow, row=row)  # a recurring (batch) problem opens a corrective action
     log.info("complaint %s of %s raised via %s at level %s%s", complaint_id, organization, complaint.source,
              complaint.level, " (repeat)" if complaint.repeat else "")
     return row, True

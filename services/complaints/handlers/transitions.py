@@ -44,10 +44,10 @@ def resolve(*, uow: UnitOfWork, organization: str, complaint_id: str, actor: str
             corrective_action: str, special_remark: str | None = None) -> Complaint:
     """Gives the resolved complaint, waiting for its verification callback; emits complaint.resolved.
     `special_remark`: the text of the customer's special mark (特别备注; default the root cause).
-    A compensation still waiting for its approval refuses it (409, issue 18 item 7)."""
+    A compensation still waiting for its approval refuses it (409, seed 004)."""
 
     def decide(c, r, now):
-        check_compensation_settled(c)  # issue 18 item 7: no promise before the approval
+        check_compensation_settled(c)  # no promise before the approval
         return domain.resolve(c, actor=actor, role=role, root_cause=root_cause, corrective_action=corrective_action,
                               at=now, policy=r.policy, chain=r.chain, calendar=r.calendar,
                               special_remark=special_remark)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import render_template, request
 from flask_babel import gettext as _
 
-from shared.web.pages import page_roles
+from shared.web.roles import page_roles
 
 from ..domain import pending_deadlines
 from ..handlers.board import BOARD_STATES, BoardFilters, board_branches, board_columns
@@ -31,7 +31,7 @@ def _choice(name: str, allowed) -> str | None:
 
 
 def broken_promise_ids(complaint_pks: list[int]) -> set[int]:
-    """Gives the ids of the complaints (rows) among these with a promise broken and not kept since (issue 18)."""
+    """Gives the ids of the complaints (rows) among these with a promise broken and not kept since."""
     if not complaint_pks:
         return set()
     return {pk for (pk,) in ComplaintPromise.select(ComplaintPromise.complaint).where(

@@ -16,7 +16,9 @@ from flask_babel import format_timedelta
 from flask_babel import gettext as _
 
 from shared.core.calendar import add_service_hours, service_hours_between
-from shared.web.pages import EVERY_ROLE, current_principal, define_action, page_blueprint
+from shared.web.pages import page_blueprint
+from shared.web.roles import EVERY_ROLE, define_action
+from shared.web.session import current_principal
 from shared.web.pages import is_htmx, me, now, service, settings  # noqa: F401 (used by the pages)
 
 from ..domain import can_act
@@ -40,7 +42,7 @@ RESOLVE = define_action("complaints.resolve", *HANDLERS)
 HAND_OVER = define_action("complaints.hand_over", *HANDLERS)
 RECORD_CHURN = define_action("complaints.record_churn", *HANDLERS)
 REWORK = define_action("complaints.rework", *HANDLERS)
-#: Issue 18: accept (接单), close with a reason, send an unreachable verification back. Which role may
+#: Accept (接单), close with a reason, send an unreachable verification back. Which role may
 #: close with which reason is the ownership policy's (the domain says 403 otherwise).
 ACCEPT = define_action("complaints.accept", *HANDLERS)
 CLOSE = define_action("complaints.close", *HANDLERS)
@@ -48,10 +50,10 @@ RETRY_VERIFICATION = define_action("complaints.retry_verification", *HANDLERS)
 #: Seed 004: a compensation is proposed at the complaint's level and approved by the policy's approvers.
 PROPOSE_COMPENSATION = define_action("complaints.propose_compensation", *HANDLERS)
 DECIDE_COMPENSATION = define_action("complaints.decide_compensation", *HANDLERS)
-#: Issue 18 item 4: promised follow-ups, recorded and kept by those who may act at the level.
+#: Promised follow-ups, recorded and kept by those who may act at the level.
 MAKE_PROMISE = define_action("complaints.make_promise", *HANDLERS)
 KEEP_PROMISE = define_action("complaints.keep_promise", *HANDLERS)
-#: Issue 18 items 5-6: the register of corrective actions; which role may open, move or check an action is
+#: The register of corrective actions; which role may open, move or check an action is
 #: the ownership policy's (403 otherwise).
 MANAGE_ACTIONS = define_action("complaints.manage_actions", *HANDLERS)
 #: Take a complaint down (hotline or walk-in): everyone who answers customers.

@@ -25,7 +25,7 @@ from . import labels
 from .history import describe
 from .common import (ACCEPT, CLOSE, DECIDE_COMPENSATION, ESCALATE, KEEP_PROMISE, MAKE_PROMISE, PROPOSE_COMPENSATION, HAND_OVER, READERS, RECORD_CHURN, REPLY, RESOLVE, RETRY_VERIFICATION,
                      REWORK, blp, countdown, may_act, me, now, service, service_clock, settings)
-from shared.web.pages import page_roles
+from shared.web.roles import page_roles
 
 #: The deadlines of a complaint in the order they come: (name, due column, done column).
 DEADLINE_COLUMNS = (
@@ -255,21 +255,21 @@ def record_churn(complaint_id):
 @blp.post("/complaints/<complaint_id>/accept")
 @ACCEPT
 def accept(complaint_id):
-    """The signed-in person accepts the complaint (接单): its owner from now (issue 18)."""
+    """The signed-in person accepts the complaint (接单): its owner from now."""
     return _act("accept", handlers.accept, complaint_id)
 
 
 @blp.post("/complaints/<complaint_id>/close")
 @CLOSE
 def close(complaint_id):
-    """Closed with a closure reason and a comment, by a role the ownership policy names (issue 18, seed 002)."""
+    """Closed with a closure reason and a comment, by a role the ownership policy names (seed 002)."""
     return _act("close", handlers.close_with_reason, complaint_id, reason=_text("reason"), comment=_text("comment"))
 
 
 @blp.post("/complaints/<complaint_id>/retry-verification")
 @RETRY_VERIFICATION
 def retry_verification(complaint_id):
-    """An unreachable verification sent back for another verification callback (issue 18)."""
+    """An unreachable verification sent back for another verification callback."""
     return _act("retry_verification", handlers.retry_verification, complaint_id, comment=_text("comment"))
 
 

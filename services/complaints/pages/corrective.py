@@ -1,4 +1,4 @@
-"""The register of corrective actions (纠正预防措施台账, `/corrective-actions`, issue 18 items 5-6): each action
+"""The register of corrective actions (纠正预防措施台账, `/corrective-actions`): each action
 with its owner, due date, status, the check that it worked and the complaints behind it; overdue ones
 marked. The policy's corrective roles open and check actions; an action's owner moves its status.
 Each form runs the command the API runs (handlers.open_action, update_action, check_action)."""
@@ -10,7 +10,7 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from shared.core.errors import Forbidden as ForbiddenPage
-from shared.web.pages import page_roles
+from shared.web.roles import page_roles
 
 from .. import handlers
 from ..domain.corrective import MANUAL_STATUSES

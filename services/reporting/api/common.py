@@ -21,7 +21,7 @@ BRANCH_SCOPED_ROLES = ("manager", "supervisor", "agent", "advisor")
 
 
 def own_branch(policy, organization: str, login: str | None, role: str | None) -> str | None:
-    """Gives the branch a person sees alone (issue 17 item 7): their branch in the user directory
+    """Gives the branch a person sees alone: their branch in the user directory
     (role manager or supervisor with a branch: a branch manager), else desk.yaml's `branch_managers`
     (the older data file, kept as a fallback); None: every branch."""
     if role in BRANCH_SCOPED_ROLES and login:

@@ -1,4 +1,4 @@
-"""Routes of the callback desk's figures (issue 17): per period (a month or an ISO week), for the
+"""Routes of the callback desk's figures: per period (a month or an ISO week), for the
 organisation, per agent and per service advisor with their role's targets, and the agents' monthly
 summaries with their late mark. Kept apart from reports.py (the report's routes)."""
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .common import LEADS, scoped_branch, service
 
 desk_blp = Blueprint("desk", __name__, url_prefix="/api/v1/desk",
                      description="The callback desk's figures per agent and per service advisor, weekly or monthly, "
-                                 "and the agents' monthly summaries (issue 17).")
+                                 "and the agents' monthly summaries.")
 
 MONTH = path_parameter("month", "2026-10", "the summary's month, YYYY-MM", pattern=MONTH_PATTERN)
 

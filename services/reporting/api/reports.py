@@ -34,7 +34,7 @@ reports_blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
 
 #: A reader asked for figures the worker is still making asks again after this many seconds.
 RETRY_AFTER_SECONDS = 2
-#: The `202` of a month's figures or PDF the worker is making (issue 12, finding 3).
+#: The `202` of a month's figures or PDF the worker is making.
 PENDING_DOC = {"description": "The worker is making the month's figures (or PDF): ask again after `Retry-After`.",
                "headers": {"Retry-After": {"schema": {"type": "integer"}}, "Location": {"schema": {"type": "string"}}},
                "content": {"application/json": {"schema": {"type": "object", "properties": {
@@ -67,7 +67,7 @@ def _iso(moment) -> str | None:
 
 
 def _no_branch_manager(organization: str, what: str) -> None:
-    """Refuses (403) a branch manager something of the whole organisation (issue 17 item 7)."""
+    """Refuses (403) a branch manager something of the whole organisation."""
     me = principal()
     own = own_branch(desk_policy(service().settings, organization), organization, me.login, me.role)
     if own is not None:
@@ -126,12 +126,12 @@ class MonthReport(MethodView):
     def get(self, query, month):
         """The month's figures, with the two months before as `trend` (made by the worker if not generated yet).
 
-        A month with no stored report, or a branch's figures, are made by the worker (issue 12),
+        A month with no stored report, or a branch's figures, are made by the worker,
         served while fresh (HUIFANG_REPORT_FRESH_SECONDS; `made_at` says when) and then made
         again; the first reader waits up to HUIFANG_REPORT_WAIT_SECONDS, then gets `202` with
         `Retry-After` and `status` `pending`.
 
-        `?branch=` gives one branch's figures (issue 17), computed now: callbacks and served
+        `?branch=` gives one branch's figures, computed now: callbacks and served
         customers of that branch's deliveries and orders, and the complaints that named it. A branch manager (a manager or supervisor with a branch in the user directory)
         always gets their branch's; asking for another is a 403.
         """
@@ -156,14 +156,14 @@ class MonthReport(MethodView):
             delivery = {"status": row.send_status, "to": row.send_to, "sent_at": _iso(row.sent_at),
                         "attempts": row.send_attempts, "error": row.send_error}
             made_at = row.generated_at
-        else:  # issue 12, finding 3: the worker computes them; here they are only read
+        else:  # the worker computes them; here they are only read
             made = _made(organization, month, "zh-CN", branch=branch)
             if made.figures is None:
                 return _pending(organization, month, branch, made)
             data, made_at = dict(made.figures), made.made_at
         data["overdue"], data["unreachable"] = _masked(data["overdue"]), _masked(data["unreachable"])
         if branch is None:
-            data["closures"] = ownership.month_closures(organization, month)  # issue 18
+            data["closures"] = ownership.month_closures(organization, month)
             data["corrective_actions"] = ownership.month_corrective_actions(
                 organization, month, today=service().clock().astimezone(service().settings.tz).date())
         with service().connection():
@@ -229,7 +229,7 @@ class MonthReportPdf(MethodView):
 
 @reports_blp.route("/<month>/send", parameters=[MONTH])
 class SendMonthReport(MethodView):
-    # no body at all is `{}` (the managers): the document says the body is optional (issue 12, finding 20)
+    # no body at all is `{}` (the managers): the document says the body is optional
     @reports_blp.arguments(SendReportSchema, required=False, examples={
         "the managers": {"summary": "to the organisation's managers (the default)", "value": {}},
         "chosen addresses": {"summary": "to addresses a manager or admin names", "value": {
@@ -246,7 +246,7 @@ class SendMonthReport(MethodView):
         organization = organization_of_request()
         _no_branch_manager(organization, "the report's mail")
         parse_month(month)
-        # issue 12, finding 3: a person (or a script with their token) may not mail the report again and again
+        # a person (or a script with their token) may not mail the report again and again
         check_rate(service(), what="report.send", who=principal(), organization=organization,
                      limit=service().settings.rate_report_sends_per_hour, per_seconds=3600)
         recipients = recipients_of(service().settings, organization, users=service().users)
@@ -267,7 +267,7 @@ class SendMonthReport(MethodView):
                                errors={"to": ["no recipients"]})
         row, run = service().run(handlers.mail_report, organization=organization, month=month, to=to)
         audit(service(), principal(), organization=organization, action="report.sent", subject=month,
-                detail={"recipients": len(to)})  # issue 12, finding 15
+                detail={"recipients": len(to)})  # the audit log
         if run is not None:
             _carry_out(organization, month, run.request)
             return {"organization": organization, "month": month, "language": run.language, "status": "queued",

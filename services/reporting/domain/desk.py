@@ -1,4 +1,4 @@
-"""The callback desk's own rules (issue 17), pure: periods (a month or an ISO week), targets per
+"""The callback desk's own rules, pure: periods (a month or an ISO week), targets per
 role, the monthly summary's due day and late mark.
 
 Seed 003 §七 (考核门店和回访人员: 回访任务完成率, 回访质量合格率, 客户满意度), seed 004 (各岗位内部指标;
@@ -13,8 +13,8 @@ from datetime import date, datetime, timedelta
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from .kpi import KpiError, month_bounds, parse_month
-from .policy import PolicyError
+from ..errors import KpiError, PolicyError
+from .kpi import month_bounds, parse_month
 
 #: The figures a target may be set for, per role (a rate between 0 and 1).
 TARGET_FIGURES = ("callback_completion_rate", "product_satisfaction_rate", "service_satisfaction_rate")
@@ -86,7 +86,7 @@ class DeskPolicy:
 
     targets: dict
     summary_due_day: int
-    #: Issue 17: the branch each branch manager (门店负责人, 站长) sees, by login; others see every branch.
+    #: The branch each branch manager (门店负责人, 站长) sees, by login; others see every branch.
     branch_managers: dict = None
 
     @classmethod

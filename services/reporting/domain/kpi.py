@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping
 
-from shared.core.errors import InvalidInput
 from shared.core.events import SATISFACTION
 
+from ..errors import KpiError
+
 #: Months of trend shown before the report's month (RULES 3: "the two months before it").
-#: The one place this number lives: figures.py aggregates, and build_report keeps, these months.
+#: The one place this number lives: figures/month.py aggregates, and build_report keeps, these months.
 TREND_MONTHS = 2
 
 #: Decimal places kept in :attr:`Figure.value` (a ratio between 0 and 1).
@@ -55,17 +56,10 @@ KEY_FIGURES = (
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 #: The years a report month may fall in (the trend reaches two months before, still a valid date).
 FIRST_YEAR, LAST_YEAR = 1900, 9999
-#: A month `parse_month` takes, as the OpenAPI documents say it (issue 12, finding 20).
+#: A month `parse_month` takes, as the OpenAPI documents say it.
 MONTH_PATTERN = r"^(19|[2-9][0-9])[0-9]{2}-(0[1-9]|1[0-2])$"
 #: A month or an ISO week (2026-W45) of those years (domain/desk.py parse_period).
 PERIOD_PATTERN = r"^(19|[2-9][0-9])[0-9]{2}-(W(0[1-9]|[1-4][0-9]|5[0-3])|0[1-9]|1[0-2])$"
-
-
-class KpiError(InvalidInput):
-    """Bad input to a KPI function; ``field`` names the argument at fault."""
-
-    def __init__(self, field_name: str, message: str):
-        super().__init__(message, field=field_name)
 
 
 # --------------------------------------------------------------------------- figures
@@ -241,7 +235,7 @@ def parse_month(month: str) -> tuple[int, int]:
     if not match or not 1 <= int(match[2]) <= 12:
         raise KpiError("month", f"{month!r} is not a month such as 2026-10")
     if not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
-        # year 0000 made `date()` fail: a 500 (issue 12, finding 18)
+        # year 0000 made `date()` fail: a 500
         raise KpiError("month", f"{month!r} is not a month between {FIRST_YEAR}-01 and {LAST_YEAR}-12")
     return int(match[1]), int(match[2])
 

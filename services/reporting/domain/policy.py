@@ -9,20 +9,13 @@ from datetime import datetime, time
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from shared.core.calendar import ServiceHours
-from shared.core.errors import InvalidInput
 
+from ..errors import PolicyError
 from .kpi import ANSWERS, FIGURE_NAMES, month_of, previous_months
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 #: Which month a scheduled run reports on.
 PREVIOUS, CURRENT = "previous", "current"
-
-
-class PolicyError(InvalidInput):
-    """A reporting data file is wrong; `field` names the bad entry."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message, field=field)
 
 
 def _load(schema: Schema, data, what: str) -> dict:

@@ -30,11 +30,11 @@ The shape of :class:`ReportData` (``ReportData.as_dict()`` gives the JSON form):
     listing_totals: {name: int}           per name in LISTINGS, the month's full count
                                           (the lists above may be capped; these never are)
     closures: {by_reason {reason: int}, closed_with_reason, verification_unreachable,
-               unreachable_waiting, promises_broken, complaints_with_broken_promises}  (issue 18)
+               unreachable_waiting, promises_broken, complaints_with_broken_promises}  how they ended
     corrective_actions: {listed [{id, title, owner, due_on, status, overdue, ...}], total,
-               by_status, overdue [ids], month_end}                                  (issue 18)
+               by_status, overdue [ids], month_end}                                  the register
     desk: {declined_callbacks, agents [{login, callbacks, reached, declined, figures, targets,
-           meets}], advisors [{advisor_id, ...}]}    the desk's people against targets (issue 17)
+           meets}], advisors [{advisor_id, ...}]}    the desk's people against targets
     (these three blocks are {} in a report stored before they existed)
 """
 
@@ -44,7 +44,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable, Mapping
 
-from .kpi import (FIGURE_NAMES, TREND_MONTHS, Figure, KpiError, MonthCounts, build_figures, parse_month, previous_months,
+from ..errors import KpiError
+from .kpi import (FIGURE_NAMES, TREND_MONTHS, Figure, MonthCounts, build_figures, parse_month, previous_months,
                   satisfaction_score)
 
 #: The report's lists, in the order they are shown.
@@ -248,11 +249,11 @@ class ReportData:
     #: 回访质量合格率 (RULES 1.4): not reviewed until callback records are reviewed.
     callback_quality: dict[str, Any] = field(default_factory=lambda: {"status": QUALITY_NOT_REVIEWED,
                                                                       "pass_rate": None})
-    #: Issue 18: how the month's complaints ended besides a satisfied callback, broken promises.
+    #: How the month's complaints ended besides a satisfied callback, broken promises.
     closures: dict[str, Any] = field(default_factory=dict)
-    #: Issue 18: the register of corrective actions as of the month, the overdue ones marked.
+    #: The register of corrective actions as of the month, the overdue ones marked.
     corrective_actions: dict[str, Any] = field(default_factory=dict)
-    #: Issue 17: the desk's people against their targets, declined callbacks counted apart.
+    #: The desk's people against their targets, declined callbacks counted apart.
     desk: dict[str, Any] = field(default_factory=dict)
 
     def listing_total(self, name: str) -> int:

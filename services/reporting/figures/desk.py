@@ -1,4 +1,4 @@
-"""The callback desk's figures (issue 17), apart from the report's RULES 3 figures (month.py).
+"""The callback desk's figures, apart from the report's RULES 3 figures (month.py).
 
 For a period (a month or an ISO week: seed 004 每周、每月进行统计分析), for the organisation, per
 agent (回访员: who made the last call, else the agent the callback was assigned to) and per
@@ -55,7 +55,7 @@ def callback_quality(organization: str, month: str, branch: str | None = None) -
     query = CallbackVerdict.select(fn.COUNT(CallbackVerdict.id), _sum_when(CallbackVerdict.verdict == "pass")).where(
         CallbackVerdict.organization == organization, CallbackVerdict.due_on >= first,
         CallbackVerdict.due_on <= last, ~fn.EXISTS(outranked))
-    if branch is not None:  # the branch of the callback reviewed (issue 17 item 7)
+    if branch is not None:  # the branch of the callback reviewed
         query = query.join(Callback, on=((Callback.organization == CallbackVerdict.organization)
                                          & (Callback.callback_id == CallbackVerdict.callback_id))).where(
             Callback.branch == branch)

@@ -1,4 +1,4 @@
-"""Figures and PDFs made by the worker for a reader (issue 12, finding 3).
+"""Figures and PDFs made by the worker for a reader, so the web never computes them in a request.
 
 A month with no stored report, one branch's figures, or the stored report's PDF in the other
 language used to be computed or rendered inside the web request: a few readers could keep every

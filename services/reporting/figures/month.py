@@ -1,6 +1,6 @@
 """The month's counts, aggregated in SQL from the read model (RULES 3), and the ReportData.
 
-A month's figures exist for the organisation and for each branch (issue 17 item 7: `branch`):
+A month's figures exist for the organisation and for each branch (`branch`):
 a callback, and a served day, of its delivery's or order's branch; a complaint of the branch its
 `complaint.raised` named (complaints raised before they carried one count for no branch).
 
@@ -45,7 +45,7 @@ def month_callbacks(organization: str, month: str, branch: str | None = None):
 
 def _month_callbacks(organization: str, month: str, branch: str | None = None):
     first, last = month_bounds(month)
-    # a declined callback (issue 17) is counted apart (desk.py), not among the month's callbacks
+    # a declined callback is counted apart (desk.py), not among the month's callbacks
     where = ((Callback.organization == organization) & (Callback.due_on >= first) & (Callback.due_on <= last)
              & Callback.status.not_in((CANCELLED, DECLINED)))
     return where if branch is None else where & (Callback.branch == branch)
@@ -337,7 +337,7 @@ def listings(organization: str, month: str, policy: ReportPolicy, *, today, tz, 
 
 def build_report_data(organization: str, month: str, *, language: str, policy: ReportPolicy, now: datetime,
                       tz, branch: str | None = None) -> ReportData:
-    """Gives the month's report of an organisation (or of one `branch` of it: issue 17 item 7), as
+    """Gives the month's report of an organisation (or of one `branch` of it), as
     the JSON route and the PDF show it."""
     local_now = now.astimezone(tz)
     trend = {m: month_counts(organization, m, policy, branch) for m in previous_months(month, TREND_MONTHS)}
@@ -350,6 +350,6 @@ def build_report_data(organization: str, month: str, *, language: str, policy: R
         satisfaction_points=policy.satisfaction_points,
         generated_at=local_now.isoformat(timespec="seconds"),
         **listings(organization, month, policy, today=local_now.date(), tz=tz, branch=branch))
-    # issue 17: the callback quality pass rate from the reviewers' verdicts (desk.py), once there are any
+    # the callback quality pass rate from the reviewers' verdicts (desk.py), once there are any
     quality = desk.callback_quality(organization, month, branch)
     return report if quality is None else replace(report, callback_quality=quality)

@@ -1,4 +1,4 @@
-"""Issue 18 in the monthly report: how the month's complaints ended besides a satisfied callback
+"""Complaint ownership in the monthly report: how the month's complaints ended besides a satisfied callback
 (closure reasons, seed 002) and how many verification callbacks found nobody.
 
 Kept apart from month.py (its own block of the report, `closures`), computed from the read model

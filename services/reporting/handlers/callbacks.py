@@ -39,7 +39,7 @@ def _outcome_flags(callback: Callback, data: dict) -> None:
     for name in ("over_time_limit", "outside_call_window"):
         if isinstance(data.get(name), bool):
             setattr(callback, name, data[name])
-    # issue 17: who made the call, and the service advisor of the order
+    # who made the call, and the service advisor of the order
     for name in ("agent", "advisor_id", "branch"):
         if data.get(name):
             setattr(callback, name, data[name])
@@ -56,7 +56,7 @@ def on_callback_scheduled(*, uow: UnitOfWork, event: Event) -> None:
         callback.overdue_on = to_date(data["overdue_on"])
     save_customer(org, data.get("customer"))
     _keep_class(uow, event, callback)
-    if data.get("assigned_to") and callback.agent is None:  # issue 17: the agent responsible until one calls
+    if data.get("assigned_to") and callback.agent is None:  # the agent responsible until one calls
         callback.agent = data["assigned_to"]
     if data.get("branch"):
         callback.branch = data["branch"]

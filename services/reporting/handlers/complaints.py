@@ -48,7 +48,7 @@ def on_complaint_raised(*, uow: UnitOfWork, event: Event) -> None:
     complaint.customer_id = data["customer"]["id"]
     complaint.category = data.get("category")
     complaint.customer_class = data["customer"].get("segment")
-    complaint.branch = data.get("branch") or complaint.branch  # issue 17 item 7
+    complaint.branch = data.get("branch") or complaint.branch
     if complaint.raised_at is None:
         raised_at = data.get("raised_at") or event.time or uow.now
         complaint.raised_at = utc(raised_at, uow.settings.tz)
@@ -91,7 +91,7 @@ def on_complaint_closed(*, uow: UnitOfWork, event: Event) -> None:
     complaint = _complaint(uow, event)
     complaint.state = "closed"
     complaint.closed_at = utc(event.data.get("closed_at") or event.time or uow.now, uow.settings.tz)
-    complaint.closure_reason = event.data.get("closure_reason") or complaint.closure_reason  # issue 18
+    complaint.closure_reason = event.data.get("closure_reason") or complaint.closure_reason
     complaint.save()
 
 

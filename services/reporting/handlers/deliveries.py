@@ -25,7 +25,7 @@ def _serve(organization: str, kind: str, source_id: str, customer_id: str | None
         return
     served = by_key(ServedDay, organization=organization, source_kind=kind, source_id=source_id)
     served.customer_id, served.served_on = customer_id, served_on
-    if branch is not None:  # issue 17 item 7: the report per branch
+    if branch is not None:  # the report per branch
         served.branch = branch
     if served.key_customer is None:
         served.key_customer = key_customer
@@ -41,7 +41,7 @@ def on_service_order_completed(*, uow: UnitOfWork, event: Event) -> None:
            or data.get("kind") in report_policy(uow.settings, org).key_order_kinds)
     _serve(org, SERVED_ORDER, data["order_id"], data["customer"]["id"],
            local_date(data["completed_at"], uow.settings.tz), key_customer=key, branch=data.get("branch"))
-    if data.get("advisor_id"):  # issue 17: figures per service advisor
+    if data.get("advisor_id"):  # figures per service advisor
         ServedDay.update(advisor_id=data["advisor_id"]).where(
             ServedDay.organization == org, ServedDay.source_kind == SERVED_ORDER,
             ServedDay.source_id == data["order_id"]).execute()
@@ -64,7 +64,7 @@ def on_equipment_commissioned(*, uow: UnitOfWork, event: Event) -> None:
     delivery = by_key(Delivery, organization=org, delivery_id=data["delivery_id"])
     delivery.commissioned_on = data["commissioned_on"]
     delivery.save()
-    # the delivery's branch came with its shipment (issue 17 item 7)
+    # the delivery's branch came with its shipment
     branch = (ServedDay.select(ServedDay.branch).where(
         ServedDay.organization == org, ServedDay.source_kind == SERVED_SHIPPED,
         ServedDay.source_id == delivery.delivery_id).scalar())

@@ -1,4 +1,4 @@
-"""The callback desk's own events and commands (issue 17): a declined callback counts apart from the
+"""The callback desk's own events and commands: a declined callback counts apart from the
 completion rate; an agent submits their monthly summary (seed 000 part 1)."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 18 in the read model: a complaint whose verification callback found nobody after every
+"""Complaint ownership in the read model: a complaint whose verification callback found nobody after every
 attempt (complaint.verification_unreachable), its broken promises (complaint.promise_broken), the
 register of corrective actions (corrective_action.updated); the closure reason comes with complaint.closed."""
 from __future__ import annotations

@@ -122,7 +122,7 @@ def mail_report(*, uow: UnitOfWork, organization: str, month: str,
     return stored, None
 
 
-# ------------------------------------------------- figures made for a reader (issue 12, finding 3)
+# ------------------------------------------------- figures made for a reader (never in the request)
 
 #: A request for figures still pending after this long (seconds) lost its message (or its worker):
 #: the next reader asks again.

@@ -69,7 +69,7 @@ def by_key(model, **key):
 
     The handlers read, change and save whole rows: on PostgreSQL two events about one complaint
     or callback at once would each save what they read, and the later would undo the earlier
-    (a status back to open; issue 12, finding 6). A transaction-level lock on the key (also when
+    (a status back to open). A transaction-level lock on the key (also when
     the row does not exist yet, so two first events do not both insert) and FOR UPDATE make the
     second wait for the first's commit and read what it wrote. SQLite's writers already run one
     at a time.

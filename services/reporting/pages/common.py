@@ -12,7 +12,9 @@ from pathlib import Path
 from flask import abort
 from flask_babel import format_decimal, get_locale
 
-from shared.web.pages import current_principal, define_action, page_blueprint
+from shared.web.pages import page_blueprint
+from shared.web.roles import define_action
+from shared.web.session import current_principal
 from shared.web.pages import is_htmx, me, now, service, settings  # noqa: F401 (used by the pages)
 
 from ..api.common import own_branch
@@ -39,7 +41,7 @@ SEND = define_action("reporting.send", *READERS)
 
 
 def my_branch() -> str | None:
-    """Gives the branch the signed-in person sees alone (issue 17 item 7: a branch manager, by the
+    """Gives the branch the signed-in person sees alone (a branch manager, by the
     user directory or desk.yaml), or None: the whole organisation."""
     who = me()
     return own_branch(desk_policy(settings(), who.organization), who.organization, who.login, who.role)

@@ -1,4 +1,4 @@
-"""The desk's figures page (`/desk?period=`, issue 17): a week's or a month's callback figures for
+"""The desk's figures page (`/desk?period=`): a week's or a month's callback figures for
 the organisation, per agent and per service advisor against their role's targets, and the agents'
 monthly summaries with their late mark. Reads with the API's functions (desk.py)."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ from flask import abort, render_template, request
 from flask_babel import gettext as _
 
 from shared.core.errors import InvalidInput
-from shared.web.pages import page_roles
+from shared.web.roles import page_roles
 
 from ..figures import desk
 from ..domain.desk import TARGET_FIGURES, parse_period, week_of
@@ -31,7 +31,7 @@ def desk_figures():
     except InvalidInput:
         period, asked = parse_period(week_of(today)), None
     policy = desk_policy(settings(), organization)
-    # a branch manager sees their branch; others may pick one (issue 17)
+    # a branch manager sees their branch; others may pick one
     own = my_branch()
     asked_branch = (request.args.get("branch") or "").strip()[:128] or None
     if own is not None and asked_branch not in (None, own):

@@ -3,7 +3,7 @@ complaint analysis and the lists, its status and delivery, the PDF in Chinese or
 the rows behind each figure (`/reports/<month>/rows/<figure>`).
 
 The figures are the stored report's when the month was made (as GET /api/v1/reports/<month>
-gives them), else those the worker made for readers (issue 12, finding 3: never computed in the
+gives them), else those the worker made for readers (never computed in the
 request; the page says they are being made and asks again); the PDF is the stored one, else the
 worker's, as the API serves it.
 """
@@ -16,7 +16,7 @@ from urllib.parse import quote
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from shared.web.pages import page_roles
+from shared.web.roles import page_roles
 from shared.core.privacy import mask_phone
 
 from ..figures import made as made_mod
@@ -51,7 +51,7 @@ def _month(month: str) -> str:
 def _report(organization: str, month: str, language: str,
             branch: str | None = None) -> tuple[ReportData | None, bool, datetime | None]:
     """Gives (the month's report, stored?, when the worker made it): the stored figures, else those
-    the worker made for readers (a branch's: always those; issue 12, finding 3); None while the
+    the worker made for readers (a branch's: always those); None while the
     worker makes them."""
     if branch is None:
         with service().connection():
@@ -77,7 +77,7 @@ def _pending(month: str, branch: str | None):
 @page_roles(*READERS)
 def month_report(month):
     """The month's figures and charts (the PDF's), its status, the PDF in both editions; or one
-    branch's figures (`?branch=`, issue 17: a branch manager always sees their own, another: 403)."""
+    branch's figures (`?branch=`: a branch manager always sees their own, another: 403)."""
     month = _month(month)
     who = me()
     moment = now()
@@ -134,7 +134,7 @@ def month_pdf(month):
     language = language or (row.language if row is not None else "zh-CN")
     if row is not None and row.pdf and row.language == language:
         pdf = bytes(row.pdf)
-    else:  # another edition, or a month not made: the worker renders it (issue 12, finding 3)
+    else:  # another edition, or a month not made: the worker renders it
         made = made_mod.for_reader(service(), organization, month, language=language, with_pdf=True,
                                    inline=bool(current_app.config.get("REPORTING_GENERATE_INLINE")))
         if made.pdf is None:

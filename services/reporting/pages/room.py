@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from shared.web.pages import page_roles
+from shared.web.roles import page_roles
 
 from .. import handlers, jobs
 from ..domain.kpi import Figure, build_figures, month_of, parse_month, previous_months
@@ -168,7 +168,7 @@ def months_context(**extra) -> dict:
 @page_roles(*READERS)
 def report_room():
     """The report room: this month so far, then the months and their reports. A branch manager
-    (issue 17) goes to their branch's running month instead: the room is the organisation's."""
+    goes to their branch's running month instead: the room is the organisation's."""
     if my_branch() is not None:
         return redirect(url_for(".month_report", month=month_of(now().date())), code=303)
     who = me()

@@ -1,4 +1,4 @@
-"""Routes of the leads callbacks raised (issue 17 item 5)."""
+"""Routes of the leads callbacks raised."""
 from __future__ import annotations
 
 from flask.views import MethodView

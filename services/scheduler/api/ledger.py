@@ -112,7 +112,7 @@ class LedgerImport(MethodView):
         settings = service().settings
         filename = upload.filename or ""
         if unpacked_size(filename, content) > settings.import_background_bytes:
-            # issue 12, finding 1: the web process never reads a large file; the worker does, with a time limit
+            # the web process never reads a large file; the worker does, with a time limit
             row = service().run(handlers.queue_ledger_import, organization=org, login=principal().login,
                                 filename=filename, content=content, dry_run=args["dry_run"])
             if not args["dry_run"]:

@@ -1,4 +1,4 @@
-"""Route of the missing ledger data (issue 17 item 6): deliveries without an installation or
+"""Route of the missing ledger data: deliveries without an installation or
 commissioning date past the usual time."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Routes of the review of callback records (issue 17 item 2): a reviewer role's queue for a period,
+"""Routes of the review of callback records: a reviewer role's queue for a period,
 and a verdict on a record."""
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ reviews_blp = Blueprint("reviews", __name__, url_prefix="/api/v1/reviews",
 
 
 #: A week (2026-W45) or a month (2026-11), also spelt 2026-W5 or 2026-011 (the same queue): the
-#: document says what the route takes (issue 12, finding 20).
+#: document says what the route takes.
 PERIOD_PATTERN = r"^[0-9]{4}-(W(0?[1-9]|[1-4][0-9]|5[0-3])|0?(0[1-9]|1[0-2]))$"
 PERIOD_ERROR = "a week such as 2026-W45 or a month such as 2026-11"
 

@@ -94,7 +94,7 @@ def appointment_call_at(
     *,
     tz: tzinfo | None = None,
 ) -> datetime:
-    """Gives when to call a customer who asked to be called at ``asked_at`` (issue 17, `rescheduled`):
+    """Gives when to call a customer who asked to be called at ``asked_at`` (`rescheduled`):
     that moment when it is inside a call window on a working day, else the next moment that is.
 
     Raises:

@@ -1,4 +1,4 @@
-"""Leads from callbacks (issue 17 item 5), pure: which answers raise a lead, of which kind, for whom,
+"""Leads from callbacks, pure: which answers raise a lead, of which kind, for whom,
 due when. Seed 000 part 5 「获取顾客潜在的需求」「寻求新的商务机会」 (maintenance, retrofit after the
 warranty); seed 003 「了解客户未来的购买需求和计划」 (a new purchase)."""
 from __future__ import annotations

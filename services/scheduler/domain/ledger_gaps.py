@@ -1,4 +1,4 @@
-"""Missing ledger data (issue 17 item 6), pure: deliveries whose installation or commissioning date
+"""Missing ledger data, pure: deliveries whose installation or commissioning date
 has not come past the usual time. Their trial-run, warranty and post-warranty callbacks can never be
 planned until it comes (RULES 1.1), so the ledger keepers get a weekly list; seed 000 part 5: the
 documents of shipped products are passed on every Friday (每周五负责将发货产品的资料及时传递至服务中心).

@@ -151,8 +151,8 @@ class BatchPolicy:
 class RetryPolicy:
     """Unreachable customers: at most ``max_attempts`` calls, one per working day.
 
-    ``appointment_within_days``: how far ahead a customer may ask to be called (issue 17,
-    `rescheduled`; the seeds leave it open). ``declined_cancels_open``: a customer who declines
+    ``appointment_within_days``: how far ahead a customer may ask to be called
+    (`rescheduled`; the seeds leave it open). ``declined_cancels_open``: a customer who declines
     callbacks also has their other open callbacks cancelled (else only new ones are not planned).
     """
 

@@ -40,7 +40,7 @@ CONTRACT_ANSWERS = ("product_satisfaction", "service_satisfaction", "suggestions
 
 
 #: What an opening or closing script may name (seed 003 §六 回访话术规范: [客户姓名] [公司名称]
-#: [回访人员姓名] [产品或服务名称]), filled in on the callback form (issue 17 item 4).
+#: [回访人员姓名] [产品或服务名称]), filled in on the callback form.
 SCRIPT_PLACEHOLDERS = ("customer_name", "company", "agent", "subject")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 

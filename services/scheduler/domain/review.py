@@ -1,4 +1,4 @@
-"""Review of callback records (issue 17 item 2), pure: who reviews, how often, and which records.
+"""Review of callback records (seed 002), pure: who reviews, how often, and which records.
 
 Seed 000 part 3 「审核电话回访记录」; seed 002: the service supervisor reviews weekly, the project
 manager spot-checks monthly (「□抽查合格/□有待改进」); seed 003 「提交给门店负责人进行审核」「电话抽查客户」.

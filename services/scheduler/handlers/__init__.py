@@ -18,7 +18,7 @@ from .outcomes import (
     call_attempts, correct_callback_contact, correct_contact, get_callback_or_raise, may_record, questionnaire_of, record_outcome,
 )
 from .leads import list_leads
-from .ledger_gaps import claim_gap_mail, ledger_gaps, record_gap_mail
+from .ledger_gaps import ledger_gaps
 from .policies import preview_policy
 from .reviews import record_review, review_queue
 from .service_orders import on_service_order_completed
@@ -46,7 +46,7 @@ HANDLERS = {
     "complaint.resolved": on_complaint_resolved,
     "complaint.repeated": on_complaint_repeated,
     "complaint.deadlines_moved": on_complaint_deadlines_moved,
-    # issue 18: a supervisor asked for the verification again after an unreachable one: a new round
+    # a supervisor asked for the verification again after an unreachable one: a new round
     "complaint.verification_retried": on_complaint_resolved,
     "complaint.promise_made": on_complaint_promise_made,
     "complaint.closed": on_complaint_closed,

@@ -98,8 +98,8 @@ def reveal_phones(*, uow: UnitOfWork, organization: str, callback_id: str, login
 
 def callback_scripts(*, settings, organization: str, task: CallbackTask, questionnaire, agent_name: str | None,
                      customer_name: str | None) -> dict:
-    """Gives the questionnaire's opening and closing scripts (开场话术, 结束语; seed 003 §六, issue 17
-    item 4) filled in for this callback: the customer's name, the organisation's name (its
+    """Gives the questionnaire's opening and closing scripts (开场话术, 结束语; seed 003 §六)
+    filled in for this callback: the customer's name, the organisation's name (its
     organization.yaml, else its id), the agent's name and what the call is about (the delivery's
     project or the order), as {opening_zh, opening_en, closing_zh, closing_en}."""
     from ..domain.questionnaire import fill_script

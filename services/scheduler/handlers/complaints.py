@@ -115,7 +115,7 @@ def on_complaint_repeated(*, uow: UnitOfWork, event: Event) -> None:
 
 
 def on_complaint_promise_made(*, uow: UnitOfWork, event: Event) -> None:
-    """Plans the follow-up callback of a promise made to a complaint's customer (issue 18), of the
+    """Plans the follow-up callback of a promise made to a complaint's customer, of the
     event's `followup_kind`, due the day of the promise (not moved: the promise is the customer's)."""
     org, data = event.organization, event.data
     rules = rules_for(uow.settings, org)
@@ -134,7 +134,7 @@ def on_complaint_promise_made(*, uow: UnitOfWork, event: Event) -> None:
 
 
 def on_complaint_closed(*, uow: UnitOfWork, event: Event) -> None:
-    """Cancels the open callbacks of a complaint closed with a closure reason (issue 18: an anonymous complaint,
+    """Cancels the open callbacks of a complaint closed with a closure reason (an anonymous complaint,
     one answered in writing, not valid, no objection, or unreachable needs no more calls); a complaint closed by
     its satisfied verification callback leaves the others as they are."""
     data = event.data

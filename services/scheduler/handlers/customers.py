@@ -14,7 +14,7 @@ from .outcomes import is_contact_fix, reopen_wrong_numbers
 
 def on_customer_updated(*, uow: UnitOfWork, event: Event) -> None:
     """Stores the customer as the event describes them; a changed phone or contact person opens
-    again their callbacks waiting for corrected contact data (issue 17, `wrong_number`)."""
+    again their callbacks waiting for corrected contact data (`wrong_number`)."""
     data = event.data["customer"]
     before = Customer.get_or_none(Customer.organization == event.organization, Customer.customer_id == data["id"])
     upsert_customers(organization=event.organization, customers=[data])

@@ -1,4 +1,4 @@
-"""Leads from callbacks (issue 17 item 5): an answer that wants maintenance, a retrofit or a new
+"""Leads from callbacks (seed 000 part 5): an answer that wants maintenance, a retrofit or a new
 purchase raises a lead with an owner and a due date (data/leads.yaml), emitted as `lead.raised` for
 an ERP to take (and the organisation's webhooks)."""
 from __future__ import annotations

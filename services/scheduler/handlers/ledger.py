@@ -145,7 +145,7 @@ def _ledger_query(organization: str, filters: LedgerFilter, *, today: date | Non
         if f.status:
             tasks = tasks.where(Task.status == f.status)
         if f.overdue and today is not None:
-            # a task waiting for a correct number (issue 17) past its last day is overdue too
+            # a task waiting for a correct number past its last day is overdue too
             tasks = tasks.where(Task.status.in_((OPEN, WRONG_NUMBER)), Task.overdue_on < today)
         query = query.where(peewee.fn.EXISTS(tasks))
     return query

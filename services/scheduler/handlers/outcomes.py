@@ -116,7 +116,7 @@ def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outc
     the policy's `call_length_guide_s` that raised no complaint is flagged `over_time_limit`.
 
     `role`: the recorder's role; an agent records only their own callbacks, or an unassigned
-    one of a business line they cover (issue 12 finding 16).
+    one of a business line they cover.
 
     Raises:
       CallbackNotFound, NotYourCallback, CallbackClosed, OutcomeInvalid.
@@ -218,7 +218,7 @@ def _next_record_no(organization: str, on: date) -> tuple[str, int, str]:
 
 
 def _product_model_of(organization: str, task: CallbackTask) -> str | None:
-    """Gives the product model of the task's delivery, if it has one (issue 18 item 6: a complaint raised
+    """Gives the product model of the task's delivery, if it has one (a complaint raised
     from a callback counts in the recurring problems by model; service orders carry no model)."""
     if not task.delivery_id:
         return None
@@ -227,7 +227,7 @@ def _product_model_of(organization: str, task: CallbackTask) -> str | None:
 
 
 def _advisor_of(organization: str, task: CallbackTask) -> str | None:
-    """Gives the service advisor (服务顾问) of the task's order, if it has one (issue 17: figures per advisor)."""
+    """Gives the service advisor (服务顾问) of the task's order, if it has one (for the figures per advisor)."""
     if not task.order_id:
         return None
     return ServiceOrder.select(ServiceOrder.advisor_id).where(
@@ -236,7 +236,7 @@ def _advisor_of(organization: str, task: CallbackTask) -> str | None:
 
 def log_attempt(*, uow: UnitOfWork, organization: str, task: CallbackTask, agent: str | None, role: str | None,
                 result: str, duration_s: int | None = None, appointment_at=None) -> CallAttempt:
-    """Gives the call just recorded for `task` (issue 17 item 1: who, when, which channel, what
+    """Gives the call just recorded for `task` (the call log: who, when, which channel, what
     it came to); also sets the task's `last_result`."""
     number = (CallAttempt.select(peewee.fn.MAX(CallAttempt.attempt_no))
               .where(CallAttempt.organization == organization, CallAttempt.callback_id == task.id).scalar() or 0) + 1
@@ -252,7 +252,7 @@ def call_attempts(*, organization: str, callback_id: str) -> list[CallAttempt]:
                                            CallAttempt.callback_id == callback_id).order_by(CallAttempt.attempt_no))
 
 
-#: The contact fields a call may correct (issue 17 item 3).
+#: The contact fields a call may correct.
 CORRECTABLE = ("name", "phone", "contact_person")
 
 
@@ -267,7 +267,7 @@ def is_contact_fix(before: dict, after: dict) -> bool:
 
 
 def check_contact_fix(*, organization: str, customer_id: str, correction: dict, prefix: str = "") -> None:
-    """Checks that `correction` fixes the customer's wrong number (issue 17 finding 1).
+    """Checks that `correction` fixes the customer's wrong number.
 
     Raises:
       OutcomeInvalid: the phone is cleared (null), or neither phone nor contact person changes;
@@ -288,7 +288,7 @@ def check_contact_fix(*, organization: str, customer_id: str, correction: dict, 
 def correct_callback_contact(*, uow: UnitOfWork, organization: str, callback_id: str, correction: dict,
                              login: str | None = None, role: str | None = None) -> CallbackTask:
     """Gives the callback after a correction of its customer's contact data made on the callback
-    itself (issue 17 finding 1): on a task waiting in `wrong_number` it must fix the number (a
+    itself: on a task waiting in `wrong_number` it must fix the number (a
     new phone, or another contact person), and opens the task again to call from today; on an
     open task it is kept as during a call. Either way it is emitted as `customer.updated`.
 
@@ -346,7 +346,7 @@ def reopen_wrong_numbers(*, uow: UnitOfWork, organization: str, customer_ids) ->
 
 def _other_result(*, uow: UnitOfWork, rules: OrgRules, organization: str, task: CallbackTask, outcome: dict,
                   recorded_by: str | None, role: str | None) -> CallbackTask:
-    """Gives the task after a call that came to `rescheduled`, `declined` or `wrong_number` (issue 17 item 3).
+    """Gives the task after a call that came to `rescheduled`, `declined` or `wrong_number`.
 
     rescheduled: the next attempt is at the asked time, moved into the call windows; it does not
     use up an attempt of the retry policy. declined: the task ends `declined` and the customer is

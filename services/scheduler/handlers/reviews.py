@@ -1,4 +1,4 @@
-"""Review of callback records (issue 17 item 2): a reviewer role's queue for a period, sampled by
+"""Review of callback records (seed 002; seed 000 part 3 「审核电话回访记录」): a reviewer role's queue for a period, sampled by
 policy (data/review.yaml; domain/review.py), and the verdict on a record (pass / needs improvement)
 with a comment, emitted as `callback.reviewed` so the report's callback quality pass rate
 (回访质量合格率, RULES 1.4) comes from the verdicts."""

@@ -53,7 +53,7 @@ class Wanted:
     delivery_id: str | None = None
     order_id: str | None = None
     complaint_id: str | None = None
-    #: Issue 17: the branch of the delivery or order.
+    #: The branch of the delivery or order.
     branch: str | None = None
 
 
@@ -89,7 +89,7 @@ def sync_tasks(*, uow: UnitOfWork, organization: str, wanted: list[Wanted], rule
         task = existing.get(w.plan_key)
         p = w.planned
         if task is None:
-            if w.customer_id not in opted_out:  # declined callbacks (issue 17): none planned from then on
+            if w.customer_id not in opted_out:  # declined callbacks: none planned from then on
                 new_rows.append(_task_row(organization, w, uow.now))
         elif task["status"] != OPEN:
             continue
@@ -127,7 +127,7 @@ def _opted_out(organization: str, customer_ids: set[str]) -> set[str]:
 def cancel_open(*, uow: UnitOfWork, organization: str, where) -> int:
     """Gives how many open tasks matching `where` were cancelled (each announced as `callback.scheduled`).
 
-    A task waiting for corrected contact data (`wrong_number`, issue 17) is still to be made, so it
+    A task waiting for corrected contact data (`wrong_number`) is still to be made, so it
     is cancelled too: else a later phone correction would open it again for a cancelled delivery or
     a customer who declined callbacks."""
     tasks = list(CallbackTask.select().where(CallbackTask.organization == organization,

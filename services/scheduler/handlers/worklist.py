@@ -64,13 +64,13 @@ def agent_worklist(*, settings, organization: str, now: datetime, role: str, sco
 
     `callable_now`: only the tasks to call today or earlier, and none while now is outside the
     call windows (RULES 1.2: no calls in the customer's rest time), nor before the time a
-    customer asked to be called (an appointment, issue 17 `rescheduled`). `key_first`: on one day,
+    customer asked to be called (an appointment, `rescheduled`). `key_first`: on one day,
     key customers (重点客户) first. Phones as `role` may see them. `counted`: how many tasks
     each part of the scope holds up to the last day, when the caller has counted them already
     (worklist_counts' `callable_parts` with `callable_now`, else its `parts`, for the same
     filters up to today): not counted again, and the
     empty parts not read. `status`: `wrong_number` lists instead the tasks waiting for a correct
-    number (待更正号码, issue 17), to correct on the callback's page.
+    number (待更正号码), to correct on the callback's page.
     """
     rules = rules_for(settings, organization)
     tz = settings.tz
@@ -109,7 +109,7 @@ def agent_worklist(*, settings, organization: str, now: datetime, role: str, sco
         day = row["next_attempt_on"] or row["due_on"]
         if day not in moments:
             moments[day] = next_call_at(local, windows, rules.calendar, not_before=day, tz=tz)
-        # a customer who asked to be called at a time (issue 17, `rescheduled`; inside the windows)
+        # a customer who asked to be called at a time (`rescheduled`; inside the windows)
         appointment = row.get("appointment_at")
         row["next_call_at"] = (appointment.astimezone(tz) if appointment is not None and appointment > moments[day]
                                else moments[day])
@@ -155,7 +155,7 @@ def worklist_counts(*, settings, organization: str, now: datetime, scope: Scope,
 
 def _not_before_appointment(now: datetime):
     """Gives the SQL condition of a task callable at `now` as far as its appointment goes: none, or
-    the asked time has come (issue 17 `rescheduled`: a customer asked to be called at 16:30)."""
+    the asked time has come (`rescheduled`: a customer asked to be called at 16:30)."""
     return CallbackTask.appointment_at.is_null() | (CallbackTask.appointment_at <= now)
 
 

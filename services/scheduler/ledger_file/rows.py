@@ -14,7 +14,7 @@ from shared.core.events import ID_PATTERN, NUL, SEGMENTS, id_validators, nul_err
 
 @dataclass(frozen=True)
 class ImportLimits:
-    """How much of an uploaded ledger file is read (issue 12, finding 1): a small workbook can unpack
+    """How much of an uploaded ledger file is read: a small workbook can unpack
     to gigabytes, or hold a million rows or columns. Settings HUIFANG_IMPORT_MAX_* (limits_of)."""
 
     #: Data rows (the header not counted; blank lines counted: they cost reading too).

@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 
 from shared.core.answers import DISSATISFIED_ANSWERS
 from shared.audit.store import audit
-from shared.web.pages import page_roles
+from shared.web.roles import page_roles
 
 from .. import handlers
 from ..handlers.common import contacts_of
@@ -87,7 +87,7 @@ def _outcome_of(form, questionnaire) -> tuple[dict, dict]:
         outcome["contact"] = {name: value for name, value in contact.items() if value}
     result = form.get("result")
     if result:
-        # another result than answers (issue 17): rescheduled with the asked time, declined, wrong number
+        # another result than answers: rescheduled with the asked time, declined, wrong number
         outcome["result"] = result
         asked = form.get("call_at", "").strip()
         if asked:
@@ -177,7 +177,7 @@ def _again(callback_id: str, given: dict, messages: dict):
 @blp.post("/callbacks/<callback_id>/contact")
 @RECORD_OUTCOME
 def correct_contact(callback_id):
-    """Corrects the contact data of a callback waiting for a correct number (issue 17): the same
+    """Corrects the contact data of a callback waiting for a correct number: the same
     command as POST /api/v1/callbacks/<id>/contact; the callback is open again."""
     who = me()
     given = {key: request.form.get(key, "") for key in request.form}

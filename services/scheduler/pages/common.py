@@ -12,7 +12,9 @@ from urllib.parse import quote
 
 from flask_babel import format_date, format_datetime, format_decimal
 
-from shared.web.pages import EVERY_ROLE, current_principal, define_action, page_blueprint
+from shared.web.pages import page_blueprint
+from shared.web.roles import EVERY_ROLE, define_action
+from shared.web.session import current_principal
 from shared.web.pages import is_htmx, me, now, service, settings  # noqa: F401 (used by the pages)
 from shared.core.privacy import SEES_PHONES
 
@@ -38,7 +40,7 @@ RECORD_OUTCOME = define_action("scheduler.record_outcome", *people(CALLERS))
 REVEAL_PHONES = define_action("scheduler.reveal_phones", *people(SEES_PHONES))
 #: Import a ledger file: the roles of POST /api/v1/ledger/import.
 IMPORT_LEDGER = define_action("scheduler.import_ledger", *people(LEDGER_KEEPERS))
-#: Review callback records (issue 17): the roles of POST /api/v1/reviews/<id>.
+#: Review callback records: the roles of POST /api/v1/reviews/<id>.
 REVIEWER_ROLES = ("supervisor", "manager", "admin")
 REVIEW_RECORDS = define_action("scheduler.review", *REVIEWER_ROLES)
 
@@ -105,7 +107,7 @@ def _names():
 
     def reviews_records() -> bool:
         """Whether the signed-in person's role reviews callback records in their organisation's
-        review.yaml (the Reviews link is shown only then; issue 17)."""
+        review.yaml (the Reviews link is shown only then)."""
         return is_reviewer(current_principal())
 
     return {

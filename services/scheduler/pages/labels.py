@@ -18,9 +18,9 @@ KINDS = vocabulary.CALLBACK_KINDS
 ORDER_KINDS = tuple(vocabulary.ORDER_KINDS)
 LINES = vocabulary.BUSINESS_LINES
 STATUSES = vocabulary.CALLBACK_STATUSES
-#: A reviewer's verdict on a callback record (issue 17; seed 002 □抽查合格 / □有待改进).
+#: A reviewer's verdict on a callback record (seed 002 □抽查合格 / □有待改进).
 VERDICTS = {"pass": _l("Passed"), "needs_improvement": _l("Needs improvement")}
-#: What one call came to (issue 17).
+#: What one call came to.
 CALL_RESULTS = {
     "reached": _l("Reached"),
     "not_reached": _l("Not reached"),
@@ -91,7 +91,7 @@ MESSAGE_STARTS = {
     "upload a .csv or .xlsx file": _l("Upload a .csv or .xlsx file."),
     "Upload a .csv or .xlsx file": _l("Upload a .csv or .xlsx file."),
     "The file is empty": _l("The file is empty."),
-    # issue 12, finding 1: the import's limits
+    # the import's limits
     "The file has more than": _l("The file has too many rows; split it."),
     "The file unpacks to more than": _l("The file is too large once unpacked; split it."),
     "The header has more than": _l("The file has too many columns."),

@@ -16,7 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from shared.audit.store import audit
-from shared.web.pages import may, page_roles
+from shared.web.roles import may, page_roles
 from shared.core.privacy import SEES_PHONES
 
 from .. import handlers

@@ -1,4 +1,4 @@
-"""Missing ledger data (`/ledger/gaps`, issue 17 item 6): the deliveries waiting for an installation
+"""Missing ledger data (`/ledger/gaps`): the deliveries waiting for an installation
 or commissioning date past the usual time; the same list the ledger keepers get by mail every week."""
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from shared.core.events import BUSINESS_LINES_SERVICE, SEGMENTS
-from shared.web.pages import page_roles
+from shared.web.roles import page_roles
 
 from .. import handlers
 from ..errors import SchedulerDomainError

@@ -1,4 +1,4 @@
-"""The review of callback records (`/reviews?period=`, issue 17 item 2): the reviewer's queue for a
+"""The review of callback records (`/reviews?period=`): the reviewer's queue for a
 period (their role's: the supervisor's week, the manager's month, by data/review.yaml), and a verdict
 per record, pass (抽查合格) or needs improvement (有待改进), with a comment."""
 from __future__ import annotations

@@ -15,7 +15,7 @@ from .. import handlers
 from ..models import OPEN, WRONG_NUMBER
 from . import labels
 from .common import PAGE_READERS, Shown, blp, me, now, service, settings, when
-from shared.web.pages import page_roles
+from shared.web.roles import page_roles
 
 #: Tasks on one page of the workbench.
 PAGE_SIZE = 50
@@ -32,7 +32,7 @@ def workbench():
     line = request.args.get("line") if request.args.get("line") in labels.LINES else None
     kind = request.args.get("kind") if request.args.get("kind") in labels.KINDS else None
     show_all = request.args.get("all") == "1"
-    # issue 17: the tasks waiting for a correct number (待更正号码), listed apart
+    # the tasks waiting for a correct number (待更正号码), listed apart
     waiting = request.args.get("waiting") == "1"
     page = max(1, request.args.get("page", 1, type=int) or 1)
     agents, agent = [], None

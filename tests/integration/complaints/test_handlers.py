@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from services.complaints import models
 from services.complaints.service import SERVICE
-from testkit.complaints import ORG, at, handle, raised, resolved, verification
+from testkit.complaints import ORG, handle, raised, resolved, verification
 from testkit.events import envelope
 
 

@@ -14,8 +14,10 @@ from services.complaints import handlers, jobs, models
 from services.complaints.service import SERVICE
 from shared.core.db import SchemaVersion, ensure_schema
 from shared.mesh.outbox import MAX_BROKER_DELAY_MS, relay_messages_once
-from testkit.doubles import recording_broker
 from testkit.complaints import ORG, at
+from testkit.doubles import recording_broker
+from testkit.polling import eventually
+from testkit.tokens import bearer, user_token
 
 #: The broker's longest delay (the outbox keeps a wake-up further away until it is within it).
 MAX_DELAY = timedelta(milliseconds=MAX_BROKER_DELAY_MS)
@@ -216,9 +218,6 @@ def test_a_stale_batch_write_skips_only_the_complaint_changed_meanwhile(api, clo
 def test_issue_5_a_wakeup_goes_to_the_broker_after_commit_as_a_delayed_complaint_deadline_message(
         mesh_factory, redis_server):
     import time
-
-    from testkit.polling import eventually
-    from testkit.tokens import bearer, user_token
 
     # given the complaints worker on real Redis
     mesh = mesh_factory(start=False)

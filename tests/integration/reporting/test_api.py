@@ -206,7 +206,8 @@ def _jobs(reporting, actor: str) -> list:
 
 def test_finding_3_a_month_not_made_is_made_by_the_worker_never_in_the_request(queued_client, reporting,
                                                                                monkeypatch):
-    from services.reporting import jobs, made
+    from services.reporting import jobs
+    from services.reporting.figures import made
     from services.reporting.models import MAKE_FIGURES_ACTOR, MadeFigures
 
     def computed_here(*args, **kwargs):
@@ -241,7 +242,8 @@ def test_finding_3_a_month_not_made_is_made_by_the_worker_never_in_the_request(q
 
 
 def test_finding_3_the_pdf_of_a_month_not_made_is_rendered_by_the_worker(queued_client, reporting, monkeypatch):
-    from services.reporting import jobs, made
+    from services.reporting import jobs
+    from services.reporting.figures import made
     from services.reporting.models import MadeFigures
 
     real_render = jobs.render_pdf
@@ -260,7 +262,7 @@ def test_finding_3_the_pdf_of_a_month_not_made_is_rendered_by_the_worker(queued_
 
 def test_finding_3_made_figures_are_made_again_once_stale_and_the_old_ones_served_meanwhile(queued_client,
                                                                                             reporting):
-    from services.reporting import made
+    from services.reporting.figures import made
     from services.reporting.models import MadeFigures
 
     assert queued_client.get("/api/v1/reports/2026-10", headers=manager()).status_code == 202

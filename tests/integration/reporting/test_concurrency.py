@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(TEST_DB != "postgres", reason="SQLite serialises
 
 
 def overlapping(service, first: tuple[str, dict], second: tuple[str, dict]) -> None:
-    """tests.conftest.run_overlapping with reporting's handlers."""
+    """testkit.concurrency.run_overlapping with reporting's handlers."""
     run_overlapping(service, handlers.APPLY, first, second, org=ORG)
 
 

@@ -17,7 +17,7 @@ def test_seed_002_declined_callback_counts_apart_from_the_completion_rate(report
                                          "due_on": "2026-11-02"})
     # then the completion rate is 1/2 (the declined one is out of it), and it is counted apart
     assert reporting.figures("2026-11")["callback_completion_rate"] == (1, 2)
-    from services.reporting.desk import desk_figures
+    from services.reporting.figures.desk import desk_figures
     with reporting.service.connection():
         assert desk_figures("acme-electric", "2026-11") == {"declined_callbacks": 1}
     # and a cancellation announced later (the scheduler cancels nothing declined) leaves it declined
@@ -27,7 +27,7 @@ def test_seed_002_declined_callback_counts_apart_from_the_completion_rate(report
 
 
 def test_seed_004_weekly_figures_per_agent_and_per_advisor_with_targets_of_the_role(reporting):
-    from services.reporting.desk import period_figures
+    from services.reporting.figures.desk import period_figures
     from services.reporting.domain.desk import parse_period
     from services.reporting.rules import desk_policy
 

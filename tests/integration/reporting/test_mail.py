@@ -2,59 +2,33 @@
 to a real SMTP server on loopback; the schedule fires once under two workers."""
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 import yaml
-from aiosmtpd.controller import Controller
 
 from ops.devenv import free_port
 from shared.core.settings import ROOT
-from testkit.polling import eventually
-from testkit.tokens import bearer, user_token
 from testkit import worked_examples
-from testkit.reporting import ORG, Reporting
-from testkit.reporting import pdf_text
+from testkit.polling import eventually
+from testkit.reporting import ORG, Reporting, pdf_text
+from testkit.servers import SmtpServer
+from testkit.tokens import bearer, user_token
 
 FILENAME = "顾客满意度测量报告-2026-10.pdf"
 
 
-class Inbox:
-    """An aiosmtpd handler keeping every message it is given."""
-
-    def __init__(self):
-        self.messages = []
-        self.raw = []
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self._lock:
-            self.messages.append((list(envelope.rcpt_tos),
-                                  email.message_from_bytes(envelope.content, policy=email.policy.default)))
-            self.raw.append(envelope.content)
-        return "250 OK"
-
-    def count(self):
-        with self._lock:
-            return len(self.messages)
-
-
 @pytest.fixture
 def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, f"smtp://127.0.0.1:{controller.port}"
-    controller.stop()
+    server = SmtpServer().start()
+    yield server.inbox, server.url
+    server.stop()
 
 
 def write_org_file(settings, name, content, org=ORG):
@@ -162,15 +136,14 @@ def test_send_is_retried_until_the_mail_server_answers(mesh_factory):
                message="a failed attempt")
     assert "127.0.0.1" in report_row(mesh).send_error
     # when the server comes up, a retry delivers it
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
+    server = SmtpServer(port=port).start()
+    inbox = server.inbox
     try:
         eventually(lambda: inbox.count() == 1, timeout=60, message="the mail after a retry")
         eventually(lambda: report_row(mesh).send_status == "sent", message="status sent")
         assert report_row(mesh).send_attempts >= 2
     finally:
-        controller.stop()
+        server.stop()
 
 
 def test_rule_3_schedule_fires_once_with_two_worker_processes(mesh_factory, smtp):

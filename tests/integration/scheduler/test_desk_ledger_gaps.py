@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from services.scheduler import jobs
+from services.scheduler import notify
 from services.scheduler.service import SERVICE
 from shared.users.store import save_person
 from testkit.doubles import FakeMailer
@@ -42,21 +42,21 @@ def test_seed_000_part_5_the_list_is_mailed_to_the_ledger_keepers_once_a_week_on
     scheduler.handle("delivery.shipped", shipped("D-1", "2026-08-14"))
     # Thursday: not yet
     scheduler.now = datetime(2026, 11, 5, 2, 0, tzinfo=timezone.utc)
-    assert jobs.send_ledger_gap_mails(SERVICE) == []
+    assert notify.send_ledger_gap_mails(SERVICE) == []
     # Friday 10:00: once, and not twice
     scheduler.now = datetime(2026, 11, 6, 2, 0, tzinfo=timezone.utc)
-    sent = jobs.send_ledger_gap_mails(SERVICE)
+    sent = notify.send_ledger_gap_mails(SERVICE)
     assert [(org, week) for org, week, _ in sent] == [("acme-electric", "2026-W45")]
-    assert jobs.send_ledger_gap_mails(SERVICE) == []
+    assert notify.send_ledger_gap_mails(SERVICE) == []
     (mail,) = SERVICE.mailer.sent
     assert SERVICE.mailer.to() == [["zhao@acme.example"]] and "2026-W45" in mail["Subject"]
     assert "D-1" in mail.get_content() and "缺安装日期" in mail.get_content()
     # a failed send is tried again on the next pass
     scheduler.now = datetime(2026, 11, 13, 2, 0, tzinfo=timezone.utc)
     SERVICE.mailer.fail_with = "SMTP 451"
-    assert jobs.send_ledger_gap_mails(SERVICE) == []
+    assert notify.send_ledger_gap_mails(SERVICE) == []
     SERVICE.mailer.fail_with = None
-    assert [week for _, week, _ in jobs.send_ledger_gap_mails(SERVICE)] == ["2026-W46"]
+    assert [week for _, week, _ in notify.send_ledger_gap_mails(SERVICE)] == ["2026-W46"]
 
 
 def test_seed_000_part_5_review_9_no_mail_when_no_date_is_missing(scheduler, monkeypatch):
@@ -66,8 +66,8 @@ def test_seed_000_part_5_review_9_no_mail_when_no_date_is_missing(scheduler, mon
     scheduler.handle("delivery.shipped", shipped("D-1", "2026-10-30"))
     # when Friday's mail time comes, nothing is mailed, and the week is done (not tried again)
     scheduler.now = datetime(2026, 11, 6, 2, 0, tzinfo=timezone.utc)
-    assert jobs.send_ledger_gap_mails(SERVICE) == []
-    assert jobs.send_ledger_gap_mails(SERVICE) == []
+    assert notify.send_ledger_gap_mails(SERVICE) == []
+    assert notify.send_ledger_gap_mails(SERVICE) == []
     assert SERVICE.mailer.sent == []
 
 

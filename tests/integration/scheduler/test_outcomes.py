@@ -5,7 +5,9 @@ from datetime import datetime, timezone
 
 import yaml
 
+from testkit.scheduler import VIP_ORDER
 from testkit.tokens import API_TOKEN, bearer
+
 
 def first_callback(scheduler) -> dict:
     scheduler.handle("service_order.completed", VIP_ORDER)

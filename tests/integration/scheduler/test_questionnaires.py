@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import yaml
 
-from testkit.scheduler import SHIPPED
+from testkit.scheduler import post_warranty_callback
 
 VIP_ORDER = {"order_id": "O-1", "customer": {"id": "C-1", "name": "王先生", "segment": "vip"},
              "completed_at": "2026-10-30T15:00:00+08:00", "business_line": "vehicle", "kind": "maintenance"}

@@ -6,6 +6,8 @@ from datetime import datetime, timezone
 
 from services.scheduler import jobs
 from services.scheduler.service import SERVICE
+from testkit.databases import new_database_url
+from testkit.scheduler import order
 
 
 def test_rule_1_2_worked_example_key_customer_first_and_second_callbacks(scheduler):
@@ -52,8 +54,6 @@ def test_rule_1_5_a_fresh_database_picks_the_same_orders(scheduler, tmp_path):
     for data in orders:
         scheduler.handle("service_order.completed", data)
     first = selected_orders(scheduler)
-
-    from testkit.databases import new_database_url
 
     SERVICE.bind(scheduler.settings, url=new_database_url("scheduler", tmp_path / "again"))
     for data in orders:

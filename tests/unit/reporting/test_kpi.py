@@ -119,7 +119,7 @@ def test_figure_meets_target():
 
 
 def test_rule_3_satisfied_answers_are_the_shared_set_and_an_answer_off_the_scale_counts_nowhere():
-    from services.reporting import figures
+    from services.reporting.figures import month as figures
     from services.reporting.handlers.rows import answer
     from shared.core import answers
 
@@ -198,10 +198,10 @@ def test_listings_round_trip_through_json():
 
 
 def test_rule_3_trend_length_comes_from_one_constant():
-    from services.reporting import figures
+    from services.reporting.figures import month as figures
     from services.reporting.domain import kpi
 
-    # figures.py aggregates the same months build_report keeps
+    # figures/month.py aggregates the same months build_report keeps
     assert figures.TREND_MONTHS is kpi.TREND_MONTHS == 2
     report = build_report(organization="o", month="2026-10", counts=MonthCounts(), trend_counts={}, targets={})
     assert list(report.trend) == previous_months("2026-10", kpi.TREND_MONTHS) == ["2026-08", "2026-09"]

@@ -4,12 +4,12 @@ import copy
 from pathlib import Path
 
 import pytest
-import yaml
 
 from services.scheduler.domain.policy_schema import load_policy_file
 from services.scheduler.domain.questionnaire import (
     QuestionnaireError, answer_errors, load_questionnaire, questionnaire_for,
 )
+from testkit.scheduler_domain import packaged, raw
 
 DATA = Path(__file__).resolve().parents[3] / "services/scheduler/data"
 POLICY = load_policy_file(DATA / "policies/default.yaml")
