@@ -24,19 +24,19 @@ $(STAMP): pyproject.toml requirements.lock
 	@rm -f $(VENV)/.installed-*; touch $@
 
 system-deps: $(STAMP)
-	@$(PY) -m ops.devenv system-deps
+	@$(PY) -m ops system-deps
 
 run: setup
-	@$(PY) -m ops.devenv run
+	@$(PY) -m ops run
 
 run-scheduler: setup
-	@$(PY) -m ops.devenv run scheduler
+	@$(PY) -m ops run scheduler
 
 run-complaints: setup
-	@$(PY) -m ops.devenv run complaints
+	@$(PY) -m ops run complaints
 
 run-reporting: setup
-	@$(PY) -m ops.devenv run reporting
+	@$(PY) -m ops run reporting
 
 # The suite on SQLite, then once more on PostgreSQL (a throwaway server unless
 # HUIFANG_TEST_POSTGRES_URL answers).
@@ -48,7 +48,7 @@ test-sqlite: setup
 
 test-postgres: setup
 	@echo "huifang: test suite on PostgreSQL"
-	@HUIFANG_TEST_DB=postgres $(PY) -m ops.devenv with-postgres -- $(PY) -m pytest -q tests; \
+	@HUIFANG_TEST_DB=postgres $(PY) -m ops with-postgres -- $(PY) -m pytest -q tests; \
 	  rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
 
 # One layer of the suite on SQLite: the domain and the HTTP surface in-process (unit), the
@@ -67,21 +67,21 @@ test-pages: setup
 
 # A user's bearer token; ROLE=integration prints the installation's integration token.
 token: $(STAMP)
-	@$(PY) -m ops.devenv token --login "$(LOGIN)" --role "$(ROLE)" --org "$(ORG)"
+	@$(PY) -m ops token --login "$(LOGIN)" --role "$(ROLE)" --org "$(ORG)"
 
 # A first organisation: its data folder (var/data/<ORG>/...) with commented copies of the default
 # rules, and its first admin (asked for; or ADMIN=, EMAIL=, PASSWORD=). Prints what to fill in next.
 org: $(STAMP)
-	@$(PY) -m ops.devenv org --org "$(ORG)" --name "$(NAME)" $(if $(ADMIN),--admin "$(ADMIN)") \
+	@$(PY) -m ops org --org "$(ORG)" --name "$(NAME)" $(if $(ADMIN),--admin "$(ADMIN)") \
 	  $(if $(ADMIN_NAME),--admin-name "$(ADMIN_NAME)") $(if $(EMAIL),--email "$(EMAIL)")
 
 # The demo organisation `demo`: one person of each role (passwords printed) and sample data.
 demo: $(STAMP)
-	@$(PY) -m ops.devenv demo
+	@$(PY) -m ops demo
 
 # docs/EVENTS.md from the event schemas (tests/unit/test_docs.py fails while it is out of date).
 docs: $(STAMP)
-	@$(PY) -m ops.devenv event-catalogue
+	@$(PY) -m ops event-catalogue
 
 # The README's tour pictures (docs/tour/*.png), taken by the browser tests of tests/pages/test_tour.py.
 tour-screenshots: setup
@@ -91,25 +91,25 @@ tour-screenshots: setup
 # the environment, so it never shows in a command line). SERVICE= picks the database that takes it.
 # Blank one customer's personal data in every service, figures kept (PIPL): ORG=, CUSTOMER=.
 erase-customer: $(STAMP)
-	@$(PY) -m ops.devenv erase-customer --org "$(ORG)" --customer "$(CUSTOMER)"
+	@$(PY) -m ops erase-customer --org "$(ORG)" --customer "$(CUSTOMER)"
 
 # Refuse a person's tokens and page sessions issued until now, on every service (LOGIN=, ORG=).
 revoke-tokens: $(STAMP)
-	@$(PY) -m ops.devenv revoke-tokens --login "$(LOGIN)" --org "$(ORG)"
+	@$(PY) -m ops revoke-tokens --login "$(LOGIN)" --org "$(ORG)"
 
 user: $(STAMP)
-	@$(PY) -m ops.devenv user --login "$(LOGIN)" --role "$(ROLE)" --org "$(ORG)" \
+	@$(PY) -m ops user --login "$(LOGIN)" --role "$(ROLE)" --org "$(ORG)" \
 	  --name "$(NAME)" --email "$(EMAIL)" --phone "$(PHONE)" $(if $(LINES),--lines "$(LINES)") \
 	  $(if $(BRANCH),--branch "$(BRANCH)") $(if $(SERVICE),--service "$(SERVICE)")
 
 # The people of the old data files (complaints users.yaml, scheduler agents.yaml, reporting
 # recipients.yaml, and each organisation's copies) into the user directory, without passwords.
 import-users: $(STAMP)
-	@$(PY) -m ops.devenv import-users $(if $(SERVICE),--service "$(SERVICE)")
+	@$(PY) -m ops import-users $(if $(SERVICE),--service "$(SERVICE)")
 
 # Extract the pages' strings, update each catalog (shared/web/translations, services/<name>/translations), compile.
 translations: $(STAMP)
-	@$(PY) -m ops.devenv translations
+	@$(PY) -m ops translations
 
 bench: setup
 	@$(PY) bench/mesh.py
@@ -121,10 +121,10 @@ SOAK_EVENTS ?= 10000
 SOAK_FAULTS ?= none sigkill redis-wipe twice reporting-late web-kill
 soak: setup
 	@$(PY) bench/malformed.py --events 1000 --good 1000
-	@$(PY) -m ops.devenv with-postgres -- sh -c 'for f in $(SOAK_FAULTS); do \
+	@$(PY) -m ops with-postgres -- sh -c 'for f in $(SOAK_FAULTS); do \
 	  $(PY) bench/soak.py --events $(SOAK_EVENTS) --fault $$f || exit 1; done'
 	@# postgres-restart restarts the server it runs on: always a throwaway one of its own
-	@HUIFANG_TEST_POSTGRES_URL= $(PY) -m ops.devenv with-postgres -- \
+	@HUIFANG_TEST_POSTGRES_URL= $(PY) -m ops with-postgres -- \
 	  $(PY) bench/soak.py --events $(SOAK_EVENTS) --fault postgres-restart
 	@HUIFANG_SOAK=1 $(PY) -m pytest -q -s tests/integration/test_mesh_rabbitmq.py tests/integration/test_soak.py
 
@@ -132,7 +132,7 @@ soak: setup
 # PostgreSQL (make test runs 10: tests/integration/test_api_fuzz.py).
 fuzz: setup
 	@HUIFANG_TEST_DB=sqlite HUIFANG_FUZZ_EXAMPLES=100 $(PY) -m pytest -q tests/integration/test_api_fuzz.py
-	@HUIFANG_TEST_DB=postgres HUIFANG_FUZZ_EXAMPLES=100 $(PY) -m ops.devenv with-postgres -- \
+	@HUIFANG_TEST_DB=postgres HUIFANG_FUZZ_EXAMPLES=100 $(PY) -m ops with-postgres -- \
 	  $(PY) -m pytest -q tests/integration/test_api_fuzz.py
 
 # 100,000 events on SQLite: each worker's RSS after the first 10,000 and its peak (within 20%).
@@ -150,26 +150,26 @@ replan-provisional: setup
 
 # What runs (docs/PRODUCTION.md "Monitoring"): each service's health, queue depths, dead letters, outbox backlog.
 status: $(STAMP)
-	@$(PY) -m ops.status status $(if $(SERVICE),--service "$(SERVICE)")
+	@$(PY) -m ops status $(if $(SERVICE),--service "$(SERVICE)")
 
 # The dead messages of SERVICE's queues with why they died.
 dead-letters: $(STAMP)
-	@$(PY) -m ops.status dead-letters --service "$(SERVICE)"
+	@$(PY) -m ops dead-letters --service "$(SERVICE)"
 
 # Sends dead messages of SERVICE back after a fix: ID=<id> or ALL=1; each once, recorded with
 # who did it (REPLAYED_BY, else $$USER) in the service's dead_letter_log.
 replay: $(STAMP)
-	@$(PY) -m ops.status replay --service "$(SERVICE)" $(if $(ID),--id "$(ID)") \
+	@$(PY) -m ops replay --service "$(SERVICE)" $(if $(ID),--id "$(ID)") \
 	  $(if $(filter 1 yes true,$(ALL)),--all)
 
 # Follows a deployed service's JSON logs (journalctl); says what it would run where there are none.
 logs: $(STAMP)
-	@$(PY) -m ops.status logs --service "$(SERVICE)"
+	@$(PY) -m ops logs --service "$(SERVICE)"
 
 # The scale tests at full size: 10,000 events through two workers of one service, on Redis and on
 # RabbitMQ (the default suite runs them with 1,000). DB=postgres (default) or sqlite.
 scale-test: setup
-	@HUIFANG_SCALE_EVENTS=$(or $(EVENTS),10000) HUIFANG_TEST_DB=$(or $(DB),postgres) $(PY) -m ops.devenv \
+	@HUIFANG_SCALE_EVENTS=$(or $(EVENTS),10000) HUIFANG_TEST_DB=$(or $(DB),postgres) $(PY) -m ops \
 	  with-postgres -- $(PY) -m pytest -q -s tests/integration/test_scale.py
 
 lock:
@@ -178,7 +178,7 @@ lock:
 # Deletes the databases, Redis data, outbox mail and caches under var/; keeps the secret key, the
 # integration token and the organisations' rule files unless ALL=1. Says what it deletes.
 clean: $(STAMP)
-	@$(PY) -m ops.devenv clean $(if $(filter 1 yes true,$(ALL)),--all)
+	@$(PY) -m ops clean $(if $(filter 1 yes true,$(ALL)),--all)
 
 # -- Production (docs/PRODUCTION.md) ------------------------------------------------------------
 # One service on this Debian host: code and virtualenv under PREFIX (default /opt/huifang),
@@ -186,19 +186,19 @@ clean: $(STAMP)
 # units huifang-<service>-web.service and huifang-<service>-worker.service, migrated, enabled and
 # (re)started. DESTDIR=<folder>: only write the files there. Runs with the system's python3.
 $(addprefix deploy-,$(DEPLOYABLE)): deploy-%:
-	@$(PYTHON) -m ops.deploy deploy $* $(if $(PREFIX),--prefix "$(PREFIX)") $(if $(DESTDIR),--destdir "$(DESTDIR)") \
+	@$(PYTHON) -m ops deploy $* $(if $(PREFIX),--prefix "$(PREFIX)") $(if $(DESTDIR),--destdir "$(DESTDIR)") \
 	  $(if $(PUBLIC_URL),--public-url "$(PUBLIC_URL)")
 
 # Stops and removes one service; its data folder, environment file and user stay unless PURGE=1.
 $(addprefix undeploy-,$(DEPLOYABLE)): undeploy-%:
-	@$(PYTHON) -m ops.deploy undeploy $* $(if $(PREFIX),--prefix "$(PREFIX)") $(if $(DESTDIR),--destdir "$(DESTDIR)") \
+	@$(PYTHON) -m ops undeploy $* $(if $(PREFIX),--prefix "$(PREFIX)") $(if $(DESTDIR),--destdir "$(DESTDIR)") \
 	  $(if $(filter 1 yes true,$(PURGE)),--purge)
 
 # The nginx site serving the three services under one host with TLS (deploy/nginx.conf.in):
 # HOST=huifang.example [CERT=... KEY=...] [SCHEDULER=127.0.0.1:8101 ...] [HTTPS_LISTEN=443 HTTP_LISTEN=80]
 # [OUT=file, default stdout].
 proxy-config:
-	@$(PYTHON) -m ops.proxy --host "$(HOST)" $(if $(CERT),--cert "$(CERT)") $(if $(KEY),--key "$(KEY)") \
+	@$(PYTHON) -m ops proxy-config --host "$(HOST)" $(if $(CERT),--cert "$(CERT)") $(if $(KEY),--key "$(KEY)") \
 	  $(if $(SCHEDULER),--upstream scheduler="$(SCHEDULER)") $(if $(COMPLAINTS),--upstream complaints="$(COMPLAINTS)") \
 	  $(if $(REPORTING),--upstream reporting="$(REPORTING)") $(if $(HTTP_LISTEN),--http-listen "$(HTTP_LISTEN)") \
 	  $(if $(HTTPS_LISTEN),--https-listen "$(HTTPS_LISTEN)") $(if $(OUT),--out "$(OUT)")
@@ -207,10 +207,10 @@ proxy-config:
 # organisations' rule files, in a timestamped folder under DEST (default <HUIFANG_VAR_DIR>/backups).
 # ENV_FILE=/etc/huifang/<service>.env reads a deployed service's settings.
 backup: $(STAMP)
-	@$(PY) -m ops.backup backup "$(SERVICE)" $(if $(DEST),--dest "$(DEST)") $(if $(ENV_FILE),--env-file "$(ENV_FILE)")
+	@$(PY) -m ops backup "$(SERVICE)" $(if $(DEST),--dest "$(DEST)") $(if $(ENV_FILE),--env-file "$(ENV_FILE)")
 
 # Brings a backup folder back (FROM=<folder>); refuses to overwrite a database that holds data unless FORCE=1.
 # Only the service's own rule files; ORG_FILES=1 also organization.yaml and webhooks.yaml (shared by the services).
 restore: $(STAMP)
-	@$(PY) -m ops.backup restore "$(SERVICE)" --from "$(FROM)" $(if $(filter 1 yes true,$(FORCE)),--force) \
+	@$(PY) -m ops restore "$(SERVICE)" --from "$(FROM)" $(if $(filter 1 yes true,$(FORCE)),--force) \
 	  $(if $(filter 1 yes true,$(ORG_FILES)),--organization-files) $(if $(ENV_FILE),--env-file "$(ENV_FILE)")

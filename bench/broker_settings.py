@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import dramatiq  # noqa: E402
 import redis  # noqa: E402
 
-from ops.devenv import free_port, redis_server_binary  # noqa: E402
+from ops.infra import free_port, redis_server_binary  # noqa: E402
 from shared.core.settings import load_settings  # noqa: E402
 from testkit.servers import RabbitServer  # noqa: E402
 

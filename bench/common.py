@@ -16,7 +16,7 @@ from pathlib import Path
 
 import redis
 
-from ops.devenv import free_port, redis_command
+from ops.infra import free_port, redis_command
 from shared.core.settings import ROOT
 
 

@@ -10,7 +10,7 @@
    (CONTRACT.md) -> router -> the complaints worker -> one complaint each; complaints per second.
 
 SQLite always; PostgreSQL too when --postgres-url or HUIFANG_TEST_POSTGRES_URL is given
-(`python -m ops.devenv with-postgres -- .venv/bin/python bench/complaints.py`).
+(`python -m ops with-postgres -- .venv/bin/python bench/complaints.py`).
 """
 from __future__ import annotations
 
@@ -193,7 +193,7 @@ def main() -> None:
     if args.postgres_url and args.only != "sqlite":
         run("PostgreSQL", new_postgres_database(args.postgres_url), args, folder)
     elif args.only != "sqlite":
-        print("\nPostgreSQL: skipped (give --postgres-url or run under `python -m ops.devenv with-postgres --`)")
+        print("\nPostgreSQL: skipped (give --postgres-url or run under `python -m ops with-postgres --`)")
 
 
 if __name__ == "__main__":

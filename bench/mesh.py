@@ -97,7 +97,7 @@ def _serve(app):
 
     from werkzeug.serving import make_server
 
-    from ops.devenv import free_port
+    from ops.infra import free_port
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
 

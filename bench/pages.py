@@ -39,7 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import PageClient, start_gunicorn, stop_worker  # noqa: E402
-from ops.devenv import free_port  # noqa: E402
+from ops.infra import free_port  # noqa: E402
 from shared.core.settings import ROOT, load_settings  # noqa: E402
 
 ORG = "bench"

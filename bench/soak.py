@@ -53,7 +53,7 @@ worker down for the whole run and starts it afterwards; `postgres-restart` resta
 PostgreSQL the databases live on (`pg_ctl restart -m fast`: every connection dropped) after half
 the events while posting goes on (posts answered 503 are sent again) and prints how long after
 it was back every event posted before it was whole (it restarts only a throwaway server of
-`ops.devenv with-postgres`); `web-kill` serves the two HTTP services under gunicorn and
+`python -m ops with-postgres`); `web-kill` serves the two HTTP services under gunicorn and
 SIGKILLs one (master and worker) `--kills` times while it answers a post (a random moment within
 about one answer's time after the request went out), restarts it, and the producer sends again
 what got no answer, as a real one does (a quarter as many kills again land on outcome posts to
@@ -344,7 +344,7 @@ class Redis:
     """The broker of one soak: a redis-server we can stop, wipe and start again on its port."""
 
     def __init__(self, folder: Path):
-        from ops.devenv import free_port
+        from ops.infra import free_port
 
         self.folder, self.port, self.proc = folder, free_port(), None
         self.url = f"redis://127.0.0.1:{self.port}/0"
@@ -352,7 +352,7 @@ class Redis:
     def start(self):
         import redis
 
-        from ops.devenv import redis_command
+        from ops.infra import redis_command
 
         self.proc = subprocess.Popen(redis_command(self.port, self.folder), stdout=subprocess.DEVNULL)
         client = redis.Redis.from_url(self.url)
@@ -380,7 +380,7 @@ class PostgresControl:
     """The PostgreSQL server the soak's databases live on, restarted with its own pg_ctl.
 
     The server must be on this machine (`SHOW data_directory` gives a folder we can reach), as
-    the throwaway one of `ops.devenv with-postgres` is; it is restarted as the user owning
+    the throwaway one of `python -m ops with-postgres` is; it is restarted as the user owning
     that folder (PostgreSQL refuses root), with the options it was started with
     (`pg_ctl restart` reads postmaster.opts)."""
 
@@ -396,11 +396,11 @@ class PostgresControl:
             conn.close()
         if not self.data.parent.name.startswith("huifang-pg-"):
             raise SystemExit(f"soak: the PostgreSQL at {url} (data in {self.data}) is not a throwaway one of "
-                             "`ops.devenv with-postgres`: not restarting it")
+                             "`python -m ops with-postgres`: not restarting it")
         if not (self.data / "postmaster.pid").exists():
             raise SystemExit(f"soak: the PostgreSQL at {url} is not a local server this soak can restart "
-                             f"(its data folder {self.data} is out of reach); run it under `ops.devenv with-postgres`")
-        from ops.devenv import pg_binary
+                             f"(its data folder {self.data} is out of reach); run it under `python -m ops with-postgres`")
+        from ops.infra import pg_binary
 
         self.pg_ctl = pg_binary("pg_ctl")
         owner = self.data.stat().st_uid
@@ -484,7 +484,7 @@ class Soak:
 
     def start_web(self, name):
         """Starts the service's web app under gunicorn (`--fault web-kill`); gives once it answers."""
-        from ops.devenv import control_socket_option, free_port, port_open
+        from ops.infra import control_socket_option, free_port, port_open
 
         port = self.web_ports.setdefault(name, free_port())
         (self.folder / "run").mkdir(exist_ok=True)
@@ -507,7 +507,7 @@ class Soak:
         except ProcessLookupError:
             pass  # killed already
         proc.wait(30)
-        from ops.devenv import port_open
+        from ops.infra import port_open
 
         deadline = time.monotonic() + 30  # its worker process held the listening socket too: until it is gone
         while port_open("127.0.0.1", self.web_ports[name]) and time.monotonic() < deadline:

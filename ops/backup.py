@@ -22,7 +22,6 @@ The secrets are not in a backup: keep /etc/huifang/<service>.env (or var/secret_
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -33,11 +32,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from ops.devenv import say
+from ops.console import say
 from shared.core.errors import Conflict, InvalidInput
 from shared.core.settings import SERVICES, Settings
 from shared.core.manifest import load_manifests
-from ops.devenv import pg_binary
+from ops.infra import pg_binary
 from ops.deploy import read_env_file
 from shared.core.errors import HuifangError
 from shared.core.settings import load_settings_or_exit
@@ -282,27 +281,13 @@ def _load_env_file(path: str) -> None:
         os.environ.setdefault(name, value)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.backup")
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("backup", help="a consistent copy of a service's database and rule files")
-    p.add_argument("service", choices=list(SERVICES))
-    p.add_argument("--dest", help="the folder to write into (default <HUIFANG_VAR_DIR>/backups)")
-    p.add_argument("--env-file", help="read the settings of a deployed service (/etc/huifang/<service>.env)")
-    p = sub.add_parser("restore", help="bring a backup folder back")
-    p.add_argument("service", choices=list(SERVICES))
-    p.add_argument("--from", dest="source", required=True, help="the backup folder")
-    p.add_argument("--force", action="store_true", help="replace a database or rule files that hold data")
-    p.add_argument("--organization-files", action="store_true",
-                   help="restore the organisations' own files too (organization.yaml, webhooks.yaml: every "
-                        "service of a shared data folder reads them)")
-    p.add_argument("--env-file")
-    args = parser.parse_args(argv)
+def cmd_backup_or_restore(args) -> int:
+    """Runs `backup` or `restore` from the command line's arguments."""
     if args.env_file:
         _load_env_file(args.env_file)
     settings = load_settings_or_exit()
     try:
-        if args.cmd == "backup":
+        if args.command == "backup":
             folder = backup(args.service, settings, Path(args.dest) if args.dest else Path(settings.var_dir) / "backups")
             print(folder)
         else:
@@ -317,5 +302,17 @@ def main(argv=None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def configure(command: str, parser) -> None:
+    """Gives `parser` the arguments of `backup` or `restore` and the function that runs it."""
+    parser.add_argument("service", choices=list(SERVICES))
+    if command == "backup":
+        parser.add_argument("--dest", help="the folder to write into (default <HUIFANG_VAR_DIR>/backups)")
+        parser.add_argument("--env-file", help="read the settings of a deployed service (/etc/huifang/<service>.env)")
+    else:
+        parser.add_argument("--from", dest="source", required=True, help="the backup folder")
+        parser.add_argument("--force", action="store_true", help="replace a database or rule files that hold data")
+        parser.add_argument("--organization-files", action="store_true",
+                            help="restore the organisations' own files too (organization.yaml, webhooks.yaml: every "
+                                 "service of a shared data folder reads them)")
+        parser.add_argument("--env-file")
+    parser.set_defaults(func=cmd_backup_or_restore)

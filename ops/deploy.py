@@ -25,12 +25,11 @@ from another service's file in the same folder (one installation shares them).
 and the user stay unless `purge` (PURGE=1).
 
 This module uses Python's standard library only: `make deploy-*` runs it with the system's
-python3, before any virtualenv exists. The processes (`serve-web`, `serve-worker`, `migrate`)
-run inside the virtualenv, from the units.
+python3, before any virtualenv exists. The processes (`serve-web`, `serve-worker`, `migrate`,
+`reset-metrics`: ops/units.py) run inside the virtualenv, from the units.
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import re
@@ -41,10 +40,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ops.devenv import say
+from ops.console import say
 from shared.core.settings import ROOT, SERVICES, setting_list
-from shared.core.settings import load_settings_or_exit
-from shared.mesh.metrics import reset_kind
 
 #: Where things go on the target host (DESTDIR is put in front of each).
 DEFAULT_PREFIX = Path("/opt/huifang")
@@ -382,7 +379,7 @@ def deploy(service: str, *, prefix: Path = DEFAULT_PREFIX, destdir: Path | None 
             shutil.chown(folder, user_name(service), user_name(service))
     venv_changed = ensure_venv(layout)
     say(f"{service}: migrating the database")
-    _as_service_user(layout, str(layout.python), "-m", "ops.deploy", "migrate", service)
+    _as_service_user(layout, str(layout.python), "-m", "ops", "migrate", service)
     if not systemd_running():
         say(f"{service}: installed and migrated, but systemd is not running here: start "
             f"{unit_name(service, 'web')} and {unit_name(service, 'worker')} on a host that boots with it")
@@ -466,70 +463,29 @@ def worker_command(service: str, settings) -> list[str]:
             "--queues", *settings.queues(service)]
 
 
-def _serve(kind: str, service: str) -> int:
-
-    settings = load_settings_or_exit()
-    command = (web_command if kind == "web" else worker_command)(service, settings)
-    os.execv(command[0], command)
-
-
-def _reset_metrics(service: str, kind: str) -> int:
-    """A unit's ExecStartPre: empties its own metrics subfolder (HUIFANG_METRICS_DIR/<service>/<kind>),
-    where only its processes, now gone, wrote; the other unit's subfolder is left alone."""
-    folder = reset_kind(load_settings_or_exit(), service, kind)
-    if folder is not None:
-        say(f"{service}: {kind} metrics start afresh in {folder}")
+def deploy_command(args) -> int:
+    """Runs `deploy` or `undeploy` from the command line's arguments."""
+    destdir = Path(args.destdir).resolve() if args.destdir else None
+    if destdir is None and os.geteuid() != 0:
+        raise SystemExit(f"huifang: {args.command} needs root (or DESTDIR=<folder> to stage the files)")
+    prefix = Path(args.prefix)
+    if not prefix.is_absolute():
+        raise SystemExit(f"huifang: PREFIX must be an absolute path, got {args.prefix!r}")
+    if args.command == "deploy":
+        deploy(args.service, prefix=prefix, destdir=destdir, public_url=args.public_url or None)
+    else:
+        undeploy(args.service, prefix=prefix, destdir=destdir, purge=args.purge)
     return 0
 
 
-def _migrate(service: str) -> int:
-    import importlib
-
-
-    settings = load_settings_or_exit()
-    importlib.import_module(f"services.{service}.service").SERVICE.bind(settings)
-    say(f"{service}: database schema up to date")
-    return 0
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.deploy")
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("deploy", help="install or update one service (systemd units, environment file, code)")
-    p.add_argument("service", choices=list(SERVICES))
-    p.add_argument("--prefix", default=str(DEFAULT_PREFIX))
-    p.add_argument("--destdir", default="", help="a staging root: write the files only")
-    p.add_argument("--public-url", default="", help="the proxy's address: sets every HUIFANG_<SERVICE>_URL")
-    p = sub.add_parser("undeploy", help="remove one service; its data stays unless --purge")
-    p.add_argument("service", choices=list(SERVICES))
-    p.add_argument("--prefix", default=str(DEFAULT_PREFIX))
-    p.add_argument("--destdir", default="")
-    p.add_argument("--purge", action="store_true", help="also its data folder, environment file and user")
-    for name in ("serve-web", "serve-worker", "migrate"):
-        p = sub.add_parser(name, help="run by the units")
-        p.add_argument("service", choices=list(SERVICES))
-    p = sub.add_parser("reset-metrics", help="run by the units: empty the unit's own metrics subfolder")
-    p.add_argument("service", choices=list(SERVICES))
-    p.add_argument("kind", choices=list(KINDS))
-    args = parser.parse_args(argv)
-    if args.cmd in ("deploy", "undeploy"):
-        destdir = Path(args.destdir).resolve() if args.destdir else None
-        if destdir is None and os.geteuid() != 0:
-            raise SystemExit(f"huifang: {args.cmd} needs root (or DESTDIR=<folder> to stage the files)")
-        prefix = Path(args.prefix)
-        if not prefix.is_absolute():
-            raise SystemExit(f"huifang: PREFIX must be an absolute path, got {args.prefix!r}")
-        if args.cmd == "deploy":
-            deploy(args.service, prefix=prefix, destdir=destdir, public_url=args.public_url or None)
-        else:
-            undeploy(args.service, prefix=prefix, destdir=destdir, purge=args.purge)
-        return 0
-    if args.cmd == "migrate":
-        return _migrate(args.service)
-    if args.cmd == "reset-metrics":
-        return _reset_metrics(args.service, args.kind)
-    return _serve("web" if args.cmd == "serve-web" else "worker", args.service)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+def configure(command: str, parser) -> None:
+    """Gives `parser` the arguments of `deploy` or `undeploy` and the function that runs it."""
+    parser.add_argument("service", choices=list(SERVICES))
+    parser.add_argument("--prefix", default=str(DEFAULT_PREFIX))
+    if command == "deploy":
+        parser.add_argument("--destdir", default="", help="a staging root: write the files only")
+        parser.add_argument("--public-url", default="", help="the proxy's address: sets every HUIFANG_<SERVICE>_URL")
+    else:
+        parser.add_argument("--destdir", default="")
+        parser.add_argument("--purge", action="store_true", help="also its data folder, environment file and user")
+    parser.set_defaults(func=deploy_command)

@@ -10,7 +10,6 @@ Python's standard library only, like ops/deploy.py.
 """
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from pathlib import Path
@@ -58,17 +57,8 @@ def render_site(*, host: str, cert: str | None = None, key: str | None = None, u
                                      "locations": locations.rstrip("\n")})
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.proxy", description=__doc__.splitlines()[0])
-    parser.add_argument("--host", required=True, help="the host name people open")
-    parser.add_argument("--cert", help="TLS certificate (default /etc/ssl/huifang/<host>.crt)")
-    parser.add_argument("--key", help="its private key (default /etc/ssl/huifang/<host>.key)")
-    parser.add_argument("--upstream", action="append", default=[], metavar="SERVICE=HOST:PORT",
-                        help="where a service's web process listens (default 127.0.0.1:<its port>)")
-    parser.add_argument("--http-listen", default="80")
-    parser.add_argument("--https-listen", default="443")
-    parser.add_argument("--out", help="write here (default: print)")
-    args = parser.parse_args(argv)
+def cmd_proxy_config(args) -> int:
+    """Prints (or writes to --out) the nginx site of the three services."""
     try:
         upstreams = dict(item.split("=", 1) for item in args.upstream)
         text = render_site(host=args.host, cert=args.cert, key=args.key, upstreams=upstreams,
@@ -84,5 +74,14 @@ def main(argv=None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def configure(command: str, parser) -> None:
+    """Gives `parser` the arguments of `proxy-config` and the function that runs it."""
+    parser.add_argument("--host", required=True, help="the host name people open")
+    parser.add_argument("--cert", help="TLS certificate (default /etc/ssl/huifang/<host>.crt)")
+    parser.add_argument("--key", help="its private key (default /etc/ssl/huifang/<host>.key)")
+    parser.add_argument("--upstream", action="append", default=[], metavar="SERVICE=HOST:PORT",
+                        help="where a service's web process listens (default 127.0.0.1:<its port>)")
+    parser.add_argument("--http-listen", default="80")
+    parser.add_argument("--https-listen", default="443")
+    parser.add_argument("--out", help="write here (default: print)")
+    parser.set_defaults(func=cmd_proxy_config)

@@ -1,16 +1,15 @@
 """Operator commands behind the Makefile: what runs, what died, send it back, follow the logs.
 
-    python -m ops.status status [--service NAME]                       (make status)
-    python -m ops.status dead-letters --service NAME                   (make dead-letters SERVICE=...)
-    python -m ops.status replay --service NAME (--id ID | --all)       (make replay SERVICE=... ID=... | ALL=1)
-    python -m ops.status logs --service NAME                           (make logs SERVICE=...)
+    python -m ops status [--service NAME]                       (make status)
+    python -m ops dead-letters --service NAME                   (make dead-letters SERVICE=...)
+    python -m ops replay --service NAME (--id ID | --all)       (make replay SERVICE=... ID=... | ALL=1)
+    python -m ops logs --service NAME                           (make logs SERVICE=...)
 
 They read the same settings as the services (the environment, `.env`; on a deployed host
 the environment file of the service), so they work against `make run` and deployed hosts alike.
 """
 from __future__ import annotations
 
-import argparse
 import getpass
 import importlib
 import json
@@ -167,23 +166,15 @@ def cmd_logs(args) -> int:
     return 0  # pragma: no cover
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.status")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("status")
-    p.add_argument("--service", choices=list(SERVICES))
-    p.set_defaults(func=cmd_status)
-    for name, func in (("dead-letters", cmd_dead_letters), ("replay", cmd_replay), ("logs", cmd_logs)):
-        p = sub.add_parser(name)
-        p.add_argument("--service", required=True, choices=list(SERVICES),
-                       help="the service (SERVICE=scheduler, complaints or reporting)")
-        p.set_defaults(func=func)
-        if name == "replay":
-            p.add_argument("--id")
-            p.add_argument("--all", action="store_true")
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+def configure(command: str, parser) -> None:
+    """Gives `parser` the arguments of `command` and the function that runs it."""
+    if command == "status":
+        parser.add_argument("--service", choices=list(SERVICES))
+        parser.set_defaults(func=cmd_status)
+        return
+    parser.add_argument("--service", required=True, choices=list(SERVICES),
+                        help="the service (SERVICE=scheduler, complaints or reporting)")
+    parser.set_defaults(func={"dead-letters": cmd_dead_letters, "replay": cmd_replay, "logs": cmd_logs}[command])
+    if command == "replay":
+        parser.add_argument("--id")
+        parser.add_argument("--all", action="store_true")

@@ -149,8 +149,8 @@ def raw_redis_enqueue(redis_url: str, payload) -> str:
 
 
 def ops(mesh, *args, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Runs the operator's command line (`python -m ops.status ...`) against the mesh."""
-    return subprocess.run([sys.executable, "-m", "ops.status", *args], env={**mesh.env, **(env or {})}, cwd=ROOT,
+    """Runs the operator's command line (`python -m ops ...`) against the mesh."""
+    return subprocess.run([sys.executable, "-m", "ops", *args], env={**mesh.env, **(env or {})}, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
 
 

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from werkzeug.serving import make_server
 
-from ops.devenv import free_port
+from ops.infra import free_port
 from shared.core.settings import ROOT, SERVICES
 from shared.users.store import save_person
 from testkit.mesh import Mesh

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.devenv import apt_install, free_port, port_open, redis_command
+from ops.infra import apt_install, free_port, port_open, redis_command
 from testkit.polling import eventually
 
 

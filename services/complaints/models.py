@@ -12,11 +12,9 @@ import json
 
 import peewee
 
-from shared.users import store as users
-from shared.core.db import add_missing_columns, is_postgres
+from shared.core.db import Migrations, add_missing_columns, is_postgres
 from shared.core.fields import UTCDateTimeField
-from shared.mesh.outbox import add_claim_columns
-from shared.users.store import add_not_before_column
+from shared.mesh.outbox import add_messages, message_model
 
 from .domain.complaint import Complaint as DomainComplaint
 
@@ -366,8 +364,6 @@ def _migrate_4(migrator, database, migrate) -> None:
     `ensure_schema`), then drops `complaint_wakeup` (2.2.0: wake-ups go through the outbox)."""
     if not database.table_exists(_OLD_WAKEUP_TABLE):
         return
-    from shared.mesh.outbox import add_messages, message_model
-
     class OldWakeup(peewee.Model):
         organization = peewee.CharField(max_length=64)
         complaint_id = peewee.CharField(max_length=128)
@@ -432,14 +428,12 @@ def _migrate_70(migrator, database, migrate) -> None:
         Complaint: {"branch": peewee.CharField(max_length=128, null=True)}})
 
 
-MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 20: _migrate_20, 21: _migrate_21,
-                    22: _migrate_22, 23: _migrate_23}
+#: This service's migration steps, by the manifest version that introduced each (the outbox's,
+#: the directory's, the webhooks' and the audit log's are their features', composed by the
+#: Service). `numbered`: what a database recorded each as before steps were keyed by version.
+MIGRATIONS = Migrations("complaints", {
+    "2.0.0": _migrate_2, "2.1.0": _migrate_3, "2.2.0": _migrate_4, "2.3.0": _migrate_5, "2.4.0": _migrate_20,
+    "2.5.0": _migrate_21, "2.6.0": _migrate_22, "2.7.0": _migrate_23, "2.8.0": _migrate_70,
+}, numbered={2: "2.0.0", 3: "2.1.0", 4: "2.2.0", 5: "2.3.0", 20: "2.4.0", 21: "2.5.0", 22: "2.6.0", 23: "2.7.0",
+             70: "2.8.0"})
 MODELS: list = [Complaint, ComplaintHistory, Notification, ComplaintPromise, CorrectiveActionRow]
-#: The outbox relay claims rows (claimed_until) before it calls the broker.
-MIGRATIONS[30] = add_claim_columns
-#: A person's tokens and sessions can be revoked (directory_user.tokens_not_before).
-MIGRATIONS[31] = add_not_before_column
-#: A person's branch in the directory.
-MIGRATIONS[60] = users.add_branch
-#: A complaint's branch.
-MIGRATIONS[70] = _migrate_70

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import peewee
 
-from shared.users import store as users
-from shared.core.db import add_missing_columns
+from shared.core.db import Migrations, add_missing_columns
 from shared.core.fields import ID, ORG, JSONField
-from shared.mesh.outbox import add_claim_columns
-from shared.users.store import add_not_before_column
+from shared.mesh.outbox import add_messages, message_model
 
 database = peewee.DatabaseProxy()
 
@@ -389,8 +387,6 @@ def _jobs_through_outbox(migrator, database, migrate) -> None:
     # the jobs not sent yet move there, then `report_job` is dropped.
     if not database.table_exists(_OLD_JOB_TABLE):
         return
-    from shared.mesh.outbox import add_messages, message_model
-
     class OldJob(peewee.Model):
         organization = peewee.CharField(**ORG)
         month = peewee.CharField(max_length=7)
@@ -450,7 +446,12 @@ def _branches(migrator, database, migrate) -> None:
     """1.7.0: the branch of a served day (the monthly report per branch) and of a
     person of the directory; days stored before have none until `make rebuild-reporting`."""
     add_missing_columns(migrator, database, migrate, {ServedDay: {"branch": peewee.CharField(**ID, null=True)}})
-    users.add_branch(migrator, database, migrate)
+
+
+def _closure_columns_and_branches(migrator, database, migrate) -> None:
+    """1.7.0: both of its steps (the directory's branch is the users feature's step 1.2.0)."""
+    _closure_columns(migrator, database, migrate)
+    _branches(migrator, database, migrate)
 
 
 def _complaint_branch(migrator, database, migrate) -> None:
@@ -468,18 +469,18 @@ def _verdict_order_columns(migrator, database, migrate) -> None:
                           "seniority": peewee.IntegerField(null=True)}})
 
 
-MIGRATIONS: dict = {2: _add_report_run, 3: _add_send_claim, 4: _jobs_through_outbox, 5: _rules_fidelity_columns,
-                    6: _event_log_per_organization, 10: _desk_columns, 20: _closure_columns, 60: _branches, 70: _complaint_branch,
-                    80: _verdict_order_columns}
-#: The outbox relay claims rows (claimed_until) before it calls the broker.
-MIGRATIONS[30] = add_claim_columns
-#: A person's tokens and sessions can be revoked (directory_user.tokens_not_before).
-MIGRATIONS[31] = add_not_before_column
-
-
 def _made_figures(migrator, database, migrate) -> None:
     """1.12.0: the figures and PDFs the worker makes for readers (`made_figures`)."""
     database.create_tables([MadeFigures], safe=True)
 
 
-MIGRATIONS[90] = _made_figures
+#: This service's migration steps, by the manifest version that introduced each (the outbox's,
+#: the directory's, the webhooks' and the audit log's are their features', composed by the
+#: Service). `numbered`: what a database recorded each as before steps were keyed by version.
+MIGRATIONS = Migrations("reporting", {
+    "1.1.0": _add_report_run, "1.2.0": _add_send_claim, "1.3.0": _jobs_through_outbox,
+    "1.4.0": _rules_fidelity_columns, "1.5.0": _event_log_per_organization, "1.6.0": _desk_columns,
+    "1.7.0": _closure_columns_and_branches, "1.8.0": _complaint_branch, "1.11.0": _verdict_order_columns,
+    "1.12.0": _made_figures,
+}, numbered={2: "1.1.0", 3: "1.2.0", 4: "1.3.0", 5: "1.4.0", 6: "1.5.0", 10: "1.6.0", 20: "1.7.0", 60: "1.7.0",
+             70: "1.8.0", 80: "1.11.0", 90: "1.12.0"})

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import peewee
 
-from shared.users import store as users
-from shared.core.db import add_missing_columns
+from shared.core.db import Migrations, add_missing_columns
 from shared.core.fields import ID, ORG, JSONField, UTCDateTimeField
-from shared.mesh.outbox import add_claim_columns
-from shared.users.store import add_not_before_column
 
 database = peewee.DatabaseProxy()
 
@@ -487,10 +484,9 @@ def _migrate_4(migrator, database, migrate) -> None:
     database.execute_sql('DROP INDEX IF EXISTS "delivery_organization_customer_id"')
 
 
-MIGRATIONS: dict = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 10: _migrate_10}
-#: The outbox relay claims rows (claimed_until) before it calls the broker.
-MIGRATIONS[30] = add_claim_columns
-#: A person's tokens and sessions can be revoked (directory_user.tokens_not_before).
-MIGRATIONS[31] = add_not_before_column
-#: A person's branch in the directory.
-MIGRATIONS[60] = users.add_branch
+#: This service's migration steps, by the manifest version that introduced each (the outbox's,
+#: the directory's, the webhooks' and the audit log's are their features', composed by the
+#: Service). `numbered`: what a database recorded each as before steps were keyed by version.
+MIGRATIONS = Migrations("scheduler", {"1.1.0": _migrate_2, "1.2.0": _migrate_3, "1.3.0": _migrate_4,
+                                      "1.4.0": _migrate_10},
+                        numbered={2: "1.1.0", 3: "1.2.0", 4: "1.3.0", 10: "1.4.0"})

@@ -47,15 +47,21 @@ def audit_model(database) -> type[peewee.Model]:
 
 def record_action(*, uow, organization: str, login: str, role: str, action: str, subject: str,
                   detail: dict | None = None) -> None:
-    """Stores one audit entry in the caller's unit of work (a command: `SERVICE.run(record_action, ...)`)."""
+    """Stores one audit entry in the caller's unit of work, so it commits with the command it
+    records or not at all (an entry point calls `uow.audit(who, ...)`, shared/mesh/service.py)."""
+    record(uow.service.audit, at=uow.now, organization=organization, login=login, role=role, action=action,
+           subject=subject, detail=detail)
+
+
+def record(Entry, *, at, organization: str, login: str, role: str, action: str, subject: str,
+           detail: dict | None = None) -> None:
+    """Stores one audit entry in the table `Entry` (of `audit_model`), in the transaction open on its database.
+
+    Raises:
+      ValueError: `action` is not one of ACTIONS.
+    """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    uow.service.audit.insert(organization=organization, at=uow.now, login=login[:128], role=role, action=action,
-                             subject=str(subject)[:200],
-                             detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None).execute()
-
-
-def audit(service, who, *, organization: str, action: str, subject: str, detail: dict | None = None) -> None:
-    """Records that `who` (a shared.web.auth.Principal) did `action` to `subject`, in a transaction of its own."""
-    service.run(record_action, organization=organization, login=who.login, role=who.role, action=action,
-                subject=subject, detail=detail)
+    Entry.insert(organization=organization, at=at, login=login[:128], role=role, action=action,
+                 subject=str(subject)[:200],
+                 detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None).execute()

@@ -1,7 +1,7 @@
 """The event catalogue: docs/EVENTS.md, written from the marshmallow schemas of shared/core/events.py.
 
-    python -m ops.devenv event-catalogue            # (make docs) writes docs/EVENTS.md
-    python -m ops.devenv event-catalogue --check    # exit 1 when the file is out of date
+    python -m ops event-catalogue            # (make docs) writes docs/EVENTS.md
+    python -m ops event-catalogue --check    # exit 1 when the file is out of date
 
 The schemas are the contract; this module only adds what a reader needs besides them: one
 sentence and one example of each type (`TYPES`). tests/unit/test_docs.py fails when the file
@@ -358,7 +358,7 @@ def render() -> str:
     lines = [
         "# Event catalogue",
         "",
-        "<!-- Written by `make docs` (python -m ops.devenv event-catalogue) from the marshmallow",
+        "<!-- Written by `make docs` (python -m ops event-catalogue) from the marshmallow",
         "     schemas in shared/core/events.py: do not edit by hand. tests/unit/test_docs.py fails when this",
         "     file and the schemas disagree. -->",
         "",

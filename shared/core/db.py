@@ -8,14 +8,19 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from itertools import repeat
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlparse
 
 import peewee
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate as run_migrations
 from playhouse.pool import PooledPostgresqlDatabase
+
+from shared.core.fields import UTCDateTimeField
+from shared.core.folders import private_folder
 
 log = logging.getLogger(__name__)
 
@@ -77,19 +82,6 @@ class SerializedSqliteDatabase(peewee.SqliteDatabase):
             self._write_lock.release()
 
 
-def private_folder(folder: Path, *, ours: bool = False) -> Path:
-    """Gives `folder`; when it is missing, creates it readable by this user only (0700):
-    databases, queues and mail under it hold customers' personal data. A folder that exists is
-    left as it is (it may be /tmp), unless `ours` (var/, which Huifang owns) makes it 0700 too."""
-    folder = Path(folder)
-    if not folder.exists():
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        ours = True
-    if ours:
-        folder.chmod(0o700)
-    return folder
-
-
 def private_file(path: Path) -> None:
     """Creates `path` empty with mode 0600 when it does not exist (SQLite gives its -wal and -shm
     files the mode of the database file)."""
@@ -147,8 +139,68 @@ def advisory_lock(database, *parts: str) -> None:
     database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
 
 
+#: A migration step: `step(migrator, database, migrate)`, run in a transaction of its own.
+Step = Callable[..., None]
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """Gives a version ("2.10.0") as numbers that sort as versions do (2.10.0 after 2.9.0)."""
+    return tuple(int(part) for part in version.split("."))
+
+
+@dataclass(frozen=True)
+class Migrations:
+    """The migration steps of one part of a database, keyed by the version that introduced each
+    (the OCA way, `migrations/<version>/`).
+
+    A service's part is named after the service and its versions are its manifest's; a feature of
+    shared/ that every service's database holds (users, webhooks, audit, the outbox) is a part of
+    its own, with its own series (1.0.0 being its first tables), composed by shared.mesh.service.
+
+    Parameters:
+      part: the service's or the feature's name, as recorded in `schema_migration`.
+      steps: {version: step}; a step may find its change already made (a fresh table).
+      numbered: {number: version}: the number each step was recorded under in `schema_version`
+        before steps were keyed by version. A version is taken as applied on such a database once
+        every number naming it is recorded there.
+    """
+
+    part: str
+    steps: dict[str, Step]
+    numbered: dict[int, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        for version in self.steps:
+            version_key(version)  # refuses a version that is not numbers and dots
+        unknown = set(self.numbered.values()) - set(self.steps)
+        if unknown:
+            raise ValueError(f"{self.part}: numbered steps name versions without a step: {sorted(unknown)}")
+
+    def ordered(self) -> list[tuple[str, Step]]:
+        """Gives (version, step) from the oldest version to the newest."""
+        return sorted(self.steps.items(), key=lambda item: version_key(item[0]))
+
+    @property
+    def latest(self) -> str | None:
+        """The newest version with a step (None: no step yet)."""
+        return self.ordered()[-1][0] if self.steps else None
+
+
+class SchemaMigration(peewee.Model):
+    """One row per migration step applied to this database: its part and version."""
+
+    part = peewee.CharField(max_length=64)
+    version = peewee.CharField(max_length=32)
+    applied_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "schema_migration"
+        primary_key = peewee.CompositeKey("part", "version")
+
+
 class SchemaVersion(peewee.Model):
-    """One row per applied migration of this database."""
+    """The history of a database made while steps were numbered (one row per applied number):
+    read once to carry it over into `schema_migration`, never written."""
 
     version = peewee.IntegerField(primary_key=True)
     applied_at = peewee.DateTimeField()
@@ -157,31 +209,65 @@ class SchemaVersion(peewee.Model):
         table_name = "schema_version"
 
 
-def ensure_schema(database, models, *, migrations: dict | None = None) -> int:
-    """Gives the schema version after creating missing tables and applying migrations.
+def ensure_schema(database, models, *, migrations=()) -> dict[str, str | None]:
+    """Gives {part: newest version} after creating missing tables and applying migrations.
 
-    `migrations` maps a version number to a function `(migrator, database)`: the OCA way,
-    one step per version bump, applied in order, each in its own transaction.
+    `migrations`: a `Migrations` or several, applied part after part in the order given (a part
+    below first: a service's step may use a feature's tables, never the reverse), each from its
+    oldest version to its newest, each step in its own transaction. A new database is created at
+    the latest shape: every step is recorded as applied. A database whose history is numbered
+    (`schema_version`) has it carried over first, so it goes on without re-running or skipping a step.
     """
-    migrations = migrations or {}
-    with database.bind_ctx([SchemaVersion]):
-        database.create_tables([SchemaVersion], safe=True)
+    series = [migrations] if isinstance(migrations, Migrations) else list(migrations)
+    parts = [s.part for s in series]
+    if len(set(parts)) != len(parts):
+        raise ValueError(f"a part appears twice among the migrations: {parts}")
+    with database.bind_ctx([SchemaMigration, SchemaVersion]):
         fresh = not any(database.table_exists(m._meta.table_name) for m in models)
+        database.create_tables([SchemaMigration], safe=True)
         database.create_tables(models, safe=True)
-        done = {row.version for row in SchemaVersion.select()}
+        done = {(row.part, row.version) for row in SchemaMigration.select()}
         if fresh:
-            # A new database is created at the latest shape: mark every step as done.
-            for version in migrations:
-                if version not in done:
-                    SchemaVersion.create(version=version, applied_at=datetime.now(timezone.utc))
-            done |= set(migrations)
+            marked = [(s.part, version) for s in series for version in s.steps]
+            _record(database, [key for key in marked if key not in done], datetime.now(timezone.utc))
+            done |= set(marked)
+        elif database.table_exists(SchemaVersion._meta.table_name):
+            done |= _carry_over_numbered(database, series, done)
         migrator = PostgresqlMigrator(database) if is_postgres(database) else SqliteMigrator(database)
-        for version in sorted(set(migrations) - done):
-            with database.atomic():
-                log.info("applying migration %s", version)
-                migrations[version](migrator, database, run_migrations)
-                SchemaVersion.create(version=version, applied_at=datetime.now(timezone.utc))
-        return max(done | set(migrations), default=0)
+        for s in series:
+            for version, step in s.ordered():
+                if (s.part, version) in done:
+                    continue
+                with database.atomic():
+                    log.info("applying migration %s %s", s.part, version)
+                    step(migrator, database, run_migrations)
+                    SchemaMigration.create(part=s.part, version=version, applied_at=datetime.now(timezone.utc))
+        return {s.part: s.latest for s in series}
+
+
+def _record(database, keys: list[tuple[str, str]], applied_at: datetime) -> None:
+    if keys:
+        with database.atomic():
+            SchemaMigration.insert_many([{"part": part, "version": version, "applied_at": applied_at}
+                                         for part, version in keys]).execute()
+
+
+def _carry_over_numbered(database, series: list[Migrations], done: set) -> set:
+    """Records in `schema_migration` each step that the numbered history (`schema_version`) holds
+    and `schema_migration` does not yet; gives the (part, version) of every such step."""
+    recorded = {row.version: row.applied_at for row in SchemaVersion.select()}
+    carried = []
+    for s in series:
+        numbers_of: dict[str, list[int]] = {}
+        for number, version in s.numbered.items():
+            numbers_of.setdefault(version, []).append(number)
+        for version, numbers in numbers_of.items():
+            if (s.part, version) not in done and all(n in recorded for n in numbers):
+                carried.append((s.part, version))
+    if carried:
+        log.info("carried over the numbered schema history: %s", ", ".join(f"{p} {v}" for p, v in carried))
+        _record(database, carried, datetime.now(timezone.utc))
+    return set(carried)
 
 
 def add_missing_columns(migrator, database, migrate, wanted: dict) -> None:

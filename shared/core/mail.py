@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from shared.core.errors import HuifangError
-from shared.core.db import private_folder
+from shared.core.folders import private_folder
 
 logger = logging.getLogger(__name__)
 

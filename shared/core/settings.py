@@ -14,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.core.errors import ConfigurationError
-from shared.core.db import private_folder
+from shared.core.folders import private_folder
 
 #: The shortest integration token (HUIFANG_API_TOKEN) accepted, so it cannot be guessed.
 MIN_API_TOKEN_LENGTH = 24

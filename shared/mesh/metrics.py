@@ -5,7 +5,7 @@ worker process per message). With `HUIFANG_METRICS_DIR` set, each process writes
 `<dir>/<service>/<kind>/` (prometheus_client's multiprocess mode; kind `web` or `worker`, one
 subfolder per systemd unit), so the several gunicorn and Dramatiq processes of one service on
 one host are summed, both subfolders, by whichever process answers `/metrics`. Each unit
-empties only its own subfolder when it starts (`python -m ops.deploy reset-metrics`), so it
+empties only its own subfolder when it starts (`python -m ops reset-metrics`), so it
 never deletes the live files of the other unit; gunicorn's `child_exit` hook drops a dead web
 process's live gauges (`shared.web.gunicorn_conf`).
 The broker's queue depths and dead letters and the outbox backlog are not counted anywhere:

@@ -22,7 +22,7 @@ import peewee
 
 from shared.core.db import bulk_insert, is_postgres
 from shared.core.fields import UTCDateTimeField
-from shared.core.db import add_missing_columns
+from shared.core.db import Migrations, add_missing_columns
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +222,7 @@ def relay_once(Outbox, broker, *, limit: int = 500, subscribers=None) -> int:
 
 
 def add_claim_columns(migrator, database, migrate) -> None:
-    """A migration step of every service (its MIGRATIONS): the outbox tables' `claimed_until`."""
+    """1.1.0: the outbox tables' `claimed_until` (the relay claims rows before it calls the broker)."""
     class _Table(peewee.Model):
         class Meta:
             table_name = "outbox"
@@ -234,6 +234,12 @@ def add_claim_columns(migrator, database, migrate) -> None:
     add_missing_columns(migrator, database, migrate, {
         _Table: {"claimed_until": UTCDateTimeField(null=True)},
         _Messages: {"claimed_until": UTCDateTimeField(null=True)}})
+
+
+#: The outbox tables' migration steps, once for every service's database (shared.mesh.service
+#: composes them): the part `outbox`, versions of its own, 1.0.0 its first tables. `numbered`:
+#: what every service's database recorded them as before.
+MIGRATIONS = Migrations("outbox", {"1.1.0": add_claim_columns}, numbered={30: "1.1.0"})
 
 
 def enqueue_all(broker, messages: list) -> None:

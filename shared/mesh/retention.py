@@ -9,7 +9,7 @@ shared.mesh.worker.setup_worker):
   dates, answers and amounts stay, so a rebuild gives the same figures.
 
 `erase_customer` blanks one customer's personal data in a service's tables and logs (the
-PIPL right to erasure), leaving every figure intact; `python -m ops.devenv erase-customer`
+PIPL right to erasure), leaving every figure intact; `python -m ops erase-customer`
 runs it in all three services.
 """
 from __future__ import annotations

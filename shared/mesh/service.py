@@ -14,15 +14,18 @@ from typing import Callable
 
 import peewee
 
-from shared.audit import store as audit
+from shared.audit import migrations as audit_migrations
+from shared.audit import store as audit_store
 from shared.mesh import inbox
 from shared.mesh import outbox
 from shared.mesh import queues
 from shared.mesh import ratelimit
+from shared.users import migrations as users_migrations
 from shared.users import store as users
 from shared.webhooks import endpoints as webhook_endpoints
+from shared.webhooks import migrations as webhooks_migrations
 from shared.webhooks.fanout import Webhooks
-from shared.core.db import database_from_url, ensure_schema
+from shared.core.db import Migrations, database_from_url, ensure_schema
 from shared.mesh.periodic import periodic_run_model
 from shared.core.events import Event, load_event, make_envelope
 from shared.core.logs import current_event_id
@@ -72,6 +75,13 @@ class UnitOfWork:
         self.messages.append({"queue_name": queue_name or self.service.name, "actor_name": actor_name,
                               "args": args, "eta": at})
 
+    def audit(self, who, *, organization: str, action: str, subject: str, detail: dict | None = None) -> None:
+        """Records in this unit of work that `who` (a person: `login`, `role`) did `action` to `subject`
+        (shared/audit/store.py): the entry commits with the command, and a command that rolls back
+        leaves none."""
+        audit_store.record_action(uow=self, organization=organization, login=who.login, role=who.role,
+                                  action=action, subject=subject, detail=detail)
+
 
 @dataclass
 class Service:
@@ -79,7 +89,9 @@ class Service:
     database: peewee.DatabaseProxy
     models: list
     handlers: dict[str, Callable]
-    migrations: dict = field(default_factory=dict)
+    #: This service's own migration steps, keyed by its manifest's versions (the features' are
+    #: composed in `all_migrations`).
+    migrations: Migrations | None = None
     settings: Settings | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     on_commit: list = field(default_factory=list)
@@ -108,7 +120,7 @@ class Service:
         #: Outbound webhooks: endpoints, deliveries, their log (shared/webhooks/fanout.py).
         self.webhooks = Webhooks(self.database)
         #: Who did what, when (shared/audit/store.py).
-        self.audit = audit.audit_model(self.database)
+        self.audit = audit_store.audit_model(self.database)
         #: Per-user request counts of the rate limits (shared/mesh/ratelimit.py).
         self.RateWindow = ratelimit.rate_window_model(self.database)
 
@@ -116,6 +128,14 @@ class Service:
     def all_models(self) -> list:
         return [self.Inbox, self.Outbox, self.OutboxMessage, self.PeriodicRun, self.DeadLetterLog, *self.users.models,
                 *self.webhooks.models, self.audit, self.RateWindow, *self.models]
+
+    @property
+    def all_migrations(self) -> list[Migrations]:
+        """The migration steps of this service's database: the features' tables first (a service's
+        step may use them, never the reverse), then the service's own."""
+        own = self.migrations or Migrations(self.name, {})
+        return [outbox.MIGRATIONS, users_migrations.MIGRATIONS, webhooks_migrations.MIGRATIONS,
+                audit_migrations.MIGRATIONS, own]
 
     def bind(self, settings: Settings, *, url: str | None = None, create: bool = True) -> "Service":
         """Binds the database from settings (or `url`) and brings its schema up to date."""
@@ -126,7 +146,7 @@ class Service:
         self.database.initialize(database_from_url(url or settings.database_url(self.name)))
         if create:
             with self.connection():
-                ensure_schema(self.database, self.all_models, migrations=self.migrations)
+                ensure_schema(self.database, self.all_models, migrations=self.all_migrations)
         return self
 
     @contextlib.contextmanager
@@ -170,8 +190,20 @@ class Service:
 
         The one way an entry point (a route, an actor, a periodic job) calls a handler.
         """
-        with self.connection(), self.unit_of_work() as uow:
+        with self.command() as uow:
             return handler(uow=uow, **kwargs)
+
+    @contextlib.contextmanager
+    def command(self):
+        """One unit of work on a connection (what `run` opens), for an entry point that records
+        more than the handler in the same transaction: a person's command and its audit entry,
+
+            with service.command() as uow:
+                task = handlers.record_outcome(uow=uow, ...)
+                uow.audit(who, organization=org, action="callback.outcome_recorded", subject=task.id)
+        """
+        with self.connection(), self.unit_of_work() as uow:
+            yield uow
 
     def handle(self, raw_envelope, *, trusted: bool = False, event: Event | None = None) -> str:
         """Gives "handled", "duplicate" or "ignored" for one delivered envelope.
@@ -201,10 +233,21 @@ class Service:
         finally:
             current_event_id.reset(token)
 
-    def accept(self, envelopes: list[dict]) -> None:
-        """Stores already validated envelopes in the outbox for relaying (POST /api/v1/events)."""
+    def accept(self, envelopes: list[dict], *, posted_by=None) -> None:
+        """Stores already validated envelopes in the outbox for relaying (POST /api/v1/events).
+
+        `posted_by`: the person (`login`, `role`) who posted them, not a system: each is recorded
+        in the audit log (`event.posted`) in the same transaction.
+        """
         with self.database.atomic():
             outbox.add(self.Outbox, envelopes)
+            if posted_by is not None:
+                at = self.clock()
+                for envelope in envelopes:
+                    audit_store.record(self.audit, at=at, organization=envelope["organization"],
+                                       login=posted_by.login, role=posted_by.role, action="event.posted",
+                                       subject=envelope["id"],
+                                       detail={"type": envelope["type"], "source": envelope["source"]})
         for hook in self.on_commit:
             hook()
 

@@ -8,7 +8,7 @@ from shared.core.events import LOGIN_PATTERN, ORG_PATTERN, USER_ROLES
 from shared.core.orgdata import packaged_path, read_data_file
 from shared.users.store import Directory, save_person
 
-#: The files that listed people before the directory, by service (CONTRACT "Pages", issue "Pages I").
+#: The files that listed people before the directory, by service (CONTRACT "Pages").
 LEGACY_FILES = {"complaints": "users.yaml", "scheduler": "agents.yaml", "reporting": "recipients.yaml"}
 
 

@@ -26,7 +26,6 @@ import peewee
 from shared.core.errors import InvalidInput
 from shared.core.events import LOGIN_PATTERN, ORG_PATTERN, OWN_SOURCE_PREFIX, USER_ROLES, UserUpdated
 from shared.core.fields import ORG, UTCDateTimeField
-from shared.core.db import add_missing_columns
 from shared.users.passwords import hash_password
 
 log = logging.getLogger(__name__)
@@ -66,16 +65,8 @@ def user_model(database) -> type[peewee.Model]:
     return User
 
 
-def add_branch(migrator, database, migrate) -> None:
-    """Migration step (number 60 in every service): the directory's `branch` column.
-    Each service lists it in its MIGRATIONS; the table may already have it (a fresh database)."""
-    table = "directory_user"
-    if database.table_exists(table) and "branch" not in {c.name for c in database.get_columns(table)}:
-        migrate(migrator.add_column(table, "branch", peewee.CharField(max_length=128, null=True)))
-
-
 def sign_in_failure_model(database) -> type[peewee.Model]:
-    """Gives the table of failed sign-ins per login and address (shared/web/pages.py slows them down)."""
+    """Gives the table of failed sign-ins per login and address (shared/users/throttle.py slows them down)."""
 
     class SignInFailure(peewee.Model):
         login = peewee.CharField(max_length=64)
@@ -295,15 +286,6 @@ def save_person(*, uow, organization: str, login: str, role: str | None = None, 
 
 
 _TICK = timedelta(microseconds=1)
-
-
-def add_not_before_column(migrator, database, migrate) -> None:
-    """A migration step of every service (its MIGRATIONS): the directory's `tokens_not_before`."""
-    class _Users(peewee.Model):
-        class Meta:
-            table_name = "directory_user"
-
-    add_missing_columns(migrator, database, migrate, {_Users: {"tokens_not_before": UTCDateTimeField(null=True)}})
 
 
 def on_user_updated(*, uow, event) -> None:

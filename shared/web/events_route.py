@@ -11,7 +11,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
 
-from shared.audit.store import audit
 from shared.core.errors import InvalidEvent, InvalidInput
 from shared.core.events import CONSUMED_TYPES, INTERNAL_TYPES, OWN_SOURCE_PREFIX, raised_at_in_window, validate_envelope
 from shared.web import apidocs
@@ -81,10 +80,8 @@ def events_blueprint(service) -> Blueprint:
                     abort(403, message=f"The source prefix {OWN_SOURCE_PREFIX} is reserved for Huifang's services.")
                 if envelope["type"] == "complaint.raised":
                     _check_raised_by_person(envelope, service)
-            service.accept([envelope])
-            if principal().role != "integration":
-                audit(service, principal(), organization=envelope["organization"], action="event.posted",
-                      subject=envelope["id"], detail={"type": envelope["type"], "source": envelope["source"]})
+            # a person's post is audited in the same transaction; the integration token's are not
+            service.accept([envelope], posted_by=principal() if principal().role != "integration" else None)
             return {"id": envelope["id"], "status": "accepted"}
 
     return blp

@@ -18,6 +18,9 @@ every service the same:
 A service's pages are plain Flask blueprints made with `page_blueprint`; every view says who
 may open it with `@page_roles(...)` (the app refuses to start otherwise), and templates hide
 what a role may not press with `can(...)` / `may(action)`. See docs/DEVELOPING.md "Pages".
+
+Beside it: session.py (the session and CSRF), roles.py, languages.py, error_pages.py; the sign-in
+throttle is shared/users/throttle.py.
 """
 from __future__ import annotations
 

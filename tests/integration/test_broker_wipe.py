@@ -1,4 +1,4 @@
-"""Issue 16 item 2: Redis stopped in the middle and restarted EMPTY (its data folder wiped).
+"""Redis stopped in the middle and restarted EMPTY (its data folder wiped).
 
 300 service orders posted over HTTP to the complaints service (which forwards them through its
 outbox to the scheduler): 100 before the stop (the scheduler's worker is stopped, so they sit

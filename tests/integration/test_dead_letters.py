@@ -1,4 +1,4 @@
-"""Issue 16 item 4: malformed messages end in the dead-letter queue with a reason; nothing of
+"""Malformed messages end in the dead-letter queue with a reason; nothing of
 them is applied; the workers stay alive and handle the good events after them.
 
 The short version (200 on `events`, a few undecodable ones on each service's own queue); the
@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import uuid
 
-from bench.malformed import dead_letters, enqueue_bodies, malformed
 from testkit.events import envelope
+from testkit.malformed import dead_letters, enqueue_bodies, malformed
 from testkit.polling import eventually
 
 UNDECODABLE = ("invalid_json", "non_utf8", "not_a_message")

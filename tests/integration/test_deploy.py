@@ -46,7 +46,7 @@ def staged(tmp_path) -> Path:
 def systemd_verify(root: Path, service: str) -> subprocess.CompletedProcess:
     """Runs `systemd-analyze verify` on the service's units as a Debian host would hold them."""
     if shutil.which("systemd-analyze") is None:
-        from ops.devenv import apt_install
+        from ops.infra import apt_install
 
         apt_install("systemd")
     if shutil.which("systemd-analyze") is None:
@@ -79,11 +79,11 @@ def test_deploy_writes_units_systemd_accepts(staged):
         for line in ("NoNewPrivileges=yes", "ProtectSystem=strict", "ReadWritePaths=/var/lib/huifang/scheduler",
                      "PrivateTmp=yes", "ProtectHome=yes", "User=huifang-scheduler",
                      "EnvironmentFile=/etc/huifang/scheduler.env",
-                     "ExecStartPre=/opt/huifang/scheduler/venv/bin/python -m ops.deploy migrate scheduler"):
+                     "ExecStartPre=/opt/huifang/scheduler/venv/bin/python -m ops migrate scheduler"):
             assert line in unit.splitlines()
         assert re.search(r"^Restart=(on-failure|always)$", unit, re.M)
-    assert "ExecStart=/opt/huifang/scheduler/venv/bin/python -m ops.deploy serve-web scheduler" in web
-    assert "ExecStart=/opt/huifang/scheduler/venv/bin/python -m ops.deploy serve-worker scheduler" in worker
+    assert "ExecStart=/opt/huifang/scheduler/venv/bin/python -m ops serve-web scheduler" in web
+    assert "ExecStart=/opt/huifang/scheduler/venv/bin/python -m ops serve-worker scheduler" in worker
     assert (staged / "opt/huifang/scheduler/app/services/scheduler/app.py").is_file()
     assert not list((staged / "opt/huifang/scheduler/app").rglob("__pycache__"))
     assert stat.S_IMODE((staged / "var/lib/huifang/scheduler").stat().st_mode) == 0o700
@@ -166,7 +166,7 @@ def test_processes_take_their_sizes_from_the_settings(tmp_path):
     assert deploy.worker_command("complaints", queued)[-1:] == ["complaints"]
 
 
-def test_issue_14_review_13_worker_queues_per_service_over_the_general_setting(tmp_path):
+def test_worker_queues_per_service_over_the_general_setting(tmp_path):
     # one .env under `make run` serves all three workers: a per-service setting wins for its worker
     settings = load_settings({"HUIFANG_SECRET_KEY": "k" * 32, "HUIFANG_VAR_DIR": str(tmp_path),
                               "HUIFANG_WORKER_QUEUES": "events,complaints",
@@ -178,7 +178,7 @@ def test_issue_14_review_13_worker_queues_per_service_over_the_general_setting(t
                            "HUIFANG_SCHEDULER_WORKER_QUEUES": "scheduler"})
     assert (alone.queues("scheduler"), alone.queues("reporting")) == (("scheduler",), ("events", "reporting"))
     # and `make run`'s Procfile gives each worker its own
-    from ops import devenv as devtools
+    from ops import run as devtools
 
     assert "HUIFANG_REPORTING_WORKER_QUEUES" in {s.name for s in setting_list()}
     assert devtools.worker_line("reporting", settings, "python").endswith("--queues reporting")
@@ -198,11 +198,11 @@ def test_every_setting_load_settings_reads_is_in_the_list():
 def test_the_units_migrate_step_brings_the_database_up_to_date(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HUIFANG_VAR_DIR": str(tmp_path), "HUIFANG_SECRET_KEY": "k" * 32,
            "HUIFANG_COMPLAINTS_DATABASE_URL": f"sqlite:///{tmp_path / 'complaints.db'}"}
-    done = subprocess.run([sys.executable, "-m", "ops.deploy", "migrate", "complaints"], env=env,
+    done = subprocess.run([sys.executable, "-m", "ops", "migrate", "complaints"], env=env,
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert "complaints: database schema up to date" in done.stderr
-    bad = subprocess.run([sys.executable, "-m", "ops.deploy", "serve-web", "complaints"],
+    bad = subprocess.run([sys.executable, "-m", "ops", "serve-web", "complaints"],
                          env={**env, "HUIFANG_WEB_WORKERS": "many"}, capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 2 and "HUIFANG_WEB_WORKERS" in bad.stderr  # one line naming it, no traceback
 
@@ -236,7 +236,7 @@ def test_on_a_host_it_creates_the_user_migrates_then_starts_and_a_second_run_onl
     assert steps == ["useradd", sys.executable, str(prefix / "scheduler/venv/bin/pip"), "runuser",
                      "systemctl daemon-reload", "systemctl enable", "systemctl restart"]
     assert commands[3][:5] == ("runuser", "-u", "huifang-scheduler", "--", python)
-    assert commands[3][5:] == ("-m", "ops.deploy", "migrate", SERVICE)  # before anything (re)starts
+    assert commands[3][5:] == ("-m", "ops", "migrate", SERVICE)  # before anything (re)starts
     assert commands[-1][1:] == ("restart", "huifang-scheduler-web.service", "huifang-scheduler-worker.service")
 
     commands.clear()
@@ -245,7 +245,7 @@ def test_on_a_host_it_creates_the_user_migrates_then_starts_and_a_second_run_onl
     assert steps == ["runuser", "systemctl enable", "systemctl start"]  # nothing changed: nothing restarted
 
 
-def test_issue_14_review_11_purge_removes_only_the_folder_deploy_made_never_the_operators_or_the_backups(staged):
+def test_purge_removes_only_the_folder_deploy_made_never_the_operators_or_the_backups(staged):
     # given the operator pointed HUIFANG_DATA_DIR at a shared folder elsewhere, and a backup was made
     shared_rules = staged / "srv/huifang-rules"
     shared_rules.mkdir(parents=True)

@@ -1,6 +1,6 @@
 """A newcomer's first hour with the Makefile's commands (ops/devenv.py): a first organisation,
 the demo, safe runs side by side, clean, and bad settings. The commands run as `make` runs them:
-`python -m ops.devenv ...` in a process of their own, on a var/ folder of the test.
+`python -m ops ...` in a process of their own, on a var/ folder of the test.
 """
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from ops import devenv as devtools
-from ops.devenv import control_socket_option, free_port, plan_broker
+from ops import run as devtools
+from ops.infra import control_socket_option, free_port
+from ops.run import plan_broker
 from shared.core.settings import ROOT, load_settings
 from shared.users.passwords import verify_password
 from testkit.mesh import service_env
@@ -22,7 +23,7 @@ from testkit.tokens import SECRET
 
 
 def devtool(*args: str, env: dict, stdin=subprocess.DEVNULL, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ops.devenv", *args], env=env, cwd=ROOT, stdin=stdin,
+    return subprocess.run([sys.executable, "-m", "ops", *args], env=env, cwd=ROOT, stdin=stdin,
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -1,4 +1,4 @@
-"""The mesh: one event contract, three services, a real Redis, real worker processes (issue 3)."""
+"""The mesh: one event contract, three services, a real Redis, real worker processes."""
 from __future__ import annotations
 
 import json

@@ -43,7 +43,7 @@ def test_on_rabbitmq_an_event_reaches_every_subscriber_and_a_bad_one_is_dead_let
     assert all(p.poll() is None for p in mesh.workers.values())
 
 
-# Issue 16 item 5: the SIGKILL and broker-restart runs on RabbitMQ (`make soak`: HUIFANG_SOAK=1).
+# The SIGKILL and broker-restart runs on RabbitMQ (`make soak`: HUIFANG_SOAK=1).
 soak_only = pytest.mark.skipif(not os.environ.get("HUIFANG_SOAK"), reason="make soak (HUIFANG_SOAK=1)")
 
 

@@ -1,4 +1,4 @@
-"""See what runs (issue 14, item 4): /metrics, make status, dead letters and their replay, logs."""
+"""See what runs: /metrics, make status, dead letters and their replay, logs."""
 from __future__ import annotations
 
 import os
@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 import urllib.request
 
-from ops.devenv import free_port
+from ops.infra import free_port
 from testkit.events import envelope
 from testkit.mesh import SHIPPED, break_policy, callbacks_of, inbox_ids, ops, raw_redis_enqueue
 from testkit.polling import eventually

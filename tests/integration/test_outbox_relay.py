@@ -1,4 +1,4 @@
-"""Issue 12, finding 10: the outbox relay claims rows, commits, sends, then marks them sent.
+"""The outbox relay claims rows, commits, sends, then marks them sent.
 
 A broker that is slow, or accepts connections and never answers, never holds the database
 (SQLite's write lock, PostgreSQL's row locks) and so never holds up the requests that write.
@@ -59,7 +59,7 @@ class KeepingBroker:
         self.sent += [m.args[0]["id"] for m in messages]
 
 
-def test_finding_10_no_database_lock_is_held_while_the_broker_is_called(tables):
+def test_no_database_lock_is_held_while_the_broker_is_called(tables):
     database, Outbox, _ = tables
     first = _add(database, Outbox, 3)
     held = HeldBroker()
@@ -96,7 +96,7 @@ def test_finding_10_no_database_lock_is_held_while_the_broker_is_called(tables):
     assert all(r.sent_at is not None and r.claimed_until is None and r.attempts == 1 for r in rows)
 
 
-def test_finding_10_rows_of_a_relay_that_died_while_sending_are_taken_over_after_the_claim(tables):
+def test_rows_of_a_relay_that_died_while_sending_are_taken_over_after_the_claim(tables):
     database, Outbox, OutboxMessage = tables
     ids = _add(database, Outbox, 2)
     now = datetime.now(timezone.utc)
@@ -135,7 +135,7 @@ class SilentServer:
         self.sock.close()
 
 
-def test_finding_10_a_broker_that_never_answers_fails_the_send_and_the_rows_wait(tables, tmp_path):
+def test_a_broker_that_never_answers_fails_the_send_and_the_rows_wait(tables, tmp_path):
     database, Outbox, OutboxMessage = tables
     server = SilentServer()
     try:
@@ -162,20 +162,20 @@ def test_finding_10_a_broker_that_never_answers_fails_the_send_and_the_rows_wait
         server.close()
 
 
-def test_finding_10_migration_30_adds_the_claim_column_to_an_older_database(tables):
+def test_outbox_migration_1_1_adds_the_claim_column_to_an_older_database(tables):
     from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
-    from services.complaints.models import MIGRATIONS
+    from services.complaints.service import SERVICE
     from shared.core.db import ensure_schema, is_postgres
 
     database, Outbox, OutboxMessage = tables
-    assert MIGRATIONS[30] is outbox.add_claim_columns
+    assert outbox.MIGRATIONS in SERVICE.all_migrations
     with database.connection_context():
         # given the outbox tables as the version before left them
         migrator = PostgresqlMigrator(database) if is_postgres(database) else SqliteMigrator(database)
         migrate(migrator.drop_column("outbox", "claimed_until"), migrator.drop_column("outbox_message", "claimed_until"))
         # when the new version starts on them
-        ensure_schema(database, [Outbox, OutboxMessage], migrations={1: lambda *a: None, 30: outbox.add_claim_columns})
+        ensure_schema(database, [Outbox, OutboxMessage], migrations=outbox.MIGRATIONS)
         # then a relay pass works on them
         for table in ("outbox", "outbox_message"):
             assert "claimed_until" in {c.name for c in database.get_columns(table)}

@@ -1,4 +1,4 @@
-"""Scale (issue 14, item 3): several worker processes of one service on one broker and one database
+"""Scale: several worker processes of one service on one broker and one database
 handle every event once, on Redis and on RabbitMQ; two web processes answer on one port.
 
 The default suite sends 1,000 events; `make scale-test` (HUIFANG_SCALE_EVENTS=10000) the full size.
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import dramatiq
 from shared.mesh.broker import make_broker
-from ops.devenv import control_socket_option, free_port, port_open
+from ops.infra import control_socket_option, free_port, port_open
 from shared.mesh.outbox import EVENTS_QUEUE, PUBLISH_ACTOR, enqueue_all
 from shared.core.settings import ROOT
 from testkit.events import envelope

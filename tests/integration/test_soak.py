@@ -1,4 +1,4 @@
-"""Issue 16 items 1 and 2, short: the real mix through the whole mesh with a fault, every
+"""The soak, short: the real mix through the whole mesh with a fault, every
 expected effect once and nothing else (bench/soak.py; `make soak` runs 10,000 events): the events'
 rows, the callbacks the policy makes (sampled ones above their floor), callback outcomes posted
 through the scheduler's API (some dissatisfied: a complaint each), reporting's rows of them.

@@ -1,4 +1,4 @@
-"""One directory of people, seen by every service without a shared database (issue "Pages I").
+"""One directory of people, seen by every service without a shared database.
 
 A person entered on one service (make user: shared.users.store.save_person) reaches the others
 through `user.updated` relayed by real workers; so does the conversion of the old data files.
@@ -56,7 +56,7 @@ def test_import_users_converts_the_old_files_and_reaches_every_service(mesh):
 
 
 def test_a_manager_entered_once_gets_complaint_mail_and_the_report(mesh):
-    """The complaint mail list and the report recipients come from the directory (Pages I item 1)."""
+    """The complaint mail list and the report recipients come from the directory."""
     from services.complaints.rules import recipients_for
     from services.reporting.rules import recipients_of
 

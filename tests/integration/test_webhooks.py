@@ -1,4 +1,4 @@
-"""Signed outbound webhooks (issue 15), through real workers to real HTTP receivers on loopback.
+"""Signed outbound webhooks, through real workers to real HTTP receivers on loopback.
 
 One mesh for the module (workers started once); each test has its own organisation, so its
 endpoints see only its own events. Every request a receiver gets is verified with the
@@ -11,7 +11,7 @@ import time
 import pytest
 import yaml
 
-from ops.devenv import free_port
+from ops.infra import free_port
 from shared.users.store import save_person
 from testkit.events import envelope
 from testkit.mesh import Mesh

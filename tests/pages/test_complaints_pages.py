@@ -174,7 +174,7 @@ def test_only_the_steps_a_role_may_take_at_the_level_are_shown_and_others_are_re
     assert "上报" in history and "回访员 → 服务顾问" in history and "客户要求赔偿" in history
     deadlines = manager.locator(".c-deadlines").inner_text()
     assert "处理结果回访" in deadlines  # the verification callback is now due
-    # resolved: only churn, and closing with a reason the ownership policy gives a manager (issue 18)
+    # resolved: only churn, and closing with a reason the ownership policy gives a manager
     assert manager.locator(".o-actions button").all_inner_texts() == ["记录流失", "记录承诺", "说明原因结案"]
     shoot(manager, "complaints-complaint.zh")
 

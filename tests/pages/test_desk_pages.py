@@ -1,4 +1,4 @@
-"""The callback desk's pages (issue 17) in a real browser: the callback form's other results and
+"""The callback desk's pages in a real browser: the callback form's other results and
 the contact correction (Alt+O), the review queue and a verdict, the missing ledger data, the
 report room's desk figures for a week and the monthly report per branch.
 
@@ -164,7 +164,7 @@ def test_seed_004_the_weekly_desk_figures_in_the_report_room(page, site, desk):
     assert "period=" in page.url and desk["week"] not in page.url
 
 
-def test_issue_17_item_7_the_monthly_report_per_branch_and_a_branch_manager_sees_theirs(new_page, site, desk):
+def test_the_monthly_report_per_branch_and_a_branch_manager_sees_theirs(new_page, site, desk):
     eventually(lambda: _reporting_has(site, desk["O-D"]), timeout=30, message="D's callback to reach reporting")
     month = _task(site, desk["O-D"]).due_on.strftime("%Y-%m")
     lead = new_page()

@@ -1,4 +1,4 @@
-"""The whole loop through the pages (issue 11), three people in three browsers:
+"""The whole loop through the pages, three people in three browsers:
 
 an agent records a dissatisfied callback on the scheduler's callback form; a service advisor
 watching the complaint board sees its card appear without reloading and escalates it with a

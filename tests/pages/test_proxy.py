@@ -1,5 +1,5 @@
 """One origin: Debian's nginx with the site `make proxy-config` writes, in front of the three
-services started for real (gunicorn, as the deployed units start them: `ops.deploy serve-web`),
+services started for real (gunicorn, as the deployed units start them: `python -m ops serve-web`),
 over TLS (a self-signed certificate), under one host name with a path prefix per service.
 
 nginx runs as a private instance (its own configuration, pid, logs and temporary files in the
@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ops.devenv import apt_install, free_port
+from ops.infra import apt_install, free_port
 from shared.core.settings import ROOT, SERVICES
 from testkit.mesh import Mesh
 from testkit.polling import eventually
@@ -79,7 +79,7 @@ def proxied(redis_server, tmp_path_factory):
     try:
         for name in SERVICES:
             log = open(folder / f"{name}-web.log", "ab")
-            webs.append(subprocess.Popen([sys.executable, "-m", "ops.deploy", "serve-web", name], env=mesh.env,
+            webs.append(subprocess.Popen([sys.executable, "-m", "ops", "serve-web", name], env=mesh.env,
                                          cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
         cert, key = folder / "site.crt", folder / "site.key"
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",

@@ -176,7 +176,7 @@ def test_english_pages_have_no_untranslated_labels_and_screenshots(new_page, sit
     chinese = new_page()
     sign_in(chinese, site, "zhang", service="reporting")
     chinese.goto(site.url("reporting", f"/reports/{months['this']}"))
-    # issues 17 and 18: the month shows its closures and corrective actions, and the desk's people
+    # the month shows its closures and corrective actions, and the desk's people
     assert chinese.locator("#closures-title").inner_text() == "投诉结案与承诺"
     assert chinese.locator("#people-title").inner_text() == "回访员及服务顾问指标"
     assert chinese.locator("#month-agents-table").is_visible()

@@ -107,7 +107,7 @@ def test_an_agent_works_a_callback_to_a_dissatisfied_outcome_and_opens_the_compl
         link.click()
     assert page.url == site.url("complaints", f"/complaints/{complaint_id}")
     assert opened.value.status < 500
-    if opened.value.status == 200:  # the complaint's page (complaints service, Pages I)
+    if opened.value.status == 200:  # the complaint's page (complaints service)
         assert complaint_id in page.content()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from shared.web.pages import SESSION_COOKIE
+from shared.web.session import SESSION_COOKIE
 from testkit.pages import ORG, PASSWORD, next_of, shoot, sign_in
 
 SERVICES = ("scheduler", "complaints", "reporting")

@@ -73,7 +73,7 @@ def test_a_history_reason_of_the_domain_is_shown_in_the_pages_words_and_typed_te
 
 
 def test_review_every_history_step_the_domain_writes_has_a_name_on_the_page():
-    """Review of issue 18: a promise made, kept or broken showed its code (promise_made ...) in the history."""
+    """Review: a promise made, kept or broken showed its code (promise_made ...) in the history."""
     import importlib
     import re
     from pathlib import Path
@@ -90,8 +90,8 @@ def test_review_every_history_step_the_domain_writes_has_a_name_on_the_page():
     assert sorted(codes - set(labels.ACTIONS)) == []
 
 
-def test_review_finding_3_promise_steps_show_what_to_whom_and_by_when_in_local_time_and_overdue_in_words(app):
-    """Review of issue 18, finding 3: a promise's history step showed `what | whom | ISO` and an English
+def test_promise_steps_show_what_to_whom_and_by_when_in_local_time_and_overdue_in_words(app):
+    """Review: a promise's history step showed `what | whom | ISO` and an English
     "(late)" (seed 004 「在对客户承诺的时间内」: the page says by when, in the organisation's time)."""
     made = describe("promise_made", "周三前上门复查 | 王先生 | 2026-11-25T09:00:00+00:00")
     assert " | " not in made and "T09:00" not in made and "+00:00" not in made

@@ -1,4 +1,4 @@
-"""Issue 16: while the database restarts (its connections dropped), `POST /api/v1/events`
+"""While the database restarts (its connections dropped), `POST /api/v1/events`
 answers 503 with Retry-After, not 500: the producer sends the event again (bench/soak.py
 --fault postgres-restart proves the whole of it against a restarted PostgreSQL)."""
 from __future__ import annotations

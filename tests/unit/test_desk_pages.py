@@ -1,4 +1,4 @@
-"""Issue 17 on the callback form (`/callbacks/<id>`): other results, contact corrections, the call log.
+"""The callback desk on the callback form (`/callbacks/<id>`): other results, contact corrections, the call log.
 
 The scheduler's app on a SQLite file and the stub broker, Flask's test client (as tests/unit/test_pages.py).
 """
@@ -92,7 +92,7 @@ def _signed_in(app, service, login: str, role: str):
     return client
 
 
-def test_issue_17_missing_dates_link_only_for_who_may_open_the_list(desk):
+def test_missing_dates_link_only_for_who_may_open_the_list(desk):
     # an advisor reads the ledger but is no ledger keeper: /ledger/gaps is 403, so no link to it
     client, task_id, service = desk
     advisor = _signed_in(client.application, service, "zhang", "advisor")
@@ -100,7 +100,7 @@ def test_issue_17_missing_dates_link_only_for_who_may_open_the_list(desk):
     assert 'id="ledger-gaps-link"' not in advisor.get("/ledger").get_data(as_text=True)
 
 
-def test_issue_17_reviews_link_only_for_roles_the_review_policy_names(desk):
+def test_reviews_link_only_for_roles_the_review_policy_names(desk):
     # the default review.yaml names the supervisor and the manager: an admin reviews nothing there
     client, task_id, service = desk
     admin = _signed_in(client.application, service, "root", "admin")
@@ -111,7 +111,7 @@ def test_issue_17_reviews_link_only_for_roles_the_review_policy_names(desk):
     assert supervisor.get("/reviews").status_code == 200
 
 
-def test_issue_17_review_1_a_wrong_number_is_listed_apart_and_corrected_on_its_own_form(desk):
+def test_a_wrong_number_is_listed_apart_and_corrected_on_its_own_form(desk):
     client, task_id, service = desk
     _, token = _form_token(client, task_id)
     client.post(f"/callbacks/{task_id}/outcome", data={"csrf_token": token, "result": "wrong_number"})
@@ -134,7 +134,7 @@ def test_issue_17_review_1_a_wrong_number_is_listed_apart_and_corrected_on_its_o
     assert f"/callbacks/{task_id}" not in client.get("/?waiting=1").get_data(as_text=True)
 
 
-def test_seed_002_review_5_the_verdict_buttons_only_for_who_may_press_them(desk):
+def test_seed_002_the_verdict_buttons_only_for_who_may_press_them(desk):
     client, task_id, service = desk
     from services.scheduler import handlers
     from services.scheduler.models import CallbackTask

@@ -1,4 +1,4 @@
-"""Issue 12: hostile input and hostile tenants. Each test is named after the finding it proves.
+"""Hostile input and hostile tenants. Each test is named after what it proves.
 
 The apps are the three services' own, on SQLite files and the stub broker (the `apps` fixture).
 """
@@ -12,7 +12,7 @@ from shared.core.settings import SERVICES
 from testkit.apps import assert_problem, client
 from testkit.tokens import INTEGRATION, ORG, user
 
-# -- finding 11: the integration token names its organisation ---------------------------------------------
+# -- the integration token names its organisation ---------------------------------------------------------
 
 LIST_ROUTES = [("scheduler", "/api/v1/callbacks"), ("scheduler", "/api/v1/ledger"),
                ("complaints", "/api/v1/complaints"), ("scheduler", "/api/v1/webhooks"),
@@ -20,7 +20,7 @@ LIST_ROUTES = [("scheduler", "/api/v1/callbacks"), ("scheduler", "/api/v1/ledger
 
 
 @pytest.mark.parametrize("service, path", LIST_ROUTES)
-def test_finding_11_integration_reading_without_organization_is_422_naming_it(apps, service, path):
+def test_integration_reading_without_organization_is_422_naming_it(apps, service, path):
     response = client(apps, service).get(path, headers=INTEGRATION)
     assert_problem(response, 422, "organization")
     named = client(apps, service).get(path, query_string={"organization": ORG}, headers=INTEGRATION)
@@ -29,7 +29,7 @@ def test_finding_11_integration_reading_without_organization_is_422_naming_it(ap
     assert client(apps, service).get(path, headers=user("admin")).status_code == 200
 
 
-def test_finding_11_the_organization_parameter_is_documented_in_every_openapi_document(specs):
+def test_the_organization_parameter_is_documented_in_every_openapi_document(specs):
     for name, spec in specs.items():
         for path, item in spec["paths"].items():
             if path == "/api/v1/events":
@@ -43,9 +43,9 @@ def test_finding_11_the_organization_parameter_is_documented_in_every_openapi_do
                 assert "organization" in names, f"{name} {method.upper()} {path}"
 
 
-# -- finding 18: no 500 on schemathesis' inputs ------------------------------------------------------------
+# -- no 500 on schemathesis' inputs ------------------------------------------------------------------------
 
-def test_finding_18_a_huge_offset_is_422_not_500(apps):
+def test_a_huge_offset_is_422_not_500(apps):
     for path in ("/api/v1/callbacks", "/api/v1/ledger"):
         response = client(apps, "scheduler").get(path, query_string={"offset": str(10 ** 30)}, headers=user("admin"))
         assert_problem(response, 422, "offset")
@@ -56,16 +56,16 @@ def test_finding_18_a_huge_offset_is_422_not_500(apps):
 
 @pytest.mark.parametrize("path", ["/api/v1/reports/0000-01", "/api/v1/reports/0000-01.pdf",
                                   "/api/v1/reports/0001-01"])
-def test_finding_18_month_0000_01_is_422_naming_month_not_500(apps, path):
+def test_month_0000_01_is_422_naming_month_not_500(apps, path):
     assert_problem(client(apps, "reporting").get(path, headers=user("manager")), 422, "month")
 
 
-def test_finding_18_making_the_report_of_month_0000_01_is_refused_too(apps):
+def test_making_the_report_of_month_0000_01_is_refused_too(apps):
     response = client(apps, "reporting").post("/api/v1/reports", json={"month": "0000-01"}, headers=user("manager"))
     assert_problem(response, 422, "month")
 
 
-# -- finding 19: the OpenAPI documents are valid -------------------------------------------------------------
+# -- the OpenAPI documents are valid -------------------------------------------------------------------------
 
 def _walk(node, path=""):
     if isinstance(node, dict):
@@ -77,7 +77,7 @@ def _walk(node, path=""):
             yield from _walk(value, f"{path}/{i}")
 
 
-def test_finding_19_minimum_and_maximum_are_numbers_in_every_openapi_document(specs):
+def test_minimum_and_maximum_are_numbers_in_every_openapi_document(specs):
     bad = []
     for name, spec in specs.items():
         for where, node in _walk(spec):
@@ -88,7 +88,7 @@ def test_finding_19_minimum_and_maximum_are_numbers_in_every_openapi_document(sp
     assert not bad, bad
 
 
-def test_finding_19_contract_amount_says_it_is_not_negative_in_a_way_a_string_can(specs):
+def test_contract_amount_says_it_is_not_negative_in_a_way_a_string_can(specs):
     import re
 
     preview = specs["scheduler"]["paths"]["/api/v1/policies/preview"]["get"]["parameters"]
@@ -101,7 +101,7 @@ def test_finding_19_contract_amount_says_it_is_not_negative_in_a_way_a_string_ca
         assert not pattern.search("-1") and not pattern.search("abc")
 
 
-# -- finding 8: ids are of a safe character set wherever they are accepted --------------------------------
+# -- ids are of a safe character set wherever they are accepted --------------------------------
 
 from shared.core import catalogue  # noqa: E402
 from shared.core.errors import InvalidEvent  # noqa: E402
@@ -123,7 +123,7 @@ def _refused(envelope: dict, field: str) -> None:
 
 
 @pytest.mark.parametrize("bad", BAD_IDS)
-def test_finding_8_event_ids_with_cr_lf_slash_or_blanks_are_refused_naming_the_field(bad):
+def test_event_ids_with_cr_lf_slash_or_blanks_are_refused_naming_the_field(bad):
     _refused(_example("complaint.raised", complaint_id=bad), "data.complaint_id")
     _refused(_example("complaint.raised", order_id=bad), "data.order_id")
     _refused(_example("delivery.shipped", delivery_id=bad), "data.delivery_id")
@@ -134,16 +134,16 @@ def test_finding_8_event_ids_with_cr_lf_slash_or_blanks_are_refused_naming_the_f
     _refused(_example("callback.completed", callback_id=bad), "data.callback_id")
 
 
-def test_finding_8_the_ids_people_use_stay_accepted():
+def test_the_ids_people_use_stay_accepted():
     for good in ("CMP-2026-0007", "C-D06", "erp-000123", "callback-3f6c2a9e-8b1d-5c4e-9a7f-2d1e0b6c4a18",
                  "O_1.2", "SO:2026:17", "x" * 128):
         envelope = _example("complaint.raised", complaint_id=good, order_id=good)
-        # CMP-... and callback-... are the ids Huifang makes itself (finding 4): sent by its own services
+        # CMP-... and callback-... are the ids Huifang makes itself: sent by its own services
         envelope["source"] = "huifang://scheduler"
         validate_envelope(envelope)
 
 
-def test_finding_8_the_apis_refuse_unsafe_ids_naming_the_field(apps):
+def test_the_apis_refuse_unsafe_ids_naming_the_field(apps):
     complaints = client(apps, "complaints")
     body = {"customer": {"id": "C-1", "name": "王先生"}, "description": "太慢", "source": "walk_in"}
     for field, value in (("complaint_id", "K-1\r\nX"), ("order_id", "O/1"), ("delivery_id", "D\n1")):
@@ -160,7 +160,7 @@ def test_finding_8_the_apis_refuse_unsafe_ids_naming_the_field(apps):
         assert_problem(response, 422, field)
 
 
-def test_finding_8_ledger_rows_with_unsafe_ids_are_refused_naming_row_and_column():
+def test_ledger_rows_with_unsafe_ids_are_refused_naming_row_and_column():
     from services.scheduler.errors import LedgerFileInvalid
     from services.scheduler.ledger_file import load_ledger_file
 
@@ -171,7 +171,7 @@ def test_finding_8_ledger_rows_with_unsafe_ids_are_refused_naming_row_and_column
     assert "rows.2.delivery_id" in errors and "rows.3.customer_id" in errors, errors
 
 
-# -- finding 7: every string of every event type is bounded by its column, and NUL is refused --------------
+# -- every string of every event type is bounded by its column, and NUL is refused --------------
 
 def _string_fields(schema, prefix="data"):
     from marshmallow import fields as mf
@@ -221,7 +221,7 @@ UNRELATED = {"kind": {"complaints.Notification", "reporting.ReportJob", "complai
              "callback_id": {"scheduler.PhoneReveal"}}  # the scheduler's own task ids (uuid), never from events
 
 
-def test_finding_7_every_string_field_of_every_event_schema_has_a_length_that_fits_its_columns():
+def test_every_string_field_of_every_event_schema_has_a_length_that_fits_its_columns():
     columns = _columns()
     unbounded, too_long = [], []
     for event_type, schema_cls in REGISTRY.items():
@@ -241,13 +241,13 @@ def test_finding_7_every_string_field_of_every_event_schema_has_a_length_that_fi
     assert not too_long, too_long
 
 
-def test_finding_7_project_product_model_and_business_line_over_their_columns_are_422():
+def test_project_product_model_and_business_line_over_their_columns_are_422():
     _refused(_example("delivery.shipped", project="项" * 301), "data.project")
     _refused(_example("delivery.shipped", product_model="M" * 201), "data.product_model")
     _refused(_example("delivery.shipped", business_line="b" * 33), "data.business_line")
 
 
-def test_finding_7_no_string_field_of_any_event_type_accepts_a_nul_character():
+def test_no_string_field_of_any_event_type_accepts_a_nul_character():
     accepted = []
     for event_type, schema_cls in REGISTRY.items():
         example = catalogue.example_envelope(event_type)
@@ -274,7 +274,7 @@ def _set(data: dict, path: list[str], in_list: bool) -> dict:
     return data
 
 
-# -- finding 2: huge CSV fields and deeply nested JSON are 400/422 problem+json, not 500 ------------------
+# -- huge CSV fields and deeply nested JSON are 400/422 problem+json, not 500 ------------------
 
 def _upload(apps, content: bytes, name: str = "ledger.csv"):
     import io
@@ -284,18 +284,18 @@ def _upload(apps, content: bytes, name: str = "ledger.csv"):
                                           content_type="multipart/form-data")
 
 
-def test_finding_2_a_csv_field_over_128_kib_is_422_naming_the_file(apps):
+def test_a_csv_field_over_128_kib_is_422_naming_the_file(apps):
     content = ("发货单号,顾客编号,顾客名称,发货时间\nD-1,C-1," + "甲" * (130 * 1024) + ",2026-01-31\n").encode()
     assert_problem(_upload(apps, content), 422, "file")
 
 
-def test_finding_2_a_bare_carriage_return_in_a_csv_is_422_not_500(apps):
+def test_a_bare_carriage_return_in_a_csv_is_422_not_500(apps):
     assert_problem(_upload(apps, "发货单号,顾客编号,顾客名称,发货时间\nD-1,C\r1,甲,2026-01-31\n".encode()), 422, "file")
 
 
 @pytest.mark.parametrize("service, path", [("scheduler", "/api/v1/events"), ("complaints", "/api/v1/complaints"),
                                            ("reporting", "/api/v1/reports")])
-def test_finding_2_a_deeply_nested_json_body_is_400_problem_json(apps, service, path):
+def test_a_deeply_nested_json_body_is_400_problem_json(apps, service, path):
     body = "[" * 100_000 + "]" * 100_000
     response = client(apps, service).post(path, data=body, content_type="application/json",
                                           headers=user("admin") if path != "/api/v1/events" else INTEGRATION)
@@ -303,14 +303,14 @@ def test_finding_2_a_deeply_nested_json_body_is_400_problem_json(apps, service, 
     assert response.mimetype == "application/problem+json"
 
 
-# -- finding 21: ledger CSVs as Excel in China saves them ------------------------------------------------------
+# -- ledger CSVs as Excel in China saves them -------------------------------------------------------------------
 
 CHINESE_CSV = "发货单号,顾客编号,顾客名称,工程名称,发货时间,送电时间\nD-1,C-1,华东电力,二期扩建,2026/1/31,2026/2/3\n"
 
 
 @pytest.mark.parametrize("encoding, bom", [("gbk", b""), ("gb18030", b""), ("gb18030", "\ufeff".encode("gb18030")),
                                            ("utf-8", b"\xef\xbb\xbf"), ("utf-8", b"")])
-def test_finding_21_excel_csv_in_gbk_or_gb18030_with_slash_dates_is_read(encoding, bom):
+def test_excel_csv_in_gbk_or_gb18030_with_slash_dates_is_read(encoding, bom):
     from datetime import date
 
     from services.scheduler.ledger_file import load_ledger_file
@@ -320,7 +320,7 @@ def test_finding_21_excel_csv_in_gbk_or_gb18030_with_slash_dates_is_read(encodin
     assert (row["shipped_on"], row["commissioned_on"]) == (date(2026, 1, 31), date(2026, 2, 3))
 
 
-def test_finding_21_a_csv_in_an_unreadable_encoding_gets_one_clear_message(apps):
+def test_a_csv_in_an_unreadable_encoding_gets_one_clear_message(apps):
     content = "发货单号,顾客编号\n".encode("utf-16")
     response = _upload(apps, content)
     assert_problem(response, 422, "file")

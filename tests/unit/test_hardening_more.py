@@ -1,4 +1,4 @@
-"""Issue 12, the findings fixed in the second round: each test is named after the finding it proves.
+"""Hostile input and hostile tenants, the second round: each test is named after what it proves.
 
 The apps are the three services' own, on SQLite files and the stub broker (the `apps` fixture).
 """
@@ -36,14 +36,14 @@ def _ago(**delta) -> str:
     return (datetime.now(CST) - timedelta(**delta)).isoformat()
 
 
-# -- finding 4: complaint ids, raised_at and the manufacturer source ----------------------------------------
+# -- complaint ids, raised_at and the manufacturer source ----------------------------------------
 
-def test_finding_4_a_person_gets_a_server_made_id_and_may_not_choose_one(apps):
+def test_a_person_gets_a_server_made_id_and_may_not_choose_one(apps):
     complaints = client(apps, "complaints")
     # given an agent who knows a task id: the complaint its dissatisfied callback will raise is callback-<id>
     taken = complaints.post("/api/v1/complaints", json=_complaint(complaint_id="callback-41"), headers=user("agent"))
     # then choosing the id is refused, naming the field, and nothing is stored (403: the integration may;
-    # finding 20: a 422 said a schema-valid body was malformed)
+    # a 422 would say a schema-valid body was malformed)
     assert_problem(taken, 403, "complaint_id")
     assert complaints.get("/api/v1/complaints/callback-41", headers=user("manager")).status_code == 404
     # and without one the server makes it
@@ -52,7 +52,7 @@ def test_finding_4_a_person_gets_a_server_made_id_and_may_not_choose_one(apps):
     assert made.get_json()["id"].startswith("CMP-")
 
 
-def test_finding_4_the_integration_names_its_own_ids_never_those_huifang_makes(apps):
+def test_the_integration_names_its_own_ids_never_those_huifang_makes(apps):
     complaints = client(apps, "complaints")
     path = f"/api/v1/complaints?organization={ORG}"
     for own in ("callback-42", "CMP-0123456789AB", "cmp-x"):
@@ -65,7 +65,7 @@ def test_finding_4_the_integration_names_its_own_ids_never_those_huifang_makes(a
     assert "hotline" in again.get_json()["detail"]  # the one already there came in by another source
 
 
-def test_finding_4_an_event_from_outside_huifang_cannot_take_a_complaint_id_huifang_makes(apps):
+def test_an_event_from_outside_huifang_cannot_take_a_complaint_id_huifang_makes(apps):
     # given the id a dissatisfied callback of task 43 raises: only the scheduler sends it
     with pytest.raises(InvalidEvent) as refused:
         validate_envelope(_envelope(_complaint(complaint_id="callback-43")))
@@ -79,7 +79,7 @@ def test_finding_4_an_event_from_outside_huifang_cannot_take_a_complaint_id_huif
         assert_problem(response, 422, "data.complaint_id")
 
 
-def test_finding_4_a_person_dates_a_complaint_only_within_the_window(apps):
+def test_a_person_dates_a_complaint_only_within_the_window(apps):
     complaints = client(apps, "complaints")
     backdated = complaints.post("/api/v1/complaints", json=_complaint(raised_at=_ago(days=3)), headers=user("agent"))
     assert_problem(backdated, 403, "raised_at")
@@ -98,7 +98,7 @@ def test_finding_4_a_person_dates_a_complaint_only_within_the_window(apps):
                        422, "data.raised_at")
 
 
-def test_finding_4_the_manufacturer_source_only_from_roles_the_policy_allows(apps):
+def test_the_manufacturer_source_only_from_roles_the_policy_allows(apps):
     complaints = client(apps, "complaints")
     # given the default policy: a complaint forwarded by the manufacturer starts at the top level
     refused = complaints.post("/api/v1/complaints", json=_complaint(source="manufacturer"), headers=user("agent"))
@@ -123,7 +123,7 @@ def test_finding_4_the_manufacturer_source_only_from_roles_the_policy_allows(app
     assert mine.status_code == 201, mine.get_json()
 
 
-def test_finding_4_check_raise_is_a_pure_rule_with_the_field_named():
+def test_check_raise_is_a_pure_rule_with_the_field_named():
     policy = load_policy(yaml.safe_load(open("services/complaints/data/policies/default.yaml", encoding="utf-8")))
     now = datetime(2026, 11, 20, 17, 0, tzinfo=CST)
     check_raise(role="agent", data={"source": "hotline", "raised_at": now - timedelta(minutes=59)}, now=now,
@@ -144,7 +144,7 @@ def test_finding_4_check_raise_is_a_pure_rule_with_the_field_named():
                      "source_roles": {"manufacturer": ["chief"]}})
 
 
-# -- finding 1: the ledger import's limits, errors capped, large files in the background -----------------
+# -- the ledger import's limits, errors capped, large files in the background -----------------
 
 LEDGER_HEADER = "发货单号,顾客编号,顾客名称,发货时间"
 
@@ -174,7 +174,7 @@ def _import(apps, content: bytes, name: str = "ledger.csv", dry_run: bool = True
                                           content_type="multipart/form-data")
 
 
-def test_finding_1_the_limits_are_settings_with_sane_defaults():
+def test_the_limits_are_settings_with_sane_defaults():
     from services.scheduler.ledger_file import DEFAULT_LIMITS, limits_of
     from shared.core.errors import ConfigurationError
     from shared.core.settings import load_settings
@@ -190,7 +190,7 @@ def test_finding_1_the_limits_are_settings_with_sane_defaults():
         load_settings({"HUIFANG_SECRET_KEY": SECRET, "HUIFANG_IMPORT_MAX_ROWS": "0"})
 
 
-def test_finding_1_a_workbook_unpacking_beyond_the_limit_is_refused_before_it_is_unpacked():
+def test_a_workbook_unpacking_beyond_the_limit_is_refused_before_it_is_unpacked():
     from services.scheduler.errors import LedgerFileInvalid
     from services.scheduler.ledger_file import ImportLimits, read_table, unpacked_size
 
@@ -205,7 +205,7 @@ def test_finding_1_a_workbook_unpacking_beyond_the_limit_is_refused_before_it_is
         read_table("big.csv", _csv(["D-1,C-1,甲,2026-01-31"] * 10), limits=ImportLimits(max_unpacked_bytes=100))
 
 
-def test_finding_1_rows_beyond_the_limit_refuse_the_file_while_it_is_read():
+def test_rows_beyond_the_limit_refuse_the_file_while_it_is_read():
     from services.scheduler.errors import LedgerFileInvalid
     from services.scheduler.ledger_file import ImportLimits, load_ledger_file
 
@@ -219,7 +219,7 @@ def test_finding_1_rows_beyond_the_limit_refuse_the_file_while_it_is_read():
         assert refused.value.field == "file" and "more than 50 rows" in refused.value.message, name
 
 
-def test_finding_1_columns_beyond_the_header_are_never_read_and_a_wide_header_is_refused():
+def test_columns_beyond_the_header_are_never_read_and_a_wide_header_is_refused():
     from openpyxl import Workbook
 
     import io
@@ -249,7 +249,7 @@ def test_finding_1_columns_beyond_the_header_are_never_read_and_a_wide_header_is
         list(read_table("commas.csv", _csv(["D-1,C-1,甲,2026-01-31" + "," * 100]), limits=limits)[1])
 
 
-def test_finding_1_the_first_100_problems_are_listed_and_the_rest_counted(apps):
+def test_the_first_100_problems_are_listed_and_the_rest_counted(apps):
     # given a file of 2,000 rows, each with two bad cells (a 2 MB CSV gave a 190 MB answer)
     content = _csv([f"D/{i},C-1,甲,2026-02-30" for i in range(2000)])
     response = _import(apps, content)
@@ -260,7 +260,7 @@ def test_finding_1_the_first_100_problems_are_listed_and_the_rest_counted(apps):
     assert len(response.get_data()) < 50_000
 
 
-def test_finding_1_a_large_file_is_imported_by_the_worker_with_its_progress(apps):
+def test_a_large_file_is_imported_by_the_worker_with_its_progress(apps):
     from services.scheduler import jobs
     from services.scheduler.service import SERVICE
 
@@ -283,9 +283,9 @@ def test_finding_1_a_large_file_is_imported_by_the_worker_with_its_progress(apps
     assert client(apps, "scheduler").get(body["status"], headers=user("agent", org="other-org")).status_code == 404
 
 
-# -- finding 12: no message bodies in logs -------------------------------------------------------------
+# -- no message bodies in logs --------------------------------------------------------------------------
 
-def test_finding_12_a_failing_message_is_logged_by_id_and_type_never_its_body(caplog):
+def test_a_failing_message_is_logged_by_id_and_type_never_its_body(caplog):
     import logging
 
     import dramatiq
@@ -324,9 +324,9 @@ def test_finding_12_a_failing_message_is_logged_by_id_and_type_never_its_body(ca
         assert not any(secret in line for line in lines), secret
 
 
-# -- finding 14: tokens: no `*` claims, key rotation, the integration token's length, per-organisation ----
+# -- tokens: no `*` claims, key rotation, the integration token's length, per-organisation ----
 
-def test_finding_14_a_signed_claim_of_every_organisation_is_refused(apps):
+def test_a_signed_claim_of_every_organisation_is_refused(apps):
     from itsdangerous import URLSafeTimedSerializer
 
     from shared.web.auth import AuthError, verify_token
@@ -343,7 +343,7 @@ def test_finding_14_a_signed_claim_of_every_organisation_is_refused(apps):
     assert verify_token(API_TOKEN, secret_key=SECRET, api_token=API_TOKEN).organization == "*"
 
 
-def test_finding_14_an_organisations_integration_token_acts_for_it_alone(apps):
+def test_an_organisations_integration_token_acts_for_it_alone(apps):
     from shared.web.auth import issue_token
 
     token = {"Authorization": f"Bearer {issue_token(SECRET, login='erp', role='integration', organization=ORG)}"}
@@ -356,7 +356,7 @@ def test_finding_14_an_organisations_integration_token_acts_for_it_alone(apps):
     assert posted.status_code == 201 and posted.get_json()["organization"] == ORG, posted.get_json()
 
 
-def test_finding_14_make_token_role_integration_org_prints_an_organisations_token(tmp_path):
+def test_make_token_role_integration_org_prints_an_organisations_token(tmp_path):
     import os
     import subprocess
     import sys
@@ -365,14 +365,14 @@ def test_finding_14_make_token_role_integration_org_prints_an_organisations_toke
 
     env = {**os.environ, "HUIFANG_SECRET_KEY": SECRET, "HUIFANG_API_TOKEN": API_TOKEN,
            "HUIFANG_VAR_DIR": str(tmp_path), "PYTHONPATH": "."}
-    answer = subprocess.run([sys.executable, "-m", "ops.devenv", "token", "--role", "integration", "--org", ORG],
+    answer = subprocess.run([sys.executable, "-m", "ops", "token", "--role", "integration", "--org", ORG],
                             env=env, capture_output=True, text=True)
     assert answer.returncode == 0, answer.stderr
     who = verify_token(answer.stdout.strip(), secret_key=SECRET, api_token=API_TOKEN)
     assert (who.role, who.organization) == ("integration", ORG)
 
 
-def test_finding_14_keys_rotate_the_first_signs_every_one_verifies():
+def test_keys_rotate_the_first_signs_every_one_verifies():
     from shared.web.auth import AuthError, issue_token, verify_token
     from shared.core.settings import load_settings
 
@@ -389,7 +389,7 @@ def test_finding_14_keys_rotate_the_first_signs_every_one_verifies():
         verify_token(issued_before, secret_key=(new,), api_token=None)
 
 
-def test_finding_14_the_integration_token_has_a_minimum_length():
+def test_the_integration_token_has_a_minimum_length():
     from shared.core.errors import ConfigurationError
     from shared.core.settings import MIN_API_TOKEN_LENGTH, load_settings
 
@@ -400,13 +400,13 @@ def test_finding_14_the_integration_token_has_a_minimum_length():
         load_settings({"HUIFANG_SECRET_KEY": f"{SECRET},short"})
 
 
-def test_finding_14_an_admin_revokes_a_persons_tokens_and_sessions(apps):
+def test_an_admin_revokes_a_persons_tokens_and_sessions(apps):
     import time
 
     from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
     from services.complaints.service import SERVICE
-    from shared.web.pages import still_valid
+    from shared.web.session import still_valid
     from shared.users.store import save_person
 
     class Earlier(TimestampSigner):
@@ -449,7 +449,7 @@ def test_finding_14_an_admin_revokes_a_persons_tokens_and_sessions(apps):
 
 
 def test_review_a_deactivated_persons_api_token_is_refused_as_their_page_session_is(apps):
-    """Review of issue 12: deactivating a person ended their page sessions but not their bearer tokens
+    """Review: deactivating a person ended their page sessions but not their bearer tokens
     (valid 90 days); only `make revoke-tokens` did."""
     from services.complaints.service import SERVICE
     from shared.users.store import save_person
@@ -464,9 +464,9 @@ def test_review_a_deactivated_persons_api_token_is_refused_as_their_page_session
     assert complaints.get("/api/v1/complaints", headers=token).status_code == 200
 
 
-# -- finding 15: the audit log, read by managers -------------------------------------------------------
+# -- the audit log, read by managers --------------------------------------------------------------------
 
-def test_finding_15_who_posted_an_event_imported_exported_phones_or_sent_a_report_is_read_by_managers(apps):
+def test_who_posted_an_event_imported_exported_phones_or_sent_a_report_is_read_by_managers(apps):
     import io
 
     # given an admin who posts an event, an agent who imports the ledger and a manager who exports it
@@ -498,9 +498,9 @@ def test_finding_15_who_posted_an_event_imported_exported_phones_or_sent_a_repor
     assert client(apps, "scheduler").get("/api/v1/audit", headers=user("manager", org="other-org")).get_json() == []
 
 
-# -- finding 17: erasing a customer in the complaints and scheduler services too ------------------------
+# -- erasing a customer in the complaints and scheduler services too ------------------------
 
-def test_finding_17_erase_customer_blanks_complaints_and_scheduler_data(apps):
+def test_erase_customer_blanks_complaints_and_scheduler_data(apps):
     import io
 
     from services.complaints.service import SERVICE as COMPLAINTS
@@ -524,9 +524,9 @@ def test_finding_17_erase_customer_blanks_complaints_and_scheduler_data(apps):
     assert ledger and "李女士" not in json.dumps(ledger, ensure_ascii=False)
 
 
-# -- finding 20: the OpenAPI documents say what the routes answer on error --------------------------------
+# -- the OpenAPI documents say what the routes answer on error --------------------------------
 
-def test_finding_20_every_operation_documents_its_problem_json_answers(specs):
+def test_every_operation_documents_its_problem_json_answers(specs):
     for name, spec in specs.items():
         assert spec["components"]["schemas"]["Problem"]["required"] == ["title", "status"]
         for path, item in spec["paths"].items():
@@ -541,7 +541,7 @@ def test_finding_20_every_operation_documents_its_problem_json_answers(specs):
                         assert list(answer.get("content", {})) == ["application/problem+json"], (name, path, status)
 
 
-def test_finding_20_real_error_answers_are_documented_for_their_operation(apps, specs):
+def test_real_error_answers_are_documented_for_their_operation(apps, specs):
     checks = [("complaints", "get", "/api/v1/complaints", "/api/v1/complaints", {}, 401),
               ("scheduler", "get", "/api/v1/audit", "/api/v1/audit", user("agent"), 403),
               ("complaints", "get", "/api/v1/complaints/{complaint_id}", "/api/v1/complaints/NOPE", user("agent"), 404),
@@ -554,15 +554,15 @@ def test_finding_20_real_error_answers_are_documented_for_their_operation(apps, 
         assert response.mimetype in operation["responses"][str(status)]["content"], (service, documented, status)
 
 
-def test_finding_20_the_ledger_import_documents_its_required_file(specs):
+def test_the_ledger_import_documents_its_required_file(specs):
     body = specs["scheduler"]["paths"]["/api/v1/ledger/import"]["post"]["requestBody"]
     assert body["required"] is True
     assert body["content"]["multipart/form-data"]["schema"]["required"] == ["file"]
 
 
-# -- finding 3: repeated sends and heavy requests are limited per user ------------------------------------
+# -- repeated sends and heavy requests are limited per user ------------------------------------
 
-def test_finding_3_repeated_report_sends_and_heavy_requests_are_limited_per_user(apps):
+def test_repeated_report_sends_and_heavy_requests_are_limited_per_user(apps):
     from services.reporting.service import SERVICE as REPORTING
 
     reporting = client(apps, "reporting")
@@ -597,7 +597,7 @@ def test_finding_3_repeated_report_sends_and_heavy_requests_are_limited_per_user
         REPORTING.clock = saved
 
 
-def test_finding_14_a_change_of_role_ends_the_tokens_issued_with_the_old_one(apps):
+def test_a_change_of_role_ends_the_tokens_issued_with_the_old_one(apps):
     import time
 
     from itsdangerous import TimestampSigner, URLSafeTimedSerializer

@@ -20,7 +20,7 @@ from shared.core.mail import (
     parse_smtp_url,
     send_message,
 )
-from ops.devenv import free_port
+from ops.infra import free_port
 from testkit.servers import SmtpServer
 
 PDF = b"%PDF-1.7\n% fake report\n" + bytes(range(256)) * 40

@@ -1,6 +1,6 @@
-"""Issue 16 item 4, the pure half: every generated malformed message is refused, by name.
+"""Dead letters, the pure half: every generated malformed message is refused, by name.
 
-Each of bench/malformed.py's 1,000 messages either cannot be decoded as a Dramatiq message
+Each of the 1,000 messages of testkit/malformed.py (bench/malformed.py sends them) either cannot be decoded as a Dramatiq message
 (the consumer dead-letters it, tests/integration/test_dead_letters.py) or its envelope raises
 InvalidEvent naming a field: never accepted, never another exception (which would be retried
 instead of dead-lettered).
@@ -11,9 +11,9 @@ import pytest
 from dramatiq import Message
 from dramatiq.errors import DecodeError
 
-from bench.malformed import KINDS, malformed, valid_envelopes
 from shared.core.errors import InvalidEvent
 from shared.core.events import load_event
+from testkit.malformed import KINDS, malformed, valid_envelopes
 
 
 def test_the_templates_are_valid():

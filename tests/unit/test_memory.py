@@ -1,4 +1,4 @@
-"""A worker's memory (issue 16, item 3): glibc limited to two arenas and trimmed every
+"""A worker's memory: glibc limited to two arenas and trimmed every
 `TRIM_EVERY` messages by the worker bootstrap; the diagnostic `HUIFANG_MEMORY_LOG`."""
 import json
 import subprocess

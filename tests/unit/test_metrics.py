@@ -1,4 +1,4 @@
-"""Who may read /metrics, and the settings that say so (issue 14, item 4)."""
+"""Who may read /metrics, and the settings that say so."""
 from __future__ import annotations
 
 import pytest
@@ -72,7 +72,7 @@ print(os.getpid())
     return int(done.stdout.strip())
 
 
-def test_issue_14_review_10_each_unit_writes_its_own_subfolder_and_metrics_reads_both(tmp_path):
+def test_each_unit_writes_its_own_subfolder_and_metrics_reads_both(tmp_path):
     from prometheus_client import CollectorRegistry, generate_latest
 
     from shared.mesh import metrics
@@ -91,7 +91,7 @@ def test_issue_14_review_10_each_unit_writes_its_own_subfolder_and_metrics_reads
     assert 'huifang_http_requests_total{method="GET",route="/",service="scheduler",status="200"} 1.0' in text
 
 
-def test_issue_14_review_10_a_unit_starting_empties_only_its_own_subfolder(tmp_path):
+def test_a_unit_starting_empties_only_its_own_subfolder(tmp_path):
     from shared.mesh import metrics
 
     env = {**BASE, "HUIFANG_METRICS_DIR": str(tmp_path / "metrics")}
@@ -104,7 +104,7 @@ def test_issue_14_review_10_a_unit_starting_empties_only_its_own_subfolder(tmp_p
     assert any((folder / "worker").glob("*.db"))  # the running worker's files are left alone
 
 
-def test_issue_14_review_10_a_dead_web_process_leaves_no_live_gauge(tmp_path):
+def test_a_dead_web_process_leaves_no_live_gauge(tmp_path):
     from shared.web import gunicorn_conf
     from shared.mesh import metrics
 
@@ -119,13 +119,13 @@ def test_issue_14_review_10_a_dead_web_process_leaves_no_live_gauge(tmp_path):
     assert gunicorn_conf.service_of("services.reporting.app:create_app()") == "reporting"
 
 
-def test_issue_14_review_10_the_units_reset_their_own_subfolder_and_gunicorn_runs_the_hook(tmp_path):
+def test_the_units_reset_their_own_subfolder_and_gunicorn_runs_the_hook(tmp_path):
     from ops import deploy
 
     layout = deploy.Layout("complaints")
     web, worker = deploy.render_unit(layout, "web"), deploy.render_unit(layout, "worker")
-    assert "-m ops.deploy reset-metrics complaints web" in web and "reset-metrics" not in web.replace(
+    assert "-m ops reset-metrics complaints web" in web and "reset-metrics" not in web.replace(
         "reset-metrics complaints web", "")
-    assert "-m ops.deploy reset-metrics complaints worker" in worker
+    assert "-m ops reset-metrics complaints worker" in worker
     command = deploy.web_command("complaints", load_settings(BASE))
     assert command[command.index("--config") + 1] == "python:shared.web.gunicorn_conf"

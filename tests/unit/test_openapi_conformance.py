@@ -1,4 +1,4 @@
-"""Issue 12, finding 20: the OpenAPI documents say what the routes do. Each test is one thing
+"""The OpenAPI documents say what the routes do. Each test is one thing
 schemathesis found (tests/integration/test_api_fuzz.py runs it over the three documents), fixed.
 
 The apps are the three services' own, on SQLite files and the stub broker (the `apps` fixture).
@@ -29,7 +29,7 @@ def _complaint(apps) -> str:
     return made.get_json()["id"]
 
 
-def test_finding_20_a_405_names_the_methods_the_resource_has(apps):
+def test_a_405_names_the_methods_the_resource_has(apps):
     # given a route that has GET and POST only; when it is sent TRACE (schemathesis' unsupported_method)
     answer = client(apps, "complaints").open("/api/v1/complaints", method="TRACE", headers=user("manager"))
     # then the 405 problem+json says which methods there are (RFC 9110 requires `Allow`)
@@ -38,7 +38,7 @@ def test_finding_20_a_405_names_the_methods_the_resource_has(apps):
 
 
 @pytest.mark.parametrize("value", ["", "Acme Electric", "-x"])
-def test_finding_20_a_malformed_organization_is_refused_whoever_asks(apps, value):
+def test_a_malformed_organization_is_refused_whoever_asks(apps, value):
     # a person's token ignored a malformed ?organization= the document refuses (pattern): 200 before
     for service, path in (("scheduler", "/api/v1/callbacks"), ("complaints", "/api/v1/complaints"),
                           ("reporting", "/api/v1/reports/2026-10")):
@@ -49,7 +49,7 @@ def test_finding_20_a_malformed_organization_is_refused_whoever_asks(apps, value
                                           headers=user("manager")).status_code == 200
 
 
-def test_finding_20_a_boolean_of_a_body_is_true_or_false_as_documented(apps, specs):
+def test_a_boolean_of_a_body_is_true_or_false_as_documented(apps, specs):
     complaint = _complaint(apps)
     complaints = client(apps, "complaints")
     reply = _component(specs["complaints"], specs["complaints"]["paths"]
@@ -70,7 +70,7 @@ def test_finding_20_a_boolean_of_a_body_is_true_or_false_as_documented(apps, spe
         Body().load({"flag": 1})
 
 
-def test_finding_20_a_person_choosing_the_id_or_the_date_of_a_complaint_is_forbidden_not_malformed(apps):
+def test_a_person_choosing_the_id_or_the_date_of_a_complaint_is_forbidden_not_malformed(apps):
     # both are schema-valid and allowed to the integration token: it is the role that may not (like `source`)
     complaints = client(apps, "complaints")
     body = {"customer": {"id": "C-1", "name": "王先生"}, "description": "空调不制冷"}
@@ -80,7 +80,7 @@ def test_finding_20_a_person_choosing_the_id_or_the_date_of_a_complaint_is_forbi
                                    json={**body, "raised_at": "2020-01-01T09:00:00+08:00"}), 403, "raised_at")
 
 
-def test_finding_20_months_periods_and_amounts_are_documented_with_the_pattern_the_route_takes(apps, specs):
+def test_months_periods_and_amounts_are_documented_with_the_pattern_the_route_takes(apps, specs):
     reporting = specs["reporting"]
     month_parameters = [p for path in ("/api/v1/desk/summaries/{month}", "/api/v1/reports/{month}")
                         for p in reporting["paths"][path]["parameters"] if p.get("name") == "month"]
@@ -102,7 +102,7 @@ def test_finding_20_months_periods_and_amounts_are_documented_with_the_pattern_t
     assert re.match(amount, "500.00") and not re.match(amount, "0000000000000000000")
 
 
-def test_finding_20_what_a_body_needs_as_a_whole_is_in_the_document(apps, specs):
+def test_what_a_body_needs_as_a_whole_is_in_the_document(apps, specs):
     scheduler = specs["scheduler"]
     contact = _component(scheduler, scheduler["paths"]["/api/v1/callbacks/{callback_id}/contact"]["post"])
     assert {"required": ["phone"]} in contact["anyOf"]  # `{}` was schema-valid and refused
@@ -114,7 +114,7 @@ def test_finding_20_what_a_body_needs_as_a_whole_is_in_the_document(apps, specs)
     assert _component(specs["reporting"], send)["properties"]["to"]["minItems"] == 1
 
 
-def test_finding_20_every_object_says_whether_it_takes_unknown_properties():
+def test_every_object_says_whether_it_takes_unknown_properties():
     # apispec left additionalProperties out of any schema whose Meta had a description
     from flask import Flask
     from flask_smorest import Api
@@ -133,7 +133,7 @@ def test_finding_20_every_object_says_whether_it_takes_unknown_properties():
     assert api.spec.to_dict()["components"]["schemas"]["Described"]["additionalProperties"] is False
 
 
-def test_finding_20_text_a_route_strips_is_documented_as_not_blank(apps, specs):
+def test_text_a_route_strips_is_documented_as_not_blank(apps, specs):
     # `"comment": "\v"` met minLength 1 and was refused as blank: the document says what is taken
     complaint = _complaint(apps)
     close = _component(specs["complaints"], specs["complaints"]["paths"]
@@ -147,7 +147,7 @@ def test_finding_20_text_a_route_strips_is_documented_as_not_blank(apps, specs):
     assert blank.search(" 匿名投诉，无法联系 ")
 
 
-def test_finding_20_nul_in_a_body_or_a_query_is_refused_naming_it_never_stored(apps, specs):
+def test_nul_in_a_body_or_a_query_is_refused_naming_it_never_stored(apps, specs):
     # a reply holding NUL was a 500 on PostgreSQL ("A string literal cannot contain NUL"); stored on SQLite
     complaint = _complaint(apps)
     complaints = client(apps, "complaints")

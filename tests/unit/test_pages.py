@@ -12,10 +12,14 @@ import pytest
 import time_machine
 from flask import Flask
 
-from shared.web import pages
-from ops.devenv import catalogs, extract_messages, translated
-from shared.web.pages import (block_seconds, csrf_matches, normalise_language, page_blueprint, page_roles,
-                          safe_next)
+from shared.users import throttle
+from shared.web import roles, session
+from ops.translations import catalogs, extract_messages, translated
+from shared.users.throttle import block_seconds
+from shared.web.languages import normalise_language
+from shared.web.pages import page_blueprint
+from shared.web.roles import page_roles
+from shared.web.session import csrf_matches, safe_next
 from shared.core.settings import load_settings
 from shared.users.store import save_person
 
@@ -31,11 +35,11 @@ def test_failed_sign_ins_are_free_at_first_then_wait_longer_each_time_up_to_a_ca
     waits = [block_seconds(n) for n in range(1, 12)]
     assert waits[:2] == [0, 0]
     assert waits[2:6] == [5, 10, 20, 40]
-    assert waits[-1] == pages.MAX_BLOCK_S and waits == sorted(waits)
+    assert waits[-1] == throttle.MAX_BLOCK_S and waits == sorted(waits)
 
 
 def test_a_csrf_token_matches_only_the_sessions_own():
-    token = pages.new_csrf_token()
+    token = session.new_csrf_token()
     assert csrf_matches(token, token)
     assert not csrf_matches(token, token[:-1] + ("A" if token[-1] != "A" else "B"))
     assert not csrf_matches(token, None) and not csrf_matches(None, token) and not csrf_matches(None, None)
@@ -101,7 +105,7 @@ def test_the_session_carries_the_claims_of_a_bearer_token_signed_with_the_secret
     client = app.test_client()
     assert _sign_in(client).status_code == 303
 
-    cookie = client.get_cookie(pages.SESSION_COOKIE)
+    cookie = client.get_cookie(session.SESSION_COOKIE)
     claims = app.session_interface.get_signing_serializer(app).loads(cookie.value)
     assert {k: claims["who"][k] for k in "lro"} == {"l": "li", "r": "agent", "o": ORG}
     assert cookie.http_only and cookie.same_site == "Lax" and not cookie.secure
@@ -120,7 +124,7 @@ def test_a_session_ends_after_a_working_day_idle_and_each_page_keeps_it_alive(ap
         assert client.get("/").status_code == 200  # renews the cookie
         clock.shift(timedelta(hours=9))
         assert client.get("/").status_code == 200  # 18 h after sign-in, 9 h idle
-        clock.shift(pages.IDLE_TIMEOUT + timedelta(minutes=1))
+        clock.shift(session.IDLE_TIMEOUT + timedelta(minutes=1))
         answer = client.get("/")
     assert answer.status_code == 303 and answer.headers["Location"].startswith("/login?next=")
 
@@ -148,7 +152,7 @@ def test_a_page_post_needs_the_csrf_token(app):
     assert client.get("/").status_code == 200  # still signed in
 
     token = _token(client, "/")
-    assert client.post("/logout", headers={pages.CSRF_HEADER: token}).status_code == 303  # htmx's way
+    assert client.post("/logout", headers={session.CSRF_HEADER: token}).status_code == 303  # htmx's way
     assert client.get("/").status_code == 303
     assert client.post("/login", data={"login": "li", "password": "pw-li"}).status_code == 400
 
@@ -245,18 +249,18 @@ def test_a_page_without_page_roles_stops_the_app_from_starting(tmp_path):
 
 def test_may_and_can_follow_the_roles_of_a_declared_action():
     app = Flask(__name__)
-    pages.define_action("tests.escalate", "advisor", "manager")
+    roles.define_action("tests.escalate", "advisor", "manager")
     from flask import g
 
     from shared.web.auth import Principal
 
     with app.test_request_context("/"):
         g.page_principal = Principal(login="zhao", role="advisor", organization=ORG)
-        assert pages.may("tests.escalate") and pages.can("advisor") and not pages.can("agent", "manager")
+        assert roles.may("tests.escalate") and roles.can("advisor") and not roles.can("agent", "manager")
         g.page_principal = Principal(login="li", role="agent", organization=ORG)
-        assert not pages.may("tests.escalate")
+        assert not roles.may("tests.escalate")
         with pytest.raises(KeyError):
-            pages.may("tests.never-declared")
+            roles.may("tests.never-declared")
 
 
 def test_user_updated_cannot_be_posted_even_with_the_integration_token(app):

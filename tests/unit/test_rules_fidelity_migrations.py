@@ -1,4 +1,4 @@
-"""Issue 13's new columns arrive by migration on a database of the version before (SQLite)."""
+"""The rules-fidelity columns (and later ones) arrive by migration on a database of the version before (SQLite)."""
 from __future__ import annotations
 
 import importlib
@@ -7,16 +7,17 @@ import peewee
 import pytest
 from playhouse.migrate import SqliteMigrator, migrate
 
-from shared.core.db import SchemaVersion, ensure_schema
+from shared.core.db import ensure_schema
+from testkit.migrations import forget_step
 
 NEW_COLUMNS = {
-    "scheduler": (3, {"callback_task": ["calendar_source", "over_time_limit", "outside_call_window"],
+    "scheduler": ("1.2.0", {"callback_task": ["calendar_source", "over_time_limit", "outside_call_window"],
                       "customer": ["flag_remark", "flagged_by", "flag_complaint_id"]}),
-    "complaints": (5, {"complaint": ["rework_due_at", "reworked_at", "special_remark", "provisional_deadlines"]}),
-    "reporting": (5, {"callback": ["over_time_limit", "outside_call_window"], "served_day": ["key_customer"],
+    "complaints": ("2.3.0", {"complaint": ["rework_due_at", "reworked_at", "special_remark", "provisional_deadlines"]}),
+    "reporting": ("1.4.0", {"callback": ["over_time_limit", "outside_call_window"], "served_day": ["key_customer"],
                       "complaint": ["verified_at", "repeat", "rework_due_at", "reworked_at"]}),
-    # issue 17 review items 3, 4: a verdict's time and its role's rank
-    "reporting-80": (80, {"callback_verdict": ["reviewed_at", "seniority"]}),
+    # a verdict's time and its role's rank
+    "reporting-1.11": ("1.11.0", {"callback_verdict": ["reviewed_at", "seniority"]}),
 }
 
 
@@ -30,10 +31,10 @@ def test_rules_the_new_columns_are_added_to_a_database_of_the_version_before(ser
         # given the database as the version before left it: without the columns, the step not applied
         migrate(*[SqliteMigrator(database).drop_column(table, column)
                   for table, columns in tables.items() for column in columns])
-        with database.bind_ctx([SchemaVersion]):
-            SchemaVersion.delete().where(SchemaVersion.version == version).execute()
+        forget_step(database, models.MIGRATIONS.part, version)
         # when the new version starts on it
-        assert ensure_schema(database, models.MODELS, migrations=models.MIGRATIONS) == max(models.MIGRATIONS)
+        assert ensure_schema(database, models.MODELS, migrations=models.MIGRATIONS) == {
+            models.MIGRATIONS.part: models.MIGRATIONS.latest}
         # then the columns are there, and the tables read and write
         for table, columns in tables.items():
             assert set(columns) <= {c.name for c in database.get_columns(table)}

@@ -50,7 +50,7 @@ def test_token_round_trip_and_forgery():
     with pytest.raises(AuthError):
         verify_token("", secret_key=SECRET, api_token="api")
     assert verify_token("api", secret_key=SECRET, api_token="api").role == "integration"
-    with pytest.raises(ValueError):  # only HUIFANG_API_TOKEN acts for every organisation (issue 12, finding 14)
+    with pytest.raises(ValueError):  # only HUIFANG_API_TOKEN acts for every organisation
         issue_token(SECRET, login="li", role="integration", organization="*")
     with pytest.raises(ValueError):
         issue_token(SECRET, login="li", role="agent", organization="Acme Electric")
@@ -122,8 +122,8 @@ def test_phones_are_masked_for_roles_that_need_not_see_them():
     assert mask_phone(None) is None and mask_phone("123") == "***"
 
 
-def test_finding_13_databases_and_mail_are_private_to_the_user(tmp_path):
-    """Issue 12 finding 13: a SQLite database and an .eml file are created 0600 inside 0700 folders,
+def test_databases_and_mail_are_private_to_the_user(tmp_path):
+    """A SQLite database and an .eml file are created 0600 inside 0700 folders,
     and a folder that already exists (it may be /tmp) is left as it is."""
     from shared.core.db import database_from_url
     from shared.core.mail import build_message, send_message

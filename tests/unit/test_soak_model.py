@@ -1,4 +1,4 @@
-"""Issue 16 item 1: the soak's own model of the end state (bench/soak.py), read from the policy file as
+"""The soak's own model of the end state (bench/soak.py), read from the policy file as
 data: which callbacks must exist, the sampling floors, the outcomes' complaints and reporting's rows."""
 from __future__ import annotations
 

@@ -165,9 +165,10 @@ def test_import_users_names_a_person_listed_with_two_roles(service, tmp_path):
     assert notes and "li is advisor" in notes[0]
 
 
-def test_issue_17_migration_60_adds_the_directorys_branch_to_a_database_made_before(tmp_path):
+def test_users_migration_1_2_adds_the_directorys_branch_to_a_database_made_before(tmp_path):
     from shared.core.db import ensure_schema
-    from shared.users.store import add_branch, add_not_before_column, user_model
+    from shared.users.migrations import MIGRATIONS
+    from shared.users.store import user_model
 
     database = peewee.SqliteDatabase(str(tmp_path / "old.db"))
     database.execute_sql('CREATE TABLE "directory_user" ("id" INTEGER PRIMARY KEY, "organization" VARCHAR(64), '
@@ -177,7 +178,7 @@ def test_issue_17_migration_60_adds_the_directorys_branch_to_a_database_made_bef
     database.execute_sql("INSERT INTO directory_user (organization, login, name, role, business_lines, active, "
                          "updated_at) VALUES ('acme-electric', 'zhou', '周', 'manager', '', 1, '2026-01-01 00:00:00')")
     User = user_model(database)
-    ensure_schema(database, [User], migrations={31: add_not_before_column, 60: add_branch})
+    ensure_schema(database, [User], migrations=MIGRATIONS)
     assert "branch" in {c.name for c in database.get_columns("directory_user")}
     assert User.get(User.login == "zhou").branch is None
-    ensure_schema(database, [User], migrations={31: add_not_before_column, 60: add_branch})  # applied once
+    ensure_schema(database, [User], migrations=MIGRATIONS)  # applied once

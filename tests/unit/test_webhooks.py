@@ -1,4 +1,4 @@
-"""Webhooks without workers (issue 15): signatures any Standard Webhooks library accepts, the
+"""Webhooks without workers: signatures any Standard Webhooks library accepts, the
 addresses refused, the retry schedule, and `/api/v1/webhooks` (roles, validation, the secret
 shown once) on a service app with SQLite and the stub broker."""
 from __future__ import annotations

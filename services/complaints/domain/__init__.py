@@ -14,9 +14,9 @@ from .deadlines import (missed_deadlines, next_sweep_at, pending_deadlines, prov
                         sweep)
 from ..errors import ComplaintsError, Forbidden, InvalidData, InvalidInput, InvalidTransition
 from .policy import ComplaintPolicy, ServiceTime, load_policy
+from .raising import found_repeat, raise_complaint
 from .reminders import Reminder, reminders_due
 from .repeat import is_repeat
-from .raising import found_repeat, raise_complaint
 from .resolution import resolve, verification_result
 from .transitions import (escalate, record_churn, record_handover, record_investigation, record_reply,
                           record_rework)

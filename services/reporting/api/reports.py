@@ -11,7 +11,6 @@ from flask_smorest import Blueprint
 from shared.web.apidocs import path_parameter
 from shared.core.errors import Forbidden, InvalidInput, NotFound, Unavailable
 from shared.core.privacy import mask_phone
-from shared.audit.store import audit
 from shared.mesh.ratelimit import check_rate
 from shared.web.api import organization_of_request, principal, roles_required
 
@@ -265,9 +264,10 @@ class SendMonthReport(MethodView):
             raise InvalidInput("No recipients: give the organisation's managers an e-mail (make user "
                                "ROLE=manager EMAIL=...) or list them in reporting/recipients.yaml.",
                                errors={"to": ["no recipients"]})
-        row, run = service().run(handlers.mail_report, organization=organization, month=month, to=to)
-        audit(service(), principal(), organization=organization, action="report.sent", subject=month,
-                detail={"recipients": len(to)})  # the audit log
+        with service().command() as uow:
+            row, run = handlers.mail_report(uow=uow, organization=organization, month=month, to=to)
+            uow.audit(principal(), organization=organization, action="report.sent", subject=month,
+                      detail={"recipients": len(to)})
         if run is not None:
             _carry_out(organization, month, run.request)
             return {"organization": organization, "month": month, "language": run.language, "status": "queued",

@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from shared.audit.store import audit
 from shared.web.api import organization_of_request, principal, roles_required, total_count
 
 from .. import handlers
@@ -94,9 +93,10 @@ class CallbackOutcome(MethodView):
     def post(self, outcome, callback_id):
         """Record one call: reached or not, the answers, the reason for a dissatisfied answer."""
         org = organization_of_request()
-        task = service().run(handlers.record_outcome, organization=org, callback_id=callback_id, outcome=outcome,
-                             recorded_by=principal().login, role=principal().role)
-        audit(service(), principal(), organization=org, action="callback.outcome_recorded", subject=callback_id)
+        with service().command() as uow:
+            task = handlers.record_outcome(uow=uow, organization=org, callback_id=callback_id, outcome=outcome,
+                                           recorded_by=principal().login, role=principal().role)
+            uow.audit(principal(), organization=org, action="callback.outcome_recorded", subject=callback_id)
         return with_customers(org, [task])[0]
 
 

@@ -6,7 +6,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from shared.web.apidocs import path_parameter
-from shared.audit.store import audit
 from shared.web.api import organization_of_request, principal, roles_required, total_count
 
 from .. import handlers
@@ -49,8 +48,9 @@ def _export_table(args: dict):
     entries = handlers.ledger_export_rows(organization=organization_of_request(), filters=_filters(args),
                                           show_phones=shows_phones())
     if shows_phones():
-        audit(service(), principal(), organization=organization_of_request(), action="phones.exported",
-              subject=request.path.rsplit("/", 1)[-1], detail={k: str(v) for k, v in args.items() if v})
+        with service().command() as uow:
+            uow.audit(principal(), organization=organization_of_request(), action="phones.exported",
+                      subject=request.path.rsplit("/", 1)[-1], detail={k: str(v) for k, v in args.items() if v})
     return export_table(entries, english=args["language"] == "en")
 
 
@@ -113,11 +113,12 @@ class LedgerImport(MethodView):
         filename = upload.filename or ""
         if unpacked_size(filename, content) > settings.import_background_bytes:
             # the web process never reads a large file; the worker does, with a time limit
-            row = service().run(handlers.queue_ledger_import, organization=org, login=principal().login,
-                                filename=filename, content=content, dry_run=args["dry_run"])
-            if not args["dry_run"]:
-                audit(service(), principal(), organization=org, action="ledger.imported", subject=row.id,
-                      detail={"queued": True})
+            with service().command() as uow:
+                row = handlers.queue_ledger_import(uow=uow, organization=org, login=principal().login,
+                                                   filename=filename, content=content, dry_run=args["dry_run"])
+                if not args["dry_run"]:
+                    uow.audit(principal(), organization=org, action="ledger.imported", subject=row.id,
+                              detail={"queued": True})
             return {"dry_run": row.dry_run, "import_id": row.id, "state": row.state,
                     "status": f"/api/v1/ledger/imports/{row.id}"}, 202
         rows = load_ledger_file(filename, content, limits=limits_of(settings))
@@ -125,9 +126,10 @@ class LedgerImport(MethodView):
             ids = [r["delivery_id"] for r in rows]
             known = handlers.known_deliveries(organization=org, delivery_ids=ids)
             return {"dry_run": True, "rows": len(rows), "created": len(ids) - len(known), "updated": len(known)}
-        done = service().run(handlers.import_ledger, organization=org, rows=rows)
-        audit(service(), principal(), organization=org, action="ledger.imported", subject=filename[:200] or "-",
-              detail=done)
+        with service().command() as uow:
+            done = handlers.import_ledger(uow=uow, organization=org, rows=rows)
+            uow.audit(principal(), organization=org, action="ledger.imported", subject=filename[:200] or "-",
+                      detail=done)
         return {"dry_run": False, **done}
 
 

@@ -386,7 +386,7 @@ def _other_result(*, uow: UnitOfWork, rules: OrgRules, organization: str, task: 
     task.save()
     opted_out = Customer.update(opted_out_at=uow.now, opted_out_by=recorded_by).where(
         Customer.organization == organization, Customer.customer_id == task.customer_id).execute()
-    if not opted_out:  # no customer row (review item 6): the opt-out is kept on a new one, not lost
+    if not opted_out:  # no customer row: the opt-out is kept on a new one, not lost
         Customer.create(organization=organization, customer_id=task.customer_id, name=task.customer_id,
                         opted_out_at=uow.now, opted_out_by=recorded_by)
     cancelled = 0

@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from shared.core.answers import DISSATISFIED_ANSWERS
-from shared.audit.store import audit
 from shared.web.roles import page_roles
 
 from .. import handlers
@@ -144,9 +143,11 @@ def record_outcome(callback_id):
     outcome, given = _outcome_of(request.form, questionnaire)
 
     def command():
-        service().run(handlers.record_outcome, organization=who.organization, callback_id=callback_id,
-                      outcome=_OUTCOME.load(outcome), recorded_by=who.login, role=who.role)
-        audit(service(), who, organization=who.organization, action="callback.outcome_recorded", subject=callback_id)
+        loaded = _OUTCOME.load(outcome)
+        with service().command() as uow:
+            handlers.record_outcome(uow=uow, organization=who.organization, callback_id=callback_id, outcome=loaded,
+                                    recorded_by=who.login, role=who.role)
+            uow.audit(who, organization=who.organization, action="callback.outcome_recorded", subject=callback_id)
     return _saved_or_again(callback_id, given, command)
 
 
@@ -194,9 +195,10 @@ def correct_contact(callback_id):
 def reveal_phones(callback_id):
     """Shows the customer's full phone numbers and records who looked, when, at which callback."""
     who = me()
-    revealed = service().run(handlers.reveal_phones, organization=who.organization, callback_id=callback_id,
-                             login=who.login, role=who.role)
-    audit(service(), who, organization=who.organization, action="phones.revealed", subject=callback_id)
+    with service().command() as uow:
+        revealed = handlers.reveal_phones(uow=uow, organization=who.organization, callback_id=callback_id,
+                                          login=who.login, role=who.role)
+        uow.audit(who, organization=who.organization, action="phones.revealed", subject=callback_id)
     if is_htmx():
         return render_template("scheduler/_phones.html", revealed=revealed, callback_id=callback_id,
                                phones=phone_rows(revealed["customer"], revealed["delivery"]))

@@ -15,7 +15,6 @@ from flask import Response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from shared.audit.store import audit
 from shared.web.roles import may, page_roles
 from shared.core.privacy import SEES_PHONES
 
@@ -112,11 +111,12 @@ def ledger_import():
     if len(content) > MAX_IMPORT_BYTES:
         return _upload_refused(_("The file is larger than %(mb)s MB; split it.", mb=MAX_IMPORT_BYTES // 2 ** 20))
     try:
-        job = service().run(handlers.queue_ledger_import, organization=who.organization, login=who.login,
-                            filename=upload.filename, content=content, dry_run=dry_run)
-        if not dry_run:
-            audit(service(), who, organization=who.organization, action="ledger.imported", subject=job.id,
-                  detail={"queued": True})
+        with service().command() as uow:
+            job = handlers.queue_ledger_import(uow=uow, organization=who.organization, login=who.login,
+                                               filename=upload.filename, content=content, dry_run=dry_run)
+            if not dry_run:
+                uow.audit(who, organization=who.organization, action="ledger.imported", subject=job.id,
+                          detail={"queued": True})
     except LedgerFileInvalid as exc:
         return _upload_refused(labels.message_of(exc.message))
     return redirect(url_for(".ledger", **{"import": job.id}) + "#import", code=303)
@@ -149,9 +149,10 @@ def ledger_import_status(import_id):
 def ledger_import_run(import_id):
     """Imports for real a file whose dry run found nothing to refuse."""
     who = me()
-    service().run(handlers.run_checked_import, organization=who.organization, import_id=import_id)
-    audit(service(), who, organization=who.organization, action="ledger.imported", subject=import_id,
-          detail={"queued": True})
+    with service().command() as uow:
+        handlers.run_checked_import(uow=uow, organization=who.organization, import_id=import_id)
+        uow.audit(who, organization=who.organization, action="ledger.imported", subject=import_id,
+                  detail={"queued": True})
     return redirect(url_for(".ledger", **{"import": import_id}) + "#import", code=303)
 
 

@@ -1,5 +1,5 @@
-"""Issue 17 item 7 for complaints: a complaint's branch, from complaint.raised, shown in the API and
-filtered on the board (`/?branch=`); and issue 18 item 6 for complaints raised from callbacks: the
+"""A complaint's branch, from complaint.raised, shown in the API and filtered on the board
+(`/?branch=`); and for complaints raised from callbacks: the
 product model the scheduler puts on them counts in the recurring problems (seed 001 重大问题(含批量))."""
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def _signed_in(api, login="chen", role="manager"):
     return client
 
 
-def test_issue_17_a_complaints_branch_is_kept_shown_and_filtered_on_the_board(api):
+def test_a_complaints_branch_is_kept_shown_and_filtered_on_the_board(api):
     # given complaints raised from callbacks of the north and south branches, and one without a branch
     assert handle(raised("K-1", branch="north")) == "handled"
     assert handle(raised("K-2", branch="south")) == "handled"
@@ -46,7 +46,7 @@ def test_seed_001_complaints_raised_from_callbacks_with_a_product_model_count_as
     for n in range(3):
         event = raised(f"callback-CB-{n}", product_model="KYN28-12", category="product_quality", branch="north",
                        raised_at=f"2026-11-{18 + n}T10:00:00+08:00")
-        handle({**event, "source": "huifang://scheduler"})  # the scheduler's own (issue 12, finding 4)
+        handle({**event, "source": "huifang://scheduler"})  # the scheduler's own
     # then a recurring corrective action links them
     (event,) = api.events("corrective_action.updated")
     assert event["data"]["origin"] == "recurring"

@@ -27,7 +27,7 @@ def test_full_loop_verification_callback_reopens_then_closes_the_complaint(mesh)
         "customer": {"id": "C-7", "name": "华东电力", "phone": "021-1234"},
         "description": "维修后仍漏水", "category": "service_quality", "source": "hotline"})
     assert response.status_code == 201, response.get_json()
-    complaint_id = response.get_json()["id"]  # made by the server (issue 12, finding 4)
+    complaint_id = response.get_json()["id"]  # made by the server
     assert complaints.post(f"/api/v1/complaints/{complaint_id}/escalate", headers=agent,
                            json={"reason": "需服务顾问处理"}).status_code == 200
     # the advisor is mailed by the complaints worker

@@ -1,4 +1,4 @@
-"""Issue 18 through the API: a named owner and the first taker (seed 002 首问责任制, seed 004 處理人/接單時間),
+"""Complaint ownership through the API: a named owner and the first taker (seed 002 首问责任制, seed 004 處理人/接單時間),
 closure reasons (seed 002), unreachable verifications."""
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def test_seed_002_first_contact_accountability_first_taker_told_of_every_step_cl
         "category": "product_quality", "source": "hotline", "raised_at": "2026-11-20T17:00:00+08:00"},
         headers=api.headers("agent", login="chen"))
     body = response.get_json()
-    cid = body["id"]  # people get a server-made id (issue 12, finding 4)
+    cid = body["id"]  # people get a server-made id
     # seed 000 part 5 传递至相关部门: the policy assigns the category to its department
     assert (body["department"], body["first_taker"], body["owner"]) == ("质量管理部", "chen", None)
     due = (body["first_reply_due_at"], body["answer_due_at"])
@@ -39,7 +39,7 @@ def test_seed_002_first_contact_accountability_first_taker_told_of_every_step_cl
 
 
 def test_review_a_first_taker_who_left_is_not_mailed_the_customers_complaint(api, clock, mailer, people):
-    """Review of issue 18: a mail to one person went to a deactivated one too (the directory's row
+    """Review: a mail to one person went to a deactivated one too (the directory's row
     was read active or not), with the customer's name and what they said."""
     response = api.client.post("/api/v1/complaints", json={
         "customer": {"id": "C-1", "name": "华东电力"}, "description": "空调不制冷",
@@ -94,7 +94,7 @@ def _unreachable(complaint_id: str, callback_id: str = "CB-9") -> dict:
                  "complaint_id": complaint_id}})
 
 
-def test_issue_18_unreachable_verification_goes_to_the_supervisors_queue_to_close_or_retry(
+def test_unreachable_verification_goes_to_the_supervisors_queue_to_close_or_retry(
         api, clock, mailer, people):
     # given a resolved complaint whose verification callback found nobody after three attempts
     api.raise_()

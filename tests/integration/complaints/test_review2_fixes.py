@@ -1,7 +1,7 @@
-"""Review of issue 18 (notes-review2.md, "Larger concerns"), fixed: erasing a customer covers issue 18's
-data (finding 1), a recurring problem's corrective action and mail in Chinese (finding 2), commands
-respect the complaint's state (finding 8), mail logs say whom and how many, never the addresses (finding 9).
-Finding 3 (promise steps on the page) is tested in tests/unit/test_complaints_pages.py."""
+"""Complaint ownership after review: erasing a customer covers its data (promises, history texts, mail),
+a recurring problem's corrective action and mail are in Chinese, commands respect the complaint's state,
+mail logs say whom and how many, never the addresses. The promise steps on the page are tested in
+tests/unit/test_complaints_pages.py."""
 from __future__ import annotations
 
 import logging
@@ -11,7 +11,7 @@ from services.complaints.service import SERVICE
 from testkit.complaints import ORG, at
 
 
-def test_review_finding_8_seed_004_closing_while_a_compensation_awaits_approval_is_409_decide_it_first(
+def test_seed_004_closing_while_a_compensation_awaits_approval_is_409_decide_it_first(
         api, clock, people):
     api.raise_()
     assert api.post_as("K-1", "compensation", {"offer": "免费更换压缩机"}, "agent", "chen").status_code == 200
@@ -27,7 +27,7 @@ def test_review_finding_8_seed_004_closing_while_a_compensation_awaits_approval_
                  "zhao").status_code == 200
 
 
-def test_review_finding_8_a_closed_complaints_compensation_is_not_decided_nor_its_promise_kept(api, clock, people):
+def test_a_closed_complaints_compensation_is_not_decided_nor_its_promise_kept(api, clock, people):
     from services.complaints.models import Complaint
 
     api.raise_()
@@ -48,7 +48,7 @@ def test_review_finding_8_a_closed_complaints_compensation_is_not_decided_nor_it
     assert body["compensation_state"] == "proposed" and body["promises"][0]["kept_at"] is None
 
 
-def test_review_finding_9_sent_mail_is_logged_with_whom_and_how_many_never_the_addresses(
+def test_sent_mail_is_logged_with_whom_and_how_many_never_the_addresses(
         api, clock, mailer, people, caplog):
     api.client.post("/api/v1/complaints", json={
         "customer": {"id": "C-1", "name": "华东电力"}, "description": "空调不制冷",
@@ -63,7 +63,7 @@ def test_review_finding_9_sent_mail_is_logged_with_whom_and_how_many_never_the_a
     assert all("recipient(s)" in line for line in sent)
 
 
-def test_review_finding_2_seed_002_a_recurring_problems_corrective_action_and_mail_are_in_chinese(
+def test_seed_002_a_recurring_problems_corrective_action_and_mail_are_in_chinese(
         api, clock, mailer, people):
     """Seed 002 「对重复出现的不合格项」: the title and the managers' mail name the category as the pages do
     (产品质量), in Chinese; not "3 complaints (product_quality) within 30 days"."""
@@ -82,9 +82,9 @@ def test_review_finding_2_seed_002_a_recurring_problems_corrective_action_and_ma
     assert "product_quality" not in text and "recurring problem" not in text and "Corrective action" not in text
 
 
-def test_review_finding_1_pipl_erasing_a_customer_blanks_their_promises_history_texts_and_mail(
+def test_pipl_erasing_a_customer_blanks_their_promises_history_texts_and_mail(
         api, clock, mailer, people):
-    """Review of issue 12 finding 17 (PIPL) with issue 18's data: the promise made to the customer, the
+    """Erasing a customer (PIPL) with the ownership data: the promise made to the customer, the
     compensation offered, the history steps people typed and the mail about their complaints carried their
     words after `make erase-customer`."""
     import json

@@ -1,4 +1,4 @@
-"""Issue 13 (rules fidelity), the complaints service: verification without objection, repeat
+"""Rules fidelity, the complaints service: verification without objection, repeat
 complaints, provisional deadlines and their re-planning, the special remark of the flag."""
 from __future__ import annotations
 

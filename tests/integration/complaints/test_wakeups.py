@@ -1,4 +1,4 @@
-"""Delayed messages per deadline (issue 5): a complaint's next moment is written as a wake-up
+"""Delayed messages per deadline: a complaint's next moment is written as a wake-up
 (`uow.send("complaint_deadline", ..., at=)`, an `outbox_message` row) in the same transaction,
 sent after commit as a delayed `complaint_deadline` message, and a late, early or repeated
 wake-up never escalates twice. The periodic sweep stays the safety net."""
@@ -12,12 +12,13 @@ import pytest
 
 from services.complaints import handlers, jobs, models
 from services.complaints.service import SERVICE
-from shared.core.db import SchemaVersion, ensure_schema
+from shared.core.db import ensure_schema
 from shared.mesh.outbox import MAX_BROKER_DELAY_MS, relay_messages_once
 from testkit.complaints import ORG, at
 from testkit.doubles import recording_broker
 from testkit.polling import eventually
 from testkit.tokens import bearer, user_token
+from testkit.migrations import forget_step
 
 #: The broker's longest delay (the outbox keeps a wake-up further away until it is within it).
 MAX_DELAY = timedelta(milliseconds=MAX_BROKER_DELAY_MS)
@@ -59,7 +60,7 @@ def ms(delta: timedelta) -> int:
     return int(delta.total_seconds() * 1000)
 
 
-def test_issue_5_a_new_complaint_sends_a_delayed_message_for_its_next_moment_after_commit(quiet, clock):
+def test_a_new_complaint_sends_a_delayed_message_for_its_next_moment_after_commit(quiet, clock):
     # given a complaint raised Friday 17:00: its first moment is the reminder an hour before
     # the first reply (Monday 09:30)
     quiet.raise_()
@@ -75,7 +76,7 @@ def test_issue_5_a_new_complaint_sends_a_delayed_message_for_its_next_moment_aft
     assert wakeups(sent=False) == []
 
 
-def test_issue_5_a_rolled_back_transaction_sends_no_wakeup(quiet, clock):
+def test_a_rolled_back_transaction_sends_no_wakeup(quiet, clock):
     with pytest.raises(RuntimeError):
         with SERVICE.connection(), SERVICE.unit_of_work() as uow:
             handlers.raise_complaint(uow=uow, organization=ORG, data={
@@ -87,7 +88,7 @@ def test_issue_5_a_rolled_back_transaction_sends_no_wakeup(quiet, clock):
     assert wakeups() == [] and relay(clock.now + MAX_DELAY) == (0, [])
 
 
-def test_issue_5_each_new_deadline_gets_its_wakeup(quiet, clock):
+def test_each_new_deadline_gets_its_wakeup(quiet, clock):
     quiet.raise_()
     relay(clock.now)
     # when the sweep escalates at 09:31, the investigation (due 11:31) is the next moment:
@@ -99,7 +100,7 @@ def test_issue_5_each_new_deadline_gets_its_wakeup(quiet, clock):
     assert sent == [("complaint_deadline", [ORG, "K-1"], 60 * 60 * 1000)]
 
 
-def test_issue_5_a_sweep_batch_writes_one_wakeup_per_complaint_it_moved(quiet, clock):
+def test_a_sweep_batch_writes_one_wakeup_per_complaint_it_moved(quiet, clock):
     for i in range(5):
         quiet.raise_(complaint_id=f"K-{i}")
     relay(clock.now)
@@ -109,7 +110,7 @@ def test_issue_5_a_sweep_batch_writes_one_wakeup_per_complaint_it_moved(quiet, c
     assert relay(clock.now)[0] == 5
 
 
-def test_issue_5_a_wakeup_beyond_the_broker_limit_waits_until_it_comes_within_reach(quiet, clock):
+def test_a_wakeup_beyond_the_broker_limit_waits_until_it_comes_within_reach(quiet, clock):
     # given a wake-up ten days away
     quiet.raise_()
     ((_, _, wake_at),) = wakeups()
@@ -122,7 +123,7 @@ def test_issue_5_a_wakeup_beyond_the_broker_limit_waits_until_it_comes_within_re
     assert sent == [("complaint_deadline", [ORG, "K-1"], ms(MAX_DELAY - timedelta(days=1)))]
 
 
-def test_issue_5_a_broker_outage_keeps_the_wakeups_for_the_next_pass(quiet, clock):
+def test_a_broker_outage_keeps_the_wakeups_for_the_next_pass(quiet, clock):
     quiet.raise_()
     assert relay(clock.now, recording_broker(down=True))[0] == 0
     assert len(wakeups(sent=False)) == 1
@@ -141,10 +142,10 @@ def test_migration_4_moves_the_pending_wakeups_into_the_outbox_and_drops_their_t
                        .replace("%s", db.param),
                        [ORG, "K-old", "2026-11-21 01:00:00", "2026-11-20 09:00:00", "2026-11-20 09:00:00",
                         ORG, "K-due", "2026-11-23 01:30:00", "2026-11-20 09:00:00"])
-        with db.bind_ctx([SchemaVersion]):
-            SchemaVersion.delete().where(SchemaVersion.version == 4).execute()
+        forget_step(db, "complaints", "2.2.0")
         # when the 2.2.0 service starts on it
-        assert ensure_schema(db, SERVICE.all_models, migrations=SERVICE.migrations) == max(SERVICE.migrations)
+        assert ensure_schema(db, SERVICE.all_models,
+                             migrations=SERVICE.all_migrations)["complaints"] == SERVICE.migrations.latest
         # then the table is gone and the wake-up not sent yet waits in the outbox
         assert not db.table_exists("complaint_wakeup")
     assert wakeups() == [(ORG, "K-due", at(2026, 11, 23, 9, 30))]
@@ -215,7 +216,7 @@ def test_a_stale_batch_write_skips_only_the_complaint_changed_meanwhile(api, clo
     assert [e["data"]["complaint_id"] for e in api.events("complaint.escalated")] == ["K-1", "K-2"]
 
 
-def test_issue_5_a_wakeup_goes_to_the_broker_after_commit_as_a_delayed_complaint_deadline_message(
+def test_a_wakeup_goes_to_the_broker_after_commit_as_a_delayed_complaint_deadline_message(
         mesh_factory, redis_server):
     import time
 
@@ -227,7 +228,7 @@ def test_issue_5_a_wakeup_goes_to_the_broker_after_commit_as_a_delayed_complaint
     response = mesh.client("complaints").post("/api/v1/complaints", headers=bearer(user_token("agent", ORG)), json={
         "customer": {"id": "C-1", "name": "华东电力"}, "description": "空调不制冷", "source": "walk_in"})
     assert response.status_code == 201, response.get_json()
-    complaint_id = response.get_json()["id"]  # made by the server (issue 12, finding 4)
+    complaint_id = response.get_json()["id"]  # made by the server
     with service.connection():
         wake_at = models.Complaint.get(models.Complaint.complaint_id == complaint_id).next_sweep_at
     if (wake_at.timestamp() - time.time()) > MAX_DELAY.total_seconds():

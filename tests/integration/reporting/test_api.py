@@ -195,7 +195,7 @@ def test_a_suggestion_naming_a_local_file_shows_as_text_and_reads_no_file(client
     assert "file:///etc/passwd" in text.replace("\n", "")
 
 
-# -- issue 12, finding 3: what the web serves, the worker made ---------------------------------------
+# -- what the web serves, the worker made -----------------------------------------------------------
 
 
 def _jobs(reporting, actor: str) -> list:
@@ -204,8 +204,7 @@ def _jobs(reporting, actor: str) -> list:
         return list(Message.select().where(Message.actor_name == actor))
 
 
-def test_finding_3_a_month_not_made_is_made_by_the_worker_never_in_the_request(queued_client, reporting,
-                                                                               monkeypatch):
+def test_a_month_not_made_is_made_by_the_worker_never_in_the_request(queued_client, reporting, monkeypatch):
     from services.reporting import jobs
     from services.reporting.figures import made
     from services.reporting.models import MAKE_FIGURES_ACTOR, MadeFigures
@@ -241,7 +240,7 @@ def test_finding_3_a_month_not_made_is_made_by_the_worker_never_in_the_request(q
     assert len(_jobs(reporting, MAKE_FIGURES_ACTOR)) == 1
 
 
-def test_finding_3_the_pdf_of_a_month_not_made_is_rendered_by_the_worker(queued_client, reporting, monkeypatch):
+def test_the_pdf_of_a_month_not_made_is_rendered_by_the_worker(queued_client, reporting, monkeypatch):
     from services.reporting import jobs
     from services.reporting.figures import made
     from services.reporting.models import MadeFigures
@@ -260,8 +259,7 @@ def test_finding_3_the_pdf_of_a_month_not_made_is_rendered_by_the_worker(queued_
     assert "5/8" in pdf_text(response.data)
 
 
-def test_finding_3_made_figures_are_made_again_once_stale_and_the_old_ones_served_meanwhile(queued_client,
-                                                                                            reporting):
+def test_made_figures_are_made_again_once_stale_and_the_old_ones_served_meanwhile(queued_client, reporting):
     from services.reporting.figures import made
     from services.reporting.models import MadeFigures
 
@@ -277,7 +275,7 @@ def test_finding_3_made_figures_are_made_again_once_stale_and_the_old_ones_serve
         assert MadeFigures.get().status == "pending"
 
 
-def test_finding_3_a_failed_making_is_a_503_naming_the_error_and_the_next_reader_asks_again(client, monkeypatch):
+def test_a_failed_making_is_a_503_naming_the_error_and_the_next_reader_asks_again(client, monkeypatch):
     from services.reporting import jobs
 
     real = jobs.compute_report
@@ -292,7 +290,7 @@ def test_finding_3_a_failed_making_is_a_503_naming_the_error_and_the_next_reader
     assert response.status_code == 200 and response.get_json()["figures"]["return_rate"]["numerator"] == 3
 
 
-def test_finding_3_erasing_a_customer_drops_the_figures_made_for_readers(client, reporting):
+def test_erasing_a_customer_drops_the_figures_made_for_readers(client, reporting):
     from services.reporting.models import MadeFigures
     from shared.mesh.retention import erase_customer
 
@@ -304,10 +302,10 @@ def test_finding_3_erasing_a_customer_drops_the_figures_made_for_readers(client,
         assert MadeFigures.select().count() == 0
 
 
-def test_finding_3_the_month_page_says_the_figures_are_being_made_and_reloads(queued_client, reporting):
+def test_the_month_page_says_the_figures_are_being_made_and_reloads(queued_client, reporting):
     import re
 
-    from shared.web.pages import CSRF_FIELD
+    from shared.web.session import CSRF_FIELD
     from shared.users.store import save_person
 
     reporting.service.run(save_person, organization=ORG, login="zhang", role="manager", name="张伟",

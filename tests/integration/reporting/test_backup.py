@@ -97,24 +97,24 @@ def test_a_damaged_or_foreign_backup_is_refused(reported, tmp_path):
 
 
 def test_the_commands_make_runs(reported, tmp_path):
-    """`make backup` runs `python -m ops.backup backup`, `make restore` its `restore`."""
+    """`make backup` runs `python -m ops backup`, `make restore` its `restore`."""
     url = _url(reported)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HUIFANG_REPORTING_DATABASE_URL": url,
            "HUIFANG_VAR_DIR": str(reported.settings.var_dir), "HUIFANG_SECRET_KEY": reported.settings.secret_key}
-    made = subprocess.run([sys.executable, "-m", "ops.backup", "backup", "reporting", "--dest", str(tmp_path / "b")],
+    made = subprocess.run([sys.executable, "-m", "ops", "backup", "reporting", "--dest", str(tmp_path / "b")],
                           env=env, capture_output=True, text=True, cwd=ROOT)
     assert made.returncode == 0, made.stderr
     folder = made.stdout.strip()
     assert folder.startswith(str(tmp_path / "b" / "reporting-"))
-    refused = subprocess.run([sys.executable, "-m", "ops.backup", "restore", "reporting", "--from", folder],
+    refused = subprocess.run([sys.executable, "-m", "ops", "restore", "reporting", "--from", folder],
                              env=env, capture_output=True, text=True, cwd=ROOT)
     assert refused.returncode == 1 and "FORCE=1" in refused.stderr
     dry = subprocess.run(["make", "-n", "-s", "-C", str(ROOT), "restore", "SERVICE=reporting", f"FROM={folder}",
                           "FORCE=1"], capture_output=True, text=True)
-    assert f'-m ops.backup restore "reporting" --from "{folder}" --force' in dry.stdout
+    assert f'-m ops restore "reporting" --from "{folder}" --force' in dry.stdout
 
 
-def test_issue_14_review_12_restore_writes_back_only_listed_files_and_the_services_own(reported, tmp_path):
+def test_restore_writes_back_only_listed_files_and_the_services_own(reported, tmp_path):
     reporting, url = reported, _url(reported)
     data = reporting.settings.data_dir / ORG
     folder = backups.backup("reporting", reporting.settings, tmp_path / "backups", database_url=url)
@@ -136,8 +136,7 @@ def test_issue_14_review_12_restore_writes_back_only_listed_files_and_the_servic
     assert (data / "organization.yaml").read_text() == "name: Acme Electric\n"
 
 
-def test_issue_14_review_12_pg_dump_and_pg_restore_get_no_password_on_the_command_line(reported, tmp_path,
-                                                                                       monkeypatch):
+def test_pg_dump_and_pg_restore_get_no_password_on_the_command_line(reported, tmp_path, monkeypatch):
     url, env = backups.libpq_call("postgresql://huifang:s3cr%40t@db.example:5433/reporting")
     assert "s3cr" not in url and url == "postgresql://huifang@db.example:5433/reporting"
     assert env["PGPASSWORD"] == "s3cr@t"

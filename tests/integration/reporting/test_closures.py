@@ -1,4 +1,4 @@
-"""Issue 18 in the monthly report: complaints closed by each closure reason (seed 002), and
+"""Complaint ownership in the monthly report: complaints closed by each closure reason (seed 002), and
 verification callbacks that found nobody, counted for the month the complaints were raised in."""
 from __future__ import annotations
 

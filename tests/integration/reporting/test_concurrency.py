@@ -1,4 +1,4 @@
-"""Issue 12, finding 6 on PostgreSQL: two events about one row at once never lose an update.
+"""On PostgreSQL: two events about one row at once never lose an update.
 
 SQLite takes its write lock at the start of every transaction (IMMEDIATE), so two handlers never
 overlap there; on PostgreSQL they do, and each read-modify-write of a whole row would save what it
@@ -22,7 +22,7 @@ def overlapping(service, first: tuple[str, dict], second: tuple[str, dict]) -> N
     run_overlapping(service, handlers.APPLY, first, second, org=ORG)
 
 
-def test_finding_6_a_resolution_and_an_escalation_at_once_keep_both(reporting):
+def test_a_resolution_and_an_escalation_at_once_keep_both(reporting):
     # given an open complaint at level 0
     reporting.feed("complaint.raised", {"complaint_id": "P-6", "customer": customer("K6"), "description": "漏水",
                                         "raised_at": "2026-11-02T09:00:00+08:00"})
@@ -39,7 +39,7 @@ def test_finding_6_a_resolution_and_an_escalation_at_once_keep_both(reporting):
     assert row.resolved_at is not None
 
 
-def test_finding_6_a_flag_and_a_customer_update_at_once_keep_both(reporting):
+def test_a_flag_and_a_customer_update_at_once_keep_both(reporting):
     reporting.feed("customer.updated", {"customer": customer("K7", name="旧名")})
     overlapping(reporting.service,
                 ("customer.updated", {"customer": customer("K7", name="新名", segment="vip")}),
@@ -49,7 +49,7 @@ def test_finding_6_a_flag_and_a_customer_update_at_once_keep_both(reporting):
     assert (row.name, row.segment, row.flagged) == ("新名", "vip", True)
 
 
-def test_finding_6_two_first_events_of_one_callback_at_once_make_one_row(reporting):
+def test_two_first_events_of_one_callback_at_once_make_one_row(reporting):
     scheduled = {"callback_id": "CB-6", "kind": "first", "due_on": "2026-11-05", "customer_id": "K8",
                  "key_customer": False}
     completed = {"callback_id": "CB-6", "kind": "first", "due_on": "2026-11-05", "customer": customer("K8"),

@@ -1,4 +1,4 @@
-"""Issue 17 in the report: a declined callback (谢绝回访) counts apart from the completion rate."""
+"""The callback desk in the report: a declined callback (谢绝回访) counts apart from the completion rate."""
 from __future__ import annotations
 
 from testkit.reporting import completed, customer, order_completed, scheduled
@@ -143,7 +143,7 @@ def test_rules_1_4_callback_quality_pass_rate_from_the_reviewers_verdicts(report
                                                             "numerator": 2, "denominator": 3}
 
 
-def test_rules_1_4_review_3_the_newest_verdict_of_a_role_is_kept_whatever_order_they_arrive_in(reporting):
+def test_rules_1_4_the_newest_verdict_of_a_role_is_kept_whatever_order_they_arrive_in(reporting):
     # given a supervisor's two verdicts on one record, delivered newest first (two workers, a retry)
     base = {"callback_id": "K-1", "reviewer": "zhao", "reviewer_role": "supervisor", "due_on": "2026-11-02"}
     reporting.feed("callback.reviewed", {**base, "verdict": "pass", "reviewed_at": "2026-11-05T10:00:00+08:00"})
@@ -153,7 +153,7 @@ def test_rules_1_4_review_3_the_newest_verdict_of_a_role_is_kept_whatever_order_
     assert reporting.report("2026-11").callback_quality["numerator"] == 1
 
 
-def test_rules_1_4_review_4_a_record_reviewed_by_two_roles_counts_once_by_the_most_senior(reporting):
+def test_rules_1_4_a_record_reviewed_by_two_roles_counts_once_by_the_most_senior(reporting):
     # given a record passed by the supervisor (rank 0) and found needing improvement by the manager (rank 1),
     # the manager's verdict arriving first, and a second record only the supervisor passed
     reporting.feed("callback.reviewed", {"callback_id": "K-1", "verdict": "needs_improvement", "reviewer": "chen",
@@ -168,7 +168,7 @@ def test_rules_1_4_review_4_a_record_reviewed_by_two_roles_counts_once_by_the_mo
                                                             "numerator": 1, "denominator": 2}
 
 
-def test_issue_17_item_7_figures_per_branch_and_a_branch_manager_sees_their_branch(reporting, tmp_path):
+def test_figures_per_branch_and_a_branch_manager_sees_their_branch(reporting, tmp_path):
     import yaml
 
     from services.reporting.app import create_app
@@ -196,7 +196,7 @@ def test_issue_17_item_7_figures_per_branch_and_a_branch_manager_sees_their_bran
 
 
 def test_rules_3_every_monthly_figure_per_branch_a_branch_manager_from_the_directory_sees_theirs(reporting):
-    """Issue 17 item 7: GET /api/v1/reports/<month>?branch= gives every figure of the month for one
+    """GET /api/v1/reports/<month>?branch= gives every figure of the month for one
     branch; a manager with a branch in the user directory (role + branch) sees only that one."""
     from shared.users.store import save_person
     from services.reporting.app import create_app
@@ -219,7 +219,7 @@ def test_rules_3_every_monthly_figure_per_branch_a_branch_manager_from_the_direc
     assert whole["figures"]["callback_completion_rate"]["denominator"] == 2
     south = client.get("/api/v1/reports/2026-11?branch=south", headers=chen).get_json()
     assert south["branch"] == "south" and south["stored"] is False
-    # a branch nobody has: 404 naming the field, nothing asked of the worker (issue 12, finding 3)
+    # a branch nobody has: 404 naming the field, nothing asked of the worker
     unknown = client.get("/api/v1/reports/2026-11?branch=nowhere", headers=chen)
     assert unknown.status_code == 404 and "branch" in unknown.get_json()["errors"]
     assert (south["figures"]["callback_completion_rate"]["numerator"],

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ops.devenv import free_port
+from ops.infra import free_port
 from shared.core.settings import ROOT
 from testkit import worked_examples
 from testkit.polling import eventually
@@ -116,7 +116,7 @@ def test_post_report_is_made_by_the_worker_pending_then_ready(mesh_factory):
     assert body["stored"] is True
     assert body["figures"]["callback_completion_rate"] == {"numerator": 5, "denominator": 8, "value": 0.625}
     assert "5/8" in pdf_text(client.get("/api/v1/reports/2026-10.pdf", headers=headers).data)
-    # polling a stored month is not a heavy request: never refused (issue 12, finding 3)
+    # polling a stored month is not a heavy request: never refused by the rate limit
     assert all(client.get("/api/v1/reports/2026-10", headers=headers).status_code == 200 for _ in range(30))
 
 

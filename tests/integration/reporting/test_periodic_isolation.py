@@ -1,4 +1,4 @@
-"""Issue 12, finding 9: one organisation's bad data file, or a failing render, never stops the
+"""One organisation's bad data file, or a failing render, never stops the
 periodic jobs of the organisations after it; each runs in its own transaction, logged by name."""
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _write(settings, org: str, name: str, content) -> None:
     path.write_text(content if isinstance(content, str) else yaml.safe_dump(content), encoding="utf-8")
 
 
-def test_finding_9_a_bad_schedule_file_or_a_failing_render_does_not_stop_the_other_organisations(reporting, caplog):
+def test_a_bad_schedule_file_or_a_failing_render_does_not_stop_the_other_organisations(reporting, caplog):
     # given three organisations due on the 3rd: one with a schedule file that cannot be read, one whose
     # report cannot be made (its report rules are invalid), both sorted before the good one
     worked_examples.october(reporting)
@@ -40,7 +40,7 @@ def test_finding_9_a_bad_schedule_file_or_a_failing_render_does_not_stop_the_oth
     assert any("abc-bad-render" in m for m in failures), failures
 
 
-def test_finding_9_each_organisation_runs_in_its_own_transaction(reporting, caplog):
+def test_each_organisation_runs_in_its_own_transaction(reporting, caplog):
     def flag_all(*, uow, organization):
         Customer.insert(organization=organization, customer_id="K-9", flagged=True).execute()
         if organization == "b-org":

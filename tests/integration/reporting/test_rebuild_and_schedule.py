@@ -85,8 +85,8 @@ def test_rule_3_schedule_fires_once_under_two_workers_at_the_same_moment(reporti
         assert reporting.service.Outbox.select().where(reporting.service.Outbox.type == "report.generated").count() == 1
 
 
-def test_finding_5_another_organisations_event_with_the_same_id_never_hides_one_from_a_rebuild(reporting):
-    """Issue 12 finding 5: the event log is unique per organisation, source and id."""
+def test_another_organisations_event_with_the_same_id_never_hides_one_from_a_rebuild(reporting):
+    """The event log is unique per organisation, source and id."""
     first = {"customer": {"id": "C-1", "name": "华东电力", "segment": "vip"}}
     reporting.feed("customer.updated", first, org="other-org", id_="erp-000124")  # B posts A's next id first
     reporting.feed("customer.updated", first, id_="erp-000124")

@@ -61,7 +61,7 @@ def test_seed_002_and_003_the_pdf_shows_closures_promises_corrective_actions_and
     response = client.get("/api/v1/reports/2026-11.pdf", headers=bearer(user_token("manager", org=ORG)))
     assert response.status_code == 200
     text = pdf_text(response.data)
-    # issue 18: closures by reason, unreachable verifications, broken promises (seed 002)
+    # closures by reason, unreachable verifications, broken promises (seed 002)
     assert "投诉结案与承诺" in text
     assert _line_of(text, "匿名投诉").endswith(" 2") and _line_of(text, "已书面答复").endswith(" 1")
     assert _line_of(text, "按原因结案合计").endswith(" 3")
@@ -71,7 +71,7 @@ def test_seed_002_and_003_the_pdf_shows_closures_promises_corrective_actions_and
     assert "纠正预防措施 共 2 项,逾期 1 项" in _flat(text)
     assert _line_of(text, "整改 CA-1") == "整改 CA-1 zhang 2026-11-01 处理中 逾期"
     assert _line_of(text, "整改 CA-2") == "整改 CA-2 zhang 2026-11-30 整改中"
-    # issue 17: each agent and advisor against the targets, quality pass rate, declined apart
+    # the desk: each agent and advisor against the targets, quality pass rate, declined apart
     assert "回访员及服务顾问指标" in text
     assert _line_of(text, "回访质量合格率(合格/评审)").endswith("66.7% 2/3")
     assert _line_of(text, "谢绝回访").endswith(" 1")
@@ -129,7 +129,7 @@ def test_the_report_json_carries_the_desk_people_and_a_stored_report_keeps_the_b
     assert "纠正预防措施" not in html and "回访员及服务顾问指标" not in html
 
 
-def test_issue_17_reporting_keeps_a_complaints_branch(reporting):
+def test_reporting_keeps_a_complaints_branch(reporting):
     from services.reporting.models import Complaint
 
     reporting.feed("complaint.raised", {"complaint_id": "Q-1", "customer": customer("C-1"), "description": "d",

@@ -1,4 +1,4 @@
-"""Issue 12, finding 17: retention settings with a prune job, and erasing one customer (PIPL),
+"""Retention settings with a prune job, and erasing one customer (PIPL),
 the figures left intact."""
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def _snapshot(reporting, month: str) -> dict:
     return data
 
 
-def test_finding_17_old_inbox_ids_and_periodic_slots_are_pruned_and_old_event_logs_lose_personal_data(reporting):
+def test_old_inbox_ids_and_periodic_slots_are_pruned_and_old_event_logs_lose_personal_data(reporting):
     # given October's events handled on 2026-11-03 and a periodic slot claimed then
     worked_examples.october(reporting)
     service = reporting.service
@@ -44,7 +44,7 @@ def test_finding_17_old_inbox_ids_and_periodic_slots_are_pruned_and_old_event_lo
     assert reporting.figures("2026-10") == figures
 
 
-def test_finding_17_erasing_a_customer_blanks_their_personal_data_and_keeps_the_figures(reporting):
+def test_erasing_a_customer_blanks_their_personal_data_and_keeps_the_figures(reporting):
     worked_examples.october(reporting)
     service = reporting.service
     before = reporting.figures("2026-10")
@@ -69,7 +69,7 @@ def test_finding_17_erasing_a_customer_blanks_their_personal_data_and_keeps_the_
     assert _snapshot(reporting, "2026-10")["figures"] == listing_before["figures"]
 
 
-def test_finding_3_the_rate_count_is_one_upsert_on_either_database(reporting):
+def test_the_rate_count_is_one_upsert_on_either_database(reporting):
     import pytest
 
     from shared.web.auth import Principal

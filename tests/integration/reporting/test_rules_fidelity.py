@@ -1,4 +1,4 @@
-"""Issue 13 (rules fidelity), the report: key or ordinary as planned, ordinary customers' orders
+"""Rules fidelity, the report: key or ordinary as planned, ordinary customers' orders
 called back, the verification deadline, repeat complaints, calls over the guide or outside the
 windows, the satisfaction score and the callback quality pass rate."""
 from __future__ import annotations

@@ -19,6 +19,7 @@ from testkit.concurrency import run_at_once
 from testkit.tokens import API_TOKEN, bearer, user_token
 from testkit import worked_examples
 from testkit.reporting import ORG
+from testkit.migrations import forget_step
 
 SEND = "/api/v1/reports/2026-10/send"
 
@@ -92,7 +93,7 @@ def report_row(reporting):
         return Report.get(Report.organization == ORG, Report.month == "2026-10")
 
 
-# ------------------------------------------------------------ finding 1: who it may go to
+# ------------------------------------------------------------ who it may go to
 
 
 @pytest.mark.parametrize("token", [user_token("supervisor"), API_TOKEN])
@@ -127,7 +128,7 @@ def test_manager_may_mail_to_listed_addresses_and_allowed_domains(app_client, re
     assert sorted(recipients) == sorted(to)
 
 
-# ------------------------------------------------------------ finding 3: jobs after commit
+# ------------------------------------------------------------ jobs after commit
 
 
 def test_send_writes_its_job_with_the_request_and_survives_a_broker_outage(app_client, reporting):
@@ -170,7 +171,7 @@ def test_a_report_post_keeps_the_send_waiting_in_the_pending_run(app_client, rep
     assert report_row(reporting).language == "en" and len(mails(reporting)) == 1
 
 
-# ------------------------------------------------------------ finding 2: once per request
+# ------------------------------------------------------------ once per request
 
 
 def queued_send(reporting, to=("boss@acme.example",)) -> str:
@@ -291,7 +292,7 @@ def test_the_stale_sweep_queues_lost_jobs_again_through_the_outbox_once(reportin
 
 
 def test_migration_3_adds_the_claim_to_a_1_1_database(reporting):
-    from shared.core.db import SchemaVersion, ensure_schema
+    from shared.core.db import ensure_schema
 
     db = reporting.service.database
     with reporting.service.connection():
@@ -299,8 +300,7 @@ def test_migration_3_adds_the_claim_to_a_1_1_database(reporting):
         run_columns = {c.name for c in db.get_columns("report_run")}
         assert "claimed_at" in columns and {"send_request", "send_to"} <= run_columns
         # given a database at 1.1.0's shape (no claim, migration 3 not applied)
-        with db.bind_ctx([SchemaVersion]):
-            SchemaVersion.delete().where(SchemaVersion.version == 3).execute()
+        forget_step(db, "reporting", "1.2.0")
         from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
         from shared.core.db import is_postgres
@@ -310,14 +310,14 @@ def test_migration_3_adds_the_claim_to_a_1_1_database(reporting):
                 migrator.drop_column("report_run", "send_to"))
         # when the service starts on it
         assert ensure_schema(db, reporting.service.all_models,
-                             migrations=reporting.service.migrations) == max(reporting.service.migrations)
+                             migrations=reporting.service.all_migrations)["reporting"] == reporting.service.migrations.latest
         # then the columns are there
         assert "claimed_at" in {c.name for c in db.get_columns("report")}
         assert {"send_request", "send_to"} <= {c.name for c in db.get_columns("report_run")}
 
 
 def test_migration_4_moves_the_pending_jobs_into_the_outbox_and_drops_their_table(reporting):
-    from shared.core.db import SchemaVersion, ensure_schema
+    from shared.core.db import ensure_schema
 
     db = reporting.service.database
     with reporting.service.connection():
@@ -331,10 +331,10 @@ def test_migration_4_moves_the_pending_jobs_into_the_outbox_and_drops_their_tabl
             1, ORG, "2026-09", "send", "r-old", "2026-11-01 00:00:00", "2026-11-01 00:00:01",
             2, ORG, "2026-10", "generate", "r-gen", "2026-11-03 00:00:00", None,
             3, ORG, "2026-10", "send", "r-send", "2026-11-03 00:00:00", None])
-        with db.bind_ctx([SchemaVersion]):
-            SchemaVersion.delete().where(SchemaVersion.version == 4).execute()
+        forget_step(db, "reporting", "1.3.0")
         # when the 1.3.0 service starts on it
-        assert ensure_schema(db, reporting.service.all_models, migrations=reporting.service.migrations) == max(reporting.service.migrations)
+        assert ensure_schema(db, reporting.service.all_models,
+                             migrations=reporting.service.all_migrations)["reporting"] == reporting.service.migrations.latest
         # then the table is gone and the jobs not sent yet wait in the outbox
         assert not db.table_exists("report_job")
     assert queued_jobs(reporting) == [("generate", ORG, "2026-10", "r-gen"), ("send", ORG, "2026-10", "r-send")]

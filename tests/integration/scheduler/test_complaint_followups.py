@@ -1,4 +1,4 @@
-"""Issue 18 in the scheduler: the follow-up callback of a promise made to a complaint's customer, and a
+"""Complaint ownership in the scheduler: the follow-up callback of a promise made to a complaint's customer, and a
 verification tried again after an unreachable one."""
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def test_seed_004_a_promise_gets_its_followup_callback_on_its_day(scheduler):
     assert sorted(c["due_on"] for c in scheduler.callbacks(complaint_id="K-7")) == ["2026-11-25", "2026-11-27"]
 
 
-def test_issue_18_a_verification_tried_again_gets_a_new_verification_callback(scheduler):
+def test_a_verification_tried_again_gets_a_new_verification_callback(scheduler):
     scheduler.handle("complaint.verification_retried", {
         "complaint_id": "K-8", "customer": {"id": "C-2", "name": "客户C-2"},
         "verify_due_at": "2026-11-27T11:00:00+08:00"})

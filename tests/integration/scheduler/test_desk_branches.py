@@ -1,4 +1,4 @@
-"""Issue 17 item 7: branches (门店, 服务站, 物业处, 区域) on deliveries and orders; agents assigned by
+"""Branches (门店, 服务站, 物业处, 区域) on deliveries and orders; agents assigned by
 branch and business line (seed 003: 门店安排专人负责电话回访)."""
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def test_seed_003_a_branchs_task_goes_to_an_agent_of_that_branch_and_carries_the
     assert scheduler.outbox("callback.completed")[0]["data"]["branch"] == "north"
 
 
-def test_issue_17_item_7_a_delivery_carries_its_branch_to_its_callbacks(scheduler):
+def test_a_delivery_carries_its_branch_to_its_callbacks(scheduler):
     scheduler.handle("delivery.shipped", {"delivery_id": "D-1", "customer": {"id": "C-2", "name": "华东电力"},
                                           "shipped_on": "2026-10-20", "branch": "east-region"})
     installation = scheduler.callbacks(delivery_id="D-1", kind="installation")[0]
@@ -41,7 +41,7 @@ def test_issue_17_item_7_a_delivery_carries_its_branch_to_its_callbacks(schedule
     assert events and events[0]["branch"] == "east-region"
 
 
-def test_issue_17_item_7_agents_are_assigned_by_their_branch_in_the_user_directory(scheduler):
+def test_agents_are_assigned_by_their_branch_in_the_user_directory(scheduler):
     from shared.users.store import save_person
 
     # agents.yaml still says li works for south; the directory (entered once, replicated) wins

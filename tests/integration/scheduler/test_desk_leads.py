@@ -1,4 +1,4 @@
-"""Issue 17 item 5: leads from callbacks. Seed 000 part 5 「获取顾客潜在的需求」「寻求新的商务机会」
+"""Leads from callbacks. Seed 000 part 5 「获取顾客潜在的需求」「寻求新的商务机会」
 (after the warranty: maintenance or retrofit wanted); seed 003 「了解客户未来的购买需求和计划」."""
 from __future__ import annotations
 

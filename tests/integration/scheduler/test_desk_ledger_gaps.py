@@ -1,4 +1,4 @@
-"""Issue 17 item 6: missing ledger data. RULES 1.1: the trial-run, warranty and post-warranty callbacks
+"""Missing ledger data. RULES 1.1: the trial-run, warranty and post-warranty callbacks
 wait for the commissioning date; seed 000 part 5 「每周五负责将发货产品的资料及时传递至服务中心」: a weekly
 list (page, API, mail to the ledger keepers) of deliveries still without their date."""
 from __future__ import annotations
@@ -59,7 +59,7 @@ def test_seed_000_part_5_the_list_is_mailed_to_the_ledger_keepers_once_a_week_on
     assert [week for _, week, _ in notify.send_ledger_gap_mails(SERVICE)] == ["2026-W46"]
 
 
-def test_seed_000_part_5_review_9_no_mail_when_no_date_is_missing(scheduler, monkeypatch):
+def test_seed_000_part_5_no_mail_when_no_date_is_missing(scheduler, monkeypatch):
     # given a ledger keeper, and a delivery shipped last week (its installation date not due yet)
     monkeypatch.setattr(SERVICE, "mailer", FakeMailer())
     SERVICE.run(save_person, organization="acme-electric", login="zhao", role="supervisor", email="zhao@acme.example")
@@ -71,7 +71,7 @@ def test_seed_000_part_5_review_9_no_mail_when_no_date_is_missing(scheduler, mon
     assert SERVICE.mailer.sent == []
 
 
-def test_review_9_the_organisations_with_deliveries_come_from_the_index_not_a_scan(scheduler):
+def test_the_organisations_with_deliveries_come_from_the_index_not_a_scan(scheduler):
     from shared.core.db import distinct_values, is_postgres
 
     for n, org in enumerate(("acme-electric", "beta-grid", "acme-electric", "zeta-power")):

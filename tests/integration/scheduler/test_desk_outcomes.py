@@ -1,4 +1,5 @@
-"""Issue 17 item 3 (and item 1's call log): outcomes people really get, and contact corrections.
+"""What a call comes to besides answers (rescheduled, declined, wrong number), the call log, and
+contact corrections: the outcomes people really get.
 
 Seed 002 「提前预约回访时间」 (a customer asks to be called at a time), seed 000 「避免在客户休息时打扰客户」
 (inside the call windows), seed 002 「避免打扰客户的正常工作和生活」 (a customer who declines is not
@@ -121,7 +122,7 @@ def test_seed_003_s4_wrong_number_corrected_in_the_same_call_stays_open(schedule
     assert (response.get_json()["status"], response.get_json()["next_attempt_on"]) == ("open", "2026-11-02")
 
 
-def test_issue_17_result_with_answers_or_contradicting_reached_is_422(scheduler):
+def test_result_with_answers_or_contradicting_reached_is_422(scheduler):
     callback = first_callback(scheduler)
     url = f"/api/v1/callbacks/{callback['id']}/outcome"
     both = scheduler.post(url, json={"result": "declined", "product_satisfaction": "satisfied"})
@@ -132,7 +133,7 @@ def test_issue_17_result_with_answers_or_contradicting_reached_is_422(scheduler)
     assert neither.status_code == 422 and "reached" in neither.get_json()["errors"]
 
 
-def test_issue_17_item_1_every_attempt_records_agent_time_and_channel(scheduler):
+def test_every_attempt_records_agent_time_and_channel(scheduler):
     callback = first_callback(scheduler)
     url = f"/api/v1/callbacks/{callback['id']}/outcome"
     scheduler.post(url, json={"reached": False})
@@ -154,7 +155,7 @@ def test_seed_003_s6_callback_detail_gives_the_scripts_filled_in(scheduler):
     assert detail["scripts"]["closing_zh"].endswith("再见！")
 
 
-def test_issue_17_declined_customer_wrong_number_callback_is_cancelled_not_reopened_later(scheduler):
+def test_declined_customer_wrong_number_callback_is_cancelled_not_reopened_later(scheduler):
     # given the first callback waiting for corrected contact data (wrong number)
     callback = first_callback(scheduler)
     wrong = scheduler.post(f"/api/v1/callbacks/{callback['id']}/outcome", json={"result": "wrong_number"})
@@ -186,7 +187,7 @@ def test_seed_002_agent_list_gives_a_rescheduled_callback_the_asked_time(schedul
     assert listed[callback["id"]]["next_call_at"] == "2026-11-03T16:30:00+08:00"
 
 
-def test_issue_17_review_1_wrong_number_corrected_on_the_callback_itself_opens_it_again(scheduler):
+def test_wrong_number_corrected_on_the_callback_itself_opens_it_again(scheduler):
     # given the first callback waiting for a correct number
     callback = first_callback(scheduler)
     scheduler.post(f"/api/v1/callbacks/{callback['id']}/outcome", json={"result": "wrong_number"})
@@ -209,7 +210,7 @@ def test_issue_17_review_1_wrong_number_corrected_on_the_callback_itself_opens_i
     assert updated["data"]["customer"]["phone"] == "13900005555" and updated["data"]["callback_id"] == callback["id"]
 
 
-def test_issue_17_review_1_wrong_number_result_with_a_null_or_same_phone_is_422(scheduler):
+def test_wrong_number_result_with_a_null_or_same_phone_is_422(scheduler):
     callback = first_callback(scheduler)
     url = f"/api/v1/callbacks/{callback['id']}/outcome"
     for contact in ({"phone": None}, {"phone": ORDER["customer"]["phone"]}):
@@ -219,14 +220,14 @@ def test_issue_17_review_1_wrong_number_result_with_a_null_or_same_phone_is_422(
     assert attempts(scheduler, callback["id"]) == []
 
 
-def test_issue_17_review_1_erp_clearing_the_phone_does_not_reopen_a_wrong_number(scheduler):
+def test_erp_clearing_the_phone_does_not_reopen_a_wrong_number(scheduler):
     callback = first_callback(scheduler)
     scheduler.post(f"/api/v1/callbacks/{callback['id']}/outcome", json={"result": "wrong_number"})
     scheduler.handle("customer.updated", {"customer": {**ORDER["customer"], "phone": None}})
     assert scheduler.callbacks(order_id="O-1", kind="first")[0]["status"] == "wrong_number"
 
 
-def test_seed_002_review_6_declined_without_a_customer_row_is_kept_not_lost(scheduler):
+def test_seed_002_declined_without_a_customer_row_is_kept_not_lost(scheduler):
     # given a callback whose customer row is gone (an ERP purge, a partial import)
     callback = first_callback(scheduler)
     Customer = scheduler.model("Customer")

@@ -1,4 +1,4 @@
-"""Issue 17 item 2: review of callback records. Seed 000 part 3 「审核电话回访记录」; seed 002 the
+"""Review of callback records. Seed 000 part 3 「审核电话回访记录」; seed 002 the
 service supervisor reviews weekly, the project manager spot-checks monthly, 「□抽查合格/□有待改进」;
 RULES 1.5: the sample is reproducible and never below its share."""
 from __future__ import annotations
@@ -100,7 +100,7 @@ def test_rule_1_5_a_period_spelt_another_way_gives_the_same_queue(scheduler):
     assert scheduler.get("/api/v1/reviews?period=2026-011", role="manager", login="chen").get_json() == month
 
 
-def test_seed_002_review_5_a_verdict_only_on_a_record_in_the_roles_queue(scheduler):
+def test_seed_002_a_verdict_only_on_a_record_in_the_roles_queue(scheduler):
     made = made_callbacks(scheduler, {"li": 6})["li"]
     queue = [r["callback_id"] for r in scheduler.get("/api/v1/reviews?period=2026-W45", role="supervisor",
                                                        login="zhao").get_json()]
@@ -110,7 +110,7 @@ def test_seed_002_review_5_a_verdict_only_on_a_record_in_the_roles_queue(schedul
     assert scheduler.outbox("callback.reviewed") == []
 
 
-def test_seed_002_review_5_one_reviewer_does_not_overwrite_anothers_verdict_of_the_same_role(scheduler):
+def test_seed_002_one_reviewer_does_not_overwrite_anothers_verdict_of_the_same_role(scheduler):
     made_callbacks(scheduler, {"li": 1})
     row = scheduler.get("/api/v1/reviews?period=2026-W45", role="supervisor", login="zhao").get_json()[0]
     url = f"/api/v1/reviews/{row['callback_id']}"

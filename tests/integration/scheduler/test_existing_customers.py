@@ -50,7 +50,7 @@ def test_rule_1_4_other_lines_have_no_periodic_callbacks(scheduler):
     assert sweep(scheduler, datetime(2027, 6, 1, 2, tzinfo=timezone.utc)) == {}
 
 
-def test_finding_9_one_organisations_bad_policy_file_does_not_stop_the_others(scheduler, caplog):
+def test_one_organisations_bad_policy_file_does_not_stop_the_others(scheduler, caplog):
     import logging
 
     from shared.mesh.periodic import for_each_organization

@@ -127,8 +127,8 @@ def test_new_tasks_go_to_the_agent_of_the_line_with_the_fewest_open_tasks(schedu
     assert scheduler.get("/api/v1/agents/wang/callbacks", login="li").status_code == 403
 
 
-def test_finding_16_an_agent_records_only_their_own_callbacks(scheduler):
-    """Issue 12 finding 16: the assignee, team leads and above record an outcome; another agent
+def test_an_agent_records_only_their_own_callbacks(scheduler):
+    """The assignee, team leads and above record an outcome; another agent
     gets 403 and nothing changes."""
     path = scheduler.settings.data_dir / "acme-electric" / "scheduler" / "agents.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)

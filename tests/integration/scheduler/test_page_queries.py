@@ -103,7 +103,7 @@ def test_seed_002_callable_now_waits_for_the_time_a_rescheduled_customer_asked_f
     assert [r["order_id"] for r in now.rows] == ["O-1"] and now.total == 1
 
 
-def test_issue_17_review_1_the_workbench_counts_and_lists_callbacks_waiting_for_a_correct_number(scheduler):
+def test_the_workbench_counts_and_lists_callbacks_waiting_for_a_correct_number(scheduler):
     scheduler.handle("service_order.completed", order("O-1", {"id": "C-V", "name": "王", "segment": "vip"},
                                                       "2026-10-30T15:00:00+08:00"))
     task = scheduler.callbacks(order_id="O-1", kind="first")[0]
@@ -176,7 +176,7 @@ def test_rule_1_1_the_ledger_keeps_what_its_filters_say_and_sorts_by_any_column(
     assert ids(status="done") == []
     assert ids(sort="contract_amount", descending=True) == ["D-1", "D-2"]
     assert ids(sort="customer", descending=True) == ["D-2", "D-1"]  # 江南 after 华东
-    # issue 17 review 1: a callback waiting for a correct number is found by its status, and,
+    # a callback waiting for a correct number is found by its status, and,
     # past its last day, among the overdue
     with SERVICE.connection():
         late = CallbackTask.select().where(CallbackTask.delivery_id == "D-1", CallbackTask.status == "open",
@@ -229,7 +229,7 @@ def test_the_preview_plans_with_another_policy_of_the_organisation_and_refuses_a
 
 
 def test_an_agent_entered_once_in_the_user_directory_is_assigned_callbacks(scheduler):
-    """The agents' assignment list comes from the user directory (Pages I item 1); agents.yaml
+    """The agents' assignment list comes from the user directory; agents.yaml
     is no longer needed."""
     from shared.users.store import save_person
 

@@ -41,7 +41,7 @@ def test_rule_1_1_after_warranty_the_maintenance_or_retrofit_question_is_require
     questions = scheduler.get(f"/api/v1/callbacks/{callback['id']}/questionnaire").get_json()["questions"]
     labels = [q["label_zh"] for q in questions]
     assert labels[:3] == ["产品质量满意度", "服务质量满意度", "建议和需求"] and labels[-1] == "维修或改造需求"
-    # issue 17: seed 000 6.1.1.4's checks are asked in between (discharge, interlocks, a new purchase)
+    # seed 000 6.1.1.4's checks are asked in between (discharge, interlocks, a new purchase)
 
     missing = scheduler.post(url, json={"reached": True, "product_satisfaction": "satisfied",
                                         "service_satisfaction": "satisfied"})

@@ -1,6 +1,5 @@
 """A complaint the scheduler raises from a dissatisfied callback carries its delivery's product model
-(issue 18 item 6, seed 001 重大问题(含批量): recurring problems are counted by model) and the callback's
-branch (issue 17 item 7)."""
+(seed 001 重大问题(含批量): recurring problems are counted by model) and the callback's branch."""
 from __future__ import annotations
 
 from testkit.scheduler import SHIPPED
@@ -23,7 +22,7 @@ def test_seed_001_a_complaint_raised_from_a_delivery_callback_names_the_product_
     assert raised["data"]["delivery_id"] == "D-1" and raised["data"]["source"] == "callback"
 
 
-def test_issue_17_a_complaint_raised_from_an_order_callback_names_its_branch_and_no_model(scheduler):
+def test_a_complaint_raised_from_an_order_callback_names_its_branch_and_no_model(scheduler):
     # given a service order of the south branch (orders carry no product model)
     scheduler.handle("service_order.completed", {**VIP_ORDER, "branch": "south"})
     callback = scheduler.callbacks(order_id="O-1", kind="first")[0]

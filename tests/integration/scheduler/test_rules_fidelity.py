@@ -1,4 +1,4 @@
-"""Issue 13 (rules fidelity), the scheduler: the on-site share of house repairs, future years and
+"""Rules fidelity, the scheduler: the on-site share of house repairs, future years and
 their re-planning, repeat complaints' special callbacks, the call-length guide, call windows, the
 special remark of the flag, and the seed 004 preset."""
 from __future__ import annotations

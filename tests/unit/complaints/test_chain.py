@@ -85,7 +85,7 @@ def test_admin_acts_at_any_level_integration_at_none():
 
 def test_rule_2_the_sources_that_start_at_the_top_level_are_chain_data():
     # the packaged chains send the manufacturer's, the consumer association's and the media's complaints
-    # to the top (seed 004, issue 18 item 7); a chain without the key the manufacturer's
+    # to the top (seed 004); a chain without the key the manufacturer's
     assert all(packaged_chain(name).straight_to_top_sources == ("manufacturer", "consumer_association", "media")
                for name in packaged_names("chains"))
     minimal = {"name": "x", "label": "x", "levels": [{"role": "agent", "label": "a"}, {"role": "manager", "label": "b"}]}

@@ -1,4 +1,4 @@
-"""Issue 18, pure: assignment by category (seed 000 part 5, seed 003), acceptance and the first taker
+"""Complaint ownership, pure: assignment by category (seed 000 part 5, seed 003), acceptance and the first taker
 (seed 002 首问责任制, seed 004 處理人/接單時間), closure reasons (seed 002), unreachable verifications."""
 from __future__ import annotations
 
@@ -96,8 +96,7 @@ def test_seed_002_closure_reasons_each_allowed_to_the_roles_the_policy_names(own
     assert owner_policy.reasons_for("agent") == ()
 
 
-def test_issue_18_unreachable_verification_waits_then_retry_or_close(owner_policy, raise_at, policy, chain,
-                                                                      calendar):
+def test_unreachable_verification_waits_then_retry_or_close(owner_policy, raise_at, policy, chain, calendar):
     resolved = resolve(raise_at(at(2026, 11, 23, 10)), actor="li", role="advisor", root_cause="x",
                        corrective_action="y", at=at(2026, 11, 23, 12), policy=policy, chain=chain,
                        calendar=calendar).complaint
@@ -137,11 +136,11 @@ def test_seed_004_a_plain_compensation_amount_is_kept(raise_at, chain, amount):
     assert outcome.complaint.compensation_amount == amount.strip()
 
 
-def test_issue_18_closed_as_unreachable_only_after_a_verification_found_nobody(owner_policy, raise_at, chain):
+def test_closed_as_unreachable_only_after_a_verification_found_nobody(owner_policy, raise_at, chain):
     """Review: the page offered 回访无法联系 only then, the API took it for any complaint (a false closure reason
     in the month's figures)."""
     complaint = raise_at(at(2026, 11, 23, 10))
-    # a 409 naming the reason: the complaint's state, not the body, is what is wrong (issue 12, finding 20)
+    # a 409 naming the reason: the complaint's state, not the body, is what is wrong
     with pytest.raises(InvalidTransition) as refused:
         ownership.close_with_reason(complaint, actor="sun", role="supervisor", reason="unreachable", comment="无人接听",
                                     at=at(2026, 11, 23, 11), policy=owner_policy, chain=chain)
@@ -172,7 +171,7 @@ def test_review_a_page_forms_text_longer_than_its_column_is_refused_naming_the_f
 
 
 @pytest.mark.parametrize("approve", [True, False])
-def test_review_finding_8_seed_004_no_closing_over_a_waiting_compensation_no_decision_on_a_closed_complaint(
+def test_seed_004_no_closing_over_a_waiting_compensation_no_decision_on_a_closed_complaint(
         approve, owner_policy, raise_at, chain):
     policy = owner_policy
     from dataclasses import replace

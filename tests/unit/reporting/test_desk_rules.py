@@ -1,4 +1,4 @@
-"""Issue 17, pure: periods of the desk's figures (seed 004 每周、每月进行统计分析) and the agents' monthly
+"""The callback desk, pure: periods of the desk's figures (seed 004 每周、每月进行统计分析) and the agents' monthly
 summary due by the 3rd with its late mark (seed 000 part 1)."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 17 item 3, pure: when to call a customer who asked to be called at a time (seed 002 提前预约回访时间,
+"""Appointments, pure: when to call a customer who asked to be called at a time (seed 002 提前预约回访时间,
 seed 000 避免在客户休息时打扰客户)."""
 from __future__ import annotations
 

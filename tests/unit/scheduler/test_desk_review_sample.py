@@ -1,4 +1,4 @@
-"""Issue 17 item 2, pure: the review sample (seed 002 weekly review, monthly spot checks; RULES 1.5)."""
+"""The review of callback records, pure: the sample (seed 002 weekly review, monthly spot checks; RULES 1.5)."""
 from __future__ import annotations
 
 import math

@@ -1,4 +1,4 @@
-"""Issue 17 item 4, pure: opening and closing scripts with placeholders (seed 003 §六 回访话术规范), and the
+"""Opening and closing scripts, pure: with placeholders (seed 003 §六 回访话术规范), and the
 equipment questionnaire of each stage (seed 000 part 5, 6.1.1.1-6.1.1.4) as data."""
 from __future__ import annotations
 

@@ -1,0 +1,35 @@
+"""The migration steps of the user directory's tables, once for every service's database
+(shared.mesh.service composes them): the part `users`, versions of its own, 1.0.0 its first tables.
+
+A step defines the little it needs of a table itself: the model of today may have columns the
+database of a step's time had not.
+"""
+from __future__ import annotations
+
+import peewee
+
+from shared.core.db import Migrations, add_missing_columns
+from shared.core.fields import UTCDateTimeField
+
+#: The directory's table.
+_TABLE = "directory_user"
+
+
+def add_not_before_column(migrator, database, migrate) -> None:
+    """1.1.0: the directory's `tokens_not_before` (a person's tokens and sessions can be revoked)."""
+    class _Users(peewee.Model):
+        class Meta:
+            table_name = _TABLE
+
+    add_missing_columns(migrator, database, migrate, {_Users: {"tokens_not_before": UTCDateTimeField(null=True)}})
+
+
+def add_branch(migrator, database, migrate) -> None:
+    """1.2.0: the directory's `branch` column (a person's branch); the table may already have it."""
+    if database.table_exists(_TABLE) and "branch" not in {c.name for c in database.get_columns(_TABLE)}:
+        migrate(migrator.add_column(_TABLE, "branch", peewee.CharField(max_length=128, null=True)))
+
+
+#: The directory's steps; `numbered`: what every service's database recorded them as before.
+MIGRATIONS = Migrations("users", {"1.1.0": add_not_before_column, "1.2.0": add_branch},
+                        numbered={31: "1.1.0", 60: "1.2.0"})
