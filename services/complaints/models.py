@@ -17,6 +17,8 @@ from shared.core.fields import UTCDateTimeField
 from shared.mesh.outbox import add_messages, message_model
 
 from .domain.complaint import Complaint as DomainComplaint
+from services.complaints.domain.corrective import CorrectiveAction
+from services.complaints.domain.promises import Promise
 
 database = peewee.DatabaseProxy()
 
@@ -289,8 +291,6 @@ class ComplaintPromise(BaseModel):
 
     def to_domain(self, tz):
         """Gives the domain Promise, in `tz`."""
-        from .domain.promises import Promise
-
         def local(value):
             return value.astimezone(tz) if value is not None else None
 
@@ -325,8 +325,6 @@ class CorrectiveActionRow(BaseModel):
         indexes = ((("organization", "action_id"), True), (("organization", "recurrence_key"), False))
 
     def to_domain(self, tz):
-        from .domain.corrective import CorrectiveAction
-
         return CorrectiveAction(
             id=self.action_id, title=self.title, owner=self.owner, due_on=self.due_on, status=self.status,
             origin=self.origin, complaint_ids=tuple(self.complaint_ids), callback_ids=tuple(self.callback_ids),

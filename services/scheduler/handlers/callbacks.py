@@ -15,6 +15,7 @@ from ..errors import PhonesNotShown
 from ..models import CallbackTask, Customer, Delivery, PhoneReveal, ServiceOrder
 from .outcomes import get_callback_or_raise
 from shared.core.orgdata import organization_name
+from services.scheduler.domain.questionnaire import fill_script
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +103,6 @@ def callback_scripts(*, settings, organization: str, task: CallbackTask, questio
     filled in for this callback: the customer's name, the organisation's name (its
     organization.yaml, else its id), the agent's name and what the call is about (the delivery's
     project or the order), as {opening_zh, opening_en, closing_zh, closing_en}."""
-    from ..domain.questionnaire import fill_script
-
     subject = callback_subject(organization=organization, task=task)
     delivery, order = subject["delivery"], subject["order"]
     if delivery:

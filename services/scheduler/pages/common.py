@@ -20,6 +20,7 @@ from shared.core.privacy import SEES_PHONES
 
 from ..api.common import CALLERS, LEDGER_KEEPERS, READERS
 from . import labels
+from services.scheduler.rules import review_policy
 
 HERE = Path(__file__).resolve().parent.parent
 
@@ -121,8 +122,6 @@ def _names():
 
 def is_reviewer(principal) -> bool:
     """Gives whether `principal`'s role is a reviewer of its organisation's review policy."""
-    from ..rules import review_policy
-
     if principal is None or principal.role not in REVIEWER_ROLES:
         return False
     return principal.role in review_policy(settings(), principal.organization).reviewers
