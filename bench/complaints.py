@@ -105,7 +105,7 @@ def time_sweeps(service) -> tuple[float, float, int]:
 
 def time_relay(service) -> tuple[float, int]:
     """The outbox relay of the wake-ups (`outbox_message` rows) to a broker that only counts them."""
-    from shared.mesh.outbox import relay_messages_once
+    from shared.mesh.relay import relay_messages_once
 
     class CountingBroker(list):
         def enqueue(self, message, *, delay=None):

@@ -175,7 +175,7 @@ def fill_reporting(settings, *, n_complaints: int, callbacks: int, rng: random.R
     """Bulk-inserts three months of the read model, the month's complaints, and eleven made reports."""
     from services.reporting import jobs, models
     from services.reporting.domain.kpi import month_bounds, previous_months
-    from services.reporting.handlers.rows import naive_utc
+    from services.reporting.handlers.rows import as_utc
     from services.reporting.service import SERVICE
 
     SERVICE.bind(settings)
@@ -204,12 +204,12 @@ def fill_reporting(settings, *, n_complaints: int, callbacks: int, rng: random.R
                     "key_customer": order["key_customer"],
                     "reached": reached, "product_satisfaction": rng.choice(ANSWERS) if reached else None,
                     "service_satisfaction": rng.choice(ANSWERS) if reached else None,
-                    "recorded_at": datetime(first.year, first.month, 1, 2) if reached else None})
+                    "recorded_at": datetime(first.year, first.month, 1, 2, tzinfo=timezone.utc) if reached else None})
             _insert(models.Callback, rows)
         first, _ = month_bounds(MONTH)
         rows = []
         for i in range(n_complaints):
-            raised = datetime(first.year, first.month, 1 + rng.randrange(29), 1 + rng.randrange(10))
+            raised = datetime(first.year, first.month, 1 + rng.randrange(29), 1 + rng.randrange(10), tzinfo=timezone.utc)
             rows.append({"organization": ORG, "complaint_id": f"K-{i:07d}", "customer_id": f"C{rng.randrange(customers)}",
                          "category": CATEGORIES[i % 6], "customer_class": SEGMENTS[i % 6], "raised_at": raised,
                          "raised_on": raised.date(), "state": "open", "level": i % 3,
@@ -226,9 +226,9 @@ def fill_reporting(settings, *, n_complaints: int, callbacks: int, rng: random.R
         for month in previous_months(MONTH, 11):
             figures = {**report.as_dict(), "month": month}
             stored.append({"organization": ORG, "month": month, "language": "zh-CN", "figures": figures,
-                           "generated_at": naive_utc(NOW) - timedelta(days=30), "pdf": pdf, "send_status": "sent",
+                           "generated_at": as_utc(NOW) - timedelta(days=30), "pdf": pdf, "send_status": "sent",
                            "send_to": [f"{login}@bench.example" for login, _ in ROOM_PEOPLE[:5]],
-                           "sent_at": naive_utc(NOW) - timedelta(days=29)})
+                           "sent_at": as_utc(NOW) - timedelta(days=29)})
         _insert(models.Report, stored, batch=20)
         counts = {"callbacks": models.Callback.select().count(), "complaints": models.Complaint.select().count()}
     SERVICE.database.close()

@@ -67,14 +67,15 @@ def fill(models, *, callbacks: int, complaints: int, rng: random.Random) -> None
                 "product_satisfaction": rng.choices(ANSWERS, WEIGHTS)[0] if reached else None,
                 "service_satisfaction": rng.choices(ANSWERS, WEIGHTS)[0] if reached else None,
                 "suggestions": "希望周末也能预约保养" if reached and rng.random() < 0.05 else None,
-                "recorded_at": datetime(first.year, first.month, 1, 2) if reached else None,
+                "recorded_at": datetime(first.year, first.month, 1, 2, tzinfo=timezone.utc) if reached else None,
             })
         _insert(models.ServedDay, served)
         _insert(models.Callback, cbs)
     first, last = month_bounds(MONTH)
     rows = []
     for i in range(complaints):
-        raised = datetime(first.year, first.month, 1 + rng.randrange(last.day), 1 + rng.randrange(10))
+        raised = datetime(first.year, first.month, 1 + rng.randrange(last.day), 1 + rng.randrange(10),
+                          tzinfo=timezone.utc)
         resolved = rng.random() < 0.8
         rows.append({
             "organization": ORG, "complaint_id": f"P{i}", "customer_id": f"C{rng.randrange(customers)}",

@@ -41,7 +41,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ops.console import say
-from shared.core.settings import ROOT, SERVICES, setting_list
+from shared.core.setting_list import setting_list
+from shared.core.settings import ROOT, SERVICES
 
 #: Where things go on the target host (DESTDIR is put in front of each).
 DEFAULT_PREFIX = Path("/opt/huifang")

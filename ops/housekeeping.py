@@ -11,7 +11,7 @@ import shutil
 import socket
 from pathlib import Path
 
-import shared.core.catalogue as catalogue
+import shared.core.catalogue_doc as catalogue
 from ops.console import say, shown
 from shared.core.settings import ROOT, _env
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from shared.core.events import ORG_PATTERN
+from shared.core.event_fields import ORG_PATTERN
 from shared.core.manifest import load_manifests
 from shared.core.orgdata import ORGANIZATION_FILE
 from shared.core.settings import ROOT, Settings

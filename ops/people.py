@@ -25,7 +25,8 @@ from shared.core.events import validate_envelope
 from shared.core.manifest import subscribers
 from shared.core.settings import SERVICES, load_settings
 from shared.mesh.broker import make_broker
-from shared.mesh.outbox import pending_count, relay_once
+from shared.mesh.outbox import pending_count
+from shared.mesh.relay import relay_once
 from shared.mesh.retention import erase_customer
 from shared.users.legacy_files import LEGACY_FILES, import_people, people_from_data_files
 from shared.users.store import check_person, save_person

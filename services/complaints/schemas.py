@@ -4,7 +4,8 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from shared.core.schemas import NOT_BLANK, PageArgs, StrictBoolean, Timestamp
-from shared.core.events import COMPLAINT_CATEGORIES, COMPLAINT_SOURCES, CustomerSchema, id_field, id_validators
+from shared.core.event_fields import COMPLAINT_CATEGORIES, COMPLAINT_SOURCES, id_field, id_validators
+from shared.core.event_types import CustomerSchema
 
 from .domain.complaint import STATES
 from .domain.corrective import MANUAL_STATUSES

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import replace
-from datetime import timedelta, timezone
+from datetime import timedelta
 
 from shared.core.errors import HuifangError
 from shared.core.events import load_event
@@ -23,7 +23,7 @@ from .domain.desk import parse_period
 from .domain.report import ReportData
 from .figures.month import build_report_data
 from .handlers import APPLY, finish_generation, run_to_make, store_report
-from .handlers.rows import REPLAYING, naive_utc
+from .handlers.rows import REPLAYING, as_utc
 from .models import (GENERATE_ACTOR, READ_MODEL, RUN_PENDING, SEND_ACTOR, SEND_QUEUED, SEND_SENDING, EventLog, Report,
                      ReportRun, ScheduledReport)
 from .notify import SEND_LEASE
@@ -157,7 +157,7 @@ def stale_sends(*, uow: UnitOfWork, older_than_seconds: float) -> list[tuple[str
     after they were asked for (the job was lost on the way), or `sending` whose claim's lease
     expired (the worker died mid-send). A send held by a live worker, or failed (the actor
     retries it), is left alone."""
-    before = naive_utc(uow.now) - timedelta(seconds=older_than_seconds)
+    before = as_utc(uow.now) - timedelta(seconds=older_than_seconds)
     return list(Report.select(Report.organization, Report.month, Report.send_request)
                 .where(((Report.send_status == SEND_QUEUED) & (Report.send_requested_at < before))
                        | ((Report.send_status == SEND_SENDING) & SEND_LEASE.free(uow.now)))
@@ -167,7 +167,7 @@ def stale_sends(*, uow: UnitOfWork, older_than_seconds: float) -> list[tuple[str
 def stale_generations(*, uow: UnitOfWork, older_than_seconds: float) -> list[tuple[str, str, str]]:
     """Gives (organisation, month, request) of runs pending long after they were asked for
     (the broker was down when POSTed, or the worker died)."""
-    before = naive_utc(uow.now) - timedelta(seconds=older_than_seconds)
+    before = as_utc(uow.now) - timedelta(seconds=older_than_seconds)
     return list(ReportRun.select(ReportRun.organization, ReportRun.month, ReportRun.request)
                 .where((ReportRun.status == RUN_PENDING) & (ReportRun.requested_at < before)).tuples())
 
@@ -229,7 +229,7 @@ def _replay(service) -> int:
             for row_id, raw, received_at in rows:
                 event = load_event(json.loads(raw))
                 # The clock of the first handling, so fallbacks to "now" give the same rows.
-                uow.now = received_at.replace(tzinfo=timezone.utc)
+                uow.now = received_at
                 APPLY[event.type](uow=uow, event=event)
                 last_id = row_id
                 replayed += 1

@@ -5,16 +5,18 @@ The read model (customer, callback, delivery, service_served, complaint) can be 
 and rebuilt from `event_log` (`python -m services.reporting.cli rebuild`); `report` and
 `scheduled_report` are this service's own state and survive a rebuild.
 
-Datetimes are stored as naive UTC so that SQL compares them the same on SQLite and
-PostgreSQL; dates (`due_on`, `served_on`, `raised_on`) are calendar dates in the
+Datetimes are stored as naive UTC (`UTCDateTimeField`), so that SQL compares them the same on
+SQLite and PostgreSQL, and come back aware in UTC; dates (`due_on`, `served_on`, `raised_on`) are calendar dates in the
 organisation's time zone, which is what month membership (RULES 3) is decided on.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import peewee
 
-from shared.core.db import Migrations, add_missing_columns
-from shared.core.fields import ID, ORG, JSONField
+from shared.core.db import Migrations, add_missing_columns, is_postgres
+from shared.core.fields import ID, ORG, JSONField, UTCDateTimeField
 from shared.mesh.outbox import add_messages, message_model
 
 database = peewee.DatabaseProxy()
@@ -57,7 +59,7 @@ class EventLog(BaseModel):
     type = peewee.CharField(max_length=100)
     organization = peewee.CharField(**ORG)
     envelope = peewee.TextField()
-    received_at = peewee.DateTimeField()
+    received_at = UTCDateTimeField()
 
     class Meta:
         table_name = "event_log"
@@ -102,7 +104,7 @@ class Callback(BaseModel):
     suggestions = peewee.TextField(null=True)
     dissatisfied_reason = peewee.TextField(null=True)
     complaint_id = peewee.CharField(**ID, null=True)
-    recorded_at = peewee.DateTimeField(null=True)
+    recorded_at = UTCDateTimeField(null=True)
     #: RULES 1.2: the call took longer than the policy's guide and raised no complaint (null: not said).
     over_time_limit = peewee.BooleanField(null=True)
     #: The outcome was recorded outside the call windows (null: not said).
@@ -172,32 +174,32 @@ class Complaint(BaseModel):
     category = peewee.CharField(max_length=32, null=True)
     #: The customer's segment when the complaint was raised (客户类别).
     customer_class = peewee.CharField(max_length=32, null=True)
-    raised_at = peewee.DateTimeField(null=True)
+    raised_at = UTCDateTimeField(null=True)
     raised_on = peewee.DateField(null=True)
     state = peewee.CharField(max_length=16, default="open")
     level = peewee.IntegerField(null=True)
     resolved_level = peewee.IntegerField(null=True)
     resolved_level_role = peewee.CharField(max_length=32, null=True)
-    resolved_at = peewee.DateTimeField(null=True)
+    resolved_at = UTCDateTimeField(null=True)
     service_hours_to_resolve = peewee.FloatField(null=True)
-    first_reply_due_at = peewee.DateTimeField(null=True)
-    first_reply_at = peewee.DateTimeField(null=True)
-    answer_due_at = peewee.DateTimeField(null=True)
-    answered_at = peewee.DateTimeField(null=True)
-    verify_due_at = peewee.DateTimeField(null=True)
-    closed_at = peewee.DateTimeField(null=True)
+    first_reply_due_at = UTCDateTimeField(null=True)
+    first_reply_at = UTCDateTimeField(null=True)
+    answer_due_at = UTCDateTimeField(null=True)
+    answered_at = UTCDateTimeField(null=True)
+    verify_due_at = UTCDateTimeField(null=True)
+    closed_at = UTCDateTimeField(null=True)
     reopened_count = peewee.IntegerField(default=0)
     churn_reason = peewee.TextField(null=True)
     #: When the verification callback first reached the customer (the last "1" of 2-1-1).
-    verified_at = peewee.DateTimeField(null=True)
+    verified_at = UTCDateTimeField(null=True)
     #: A repeat complaint (RULES 1.3) and its rework deadline.
     repeat = peewee.BooleanField(default=False)
-    rework_due_at = peewee.DateTimeField(null=True)
-    reworked_at = peewee.DateTimeField(null=True)
+    rework_due_at = UTCDateTimeField(null=True)
+    reworked_at = UTCDateTimeField(null=True)
     #: Why it closed when not by a satisfied verification callback; when its verification
     #: callback last found nobody after every attempt.
     closure_reason = peewee.CharField(max_length=30, null=True)
-    verification_unreachable_at = peewee.DateTimeField(null=True)
+    verification_unreachable_at = UTCDateTimeField(null=True)
     #: Promises made to the customer and not kept in time.
     promises_broken = peewee.IntegerField(default=0)
     #: The branch (store, service station, region) the complaint concerns.
@@ -216,19 +218,19 @@ class Report(BaseModel):
     language = peewee.CharField(max_length=8)
     #: `ReportData.as_dict()` as it was when generated.
     figures = JSONField()
-    generated_at = peewee.DateTimeField()
+    generated_at = UTCDateTimeField()
     pdf = peewee.BlobField(null=True)
     send_status = peewee.CharField(max_length=16, default=SEND_NONE)
     #: The send asked for last; a retried delivery of an older request does nothing.
     send_request = peewee.CharField(max_length=64, null=True)
-    send_requested_at = peewee.DateTimeField(null=True)
+    send_requested_at = UTCDateTimeField(null=True)
     send_to = JSONField(null=True)
     send_attempts = peewee.IntegerField(default=0)
     send_error = peewee.TextField(null=True)
-    sent_at = peewee.DateTimeField(null=True)
+    sent_at = UTCDateTimeField(null=True)
     sent_request = peewee.CharField(max_length=64, null=True)
     #: When a worker claimed `send_request` (status `sending`): its lease starts here.
-    claimed_at = peewee.DateTimeField(null=True)
+    claimed_at = UTCDateTimeField(null=True)
 
     class Meta:
         table_name = "report"
@@ -249,13 +251,13 @@ class MadeFigures(BaseModel):
     request = peewee.CharField(max_length=64)
     status = peewee.CharField(max_length=16, default=RUN_PENDING)
     with_pdf = peewee.BooleanField(default=False)
-    requested_at = peewee.DateTimeField()
-    finished_at = peewee.DateTimeField(null=True)
+    requested_at = UTCDateTimeField()
+    finished_at = UTCDateTimeField(null=True)
     error = peewee.TextField(null=True)
     #: `ReportData.as_dict()` of the last run that finished (kept while a newer one is pending).
     figures = JSONField(null=True)
     pdf = peewee.BlobField(null=True)
-    made_at = peewee.DateTimeField(null=True)
+    made_at = UTCDateTimeField(null=True)
 
     class Meta:
         table_name = "made_figures"
@@ -267,7 +269,7 @@ class ScheduledReport(BaseModel):
 
     organization = peewee.CharField(**ORG)
     month = peewee.CharField(max_length=7)
-    claimed_at = peewee.DateTimeField()
+    claimed_at = UTCDateTimeField()
 
     class Meta:
         table_name = "scheduled_report"
@@ -284,8 +286,8 @@ class ReportRun(BaseModel):
     language = peewee.CharField(max_length=8)
     request = peewee.CharField(max_length=64)
     status = peewee.CharField(max_length=16, default=RUN_PENDING)
-    requested_at = peewee.DateTimeField()
-    finished_at = peewee.DateTimeField(null=True)
+    requested_at = UTCDateTimeField()
+    finished_at = UTCDateTimeField(null=True)
     error = peewee.TextField(null=True)
     #: POST .../send for a month with no report: mail the report, once made, to `send_to`
     #: under this send request id (the worker makes it, then queues the send).
@@ -310,8 +312,8 @@ class CallbackVerdict(BaseModel):
     verdict = peewee.CharField(max_length=24)
     due_on = peewee.DateField(null=True)
     agent = peewee.CharField(max_length=128, null=True)
-    #: When the verdict was given (naive UTC); None for verdicts kept before 1.8.0.
-    reviewed_at = peewee.DateTimeField(null=True)
+    #: When the verdict was given; None for verdicts kept before 1.8.0.
+    reviewed_at = UTCDateTimeField(null=True)
     #: The reviewer role's rank (review.yaml's order, most senior last); None: unknown, lowest.
     seniority = peewee.IntegerField(null=True)
 
@@ -329,7 +331,7 @@ class AgentSummary(BaseModel):
     organization = peewee.CharField(**ORG)
     month = peewee.CharField(max_length=7)
     agent = peewee.CharField(max_length=128)
-    submitted_at = peewee.DateTimeField()
+    submitted_at = UTCDateTimeField()
     figures = JSONField()
     remark = peewee.TextField(null=True)
 
@@ -351,7 +353,7 @@ class CorrectiveAction(BaseModel):
     complaint_ids = peewee.TextField(default="[]")
     callback_ids = peewee.TextField(default="[]")
     effectiveness = peewee.TextField(null=True)
-    updated_at = peewee.DateTimeField()
+    updated_at = UTCDateTimeField()
 
     class Meta:
         table_name = "corrective_action"
@@ -474,6 +476,24 @@ def _made_figures(migrator, database, migrate) -> None:
     database.create_tables([MadeFigures], safe=True)
 
 
+def _aware_moments(migrator, database, migrate) -> None:
+    """1.13.0: every datetime column is a `UTCDateTimeField` (read back aware), whose stored form
+    is naive UTC, as every column but one already held: an agent's summary's `submitted_at` was
+    written from an aware moment. SQLite kept it as text with its offset: it becomes naive UTC.
+    PostgreSQL turned it into the session's time zone (TimeZone, the server's unless set) when
+    storing it in the column (timestamp without time zone, the column type of `UTCDateTimeField`
+    too): it is read back in that zone and turned into UTC."""
+    if is_postgres(database):
+        database.execute_sql("""UPDATE "agent_summary" SET "submitted_at" = ("submitted_at" AT TIME ZONE """
+                             """current_setting('TimeZone')) AT TIME ZONE 'UTC'""")
+        return
+    for row_id, stored in database.execute_sql('SELECT "id", "submitted_at" FROM "agent_summary"').fetchall():
+        moment = datetime.fromisoformat(stored) if isinstance(stored, str) else stored
+        if isinstance(moment, datetime) and moment.tzinfo is not None:
+            database.execute_sql('UPDATE "agent_summary" SET "submitted_at" = ? WHERE "id" = ?',
+                                 (moment.astimezone(timezone.utc).replace(tzinfo=None), row_id))
+
+
 #: This service's migration steps, by the manifest version that introduced each (the outbox's,
 #: the directory's, the webhooks' and the audit log's are their features', composed by the
 #: Service). `numbered`: what a database recorded each as before steps were keyed by version.
@@ -481,6 +501,6 @@ MIGRATIONS = Migrations("reporting", {
     "1.1.0": _add_report_run, "1.2.0": _add_send_claim, "1.3.0": _jobs_through_outbox,
     "1.4.0": _rules_fidelity_columns, "1.5.0": _event_log_per_organization, "1.6.0": _desk_columns,
     "1.7.0": _closure_columns_and_branches, "1.8.0": _complaint_branch, "1.11.0": _verdict_order_columns,
-    "1.12.0": _made_figures,
+    "1.12.0": _made_figures, "1.13.0": _aware_moments,
 }, numbered={2: "1.1.0", 3: "1.2.0", 4: "1.3.0", 5: "1.4.0", 6: "1.5.0", 10: "1.6.0", 20: "1.7.0", 60: "1.7.0",
              70: "1.8.0", 80: "1.11.0", 90: "1.12.0"})

@@ -19,7 +19,7 @@ from shared.mesh.service import UnitOfWork
 
 from .domain.policy import report_filename
 from .errors import SendFailed
-from .handlers.rows import naive_utc
+from .handlers.rows import as_utc
 from .labels import LABELS
 from .models import SEND_FAILED, SEND_QUEUED, SEND_SENDING, SEND_SENT, Report
 
@@ -46,7 +46,7 @@ def claim_send(*, uow: UnitOfWork, organization: str, month: str, request: str) 
     if not SEND_LEASE.claim(claimable, now=uow.now, send_status=SEND_SENDING):
         log.info("send %s of report %s %s is held by another worker or done; skipped", request, month, organization)
         return None
-    row.send_status, row.claimed_at = SEND_SENDING, naive_utc(uow.now)
+    row.send_status, row.claimed_at = SEND_SENDING, as_utc(uow.now)
     return row
 
 
@@ -57,7 +57,7 @@ def _held(row: Report, request: str):
 def record_sent(*, uow: UnitOfWork, row: Report, request: str, where: str) -> None:
     """Marks the claimed request sent and emits `report.sent` (the mail went out, so the event
     goes out even if a newer request replaced this one meanwhile: that one stays queued)."""
-    sent_at = naive_utc(uow.now)
+    sent_at = as_utc(uow.now)
     updated = (Report.update(send_status=SEND_SENT, sent_request=request, send_error=None, sent_at=sent_at,
                              claimed_at=None, send_attempts=Report.send_attempts + 1)
                .where(_held(row, request)).execute())

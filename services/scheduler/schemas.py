@@ -6,7 +6,7 @@ from decimal import Decimal
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from shared.core.answers import DISSATISFIED_ANSWERS
-from shared.core.events import BUSINESS_LINES_SERVICE, SATISFACTION, SEGMENTS, SERVICE_KINDS, id_validators
+from shared.core.event_fields import BUSINESS_LINES_SERVICE, SATISFACTION, SEGMENTS, SERVICE_KINDS, id_validators
 from shared.core.schemas import PageArgs, QueryArgs, StrictBoolean, Timestamp
 
 from .models import DECLINED, RESCHEDULED, STATUSES, WRONG_NUMBER

@@ -1,4 +1,4 @@
-"""Working days and service-time arithmetic (工作日与服务时间), pure.
+"""Working days (工作日) and their arithmetic, pure.
 
 RULES 1.6: due dates on a non-working day move to the next working day, using the
 official Chinese calendar with its make-up working days (调休). Each day is decided by one
@@ -15,39 +15,22 @@ source, recorded with it (:meth:`WorkingCalendar.source`), first match wins:
 5. ``fallback``: weekends plus fixed-date holidays, for years neither library covers
    (provisional) or a calendar with ``use_official: false`` (not provisional).
 
-RULES 2: deadlines count service time only (service hours on working days). "N hours"
-is N hours of service time; "1 day" is one service day, landing at the same clock time
-on the next working day.
-
-All arithmetic is done on the wall clock of the datetime's own tzinfo; the result
-carries the same tzinfo.
+Service time (RULES 2) is counted in shared/core/service_time.py; the corrections table and
+the checks of calendar data are in shared/core/calendar_data.py.
 """
 
 from __future__ import annotations
 
 import calendar as _stdlib_calendar
-import functools
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from pathlib import Path
+from datetime import date, timedelta
 from typing import Iterable, Mapping
 
-import yaml
-from marshmallow import Schema, ValidationError, fields, validate
-
-from shared.core.errors import InvalidInput
+from shared.core.calendar_data import CalendarError, Correction, computed_year, load_calendar_data, official_corrections
 
 __all__ = [
-    "CORRECTIONS_FILE",
-    "CalendarError",
-    "Correction",
     "SOURCES",
-    "ServiceHours",
     "WorkingCalendar",
     "add_months",
-    "add_service_days",
-    "add_service_hours",
-    "service_hours_between",
 ]
 
 #: Fixed-date public holidays (month, day) used for years the official calendar has no
@@ -60,17 +43,10 @@ SOURCE_ORGANIZATION, SOURCE_CORRECTION, SOURCE_OFFICIAL = "organization", "corre
 SOURCE_COMPUTED, SOURCE_FALLBACK = "holidays", "fallback"
 SOURCES = (SOURCE_ORGANIZATION, SOURCE_CORRECTION, SOURCE_OFFICIAL, SOURCE_COMPUTED, SOURCE_FALLBACK)
 
-#: The project's corrections over the libraries' data (documented in the file itself).
-CORRECTIONS_FILE = Path(__file__).resolve().parent / "data" / "calendar_corrections.yaml"
-
 #: Saturday and Sunday, as ``date.weekday()`` numbers.
 _WEEKEND = frozenset({5, 6})
 
 _ONE_DAY = timedelta(days=1)
-
-
-class CalendarError(InvalidInput, ValueError):
-    """Bad calendar or service-hours data; ``field`` names the offending field."""
 
 
 def add_months(day: date, months: int) -> date:
@@ -83,85 +59,6 @@ def add_months(day: date, months: int) -> date:
     month = month0 + 1
     last = _stdlib_calendar.monthrange(year, month)[1]
     return date(year, month, min(day.day, last))
-
-
-@dataclass(frozen=True)
-class ServiceHours:
-    """The daily service window (服务时间), e.g. 08:30-18:00, on working days."""
-
-    start: time
-    end: time
-
-    def __post_init__(self):
-        if not self.start < self.end:
-            raise CalendarError(
-                f"service hours must start before they end (got {self.start}-{self.end})",
-                field="end",
-            )
-
-    @classmethod
-    def from_data(cls, data: dict, *, field: str = "service_hours") -> "ServiceHours":
-        """Return service hours from ``{"start": "08:30", "end": "18:00"}``.
-
-        Raises:
-          CalendarError: naming the field when a value is missing or malformed.
-        """
-        try:
-            loaded = _ServiceHoursSchema().load(data)
-        except ValidationError as exc:
-            raise _calendar_error(exc, prefix=field) from exc
-        try:
-            return cls(start=loaded["start"], end=loaded["end"])
-        except CalendarError as exc:
-            raise CalendarError(exc.message, field=f"{field}.{exc.field}") from exc
-
-    @property
-    def length(self) -> timedelta:
-        """Return the length of one service day."""
-        return datetime.combine(date.min, self.end) - datetime.combine(date.min, self.start)
-
-
-@dataclass(frozen=True)
-class Correction:
-    """A day the libraries get wrong: ``working`` or not, by ``document`` (a State Council notice)."""
-
-    day: date
-    working: bool
-    document: str
-    note: str = ""
-
-
-@functools.cache
-def official_corrections() -> Mapping[date, Correction]:
-    """Gives the project's corrections table (:data:`CORRECTIONS_FILE`), validated once.
-
-    Raises:
-      CalendarError: naming the bad field of the file.
-    """
-    raw = yaml.safe_load(CORRECTIONS_FILE.read_text(encoding="utf-8")) or {}
-    try:
-        loaded = _CorrectionsSchema().load(raw)
-    except ValidationError as exc:
-        raise _calendar_error(exc, prefix="corrections") from exc
-    table = {}
-    for row in loaded["corrections"]:
-        if row["date"] in table:
-            raise CalendarError(f"{row['date'].isoformat()} is corrected twice", field="corrections.date")
-        table[row["date"]] = Correction(row["date"], row["working"], row["document"], row["note"])
-    return table
-
-
-@functools.cache
-def _computed_year(year: int) -> tuple[frozenset[date], frozenset[date]] | None:
-    """Gives (holidays, make-up working days) the ``holidays`` package computes for China in
-    ``year``, or None for a year it does not cover."""
-    import holidays
-
-    china = holidays.country_holidays("CN", years=year)
-    if not china.start_year <= year <= china.end_year:
-        return None
-    workdays = getattr(china, "weekend_workdays", ()) or ()
-    return frozenset(china), frozenset(d for d in workdays if d.year == year)
 
 
 class WorkingCalendar:
@@ -208,10 +105,7 @@ class WorkingCalendar:
         Raises:
           CalendarError: naming the field when the data is malformed.
         """
-        try:
-            loaded = _CalendarSchema().load(data)
-        except ValidationError as exc:
-            raise _calendar_error(exc) from exc
+        loaded = load_calendar_data(data)
         return cls(
             extra_holidays=loaded["holidays"],
             extra_workdays=loaded["workdays"],
@@ -292,7 +186,7 @@ class WorkingCalendar:
                 import chinese_calendar
 
                 return chinese_calendar.is_workday(day), False, SOURCE_OFFICIAL
-            computed = _computed_year(day.year)
+            computed = computed_year(day.year)
             if computed is not None:
                 holidays, workdays = computed
                 return (day in workdays or (weekday and day not in holidays)), True, SOURCE_COMPUTED
@@ -315,157 +209,3 @@ def official_year_published(year: int) -> bool:
     except NotImplementedError:
         return False
     return True
-
-
-def add_service_hours(
-    start: datetime,
-    hours: float | timedelta,
-    *,
-    calendar: WorkingCalendar,
-    service_hours: ServiceHours,
-) -> datetime:
-    """Return the moment ``hours`` of service time after ``start``.
-
-    A ``start`` outside service hours first moves to the next service-hours start.
-    A result exactly at the end of service hours stays on that day (17:00 + 1 h = 18:00).
-
-    Raises:
-      CalendarError: when ``start`` is naive or ``hours`` is negative.
-    """
-    remaining = hours if isinstance(hours, timedelta) else timedelta(hours=hours)
-    if remaining < timedelta(0):
-        raise CalendarError(f"cannot add negative service time ({hours})", field="hours")
-    tz = _require_aware(start)
-    day, clock = _next_service_moment(start.replace(tzinfo=None), calendar, service_hours)
-    while True:
-        available = _clock_delta(clock, service_hours.end)
-        if remaining <= available:
-            return datetime.combine(day, clock, tzinfo=tz) + remaining
-        remaining -= available
-        day = calendar.next_working_day(day)
-        clock = service_hours.start
-
-
-def add_service_days(
-    start: datetime,
-    days: int,
-    *,
-    calendar: WorkingCalendar,
-    service_hours: ServiceHours,
-) -> datetime:
-    """Return the same clock time ``days`` working days after ``start``.
-
-    A ``start`` outside service hours is clamped into them first: before the start of
-    service on a working day counts from the start, after the end from the end (Fri
-    20:00 + 1 day = Mon 18:00), and a non-working day from the next working day's start.
-
-    Raises:
-      CalendarError: when ``start`` is naive or ``days`` is negative.
-    """
-    if days < 0:
-        raise CalendarError(f"cannot add a negative number of service days ({days})", field="days")
-    tz = _require_aware(start)
-    day, clock = start.date(), start.timetz().replace(tzinfo=None)
-    if not calendar.is_working_day(day):
-        day, clock = calendar.roll_forward(day), service_hours.start
-    elif clock < service_hours.start:
-        clock = service_hours.start
-    elif clock > service_hours.end:
-        clock = service_hours.end
-    for _ in range(days):
-        day = calendar.next_working_day(day)
-    return datetime.combine(day, clock, tzinfo=tz)
-
-
-def service_hours_between(
-    start: datetime,
-    end: datetime,
-    *,
-    calendar: WorkingCalendar,
-    service_hours: ServiceHours,
-) -> float:
-    """Return the service hours elapsed from ``start`` to ``end`` (negative if reversed).
-
-    ``end`` is read on the wall clock of ``start``'s tzinfo.
-
-    Raises:
-      CalendarError: when either datetime is naive.
-    """
-    tz = _require_aware(start)
-    _require_aware(end)
-    if end < start:
-        return -service_hours_between(end, start, calendar=calendar, service_hours=service_hours)
-    lo = start.replace(tzinfo=None)
-    hi = end.astimezone(tz).replace(tzinfo=None)
-    total = timedelta(0)
-    day = lo.date()
-    while day <= hi.date():
-        if calendar.is_working_day(day):
-            open_at = datetime.combine(day, service_hours.start)
-            close_at = datetime.combine(day, service_hours.end)
-            overlap = min(hi, close_at) - max(lo, open_at)
-            if overlap > timedelta(0):
-                total += overlap
-        day += _ONE_DAY
-    return total / timedelta(hours=1)
-
-
-def _next_service_moment(
-    moment: datetime, calendar: WorkingCalendar, service_hours: ServiceHours
-) -> tuple[date, time]:
-    day, clock = moment.date(), moment.time()
-    if calendar.is_working_day(day):
-        if clock < service_hours.start:
-            return day, service_hours.start
-        if clock < service_hours.end:
-            return day, clock
-    return calendar.next_working_day(day), service_hours.start
-
-
-def _clock_delta(a: time, b: time) -> timedelta:
-    return datetime.combine(date.min, b) - datetime.combine(date.min, a)
-
-
-def _require_aware(moment: datetime):
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise CalendarError(f"{moment.isoformat()} has no time zone", field="start")
-    return moment.tzinfo
-
-
-def _calendar_error(exc: ValidationError, *, prefix: str | None = None) -> CalendarError:
-    field, message = _first_message(exc.messages)
-    if prefix:
-        field = f"{prefix}.{field}" if field else prefix
-    return CalendarError(f"{field}: {message}", field=field)
-
-
-def _first_message(messages, path: str = "") -> tuple[str, str]:
-    if isinstance(messages, dict):
-        key = sorted(messages, key=str)[0]
-        sub = f"{path}.{key}" if path else str(key)
-        return _first_message(messages[key], sub)
-    if isinstance(messages, list) and messages:
-        return _first_message(messages[0], path)
-    return path, str(messages)
-
-
-class _CorrectionSchema(Schema):
-    date = fields.Date(required=True)
-    working = fields.Boolean(required=True)
-    document = fields.String(required=True, validate=validate.Length(min=1))
-    note = fields.String(load_default="")
-
-
-class _CorrectionsSchema(Schema):
-    corrections = fields.List(fields.Nested(_CorrectionSchema), required=True)
-
-
-class _CalendarSchema(Schema):
-    use_official = fields.Boolean(load_default=True)
-    holidays = fields.List(fields.Date(), load_default=list)
-    workdays = fields.List(fields.Date(), load_default=list)
-
-
-class _ServiceHoursSchema(Schema):
-    start = fields.Time(required=True)
-    end = fields.Time(required=True)

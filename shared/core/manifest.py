@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from shared.core.errors import ConfigurationError
-from shared.core.events import REGISTRY
+from shared.core.event_types import REGISTRY
 from shared.core.settings import ROOT
 
 REQUIRED = ("name", "version", "depends", "subscribes", "publishes", "data")

@@ -19,7 +19,8 @@ from dramatiq.middleware import (AgeLimit, Callbacks, Middleware, Pipelines, Ret
 from shared.core.errors import InvalidEvent
 from shared.core.events import load_event
 from shared.core.manifest import subscribers
-from shared.mesh.outbox import EVENTS_QUEUE, PUBLISH_ACTOR, enqueue_all, service_actor, service_queue
+from shared.mesh.outbox import EVENTS_QUEUE, PUBLISH_ACTOR, service_actor, service_queue
+from shared.mesh.relay import enqueue_all
 from shared.core.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -64,8 +64,8 @@ def prune(*, uow) -> dict[str, int]:
     }
     done["rate_window"] = prune_windows(uow=uow)
     for name, (model, moment_field) in getattr(service, "raw_logs", {}).items():
-        done[name] = strip_older_than(model, moment_field, _naive(uow.now - timedelta(
-            days=settings.event_log_retention_days)))
+        # a raw log's moment column is a UTCDateTimeField: it takes the aware moment
+        done[name] = strip_older_than(model, moment_field, uow.now - timedelta(days=settings.event_log_retention_days))
     if any(done.values()):
         log.info("retention: %s", done)
     return done
@@ -76,7 +76,7 @@ _STRIPPED_MARK = "\"_personal_data\": \"erased\""
 
 
 def strip_older_than(model, moment_field, cutoff) -> int:
-    """Gives how many raw envelopes (`model.envelope`) older than `cutoff` were stripped of personal data."""
+    """Gives how many raw envelopes (`model.envelope`) older than `cutoff` (aware) were stripped of personal data."""
     rows = model.select(model.id, model.envelope).where(moment_field < cutoff,
                                                         ~model.envelope.contains(_STRIPPED_MARK))
     count = 0

@@ -24,7 +24,8 @@ from shared.mesh import metrics
 from shared.mesh.broker import declare_router, make_broker
 from shared.mesh import memory
 from shared.mesh.metrics import MetricsMiddleware
-from shared.mesh.outbox import Relay, service_actor, service_queue
+from shared.mesh.outbox import service_actor, service_queue
+from shared.mesh.relay import Relay
 from shared.mesh.periodic import periodic
 from shared.mesh.queues import record_dead
 from shared.mesh.retention import prune

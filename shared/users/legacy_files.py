@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared.core.events import LOGIN_PATTERN, ORG_PATTERN, USER_ROLES
+from shared.core.event_fields import LOGIN_PATTERN, ORG_PATTERN, USER_ROLES
 from shared.core.orgdata import packaged_path, read_data_file
 from shared.users.store import Directory, save_person
 

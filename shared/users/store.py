@@ -24,7 +24,9 @@ from datetime import datetime, timedelta, timezone
 import peewee
 
 from shared.core.errors import InvalidInput
-from shared.core.events import LOGIN_PATTERN, ORG_PATTERN, OWN_SOURCE_PREFIX, USER_ROLES, UserUpdated
+from shared.core.event_fields import LOGIN_PATTERN, ORG_PATTERN, USER_ROLES
+from shared.core.event_types import UserUpdated
+from shared.core.events import OWN_SOURCE_PREFIX
 from shared.core.fields import ORG, UTCDateTimeField
 from shared.users.passwords import hash_password
 

@@ -15,7 +15,7 @@ from flask import Flask, after_this_request, g, request
 from flask_smorest import abort
 
 from shared.core.errors import InvalidInput
-from shared.core.events import NUL, ORG_PATTERN, nul_errors
+from shared.core.event_fields import NUL, ORG_PATTERN, nul_errors
 from shared.core.logs import current_event_id
 from shared.web import apidocs
 from shared.web.auth import AuthError, Principal, verify_token

@@ -23,7 +23,8 @@ from apispec.ext.marshmallow.common import resolve_schema_instance
 from marshmallow import fields
 
 from shared.core.catalogue import example_envelope, postable_types
-from shared.core.events import REGISTRY, EnvelopeSchema
+from shared.core.event_types import REGISTRY
+from shared.core.events import EnvelopeSchema
 
 #: The browsable reference, next to the OpenAPI document.
 DOCS_PATH = "/api/v1/docs"

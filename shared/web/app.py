@@ -17,7 +17,7 @@ from shared.core.logs import configure_logging
 from shared.core.manifest import subscribers
 from shared.core.settings import load_settings
 from shared.mesh.broker import make_broker
-from shared.mesh.outbox import relay_messages_once, relay_once
+from shared.mesh.relay import relay_messages_once, relay_once
 from shared.web import apidocs, health
 from shared.web import pages as pages_
 from shared.web.api import authenticate_requests, check_every_route_has_roles

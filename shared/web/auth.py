@@ -14,7 +14,7 @@ from datetime import datetime
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from shared.core.errors import HuifangError
-from shared.core.events import ORG_PATTERN, USER_ROLES
+from shared.core.event_fields import ORG_PATTERN, USER_ROLES
 
 ROLES = (*USER_ROLES, "integration")
 #: A user token is valid this long (seconds); `make token` prints a new one.

@@ -7,7 +7,7 @@ import functools
 
 from flask import Flask, abort, g
 
-from shared.core.events import USER_ROLES
+from shared.core.event_fields import USER_ROLES
 from shared.web import vocabulary
 from shared.web.session import current_principal
 

@@ -20,10 +20,10 @@ from babel.support import NullTranslations, Translations
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
-from shared.core.events import BUSINESS_LINES_SERVICE, SATISFACTION, SERVICE_KINDS, USER_ROLES
-from shared.core.events import COMPLAINT_CATEGORIES as CATEGORY_CODES
-from shared.core.events import COMPLAINT_SOURCES as SOURCE_CODES
-from shared.core.events import SEGMENTS as SEGMENT_CODES
+from shared.core.event_fields import BUSINESS_LINES_SERVICE, SATISFACTION, SERVICE_KINDS, USER_ROLES
+from shared.core.event_fields import COMPLAINT_CATEGORIES as CATEGORY_CODES
+from shared.core.event_fields import COMPLAINT_SOURCES as SOURCE_CODES
+from shared.core.event_fields import SEGMENTS as SEGMENT_CODES
 
 #: The shared catalog (the service's own catalog, when it has one, is loaded after it).
 CATALOG = Path(__file__).resolve().parent / "translations"

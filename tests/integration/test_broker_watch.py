@@ -1,4 +1,4 @@
-"""shared.mesh.outbox.BrokerWatch against a real Redis: which sent rows are offered again, and when."""
+"""shared.mesh.relay.BrokerWatch against a real Redis: which sent rows are offered again, and when."""
 from __future__ import annotations
 
 import uuid
@@ -8,7 +8,8 @@ from types import SimpleNamespace
 import peewee
 import redis
 
-from shared.mesh.outbox import BrokerWatch, message_model, outbox_model
+from shared.mesh.outbox import message_model, outbox_model
+from shared.mesh.relay import BrokerWatch
 
 
 def tables(tmp_path):

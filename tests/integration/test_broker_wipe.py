@@ -4,7 +4,7 @@
 outbox to the scheduler): 100 before the stop (the scheduler's worker is stopped, so they sit
 in Redis, their outbox rows already marked sent), 100 while Redis is down (202: the outbox
 keeps them, CONTRACT.md), 100 after it came back empty. Every order is planned exactly once:
-the relay notices the lost data (shared.mesh.outbox.BrokerWatch) and sends the rows again.
+the relay notices the lost data (shared.mesh.relay.BrokerWatch) and sends the rows again.
 """
 from __future__ import annotations
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from ops import deploy
-from shared.core.settings import ROOT, load_settings, setting_list
+from shared.core.setting_list import setting_list
+from shared.core.settings import ROOT, load_settings
 
 SERVICE = "scheduler"
 
@@ -192,7 +193,7 @@ def test_every_setting_load_settings_reads_is_in_the_list():
     read |= {f"HUIFANG_{s.upper()}_{suffix}" for s in ("scheduler", "complaints", "reporting")
              for suffix in ("DATABASE_URL", "PORT", "URL", "WORKER_QUEUES")}
     listed = {s.name for s in setting_list()}
-    assert read <= listed, f"add these to shared.core.settings.setting_list: {sorted(read - listed)}"
+    assert read <= listed, f"add these to shared.core.setting_list.setting_list: {sorted(read - listed)}"
 
 
 def test_the_units_migrate_step_brings_the_database_up_to_date(tmp_path):

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from shared.mesh.broker import make_broker
-from shared.mesh.outbox import relay_messages_once
+from shared.mesh.relay import relay_messages_once
 from shared.core.settings import load_settings
 from testkit.databases import new_database_url
 from testkit.tokens import SECRET
@@ -54,7 +54,8 @@ def test_messages_are_relayed_after_commit_with_their_delay_and_far_ones_wait(bo
 
 
 def test_sent_rows_are_pruned_after_a_week_and_unsent_ones_never(bound):
-    from shared.mesh.outbox import prune_sent, relay_once
+    from shared.mesh.outbox import prune_sent
+    from shared.mesh.relay import relay_once
 
     service, broker, _ = bound
     now = datetime.now(timezone.utc)

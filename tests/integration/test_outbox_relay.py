@@ -14,6 +14,7 @@ import pytest
 
 from shared.mesh import outbox
 from shared.mesh.broker import make_broker
+from shared.mesh.relay import CLAIM_SECONDS, claim_rows, relay_once
 from shared.core.db import database_from_url
 from shared.core.settings import load_settings
 from testkit.databases import new_database_url
@@ -66,7 +67,7 @@ def test_no_database_lock_is_held_while_the_broker_is_called(tables):
 
     def relay():
         with database.connection_context():
-            outbox.relay_once(Outbox, held)
+            relay_once(Outbox, held)
 
     # given a relay pass stuck in the broker
     stuck = threading.Thread(target=relay)
@@ -86,7 +87,7 @@ def test_no_database_lock_is_held_while_the_broker_is_called(tables):
     # and a second relay sends only the new row: the stuck pass's rows are claimed
     other = KeepingBroker()
     with database.connection_context():
-        assert outbox.relay_once(Outbox, other) == 1
+        assert relay_once(Outbox, other) == 1
     assert other.sent == later
     held.release.set()
     stuck.join(30)
@@ -102,12 +103,12 @@ def test_rows_of_a_relay_that_died_while_sending_are_taken_over_after_the_claim(
     now = datetime.now(timezone.utc)
     with database.connection_context():
         # given a relay that claimed the rows and died before marking them
-        assert [r.event_id for r in outbox.claim_rows(Outbox, where=None, limit=10, columns=(
+        assert [r.event_id for r in claim_rows(Outbox, where=None, limit=10, columns=(
             Outbox.id, Outbox.event_id), now=now)] == ids
         # then nobody takes them while the claim lasts, and anybody after
-        assert outbox.claim_rows(Outbox, where=None, limit=10, now=now + timedelta(seconds=30)) == []
-        later = now + timedelta(seconds=outbox.CLAIM_SECONDS + 1)
-        assert len(outbox.claim_rows(Outbox, where=None, limit=10, now=later)) == 2
+        assert claim_rows(Outbox, where=None, limit=10, now=now + timedelta(seconds=30)) == []
+        later = now + timedelta(seconds=CLAIM_SECONDS + 1)
+        assert len(claim_rows(Outbox, where=None, limit=10, now=later)) == 2
 
 
 class SilentServer:
@@ -146,7 +147,7 @@ def test_a_broker_that_never_answers_fails_the_send_and_the_rows_wait(tables, tm
 
         def relay():
             with database.connection_context():
-                result.append(outbox.relay_once(Outbox, broker))
+                result.append(relay_once(Outbox, broker))
 
         thread = threading.Thread(target=relay, daemon=True)
         thread.start()
@@ -181,4 +182,4 @@ def test_outbox_migration_1_1_adds_the_claim_column_to_an_older_database(tables)
             assert "claimed_until" in {c.name for c in database.get_columns(table)}
     _add(database, Outbox, 1)
     with database.connection_context():
-        assert outbox.relay_once(Outbox, KeepingBroker()) == 1
+        assert relay_once(Outbox, KeepingBroker()) == 1

@@ -21,7 +21,8 @@ from pathlib import Path
 import dramatiq
 from shared.mesh.broker import make_broker
 from ops.infra import control_socket_option, free_port, port_open
-from shared.mesh.outbox import EVENTS_QUEUE, PUBLISH_ACTOR, enqueue_all
+from shared.mesh.outbox import EVENTS_QUEUE, PUBLISH_ACTOR
+from shared.mesh.relay import enqueue_all
 from shared.core.settings import ROOT
 from testkit.events import envelope
 from testkit.mesh import SHIPPED, break_policy, callbacks_of, ops

@@ -1,4 +1,4 @@
-"""shared.core.calendar: working days (RULES 1.6) and service time (RULES 2)."""
+"""shared.core.calendar and .service_time: working days (RULES 1.6) and service time (RULES 2)."""
 
 import calendar as stdlib_calendar
 from datetime import date, datetime, time, timedelta, timezone
@@ -8,15 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.core.calendar import (
-    CalendarError,
-    ServiceHours,
-    WorkingCalendar,
-    add_months,
-    add_service_days,
-    add_service_hours,
-    service_hours_between,
-)
+from shared.core.calendar import WorkingCalendar, add_months
+from shared.core.calendar_data import CalendarError
+from shared.core.service_time import ServiceHours, add_service_days, add_service_hours, service_hours_between
 
 CST = timezone(timedelta(hours=8))
 OFFICIAL = WorkingCalendar()
@@ -102,7 +96,7 @@ def test_rule_1_6_future_years_take_the_statutory_holidays_computed_from_the_lun
 
 def test_rule_1_6_2005_12_31_was_a_working_day_by_the_corrections_table():
     # given the corrections table over the libraries' data (国办发明电〔2005〕35号)
-    from shared.core.calendar import official_corrections
+    from shared.core.calendar_data import official_corrections
 
     correction = official_corrections()[date(2005, 12, 31)]
     assert correction.working and "35号" in correction.document

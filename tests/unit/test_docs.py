@@ -14,9 +14,10 @@ from urllib.parse import urljoin
 
 from marshmallow import Schema, fields
 
-from shared.core import catalogue
+from shared.core import catalogue, catalogue_doc
 from shared.web.apidocs import DOCS_PATH, EVENT_UNION, event_component
-from shared.core.events import INTERNAL_TYPES, REGISTRY, validate_envelope
+from shared.core.event_types import REGISTRY
+from shared.core.events import INTERNAL_TYPES, validate_envelope
 from shared.core.schemas import Timestamp
 from shared.core.settings import ROOT, SERVICES
 from testkit.tokens import API_TOKEN
@@ -29,9 +30,9 @@ def _resolve(spec: dict, ref: str) -> dict:
 # -- the event catalogue ---------------------------------------------------------------------------
 
 def test_the_event_catalogue_in_docs_is_the_one_the_schemas_give():
-    written = catalogue.CATALOGUE_PATH.read_text(encoding="utf-8") if catalogue.CATALOGUE_PATH.exists() else ""
-    assert written == catalogue.render(), (
-        "docs/EVENTS.md and the event schemas (shared/core/events.py, the manifests) disagree: run `make docs`")
+    written = catalogue_doc.CATALOGUE_PATH.read_text(encoding="utf-8") if catalogue_doc.CATALOGUE_PATH.exists() else ""
+    assert written == catalogue_doc.render(), (
+        "docs/EVENTS.md and the event schemas (shared/core/event_types.py, the manifests) disagree: run `make docs`")
 
 
 def test_every_event_type_has_a_sentence_and_an_example_the_schemas_accept():
@@ -43,7 +44,7 @@ def test_every_event_type_has_a_sentence_and_an_example_the_schemas_accept():
 
 
 def test_the_catalogue_lists_each_type_with_its_fields_required_or_not():
-    text = catalogue.render()
+    text = catalogue_doc.render()
     for event_type, schema in REGISTRY.items():
         section = text.split(f"### `{event_type}`", 1)[1].split("\n### ", 1)[0]
         for name, field in schema().fields.items():

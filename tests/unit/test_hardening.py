@@ -105,7 +105,8 @@ def test_contract_amount_says_it_is_not_negative_in_a_way_a_string_can(specs):
 
 from shared.core import catalogue  # noqa: E402
 from shared.core.errors import InvalidEvent  # noqa: E402
-from shared.core.events import REGISTRY, validate_envelope  # noqa: E402
+from shared.core.event_types import REGISTRY  # noqa: E402
+from shared.core.events import validate_envelope  # noqa: E402
 
 BAD_IDS = ["K-1\r\nBcc: thief@evil.example", "K-1\n", "K/1", "../etc", "a b", "K-1\x00", "", "x" * 129]
 

@@ -443,7 +443,7 @@ def test_an_admin_revokes_a_persons_tokens_and_sessions(apps):
     assert not still_valid(claims, row)
     assert still_valid({**claims, "t": datetime.now(timezone.utc).isoformat()}, row)
     # and the cutoff travels to the other services with user.updated
-    from shared.core.events import UserUpdated
+    from shared.core.event_types import UserUpdated
 
     assert UserUpdated().load(record)["tokens_not_before"] is not None
 

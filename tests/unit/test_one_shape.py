@@ -9,7 +9,8 @@ from shared.core import errors
 from shared.core.events import Event, load_event
 from shared.core.lease import Lease
 from shared.core.orgdata import load_org_rules
-from shared.mesh.outbox import outbox_model, relay_once
+from shared.mesh.outbox import outbox_model
+from shared.mesh.relay import relay_once
 from shared.core.settings import load_settings
 from testkit.doubles import FakeClock, FakeMailer, stub_broker
 

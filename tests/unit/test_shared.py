@@ -5,7 +5,8 @@ import pytest
 
 from shared.web.auth import AuthError, issue_token, verify_token
 from shared.core.errors import ConfigurationError, InvalidEvent
-from shared.core.events import REGISTRY, load_event, validate_envelope
+from shared.core.event_types import REGISTRY
+from shared.core.events import load_event, validate_envelope
 from shared.core.logs import JsonFormatter
 from shared.core.manifest import load_manifests, subscribers
 from shared.core.settings import load_settings

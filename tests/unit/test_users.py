@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from shared.core.errors import InvalidInput
-from shared.core.events import REGISTRY, load_event
+from shared.core.event_types import REGISTRY
+from shared.core.events import load_event
 from shared.mesh.service import Service
 from shared.core.settings import load_settings
 from shared.users.legacy_files import import_people, people_from_data_files

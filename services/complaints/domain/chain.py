@@ -20,7 +20,7 @@ from typing import Mapping
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.core.events import COMPLAINT_SOURCES
+from shared.core.event_fields import COMPLAINT_SOURCES
 
 from ..errors import InvalidData
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from shared.core.events import COMPLAINT_SOURCES
+from shared.core.event_fields import COMPLAINT_SOURCES
 
 from .chain import Chain, can_act
 from ..errors import Forbidden, InvalidInput, InvalidTransition

@@ -23,7 +23,7 @@ from typing import Mapping
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from shared.core.events import COMPLAINT_CATEGORIES, USER_ROLES
+from shared.core.event_fields import COMPLAINT_CATEGORIES, USER_ROLES
 
 from .chain import Chain, _first_field
 from .complaint import (CLOSED, OPEN, RESOLVED, Complaint, HistoryEntry, Outcome, check_role, check_state, iso,

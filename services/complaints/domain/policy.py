@@ -10,8 +10,8 @@ from typing import Mapping
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.core.calendar import ServiceHours, add_service_days, add_service_hours
-from shared.core.events import COMPLAINT_SOURCES, USER_ROLES
+from shared.core.event_fields import COMPLAINT_SOURCES, USER_ROLES
+from shared.core.service_time import ServiceHours, add_service_days, add_service_hours
 
 from .chain import _first_field
 from ..errors import InvalidData

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.core.calendar import service_hours_between
+from shared.core.service_time import service_hours_between
 
 from .chain import Chain
 from .complaint import (CLOSED, CLOSED_ACTION, OPEN, REOPENED, RESOLVED, RESOLVED_ACTION, SYSTEM, Complaint,

@@ -15,7 +15,7 @@ from pathlib import Path
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 
-from shared.core.calendar import add_service_hours, service_hours_between
+from shared.core.service_time import add_service_hours, service_hours_between
 from shared.web.pages import page_blueprint
 from shared.web.roles import EVERY_ROLE, define_action
 from shared.web.session import current_principal

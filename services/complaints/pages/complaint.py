@@ -11,9 +11,9 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from shared.core.calendar import service_hours_between
 from shared.core.errors import Forbidden as ForbiddenPage
 from shared.core.errors import NotFound as NotFoundPage
+from shared.core.service_time import service_hours_between
 
 from .. import handlers
 from ..domain import pending_deadlines

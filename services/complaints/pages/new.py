@@ -13,7 +13,7 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from shared.core.events import COMPLAINT_CATEGORIES, SEGMENTS
+from shared.core.event_fields import COMPLAINT_CATEGORIES, SEGMENTS
 
 from .. import handlers
 from ..rules import rules_for

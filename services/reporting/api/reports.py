@@ -1,7 +1,6 @@
 """The monthly report (CONTRACT.md "reporting"): its figures, its PDF and its mail, of the caller's organisation."""
 from __future__ import annotations
 
-from datetime import timezone
 from urllib.parse import quote
 
 from flask import Response, current_app, jsonify, url_for
@@ -58,11 +57,11 @@ def _stored(organization: str, month: str) -> Report | None:
 
 
 def _iso(moment) -> str | None:
-    """Gives a stored moment (naive UTC) as ISO 8601 with the installation's offset, like every
+    """Gives a stored moment (aware) as ISO 8601 with the installation's offset, like every
     timestamp of the API."""
     if not moment:
         return None
-    return moment.replace(tzinfo=timezone.utc).astimezone(service().settings.tz).isoformat()
+    return moment.astimezone(service().settings.tz).isoformat()
 
 
 def _no_branch_manager(organization: str, what: str) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping
 
-from shared.core.events import SATISFACTION
+from shared.core.event_fields import SATISFACTION
 
 from ..errors import KpiError
 

@@ -8,7 +8,7 @@ from datetime import datetime, time
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from shared.core.calendar import ServiceHours
+from shared.core.service_time import ServiceHours
 
 from ..errors import PolicyError
 from .kpi import ANSWERS, FIGURE_NAMES, month_of, previous_months

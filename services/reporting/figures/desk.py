@@ -8,7 +8,7 @@ with their late mark (seed 000 part 1). Counted in SQL, one GROUP BY per table.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from peewee import JOIN, Case, fn
 
@@ -146,8 +146,7 @@ def summary_row(row: AgentSummary | None, month: str, policy: DeskPolicy, now: d
     """Gives one agent's summary of the month as the API shows it, with its state (on_time, late, missing, not_due)."""
     submitted = None
     if row is not None:
-        stored = row.submitted_at
-        submitted = (stored if stored.tzinfo else stored.replace(tzinfo=timezone.utc)).astimezone(tz)
+        submitted = row.submitted_at.astimezone(tz)
     return {"agent": row.agent if row is not None else agent, "month": month,
             "due_on": summary_due_on(month, policy.summary_due_day).isoformat(),
             "submitted_at": submitted.isoformat() if submitted else None,

@@ -25,7 +25,7 @@ from typing import Callable
 from .. import jobs
 from ..domain.report import ReportData
 from ..handlers import figures_to_make, request_figures, store_figures
-from ..handlers.rows import naive_utc
+from ..handlers.rows import as_utc
 from ..models import RUN_FAILED, RUN_PENDING, MadeFigures, Report
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ POLL_SECONDS = 0.2
 @dataclass(frozen=True)
 class Made:
     """What a reader gets: `figures` (ReportData.as_dict()) and `pdf` when made (maybe an earlier
-    making while `pending` a newer one), `made_at` (naive UTC), `error` of a failed making."""
+    making while `pending` a newer one), `made_at` (aware), `error` of a failed making."""
 
     figures: dict | None
     pdf: bytes | None
@@ -74,7 +74,7 @@ def for_reader(service, organization: str, month: str, *, language: str, branch:
     `inline`: make them here (tests and single-process installs, as REPORTING_GENERATE_INLINE)."""
     settings = service.settings
     branch = branch or ""
-    now = naive_utc(service.clock())
+    now = as_utc(service.clock())
     # fresh: made within the window, and after the stored report it is another edition of
     fresh_after = now - timedelta(seconds=settings.report_fresh_seconds)
     stored_at = _stored_at(service, organization, month) if not branch else None

@@ -213,8 +213,8 @@ def deadline_met(name: str):
     return due.is_null(False) & done.is_null(False) & (done <= due)
 
 
-def deadline_counted(name: str, at):
-    """Gives the SQL condition of a complaint whose deadline `name` counts at `at` (naive UTC): met,
+def deadline_counted(name: str, at: datetime):
+    """Gives the SQL condition of a complaint whose deadline `name` counts at `at` (aware): met,
     or passed."""
     due, done = DEADLINE_COLUMNS[name]
     return due.is_null(False) & (done.is_null(False) | (due < at))
@@ -253,7 +253,7 @@ def month_complaints(organization: str, month: str, now: datetime, policy: Repor
                                .group_by(Complaint.resolved_level, Complaint.resolved_level_role).tuples()):
         label = role or str(level)
         by_level[label] = by_level.get(label, 0) + int(count)
-    at = now.astimezone(timezone.utc).replace(tzinfo=None)
+    at = now.astimezone(timezone.utc)
     columns = []
     for name in DEADLINES:
         columns.append(_sum_when(deadline_met(name)))
@@ -307,7 +307,7 @@ def listings(organization: str, month: str, policy: ReportPolicy, *, today, tz, 
             _customer_join(Callback.select(Customer.name, Callback.customer_id, Callback.suggestions,
                                            Callback.recorded_at))
             .where(where["suggestions"]).order_by(Callback.recorded_at, Callback.callback_id).limit(limit).tuples()):
-        recorded_on = recorded_at.replace(tzinfo=timezone.utc).astimezone(tz).date() if recorded_at else None
+        recorded_on = recorded_at.astimezone(tz).date() if recorded_at else None
         suggestions.append(Remark(_name(name, cid), text, recorded_on))
     churn = []
     for name, cid, text, category, raised_on in (

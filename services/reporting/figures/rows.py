@@ -90,7 +90,7 @@ def _callback_rows(organization, month, figure, *, policy, only, limit, offset) 
         .where(where).order_by(Callback.due_on, Callback.callback_id).limit(limit).offset(offset).tuples())
     rows = [{"callback_id": callback_id, "customer": _name(name, customer_id), "kind": kind or "", "due_on": due_on,
              "status": status, "reached": reached, "answer": answer_given if answer is not None else None,
-             "recorded_at": recorded_at.replace(tzinfo=timezone.utc) if recorded_at else None,
+             "recorded_at": recorded_at,
              "complaint_id": complaint_id, "counts": bool(in_numerator)}
             for (callback_id, customer_id, name, kind, due_on, status, reached, answer_given, recorded_at,
                  complaint_id, in_numerator) in query]
@@ -122,7 +122,7 @@ def _customer_rows(organization, month, figure, *, only, limit, offset) -> Figur
 
 
 def _complaint_rows(organization, month, deadline, *, now, only, limit, offset) -> FigureRows:
-    at = now.astimezone(timezone.utc).replace(tzinfo=None)
+    at = now.astimezone(timezone.utc)
     counts = deadline_met(deadline)
     where = month_complaints_where(organization, month) & deadline_counted(deadline, at)
     total, counted = (Complaint.select(fn.COUNT(Complaint.id), fn.COALESCE(fn.SUM(Case(None, [(counts, 1)], 0)), 0))
@@ -135,12 +135,8 @@ def _complaint_rows(organization, month, deadline, *, now, only, limit, offset) 
              .join(Customer, JOIN.LEFT_OUTER, on=((Customer.organization == Complaint.organization)
                                                   & (Customer.customer_id == Complaint.customer_id)))
              .where(where).order_by(Complaint.raised_at, Complaint.complaint_id).limit(limit).offset(offset).tuples())
-
-    def aware(value):
-        return value.replace(tzinfo=timezone.utc) if value else None
-
     rows = [{"complaint_id": complaint_id, "customer": _name(name, customer_id), "category": category,
-             "raised_at": aware(raised_at), "due_at": aware(due_at), "done_at": aware(done_at),
+             "raised_at": raised_at, "due_at": due_at, "done_at": done_at,
              "counts": bool(in_numerator)}
             for complaint_id, customer_id, name, category, raised_at, due_at, done_at, in_numerator in query]
     return FigureRows(kind="complaints", rows=rows, total=int(total or 0), counted=int(counted or 0))

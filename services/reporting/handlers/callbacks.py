@@ -13,7 +13,7 @@ from shared.mesh.service import UnitOfWork
 from ..models import CANCELLED, DONE, OPEN, UNREACHABLE, Callback, Complaint, Customer
 from ..rules import report_policy
 from .customers import save_customer
-from .rows import answer, by_key, to_date, utc
+from .rows import answer, by_key, to_date, utc_moment
 
 
 def key_customer_now(uow: UnitOfWork, organization: str, customer_id: str | None) -> bool:
@@ -82,7 +82,7 @@ def on_callback_completed(*, uow: UnitOfWork, event: Event) -> None:
     callback.suggestions = (data.get("suggestions") or "").strip() or None
     callback.dissatisfied_reason = (data.get("dissatisfied_reason") or "").strip() or None
     callback.complaint_id = data.get("complaint_id") or callback.complaint_id
-    callback.recorded_at = utc(data.get("recorded_at") or event.time or uow.now, uow.settings.tz)
+    callback.recorded_at = utc_moment(data.get("recorded_at") or event.time or uow.now, uow.settings.tz)
     if callback.status != CANCELLED:
         # An attempt that did not reach the customer leaves the task open for the next try.
         callback.status = DONE if callback.reached else (callback.status or OPEN)
@@ -95,7 +95,7 @@ def _verified(uow: UnitOfWork, event: Event, callback: Callback) -> None:
     """Keeps when the complaint's verification callback first reached the customer: the last "1"
     of 2-1-1 is met by reaching them in time, whatever they answered (RULES 2)."""
     complaint = by_key(Complaint, organization=event.organization, complaint_id=callback.complaint_id)
-    reached_at = utc(event.data.get("completed_at") or event.time or uow.now, uow.settings.tz)
+    reached_at = utc_moment(event.data.get("completed_at") or event.time or uow.now, uow.settings.tz)
     if complaint.resolved_at is not None and reached_at < complaint.resolved_at:
         return  # a call before the (latest) resolution verifies nothing
     if complaint.verified_at is None or reached_at < complaint.verified_at:

@@ -5,16 +5,15 @@ present, whatever the order the events arrive in.
 """
 from __future__ import annotations
 
-from datetime import timezone
 
-from shared.core.calendar import service_hours_between
 from shared.core.events import Event
+from shared.core.service_time import service_hours_between
 from shared.mesh.service import UnitOfWork
 
 from ..models import Complaint
 from ..rules import calendar_of, report_policy
 from .customers import save_customer
-from .rows import by_key, local_date, utc
+from .rows import by_key, local_date, utc_moment
 
 #: Optional deadline fields any complaint event may carry (the 2-1-1 deadlines and when met).
 _DEADLINE_FIELDS = ("first_reply_due_at", "first_reply_at", "answer_due_at", "answered_at", "verify_due_at",
@@ -27,11 +26,11 @@ def _complaint(uow: UnitOfWork, event: Event) -> Complaint:
     if data.get("customer_id") and not complaint.customer_id:
         complaint.customer_id = data["customer_id"]
     if data.get("raised_at") and complaint.raised_at is None:
-        complaint.raised_at = utc(data["raised_at"], tz)
+        complaint.raised_at = utc_moment(data["raised_at"], tz)
         complaint.raised_on = local_date(data["raised_at"], tz)
     for name in _DEADLINE_FIELDS:
         if data.get(name):
-            setattr(complaint, name, utc(data[name], tz))
+            setattr(complaint, name, utc_moment(data[name], tz))
     if data.get("churn_reason"):
         complaint.churn_reason = str(data["churn_reason"]).strip() or complaint.churn_reason
     if isinstance(data.get("level"), int):
@@ -51,7 +50,7 @@ def on_complaint_raised(*, uow: UnitOfWork, event: Event) -> None:
     complaint.branch = data.get("branch") or complaint.branch
     if complaint.raised_at is None:
         raised_at = data.get("raised_at") or event.time or uow.now
-        complaint.raised_at = utc(raised_at, uow.settings.tz)
+        complaint.raised_at = utc_moment(raised_at, uow.settings.tz)
         complaint.raised_on = local_date(raised_at, uow.settings.tz)
     if complaint.level is None:
         complaint.level = 0
@@ -73,7 +72,7 @@ def on_complaint_resolved(*, uow: UnitOfWork, event: Event) -> None:
     complaint.state = "resolved"
     complaint.resolved_level = data.get("level", complaint.level)
     complaint.resolved_level_role = data.get("level_role")
-    complaint.resolved_at = utc(data.get("resolved_at") or event.time or uow.now, settings.tz)
+    complaint.resolved_at = utc_moment(data.get("resolved_at") or event.time or uow.now, settings.tz)
     if complaint.verified_at is not None and complaint.verified_at < complaint.resolved_at:
         complaint.verified_at = None  # resolved again after a reopening: a new verification is due
     hours = data.get("service_hours_to_resolve")
@@ -81,8 +80,7 @@ def on_complaint_resolved(*, uow: UnitOfWork, event: Event) -> None:
         complaint.service_hours_to_resolve = float(hours)
     elif complaint.raised_at is not None and complaint.resolved_at is not None:
         complaint.service_hours_to_resolve = round(service_hours_between(
-            complaint.raised_at.replace(tzinfo=timezone.utc).astimezone(settings.tz),
-            complaint.resolved_at.replace(tzinfo=timezone.utc).astimezone(settings.tz),
+            complaint.raised_at.astimezone(settings.tz), complaint.resolved_at.astimezone(settings.tz),
             calendar=calendar_of(settings, org), service_hours=report_policy(settings, org).service_hours), 2)
     complaint.save()
 
@@ -90,7 +88,7 @@ def on_complaint_resolved(*, uow: UnitOfWork, event: Event) -> None:
 def on_complaint_closed(*, uow: UnitOfWork, event: Event) -> None:
     complaint = _complaint(uow, event)
     complaint.state = "closed"
-    complaint.closed_at = utc(event.data.get("closed_at") or event.time or uow.now, uow.settings.tz)
+    complaint.closed_at = utc_moment(event.data.get("closed_at") or event.time or uow.now, uow.settings.tz)
     complaint.closure_reason = event.data.get("closure_reason") or complaint.closure_reason
     complaint.save()
 

@@ -9,7 +9,7 @@ from ..figures.desk import period_figures, summary_row
 from ..domain.desk import DeskPolicy, Period
 from ..domain.kpi import month_bounds
 from ..models import CANCELLED, DECLINED, AgentSummary, Callback, CallbackVerdict
-from .rows import by_key, to_date, utc
+from .rows import by_key, to_date, utc_moment
 
 
 def on_callback_declined(*, uow: UnitOfWork, event: Event) -> None:
@@ -33,7 +33,7 @@ def on_callback_reviewed(*, uow: UnitOfWork, event: Event) -> None:
     data, org = event.data, event.organization
     verdict = by_key(CallbackVerdict, organization=org, callback_id=data["callback_id"],
                      reviewer_role=data["reviewer_role"])
-    at = utc(data.get("reviewed_at"), uow.settings.tz)
+    at = utc_moment(data.get("reviewed_at"), uow.settings.tz)
     if verdict.reviewed_at is not None and (at is None or at < verdict.reviewed_at):
         return
     verdict.verdict, verdict.agent, verdict.reviewed_at = data["verdict"], data.get("agent"), at

@@ -10,7 +10,7 @@ from shared.mesh.service import UnitOfWork
 from shared.core.db import bulk_insert
 
 from ..models import EventLog
-from .rows import naive_utc
+from .rows import as_utc
 
 
 def log_event(*, uow: UnitOfWork, event: Event) -> None:
@@ -18,7 +18,7 @@ def log_event(*, uow: UnitOfWork, event: Event) -> None:
     bulk_insert(EventLog, [{"source": event.source, "event_id": event.id, "type": event.type,
                             "organization": event.organization,
                             "envelope": json.dumps(event.raw, ensure_ascii=False, default=str),
-                            "received_at": naive_utc(uow.now)}], ignore_conflicts=True)
+                            "received_at": as_utc(uow.now)}], ignore_conflicts=True)
 
 
 def logged(apply):

@@ -10,14 +10,14 @@ import json
 
 from ..models import CorrectiveAction
 from .complaints import _complaint
-from .rows import by_key, utc
+from .rows import by_key, utc_moment
 
 
 def on_complaint_verification_unreachable(*, uow: UnitOfWork, event: Event) -> None:
     """Keeps when the complaint's verification callback last found nobody (the report counts them)."""
     complaint = _complaint(uow, event)
-    complaint.verification_unreachable_at = utc(event.data.get("unreachable_at") or event.time or uow.now,
-                                                uow.settings.tz)
+    complaint.verification_unreachable_at = utc_moment(event.data.get("unreachable_at") or event.time or uow.now,
+                                                       uow.settings.tz)
     complaint.save()
 
 
@@ -32,7 +32,7 @@ def on_corrective_action_updated(*, uow: UnitOfWork, event: Event) -> None:
     """Keeps a corrective action of the register, whole; an older `updated_at` than the one kept changes nothing."""
     data = event.data
     action = by_key(CorrectiveAction, organization=event.organization, action_id=data["action_id"])
-    updated_at = utc(data["updated_at"], uow.settings.tz)
+    updated_at = utc_moment(data["updated_at"], uow.settings.tz)
     if action.updated_at is not None and action.updated_at > updated_at:
         return
     action.title, action.owner, action.due_on, action.status = data["title"], data["owner"], data["due_on"], \

@@ -16,7 +16,7 @@ from shared.mesh.service import UnitOfWork
 from ..domain.report import ReportData
 from ..models import (GENERATE_ACTOR, MAKE_FIGURES_ACTOR, RUN_FAILED, RUN_PENDING, RUN_READY, SEND_ACTOR,
                       SEND_QUEUED, MadeFigures, Report, ReportRun, ScheduledReport)
-from .rows import by_key, naive_utc
+from .rows import as_utc, by_key
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def request_generation(*, uow: UnitOfWork, organization: str, month: str, langua
     elif run.status != RUN_PENDING:
         run.send_request, run.send_to = None, None
     run.language, run.request, run.status = language, uuid.uuid4().hex, RUN_PENDING
-    run.requested_at, run.finished_at, run.error = naive_utc(uow.now), None, None
+    run.requested_at, run.finished_at, run.error = as_utc(uow.now), None, None
     run.save()
     uow.send(GENERATE_ACTOR, organization, month, run.request)
     return run
@@ -54,7 +54,7 @@ def run_to_make(*, uow: UnitOfWork, organization: str, month: str, request: str)
 def finish_generation(*, uow: UnitOfWork, organization: str, month: str, request: str,
                       error: str | None = None) -> None:
     """Marks the run of `request` ready (or failed with `error`); a superseded request changes nothing."""
-    (ReportRun.update(status=RUN_FAILED if error else RUN_READY, finished_at=naive_utc(uow.now),
+    (ReportRun.update(status=RUN_FAILED if error else RUN_READY, finished_at=as_utc(uow.now),
                       error=error[:1000] if error else None)
      .where((ReportRun.organization == organization) & (ReportRun.month == month) & (ReportRun.request == request))
      .execute())
@@ -63,7 +63,7 @@ def finish_generation(*, uow: UnitOfWork, organization: str, month: str, request
 def _claim_scheduled_month(uow: UnitOfWork, organization: str, month: str) -> bool:
     # True for exactly one caller per (organisation, month): the schedule fires once.
     query = ScheduledReport.insert(organization=organization, month=month,
-                                   claimed_at=naive_utc(uow.now)).on_conflict_ignore()
+                                   claimed_at=as_utc(uow.now)).on_conflict_ignore()
     return ScheduledReport._meta.database.execute(query).rowcount == 1
 
 
@@ -86,7 +86,7 @@ def store_report(*, uow: UnitOfWork, report: ReportData, pdf: bytes, send_to: li
         return None, None
     stored = by_key(Report, organization=organization, month=month)
     stored.language, stored.figures, stored.pdf = report.language, report.as_dict(), pdf
-    stored.generated_at = naive_utc(uow.now)
+    stored.generated_at = as_utc(uow.now)
     stored.save()
     uow.emit("report.generated", {"month": month, "language": report.language, "generated_at": report.generated_at,
                                   "figures": {name: figure.as_dict() for name, figure in report.figures.items()}},
@@ -102,7 +102,7 @@ def request_send(*, uow: UnitOfWork, row: Report, to: list[str], request: str | 
     that asked for it), with its job; the send actor carries it out (notify.py)."""
     request = request or uuid.uuid4().hex
     row.send_status, row.send_request, row.send_to, row.send_error = SEND_QUEUED, request, list(to), None
-    row.send_requested_at, row.claimed_at = naive_utc(uow.now), None
+    row.send_requested_at, row.claimed_at = as_utc(uow.now), None
     # only these columns: the row may be older than a worker's write of the previous send
     row.save(only=[Report.send_status, Report.send_request, Report.send_to, Report.send_error,
                    Report.send_requested_at, Report.claimed_at])
@@ -135,12 +135,12 @@ def request_figures(*, uow: UnitOfWork, organization: str, month: str, branch: s
     (asked now: False); otherwise a new request id with its job for the worker. The figures made
     last stay until the new ones replace them."""
     row = by_key(MadeFigures, organization=organization, month=month, branch=branch, language=language)
-    recent = naive_utc(uow.now) - timedelta(seconds=FIGURES_PENDING_RETRY_SECONDS)
+    recent = as_utc(uow.now) - timedelta(seconds=FIGURES_PENDING_RETRY_SECONDS)
     if row.id is not None and row.status == RUN_PENDING and row.requested_at > recent and (row.with_pdf or not with_pdf):
         return row, False
     row.with_pdf = with_pdf
     row.request, row.status, row.requested_at, row.finished_at, row.error = (
-        uuid.uuid4().hex, RUN_PENDING, naive_utc(uow.now), None, None)
+        uuid.uuid4().hex, RUN_PENDING, as_utc(uow.now), None, None)
     row.save()
     uow.send(MAKE_FIGURES_ACTOR, organization, month, branch, language, row.request)
     return row, True
@@ -160,10 +160,10 @@ def figures_to_make(*, uow: UnitOfWork, organization: str, month: str, branch: s
 def store_figures(*, uow: UnitOfWork, organization: str, month: str, branch: str, language: str, request: str,
                   figures: dict | None = None, pdf: bytes | None = None, error: str | None = None) -> None:
     """Stores what the worker made for `request` (or its error); a superseded request changes nothing."""
-    values = {"status": RUN_FAILED if error else RUN_READY, "finished_at": naive_utc(uow.now),
+    values = {"status": RUN_FAILED if error else RUN_READY, "finished_at": as_utc(uow.now),
               "error": error[:1000] if error else None}
     if not error:
-        values.update(figures=figures, pdf=pdf, made_at=naive_utc(uow.now))
+        values.update(figures=figures, pdf=pdf, made_at=as_utc(uow.now))
     (MadeFigures.update(**values)
      .where((MadeFigures.organization == organization) & (MadeFigures.month == month) & (MadeFigures.branch == branch)
             & (MadeFigures.language == language) & (MadeFigures.request == request))

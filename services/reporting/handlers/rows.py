@@ -10,18 +10,18 @@ from contextvars import ContextVar
 from datetime import date, datetime, timezone
 
 from shared.core.db import advisory_lock, first
-from shared.core.events import SATISFACTION
+from shared.core.event_fields import SATISFACTION
 
 log = logging.getLogger(__name__)
 
 
-def naive_utc(moment: datetime) -> datetime:
-    """Gives an aware moment as the naive UTC datetime the tables store."""
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+def as_utc(moment: datetime) -> datetime:
+    """Gives an aware moment as the same moment in UTC, as the tables give it back."""
+    return moment.astimezone(timezone.utc)
 
 
-def utc(value, tz) -> datetime | None:
-    """Gives a naive UTC datetime from an aware datetime or ISO text (naive: local time in `tz`)."""
+def utc_moment(value, tz) -> datetime | None:
+    """Gives an aware UTC datetime from an aware datetime or ISO text (naive: local time in `tz`)."""
     if value is None or value == "":
         return None
     if isinstance(value, str):
@@ -34,13 +34,13 @@ def utc(value, tz) -> datetime | None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
-    return naive_utc(value)
+    return as_utc(value)
 
 
 def local_date(value, tz) -> date | None:
     """Gives the date in `tz` of an aware datetime or ISO text, or None."""
-    moment = utc(value, tz)
-    return moment.replace(tzinfo=timezone.utc).astimezone(tz).date() if moment else None
+    moment = utc_moment(value, tz)
+    return moment.astimezone(tz).date() if moment else None
 
 
 def to_date(value) -> date | None:

@@ -9,7 +9,7 @@ worker's, as the API serves it.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from math import ceil
 from urllib.parse import quote
 
@@ -63,7 +63,7 @@ def _report(organization: str, month: str, language: str,
                                inline=bool(current_app.config.get("REPORTING_GENERATE_INLINE")))
     if made.figures is None:
         return None, False, None
-    made_at = made.made_at.replace(tzinfo=timezone.utc).astimezone(settings().tz)
+    made_at = made.made_at.astimezone(settings().tz)
     return ReportData.from_dict({**made.figures, "language": language}), False, made_at
 
 

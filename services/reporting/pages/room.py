@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -45,8 +45,8 @@ TWO_ONE_ONE = ("first_reply", "answer", "verify")
 
 
 def _aware(moment) -> datetime | None:
-    """Gives a stored moment (naive UTC) in the installation's zone."""
-    return moment.replace(tzinfo=timezone.utc).astimezone(settings().tz) if moment else None
+    """Gives a stored moment (aware) in the installation's zone."""
+    return moment.astimezone(settings().tz) if moment else None
 
 
 @dataclass
@@ -100,7 +100,6 @@ def month_lines(organization: str, moment: datetime) -> list[MonthLine]:
     expected = max(1.0, statistics.median(durations)) if durations else FIRST_GUESS_S
     months = {this_month, *previous_months(this_month, MONTHS_LISTED - 1), *reports, *runs}
     lines = []
-    utc_now = moment.astimezone(timezone.utc).replace(tzinfo=None)
     for month in sorted(months, reverse=True):
         report, run = reports.get(month), runs.get(month)
         status, error = _status(report, run)
@@ -109,7 +108,7 @@ def month_lines(organization: str, moment: datetime) -> list[MonthLine]:
             line.made_at, line.language = _aware(report.generated_at), report.language
             line.sent_at, line.sent_to = _aware(report.sent_at), tuple(report.send_to or ())
         if status == "making":
-            elapsed = max(0.0, (utc_now - run.requested_at).total_seconds())
+            elapsed = max(0.0, (moment - run.requested_at).total_seconds())
             line.elapsed_s, line.expected_s = int(elapsed), int(round(expected))
             line.progress = int(min(95, 5 + 90 * elapsed / expected))
         lines.append(line)

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
-from shared.core.events import WholeRegexp
+from shared.core.event_fields import WholeRegexp
 from shared.core.schemas import Timestamp
 from shared.web.api import organization_of_request, principal, roles_required
 

@@ -43,7 +43,7 @@ from services.scheduler.domain.policy import (
     Tier,
     TierSet,
 )
-from shared.core.events import COMPLAINT_CATEGORIES
+from shared.core.event_fields import COMPLAINT_CATEGORIES
 
 __all__ = ["first_message", "load_policy", "load_policy_file"]
 

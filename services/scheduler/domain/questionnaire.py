@@ -17,7 +17,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from services.scheduler.errors import QuestionnaireError
 from services.scheduler.domain.policy import QuestionnaireSelection
 from services.scheduler.domain.policy_schema import first_message
-from shared.core.events import SATISFACTION
+from shared.core.event_fields import SATISFACTION
 
 __all__ = [
     "ANSWER_TYPES",

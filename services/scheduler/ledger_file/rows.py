@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from shared.core.events import ID_PATTERN, NUL, SEGMENTS, id_validators, nul_errors
+from shared.core.event_fields import ID_PATTERN, NUL, SEGMENTS, id_validators, nul_errors
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from flask import render_template, request
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from shared.core.events import BUSINESS_LINES_SERVICE, SEGMENTS
+from shared.core.event_fields import BUSINESS_LINES_SERVICE, SEGMENTS
 from shared.web.roles import page_roles
 
 from .. import handlers

@@ -13,7 +13,7 @@ import pytest
 from services.complaints import handlers, jobs, models
 from services.complaints.service import SERVICE
 from shared.core.db import ensure_schema
-from shared.mesh.outbox import MAX_BROKER_DELAY_MS, relay_messages_once
+from shared.mesh.relay import MAX_BROKER_DELAY_MS, relay_messages_once
 from testkit.complaints import ORG, at
 from testkit.doubles import recording_broker
 from testkit.polling import eventually

@@ -13,7 +13,7 @@ import yaml
 from services.reporting import handlers, jobs, notify
 from services.reporting.errors import SendFailed
 from services.reporting.models import GENERATE_ACTOR, SEND_ACTOR, Report, ReportRun
-from shared.mesh.outbox import relay_messages_once
+from shared.mesh.relay import relay_messages_once
 from testkit.doubles import recording_broker
 from testkit.concurrency import run_at_once
 from testkit.tokens import API_TOKEN, bearer, user_token

@@ -228,7 +228,8 @@ def test_rule_2_resolved_event_carries_service_hours_to_resolve_on_the_given_cal
     from dataclasses import replace as replace_
     from datetime import date
 
-    from shared.core.calendar import ServiceHours, WorkingCalendar
+    from shared.core.calendar import WorkingCalendar
+    from shared.core.service_time import ServiceHours
 
     # raised Friday 17:00, resolved Tuesday 10:00
     friday, tuesday = at(2026, 11, 20, 17, 0), at(2026, 11, 24, 10, 0)

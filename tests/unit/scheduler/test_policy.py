@@ -73,7 +73,7 @@ def test_rules_bad_policy_data_names_the_field(path, value, field):
 
 
 def test_contract_default_policy_names_only_contract_segments_and_service_kinds():
-    from shared.core.events import BUSINESS_LINES_SERVICE, SEGMENTS, SERVICE_KINDS
+    from shared.core.event_fields import BUSINESS_LINES_SERVICE, SEGMENTS, SERVICE_KINDS
 
     policy = load_policy_file(DEFAULT_FILE)
     assert policy.key_customers.segments <= set(SEGMENTS) - {"ordinary"}
