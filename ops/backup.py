@@ -37,7 +37,7 @@ from shared.core.errors import Conflict, InvalidInput
 from shared.core.settings import SERVICES, Settings
 from shared.core.manifest import load_manifests
 from ops.infra import pg_binary
-from ops.deploy import read_env_file
+from ops.envfile import read_env_file
 from shared.core.errors import HuifangError
 from shared.core.settings import load_settings_or_exit
 

@@ -8,7 +8,7 @@ units by them):
 
     PREFIX/<service>/app/                       the code (shared/, services/, the lock file)
     PREFIX/<service>/venv/                      its virtualenv (requirements.lock)
-    /etc/huifang/<service>.env                  every setting (shared.core.settings.setting_list), 0600
+    /etc/huifang/<service>.env                  every setting (shared.core.setting_list), 0600
     /etc/systemd/system/huifang-<service>-web.service      gunicorn
     /etc/systemd/system/huifang-<service>-worker.service   dramatiq
     /var/lib/huifang/<service>/                 its data (HUIFANG_VAR_DIR: SQLite, mail, rules)
@@ -24,6 +24,8 @@ from another service's file in the same folder (one installation shares them).
 `undeploy` stops and removes the units and the code; the data folder, the environment file
 and the user stay unless `purge` (PURGE=1).
 
+Where each of these goes: ops/host.py (with the units' text); the environment file: ops/envfile.py.
+
 This module uses Python's standard library only: `make deploy-*` runs it with the system's
 python3, before any virtualenv exists. The processes (`serve-web`, `serve-worker`, `migrate`,
 `reset-metrics`: ops/units.py) run inside the virtualenv, from the units.
@@ -32,102 +34,20 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
-import secrets
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from ops.console import say
-from shared.core.setting_list import setting_list
+from ops.envfile import env_values, read_env_file, render_env_file
+from ops.host import BACKUPS, DEFAULT_PREFIX, KINDS, Layout, render_unit, unit_name, user_name
 from shared.core.settings import ROOT, SERVICES
 
-#: Where things go on the target host (DESTDIR is put in front of each).
-DEFAULT_PREFIX = Path("/opt/huifang")
-ETC_DIR = Path("/etc/huifang")
-UNIT_DIR = Path("/etc/systemd/system")
-STATE_DIR = Path("/var/lib/huifang")
-#: The backups' folder inside a service's data folder (`make backup`'s default): never purged.
-BACKUPS = "backups"
 #: What of the project a production host needs: the code, the pinned dependencies, the licence.
 SHIPPED = ("shared", "ops", "services", "deploy", "docs", "pyproject.toml", "requirements.lock", "LICENSE", "README.md")
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".hypothesis"}
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
-#: The two processes of a service, by unit kind.
-KINDS = ("web", "worker")
-#: Sandboxing common to both units (systemd.exec(5)); the data folder is the one writable path.
-SANDBOX = """\
-NoNewPrivileges=yes
-ProtectSystem=strict
-ReadWritePaths=@state@
-ProtectHome=yes
-PrivateTmp=yes
-PrivateDevices=yes
-ProtectKernelTunables=yes
-ProtectKernelModules=yes
-ProtectKernelLogs=yes
-ProtectControlGroups=yes
-ProtectClock=yes
-ProtectHostname=yes
-RestrictSUIDSGID=yes
-RestrictRealtime=yes
-RestrictNamespaces=yes
-RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
-LockPersonality=yes
-SystemCallArchitectures=native
-CapabilityBoundingSet=
-AmbientCapabilities="""
-
-
-def unit_name(service: str, kind: str) -> str:
-    """Gives the systemd unit of one process of a service: huifang-<service>-web.service or -worker."""
-    return f"huifang-{service}-{kind}.service"
-
-
-def user_name(service: str) -> str:
-    return f"huifang-{service}"
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where one service lives on the target host (`real`) and in the staging root (`staged`)."""
-
-    service: str
-    prefix: Path = DEFAULT_PREFIX
-    destdir: Path | None = None
-
-    def staged(self, path: Path) -> Path:
-        """Gives `path` of the target host inside DESTDIR (itself without one)."""
-        return self.destdir / path.relative_to("/") if self.destdir else path
-
-    @property
-    def home(self) -> Path:
-        return self.prefix / self.service
-
-    @property
-    def app(self) -> Path:
-        return self.home / "app"
-
-    @property
-    def venv(self) -> Path:
-        return self.home / "venv"
-
-    @property
-    def python(self) -> Path:
-        return self.venv / "bin" / "python"
-
-    @property
-    def env_file(self) -> Path:
-        return ETC_DIR / f"{self.service}.env"
-
-    @property
-    def state(self) -> Path:
-        return STATE_DIR / self.service
-
-    def unit(self, kind: str) -> Path:
-        return UNIT_DIR / unit_name(self.service, kind)
 
 
 # -- writing files only when they change ------------------------------------------------------
@@ -183,110 +103,6 @@ def sync_code(target: Path, files: dict[str, Path]) -> list[str]:
                 path.unlink()
                 changed.append(relative)
     return changed
-
-
-# -- the environment file -------------------------------------------------------------------
-
-_ASSIGNMENT = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$")
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """Gives the values set (not commented) in an environment file; {} when there is none."""
-    values = {}
-    if not path.is_file():
-        return values
-    for line in path.read_text(encoding="utf-8").splitlines():
-        match = _ASSIGNMENT.match(line.strip())
-        if match:
-            value = match.group(2).strip()
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-                value = value[1:-1]
-            values[match.group(1)] = value
-    return values
-
-
-def _quoted(value: str) -> str:
-    """Gives `value` as systemd's EnvironmentFile and python-dotenv both read it back."""
-    if re.fullmatch(r"[A-Za-z0-9_@%+=:,./~-]*", value):
-        return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _comment(text: str, width: int = 96) -> list[str]:
-    lines, line = [], "#"
-    for word in text.split():
-        if len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = "#"
-        line += " " + word
-    return lines + [line]
-
-
-def render_env_file(service: str, values: dict[str, str]) -> str:
-    """Gives the environment file of `service`: every setting with what it means; those in
-    `values` set, the others commented out with their default."""
-    known = {s.name for s in setting_list()}
-    out = [
-        f"# Huifang {service}: its settings, read by huifang-{service}-web.service and -worker.service.",
-        f"# Written by `make deploy-{service}` from shared/core/settings.py's list: what you set here is kept when",
-        "# it runs again; a setting Huifang gains later appears below as a comment. A line starting with",
-        "# `# HUIFANG_` is a setting left at its default (shown). Keep this file 0600: it holds the",
-        "# installation's secrets. After a change: systemctl restart "
-        f"huifang-{service}-web huifang-{service}-worker",
-        "",
-    ]
-    for setting in setting_list():
-        out += _comment(setting.meaning)
-        if setting.name in values:
-            out.append(f"{setting.name}={_quoted(values[setting.name])}")
-        else:
-            out.append(f"# {setting.name}={setting.default}")
-        out.append("")
-    others = {k: v for k, v in values.items() if k not in known}
-    if others:
-        out.append("# Not settings of Huifang: kept as they were written.")
-        out += [f"{k}={_quoted(v)}" for k, v in sorted(others.items())]
-        out.append("")
-    return "\n".join(out)
-
-
-def env_values(layout: Layout, *, public_url: str | None, etc: Path) -> dict[str, str]:
-    """Gives the values of the service's environment file: the file's own, then what deploy
-    decides (data folder, secrets, public addresses), never replacing a value already set
-    unless asked for (`public_url`)."""
-    values = read_env_file(etc / layout.env_file.name)
-    values.setdefault("HUIFANG_VAR_DIR", str(layout.state))
-    values.setdefault("HUIFANG_DATA_DIR", str(layout.state / "data"))
-    siblings = [read_env_file(p) for p in sorted(etc.glob("*.env")) if p.name != layout.env_file.name]
-    for setting in setting_list():
-        if setting.secret and not values.get(setting.name):
-            shared = next((s[setting.name] for s in siblings if s.get(setting.name)), None)
-            values[setting.name] = shared or secrets.token_urlsafe(48)
-    if public_url:
-        base = public_url.rstrip("/")
-        for name in SERVICES:
-            values[f"HUIFANG_{name.upper()}_URL"] = f"{base}/{name}"
-        values.setdefault("HUIFANG_TRUSTED_PROXIES", "1")
-    return values
-
-
-# -- units ----------------------------------------------------------------------------------
-
-def render_template(name: str, fields: dict[str, str]) -> str:
-    text = (ROOT / "deploy" / name).read_text(encoding="utf-8")
-    for key, value in fields.items():
-        text = text.replace(f"@{key}@", value)
-    leftover = re.findall(r"@[a-z_]+@", text)
-    if leftover:
-        raise ValueError(f"deploy/{name}: no value for {', '.join(sorted(set(leftover)))}")
-    return text
-
-
-def render_unit(layout: Layout, kind: str) -> str:
-    fields = {"service": layout.service, "app": str(layout.app), "python": str(layout.python),
-              "env_file": str(layout.env_file), "user": user_name(layout.service), "state": str(layout.state)}
-    fields["sandbox"] = SANDBOX.replace("@state@", fields["state"])
-    return render_template(f"huifang-{kind}.service.in", fields)
 
 
 # -- deploy, undeploy ---------------------------------------------------------------------------
@@ -352,7 +168,7 @@ def deploy(service: str, *, prefix: Path = DEFAULT_PREFIX, destdir: Path | None 
     code_changes = sync_code(staged(layout.app), shipped_files())
     written += [layout.app / c for c in code_changes]
 
-    etc = staged(ETC_DIR)
+    etc = staged(layout.env_file.parent)
     etc.mkdir(parents=True, exist_ok=True)
     etc.chmod(0o755)
     values = env_values(layout, public_url=public_url, etc=etc)

@@ -14,7 +14,7 @@ import re
 import sys
 from pathlib import Path
 
-from ops.deploy import render_template
+from ops.host import render_template
 from shared.core.settings import SERVICES
 
 HOST_PATTERN = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")

@@ -12,7 +12,8 @@ import importlib
 import os
 
 from ops.console import say
-from ops.deploy import KINDS, web_command, worker_command
+from ops.deploy import web_command, worker_command
+from ops.host import KINDS
 from shared.core.settings import SERVICES, load_settings_or_exit
 from shared.mesh.metrics import reset_kind
 

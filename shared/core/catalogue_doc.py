@@ -158,7 +158,7 @@ def render() -> str:
         "# Event catalogue",
         "",
         "<!-- Written by `make docs` (python -m ops event-catalogue) from the marshmallow",
-        "     schemas in shared/core/events.py: do not edit by hand. tests/unit/test_docs.py fails when this",
+        "     schemas in shared/core/event_types.py: do not edit by hand. tests/unit/test_docs.py fails when this",
         "     file and the schemas disagree. -->",
         "",
         "Every event is a [CloudEvents 1.0](https://github.com/cloudevents/spec) JSON envelope. Send one",

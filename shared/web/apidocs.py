@@ -6,7 +6,7 @@
   from npm, with its LICENSE): nothing is fetched from another site, not even the spec
   validator badge.
 - `register_event_schemas(api)`: one component per event type's data (the marshmallow schemas
-  of shared/core/events.py), one envelope per type, and `EventEnvelope`, their union discriminated
+  of shared/core/event_types.py), one envelope per type, and `EventEnvelope`, their union discriminated
   by `type`: the body of `POST /api/v1/events`, with one example per type
   (shared/core/catalogue.py, the examples of docs/EVENTS.md).
 - `path_parameter(...)`: the documentation, with an example, of a route's path parameter

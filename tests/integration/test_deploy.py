@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ops import deploy
+from ops import deploy, envfile, host
 from shared.core.setting_list import setting_list
 from shared.core.settings import ROOT, load_settings
 
@@ -56,13 +56,13 @@ def systemd_verify(root: Path, service: str) -> subprocess.CompletedProcess:
     units.mkdir(parents=True, exist_ok=True)
     for target in Path("/usr/lib/systemd/system").glob("*.target"):
         shutil.copy(target, units / target.name)
-    layout = deploy.Layout(service)
+    layout = host.Layout(service)
     for executable in (layout.python, Path("/bin/kill")):
         stand_in = layout_staged(root, executable)
         stand_in.parent.mkdir(parents=True, exist_ok=True)
         stand_in.write_text("#!/bin/sh\n")
         stand_in.chmod(0o755)
-    paths = [str(layout_staged(root, layout.unit(kind))) for kind in deploy.KINDS]
+    paths = [str(layout_staged(root, layout.unit(kind))) for kind in host.KINDS]
     return subprocess.run(["systemd-analyze", "verify", f"--root={root}", *paths], capture_output=True, text=True)
 
 
@@ -97,7 +97,7 @@ def test_environment_file_lists_every_setting_0600_with_secrets(staged):
     names = re.findall(r"^(?:# )?(HUIFANG_[A-Z0-9_]+)=", text, re.M)
     assert set(names) == {s.name for s in setting_list()}
     assert len(names) == len(set(names))
-    values = deploy.read_env_file(path)
+    values = envfile.read_env_file(path)
     assert len(values["HUIFANG_SECRET_KEY"]) >= 32 and len(values["HUIFANG_API_TOKEN"]) >= 32
     assert values["HUIFANG_VAR_DIR"] == "/var/lib/huifang/scheduler"
     # What the units start with is a valid configuration (the paths aside, which are the host's).
@@ -114,19 +114,19 @@ def test_second_deploy_changes_no_file(staged):
 
 def test_values_set_are_kept_and_one_installation_shares_its_secrets(staged):
     path = staged / "etc/huifang/scheduler.env"
-    first = deploy.read_env_file(path)
+    first = envfile.read_env_file(path)
     text = path.read_text().replace("# HUIFANG_BROKER_URL=redis://127.0.0.1:6379/0",
                                     "HUIFANG_BROKER_URL=amqp://huifang:s3cret@mq.internal:5672/")
     path.write_text(text + "MY_OWN=1\n")
     make(f"deploy-{SERVICE}", f"DESTDIR={staged}", "PUBLIC_URL=https://huifang.example")
-    again = deploy.read_env_file(path)
+    again = envfile.read_env_file(path)
     assert again["HUIFANG_BROKER_URL"] == "amqp://huifang:s3cret@mq.internal:5672/"
     assert again["MY_OWN"] == "1"
     assert again["HUIFANG_SECRET_KEY"] == first["HUIFANG_SECRET_KEY"]
     assert again["HUIFANG_COMPLAINTS_URL"] == "https://huifang.example/complaints"
     assert again["HUIFANG_TRUSTED_PROXIES"] == "1"
     make("deploy-reporting", f"DESTDIR={staged}")
-    other = deploy.read_env_file(staged / "etc/huifang/reporting.env")
+    other = envfile.read_env_file(staged / "etc/huifang/reporting.env")
     assert other["HUIFANG_SECRET_KEY"] == first["HUIFANG_SECRET_KEY"]
     assert other["HUIFANG_API_TOKEN"] == first["HUIFANG_API_TOKEN"]
 
@@ -212,7 +212,7 @@ def test_on_a_host_it_creates_the_user_migrates_then_starts_and_a_second_run_onl
     """The steps outside DESTDIR, in order, with the host's commands recorded instead of run
     (this machine has no systemd to start units with; the files go under tmp_path)."""
     for name in ("ETC_DIR", "UNIT_DIR", "STATE_DIR"):
-        monkeypatch.setattr(deploy, name, tmp_path / "host" / getattr(deploy, name).relative_to("/"))
+        monkeypatch.setattr(host, name, tmp_path / "host" / getattr(host, name).relative_to("/"))
     users, commands = set(), []
 
     def run(*command, check=True, **kwargs):

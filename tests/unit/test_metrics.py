@@ -120,10 +120,10 @@ def test_a_dead_web_process_leaves_no_live_gauge(tmp_path):
 
 
 def test_the_units_reset_their_own_subfolder_and_gunicorn_runs_the_hook(tmp_path):
-    from ops import deploy
+    from ops import deploy, host
 
-    layout = deploy.Layout("complaints")
-    web, worker = deploy.render_unit(layout, "web"), deploy.render_unit(layout, "worker")
+    layout = host.Layout("complaints")
+    web, worker = host.render_unit(layout, "web"), host.render_unit(layout, "worker")
     assert "-m ops reset-metrics complaints web" in web and "reset-metrics" not in web.replace(
         "reset-metrics complaints web", "")
     assert "-m ops reset-metrics complaints worker" in worker
