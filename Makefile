@@ -100,7 +100,8 @@ revoke-tokens: $(STAMP)
 user: $(STAMP)
 	@$(PY) -m ops user --login "$(LOGIN)" --role "$(ROLE)" --org "$(ORG)" \
 	  --name "$(NAME)" --email "$(EMAIL)" --phone "$(PHONE)" $(if $(LINES),--lines "$(LINES)") \
-	  $(if $(BRANCH),--branch "$(BRANCH)") $(if $(SERVICE),--service "$(SERVICE)")
+	  $(if $(BRANCH),--branch "$(BRANCH)") $(if $(DEPARTMENT),--department "$(DEPARTMENT)") \
+	  $(if $(SERVICE),--service "$(SERVICE)")
 
 # The people of the old data files (complaints users.yaml, scheduler agents.yaml, reporting
 # recipients.yaml, and each organisation's copies) into the user directory, without passwords.

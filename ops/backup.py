@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import sqlite3
+import stat
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
@@ -85,7 +86,6 @@ def _sha256(path: Path) -> str:
 
 
 def _schema_version(service: str) -> str:
-
     return str(load_manifests()[service]["version"])
 
 
@@ -96,13 +96,47 @@ def _org_files(data_dir: Path, service: str, *, organization_files: bool = True)
     files = []
     if not data_dir.is_dir():
         return files
-    for org in sorted(p for p in data_dir.iterdir() if p.is_dir()):
+    # The service user writes this folder: a symbolic link planted there is never followed
+    # (root would copy, overwrite or chown what it points at).
+    for org in sorted(p for p in data_dir.iterdir() if p.is_dir() and not p.is_symlink()):
         if organization_files:
-            files += sorted(p for p in org.iterdir() if p.is_file())
+            files += sorted(p for p in org.iterdir() if p.is_file() and not p.is_symlink())
         own = org / service
-        if own.is_dir():
-            files += sorted(p for p in own.rglob("*") if p.is_file())
+        if own.is_dir() and not own.is_symlink():
+            files += sorted(p for p in own.rglob("*") if _plain_file(p, data_dir))
     return files
+
+
+def _plain_file(path: Path, base: Path) -> bool:
+    """Gives whether `path` is a regular file reached from `base` through no symbolic link (lstat
+    of each component: nothing is followed)."""
+    current = base
+    for part in path.relative_to(base).parts:
+        current = current / part
+        try:
+            mode = os.lstat(current).st_mode
+        except FileNotFoundError:
+            return False
+        if stat.S_ISLNK(mode):
+            return False
+    return stat.S_ISREG(mode)
+
+
+def _refuse_links(path: Path, base: Path) -> None:
+    """Raises when a component of `path` under `base` is a symbolic link (planted by the service user)."""
+    current = base
+    for part in path.relative_to(base).parts:
+        current = current / part
+        if current.is_symlink():
+            raise Conflict(f"{current} is a symbolic link: restore follows none; remove it and restore again.")
+
+
+def _copy_nofollow(source: Path, target: Path) -> None:
+    """Copies `source` to a new `target`, following no symbolic link at either end (O_NOFOLLOW)."""
+    flags_out = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    with open(os.open(source, os.O_RDONLY | os.O_NOFOLLOW), "rb") as src, \
+            open(os.open(target, flags_out, 0o600), "wb") as dst:
+        shutil.copyfileobj(src, dst)
 
 
 # -- backup ------------------------------------------------------------------------------------
@@ -133,7 +167,6 @@ def backup(service: str, settings: Settings, dest: Path, *, database_url: str | 
         dst.close()
         src.close()
     else:
-
         target = partial / PG_FILE
         url, env = libpq_call(database_url)
         subprocess.run([pg_binary("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
@@ -143,7 +176,7 @@ def backup(service: str, settings: Settings, dest: Path, *, database_url: str | 
     for path in _org_files(data_dir, service):
         copy = partial / "data" / path.relative_to(data_dir)
         copy.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        shutil.copy2(path, copy)
+        _copy_nofollow(path, copy)
     files = {p.relative_to(partial).as_posix(): _sha256(p) for p in sorted(partial.rglob("*")) if p.is_file()}
     manifest = {"service": service, "schema_version": _schema_version(service), "database": kind,
                 "created_at": moment.isoformat(timespec="seconds"), "files": files}
@@ -227,18 +260,21 @@ def restore(service: str, settings: Settings, source: Path, *, force: bool = Fal
         dst.close()
         src.close()
     else:
-
         url, env = libpq_call(database_url)
         subprocess.run([pg_binary("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
                         "--single-transaction", "--exit-on-error", "--dbname", url,
                         str(source / PG_FILE)], check=True, env=env)
     # The rule files: each organisation's files of this service as they were, nothing more.
     for path in present:
+        _refuse_links(path, data_dir)
         path.unlink()
     for relative in _listed_rule_files(manifest, service, organization_files=organization_files):
         target = data_dir.joinpath(*relative.parts[1:])
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        shutil.copy2(source / relative, target)
+        _refuse_links(target.parent, data_dir)
+        if os.path.lexists(target):
+            target.unlink()  # a link itself, never what it points at
+        _copy_nofollow(source / relative, target)
     _give_back_to_owner(settings, database_url)
     say(f"{service}: restored from {source} (made {manifest['created_at']}, schema {manifest['schema_version']})")
     return manifest
@@ -272,11 +308,11 @@ def _give_back_to_owner(settings: Settings, database_url: str) -> None:
     if _kind(database_url) == "sqlite":
         paths.append(_sqlite_path(database_url))
     for path in paths:
-        os.chown(path, owner.st_uid, owner.st_gid)
+        # lchown: a symbolic link the service user planted gives it nothing it points at
+        os.chown(path, owner.st_uid, owner.st_gid, follow_symlinks=False)
 
 
 def _load_env_file(path: str) -> None:
-
     for name, value in read_env_file(Path(path)).items():
         os.environ.setdefault(name, value)
 

@@ -192,6 +192,8 @@ def deploy(service: str, *, prefix: Path = DEFAULT_PREFIX, destdir: Path | None 
 
     ensure_user(layout)
     for folder in {layout.state, Path(values["HUIFANG_VAR_DIR"]), Path(values["HUIFANG_DATA_DIR"])}:
+        if folder.is_symlink():  # planted by the service user: root would give it what the link points at
+            raise SystemExit(f"huifang: {folder} is a symbolic link; deploy follows none (remove it)")
         if folder.is_dir():
             shutil.chown(folder, user_name(service), user_name(service))
     venv_changed = ensure_venv(layout)

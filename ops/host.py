@@ -40,8 +40,16 @@ RestrictNamespaces=yes
 RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
 LockPersonality=yes
 SystemCallArchitectures=native
+SystemCallFilter=@system-service
+SystemCallErrorNumber=EPERM
+ProtectProc=invisible
 CapabilityBoundingSet=
 AmbientCapabilities="""
+#: The web unit's more: it reads the organisations' rule files (the data folder) and never
+#: changes them, nor the backups (a web process reached over the network cannot alter the rules
+#: the workers apply). "-": a folder not made yet is no error.
+WEB_SANDBOX = """
+ReadOnlyPaths=-@state@/data -@state@/backups"""
 
 
 def unit_name(service: str, kind: str) -> str:
@@ -108,5 +116,5 @@ def render_template(name: str, fields: dict[str, str]) -> str:
 def render_unit(layout: Layout, kind: str) -> str:
     fields = {"service": layout.service, "app": str(layout.app), "python": str(layout.python),
               "env_file": str(layout.env_file), "user": user_name(layout.service), "state": str(layout.state)}
-    fields["sandbox"] = SANDBOX.replace("@state@", fields["state"])
+    fields["sandbox"] = (SANDBOX + (WEB_SANDBOX if kind == "web" else "")).replace("@state@", fields["state"])
     return render_template(f"huifang-{kind}.service.in", fields)

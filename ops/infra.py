@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import os
 import pwd
+import secrets
 import shlex
 import shutil
 import socket
@@ -79,11 +80,35 @@ def redis_server_binary() -> str:
     return path
 
 
-def redis_command(port: int, data_dir: Path) -> list[str]:
-    """The command of a local Redis that keeps queued messages across restarts (appendonly)."""
+def redis_command(port: int, data_dir: Path, password: str | None = None) -> list[str]:
+    """The command of a local Redis that keeps queued messages across restarts (appendonly).
+
+    With `password`, the Redis requires it of every client (`requirepass`): it is written to
+    `auth.conf` in `data_dir` (mode 0600), never on the command line where `ps` would show it.
+    """
     private_folder(data_dir)  # its append-only files hold the messages: customers' data
-    return [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
+    config = []
+    if password:
+        config = [str(write_private(data_dir / "auth.conf", f"requirepass {password}\n"))]
+    return [redis_server_binary(), *config, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--protected-mode", "yes"]
+
+
+def write_private(path: Path, text: str) -> Path:
+    """Writes `text` to `path`, readable by its owner only (0600, also when it existed); gives the path."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    path.chmod(0o600)
+    return path
+
+
+def with_new_password(url: str) -> str:
+    """Gives the Redis `url` with a new random password in it (`redis://:<password>@host:port/db`)."""
+    parts = urlparse(url)
+    host = parts.hostname or "127.0.0.1"
+    netloc = f":{secrets.token_urlsafe(32)}@{host}" + (f":{parts.port}" if parts.port else "")
+    return parts._replace(netloc=netloc).geturl()
 
 
 def pg_binary(name: str) -> str:
@@ -135,7 +160,6 @@ def cmd_with_postgres(args) -> int:
     command = args.command[1:] if args.command and args.command[0] == "--" else args.command
     url = os.environ.get("HUIFANG_TEST_POSTGRES_URL")
     if url:
-
         if not url.startswith(("postgresql://", "postgres://")):
             raise ConfigurationError("HUIFANG_TEST_POSTGRES_URL", f"must start with postgresql://, got {url!r}")
         parsed = urlparse(url)

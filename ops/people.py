@@ -30,7 +30,7 @@ from shared.mesh.relay import relay_once
 from shared.mesh.retention import erase_customer
 from shared.users.legacy_files import LEGACY_FILES, import_people, people_from_data_files
 from shared.users.store import check_person, save_person
-from shared.web.auth import issue_token
+from shared.web.auth import Principal, issue_token
 
 def dev_api_token(var_dir: Path) -> str:
     path = var_dir / "api_token"
@@ -44,7 +44,6 @@ def dev_api_token(var_dir: Path) -> str:
 
 
 def cmd_token(args) -> int:
-
     settings = load_settings()
     if args.role == "integration" and not args.org:
         # Not a signed token: the installation's own (HUIFANG_API_TOKEN, else the one `make run`
@@ -101,10 +100,16 @@ def cmd_user(args) -> int:
     lines = None if args.lines is None else [part for part in args.lines.split(",") if part.strip()]
     service, changed = enter_person(args.service, organization=args.org, login=args.login, role=args.role,
                                     name=args.name, email=args.email, phone=args.phone, lines=lines,
-                                    password=os.environ.get("PASSWORD") or None, branch=args.branch)
+                                    password=os.environ.get("PASSWORD") or None, branch=args.branch,
+                                    department=args.department)
     if changed:
         relay_now(service)
     return 0
+
+
+def operator(organization: str) -> Principal:
+    """Gives who an operator's command acts as in the audit log: the account at the terminal."""
+    return Principal(login=f"ops:{getpass.getuser()}", role="operator", organization=organization)
 
 
 def cmd_erase_customer(args) -> int:
@@ -113,7 +118,10 @@ def cmd_erase_customer(args) -> int:
     and amounts stay, so every figure and report is as before."""
     for name in SERVICES:
         service = bind_service(name)
-        done = service.run(erase_customer, organization=args.org, customer_id=args.customer)
+        with service.command() as uow:  # the erasure and its audit entry commit together
+            done = erase_customer(uow=uow, organization=args.org, customer_id=args.customer)
+            uow.audit(operator(args.org), organization=args.org, action="customer.erased", subject=args.customer,
+                      detail=done)
         say(f"{name}: customer {args.customer} of {args.org} erased ({', '.join(f'{k} {v}' for k, v in done.items())})")
     return 0
 
@@ -127,7 +135,10 @@ def cmd_revoke_tokens(args) -> int:
     if known is None:
         raise SystemExit(f"huifang: no {args.login} in {args.org}'s directory (make user LOGIN=... first)")
     try:
-        record = service.run(save_person, organization=args.org, login=args.login, revoke_tokens=True)
+        with service.command() as uow:  # the change and its audit entry commit together
+            record = save_person(uow=uow, organization=args.org, login=args.login, revoke_tokens=True)
+            uow.audit(operator(args.org), organization=args.org, action="user.changed", subject=args.login,
+                      detail={"tokens_revoked": True})
     except HuifangError as exc:
         raise SystemExit(f"huifang: {exc}") from None
     relay_now(service)
@@ -137,7 +148,7 @@ def cmd_revoke_tokens(args) -> int:
 
 def enter_person(service_name: str, *, organization: str, login: str, role: str, name: str = "", email: str = "",
                  phone: str = "", lines: list[str] | None = None, password: str | None = None, ask: bool = True,
-                 branch: str | None = None):
+                 branch: str | None = None, department: str | None = None):
     """Gives (service, changed) after creating or updating one person of the user directory in
     `service_name`'s database (what `make user` does); asks for the password at a terminal
     when none is given and `ask`. The caller relays the `user.updated` event."""
@@ -151,9 +162,13 @@ def enter_person(service_name: str, *, organization: str, login: str, role: str,
     if password is None and ask:
         password = _ask_password(login, known is not None and known.has_password)
     try:
-        record = service.run(save_person, organization=organization, login=login, role=role,
-                             name=name or None, email=email or None, phone=phone or None,
-                             business_lines=lines, password=password, branch=branch)
+        with service.command() as uow:  # the change and its audit entry commit together
+            record = save_person(uow=uow, organization=organization, login=login, role=role,
+                                 name=name or None, email=email or None, phone=phone or None,
+                                 business_lines=lines, password=password, branch=branch, department=department)
+            uow.audit(operator(organization), organization=organization, action="user.changed", subject=login,
+                      detail={"role": record["role"], "branch": record.get("branch"),
+                              "password_changed": password is not None})
     except HuifangError as exc:
         raise SystemExit(f"huifang: {exc}") from None
     unchanged = known is not None and record["updated_at"] == known.updated_at.astimezone(timezone.utc).isoformat()
@@ -164,7 +179,6 @@ def enter_person(service_name: str, *, organization: str, login: str, role: str,
 
 
 def cmd_import_users(args) -> int:
-
     service = bind_service(args.service)
     people, notes = people_from_data_files(service.settings)
     for note in notes:
@@ -236,7 +250,6 @@ def create_demo(settings, *, relay: bool) -> None:
 
 
 def cmd_demo(args) -> int:
-
     create_demo(load_settings(), relay=True)
     return 0
 
@@ -266,6 +279,8 @@ def configure(command: str, parser) -> None:
         parser.add_argument("--phone", default="")
         parser.add_argument("--lines", default=None, help="business lines, comma-separated (empty: every line)")
         parser.add_argument("--branch", default=None, help="the person's branch; empty: the whole organisation")
+        parser.add_argument("--department", default=None,
+                            help="the person's department (complaints assigned to it mail them); empty: none")
         parser.add_argument("--service", default="scheduler", choices=list(SERVICES),
                             help="the service whose database takes the change and relays it (default scheduler)")
         parser.set_defaults(func=cmd_user)

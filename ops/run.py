@@ -14,10 +14,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ops.console import say, shown
-from ops.infra import port_free, port_open, redis_answers, broker_users, control_socket_option, redis_command
+from ops.infra import (broker_users, control_socket_option, port_free, port_open, redis_answers, redis_command,
+                       with_new_password, write_private)
 from ops.onboarding import known_organizations
 from ops.people import bind_service, create_demo, dev_api_token
-from shared.core.settings import ROOT, SERVICES, _env, load_settings
+from shared.core.settings import ROOT, SERVICES, _env, broker_url_file, load_settings
 from shared.mesh.metrics import reset_folder
 
 def worker_line(name: str, settings, python: str) -> str:
@@ -29,7 +30,6 @@ def worker_line(name: str, settings, python: str) -> str:
 
 
 def cmd_run(args) -> int:
-
     services = args.services or list(SERVICES)
     unknown = [s for s in services if s not in SERVICES]
     if unknown:
@@ -43,6 +43,11 @@ def cmd_run(args) -> int:
     redis_line = plan_broker(settings, explicit=bool(setting_given("HUIFANG_BROKER_URL")))
     if redis_line:
         lines.append(redis_line)
+    kept = broker_url_file(settings.var_dir)
+    if kept.exists() and urlparse(settings.broker_url).scheme.startswith("redis"):
+        # the Redis of this checkout asks for a password: every process gets the full URL
+        env["HUIFANG_BROKER_URL"] = kept_url_for(settings, urlparse(settings.broker_url).hostname or "127.0.0.1",
+                                                 urlparse(settings.broker_url).port or 6379) or settings.broker_url
     python = sys.executable
     # Two gunicorn processes and the worker of a service count into one folder; /metrics sums them.
     env.setdefault("HUIFANG_METRICS_DIR", str(settings.var_dir / "metrics"))
@@ -97,14 +102,23 @@ def refuse_taken_ports(settings, services) -> None:
 
 def plan_broker(settings, *, explicit: bool) -> str | None:
     """Gives the Procfile line of a local Redis to start, or None when the broker answers already;
-    says loudly when it will share a Redis it did not start and nobody chose it on purpose."""
+    says loudly when it will share a Redis it did not start and nobody chose it on purpose.
+
+    The Redis it starts requires a password (CONTRACT.md "The broker's password"): the one in the
+    broker's URL, or one generated here; the full URL is kept in `var/broker_url` (0600), which
+    every process and command of this checkout reads when HUIFANG_BROKER_URL is not set.
+    """
     broker = urlparse(settings.broker_url)
     if not broker.scheme.startswith("redis"):
         say(f"broker: {broker.scheme}://{broker.hostname}:{broker.port or ''} (HUIFANG_BROKER_URL)")
         return None
     host, port = broker.hostname or "127.0.0.1", broker.port or 6379
-    if redis_answers(settings.broker_url):
-        if explicit:
+    url = settings.broker_url if broker.password else kept_url_for(settings, host, port) or settings.broker_url
+    if redis_answers(url):
+        if url != settings.broker_url:
+            say(f"using the Redis at {host}:{port} with the password kept in "
+                f"{shown(broker_url_file(settings.var_dir))}")
+        elif explicit:
             say(f"using the Redis at {host}:{port} (HUIFANG_BROKER_URL)")
         else:
             warn_shared_broker(settings.broker_url, host, port)
@@ -114,9 +128,23 @@ def plan_broker(settings, *, explicit: bool) -> str | None:
                          "stop it or point HUIFANG_BROKER_URL at another port")
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit(f"huifang: no Redis answers at {host}:{port} (HUIFANG_BROKER_URL); start it and retry")
+    if not urlparse(url).password:
+        url = with_new_password(url)
+    write_private(broker_url_file(settings.var_dir), url + "\n")
     say(f"no Redis at {host}:{port}: starting a local redis-server on port {port} "
-        f"(appendonly, data in {shown(settings.var_dir / 'redis')})")
-    return "redis: " + " ".join(redis_command(port, settings.var_dir / "redis"))
+        f"(appendonly, data in {shown(settings.var_dir / 'redis')}; its password is in the URL kept in "
+        f"{shown(broker_url_file(settings.var_dir))})")
+    return "redis: " + " ".join(redis_command(port, settings.var_dir / "redis", urlparse(url).password))
+
+
+def kept_url_for(settings, host: str, port: int) -> str | None:
+    """Gives the URL kept in var/broker_url when it names the Redis at host:port (a password in it)."""
+    try:
+        kept = broker_url_file(settings.var_dir).read_text().strip()
+    except OSError:
+        return None
+    parts = urlparse(kept)
+    return kept if parts.password and (parts.hostname, parts.port or 6379) == (host, port) else None
 
 
 def warn_shared_broker(url: str, host: str, port: int) -> None:

@@ -36,7 +36,6 @@ def _service(name: str, settings, *, create: bool = True):
 
 
 def _broker(settings):
-
     return make_broker(settings)
 
 
@@ -62,7 +61,6 @@ def _health(settings, name: str) -> str:
 
 
 def cmd_status(args) -> int:
-
     settings = load_settings_or_exit()
     names = [args.service] if args.service else list(SERVICES)
     broker = _broker(settings)
@@ -96,7 +94,6 @@ def cmd_status(args) -> int:
 
 
 def cmd_dead_letters(args) -> int:
-
     settings = load_settings_or_exit()
     service = _service(args.service, settings)
     with service.connection():
@@ -126,7 +123,6 @@ def replayed_by() -> str:
 
 
 def cmd_replay(args) -> int:
-
     if not args.all and not args.id:
         print("huifang: say which message: ID=<id> (make dead-letters lists them) or ALL=1", file=sys.stderr)
         return 2

@@ -19,7 +19,6 @@ from shared.mesh.metrics import reset_kind
 
 
 def serve(kind: str, service: str) -> int:
-
     settings = load_settings_or_exit()
     command = (web_command if kind == "web" else worker_command)(service, settings)
     os.execv(command[0], command)

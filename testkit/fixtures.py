@@ -1,6 +1,6 @@
 """The fixtures every test layer may use (a pytest plugin: tests/conftest.py `pytest_plugins`).
 
-- `redis_server`: one real Redis for the session
+- `redis_server`: one real Redis for the session, requiring a password (its `url` carries it)
 - `mesh_factory`, `mesh`: the three services against it, worker processes for real
 - `rabbit`: a throwaway RabbitMQ node for a module
 - `apps`, `specs`: the services' web apps on SQLite and the stub broker for a module, and
@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -21,7 +22,8 @@ from testkit.servers import RabbitServer, RedisServer
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
-    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    # It asks for a password, as the Redis of `make run` does: every test reaches it by its URL.
+    server = RedisServer(tmp_path_factory.mktemp("redis"), password=secrets.token_urlsafe(24)).start()
     yield server
     server.stop()
 

@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from shared.core.settings import ROOT, load_settings
 from testkit.databases import new_database_url
@@ -141,10 +142,13 @@ def raw_redis_enqueue(redis_url: str, payload) -> str:
                "message_id": message_id, "message_timestamp": int(time.time() * 1000)}
     cli = shutil.which("redis-cli")
     assert cli, "redis-cli is part of Debian's redis-server package"
-    port = redis_url.split(":")[-1].split("/")[0]
+    parts = urlsplit(redis_url)
+    port = str(parts.port or 6379)
+    env = {**os.environ, "REDISCLI_AUTH": parts.password} if parts.password else None  # not on the command line
     subprocess.run([cli, "-p", port, "HSET", "dramatiq:events.msgs", message_id, json.dumps(message)], check=True,
-                   capture_output=True)
-    subprocess.run([cli, "-p", port, "RPUSH", "dramatiq:events", message_id], check=True, capture_output=True)
+                   capture_output=True, env=env)
+    subprocess.run([cli, "-p", port, "RPUSH", "dramatiq:events", message_id], check=True, capture_output=True,
+                   env=env)
     return message_id
 
 

@@ -18,19 +18,26 @@ from testkit.polling import eventually
 
 
 class RedisServer:
-    """A Redis in `folder`, on a free port unless given one."""
+    """A Redis in `folder`, on a free port unless given one; with `password`, it requires it of every
+    client (as the one `make run` starts does) and `url` carries it."""
 
-    def __init__(self, folder: Path, port: int | None = None):
+    def __init__(self, folder: Path, port: int | None = None, *, password: str | None = None):
         self.folder = folder
         self.port = port or free_port()
+        self.password = password
         self.proc = None
 
     @property
     def url(self) -> str:
+        return f"redis://:{self.password}@127.0.0.1:{self.port}/0" if self.password else \
+            f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def url_without_password(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self):
-        self.proc = subprocess.Popen(redis_command(self.port, self.folder), stdout=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(redis_command(self.port, self.folder, self.password), stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         import redis
 

@@ -12,13 +12,15 @@ def rules_3_worked_example(reporting, org: str = "acme-electric") -> None:
     09-10 and 09-15; A very satisfied twice, B satisfied/neutral, C neutral/satisfied, D not called."""
     feed = lambda t, d: reporting.feed(t, d, org=org)  # noqa: E731
     feed("service_order.completed", order_completed("O-A-aug", A, "2026-08-03T10:00:00+08:00"))
-    feed("callback.scheduled", scheduled("CB-A-aug-1", "A", "2026-08-06"))
-    feed("callback.scheduled", scheduled("CB-A-aug-2", "A", "2026-08-11", kind="second"))
+    feed("callback.scheduled", scheduled("CB-A-aug-1", "A", "2026-08-06", order_id="O-A-aug"))
+    feed("callback.scheduled", scheduled("CB-A-aug-2", "A", "2026-08-11", kind="second", order_id="O-A-aug"))
     for cust in (A, B, C, D):
         cid = cust["id"]
         feed("service_order.completed", order_completed(f"O-{cid}-sep", cust, "2026-09-07T10:00:00+08:00"))
-        feed("callback.scheduled", scheduled(f"CB-{cid}-1", cid, "2026-09-10", key_customer=True))
-        feed("callback.scheduled", scheduled(f"CB-{cid}-2", cid, "2026-09-15", kind="second", key_customer=True))
+        feed("callback.scheduled", scheduled(f"CB-{cid}-1", cid, "2026-09-10", key_customer=True,
+                                             order_id=f"O-{cid}-sep"))
+        feed("callback.scheduled", scheduled(f"CB-{cid}-2", cid, "2026-09-15", kind="second", key_customer=True,
+                                             order_id=f"O-{cid}-sep"))
     feed("callback.completed", completed("CB-A-1", A, "2026-09-10", product="very_satisfied",
                                          service="very_satisfied", key_customer=True))
     feed("callback.completed", completed("CB-B-1", B, "2026-09-10", product="satisfied", service="neutral",
@@ -49,13 +51,13 @@ def october(reporting, org: str = "acme-electric") -> None:
     feed("delivery.shipped", {"delivery_id": "D1", "customer": E1, "shipped_on": "2026-07-01"})
     feed("delivery.shipped", {"delivery_id": "D2", "customer": E2, "shipped_on": "2026-10-03"})
     # callbacks
-    feed("callback.scheduled", scheduled("cb1", "K1", "2026-10-08"))
+    feed("callback.scheduled", scheduled("cb1", "K1", "2026-10-08", order_id="O-K1-a"))
     feed("callback.completed", completed("cb1", K1, "2026-10-08", product="very_satisfied", service="very_satisfied",
                                          key_customer=True, suggestions=SUGGESTION))
     feed("callback.completed", completed("cb2", K1, "2026-10-13", kind="second", product="satisfied",
                                          service="very_satisfied", key_customer=True))  # never seen scheduled
-    feed("callback.scheduled", scheduled("cb3", "K2", "2026-10-09"))
-    feed("callback.scheduled", scheduled("cb4", "O1", "2026-10-04"))
+    feed("callback.scheduled", scheduled("cb3", "K2", "2026-10-09", order_id="O-K2"))
+    feed("callback.scheduled", scheduled("cb4", "O1", "2026-10-04", order_id="O-O1-oct"))
     feed("callback.completed", completed("cb4", O1, "2026-10-04", product="very_satisfied", service="very_satisfied"))
     feed("callback.scheduled", scheduled("cb5", "O2", "2026-10-20"))
     feed("callback.unreachable", {"callback_id": "cb5", "customer_id": "O2", "attempts": 3})
@@ -67,7 +69,7 @@ def october(reporting, org: str = "acme-electric") -> None:
     feed("callback.scheduled", scheduled("cb8", "O2", "2026-10-25", status="cancelled"))
     feed("callback.scheduled", scheduled("cb9", "K1", "2026-11-02"))
     feed("callback.scheduled", scheduled("cb10", "E2", "2026-09-28", kind="installation", delivery_id="D2"))
-    feed("callback.scheduled", scheduled("cb11", "O1", "2026-10-22", kind="second"))
+    feed("callback.scheduled", scheduled("cb11", "O1", "2026-10-22", kind="second", order_id="O-O1-oct"))
     feed("callback.completed", completed("cb11", O1, "2026-10-22", kind="second", reached=False))
     feed("callback.scheduled", scheduled("cb12", "E2", "2026-10-21", kind="installation", delivery_id="D2"))
     feed("callback.completed", completed("cb12", E2, "2026-10-21", kind="installation", product="neutral"))

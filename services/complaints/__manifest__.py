@@ -1,9 +1,10 @@
 {
     "name": "complaints",
     "summary": "Complaints, escalation chains and the 2-1-1 deadlines",
-    "version": "2.10.0",
+    "version": "2.13.0",
     "depends": ["shared"],
-    "subscribes": ["complaint.raised", "callback.completed", "callback.unreachable", "customer.updated", "user.updated",
+    "subscribes": ["complaint.raised", "callback.completed", "callback.unreachable", "callback.declined",
+                   "callback.wrong_number", "customer.updated", "user.updated", "user.signed_out",
                    "webhook.endpoint_updated"],
     "publishes": [
         "complaint.raised",
@@ -13,5 +14,5 @@
         "corrective_action.updated",
     ],
     "data": ["data/chains/default.yaml", "data/policies/default.yaml", "data/calendar.yaml", "data/users.yaml",
-             "data/ownership.yaml"],
+             "data/ownership.yaml", "data/tickets.yaml"],
 }

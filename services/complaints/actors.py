@@ -32,10 +32,20 @@ def complaint_deadline(organization, complaint_id):
     SERVICE.run(jobs.sweep_complaint, organization=organization, complaint_id=complaint_id)
 
 
+@dramatiq.actor(broker=broker, queue_name=handlers.tickets.TICKET_WAKEUP_QUEUE,
+               actor_name=handlers.tickets.TICKET_WAKEUP_ACTOR, max_retries=3)
+def ticket_deadline(organization, ticket_id):
+    """Looks at the hotline ticket whose deadline has come (its delayed message; seed 001)."""
+    SERVICE.run(handlers.sweep_ticket, organization=organization, ticket_id=ticket_id)
+
+
 @periodic(broker, SERVICE, every_seconds=SWEEP_EVERY_SECONDS)
 def sweep_complaints():
-    """Escalates complaints past a deadline, flags key customers, queues reminders; then mails."""
+    """Escalates complaints past a deadline, flags key customers, queues reminders, tells of hotline
+    tickets past theirs; then mails."""
     jobs.sweep_due_complaints(SERVICE)
+    SERVICE.run(handlers.sweep_due_tickets)
+    SERVICE.run(handlers.remind_overdue_actions)  # overdue corrective actions remind their owners
     notify.send_notifications(SERVICE)
 
 

@@ -114,6 +114,8 @@ class Complaint(BaseModel):
     product_model = peewee.CharField(max_length=200, null=True)
     #: The branch (store, service station, region) it concerns, e.g. the callback's.
     branch = peewee.CharField(max_length=128, null=True)
+    #: The service advisor (服务顾问) of the order it concerns (recurring problems may be counted by it).
+    advisor_id = peewee.CharField(max_length=128, null=True)
     #: Bumped by every write: a write that finds another version lost a race (compare-and-set).
     version = peewee.IntegerField(default=1)
     created_at = UTCDateTimeField()
@@ -332,6 +334,64 @@ class CorrectiveActionRow(BaseModel):
             checked_by=self.checked_by, recurrence_key=self.recurrence_key)
 
 
+class CorrectiveDecision(BaseModel):
+    """A decision on a corrective action taken at a meeting (seed 000 part 1 「质量信息沟通会议…评审…提出
+    改进措施」): the meeting's date, what was decided, who decided it, who recorded it and when."""
+
+    organization = peewee.CharField(max_length=64)
+    action_id = peewee.CharField(max_length=128)
+    meeting_on = peewee.DateField()
+    decision = peewee.TextField()
+    decided_by = peewee.CharField(max_length=500)
+    recorded_by = peewee.CharField(max_length=64)
+    recorded_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "corrective_decision"
+        indexes = ((("organization", "action_id", "meeting_on"), False),)
+
+
+class TicketRow(BaseModel):
+    """A hotline ticket that is not a complaint (seed 001): a consultation (咨询服务单) or a service
+    request (任务单), with its two deadlines (to the hotline engineer, to the repair coordinator)."""
+
+    organization = peewee.CharField(max_length=64)
+    ticket_id = peewee.CharField(max_length=128)
+    kind = peewee.CharField(max_length=20)
+    customer_id = peewee.CharField(max_length=128)
+    customer_name = peewee.CharField(max_length=200)
+    customer_segment = peewee.CharField(max_length=20, default="ordinary")
+    customer_phone = peewee.CharField(max_length=40, null=True)
+    product_model = peewee.CharField(max_length=200, null=True)
+    purchased_on = peewee.DateField(null=True)
+    fault = peewee.TextField()
+    warranty = peewee.CharField(max_length=20)
+    service_level = peewee.CharField(max_length=20)
+    service_mode = peewee.CharField(max_length=20)
+    recorded_by = peewee.CharField(max_length=64)
+    recorded_at = UTCDateTimeField()
+    handover_due_at = UTCDateTimeField()
+    handed_over_at = UTCDateTimeField(null=True)
+    handed_over_to = peewee.CharField(max_length=200, null=True)
+    dispatch_due_at = UTCDateTimeField(null=True)
+    dispatched_at = UTCDateTimeField(null=True)
+    dispatched_to = peewee.CharField(max_length=200, null=True)
+    #: The earlier ticket of the same customer and product within the policy's window (重复单据?).
+    duplicate_of = peewee.CharField(max_length=128, null=True)
+    #: The complaint it was turned into.
+    complaint_id = peewee.CharField(max_length=128, null=True)
+    #: Deadlines missed and acted upon (name@due), each once.
+    breaches = JSONListField(default=tuple)
+    next_sweep_at = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "ticket"
+        indexes = ((("organization", "ticket_id"), True), (("organization", "customer_id", "recorded_at"), False),
+                   (("next_sweep_at",), False))
+
+
 def _migrate_2(migrator, database, migrate) -> None:
     """Adds the hotline handover deadline (seed 001) columns (2.0.0; its wake-up table, created by
     `ensure_schema` then, is dropped by migration 4)."""
@@ -426,12 +486,25 @@ def _migrate_70(migrator, database, migrate) -> None:
         Complaint: {"branch": peewee.CharField(max_length=128, null=True)}})
 
 
+def _migrate_tickets(migrator, database, migrate) -> None:
+    """2.11.0: hotline tickets that are not complaints (seed 001), table `ticket` (created by ensure_schema)."""
+
+
+def _migrate_corrective_follow_through(migrator, database, migrate) -> None:
+    """2.13.0: a complaint's service advisor (recurring problems counted by it); `corrective_decision`
+    (the decisions on an action) is created by ensure_schema."""
+    add_missing_columns(migrator, database, migrate, {
+        Complaint: {"advisor_id": peewee.CharField(max_length=128, null=True)}})
+
+
 #: This service's migration steps, by the manifest version that introduced each (the outbox's,
 #: the directory's, the webhooks' and the audit log's are their features', composed by the
 #: Service). `numbered`: what a database recorded each as before steps were keyed by version.
 MIGRATIONS = Migrations("complaints", {
     "2.0.0": _migrate_2, "2.1.0": _migrate_3, "2.2.0": _migrate_4, "2.3.0": _migrate_5, "2.4.0": _migrate_20,
     "2.5.0": _migrate_21, "2.6.0": _migrate_22, "2.7.0": _migrate_23, "2.8.0": _migrate_70,
+    "2.11.0": _migrate_tickets, "2.13.0": _migrate_corrective_follow_through,
 }, numbered={2: "2.0.0", 3: "2.1.0", 4: "2.2.0", 5: "2.3.0", 20: "2.4.0", 21: "2.5.0", 22: "2.6.0", 23: "2.7.0",
              70: "2.8.0"})
-MODELS: list = [Complaint, ComplaintHistory, Notification, ComplaintPromise, CorrectiveActionRow]
+MODELS: list = [Complaint, ComplaintHistory, Notification, ComplaintPromise, CorrectiveActionRow, TicketRow,
+                CorrectiveDecision]

@@ -62,14 +62,23 @@ def assigned_to_person(uow: UnitOfWork, row: Complaint, login: str) -> dict:
                        f"{row.description}\n"))
 
 
-def unreachable_note(uow: UnitOfWork, row: Complaint, *, role: str, callback_id: str | None) -> dict:
+#: What the mail of a verification not made says (subject, why), by why (RULES 2).
+_NOT_MADE = {"unreachable": ("回访无法联系 / verification unreachable", "found nobody after every attempt"),
+             "declined": ("客户谢绝回访 / verification declined", "was declined by the customer"),
+             "wrong_number": ("号码错误 / verification: wrong number",
+                              "found a wrong number (it is made again once the number is corrected)")}
+
+
+def unreachable_note(uow: UnitOfWork, row: Complaint, *, role: str, callback_id: str | None,
+                     why: str = "unreachable") -> dict:
     """Gives the mail telling the holders of the queue's role that a complaint's verification callback
-    found nobody after every attempt: close it with a reason or try again."""
-    return _note(uow, row, kind="unreachable", role=role, key=f"unreachable:{row.complaint_id}:{callback_id}",
-                 subject=f"[投诉 {row.complaint_id}] 回访无法联系 / verification unreachable",
+    could not be made (found nobody, declined, wrong number): close it with a reason or try again."""
+    subject, what = _NOT_MADE[why]
+    key = f"unreachable:{row.complaint_id}:{callback_id}" + ("" if why == "unreachable" else f":{why}")
+    return _note(uow, row, kind="unreachable", role=role, key=key,
+                 subject=f"[投诉 {row.complaint_id}] {subject}",
                  body=(f"The verification callback {callback_id or '-'} of complaint {row.complaint_id} "
-                       f"({row.customer_name}) found nobody after every attempt. Close it with a reason, or try "
-                       "again, on its page.\n"))
+                       f"({row.customer_name}) {what}. Close it with a reason, or try again, on its page.\n"))
 
 
 def promise_note(uow: UnitOfWork, row: Complaint, promise, *, kind: str) -> dict:
@@ -99,6 +108,36 @@ def first_taker_notes(uow: UnitOfWork, row: Complaint, new_entries, *, tell: boo
                         f"(首问责任人): {entry.action} by {entry.actor} at {_local(entry.at, tz)}.\n\n"
                         f"{entry.reason}\n"))
             for entry in new_entries if entry.actor != taker]
+
+
+def department_notes(uow: UnitOfWork, row: Complaint) -> list[dict]:
+    """Gives the mails telling the people of the department a complaint is assigned to (受投诉部门, the
+    directory's `department`) that it concerns them; the owner has their own mail."""
+    if not row.department:
+        return []
+    return [_note(uow, row, kind="department", role="person", login=person.login,
+                  key=f"department:{row.complaint_id}:{row.department}:{person.login}",
+                  subject=f"[投诉 {row.complaint_id}] 分配给{row.department} / assigned to your department",
+                  body=(f"Complaint {row.complaint_id} of {row.customer_name} is assigned to your department "
+                        f"({row.department}).\n\nWhat the customer said:\n{row.description}\n"))
+            for person in uow.users.of_department(row.organization, row.department) if person.login != row.owner]
+
+
+#: What a ticket's missed deadline mail names (seed 001).
+_TICKET_DEADLINES = {"handover": "转交热线工程师 / handed to the hotline engineer",
+                     "dispatch": "转交维修协调员 / passed on to the repair coordinator"}
+
+
+def ticket_missed_note(uow: UnitOfWork, row, *, deadline: str, due_at: datetime, role: str) -> dict:
+    """Gives the mail telling the holders of `role` that a hotline ticket (seed 001) missed a deadline."""
+    what = _TICKET_DEADLINES[deadline]
+    return {"organization": row.organization,
+            "key": f"{row.organization}:ticket:{row.ticket_id}:{deadline}@{due_at.isoformat()}"[:300],
+            "complaint_id": row.ticket_id, "kind": "ticket_missed", "role": role, "login": None,
+            "subject": f"[工单 {row.ticket_id}] 期限已过 / deadline missed: {what}"[:300],
+            "body": (f"Ticket {row.ticket_id} ({row.kind}) of {row.customer_name}: {what} was due "
+                     f"{_local(due_at, uow.settings.tz)}.\n\nFault: {row.fault}\n"),
+            "created_at": uow.now}
 
 
 def _local(value: datetime | None, tz) -> str:

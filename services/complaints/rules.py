@@ -19,6 +19,7 @@ from .domain.chain import Chain, load_chain
 from .errors import InvalidData
 from .domain.ownership import OwnershipPolicy, load_ownership
 from .domain.policy import ComplaintPolicy, load_policy
+from .domain.tickets import TicketPolicy, load_ticket_policy
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,15 @@ def ownership_for(settings, *, organization: str) -> OwnershipPolicy:
       InvalidData: the file is invalid (naming the field).
     """
     return _rules_file(settings, organization, "ownership.yaml", load_ownership)
+
+
+def tickets_for(settings, *, organization: str) -> TicketPolicy:
+    """Gives the organisation's ticket policy (data/tickets.yaml: seed 001's hotline tickets).
+
+    Raises:
+      InvalidData: the file is invalid (naming the field).
+    """
+    return _rules_file(settings, organization, "tickets.yaml", load_ticket_policy)
 
 
 class _UserSchema(Schema):

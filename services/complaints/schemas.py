@@ -4,13 +4,15 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from shared.core.schemas import NOT_BLANK, PageArgs, StrictBoolean, Timestamp
-from shared.core.event_fields import COMPLAINT_CATEGORIES, COMPLAINT_SOURCES, id_field, id_validators
+from shared.core.event_fields import COMPLAINT_CATEGORIES, COMPLAINT_SOURCES, LOGIN_PATTERN, id_field, id_validators
 from shared.core.event_types import CustomerSchema
 
 from .domain.complaint import STATES
 from .domain.corrective import MANUAL_STATUSES
 from .domain.corrective import STATUSES as ACTION_STATUSES
 from .domain.ownership import CLOSURE_REASONS
+from .domain.tickets import KINDS as TICKET_KINDS
+from .domain.tickets import SERVICE_LEVELS, SERVICE_MODES, WARRANTY
 
 
 class _Input(Schema):
@@ -21,6 +23,10 @@ class _Input(Schema):
 class ComplaintQuerySchema(PageArgs):
     customer_id = fields.String(validate=id_validators())
     state = fields.String(validate=validate.OneOf(STATES))
+    department = fields.String(validate=validate.Length(min=1, max=200),
+                               metadata={"description": "the department it is assigned to (受投诉部门)"})
+    owner = fields.String(validate=[validate.Length(min=1, max=64), validate.Regexp(LOGIN_PATTERN.pattern)],
+                          metadata={"description": "its owner (处理人), a login", "pattern": LOGIN_PATTERN.pattern})
 
 
 class NewComplaintSchema(_Input):
@@ -40,6 +46,7 @@ class NewComplaintSchema(_Input):
     product_model = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
                                   metadata={"description": "the product model complained about (recurring problems)"})
     branch = id_field(required=False)
+    advisor_id = id_field(required=False)
 
 
 class ReplySchema(_Input):
@@ -248,3 +255,61 @@ class ComplaintSchema(Schema):
     promises = fields.List(fields.Nested(PromiseViewSchema), metadata={"description": "promised follow-ups"})
     promise_broken = fields.Boolean(metadata={"description": "a promise to the customer was not kept in time"})
     history = fields.List(fields.Nested(HistoryEntrySchema))
+
+
+class NewTicketSchema(_Input):
+    """A hotline ticket that is not a complaint (seed 001): the fields the hotline agent records."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(TICKET_KINDS),
+                         metadata={"description": "consultation (咨询服务单) or service_request (任务单)"})
+    customer = fields.Nested(CustomerSchema, required=True)
+    product_model = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
+                                  metadata={"description": "产品信息"})
+    purchased_on = fields.Date(load_default=None, allow_none=True, metadata={"description": "购买时间"})
+    fault = fields.String(required=True, validate=validate.Length(min=1, max=5000),
+                          metadata={"pattern": NOT_BLANK, "description": "故障现象 (or the question asked)"})
+    warranty = fields.String(load_default="unknown", validate=validate.OneOf(WARRANTY), metadata={
+        "description": "保修状态"})
+    service_level = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(SERVICE_LEVELS),
+                                  metadata={"description": "服务级别; left out: by the customer (policy)"})
+    service_mode = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(SERVICE_MODES),
+                                 metadata={"description": "服务方式; left out: by the warranty policy"})
+
+
+class TicketQuerySchema(PageArgs):
+    kind = fields.String(validate=validate.OneOf(TICKET_KINDS))
+
+
+class TicketPassSchema(_Input):
+    to = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                       metadata={"pattern": NOT_BLANK, "description": "the engineer or coordinator it goes to"})
+
+
+class TicketComplaintSchema(_Input):
+    category = fields.String(load_default="other", validate=validate.OneOf(COMPLAINT_CATEGORIES))
+
+
+class TicketSchema(Schema):
+    """A hotline ticket (seed 001). Datetimes are ISO 8601 with the installation's offset."""
+
+    id = fields.String()
+    kind = fields.String(metadata={"enum": list(TICKET_KINDS)})
+    customer = fields.Dict()
+    product_model = fields.String(allow_none=True)
+    purchased_on = fields.Date(allow_none=True)
+    fault = fields.String()
+    warranty = fields.String()
+    service_level = fields.String()
+    service_mode = fields.String()
+    recorded_by = fields.String()
+    recorded_at = Timestamp()
+    handover_due_at = Timestamp()
+    handed_over_at = Timestamp(allow_none=True)
+    handed_over_to = fields.String(allow_none=True)
+    dispatch_due_at = Timestamp(allow_none=True)
+    dispatched_at = Timestamp(allow_none=True)
+    dispatched_to = fields.String(allow_none=True)
+    duplicate_of = fields.String(allow_none=True, metadata={"description": "an earlier ticket of the same customer "
+                                                            "and product within the policy's window"})
+    complaint_id = fields.String(allow_none=True)
+    missed = fields.List(fields.String(), metadata={"description": "deadlines missed (handover, dispatch)"})

@@ -62,7 +62,8 @@ def month_blocks(service, organization: str, month: str, *, today, branch: str |
     return {
         "closures": ownership.month_closures(organization, month),
         "corrective_actions": ownership.month_corrective_actions(organization, month, today=today),
-        "desk": desk_block,
+        # leads have no branch: the organisation's report counts those raised and won in the month
+        "desk": {**desk_block, "leads": desk.month_leads(organization, month)},
     }
 
 

@@ -88,9 +88,18 @@ LABELS: dict[str, dict[str, str]] = {
         "advisors": "服务顾问",
         "callbacks": "回访数",
         "declined_callbacks": "谢绝回访(单独统计,不计入回访完成率)",
+        "leads_counts": "回访商机(本月产生/本月成交)",
         "quality_counts": "回访质量合格率(合格/评审)",
         "below_target": "未达标",
         "nobody": "(未指定)",
+        "notes": "说明",
+        "note_populations": ("回访完成率、产品质量满意率、服务质量满意率及感动率只统计满意度调查回访（设备、首次和二次维修回访、"
+                             "物业、零售、流失客户回访）；投诉处理结果回访、重复投诉特殊回访、承诺事项跟进及客户问题答复回访"
+                             "属跟进回访，使用各自的回访模板，不计入上述比率。"),
+        "note_verifications": ("投诉回访及时率 = 在最后期限内联系到客户的投诉处理结果回访 / 本月应做的投诉处理结果回访；"
+                               "投诉处理满意率 = 对处理情况满意或非常满意 / 回答该问题的投诉处理结果回访。"),
+        "note_touched": ("感动率按本月服务的客户统计：本月服务、其首次回访落在下月的客户，计入其接受服务的月份。"),
+        "note_touched_can_rise": "本月感动率仍可能上升：仍有本月服务客户的回访尚未完成。",
     },
     "en": {
         "title": "Customer Satisfaction Measurement Report",
@@ -163,9 +172,23 @@ LABELS: dict[str, dict[str, str]] = {
         "advisors": "Service advisor",
         "callbacks": "Callbacks",
         "declined_callbacks": "Declined callbacks (counted apart, not in the completion rate)",
+        "leads_counts": "Leads from callbacks (raised / won this month)",
         "quality_counts": "Callback quality pass rate (passed/reviewed)",
         "below_target": "below target",
         "nobody": "(none named)",
+        "notes": "Notes",
+        "note_populations": ("The completion, product and service satisfaction rates and the touched rate count "
+                             "the survey callbacks only (equipment, first and second service callbacks, property, "
+                             "retail, lapsed customers). Complaint verifications, repeat-complaint special callbacks, "
+                             "promise follow-ups and answers to a customer's question are follow-up calls with "
+                             "questionnaires of their own, counted in none of these rates."),
+        "note_verifications": ("Verifications reached on time = complaint verifications that reached the customer "
+                               "by their last day on time / the month's complaint verifications; satisfied with "
+                               "complaint handling = satisfied or very satisfied / verifications that answered it."),
+        "note_touched": ("The touched rate counts the month's customers: a customer served in the last days of the "
+                         "month whose first callback falls in the next month counts in the month they were served."),
+        "note_touched_can_rise": ("This month's touched rate can still rise: some callbacks of customers served "
+                                  "this month are not made yet."),
     },
 }
 
@@ -181,6 +204,8 @@ FIGURE_LABELS = {
         "ordinary_order_coverage_rate": "一般客户工单回访率",
         "over_time_limit_rate": "通话超时比例",
         "outside_call_window_rate": "非回访时段记录比例",
+        "verification_on_time_rate": "投诉回访及时率",
+        "verification_satisfied_rate": "投诉处理满意率",
     },
     "en": {
         "callback_completion_rate": "Callback completion rate",
@@ -193,6 +218,8 @@ FIGURE_LABELS = {
         "ordinary_order_coverage_rate": "Orders called back, ordinary",
         "over_time_limit_rate": "Calls over the time guide",
         "outside_call_window_rate": "Recorded outside call windows",
+        "verification_on_time_rate": "Verifications reached on time",
+        "verification_satisfied_rate": "Satisfied with complaint handling",
     },
 }
 

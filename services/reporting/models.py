@@ -105,6 +105,8 @@ class Callback(BaseModel):
     dissatisfied_reason = peewee.TextField(null=True)
     complaint_id = peewee.CharField(**ID, null=True)
     recorded_at = UTCDateTimeField(null=True)
+    #: The day (the organisation's) the customer was first reached: a verification on time (RULES 3).
+    reached_on = peewee.DateField(null=True)
     #: RULES 1.2: the call took longer than the policy's guide and raised no complaint (null: not said).
     over_time_limit = peewee.BooleanField(null=True)
     #: The outcome was recorded outside the call windows (null: not said).
@@ -360,8 +362,31 @@ class CorrectiveAction(BaseModel):
         indexes = ((("organization", "action_id"), True),)
 
 
+class LeadRecord(BaseModel):
+    """A lead a callback raised (lead.raised) and how it ended (lead.updated): the month's report counts
+    the leads raised and won."""
+
+    organization = peewee.CharField(**ORG)
+    lead_id = peewee.CharField(**ID)
+    kind = peewee.CharField(max_length=32, null=True)
+    status = peewee.CharField(max_length=16, default="open")
+    #: The day it was raised and the day it was won (the installation's time zone).
+    raised_on = peewee.DateField(null=True)
+    won_on = peewee.DateField(null=True)
+    updated_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "lead"
+        indexes = ((("organization", "lead_id"), True), (("organization", "raised_on"), False),
+                   (("organization", "won_on"), False))
+
+
+def _leads(migrator, database, migrate) -> None:
+    """1.16.0: the leads callbacks raised and how they ended, table `lead` (created by `ensure_schema`)."""
+
+
 #: The tables a rebuild empties and refills from the event log.
-READ_MODEL = [Customer, Callback, Delivery, ServedDay, Complaint, CallbackVerdict, CorrectiveAction]
+READ_MODEL = [Customer, Callback, Delivery, ServedDay, Complaint, CallbackVerdict, CorrectiveAction, LeadRecord]
 MODELS: list = [EventLog, *READ_MODEL, Report, ScheduledReport, ReportRun, AgentSummary, MadeFigures]
 
 
@@ -494,6 +519,12 @@ def _aware_moments(migrator, database, migrate) -> None:
                                  (moment.astimezone(timezone.utc).replace(tzinfo=None), row_id))
 
 
+def _reached_on(migrator, database, migrate) -> None:
+    """1.15.0: the day a callback first reached its customer (`callback.reached_on`): whether a
+    complaint's verification reached the customer on time (RULES 3's follow-up figures)."""
+    add_missing_columns(migrator, database, migrate, {Callback: {"reached_on": peewee.DateField(null=True)}})
+
+
 #: This service's migration steps, by the manifest version that introduced each (the outbox's,
 #: the directory's, the webhooks' and the audit log's are their features', composed by the
 #: Service). `numbered`: what a database recorded each as before steps were keyed by version.
@@ -501,6 +532,6 @@ MIGRATIONS = Migrations("reporting", {
     "1.1.0": _add_report_run, "1.2.0": _add_send_claim, "1.3.0": _jobs_through_outbox,
     "1.4.0": _rules_fidelity_columns, "1.5.0": _event_log_per_organization, "1.6.0": _desk_columns,
     "1.7.0": _closure_columns_and_branches, "1.8.0": _complaint_branch, "1.11.0": _verdict_order_columns,
-    "1.12.0": _made_figures, "1.13.0": _aware_moments,
+    "1.12.0": _made_figures, "1.13.0": _aware_moments, "1.15.0": _reached_on, "1.16.0": _leads,
 }, numbered={2: "1.1.0", 3: "1.2.0", 4: "1.3.0", 5: "1.4.0", 6: "1.5.0", 10: "1.6.0", 20: "1.7.0", 60: "1.7.0",
              70: "1.8.0", 80: "1.11.0", 90: "1.12.0"})

@@ -226,7 +226,7 @@ def people_shown(report: ReportData, language: str) -> dict | None:
                         "declined": person.get("declined", 0), "cells": cells})
         return out
 
-    return {"declined": int(desk.get("declined_callbacks", 0)),
+    return {"declined": int(desk.get("declined_callbacks", 0)), "leads": desk.get("leads"),
             "agents": rows(desk.get("agents", []), "login"), "advisors": rows(desk.get("advisors", []), "advisor_id")}
 
 

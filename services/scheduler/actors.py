@@ -93,3 +93,27 @@ def mail_missing_ledger_data():
     ledger keepers, once their mail day has come (data/ledger_watch.yaml)."""
     for organization, week, where in notify.send_ledger_gap_mails(SERVICE):
         log.info("missing ledger data of %s for %s mailed: %s", organization, week, where)
+
+
+#: How often (seconds) the leads' owners are mailed: a new lead, an overdue one.
+LEAD_MAIL_SWEEP_SECONDS = 300
+
+
+@periodic(broker, SERVICE, every_seconds=LEAD_MAIL_SWEEP_SECONDS)
+def mail_lead_owners():
+    """Mails each lead's owner once when it is raised and once when it is past its due date
+    (data/leads.yaml gives the owner and the due date)."""
+    for lead_id, kind, where in notify.send_lead_mails(SERVICE):
+        log.info("lead %s: %s mail sent: %s", lead_id, kind, where)
+
+
+#: How often (seconds) the owners of customers' open questions are mailed.
+QUESTION_MAIL_SWEEP_SECONDS = 120
+
+
+@periodic(broker, SERVICE, every_seconds=QUESTION_MAIL_SWEEP_SECONDS)
+def mail_question_owners():
+    """Mails the owner of each open question a customer asked on a callback (seed 000 part 3: ask first,
+    then call back), once."""
+    for question_id, where in notify.send_question_mails(SERVICE):
+        log.info("question %s: owner mailed: %s", question_id, where)

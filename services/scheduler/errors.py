@@ -82,3 +82,23 @@ class NotInReviewQueue(InvalidInput, SchedulerError):
 
 class ReviewTaken(Conflict, SchedulerError):
     """Another reviewer of the same role gave this record its verdict; only they may change it."""
+
+
+class LeadNotFound(NotFound, SchedulerError):
+    """No lead with that id in the caller's organisation."""
+
+
+class LeadClosed(Conflict, SchedulerError):
+    """The lead cannot move to that state from where it is (won and lost are ends)."""
+
+
+class NotYourLead(Forbidden, SchedulerError):
+    """Only the lead's owner, or a supervisor, manager or admin, moves it on."""
+
+
+class UnknownPerson(InvalidInput, SchedulerError):
+    """The agent or owner named is nobody active of the organisation's directory (the field names it)."""
+
+
+class ChannelUnchanged(Conflict, SchedulerError):
+    """The callback is on that channel already (switched to on-site before)."""

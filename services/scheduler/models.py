@@ -436,6 +436,16 @@ class Lead(BaseModel):
     order_id = peewee.CharField(**ID, null=True)
     note = peewee.TextField(null=True)
     raised_at = UTCDateTimeField()
+    #: Its end (open -> contacted -> won or lost): when it was contacted, closed, by whom, with what note.
+    contacted_at = UTCDateTimeField(null=True)
+    closed_at = UTCDateTimeField(null=True)
+    updated_by = peewee.CharField(max_length=128, null=True)
+    outcome_note = peewee.TextField(null=True)
+    #: The owner's mails: told of the new lead, reminded once it is overdue; a claim held while one is sent.
+    mailed_at = UTCDateTimeField(null=True)
+    overdue_mailed_at = UTCDateTimeField(null=True)
+    mail_claimed_at = UTCDateTimeField(null=True)
+    mail_attempts = peewee.IntegerField(default=0)
 
     class Meta:
         table_name = "lead"
@@ -475,8 +485,78 @@ def _migrate_10(migrator, database, migrate) -> None:
         ServiceOrder: {"branch": peewee.CharField(**ID, null=True)}})
 
 
+def _migrate_leads_end(migrator, database, migrate) -> None:
+    """Adds (1.9.0) a lead's end (contacted, won or lost, by whom, with a note) and its owner's mails."""
+    add_missing_columns(migrator, database, migrate, {Lead: {
+        "contacted_at": UTCDateTimeField(null=True), "closed_at": UTCDateTimeField(null=True),
+        "updated_by": peewee.CharField(max_length=128, null=True), "outcome_note": peewee.TextField(null=True),
+        "mailed_at": UTCDateTimeField(null=True), "overdue_mailed_at": UTCDateTimeField(null=True),
+        "mail_claimed_at": UTCDateTimeField(null=True), "mail_attempts": peewee.IntegerField(default=0)}})
+
+
+#: What a supervisor changed on a callback (seed 000 part 5, seed 002 4.1): who calls it, or its channel.
+CHANGE_ASSIGNED, CHANGE_CHANNEL = "assigned", "channel"
+
+
+class CallbackChange(BaseModel):
+    """One change a supervisor made to a callback: reassigned to another agent (one callback, or all of
+    an absent agent's open ones), or switched from phone to on-site with the reason (电话无法解决的,
+    上门: seed 002 4.1). The callback's history shows who did it, when, and why."""
+
+    organization = peewee.CharField(**ORG)
+    callback_id = peewee.CharField(**ID)
+    action = peewee.CharField(max_length=16)
+    before = peewee.CharField(max_length=128, null=True)
+    after = peewee.CharField(max_length=128, null=True)
+    reason = peewee.TextField(null=True)
+    actor = peewee.CharField(max_length=128, null=True)
+    at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "callback_change"
+        indexes = ((("organization", "callback_id", "at"), False),)
+
+
+#: An open question's states: waiting for its owner's answer, answered (the follow-up callback made).
+QUESTION_OPEN, QUESTION_ANSWERED = "open", "answered"
+
+
+class OpenQuestion(BaseModel):
+    """A question a customer asked on a callback that the agent may not answer alone (seed 000 part 3:
+    不得擅自承诺，请示后再回复客户): who owns the answer, the time promised to the customer, the
+    follow-up callback planned for that day."""
+
+    id = peewee.CharField(max_length=36, primary_key=True)
+    organization = peewee.CharField(**ORG)
+    callback_id = peewee.CharField(**ID)
+    customer_id = peewee.CharField(**ID)
+    question = peewee.TextField()
+    owner = peewee.CharField(max_length=128)
+    answer_due_at = UTCDateTimeField()
+    status = peewee.CharField(max_length=16, default=QUESTION_OPEN)
+    asked_by = peewee.CharField(max_length=128, null=True)
+    asked_at = UTCDateTimeField()
+    #: The follow-up callback that gives the customer the answer.
+    followup_id = peewee.CharField(max_length=36, null=True)
+    #: When the owner was mailed (null: not yet), the mail's claim while it is sent, failed sends.
+    mailed_at = UTCDateTimeField(null=True)
+    mail_claimed_at = UTCDateTimeField(null=True)
+    mail_attempts = peewee.IntegerField(default=0)
+
+    class Meta:
+        table_name = "open_question"
+        indexes = ((("organization", "callback_id"), False), (("organization", "owner", "status"), False))
+
+
+def _reassign_and_questions(migrator, database, migrate) -> None:
+    """1.8.0: `callback_change` (reassignments and channel switches, who made them) and
+    `open_question` (questions a customer asked, their owner and promised time) are new tables,
+    created by `ensure_schema`; no column of an older table changes."""
+
+
 MODELS = [Customer, Delivery, ServiceOrder, SamplingDecision, Batch, CallbackTask, PhoneReveal, LedgerImport,
-          CustomerFlag, CallAttempt, ContactCorrection, CallbackReview, Lead, LedgerGapMail]
+          CustomerFlag, CallAttempt, ContactCorrection, CallbackReview, Lead, LedgerGapMail,
+          CallbackChange, OpenQuestion]
 #: Version -> migration step (shared.core.db.ensure_schema), applied in order.
 def _migrate_4(migrator, database, migrate) -> None:
     """Replaces (1.3.0) the delivery index by customer with one that also holds `cancelled`
@@ -488,5 +568,5 @@ def _migrate_4(migrator, database, migrate) -> None:
 #: the directory's, the webhooks' and the audit log's are their features', composed by the
 #: Service). `numbered`: what a database recorded each as before steps were keyed by version.
 MIGRATIONS = Migrations("scheduler", {"1.1.0": _migrate_2, "1.2.0": _migrate_3, "1.3.0": _migrate_4,
-                                      "1.4.0": _migrate_10},
+                                      "1.4.0": _migrate_10, "1.8.0": _reassign_and_questions, "1.9.0": _migrate_leads_end},
                         numbered={2: "1.1.0", 3: "1.2.0", 4: "1.3.0", 10: "1.4.0"})

@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 from shared.audit.store import ACTIONS, READERS
 from shared.core.schemas import PageArgs, Timestamp
 from shared.web.api import organization_of_request, roles_required, total_count
+from shared.web.branches import branch_logins, my_branch
 
 
 class AuditQuerySchema(PageArgs):
@@ -41,9 +42,14 @@ def audit_blueprint(service) -> Blueprint:
         @blp.response(200, AuditEntrySchema(many=True))
         @roles_required(*READERS)
         def get(self, args):
-            """The organisation's audit entries recorded by this service, newest first (filter by action, login)."""
+            """The organisation's audit entries recorded by this service, newest first (filter by action, login).
+            A branch manager reads those of the people of their branch (the user directory's `branch`)."""
             Entry = service.audit
-            query = Entry.select().where(Entry.organization == organization_of_request())
+            organization = organization_of_request()
+            query = Entry.select().where(Entry.organization == organization)
+            branch = my_branch()
+            if branch is not None:
+                query = query.where(Entry.login.in_(branch_logins(organization, branch)))
             if args.get("action"):
                 query = query.where(Entry.action == args["action"])
             if args.get("login"):

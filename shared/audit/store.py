@@ -1,9 +1,11 @@
 """The audit log (审计日志) of every service: who did what, when, to which record.
 
 Recorded: a callback outcome (scheduler), a ledger import (scheduler), an event an admin posted
-(every service), a report sent (reporting), full phone numbers revealed or exported
-(scheduler). Each service keeps the entries of what was done through it, in its own
-`audit_log` table; managers and admins of an organisation read them at `GET /api/v1/audit`.
+(every service), a report sent (reporting), full phone numbers revealed (the callback page, a JSON
+read) or exported (scheduler), a webhook endpoint added or changed (every service), a person of
+the user directory changed and a customer's personal data erased (`make user`, `make erase-customer`).
+Each service keeps the entries of what was done through it, in its own `audit_log` table;
+managers and admins of an organisation read them at `GET /api/v1/audit`.
 
 An entry names ids, never personal data: the callback, the import, the event's id and type,
 the month, the customer's id.
@@ -18,7 +20,11 @@ from shared.core.fields import ORG, UTCDateTimeField
 
 #: What is recorded (`action`).
 ACTIONS = ("callback.outcome_recorded", "ledger.imported", "event.posted", "report.sent", "phones.revealed",
-           "phones.exported")
+           "phones.exported",
+           # a supervisor's changes to callbacks, and a customer's question recorded on one
+           "callback.reassigned", "callbacks.reassigned", "callback.channel_switched", "callback.question_asked",
+           # changes to an organisation's webhooks, people and customers' personal data
+           "webhook.changed", "user.changed", "customer.erased")
 #: Who reads an organisation's audit log.
 READERS = ("manager", "admin")
 

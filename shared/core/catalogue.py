@@ -77,13 +77,16 @@ TYPES: dict[str, TypeDoc] = {
         {"callback_id": _CALLBACK_ID, "customer_id": "C-2002", "kind": "first", "due_on": "2026-11-02",
          "call_at": "2026-11-03T14:00:00+08:00", "asked_at": "2026-11-03T13:00:00+08:00", "agent": "li"}),
     "callback.declined": TypeDoc(
-        "The customer does not accept callbacks (谢绝回访): no callback is planned for them from then on, and "
-        "the callback counts apart from the completion rate.",
+        "The customer does not accept callbacks (谢绝回访): no survey callback is planned for them from then on, "
+        "and the callback counts apart from the completion rate; the follow-ups of a complaint they raised are "
+        "still made, and a declined verification (`verification`, `complaint_id`) puts the complaint in the "
+        "supervisor's queue.",
         {"callback_id": _CALLBACK_ID, "customer_id": "C-2002", "kind": "first", "due_on": "2026-11-02",
          "agent": "li", "cancelled_callbacks": 1}),
     "callback.wrong_number": TypeDoc(
         "The number called was wrong: the callback waits for corrected contact data (a `customer.updated` "
-        "with another phone or contact person opens it again).",
+        "with another phone or contact person opens it again); a complaint's verification (`verification`, "
+        "`complaint_id`) puts the complaint in the supervisor's queue meanwhile.",
         {"callback_id": _CALLBACK_ID, "customer_id": "C-2002", "kind": "first", "agent": "li",
          "corrected": False}),
     "callback.reviewed": TypeDoc(
@@ -102,6 +105,13 @@ TYPES: dict[str, TypeDoc] = {
          "due_on": "2028-03-22", "callback_id": _CALLBACK_ID, "record_no": "202803-0004", "customer": _CUSTOMER,
          "delivery_id": "D-2026-0042", "order_id": None, "note": "希望改造为智能柜",
          "raised_at": "2028-03-15T10:20:00+08:00"}),
+    "lead.updated": TypeDoc(
+        "A lead moved on: its owner contacted the customer, or it ended won or lost (with a note). The "
+        "month's report counts the leads raised and won; the latest `updated_at` wins.",
+        {"lead_id": "9b2f6a1c-3d4e-5f60-8a7b-1c2d3e4f5a6b", "kind": "maintenance_or_retrofit", "status": "won",
+         "owner": "chen", "due_on": "2028-03-22", "callback_id": _CALLBACK_ID, "customer_id": "C-2002",
+         "raised_at": "2028-03-15T10:20:00+08:00", "updated_by": "chen", "note": "签订改造合同",
+         "updated_at": "2028-03-20T15:00:00+08:00", "closed_at": "2028-03-20T15:00:00+08:00"}),
     "complaint.escalated": TypeDoc(
         "A complaint moved one level up its chain (by hand, or because a deadline passed).",
         {"complaint_id": "CMP-2026-0007"}),
@@ -176,6 +186,11 @@ TYPES: dict[str, TypeDoc] = {
         {"login": "li", "role": "agent", "name": "李娜", "email": "li@acme.example", "phone": None,
          "business_lines": ["vehicle", "retail"], "branch": "north-station", "password_hash": None, "active": True,
          "updated_at": "2026-01-31T02:00:00+00:00"}),
+    "user.signed_out": TypeDoc(
+        "A person signed out of the pages: every service refuses that page session from then on (its id's "
+        "SHA-256 only).",
+        {"login": "li", "session": "9f2c6a0b5d1e4f3a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a",
+         "ended_at": "2026-01-31T10:00:00+00:00"}),
     "webhook.endpoint_updated": TypeDoc(
         "An organisation's webhook endpoint was added or changed (`/api/v1/webhooks`, or disabled after failing); "
         "every service keeps the newest `updated_at` and sends the events it produces to it (docs/WEBHOOKS.md).",

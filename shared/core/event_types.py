@@ -92,6 +92,11 @@ class ComplaintRaised(_Data):
     product_model = _text(200)
     #: The branch (store, service station, property office, region) it concerns.
     branch = _opt_id()
+    #: The service advisor (服务顾问) of the order it concerns (recurring problems may be counted by it).
+    advisor_id = _opt_id()
+    #: Who took it down (a login: the agent of the callback it came from): its first taker (seed 002 首问责任制).
+    recorded_by = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Regexp(LOGIN_PATTERN.pattern))
 
 
 class _Produced(_Data):
@@ -131,18 +136,24 @@ class CallbackRescheduled(_Produced):
 
 
 class CallbackDeclined(_Produced):
-    """The customer does not accept callbacks (谢绝回访): an opt-out the planner honours."""
+    """The customer does not accept callbacks (谢绝回访): an opt-out the planner honours for surveys;
+    a complaint's verification declined goes to the supervisor's queue (RULES 2)."""
 
     callback_id = _id()
     customer_id = _id()
     kind = _kind()
+    complaint_id = _opt_id()
+    verification = fields.Boolean(load_default=False)
 
 
 class CallbackWrongNumber(_Produced):
-    """The number called was wrong: the task waits for corrected contact data."""
+    """The number called was wrong: the task waits for corrected contact data (a complaint's
+    verification: in the supervisor's queue meanwhile, RULES 2)."""
 
     callback_id = _id()
     customer_id = _id()
+    complaint_id = _opt_id()
+    verification = fields.Boolean(load_default=False)
 
 
 class CallbackReviewed(_Produced):
@@ -164,6 +175,16 @@ class LeadRaised(_Produced):
     owner = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     due_on = fields.Date(required=True)
     note = _text(10000)
+
+
+class LeadUpdated(_Produced):
+    """A lead moved on (open -> contacted -> won or lost), whole: the latest `updated_at` wins."""
+
+    lead_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    kind = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    status = fields.String(required=True, validate=validate.OneOf(("open", "contacted", "won", "lost")))
+    raised_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
 
 
 class ComplaintEvent(_Produced):
@@ -271,6 +292,8 @@ class UserUpdated(_Produced):
     business_lines = fields.List(fields.String(validate=validate.Length(min=1, max=40)), load_default=list)
     #: The person's branch (store, service station, region); None: the whole organisation.
     branch = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=128))
+    #: The person's department (受投诉部门); None: none named.
+    department = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
     #: shared.users.passwords.hash_password's string (scrypt$n$r$p$salt$hash); None: cannot sign in.
     password_hash = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
     active = fields.Boolean(load_default=True)
@@ -278,6 +301,16 @@ class UserUpdated(_Produced):
     #: Tokens issued and page sessions started before this moment are refused (an admin revoked
     #: them: `make revoke-tokens`). None: no cutoff.
     tokens_not_before = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class UserSignedOut(_Produced):
+    """One page session ended by its sign-out (shared/users/sessions.py): every service refuses it from then on."""
+
+    login = fields.String(required=True, validate=[validate.Length(min=1, max=64), validate.Regexp(LOGIN_PATTERN)])
+    #: SHA-256 (hex) of the session's id: never the id itself.
+    session = fields.String(required=True,
+                            validate=[validate.Length(min=64, max=64), validate.Regexp(r"^[0-9a-f]{64}$")])
+    ended_at = fields.AwareDateTime(required=True)
 
 
 class WebhookEndpointUpdated(_Produced):
@@ -312,6 +345,7 @@ REGISTRY: dict[str, type[Schema]] = {
     "callback.wrong_number": CallbackWrongNumber,
     "callback.reviewed": CallbackReviewed,
     "lead.raised": LeadRaised,
+    "lead.updated": LeadUpdated,
     "complaint.escalated": ComplaintEvent,
     "complaint.resolved": ComplaintEvent,
     "complaint.closed": ComplaintClosed,
@@ -330,5 +364,6 @@ REGISTRY: dict[str, type[Schema]] = {
     "report.generated": ReportEvent,
     "report.sent": ReportEvent,
     "user.updated": UserUpdated,
+    "user.signed_out": UserSignedOut,
     "webhook.endpoint_updated": WebhookEndpointUpdated,
 }

@@ -208,7 +208,6 @@ def send_message(
 
 
 def _write_eml(message: EmailMessage, outbox_dir: Path) -> Path:
-
     private_folder(outbox_dir)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     path = outbox_dir / f"{stamp}-{uuid.uuid4().hex}.eml"

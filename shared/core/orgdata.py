@@ -105,7 +105,6 @@ def working_calendar(settings, *, service: str, organization: str):
 
 
 def _calendar_from_data(raw):
-
     return WorkingCalendar.from_data(raw or {})
 
 

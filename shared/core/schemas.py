@@ -23,6 +23,16 @@ class PageArgs(QueryArgs):
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_OFFSET))
 
 
+class TableExportArgs(QueryArgs):
+    """The query of a seed's table downloaded as a file (shared/web/export.py): the period `from` to
+    `to` (days, both inclusive; left out: the current month; `to` before `from`: an empty table),
+    the language of its titles and labels."""
+
+    from_on = fields.Date(data_key="from", metadata={"description": "the first day, YYYY-MM-DD"})
+    to_on = fields.Date(data_key="to", metadata={"description": "the last day, YYYY-MM-DD"})
+    language = fields.String(load_default="zh-CN", validate=validate.OneOf(["zh-CN", "en"]))
+
+
 #: Text holding something besides blanks (a route that strips its text refuses "  " or "\\v"): the
 #: document's `pattern` for it. The blanks are exactly Python's `str.isspace()` ones, spelt out, as
 #: the regex engines of a fuzzer and a validator disagree on `\\s`.

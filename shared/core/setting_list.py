@@ -59,7 +59,8 @@ def setting_list() -> list[Setting]:
                 "unfinished messages go back on the queue."),
         Setting("HUIFANG_MAINTENANCE_CHANCE", "100000", "Redis: chance per million broker commands of that clean-up."),
         Setting("HUIFANG_MAX_RETRIES", "10", "Retries (with backoff) before a message goes to the dead-letter queue."),
-        Setting("HUIFANG_WEB_HOST", "127.0.0.1", "The address the web process listens on (0.0.0.0: every one)."),
+        Setting("HUIFANG_WEB_HOST", "127.0.0.1", "The address the web process listens on (0.0.0.0: every one); a "
+                "loopback one while HUIFANG_TRUSTED_PROXIES is set."),
         Setting("HUIFANG_WEB_WORKERS", "2", "Processes of the web server (gunicorn --workers)."),
         Setting("HUIFANG_WEB_THREADS", "4", "Threads of each web process (gunicorn --threads)."),
         Setting("HUIFANG_WORKER_PROCESSES", "1", "Processes of the worker (dramatiq --processes)."),
@@ -99,8 +100,14 @@ def setting_list() -> list[Setting]:
                 "PDF the worker is making before it answers 202 (ask again after Retry-After)."),
         Setting("HUIFANG_REPORT_FRESH_SECONDS", "300", "Reporting: figures the worker made for a reader (a month "
                 "not stored, a branch) are served this long, then made again."),
-        Setting("HUIFANG_WEBHOOK_ALLOW_PRIVATE", "0", "1: webhooks may go to loopback, private and link-local "
-                "addresses."),
+        Setting("HUIFANG_SESSION_LIFETIME_HOURS", "12", "A page session ends this many hours after its sign-in, "
+                "however often it is used (and after 10 hours without a page request, or at its sign-out)."),
+        Setting("HUIFANG_WEBHOOK_ALLOW_PRIVATE", "0", "1: every organisation's webhooks may go to loopback, private "
+                "and link-local addresses (a test installation)."),
+        Setting("HUIFANG_WEBHOOK_PRIVATE_NETWORKS", "", "The private networks each organisation's webhooks may "
+                "reach: org=net,net;org=net (like acme-electric=10.20.0.0/16)."),
+        Setting("HUIFANG_WEBHOOK_MAX_ENDPOINTS", "20", "The most webhook endpoints one organisation may have."),
+        Setting("HUIFANG_WEBHOOK_SENDER_THREADS", "8", "The most webhook endpoints a worker sends to at once."),
         Setting("HUIFANG_WEBHOOK_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,36000",
                 "Seconds between the tries of a failing webhook delivery; after the last it is dead."),
         Setting("HUIFANG_WEBHOOK_DISABLE_AFTER_SECONDS", "432000", "An endpoint whose every delivery failed "

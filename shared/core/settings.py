@@ -50,6 +50,13 @@ class Settings:
     public_urls: dict = field(default_factory=dict)
     #: Webhooks (shared/webhooks/urls.py): private, loopback and link-local receivers allowed.
     webhook_allow_private: bool = False
+    #: Webhooks: the private networks each organisation's endpoints may reach, set by the
+    #: installation ({organisation: (network, ...)}; HUIFANG_WEBHOOK_PRIVATE_NETWORKS).
+    webhook_private_networks: dict = field(default_factory=dict)
+    #: Webhooks: the most endpoints one organisation may have (one event fans out to each).
+    webhook_max_endpoints: int = 20
+    #: Webhooks: the most endpoints a worker sends to at once (threads of its sender).
+    webhook_sender_threads: int = 8
     #: Seconds between the tries of a failing delivery; after the last one it is dead.
     webhook_retry_schedule: tuple = (5, 300, 1800, 7200, 18000, 36000, 36000)
     #: An endpoint whose every delivery failed for this long is disabled (its admins are mailed).
@@ -107,6 +114,8 @@ class Settings:
     #: worker; a reader's request waits this long for them (then 202), and they are served this long.
     report_wait_seconds: float = 10.0
     report_fresh_seconds: int = 300
+    #: A page session ends this many hours after its sign-in, however often it is used.
+    session_lifetime_hours: int = 12
     extra: dict = field(default_factory=dict)
 
     @property
@@ -207,6 +216,36 @@ def _networks(env: dict, name: str, default: str) -> tuple:
                                        f"{exc}") from None
 
 
+def _networks_of_organizations(env: dict, name: str) -> dict:
+    """Gives {organisation: (network, ...)} of `org=net,net;org=net` (empty: none)."""
+    networks: dict[str, tuple] = {}
+    for part in (env.get(name) or "").split(";"):
+        if not part.strip():
+            continue
+        organization, equals, listed = part.partition("=")
+        if not equals or not organization.strip():
+            raise ConfigurationError(name, "must be organisation=networks separated by semicolons (like "
+                                           f"acme-electric=10.20.0.0/16,192.168.5.0/24;beta=10.30.0.0/16), got {part!r}")
+        networks[organization.strip()] = networks.get(organization.strip(), ()) + _networks(
+            {name: listed}, name, "")
+    return networks
+
+
+def broker_url_file(var_dir: Path) -> Path:
+    """Where `make run` keeps the full URL of the Redis it starts, password included (CONTRACT.md
+    "The broker's password", mode 0600): for the producers that post raw messages, and every
+    command of this checkout (the broker's URL when HUIFANG_BROKER_URL is not set)."""
+    return var_dir / "broker_url"
+
+
+def _kept_broker_url(var_dir: Path) -> str | None:
+    path = broker_url_file(var_dir)
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
+
+
 def secret_key_file(var_dir: Path) -> Path:
     return var_dir / "secret_key"
 
@@ -233,7 +272,7 @@ def load_settings(environ: dict | None = None) -> Settings:
     env = _env(environ)
     var_dir = Path(env.get("HUIFANG_VAR_DIR") or ROOT / "var").resolve()
     broker_url = _check_url(
-        "HUIFANG_BROKER_URL", env.get("HUIFANG_BROKER_URL") or "redis://127.0.0.1:6379/0",
+        "HUIFANG_BROKER_URL", env.get("HUIFANG_BROKER_URL") or _kept_broker_url(var_dir) or "redis://127.0.0.1:6379/0",
         ("redis", "rediss", "amqp", "amqps", "stub"),
     )
     database_urls, ports, public_urls = {}, {}, {}
@@ -282,11 +321,14 @@ def load_settings(environ: dict | None = None) -> Settings:
         worker_threads=_int(env, "HUIFANG_WORKER_THREADS", 4, minimum=1, maximum=64),
         public_urls=public_urls,
         webhook_allow_private=_flag(env, "HUIFANG_WEBHOOK_ALLOW_PRIVATE"),
+        webhook_private_networks=_networks_of_organizations(env, "HUIFANG_WEBHOOK_PRIVATE_NETWORKS"),
+        webhook_max_endpoints=_int(env, "HUIFANG_WEBHOOK_MAX_ENDPOINTS", 20, minimum=1, maximum=1000),
+        webhook_sender_threads=_int(env, "HUIFANG_WEBHOOK_SENDER_THREADS", 8, minimum=1, maximum=256),
         webhook_retry_schedule=_seconds_list(env, "HUIFANG_WEBHOOK_RETRY_SCHEDULE",
                                              (5, 300, 1800, 7200, 18000, 36000, 36000)),
         webhook_disable_after_seconds=_int(env, "HUIFANG_WEBHOOK_DISABLE_AFTER_SECONDS", 5 * 86400, minimum=1),
         webhook_retention_days=_int(env, "HUIFANG_WEBHOOK_RETENTION_DAYS", 30, minimum=1, maximum=3650),
-        web_host=env.get("HUIFANG_WEB_HOST") or "127.0.0.1",
+        web_host=_web_host(env),
         web_workers=_int(env, "HUIFANG_WEB_WORKERS", 2, minimum=1, maximum=256),
         web_threads=_int(env, "HUIFANG_WEB_THREADS", 4, minimum=1, maximum=256),
         worker_processes=_int(env, "HUIFANG_WORKER_PROCESSES", 1, minimum=1, maximum=256),
@@ -313,7 +355,25 @@ def load_settings(environ: dict | None = None) -> Settings:
         rate_heavy_per_minute=_int(env, "HUIFANG_RATE_HEAVY_PER_MINUTE", 20, minimum=1),
         report_wait_seconds=float(_int(env, "HUIFANG_REPORT_WAIT_SECONDS", 10, minimum=0, maximum=120)),
         report_fresh_seconds=_int(env, "HUIFANG_REPORT_FRESH_SECONDS", 300, minimum=0, maximum=86400),
+        session_lifetime_hours=_int(env, "HUIFANG_SESSION_LIFETIME_HOURS", 12, minimum=1, maximum=24 * 31),
     )
+
+
+def _web_host(env) -> str:
+    """Gives the address the web process listens on: a loopback one while proxies are trusted,
+    else a client reaching the web port directly would choose its own address (X-Forwarded-For:
+    the metrics allow-list, the sign-in throttle)."""
+    host = env.get("HUIFANG_WEB_HOST") or "127.0.0.1"
+    if _int(env, "HUIFANG_TRUSTED_PROXIES", 0, minimum=0, maximum=10):
+        try:
+            loopback = ipaddress.ip_address(host.strip("[]")).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            raise ConfigurationError("HUIFANG_WEB_HOST", f"must be a loopback address (127.0.0.1) while "
+                                                         f"HUIFANG_TRUSTED_PROXIES is set, got {host!r}: the proxy "
+                                                         "reaches it there, and a client cannot bypass the proxy")
+    return host
 
 
 def load_settings_or_exit(environ: dict | None = None) -> Settings:

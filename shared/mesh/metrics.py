@@ -168,9 +168,23 @@ def allowed(settings, remote_addr: str | None, authorization: str | None) -> boo
 
 # -- counting ----------------------------------------------------------------------------
 
+#: The HTTP methods counted by name; any other a client sends is counted as "other", so anonymous
+#: requests cannot add label values (series) to `/metrics` without bound.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def request_labels(method: str, status: int) -> tuple[str, str]:
+    """Gives the method and status labels of a request, each one of a fixed set of values."""
+    method = method if method in METHODS else "other"
+    status = str(status) if isinstance(status, int) and 100 <= status <= 599 else "other"
+    return method, status
+
+
 def observe_request(service_name: str, method: str, route: str, status: int, seconds: float) -> None:
+    """Counts one answered request; `route` is the matched URL rule (or "(unmatched)"), never the path."""
     m = metrics()
-    m["requests"].labels(service_name, method, route, str(status)).inc()
+    method, status_label = request_labels(method, status)
+    m["requests"].labels(service_name, method, route, status_label).inc()
     m["request_seconds"].labels(service_name, method, route).observe(seconds)
 
 

@@ -44,6 +44,21 @@ def count_request(*, uow, key: str, per_seconds: int, now: float) -> int:
     return Window.select(Window.count).where(Window.key == key, Window.window == window).scalar()
 
 
+def refuse_over_limit(*, uow, what: str, who, organization: str, limit: int, per_seconds: int) -> None:
+    """Counts one request of `what` by `who` (a person: `login`) in the caller's unit of work, the
+    command's that the API and the pages share, and refuses it past `limit` per window. A refused
+    request rolls back with its command: the window stays at its limit and goes on refusing.
+
+    Raises:
+      TooManyRequests: 429, saying in how many seconds the window ends.
+    """
+    now = uow.now.timestamp()
+    key = f"{what}:{per_seconds}:{organization}:{who.login}"[:300]
+    if count_request(uow=uow, key=key, per_seconds=per_seconds, now=now) > limit:
+        wait = max(1, math.ceil(per_seconds - now % per_seconds))
+        raise TooManyRequests(f"At most {limit} of these every {per_seconds} seconds; try again in {wait} s.")
+
+
 def check_rate(service, *, what: str, who, organization: str, limit: int, per_seconds: int) -> None:
     """Counts one request of `what` by `who` (a Principal) and refuses it past `limit` per window.
 

@@ -21,13 +21,16 @@ from shared.mesh import outbox
 from shared.mesh import queues
 from shared.mesh import ratelimit
 from shared.users import migrations as users_migrations
+from shared.users import sessions as user_sessions
 from shared.users import store as users
 from shared.webhooks import endpoints as webhook_endpoints
 from shared.webhooks import migrations as webhooks_migrations
 from shared.webhooks.fanout import Webhooks
 from shared.core.db import Migrations, database_from_url, ensure_schema
 from shared.mesh.periodic import periodic_run_model
-from shared.core.events import Event, load_event, make_envelope
+from shared.core.errors import InvalidEvent
+from shared.core.event_signing import SIGNATURE_ATTRIBUTE, sign_envelope, signed_by_us
+from shared.core.events import INTERNAL_TYPES, Event, load_event, make_envelope
 from shared.core.logs import current_event_id
 from shared.core.settings import Settings
 from shared.core.mail import Mailer
@@ -53,6 +56,8 @@ class UnitOfWork:
         """Gives the envelope queued for publishing when this unit of work commits."""
         envelope = make_envelope(type=type, data=data, organization=organization,
                                  source=f"huifang://{self.service.name}", id=id, time=self.now)
+        if type in INTERNAL_TYPES:  # they carry password hashes and secrets: signed, so none is forged
+            sign_envelope(envelope, self.settings.secret_key)
         self.emitted.append(envelope)
         return envelope
 
@@ -141,7 +146,6 @@ class Service:
         """Binds the database from settings (or `url`) and brings its schema up to date."""
         self.settings = settings
         if self.mailer is None or getattr(self.mailer, "from_settings", False):
-
             self.mailer = Mailer.from_settings(settings)
         self.database.initialize(database_from_url(url or settings.database_url(self.name)))
         if create:
@@ -217,6 +221,11 @@ class Service:
         """
         if event is None:
             event = _trusted_event(raw_envelope) if trusted else load_event(raw_envelope)
+        if event.type in INTERNAL_TYPES and not signed_by_us(event.raw, self.settings.verifying_keys):
+            # whoever can write to the broker could otherwise make an admin or steal a webhook
+            raise InvalidEvent({SIGNATURE_ATTRIBUTE: [
+                "internal events must be signed by a service of this installation (HUIFANG_SECRET_KEY)"]},
+                "Unsigned internal event")
         token = current_event_id.set(event.id)
         try:
             handler = self.handlers.get(event.type) or SHARED_HANDLERS.get(event.type)
@@ -253,7 +262,7 @@ class Service:
 
 
 #: Handlers every service has, whatever its own are: the user directory and the webhook endpoints.
-SHARED_HANDLERS = {**users.SHARED_HANDLERS, **webhook_endpoints.SHARED_HANDLERS}
+SHARED_HANDLERS = {**users.SHARED_HANDLERS, **user_sessions.SHARED_HANDLERS, **webhook_endpoints.SHARED_HANDLERS}
 
 
 def _trusted_event(envelope) -> Event:

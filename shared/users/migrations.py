@@ -10,6 +10,7 @@ import peewee
 
 from shared.core.db import Migrations, add_missing_columns
 from shared.core.fields import UTCDateTimeField
+from shared.users.sessions import page_session_model
 
 #: The directory's table.
 _TABLE = "directory_user"
@@ -30,6 +31,19 @@ def add_branch(migrator, database, migrate) -> None:
         migrate(migrator.add_column(_TABLE, "branch", peewee.CharField(max_length=128, null=True)))
 
 
+def add_department(migrator, database, migrate) -> None:
+    """1.5.0: the directory's `department` column (a complaint assigned to a department mails its people)."""
+    if database.table_exists(_TABLE) and "department" not in {c.name for c in database.get_columns(_TABLE)}:
+        migrate(migrator.add_column(_TABLE, "department", peewee.CharField(max_length=200, null=True)))
+
+
+def add_page_sessions(migrator, database, migrate) -> None:
+    """1.3.0: the `page_session` table (a sign-out ends a page session on every service:
+    shared/users/sessions.py)."""
+    database.create_tables([page_session_model(database)], safe=True)
+
+
 #: The directory's steps; `numbered`: what every service's database recorded them as before.
-MIGRATIONS = Migrations("users", {"1.1.0": add_not_before_column, "1.2.0": add_branch},
+MIGRATIONS = Migrations("users", {"1.1.0": add_not_before_column, "1.2.0": add_branch,
+                                   "1.3.0": add_page_sessions, "1.5.0": add_department},
                         numbered={31: "1.1.0", 60: "1.2.0"})

@@ -29,6 +29,7 @@ from shared.core.event_types import UserUpdated
 from shared.core.events import OWN_SOURCE_PREFIX
 from shared.core.fields import ORG, UTCDateTimeField
 from shared.users.passwords import hash_password
+from shared.users.sessions import page_session_model
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ def user_model(database) -> type[peewee.Model]:
         #: The branch (store, service station, property office, region) the
         #: person works for; None: the whole organisation.
         branch = peewee.CharField(max_length=128, null=True)
+        #: The department (受投诉部门, e.g. 质量管理部) the person works in; None: none named.
+        department = peewee.CharField(max_length=200, null=True)
         password_hash = peewee.CharField(max_length=255, null=True)
         active = peewee.BooleanField(default=True)
         updated_at = UTCDateTimeField()
@@ -101,6 +104,8 @@ class Person:
     updated_at: datetime
     #: The person's branch, or None: the whole organisation.
     branch: str | None = None
+    #: The person's department (a complaint assigned to it mails its people), or None.
+    department: str | None = None
 
     @property
     def display_name(self) -> str:
@@ -119,14 +124,14 @@ def _person(row) -> Person:
     return Person(organization=row.organization, login=row.login, name=row.name or "", role=row.role,
                   email=row.email, phone=row.phone, business_lines=_lines(row.business_lines),
                   active=row.active, has_password=bool(row.password_hash), updated_at=row.updated_at,
-                  branch=row.branch or None)
+                  branch=row.branch or None, department=row.department or None)
 
 
 def record_of(row) -> dict:
     """Gives the `user.updated` data of a directory row (JSON-ready)."""
     return {"login": row.login, "role": row.role, "name": row.name or "", "email": row.email, "phone": row.phone,
             "business_lines": list(_lines(row.business_lines)), "branch": row.branch or None,
-            "password_hash": row.password_hash,
+            "department": row.department or None, "password_hash": row.password_hash,
             "active": bool(row.active), "updated_at": row.updated_at.astimezone(timezone.utc).isoformat(),
             "tokens_not_before": row.tokens_not_before.astimezone(timezone.utc).isoformat()
             if row.tokens_not_before else None}
@@ -141,10 +146,12 @@ class Directory:
     def __init__(self, database):
         self.User = user_model(database)
         self.SignInFailure = sign_in_failure_model(database)
+        #: Page sessions, ended by a sign-out on any service (shared/users/sessions.py).
+        self.PageSession = page_session_model(database)
 
     @property
     def models(self) -> list:
-        return [self.User, self.SignInFailure]
+        return [self.User, self.SignInFailure, self.PageSession]
 
     # reading
     def get(self, organization: str, login: str) -> Person | None:
@@ -185,6 +192,13 @@ class Directory:
             query = query.where(User.role.in_(roles))
         return [_person(row) for row in query.order_by(User.login)]
 
+    def of_department(self, organization: str, department: str) -> list[Person]:
+        """Gives the active people of `organization` working in `department`, by login."""
+        User = self.User
+        return [_person(row) for row in User.select().where(
+            User.organization == organization, User.active == True,  # noqa: E712
+            User.department == department).order_by(User.login)]
+
     def emails_of_role(self, organization: str, *roles: str) -> list[str]:
         """Gives the e-mail addresses of the active people of `organization` holding one of `roles`."""
         return [p.email for p in self.of_role(organization, *roles) if p.email]
@@ -213,7 +227,7 @@ class Directory:
         User = self.User
         values = {"name": record.get("name") or "", "role": record["role"], "email": record.get("email"),
                   "phone": record.get("phone"), "business_lines": ",".join(record.get("business_lines") or ()),
-                  "branch": record.get("branch") or None,
+                  "branch": record.get("branch") or None, "department": record.get("department") or None,
                   "password_hash": record.get("password_hash"), "active": record.get("active", True),
                   "updated_at": record["updated_at"], "tokens_not_before": record.get("tokens_not_before")}
         row = self.row(organization, record["login"])
@@ -243,11 +257,11 @@ def check_person(*, login: str, role: str, organization: str) -> None:
 def save_person(*, uow, organization: str, login: str, role: str | None = None, name: str | None = None,
                 email: str | None = None, phone: str | None = None, business_lines=None,
                 password: str | None = None, active: bool | None = None, revoke_tokens: bool = False,
-                branch: str | None = None) -> dict:
+                branch: str | None = None, department: str | None = None) -> dict:
     """Gives the person's record after creating or updating them and emitting `user.updated`.
 
     A field given as None keeps its current value (a new person: empty); `branch=""` clears
-    the branch. `password` is hashed here; None keeps the current one. `revoke_tokens`: every
+    the branch, `department=""` the department. `password` is hashed here; None keeps the current one. `revoke_tokens`: every
     token issued and page session started until now is refused from now on, on every service
     (so a revoked token is refused); a change of role does the same (a token carries its role).
 
@@ -258,13 +272,15 @@ def save_person(*, uow, organization: str, login: str, role: str | None = None, 
     row = directory.row(organization, login)
     current = record_of(row) if row is not None else {
         "login": login, "role": role, "name": "", "email": None, "phone": None, "business_lines": [],
-        "branch": None, "password_hash": None, "active": True}
+        "branch": None, "department": None, "password_hash": None, "active": True}
     record = dict(current)
     for key, value in (("role", role), ("name", name), ("email", email), ("phone", phone), ("active", active)):
         if value is not None:
             record[key] = value
     if branch is not None:
         record["branch"] = branch.strip() or None
+    if department is not None:
+        record["department"] = department.strip() or None
     if business_lines is not None:
         record["business_lines"] = sorted({line.strip() for line in business_lines if line.strip()})
     if password is not None:
@@ -279,7 +295,10 @@ def save_person(*, uow, organization: str, login: str, role: str | None = None, 
     record["updated_at"] = moment.isoformat()
     # A token carries the role it was issued with: a person given another role gets new tokens
     # (and signs in again), so what they were allowed before does not outlive the change.
-    if revoke_tokens or (row is not None and record["role"] != current["role"]):
+    # Deactivating ends the person's tokens and sessions for good: reactivating them later does
+    # not revive what was issued before (they sign in again, get new tokens).
+    deactivated = row is not None and current["active"] and not record["active"]
+    if revoke_tokens or deactivated or (row is not None and record["role"] != current["role"]):
         record["tokens_not_before"] = moment.isoformat()
     loaded = _RECORD.load(record)
     directory.upsert(organization, loaded)

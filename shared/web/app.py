@@ -18,7 +18,7 @@ from shared.core.manifest import subscribers
 from shared.core.settings import load_settings
 from shared.mesh.broker import make_broker
 from shared.mesh.relay import relay_messages_once, relay_once
-from shared.web import apidocs, health
+from shared.web import apidocs, headers, health
 from shared.web import pages as pages_
 from shared.web.api import authenticate_requests, check_every_route_has_roles
 from shared.web.events_route import events_blueprint
@@ -93,6 +93,7 @@ def create_service_app(service, blueprints, *, test_config: dict | None = None, 
 
     register_error_handlers(app)
     health.init_app(app, service, broker, settings)
+    headers.init_app(app)  # CSP, nosniff, referrer policy on every answer
     # Pages: sign-in, session cookie, CSRF, languages, the shell (after the hooks above, so
     # the database is connected before a page request reads the user directory).
     pages_.init_app(app, service, pages)

@@ -71,6 +71,10 @@ def events_blueprint(service) -> Blueprint:
             if envelope["type"] in INTERNAL_TYPES:
                 abort(403, message=f"{envelope['type']} events come only from Huifang's own services.")
             organization_of_request(envelope["organization"])
+            if principal().organization != "*" and str(envelope["source"]).startswith(OWN_SOURCE_PREFIX):
+                # an organisation's own token (a person's, or its integration token) speaks for
+                # that organisation's systems, never for Huifang's services
+                abort(403, message=f"The source prefix {OWN_SOURCE_PREFIX} is reserved for Huifang's services.")
             if principal().role != "integration":
                 # Only the integration token may speak for Huifang's own services or send the
                 # events they produce; a user could otherwise close complaints or skew reports.

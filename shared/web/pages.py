@@ -39,7 +39,8 @@ from flask_babel import lazy_gettext as _l
 from shared.core.settings import ROOT, SERVICES
 from shared.users.passwords import burn_time, verify_password
 from shared.users.store import Directory
-from shared.users.throttle import clear_failures, record_failure, seconds_blocked
+from shared.users.sessions import end_session, start_session
+from shared.users.throttle import login_digest, password_check_slot, reserve, succeeded
 from shared.web.auth import Principal
 from shared.web.error_pages import answer_errors_as_pages, not_found_or_problem
 from shared.web.languages import DEFAULT_LOCALE, LANGUAGES, language_url, normalise_language, select_locale
@@ -98,10 +99,15 @@ def _shell_blueprint(service) -> Blueprint:
         def again(message, status, **extra):
             return render_template("login.html", error=message, login=login_name, next=next_url, **extra), status
 
+        # Counted as failed before the check (atomic, per login and per address, on every service
+        # when the broker is Redis): parallel guesses past the free ones are not checked at all.
         # Reads and the (slow, ~0.1 s) password checks run outside a transaction: on SQLite a
         # write transaction would hold the one write lock of the database meanwhile.
-        with service.connection():
-            wait = seconds_blocked(directory, login_name, address, now)
+        counts = {"redis_client": _shared_counter(), "database": service.database}
+        with service.connection(), password_check_slot() as free:
+            if not free:
+                return again(_("Too many sign-ins at once. Try again in %(seconds)s seconds.", seconds=1), 429)
+            wait = reserve(directory, login_name, address, now, **counts)
             if wait:
                 return again(_("Too many failed sign-ins. Try again in %(seconds)s seconds.", seconds=wait), 429)
             rows = [r for r in directory.rows_of_login(login_name) if organization in (None, r.organization)]
@@ -109,23 +115,34 @@ def _shell_blueprint(service) -> Blueprint:
                 burn_time(password)  # an unknown login takes as long as a wrong password
             matched = [r for r in rows if verify_password(password, r.password_hash)]
             if not matched:
-                with service.unit_of_work():
-                    record_failure(directory, login_name, address, now)
-                log.info("failed sign-in of %r from %s", login_name, address)
+                # the typed login only as a digest: people type their password there by mistake
+                log.info("failed sign-in of login %s from %s", login_digest(login_name), address)
                 return again(_("Wrong login or password."), 401)
+            succeeded(directory, login_name, address, **counts)
             if len(matched) > 1:
                 # The same login and password in several organisations: the person chooses.
                 return again(None, 200, organizations=[r.organization for r in matched])
-            with service.unit_of_work():
-                clear_failures(directory, login_name, address)
-        sign_in(matched[0])
+            session_id = sign_in(matched[0], started_at=now)
+            with service.unit_of_work() as uow:
+                start_session(uow=uow, organization=matched[0].organization, login=matched[0].login,
+                              session_id=session_id, started_at=now)
         log.info("%s of %s signed in", matched[0].login, matched[0].organization)
         return redirect(request.script_root + next_url, code=303)  # under a proxy's path prefix too
 
     @blp.post("/logout")
     def logout():
+        claims = session.get("who") or {}
+        if claims.get("s") and current_principal() is not None:
+            # ended here and, through user.signed_out, on every service of the installation
+            with service.command() as uow:
+                end_session(uow=uow, organization=claims["o"], login=claims["l"], session_id=claims["s"],
+                            started_at=datetime.fromisoformat(claims["t"]))
         sign_out()
         return redirect(url_for(f"{SHELL}.login"), code=303)
+
+    def _shared_counter():
+        # the installation's Redis (the broker), which every service shares; None: this service's table
+        return getattr(current_app.extensions.get("huifang_broker"), "client", None)
 
     return blp
 
@@ -242,6 +259,17 @@ def me() -> Principal | None:
 def now() -> datetime:
     """Gives now by the service's clock (a test may set it), in the installation's zone."""
     return service().clock().astimezone(settings().tz)
+
+
+#: The highest page number a list page takes: a list past it is empty anyway, and the offset it
+#: makes must fit the databases' 64-bit integer (SQLite refuses a larger one: a 500).
+MAX_PAGE = 1_000_000
+
+
+def page_number(name: str = "page") -> int:
+    """Gives the page of a list the request asks for (`?page=`), 1 to MAX_PAGE; 1 when unreadable."""
+    page = request.args.get(name, 1, type=int) or 1
+    return min(max(1, page), MAX_PAGE)
 
 
 def is_htmx() -> bool:

@@ -1,6 +1,8 @@
 """The pages' session and CSRF: a cookie signed with HUIFANG_SECRET_KEY carrying the claims of a
-bearer token (login, role, organisation), so one sign-in is valid on all three services; it ends
-after `IDLE_TIMEOUT` without a page request and is refreshed by each one. The JSON API under /api/
+bearer token (login, role, organisation) and the session's id, so one sign-in is valid on all
+three services; it ends after `IDLE_TIMEOUT` without a page request (each one refreshes it),
+HUIFANG_SESSION_LIFETIME_HOURS after its sign-in whatever its use, and at its sign-out on every
+service (the id is checked on the server: shared/users/sessions.py). The JSON API under /api/
 never reads it. A CSRF token tied to the session is checked on every page request that is not
 GET/HEAD/OPTIONS (form field `csrf_token` or header `X-CSRF-Token`, which htmx sends)."""
 from __future__ import annotations
@@ -15,6 +17,7 @@ from flask.sessions import SecureCookieSessionInterface
 from markupsafe import Markup
 
 from shared.users.passwords import password_fingerprint
+from shared.users.sessions import new_session_id, session_ended
 from shared.web.auth import Principal
 
 #: The session cookie: host-only, so on 127.0.0.1 one cookie serves the three ports.
@@ -34,6 +37,8 @@ def is_page_path(path: str) -> bool:
 def safe_next(target: str | None) -> str:
     """Gives `target` when it is a path on this site, else "/" (no open redirect after sign-in)."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):  # CR/LF would break the Location header
         return "/"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not is_page_path(parts.path) or parts.path in ("/login", "/logout"):
@@ -71,6 +76,13 @@ def claims_of(row) -> dict:
     role, organisation) plus the version of their directory row and of their password."""
     return {"l": row.login, "r": row.role, "o": row.organization,
             "u": row.updated_at.astimezone(timezone.utc).isoformat(), "p": password_fingerprint(row.password_hash)}
+
+
+def within_lifetime(claims: dict, lifetime: timedelta, now: datetime | None = None) -> bool:
+    """Gives whether a session started (`t`) less than `lifetime` ago: however often it is used,
+    a copy of the cookie is worth nothing after that."""
+    started = datetime.fromisoformat(claims["t"])
+    return started + lifetime > (now or datetime.now(timezone.utc))
 
 
 def still_valid(claims: dict, row) -> bool:
@@ -115,15 +127,19 @@ def csrf_field() -> Markup:
     return Markup('<input type="hidden" name="%s" value="%s">') % (CSRF_FIELD, csrf_token())
 
 
-def sign_in(row) -> None:
-    """Starts a fresh session for the directory row `row` (new CSRF token; language kept)."""
+def sign_in(row, *, session_id: str | None = None, started_at: datetime | None = None) -> str:
+    """Starts a fresh session for the directory row `row` (new CSRF token; language kept); gives
+    its id (the caller records it: shared.users.sessions.start_session)."""
     language = session.get("lang")
+    session_id = session_id or new_session_id()
     session.clear()
     session.permanent = True
-    session["who"] = {**claims_of(row), "t": datetime.now(timezone.utc).isoformat()}  # when it started
+    started_at = started_at or datetime.now(timezone.utc)
+    session["who"] = {**claims_of(row), "t": started_at.isoformat(), "s": session_id}  # when it started, its id
     session["csrf"] = new_csrf_token()
     if language:
         session["lang"] = language
+    return session_id
 
 
 def sign_out() -> None:
@@ -146,8 +162,11 @@ def principal_of_session(service) -> Principal | None:
     if not claims:
         return None
     try:
+        lifetime = timedelta(hours=service.settings.session_lifetime_hours)
         row = service.users.row(claims["o"], claims["l"])
-        valid = still_valid(claims, row)
+        # a session without an id (from before ids) or signed out on any service is over
+        valid = within_lifetime(claims, lifetime) and not session_ended(service.users, claims["s"]) \
+            and still_valid(claims, row)
     except (KeyError, TypeError, ValueError):
         valid, row = False, None
     if not valid:

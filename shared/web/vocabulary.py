@@ -75,6 +75,9 @@ CALLBACK_KINDS = {
     "first_aid": _l("First aid"),
     "community_event": _l("Community event"),
     "purchase": _l("Purchase"),
+    # follow-up calls (RULES 3: not surveys): a promise to a complaint's customer, a customer's question
+    "promise_followup": _l("Promise follow-up"),
+    "question_followup": _l("Answer to the customer's question"),
 }
 #: Service order kinds (CONTRACT.md `service_order.completed` kind), named like their callbacks.
 ORDER_KINDS = {code: CALLBACK_KINDS[code] for code in SERVICE_KINDS}
@@ -177,6 +180,19 @@ ACTION_STATUSES = {
     "effective": _l("Effective"),
     "ineffective": _l("Not effective"),
 }
+#: Hotline tickets that are not complaints (seed 001 热线接听流程; CONTRACT "Tickets"): their kinds, the
+#: warranty status, the service level (根据客户情况决定服务级别) and mode (根据服务政策决定服务方式).
+TICKET_KIND_CODES = ("consultation", "service_request")
+WARRANTY_CODES = ("in_warranty", "out_of_warranty", "unknown")
+SERVICE_LEVEL_CODES = ("key_account", "farmer", "emergency", "ordinary")
+SERVICE_MODE_CODES = ("onsite", "carry_in", "mail_in", "paid", "phone")
+TICKET_KINDS = {"consultation": _l("Consultation"), "service_request": _l("Service request")}
+WARRANTY = {"in_warranty": _l("In warranty"), "out_of_warranty": _l("Out of warranty"),
+            "unknown": lazy_pgettext("warranty", "Not known")}
+SERVICE_LEVELS = {"key_account": _l("Key account"), "farmer": _l("Farmer"), "emergency": _l("Emergency service"),
+                  "ordinary": lazy_pgettext("service level", "Ordinary")}
+SERVICE_MODES = {"onsite": _l("On-site service"), "carry_in": _l("Carry-in repair"), "mail_in": _l("Mail-in repair"),
+                 "paid": _l("Paid service"), "phone": _l("Answered by phone")}
 #: Role names (the seeds' terms: 回访员, 服务顾问, 接待主管, 服务经理).
 ROLES = {
     "agent": _l("Callback agent"),
@@ -205,6 +221,10 @@ FAMILIES = {
     "deadlines": (DEADLINE_CODES, DEADLINES),
     "corrective action statuses": (ACTION_STATUS_CODES, ACTION_STATUSES),
     "roles": ((*USER_ROLES, "integration"), ROLES),
+    "ticket kinds": (TICKET_KIND_CODES, TICKET_KINDS),
+    "warranty statuses": (WARRANTY_CODES, WARRANTY),
+    "service levels": (SERVICE_LEVEL_CODES, SERVICE_LEVELS),
+    "service modes": (SERVICE_MODE_CODES, SERVICE_MODES),
 }
 
 

@@ -16,7 +16,7 @@ from shared.webhooks.endpoints import add_endpoint, get_endpoint, list_endpoints
 from shared.webhooks.sender import send_test
 from shared.web.apidocs import path_parameter
 from shared.core.schemas import QueryArgs, StrictBoolean, Timestamp
-from shared.web.api import organization_of_request, roles_required, total_count
+from shared.web.api import organization_of_request, principal, roles_required, total_count
 
 #: Who manages an organisation's webhooks.
 MANAGERS = ("admin", "integration")
@@ -131,7 +131,12 @@ def webhooks_blueprint(service) -> Blueprint:
             http(s) or leads to a loopback, private or link-local address (unless
             `HUIFANG_WEBHOOK_ALLOW_PRIVATE=1`).
             """
-            record = service.run(add_endpoint, organization=organization_of_request(), **body)
+            organization = organization_of_request()
+            with service.command() as uow:  # the change and its audit entry commit together
+                record = add_endpoint(uow=uow, organization=organization, **body)
+                uow.audit(principal(), organization=organization, action="webhook.changed",
+                          subject=record["endpoint_id"],
+                          detail={"added": True, "enabled": record["enabled"]})
             return {**view(record), "secret": record["secret"]}
 
     @blp.route("/<endpoint_id>", parameters=[ENDPOINT_ID])
@@ -149,8 +154,11 @@ def webhooks_blueprint(service) -> Blueprint:
         @roles_required(*MANAGERS)
         def patch(self, body, endpoint_id):
             """Change an endpoint: disable it (`{"enabled": false}`), enable it again, its URL or types."""
-            record = service.run(update_endpoint, organization=organization_of_request(),
-                                 endpoint_id=endpoint_id, **body)
+            organization = organization_of_request()
+            with service.command() as uow:  # the change and its audit entry commit together
+                record = update_endpoint(uow=uow, organization=organization, endpoint_id=endpoint_id, **body)
+                uow.audit(principal(), organization=organization, action="webhook.changed", subject=endpoint_id,
+                          detail={"changed": sorted(body)})
             return view(record)
 
     @blp.route("/<endpoint_id>/test", parameters=[ENDPOINT_ID])

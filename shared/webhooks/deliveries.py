@@ -4,10 +4,13 @@ failing for `HUIFANG_WEBHOOK_DISABLE_AFTER_SECONDS`, pruned after the retention;
 offers on them (the delivery log, sending one again, a test delivery)."""
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import uuid
 from datetime import timedelta
+
+import peewee
 
 from shared.core.db import bulk_insert, is_postgres
 from shared.core.errors import Conflict, NotFound
@@ -119,16 +122,23 @@ def give_back(*, uow, ids: list[int]) -> None:
         D.update(claimed_at=None).where(D.id.in_(ids), D.state == PENDING).execute()
 
 
-def due_endpoints(*, uow, limit: int = 200) -> list[str]:
-    """Gives the enabled endpoints with deliveries due now and not held by anyone."""
+def due_endpoints(*, uow, limit: int = 1000) -> list[str]:
+    """Gives the enabled endpoints with deliveries due now and not held by anyone: the one
+    waiting longest first, then in turn across organisations (each organisation's next one
+    before another's second), so one organisation's many endpoints never crowd out another's."""
     hooks = uow.service.webhooks
     D, E = hooks.Delivery, hooks.Endpoint
     now = uow.now
-    query = (D.select(D.endpoint_id).join(E, on=(D.endpoint_id == E.endpoint_id))
+    waiting = peewee.fn.MIN(D.next_attempt_at)
+    query = (D.select(D.endpoint_id, E.organization).join(E, on=(D.endpoint_id == E.endpoint_id))
              .where(D.state == PENDING, D.next_attempt_at <= now, E.enabled == True,  # noqa: E712
                     D.claimed_at.is_null() | (D.claimed_at <= now - LEASE))
-             .distinct().limit(limit))
-    return [endpoint_id for (endpoint_id,) in query.tuples()]
+             .group_by(D.endpoint_id, E.organization).order_by(waiting, D.endpoint_id).limit(limit))
+    turns: dict[str, list[str]] = {}
+    for endpoint_id, organization in query.tuples():
+        turns.setdefault(organization, []).append(endpoint_id)
+    return [endpoint_id for round_ in itertools.zip_longest(*turns.values()) for endpoint_id in round_
+            if endpoint_id is not None]
 
 
 def prune(*, uow) -> int:

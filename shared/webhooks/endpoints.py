@@ -10,10 +10,10 @@ import re
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from shared.core.errors import InvalidInput, NotFound
+from shared.core.errors import Conflict, InvalidInput, NotFound
 from shared.core.events import INTERNAL_TYPES, OWN_SOURCE_PREFIX
 from shared.webhooks.signing import new_secret
-from shared.webhooks.urls import check_url
+from shared.webhooks.urls import check_url, private_networks_of
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,13 @@ def add_endpoint(*, uow, organization: str, url: str, types, enabled: bool = Tru
       UnsafeDestination: the URL may not receive webhooks.
       InvalidInput: a bad type pattern.
     """
-    check_url(url, allow_private=uow.settings.webhook_allow_private)
+    check_url(url, allow_private=uow.settings.webhook_allow_private,
+              private_networks=private_networks_of(uow.settings, organization))
+    E = uow.service.webhooks.Endpoint
+    if E.select().where(E.organization == organization).count() >= uow.settings.webhook_max_endpoints:
+        # one event fans out to every endpoint in the producing transaction: their number is bounded
+        raise Conflict(f"Organisation {organization} has {uow.settings.webhook_max_endpoints} webhook endpoints, "
+                       "the most it may have (HUIFANG_WEBHOOK_MAX_ENDPOINTS); remove one first.")
     record = {"endpoint_id": "ep_" + uuid.uuid4().hex[:20], "url": url, "types": check_types(types),
               "secret": new_secret(), "enabled": bool(enabled), "description": (description or "")[:200],
               "disabled_reason": None, "updated_at": uow.now.astimezone(timezone.utc).isoformat()}
@@ -101,7 +107,8 @@ def update_endpoint(*, uow, organization: str, endpoint_id: str, enabled: bool |
     row = endpoint_row(uow, organization, endpoint_id)
     record = record_of(row)
     if url is not None:
-        record["url"] = check_url(url, allow_private=uow.settings.webhook_allow_private)
+        record["url"] = check_url(url, allow_private=uow.settings.webhook_allow_private,
+                                  private_networks=private_networks_of(uow.settings, organization))
     if types is not None:
         record["types"] = check_types(types)
     if description is not None:

@@ -15,7 +15,7 @@ from marshmallow import fields as mfields
 from shared.core.errors import ConfigurationError, InvalidInput
 from shared.core.orgdata import read_data_file
 from shared.webhooks.endpoints import check_types, store_record, updated_after
-from shared.webhooks.urls import UnsafeDestination, literal_refused, parse_url
+from shared.webhooks.urls import UnsafeDestination, literal_refused, parse_url, private_networks_of
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def file_endpoint_id(organization: str, url: str) -> str:
     return "ep_file" + hashlib.sha256(f"{organization}\x1f{url}".encode()).hexdigest()[:24]
 
 
-def load_endpoints_file(raw, *, organization: str, allow_private: bool) -> list[dict]:
+def load_endpoints_file(raw, *, organization: str, allow_private: bool, private_networks=()) -> list[dict]:
     """Gives the endpoint records of an organisation's webhooks.yaml content, validated.
 
     Raises:
@@ -58,10 +58,10 @@ def load_endpoints_file(raw, *, organization: str, allow_private: bool) -> list[
         try:
             # the address itself is checked when a delivery is sent (it may not resolve here)
             destination = parse_url(endpoint["url"])
-            literal = literal_refused(destination.host) if not allow_private else None
+            literal = literal_refused(destination.host, private_networks) if not allow_private else None
             if literal:
-                raise UnsafeDestination(f"{destination.host} is a {literal} address; set "
-                                        "HUIFANG_WEBHOOK_ALLOW_PRIVATE=1 to allow it.", field="url")
+                raise UnsafeDestination(f"{destination.host} is a {literal} address; list its network for the "
+                                        "organisation in HUIFANG_WEBHOOK_PRIVATE_NETWORKS to allow it.", field="url")
             types = check_types(endpoint["types"])
         except InvalidInput as exc:
             raise ConfigurationError(f"{ENDPOINTS_FILE}: endpoints.{index}.{exc.field or 'url'}", exc.message) from None
@@ -105,7 +105,9 @@ def sync_endpoints_file(uow, organization: str) -> None:
             return
     try:
         records = load_endpoints_file(raw, organization=organization,
-                                      allow_private=settings.webhook_allow_private) if raw is not None else []
+                                      allow_private=settings.webhook_allow_private,
+                                      private_networks=private_networks_of(settings, organization)
+                                      ) if raw is not None else []
     except ConfigurationError as exc:
         # A bad file never stops the organisation's work: its endpoints stay as they were.
         log.error("organisation %s: %s is not used until it is fixed: %s", organization, ENDPOINTS_FILE, exc)

@@ -54,8 +54,10 @@ class _PinnedConnection(http.client.HTTPConnection):
 class Poster:
     """Posts signed bodies to webhook URLs, keeping one connection alive (one per thread)."""
 
-    def __init__(self, *, allow_private: bool):
+    def __init__(self, *, allow_private: bool, private_networks=()):
         self.allow_private = allow_private
+        #: The private networks the endpoint's organisation may reach (HUIFANG_WEBHOOK_PRIVATE_NETWORKS).
+        self.private_networks = tuple(private_networks)
         self._connection: _PinnedConnection | None = None
         self._key = None
         self._resolved: dict[tuple, tuple[float, list[str]]] = {}
@@ -71,7 +73,7 @@ class Poster:
         cached = self._resolved.get(key)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        addresses = resolve(destination, allow_private=self.allow_private)
+        addresses = resolve(destination, allow_private=self.allow_private, private_networks=self.private_networks)
         self._resolved[key] = (time.monotonic() + RESOLVE_TTL_S, addresses)
         return addresses
 

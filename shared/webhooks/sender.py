@@ -1,6 +1,9 @@
 """The worker's webhook sender (started by shared.mesh.worker): a dispatcher thread, and one thread
-per endpoint with due deliveries, so a slow or dead endpoint never delays another, nor the
-service's own work (the Dramatiq threads). Also the test POST of the API, sent at once."""
+per endpoint with due deliveries, at most `HUIFANG_WEBHOOK_SENDER_THREADS` at once, so a slow or
+dead endpoint never delays another, nor the service's own work (the Dramatiq threads). An
+endpoint's thread sends for one turn (TURN_SECONDS) and gives its place back; the due endpoints
+are taken longest-waiting first, in turn across organisations, so one organisation's many or
+slow endpoints never hold up another's. Also the test POST of the API, sent at once."""
 from __future__ import annotations
 
 import logging
@@ -12,6 +15,7 @@ from shared.webhooks.deliveries import claim, due_endpoints, give_back, prune, q
 from shared.webhooks.models import ANSWER_KEEP
 from shared.webhooks.notices import send_notices
 from shared.webhooks.poster import Answer, Poster
+from shared.webhooks.urls import private_networks_of
 from shared.webhooks.signing import signed_headers
 
 log = logging.getLogger(__name__)
@@ -22,6 +26,14 @@ FLUSH_EVERY_S = 1.0
 POLL_SECONDS = 0.25
 #: How often (s) delivered and dead deliveries past the retention are pruned.
 PRUNE_EVERY_S = 600
+#: How long (s) an endpoint's thread sends before it gives its place to the next due endpoint.
+TURN_SECONDS = 5.0
+
+
+def poster_for(settings, organization: str) -> Poster:
+    """Gives a poster to the endpoints of `organization`: the private networks it may reach."""
+    return Poster(allow_private=settings.webhook_allow_private,
+                  private_networks=private_networks_of(settings, organization))
 
 
 def send_test(service, *, organization: str, endpoint_id: str) -> dict:
@@ -32,7 +44,7 @@ def send_test(service, *, organization: str, endpoint_id: str) -> dict:
         hooks = service.webhooks
         endpoint = hooks.Endpoint.get(hooks.Endpoint.endpoint_id == endpoint_id)
         delivery = hooks.Delivery.get(hooks.Delivery.delivery_id == delivery_id)
-    poster = Poster(allow_private=service.settings.webhook_allow_private)
+    poster = poster_for(service.settings, organization)
     try:
         answer = post_delivery(poster, endpoint, delivery)
     finally:
@@ -80,7 +92,8 @@ class Sender:
         while not self._stop.is_set():
             try:
                 for endpoint_id in self.service.run(due_endpoints):
-                    self._start_endpoint(endpoint_id)
+                    if not self._start_endpoint(endpoint_id):
+                        break  # every thread is busy: the rest wait for the next pass, in turn
                 send_notices(self.service)
                 if time.monotonic() >= next_prune:
                     next_prune = time.monotonic() + PRUNE_EVERY_S
@@ -90,15 +103,19 @@ class Sender:
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
 
-    def _start_endpoint(self, endpoint_id: str) -> None:
+    def _start_endpoint(self, endpoint_id: str) -> bool:
+        """Starts the endpoint's thread unless it runs; gives False when every thread is busy."""
         with self._lock:
             running = self._busy.get(endpoint_id)
             if running is not None and running.is_alive():
-                return
+                return True
+            if sum(t.is_alive() for t in self._busy.values()) >= self.service.settings.webhook_sender_threads:
+                return False
             thread = threading.Thread(target=self._drain, args=(endpoint_id,), name=f"webhook-{endpoint_id}",
                                       daemon=True)
             self._busy[endpoint_id] = thread
         thread.start()
+        return True
 
     def _drain(self, endpoint_id: str) -> None:
         """Sends the endpoint's due deliveries until none is left (one connection, kept alive).
@@ -106,14 +123,16 @@ class Sender:
         A batch's answers are recorded by a second thread while the next batch is posted, so
         the database's round trips overlap the receiver's (at most one record outstanding).
         """
-        poster = Poster(allow_private=self.service.settings.webhook_allow_private)
+        poster = None
         recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"webhook-log-{endpoint_id}")
         previous = None
+        turn_ends = time.monotonic() + TURN_SECONDS
         try:
-            while not self._stop.is_set():
+            while not self._stop.is_set() and time.monotonic() < turn_ends:
                 endpoint, batch = self.service.run(claim, endpoint_id=endpoint_id)
                 if not batch:
                     return
+                poster = poster or poster_for(self.service.settings, endpoint.organization)
                 results, left = self._send_batch(poster, endpoint, batch)
                 if previous is not None:
                     previous.result()
@@ -128,7 +147,8 @@ class Sender:
                 log.exception("recording the answers of endpoint %s failed; they are sent again after the lease",
                               endpoint_id)
             recorder.shutdown(wait=True)
-            poster.close()
+            if poster is not None:
+                poster.close()
             self.service.release()
             with self._lock:
                 if self._busy.get(endpoint_id) is threading.current_thread():

@@ -66,6 +66,9 @@ NOT_APPLICABLE = [
      "due_at must be later than now: a moment relative to the clock, which JSON Schema cannot say"),
     ("POST /api/v1/corrective-actions", "positive_data_acceptance",
      "due_on must be a day from today on: relative to the clock, which JSON Schema cannot say"),
+    ("POST /api/v1/corrective-actions/{action_id}/decisions", "positive_data_acceptance",
+     "meeting_on must be a day already come (the meeting was held): relative to the clock, which JSON Schema "
+     "cannot say"),
 ]
 
 

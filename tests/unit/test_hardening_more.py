@@ -461,7 +461,8 @@ def test_review_a_deactivated_persons_api_token_is_refused_as_their_page_session
     SERVICE.run(save_person, organization=ORG, login="zhou", active=False)  # zhou left
     assert_problem(complaints.get("/api/v1/complaints", headers=token), 401)
     SERVICE.run(save_person, organization=ORG, login="zhou", active=True)  # and came back
-    assert complaints.get("/api/v1/complaints", headers=token).status_code == 200
+    # the token of before stays refused: deactivation ended it for good
+    assert_problem(complaints.get("/api/v1/complaints", headers=token), 401)
 
 
 # -- the audit log, read by managers --------------------------------------------------------------------

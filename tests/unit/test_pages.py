@@ -122,10 +122,24 @@ def test_a_session_ends_after_a_working_day_idle_and_each_page_keeps_it_alive(ap
         _sign_in(client)
         clock.shift(timedelta(hours=9))
         assert client.get("/").status_code == 200  # renews the cookie
-        clock.shift(timedelta(hours=9))
-        assert client.get("/").status_code == 200  # 18 h after sign-in, 9 h idle
         clock.shift(session.IDLE_TIMEOUT + timedelta(minutes=1))
         answer = client.get("/")
+    assert answer.status_code == 303 and answer.headers["Location"].startswith("/login?next=")
+
+
+def test_a_session_used_all_the_time_ends_at_its_lifetime_after_sign_in(app):
+    # given a session used every few hours (never idle)
+    with time_machine.travel(T0, tick=False) as clock:
+        client = app.test_client()
+        _sign_in(client)
+        clock.shift(timedelta(hours=6))
+        assert client.get("/").status_code == 200
+        clock.shift(timedelta(hours=5, minutes=59))
+        assert client.get("/").status_code == 200  # 11:59 after sign-in
+        # when it is older than HUIFANG_SESSION_LIFETIME_HOURS (12 by default)
+        clock.shift(timedelta(minutes=2))
+        answer = client.get("/")
+    # then it is over, however often it was used
     assert answer.status_code == 303 and answer.headers["Location"].startswith("/login?next=")
 
 

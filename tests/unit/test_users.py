@@ -16,6 +16,7 @@ from shared.core.settings import load_settings
 from shared.users.legacy_files import import_people, people_from_data_files
 from shared.users.passwords import hash_password, verify_password
 from shared.users.store import USER_UPDATED, save_person
+from testkit.events import signed
 
 SECRET = "s" * 32
 T0 = datetime(2026, 1, 31, 2, 0, tzinfo=timezone.utc)
@@ -61,8 +62,8 @@ def service(tmp_path):
 
 
 def _envelope(data: dict, *, source: str = "huifang://complaints", id_: str = "e-1") -> dict:
-    return {"specversion": "1.0", "id": id_, "type": USER_UPDATED, "source": source,
-            "organization": "acme-electric", "data": data}
+    return signed({"specversion": "1.0", "id": id_, "type": USER_UPDATED, "source": source,
+                   "organization": "acme-electric", "data": data}, SECRET)
 
 
 def test_make_user_stores_the_person_and_emits_user_updated_in_one_unit_of_work(service):

@@ -7,5 +7,7 @@ shared web layer turns every HuifangError into problem+json.
 """
 from .complaints import complaints_blp
 from .corrective_actions import actions_blp
+from .exports import exports_blp
+from .tickets import tickets_blp
 
-BLUEPRINTS = [complaints_blp, actions_blp]
+BLUEPRINTS = [exports_blp, complaints_blp, actions_blp, tickets_blp]

@@ -6,9 +6,10 @@ Routes reach the service and the settings the app serves through `service()` and
 from __future__ import annotations
 
 from shared.web.apidocs import path_parameter
+from shared.web.branches import check_my_branch
 from shared.web.pages import service, settings
 
-__all__ = ["ACTORS", "COMPLAINT_ID", "PROMISE_ID", "READERS", "present", "service", "settings"]
+__all__ = ["ACTORS", "COMPLAINT_ID", "PROMISE_ID", "READERS", "present", "service", "settings", "visible_complaint"]
 
 from .. import handlers
 from ..models import Complaint
@@ -22,6 +23,14 @@ ACTORS = READERS
 COMPLAINT_ID = path_parameter("complaint_id", "CMP-2026-0007", "the complaint's id (its complaint_id)")
 #: The path parameter of one promise of a complaint.
 PROMISE_ID = path_parameter("promise_id", "P-3F6C2A9E8B1D", "the promise's id")
+
+
+def visible_complaint(organization: str, complaint_id: str) -> Complaint:
+    """Gives the complaint the caller may see: of their organisation, and of their branch when they
+    manage one (shared/web/branches.py); 404 otherwise, for the routes and the pages alike."""
+    row = handlers.get_by_id_or_raise(organization=organization, complaint_id=complaint_id)
+    check_my_branch(row.branch, f"complaint {complaint_id!r}")
+    return row
 
 
 def present(row: Complaint, history: list, *, role: str, promises: list | None = None) -> dict:

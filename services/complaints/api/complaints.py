@@ -13,6 +13,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from shared.web.api import organization_of_request, principal, roles_required, total_count
+from shared.web.branches import only_my_branch
 
 from .. import handlers
 from ..domain.intake import check_raise
@@ -23,7 +24,7 @@ from ..schemas import (AcceptSchema, ChurnSchema, CloseSchema, CompensationDecis
                        ComplaintQuerySchema, ComplaintSchema, EscalateSchema, HandoverSchema, KeepPromiseSchema,
                        NewComplaintSchema, PromiseSchema, ReplySchema, ResolveSchema, RetryVerificationSchema,
                        ReworkSchema)
-from .common import ACTORS, COMPLAINT_ID, PROMISE_ID, READERS, present, service, settings
+from .common import ACTORS, COMPLAINT_ID, PROMISE_ID, READERS, present, service, settings, visible_complaint
 
 complaints_blp = Blueprint("complaints", __name__, url_prefix="/api/v1/complaints",
                            description="Complaints (客户投诉), their escalation and the 2-1-1 deadlines.")
@@ -39,13 +40,17 @@ class Complaints(MethodView):
     @complaints_blp.response(200, ComplaintSchema(many=True))
     @roles_required(*READERS)
     def get(self, args):
-        """List the organisation's complaints, newest first (filter by customer and state)."""
+        """List the organisation's complaints, newest first (filter by customer, state, department and owner)."""
         organization = organization_of_request()
-        query = Complaint.select().where(Complaint.organization == organization)
+        query = only_my_branch(Complaint.select().where(Complaint.organization == organization), Complaint.branch)
         if args.get("customer_id"):
             query = query.where(Complaint.customer_id == args["customer_id"])
         if args.get("state"):
             query = query.where(Complaint.state == args["state"])
+        if args.get("department"):
+            query = query.where(Complaint.department == args["department"])
+        if args.get("owner"):
+            query = query.where(Complaint.owner == args["owner"])
         total_count(query.count())
         rows = list(query.order_by(Complaint.raised_at.desc(), Complaint.id.desc())
                     .limit(args["limit"]).offset(args["offset"]))
@@ -85,12 +90,13 @@ class ComplaintById(MethodView):
     def get(self, complaint_id):
         """One complaint with its whole history."""
         organization = organization_of_request()
-        return _present_one(handlers.get_by_id_or_raise(organization=organization, complaint_id=complaint_id))
+        return _present_one(visible_complaint(organization, complaint_id))
 
 
 def _act(command, complaint_id: str, **fields) -> dict:
     """Gives the API view of the complaint after `command` of the caller, run in one unit of work."""
     who = principal()
+    visible_complaint(organization_of_request(), complaint_id)  # a branch manager acts on their branch's
     row = service().run(command, organization=organization_of_request(), complaint_id=complaint_id, actor=who.login,
                       role=who.role, **fields)
     return _present_one(row)

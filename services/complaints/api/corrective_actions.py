@@ -1,4 +1,5 @@
-"""The register of corrective actions (纠正预防措施): list, open, move along, check effectiveness.
+"""The register of corrective actions (纠正预防措施): list, open, move along, check effectiveness, and the
+decisions a meeting took on one.
 
 Routes only translate: a body becomes a command of `handlers`, run in one unit of work (`service().run`).
 """
@@ -6,6 +7,9 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from shared.core.schemas import Timestamp
 
 from shared.web.apidocs import path_parameter
 from shared.web.api import organization_of_request, principal, roles_required
@@ -76,3 +80,43 @@ class ActionCheck(MethodView):
     def post(self, body, action_id):
         """Record the check that a done action worked (跟踪验证): effective or ineffective."""
         return _act_on_action(handlers.check_action, action_id, effective=body["effective"], finding=body["finding"])
+
+
+class DecisionBody(Schema):
+    meeting_on = fields.Date(required=True, metadata={"description": "the day the meeting was held"})
+    decision = fields.String(required=True, validate=validate.Length(min=1, max=5000),
+                             metadata={"pattern": r"\S", "description": "what the meeting decided"})
+    decided_by = fields.String(required=True, validate=validate.Length(min=1, max=500),
+                               metadata={"pattern": r"\S", "description": "who decided: the meeting's members"})
+
+
+class DecisionSchema(Schema):
+    action_id = fields.String()
+    meeting_on = fields.Date()
+    decision = fields.String()
+    decided_by = fields.String()
+    recorded_by = fields.String()
+    recorded_at = Timestamp()
+
+
+@actions_blp.route("/<action_id>/decisions", parameters=[ACTION_ID])
+class ActionDecisions(MethodView):
+    @actions_blp.response(200, DecisionSchema(many=True))
+    @roles_required(*READERS)
+    def get(self, action_id):
+        """The decisions meetings took on the action, by meeting date."""
+        organization = organization_of_request()
+        handlers.get_action_or_raise(organization=organization, action_id=action_id)
+        return handlers.decisions_of(organization=organization, action_id=action_id)
+
+    @actions_blp.arguments(DecisionBody, example={"meeting_on": "2026-11-20", "decision": "更换接头供应商，库存全检。",
+                                                  "decided_by": "王经理、质量部李工、售后部张主管"})
+    @actions_blp.response(201, DecisionSchema)
+    @roles_required(*ACTORS)
+    def post(self, body, action_id):
+        """Record a meeting's decision on the action (seed 000 part 1 质量信息沟通会议): its date, the decision,
+        who decided (the ownership policy's corrective roles)."""
+        who = principal()
+        return service().run(handlers.record_decision, organization=organization_of_request(), action_id=action_id,
+                             actor=who.login, role=who.role, meeting_on=body["meeting_on"], decision=body["decision"],
+                             decided_by=body["decided_by"])

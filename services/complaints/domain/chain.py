@@ -41,6 +41,9 @@ class Level:
     role: str
     label: str
     duty: str = ""
+    #: False: the level passes the complaint on and cannot resolve it (seed 000: the agent hands the
+    #: day's complaints to the station manager, who approves and forwards; the service manager handles).
+    resolves: bool = True
 
 
 @dataclass(frozen=True)
@@ -68,11 +71,16 @@ class Chain:
     def role_at(self, index: int) -> str:
         return self.level(index).role
 
+    def resolves_at(self, index: int) -> bool:
+        """Gives whether a complaint may be resolved at level `index` (the chain's data says)."""
+        return self.level(index).resolves
+
 
 class _LevelSchema(Schema):
     role = fields.String(required=True, validate=validate.OneOf(HANDLER_ROLES))
     label = fields.String(required=True, validate=validate.Length(min=1))
     duty = fields.String(load_default="")
+    resolves = fields.Boolean(load_default=True)
 
 
 class _ChainSchema(Schema):
@@ -84,6 +92,13 @@ class _ChainSchema(Schema):
     )
     straight_to_top_sources = fields.List(fields.String(validate=validate.OneOf(COMPLAINT_SOURCES)),
                                           load_default=list(STRAIGHT_TO_TOP_SOURCES))
+
+    @validates_schema
+    def _top_resolves(self, data, **kwargs):
+        levels = data.get("levels") or ()
+        if levels and not levels[-1]["resolves"]:
+            raise ValidationError("the top level must resolve: nobody above it can.",
+                                  field_name=f"levels.{len(levels) - 1}.resolves")
 
     @validates_schema
     def _roles_unique(self, data, **kwargs):
@@ -124,7 +139,7 @@ def load_chain(data: Mapping) -> Chain:
             f"invalid escalation chain: {message}", field=field, errors=exc.messages
         ) from None
     levels = tuple(
-        Level(index=i, role=lv["role"], label=lv["label"], duty=lv["duty"])
+        Level(index=i, role=lv["role"], label=lv["label"], duty=lv["duty"], resolves=lv["resolves"])
         for i, lv in enumerate(loaded["levels"])
     )
     return Chain(

@@ -109,17 +109,43 @@ def link(action: CorrectiveAction, *, complaint_ids=(), callback_ids=()) -> Corr
                    callback_ids=tuple(dict.fromkeys((*action.callback_ids, *callback_ids))))
 
 
+#: What recurring problems may be counted by (the organisation chooses, ownership.yaml `recurring.dimensions`):
+#: the product model (seed 001 批量), the branch, the category, the service advisor (服务顾问).
+DIMENSIONS = ("product_model", "branch", "category", "advisor")
+DEFAULT_DIMENSIONS = ("product_model", "category")
+#: How a recurring problem's title and mail name each dimension's value (the category by its own name).
+DIMENSION_NAMES_ZH = {"product_model": "", "branch": "网点 ", "advisor": "服务顾问 "}
+
+
 @dataclass(frozen=True)
 class RecurrenceRule:
-    """Complaints of one product model and category: `threshold` or more within `window` open a corrective action."""
+    """Complaints alike in the rule's `dimensions` (by default one product model and category): `threshold`
+    or more within `window` open a corrective action."""
 
     window: timedelta
     threshold: int
     due_in: timedelta
+    dimensions: tuple[str, ...] = DEFAULT_DIMENSIONS
 
-    def key(self, product_model: str | None, category: str | None) -> str | None:
-        """Gives the recurrence key of a complaint, or None when it names no product model."""
-        return f"{product_model}|{category or 'other'}" if product_model else None
+    def values(self, complaint: dict) -> dict[str, str] | None:
+        """Gives {dimension: value} of a complaint (`complaint` maps each dimension to its value; a
+        missing category counts as `other`), or None when it lacks one of the dimensions."""
+        found = {d: (complaint.get(d) or ("other" if d == "category" else None)) for d in self.dimensions}
+        return None if any(v is None for v in found.values()) else found
+
+    def key(self, product_model: str | None = None, category: str | None = None, **others) -> str | None:
+        """Gives the recurrence key of a complaint, or None when it lacks one of the rule's dimensions.
+        With the default dimensions it is `model|category`, as it always was."""
+        found = self.values({"product_model": product_model, "category": category, **others})
+        if found is None:
+            return None
+        if self.dimensions == DEFAULT_DIMENSIONS:
+            return "|".join(found.values())
+        return "|".join(f"{d}={v}" for d, v in found.items())
+
+    def described(self, values: dict[str, str]) -> str:
+        """Gives how the title and the mail name the values other than the category (产品型号, 网点, 服务顾问)."""
+        return " ".join(f"{DIMENSION_NAMES_ZH[d]}{v}" for d, v in values.items() if d != "category")
 
 
 def crosses_threshold(count: int, rule: RecurrenceRule) -> bool:
@@ -142,4 +168,53 @@ def recurring_mail(*, action_id: str, product_model: str, category_name: str, co
             f"{'、'.join(complaint_ids)}。\n"
             f"已开立纠正预防措施 {action_id}，责任人 {owner}，完成期限 {due_on.isoformat()}。\n"
             f"请组织评审并跟踪验证（纠正、预防措施）。\n")
+    return subject, body
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A decision on a corrective action taken at a meeting (seed 000 part 1 「质量信息沟通会议」): its date,
+    what was decided, who decided it."""
+
+    meeting_on: date
+    decision: str
+    decided_by: str
+
+
+def decide(*, meeting_on: date | None, decision: str, decided_by: str, today: date) -> Decision:
+    """Gives the decision as recorded.
+
+    Raises:
+      InvalidInput: no meeting date or one still to come, no decision, nobody who decided (the field names it).
+    """
+    if meeting_on is None or meeting_on > today:
+        raise InvalidInput("meeting_on must be the day the meeting was held (today or before).", field="meeting_on")
+    text = (decision or "").strip()
+    if not text:
+        raise InvalidInput("decision is required: say what the meeting decided.", field="decision")
+    who = (decided_by or "").strip()
+    if not who:
+        raise InvalidInput("decided_by is required: name who decided (the meeting's members).", field="decided_by")
+    if len(who) > 500:
+        raise InvalidInput("decided_by must be at most 500 characters.", field="decided_by")
+    return Decision(meeting_on=meeting_on, decision=text[:5000], decided_by=who)
+
+
+def overdue_round(action: CorrectiveAction, today: date, every_days: int) -> int | None:
+    """Gives which reminder an overdue action is due (0 the day after its due date, 1 after `every_days`
+    more ...), or None when it is not overdue: its owner is reminded once per round."""
+    if not action.overdue(today):
+        return None
+    return ((today - action.due_on).days - 1) // max(1, every_days)
+
+
+def overdue_mail(*, action: CorrectiveAction, today: date) -> tuple[str, str]:
+    """Gives the subject and body of the reminder to an overdue action's owner, in Chinese and English."""
+    late = (today - action.due_on).days
+    subject = f"[纠正预防措施 {action.id}] 已逾期 {late} 天 / corrective action overdue"
+    body = (f"纠正预防措施 {action.id}：{action.title}\n"
+            f"完成期限 {action.due_on.isoformat()}，已逾期 {late} 天，状态：{action.status}。\n"
+            f"请尽快完成并更新状态（完成后由主管跟踪验证）。\n\n"
+            f"Corrective action {action.id} was due on {action.due_on.isoformat()} and is {late} day(s) late: "
+            f"finish it and update its status.\n")
     return subject, body

@@ -82,11 +82,13 @@ def pending_deadlines(complaint: Complaint) -> list[tuple[str, datetime]]:
 
 
 def _escalating_deadlines(complaint: Complaint) -> list[tuple[str, datetime]]:
-    """Gives the pending deadlines a sweep acts upon (not the verification callback: that is the
-    scheduler's task) and has not acted upon yet."""
+    """Gives the pending deadlines a sweep acts upon and has not acted upon yet. A missed verification
+    callback escalates like the other deadlines (RULES 2, seed 004 2-1-1), except while the complaint
+    waits in the supervisor's queue (its verification could not be made: a person decides there)."""
     return [
         (name, due) for name, due in pending_deadlines(complaint)
-        if name != VERIFY and breach_key(name, due) not in complaint.handled_breaches
+        if breach_key(name, due) not in complaint.handled_breaches
+        and not (name == VERIFY and complaint.unreachable_at is not None)
     ]
 
 
@@ -99,7 +101,7 @@ def missed_deadlines(complaint: Complaint, now: datetime) -> list[tuple[str, dat
 def sweep(complaint: Complaint, now: datetime, policy: ComplaintPolicy, chain: Chain, calendar) -> Outcome:
     """Gives what the periodic tick decides for one complaint at `now`.
 
-    - Missed deadlines (handover, first reply, answer, investigation) not yet acted upon escalate
+    - Missed deadlines (handover, first reply, answer, investigation, verification) not yet acted upon escalate
       the complaint ONE level, however many were missed at once (a complaint arriving
       already late escalates once, then runs on the new level's clock); the reason names
       them; the investigation clock restarts at the new level from `now`.

@@ -29,7 +29,7 @@ from .chain import Chain, _first_field
 from .complaint import (CLOSED, OPEN, RESOLVED, Complaint, HistoryEntry, Outcome, check_role, check_state, iso,
                         require_aware, require_text, with_entry)
 from ..errors import Forbidden, InvalidData, InvalidInput, InvalidTransition
-from .corrective import RecurrenceRule
+from .corrective import DEFAULT_DIMENSIONS, DIMENSIONS, RecurrenceRule
 from .promises import PromiseRules
 
 #: The closure reasons of seed 002 (besides the satisfied verification callback).
@@ -72,6 +72,8 @@ class OwnershipPolicy:
     recurrence_owner: str = "manager"
     #: who opens and checks corrective actions (their owner updates their status too)
     corrective_roles: tuple[str, ...] = ("supervisor", "manager", "admin")
+    #: an overdue corrective action's owner is reminded by mail, again after this long while it stays overdue
+    overdue_remind_every: timedelta = timedelta(days=7)
 
     def assignment_for(self, category: str | None) -> Assignment:
         """Gives the department (and person) a complaint of `category` goes to."""
@@ -97,6 +99,12 @@ class _RecurringSchema(Schema):
     threshold = fields.Integer(load_default=3, validate=validate.Range(min=2))
     due_in_days = fields.Integer(load_default=14, validate=validate.Range(min=1))
     owner = fields.String(load_default="manager", validate=validate.Length(min=1, max=64))
+    dimensions = fields.List(fields.String(validate=validate.OneOf(DIMENSIONS)), load_default=list(DEFAULT_DIMENSIONS),
+                             validate=validate.Length(min=1, max=len(DIMENSIONS)))
+
+
+class _OverdueSchema(Schema):
+    remind_every_days = fields.Integer(load_default=7, validate=validate.Range(min=1, max=365))
 
 
 class _OwnershipSchema(Schema):
@@ -110,6 +118,7 @@ class _OwnershipSchema(Schema):
     tell_first_taker = fields.Boolean(load_default=True)
     promises = fields.Nested(_PromisesSchema, load_default=lambda: _PromisesSchema().load({}))
     recurring = fields.Nested(_RecurringSchema, load_default=lambda: _RecurringSchema().load({}))
+    corrective_overdue = fields.Nested(_OverdueSchema, load_default=lambda: _OverdueSchema().load({}))
     corrective_roles = fields.List(fields.String(validate=validate.OneOf(USER_ROLES)),
                                    load_default=["supervisor", "manager", "admin"], validate=validate.Length(min=1))
     unreachable_queue_role = fields.String(load_default="supervisor", validate=validate.OneOf(USER_ROLES))
@@ -142,8 +151,10 @@ def load_ownership(data: Mapping) -> OwnershipPolicy:
                               followup_kind=loaded["promises"]["followup_kind"]),
         recurrence=RecurrenceRule(window=timedelta(days=loaded["recurring"]["window_days"]),
                                   threshold=loaded["recurring"]["threshold"],
-                                  due_in=timedelta(days=loaded["recurring"]["due_in_days"])),
-        recurrence_owner=loaded["recurring"]["owner"], corrective_roles=tuple(loaded["corrective_roles"]))
+                                  due_in=timedelta(days=loaded["recurring"]["due_in_days"]),
+                                  dimensions=tuple(dict.fromkeys(loaded["recurring"]["dimensions"]))),
+        recurrence_owner=loaded["recurring"]["owner"], corrective_roles=tuple(loaded["corrective_roles"]),
+        overdue_remind_every=timedelta(days=loaded["corrective_overdue"]["remind_every_days"]))
 
 
 def assign(complaint: Complaint, *, policy: OwnershipPolicy, category: str | None,
@@ -237,12 +248,18 @@ VERIFICATION_UNREACHABLE = "verification_unreachable"
 VERIFICATION_RETRIED = "verification_retried"
 
 
+#: Why a verification callback could not be made (RULES 2): nobody after every attempt, the
+#: customer declined the call, or the number was wrong (tried again once it is corrected).
+VERIFICATION_NOT_MADE = {"unreachable": "unreachable", "declined": "declined by the customer",
+                         "wrong_number": "wrong number, waiting for the right one"}
+
+
 def verification_unreachable(complaint: Complaint, *, at: datetime, callback_id: str | None,
-                             attempts: int | None = None) -> Outcome:
-    """Gives the resolved complaint whose verification callback found nobody after every attempt:
-    it waits in the supervisor's queue (`unreachable_at`) to be closed with a reason or tried again.
-    Emits ``complaint.verification_unreachable``. A complaint not resolved, or already waiting,
-    is given back unchanged (the same object: nothing to store).
+                             attempts: int | None = None, why: str = "unreachable") -> Outcome:
+    """Gives the resolved complaint whose verification callback could not be made (`why`: found nobody
+    after every attempt, declined, wrong number): it waits in the supervisor's queue (`unreachable_at`)
+    to be closed with a reason or tried again. Emits ``complaint.verification_unreachable`` with `why`.
+    A complaint not resolved, or already waiting, is given back unchanged (the same object: nothing to store).
     """
     require_aware(at, "at")
     if complaint.state != RESOLVED or complaint.unreachable_at is not None:
@@ -250,11 +267,11 @@ def verification_unreachable(complaint: Complaint, *, at: datetime, callback_id:
     tries = f" after {attempts} attempts" if attempts else ""
     entry = HistoryEntry(at=at, actor=f"callback:{callback_id}", action=VERIFICATION_UNREACHABLE,
                          from_level=complaint.level, to_level=complaint.level,
-                         reason=f"verification callback {callback_id} unreachable{tries}")
+                         reason=f"verification callback {callback_id} {VERIFICATION_NOT_MADE[why]}{tries}")
     new = with_entry(complaint, entry, unreachable_at=at)
     return Outcome(new, (("complaint.verification_unreachable", {
         "complaint_id": new.id, "customer_id": new.customer_id, "callback_id": callback_id, "attempts": attempts,
-        "unreachable_at": at.isoformat(), "level": new.level}),))
+        "unreachable_at": at.isoformat(), "level": new.level, "why": why}),))
 
 
 def retry_verification(complaint: Complaint, *, actor: str, role: str, at: datetime, verify_due_at: datetime,

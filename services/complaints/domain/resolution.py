@@ -15,6 +15,7 @@ from .chain import Chain
 from .complaint import (CLOSED, CLOSED_ACTION, OPEN, REOPENED, RESOLVED, RESOLVED_ACTION, SYSTEM, Complaint,
                         HistoryEntry, Outcome, check_role, check_state, investigation_pending, iso, require_aware,
                         require_text, with_entry)
+from ..errors import InvalidTransition
 from .deadlines import to_investigate
 from .policy import ComplaintPolicy
 
@@ -43,10 +44,15 @@ def resolve(
 
     Raises:
       InvalidInput: root_cause or corrective_action missing (field names it).
-      InvalidTransition: not open. Forbidden: as for `escalate`.
+      InvalidTransition: not open, or at a level the chain marks as passing complaints on.
+      Forbidden: as for `escalate`.
     """
     check_state(complaint, OPEN, "resolve")
     check_role(chain, role, complaint)
+    if not chain.resolves_at(complaint.level):
+        level = chain.level(complaint.level)
+        raise InvalidTransition(f"complaint {complaint.id} is at level {complaint.level} ({level.label}), which "
+                                f"passes complaints on in the {chain.name!r} chain: escalate it to be resolved.")
     cause = require_text(root_cause, "root_cause", "say why the customer was dissatisfied")
     action = require_text(corrective_action, "corrective_action", "say what was done so it does not happen again")
     require_aware(at, "at")

@@ -64,6 +64,9 @@ class BoardFilters:
     unreachable: bool = False
     #: only one branch's complaints
     branch: str | None = None
+    #: only the complaints assigned to one department (受投诉部门), or owned by one person (处理人)
+    department: str | None = None
+    owner: str | None = None
 
     def where(self, organization: str):
         c = Complaint
@@ -71,7 +74,8 @@ class BoardFilters:
         if self.unreachable:
             condition &= c.unreachable_at.is_null(False)
         for column, value in ((c.category, self.category), (c.customer_class, self.customer_class),
-                              (c.source, self.source), (c.branch, self.branch)):
+                              (c.source, self.source), (c.branch, self.branch),
+                              (c.department, self.department), (c.owner, self.owner)):
             if value:
                 condition &= column == value
         return condition
@@ -90,6 +94,20 @@ def board_branches(organization: str) -> list[str]:
     """Gives the branches the organisation's complaints name (the board's branch filter), sorted."""
     return [branch for (branch,) in Complaint.select(Complaint.branch).distinct().where(
         (Complaint.organization == organization) & Complaint.branch.is_null(False)).order_by(Complaint.branch).tuples()]
+
+
+def board_departments(organization: str) -> list[str]:
+    """Gives the departments the organisation's complaints are assigned to (the board's filter), sorted."""
+    return [name for (name,) in Complaint.select(Complaint.department).distinct().where(
+        (Complaint.organization == organization) & Complaint.department.is_null(False))
+        .order_by(Complaint.department).tuples()]
+
+
+def board_owners(organization: str) -> list[str]:
+    """Gives the owners (logins) of the organisation's complaints (the board's filter), sorted."""
+    return [login for (login,) in Complaint.select(Complaint.owner).distinct().where(
+        (Complaint.organization == organization) & Complaint.owner.is_null(False))
+        .order_by(Complaint.owner).tuples()]
 
 
 def board_columns(*, organization: str, levels: int, filters: BoardFilters, limit: int) -> list[BoardColumn]:

@@ -81,6 +81,26 @@ def on_callback_unreachable(*, uow: UnitOfWork, event: Event) -> None:
     (callback.unreachable with its `complaint_id`) in the supervisor's queue, with the reason, and
     tells the queue's role. A callback of no complaint, or of a complaint not waiting for its
     verification, changes nothing."""
+    _verification_not_made(uow, event, why="unreachable")
+
+
+def on_callback_declined(*, uow: UnitOfWork, event: Event) -> None:
+    """Puts a resolved complaint whose verification callback the customer declined (callback.declined,
+    `verification`) in the supervisor's queue like an unreachable one (RULES 2): closed with a reason or
+    tried again. Declining a survey changes no complaint."""
+    if event.data.get("verification"):
+        _verification_not_made(uow, event, why="declined")
+
+
+def on_callback_wrong_number(*, uow: UnitOfWork, event: Event) -> None:
+    """Puts a resolved complaint whose verification callback found a wrong number (callback.wrong_number,
+    `verification`, not corrected on the call) in the supervisor's queue (RULES 2); the callback is made
+    again once the number is corrected, or the supervisor closes it with a reason."""
+    if event.data.get("verification") and not event.data.get("corrected"):
+        _verification_not_made(uow, event, why="wrong_number")
+
+
+def _verification_not_made(uow: UnitOfWork, event: Event, *, why: str) -> None:
     data = event.data
     complaint_id = data.get("complaint_id")
     if not complaint_id:
@@ -94,7 +114,7 @@ def on_callback_unreachable(*, uow: UnitOfWork, event: Event) -> None:
     before = row.to_domain(tz)
     at = (event.time or uow.now).astimezone(tz)
     outcome = ownership.verification_unreachable(before, at=at, callback_id=data.get("callback_id"),
-                                                 attempts=data.get("attempts"))
+                                                 attempts=data.get("attempts"), why=why)
     if outcome.complaint is before:
         log.info("event %s: complaint %s is %s; its unreachable callback changes nothing", event.id, complaint_id,
                  row.state)
@@ -104,6 +124,7 @@ def on_callback_unreachable(*, uow: UnitOfWork, event: Event) -> None:
     store_outcome(uow=uow, row=row, before=before, outcome=outcome, rules=rules)
     policy = ownership_for(uow.settings, organization=event.organization)
     bulk_insert(Notification, [notify.unreachable_note(uow, row, role=policy.unreachable_queue_role,
-                                                       callback_id=data.get("callback_id"))], ignore_conflicts=True)
-    log.info("event %s: verification of complaint %s unreachable; to the %s queue", event.id, complaint_id,
+                                                       callback_id=data.get("callback_id"), why=why)],
+                ignore_conflicts=True)
+    log.info("event %s: verification of complaint %s not made (%s); to the %s queue", event.id, complaint_id, why,
              policy.unreachable_queue_role)

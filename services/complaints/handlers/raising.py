@@ -53,13 +53,15 @@ def raise_complaint(*, uow: UnitOfWork, organization: str, data: dict, actor: st
         policy=rules.policy, chain=rules.chain, calendar=rules.calendar)
     # the department and owner by category; who took it down is its first taker (首问责任制)
     ownership = ownership_for(uow.settings, organization=organization)
-    taken_by = actor if actor != SYSTEM and uow.users.get(organization, actor) is not None else None
+    # a complaint raised from a callback was taken down by the agent who recorded the call
+    taker = actor if actor != SYSTEM else data.get("recorded_by")
+    taken_by = taker if taker and uow.users.get(organization, taker) is not None else None
     complaint = assign(outcome.complaint, policy=ownership, category=data.get("category") or "other", taken_by=taken_by)
     row = Complaint.create(
         organization=organization, complaint_id=complaint_id, **customer_columns(data["customer"], policy=rules.policy),
         description=data["description"], category=data.get("category") or "other", source=complaint.source,
         order_id=order_id, delivery_id=data.get("delivery_id"), callback_id=data.get("callback_id"),
-        product_model=data.get("product_model"), branch=data.get("branch"),
+        product_model=data.get("product_model"), branch=data.get("branch"), advisor_id=data.get("advisor_id"),
         chain_name=rules.chain.name, policy_name=rules.policy.name, raised_at=complaint.raised_at,
         first_reply_due_at=complaint.first_reply_due_at, answer_due_at=complaint.answer_due_at,
         **{k: v for k, v in domain_changes(complaint).items() if k not in ("first_reply_due_at", "answer_due_at")},
@@ -71,6 +73,7 @@ def raise_complaint(*, uow: UnitOfWork, organization: str, data: dict, actor: st
     writes.notes.append(notify.level_reached(uow, row, complaint, complaint.history[-1], rules))
     if complaint.owner:
         writes.notes.append(notify.assigned_to_person(uow, row, complaint.owner))
+    writes.notes.extend(notify.department_notes(uow, row))  # seed 000 part 5: 传递至相关部门
     writes.wake(row, row.next_sweep_at)
     writes.flush()
     if announce:

@@ -3,7 +3,7 @@ page with its steps, and the form to raise one (CONTRACT.md "Pages").
 
 Each module adds its views to the one blueprint of common.py.
 """
-from . import board, complaint, corrective, new  # noqa: F401  (they add their views to blp)
+from . import board, complaint, corrective, new, tickets  # noqa: F401  (they add their views to blp)
 from .common import blp
 
 PAGES = [blp]

@@ -16,9 +16,10 @@ from shared.core.errors import NotFound as NotFoundPage
 from shared.core.service_time import service_hours_between
 
 from .. import handlers
+from ..api.common import visible_complaint
 from ..domain import pending_deadlines
 from ..domain.complaint import CLOSED, OPEN, SYSTEM
-from ..errors import Forbidden, InvalidInput, InvalidTransition, NotFound
+from ..errors import Forbidden, InvalidInput, InvalidTransition
 from ..domain.ownership import UNREACHABLE
 from ..rules import ownership_for, rules_for
 from . import labels
@@ -103,8 +104,8 @@ def _actor_name(organization: str, actor: str, known: dict) -> tuple[str, bool]:
 
 def _row(organization: str, complaint_id: str):
     try:
-        return handlers.get_by_id_or_raise(organization=organization, complaint_id=complaint_id)
-    except NotFound:
+        return visible_complaint(organization, complaint_id)
+    except NotFoundPage:  # of another organisation, or of another branch than the one a person manages
         raise NotFoundPage(_("There is no complaint %(id)s in your organisation.", id=complaint_id)) from None
 
 
@@ -138,7 +139,7 @@ def _context(complaint_id: str) -> dict:
     allowed = {
         "reply": is_open and acting,
         "escalate": is_open and acting and row.level < top,
-        "resolve": is_open and acting,
+        "resolve": is_open and acting and chain.resolves_at(row.level),  # a level that passes on cannot
         "hand_over": is_open and acting and row.handed_over_at is None,
         "rework": is_open and acting and row.rework_due_at is not None and row.reworked_at is None,
         "record_churn": acting,
@@ -183,6 +184,7 @@ def _act(form_name: str, command, complaint_id: str, **fields):
     """Runs `command` of the signed-in person on the complaint; back to its page (303), or the
     page again with the form's errors (422) or the news that it changed meanwhile (409)."""
     who = me()
+    _row(who.organization, complaint_id)  # a branch manager acts on their branch's
     try:
         service().run(command, organization=who.organization, complaint_id=complaint_id, actor=who.login,
                       role=who.role, **fields)

@@ -1,7 +1,8 @@
 """The register of corrective actions (纠正预防措施台账, `/corrective-actions`): each action
 with its owner, due date, status, the check that it worked and the complaints behind it; overdue ones
 marked. The policy's corrective roles open and check actions; an action's owner moves its status.
-Each form runs the command the API runs (handlers.open_action, update_action, check_action)."""
+A meeting's decisions (date, decision, who) are recorded on an action. Each form runs the command the API
+runs (handlers.open_action, update_action, check_action, record_decision)."""
 from __future__ import annotations
 
 from datetime import date
@@ -29,6 +30,7 @@ def _context(**extra) -> dict:
                                                                or who.role in policy.corrective_roles),
                 "may_check": row.status == "done" and who.role in policy.corrective_roles} for row in rows]
     return {"actions": actions, "may_open": who.role in policy.corrective_roles, "statuses": MANUAL_STATUSES,
+            "decisions": handlers.decisions_by_action(organization=who.organization),
             "overdue_count": sum(1 for a in actions if a["overdue"]), "errors": {}, "given": {},
             "done": request.args.get("done"), "page_title": _("Corrective actions"), **extra}
 
@@ -75,6 +77,19 @@ def open_corrective_action():
 def move_corrective_action(action_id):
     """The action's new status (open, in progress, done)."""
     return _run(handlers.update_action, "moved", action_id=action_id, status=request.form.get("status") or "")
+
+
+@blp.post("/corrective-actions/<action_id>/decisions")
+@MANAGE_ACTIONS
+def decide_corrective_action(action_id):
+    """A meeting's decision on the action: its date, the decision, who decided (seed 000 part 1)."""
+    form = request.form
+    try:
+        meeting_on = date.fromisoformat((form.get("meeting_on") or "").strip())
+    except ValueError:
+        meeting_on = None
+    return _run(handlers.record_decision, "decided", action_id=action_id, meeting_on=meeting_on,
+                decision=form.get("decision") or "", decided_by=form.get("decided_by") or "")
 
 
 @blp.post("/corrective-actions/<action_id>/check")

@@ -16,6 +16,7 @@ from marshmallow import ValidationError
 from shared.core.event_fields import COMPLAINT_CATEGORIES, SEGMENTS
 
 from .. import handlers
+from ..domain.intake import check_raise
 from ..rules import rules_for
 from ..schemas import NewComplaintSchema
 from . import labels
@@ -34,13 +35,21 @@ FIELD_HELP = {
 }
 
 
+def _sources() -> tuple[str, ...]:
+    """Gives the sources the signed-in person may raise a complaint of here: taken by hand, and let
+    to their role by the organisation's `source_roles` (as the API: domain.intake.check_raise)."""
+    who = me()
+    policy = rules_for(settings(), organization=who.organization).policy
+    return tuple(s for s in labels.RAISED_BY_HAND if policy.may_claim_source(s, who.role))
+
+
 def _form_context(given: dict, errors: dict) -> dict:
     who = me()
     policy = rules_for(settings(), organization=who.organization).policy
     handover = None
     if policy.handover is not None:
         handover = {"sources": policy.handover.sources, "span": labels.span_of(policy.handover.within)}
-    return {"given": given, "errors": errors, "sources": {s: labels.SOURCES[s] for s in labels.RAISED_BY_HAND},
+    return {"given": given, "errors": errors, "sources": {s: labels.SOURCES[s] for s in _sources()},
             "categories": {c: labels.CATEGORIES.get(c, c) for c in COMPLAINT_CATEGORIES},
             "segments": {s: labels.SEGMENTS.get(s, s) for s in SEGMENTS}, "handover": handover,
             "page_title": _("Raise a complaint")}
@@ -50,8 +59,8 @@ def _form_context(given: dict, errors: dict) -> dict:
 @RAISE
 def new_complaint():
     """The form: hotline or walk-in, the customer, the complaint."""
-    source = request.args.get("source")
-    given = {"source": source if source in labels.RAISED_BY_HAND else "hotline", "category": "other",
+    source, offered = request.args.get("source"), _sources()
+    given = {"source": source if source in offered else (offered[0] if offered else None), "category": "other",
              "segment": "ordinary"}
     return render_template("complaints/new.html", **_form_context(given, {}))
 
@@ -90,6 +99,10 @@ def raise_complaint():
         errors = _errors_of(exc.normalized_messages())
         return render_template("complaints/new.html", **_form_context(given, errors)), 422
     who = me()
+    # the source the organisation lets this role claim, checked as the API checks it (403 otherwise)
+    check_raise(role=who.role, data={"source": data["source"]}, now=service().clock(),
+                window_minutes=settings().raised_at_window_minutes,
+                policy=rules_for(settings(), organization=who.organization).policy)
     row, _created = service().run(handlers.raise_complaint, organization=who.organization, data=data,
                                   actor=who.login, announce=True)
     return redirect(url_for(".complaint", complaint_id=row.complaint_id, done="raised"), code=303)

@@ -6,6 +6,7 @@ or a read of the read model's figures -> a schema. Errors are not caught here: t
 layer turns every HuifangError into problem+json.
 """
 from .desk import desk_blp
+from .exports import exports_blp
 from .reports import reports_blp
 
-BLUEPRINTS = [reports_blp, desk_blp]
+BLUEPRINTS = [reports_blp, exports_blp, desk_blp]

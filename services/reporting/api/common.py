@@ -7,29 +7,31 @@ from __future__ import annotations
 
 from flask_smorest import abort
 
+from shared.mesh.ratelimit import check_rate
+from shared.web.branches import BRANCH_SCOPED_ROLES, person_branch
 from shared.web.pages import service, settings
 
-__all__ = ["BRANCH_SCOPED_ROLES", "LEADS", "READERS", "own_branch", "scoped_branch", "service", "settings"]
+__all__ = ["BRANCH_SCOPED_ROLES", "LEADS", "READERS", "count_send", "own_branch", "scoped_branch", "service",
+           "settings"]
 
 #: Who may read and make reports.
 READERS = ("manager", "admin", "supervisor", "integration")
 #: Who reads everyone's desk figures; an agent reads their own row, an advisor theirs.
 LEADS = ("manager", "admin", "supervisor", "integration")
 
-#: Roles whose branch in the user directory limits what they see (a branch manager: 门店负责人, 站长).
-BRANCH_SCOPED_ROLES = ("manager", "supervisor", "agent", "advisor")
-
-
 def own_branch(policy, organization: str, login: str | None, role: str | None) -> str | None:
-    """Gives the branch a person sees alone: their branch in the user directory
-    (role manager or supervisor with a branch: a branch manager), else desk.yaml's `branch_managers`
+    """Gives the branch a person sees alone: their branch in the user directory (shared/web/branches.py:
+    a manager or supervisor with a branch, a branch manager), else desk.yaml's `branch_managers`
     (the older data file, kept as a fallback); None: every branch."""
-    if role in BRANCH_SCOPED_ROLES and login:
-        with service().connection():
-            branch = service().users.branch_of(organization, login)
-        if branch:
-            return branch
-    return policy.branch_of(login)
+    return person_branch(organization, login, role) or policy.branch_of(login)
+
+
+def count_send(who, organization: str) -> None:
+    """Counts one attempt of `who` to mail the month's report, the API's or the report room's, before
+    anything else is checked; 429 past HUIFANG_RATE_REPORT_SENDS_PER_HOUR (a person, or a script with
+    their token, may not mail the report again and again)."""
+    check_rate(service(), what="report.send", who=who, organization=organization,
+               limit=service().settings.rate_report_sends_per_hour, per_seconds=3600)
 
 
 def scoped_branch(policy, login: str | None, asked: str | None, *, organization: str | None = None,

@@ -55,15 +55,18 @@ class Summaries(MethodView):
     @desk_blp.response(200, SummarySchema(many=True))
     @roles_required(*LEADS, "agent")
     def get(self, month):
-        """Each agent's summary of the month: submitted when, on time or late, or missing past the due day."""
+        """Each agent's summary of the month: submitted when, on time or late, or missing past the due day.
+        A branch manager gets those of their branch's agents."""
         organization, me = organization_of_request(), principal()
         parse_month(month)
         serving = service()
         policy = desk_policy(serving.settings, organization)
+        branch = scoped_branch(policy, me.login, None, organization=organization, role=me.role)
         with serving.connection():
-            agents = [p.login for p in serving.users.of_role(organization, "agent")]
+            agents = [p.login for p in serving.users.of_role(organization, "agent") if branch in (None, p.branch)]
             rows = desk.summaries(organization=organization, month=month, agents=agents, policy=policy,
-                                  now=serving.clock().astimezone(serving.settings.tz), tz=serving.settings.tz)
+                                  now=serving.clock().astimezone(serving.settings.tz), tz=serving.settings.tz,
+                                  submitted_too=branch is None)
         return rows if me.role in LEADS else [r for r in rows if r["agent"] == me.login]
 
     @desk_blp.arguments(SummaryBody, example={"remark": "本月回访 42 户，2 户谢绝回访。"})

@@ -10,7 +10,6 @@ from flask_smorest import Blueprint
 from shared.web.apidocs import path_parameter
 from shared.core.errors import Forbidden, InvalidInput, NotFound, Unavailable
 from shared.core.privacy import mask_phone
-from shared.mesh.ratelimit import check_rate
 from shared.web.api import organization_of_request, principal, roles_required
 
 from .. import handlers, jobs
@@ -22,7 +21,7 @@ from ..models import RUN_READY, SEND_NONE, Report, ReportRun
 from ..rules import desk_policy, recipients_of
 from ..schemas import (AcceptedReportSchema, BranchQuerySchema, GenerateReportSchema, LanguageQuerySchema,
                        ReportSchema, SendReportSchema)
-from .common import READERS, own_branch, scoped_branch, service
+from .common import READERS, count_send, own_branch, scoped_branch, service
 
 #: Who may mail the report to addresses of their choosing (`to`; within recipients.yaml).
 ADDRESSERS = ("manager", "admin")
@@ -42,13 +41,6 @@ PENDING_DOC = {"description": "The worker is making the month's figures (or PDF)
 
 #: The path parameter of a month's routes, documented with an example.
 MONTH = path_parameter("month", "2026-01", "the report's month, YYYY-MM", pattern=MONTH_PATTERN)
-
-
-def _heavy(organization: str) -> None:
-    """Counts a heavy request (figures computed or a PDF rendered) of the caller; 429 past the limit.
-    Serving what the worker stored is not heavy: asking for a stored month is never refused."""
-    check_rate(service(), what="report.heavy", who=principal(), organization=organization,
-                 limit=service().settings.rate_heavy_per_minute, per_seconds=60)
 
 
 def _stored(organization: str, month: str) -> Report | None:
@@ -94,7 +86,7 @@ class Reports(MethodView):
         _no_branch_manager(organization, "the stored report")
         month = body["month"]
         run = service().run(handlers.request_generation, organization=organization, month=month,
-                            language=body["language"])
+                            language=body["language"], who=principal())
         _carry_out(organization, month, run.request)
         with service().connection():
             run = ReportRun.get(ReportRun.id == run.id)
@@ -165,7 +157,8 @@ class MonthReport(MethodView):
             data["corrective_actions"] = ownership.month_corrective_actions(
                 organization, month, today=service().clock().astimezone(service().settings.tz).date())
         with service().connection():
-            data["desk"] = {**data.get("desk", {}), **desk.desk_figures(organization, month, branch)}
+            data["desk"] = {**data.get("desk", {}), **desk.desk_figures(organization, month, branch),
+                            **({"leads": desk.month_leads(organization, month)} if branch is None else {})}
         if branch is not None:
             return {**data, "stored": False, "status": "not_generated", "error": None, "branch": branch,
                     "branches": [branch], "delivery": delivery, "made_at": _iso(made_at)}
@@ -179,7 +172,7 @@ def _made(organization: str, month: str, language: str, *, branch: str | None = 
     """Gives what the worker made for this reader (asking it, and counting a heavy request, if needed)."""
     made = made_mod.for_reader(service(), organization, month, language=language, branch=branch, with_pdf=with_pdf,
                                  inline=bool(current_app.config.get("REPORTING_GENERATE_INLINE")),
-                                 on_request=lambda: _heavy(organization))
+                                 who=principal())
     if made.figures is None and made.error:
         raise Unavailable(f"The figures of {month} could not be made ({made.error}); asking again tries again.")
     return made
@@ -244,9 +237,7 @@ class SendMonthReport(MethodView):
         organization = organization_of_request()
         _no_branch_manager(organization, "the report's mail")
         parse_month(month)
-        # a person (or a script with their token) may not mail the report again and again
-        check_rate(service(), what="report.send", who=principal(), organization=organization,
-                     limit=service().settings.rate_report_sends_per_hour, per_seconds=3600)
+        count_send(principal(), organization)
         recipients = recipients_of(service().settings, organization, users=service().users)
         if body.get("to") is not None:
             if principal().role not in ADDRESSERS:
@@ -263,10 +254,9 @@ class SendMonthReport(MethodView):
             raise InvalidInput("No recipients: give the organisation's managers an e-mail (make user "
                                "ROLE=manager EMAIL=...) or list them in reporting/recipients.yaml.",
                                errors={"to": ["no recipients"]})
-        with service().command() as uow:
-            row, run = handlers.mail_report(uow=uow, organization=organization, month=month, to=to)
-            uow.audit(principal(), organization=organization, action="report.sent", subject=month,
-                      detail={"recipients": len(to)})
+        # the command records the send in the audit log
+        row, run = service().run(handlers.mail_report, organization=organization, month=month, to=to,
+                                 who=principal())
         if run is not None:
             _carry_out(organization, month, run.request)
             return {"organization": organization, "month": month, "language": run.language, "status": "queued",

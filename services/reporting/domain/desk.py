@@ -52,6 +52,7 @@ def parse_period(text: str) -> Period:
         parse_month(f"{year:04d}-01")  # the same years as months
         return Period(text, "week", first, first + timedelta(days=6))
     try:
+        parse_month(text)  # a report's years, not those a trend reaches
         first, last = month_bounds(text)
     except KpiError:
         raise KpiError("period", f"{text!r} is neither a month such as 2026-11 nor a week such as 2026-W45") from None

@@ -42,6 +42,8 @@ FIGURE_NAMES = (
     "ordinary_order_coverage_rate",  # 一般客户工单回访覆盖率 (RULES 3: at least the sampled share of their orders)
     "over_time_limit_rate",  # 超时通话比例 (RULES 1.2: calls over the 3-minute guide, no complaint)
     "outside_call_window_rate",  # 非回访时段记录比例 (outcomes recorded outside the call windows)
+    "verification_on_time_rate",  # 投诉回访及时率 (RULES 3: follow-up calls, verifications reached on time)
+    "verification_satisfied_rate",  # 投诉处理满意率 (RULES 3: verifications satisfied with the handling)
 )
 
 #: The five headline figures of the summary page and the trend chart.
@@ -164,6 +166,12 @@ class MonthCounts:
     #: Callbacks whose outcome says whether it was recorded in a call window, and those outside.
     calls_windowed: int = 0
     calls_outside_window: int = 0
+    #: The month's complaint verifications (follow-up calls, in no survey count above): all, reached by
+    #: their last day on time, answered the handling question, satisfied with the handling.
+    verifications: int = 0
+    verifications_on_time: int = 0
+    verifications_answered: int = 0
+    verifications_satisfied: int = 0
 
 
 def build_figures(counts: MonthCounts) -> dict[str, Figure]:
@@ -195,6 +203,8 @@ def build_figures(counts: MonthCounts) -> dict[str, Figure]:
         ),
         "over_time_limit_rate": Figure.of(counts.calls_over_time_limit, counts.calls_timed),
         "outside_call_window_rate": Figure.of(counts.calls_outside_window, counts.calls_windowed),
+        "verification_on_time_rate": Figure.of(counts.verifications_on_time, counts.verifications),
+        "verification_satisfied_rate": Figure.of(counts.verifications_satisfied, counts.verifications_answered),
     }
 
 
@@ -231,18 +241,25 @@ def parse_month(month: str) -> tuple[int, int]:
     Raises:
         KpiError: the text is not a month such as ``2026-10``.
     """
-    match = _MONTH_RE.match(month or "")
-    if not match or not 1 <= int(match[2]) <= 12:
-        raise KpiError("month", f"{month!r} is not a month such as 2026-10")
-    if not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
+    year, number = _calendar_month(month)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
         # year 0000 made `date()` fail: a 500
         raise KpiError("month", f"{month!r} is not a month between {FIRST_YEAR}-01 and {LAST_YEAR}-12")
+    return year, number
+
+
+def _calendar_month(month: str) -> tuple[int, int]:
+    """Gives (year, month) of any ``YYYY-MM`` month a date can fall in: a report's month, or one
+    of its trend's months, which reach before FIRST_YEAR for the first months of it."""
+    match = _MONTH_RE.match(month or "")
+    if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1:
+        raise KpiError("month", f"{month!r} is not a month such as 2026-10")
     return int(match[1]), int(match[2])
 
 
 def month_bounds(month: str) -> tuple[date, date]:
-    """Gives the first and the last day (both inclusive) of a ``YYYY-MM`` month."""
-    year, number = parse_month(month)
+    """Gives the first and the last day (both inclusive) of a ``YYYY-MM`` month (a report's or its trend's)."""
+    year, number = _calendar_month(month)
     return date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1])
 
 

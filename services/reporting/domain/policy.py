@@ -46,6 +46,8 @@ class _ReportPolicySchema(Schema):
     key_segments = fields.List(fields.String(), load_default=list)
     key_order_kinds = fields.List(fields.String(), load_default=list)
     special_callback_kinds = fields.List(fields.String(), load_default=list)
+    follow_up_kinds = fields.List(fields.String(), load_default=list)
+    verification_kinds = fields.List(fields.String(), load_default=list)
     satisfaction_points = fields.Dict(keys=fields.String(validate=validate.OneOf(ANSWERS)),
                                       values=fields.Float(validate=validate.Range(min=0)), load_default=dict)
     service_hours = fields.Dict(required=True)
@@ -112,6 +114,10 @@ class ReportPolicy:
     key_order_kinds: tuple[str, ...] = ()
     special_callback_kinds: tuple[str, ...] = ()
     satisfaction_points: dict = field(default_factory=dict)
+    #: Follow-up calls (RULES 3: complaint verifications, repeat-complaint special callbacks, promise and
+    #: question follow-ups): counted in no survey rate; `verification_kinds` have figures of their own.
+    follow_up_kinds: tuple[str, ...] = ()
+    verification_kinds: tuple[str, ...] = ()
 
     @classmethod
     def from_data(cls, data) -> "ReportPolicy":
@@ -121,7 +127,9 @@ class ReportPolicy:
                    listing_limit=loaded["listing_limit"], pdf_listing_limit=loaded["pdf_listing_limit"],
                    key_order_kinds=tuple(loaded["key_order_kinds"]),
                    special_callback_kinds=tuple(loaded["special_callback_kinds"]),
-                   satisfaction_points=dict(loaded["satisfaction_points"]))
+                   satisfaction_points=dict(loaded["satisfaction_points"]),
+                   follow_up_kinds=tuple(loaded["follow_up_kinds"]),
+                   verification_kinds=tuple(loaded["verification_kinds"]))
 
 
 @dataclass(frozen=True)

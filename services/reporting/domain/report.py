@@ -33,6 +33,7 @@ The shape of :class:`ReportData` (``ReportData.as_dict()`` gives the JSON form):
                unreachable_waiting, promises_broken, complaints_with_broken_promises}  how they ended
     corrective_actions: {listed [{id, title, owner, due_on, status, overdue, ...}], total,
                by_status, overdue [ids], month_end}                                  the register
+    touched_rate_can_rise: bool          the touched rate can still rise (a served customer's survey open)
     desk: {declined_callbacks, agents [{login, callbacks, reached, declined, figures, targets,
            meets}], advisors [{advisor_id, ...}]}    the desk's people against targets
     (these three blocks are {} in a report stored before they existed)
@@ -255,6 +256,9 @@ class ReportData:
     corrective_actions: dict[str, Any] = field(default_factory=dict)
     #: The desk's people against their targets, declined callbacks counted apart.
     desk: dict[str, Any] = field(default_factory=dict)
+    #: The touched rate can still rise (RULES 3): a customer served in the month, not touched yet, has a
+    #: survey callback of that service still open (the month's last customers are called the next month).
+    touched_rate_can_rise: bool = False
 
     def listing_total(self, name: str) -> int:
         """Gives the month's full count of a list (at least the rows held here)."""
@@ -283,6 +287,7 @@ class ReportData:
             "closures": dict(self.closures),
             "corrective_actions": dict(self.corrective_actions),
             "desk": dict(self.desk),
+            "touched_rate_can_rise": self.touched_rate_can_rise,
         }
 
     @classmethod
@@ -310,6 +315,7 @@ class ReportData:
             closures=dict(data.get("closures") or {}),
             corrective_actions=dict(data.get("corrective_actions") or {}),
             desk=dict(data.get("desk") or {}),
+            touched_rate_can_rise=bool(data.get("touched_rate_can_rise", False)),
         )
 
 

@@ -16,7 +16,8 @@ from shared.core.answers import SATISFIED_ANSWERS
 
 from ..domain.desk import PERSON_ROLES, TARGET_FIGURES, DeskPolicy, Period, meets, summary_due_on, summary_state
 from ..domain.kpi import month_bounds
-from ..models import CANCELLED, DECLINED, SERVED_ORDER, AgentSummary, Callback, CallbackVerdict, ServedDay
+from ..models import (CANCELLED, DECLINED, SERVED_ORDER, AgentSummary, Callback, CallbackVerdict, LeadRecord,
+                      ServedDay)
 
 #: The name a row gets when nobody is known (no agent assigned, an order without its advisor).
 NOBODY = ""
@@ -37,6 +38,33 @@ def declined_callbacks(organization: str, month: str, branch: str | None = None)
     query = Callback.select().where(Callback.organization == organization, Callback.due_on >= first,
                                     Callback.due_on <= last, Callback.status == DECLINED)
     return (query if branch is None else query.where(Callback.branch == branch)).count()
+
+
+def _senior_verdicts(first, last, organization: str, *columns):
+    """Gives a query of `columns` over the verdicts on the callbacks due from `first` to `last`, each
+    record once: the verdict of the most senior role that reviewed it (review.yaml's order)."""
+    senior = CallbackVerdict.alias()
+    rank = fn.COALESCE(CallbackVerdict.seniority, -1)
+    outranked = senior.select(senior.id).where(
+        senior.organization == CallbackVerdict.organization, senior.callback_id == CallbackVerdict.callback_id,
+        (fn.COALESCE(senior.seniority, -1) > rank)
+        | ((fn.COALESCE(senior.seniority, -1) == rank) & (senior.id > CallbackVerdict.id)))
+    return CallbackVerdict.select(*columns).where(
+        CallbackVerdict.organization == organization, CallbackVerdict.due_on >= first,
+        CallbackVerdict.due_on <= last, ~fn.EXISTS(outranked))
+
+
+def pass_rates_by_agent(organization: str, period: Period, branch: str | None = None) -> dict[str, dict]:
+    """Gives {agent: review pass rate (回访质量合格率) of their records of the period}: the records
+    reviewed and those passed, each counted once by its most senior verdict."""
+    who = fn.COALESCE(CallbackVerdict.agent, NOBODY)
+    query = _senior_verdicts(period.first, period.last, organization, who.alias("who"), fn.COUNT(CallbackVerdict.id),
+                             _sum_when(CallbackVerdict.verdict == "pass"))
+    if branch is not None:
+        query = query.join(Callback, on=((Callback.organization == CallbackVerdict.organization)
+                                         & (Callback.callback_id == CallbackVerdict.callback_id))).where(
+            Callback.branch == branch)
+    return {agent: _rate(int(passed or 0), int(reviewed)) for agent, reviewed, passed in query.group_by(who).tuples()}
 
 
 def callback_quality(organization: str, month: str, branch: str | None = None) -> dict | None:
@@ -73,6 +101,17 @@ def known_branches(organization: str) -> list[str]:
     found |= {b for (b,) in ServedDay.select(ServedDay.branch).where(
         ServedDay.organization == organization, ServedDay.branch.is_null(False)).distinct().tuples()}
     return sorted(found)
+
+
+def month_leads(organization: str, month: str) -> dict:
+    """Gives {raised, won} of the month: the leads callbacks raised in it, and those won in it (by the
+    day each was raised or won)."""
+    first, last = month_bounds(month)
+    raised = LeadRecord.select().where(LeadRecord.organization == organization, LeadRecord.raised_on >= first,
+                                       LeadRecord.raised_on <= last).count()
+    won = LeadRecord.select().where(LeadRecord.organization == organization, LeadRecord.won_on >= first,
+                                    LeadRecord.won_on <= last).count()
+    return {"raised": raised, "won": won}
 
 
 def desk_figures(organization: str, month: str, branch: str | None = None) -> dict:
@@ -134,12 +173,24 @@ def period_figures(organization: str, period: Period, policy: DeskPolicy, *, bra
         "branches": sorted(({"branch": row[0], **_figures(row, None, None)}
                             for row in _counts(organization, period, fn.COALESCE(Callback.branch, NOBODY), **where)),
                            key=lambda r: r["branch"]),
-        "agents": sorted(({"login": row[0], **_figures(row, policy, "agent")}
-                          for row in _counts(organization, period, agent, **where)), key=lambda r: r["login"]),
+        "agents": _with_pass_rates(
+            [{"login": row[0], **_figures(row, policy, "agent")} for row in _counts(organization, period, agent, **where)],
+            pass_rates_by_agent(organization, period, branch), policy),
         "advisors": sorted(({"advisor_id": row[0], **_figures(row, policy, "advisor")}
                             for row in _counts(organization, period, advisor, with_orders=True, **where)),
                            key=lambda r: r["advisor_id"]),
     }
+
+
+def _with_pass_rates(agents: list[dict], rates: dict[str, dict], policy: DeskPolicy) -> list[dict]:
+    """Gives the agents' rows, by login, each with `review_pass_rate` among its figures (its records
+    reviewed; 0 of 0 when none was), and a row for an agent reviewed without a callback of the period."""
+    by_login = {row["login"]: row for row in agents}
+    for login in rates.keys() - by_login.keys():
+        by_login[login] = {"login": login, **_figures((login, 0, 0, 0, 0, 0, 0, 0), policy, "agent")}
+    for login, row in by_login.items():
+        row["figures"]["review_pass_rate"] = rates.get(login, _rate(0, 0))
+    return sorted(by_login.values(), key=lambda r: r["login"])
 
 
 def summary_row(row: AgentSummary | None, month: str, policy: DeskPolicy, now: datetime, tz, agent: str | None = None) -> dict:
@@ -155,12 +206,14 @@ def summary_row(row: AgentSummary | None, month: str, policy: DeskPolicy, now: d
             "figures": row.figures if row is not None else None}
 
 
-def summaries(*, organization: str, month: str, agents: list[str], policy: DeskPolicy, now: datetime, tz) -> list[dict]:
-    """Gives the month's summary of each agent (those of the directory and those who submitted), by login."""
+def summaries(*, organization: str, month: str, agents: list[str], policy: DeskPolicy, now: datetime, tz,
+              submitted_too: bool = True) -> list[dict]:
+    """Gives the month's summary of each agent (those of the directory and, with `submitted_too`, anyone
+    else who submitted; without it, a branch's: `agents` only), by login."""
     rows = {r.agent: r for r in AgentSummary.select().where(AgentSummary.organization == organization,
                                                             AgentSummary.month == month)}
     return [summary_row(rows.get(login), month, policy, now, tz, agent=login)
-            for login in sorted(set(agents) | set(rows))]
+            for login in sorted(set(agents) | (set(rows) if submitted_too else set()))]
 
 
 __all__ = ["PERSON_ROLES", "declined_callbacks", "desk_figures", "period_figures", "summaries", "summary_row"]

@@ -20,7 +20,6 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 from .. import jobs
 from ..domain.report import ReportData
@@ -66,12 +65,12 @@ def _usable(row: MadeFigures | None, *, with_pdf: bool, fresh_after: datetime | 
 
 
 def for_reader(service, organization: str, month: str, *, language: str, branch: str | None = None,
-               with_pdf: bool = False, inline: bool = False,
-               on_request: Callable[[], None] | None = None) -> Made:
+               with_pdf: bool = False, inline: bool = False, who=None) -> Made:
     """Gives the month's figures (and PDF) for a reader, made by the worker (see the module).
 
-    `on_request` is called before the worker is asked anew (a rate limit may refuse the reader);
-    `inline`: make them here (tests and single-process installs, as REPORTING_GENERATE_INLINE)."""
+    `who`: the reader (API or page); asking the worker anew counts against their limit of heavy
+    requests (handlers.request_figures; 429 past it). `inline`: make them here (tests and
+    single-process installs, as REPORTING_GENERATE_INLINE)."""
     settings = service.settings
     branch = branch or ""
     now = as_utc(service.clock())
@@ -81,11 +80,8 @@ def for_reader(service, organization: str, month: str, *, language: str, branch:
     row = _row(service, organization, month, branch, language)
     if _usable(row, with_pdf=with_pdf, fresh_after=fresh_after, stored_at=stored_at):
         return Made(row.figures, bytes(row.pdf) if row.pdf is not None else None, row.made_at, pending=False)
-    waiting = row is not None and row.status == RUN_PENDING and (row.with_pdf or not with_pdf)
-    if not waiting and on_request is not None:
-        on_request()
     row, asked = service.run(request_figures, organization=organization, month=month, branch=branch,
-                             language=language, with_pdf=with_pdf)
+                             language=language, with_pdf=with_pdf, who=who)
     request = row.request
     if asked and inline:
         try:

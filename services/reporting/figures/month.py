@@ -26,7 +26,11 @@ from ..domain.kpi import ANSWERS, TREND_MONTHS, MonthCounts, month_bounds, previ
 from ..domain.policy import ReportPolicy
 from ..domain.report import (DEADLINES, CallbackListing, ComplaintSummary, Remark, ReportData, build_report,
                             complaint_summary)
-from ..models import CANCELLED, DECLINED, OPEN, SERVED_ORDER, UNREACHABLE, Callback, Complaint, Customer, ServedDay
+from ..models import CANCELLED, OPEN, SERVED_ORDER, UNREACHABLE, Callback, Complaint, Customer, ServedDay
+from .populations import (is_survey, month_callbacks, returning_customer, served_branch, served_in_month,  # noqa: F401
+                          survey_callbacks, touched_can_rise, touched_customer)
+from .populations import month_callbacks_of as _month_callbacks
+from .populations import served_branch as _served_branch
 
 
 def _count_distinct(expression):
@@ -35,24 +39,6 @@ def _count_distinct(expression):
 
 def _sum_when(condition):
     return fn.COALESCE(fn.SUM(Case(None, [(condition, 1)], 0)), 0)
-
-
-#: Whether complaints carry a branch (not yet: a branch's report counts no complaint).
-def month_callbacks(organization: str, month: str, branch: str | None = None):
-    """Gives the SQL condition of the callbacks of `month` (by due date; cancelled ones count nowhere)."""
-    return _month_callbacks(organization, month, branch)
-
-
-def _month_callbacks(organization: str, month: str, branch: str | None = None):
-    first, last = month_bounds(month)
-    # a declined callback is counted apart (desk.py), not among the month's callbacks
-    where = ((Callback.organization == organization) & (Callback.due_on >= first) & (Callback.due_on <= last)
-             & Callback.status.not_in((CANCELLED, DECLINED)))
-    return where if branch is None else where & (Callback.branch == branch)
-
-
-def _served_branch(where, branch: str | None):
-    return where if branch is None else where & (ServedDay.branch == branch)
 
 
 def _customer_join(query):
@@ -93,7 +79,19 @@ def _callback_counts(organization: str, month: str, policy: ReportPolicy, branch
         _sum_when(reached & (Callback.over_time_limit == True)),  # noqa: E712
         _sum_when(Callback.outside_call_window.is_null(False)),
         _sum_when(Callback.outside_call_window == True),  # noqa: E712
-    )).where(_month_callbacks(organization, month, branch)).tuples()
+    )).where(survey_callbacks(organization, month, policy, branch)).tuples()
+
+
+def _verification_counts(organization: str, month: str, policy: ReportPolicy, branch: str | None = None):
+    """The month's verification callbacks (RULES 3: a figure of their own): all, those that reached the
+    customer by their last day on time, those that answered the handling question, and satisfied."""
+    on_time = (Callback.reached == True) & Callback.reached_on.is_null(False) & (  # noqa: E712
+        Callback.reached_on <= fn.COALESCE(Callback.overdue_on, Callback.due_on))
+    return Callback.select(
+        fn.COUNT(Callback.id), _sum_when(on_time), fn.COUNT(Callback.service_satisfaction),
+        _sum_when(Callback.service_satisfaction.in_(sorted(SATISFIED_ANSWERS))),
+    ).where(_month_callbacks(organization, month, branch)
+            & Callback.kind.in_(sorted(policy.verification_kinds) or [""])).tuples()
 
 
 def _order_counts(organization: str, month: str, branch: str | None = None):
@@ -110,39 +108,9 @@ def _order_counts(organization: str, month: str, branch: str | None = None):
         & (fn.COALESCE(ServedDay.key_customer, False) == False), branch)).tuples()  # noqa: E712
 
 
-def returning_customer(month: str):
-    """Gives the SQL condition of a ServedDay row whose customer was also served before `month` (回头)."""
-    first, _ = month_bounds(month)
-    earlier = ServedDay.alias("earlier")
-    return fn.EXISTS(earlier.select(SQL("1")).where(
-        (earlier.organization == ServedDay.organization) & (earlier.customer_id == ServedDay.customer_id)
-        & (earlier.served_on < first)))
-
-
-def touched_customer(month: str):
-    """Gives the SQL condition of a ServedDay row whose customer has a reached callback of `month`
-    with every answer given very satisfied (感动)."""
-    first, last = month_bounds(month)
-    touch = Callback.alias("touch")
-    return fn.EXISTS(touch.select(SQL("1")).where(
-        (touch.organization == ServedDay.organization) & (touch.customer_id == ServedDay.customer_id)
-        & (touch.due_on >= first) & (touch.due_on <= last) & (touch.status != CANCELLED)
-        & (touch.reached == True)  # noqa: E712
-        # every answer given is very satisfied, and at least one was given
-        & (fn.COALESCE(touch.product_satisfaction, "very_satisfied") == "very_satisfied")
-        & (fn.COALESCE(touch.service_satisfaction, "very_satisfied") == "very_satisfied")
-        & (touch.product_satisfaction.is_null(False) | touch.service_satisfaction.is_null(False))))
-
-
-def served_in_month(organization: str, month: str):
-    """Gives the SQL condition of the ServedDay rows of `month` (the customers served in it)."""
-    first, last = month_bounds(month)
-    return (ServedDay.organization == organization) & (ServedDay.served_on >= first) & (ServedDay.served_on <= last)
-
-
-def _served_counts(organization: str, month: str, branch: str | None = None):
+def _served_counts(organization: str, month: str, policy: ReportPolicy, branch: str | None = None):
     returning = returning_customer(month)
-    touched = touched_customer(month)
+    touched = touched_customer(month, policy)
     return ServedDay.select(
         _count_distinct(ServedDay.customer_id),
         _count_distinct(Case(None, [(touched, ServedDay.customer_id)], None)),
@@ -150,19 +118,20 @@ def _served_counts(organization: str, month: str, branch: str | None = None):
     ).where(_served_branch(served_in_month(organization, month), branch)).tuples()
 
 
-def _answer_counts(organization: str, month: str, column, branch: str | None = None):
+def _answer_counts(organization: str, month: str, column, policy: ReportPolicy, branch: str | None = None):
     return (Callback.select(column, fn.COUNT(Callback.id))
-            .where(_month_callbacks(organization, month, branch) & column.in_(list(ANSWERS)))
+            .where(survey_callbacks(organization, month, policy, branch) & column.in_(list(ANSWERS)))
             .group_by(column).tuples())
 
 
 def month_queries(organization: str, month: str, policy: ReportPolicy) -> dict:
     """Gives the month's aggregation queries by name (for EXPLAIN: bench/reporting.py)."""
     return {"callbacks": _callback_counts(organization, month, policy),
-            "served": _served_counts(organization, month),
+            "served": _served_counts(organization, month, policy),
             "orders": _order_counts(organization, month),
-            "product_answers": _answer_counts(organization, month, Callback.product_satisfaction),
-            "service_answers": _answer_counts(organization, month, Callback.service_satisfaction)}
+            "verifications": _verification_counts(organization, month, policy),
+            "product_answers": _answer_counts(organization, month, Callback.product_satisfaction, policy),
+            "service_answers": _answer_counts(organization, month, Callback.service_satisfaction, policy)}
 
 
 def explain(query) -> list[str]:
@@ -175,24 +144,27 @@ def explain(query) -> list[str]:
 
 
 def month_counts(organization: str, month: str, policy: ReportPolicy, branch: str | None = None) -> MonthCounts:
-    """Gives the counts of one month of one organisation (or one `branch` of it), in three queries."""
+    """Gives the counts of one month of one organisation (or one `branch` of it), in four queries."""
     callbacks = _callback_counts(organization, month, policy, branch).get()
-    served = _served_counts(organization, month, branch).get()
+    served = _served_counts(organization, month, policy, branch).get()
     orders = _order_counts(organization, month, branch).get()
-    n = [int(v or 0) for v in (*callbacks, *served, *orders)]
+    verifications = _verification_counts(organization, month, policy, branch).get()
+    n = [int(v or 0) for v in (*callbacks, *served, *orders, *verifications)]
     return MonthCounts(
         callbacks=n[0], callbacks_reached=n[1], key_callbacks=n[2], key_callbacks_reached=n[3],
         ordinary_callbacks=n[4], ordinary_callbacks_reached=n[5], product_answered=n[6], product_satisfied=n[7],
         service_answered=n[8], service_satisfied=n[9], calls_timed=n[10], calls_over_time_limit=n[11],
         calls_windowed=n[12], calls_outside_window=n[13], customers_served=n[14], customers_touched=n[15],
-        customers_returning=n[16], ordinary_orders=n[17], ordinary_orders_reached=n[18])
+        customers_returning=n[16], ordinary_orders=n[17], ordinary_orders_reached=n[18], verifications=n[19],
+        verifications_on_time=n[20], verifications_answered=n[21], verifications_satisfied=n[22])
 
 
-def satisfaction_answers(organization: str, month: str, branch: str | None = None) -> dict[str, dict[str, int]]:
-    """Gives, for product and service quality, the month's count per five-point answer."""
+def satisfaction_answers(organization: str, month: str, policy: ReportPolicy,
+                         branch: str | None = None) -> dict[str, dict[str, int]]:
+    """Gives, for product and service quality, the month's count per five-point answer (survey callbacks)."""
     out = {}
     for name, column in (("product", Callback.product_satisfaction), ("service", Callback.service_satisfaction)):
-        counts = dict(_answer_counts(organization, month, column, branch))
+        counts = dict(_answer_counts(organization, month, column, policy, branch))
         out[name] = {answer: int(counts[answer]) for answer in ANSWERS if answer in counts}
     return out
 
@@ -346,10 +318,11 @@ def build_report_data(organization: str, month: str, *, language: str, policy: R
         counts=month_counts(organization, month, policy, branch), trend_counts=trend, trend_months=TREND_MONTHS,
         targets=policy.targets,
         complaints=month_complaints(organization, month, now, policy, branch),
-        satisfaction_answers=satisfaction_answers(organization, month, branch),
+        satisfaction_answers=satisfaction_answers(organization, month, policy, branch),
         satisfaction_points=policy.satisfaction_points,
         generated_at=local_now.isoformat(timespec="seconds"),
         **listings(organization, month, policy, today=local_now.date(), tz=tz, branch=branch))
     # the callback quality pass rate from the reviewers' verdicts (desk.py), once there are any
+    report = replace(report, touched_rate_can_rise=touched_can_rise(organization, month, policy, branch))
     quality = desk.callback_quality(organization, month, branch)
     return report if quality is None else replace(report, callback_quality=quality)

@@ -16,7 +16,7 @@ from shared.core.answers import SATISFIED_ANSWERS
 from ..domain.report import DEADLINES
 from .month import (DEADLINE_COLUMNS, _customer_join, deadline_counted, deadline_met, key_callback,
                       month_callbacks, month_complaints_where, ordinary_callback, returning_customer,
-                      served_in_month, touched_customer)
+                      served_in_month, survey_callbacks, touched_customer)
 from ..models import Callback, Complaint, Customer, ServedDay
 
 #: Figures whose rows are the month's callbacks: the condition of the denominator's subset.
@@ -58,7 +58,7 @@ def figure_rows(organization: str, month: str, figure: str, *, policy, now: date
     if figure in CALLBACK_FIGURES or figure in ANSWER_FIGURES:
         return _callback_rows(organization, month, figure, policy=policy, only=only, limit=limit, offset=offset)
     if figure in CUSTOMER_FIGURES:
-        return _customer_rows(organization, month, figure, only=only, limit=limit, offset=offset)
+        return _customer_rows(organization, month, figure, policy=policy, only=only, limit=limit, offset=offset)
     if figure in DEADLINE_FIGURES:
         return _complaint_rows(organization, month, DEADLINE_FIGURES[figure], now=now, only=only, limit=limit,
                                offset=offset)
@@ -66,7 +66,7 @@ def figure_rows(organization: str, month: str, figure: str, *, policy, now: date
 
 
 def _callback_rows(organization, month, figure, *, policy, only, limit, offset) -> FigureRows:
-    where = month_callbacks(organization, month)
+    where = survey_callbacks(organization, month, policy)  # RULES 3: the survey callbacks only
     if figure == "key_callback_completion_rate":
         where &= key_callback(policy)
     elif figure == "ordinary_callback_completion_rate":
@@ -98,8 +98,8 @@ def _callback_rows(organization, month, figure, *, policy, only, limit, offset) 
                       counted=int(counted or 0))
 
 
-def _customer_rows(organization, month, figure, *, only, limit, offset) -> FigureRows:
-    counts = touched_customer(month) if figure == "touched_rate" else returning_customer(month)
+def _customer_rows(organization, month, figure, *, policy, only, limit, offset) -> FigureRows:
+    counts = touched_customer(month, policy) if figure == "touched_rate" else returning_customer(month)
     where = served_in_month(organization, month)
     flag = fn.MAX(Case(None, [(counts, 1)], 0))
     grouped = (ServedDay.select(ServedDay.customer_id, flag.alias("counts")).where(where)

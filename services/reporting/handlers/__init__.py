@@ -15,6 +15,7 @@ from .complaints import (on_complaint_closed, on_complaint_deadlines_moved, on_c
 from .customers import on_customer_flagged, on_customer_unflagged, on_customer_updated
 from .desk import on_callback_declined, on_callback_reviewed, submit_summary
 from .deliveries import on_delivery_cancelled, on_delivery_shipped, on_equipment_commissioned, on_service_order_completed
+from .leads import on_lead_raised, on_lead_updated
 from .log import logged
 from .ownership import on_complaint_promise_broken, on_complaint_verification_unreachable, on_corrective_action_updated
 from .reports import (figures_to_make, finish_generation, forget_made_figures, mail_report, request_figures,
@@ -44,6 +45,8 @@ APPLY = {
     "complaint.verification_unreachable": on_complaint_verification_unreachable,
     "complaint.promise_broken": on_complaint_promise_broken,
     "corrective_action.updated": on_corrective_action_updated,
+    "lead.raised": on_lead_raised,
+    "lead.updated": on_lead_updated,
 }
 
 #: The service's event handlers: each logs the event, then applies it.

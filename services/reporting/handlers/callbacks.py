@@ -83,6 +83,10 @@ def on_callback_completed(*, uow: UnitOfWork, event: Event) -> None:
     callback.dissatisfied_reason = (data.get("dissatisfied_reason") or "").strip() or None
     callback.complaint_id = data.get("complaint_id") or callback.complaint_id
     callback.recorded_at = utc_moment(data.get("recorded_at") or event.time or uow.now, uow.settings.tz)
+    if callback.reached and callback.reached_on is None:  # the first call that reached them (RULES 3)
+        reached_at = utc_moment(data.get("completed_at") or data.get("recorded_at") or event.time or uow.now,
+                                uow.settings.tz)
+        callback.reached_on = reached_at.astimezone(uow.settings.tz).date()
     if callback.status != CANCELLED:
         # An attempt that did not reach the customer leaves the task open for the next try.
         callback.status = DONE if callback.reached else (callback.status or OPEN)

@@ -11,6 +11,7 @@ import logging
 import uuid
 from datetime import timedelta
 
+from shared.mesh.ratelimit import refuse_over_limit
 from shared.mesh.service import UnitOfWork
 
 from ..domain.report import ReportData
@@ -22,13 +23,17 @@ log = logging.getLogger(__name__)
 
 
 def request_generation(*, uow: UnitOfWork, organization: str, month: str, language: str,
-                       send_to: list[str] | None = None) -> ReportRun:
+                       send_to: list[str] | None = None, who=None) -> ReportRun:
     """Gives the month's run, pending under a new request id (an older pending request is superseded),
     with its job for the worker.
 
     `send_to`: mail the report to these addresses once made (POST .../send for a month with no
     report). A send still waiting in a superseded pending run is carried over to the new one.
+    `who`: the person asking (the API's caller or the page's), counted against their limit of heavy
+    requests (HUIFANG_RATE_HEAVY_PER_MINUTE; 429 past it); None: the worker's own schedule.
     """
+    if who is not None:
+        _heavy(uow, who, organization)
     run = by_key(ReportRun, organization=organization, month=month)
     if send_to is not None:
         run.send_request, run.send_to = uuid.uuid4().hex, list(send_to)
@@ -111,15 +116,29 @@ def request_send(*, uow: UnitOfWork, row: Report, to: list[str], request: str | 
 
 
 def mail_report(*, uow: UnitOfWork, organization: str, month: str,
-                to: list[str]) -> tuple[Report | None, ReportRun | None]:
+                to: list[str], who=None) -> tuple[Report | None, ReportRun | None]:
     """Gives (report, None) with a send of the month's report to `to` queued, or (None, run) when
-    the month has no report yet: the worker makes it, then queues the send (nothing heavy here)."""
+    the month has no report yet: the worker makes it, then queues the send (nothing heavy here).
+
+    `who`: the person sending (the API's caller or the page's), recorded in the audit log
+    (`report.sent`) in this unit of work; each attempt counts against their limit of sends
+    before (api.common.count_send)."""
+    if who is not None:
+        uow.audit(who, organization=organization, action="report.sent", subject=month,
+                  detail={"recipients": len(to)})
     stored = Report.get_or_none(Report.organization == organization, Report.month == month)
     if stored is None:
         return None, request_generation(uow=uow, organization=organization, month=month, language="zh-CN",
                                         send_to=to)
     request_send(uow=uow, row=stored, to=to)
     return stored, None
+
+
+def _heavy(uow: UnitOfWork, who, organization: str) -> None:
+    """Counts a heavy request of `who` (figures computed or a PDF rendered by the worker); 429 past
+    HUIFANG_RATE_HEAVY_PER_MINUTE. Serving what the worker stored is not heavy: never refused."""
+    refuse_over_limit(uow=uow, what="report.heavy", who=who, organization=organization,
+                      limit=uow.settings.rate_heavy_per_minute, per_seconds=60)
 
 
 # ------------------------------------------------- figures made for a reader (never in the request)
@@ -130,14 +149,17 @@ FIGURES_PENDING_RETRY_SECONDS = 60
 
 
 def request_figures(*, uow: UnitOfWork, organization: str, month: str, branch: str, language: str,
-                    with_pdf: bool) -> tuple[MadeFigures, bool]:
+                    with_pdf: bool, who=None) -> tuple[MadeFigures, bool]:
     """Gives (the figures' row, asked now?): a pending request already on its way is waited for
     (asked now: False); otherwise a new request id with its job for the worker. The figures made
-    last stay until the new ones replace them."""
+    last stay until the new ones replace them. A request asked anew counts against the limit of
+    heavy requests of `who` (the reader, API or page; 429 past it)."""
     row = by_key(MadeFigures, organization=organization, month=month, branch=branch, language=language)
     recent = as_utc(uow.now) - timedelta(seconds=FIGURES_PENDING_RETRY_SECONDS)
     if row.id is not None and row.status == RUN_PENDING and row.requested_at > recent and (row.with_pdf or not with_pdf):
         return row, False
+    if who is not None:
+        _heavy(uow, who, organization)
     row.with_pdf = with_pdf
     row.request, row.status, row.requested_at, row.finished_at, row.error = (
         uuid.uuid4().hex, RUN_PENDING, as_utc(uow.now), None, None)

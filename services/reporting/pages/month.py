@@ -16,6 +16,7 @@ from urllib.parse import quote
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from shared.web.pages import page_number
 from shared.web.roles import page_roles
 from shared.core.privacy import mask_phone
 
@@ -60,7 +61,7 @@ def _report(organization: str, month: str, language: str,
         if figures is not None:
             return ReportData.from_dict({**figures, "language": language}), True, None
     made = made_mod.for_reader(service(), organization, month, language=language, branch=branch,
-                               inline=bool(current_app.config.get("REPORTING_GENERATE_INLINE")))
+                               inline=bool(current_app.config.get("REPORTING_GENERATE_INLINE")), who=me())
     if made.figures is None:
         return None, False, None
     made_at = made.made_at.astimezone(settings().tz)
@@ -136,7 +137,7 @@ def month_pdf(month):
         pdf = bytes(row.pdf)
     else:  # another edition, or a month not made: the worker renders it
         made = made_mod.for_reader(service(), organization, month, language=language, with_pdf=True,
-                                   inline=bool(current_app.config.get("REPORTING_GENERATE_INLINE")))
+                                   inline=bool(current_app.config.get("REPORTING_GENERATE_INLINE")), who=me())
         if made.pdf is None:
             return redirect(url_for(".month_report", month=month, notice="pdf_making"), code=303)
         pdf = made.pdf
@@ -157,7 +158,7 @@ def figure_rows_page(month, figure):
     no_branch_manager()  # the rows are the organisation's
     who = me()
     only = {"yes": True, "no": False}.get(request.args.get("only", ""))
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     with service().connection():
         found = figure_rows(who.organization, month, figure, policy=report_policy(settings(), who.organization),
                             now=now(), only=only, limit=ROWS_PAGE, offset=(page - 1) * ROWS_PAGE)

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from shared.web.roles import page_roles
 
 from .. import handlers, jobs
+from ..api.common import count_send
 from ..domain.kpi import Figure, build_figures, month_of, parse_month, previous_months
 from ..domain.report import DEADLINES
 from ..figures.month import month_complaints, month_counts
@@ -201,7 +202,8 @@ def make(month):
     parse_month(month)
     organization = me().organization
     language = schedule_of(settings(), organization).language
-    run = service().run(handlers.request_generation, organization=organization, month=month, language=language)
+    run = service().run(handlers.request_generation, organization=organization, month=month, language=language,
+                        who=me())
     if current_app.config.get("REPORTING_GENERATE_INLINE"):  # tests, single-process installs (as the API)
         jobs.run_generation(service(), organization, month, run.request)
     return _back(month, "making")
@@ -214,10 +216,11 @@ def send(month):
     no_branch_manager()
     parse_month(month)
     organization = me().organization
+    count_send(me(), organization)  # as the API counts each attempt (429 past the limit)
     to = list(_recipients(organization))
     if not to:
         return _back(month, "no_recipients")
-    _row, run = service().run(handlers.mail_report, organization=organization, month=month, to=to)
+    _row, run = service().run(handlers.mail_report, organization=organization, month=month, to=to, who=me())
     if run is not None and current_app.config.get("REPORTING_GENERATE_INLINE"):
         jobs.run_generation(service(), organization, month, run.request)
     return _back(month, "sending")

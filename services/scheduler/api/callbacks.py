@@ -5,6 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from shared.web.api import organization_of_request, principal, roles_required, total_count
+from shared.web.branches import my_branch, only_my_branch
 
 from .. import handlers
 from ..models import CallbackTask
@@ -13,7 +14,8 @@ from ..schemas import (
     AgentCallbackQuery, AgentCallbackSchema, CallbackDetailSchema, CallbackQuery, CallbackSchema, ContactCorrectionSchema, OutcomeSchema,
     QuestionnaireSchema,
 )
-from .common import AGENT_LOGIN, CALLBACK_ID, CALLERS, READERS, TEAM_LEADS, service, settings, with_customers
+from .common import (AGENT_LOGIN, CALLBACK_ID, CALLERS, READERS, TEAM_LEADS, record_phones_read, service, settings,
+                     visible_callback, with_customers)
 
 callbacks_blp = Blueprint("callbacks", __name__, url_prefix="/api/v1/callbacks",
                           description="Callback tasks (回访任务) and their outcomes.")
@@ -27,7 +29,7 @@ class Callbacks(MethodView):
     def get(self, args):
         """List callback tasks, by due date."""
         org = organization_of_request()
-        query = CallbackTask.select().where(CallbackTask.organization == org)
+        query = only_my_branch(CallbackTask.select().where(CallbackTask.organization == org), CallbackTask.branch)
         for name in ("customer_id", "delivery_id", "order_id", "complaint_id", "status", "kind"):
             if args.get(name) is not None:
                 query = query.where(getattr(CallbackTask, name) == args[name])
@@ -43,7 +45,7 @@ class Callbacks(MethodView):
 
 def _task_and_questionnaire(callback_id: str):
     org = organization_of_request()
-    task = handlers.get_callback_or_raise(organization=org, callback_id=callback_id)
+    task = visible_callback(org, callback_id)
     questionnaire = handlers.questionnaire_of(organization=org, task=task, settings=settings(),
                                               rules=rules_for(settings(), org))
     return org, task, questionnaire
@@ -93,6 +95,7 @@ class CallbackOutcome(MethodView):
     def post(self, outcome, callback_id):
         """Record one call: reached or not, the answers, the reason for a dissatisfied answer."""
         org = organization_of_request()
+        visible_callback(org, callback_id)
         with service().command() as uow:
             task = handlers.record_outcome(uow=uow, organization=org, callback_id=callback_id, outcome=outcome,
                                            recorded_by=principal().login, role=principal().role)
@@ -114,6 +117,7 @@ class CallbackContact(MethodView):
         """Correct the customer's contact data on a callback; on one waiting for a correct number
         (wrong_number, 待更正号码) it must give the right number, and opens the callback again."""
         org = organization_of_request()
+        visible_callback(org, callback_id)
         task = service().run(handlers.correct_callback_contact, organization=org, callback_id=callback_id,
                              correction=correction, login=principal().login, role=principal().role)
         return with_customers(org, [task])[0]
@@ -139,7 +143,8 @@ class AgentCallbacks(MethodView):
             abort(403, message=f"You are {me.login}: an agent sees only their own list.")
         listed = handlers.agent_worklist(
             settings=settings(), organization=organization_of_request(), now=service().clock(), role=me.role,
-            scope=handlers.Scope(logins=(login,)), due_to=args.get("due_to"), callable_now=args["callable_now"],
+            scope=handlers.Scope(logins=(login,), branch=my_branch()), due_to=args.get("due_to"), callable_now=args["callable_now"],
             limit=args["limit"], offset=args["offset"])
         total_count(listed.total)
+        record_phones_read(f"agents/{login}/callbacks", len(listed.rows))
         return listed.rows

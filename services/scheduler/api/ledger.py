@@ -7,12 +7,13 @@ from flask_smorest import Blueprint, abort
 
 from shared.web.apidocs import path_parameter
 from shared.web.api import organization_of_request, principal, roles_required, total_count
+from shared.web.branches import my_branch
 
 from .. import handlers
 from ..ledger_file import XLSX, export_table, limits_of, load_ledger_file, unpacked_size, write_csv, write_xlsx
 from ..schemas import (ExportQuery, ImportQuery, ImportResultSchema, ImportStatusSchema, LedgerEntrySchema,
                        LedgerQuery)
-from .common import LEDGER_KEEPERS, READERS, service, shows_phones
+from .common import LEDGER_KEEPERS, READERS, record_phones_read, service, shows_phones
 
 #: Largest ledger file accepted (bytes).
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
@@ -24,7 +25,8 @@ ledger_blp = Blueprint("ledger", __name__, url_prefix="/api/v1",
 
 
 def _filters(args: dict) -> handlers.LedgerFilter:
-    return handlers.LedgerFilter(**{name: args[name] for name in (
+    """Gives the ledger filter of the query, limited to the caller's branch when they manage one."""
+    return handlers.LedgerFilter(branch=my_branch(), **{name: args[name] for name in (
         "customer_id", "delivery_id", "shipped_from", "shipped_to", "include_cancelled") if args.get(name)})
 
 
@@ -39,18 +41,18 @@ class Ledger(MethodView):
                                               show_phones=shows_phones(), limit=args["limit"],
                                               offset=args["offset"])
         total_count(total)
+        record_phones_read("ledger", len(entries))
         return entries
 
 
 def _export_table(args: dict):
-    """Gives the header and then each row of the ledger export, read in pages (an export with
-    full phone numbers is recorded in the audit log)."""
-    entries = handlers.ledger_export_rows(organization=organization_of_request(), filters=_filters(args),
-                                          show_phones=shows_phones())
-    if shows_phones():
-        with service().command() as uow:
-            uow.audit(principal(), organization=organization_of_request(), action="phones.exported",
-                      subject=request.path.rsplit("/", 1)[-1], detail={k: str(v) for k, v in args.items() if v})
+    """Gives the header and then each row of the ledger export, read in pages (the export's command
+    records one with full phone numbers in the audit log, as the ledger page's)."""
+    with service().command() as uow:
+        entries = handlers.export_ledger(uow=uow, who=principal(), organization=organization_of_request(),
+                                         filters=_filters(args), show_phones=shows_phones(),
+                                         subject=request.path.rsplit("/", 1)[-1],
+                                         detail={k: str(v) for k, v in args.items() if v})
     return export_table(entries, english=args["language"] == "en")
 
 

@@ -60,12 +60,14 @@ class QueueRowSchema(Schema):
     agent = fields.String(allow_none=True, metadata={"description": "who made the call"})
     completed_at = Timestamp()
     review = fields.Nested(ReviewSchema, allow_none=True)
+    again = fields.Boolean(metadata={"description": "checked again: the agent had a verdict of needs improvement"})
 
 
 def _row(entry: dict) -> dict:
     task = entry["task"]
     return {"callback_id": task.id, "record_no": task.record_no, "kind": task.kind, "customer_id": task.customer_id,
-            "agent": task.completed_by, "completed_at": task.completed_at, "review": entry["review"]}
+            "agent": task.completed_by, "completed_at": task.completed_at, "review": entry["review"],
+            "again": entry.get("again", False)}
 
 
 @reviews_blp.route("")

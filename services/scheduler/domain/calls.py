@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Iterable
 
+from services.scheduler.domain.planned import PlannedCallback
 from services.scheduler.errors import SchedulerDomainError
 from services.scheduler.domain.policy import CallWindow, Policy
 from shared.core.calendar import WorkingCalendar
 
-__all__ = ["appointment_call_at", "in_call_window", "next_attempt_on", "next_call_at", "over_time_limit"]
+__all__ = ["appointment_call_at", "immediate_call_at", "in_call_window", "next_attempt_on", "next_call_at",
+           "over_time_limit", "plan_immediate"]
 
 #: How far ahead :func:`next_call_at` looks for a working day before it gives up (a calendar
 #: with no working day for a year is a data error, not a long holiday).
@@ -108,3 +111,33 @@ def appointment_call_at(
             f"the policy plans appointments at most {policy.retry.appointment_within_days} days ahead",
             field="call_at")
     return next_call_at(asked_at, policy.call_windows, calendar, tz=tz)
+
+
+class _EveryDay:
+    """A calendar on which every day is a working day: an emergency repair's callback does not wait
+    for Monday (seed 002: 抢修工程结束后立即进行), only for the call windows of the day."""
+
+    @staticmethod
+    def is_working_day(day: date) -> bool:
+        return True
+
+
+def immediate_call_at(completed_at: datetime, windows: Iterable[CallWindow], *, tz: tzinfo | None = None) -> datetime:
+    """Gives when an immediate callback may be made: ``completed_at`` itself when it is inside a call
+    window, else the start of the next window (later that day, or the first one of the next day).
+
+    Raises:
+      SchedulerDomainError: with no window.
+    """
+    return next_call_at(completed_at, windows, _EveryDay(), tz=tz)
+
+
+def plan_immediate(planned: PlannedCallback, completed_at: datetime, windows: Iterable[CallWindow], *,
+                   tz: tzinfo | None = None) -> tuple[PlannedCallback, datetime]:
+    """Gives an immediate callback (RULES 1.3: emergency repairs) due the day the completion arrived, not
+    moved to a working day, on time until the day it may first be made, and that moment (the task is not
+    callable before it: the first call window from the completion)."""
+    call_at = immediate_call_at(completed_at, windows, tz=tz)
+    zone = tz or completed_at.tzinfo
+    day = completed_at.astimezone(zone).date() if zone is not None else completed_at.date()
+    return replace(planned, nominal_on=day, due_on=day, overdue_on=max(day, call_at.date())), call_at

@@ -75,3 +75,21 @@ class _LeadsSchema(Schema):
     raise_on = fields.List(fields.Nested(_RuleSchema), required=True)
     owner = fields.Nested(_OwnerSchema, load_default=lambda: {"role": "manager"})
     due_in_working_days = fields.Integer(load_default=5, strict=True, validate=validate.Range(min=0, max=60))
+
+
+#: A lead's states, and where each may go: open -> contacted -> won or lost (open may end at once).
+OPEN, CONTACTED, WON, LOST = "open", "contacted", "won", "lost"
+LEAD_STATES = (OPEN, CONTACTED, WON, LOST)
+NEXT_STATES = {OPEN: (CONTACTED, WON, LOST), CONTACTED: (WON, LOST), WON: (), LOST: ()}
+#: States a lead still waits in: its owner is reminded once it is past its due date.
+WAITING = (OPEN, CONTACTED)
+
+
+def may_move(current: str, to: str) -> bool:
+    """Gives whether a lead in `current` may move to `to` (won and lost are ends)."""
+    return to in NEXT_STATES.get(current, ())
+
+
+def is_overdue(status: str, due_on, today) -> bool:
+    """Gives whether a lead still waiting (open or contacted) is past its due date."""
+    return status in WAITING and today > due_on

@@ -32,6 +32,9 @@ class PlannedCallback:
     provisional: bool
     batch_period: str | None = None
     calendar_source: str = ""
+    #: Due when the completion arrives, callable in the first call window from then
+    #: (``domain.calls.immediate_call_at`` gives the moment and the day).
+    immediate: bool = False
 
     @property
     def batched(self) -> bool:

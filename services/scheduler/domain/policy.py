@@ -88,6 +88,9 @@ class CallbackRule:
     offset: int
     unit: str
     overdue_after: int | None
+    #: Called back at once (seed 002: 抢修工程结束后立即进行): due when the completion arrives,
+    #: callable in the first call window from that moment (``offset`` is 0).
+    immediate: bool = False
 
 
 @dataclass(frozen=True)

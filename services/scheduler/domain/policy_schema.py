@@ -149,12 +149,18 @@ class _CallbackRuleSchema(Schema):
     offset = fields.Integer(required=True, strict=True, validate=_NON_NEGATIVE)
     unit = fields.String(required=True, validate=validate.OneOf(UNITS))
     overdue_after = fields.Integer(load_default=None, allow_none=True, strict=True)
+    immediate = fields.Boolean(load_default=False)
 
     @validates_schema
     def overdue_not_before_due(self, data, **kwargs):
         overdue = data.get("overdue_after")
         if overdue is not None and overdue < data.get("offset", 0):
             raise ValidationError("must not be less than offset", field_name="overdue_after")
+
+    @validates_schema
+    def immediate_at_once(self, data, **kwargs):
+        if data.get("immediate") and data.get("offset"):
+            raise ValidationError("an immediate callback is due at the completion: offset 0", field_name="offset")
 
     @post_load
     def make(self, data, **kwargs):

@@ -39,6 +39,10 @@ class ReviewerRule:
 @dataclass(frozen=True)
 class ReviewPolicy:
     reviewers: dict[str, ReviewerRule]
+    #: A "needs improvement" verdict stays on the agent's workbench, with its comment, this many days.
+    shown_for_days: int = 30
+    #: ... and puts the agent's next records (this many, made after it) in the same role's queue again.
+    rereview_next: int = 3
 
     def rule_for(self, role: str) -> ReviewerRule:
         """Gives the reviewer role's rule.
@@ -64,7 +68,9 @@ class ReviewPolicy:
         except ValidationError as exc:
             field, messages = next(iter(exc.normalized_messages().items()))
             raise PolicyError(f"review.{field}: {messages}", field=f"review.{field}") from None
-        return cls(reviewers={role: ReviewerRule(role=role, **rule) for role, rule in loaded["reviewers"].items()})
+        return cls(reviewers={role: ReviewerRule(role=role, **rule) for role, rule in loaded["reviewers"].items()},
+                   shown_for_days=loaded["needs_improvement"]["shown_for_days"],
+                   rereview_next=loaded["needs_improvement"]["rereview_next"])
 
 
 def period_of(day: date, kind: str) -> str:
@@ -125,10 +131,20 @@ class _RuleSchema(Schema):
     min_per_agent = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=0))
 
 
+class _NeedsImprovementSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    shown_for_days = fields.Integer(load_default=30, strict=True, validate=validate.Range(min=0, max=366))
+    rereview_next = fields.Integer(load_default=3, strict=True, validate=validate.Range(min=0, max=100))
+
+
 class _ReviewSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
+    needs_improvement = fields.Nested(_NeedsImprovementSchema, load_default=lambda: {"shown_for_days": 30,
+                                                                                      "rereview_next": 3})
     reviewers = fields.Dict(keys=fields.String(validate=validate.OneOf(("supervisor", "manager", "admin"))),
                             values=fields.Nested(_RuleSchema), required=True)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar as _stdlib_calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Iterable
 
@@ -116,7 +116,8 @@ def plan_rule(rule: CallbackRule, start_on: date, *, calendar: WorkingCalendar) 
             if rule.unit == "working_days"
             else _offset(start_on, rule.overdue_after, rule.unit)
         )
-    return plan_on(rule.kind, nominal_on, calendar=calendar, overdue_on=overdue_on)
+    planned = plan_on(rule.kind, nominal_on, calendar=calendar, overdue_on=overdue_on)
+    return replace(planned, immediate=True) if rule.immediate else planned
 
 
 def property_batch_for(

@@ -11,17 +11,20 @@ from .customers import flag_history, lift_flag, on_customer_flagged, on_customer
 from .deliveries import on_delivery_cancelled, on_delivery_shipped, on_equipment_commissioned, on_equipment_installed
 from .imports import get_import_or_raise, queue_ledger_import, run_checked_import
 from .ledger import (
-    LEDGER_SORTS, LedgerFilter, import_ledger, known_deliveries, ledger_entries, ledger_export_rows, ledger_page,
-    month_bounds,
+    LEDGER_SORTS, LedgerFilter, export_ledger, import_ledger, known_deliveries, ledger_entries, ledger_export_rows,
+    ledger_page, month_bounds,
 )
 from .outcomes import (
     call_attempts, correct_callback_contact, correct_contact, get_callback_or_raise, may_record, questionnaire_of, record_outcome,
 )
-from .leads import list_leads
+from .leads import get_lead_or_raise, lead_row, list_leads, update_lead
 from .ledger_gaps import ledger_gaps
 from .policies import preview_policy
-from .reviews import record_review, review_queue
+from .records import RecordFilter, callback_records
+from .reviews import improvement_notes, record_review, review_queue
 from .service_orders import on_service_order_completed
+from .supervision import (ask_question, callback_changes, questions_of, reassign_callback, reassign_open,
+                          switch_to_onsite)
 from .tasks import task_id
 from .worklist import Scope, Worklist, agent_worklist, worklist_counts
 
@@ -30,9 +33,10 @@ __all__ = [
     "on_customer_flagged", "on_customer_updated", "on_delivery_cancelled", "on_delivery_shipped",
     "on_equipment_commissioned", "on_equipment_installed", "on_service_order_completed", "questionnaire_of",
     "record_outcome", "correct_callback_contact", "may_record", "task_id", "Scope", "Worklist", "agent_worklist", "worklist_counts", "LEDGER_SORTS",
-    "LedgerFilter", "ledger_entries", "ledger_export_rows", "ledger_page", "month_bounds", "preview_policy",
+    "LedgerFilter", "export_ledger", "ledger_entries", "ledger_export_rows", "ledger_page", "month_bounds", "preview_policy",
     "callback_subject", "customer_history", "reveal_phones", "get_import_or_raise", "queue_ledger_import",
-    "run_checked_import", "flag_history", "lift_flag",
+    "run_checked_import", "flag_history", "lift_flag", "RecordFilter", "callback_records",
+    "ask_question", "callback_changes", "questions_of", "reassign_callback", "reassign_open", "switch_to_onsite",
 ]
 
 HANDLERS = {

@@ -93,6 +93,8 @@ class LedgerFilter:
     #: Deliveries with an open callback past its last day on time (RULES 1.1: a month after due).
     overdue: bool = False
     include_cancelled: bool = False
+    #: Only the deliveries of this branch (a branch manager's: shared/web/branches.py).
+    branch: str | None = None
 
 
 #: How the ledger may be sorted: name -> columns (the delivery id breaks ties).
@@ -124,7 +126,7 @@ def _ledger_query(organization: str, filters: LedgerFilter, *, today: date | Non
     f = filters
     if not f.include_cancelled:
         query = query.where(Delivery.cancelled == False)  # noqa: E712
-    for name in ("customer_id", "delivery_id"):
+    for name in ("customer_id", "delivery_id", "branch"):
         if getattr(f, name):
             query = query.where(getattr(Delivery, name) == getattr(f, name))
     if f.customer:
@@ -189,6 +191,16 @@ def ledger_entries(organization: str, deliveries: list[dict], *, show_phones: bo
 
 #: Deliveries read per query of an export.
 EXPORT_PAGE = 2000
+
+
+def export_ledger(*, uow: UnitOfWork, who, organization: str, filters: LedgerFilter, show_phones: bool,
+                  subject: str, detail: dict | None = None, today: date | None = None):
+    """Gives the rows of a ledger export (`ledger_export_rows`, read as they are written out), and
+    records one with full phone numbers in the audit log (`phones.exported`, RULES 1.4) in this
+    unit of work: the command of the API's export and of the ledger page's alike."""
+    if show_phones:
+        uow.audit(who, organization=organization, action="phones.exported", subject=subject, detail=detail)
+    return ledger_export_rows(organization=organization, filters=filters, show_phones=show_phones, today=today)
 
 
 def ledger_export_rows(*, organization: str, filters: LedgerFilter, show_phones: bool, today: date | None = None):

@@ -203,6 +203,7 @@ def record_outcome(*, uow: UnitOfWork, organization: str, callback_id: str, outc
             "category": rules.policy.raised_complaints.category_for(task.answers), "source": "callback",
             "raised_at": uow.now.isoformat(), "order_id": task.order_id, "delivery_id": task.delivery_id,
             "callback_id": task.id, "product_model": _product_model_of(organization, task), "branch": task.branch,
+            "advisor_id": _advisor_of(organization, task), "recorded_by": recorded_by,  # its first taker (seed 002)
         }, organization=organization, id=f"{task.raised_complaint_id}:raised")
     return task
 
@@ -361,7 +362,8 @@ def _other_result(*, uow: UnitOfWork, rules: OrgRules, organization: str, task: 
     task.outside_call_window = not in_call_window(uow.now.astimezone(tz), rules.policy.call_windows, rules.calendar)
     base = {"callback_id": task.id, "kind": task.kind, "customer_id": task.customer_id, "due_on": iso(task.due_on),
             "business_line": task.business_line, "agent": recorded_by, "at": uow.now.isoformat(),
-            "delivery_id": task.delivery_id, "order_id": task.order_id, "branch": task.branch}
+            "delivery_id": task.delivery_id, "order_id": task.order_id, "branch": task.branch,
+            "complaint_id": task.complaint_id, "verification": task.kind == rules.policy.verification.kind}
     if result == RESCHEDULED:
         call_at = appointment_call_at(outcome["call_at"].astimezone(tz), uow.now.astimezone(tz), rules.policy,
                                       rules.calendar, tz=tz)
@@ -389,10 +391,9 @@ def _other_result(*, uow: UnitOfWork, rules: OrgRules, organization: str, task: 
     if not opted_out:  # no customer row: the opt-out is kept on a new one, not lost
         Customer.create(organization=organization, customer_id=task.customer_id, name=task.customer_id,
                         opted_out_at=uow.now, opted_out_by=recorded_by)
-    cancelled = 0
-    if rules.policy.retry.declined_cancels_open:
-        cancelled = cancel_open(uow=uow, organization=organization,
-                                where=(CallbackTask.customer_id == task.customer_id) & (CallbackTask.id != task.id))
+    cancelled = cancel_open(uow=uow, organization=organization, where=(CallbackTask.customer_id == task.customer_id)
+                            & (CallbackTask.id != task.id) & CallbackTask.complaint_id.is_null(),  # surveys only:
+                            ) if rules.policy.retry.declined_cancels_open else 0  # a complaint's follow-ups stay
     uow.emit("callback.declined", {**base, "key_customer": task.key_customer, "cancelled_callbacks": cancelled,
                                    "reason": (outcome.get("suggestions") or "").strip() or None},
              organization=organization)

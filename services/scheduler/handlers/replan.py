@@ -42,6 +42,8 @@ def replan_tasks(*, uow: UnitOfWork, organization: str, tasks: list[CallbackTask
                     planned)
             except SchedulerDomainError:
                 pass  # the policy no longer plans this order: it keeps its nominal day
+            if planned.immediate:
+                continue  # due the day it could first be called (an emergency repair): no calendar moves it
         wanted.append(Wanted(plan_key=task.plan_key, planned=planned, customer_id=task.customer_id,
                              business_line=task.business_line, channel=task.channel, key_customer=task.key_customer,
                              delivery_id=task.delivery_id, order_id=task.order_id, complaint_id=task.complaint_id))

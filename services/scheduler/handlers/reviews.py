@@ -8,7 +8,7 @@ from datetime import datetime, time, timezone
 
 from shared.mesh.service import UnitOfWork
 
-from ..domain.review import ReviewerRule, period_days, period_of, review_sample
+from ..domain.review import NEEDS_IMPROVEMENT, ReviewerRule, period_days, period_of, review_sample
 from ..errors import SchedulerDomainError
 from ..errors import CallbackClosed, NotInReviewQueue, ReviewTaken
 from ..models import DONE, CallbackReview, CallbackTask
@@ -45,7 +45,11 @@ def review_queue(*, settings, organization: str, role: str, period: str) -> list
         reviews.update((r.callback_id, r) for r in CallbackReview.select().where(
             CallbackReview.organization == organization, CallbackReview.reviewer_role == role,
             CallbackReview.callback_id.in_(chunk)))
-    rows = [{"task": tasks[i], "review": reviews.get(i)} for i in chosen if i in tasks]
+    first, last = period_days(period)
+    again = rereview_ids(settings=settings, organization=organization, role=role,
+                         start=datetime.combine(first, time.min, settings.tz).astimezone(timezone.utc),
+                         end=datetime.combine(last, time.max, settings.tz).astimezone(timezone.utc))
+    rows = [{"task": tasks[i], "review": reviews.get(i), "again": i in again} for i in chosen if i in tasks]
     return sorted(rows, key=lambda r: (r["task"].completed_at, r["task"].id))
 
 
@@ -63,7 +67,38 @@ def _queue_ids(*, settings, organization: str, rule: ReviewerRule, period: str) 
     reviewed = [cid for (cid,) in CallbackReview.select(CallbackReview.callback_id).where(
         CallbackReview.organization == organization, CallbackReview.reviewer_role == rule.role,
         CallbackReview.period == period).tuples()]
-    return sorted(set(review_sample(made, rule, period)) | set(reviewed))
+    again = rereview_ids(settings=settings, organization=organization, role=rule.role, start=start, end=end)
+    return sorted(set(review_sample(made, rule, period)) | set(reviewed) | again)
+
+
+def rereview_ids(*, settings, organization: str, role: str, start: datetime, end: datetime) -> set[str]:
+    """Gives the ids of the records made from `start` to `end` that a "needs improvement" verdict of
+    `role` asks to be checked again: the agent's next records (review.yaml's `rereview_next`) made
+    after the verdict (seed 002 「有待改进」: the next calls show whether it improved)."""
+    count = review_policy(settings, organization).rereview_next
+    if not count:
+        return set()
+    verdicts = CallbackReview.select(CallbackReview.agent, CallbackReview.reviewed_at).where(
+        CallbackReview.organization == organization, CallbackReview.reviewer_role == role,
+        CallbackReview.verdict == NEEDS_IMPROVEMENT, CallbackReview.agent.is_null(False),
+        CallbackReview.reviewed_at <= end).tuples()
+    again = set()
+    for agent, reviewed_at in verdicts:
+        following = CallbackTask.select(CallbackTask.id, CallbackTask.completed_at).where(
+            CallbackTask.organization == organization, CallbackTask.status == DONE,
+            CallbackTask.completed_by == agent, CallbackTask.completed_at > reviewed_at).order_by(
+            CallbackTask.completed_at, CallbackTask.id).limit(count).tuples()
+        again.update(cid for cid, at in following if start <= at <= end)
+    return again
+
+
+def improvement_notes(*, settings, organization: str, agent: str, since: datetime) -> list[CallbackReview]:
+    """Gives the "needs improvement" verdicts on `agent`'s records given since `since`, newest first:
+    what their workbench shows them, with the reviewer's comment."""
+    return list(CallbackReview.select().where(
+        CallbackReview.organization == organization, CallbackReview.agent == agent,
+        CallbackReview.verdict == NEEDS_IMPROVEMENT, CallbackReview.reviewed_at >= since).order_by(
+        CallbackReview.reviewed_at.desc(), CallbackReview.id.desc()))
 
 
 def record_review(*, uow: UnitOfWork, organization: str, callback_id: str, role: str, reviewer: str,

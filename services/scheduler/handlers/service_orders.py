@@ -9,6 +9,7 @@ from shared.core.db import advisory_lock
 from shared.core.events import Event
 from shared.mesh.service import UnitOfWork
 
+from ..domain.calls import plan_immediate
 from ..domain.equipment import CHANNEL_ONSITE, CHANNEL_PHONE
 from ..errors import SchedulerDomainError
 from ..domain.policy import Policy
@@ -81,13 +82,22 @@ def on_service_order_completed(*, uow: UnitOfWork, event: Event) -> None:
                             reason=reason, decided_at=uow.now).on_conflict_ignore().execute()
     if selected:
         sync_tasks(uow=uow, organization=org, rules=rules, wanted=[
-            Wanted(plan_key=f"order:{data['order_id']}:{p.kind}", planned=p, customer_id=customer.customer_id,
-                   business_line=line, channel=CHANNEL_PHONE, key_customer=key, order_id=data["order_id"],
-                   branch=data.get("branch"))
+            _wanted(p, data=data, customer_id=customer.customer_id, key=key, rules=rules, tz=uow.settings.tz)
             for p in planned])
     if batched and Batch.select().where(Batch.organization == org, Batch.policy_key == policy.sampling_key,
                                         Batch.pool == pool, Batch.period == period).exists():
         top_up_batch(uow=uow, organization=org, pool=pool, period=period, rules=rules)
+
+
+def _wanted(p, *, data: dict, customer_id: str, key: bool, rules: OrgRules, tz) -> Wanted:
+    """Gives the task an order's callback wants; an immediate one (seed 002: 抢修工程结束后立即进行) is due
+    when the completion arrived, callable from the first call window of that moment."""
+    call_at = None
+    if p.immediate:
+        p, call_at = plan_immediate(p, data["completed_at"], rules.policy.call_windows, tz=tz)
+    return Wanted(plan_key=f"order:{data['order_id']}:{p.kind}", planned=p, customer_id=customer_id,
+                  business_line=data["business_line"], channel=CHANNEL_PHONE, key_customer=key,
+                  order_id=data["order_id"], branch=data.get("branch"), call_at=call_at)
 
 
 def top_up_batch(*, uow: UnitOfWork, organization: str, pool: str, period: str, rules: OrgRules) -> int:

@@ -55,6 +55,11 @@ class Wanted:
     complaint_id: str | None = None
     #: The branch of the delivery or order.
     branch: str | None = None
+    #: Not callable before this moment (an immediate callback: the first call window after the
+    #: completion), kept as the task's `appointment_at`.
+    call_at: datetime | None = None
+    #: The agent who calls it (None: the roster's agent with the fewest open callbacks).
+    assigned_to: str | None = None
 
 
 def task_id(organization: str, plan_key: str) -> str:
@@ -89,7 +94,9 @@ def sync_tasks(*, uow: UnitOfWork, organization: str, wanted: list[Wanted], rule
         task = existing.get(w.plan_key)
         p = w.planned
         if task is None:
-            if w.customer_id not in opted_out:  # declined callbacks: none planned from then on
+            # declined callbacks: no survey planned from then on; a complaint's follow-ups (verification,
+            # repeat-complaint special callback, promise follow-up) still are (RULES 2, seed 002 投诉100%回访)
+            if w.customer_id not in opted_out or w.complaint_id is not None:
                 new_rows.append(_task_row(organization, w, uow.now))
         elif task["status"] != OPEN:
             continue
@@ -147,8 +154,8 @@ def _task_row(organization: str, w: Wanted, now: datetime) -> dict:
         "overdue_on": p.overdue_on, "provisional": p.provisional, "calendar_source": p.calendar_source,
         "status": OPEN, "channel": w.channel,
         "customer_id": w.customer_id, "key_customer": w.key_customer, "delivery_id": w.delivery_id,
-        "order_id": w.order_id, "complaint_id": w.complaint_id, "assigned_to": None, "attempts": 0,
-        "branch": w.branch,
+        "order_id": w.order_id, "complaint_id": w.complaint_id, "assigned_to": w.assigned_to, "attempts": 0,
+        "branch": w.branch, "appointment_at": w.call_at,
         "created_at": now, "updated_at": now,
     }
 
@@ -180,6 +187,8 @@ def _assign(*, organization: str, rows: list[dict], rules: OrgRules) -> None:
     for login, n in query.tuples():
         load[login] = n
     for row in rows:
+        if row["assigned_to"]:
+            continue  # planned for a given agent (the one who took the customer's question)
         candidates = rules.agents_for(row["business_line"], row.get("branch"))
         if candidates:
             chosen = min(candidates, key=lambda login: (load[login], login))

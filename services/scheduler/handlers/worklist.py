@@ -28,6 +28,8 @@ class Scope:
 
     logins: tuple[str, ...] | None = None
     unassigned: bool = False
+    #: Only the tasks of this branch (a branch manager's: shared/web/branches.py), or every branch.
+    branch: str | None = None
 
     def branches(self) -> list:
         """Gives the SQL condition of each part of the scope (None: the whole organisation).
@@ -146,6 +148,8 @@ def worklist_counts(*, settings, organization: str, now: datetime, scope: Scope,
                                        CallbackTask.completed_at < start + timedelta(days=1))
     if done_by is not None:
         done = done.where(CallbackTask.completed_by == done_by)
+    if scope.branch is not None:
+        done = done.where(CallbackTask.branch == scope.branch)
     for name, value in (("business_line", business_line), ("kind", kind)):
         if value:
             done = done.where(getattr(CallbackTask, name) == value)
@@ -167,6 +171,8 @@ def _open_tasks(organization: str, scope: Scope, *, business_line: str | None, k
         query = CallbackTask.select().where(CallbackTask.organization == organization, CallbackTask.status == status)
         if condition is not None:
             query = query.where(condition)
+        if scope.branch is not None:
+            query = query.where(CallbackTask.branch == scope.branch)
         if business_line:
             query = query.where(CallbackTask.business_line == business_line)
         if kind:

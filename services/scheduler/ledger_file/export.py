@@ -1,15 +1,16 @@
 """The ledger as a file to download: its cells in column order, as .csv or .xlsx, text made inert."""
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
+
+from shared.web import export
+from shared.web.export import XLSX
 
 from .rows import LEDGER_COLUMNS
 
-
-#: The media type of an .xlsx workbook.
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: The sheet's name: the seed's form (seed 000 6.2.1, 《顾客回访台帐》). A ledger file is imported
+#: back, so it has no title rows: the header comes first.
+SHEET_NAME = "顾客回访台帐"
 
 
 def export_table(entries, *, english: bool):
@@ -20,26 +21,15 @@ def export_table(entries, *, english: bool):
 
 
 def write_csv(table) -> bytes:
-    """Gives the rows of `table` as CSV (UTF-8 with a BOM, which Excel needs to read Chinese)."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    for row in table:
-        writer.writerow(["" if v is None else v for v in row])
-    return out.getvalue().encode("utf-8")
+    """Gives the rows of `table` (the header first) as CSV, through the one export mechanism."""
+    rows = iter(table)
+    return export.write_csv(export.Sheet(name=SHEET_NAME, header=next(rows), rows=rows))
 
 
 def write_xlsx(table) -> bytes:
-    """Gives the rows of `table` as an .xlsx workbook of one sheet (顾客回访台帐)."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("顾客回访台帐")
-    for row in table:
-        sheet.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    """Gives the rows of `table` (the header first) as an .xlsx workbook of one sheet (顾客回访台帐)."""
+    rows = iter(table)
+    return export.write_xlsx(export.Sheet(name=SHEET_NAME, header=next(rows), rows=rows))
 
 
 def export_header(english: bool) -> list[str]:
@@ -59,15 +49,6 @@ def export_cells(entry: dict) -> list:
         elif value is not None and name == "contract_amount":
             value = f"{value:.2f}"
         elif isinstance(value, str):
-            value = _inert(value)
+            value = export.inert(value)
         cells.append(value)
     return cells
-
-
-#: What a spreadsheet reads as the start of a formula (CSV/formula injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _inert(text: str) -> str:
-    """Gives user text a spreadsheet shows as text, never runs as a formula."""
-    return "'" + text if text.startswith(_FORMULA_START) else text

@@ -17,6 +17,7 @@ from shared.core.answers import DISSATISFIED_ANSWERS
 from shared.web.roles import page_roles
 
 from .. import handlers
+from ..api.common import visible_callback
 from ..handlers.common import contacts_of
 from ..domain.questionnaire import SATISFACTION_SCALE, TEXT, YES_NO
 from ..errors import SchedulerDomainError
@@ -26,6 +27,7 @@ from ..rules import rules_for
 from ..schemas import ContactCorrectionSchema, OutcomeSchema
 from . import labels
 from .common import PAGE_READERS, RECORD_OUTCOME, REVEAL_PHONES, blp, is_htmx, me, now, service, settings
+from .supervision import supervision_context
 
 _OUTCOME = OutcomeSchema()
 _CONTACT = ContactCorrectionSchema()
@@ -35,7 +37,7 @@ def _form_context(callback_id: str) -> dict:
     """Gives what the callback page shows (phones masked for everyone)."""
     who = me()
     organization = who.organization
-    task = handlers.get_callback_or_raise(organization=organization, callback_id=callback_id)
+    task = visible_callback(organization, callback_id)
     rules = rules_for(settings(), organization)
     questionnaire = handlers.questionnaire_of(organization=organization, task=task, settings=settings(), rules=rules)
     customer = contacts_of(organization, [task.customer_id], role=None).get(task.customer_id)
@@ -59,6 +61,8 @@ def _form_context(callback_id: str) -> dict:
             agent_name=_display_name(organization, who.login),
             customer_name=customer.get("name") if customer else None),
         "call_results": labels.CALL_RESULTS,
+        # a supervisor's changes, the customer's open questions (pages/supervision.py)
+        **supervision_context(organization, task),
     }
 
 
@@ -137,7 +141,7 @@ def _field_errors(messages: dict) -> dict[str, str]:
 def record_outcome(callback_id):
     """Records one call: reached with its answers, or not reached (tried again the next working day)."""
     who = me()
-    task = handlers.get_callback_or_raise(organization=who.organization, callback_id=callback_id)
+    task = visible_callback(who.organization, callback_id)
     questionnaire = handlers.questionnaire_of(organization=who.organization, task=task, settings=settings(),
                                               rules=rules_for(settings(), who.organization))
     outcome, given = _outcome_of(request.form, questionnaire)
@@ -182,6 +186,7 @@ def correct_contact(callback_id):
     command as POST /api/v1/callbacks/<id>/contact; the callback is open again."""
     who = me()
     given = {key: request.form.get(key, "") for key in request.form}
+    visible_callback(who.organization, callback_id)
     correction = {name: request.form.get(f"contact_{name}", "").strip() or None for name in ("phone", "contact_person")}
     if correction["contact_person"] is None:
         del correction["contact_person"]
@@ -195,6 +200,7 @@ def correct_contact(callback_id):
 def reveal_phones(callback_id):
     """Shows the customer's full phone numbers and records who looked, when, at which callback."""
     who = me()
+    visible_callback(who.organization, callback_id)
     with service().command() as uow:
         revealed = handlers.reveal_phones(uow=uow, organization=who.organization, callback_id=callback_id,
                                           login=who.login, role=who.role)

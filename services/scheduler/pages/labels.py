@@ -110,3 +110,10 @@ def message_of(text: str) -> str:
         if text.startswith(start):
             return str(name)
     return text
+#: A lead's states (商机跟进): open, contacted, won, lost.
+LEAD_STATES = {"open": _l("To follow up"), "contacted": _l("Contacted"), "won": _l("Won"), "lost": _l("Lost")}
+#: What a lead wants (data/leads.yaml's kinds).
+LEAD_KINDS = {"maintenance": _l("Maintenance wanted"), "retrofit": _l("Retrofit wanted"),
+              "maintenance_or_retrofit": _l("Maintenance or retrofit wanted"), "purchase": _l("New purchase wanted")}
+#: The leads list's views.
+LEAD_VIEWS = {"waiting": _l("Being followed up"), "overdue": _l("Overdue"), "ended": _l("Ended"), "all": _l("All leads")}

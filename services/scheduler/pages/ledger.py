@@ -15,6 +15,8 @@ from flask import Response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from shared.web.pages import page_number
+from shared.web.branches import my_branch
 from shared.web.roles import may, page_roles
 from shared.core.privacy import SEES_PHONES
 
@@ -52,7 +54,8 @@ def _filters(args) -> tuple[handlers.LedgerFilter, dict]:
             kept[name] = "1"
     filters = handlers.LedgerFilter(customer=kept.get("customer"), project=kept.get("project"),
                                     month=kept.get("month"), status=kept.get("status"),
-                                    overdue="overdue" in kept, include_cancelled="cancelled" in kept)
+                                    overdue="overdue" in kept, include_cancelled="cancelled" in kept,
+                                    branch=my_branch())
     return filters, kept
 
 
@@ -65,7 +68,7 @@ def ledger():
     filters, kept = _filters(request.args)
     sort = request.args.get("sort") if request.args.get("sort") in handlers.LEDGER_SORTS else "shipped_on"
     descending = request.args.get("dir") == "desc"
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     entries, total = handlers.ledger_page(organization=who.organization, filters=filters, show_phones=False,
                                           today=today, sort=sort, descending=descending, limit=PAGE_SIZE,
                                           offset=(page - 1) * PAGE_SIZE)
@@ -86,9 +89,14 @@ def ledger():
 def ledger_export():
     """What the ledger's filters keep, as .xlsx or .csv (the API's export: RULES 1.1 columns)."""
     who = me()
-    filters, _kept = _filters(request.args)
-    entries = handlers.ledger_export_rows(organization=who.organization, filters=filters,
-                                          show_phones=who.role in SEES_PHONES, today=now().date())
+    filters, kept = _filters(request.args)
+    # the export's command records one with full phone numbers in the audit log, as the API's
+    with service().command() as uow:
+        entries = handlers.export_ledger(uow=uow, who=who, organization=who.organization, filters=filters,
+                                         show_phones=who.role in SEES_PHONES, today=now().date(),
+                                         subject="ledger/export",
+                                         detail={**kept, "format": "csv" if request.args.get("format") == "csv"
+                                                 else "xlsx"})
     table = export_table(entries, english=get_locale().language == "en")  # headers in the page's language
     stamp = now().date().isoformat()
     if request.args.get("format") == "csv":
@@ -125,7 +133,7 @@ def ledger_import():
 def _upload_refused(message: str):
     who = me()
     today = now().date()
-    entries, total = handlers.ledger_page(organization=who.organization, filters=handlers.LedgerFilter(),
+    entries, total = handlers.ledger_page(organization=who.organization, filters=handlers.LedgerFilter(branch=my_branch()),
                                           show_phones=False, today=today, limit=PAGE_SIZE)
     return render_template("scheduler/ledger.html", page_title=_("Ledger"), rows=_rows(entries, today), total=total,
                            page=1,

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from services.scheduler.domain.calls import in_call_window, next_attempt_on
+from services.scheduler.domain.calls import in_call_window, next_attempt_on, plan_immediate
+from services.scheduler.domain.planned import plan_on
 from services.scheduler.domain.policy_schema import load_policy
 from shared.core.calendar import WorkingCalendar
 
@@ -111,3 +112,24 @@ def test_rule_1_2_next_call_is_never_before_now_and_always_callable(moment, wind
     floor = local if not_before is None or not_before <= local.date() else datetime.combine(
         not_before, time.min, tzinfo=SHANGHAI)
     assert result == floor or not in_call_window(result - timedelta(microseconds=1), windows, CALENDAR)
+
+
+
+def test_seed_002_an_immediate_callback_is_callable_in_the_first_call_window_from_the_completion():
+    # given the policy's call windows 09:00-12:00 and 14:00-18:00 and an emergency repair's callback
+    planned = plan_on("emergency_repair", date(2026, 11, 2), calendar=CALENDAR)
+    # when the repair is completed inside a window, at lunch, and on a Saturday evening
+    inside = plan_immediate(planned, datetime(2026, 11, 2, 10, 30, tzinfo=CST), POLICY.call_windows, tz=CST)
+    lunch = plan_immediate(planned, datetime(2026, 11, 2, 12, 10, tzinfo=CST), POLICY.call_windows, tz=CST)
+    saturday = plan_immediate(planned, datetime(2026, 11, 7, 18, 30, tzinfo=CST), POLICY.call_windows, tz=CST)
+    # then it is due the day the completion arrived, callable at once, at 14:00, and on Sunday 09:00 (it
+    # does not wait for Monday), on time until that day
+    assert (inside[0].due_on, inside[1]) == (date(2026, 11, 2), datetime(2026, 11, 2, 10, 30, tzinfo=CST))
+    assert (lunch[0].due_on, lunch[1]) == (date(2026, 11, 2), datetime(2026, 11, 2, 14, 0, tzinfo=CST))
+    assert (saturday[0].due_on, saturday[0].overdue_on, saturday[1]) == (
+        date(2026, 11, 7), date(2026, 11, 8), datetime(2026, 11, 8, 9, 0, tzinfo=CST))
+
+
+def test_seed_002_the_property_policy_says_emergency_repairs_are_immediate():
+    (rule,) = POLICY.business_lines["property"].order_kinds["emergency_repair"].callbacks
+    assert rule.immediate and rule.offset == 0

@@ -14,7 +14,9 @@ from testkit.scheduler_domain import packaged, raw
 DATA = Path(__file__).resolve().parents[3] / "services/scheduler/data"
 POLICY = load_policy_file(DATA / "policies/default.yaml")
 NAMES = ("vip", "enterprise", "major_repair", "ordinary", "equipment", "equipment_post_warranty", "verification",
-         "equipment_installation", "equipment_trial_run", "equipment_warranty")
+         "equipment_installation", "equipment_trial_run", "equipment_warranty",
+         # follow-up calls (RULES 3): progress reported, satisfied with the handling
+         "promise_followup", "repeat_special", "question_followup")
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -1,0 +1,106 @@
+"""Root's file work follows no symbolic link the service user planted in its data folder:
+`make backup` copies no linked file, `make restore` writes and chowns through none, and the
+units keep the rule files and backups read-only for the web process. Each test is named after
+what it proves (run as root, the way the operator runs them)."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from ops import backup as backups
+from ops import host
+from shared.core.errors import Conflict
+from testkit.reporting import ORG
+
+
+def _url(reporting) -> str:
+    database = reporting.service.database.obj
+    if hasattr(database, "connect_params") and database.connect_params.get("host"):
+        p = database.connect_params
+        password = f":{p['password']}" if p.get("password") else ""
+        return f"postgresql://{p['user']}{password}@{p['host']}:{p['port']}/{database.database}"
+    return f"sqlite:///{database.database}"
+
+
+@pytest.fixture
+def planted(reporting, tmp_path):
+    """The reporting service with its rule file, and a secret of root's outside its data folder."""
+    own = reporting.settings.data_dir / ORG / "reporting"
+    own.mkdir(parents=True, exist_ok=True)
+    (own / "report.yaml").write_text("# the organisation's report settings\n")
+    secret = tmp_path / "root-only" / "shadow"
+    secret.parent.mkdir()
+    secret.write_text("root:secret-hash\n")
+    secret.chmod(0o600)
+    return reporting, secret
+
+
+def test_backup_copies_no_file_a_symbolic_link_in_the_data_folder_points_at(planted, tmp_path):
+    reporting, secret = planted
+    own = reporting.settings.data_dir / ORG / "reporting"
+    (own / "stolen.yaml").symlink_to(secret)
+    folder = backups.backup("reporting", reporting.settings, tmp_path / "backups", database_url=_url(reporting))
+    listed = json.loads((folder / "backup.json").read_text())["files"]
+    assert f"data/{ORG}/reporting/report.yaml" in listed
+    assert not any("stolen" in name for name in listed)
+    assert not any(b"secret-hash" in p.read_bytes() for p in folder.rglob("*") if p.is_file())
+
+
+def test_restore_writes_through_no_symbolic_link_planted_in_the_data_folder(planted, tmp_path):
+    reporting, secret = planted
+    url = _url(reporting)
+    folder = backups.backup("reporting", reporting.settings, tmp_path / "backups", database_url=url)
+    own = reporting.settings.data_dir / ORG / "reporting"
+    # given the service user swapped its rule file for a link to root's file
+    (own / "report.yaml").unlink()
+    (own / "report.yaml").symlink_to(secret)
+    reporting.service.database.close()
+    if not url.startswith("sqlite"):
+        reporting.service.database.close_all()
+    backups.restore("reporting", reporting.settings, folder, database_url=url, force=True)
+    # then the link is replaced by the file, and root's file is untouched
+    assert not (own / "report.yaml").is_symlink()
+    assert (own / "report.yaml").read_text().startswith("# the organisation's")
+    assert secret.read_text() == "root:secret-hash\n"
+    # and a linked organisation folder is refused, not written through
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for child in own.iterdir():
+        child.unlink()
+    own.rmdir()
+    own.symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(Conflict, match="symbolic link"):
+        backups.restore("reporting", reporting.settings, folder, database_url=url, force=True)
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the hand-back to the service user's owner runs as root only")
+def test_restore_gives_the_service_user_nothing_a_planted_link_points_at(planted, tmp_path):
+    reporting, secret = planted
+    url = _url(reporting)
+    folder = backups.backup("reporting", reporting.settings, tmp_path / "backups", database_url=url)
+    var_dir = reporting.settings.var_dir
+    os.chown(var_dir, 54321, 54321)  # the service user's folder
+    try:
+        (reporting.settings.data_dir / ORG / "grab").symlink_to(secret)
+        reporting.service.database.close()
+        if not url.startswith("sqlite"):
+            reporting.service.database.close_all()
+        backups.restore("reporting", reporting.settings, folder, database_url=url, force=True)
+        assert secret.stat().st_uid == 0
+        assert (reporting.settings.data_dir / ORG / "reporting" / "report.yaml").stat().st_uid == 54321
+    finally:
+        os.chown(var_dir, 0, 0)
+
+
+def test_the_units_filter_system_calls_hide_other_processes_and_the_web_unit_reads_rules_only():
+    layout = host.Layout("reporting")
+    web, worker = host.render_unit(layout, "web"), host.render_unit(layout, "worker")
+    for unit in (web, worker):
+        for line in ("SystemCallFilter=@system-service", "ProtectProc=invisible",
+                     "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6", "NoNewPrivileges=yes"):
+            assert line in unit.splitlines()
+    assert f"ReadOnlyPaths=-{layout.state}/data -{layout.state}/backups" in web.splitlines()
+    assert "ReadOnlyPaths" not in worker
