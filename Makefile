@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksu
 
 .PHONY: setup system-deps run run-scheduler run-complaints run-reporting test test-sqlite test-postgres \
         test-unit test-integration test-pages \
-        token revoke-tokens erase-customer user import-users translations bench rebuild-reporting replan-provisional lock clean org demo docs tour-screenshots \
+        token integration-token integration-tokens revoke-integration-token revoke-tokens erase-customer user import-users translations bench rebuild-reporting replan-provisional lock clean org demo docs tour-screenshots \
         $(addprefix deploy-,$(DEPLOYABLE)) $(addprefix undeploy-,$(DEPLOYABLE)) proxy-config backup restore \
         status dead-letters replay logs scale-test soak soak-memory fuzz
 
@@ -92,6 +92,18 @@ tour-screenshots: setup
 # Blank one customer's personal data in every service, figures kept (PIPL): ORG=, CUSTOMER=.
 erase-customer: $(STAMP)
 	@$(PY) -m ops erase-customer --org "$(ORG)" --customer "$(CUSTOMER)"
+
+# An organisation's integration token (ORG=, LABEL=: what it is for), printed once; revocable by its id.
+integration-token: $(STAMP)
+	@$(PY) -m ops integration-token --org "$(ORG)" --label "$(LABEL)"
+
+# An organisation's integration tokens: id, state, when issued and last used (ORG=).
+integration-tokens: $(STAMP)
+	@$(PY) -m ops integration-tokens --org "$(ORG)"
+
+# Refuse one integration token on every service (ORG=, ID= as make integration-tokens lists it).
+revoke-integration-token: $(STAMP)
+	@$(PY) -m ops revoke-integration-token --org "$(ORG)" --id "$(ID)"
 
 # Refuse a person's tokens and page sessions issued until now, on every service (LOGIN=, ORG=).
 revoke-tokens: $(STAMP)
@@ -205,7 +217,8 @@ proxy-config:
 	  $(if $(HTTPS_LISTEN),--https-listen "$(HTTPS_LISTEN)") $(if $(OUT),--out "$(OUT)")
 
 # A consistent copy of one service's database (SQLite's online backup, or pg_dump) and its
-# organisations' rule files, in a timestamped folder under DEST (default <HUIFANG_VAR_DIR>/backups).
+# organisations' rule files, in a timestamped folder under DEST (default <HUIFANG_VAR_DIR>/backups;
+# a deployed service's: /var/backups/huifang/<service>, root's, outside the service's writable folder).
 # ENV_FILE=/etc/huifang/<service>.env reads a deployed service's settings.
 backup: $(STAMP)
 	@$(PY) -m ops backup "$(SERVICE)" $(if $(DEST),--dest "$(DEST)") $(if $(ENV_FILE),--env-file "$(ENV_FILE)")

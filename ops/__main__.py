@@ -26,9 +26,15 @@ COMMANDS = {
     "event-catalogue": ("housekeeping", "write docs/EVENTS.md from the event schemas (make docs)"),
     "clean": ("housekeeping", "delete databases, Redis data, outbox mail; keep the key and organisations (make clean)"),
     # people, organisations, tokens
-    "token": ("people", "a user's bearer token; --role integration: the installation's own, or with --org one "
-                        "organisation's (make token)"),
+    "token": ("integration_tokens", "a user's bearer token; --role integration: the installation's own, or with "
+                                    "--org one organisation's, revocable (make token)"),
     "user": ("people", "create or update a person of the user directory (make user)"),
+    "integration-token": ("integration_tokens", "issue an organisation's integration token, revocable "
+                                                "(make integration-token)"),
+    "integration-tokens": ("integration_tokens", "list an organisation's integration tokens and their last use "
+                                                 "(make integration-tokens)"),
+    "revoke-integration-token": ("integration_tokens", "refuse one integration token on every service "
+                                                       "(make revoke-integration-token)"),
     "revoke-tokens": ("people", "refuse a person's tokens and page sessions issued until now (make revoke-tokens)"),
     "import-users": ("people", "convert the old users/agents/recipients files into the directory (make import-users)"),
     "erase-customer": ("people", "blank one customer's personal data in every service, PIPL (make erase-customer)"),

@@ -39,6 +39,8 @@ from shared.core.settings import SERVICES, Settings
 from shared.core.manifest import load_manifests
 from ops.infra import pg_binary
 from ops.envfile import read_env_file
+from ops import host
+from ops.host import default_backup_dir, planted_link
 from shared.core.errors import HuifangError
 from shared.core.settings import load_settings_or_exit
 
@@ -131,6 +133,48 @@ def _refuse_links(path: Path, base: Path) -> None:
             raise Conflict(f"{current} is a symbolic link: restore follows none; remove it and restore again.")
 
 
+def _make_folders(folder: Path, *, below: Path) -> None:
+    """Makes `folder` and its missing parents (0700) after looking at every component of its path
+    with lstat (host.planted_link): a planted link anywhere along it gets nothing made where it points.
+
+    Raises:
+      Conflict: a component is a symbolic link (any at or below `below`, another user's above it).
+    """
+    for _ in range(2):  # before making anything, and again once made (nothing swapped in meanwhile)
+        link = planted_link(folder, below=below)
+        if link is not None:
+            raise Conflict(f"{link} is a symbolic link: restore follows none; remove it and restore again.")
+        if folder.is_dir():
+            return
+        current = Path(folder.anchor)
+        for part in Path(os.path.normpath(folder)).parts[1:]:
+            current = current / part
+            try:
+                os.mkdir(current, 0o700)
+            except FileExistsError:
+                pass
+
+
+def _backup_folder(dest: Path) -> None:
+    """Makes the folder backups are written into, following no link another user planted on its
+    way; a deployed service's (under host.BACKUP_DIR) is made root's and 0700 when root runs the backup.
+
+    Raises:
+      Conflict: a symbolic link on the way, or the deployed backups' folder is not root's.
+    """
+    link = planted_link(dest)
+    if link is not None:
+        raise Conflict(f"{link} is a symbolic link: backup follows none; remove it or give another DEST.")
+    dest.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder = Path(os.path.normpath(dest))
+    while os.geteuid() == 0 and host.BACKUP_DIR in (folder, *folder.parents):
+        info = os.lstat(folder)
+        if info.st_uid != 0 or stat.S_ISLNK(info.st_mode):
+            raise Conflict(f"{folder} is not root's: the backups' folder must be (chown root: {folder})")
+        os.chmod(folder, 0o700)
+        folder = folder.parent
+
+
 def _copy_nofollow(source: Path, target: Path) -> None:
     """Copies `source` to a new `target`, following no symbolic link at either end (O_NOFOLLOW)."""
     flags_out = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
@@ -146,7 +190,7 @@ def backup(service: str, settings: Settings, dest: Path, *, database_url: str | 
     """Writes a backup of `service` into a new folder under `dest`; gives that folder."""
     database_url = database_url or settings.database_url(service)
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    dest.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _backup_folder(dest)
     folder = dest / f"{service}-{moment:%Y%m%dT%H%M%SZ}"
     suffix = 1
     while folder.exists():
@@ -251,7 +295,9 @@ def restore(service: str, settings: Settings, source: Path, *, force: bool = Fal
         raise Conflict(f"{service}'s database or rule files hold data; FORCE=1 replaces them with the backup")
     if kind == "sqlite":
         target = _sqlite_path(database_url)
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _make_folders(target.parent, below=Path(settings.var_dir))
+        if planted_link(target, below=Path(settings.var_dir)) is not None:  # the database file itself
+            raise Conflict(f"{target} is a symbolic link: restore follows none; remove it and restore again.")
         if not target.exists():
             os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o600))
         with sqlite3.connect(f"file:{source / SQLITE_FILE}?mode=ro", uri=True) as src, \
@@ -270,8 +316,7 @@ def restore(service: str, settings: Settings, source: Path, *, force: bool = Fal
         path.unlink()
     for relative in _listed_rule_files(manifest, service, organization_files=organization_files):
         target = data_dir.joinpath(*relative.parts[1:])
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _refuse_links(target.parent, data_dir)
+        _make_folders(target.parent, below=data_dir)
         if os.path.lexists(target):
             target.unlink()  # a link itself, never what it points at
         _copy_nofollow(source / relative, target)
@@ -324,7 +369,8 @@ def cmd_backup_or_restore(args) -> int:
     settings = load_settings_or_exit()
     try:
         if args.command == "backup":
-            folder = backup(args.service, settings, Path(args.dest) if args.dest else Path(settings.var_dir) / "backups")
+            dest = Path(args.dest) if args.dest else default_backup_dir(args.service, Path(settings.var_dir))
+            folder = backup(args.service, settings, dest)
             print(folder)
         else:
             restore(args.service, settings, Path(args.source), force=args.force,
@@ -342,7 +388,8 @@ def configure(command: str, parser) -> None:
     """Gives `parser` the arguments of `backup` or `restore` and the function that runs it."""
     parser.add_argument("service", choices=list(SERVICES))
     if command == "backup":
-        parser.add_argument("--dest", help="the folder to write into (default <HUIFANG_VAR_DIR>/backups)")
+        parser.add_argument("--dest", help="the folder to write into (default: a deployed service's "
+                            "/var/backups/huifang/<service>, root's; in a checkout <HUIFANG_VAR_DIR>/backups)")
         parser.add_argument("--env-file", help="read the settings of a deployed service (/etc/huifang/<service>.env)")
     else:
         parser.add_argument("--from", dest="source", required=True, help="the backup folder")

@@ -19,7 +19,9 @@ then, unless DESTDIR is given (a staging root: files only), creates the system u
 a second run changes nothing (a unit is restarted only when a file of it changed). The
 environment file keeps every value set in it; settings added to Huifang since appear as
 comments; the secrets (HUIFANG_SECRET_KEY, HUIFANG_API_TOKEN) are generated once, or taken
-from another service's file in the same folder (one installation shares them).
+from another service's file in the same folder (one installation shares them). On a host, it
+stops after writing the files while HUIFANG_BROKER_URL has no password (whoever can write to the
+broker can post any event): the message names the setting and the file to set it in.
 
 `undeploy` stops and removes the units and the code; the data folder, the environment file
 and the user stay unless `purge` (PURGE=1).
@@ -40,8 +42,8 @@ import sys
 from pathlib import Path
 
 from ops.console import say
-from ops.envfile import env_values, read_env_file, render_env_file
-from ops.host import BACKUPS, DEFAULT_PREFIX, KINDS, Layout, render_unit, unit_name, user_name
+from ops.envfile import broker_without_password, env_values, read_env_file, render_env_file
+from ops.host import BACKUPS, DEFAULT_PREFIX, KINDS, Layout, planted_link, render_unit, unit_name, user_name
 from shared.core.settings import ROOT, SERVICES
 
 #: What of the project a production host needs: the code, the pinned dependencies, the licence.
@@ -158,6 +160,15 @@ def _as_service_user(layout: Layout, *command: str) -> None:
     _run("runuser", "-u", user_name(layout.service), "--", *command, env=env, cwd=str(layout.app))
 
 
+def _refuse_planted_link(folder: Path, state: Path) -> None:
+    """Stops when a component of `folder` is a symbolic link deploy must not follow (host.planted_link):
+    every component, not only the last, since root makes and chowns these folders and a link the
+    service user planted anywhere along the path would have it make or give what the link points at."""
+    link = planted_link(folder, below=state)
+    if link is not None:
+        raise SystemExit(f"huifang: {link} is a symbolic link; deploy follows none (remove it)")
+
+
 def deploy(service: str, *, prefix: Path = DEFAULT_PREFIX, destdir: Path | None = None,
            public_url: str | None = None) -> list[Path]:
     """Installs (or updates) `service`; gives the files it wrote (none on a second run)."""
@@ -180,11 +191,20 @@ def deploy(service: str, *, prefix: Path = DEFAULT_PREFIX, destdir: Path | None 
             written.append(layout.unit(kind))
             units_changed = True
     for folder in (layout.state, Path(values["HUIFANG_VAR_DIR"]), Path(values["HUIFANG_DATA_DIR"])):
+        _refuse_planted_link(staged(folder), staged(layout.state))
         if not staged(folder).is_dir():
             staged(folder).mkdir(parents=True, mode=0o700)
             written.append(folder)
     for path in written:
         say(f"wrote {path}")
+    broker_problem = broker_without_password(values)
+    if broker_problem:
+        advice = (f"{broker_problem}: set it in {layout.env_file} to the broker's URL with its password "
+                  "(redis://:<password>@host:6379/0, amqp://huifang:<password>@host:5672/huifang; "
+                  "docs/PRODUCTION.md, Scaling 1.)")
+        if destdir is None:  # nothing is created, started or restarted on a broker anyone may post to
+            raise SystemExit(f"huifang: {advice}, then run make deploy-{service} again")
+        say(f"note: {advice}")
     if destdir is not None:
         say(f"{service}: files staged under {destdir} ({len(written)} written; DESTDIR: no user, "
             "virtualenv or systemctl)")
@@ -192,8 +212,7 @@ def deploy(service: str, *, prefix: Path = DEFAULT_PREFIX, destdir: Path | None 
 
     ensure_user(layout)
     for folder in {layout.state, Path(values["HUIFANG_VAR_DIR"]), Path(values["HUIFANG_DATA_DIR"])}:
-        if folder.is_symlink():  # planted by the service user: root would give it what the link points at
-            raise SystemExit(f"huifang: {folder} is a symbolic link; deploy follows none (remove it)")
+        _refuse_planted_link(folder, layout.state)
         if folder.is_dir():
             shutil.chown(folder, user_name(service), user_name(service))
     venv_changed = ensure_venv(layout)

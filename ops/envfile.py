@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import secrets
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from ops.host import Layout
 from shared.core.setting_list import setting_list
@@ -94,3 +95,19 @@ def env_values(layout: Layout, *, public_url: str | None, etc: Path) -> dict[str
             values[f"HUIFANG_{name.upper()}_URL"] = f"{base}/{name}"
         values.setdefault("HUIFANG_TRUSTED_PROXIES", "1")
     return values
+
+
+def broker_without_password(values: dict[str, str]) -> str | None:
+    """Gives why the environment's HUIFANG_BROKER_URL lets anyone on the network post events (none
+    set: the default, a local Redis without a password; or a URL without a password), or None.
+
+    Whoever can write to the broker can post any event a service may post: a deployed service
+    starts only with a broker that asks for a password (docs/PRODUCTION.md, Scaling 1.)."""
+    url = values.get("HUIFANG_BROKER_URL", "")
+    if not url:
+        return "HUIFANG_BROKER_URL is not set (the default, redis://127.0.0.1:6379/0, has no password)"
+    parts = urlsplit(url)
+    if parts.password or parse_qs(parts.query).get("password", [""])[0]:
+        return None
+    shown = parts._replace(netloc=parts.netloc.rpartition("@")[2], query="").geturl()
+    return f"HUIFANG_BROKER_URL ({shown}) has no password"

@@ -5,7 +5,9 @@ Python's standard library only, like ops/deploy.py.
 """
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,8 +18,12 @@ DEFAULT_PREFIX = Path("/opt/huifang")
 ETC_DIR = Path("/etc/huifang")
 UNIT_DIR = Path("/etc/systemd/system")
 STATE_DIR = Path("/var/lib/huifang")
-#: The backups' folder inside a service's data folder (`make backup`'s default): never purged.
+#: The backups' folder inside a service's data folder (`make backup`'s default in a checkout, and
+#: where earlier versions kept a deployed service's): never purged.
 BACKUPS = "backups"
+#: Where `make backup` keeps a deployed service's backups (<BACKUP_DIR>/<service>): root's, 0700,
+#: outside the folder the service's user may write (it could swap a backup for a link, or read one).
+BACKUP_DIR = Path("/var/backups/huifang")
 #: The two processes of a service, by unit kind.
 KINDS = ("web", "worker")
 #: Sandboxing common to both units (systemd.exec(5)); the data folder is the one writable path.
@@ -99,6 +105,39 @@ class Layout:
 
     def unit(self, kind: str) -> Path:
         return UNIT_DIR / unit_name(self.service, kind)
+
+
+def planted_link(path: Path, *, below: Path | None = None) -> Path | None:
+    """Gives the first component of the absolute `path` that is a symbolic link root must not follow,
+    or None: one not owned by root (root's own, like /var/run, are the system's), or any link at or
+    below `below`. Each component is looked at with lstat; the walk ends at one that does not exist.
+
+    Root working in a folder the service's user may write (deploy's chown, restore's mkdir) checks
+    the whole path first, so a link planted anywhere along it gets nothing made or given."""
+    current = Path(path.anchor or "/")
+    for part in Path(os.path.normpath(path)).parts[1:]:
+        current = current / part
+        try:
+            info = os.lstat(current)
+        except FileNotFoundError:
+            return None
+        if stat.S_ISLNK(info.st_mode) and (info.st_uid != 0 or (below is not None and _within(current, below))):
+            return current
+    return None
+
+
+def _within(path: Path, folder: Path) -> bool:
+    parts, top = Path(os.path.normpath(path)).parts, Path(os.path.normpath(folder)).parts
+    return parts[:len(top)] == top
+
+
+def default_backup_dir(service: str, var_dir: Path) -> Path:
+    """Gives where `make backup` writes without DEST: for a deployed service (its data folder under
+    /var/lib/huifang) <BACKUP_DIR>/<service>, root's and outside the service's writable folder; in
+    a checkout <HUIFANG_VAR_DIR>/backups."""
+    if _within(var_dir, STATE_DIR):
+        return BACKUP_DIR / service
+    return var_dir / BACKUPS
 
 
 # -- units ----------------------------------------------------------------------------------

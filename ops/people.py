@@ -113,17 +113,25 @@ def operator(organization: str) -> Principal:
 
 
 def cmd_erase_customer(args) -> int:
-    """Blanks one customer's personal data in every service (PIPL): names,
-    phones, contacts and free texts in the tables and in the raw event logs; ids, dates, answers
-    and amounts stay, so every figure and report is as before."""
-    for name in SERVICES:
-        service = bind_service(name)
-        with service.command() as uow:  # the erasure and its audit entry commit together
-            done = erase_customer(uow=uow, organization=args.org, customer_id=args.customer)
-            uow.audit(operator(args.org), organization=args.org, action="customer.erased", subject=args.customer,
-                      detail=done)
-        say(f"{name}: customer {args.customer} of {args.org} erased ({', '.join(f'{k} {v}' for k, v in done.items())})")
+    """Blanks one customer's personal data in every service (PIPL)."""
+    erase_everywhere([bind_service(name) for name in SERVICES], organization=args.org, customer_id=args.customer)
     return 0
+
+
+def erase_everywhere(services, *, organization: str, customer_id: str) -> dict[str, dict]:
+    """Gives {service: {table: rows changed}} after blanking one customer's personal data in each of
+    `services` (bound): names, phones, contacts, projects and free texts in every table, the raw
+    event logs, the outbox and webhook deliveries, the stored reports and the mail files; ids,
+    dates, answers and amounts stay, so every figure and report is as before."""
+    done = {}
+    for service in services:
+        with service.command() as uow:  # the erasure and its audit entry commit together
+            done[service.name] = erase_customer(uow=uow, organization=organization, customer_id=customer_id)
+            uow.audit(operator(organization), organization=organization, action="customer.erased",
+                      subject=customer_id, detail=done[service.name])
+        say(f"{service.name}: customer {customer_id} of {organization} erased "
+            f"({', '.join(f'{k} {v}' for k, v in done[service.name].items())})")
+    return done
 
 
 def cmd_revoke_tokens(args) -> int:

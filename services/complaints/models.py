@@ -351,7 +351,7 @@ class CorrectiveDecision(BaseModel):
         indexes = ((("organization", "action_id", "meeting_on"), False),)
 
 
-class TicketRow(BaseModel):
+class Ticket(BaseModel):
     """A hotline ticket that is not a complaint (seed 001): a consultation (咨询服务单) or a service
     request (任务单), with its two deadlines (to the hotline engineer, to the repair coordinator)."""
 
@@ -506,5 +506,5 @@ MIGRATIONS = Migrations("complaints", {
     "2.11.0": _migrate_tickets, "2.13.0": _migrate_corrective_follow_through,
 }, numbered={2: "2.0.0", 3: "2.1.0", 4: "2.2.0", 5: "2.3.0", 20: "2.4.0", 21: "2.5.0", 22: "2.6.0", 23: "2.7.0",
              70: "2.8.0"})
-MODELS: list = [Complaint, ComplaintHistory, Notification, ComplaintPromise, CorrectiveActionRow, TicketRow,
+MODELS: list = [Complaint, ComplaintHistory, Notification, ComplaintPromise, CorrectiveActionRow, Ticket,
                 CorrectiveDecision]

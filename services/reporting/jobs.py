@@ -18,9 +18,12 @@ from shared.core.events import load_event
 from shared.mesh.periodic import for_each_organization
 from shared.mesh.service import UnitOfWork
 
-from .figures import desk, ownership
+from .figures import desk, ownership, tickets
 from .domain.desk import parse_period
 from .domain.report import ReportData
+from .domain.kpi import month_bounds
+from .domain.summary import months_of, parse_summary_period
+from .figures.findings import findings as period_findings
 from .figures.month import build_report_data
 from .handlers import APPLY, finish_generation, run_to_make, store_report
 from .handlers.rows import REPLAYING, as_utc
@@ -40,11 +43,30 @@ def compute_report(service, organization: str, month: str, language: str, branch
     stands now (nothing stored)."""
     settings = service.settings
     now = service.clock()
+    policy = report_policy(settings, organization)
     with service.connection():
         report = build_report_data(organization, month, language=language,
-                                   policy=report_policy(settings, organization), now=now, tz=settings.tz, branch=branch)
-        return replace(report, **month_blocks(service, organization, month, today=now.astimezone(settings.tz).date(),
-                                              branch=branch))
+                                   policy=policy, now=now, tz=settings.tz, branch=branch)
+        found = period_findings(organization, *month_bounds(month), limit=policy.listing_limit, tz=settings.tz,
+                                branch=branch)
+        return replace(report, findings=found, **month_blocks(service, organization, month,
+                                                              today=now.astimezone(settings.tz).date(), branch=branch))
+
+
+def compute_summary(service, organization: str, period: str) -> dict:
+    """Gives the findings of a quarter (``2026-Q4``) or a year (``2026``) of the organisation, summed as a
+    month's (seed 003: 年度、季度和月度), with the period's days and months.
+
+    Raises:
+      KpiError: the text names neither a quarter nor a year.
+    """
+    named = parse_summary_period(period)
+    settings = service.settings
+    policy = report_policy(settings, organization)
+    with service.connection():
+        found = period_findings(organization, named.first, named.last, limit=policy.listing_limit, tz=settings.tz)
+    return {"organization": organization, "period": named.name, "kind": named.kind, "first": named.first.isoformat(),
+            "last": named.last.isoformat(), "months": months_of(named), "findings": found}
 
 
 def month_blocks(service, organization: str, month: str, *, today, branch: str | None = None) -> dict:
@@ -63,7 +85,9 @@ def month_blocks(service, organization: str, month: str, *, today, branch: str |
         "closures": ownership.month_closures(organization, month),
         "corrective_actions": ownership.month_corrective_actions(organization, month, today=today),
         # leads have no branch: the organisation's report counts those raised and won in the month
-        "desk": {**desk_block, "leads": desk.month_leads(organization, month)},
+        # tickets have no branch either: the hotline desk's tickets (seed 001), never complaints
+        "desk": {**desk_block, "leads": desk.month_leads(organization, month),
+                 "tickets": tickets.month_tickets(organization, month)},
     }
 
 

@@ -116,6 +116,8 @@ class Callback(BaseModel):
     advisor_id = peewee.CharField(**ID, null=True)
     #: The branch of the delivery or order.
     branch = peewee.CharField(**ID, null=True)
+    #: The answers to the questionnaire's yes/no questions, {question id: true | false} (seed 000 6.3.1).
+    yes_no_answers = JSONField(null=True)
 
     class Meta:
         table_name = "callback"
@@ -206,6 +208,11 @@ class Complaint(BaseModel):
     promises_broken = peewee.IntegerField(default=0)
     #: The branch (store, service station, region) the complaint concerns.
     branch = peewee.CharField(**ID, null=True)
+    #: Where it came from (COMPLAINT_SOURCES: callback, hotline ...) and a hotline ticket's hand-over
+    #: to an engineer, due and done (seed 001 信息协调员15分钟内转交).
+    source = peewee.CharField(max_length=32, null=True)
+    handover_due_at = UTCDateTimeField(null=True)
+    handed_over_at = UTCDateTimeField(null=True)
 
     class Meta:
         table_name = "complaint"
@@ -385,8 +392,58 @@ def _leads(migrator, database, migrate) -> None:
     """1.16.0: the leads callbacks raised and how they ended, table `lead` (created by `ensure_schema`)."""
 
 
+class QuestionLabel(BaseModel):
+    """The labels of a yes/no question of the questionnaires, as the latest callback.completed gave
+    them: the report names the questions whose answers it counts (seed 000 6.3.1)."""
+
+    organization = peewee.CharField(**ORG)
+    question_id = peewee.CharField(max_length=64)
+    label_zh = peewee.CharField(max_length=500)
+    label_en = peewee.CharField(max_length=500)
+
+    class Meta:
+        table_name = "question_label"
+        indexes = ((("organization", "question_id"), True),)
+
+
+def _answers_and_sources(migrator, database, migrate) -> None:
+    """1.23.0: a callback's yes/no answers, a complaint's source and hand-over (table `question_label`
+    is created by `ensure_schema`); rows stored before have none until `make rebuild-reporting`."""
+    add_missing_columns(migrator, database, migrate, {
+        Callback: {"yes_no_answers": JSONField(null=True)},
+        Complaint: {"source": peewee.CharField(max_length=32, null=True),
+                    "handover_due_at": UTCDateTimeField(null=True), "handed_over_at": UTCDateTimeField(null=True)}})
+
+
+class DeskTicket(BaseModel):
+    """A hotline ticket that is not a complaint (seed 001: 咨询服务单, 任务单), as the ticket events gave it:
+    the month's desk figures count them apart, never among the complaints (CONTRACT "Tickets")."""
+
+    organization = peewee.CharField(**ORG)
+    ticket_id = peewee.CharField(**ID)
+    kind = peewee.CharField(max_length=20)
+    #: The day it was recorded (the installation's time zone): the month it counts in.
+    recorded_on = peewee.DateField(null=True)
+    handover_due_at = UTCDateTimeField(null=True)
+    handed_over_at = UTCDateTimeField(null=True)
+    dispatch_due_at = UTCDateTimeField(null=True)
+    dispatched_at = UTCDateTimeField(null=True)
+    duplicate_of = peewee.CharField(**ID, null=True)
+    complaint_id = peewee.CharField(**ID, null=True)
+
+    class Meta:
+        table_name = "desk_ticket"
+        indexes = ((("organization", "ticket_id"), True), (("organization", "recorded_on"), False))
+
+
+def _desk_tickets(migrator, database, migrate) -> None:
+    """1.14.0: the hotline tickets that are not complaints (seed 001), table `desk_ticket`."""
+    database.create_tables([DeskTicket], safe=True)
+
+
 #: The tables a rebuild empties and refills from the event log.
-READ_MODEL = [Customer, Callback, Delivery, ServedDay, Complaint, CallbackVerdict, CorrectiveAction, LeadRecord]
+READ_MODEL = [Customer, Callback, Delivery, ServedDay, Complaint, CallbackVerdict, CorrectiveAction, LeadRecord,
+              QuestionLabel, DeskTicket]
 MODELS: list = [EventLog, *READ_MODEL, Report, ScheduledReport, ReportRun, AgentSummary, MadeFigures]
 
 
@@ -532,6 +589,8 @@ MIGRATIONS = Migrations("reporting", {
     "1.1.0": _add_report_run, "1.2.0": _add_send_claim, "1.3.0": _jobs_through_outbox,
     "1.4.0": _rules_fidelity_columns, "1.5.0": _event_log_per_organization, "1.6.0": _desk_columns,
     "1.7.0": _closure_columns_and_branches, "1.8.0": _complaint_branch, "1.11.0": _verdict_order_columns,
-    "1.12.0": _made_figures, "1.13.0": _aware_moments, "1.15.0": _reached_on, "1.16.0": _leads,
+    "1.12.0": _made_figures, "1.13.0": _aware_moments, "1.14.0": _desk_tickets, "1.15.0": _reached_on,
+    "1.16.0": _leads,
+    "1.23.0": _answers_and_sources,
 }, numbered={2: "1.1.0", 3: "1.2.0", 4: "1.3.0", 5: "1.4.0", 6: "1.5.0", 10: "1.6.0", 20: "1.7.0", 60: "1.7.0",
              70: "1.8.0", 80: "1.11.0", 90: "1.12.0"})

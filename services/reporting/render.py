@@ -19,6 +19,7 @@ from urllib.request import url2pathname
 import jinja2
 
 from shared.core.privacy import mask_phone
+from shared.web import vocabulary
 from shared.web.vocabulary import ACTION_STATUSES
 
 from .charts import FONT_FAMILY, hbar_chart, satisfaction_chart, trend_chart
@@ -177,8 +178,32 @@ def render_report_html(report: ReportData, language: str = "zh-CN", *, listing_l
         closures=closures_shown(report, language),
         actions=actions_shown(report, language),
         people=people_shown(report, language),
+        findings=findings_shown(report, language, listing_limit),
         target_figures=[figure_labels[name] for name in TARGET_FIGURES],
     )
+
+
+def findings_shown(report: ReportData, language: str, listing_limit: int | None = None) -> dict | None:
+    """Gives the findings block as shown (domain/summary.py): answers, sources and questions named, the
+    dissatisfied list cut to `listing_limit`; None when the report holds none (stored before it existed)."""
+    found = report.findings
+    if not found:
+        return None
+    rows = found.get("dissatisfied", [])
+    rows = rows if listing_limit is None else rows[:listing_limit]
+    total = max(int(found.get("dissatisfied_total", len(rows))), len(rows))
+    english = language == "en"
+    return {
+        "dissatisfied": [{**row, "answers": " / ".join(
+            code_label(language, row.get(name) or "—", vocabulary.ANSWERS)
+            for name in ("product_satisfaction", "service_satisfaction"))} for row in rows],
+        "total": total, "more": total - len(rows),
+        "yes_no": [{**row, "label": row["label_en"] if english else row["label_zh"]} for row in found.get("yes_no", [])],
+        "sources": [{**row, "name": code_label(language, row["source"], vocabulary.SOURCES),
+                     "share": percent(row["handover"].get("value")) if row["handover"].get("denominator") else "—",
+                     "counts": f"{row['handover'].get('numerator', 0)}/{row['handover'].get('denominator', 0)}"}
+                    for row in found.get("complaint_sources", [])],
+    }
 
 
 def closures_shown(report: ReportData, language: str) -> dict | None:

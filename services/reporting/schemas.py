@@ -51,6 +51,13 @@ class DeliverySchema(Schema):
     error = fields.String(allow_none=True)
 
 
+#: The findings block of a month, a quarter or a year (domain/summary.py).
+FINDINGS_DOC = ("dissatisfied: the dissatisfied customers with their reasons (phones masked), at most the "
+                "policy's listing limit, dissatisfied_total all of them; yes_no: each yes/no question of the "
+                "questionnaires with its labels and counts of yes and no; complaint_sources: the complaints "
+                "per source with `handover`, the share of hotline tickets handed to an engineer on time (seed 001)")
+
+
 class ReportSchema(Schema):
     """The month's report (CONTRACT.md): `figures` and `trend` hold {numerator, denominator, value}."""
 
@@ -80,7 +87,10 @@ class ReportSchema(Schema):
         "description": "回访质量合格率: {status: not_reviewed, pass_rate: null} until callback records are reviewed"})
     desk = fields.Dict(metadata={"description": "the callback desk's figures: declined_callbacks, "
                                                 "counted apart from the completion rate; agents and advisors, "
-                                                "each with its role's targets and whether they are met"})
+                                                "each with its role's targets and whether they are met; "
+                                                "the organisation's report adds leads and tickets, the hotline "
+                                                "desk's consultations and service requests (seed 001), counted "
+                                                "apart from every complaint figure"})
     suggestions = fields.List(fields.Dict())
     churn_reasons = fields.List(fields.Dict())
     overdue = fields.List(fields.Dict())
@@ -99,6 +109,20 @@ class ReportSchema(Schema):
         "description": "the one branch these figures are of (computed now, never stored), or null: "
                        "the organisation. A branch's complaints are those whose complaint.raised named it"})
     branches = fields.List(fields.String(), metadata={"description": "the branches one may ask for (`?branch=`)"})
+    findings = fields.Dict(metadata={"description": FINDINGS_DOC})
+
+
+class PeriodFindingsSchema(Schema):
+    """A quarter's or a year's findings (seed 003: 年度、季度和月度), summed as a month's."""
+
+    organization = fields.String()
+    period = fields.String(metadata={"description": "the quarter (2026-Q4) or the year (2026)"})
+    kind = fields.String(metadata={"description": "quarter or year"})
+    first = fields.String(metadata={"description": "its first day, YYYY-MM-DD"})
+    last = fields.String(metadata={"description": "its last day, YYYY-MM-DD"})
+    months = fields.List(fields.String(), metadata={"description": "its months, oldest first"})
+    findings = fields.Dict(metadata={"description": FINDINGS_DOC})
+    made_at = fields.String(allow_none=True, metadata={"description": "when the worker made these figures"})
 
 
 # -- the callback desk (api/desk.py) ------------------------------------------------------------

@@ -6,7 +6,7 @@
     "subscribes": [
         "delivery.shipped", "equipment.installed", "equipment.commissioned", "delivery.cancelled",
         "service_order.completed", "customer.updated", "complaint.resolved", "customer.flagged", "user.updated",
-        "user.signed_out",
+        "user.signed_out", "integration_token.updated",
         "complaint.repeated", "complaint.deadlines_moved", "webhook.endpoint_updated",
         "complaint.verification_retried", "complaint.promise_made", "complaint.closed",
     ],

@@ -65,10 +65,16 @@ TYPES: dict[str, TypeDoc] = {
         "The scheduler planned (or moved) a callback task.",
         {"callback_id": _CALLBACK_ID, "kind": "first", "due_on": "2026-02-03", "customer_id": "C-2002"}),
     "callback.completed": TypeDoc(
-        "An agent reached the customer and recorded the answers of a callback.",
+        "An agent reached the customer and recorded the answers of a callback: every answer by question id, "
+        "and the questionnaire's yes/no questions with their labels (the report counts their answers).",
         {"callback_id": _CALLBACK_ID, "kind": "first", "due_on": "2026-02-03", "customer": _DRIVER,
          "key_customer": False, "reached": True, "product_satisfaction": "satisfied",
-         "service_satisfaction": "very_satisfied", "complaint_id": None}),
+         "service_satisfaction": "very_satisfied", "complaint_id": None, "dissatisfied_reason": None,
+         "suggestions": "希望增加夜间服务电话。", "questionnaire": "equipment_installation",
+         "answers": {"product_satisfaction": "satisfied", "service_satisfaction": "very_satisfied",
+                     "transport_damage": False},
+         "yes_no_questions": [{"id": "transport_damage", "label_zh": "产品外包装和运输过程是否损伤",
+                               "label_en": "Was the packing or the product damaged in transport"}]}),
     "callback.unreachable": TypeDoc(
         "The customer could not be reached in the attempts the policy allows.",
         {"callback_id": _CALLBACK_ID, "customer_id": "C-2002"}),
@@ -146,6 +152,32 @@ TYPES: dict[str, TypeDoc] = {
         "(首问责任人, `first_taker`) stays accountable until it closes.",
         {"complaint_id": "CMP-2026-0007", "owner": "zhao", "accepted_at": "2026-02-02T09:40:00+08:00",
          "first_taker": "li", "department": "售后服务部"}),
+    "complaint.handed_over": TypeDoc(
+        "A hotline complaint's ticket went to an engineer (转交工程师, seed 001): `handed_over_at` against "
+        "`handover_due_at`; the report counts the hand-overs made on time.",
+        {"complaint_id": "CMP-2026-0007", "handed_over_at": "2026-02-02T09:10:00+08:00",
+         "handover_due_at": "2026-02-02T09:15:00+08:00"}),
+    "ticket.recorded": TypeDoc(
+        "A hotline ticket that is not a complaint (seed 001): a consultation (咨询服务单) or a service request "
+        "(任务单), due with the hotline engineer by `handover_due_at`; `duplicate_of` names an earlier ticket of "
+        "the same customer and product. The report counts tickets apart, never as complaints.",
+        {"ticket_id": "TK-3F6C2A9E8B1D", "kind": "service_request", "recorded_at": "2026-11-20T17:00:00+08:00",
+         "handover_due_at": "2026-11-20T17:15:00+08:00", "duplicate_of": None}),
+    "ticket.handed_over": TypeDoc(
+        "A ticket went to the hotline engineer (信息协调员15分钟内转交热线工程师): `handed_over_at` against "
+        "`handover_due_at`; a service request is then due with the repair coordinator by `dispatch_due_at`.",
+        {"ticket_id": "TK-3F6C2A9E8B1D", "kind": "service_request", "handed_over_at": "2026-11-20T17:10:00+08:00",
+         "handover_due_at": "2026-11-20T17:15:00+08:00", "dispatch_due_at": "2026-11-20T17:25:00+08:00"}),
+    "ticket.dispatched": TypeDoc(
+        "A service request was passed on to the repair coordinator (转交维修协调员): `dispatched_at` against "
+        "`dispatch_due_at`; the report counts those passed on in time.",
+        {"ticket_id": "TK-3F6C2A9E8B1D", "kind": "service_request", "dispatched_at": "2026-11-20T17:20:00+08:00",
+         "dispatch_due_at": "2026-11-20T17:25:00+08:00"}),
+    "ticket.converted": TypeDoc(
+        "A ticket was turned into a complaint (its own complaint.raised follows); the report counts the "
+        "tickets converted, the complaint counts among the complaints.",
+        {"ticket_id": "TK-3F6C2A9E8B1D", "kind": "consultation", "complaint_id": "CMP-9A1B2C3D4E5F",
+         "converted_at": "2026-11-20T17:30:00+08:00"}),
     "complaint.verification_unreachable": TypeDoc(
         "The verification callback of a resolved complaint found nobody after every attempt: the complaint "
         "waits in the supervisor's queue, to be closed with a reason or tried again.",
@@ -186,6 +218,11 @@ TYPES: dict[str, TypeDoc] = {
         {"login": "li", "role": "agent", "name": "李娜", "email": "li@acme.example", "phone": None,
          "business_lines": ["vehicle", "retail"], "branch": "north-station", "password_hash": None, "active": True,
          "updated_at": "2026-01-31T02:00:00+00:00"}),
+    "integration_token.updated": TypeDoc(
+        "An organisation's integration token was issued or revoked (`make integration-token`, "
+        "`make revoke-integration-token`): every service refuses a revoked one from then on.",
+        {"token_id": "it_3f9a0c7d5e1b2a48", "label": "ERP", "issued_at": "2026-01-31T02:00:00+00:00",
+         "revoked_at": None}),
     "user.signed_out": TypeDoc(
         "A person signed out of the pages: every service refuses that page session from then on (its id's "
         "SHA-256 only).",

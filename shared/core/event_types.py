@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from marshmallow import INCLUDE, Schema, fields, pre_load, validate
 
+from shared.core.access_event_types import IntegrationTokenUpdated
 from shared.core.event_fields import (BUSINESS_LINES_SERVICE, COMPLAINT_CATEGORIES, COMPLAINT_SOURCES, LOGIN_PATTERN,
                                       SATISFACTION, SEGMENTS, SERVICE_KINDS, USER_ROLES, id_field, refuse_nul)
+from shared.core.ticket_events import TicketConverted, TicketDispatched, TicketHandedOver, TicketRecorded
 
 
 class _Data(Schema):
@@ -103,6 +105,12 @@ class _Produced(_Data):
     """Events this project emits: the fields other services rely on are checked."""
 
 
+class _YesNoQuestion(_Data):
+    id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    label_zh = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    label_en = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
 class CallbackScheduled(_Produced):
     callback_id = _id()
     kind = _kind()
@@ -120,6 +128,14 @@ class CallbackCompleted(_Produced):
     product_satisfaction = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(SATISFACTION))
     service_satisfaction = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(SATISFACTION))
     complaint_id = _opt_id()
+    #: Why the customer is dissatisfied, and their suggestions (the report lists both; seed 000 6.2.5, 6.3.1).
+    dissatisfied_reason = _text(10000)
+    suggestions = _text(10000)
+    #: The questionnaire followed and every answer by question id (a yes/no question: true or false).
+    questionnaire = _text(64)
+    answers = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=64)), load_default=dict)
+    #: The questionnaire's yes/no questions with their labels: the report counts their answers (seed 000 6.3.1).
+    yes_no_questions = fields.List(fields.Nested(_YesNoQuestion), load_default=list)
 
 
 class CallbackUnreachable(_Produced):
@@ -207,6 +223,14 @@ class ComplaintAccepted(_Produced):
     accepted_at = fields.AwareDateTime(required=True)
     first_taker = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     department = _text(200)
+
+
+class ComplaintHandedOver(_Produced):
+    """A hotline complaint's ticket went to an engineer (转交工程师; seed 001), against its hand-over deadline."""
+
+    complaint_id = _id()
+    handed_over_at = fields.AwareDateTime(required=True)
+    handover_due_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
 class ComplaintVerificationUnreachable(_Produced):
@@ -355,15 +379,21 @@ REGISTRY: dict[str, type[Schema]] = {
     "complaint.repeated": ComplaintRepeated,
     "complaint.deadlines_moved": ComplaintDeadlinesMoved,
     "complaint.accepted": ComplaintAccepted,
+    "complaint.handed_over": ComplaintHandedOver,
     "complaint.verification_unreachable": ComplaintVerificationUnreachable,
     "complaint.verification_retried": ComplaintVerificationRetried,
     "complaint.promise_made": ComplaintPromiseMade,
     "complaint.promise_kept": ComplaintPromiseEvent,
     "complaint.promise_broken": ComplaintPromiseEvent,
     "corrective_action.updated": CorrectiveActionEvent,
+    "ticket.recorded": TicketRecorded,
+    "ticket.handed_over": TicketHandedOver,
+    "ticket.dispatched": TicketDispatched,
+    "ticket.converted": TicketConverted,
     "report.generated": ReportEvent,
     "report.sent": ReportEvent,
     "user.updated": UserUpdated,
     "user.signed_out": UserSignedOut,
     "webhook.endpoint_updated": WebhookEndpointUpdated,
+    "integration_token.updated": IntegrationTokenUpdated,
 }

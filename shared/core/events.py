@@ -59,7 +59,7 @@ def _outside_checks(envelope_type, source, data: dict) -> dict:
 #: Types that stay between Huifang's own services: never posted from outside (not even with
 #: the integration token), never delivered to an organisation's webhooks (they carry
 #: password hashes and webhook secrets).
-INTERNAL_TYPES = frozenset({"user.updated", "user.signed_out", "webhook.endpoint_updated"})
+INTERNAL_TYPES = frozenset({"user.updated", "user.signed_out", "webhook.endpoint_updated", "integration_token.updated"})
 
 
 class EnvelopeSchema(Schema):

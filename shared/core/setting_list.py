@@ -85,6 +85,10 @@ def setting_list() -> list[Setting]:
         Setting("HUIFANG_IMPORT_MAX_COLUMNS", "64", "A ledger import reads at most this many columns."),
         Setting("HUIFANG_IMPORT_MAX_UNPACKED_BYTES", str(64 * 1024 * 1024), "A ledger import's largest "
                 "uncompressed size (an .xlsx by its zip directory)."),
+        Setting("HUIFANG_PREVIEW_MAX_ROWS", "200", "The policy preview reads and plans at most this many rows "
+                "of a sample file (the rest is not read)."),
+        Setting("HUIFANG_PREVIEW_MAX_UNPACKED_BYTES", str(4 * 1024 * 1024), "A policy preview sample's largest "
+                "uncompressed size: a larger one is refused before it is read."),
         Setting("HUIFANG_IMPORT_BACKGROUND_BYTES", str(1024 * 1024), "An API import larger than this (unpacked) "
                 "runs in the worker: 202 and GET /api/v1/ledger/imports/<id> for its progress."),
         Setting("HUIFANG_IMPORT_TIME_LIMIT_SECONDS", "1800", "A background ledger import is stopped after this long."),

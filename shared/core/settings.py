@@ -97,6 +97,10 @@ class Settings:
     import_max_rows: int = 100_000
     import_max_columns: int = 64
     import_max_unpacked_bytes: int = 64 * 1024 * 1024
+    #: The policy preview plans at most this many rows of a sample file, read in the web request: the
+    #: rest of the file is not read; a sample unpacking to more bytes is refused before it is read.
+    preview_max_rows: int = 200
+    preview_max_unpacked_bytes: int = 4 * 1024 * 1024
     #: An API import of a file unpacking to more than this runs in the background (202 and its progress).
     import_background_bytes: int = 1024 * 1024
     #: The longest a background ledger import may run before the worker stops it.
@@ -346,6 +350,9 @@ def load_settings(environ: dict | None = None) -> Settings:
         import_max_columns=_int(env, "HUIFANG_IMPORT_MAX_COLUMNS", 64, minimum=16, maximum=16384),
         import_max_unpacked_bytes=_int(env, "HUIFANG_IMPORT_MAX_UNPACKED_BYTES", 64 * 1024 * 1024,
                                        minimum=1024 * 1024, maximum=4 * 1024 ** 3),
+        preview_max_rows=_int(env, "HUIFANG_PREVIEW_MAX_ROWS", 200, minimum=1, maximum=10_000),
+        preview_max_unpacked_bytes=_int(env, "HUIFANG_PREVIEW_MAX_UNPACKED_BYTES", 4 * 1024 * 1024,
+                                        minimum=64 * 1024, maximum=64 * 1024 * 1024),
         import_background_bytes=_int(env, "HUIFANG_IMPORT_BACKGROUND_BYTES", 1024 * 1024, minimum=0),
         import_time_limit_seconds=_int(env, "HUIFANG_IMPORT_TIME_LIMIT_SECONDS", 1800, minimum=10, maximum=86400),
         inbox_retention_days=_int(env, "HUIFANG_INBOX_RETENTION_DAYS", 90, minimum=1, maximum=36500),

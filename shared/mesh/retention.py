@@ -17,6 +17,10 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta, timezone
+from email import message_from_bytes, policy
+from pathlib import Path
+
+from shared.core.answers import DISSATISFIED_ANSWERS, SATISFIED_ANSWERS
 from shared.mesh.ratelimit import prune_windows
 
 log = logging.getLogger(__name__)
@@ -26,9 +30,28 @@ PERSONAL_KEYS = frozenset({"name", "phone", "site_phone", "contact_person", "sit
                            "description", "suggestions", "dissatisfied_reason", "churn_reason", "remark",
                            "special_remark", "answers", "note", "message",
                            # complaint ownership's texts: a promise, a closure's comment, a step's typed reason
-                           "what", "to_whom", "closure_comment", "reason"})
+                           "what", "to_whom", "closure_comment", "reason",
+                           # a delivery's project (often a site address), a review's comment, a lead's outcome
+                           "project", "comment", "outcome_note"})
 #: What a blanked value becomes.
 ERASED = "[已删除]"
+
+#: The features' tables every service has that hold no customer's text, and why; the outbox and the
+#: webhook deliveries (with their attempts) are blanked by `erase_customer` itself.
+FEATURES_WITHOUT_CUSTOMER_TEXT = {
+    "schema_migration": "the migration steps applied",
+    "inbox": "the ids of the events handled",
+    "outbox_message": "a service's own work for later: actor names and ids",
+    "periodic_run": "the periodic jobs' slots",
+    "dead_letter_log": "which message was dead-lettered and who replayed it, by id",
+    "directory_user": "the organisation's staff, not its customers",
+    "sign_in_failure": "staff logins and addresses",
+    "page_session": "staff sessions",
+    "integration_token": "the ERP's tokens: ids, labels, moments",
+    "webhook_endpoint": "the receivers' addresses",
+    "audit_log": "who did what to which record, by id",
+    "rate_window": "per-person request counts",
+}
 
 
 def blank_personal(data):
@@ -95,32 +118,75 @@ def _stripped(raw: str) -> str:
 
 def erase_customer(*, uow, organization: str, customer_id: str) -> dict[str, int]:
     """Gives {table: rows changed} after blanking one customer's personal data in this service:
+    what its `customer_erasers` blank (first: they may read the names and phones still there),
     the tables the service names (`service.customer_tables`: model -> (customer id column,
-    personal columns)), what its `customer_erasers` blank elsewhere, and its raw logs' envelopes
-    about the customer. Ids, dates, answers
-    and amounts stay: every figure is as before."""
+    personal columns)), its raw logs', outbox's and webhook deliveries' envelopes about the
+    customer. Ids, dates, answers and amounts stay: every figure is as before."""
     service = uow.service
     done = {}
+    for eraser in getattr(service, "customer_erasers", ()):
+        done.update(eraser(uow=uow, organization=organization, customer_id=customer_id))
     for model, (id_field, columns) in getattr(service, "customer_tables", {}).items():
         values = {column: (None if model._meta.fields[column].null else ERASED) for column in columns}
         done[model._meta.table_name] = model.update(**values).where(
             model.organization == organization, id_field == customer_id).execute()
-    for eraser in getattr(service, "customer_erasers", ()):
-        done.update(eraser(uow=uow, organization=organization, customer_id=customer_id))
-    # the outbox keeps sent envelopes a week (shared/mesh/outbox.py KEEP_SENT): those about the customer too
-    logs = {**getattr(service, "raw_logs", {}), "outbox": (service.Outbox, service.Outbox.created_at)}
-    for name, (model, _moment) in logs.items():
+    # the outbox keeps sent envelopes a week (shared/mesh/outbox.py KEEP_SENT), webhook deliveries
+    # keep the envelope they post: those about the customer too
+    logs = {name: (model, model.envelope) for name, (model, _moment) in getattr(service, "raw_logs", {}).items()}
+    logs["outbox"] = (service.Outbox, service.Outbox.envelope)
+    Delivery = service.webhooks.Delivery
+    logs[Delivery._meta.table_name] = (Delivery, Delivery.body)
+    for name, (model, column) in logs.items():
         count = 0
-        rows = model.select(model.id, model.envelope).where(model.organization == organization,
-                                                            model.envelope.contains(json.dumps(customer_id)))
+        rows = model.select(model.id, column).where(model.organization == organization,
+                                                    column.contains(json.dumps(customer_id)))
+        stripped = []
         for row_id, raw in rows.tuples().iterator():
             envelope = json.loads(raw)
             if customer_id in _customer_ids(envelope.get("data") or {}):
-                model.update(envelope=_stripped(raw)).where(model.id == row_id).execute()
-                count += 1
-        done[name] = count
+                model.update({column: _stripped(raw)}).where(model.id == row_id).execute()
+                stripped.append(row_id)
+        done[name] = len(stripped)
+        if model is Delivery:  # what the receivers answered may echo the body
+            Attempt = service.webhooks.Attempt
+            posted = Delivery.select(Delivery.delivery_id).where(Delivery.id.in_(stripped))
+            done[Attempt._meta.table_name] = Attempt.update(answer="", error=None).where(
+                Attempt.delivery_id.in_(posted)).execute() if stripped else 0
     log.info("customer %s of %s erased here: %s", customer_id, organization, done)
     return done
+
+
+#: Answers on the satisfaction scale (codes, kept by erasure); yes/no answers are booleans.
+SCALE_ANSWERS = SATISFIED_ANSWERS | DISSATISFIED_ANSWERS | {"neutral"}
+
+
+def blank_free_answers(answers):
+    """Gives a callback's `answers` with the words the customer said (free-text answers) blanked;
+    the scale's codes, yes/no and numbers stay, so every figure is as before."""
+    if not isinstance(answers, dict):
+        return answers
+    return {key: (ERASED if isinstance(value, str) and value and value not in SCALE_ANSWERS else value)
+            for key, value in answers.items()}
+
+
+def erase_mail_files(settings, texts, *, attachments=()) -> int:
+    """Gives how many mail files of the file outbox (`<var>/outbox/*.eml`, where mail goes when no
+    SMTP server is set) naming any of `texts` (a customer's name, phone ...), or carrying an
+    attachment named in `attachments` (a report listing the customer), were removed."""
+    needles = [t for t in texts if t and t != ERASED]
+    folder = Path(settings.var_dir) / "outbox"
+    if not (needles or attachments) or not folder.is_dir():
+        return 0
+    removed = 0
+    for path in folder.glob("*.eml"):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        words = [str(value) for value in message.values()]
+        words += [part.get_content() for part in message.walk() if part.get_content_maintype() == "text"]
+        files = {part.get_filename() for part in message.walk()} - {None}
+        if any(needle in word for needle in needles for word in words) or files & set(attachments):
+            path.unlink()
+            removed += 1
+    return removed
 
 
 def _customer_ids(data) -> set:

@@ -20,6 +20,7 @@ from shared.mesh import inbox
 from shared.mesh import outbox
 from shared.mesh import queues
 from shared.mesh import ratelimit
+from shared.users import integration_tokens
 from shared.users import migrations as users_migrations
 from shared.users import sessions as user_sessions
 from shared.users import store as users
@@ -110,8 +111,14 @@ class Service:
     customer_tables: dict = field(default_factory=dict)
     #: Where personal data is kept in tables without a customer id column (a complaint's promises,
     #: history, mail ...): functions `fn(*, uow, organization, customer_id) -> {table: rows changed}`,
-    #: called by `erase-customer` after `customer_tables` (shared/mesh/retention.py).
+    #: called by `erase-customer` before `customer_tables`, so they may read the names and phones still
+    #: there (shared/mesh/retention.py).
     customer_erasers: list = field(default_factory=list)
+    #: This service's own tables that hold no customer's text, each with why (ids, codes, staff, moments):
+    #: with the features' (shared/mesh/retention.py FEATURES_WITHOUT_CUSTOMER_TEXT) and the tables
+    #: `erase-customer` blanks, every table of the database (a test holds it: a new table is named here or
+    #: gets its eraser).
+    without_customer_text: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.Inbox = inbox.inbox_model(self.database)
@@ -262,7 +269,8 @@ class Service:
 
 
 #: Handlers every service has, whatever its own are: the user directory and the webhook endpoints.
-SHARED_HANDLERS = {**users.SHARED_HANDLERS, **user_sessions.SHARED_HANDLERS, **webhook_endpoints.SHARED_HANDLERS}
+SHARED_HANDLERS = {**users.SHARED_HANDLERS, **user_sessions.SHARED_HANDLERS, **webhook_endpoints.SHARED_HANDLERS,
+                   **integration_tokens.SHARED_HANDLERS}
 
 
 def _trusted_event(envelope) -> Event:

@@ -10,6 +10,7 @@ import peewee
 
 from shared.core.db import Migrations, add_missing_columns
 from shared.core.fields import UTCDateTimeField
+from shared.users.integration_tokens import integration_token_model
 from shared.users.sessions import page_session_model
 
 #: The directory's table.
@@ -43,7 +44,14 @@ def add_page_sessions(migrator, database, migrate) -> None:
     database.create_tables([page_session_model(database)], safe=True)
 
 
+def add_integration_tokens(migrator, database, migrate) -> None:
+    """1.6.0: the `integration_token` table (an organisation's integration tokens are listed and
+    revoked one by one: shared/users/integration_tokens.py)."""
+    database.create_tables([integration_token_model(database)], safe=True)
+
+
 #: The directory's steps; `numbered`: what every service's database recorded them as before.
 MIGRATIONS = Migrations("users", {"1.1.0": add_not_before_column, "1.2.0": add_branch,
-                                   "1.3.0": add_page_sessions, "1.5.0": add_department},
+                                   "1.3.0": add_page_sessions, "1.5.0": add_department,
+                                   "1.6.0": add_integration_tokens},
                         numbered={31: "1.1.0", 60: "1.2.0"})

@@ -28,6 +28,7 @@ from shared.core.event_fields import LOGIN_PATTERN, ORG_PATTERN, USER_ROLES
 from shared.core.event_types import UserUpdated
 from shared.core.events import OWN_SOURCE_PREFIX
 from shared.core.fields import ORG, UTCDateTimeField
+from shared.users.integration_tokens import integration_token_model
 from shared.users.passwords import hash_password
 from shared.users.sessions import page_session_model
 
@@ -148,10 +149,12 @@ class Directory:
         self.SignInFailure = sign_in_failure_model(database)
         #: Page sessions, ended by a sign-out on any service (shared/users/sessions.py).
         self.PageSession = page_session_model(database)
+        #: Organisations' integration tokens, revocable one by one (shared/users/integration_tokens.py).
+        self.IntegrationToken = integration_token_model(database)
 
     @property
     def models(self) -> list:
-        return [self.User, self.SignInFailure, self.PageSession]
+        return [self.User, self.SignInFailure, self.PageSession, self.IntegrationToken]
 
     # reading
     def get(self, organization: str, login: str) -> Person | None:

@@ -18,7 +18,8 @@ from shared.core.errors import InvalidInput
 from shared.core.event_fields import NUL, ORG_PATTERN, nul_errors
 from shared.core.logs import current_event_id
 from shared.web import apidocs
-from shared.web.auth import AuthError, Principal, verify_token
+from shared.users import integration_tokens
+from shared.web.auth import ALL_ORGANIZATIONS, AuthError, Principal, verify_token
 from shared.web.problems import problem
 
 #: Answered without a token: health, the OpenAPI document and its browsable reference.
@@ -28,8 +29,19 @@ PUBLIC_PATHS = {"/healthz", "/readyz", "/api/v1/openapi.json", apidocs.DOCS_PATH
 def refuse_if_revoked(service, who: Principal) -> None:
     """Raises AuthError 401 when `who` holds a signed token issued before the person's tokens were
     revoked (the directory's `tokens_not_before`), or of a person the directory
-    has deactivated (as their page sessions end)."""
+    has deactivated (as their page sessions end); or an organisation's integration token that was
+    revoked, or has no id (shared/users/integration_tokens.py), whose use it records."""
     if who.issued_at is None:
+        return
+    if who.role == "integration" and who.organization != ALL_ORGANIZATIONS:
+        if not who.token_id:
+            raise AuthError(401, "This integration token cannot be revoked (it was issued before tokens had ids); "
+                                 "ask your administrator for a new one (`make integration-token ORG=...`).")
+        if integration_tokens.refused(service.users, who.token_id, who.organization):
+            raise AuthError(401, "This integration token was revoked; ask your administrator for a new one "
+                                 "(`make integration-token ORG=...`).")
+        with service.database.atomic():
+            integration_tokens.note_use(service.users, who.token_id, service.clock())
         return
     gate = service.users.token_gate(who.organization, who.login)
     if gate is None:

@@ -3,11 +3,13 @@
 A token is signed with HUIFANG_SECRET_KEY (its first key; every key listed verifies), so every
 service of one installation checks it without a shared user database. The installation's
 integration token is HUIFANG_API_TOKEN itself (every organisation); an organisation's own
-integration token is signed like a user's (`make token ROLE=integration ORG=...`).
+integration token is signed like a user's and carries an id (claim `i`), by which it is listed
+and revoked (`make integration-token ORG=...`: shared/users/integration_tokens.py).
 """
 from __future__ import annotations
 
 import hmac
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -43,6 +45,9 @@ class Principal:
     #: When a signed token was issued (None: the installation's integration token); a person's
     #: tokens issued before their directory row's `tokens_not_before` are refused (shared.web.app).
     issued_at: datetime | None = field(default=None, compare=False)
+    #: An organisation's integration token's id (claim `i`; None: another token, or one issued
+    #: before they had ids, which shared.web.api refuses).
+    token_id: str | None = field(default=None, compare=False)
 
     def sees(self, organization: str) -> bool:
         return self.organization in (ALL_ORGANIZATIONS, organization)
@@ -54,10 +59,11 @@ def _serializer(secret_keys) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(list(reversed(keys)), salt=_SALT)
 
 
-def issue_token(secret_key, *, login: str, role: str, organization: str) -> str:
+def issue_token(secret_key, *, login: str, role: str, organization: str, token_id: str | None = None) -> str:
     """Gives a bearer token for a user of one organisation, or (role `integration`) an integration
-    token of one organisation (`make token ROLE=integration ORG=...`), signed with `secret_key`
-    (a key, or the installation's keys: the first signs).
+    token of one organisation (`make integration-token ORG=...`), signed with `secret_key`
+    (a key, or the installation's keys: the first signs). An integration token carries `token_id`
+    (a new one when none is given: shared/users/integration_tokens.py records the operator's).
 
     Raises:
       ValueError: an unknown role, an organisation that is no slug (`*` included), no login.
@@ -68,7 +74,10 @@ def issue_token(secret_key, *, login: str, role: str, organization: str) -> str:
         raise ValueError(f"ORG must be a lower-case slug like acme-electric, got {organization!r}")
     if not login:
         raise ValueError("LOGIN is required")
-    return _serializer(secret_key).dumps({"l": login, "r": role, "o": organization})
+    claims = {"l": login, "r": role, "o": organization}
+    if role == "integration":
+        claims["i"] = token_id or "it_" + secrets.token_hex(8)
+    return _serializer(secret_key).dumps(claims)
 
 
 def verify_token(token: str, *, secret_key, api_token: str | None) -> Principal:
@@ -97,4 +106,6 @@ def verify_token(token: str, *, secret_key, api_token: str | None) -> Principal:
             or not ORG_PATTERN.match(claims["o"]) or not claims.get("l"):
         # a signed claim of organisation `*` (or of no organisation) is refused: it would see everything
         raise AuthError(401, "The token is not valid for this installation.")
-    return Principal(login=claims["l"], role=claims["r"], organization=claims["o"], issued_at=issued_at)
+    token_id = claims.get("i") if claims["r"] == "integration" and isinstance(claims.get("i"), str) else None
+    return Principal(login=claims["l"], role=claims["r"], organization=claims["o"], issued_at=issued_at,
+                     token_id=token_id)

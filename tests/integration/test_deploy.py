@@ -229,6 +229,9 @@ def test_on_a_host_it_creates_the_user_migrates_then_starts_and_a_second_run_onl
     monkeypatch.setattr(deploy, "systemd_running", lambda: True)
     monkeypatch.setattr(deploy.shutil, "chown", lambda *args: None)
     prefix = tmp_path / "opt"
+    env_file = host.ETC_DIR / f"{SERVICE}.env"  # the operator set the broker's URL with its password
+    env_file.parent.mkdir(parents=True)
+    env_file.write_text("HUIFANG_BROKER_URL=redis://:s3cret@127.0.0.1:6379/0\n")
 
     deploy.deploy(SERVICE, prefix=prefix)
 
@@ -265,3 +268,68 @@ def test_purge_removes_only_the_folder_deploy_made_never_the_operators_or_the_ba
     assert (state / "backups" / "scheduler-20261129T190000Z" / "backup.json").exists()
     said = out.stdout + out.stderr
     assert "/srv/huifang-rules" in said and "backups" in said
+
+
+def _host_commands(tmp_path, monkeypatch) -> list:
+    """Puts the host's folders under tmp_path and records the host's commands instead of running them."""
+    for name in ("ETC_DIR", "UNIT_DIR", "STATE_DIR"):
+        monkeypatch.setattr(host, name, tmp_path / "host" / getattr(host, name).relative_to("/"))
+    commands = []
+
+    def run(*command, check=True, **kwargs):
+        commands.append(command)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(deploy, "_run", run)
+    monkeypatch.setattr(deploy, "systemd_running", lambda: True)
+    return commands
+
+
+@pytest.mark.parametrize("broker", [None, "redis://127.0.0.1:6379/0", "amqp://huifang@mq.internal:5672/huifang"])
+def test_a_host_deploy_refuses_a_broker_without_password_naming_the_setting(tmp_path, monkeypatch, broker):
+    # given a host whose environment file sets no broker, or one without a password
+    commands = _host_commands(tmp_path, monkeypatch)
+    env_file = host.ETC_DIR / f"{SERVICE}.env"
+    if broker:
+        env_file.parent.mkdir(parents=True)
+        env_file.write_text(f"HUIFANG_BROKER_URL={broker}\n")
+    # when the service is deployed
+    with pytest.raises(SystemExit) as refused:
+        deploy.deploy(SERVICE, prefix=tmp_path / "opt")
+    # then it stops, naming the setting and the file to set it in, before any user, migration or unit runs
+    assert "HUIFANG_BROKER_URL" in str(refused.value) and str(env_file) in str(refused.value)
+    assert "password" in str(refused.value) and commands == []
+    # and the environment file is written, for the operator to set the URL in
+    assert env_file.is_file()
+
+
+def test_staging_notes_a_broker_without_password_and_writes_the_files(tmp_path):
+    done = subprocess.run(["make", "-s", "-C", str(ROOT), f"deploy-{SERVICE}", f"DESTDIR={tmp_path / 'stage'}"],
+                          capture_output=True, text=True, check=True)
+    assert "HUIFANG_BROKER_URL" in done.stdout + done.stderr
+
+
+def test_a_host_deploy_makes_and_chowns_nothing_through_a_link_planted_along_a_folders_path(tmp_path, monkeypatch):
+    # given a deployed service whose rules live in a folder below its data folder, and the service
+    # user swapped a folder along that path (not the last) for a link to a folder of root's
+    commands = _host_commands(tmp_path, monkeypatch)
+    chowned = []
+    monkeypatch.setattr(deploy.shutil, "chown", lambda path, *args: chowned.append(Path(path)))
+    monkeypatch.setattr(deploy, "_user_exists", lambda name: True)
+    state = host.STATE_DIR / SERVICE
+    env_file = host.ETC_DIR / f"{SERVICE}.env"
+    env_file.parent.mkdir(parents=True)
+    env_file.write_text("HUIFANG_BROKER_URL=redis://:s3cret@127.0.0.1:6379/0\n"
+                        f"HUIFANG_DATA_DIR={state / 'rules' / 'acme'}\n")
+    roots = tmp_path / "root-folder"
+    roots.mkdir()
+    state.mkdir(parents=True)
+    (state / "rules").symlink_to(roots, target_is_directory=True)
+    if os.geteuid() == 0:
+        os.lchown(state / "rules", 54321, 54321)
+    # when it is deployed
+    with pytest.raises(SystemExit, match="symbolic link") as refused:
+        deploy.deploy(SERVICE, prefix=tmp_path / "opt")
+    # then it stops naming the link, makes nothing where it points, and gives nothing to the user
+    assert str(state / "rules") in str(refused.value)
+    assert list(roots.iterdir()) == [] and chowned == [] and commands == []

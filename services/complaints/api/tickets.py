@@ -12,7 +12,7 @@ from shared.web.apidocs import path_parameter
 from .. import handlers
 from ..handlers.tickets import to_domain
 from ..domain.tickets import pending
-from ..models import TicketRow
+from ..models import Ticket
 from ..schemas import (ComplaintSchema, NewTicketSchema, TicketComplaintSchema, TicketPassSchema, TicketQuerySchema,
                        TicketSchema)
 from .common import READERS, present, service, settings
@@ -24,7 +24,7 @@ tickets_blp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets",
 TICKET_ID = path_parameter("ticket_id", "TK-3F6C2A9E8B1D", "the ticket's id")
 
 
-def present_ticket(row: TicketRow, *, now=None) -> dict:
+def present_ticket(row: Ticket, *, now=None) -> dict:
     """Gives the API view of a ticket, in the installation's time zone; `missed` lists its deadlines passed."""
     tz = settings().tz
     moment = (now or service().clock()).astimezone(tz)

@@ -90,7 +90,10 @@ def record_handover(
         reason += f" (due {complaint.handover_due_at.isoformat()})"
     entry = HistoryEntry(at=at, actor=actor, action=HANDED_OVER, from_level=complaint.level,
                          to_level=complaint.level, reason=reason)
-    return Outcome(with_entry(complaint, entry, handed_over_at=at, handed_over_to=name))
+    handed = {"complaint_id": complaint.id, "handed_over_at": at.isoformat(),
+              "handover_due_at": complaint.handover_due_at.isoformat() if complaint.handover_due_at else None}
+    return Outcome(with_entry(complaint, entry, handed_over_at=at, handed_over_to=name),
+                   events=(("complaint.handed_over", handed),))
 
 
 def record_rework(complaint: Complaint, *, actor: str, role: str, note: str, at: datetime, chain: Chain) -> Outcome:

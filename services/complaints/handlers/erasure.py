@@ -6,13 +6,13 @@ service words itself (raised via ..., deadline missed ..., accepted ...) stay, a
 and states: every figure is as before."""
 from __future__ import annotations
 
-from shared.mesh.retention import ERASED
+from shared.mesh.retention import ERASED, erase_mail_files
 from shared.mesh.service import UnitOfWork
 
 from ..domain.complaint import (CUSTOMER_FLAGGED, DEADLINES_REPLANNED, ESCALATED, HANDED_OVER, MANAGERS_NOTIFIED,
                                 RAISED, RESOLVED_ACTION)
 from ..domain.ownership import ACCEPTED, VERIFICATION_UNREACHABLE
-from ..models import Complaint, ComplaintHistory, ComplaintPromise, Notification
+from ..models import Complaint, ComplaintHistory, ComplaintPromise, Notification, Ticket
 from ..notify import MAX_MAIL_ATTEMPTS
 
 #: History steps whose reason the service words itself or names no customer (the engineer handed to;
@@ -26,11 +26,13 @@ NOT_ABOUT_THE_CUSTOMER = ("recurring",)
 
 def erase_customer_texts(*, uow: UnitOfWork, organization: str, customer_id: str) -> dict[str, int]:
     """Gives {table: rows changed} after blanking the customer's words in promises, history and mail.
-    A mail not sent yet is not sent any more (its text is gone): recorded on it."""
+    A mail not sent yet is not sent any more (its text is gone): recorded on it; a mail written to the
+    file outbox naming the customer is removed."""
     complaints = list(Complaint.select(Complaint.id, Complaint.complaint_id).where(
         Complaint.organization == organization, Complaint.customer_id == customer_id).tuples())
     ids, keys = [c[0] for c in complaints], [c[1] for c in complaints]
-    done = {"complaint_promise": 0, "complaint_history": 0, "notification": 0}
+    done = {"complaint_promise": 0, "complaint_history": 0, "complaint_notification": 0,
+            "mail_files": erase_mail_files(uow.settings, _known_texts(organization, customer_id))}
     if not ids:
         return done
     done["complaint_promise"] = ComplaintPromise.update(what=ERASED, to_whom=ERASED).where(
@@ -41,7 +43,17 @@ def erase_customer_texts(*, uow: UnitOfWork, organization: str, customer_id: str
         ComplaintHistory.complaint.in_(ids), ComplaintHistory.reason != "", typed).execute()
     mail = ((Notification.organization == organization) & Notification.complaint_id.in_(keys)
             & Notification.kind.not_in(NOT_ABOUT_THE_CUSTOMER))
-    done["notification"] = Notification.update(subject=ERASED, body=ERASED).where(mail).execute()
+    done["complaint_notification"] = Notification.update(subject=ERASED, body=ERASED).where(mail).execute()
     Notification.update(attempts=MAX_MAIL_ATTEMPTS, last_error="not sent: the customer's data was erased").where(
         mail & Notification.sent_at.is_null()).execute()
     return done
+
+
+def _known_texts(organization: str, customer_id: str) -> set[str]:
+    """Gives the customer's names and phones as complaints know them (before they are blanked)."""
+    texts = set()
+    for row in Complaint.select().where(Complaint.organization == organization, Complaint.customer_id == customer_id):
+        texts |= {row.customer_name, row.customer_phone, row.contact_person, row.site_contact, row.site_phone}
+    for row in Ticket.select().where(Ticket.organization == organization, Ticket.customer_id == customer_id):
+        texts |= {row.customer_name, row.customer_phone}
+    return {t for t in texts if t and t != ERASED}

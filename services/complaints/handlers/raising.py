@@ -112,7 +112,9 @@ def raised_event_data(row: Complaint) -> dict:
     return {"complaint_id": row.complaint_id, "customer": customer_of(row), "description": row.description,
             "category": row.category, "source": row.source, "raised_at": row.raised_at.isoformat(),
             "order_id": row.order_id, "delivery_id": row.delivery_id, "callback_id": row.callback_id,
-            "repeat": row.repeat, "product_model": row.product_model, "branch": row.branch}
+            "repeat": row.repeat, "product_model": row.product_model, "branch": row.branch,
+            # a hotline ticket's hand-over deadline (seed 001): the report's on-time share
+            "handover_due_at": row.handover_due_at.isoformat() if row.handover_due_at else None}
 
 
 def on_complaint_raised(*, uow: UnitOfWork, event: Event) -> None:

@@ -15,7 +15,7 @@ from shared.mesh.service import UnitOfWork
 from .. import notify
 from ..domain import tickets as domain
 from ..errors import InvalidInput, NotFound
-from ..models import Notification, TicketRow
+from ..models import Notification, Ticket
 from ..rules import rules_for, tickets_for
 from .raising import raise_complaint
 
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 TICKET_WAKEUP_QUEUE, TICKET_WAKEUP_ACTOR = "complaints", "ticket_deadline"
 
 
-def to_domain(row: TicketRow, tz) -> domain.Ticket:
+def to_domain(row: Ticket, tz) -> domain.Ticket:
     """Gives the domain Ticket of a row, in `tz`."""
     def local(value):
         return value.astimezone(tz) if value is not None else None
@@ -37,25 +37,34 @@ def to_domain(row: TicketRow, tz) -> domain.Ticket:
                          complaint_id=row.complaint_id, breaches=tuple(row.breaches))
 
 
-def get_ticket_or_raise(*, organization: str, ticket_id: str) -> TicketRow:
+def get_ticket_or_raise(*, organization: str, ticket_id: str) -> Ticket:
     """Gives the organisation's ticket `ticket_id`.
 
     Raises:
       NotFound: no such ticket in the organisation.
     """
-    row = TicketRow.get_or_none(TicketRow.organization == organization, TicketRow.ticket_id == ticket_id)
+    row = Ticket.get_or_none(Ticket.organization == organization, Ticket.ticket_id == ticket_id)
     if row is None:
         raise NotFound(f"no ticket {ticket_id!r} in {organization}.")
     return row
 
 
-def _wake(uow: UnitOfWork, row: TicketRow) -> None:
+def _wake(uow: UnitOfWork, row: Ticket) -> None:
     if row.next_sweep_at is not None:
         uow.send(TICKET_WAKEUP_ACTOR, row.organization, row.ticket_id, queue_name=TICKET_WAKEUP_QUEUE,
                  at=row.next_sweep_at)
 
 
-def record_ticket(*, uow: UnitOfWork, organization: str, data: dict, actor: str) -> TicketRow:
+def _announce(uow: UnitOfWork, event_type: str, row: Ticket, **data) -> None:
+    """Emits a ticket event (shared/core/ticket_events.py) in the unit of work of the change: reporting
+    counts tickets in figures of their own, never as complaints."""
+    tz = uow.settings.tz
+    data = {name: value.astimezone(tz).isoformat() if isinstance(value, datetime) else value
+            for name, value in data.items()}
+    uow.emit(event_type, {"ticket_id": row.ticket_id, "kind": row.kind, **data}, organization=row.organization)
+
+
+def record_ticket(*, uow: UnitOfWork, organization: str, data: dict, actor: str) -> Ticket:
     """Gives the ticket recorded by `actor` (the fields S001 names): its service level by the customer,
     its service mode by the warranty policy unless given, due with the hotline engineer by the policy's
     handover span, flagged as a possible duplicate of an earlier ticket of the same customer and product.
@@ -71,13 +80,13 @@ def record_ticket(*, uow: UnitOfWork, organization: str, data: dict, actor: str)
         raise InvalidInput("the purchase date is in the future.", field="purchased_on")
     customer = data["customer"]
     since = uow.now - policy.duplicate_window
-    earlier = [(r.ticket_id, r.customer_id, r.product_model, r.recorded_at.astimezone(tz)) for r in TicketRow.select(
-        TicketRow.ticket_id, TicketRow.customer_id, TicketRow.product_model, TicketRow.recorded_at).where(
-        TicketRow.organization == organization, TicketRow.customer_id == customer["id"],
-        TicketRow.recorded_at >= since)]
+    earlier = [(r.ticket_id, r.customer_id, r.product_model, r.recorded_at.astimezone(tz)) for r in Ticket.select(
+        Ticket.ticket_id, Ticket.customer_id, Ticket.product_model, Ticket.recorded_at).where(
+        Ticket.organization == organization, Ticket.customer_id == customer["id"],
+        Ticket.recorded_at >= since)]
     kind, warranty = data["kind"], data.get("warranty") or "unknown"
     due = domain.handover_due(now, policy=policy, calendar=calendar)
-    row = TicketRow.create(
+    row = Ticket.create(
         organization=organization, ticket_id=f"TK-{uuid.uuid4().hex[:12].upper()}", kind=kind,
         customer_id=customer["id"], customer_name=customer["name"],
         customer_segment=customer.get("segment") or "ordinary", customer_phone=customer.get("phone"),
@@ -90,12 +99,14 @@ def record_ticket(*, uow: UnitOfWork, organization: str, data: dict, actor: str)
                                          recorded_at=now, earlier=earlier, policy=policy),
         breaches=(), next_sweep_at=due, created_at=uow.now, updated_at=uow.now)
     _wake(uow, row)
+    _announce(uow, "ticket.recorded", row, recorded_at=row.recorded_at, handover_due_at=row.handover_due_at,
+              duplicate_of=row.duplicate_of)
     log.info("ticket %s (%s) of %s recorded by %s, with the engineer by %s%s", row.ticket_id, kind, organization,
              actor, due.isoformat(), f", maybe a duplicate of {row.duplicate_of}" if row.duplicate_of else "")
     return row
 
 
-def _store(uow: UnitOfWork, row: TicketRow, ticket: domain.Ticket) -> TicketRow:
+def _store(uow: UnitOfWork, row: Ticket, ticket: domain.Ticket) -> Ticket:
     before = row.next_sweep_at
     row.handed_over_at, row.dispatch_due_at, row.dispatched_at = (ticket.handed_over_at, ticket.dispatch_due_at,
                                                                   ticket.dispatched_at)
@@ -107,7 +118,7 @@ def _store(uow: UnitOfWork, row: TicketRow, ticket: domain.Ticket) -> TicketRow:
     return row
 
 
-def hand_over_ticket(*, uow: UnitOfWork, organization: str, ticket_id: str, to: str, actor: str) -> TicketRow:
+def hand_over_ticket(*, uow: UnitOfWork, organization: str, ticket_id: str, to: str, actor: str) -> Ticket:
     """Gives the ticket handed to the hotline engineer `to` (信息协调员转交热线工程师).
 
     Raises:
@@ -119,10 +130,13 @@ def hand_over_ticket(*, uow: UnitOfWork, organization: str, ticket_id: str, to: 
     calendar = rules_for(uow.settings, organization=organization).calendar
     ticket = domain.hand_over(to_domain(row, tz), at=uow.now.astimezone(tz), policy=policy, calendar=calendar)
     row.handed_over_to = to
-    return _store(uow, row, ticket)
+    _store(uow, row, ticket)
+    _announce(uow, "ticket.handed_over", row, handed_over_at=row.handed_over_at,
+              handover_due_at=row.handover_due_at, dispatch_due_at=row.dispatch_due_at)
+    return row
 
 
-def dispatch_ticket(*, uow: UnitOfWork, organization: str, ticket_id: str, to: str, actor: str) -> TicketRow:
+def dispatch_ticket(*, uow: UnitOfWork, organization: str, ticket_id: str, to: str, actor: str) -> Ticket:
     """Gives the service request passed on to the repair coordinator `to` (转交维修协调员).
 
     Raises:
@@ -131,7 +145,9 @@ def dispatch_ticket(*, uow: UnitOfWork, organization: str, ticket_id: str, to: s
     row = get_ticket_or_raise(organization=organization, ticket_id=ticket_id)
     ticket = domain.dispatch(to_domain(row, uow.settings.tz), at=uow.now.astimezone(uow.settings.tz))
     row.dispatched_to = to
-    return _store(uow, row, ticket)
+    _store(uow, row, ticket)
+    _announce(uow, "ticket.dispatched", row, dispatched_at=row.dispatched_at, dispatch_due_at=row.dispatch_due_at)
+    return row
 
 
 def ticket_to_complaint(*, uow: UnitOfWork, organization: str, ticket_id: str, actor: str, category: str = "other"):
@@ -151,29 +167,30 @@ def ticket_to_complaint(*, uow: UnitOfWork, organization: str, ticket_id: str, a
         "description": row.fault, "category": category, "source": "hotline", "raised_at": uow.now,
         "product_model": row.product_model})
     _store(uow, row, replace(ticket, complaint_id=complaint.complaint_id))
+    _announce(uow, "ticket.converted", row, complaint_id=complaint.complaint_id, converted_at=uow.now)
     return row, complaint
 
 
 def list_tickets(*, organization: str, kind: str | None = None, limit: int = 100, offset: int = 0):
     """Gives (total, the organisation's tickets newest first) of `kind` when given."""
-    query = TicketRow.select().where(TicketRow.organization == organization)
+    query = Ticket.select().where(Ticket.organization == organization)
     if kind:
-        query = query.where(TicketRow.kind == kind)
-    return query.count(), list(query.order_by(TicketRow.recorded_at.desc(), TicketRow.id.desc())
+        query = query.where(Ticket.kind == kind)
+    return query.count(), list(query.order_by(Ticket.recorded_at.desc(), Ticket.id.desc())
                                 .limit(limit).offset(offset))
 
 
 def sweep_ticket(*, uow: UnitOfWork, organization: str, ticket_id: str, now: datetime | None = None) -> int:
     """Gives how many deadlines of one ticket were found missed at `now` (its wake-up): each mails the
     policy's `escalate_to` role once and is kept on the ticket."""
-    row = TicketRow.get_or_none(TicketRow.organization == organization, TicketRow.ticket_id == ticket_id)
+    row = Ticket.get_or_none(Ticket.organization == organization, Ticket.ticket_id == ticket_id)
     return _sweep_rows(uow, [row] if row is not None else [], now)
 
 
 def sweep_due_tickets(*, uow: UnitOfWork, now: datetime | None = None, batch: int = 200) -> int:
     """Gives how many ticket deadlines were found missed among the tickets whose moment has come."""
     moment = now or uow.now
-    rows = list(TicketRow.select().where(TicketRow.next_sweep_at <= moment).order_by(TicketRow.next_sweep_at)
+    rows = list(Ticket.select().where(Ticket.next_sweep_at <= moment).order_by(Ticket.next_sweep_at)
                 .limit(batch))
     return _sweep_rows(uow, rows, moment)
 

@@ -8,5 +8,6 @@ layer turns every HuifangError into problem+json.
 from .desk import desk_blp
 from .exports import exports_blp
 from .reports import reports_blp
+from .summaries import summaries_blp
 
-BLUEPRINTS = [reports_blp, exports_blp, desk_blp]
+BLUEPRINTS = [summaries_blp, reports_blp, exports_blp, desk_blp]

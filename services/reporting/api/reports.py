@@ -15,13 +15,15 @@ from shared.web.api import organization_of_request, principal, roles_required
 from .. import handlers, jobs
 from ..domain.kpi import MONTH_PATTERN, parse_month
 from ..domain.policy import report_filename
-from ..figures import desk, ownership
+from ..domain.summary import empty_findings
+from ..figures import desk, ownership, tickets
 from ..figures import made as made_mod
 from ..models import RUN_READY, SEND_NONE, Report, ReportRun
 from ..rules import desk_policy, recipients_of
 from ..schemas import (AcceptedReportSchema, BranchQuerySchema, GenerateReportSchema, LanguageQuerySchema,
                        ReportSchema, SendReportSchema)
 from .common import READERS, count_send, own_branch, scoped_branch, service
+from .summaries import masked
 
 #: Who may mail the report to addresses of their choosing (`to`; within recipients.yaml).
 ADDRESSERS = ("manager", "admin")
@@ -152,13 +154,15 @@ class MonthReport(MethodView):
                 return _pending(organization, month, branch, made)
             data, made_at = dict(made.figures), made.made_at
         data["overdue"], data["unreachable"] = _masked(data["overdue"]), _masked(data["unreachable"])
+        data["findings"] = masked(data.get("findings") or empty_findings())
         if branch is None:
             data["closures"] = ownership.month_closures(organization, month)
             data["corrective_actions"] = ownership.month_corrective_actions(
                 organization, month, today=service().clock().astimezone(service().settings.tz).date())
         with service().connection():
             data["desk"] = {**data.get("desk", {}), **desk.desk_figures(organization, month, branch),
-                            **({"leads": desk.month_leads(organization, month)} if branch is None else {})}
+                            **({"leads": desk.month_leads(organization, month),
+                                "tickets": tickets.month_tickets(organization, month)} if branch is None else {})}
         if branch is not None:
             return {**data, "stored": False, "status": "not_generated", "error": None, "branch": branch,
                     "branches": [branch], "delivery": delivery, "made_at": _iso(made_at)}

@@ -259,6 +259,8 @@ class ReportData:
     #: The touched rate can still rise (RULES 3): a customer served in the month, not touched yet, has a
     #: survey callback of that service still open (the month's last customers are called the next month).
     touched_rate_can_rise: bool = False
+    #: The dissatisfied customers, the yes/no answers counted, complaints by source (domain/summary.py).
+    findings: dict[str, Any] = field(default_factory=dict)
 
     def listing_total(self, name: str) -> int:
         """Gives the month's full count of a list (at least the rows held here)."""
@@ -288,6 +290,7 @@ class ReportData:
             "corrective_actions": dict(self.corrective_actions),
             "desk": dict(self.desk),
             "touched_rate_can_rise": self.touched_rate_can_rise,
+            "findings": dict(self.findings),
         }
 
     @classmethod
@@ -316,6 +319,7 @@ class ReportData:
             corrective_actions=dict(data.get("corrective_actions") or {}),
             desk=dict(data.get("desk") or {}),
             touched_rate_can_rise=bool(data.get("touched_rate_can_rise", False)),
+            findings=dict(data.get("findings") or {}),
         )
 
 

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from .. import jobs
 from ..domain.report import ReportData
+from ..domain.summary import is_summary_period
 from ..handlers import figures_to_make, request_figures, store_figures
 from ..handlers.rows import as_utc
 from ..models import RUN_FAILED, RUN_PENDING, MadeFigures, Report
@@ -112,6 +113,8 @@ def make(service, organization: str, month: str, branch: str, language: str, req
                       request=request)
     if row is None:
         return "skipped"
+    if is_summary_period(month):  # a quarter's or a year's findings (seed 003): figures only, no PDF
+        return _make_summary(service, organization, month, language, request)
     try:
         stored = None
         if not branch:
@@ -130,4 +133,17 @@ def make(service, organization: str, month: str, branch: str, language: str, req
                 request=request, figures=report.as_dict(), pdf=pdf)
     log.info("figures %s of %s [%s] %s made for a reader%s", month, organization, branch or "all", language,
              " with the PDF" if pdf is not None else "")
+    return "ready"
+
+
+def _make_summary(service, organization: str, period: str, language: str, request: str) -> str:
+    try:
+        figures = jobs.compute_summary(service, organization, period)
+    except Exception as exc:
+        service.run(store_figures, organization=organization, month=period, branch="", language=language,
+                    request=request, error=f"{type(exc).__name__}: {exc}")
+        raise
+    service.run(store_figures, organization=organization, month=period, branch="", language=language,
+                request=request, figures=figures)
+    log.info("findings %s of %s made for a reader", period, organization)
     return "ready"

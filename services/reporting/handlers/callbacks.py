@@ -10,7 +10,7 @@ from __future__ import annotations
 from shared.core.events import Event
 from shared.mesh.service import UnitOfWork
 
-from ..models import CANCELLED, DONE, OPEN, UNREACHABLE, Callback, Complaint, Customer
+from ..models import CANCELLED, DONE, OPEN, UNREACHABLE, Callback, Complaint, Customer, QuestionLabel
 from ..rules import report_policy
 from .customers import save_customer
 from .rows import answer, by_key, to_date, utc_moment
@@ -82,6 +82,7 @@ def on_callback_completed(*, uow: UnitOfWork, event: Event) -> None:
     callback.suggestions = (data.get("suggestions") or "").strip() or None
     callback.dissatisfied_reason = (data.get("dissatisfied_reason") or "").strip() or None
     callback.complaint_id = data.get("complaint_id") or callback.complaint_id
+    _yes_no(org, callback, data)
     callback.recorded_at = utc_moment(data.get("recorded_at") or event.time or uow.now, uow.settings.tz)
     if callback.reached and callback.reached_on is None:  # the first call that reached them (RULES 3)
         reached_at = utc_moment(data.get("completed_at") or data.get("recorded_at") or event.time or uow.now,
@@ -93,6 +94,21 @@ def on_callback_completed(*, uow: UnitOfWork, event: Event) -> None:
     callback.save()
     if callback.reached and callback.complaint_id and data.get("verification") is not False:
         _verified(uow, event, callback)
+
+
+def _yes_no(organization: str, callback: Callback, data: dict) -> None:
+    """Keeps the answers to the questionnaire's yes/no questions and their labels (the report counts
+    them: seed 000 6.3.1); an event without its questions leaves what was kept."""
+    questions = data.get("yes_no_questions") or []
+    answers = data.get("answers") or {}
+    for question in questions:
+        QuestionLabel.insert(organization=organization, question_id=question["id"], label_zh=question["label_zh"],
+                             label_en=question["label_en"]).on_conflict(
+            conflict_target=[QuestionLabel.organization, QuestionLabel.question_id],
+            preserve=[QuestionLabel.label_zh, QuestionLabel.label_en]).execute()
+    kept = {q["id"]: answers[q["id"]] for q in questions if isinstance(answers.get(q["id"]), bool)}
+    if questions:
+        callback.yes_no_answers = kept or None
 
 
 def _verified(uow: UnitOfWork, event: Event, callback: Callback) -> None:

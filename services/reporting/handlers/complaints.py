@@ -17,7 +17,7 @@ from .rows import by_key, local_date, utc_moment
 
 #: Optional deadline fields any complaint event may carry (the 2-1-1 deadlines and when met).
 _DEADLINE_FIELDS = ("first_reply_due_at", "first_reply_at", "answer_due_at", "answered_at", "verify_due_at",
-                    "rework_due_at", "reworked_at")
+                    "rework_due_at", "reworked_at", "handover_due_at", "handed_over_at")
 
 
 def _complaint(uow: UnitOfWork, event: Event) -> Complaint:
@@ -48,6 +48,7 @@ def on_complaint_raised(*, uow: UnitOfWork, event: Event) -> None:
     complaint.category = data.get("category")
     complaint.customer_class = data["customer"].get("segment")
     complaint.branch = data.get("branch") or complaint.branch
+    complaint.source = data.get("source") or complaint.source
     if complaint.raised_at is None:
         raised_at = data.get("raised_at") or event.time or uow.now
         complaint.raised_at = utc_moment(raised_at, uow.settings.tz)
@@ -106,6 +107,11 @@ def on_complaint_repeated(*, uow: UnitOfWork, event: Event) -> None:
     complaint = _complaint(uow, event)
     complaint.repeat = True
     complaint.save()
+
+
+def on_complaint_handed_over(*, uow: UnitOfWork, event: Event) -> None:
+    """Keeps when a hotline complaint's ticket went to an engineer (seed 001: the hand-over on-time share)."""
+    _complaint(uow, event).save()
 
 
 def on_complaint_deadlines_moved(*, uow: UnitOfWork, event: Event) -> None:

@@ -28,7 +28,7 @@ from ..domain.report import DEADLINES, LISTINGS, ReportData
 from ..figures.rows import ROW_FIGURES, figure_rows
 from ..labels import LANGUAGES
 from ..models import Report
-from ..render import report_charts
+from ..render import findings_shown, report_charts
 from ..rules import report_policy
 from . import labels
 from ..figures import desk
@@ -116,7 +116,7 @@ def month_report(month):
         running=month == month_of(moment.date()), mask_phone=lambda phone: mask_phone(phone) or "",
         branch=branch, branches=branches, own_branch=own, made_at=made_at,
         notice=request.args.get("notice"), page_title=_("Report %(month)s", month=month),
-        target_figures=TARGET_FIGURES)
+        target_figures=TARGET_FIGURES, findings=findings_shown(report, language, LISTED))
 
 
 @blp.get("/reports/<month>.pdf")

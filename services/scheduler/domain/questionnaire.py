@@ -80,6 +80,12 @@ class Questionnaire:
         """Gives the question with that id, or None."""
         return next((q for q in self.questions if q.id == question_id), None)
 
+    def yes_no_labels(self) -> list[dict]:
+        """Gives its yes/no questions with their labels, as callback.completed carries them (the
+        report counts their answers: seed 000 6.3.1)."""
+        return [{"id": q.id, "label_zh": q.label_zh, "label_en": q.label_en}
+                for q in self.questions if q.answer_type == YES_NO]
+
 
 def load_questionnaire(data: Mapping, *, source: str | None = None) -> Questionnaire:
     """Gives a validated :class:`Questionnaire` from a parsed YAML or JSON mapping.

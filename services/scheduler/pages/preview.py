@@ -6,7 +6,9 @@ Each sample is read by the API's PreviewQuery schema and planned by its command
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
+from itertools import islice
 
 from flask import render_template, request
 from flask_babel import gettext as _
@@ -18,15 +20,14 @@ from shared.web.roles import page_roles
 from .. import handlers
 from ..errors import SchedulerDomainError
 from ..errors import LedgerFileInvalid
-from ..ledger_file import column_of_header, read_table
+from ..ledger_file import ImportLimits, column_of_header, read_table
 from ..rules import DEFAULT_POLICY, policy_names
 from ..schemas import PreviewQuery
 from . import labels
 from .common import PAGE_READERS, blp, me, settings
 
-#: Rows of a sample file planned at most (the rest are counted, not planned).
-MAX_SAMPLE_ROWS = 200
-#: Largest sample file (bytes).
+#: Largest sample file uploaded (bytes); its rows and unpacked bytes are limited by the settings
+#: HUIFANG_PREVIEW_MAX_ROWS and HUIFANG_PREVIEW_MAX_UNPACKED_BYTES (sample_limits).
 MAX_SAMPLE_BYTES = 2 * 1024 * 1024
 _QUERY = PreviewQuery()
 #: The fields of a sample, as the form and a sample file name them.
@@ -94,26 +95,33 @@ def policy_preview_file():
     """The callbacks the chosen policy would plan for each row of an uploaded sample (nothing stored)."""
     policy = _policy_of(request.form)
     upload = request.files.get("sample_file")
+    limits = sample_limits(settings())
     try:
         if upload is None or not upload.filename:
             raise LedgerFileInvalid("Upload a .csv or .xlsx file.", field="file")
         content = upload.read(MAX_SAMPLE_BYTES + 1)
         if len(content) > MAX_SAMPLE_BYTES:
             raise LedgerFileInvalid("The file is too large.", field="file")
-        header, table = read_table(upload.filename, content)
-        table = list(table)  # at most 2 MB: the row and column limits are checked while reading
+        # the import's reader: an .xlsx refused by its zip directory before it is unpacked, rows read
+        # lazily (one row beyond the sample's: is there more?)
+        header, table = read_table(upload.filename, content, limits=replace(limits, max_rows=limits.max_rows + 1))
+        # a sample: its first rows only, the rest of the file is never read (`more`: there was more)
+        table = list(islice(table, limits.max_rows + 1))
     except LedgerFileInvalid as exc:
-        message = _("The sample file is larger than 2 MB.") if exc.message == "The file is too large." \
-            else labels.message_of(exc.message)
+        if exc.message == "The file is too large.":
+            message = _("The sample file is larger than 2 MB.")
+        elif exc.message.startswith("The file unpacks"):
+            message = _("The sample file unpacks to more than %(size)s MB; upload a smaller sample.",
+                        size=max(limits.max_unpacked_bytes // (1024 * 1024), 1))
+        else:
+            message = labels.message_of(exc.message)
         return render_template("scheduler/preview.html", **_context(policy, file_error=message)), 422
+    more = len(table) > limits.max_rows
     columns = [column_of_header(h) or _HEADERS.get(str(h or "").strip().lower()) for h in header]
-    rows, more = [], 0
-    for number, cells in enumerate(table, start=2):
+    rows = []
+    for number, cells in enumerate(table[:limits.max_rows], start=2):
         raw = {name: _cell(value) for name, value in zip(columns, cells) if name and _cell(value) is not None}
         if not raw:
-            continue
-        if len(rows) >= MAX_SAMPLE_ROWS:
-            more += 1
             continue
         name = raw.get("delivery_id") or raw.get("order_id") or ""
         sample = {k: v for k, v in raw.items() if k in SAMPLE_FIELDS}
@@ -124,7 +132,14 @@ def policy_preview_file():
         return render_template("scheduler/preview.html", **_context(
             policy, file_error=_("The file has no rows to plan (it needs a header row, then one sample a row)."))), 422
     return render_template("scheduler/preview.html", **_context(policy, rows=rows, more=more,
-                                                                  filename=upload.filename))
+                                                                  rows_read=limits.max_rows, filename=upload.filename))
+
+
+def sample_limits(settings) -> ImportLimits:
+    """Gives how much of a sample file the preview reads: a sample, not a ledger (the import's limits
+    are for a file read once, by people who keep the ledger; the preview is open to every reader)."""
+    return ImportLimits(max_rows=settings.preview_max_rows, max_columns=64,
+                        max_unpacked_bytes=settings.preview_max_unpacked_bytes)
 
 
 def _cell(value):

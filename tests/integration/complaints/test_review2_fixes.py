@@ -114,7 +114,7 @@ def test_pipl_erasing_a_customer_blanks_their_promises_history_texts_and_mail(
     # when customer C-1 asks to be erased
     done = SERVICE.run(erase_customer, organization=ORG, customer_id="C-1")
     assert done["complaint"] == 1 and done["complaint_promise"] == 1
-    assert done["complaint_history"] >= 4 and done["notification"] > queued
+    assert done["complaint_history"] >= 4 and done["complaint_notification"] > queued
     # then none of their words is left in the promises, the history, the mail or the events
     with SERVICE.connection():
         row = Complaint.get(Complaint.complaint_id == cid)

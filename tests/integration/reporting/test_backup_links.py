@@ -104,3 +104,52 @@ def test_the_units_filter_system_calls_hide_other_processes_and_the_web_unit_rea
             assert line in unit.splitlines()
     assert f"ReadOnlyPaths=-{layout.state}/data -{layout.state}/backups" in web.splitlines()
     assert "ReadOnlyPaths" not in worker
+
+
+SERVICE_USER = 54321  # the service user's uid: what it plants is its own
+
+
+def test_restore_makes_no_folder_where_a_link_planted_above_the_rule_folder_points(planted, tmp_path):
+    reporting, secret = planted
+    url = _url(reporting)
+    folder = backups.backup("reporting", reporting.settings, tmp_path / "backups", database_url=url)
+    # given the service user swapped the organisation's folder for a link to a folder of root's
+    elsewhere = tmp_path / "root-folder"
+    elsewhere.mkdir()
+    organisation = reporting.settings.data_dir / ORG
+    for child in sorted(organisation.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        child.rmdir() if child.is_dir() and not child.is_symlink() else child.unlink()
+    organisation.rmdir()
+    organisation.symlink_to(elsewhere, target_is_directory=True)
+    if os.geteuid() == 0:
+        os.lchown(organisation, SERVICE_USER, SERVICE_USER)
+    reporting.service.database.close()
+    if not url.startswith("sqlite"):
+        reporting.service.database.close_all()
+    # when the backup is restored
+    with pytest.raises(Conflict, match="symbolic link"):
+        backups.restore("reporting", reporting.settings, folder, database_url=url, force=True)
+    # then nothing was made where the link points: every component was looked at first
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_deployed_services_backups_go_to_a_folder_of_roots_outside_its_data_folder(planted, tmp_path, monkeypatch):
+    reporting, _ = planted
+    monkeypatch.setattr(host, "STATE_DIR", tmp_path / "var/lib/huifang")
+    monkeypatch.setattr(host, "BACKUP_DIR", tmp_path / "var/backups/huifang")
+    # given a deployed service (its data folder under /var/lib/huifang): make backup's default folder
+    dest = host.default_backup_dir("reporting", host.STATE_DIR / "reporting")
+    # is root's own, outside the folder the service's user may write
+    assert dest == host.BACKUP_DIR / "reporting"
+    assert host.STATE_DIR not in dest.parents
+    # while a checkout keeps them in its var folder
+    assert host.default_backup_dir("reporting", tmp_path / "var") == tmp_path / "var" / "backups"
+    folder = backups.backup("reporting", reporting.settings, dest, database_url=_url(reporting))
+    assert folder.parent == dest
+    if os.geteuid() == 0:
+        for made in (host.BACKUP_DIR, dest):
+            assert made.stat().st_uid == 0 and made.stat().st_mode & 0o777 == 0o700
+        # and a backups' folder handed to another user is refused, not written into
+        os.chown(dest, SERVICE_USER, SERVICE_USER)
+        with pytest.raises(Conflict, match="not root's"):
+            backups.backup("reporting", reporting.settings, dest, database_url=_url(reporting))
