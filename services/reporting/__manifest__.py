@@ -1,7 +1,7 @@
 {
     "name": "reporting",
     "summary": "The monthly Customer Satisfaction Measurement Report (顾客满意度测量报告) and its delivery",
-    "version": "1.23.0",
+    "version": "1.24.0",
     "depends": ["shared"],
     "subscribes": [
         "callback.scheduled", "callback.completed", "callback.unreachable", "service_order.completed",

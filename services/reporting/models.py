@@ -118,6 +118,9 @@ class Callback(BaseModel):
     branch = peewee.CharField(**ID, null=True)
     #: The answers to the questionnaire's yes/no questions, {question id: true | false} (seed 000 6.3.1).
     yes_no_answers = JSONField(null=True)
+    #: Why a lapsed customer has not come back (流失原因), from a "why not back" callback's answers
+    #: (seed 000 part 5): listed with the complaints' churn reasons.
+    churn_reason = peewee.TextField(null=True)
 
     class Meta:
         table_name = "callback"
@@ -582,6 +585,12 @@ def _reached_on(migrator, database, migrate) -> None:
     add_missing_columns(migrator, database, migrate, {Callback: {"reached_on": peewee.DateField(null=True)}})
 
 
+def _lapsed_churn_reason(migrator, database, migrate) -> None:
+    """1.24.0: the churn reason a lapsed customer's "why not back" callback brought back
+    (`callback.churn_reason`, seed 000 part 5); rows stored before have none until `make rebuild-reporting`."""
+    add_missing_columns(migrator, database, migrate, {Callback: {"churn_reason": peewee.TextField(null=True)}})
+
+
 #: This service's migration steps, by the manifest version that introduced each (the outbox's,
 #: the directory's, the webhooks' and the audit log's are their features', composed by the
 #: Service). `numbered`: what a database recorded each as before steps were keyed by version.
@@ -592,5 +601,6 @@ MIGRATIONS = Migrations("reporting", {
     "1.12.0": _made_figures, "1.13.0": _aware_moments, "1.14.0": _desk_tickets, "1.15.0": _reached_on,
     "1.16.0": _leads,
     "1.23.0": _answers_and_sources,
+    "1.24.0": _lapsed_churn_reason,
 }, numbered={2: "1.1.0", 3: "1.2.0", 4: "1.3.0", 5: "1.4.0", 6: "1.5.0", 10: "1.6.0", 20: "1.7.0", 60: "1.7.0",
              70: "1.8.0", 80: "1.11.0", 90: "1.12.0"})

@@ -83,6 +83,9 @@ class ReportSchema(Schema):
     satisfaction_answers = fields.Dict()
     satisfaction_scores = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True), metadata={
         "description": "客户满意度得分 per dimension: the mean points of the five-point answers (RULES 1.4)"})
+    touched_rate_can_rise = fields.Boolean(metadata={
+        "description": "感动率 counts the month's customers (RULES 3): true while a customer served in the month, not "
+                       "touched yet, has a survey callback of that service still open (the figure can still rise)"})
     callback_quality = fields.Dict(metadata={
         "description": "回访质量合格率: {status: not_reviewed, pass_rate: null} until callback records are reviewed"})
     desk = fields.Dict(metadata={"description": "the callback desk's figures: declined_callbacks, "

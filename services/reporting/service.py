@@ -9,7 +9,7 @@ SERVICE = Service(name="reporting", database=models.database, models=models.MODE
                   raw_logs={"event_log": (models.EventLog, models.EventLog.received_at)},
                   customer_tables={
                       models.Customer: (models.Customer.customer_id, ("name", "phone")),
-                      models.Callback: (models.Callback.customer_id, ("suggestions", "dissatisfied_reason")),
+                      models.Callback: (models.Callback.customer_id, ("suggestions", "dissatisfied_reason", "churn_reason")),
                       models.Complaint: (models.Complaint.customer_id, ("churn_reason",))},
                   # the stored reports' lists, their PDF and mail; the figures made for readers (PIPL erasure)
                   customer_erasers=[erase_customer_from_reports],

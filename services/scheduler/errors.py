@@ -102,3 +102,8 @@ class UnknownPerson(InvalidInput, SchedulerError):
 
 class ChannelUnchanged(Conflict, SchedulerError):
     """The callback is on that channel already (switched to on-site before)."""
+
+
+class NotLapsed(Conflict, SchedulerError):
+    """The customer is not lapsed in that business line (served within its months, unknown there, or
+    declining callbacks): no "why not back" callback for them."""

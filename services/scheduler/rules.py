@@ -19,6 +19,7 @@ from .domain.policy import Policy
 from .domain.policy_schema import first_message, load_policy
 from .domain.questionnaire import Questionnaire, QuestionnaireError, load_questionnaire
 from .domain.leads import LeadPolicy
+from .domain.lapsed import LapsedPolicy
 from .domain.ledger_gaps import LedgerWatch
 from .domain.review import ReviewPolicy
 from .errors import UnknownPolicy
@@ -181,3 +182,11 @@ def ledger_watch(settings, organization: str) -> LedgerWatch:
     """Gives the organisation's missing-ledger-data rules (data/ledger_watch.yaml or its own copy)."""
     return load_org_rules(settings, service=SERVICE_NAME, relative="ledger_watch.yaml", organization=organization,
                           parse=LedgerWatch.from_data)
+
+
+def lapsed_policy(settings, organization: str) -> LapsedPolicy:
+    """Gives the organisation's lapsed-customer rules (data/lapsed.yaml or its own copy): after how many
+    months without service a customer of each line is lapsed, and when their "why not back" callback is
+    due (seed 000 part 5: 回访调查流失原因)."""
+    return load_org_rules(settings, service=SERVICE_NAME, relative="lapsed.yaml", organization=organization,
+                          parse=LapsedPolicy.from_data)

@@ -23,6 +23,8 @@ ACTIONS = ("callback.outcome_recorded", "ledger.imported", "event.posted", "repo
            "phones.exported",
            # a supervisor's changes to callbacks, and a customer's question recorded on one
            "callback.reassigned", "callbacks.reassigned", "callback.channel_switched", "callback.question_asked",
+           # a supervisor planned "why not back" callbacks of lapsed customers (seed 000 part 5)
+           "lapsed.planned",
            # changes to an organisation's webhooks, people and customers' personal data
            "webhook.changed", "user.changed", "customer.erased")
 #: Who reads an organisation's audit log.

@@ -78,6 +78,8 @@ CALLBACK_KINDS = {
     # follow-up calls (RULES 3: not surveys): a promise to a complaint's customer, a customer's question
     "promise_followup": _l("Promise follow-up"),
     "question_followup": _l("Answer to the customer's question"),
+    # a survey (RULES 3): why a customer not served for months has not come back (seed 000 part 5)
+    "lapsed": _l("Lapsed customer callback"),
 }
 #: Service order kinds (CONTRACT.md `service_order.completed` kind), named like their callbacks.
 ORDER_KINDS = {code: CALLBACK_KINDS[code] for code in SERVICE_KINDS}

@@ -64,6 +64,14 @@ NOT_APPLICABLE = [
      "`to` may name only the addresses the organisation's recipients.yaml allows"),
     ("POST /api/v1/complaints/{complaint_id}/promises", "positive_data_acceptance",
      "due_at must be later than now: a moment relative to the clock, which JSON Schema cannot say"),
+    ("POST /api/v1/callbacks/{callback_id}/assign", "positive_data_acceptance",
+     "the agent must be an active agent of the organisation's user directory: its data, not the schema"),
+    ("POST /api/v1/agents/{login}/callbacks/reassign", "positive_data_acceptance",
+     "the agent must be an active agent of the directory, another than the absent one, and the range must end "
+     "after it starts: the organisation's data and a relation between fields"),
+    ("POST /api/v1/callbacks/{callback_id}/questions", "positive_data_acceptance",
+     "the owner must be a person of the directory, and answer_due_at later than now: the organisation's data "
+     "and the clock"),
     ("POST /api/v1/corrective-actions", "positive_data_acceptance",
      "due_on must be a day from today on: relative to the clock, which JSON Schema cannot say"),
     ("POST /api/v1/corrective-actions/{action_id}/decisions", "positive_data_acceptance",

@@ -22,6 +22,7 @@ from shared.core.answers import SATISFIED_ANSWERS
 from shared.core.db import is_postgres
 
 from . import desk
+from .churn import callback_churn, merged_churn
 from ..domain.kpi import ANSWERS, TREND_MONTHS, MonthCounts, month_bounds, previous_months
 from ..domain.policy import ReportPolicy
 from ..domain.report import (DEADLINES, CallbackListing, ComplaintSummary, Remark, ReportData, build_report,
@@ -290,6 +291,9 @@ def listings(organization: str, month: str, policy: ReportPolicy, *, today, tz, 
             .where(where["churn_reasons"]).order_by(Complaint.raised_on, Complaint.complaint_id).limit(limit)
             .tuples()):
         churn.append(Remark(_name(name, cid), text, raised_on, category))
+    # and the churn reasons the lapsed customers' "why not back" callbacks brought back (seed 000 part 5)
+    called, called_total = callback_churn(organization, month, limit=limit, tz=tz, branch=branch)
+    churn = merged_churn(churn, called, limit)
     # One pass over the month's callbacks counts the three callback lists in full.
     suggested, overdue, unreachable = Callback.select(
         _sum_when(Callback.suggestions.is_null(False)),
@@ -302,7 +306,7 @@ def listings(organization: str, month: str, policy: ReportPolicy, *, today, tz, 
         "churn_reasons": churn,
         "overdue": _listing(where["overdue"], limit),
         "unreachable": _listing(where["unreachable"], limit),
-        "listing_totals": {"suggestions": int(suggested or 0), "churn_reasons": int(churned or 0),
+        "listing_totals": {"suggestions": int(suggested or 0), "churn_reasons": int(churned or 0) + called_total,
                            "overdue": int(overdue or 0), "unreachable": int(unreachable or 0)},
     }
 

@@ -15,7 +15,7 @@ from shared.core.answers import SATISFIED_ANSWERS
 
 from ..domain.report import DEADLINES
 from .month import (DEADLINE_COLUMNS, _customer_join, deadline_counted, deadline_met, key_callback,
-                      month_callbacks, month_complaints_where, ordinary_callback, returning_customer,
+                      month_complaints_where, ordinary_callback, returning_customer,
                       served_in_month, survey_callbacks, touched_customer)
 from ..models import Callback, Complaint, Customer, ServedDay
 

@@ -12,6 +12,7 @@ from shared.mesh.service import UnitOfWork
 
 from ..models import CANCELLED, DONE, OPEN, UNREACHABLE, Callback, Complaint, Customer, QuestionLabel
 from ..rules import report_policy
+from .churn import keep_churn_reason
 from .customers import save_customer
 from .rows import answer, by_key, to_date, utc_moment
 
@@ -83,6 +84,7 @@ def on_callback_completed(*, uow: UnitOfWork, event: Event) -> None:
     callback.dissatisfied_reason = (data.get("dissatisfied_reason") or "").strip() or None
     callback.complaint_id = data.get("complaint_id") or callback.complaint_id
     _yes_no(org, callback, data)
+    keep_churn_reason(callback, data)
     callback.recorded_at = utc_moment(data.get("recorded_at") or event.time or uow.now, uow.settings.tz)
     if callback.reached and callback.reached_on is None:  # the first call that reached them (RULES 3)
         reached_at = utc_moment(data.get("completed_at") or data.get("recorded_at") or event.time or uow.now,

@@ -127,6 +127,7 @@ class Channel(MethodView):
 @supervision_blp.route("/<callback_id>/changes", parameters=[CALLBACK_ID])
 class Changes(MethodView):
     @supervision_blp.response(200, ChangeSchema(many=True))
+    @supervision_blp.alt_response(404, description="No such callback in your organisation")
     @roles_required(*READERS)
     def get(self, callback_id):
         """The callback's changes, oldest first: reassigned, switched to on-site, by whom, why."""
@@ -138,6 +139,7 @@ class Changes(MethodView):
 @supervision_blp.route("/<callback_id>/questions", parameters=[CALLBACK_ID])
 class Questions(MethodView):
     @supervision_blp.response(200, OpenQuestionSchema(many=True))
+    @supervision_blp.alt_response(404, description="No such callback in your organisation")
     @roles_required(*READERS)
     def get(self, callback_id):
         """The questions the customer asked on this callback (or that its follow-up answers)."""

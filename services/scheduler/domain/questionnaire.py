@@ -59,6 +59,9 @@ class Question:
     label_en: str
     answer_type: str
     required: bool
+    #: A text question's usual answers, offered on the form (the customer's own words are taken too):
+    #: e.g. the organisation's list of churn reasons (流失原因) of the lapsed questionnaire.
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,10 +180,16 @@ class _QuestionSchema(Schema):
     label_en = fields.String(required=True, validate=_NAME)
     answer_type = fields.String(required=True, validate=validate.OneOf(ANSWER_TYPES))
     required = fields.Boolean(load_default=False)
+    choices = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list)
+
+    @validates_schema
+    def choices_of_text(self, data, **kwargs):
+        if data.get("choices") and data.get("answer_type") != TEXT:
+            raise ValidationError("only a text question offers choices", field_name="choices")
 
     @post_load
     def make(self, data, **kwargs):
-        return Question(**data)
+        return Question(**{**data, "choices": tuple(data["choices"])})
 
 
 class _QuestionnaireSchema(Schema):

@@ -18,6 +18,7 @@ from .outcomes import (
     call_attempts, correct_callback_contact, correct_contact, get_callback_or_raise, may_record, questionnaire_of, record_outcome,
 )
 from .leads import get_lead_or_raise, lead_row, list_leads, update_lead
+from .lapsed import LAPSED_PLANNERS, lapsed_customers, plan_lapsed
 from .ledger_gaps import ledger_gaps
 from .policies import preview_policy
 from .records import RecordFilter, callback_records
@@ -36,6 +37,7 @@ __all__ = [
     "LedgerFilter", "export_ledger", "ledger_entries", "ledger_export_rows", "ledger_page", "month_bounds", "preview_policy",
     "callback_subject", "customer_history", "reveal_phones", "get_import_or_raise", "queue_ledger_import",
     "run_checked_import", "flag_history", "lift_flag", "RecordFilter", "callback_records",
+    "LAPSED_PLANNERS", "lapsed_customers", "plan_lapsed",
     "ask_question", "callback_changes", "questions_of", "reassign_callback", "reassign_open", "switch_to_onsite",
 ]
 

@@ -3,7 +3,7 @@ ledger (台帐) and the policy preview (CONTRACT.md "Pages").
 
 Each module adds its views to the one blueprint of common.py.
 """
-from . import callback, leads, ledger, ledger_gaps, preview, reviews, supervision, workbench  # noqa: F401  (they add their views to blp)
+from . import callback, lapsed, leads, ledger, ledger_gaps, preview, reviews, supervision, workbench  # noqa: F401  (they add their views to blp)
 from .common import blp
 
 PAGES = [blp]

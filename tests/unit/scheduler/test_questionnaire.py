@@ -16,7 +16,9 @@ POLICY = load_policy_file(DATA / "policies/default.yaml")
 NAMES = ("vip", "enterprise", "major_repair", "ordinary", "equipment", "equipment_post_warranty", "verification",
          "equipment_installation", "equipment_trial_run", "equipment_warranty",
          # follow-up calls (RULES 3): progress reported, satisfied with the handling
-         "promise_followup", "repeat_special", "question_followup")
+         "promise_followup", "repeat_special", "question_followup",
+         # a lapsed customer's "why not back" callback (seed 000 part 5: 回访调查流失原因)
+         "lapsed")
 
 
 @pytest.mark.parametrize("name", NAMES)
