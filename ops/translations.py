@@ -28,9 +28,10 @@ def own_catalog(service: str) -> Path:
 
 def service_sources(service: str) -> list[str]:
     """Gives the babel mapping lines of a service's pages: its views and its templates, and the
-    labels of the seeds' tables it exports (api/exports.py: the same words as its pages)."""
+    labels of the seeds' tables it exports (api/exports.py) and of its mails (wording.py): the same
+    words as its pages."""
     return [f"[python: services/{service}/pages.py]", f"[python: services/{service}/pages/**.py]",
-            f"[python: services/{service}/api/exports.py]",
+            f"[python: services/{service}/api/exports.py]", f"[python: services/{service}/wording.py]",
             f"[jinja2: services/{service}/templates/{service}/**.html]"]
 
 

@@ -29,7 +29,7 @@ from .domain.reminders import Reminder
 from .errors import ComplaintsError
 from .models import Complaint, Notification
 from .rules import Rules, recipients_for
-from .wording import both_names
+from .wording import HISTORY_STEPS, both_names
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +103,9 @@ def first_taker_notes(uow: UnitOfWork, row: Complaint, new_entries, *, tell: boo
     tz = uow.settings.tz
     return [_note(uow, row, kind="step", role="person", login=taker,
                   key=f"step:{row.complaint_id}:{entry.action}:{entry.at.isoformat()}:{taker}",
-                  subject=f"[投诉 {row.complaint_id}] 进展 / step: {entry.action}",
+                  subject=f"[投诉 {row.complaint_id}] 进展 / step: {both_names(HISTORY_STEPS, entry.action)}",
                   body=(f"Complaint {row.complaint_id} of {row.customer_name}, which you took first "
-                        f"(首问责任人): {entry.action} by {entry.actor} at {_local(entry.at, tz)}.\n\n"
+                        f"(首问责任人): {both_names(HISTORY_STEPS, entry.action)} by {entry.actor} at {_local(entry.at, tz)}.\n\n"
                         f"{entry.reason}\n"))
             for entry in new_entries if entry.actor != taker]
 

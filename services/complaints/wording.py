@@ -6,11 +6,42 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
+
 from shared.web import vocabulary
 
 CATALOG = Path(__file__).resolve().parent / "translations"
 #: The language of stored words (the pages' first language).
 STORED_LANGUAGE = "zh-CN"
+
+
+#: Steps of a complaint's history (domain.complaint actions), as the pages and the mails name them.
+HISTORY_STEPS = {
+    "raised": _l("Raised"),
+    "replied": _l("Replied to the customer"),
+    "investigated": _l("Investigated"),
+    "escalated": _l("Escalated"),
+    "managers_notified": _l("Managers notified"),
+    "resolved": _l("Resolved"),
+    "closed": _l("Closed"),
+    "reopened": _l("Reopened"),
+    "customer_flagged": _l("Customer flagged as a key customer"),
+    "handed_over": _l("Handed over to an engineer"),
+    "churn_recorded": _l("Churn reason recorded"),
+    "reworked": _l("Reworked"),
+    "deadlines_replanned": _l("Deadlines re-planned on the published calendar"),
+    "repeat_found": _l("Found to be a repeat complaint"),
+    "accepted": _l("Accepted"),
+    "closed_with_reason": _l("Closed with a reason"),
+    "verification_unreachable": _l("Verification unreachable"),
+    "verification_retried": _l("Verification tried again"),
+    "compensation_proposed": _l("Compensation proposed"),
+    "compensation_approved": _l("Compensation approved"),
+    "compensation_rejected": _l("Compensation rejected"),
+    "promise_made": _l("Promise made"),
+    "promise_kept": _l("Promise kept"),
+    "promise_broken": _l("Promise broken"),
+}
 
 
 def stored_name(names: dict, code: str) -> str:

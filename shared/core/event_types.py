@@ -98,7 +98,7 @@ class ComplaintRaised(_Data):
     advisor_id = _opt_id()
     #: Who took it down (a login: the agent of the callback it came from): its first taker (seed 002 首问责任制).
     recorded_by = fields.String(load_default=None, allow_none=True,
-                                validate=validate.Regexp(LOGIN_PATTERN.pattern))
+                                validate=[validate.Length(max=64), validate.Regexp(LOGIN_PATTERN.pattern)])
 
 
 class _Produced(_Data):

@@ -216,7 +216,8 @@ def _columns():
 
 
 #: Columns that share a name with an event field but hold something else (checked by hand).
-UNRELATED = {"kind": {"complaints.Notification", "reporting.ReportJob", "complaints.ComplaintNotice"},
+UNRELATED = {"kind": {"complaints.Notification", "reporting.ReportJob", "complaints.ComplaintNotice",
+                      "complaints.Ticket", "reporting.DeskTicket"},  # a ticket's kind, not a callback's
              "source": {"reporting.EventLog", "complaints.Complaint"},
              "name": {"scheduler.Policy"},
              "callback_id": {"scheduler.PhoneReveal"}}  # the scheduler's own task ids (uuid), never from events

@@ -15,6 +15,8 @@ from flask_babel import ngettext
 
 from shared.web import vocabulary
 
+from services.complaints import wording
+
 # The contract's families (categories, sources, states, answers, segments, deadlines, closure
 # reasons, corrective actions) are the shared vocabulary's; this module keeps the complaints' own.
 CATEGORIES = vocabulary.CATEGORIES
@@ -38,33 +40,8 @@ DEADLINE_HINTS = {
     "investigate": _l("A superior who receives an escalation investigates within %(span)s."),
     "verify": _l("An agent calls the customer back within %(span)s of the resolution to confirm satisfaction."),
 }
-#: Steps of the history (domain.complaint actions).
-ACTIONS = {
-    "raised": _l("Raised"),
-    "replied": _l("Replied to the customer"),
-    "investigated": _l("Investigated"),
-    "escalated": _l("Escalated"),
-    "managers_notified": _l("Managers notified"),
-    "resolved": _l("Resolved"),
-    "closed": _l("Closed"),
-    "reopened": _l("Reopened"),
-    "customer_flagged": _l("Customer flagged as a key customer"),
-    "handed_over": _l("Handed over to an engineer"),
-    "churn_recorded": _l("Churn reason recorded"),
-    "reworked": _l("Reworked"),
-    "deadlines_replanned": _l("Deadlines re-planned on the published calendar"),
-    "repeat_found": _l("Found to be a repeat complaint"),
-    "accepted": _l("Accepted"),
-    "closed_with_reason": _l("Closed with a reason"),
-    "verification_unreachable": _l("Verification unreachable"),
-    "verification_retried": _l("Verification tried again"),
-    "compensation_proposed": _l("Compensation proposed"),
-    "compensation_approved": _l("Compensation approved"),
-    "compensation_rejected": _l("Compensation rejected"),
-    "promise_made": _l("Promise made"),
-    "promise_kept": _l("Promise kept"),
-    "promise_broken": _l("Promise broken"),
-}
+#: Steps of the history (domain.complaint actions): the words the mails use too.
+ACTIONS = wording.HISTORY_STEPS
 ACTION_STATUSES = vocabulary.ACTION_STATUSES
 #: A compensation offered to a customer (seed 004): waiting for its approval, approved, rejected.
 COMPENSATION_STATES = {

@@ -32,13 +32,13 @@ def _months() -> int | None:
 @page_roles(*handlers.LAPSED_PLANNERS)
 def lapsed():
     """The line's lapsed customers, each with its plan button or its planned callback."""
-    who, line, asked = me(), _line(), _months()
+    who, line, asked, today = me(), _line(), _months(), now().date()
     with service().connection():
         months, rows = handlers.lapsed_customers(settings=settings(), organization=who.organization,
-                                                 business_line=line, on=now().date(), months=asked)
+                                                 business_line=line, on=today, months=asked)
     return render_template("scheduler/lapsed.html", rows=rows, line=line, months=months, asked=asked,
                            lines={code: labels.LINES[code] for code in LAPSE_LINES}, max_months=MAX_MONTHS,
-                           saved=request.args.get("saved"), page_title=_("Lapsed customers"))
+                           saved=request.args.get("saved"), today=today, page_title=_("Lapsed customers"))
 
 
 @blp.post("/customers/lapsed/plan")
