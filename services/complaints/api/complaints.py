@@ -166,7 +166,7 @@ class Churn(MethodView):
 
 @complaints_blp.route("/<complaint_id>/accept", parameters=[COMPLAINT_ID])
 class Accept(MethodView):
-    @complaints_blp.arguments(AcceptSchema, example={})
+    @complaints_blp.arguments(AcceptSchema, required=False, example={})
     @complaints_blp.response(200, ComplaintSchema)
     @roles_required(*ACTORS)
     def post(self, body, complaint_id):

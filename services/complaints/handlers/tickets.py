@@ -14,6 +14,7 @@ from shared.mesh.service import UnitOfWork
 
 from .. import notify
 from ..domain import tickets as domain
+from ..domain.complaint import require_text
 from ..errors import InvalidInput, NotFound
 from ..models import Notification, Ticket
 from ..rules import rules_for, tickets_for
@@ -70,8 +71,10 @@ def record_ticket(*, uow: UnitOfWork, organization: str, data: dict, actor: str)
     handover span, flagged as a possible duplicate of an earlier ticket of the same customer and product.
 
     Raises:
-      InvalidInput: a purchase date in the future (field `purchased_on`).
+      InvalidInput: a purchase date in the future (field `purchased_on`), a blank fault (`fault`).
     """
+    data = {**data, "fault": require_text(data.get("fault"), "fault", "what the customer reports (故障现象)",
+                                          max_length=5000)}
     tz = uow.settings.tz
     policy = tickets_for(uow.settings, organization=organization)
     calendar = rules_for(uow.settings, organization=organization).calendar
