@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from shared.core.schemas import NOT_BLANK, PageArgs, StrictBoolean, Timestamp
+from shared.core.schemas import NOT_BLANK, PageArgs, StrictBoolean, Timestamp, not_blank
 from shared.core.event_fields import COMPLAINT_CATEGORIES, COMPLAINT_SOURCES, LOGIN_PATTERN, id_field, id_validators
 from shared.core.event_types import CustomerSchema
 
@@ -266,7 +266,7 @@ class NewTicketSchema(_Input):
     product_model = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
                                   metadata={"description": "产品信息"})
     purchased_on = fields.Date(load_default=None, allow_none=True, metadata={"description": "购买时间"})
-    fault = fields.String(required=True, validate=validate.Length(min=1, max=5000),
+    fault = fields.String(required=True, validate=[validate.Length(min=1, max=5000), not_blank],
                           metadata={"pattern": NOT_BLANK, "description": "故障现象 (or the question asked)"})
     warranty = fields.String(load_default="unknown", validate=validate.OneOf(WARRANTY), metadata={
         "description": "保修状态"})
@@ -281,7 +281,7 @@ class TicketQuerySchema(PageArgs):
 
 
 class TicketPassSchema(_Input):
-    to = fields.String(required=True, validate=validate.Length(min=1, max=200),
+    to = fields.String(required=True, validate=[validate.Length(min=1, max=200), not_blank],
                        metadata={"pattern": NOT_BLANK, "description": "the engineer or coordinator it goes to"})
 
 

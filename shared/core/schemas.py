@@ -1,8 +1,9 @@
 """Request schemas every service's API uses, and the field of every timestamp it gives."""
+import re
 from datetime import datetime, timezone
 
 from flask import current_app, has_app_context
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 #: The longest page a list route gives.
 MAX_PAGE = 5000
@@ -37,6 +38,12 @@ class TableExportArgs(QueryArgs):
 #: document's `pattern` for it. The blanks are exactly Python's `str.isspace()` ones, spelt out, as
 #: the regex engines of a fuzzer and a validator disagree on `\\s`.
 NOT_BLANK = ("[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+
+
+def not_blank(value: str) -> None:
+    """Refuses text of blanks only: the validator of a field documented with `pattern: NOT_BLANK`."""
+    if re.search(NOT_BLANK, value) is None:
+        raise ValidationError("must not be blank.")
 
 
 class StrictBoolean(fields.Boolean):
