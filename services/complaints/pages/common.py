@@ -66,6 +66,21 @@ WARN_SERVICE_SECONDS = 3600
 # service(), settings(), me(), now(), is_htmx(): the same on every service (shared/web/pages.py)
 
 
+
+def form_errors(messages: dict, field_help: dict, prefix: str = "") -> dict[str, str]:
+    """Gives {field: a sentence a person can act on} for a form's validation messages (nested
+    fields as `customer.name`): the form's own help where it has one, else "Check this field."."""
+    out = {}
+    for name, value in messages.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, dict):
+            out.update(form_errors(value, field_help, key + "."))
+        else:
+            helper = field_help.get(key)
+            out[key] = helper() if helper else _("Check this field.")
+    return out
+
+
 def may_act(rules: Rules, role: str, level: int) -> bool:
     """Gives whether `role` may act on a complaint at `level` (the domain's rule, not the page's)."""
     try:

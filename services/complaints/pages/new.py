@@ -20,7 +20,7 @@ from ..domain.intake import check_raise
 from ..rules import rules_for
 from ..schemas import NewComplaintSchema
 from . import labels
-from .common import RAISE, blp, me, service, settings
+from .common import RAISE, blp, form_errors, me, service, settings
 
 _SCHEMA = NewComplaintSchema()
 
@@ -65,18 +65,6 @@ def new_complaint():
     return render_template("complaints/new.html", **_form_context(given, {}))
 
 
-def _errors_of(messages: dict, prefix: str = "") -> dict[str, str]:
-    out = {}
-    for name, value in messages.items():
-        key = f"{prefix}{name}"
-        if isinstance(value, dict):
-            out.update(_errors_of(value, key + "."))
-        else:
-            helper = FIELD_HELP.get(key)
-            out[key] = helper() if helper else _("Check this field.")
-    return out
-
-
 @blp.post("/complaints/new")
 @RAISE
 def raise_complaint():
@@ -96,7 +84,7 @@ def raise_complaint():
     try:
         data = _SCHEMA.load(body)
     except ValidationError as exc:
-        errors = _errors_of(exc.normalized_messages())
+        errors = form_errors(exc.normalized_messages(), FIELD_HELP)
         return render_template("complaints/new.html", **_form_context(given, errors)), 422
     who = me()
     # the source the organisation lets this role claim, checked as the API checks it (403 otherwise)

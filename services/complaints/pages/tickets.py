@@ -21,7 +21,7 @@ from ..handlers.tickets import to_domain
 from ..rules import tickets_for
 from ..schemas import NewTicketSchema
 from . import labels
-from .common import HANDLERS, READERS, blp, me, now, service, settings
+from .common import HANDLERS, READERS, blp, form_errors, me, now, service, settings
 
 _SCHEMA = NewTicketSchema()
 #: Agent and up record tickets and move them on (CONTRACT "Tickets").
@@ -77,18 +77,6 @@ def new_ticket():
     return render_template("complaints/new_ticket.html", **_form_context(given, {}))
 
 
-def _errors_of(messages: dict, prefix: str = "") -> dict[str, str]:
-    out = {}
-    for name, value in messages.items():
-        key = f"{prefix}{name}"
-        if isinstance(value, dict):
-            out.update(_errors_of(value, key + "."))
-        else:
-            helper = FIELD_HELP.get(key)
-            out[key] = helper() if helper else _("Check this field.")
-    return out
-
-
 @blp.post("/tickets/new")
 @TICKETS
 def record_ticket():
@@ -107,7 +95,7 @@ def record_ticket():
             raise ValidationError({"purchased_on": ["in the future"]})
     except ValidationError as exc:
         return render_template("complaints/new_ticket.html",
-                               **_form_context(given, _errors_of(exc.normalized_messages()))), 422
+                               **_form_context(given, form_errors(exc.normalized_messages(), FIELD_HELP))), 422
     who = me()
     row = service().run(handlers.record_ticket, organization=who.organization, data=data, actor=who.login)
     return redirect(url_for(".tickets", done=row.ticket_id), code=303)

@@ -33,7 +33,8 @@ def test_seed_002_first_contact_accountability_first_taker_told_of_every_step_cl
     # then chen is told of each step by someone else, by mail to chen alone
     notify.send_notifications(SERVICE)
     to_chen = [m for m in mailer.sent if m["To"] == "chen@acme.example"]
-    steps = sorted(m["Subject"].rsplit(": ", 1)[-1] for m in to_chen)
+    # each step by its name (上报 / Escalated ...), never its code
+    steps = sorted(m["Subject"].rsplit(" / ", 1)[-1].lower() for m in to_chen)
     assert steps == ["accepted", "escalated", "resolved"]
     assert api.history(cid, "accepted")[0].actor == "li"
 
